@@ -1,0 +1,148 @@
+import type { ItemQueue } from "./ItemQueue.js";
+
+/**
+ * What a channel does when a producer pushes into it while it is full.
+ * - `block` (default): the producer waits for space (backpressure reaches the source).
+ * - `drop-newest`: the pushed item is dropped and counted.
+ * - `drop-oldest`: the item that would be served last-but-first (the oldest; for a priority
+ *   queue the lowest priority) is dropped and counted, and the new one is queued.
+ */
+export type OverflowPolicy = "block" | "drop-newest" | "drop-oldest";
+
+/**
+ * A bounded channel between two steps of a plan. Many producers (fan-in), one consumer.
+ * It ends when every producer has closed it and it is empty.
+ *
+ * Producers check {@link Channel.hasSpace} and `await` {@link Channel.space} when it is full;
+ * the consumer registers one callback with {@link Channel.onReadable}. No promise is made per
+ * item: waits happen only at the boundary of full or empty.
+ */
+export class Channel<T> {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+  readonly #queue: ItemQueue<T>;
+  #openProducers: number;
+  #dropped = 0;
+  #readable: (() => void) | undefined;
+  #spaceWaiters: (() => void)[] = [];
+  /** Items that were ever pushed (dropped ones excluded). */
+  pushed = 0;
+
+  constructor(queue: ItemQueue<T>, capacity: number, producers: number, overflow: OverflowPolicy = "block") {
+    this.#queue = queue;
+    this.capacity = capacity;
+    this.#openProducers = producers;
+    this.overflow = overflow;
+  }
+
+  /** Queued items. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /** Items dropped by the overflow policy. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** True once every producer closed it (items may still be queued). */
+  get closed(): boolean {
+    return this.#openProducers === 0;
+  }
+
+  /** True once closed and drained. */
+  get ended(): boolean {
+    return this.#openProducers === 0 && this.#queue.size === 0;
+  }
+
+  /** True when a push would not exceed capacity (always true under a drop policy). */
+  get hasSpace(): boolean {
+    return this.#queue.size < this.capacity || this.overflow !== "block";
+  }
+
+  /** Resolves when there is space (at once if there is). */
+  space(): Promise<void> {
+    if (this.hasSpace) return Promise.resolve();
+    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  }
+
+  /**
+   * Queues an item. Under `block` the caller must have checked {@link Channel.hasSpace}: pushing
+   * into a full channel is a bug, and throws. Returns false when the item was dropped.
+   */
+  push(value: T, seq: number): boolean {
+    const queue = this.#queue;
+    if (queue.size >= this.capacity) {
+      if (this.overflow === "drop-newest") {
+        this.#dropped++;
+        return false;
+      }
+      if (this.overflow === "drop-oldest") {
+        queue.evict();
+        this.#dropped++;
+      } else {
+        throw new Error(`internal: push into a full channel (capacity ${this.capacity})`);
+      }
+    }
+    queue.push(value, seq);
+    this.pushed++;
+    this.#notifyReadable();
+    return true;
+  }
+
+  /** Removes the next item; its seq is then in {@link Channel.shiftedSeq}. Only when `size > 0`. */
+  shift(): T {
+    const value = this.#queue.shift();
+    if (this.#spaceWaiters.length > 0 && this.#queue.size < this.capacity) this.#wakeProducers();
+    return value;
+  }
+
+  /** Seq of the item last returned by {@link Channel.shift}. */
+  get shiftedSeq(): number {
+    return this.#queue.shiftedSeq;
+  }
+
+  /** One producer is done. */
+  close(): void {
+    if (this.#openProducers > 0) this.#openProducers--;
+    if (this.#openProducers === 0) this.#notifyReadable();
+  }
+
+  /** Closes for every producer at once and wakes everyone (used on abort). */
+  closeAll(): void {
+    this.#openProducers = 0;
+    this.#notifyReadable();
+    this.#wakeProducers();
+  }
+
+  /**
+   * Registers the consumer's callback, called once when an item arrives or the channel ends.
+   * Replaces any earlier registration.
+   */
+  onReadable(callback: () => void): void {
+    if (this.#queue.size > 0 || this.#openProducers === 0) {
+      queueMicrotask(callback);
+      return;
+    }
+    this.#readable = callback;
+  }
+
+  /** Promise form of {@link Channel.onReadable}. */
+  readable(): Promise<void> {
+    return new Promise((resolve) => this.onReadable(resolve));
+  }
+
+  #notifyReadable(): void {
+    const cb = this.#readable;
+    if (cb !== undefined) {
+      this.#readable = undefined;
+      queueMicrotask(cb);
+    }
+  }
+
+  #wakeProducers(): void {
+    const waiters = this.#spaceWaiters;
+    this.#spaceWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The queue inside a channel: items with the source index (`seq`) they derive from. Two values
+ * per entry instead of an envelope object, so a queued item costs no allocation.
+ *
+ * Implementations: {@link FifoQueue} (arrival order) and {@link PriorityQueue} (higher priority
+ * first, arrival order among equals). All pass `test/channel/queue-conformance.test.ts`.
+ */
+export interface ItemQueue<T> {
+  /** Number of queued items. */
+  readonly size: number;
+  /** Adds an item. The channel enforces capacity; the queue itself only grows. */
+  push(value: T, seq: number): void;
+  /** Removes and returns the next item; its seq is then in {@link ItemQueue.shiftedSeq}. Undefined behaviour when empty. */
+  shift(): T;
+  /** Removes and returns the item that would be served last (for `drop-oldest` it is the oldest in FIFO; for priority, the lowest). */
+  evict(): T;
+  /** The seq of the item most recently returned by `shift` or `evict`. */
+  readonly shiftedSeq: number;
+}

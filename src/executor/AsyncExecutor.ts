@@ -1,0 +1,46 @@
+import type { StageContext } from "../stage/StageContext.js";
+import type { Attempt, Executor, Settle } from "./Executor.js";
+
+/** A stage function: sync or async. */
+export type StageFunction<I, O> = (item: I, ctx: StageContext) => O | PromiseLike<O>;
+
+/**
+ * Runs stage functions on the main event loop as concurrent promises. A synchronous return or
+ * throw settles at once, without a promise.
+ */
+export class AsyncExecutor implements Executor {
+  readonly context = "async" as const;
+  readonly #fn: StageFunction<unknown, unknown>;
+  readonly #stage: string;
+
+  constructor(fn: StageFunction<unknown, unknown>, stage: string) {
+    this.#fn = fn;
+    this.#stage = stage;
+  }
+
+  window(concurrency: number): number {
+    return concurrency;
+  }
+
+  execute(attempt: Attempt, settle: Settle): void {
+    let result: unknown;
+    try {
+      result = this.#fn(attempt.item, {
+        signal: attempt.signal,
+        attempt: attempt.attempt,
+        stage: this.#stage,
+        index: attempt.index,
+      });
+    } catch (error) {
+      settle.reject(error);
+      return;
+    }
+    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+      (result as PromiseLike<unknown>).then(settle.resolve, settle.reject);
+    } else {
+      settle.resolve(result);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

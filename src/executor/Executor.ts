@@ -1,0 +1,46 @@
+import type { ExecutionContext } from "../stage/StageContext.js";
+
+/** One attempt of one item, handed to an {@link Executor}. */
+export interface Attempt<I = unknown> {
+  readonly item: I;
+  /** Source index of the item. */
+  readonly index: number;
+  /** 1-based attempt number. */
+  readonly attempt: number;
+  /** Aborts on timeout or cancellation; an executor must stop the work when it can. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * How an attempt reports its end: exactly one of the two is called, exactly once. A rejection's
+ * error then goes through the stage's retry and onError policies. The functions are bound once
+ * per runner slot (no per-item closures), so pass them straight to `promise.then`.
+ */
+export interface Settle {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Runs a stage's function somewhere: on the main loop (`async`), in a worker-thread pool
+ * (`worker`) or a child-process pool (`process`). The stage runner owns ordering, retries,
+ * timeouts and error policy; an executor only runs attempts and reports how each ended.
+ *
+ * Implementations: `AsyncExecutor` (here), the worker and process executors (`executor/pool`).
+ * All pass the shared conformance suite in `test/conformance`.
+ */
+export interface Executor {
+  /** Where the work runs. */
+  readonly context: ExecutionContext;
+  /**
+   * How many items the runner should keep in flight for a stage `concurrency`: equal to it on
+   * the main loop; larger for pools, whose workers take items in batches.
+   */
+  window(concurrency: number): number;
+  /** Starts one attempt; must end it through `settle` exactly once, even if the work cannot start. */
+  execute(attempt: Attempt, settle: Settle): void;
+  /** Event-loop delay of the context the work runs in, in ms (mean over the last interval). */
+  loopDelayMs?(): number;
+  /** Releases the executor's resources (a pool it owns, timers). Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,21 @@
+/**
+ * What every stage function receives as its second argument.
+ *
+ * @example
+ * ```ts
+ * .map(async (url, ctx) => fetch(url, { signal: ctx.signal }), { timeoutMs: 5_000 })
+ * ```
+ */
+export interface StageContext {
+  /** Aborts when the item times out, the run is cancelled, or `stop()` runs out of grace. */
+  readonly signal: AbortSignal;
+  /** 1 on the first attempt, 2 on the first retry, and so on. */
+  readonly attempt: number;
+  /** The stage's name. */
+  readonly stage: string;
+  /** Index (0-based) of the source item this item derives from. */
+  readonly index: number;
+}
+
+/** Where a stage's function runs. */
+export type ExecutionContext = "inline" | "async" | "worker" | "process";
