@@ -1,0 +1,44 @@
+import type { StageStats } from "../stats/StageStats.js";
+
+/** A dead-lettered item: kept in the run result (and, with a store, on disk). */
+export interface DeadLetter {
+  /** The stage that gave up on the item. */
+  readonly stage: string;
+  /** Source index of the item. */
+  readonly index: number;
+  /** The item as the stage received it. */
+  readonly item: unknown;
+  /** The last error. */
+  readonly error: unknown;
+  /** Attempts made. */
+  readonly attempts: number;
+}
+
+/** Events every pipeline run emits; subscribe with `run.on(type, handler)`. */
+export interface RunEvents {
+  /** The run started pulling its source. */
+  "run:start": { readonly pipeline: string; readonly at: number };
+  /** The run ended: `ok` false when it failed or was cancelled. */
+  "run:end": { readonly pipeline: string; readonly ok: boolean; readonly durationMs: number; readonly error?: unknown };
+  /** `stop()` was called: the source is no longer pulled. */
+  "run:stopping": { readonly pipeline: string; readonly graceMs: number };
+  /** An attempt failed (whatever happens next). */
+  "stage:error": {
+    readonly stage: string;
+    readonly index: number;
+    readonly item: unknown;
+    readonly error: unknown;
+    readonly attempt: number;
+    /** What happens next: retry, fail (the run), skip, or dead-letter. */
+    readonly action: "retry" | "fail" | "skip" | "dead-letter";
+  };
+  /** A retry was scheduled after `delayMs`. */
+  "stage:retry": { readonly stage: string; readonly index: number; readonly attempt: number; readonly delayMs: number };
+  /** An item was dead-lettered. */
+  "stage:dead-letter": DeadLetter;
+  /** A stage finished: its input ended and nothing is in flight. */
+  "stage:end": { readonly stage: string; readonly stats: StageStats };
+}
+
+/** Names of the run events. */
+export type RunEventType = keyof RunEvents;

@@ -1,0 +1,50 @@
+import type { ExecutionContext } from "../stage/StageContext.js";
+
+/** Latency percentiles of a stage, in milliseconds, from a bounded histogram. */
+export interface LatencySummary {
+  /** Samples recorded. */
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/**
+ * Counters and gauges of one stage, as of a snapshot. Immutable (frozen).
+ *
+ * Fused inline stages are timed per chunk, not per item: their latency is the chunk's time divided
+ * by its size, which is what an item costs there.
+ */
+export interface StageStats {
+  /** The stage's name. */
+  readonly name: string;
+  /** The stage's kind: map, filter, flatMap, tap, batch, sink. */
+  readonly kind: string;
+  /** Where it runs. */
+  readonly context: ExecutionContext;
+  /** Items that entered the stage. */
+  readonly in: number;
+  /** Items the stage emitted (a filter emits fewer, a flatMap or batch differently). */
+  readonly out: number;
+  /** Attempts that failed (retried ones included). */
+  readonly errors: number;
+  /** Retries scheduled. */
+  readonly retries: number;
+  /** Items dropped by `onError: "skip"`. */
+  readonly skipped: number;
+  /** Items dropped by `onError: "dead-letter"`. */
+  readonly deadLettered: number;
+  /** Items dropped by the input channel's overflow policy. */
+  readonly dropped: number;
+  /** Items being processed now. */
+  readonly inFlight: number;
+  /** Items waiting in the stage's input channel. */
+  readonly queueDepth: number;
+  /** Milliseconds with at least one item in flight. */
+  readonly busyMs: number;
+  /** Per-item latency (one attempt). */
+  readonly latency: LatencySummary;
+  /** Mean event-loop delay of the context the stage runs in, ms (0 when not measured). */
+  readonly loopDelayMs: number;
+}
