@@ -1,0 +1,50 @@
+/**
+ * weir: concurrent pipelines and workflows for Node.
+ *
+ * Only what is exported here is public API.
+ * @packageDocumentation
+ */
+
+// pipelines
+export { pipeline, type PipelineStart } from "./pipeline/pipeline.js";
+export { Stream, Sink, mergeStreams as merge, isPipelineHandle, type StageFn, type StreamOptions, type Runnable } from "./pipeline/Stream.js";
+export type { RemoteStage } from "./pipeline/RemoteStage.js";
+export type { StageOptions, BatchOptions } from "./stage/StageOptions.js";
+export type { StageContext, ExecutionContext } from "./stage/StageContext.js";
+export type { StageKind, ErrorPolicy } from "./stage/StageKind.js";
+export type { SourceInput } from "./source/SourceInput.js";
+export type { OverflowPolicy } from "./channel/Channel.js";
+
+// plans
+export type { ExecutionPlan, PlanStep, PlannedStage } from "./plan/ExecutionPlan.js";
+export { formatPlan } from "./plan/formatPlan.js";
+
+// runs
+export type { Run, StopOptions } from "./run/Run.js";
+export type { RunOptions } from "./run/RunOptions.js";
+export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
+export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
+export type { StageStats, LatencySummary } from "./stats/StageStats.js";
+
+// policies
+export { retryDefaults, type RetryOptions } from "./policy/retry.js";
+
+// time
+export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";
+export { ManualClock } from "./time/ManualClock.js";
+
+// events
+export { EventBus, type EventHandler, type SubscribeOptions, type EventBusOptions } from "./events/EventBus.js";
+
+// executors (the seam for running stages elsewhere)
+export type { Executor, Attempt, Settle } from "./executor/Executor.js";
+
+// errors
+export { WeirError, type WeirErrorCode } from "./errors/WeirError.js";
+export { InvalidOptionError } from "./errors/InvalidOptionError.js";
+export { InvalidPipelineError } from "./errors/InvalidPipelineError.js";
+export { StageError } from "./errors/StageError.js";
+export { CycleError } from "./errors/CycleError.js";
+export { CancelledError } from "./errors/CancelledError.js";
+export { TimeoutError } from "./errors/TimeoutError.js";
+export { SourceError } from "./errors/SourceError.js";

@@ -1,0 +1,111 @@
+import { CycleError } from "../errors/CycleError.js";
+import { InvalidPipelineError } from "../errors/InvalidPipelineError.js";
+import type { GraphEdge, GraphNode } from "./GraphNode.js";
+
+/**
+ * The mutable graph behind a pipeline's builder handles. Nodes are only added; every edge is
+ * checked when added, so a duplicate name or a cycle fails at definition time, naming the culprit.
+ */
+export class PipelineGraph {
+  readonly name: string;
+  readonly nodes: GraphNode[] = [];
+  readonly #names = new Map<string, number>();
+  readonly #kindCounts = new Map<string, number>();
+  /** Bumped on every change, so a compiled plan can be cached until the graph changes. */
+  version = 0;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** A default name: the function's own name when it has one and it is free, else `<kind>-<n>`. */
+  defaultName(kind: string, fnName: string | undefined): string {
+    if (fnName !== undefined && fnName !== "" && !fnName.startsWith("bound ") && !this.#names.has(fnName)) return fnName;
+    let n = this.#kindCounts.get(kind) ?? 0;
+    let name: string;
+    do name = `${kind}-${++n}`;
+    while (this.#names.has(name));
+    this.#kindCounts.set(kind, n);
+    return name;
+  }
+
+  add(node: Omit<GraphNode, "id">): GraphNode {
+    if (this.#names.has(node.name)) {
+      throw new InvalidPipelineError(this.name, `duplicate stage name "${node.name}"`, "WEIR_DUPLICATE_NAME");
+    }
+    const full: GraphNode = { ...node, id: this.nodes.length };
+    for (const edge of full.inputs) this.#checkEdge(edge, full);
+    this.nodes.push(full);
+    this.#names.set(full.name, full.id);
+    this.version++;
+    return full;
+  }
+
+  /** Adds an edge into an existing merge node; rejects an edge that would close a cycle. */
+  connect(edge: GraphEdge, to: GraphNode): void {
+    if (to.kind !== "merge") {
+      throw new InvalidPipelineError(this.name, `"${to.name}" is a ${to.kind} stage: only a merge point accepts more inputs`);
+    }
+    this.#checkEdge(edge, to);
+    const path = this.#path(to.id, edge.from);
+    if (path !== undefined) throw new CycleError([...path.map((id) => this.nodes[id]!.name), to.name]);
+    to.inputs.push(edge);
+    this.version++;
+  }
+
+  #checkEdge(edge: GraphEdge, to: Pick<GraphNode, "name">): void {
+    const from = this.nodes[edge.from];
+    if (from === undefined) throw new InvalidPipelineError(this.name, `unknown stage #${edge.from} feeding "${to.name}"`);
+    if (from.kind === "sink") throw new InvalidPipelineError(this.name, `"${from.name}" is a sink: nothing can follow it ("${to.name}")`);
+    if (from.kind === "route" && edge.key === undefined) {
+      throw new InvalidPipelineError(this.name, `"${to.name}" must follow one branch of route "${from.name}", not the route itself`);
+    }
+  }
+
+  /** A path of node ids from `from` to `to` along edges, if there is one. */
+  #path(from: number, to: number): number[] | undefined {
+    const consumers = this.consumers();
+    const seen = new Set<number>();
+    const walk = (id: number, trail: number[]): number[] | undefined => {
+      if (id === to) return [...trail, id];
+      if (seen.has(id)) return undefined;
+      seen.add(id);
+      for (const next of consumers.get(id) ?? []) {
+        const found = walk(next, [...trail, id]);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    };
+    return walk(from, []);
+  }
+
+  /** Consumers of each node (node id → ids of nodes with an edge from it). */
+  consumers(): Map<number, number[]> {
+    const map = new Map<number, number[]>();
+    for (const node of this.nodes) {
+      for (const edge of node.inputs) {
+        const list = map.get(edge.from) ?? [];
+        list.push(node.id);
+        map.set(edge.from, list);
+      }
+    }
+    return map;
+  }
+
+  /** Node ids in an order where every node comes after its inputs. */
+  topologicalOrder(): number[] {
+    const indegree = this.nodes.map((n) => n.inputs.length);
+    const consumers = this.consumers();
+    const ready = this.nodes.filter((n) => n.inputs.length === 0).map((n) => n.id);
+    const order: number[] = [];
+    while (ready.length > 0) {
+      const id = ready.shift()!;
+      order.push(id);
+      for (const c of consumers.get(id) ?? []) {
+        for (const e of this.nodes[c]!.inputs) if (e.from === id) indegree[c]!--;
+        if (indegree[c] === 0) ready.push(c);
+      }
+    }
+    return order;
+  }
+}

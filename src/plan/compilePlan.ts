@@ -1,0 +1,136 @@
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import type { GraphNode } from "../pipeline/GraphNode.js";
+import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
+import type { ExecutionContext } from "../stage/StageContext.js";
+import { stageDefaults } from "../stage/StageOptions.js";
+import type { ExecutionPlan, PlannedStage, PlanStep } from "./ExecutionPlan.js";
+
+/** Internal result: the plain plan plus, per step, the node ids it runs (head first). */
+export interface CompiledPlan {
+  readonly plan: ExecutionPlan;
+  readonly stepNodes: readonly (readonly number[])[];
+  /** Step of each node id. */
+  readonly stepOf: readonly number[];
+}
+
+const asyncFunctionKinds = new Set(["AsyncFunction", "AsyncGeneratorFunction"]);
+
+/** Whether a stage can be fused as a synchronous inline op, and the reason either way. */
+export function inlineVerdict(node: GraphNode): { inline: boolean; reason: string } {
+  const s = node.settings;
+  if (node.kind === "batch") return { inline: false, reason: "batch: groups items and flushes on a timer" };
+  if (node.kind === "merge") return { inline: false, reason: "merge point: reads several inputs from one channel" };
+  if (node.kind === "route") return { inline: false, reason: "route: picks a branch per item at the end of its step" };
+  if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
+  if (node.remote !== undefined) return { inline: false, reason: `runs in a ${node.remote.context} pool` };
+  if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
+  const blockers: string[] = [];
+  if (asyncFunctionKinds.has(node.fn.constructor.name)) blockers.push("async function");
+  if (s.concurrency > 1) blockers.push(`concurrency ${s.concurrency}`);
+  if (s.retry.attempts > 1) blockers.push(`retry (${s.retry.attempts} attempts)`);
+  if (s.timeoutMs !== undefined) blockers.push(`timeoutMs ${s.timeoutMs}`);
+  if (s.priority !== undefined) blockers.push("priority queue");
+  if (s.context === "inline" && blockers.length > 0) {
+    throw new InvalidOptionError("context", `a synchronous stage with none of: ${blockers.join(", ")}`, "inline", `stage "${node.name}"`);
+  }
+  if (s.context === "async") blockers.push('context: "async"');
+  if (blockers.length > 0) return { inline: false, reason: `own step: ${blockers.join(", ")}` };
+  return { inline: true, reason: "synchronous, concurrency 1, no retry/timeout/priority" };
+}
+
+/** The context a node runs in. */
+function contextOf(node: GraphNode, inline: boolean): ExecutionContext {
+  if (node.remote !== undefined) return node.remote.context;
+  if (inline || node.kind === "batch" || node.kind === "merge" || node.kind === "route" || node.kind === "source") return "inline";
+  return "async";
+}
+
+/**
+ * Compiles the graph into steps. A synchronous inline stage joins the step of its input when that
+ * input feeds nothing else (no fan-out) and is not a route; the run of such stages becomes one
+ * generated loop with no channel and no per-item promise. Every other stage heads a step with a
+ * bounded channel in front.
+ */
+export function compilePlan(graph: PipelineGraph): CompiledPlan {
+  const consumers = graph.consumers();
+  const order = graph.topologicalOrder();
+  const stepOf: number[] = new Array<number>(graph.nodes.length).fill(-1);
+  const stepNodes: number[][] = [];
+  const stages: PlannedStage[] = [];
+  const verdicts = graph.nodes.map((n) => inlineVerdict(n));
+
+  for (const id of order) {
+    const node = graph.nodes[id]!;
+    const verdict = verdicts[id]!;
+    const only = node.inputs.length === 1 ? node.inputs[0]! : undefined;
+    const input = only === undefined ? undefined : graph.nodes[only.from]!;
+    let reason = verdict.reason;
+    let fused = false;
+    if (verdict.inline && input !== undefined && only!.key === undefined && input.kind !== "route") {
+      if ((consumers.get(input.id) ?? []).length === 1) fused = true;
+      else reason = `own step: "${input.name}" fans out to several stages`;
+    } else if (verdict.inline && input?.kind === "route") {
+      reason = `own step: branch "${only!.key ?? ""}" of route "${input.name}"`;
+    }
+    if (node.kind === "route" && input !== undefined && (consumers.get(input.id) ?? []).length === 1 && node.inputs.length === 1) {
+      fused = true;
+      reason = "route: picks the branch at the end of its input's step";
+    }
+    if (fused) {
+      const step = stepOf[input!.id]!;
+      stepOf[id] = step;
+      stepNodes[step]!.push(id);
+      if (!reason.startsWith("route")) reason = `fused after "${input!.name}": ${reason}`;
+    } else {
+      stepOf[id] = stepNodes.length;
+      stepNodes.push([id]);
+    }
+    stages.push({ name: node.name, kind: node.kind, context: contextOf(node, verdict.inline), step: stepOf[id]!, fused, reason });
+  }
+
+  const steps: PlanStep[] = stepNodes.map((ids, stepId) => {
+    const head = graph.nodes[ids[0]!]!;
+    const exit = graph.nodes[ids[ids.length - 1]!]!;
+    const headKind: PlanStep["headKind"] =
+      head.kind === "source" ? "source" : head.kind === "batch" ? "batch" : verdicts[head.id]!.inline || head.kind === "merge" || head.kind === "route" ? "channel" : "stage";
+    const concurrency = head.settings?.concurrency ?? 1;
+    const to = [...new Set((consumers.get(exit.id) ?? []).map((c) => stepOf[c]!))];
+    return {
+      id: stepId,
+      head: head.name,
+      headKind,
+      context: contextOf(head, verdicts[head.id]!.inline),
+      concurrency,
+      fused: ids.slice(1).map((i) => graph.nodes[i]!.name),
+      input:
+        head.kind === "source"
+          ? null
+          : {
+              capacity: capacityOf(head),
+              overflow: head.settings?.overflow ?? "block",
+              queue: head.settings?.priority !== undefined ? "priority" : "fifo",
+              from: head.inputs.map((e) => stepOf[e.from]!),
+            },
+      output: { to, route: exit.kind === "route" ? exit.name : null },
+    };
+  });
+
+  const plan: ExecutionPlan = { pipeline: graph.name, steps, stages };
+  return { plan: deepFreeze(plan), stepNodes, stepOf };
+}
+
+/** The capacity of the channel in front of a node. */
+export function capacityOf(node: GraphNode): number {
+  if (node.batch !== undefined) return node.batch.capacity ?? Math.max(stageDefaults.minCapacity, 2 * node.batch.size);
+  const s = node.settings;
+  if (s?.capacity !== undefined) return s.capacity;
+  return Math.max(stageDefaults.minCapacity, 2 * (s?.concurrency ?? 1));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,23 @@
+import type { ExecutionPlan } from "./ExecutionPlan.js";
+
+/**
+ * Renders a plan for people: one block per step, its fused stages, its channel, and the reason
+ * for every placement. `weir plan <file>` prints this.
+ */
+export function formatPlan(plan: ExecutionPlan): string {
+  const lines: string[] = [`pipeline "${plan.pipeline}": ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"}`];
+  for (const step of plan.steps) {
+    const input = step.input === null ? "" : ` <- channel(${step.input.capacity}, ${step.input.queue}${step.input.overflow === "block" ? "" : `, ${step.input.overflow}`}) from step ${step.input.from.join(", ")}`;
+    const conc = step.headKind === "stage" ? `, concurrency ${step.concurrency}` : "";
+    lines.push("", `step ${step.id} [${step.context}${conc}]${input}`);
+    const members = [step.head, ...step.fused];
+    for (const name of members) {
+      const stage = plan.stages.find((s) => s.name === name)!;
+      lines.push(`  ${stage.fused ? "+" : "*"} ${stage.kind.padEnd(7)} ${name.padEnd(20)} ${stage.reason}`);
+    }
+    const route = step.output.route === null ? "" : ` by route "${step.output.route}"`;
+    lines.push(step.output.to.length === 0 ? "  -> (end)" : `  -> step ${step.output.to.join(", ")}${route}`);
+  }
+  lines.push("", "* heads a step   + fused into the step (no channel, no per-item promise)");
+  return lines.join("\n");
+}

@@ -1,0 +1,96 @@
+import type { Channel } from "../channel/Channel.js";
+import type { StageCounters } from "../stats/StageCounters.js";
+import type { TimerHandle } from "../time/Clock.js";
+import type { Emitter } from "./Emitter.js";
+import type { RunScope } from "./RunScope.js";
+import type { Step } from "./Step.js";
+
+/**
+ * Groups items into arrays of `size`, flushing early when the oldest item has waited `maxWaitMs`
+ * (on the run's clock), and at the end of input. Never emits an empty batch. A batch carries the
+ * source index of its first item.
+ */
+export class BatchStep implements Step {
+  readonly #input: Channel<unknown>;
+  readonly #emitter: Emitter;
+  readonly #scope: RunScope;
+  readonly #counters: StageCounters;
+  readonly #size: number;
+  readonly #maxWaitMs: number | undefined;
+
+  constructor(input: Channel<unknown>, emitter: Emitter, scope: RunScope, counters: StageCounters, size: number, maxWaitMs: number | undefined) {
+    this.#input = input;
+    this.#emitter = emitter;
+    this.#scope = scope;
+    this.#counters = counters;
+    this.#size = size;
+    this.#maxWaitMs = maxWaitMs;
+  }
+
+  async run(): Promise<void> {
+    const input = this.#input;
+    const clock = this.#scope.clock;
+    const signal = this.#scope.signal;
+    const counters = this.#counters;
+    let batch: unknown[] = [];
+    let firstSeq = 0;
+    let startedAt = 0;
+    const out: unknown[] = [undefined];
+    const outSeq: number[] = [0];
+
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      out[0] = batch;
+      outSeq[0] = firstSeq;
+      const size = batch.length;
+      batch = [];
+      counters.out++;
+      counters.latency.record(clock.now() - startedAt);
+      const space = this.#emitter.space();
+      if (space !== undefined) await space;
+      const w = this.#emitter.emit(out, outSeq, 1);
+      if (w !== undefined) await w;
+      counters.inFlight -= size;
+    };
+
+    try {
+      while (!signal.aborted) {
+        if (input.size > 0) {
+          while (input.size > 0 && batch.length < this.#size) {
+            if (batch.length === 0) {
+              startedAt = clock.now();
+              batch.push(input.shift());
+              firstSeq = input.shiftedSeq;
+            } else batch.push(input.shift());
+            counters.in++;
+            counters.inFlight++;
+          }
+          if (batch.length >= this.#size) await flush();
+          continue;
+        }
+        if (input.closed) break;
+        if (batch.length === 0 || this.#maxWaitMs === undefined) {
+          await input.readable();
+          continue;
+        }
+        const remaining = startedAt + this.#maxWaitMs - clock.now();
+        if (remaining <= 0) {
+          await flush();
+          continue;
+        }
+        let timer: TimerHandle | undefined;
+        const timedOut = await Promise.race([
+          input.readable().then(() => false),
+          new Promise<boolean>((resolve) => {
+            timer = clock.setTimer(() => resolve(true), remaining);
+          }),
+        ]);
+        timer?.cancel();
+        if (timedOut) await flush();
+      }
+      if (!signal.aborted) await flush();
+    } finally {
+      this.#emitter.close();
+    }
+  }
+}

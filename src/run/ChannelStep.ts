@@ -1,0 +1,67 @@
+import type { Channel } from "../channel/Channel.js";
+import type { StageCounters } from "../stats/StageCounters.js";
+import type { Emitter } from "./Emitter.js";
+import type { RunScope } from "./RunScope.js";
+import { CHUNK, YIELD_EVERY, yieldToLoop, type Step } from "./Step.js";
+
+/**
+ * Reads a channel and emits what it reads: the head of a merge point, and of a run of fused
+ * synchronous stages that could not join the step above (after a fan-out or a route).
+ */
+export class ChannelStep implements Step {
+  readonly #input: Channel<unknown>;
+  readonly #emitter: Emitter;
+  readonly #scope: RunScope;
+  readonly #counters: StageCounters | undefined;
+
+  constructor(input: Channel<unknown>, emitter: Emitter, scope: RunScope, counters?: StageCounters) {
+    this.#input = input;
+    this.#emitter = emitter;
+    this.#scope = scope;
+    this.#counters = counters;
+  }
+
+  async run(): Promise<void> {
+    const input = this.#input;
+    const emitter = this.#emitter;
+    const signal = this.#scope.signal;
+    const buf: unknown[] = [];
+    const seqs: number[] = [];
+    let syncChunks = 0;
+    try {
+      while (!signal.aborted) {
+        if (input.size === 0) {
+          if (input.closed) break;
+          await input.readable();
+          syncChunks = 0;
+          continue;
+        }
+        const space = emitter.space();
+        if (space !== undefined) {
+          await space;
+          continue;
+        }
+        const max = Math.min(CHUNK, emitter.free());
+        let n = 0;
+        while (n < max && input.size > 0) {
+          buf[n] = input.shift();
+          seqs[n++] = input.shiftedSeq;
+        }
+        if (this.#counters !== undefined) {
+          this.#counters.in += n;
+          this.#counters.out += n;
+        }
+        const w = emitter.emit(buf, seqs, n);
+        if (w !== undefined) {
+          await w;
+          syncChunks = 0;
+        } else if (++syncChunks >= YIELD_EVERY) {
+          syncChunks = 0;
+          await yieldToLoop();
+        }
+      }
+    } finally {
+      emitter.close();
+    }
+  }
+}

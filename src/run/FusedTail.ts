@@ -1,0 +1,182 @@
+import { compileTail, type CompiledTail, type TailState } from "./compileTail.js";
+import type { InlineOp } from "./InlineOp.js";
+import { itemFailed } from "./itemFailed.js";
+import type { RunScope } from "./RunScope.js";
+
+/**
+ * Runs a chunk of items through a step's fused synchronous stages. The compiled loop handles the
+ * common case; an op that returns a thenable or throws hands over to a small interpreter for that
+ * one item (and the rest of any flatMap it was inside), then the compiled loop carries on.
+ */
+export class FusedTail {
+  readonly ops: readonly InlineOp[];
+  readonly #scope: RunScope;
+  readonly #cnt: Float64Array;
+  readonly #loop: CompiledTail;
+  readonly #st: TailState = { i: 0, k: 0, o: 0, v: undefined, s: 0, p: undefined, e: undefined, iters: [] };
+  #in = 0;
+
+  constructor(ops: readonly InlineOp[], scope: RunScope) {
+    this.ops = ops;
+    this.#scope = scope;
+    this.#cnt = new Float64Array(ops.length);
+    this.#loop = compileTail(ops, this.#cnt);
+  }
+
+  /** True when the tail is only a sink (or ends in one): nothing flows out. */
+  get endsInSink(): boolean {
+    return this.ops[this.ops.length - 1]?.kind === "sink";
+  }
+
+  /**
+   * Processes `inV[0..n)` and appends survivors to `outV`/`outS` (which must start empty).
+   * Returns the output count, or a promise of it when an op went asynchronous.
+   * Throws (or rejects) a StageError when an item fails under `onError: "fail"`.
+   */
+  run(inV: readonly unknown[], inS: ArrayLike<number>, n: number, outV: unknown[], outS: number[]): number | Promise<number> {
+    const t0 = this.#scope.clock.now();
+    this.#in += n;
+    const o = this.#loop(inV, inS, 0, n, outV, outS, 0, this.#st);
+    if (o >= 0) {
+      this.#account(t0, n);
+      return o;
+    }
+    return this.#slow(inV, inS, n, outV, outS, o, t0);
+  }
+
+  async #slow(
+    inV: readonly unknown[],
+    inS: ArrayLike<number>,
+    n: number,
+    outV: unknown[],
+    outS: number[],
+    first: number,
+    t0: number,
+  ): Promise<number> {
+    const st = this.#st;
+    let code = first;
+    try {
+      for (;;) {
+        const { i, k, v, s, p, e, iters } = st;
+        let o = st.o;
+        if (code === -1) {
+          let result: unknown;
+          let ok = true;
+          try {
+            result = await (p as PromiseLike<unknown>);
+          } catch (error) {
+            ok = false;
+            this.#failed(k, v, s, error);
+          }
+          if (ok) o = await this.#continueAfter(k, result, v, s, outV, outS, o);
+        } else {
+          this.#failed(k, v, s, e);
+        }
+        o = await this.#drainIters(iters, s, outV, outS, o);
+        code = this.#loop(inV, inS, i + 1, n, outV, outS, o, st);
+        if (code >= 0) return code;
+      }
+    } finally {
+      this.#account(t0, n);
+    }
+  }
+
+  /** An op at `k` produced `result` asynchronously from input `v`: finish that op, then the rest. */
+  async #continueAfter(k: number, result: unknown, v: unknown, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+    const op = this.ops[k]!;
+    switch (op.kind) {
+      case "map":
+        this.#cnt[k]!++;
+        return this.#interpret(k + 1, result, s, outV, outS, o);
+      case "filter":
+        if (!result) return o;
+        this.#cnt[k]!++;
+        return this.#interpret(k + 1, v, s, outV, outS, o);
+      case "tap":
+      case "sink":
+        this.#cnt[k]!++;
+        return this.#interpret(k + 1, v, s, outV, outS, o);
+      case "flatMap":
+        return this.#expand(k, result, v, s, outV, outS, o);
+    }
+  }
+
+  /** Runs value `v` through ops `k..` one at a time, awaiting thenables. */
+  async #interpret(k: number, v: unknown, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+    if (k === this.ops.length) {
+      if (!this.endsInSink) {
+        outV[o] = v;
+        outS[o] = s;
+        return o + 1;
+      }
+      return o;
+    }
+    const op = this.ops[k]!;
+    let result: unknown;
+    try {
+      result = op.fn(v, op.ctx);
+      if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+        result = await (result as PromiseLike<unknown>);
+      }
+    } catch (error) {
+      this.#failed(k, v, s, error);
+      return o;
+    }
+    return this.#continueAfter(k, result, v, s, outV, outS, o);
+  }
+
+  async #expand(k: number, result: unknown, v: unknown, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+    try {
+      if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
+        for await (const w of result as AsyncIterable<unknown>) {
+          this.#cnt[k]!++;
+          o = await this.#interpret(k + 1, w, s, outV, outS, o);
+        }
+      } else {
+        for (const w of result as Iterable<unknown>) {
+          this.#cnt[k]!++;
+          o = await this.#interpret(k + 1, w, s, outV, outS, o);
+        }
+      }
+    } catch (error) {
+      this.#failed(k, v, s, error);
+    }
+    return o;
+  }
+
+  /** Finishes flatMap iterators left mid-way, innermost first. */
+  async #drainIters(iters: Array<[number, Iterator<unknown>]>, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+    for (let d = iters.length - 1; d >= 0; d--) {
+      const [k, it] = iters[d]!;
+      try {
+        for (let x = it.next(); x.done !== true; x = it.next()) {
+          this.#cnt[k]!++;
+          o = await this.#interpret(k + 1, x.value, s, outV, outS, o);
+        }
+      } catch (error) {
+        this.#failed(k, undefined, s, error);
+      }
+    }
+    return o;
+  }
+
+  #failed(k: number, item: unknown, index: number, error: unknown): void {
+    const op = this.ops[k]!;
+    op.counters.errors++;
+    itemFailed(this.#scope, op.counters, op.onError, item, index, error, 1);
+  }
+
+  /** Folds the chunk into each fused stage's counters: in/out from the loop's counts, shared timing. */
+  #account(t0: number, n: number): void {
+    const now = this.#scope.clock.now();
+    const dt = now - t0;
+    const ops = this.ops;
+    for (let k = 0; k < ops.length; k++) {
+      const c = ops[k]!.counters;
+      c.in = k === 0 ? this.#in : this.#cnt[k - 1]!;
+      c.out = this.#cnt[k]!;
+      c.busyMs += dt;
+      if (n > 0) c.latency.recordMany(dt / n, n);
+    }
+  }
+}

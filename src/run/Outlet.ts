@@ -1,0 +1,156 @@
+import type { Channel } from "../channel/Channel.js";
+import type { ErrorPolicy } from "../stage/StageKind.js";
+import type { StageCounters } from "../stats/StageCounters.js";
+import { itemFailed } from "./itemFailed.js";
+import type { RunScope } from "./RunScope.js";
+
+/** Routing at the end of a step: each item goes to the channels of the branch its key names. */
+export interface OutletRoute {
+  readonly key: (item: unknown) => unknown;
+  readonly branches: ReadonlyMap<string, readonly Channel<unknown>[]>;
+  readonly counters: StageCounters;
+  readonly onError: ErrorPolicy;
+}
+
+/**
+ * Where a step's output goes: every downstream channel (broadcast), or one branch per item (a
+ * route). With no channel at all the output is discarded (a sink ended the step, or nothing reads
+ * it). Pushing waits only when a channel is full: the promise is made at that boundary only.
+ */
+export class Outlet {
+  readonly #channels: readonly Channel<unknown>[];
+  readonly #route: OutletRoute | undefined;
+  readonly #scope: RunScope;
+  /** Items that left through this outlet. */
+  delivered = 0;
+
+  constructor(channels: readonly Channel<unknown>[], route: OutletRoute | undefined, scope: RunScope) {
+    this.#channels = channels;
+    this.#route = route;
+    this.#scope = scope;
+  }
+
+  /** True when nothing reads this outlet. */
+  get discards(): boolean {
+    return this.#channels.length === 0;
+  }
+
+  /** Room left before any channel below would be full (Infinity when nothing reads the outlet). */
+  free(): number {
+    let free = Infinity;
+    for (const c of this.#channels) {
+      if (c.overflow !== "block") continue;
+      const f = c.capacity - c.size;
+      if (f < free) free = f;
+    }
+    return free;
+  }
+
+  /** Resolves when every channel below has room for at least one item. */
+  space(): Promise<void> | undefined {
+    for (const c of this.#channels) if (!c.hasSpace) return this.#allSpace();
+    return undefined;
+  }
+
+  async #allSpace(): Promise<void> {
+    for (const c of this.#channels) {
+      while (!c.hasSpace && !this.#scope.signal.aborted) await c.space();
+    }
+  }
+
+  /**
+   * Delivers `values[0..n)`. Returns undefined when everything went in at once, or a promise that
+   * resolves when the last item went in (waiting on full channels; given up on abort).
+   */
+  push(values: readonly unknown[], seqs: ArrayLike<number>, n: number): Promise<void> | undefined {
+    if (n === 0) return undefined;
+    this.delivered += n;
+    if (this.#route !== undefined) return this.#pushRouted(values, seqs, n, 0);
+    const channels = this.#channels;
+    if (channels.length === 1) return pushAll(channels[0]!, values, seqs, 0, n, this.#scope.signal);
+    let wait: Promise<void> | undefined;
+    for (const c of channels) {
+      const w = pushAll(c, values, seqs, 0, n, this.#scope.signal);
+      if (w !== undefined) wait = wait === undefined ? w : wait.then(() => w);
+    }
+    return wait;
+  }
+
+  #pushRouted(values: readonly unknown[], seqs: ArrayLike<number>, n: number, from: number): Promise<void> | undefined {
+    const route = this.#route!;
+    for (let i = from; i < n; i++) {
+      const v = values[i];
+      const s = seqs[i]!;
+      route.counters.in++;
+      let targets: readonly Channel<unknown>[] | undefined;
+      try {
+        const key = route.key(v);
+        targets = route.branches.get(String(key));
+        if (targets === undefined) {
+          throw new RangeError(`route key ${JSON.stringify(key)} is not one of ${[...route.branches.keys()].map((k) => JSON.stringify(k)).join(", ")}`);
+        }
+      } catch (error) {
+        route.counters.errors++;
+        itemFailed(this.#scope, route.counters, route.onError, v, s, error, 1);
+        continue;
+      }
+      route.counters.out++;
+      for (const c of targets) if (!c.hasSpace) return this.#routeSlow(values, seqs, n, i, targets);
+      for (const c of targets) c.push(v, s);
+    }
+    return undefined;
+  }
+
+  /** Item `i` found a full channel among its targets: wait for each, then route the rest. */
+  async #routeSlow(
+    values: readonly unknown[],
+    seqs: ArrayLike<number>,
+    n: number,
+    i: number,
+    targets: readonly Channel<unknown>[],
+  ): Promise<void> {
+    for (const c of targets) {
+      while (!c.hasSpace) {
+        if (this.#scope.signal.aborted) return;
+        await c.space();
+      }
+      c.push(values[i], seqs[i]!);
+    }
+    const rest = this.#pushRouted(values, seqs, n, i + 1);
+    if (rest !== undefined) await rest;
+  }
+
+  /** Tells every channel below that this producer is done. */
+  close(): void {
+    for (const c of this.#channels) c.close();
+    if (this.#route !== undefined) for (const list of this.#route.branches.values()) for (const c of list) c.close();
+  }
+}
+
+/** Pushes `values[from..n)` into one channel, waiting when it is full. */
+function pushAll(
+  channel: Channel<unknown>,
+  values: readonly unknown[],
+  seqs: ArrayLike<number>,
+  from: number,
+  n: number,
+  signal: AbortSignal,
+): Promise<void> | undefined {
+  let i = from;
+  while (i < n && channel.hasSpace) {
+    channel.push(values[i], seqs[i]!);
+    i++;
+  }
+  if (i === n) return undefined;
+  return (async () => {
+    while (i < n) {
+      if (signal.aborted) return;
+      if (!channel.hasSpace) {
+        await channel.space();
+        continue;
+      }
+      channel.push(values[i], seqs[i]!);
+      i++;
+    }
+  })();
+}

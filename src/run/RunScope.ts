@@ -1,0 +1,18 @@
+import type { EventBus } from "../events/EventBus.js";
+import type { Clock } from "../time/Clock.js";
+import type { DeadLetter, RunEvents } from "./RunEvents.js";
+
+/** What every step of a running plan shares: time, cancellation, events, and the run's fate. */
+export interface RunScope {
+  readonly pipeline: string;
+  readonly clock: Clock;
+  /** Aborts when the run fails, is cancelled, or `stop()` runs out of grace. */
+  readonly signal: AbortSignal;
+  readonly events: EventBus<RunEvents>;
+  /** Randomness for retry jitter (injectable for tests). */
+  readonly random: () => number;
+  /** Ends the run with `error` (the first call wins). */
+  fail(error: unknown): void;
+  /** Records a dead letter. */
+  deadLetter(letter: DeadLetter): void;
+}

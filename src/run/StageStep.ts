@@ -1,0 +1,435 @@
+import type { Channel } from "../channel/Channel.js";
+import { TimeoutError } from "../errors/TimeoutError.js";
+import type { Attempt, Executor, Settle } from "../executor/Executor.js";
+import { backoffDelay, shouldRetry, type RetryPolicy } from "../policy/retry.js";
+import type { ErrorPolicy } from "../stage/StageKind.js";
+import type { StageCounters } from "../stats/StageCounters.js";
+import type { TimerHandle } from "../time/Clock.js";
+import type { Emitter } from "./Emitter.js";
+import { itemFailed } from "./itemFailed.js";
+import type { RunScope } from "./RunScope.js";
+import type { Step } from "./Step.js";
+
+/** The settings a stage runner needs, every field present. */
+export interface StageStepOptions {
+  readonly kind: "map" | "filter" | "flatMap" | "tap" | "sink";
+  readonly concurrency: number;
+  readonly ordered: boolean;
+  /** A slow item holds back at most this many later items (ordered stages). */
+  readonly reorderCapacity: number;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+  readonly onError: ErrorPolicy;
+}
+
+const EMPTY = 0;
+const READY = 1;
+const DROPPED = 2;
+const MANY = 3;
+
+/**
+ * One item in flight. It is the {@link Attempt} handed to the executor (no per-item allocation)
+ * and owns bound settle functions. A timed-out attempt abandons its slot: a late settle from it
+ * is ignored, and the item moves to a fresh slot for its next attempt.
+ */
+class Slot implements Attempt, Settle {
+  item: unknown = undefined;
+  index = 0;
+  attempt = 1;
+  signal: AbortSignal;
+  ord = 0;
+  startedAt = 0;
+  controller: AbortController | undefined = undefined;
+  timer: TimerHandle | undefined = undefined;
+  abandoned = false;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly onTimeout: () => void;
+
+  constructor(step: StageStep, signal: AbortSignal) {
+    this.signal = signal;
+    this.resolve = (value) => step.resolved(this, value);
+    this.reject = (error) => step.rejected(this, error);
+    this.onTimeout = () => step.timedOut(this);
+  }
+}
+
+/**
+ * Runs a stage whose function is asynchronous, concurrent, retried, timed or remote: keeps up to
+ * `executor.window(concurrency)` items in flight, restores input order through a bounded reorder
+ * ring when `ordered`, retries with backoff on the run's clock, and applies the error policy.
+ * Completed items are emitted in chunks, once per microtask turn, not one by one.
+ */
+export class StageStep implements Step {
+  readonly #input: Channel<unknown>;
+  readonly #executor: Executor;
+  readonly #emitter: Emitter;
+  readonly #scope: RunScope;
+  readonly #counters: StageCounters;
+  readonly #o: StageStepOptions;
+  readonly #window: number;
+  readonly #free: Slot[] = [];
+  readonly #timed = new Set<Slot>();
+  #inFlight = 0;
+  // ordered output: a ring indexed by the item's arrival order
+  #nextOrd = 0;
+  #emitOrd = 0;
+  readonly #ringMask: number;
+  readonly #ringV: unknown[];
+  readonly #ringS: Float64Array;
+  readonly #ringState: Uint8Array;
+  readonly #reorderLimit: number;
+  // outbox: completed items waiting to be emitted (double-buffered)
+  #outV: unknown[] = [];
+  #outS: number[] = [];
+  #spareV: unknown[] = [];
+  #spareS: number[] = [];
+  #flushScheduled = false;
+  #flushing = false;
+  #pumping = false;
+  #repump = false;
+  #waitingInput = false;
+  #ended = false;
+  #finish: (() => void) | undefined;
+  readonly #flushCb = (): void => this.#flush();
+  readonly #pumpCb = (): void => {
+    this.#waitingInput = false;
+    this.#pump();
+  };
+
+  constructor(input: Channel<unknown>, executor: Executor, emitter: Emitter, counters: StageCounters, scope: RunScope, options: StageStepOptions) {
+    this.#input = input;
+    this.#executor = executor;
+    this.#emitter = emitter;
+    this.#counters = counters;
+    this.#scope = scope;
+    this.#o = options;
+    this.#window = Math.max(1, executor.window(options.concurrency));
+    this.#reorderLimit = options.ordered ? Math.max(this.#window, options.reorderCapacity) : Infinity;
+    let ring = 2;
+    if (options.ordered) while (ring < this.#reorderLimit) ring *= 2;
+    this.#ringMask = ring - 1;
+    this.#ringV = new Array<unknown>(ring);
+    this.#ringS = new Float64Array(ring);
+    this.#ringState = new Uint8Array(ring);
+  }
+
+  run(): Promise<void> {
+    const signal = this.#scope.signal;
+    return new Promise<void>((resolve) => {
+      const onAbort = (): void => {
+        for (const slot of this.#timed) {
+          slot.timer?.cancel();
+          slot.controller?.abort(signal.reason);
+        }
+        this.#timed.clear();
+        this.#end();
+      };
+      this.#finish = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      if (signal.aborted) {
+        this.#end();
+        return;
+      }
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#ended) return;
+    if (this.#pumping) {
+      this.#repump = true;
+      return;
+    }
+    this.#pumping = true;
+    const input = this.#input;
+    do {
+      this.#repump = false;
+      while (
+        this.#inFlight < this.#window &&
+        input.size > 0 &&
+        !this.#flushing &&
+        this.#nextOrd - this.#emitOrd < this.#reorderLimit &&
+        !this.#scope.signal.aborted
+      ) {
+        const slot = this.#free.pop() ?? new Slot(this, this.#scope.signal);
+        slot.item = input.shift();
+        slot.index = input.shiftedSeq;
+        slot.attempt = 1;
+        slot.ord = this.#nextOrd++;
+        this.#inFlight++;
+        this.#counters.in++;
+        this.#counters.started(this.#scope.clock.now());
+        this.#start(slot);
+      }
+    } while (this.#repump);
+    this.#pumping = false;
+    if (this.#ended) return;
+    if (input.size === 0 && !input.closed) {
+      if (!this.#waitingInput) {
+        this.#waitingInput = true;
+        input.onReadable(this.#pumpCb);
+      }
+    } else if (input.closed && input.size === 0 && this.#inFlight === 0 && this.#outV.length === 0 && !this.#flushing) {
+      this.#end();
+    }
+  }
+
+  /** Starts an attempt (the first or a retry). */
+  #start(slot: Slot): void {
+    slot.startedAt = this.#scope.clock.now();
+    const timeoutMs = this.#o.timeoutMs;
+    if (timeoutMs !== undefined) {
+      slot.controller = new AbortController();
+      slot.signal = slot.controller.signal;
+      slot.timer = this.#scope.clock.setTimer(slot.onTimeout, timeoutMs);
+      this.#timed.add(slot);
+    }
+    this.#executor.execute(slot, slot);
+  }
+
+  /** Called through a slot's bound `resolve`. */
+  resolved(slot: Slot, value: unknown): void {
+    if (slot.abandoned || this.#ended) return;
+    const now = this.#scope.clock.now();
+    this.#clearTimer(slot);
+    const c = this.#counters;
+    c.finished(now);
+    c.latency.record(now - slot.startedAt);
+    switch (this.#o.kind) {
+      case "map":
+        c.out++;
+        this.#deliver(slot.ord, slot.index, READY, value);
+        break;
+      case "tap":
+        c.out++;
+        this.#deliver(slot.ord, slot.index, READY, slot.item);
+        break;
+      case "sink":
+        c.out++;
+        this.#deliver(slot.ord, slot.index, DROPPED, undefined);
+        break;
+      case "filter":
+        if (value) {
+          c.out++;
+          this.#deliver(slot.ord, slot.index, READY, slot.item);
+        } else this.#deliver(slot.ord, slot.index, DROPPED, undefined);
+        break;
+      case "flatMap":
+        this.#expand(slot, value);
+        return;
+    }
+    this.#release(slot);
+  }
+
+  /** A flatMap result: any iterable (collected now) or async iterable (collected, then delivered). */
+  #expand(slot: Slot, value: unknown): void {
+    if (value !== null && typeof value === "object" && Symbol.asyncIterator in value) {
+      const collected: unknown[] = [];
+      const ord = slot.ord;
+      const index = slot.index;
+      const item = slot.item;
+      this.#counters.started(this.#scope.clock.now());
+      void (async () => {
+        try {
+          for await (const v of value as AsyncIterable<unknown>) collected.push(v);
+          this.#counters.out += collected.length;
+          this.#counters.finished(this.#scope.clock.now());
+          this.#deliver(ord, index, MANY, collected);
+        } catch (error) {
+          this.#counters.finished(this.#scope.clock.now());
+          this.#finalFailure(item, index, ord, error, 1);
+        }
+        this.#inFlight--;
+        this.#pump();
+      })();
+      this.#inFlight++;
+      this.#release(slot);
+      return;
+    }
+    let many: unknown[];
+    try {
+      many = Array.from(value as Iterable<unknown>);
+    } catch (error) {
+      this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
+      this.#release(slot);
+      return;
+    }
+    this.#counters.out += many.length;
+    this.#deliver(slot.ord, slot.index, MANY, many);
+    this.#release(slot);
+  }
+
+  /** Called through a slot's bound `reject`. */
+  rejected(slot: Slot, error: unknown): void {
+    if (slot.abandoned || this.#ended) return;
+    this.#clearTimer(slot);
+    const c = this.#counters;
+    c.errors++;
+    const scope = this.#scope;
+    c.latency.record(scope.clock.now() - slot.startedAt);
+    if (!scope.signal.aborted && shouldRetry(this.#o.retry, error, slot.attempt)) {
+      const delay = backoffDelay(this.#o.retry, slot.attempt, scope.random);
+      c.retries++;
+      if (scope.events.has("stage:error")) {
+        scope.events.emit("stage:error", { stage: c.name, index: slot.index, item: slot.item, error, attempt: slot.attempt, action: "retry" });
+      }
+      if (scope.events.has("stage:retry")) {
+        scope.events.emit("stage:retry", { stage: c.name, index: slot.index, attempt: slot.attempt + 1, delayMs: delay });
+      }
+      slot.attempt++;
+      slot.timer = scope.clock.setTimer(() => {
+        slot.timer = undefined;
+        this.#timed.delete(slot);
+        if (this.#ended) return;
+        this.#start(slot);
+      }, delay);
+      this.#timed.add(slot);
+      return;
+    }
+    c.finished(scope.clock.now());
+    this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
+    this.#release(slot);
+  }
+
+  /** Called by a slot's timer: abort the attempt and fail it with a TimeoutError. */
+  timedOut(slot: Slot): void {
+    if (slot.abandoned || this.#ended) return;
+    const error = new TimeoutError(`stage "${this.#counters.name}" item ${slot.index}`, this.#o.timeoutMs ?? 0);
+    slot.timer = undefined;
+    slot.controller?.abort(error);
+    slot.abandoned = true;
+    this.#timed.delete(slot);
+    const fresh = new Slot(this, this.#scope.signal);
+    fresh.item = slot.item;
+    fresh.index = slot.index;
+    fresh.attempt = slot.attempt;
+    fresh.ord = slot.ord;
+    fresh.startedAt = slot.startedAt;
+    this.rejected(fresh, error);
+  }
+
+  #clearTimer(slot: Slot): void {
+    if (slot.timer !== undefined) {
+      slot.timer.cancel();
+      slot.timer = undefined;
+      this.#timed.delete(slot);
+    }
+    if (slot.controller !== undefined) {
+      slot.controller = undefined;
+      slot.signal = this.#scope.signal;
+    }
+  }
+
+  #finalFailure(item: unknown, index: number, ord: number, error: unknown, attempts: number): void {
+    try {
+      itemFailed(this.#scope, this.#counters, this.#o.onError, item, index, error, attempts);
+      this.#deliver(ord, index, DROPPED, undefined);
+    } catch (stageError) {
+      this.#scope.fail(stageError);
+    }
+  }
+
+  #release(slot: Slot): void {
+    slot.item = undefined;
+    this.#inFlight--;
+    this.#free.push(slot);
+    this.#pump();
+  }
+
+  #deliver(ord: number, seq: number, state: number, value: unknown): void {
+    if (!this.#o.ordered) {
+      this.#append(state, value, seq);
+      return;
+    }
+    if (ord !== this.#emitOrd) {
+      const i = ord & this.#ringMask;
+      this.#ringState[i] = state;
+      this.#ringV[i] = value;
+      this.#ringS[i] = seq;
+      return;
+    }
+    this.#append(state, value, seq);
+    this.#emitOrd++;
+    const mask = this.#ringMask;
+    const states = this.#ringState;
+    for (;;) {
+      const i = this.#emitOrd & mask;
+      const st = states[i]!;
+      if (st === EMPTY) break;
+      this.#append(st, this.#ringV[i], this.#ringS[i]!);
+      states[i] = EMPTY;
+      this.#ringV[i] = undefined;
+      this.#emitOrd++;
+    }
+  }
+
+  #append(state: number, value: unknown, seq: number): void {
+    if (state === READY) {
+      this.#outV.push(value);
+      this.#outS.push(seq);
+    } else if (state === MANY) {
+      for (const v of value as unknown[]) {
+        this.#outV.push(v);
+        this.#outS.push(seq);
+      }
+    } else return;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushCb);
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#flushing || this.#outV.length === 0 || this.#ended) {
+      if (!this.#flushing) this.#pump();
+      return;
+    }
+    const v = this.#outV;
+    const s = this.#outS;
+    this.#outV = this.#spareV;
+    this.#outS = this.#spareS;
+    let wait: Promise<void> | undefined;
+    try {
+      wait = this.#emitter.emit(v, s, v.length);
+    } catch (error) {
+      this.#scope.fail(error);
+      return;
+    }
+    if (wait === undefined) {
+      this.#recycle(v, s);
+      this.#pump();
+      return;
+    }
+    this.#flushing = true;
+    wait.then(
+      () => {
+        this.#flushing = false;
+        this.#recycle(v, s);
+        if (this.#outV.length > 0) this.#flush();
+        else this.#pump();
+      },
+      (error: unknown) => this.#scope.fail(error),
+    );
+  }
+
+  #recycle(v: unknown[], s: number[]): void {
+    v.length = 0;
+    s.length = 0;
+    this.#spareV = v;
+    this.#spareS = s;
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#emitter.close();
+    const finish = this.#finish;
+    if (finish !== undefined) finish();
+    else queueMicrotask(() => this.#finish?.());
+  }
+}

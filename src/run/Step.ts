@@ -1,0 +1,16 @@
+/** One step of a running plan: a head (source, channel reader, stage runner or batcher) and its emitter. */
+export interface Step {
+  /** Runs the step to its end; rejects only with the error that fails the run. */
+  run(): Promise<void>;
+}
+
+/** Source items are pulled, and items passed along, in chunks of at most this many. */
+export const CHUNK = 1024;
+
+/** A step whose every await completed synchronously yields to the event loop this often (in chunks). */
+export const YIELD_EVERY = 32;
+
+/** Lets timers, I/O and abort handlers run. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

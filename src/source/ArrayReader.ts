@@ -1,0 +1,33 @@
+import type { SourceReader } from "./SourceReader.js";
+
+/** Reads an array (or any array-like) by index: the fastest source, no iterator protocol. */
+export class ArrayReader<T> implements SourceReader<T> {
+  readonly #items: ArrayLike<T>;
+  #position = 0;
+
+  constructor(items: ArrayLike<T>) {
+    this.#items = items;
+  }
+
+  get done(): boolean {
+    return this.#position >= this.#items.length;
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  read(max: number, out: T[]): number {
+    const items = this.#items;
+    const start = this.#position;
+    const end = Math.min(items.length, start + max);
+    let o = out.length;
+    for (let i = start; i < end; i++) out[o++] = items[i]!;
+    this.#position = end;
+    return end - start;
+  }
+
+  async close(): Promise<void> {
+    this.#position = this.#items.length;
+  }
+}

@@ -1,0 +1,60 @@
+import type { SourceReader } from "./SourceReader.js";
+
+/** Reads a synchronous iterator (generators, Sets, Maps…) a chunk at a time. */
+export class IteratorReader<T> implements SourceReader<T> {
+  readonly #iterator: Iterator<T>;
+  #done = false;
+  #position = 0;
+
+  constructor(iterable: Iterable<T>) {
+    this.#iterator = iterable[Symbol.iterator]();
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  /** An error thrown after some items of a read: those are returned first, the error on the next read. */
+  #error: { error: unknown } | undefined;
+
+  read(max: number, out: T[]): number {
+    if (this.#error !== undefined) {
+      this.#done = true;
+      throw this.#error.error;
+    }
+    if (this.#done) return 0;
+    const it = this.#iterator;
+    let n = 0;
+    let o = out.length;
+    try {
+      while (n < max) {
+        const r = it.next();
+        if (r.done === true) {
+          this.#done = true;
+          break;
+        }
+        out[o++] = r.value;
+        n++;
+      }
+    } catch (error) {
+      if (n === 0) {
+        this.#done = true;
+        throw error;
+      }
+      this.#error = { error };
+    } finally {
+      this.#position += n;
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    this.#iterator.return?.();
+  }
+}

@@ -1,0 +1,71 @@
+import type { LatencySummary } from "./StageStats.js";
+
+const SUB = 8; // sub-buckets per power of two: about 12% relative error
+const BUCKETS = SUB + 29 * SUB;
+
+/**
+ * A fixed-size log-linear histogram of durations (microsecond resolution, up to about 35 minutes):
+ * 240 counters whatever the number of samples. Percentiles are accurate to about 12%.
+ */
+export class LatencyHistogram {
+  readonly #counts = new Float64Array(BUCKETS);
+  #count = 0;
+  #max = 0;
+
+  /** Records one duration in milliseconds. */
+  record(ms: number): void {
+    this.recordMany(ms, 1);
+  }
+
+  /** Records `n` samples of the same duration (a fused chunk's per-item time). */
+  recordMany(ms: number, n: number): void {
+    const us = ms > 0 ? Math.min(0x7fffffff, Math.round(ms * 1000)) : 0;
+    let idx: number;
+    if (us < SUB) idx = us;
+    else {
+      const msb = 31 - Math.clz32(us);
+      idx = SUB + (msb - 3) * SUB + ((us >>> (msb - 3)) & (SUB - 1));
+    }
+    this.#counts[idx]! += n;
+    this.#count += n;
+    if (ms > this.#max) this.#max = ms;
+  }
+
+  /** Samples recorded. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The value below which `q` (0..1) of the samples fall, in ms (bucket midpoint). */
+  quantile(q: number): number {
+    if (this.#count === 0) return 0;
+    const target = Math.max(1, Math.ceil(q * this.#count));
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.#counts[i]!;
+      if (seen >= target) return Math.min(this.#max, bucketMid(i) / 1000);
+    }
+    return this.#max;
+  }
+
+  /** p50, p90, p99 and max. */
+  summary(): LatencySummary {
+    return Object.freeze({
+      count: this.#count,
+      p50: this.quantile(0.5),
+      p90: this.quantile(0.9),
+      p99: this.quantile(0.99),
+      max: this.#max,
+    });
+  }
+}
+
+function bucketMid(i: number): number {
+  if (i < SUB) return i;
+  const k = i - SUB;
+  const msb = Math.floor(k / SUB) + 3;
+  const sub = k % SUB;
+  const low = (SUB + sub) * 2 ** (msb - 3);
+  const width = 2 ** (msb - 3);
+  return low + width / 2;
+}

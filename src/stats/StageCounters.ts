@@ -1,0 +1,67 @@
+import type { ExecutionContext } from "../stage/StageContext.js";
+import { LatencyHistogram } from "./LatencyHistogram.js";
+import type { StageStats } from "./StageStats.js";
+
+/**
+ * The mutable counters behind one stage's {@link StageStats}. Written on the hot path by the
+ * stage's runner (plain field increments), read by `snapshot()`.
+ */
+export class StageCounters {
+  readonly name: string;
+  readonly kind: string;
+  context: ExecutionContext;
+  in = 0;
+  out = 0;
+  errors = 0;
+  retries = 0;
+  skipped = 0;
+  deadLettered = 0;
+  inFlight = 0;
+  busyMs = 0;
+  /** When inFlight last went from 0 to 1 (clock ms). */
+  busySince = 0;
+  readonly latency = new LatencyHistogram();
+  /** Reads the queue depth of the stage's input channel, when it has one. */
+  queueDepth: () => number = () => 0;
+  /** Reads items dropped by the input channel's overflow policy. */
+  dropped: () => number = () => 0;
+  /** Reads the context's event-loop delay. */
+  loopDelayMs: () => number = () => 0;
+
+  constructor(name: string, kind: string, context: ExecutionContext) {
+    this.name = name;
+    this.kind = kind;
+    this.context = context;
+  }
+
+  /** An item started: count busy time from the first one in flight. */
+  started(now: number): void {
+    if (this.inFlight++ === 0) this.busySince = now;
+  }
+
+  /** An item finished (whatever the outcome). */
+  finished(now: number): void {
+    if (--this.inFlight === 0) this.busyMs += now - this.busySince;
+  }
+
+  /** A frozen copy, with busy time up to `now`. */
+  snapshot(now: number): StageStats {
+    return Object.freeze({
+      name: this.name,
+      kind: this.kind,
+      context: this.context,
+      in: this.in,
+      out: this.out,
+      errors: this.errors,
+      retries: this.retries,
+      skipped: this.skipped,
+      deadLettered: this.deadLettered,
+      dropped: this.dropped(),
+      inFlight: this.inFlight,
+      queueDepth: this.queueDepth(),
+      busyMs: this.busyMs + (this.inFlight > 0 ? now - this.busySince : 0),
+      latency: this.latency.summary(),
+      loopDelayMs: this.loopDelayMs(),
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { pipeline } from "../../src/index.js";
+
+/** Resolves after `n` turns of the event loop: a random but clock-free delay. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of s) out.push(x);
+  return out;
+}
+
+describe("ordering", () => {
+  it("keeps input order at concurrency 16 whatever the per-item delays (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat({ max: 6 }), { minLength: 1, maxLength: 120 }), async (delays) => {
+        const out = await collect(
+          pipeline("p")
+            .from(delays.map((d, i) => ({ d, i })))
+            .map(async ({ d, i }) => {
+              await turns(d);
+              return i;
+            }, { concurrency: 16 })
+            .filter(async (i) => {
+              await turns(delays[i]! % 3);
+              return i % 5 !== 0;
+            }, { concurrency: 16 })
+            .stream(),
+        );
+        assert.deepEqual(out, delays.map((_, i) => i).filter((i) => i % 5 !== 0));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("unordered emits in completion order, and still emits every item once", async () => {
+    const out = await collect(
+      pipeline("p")
+        .from([3, 0, 2, 1])
+        .map(async (d) => {
+          await turns(d * 3);
+          return d;
+        }, { concurrency: 4, ordered: false })
+        .stream(),
+    );
+    assert.deepEqual(out, [0, 1, 2, 3]);
+  });
+
+  it("a slow item holds back at most `capacity` later items", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const capacity = 8;
+    const run = pipeline("p")
+      .from(Array.from({ length: 100 }, (_, i) => i))
+      .map(async (i) => {
+        started++;
+        if (i === 0) await gate;
+        return i;
+      }, { concurrency: 4, capacity })
+      .to(() => {})
+      .run();
+    await turns(20);
+    // item 0 is stuck: started covers item 0 and at most `capacity` - 1 later items in the reorder window
+    assert.equal(started, capacity);
+    const snap = run.snapshot().stages.find((s) => s.name === "map-1")!;
+    assert.equal(snap.inFlight, 1, "the rest finished and wait in the reorder window");
+    release();
+    const result = await run;
+    assert.equal(result.stats["sink-1"]!.in, 100);
+  });
+
+  it("priority serves higher first within the queue, FIFO among equals", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const items = ["low-a", "high-a", "low-b", "high-b", "mid"];
+    const rank: Record<string, number> = { high: 2, mid: 1, low: 0 };
+    const run = pipeline("p")
+      .from(["first", ...items])
+      .map(async (x) => {
+        if (x === "first") await gate;
+        order.push(x);
+        return x;
+      }, { priority: (x) => rank[x.split("-")[0]!] ?? 9, capacity: 16, ordered: false })
+      .to(() => {})
+      .run();
+    await turns(5);
+    release();
+    await run;
+    assert.deepEqual(order, ["first", "high-a", "high-b", "mid", "low-a", "low-b"]);
+  });
+});

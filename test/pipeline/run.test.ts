@@ -1,0 +1,152 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
+import { pipeline, CancelledError, ManualClock } from "../../src/index.js";
+
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+function* naturals(): Generator<number> {
+  for (let i = 0; ; i++) yield i;
+}
+
+describe("run control", () => {
+  it("cancels by signal: rejects with a CancelledError and aborts every item's ctx.signal", async () => {
+    const ac = new AbortController();
+    const itemSignals: AbortSignal[] = [];
+    const run = pipeline("p")
+      .from(naturals)
+      .map((x, ctx) => {
+        itemSignals.push(ctx.signal);
+        return new Promise<number>(() => {});
+      }, { concurrency: 3 })
+      .run({ signal: ac.signal });
+    await turns(3);
+    assert.equal(itemSignals.length, 3);
+    ac.abort(new Error("user said so"));
+    await assert.rejects(run, (e: unknown) => e instanceof CancelledError && e.code === "WEIR_CANCELLED" && /user said so/.test(e.message));
+    assert.ok(itemSignals.every((s) => s.aborted));
+    assert.equal(run.snapshot().state, "cancelled");
+    assert.equal(getEventListeners(ac.signal, "abort").length, 0, "the run removed its listener");
+  });
+
+  it("a run that completes removes its listener from the caller's signal", async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 50; i++) await pipeline("p").from([1, 2]).map((x) => x).run({ signal: ac.signal });
+    assert.equal(getEventListeners(ac.signal, "abort").length, 0);
+  });
+
+  it("stop() stops pulling, drains what was pulled, and resolves with stopped: true", async () => {
+    let pulled = 0;
+    function* source(): Generator<number> {
+      for (let i = 0; ; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const done: number[] = [];
+    const run = pipeline("p")
+      .from(source)
+      .map(async (x) => {
+        await turns(1);
+        return x;
+      }, { concurrency: 4, capacity: 8 })
+      .to((x) => void done.push(x))
+      .run();
+    await turns(10);
+    const result = await run.stop();
+    assert.equal(result.stopped, true);
+    assert.equal(done.length, pulled, "everything pulled was processed: nothing accepted is lost");
+    assert.deepEqual(done, Array.from({ length: pulled }, (_, i) => i));
+  });
+
+  it("stop({ graceMs }) aborts what has not drained when the grace runs out", async () => {
+    const clock = new ManualClock();
+    const run = pipeline("p")
+      .from(naturals)
+      .map(() => new Promise(() => {}), { concurrency: 2 })
+      .run({ clock });
+    await clock.advance(0);
+    const stopped = run.stop({ graceMs: 1000 }).then(() => "resolved", (e: unknown) => e);
+    assert.equal(run.snapshot().state, "stopping");
+    await clock.advance(999);
+    assert.equal(run.snapshot().state, "stopping");
+    await clock.advance(1);
+    const e = await stopped;
+    assert.ok(e instanceof CancelledError);
+    assert.match(e.message, /grace of 1000 ms ran out/);
+  });
+
+  it("emits run:start and run:end, and a failed run reports ok: false", async () => {
+    const seen: string[] = [];
+    const run = pipeline("p").from([1]).map(() => {
+      throw new Error("x");
+    }).run();
+    run.on("run:start", (e) => void seen.push(`start ${e.pipeline}`));
+    run.on("run:end", (e) => void seen.push(`end ${e.ok}`));
+    await run.then(undefined, () => undefined);
+    assert.deepEqual(seen, ["start p", "end false"]);
+  });
+
+  it("snapshot() is immutable and reports per-stage progress", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const run = pipeline("p")
+      .from([1, 2, 3])
+      .map(async (x) => {
+        await gate;
+        return x;
+      }, { name: "wait", concurrency: 2 })
+      .run();
+    await turns(3);
+    const snap = run.snapshot();
+    assert.ok(Object.isFrozen(snap) && Object.isFrozen(snap.stages) && Object.isFrozen(snap.stages[0]));
+    const wait = snap.stages.find((s) => s.name === "wait")!;
+    assert.equal(wait.inFlight, 2);
+    assert.equal(wait.queueDepth, 1);
+    assert.equal(snap.state, "running");
+    assert.throws(() => {
+      (snap as { state: string }).state = "x";
+    });
+    release();
+    await run;
+    assert.equal(run.snapshot().state, "completed");
+    assert.equal(wait.inFlight, 2, "an old snapshot does not change");
+  });
+
+  it("records busy time and latency percentiles on the injected clock", async () => {
+    const clock = new ManualClock();
+    const run = pipeline("p")
+      .from([10, 20, 30, 40])
+      .map((ms) => new Promise<number>((resolve) => clock.setTimer(() => resolve(ms), ms)), { name: "t", context: "async" })
+      .run({ clock });
+    await clock.runAll();
+    const r = await run;
+    const t = r.stats.t!;
+    assert.equal(t.latency.count, 4);
+    assert.ok(Math.abs(t.latency.p50 - 20) <= 2.5, `p50 ${t.latency.p50}`);
+    assert.ok(Math.abs(t.latency.p99 - 40) <= 5, `p99 ${t.latency.p99}`);
+    assert.equal(t.latency.max, 40);
+    assert.equal(t.busyMs, 100);
+  });
+
+  it("breaking out of stream() cancels the run", async () => {
+    let pulled = 0;
+    function* source(): Generator<number> {
+      for (let i = 0; ; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const got: number[] = [];
+    for await (const x of pipeline("p").from(source).map(async (x) => x, { concurrency: 2 }).stream({ capacity: 4 })) {
+      got.push(x);
+      if (got.length === 5) break;
+    }
+    const at = pulled;
+    await turns(5);
+    assert.equal(pulled, at, "no more pulls after the reader left");
+    assert.deepEqual(got, [0, 1, 2, 3, 4]);
+  });
+});

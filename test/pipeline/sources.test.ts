@@ -1,0 +1,98 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { pipeline, InvalidOptionError, SourceError } from "../../src/index.js";
+
+async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of s) out.push(x);
+  return out;
+}
+
+describe("sources", () => {
+  it("reads an array", async () => {
+    assert.deepEqual(await collect(pipeline("p").from([1, 2, 3]).map((x) => x * 10).stream()), [10, 20, 30]);
+  });
+
+  it("reads a generator, a Set and a string-free iterable", async () => {
+    function* gen(): Generator<number> {
+      yield 1;
+      yield 2;
+    }
+    assert.deepEqual(await collect(pipeline("p").from(gen()).stream()), [1, 2]);
+    assert.deepEqual(await collect(pipeline("p").from(new Set(["a", "b"])).stream()), ["a", "b"]);
+  });
+
+  it("reads an async generator", async () => {
+    async function* gen(): AsyncGenerator<number> {
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setImmediate(r));
+        yield i;
+      }
+    }
+    assert.deepEqual(await collect(pipeline("p").from(gen()).stream()), [0, 1, 2, 3, 4]);
+  });
+
+  it("reads a web ReadableStream", async () => {
+    const rs = new ReadableStream<number>({
+      start(controller) {
+        for (let i = 0; i < 3; i++) controller.enqueue(i);
+        controller.close();
+      },
+    });
+    assert.deepEqual(await collect(pipeline("p").from(rs).stream()), [0, 1, 2]);
+  });
+
+  it("reads a Node Readable in object mode", async () => {
+    assert.deepEqual(await collect(pipeline("p").from(Readable.from(["x", "y"])).stream()), ["x", "y"]);
+  });
+
+  it("calls a function source at the start of each run", async () => {
+    let calls = 0;
+    const p = pipeline("p").from(() => {
+      calls++;
+      return [calls, calls];
+    });
+    assert.deepEqual(await collect(p.stream()), [1, 1]);
+    assert.deepEqual(await collect(p.stream()), [2, 2]);
+  });
+
+  it("pulls lazily: nothing is read before the run, and only what the channels hold", async () => {
+    let pulled = 0;
+    function* gen(): Generator<number> {
+      for (let i = 0; i < 1_000_000; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const p = pipeline("p").from(gen);
+    assert.equal(pulled, 0);
+    const it = p.stream({ capacity: 8 })[Symbol.asyncIterator]();
+    assert.deepEqual(await it.next(), { done: false, value: 0 });
+    await new Promise((r) => setImmediate(r));
+    assert.ok(pulled <= 8 + 1, `pulled ${pulled}, capacity 8`);
+    await it.return!();
+  });
+
+  it("rejects what is not a source, naming the option", () => {
+    assert.throws(
+      () => pipeline("p").from(42 as never),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "from" && /pipeline "p"/.test(e.message) && e.received === "42",
+    );
+  });
+
+  it("fails the run with a SourceError when the source throws, with the position", async () => {
+    function* bad(): Generator<number> {
+      yield 1;
+      yield 2;
+      throw new Error("disk gone");
+    }
+    await assert.rejects(pipeline("p").from(bad).to(() => {}).run(), (e: unknown) => {
+      assert.ok(e instanceof SourceError);
+      assert.equal(e.code, "WEIR_SOURCE_FAILED");
+      assert.equal(e.position, 2);
+      assert.equal((e.cause as Error).message, "disk gone");
+      return true;
+    });
+  });
+});
