@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".weir/", "coverage/", "**/*.d.ts"] },
+  { ignores: ["dist/", "node_modules/", ".weir/", "out/", "scratch/", ".ci/", "coverage/", "**/*.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
