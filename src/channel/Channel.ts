@@ -97,6 +97,11 @@ export class Channel<T> {
     return value;
   }
 
+  /** The smallest source index queued (Infinity when empty). */
+  minSeq(): number {
+    return this.#queue.minSeq();
+  }
+
   /** Seq of the item last returned by {@link Channel.shift}. */
   get shiftedSeq(): number {
     return this.#queue.shiftedSeq;

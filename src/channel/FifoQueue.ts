@@ -39,6 +39,15 @@ export class FifoQueue<T> implements ItemQueue<T> {
     return value;
   }
 
+  minSeq(): number {
+    let min = Infinity;
+    for (let k = 0; k < this.#size; k++) {
+      const s = this.#seqs[(this.#head + k) & this.#mask]!;
+      if (s < min) min = s;
+    }
+    return min;
+  }
+
   /** In arrival order the item served last is the newest; `drop-oldest` wants the oldest: the head. */
   evict(): T {
     return this.shift();

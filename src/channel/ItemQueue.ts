@@ -14,6 +14,8 @@ export interface ItemQueue<T> {
   shift(): T;
   /** Removes and returns the item that would be served last (for `drop-oldest` it is the oldest in FIFO; for priority, the lowest). */
   evict(): T;
+  /** The smallest seq queued (Infinity when empty). O(size): for watermarks, not the hot path. */
+  minSeq(): number;
   /** The seq of the item most recently returned by `shift` or `evict`. */
   readonly shiftedSeq: number;
 }

@@ -62,6 +62,12 @@ export class PriorityQueue<T> implements ItemQueue<T> {
     return top.value;
   }
 
+  minSeq(): number {
+    let min = Infinity;
+    for (const e of this.#heap) if (e.seq < min) min = e.seq;
+    return min;
+  }
+
   /** Removes the entry that would be served last: lowest priority, newest among equals. */
   evict(): T {
     const heap = this.#heap;

@@ -17,6 +17,8 @@ export class BatchStep implements Step {
   readonly #counters: StageCounters;
   readonly #size: number;
   readonly #maxWaitMs: number | undefined;
+  #batchMin = Infinity;
+  #held = Infinity;
 
   constructor(input: Channel<unknown>, emitter: Emitter, scope: RunScope, counters: StageCounters, size: number, maxWaitMs: number | undefined) {
     this.#input = input;
@@ -25,6 +27,10 @@ export class BatchStep implements Step {
     this.#counters = counters;
     this.#size = size;
     this.#maxWaitMs = maxWaitMs;
+  }
+
+  minSeq(): number {
+    return Math.min(this.#batchMin, this.#held);
   }
 
   async run(): Promise<void> {
@@ -40,6 +46,8 @@ export class BatchStep implements Step {
 
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
+      this.#held = this.#batchMin;
+      this.#batchMin = Infinity;
       out[0] = batch;
       outSeq[0] = firstSeq;
       const size = batch.length;
@@ -51,6 +59,7 @@ export class BatchStep implements Step {
       const w = this.#emitter.emit(out, outSeq, 1);
       if (w !== undefined) await w;
       counters.inFlight -= size;
+      this.#held = Infinity;
     };
 
     try {
@@ -61,7 +70,11 @@ export class BatchStep implements Step {
               startedAt = clock.now();
               batch.push(input.shift());
               firstSeq = input.shiftedSeq;
-            } else batch.push(input.shift());
+              this.#batchMin = firstSeq;
+            } else {
+              batch.push(input.shift());
+              if (input.shiftedSeq < this.#batchMin) this.#batchMin = input.shiftedSeq;
+            }
             counters.in++;
             counters.inFlight++;
           }

@@ -2,7 +2,7 @@ import type { Channel } from "../channel/Channel.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import type { Emitter } from "./Emitter.js";
 import type { RunScope } from "./RunScope.js";
-import { CHUNK, YIELD_EVERY, yieldToLoop, type Step } from "./Step.js";
+import { CHUNK, minOf, YIELD_EVERY, yieldToLoop, type Step } from "./Step.js";
 
 /**
  * Reads a channel and emits what it reads: the head of a merge point, and of a run of fused
@@ -13,12 +13,17 @@ export class ChannelStep implements Step {
   readonly #emitter: Emitter;
   readonly #scope: RunScope;
   readonly #counters: StageCounters | undefined;
+  #held = Infinity;
 
   constructor(input: Channel<unknown>, emitter: Emitter, scope: RunScope, counters?: StageCounters) {
     this.#input = input;
     this.#emitter = emitter;
     this.#scope = scope;
     this.#counters = counters;
+  }
+
+  minSeq(): number {
+    return this.#held;
   }
 
   async run(): Promise<void> {
@@ -53,7 +58,9 @@ export class ChannelStep implements Step {
         }
         const w = emitter.emit(buf, seqs, n);
         if (w !== undefined) {
+          this.#held = minOf(seqs, n);
           await w;
+          this.#held = Infinity;
           syncChunks = 0;
         } else if (++syncChunks >= YIELD_EVERY) {
           syncChunks = 0;

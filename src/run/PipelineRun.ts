@@ -51,6 +51,7 @@ export class PipelineRun implements Run, RunScope {
   readonly #promise: Promise<RunResult>;
   readonly #startedAt: number;
   #source!: SourceStep;
+  #steps: readonly Step[] = [];
   #state: RunState = "running";
   #stopped = false;
   #error: unknown;
@@ -69,6 +70,7 @@ export class PipelineRun implements Run, RunScope {
     let steps: Step[];
     try {
       steps = this.#build(graph, compiled, options, taps);
+      this.#steps = steps;
     } catch (error) {
       this.#promise = Promise.reject(error);
       this.#promise.catch(() => undefined);
@@ -267,9 +269,22 @@ export class PipelineRun implements Run, RunScope {
       elapsedMs: now - this.#startedAt,
       sourceItems: this.#source.position,
       sourceDone: this.#source.finished,
+      lowWatermark: this.lowWatermark(),
       stages: Object.freeze(this.#counters.map((c) => c.snapshot(now))),
       deadLetters: this.#deadLetters.length,
     });
+  }
+
+  /**
+   * The smallest source index still inside the pipeline (or the source position when nothing is):
+   * a scan of the bounded channels, slots, reorder windows and batches, so its cost is bounded by
+   * the plan's capacities, not the input.
+   */
+  lowWatermark(): number {
+    let min = this.#source.position;
+    for (const c of this.#channels) min = Math.min(min, c.minSeq());
+    for (const s of this.#steps) min = Math.min(min, s.minSeq());
+    return min;
   }
 
   #result(): RunResult {

@@ -28,6 +28,12 @@ export interface RunSnapshot {
   readonly sourceItems: number;
   /** True once the source is exhausted (or no longer pulled). */
   readonly sourceDone: boolean;
+  /**
+   * Every source item with an index below this has left the pipeline (delivered to its sinks,
+   * filtered, skipped or dead-lettered). A checkpoint that stores it can resume by skipping that
+   * many items: items between it and `sourceItems` are redone, so sinks should be idempotent.
+   */
+  readonly lowWatermark: number;
   /** Per-stage stats in plan order. */
   readonly stages: readonly StageStats[];
   /** Dead letters so far. */

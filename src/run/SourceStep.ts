@@ -22,6 +22,8 @@ export class SourceStep implements Step {
   readonly #counters: StageCounters;
   readonly #gate: SourceGate | undefined;
   #stopped = false;
+  /** Smallest source index of a chunk waiting for room below. */
+  #held = Infinity;
 
   constructor(reader: SourceReader<unknown>, emitter: Emitter, counters: StageCounters, scope: RunScope, gate?: SourceGate) {
     this.#reader = reader;
@@ -44,6 +46,10 @@ export class SourceStep implements Step {
   /** Items pulled. */
   get position(): number {
     return this.#reader.position;
+  }
+
+  minSeq(): number {
+    return this.#held;
   }
 
   async run(): Promise<void> {
@@ -89,7 +95,9 @@ export class SourceStep implements Step {
         this.#counters.in += n;
         const w = emitter.emit(buf, seqs, n);
         if (w !== undefined) {
+          this.#held = base;
           await w;
+          this.#held = Infinity;
           syncChunks = 0;
         } else if (++syncChunks >= YIELD_EVERY) {
           syncChunks = 0;

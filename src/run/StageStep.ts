@@ -8,7 +8,7 @@ import type { TimerHandle } from "../time/Clock.js";
 import type { Emitter } from "./Emitter.js";
 import { itemFailed } from "./itemFailed.js";
 import type { RunScope } from "./RunScope.js";
-import type { Step } from "./Step.js";
+import { minOf, type Step } from "./Step.js";
 
 /** The settings a stage runner needs, every field present. */
 export interface StageStepOptions {
@@ -42,6 +42,8 @@ class Slot implements Attempt, Settle {
   controller: AbortController | undefined = undefined;
   timer: TimerHandle | undefined = undefined;
   abandoned = false;
+  /** An item is in this slot (first attempt to final settle, backoff included). */
+  busy = false;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly onTimeout: () => void;
@@ -69,6 +71,11 @@ export class StageStep implements Step {
   readonly #o: StageStepOptions;
   readonly #window: number;
   readonly #free: Slot[] = [];
+  /** Every slot that may hold an item, for {@link StageStep.minSeq}. */
+  readonly #slots = new Set<Slot>();
+  /** Source indexes of async-iterable flatMap results being collected. */
+  readonly #collecting: number[] = [];
+  #flushingS: number[] | undefined;
   readonly #timed = new Set<Slot>();
   #inFlight = 0;
   // ordered output: a ring indexed by the item's arrival order
@@ -155,7 +162,8 @@ export class StageStep implements Step {
         this.#nextOrd - this.#emitOrd < this.#reorderLimit &&
         !this.#scope.signal.aborted
       ) {
-        const slot = this.#free.pop() ?? new Slot(this, this.#scope.signal);
+        const slot = this.#free.pop() ?? this.#newSlot();
+        slot.busy = true;
         slot.item = input.shift();
         slot.index = input.shiftedSeq;
         slot.attempt = 1;
@@ -233,6 +241,7 @@ export class StageStep implements Step {
       const index = slot.index;
       const item = slot.item;
       this.#counters.started(this.#scope.clock.now());
+      this.#collecting.push(index);
       void (async () => {
         try {
           for await (const v of value as AsyncIterable<unknown>) collected.push(v);
@@ -243,6 +252,7 @@ export class StageStep implements Step {
           this.#counters.finished(this.#scope.clock.now());
           this.#finalFailure(item, index, ord, error, 1);
         }
+        this.#collecting.splice(this.#collecting.indexOf(index), 1);
         this.#inFlight--;
         this.#pump();
       })();
@@ -303,7 +313,10 @@ export class StageStep implements Step {
     slot.controller?.abort(error);
     slot.abandoned = true;
     this.#timed.delete(slot);
-    const fresh = new Slot(this, this.#scope.signal);
+    slot.busy = false;
+    this.#slots.delete(slot);
+    const fresh = this.#newSlot();
+    fresh.busy = true;
     fresh.item = slot.item;
     fresh.index = slot.index;
     fresh.attempt = slot.attempt;
@@ -333,7 +346,25 @@ export class StageStep implements Step {
     }
   }
 
+  #newSlot(): Slot {
+    const slot = new Slot(this, this.#scope.signal);
+    this.#slots.add(slot);
+    return slot;
+  }
+
+  minSeq(): number {
+    let min = Infinity;
+    for (const slot of this.#slots) if (slot.busy && slot.index < min) min = slot.index;
+    for (const seq of this.#collecting) if (seq < min) min = seq;
+    const states = this.#ringState;
+    for (let i = 0; i < states.length; i++) if (states[i] !== EMPTY && this.#ringS[i]! < min) min = this.#ringS[i]!;
+    min = Math.min(min, minOf(this.#outS, this.#outS.length));
+    if (this.#flushingS !== undefined) min = Math.min(min, minOf(this.#flushingS, this.#flushingS.length));
+    return min;
+  }
+
   #release(slot: Slot): void {
+    slot.busy = false;
     slot.item = undefined;
     this.#inFlight--;
     this.#free.push(slot);
@@ -406,9 +437,11 @@ export class StageStep implements Step {
       return;
     }
     this.#flushing = true;
+    this.#flushingS = s;
     wait.then(
       () => {
         this.#flushing = false;
+        this.#flushingS = undefined;
         this.#recycle(v, s);
         if (this.#outV.length > 0) this.#flush();
         else this.#pump();

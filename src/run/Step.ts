@@ -2,6 +2,18 @@
 export interface Step {
   /** Runs the step to its end; rejects only with the error that fails the run. */
   run(): Promise<void>;
+  /**
+   * The smallest source index this step holds outside channels (in flight, in a reorder window,
+   * in a batch, or in a chunk waiting for room below); Infinity when none.
+   */
+  minSeq(): number;
+}
+
+/** The smallest of `seqs[0..n)` (Infinity when n is 0). */
+export function minOf(seqs: ArrayLike<number>, n: number): number {
+  let min = Infinity;
+  for (let i = 0; i < n; i++) if (seqs[i]! < min) min = seqs[i]!;
+  return min;
 }
 
 /** Source items are pulled, and items passed along, in chunks of at most this many. */

@@ -149,4 +149,30 @@ describe("run control", () => {
     assert.equal(pulled, at, "no more pulls after the reader left");
     assert.deepEqual(got, [0, 1, 2, 3, 4]);
   });
+
+  it("lowWatermark: every source item below it has left the pipeline, whatever the branch or policy", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const delivered: number[] = [];
+    const src = pipeline("p").from(Array.from({ length: 20 }, (_, i) => i));
+    const run = src
+      .filter((x) => x !== 1) // item 1 leaves by filter
+      .map(async (x) => {
+        if (x === 2) throw new Error("bad"); // item 2 leaves as a dead letter
+        if (x === 5) await gate; // item 5 is stuck
+        return x;
+      }, { concurrency: 4, capacity: 8, onError: "dead-letter" })
+      .batch({ size: 3 })
+      .to((b) => void delivered.push(...b))
+      .run();
+    await turns(10);
+    const snap = run.snapshot();
+    assert.equal(snap.lowWatermark, 5, "items 0-4 are done; 5 is in flight, later ones wait behind it");
+    assert.ok(snap.sourceItems > 5);
+    release();
+    const result = await run;
+    assert.equal(run.snapshot().lowWatermark, 20);
+    assert.equal(result.deadLetters.length, 1);
+    assert.deepEqual(delivered, Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 1 && i !== 2));
+  });
 });
