@@ -1,0 +1,294 @@
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { EventBus, type EventHandler } from "../events/EventBus.js";
+import { func, knownKeys, nonEmptyString, optional, plainObject, positiveInt, positiveNumber, ratio } from "../options/validate.js";
+import type { Admission, AdmissionOutcome } from "./Admission.js";
+import { ChangeListeners } from "./ChangeListeners.js";
+import { isOverload } from "./isOverload.js";
+
+/**
+ * Options of {@link adaptiveConcurrency}.
+ *
+ * @example
+ * ```ts
+ * adaptiveConcurrency({ min: 1, max: 128, targetLatencyMs: 250 })
+ * ```
+ */
+export interface AdaptiveConcurrencyOptions {
+  /** Name in stats and events. @default "adaptive" */
+  readonly name?: string;
+  /** Lowest limit. @default 1 */
+  readonly min?: number;
+  /** Highest limit. @default 256 */
+  readonly max?: number;
+  /** Limit to start from. @default 4, within min..max */
+  readonly initial?: number;
+  /**
+   * Latency (at `quantile`) not to exceed, in ms. @default `tolerance` × the lowest window
+   * latency seen (the latency without queueing)
+   */
+  readonly targetLatencyMs?: number;
+  /** With no `targetLatencyMs`: how much slower than unloaded counts as overloaded. @default 2 */
+  readonly tolerance?: number;
+  /** Which latency quantile of a window is compared with the target. @default 0.9 */
+  readonly quantile?: number;
+  /** Added to the limit after a window that used the whole limit within target. @default 1 */
+  readonly increase?: number;
+  /** The limit is multiplied by this after a window over target or with overload errors. @default 0.8 */
+  readonly decrease?: number;
+  /** Share of overload errors in a window above which the limit decreases. @default 0 (any) */
+  readonly overloadRatio?: number;
+  /** Which errors mean overload (429, 503, timeouts...). @default {@link isOverload} */
+  readonly isOverload?: (error: unknown) => boolean;
+  /** Fewest samples per decision window (a window is at least the current limit). @default 8 */
+  readonly minWindow?: number;
+}
+
+/** Adaptive concurrency defaults. */
+export const adaptiveConcurrencyDefaults = Object.freeze({
+  name: "adaptive",
+  min: 1,
+  max: 256,
+  initial: 4,
+  tolerance: 2,
+  quantile: 0.9,
+  increase: 1,
+  decrease: 0.8,
+  overloadRatio: 0,
+  minWindow: 8,
+});
+
+/** Why the limit changed. */
+export type AdaptiveReason = "increase" | "latency" | "overload" | "retry-after";
+
+/** Events of an {@link AdaptiveConcurrency}. */
+export interface AdaptiveConcurrencyEvents {
+  /** The limit changed. `latencyMs` is the window's latency at the quantile. */
+  limit: {
+    readonly name: string;
+    readonly previous: number;
+    readonly limit: number;
+    readonly reason: AdaptiveReason;
+    readonly latencyMs: number;
+    readonly targetLatencyMs: number;
+  };
+}
+
+/** A snapshot of an {@link AdaptiveConcurrency}. */
+export interface AdaptiveConcurrencyStats {
+  readonly name: string;
+  readonly limit: number;
+  readonly inFlight: number;
+  readonly min: number;
+  readonly max: number;
+  /** The target in force (given, or derived from the lowest latency seen). */
+  readonly targetLatencyMs: number;
+  /** Latency at the quantile in the last decision window. */
+  readonly lastLatencyMs: number;
+  readonly increases: number;
+  readonly decreases: number;
+  readonly admitted: number;
+  readonly refused: number;
+}
+
+const optionKeys = ["name", "min", "max", "initial", "targetLatencyMs", "tolerance", "quantile", "increase", "decrease", "overloadRatio", "isOverload", "minWindow"];
+
+/**
+ * An AIMD concurrency limit driven by latency and overload errors, as an {@link Admission}: it
+ * admits while `inFlight < limit` and returns `Infinity` otherwise (woken on release).
+ *
+ * Every window of max(`minWindow`, `limit`) completed attempts it decides once: overload errors
+ * above `overloadRatio`, or latency at `quantile` above the target, multiply the limit by
+ * `decrease`; a window that filled the limit within target adds `increase`; otherwise it holds
+ * (it never grows a limit the traffic does not use). Attempts started before the last change are
+ * not counted, so one decision is not taken twice on the same evidence. Under a load whose
+ * latency rises with concurrency it oscillates just below the concurrency where latency crosses
+ * the target: the best throughput the target allows.
+ */
+export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly #o: {
+    target: number | undefined;
+    tolerance: number;
+    quantile: number;
+    increase: number;
+    decrease: number;
+    overloadRatio: number;
+    isOverload: (error: unknown) => boolean;
+    minWindow: number;
+  };
+  readonly #listeners = new ChangeListeners();
+  readonly #events = new EventBus<AdaptiveConcurrencyEvents>();
+  /** The limit as a real number (AIMD steps are fractional); admission uses its floor, at least `min`. */
+  #limit: number;
+  #inFlight = 0;
+  /** The limit was reached during this window (so growing it could help). */
+  #saturated = false;
+  /** Latencies of the current window; length bounded by max(minWindow, max). */
+  #samples: Float64Array;
+  #count = 0;
+  #overloads = 0;
+  /** Attempts started before this time are ignored (they ran under an older limit). */
+  #changedAt = -Infinity;
+  #lowest = Infinity;
+  #lastLatency = 0;
+  #increases = 0;
+  #decreases = 0;
+  #admitted = 0;
+  #refused = 0;
+
+  constructor(options: AdaptiveConcurrencyOptions = {}) {
+    const o = plainObject(options, "options", "adaptiveConcurrency");
+    const where = `adaptiveConcurrency "${typeof o.name === "string" ? o.name : adaptiveConcurrencyDefaults.name}"`;
+    knownKeys(o, optionKeys, "", where);
+    const d = adaptiveConcurrencyDefaults;
+    this.name = optional(o.name, d.name, (v) => nonEmptyString(v, "name", where));
+    this.min = optional(o.min, d.min, (v) => positiveInt(v, "min", where));
+    this.max = optional(o.max, Math.max(d.max, this.min), (v) => positiveInt(v, "max", where));
+    if (this.max < this.min) throw new InvalidOptionError("max", `at least min (${this.min})`, this.max, where);
+    const initial = optional(o.initial, Math.min(this.max, Math.max(this.min, d.initial)), (v) => positiveInt(v, "initial", where));
+    if (initial < this.min || initial > this.max) throw new InvalidOptionError("initial", `between min (${this.min}) and max (${this.max})`, initial, where);
+    this.#limit = initial;
+    const decrease = optional(o.decrease, d.decrease, (v) => ratio(v, "decrease", where));
+    if (decrease <= 0 || decrease >= 1) throw new InvalidOptionError("decrease", "a number strictly between 0 and 1", decrease, where);
+    const tolerance = optional(o.tolerance, d.tolerance, (v) => positiveNumber(v, "tolerance", where));
+    if (tolerance <= 1) throw new InvalidOptionError("tolerance", "a number above 1", tolerance, where);
+    this.#o = {
+      target: optional(o.targetLatencyMs, undefined, (v) => positiveNumber(v, "targetLatencyMs", where)),
+      tolerance,
+      quantile: optional(o.quantile, d.quantile, (v) => ratio(v, "quantile", where)),
+      increase: optional(o.increase, d.increase, (v) => positiveNumber(v, "increase", where)),
+      decrease,
+      overloadRatio: optional(o.overloadRatio, d.overloadRatio, (v) => ratio(v, "overloadRatio", where)),
+      isOverload: optional(o.isOverload, isOverload, (v) => func<(e: unknown) => boolean>(v, "isOverload", where)),
+      minWindow: optional(o.minWindow, d.minWindow, (v) => positiveInt(v, "minWindow", where)),
+    };
+    this.#samples = new Float64Array(Math.max(this.#o.minWindow, this.max));
+  }
+
+  /** The current limit: attempts admitted at once. */
+  get limit(): number {
+    return Math.max(this.min, Math.floor(this.#limit));
+  }
+
+  /** Attempts admitted and not yet released. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The latency target in force, in ms (Infinity until a first window when derived). */
+  get targetLatencyMs(): number {
+    return this.#o.target ?? this.#lowest * this.#o.tolerance;
+  }
+
+  tryAcquire(_item: I, _now: number): number {
+    if (this.#inFlight >= this.limit) {
+      this.#saturated = true;
+      this.#refused++;
+      return Infinity;
+    }
+    this.#inFlight++;
+    this.#admitted++;
+    if (this.#inFlight >= this.limit) this.#saturated = true;
+    return 0;
+  }
+
+  release(_item: I, outcome: AdmissionOutcome, now: number): void {
+    this.#inFlight--;
+    if (outcome.neutral === true) {
+      this.#admitted--;
+      return;
+    }
+    if (now - outcome.latencyMs >= this.#changedAt) {
+      const n = this.#count;
+      this.#samples[n] = outcome.latencyMs;
+      this.#count = n + 1;
+      if (!outcome.ok && this.#o.isOverload(outcome.error)) this.#overloads++;
+      if (this.#count >= Math.min(this.#samples.length, Math.max(this.#o.minWindow, this.limit))) this.#decide(now);
+    }
+    if (this.#inFlight < this.limit) this.#listeners.notify();
+  }
+
+  /** A Retry-After is an overload signal: decrease now, unless this window already decreased. */
+  penalize(_item: I, _ms: number, now: number): void {
+    if (now - this.#changedAt < Math.max(this.#lastLatency, 1)) return;
+    this.#change(this.#limit * this.#o.decrease, "retry-after", now, this.#lastLatency);
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof AdaptiveConcurrencyEvents>(type: K, handler: EventHandler<AdaptiveConcurrencyEvents[K]>): () => void {
+    return this.#events.on(type, handler);
+  }
+
+  /** A frozen snapshot. */
+  stats(): AdaptiveConcurrencyStats {
+    return Object.freeze({
+      name: this.name,
+      limit: this.limit,
+      inFlight: this.#inFlight,
+      min: this.min,
+      max: this.max,
+      targetLatencyMs: this.targetLatencyMs,
+      lastLatencyMs: this.#lastLatency,
+      increases: this.#increases,
+      decreases: this.#decreases,
+      admitted: this.#admitted,
+      refused: this.#refused,
+    });
+  }
+
+  #decide(now: number): void {
+    const n = this.#count;
+    const window = this.#samples.subarray(0, n).slice().sort();
+    const latency = window[Math.min(n - 1, Math.floor(this.#o.quantile * n))]!;
+    this.#lastLatency = latency;
+    if (latency < this.#lowest) this.#lowest = latency;
+    const overloaded = this.#overloads / n > this.#o.overloadRatio;
+    const slow = latency > this.targetLatencyMs;
+    const saturated = this.#saturated;
+    this.#count = 0;
+    this.#overloads = 0;
+    this.#saturated = this.#inFlight >= this.limit;
+    if (overloaded) this.#change(this.#limit * this.#o.decrease, "overload", now, latency);
+    else if (slow) this.#change(this.#limit * this.#o.decrease, "latency", now, latency);
+    else if (saturated) this.#change(this.#limit + this.#o.increase, "increase", now, latency);
+  }
+
+  #change(next: number, reason: AdaptiveReason, now: number, latency: number): void {
+    const previous = this.limit;
+    const clamped = Math.min(this.max, Math.max(this.min, next));
+    if (clamped === this.#limit) return;
+    this.#limit = clamped;
+    if (reason === "increase") this.#increases++;
+    else {
+      this.#decreases++;
+      // Later samples of attempts started under the old limit would decide the same again.
+      this.#changedAt = now;
+      this.#count = 0;
+      this.#overloads = 0;
+    }
+    const limit = this.limit;
+    if (limit !== previous && this.#events.has("limit")) {
+      this.#events.emit("limit", { name: this.name, previous, limit, reason, latencyMs: latency, targetLatencyMs: this.targetLatencyMs });
+    }
+    if (limit > previous) this.#listeners.notify();
+  }
+}
+
+/**
+ * Creates an {@link AdaptiveConcurrency} limit.
+ *
+ * @example
+ * ```ts
+ * const adaptive = adaptiveConcurrency({ min: 2, max: 64, targetLatencyMs: 200 });
+ * adaptive.on("limit", (e) => console.log(`${e.previous} -> ${e.limit} (${e.reason})`));
+ * ```
+ */
+export function adaptiveConcurrency<I = unknown>(options: AdaptiveConcurrencyOptions = {}): AdaptiveConcurrency<I> {
+  return new AdaptiveConcurrency<I>(options);
+}
