@@ -1,0 +1,314 @@
+import { CancelledError } from "../../errors/CancelledError.js";
+import type { Attempt, Executor, Settle } from "../Executor.js";
+import { BatchSizer } from "./BatchSizer.js";
+import { collectTransferables } from "./collectTransferables.js";
+import type { PoolSettings } from "./PoolOptions.js";
+import { pools, type PoolRegistry } from "./PoolRegistry.js";
+import { rebuildError } from "./SerializedError.js";
+import { MSG_BATCH, type ChainStep, type ResultMessage } from "./WireMessage.js";
+import type { OutgoingBatch, PoolBatch, PoolClient, PoolWorker, WorkerPool } from "./WorkerPool.js";
+
+/** One attempt, from `execute` until it settles. */
+class Entry {
+  done = false;
+  batch: Batch | undefined = undefined;
+  k = 0;
+
+  constructor(
+    readonly item: unknown,
+    readonly index: number,
+    readonly attempt: number,
+    readonly signal: AbortSignal,
+    readonly settle: Settle,
+  ) {}
+}
+
+class Batch implements PoolBatch {
+  worker: PoolWorker | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly entries: Entry[],
+  ) {}
+
+  get size(): number {
+    return this.entries.length;
+  }
+}
+
+/** Abort listening for all entries that share one signal (usually the run's). */
+interface SignalWatch {
+  count: number;
+  /** The only entry with this signal, while there is exactly one (a per-item timeout signal). */
+  only: Entry | undefined;
+  readonly listener: () => void;
+}
+
+/**
+ * An {@link Executor} that runs a chain of one or more colocated stages of a module in a shared
+ * worker-thread or child-process pool. Attempts executed in the same tick are queued and leave
+ * in batches whose size adapts to about `targetBatchMs` of work; the pool pipelines
+ * `batchesPerWorker` batches per worker. Every attempt settles exactly once: with its value (an
+ * array of 0..n outputs when {@link emitsMany}), its error as thrown in the worker, the abort
+ * reason when its signal aborts, a `WorkerCrashedError` / `WorkerOutOfMemoryError` when its
+ * worker dies, or a `CancelledError` when the executor closes first.
+ */
+export class PoolExecutor implements Executor, PoolClient<Batch> {
+  readonly context: "worker" | "process";
+  /** True when the chain has a filter or flatMap: each attempt resolves with an array of outputs. */
+  readonly emitsMany: boolean;
+  readonly stage: string;
+  readonly #pool: WorkerPool;
+  readonly #registry: PoolRegistry;
+  readonly #settings: PoolSettings;
+  readonly #chainId: number;
+  readonly #sizer: BatchSizer;
+  readonly #transfer: boolean;
+  /** Attempts not yet sent; `#head` is the first that may still be open. */
+  #queue: Entry[] = [];
+  #head = 0;
+  /** Open attempts in the queue. */
+  #pending = 0;
+  readonly #inFlight = new Set<Batch>();
+  readonly #watches = new Map<AbortSignal, SignalWatch>();
+  #lastSignal: AbortSignal | undefined;
+  #lastWatch: SignalWatch | undefined;
+  #flushScheduled = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  workersWanted: number;
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    this.#pool.pump();
+  };
+
+  constructor(
+    context: "worker" | "process",
+    moduleUrl: string,
+    stage: string,
+    chain: readonly ChainStep[],
+    settings: PoolSettings,
+    registry: PoolRegistry = pools,
+  ) {
+    this.context = context;
+    this.stage = stage;
+    this.emitsMany = chain.some((s) => s.kind === "filter" || s.kind === "flatMap");
+    this.#settings = settings;
+    this.#registry = registry;
+    this.#pool = registry.acquire(context, moduleUrl, settings);
+    this.#chainId = this.#pool.registerChain(stage, chain);
+    this.#sizer = new BatchSizer(settings.targetBatchMs, settings.maxBatchSize);
+    this.#transfer = context === "worker" && settings.transferItems;
+    this.workersWanted = settings.maxWorkers;
+    this.#pool.attach(this);
+  }
+
+  /**
+   * Items to keep in flight for a stage `concurrency` (the number of workers the stage may use,
+   * capped at `maxWorkers`): enough for `batchesPerWorker` batches of the current adaptive size
+   * on each. Grows as the batch size learns; a runner that reads it on each refill follows.
+   */
+  window(concurrency: number): number {
+    this.workersWanted = Math.max(1, Math.min(concurrency, this.#settings.maxWorkers));
+    return this.workersWanted * this.#settings.batchesPerWorker * this.#sizer.size;
+  }
+
+  /** The largest {@link window} can grow to (for sizing a reorder buffer). */
+  maxWindow(concurrency: number): number {
+    const workers = Math.max(1, Math.min(concurrency, this.#settings.maxWorkers));
+    return workers * this.#settings.batchesPerWorker * this.#settings.maxBatchSize;
+  }
+
+  /** Current batch size (adaptive). */
+  get batchSize(): number {
+    return this.#sizer.size;
+  }
+
+  /** The pool this executor runs in (shared with stages naming the same module and options). */
+  get pool(): WorkerPool {
+    return this.#pool;
+  }
+
+  execute(attempt: Attempt, settle: Settle): void {
+    if (this.#closed) {
+      settle.reject(new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed")));
+      return;
+    }
+    const signal = attempt.signal;
+    if (signal.aborted) {
+      settle.reject(signal.reason);
+      return;
+    }
+    const entry = new Entry(attempt.item, attempt.index, attempt.attempt, signal, settle);
+    this.#queue.push(entry);
+    this.#pending++;
+    this.#watch(entry);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  loopDelayMs(): number {
+    return this.#pool.loopDelayMs();
+  }
+
+  // ---- PoolClient ----
+
+  ready(): boolean {
+    return this.#pending > 0 && this.#inFlight.size < this.workersWanted * this.#settings.batchesPerWorker;
+  }
+
+  active(): boolean {
+    return this.#pending > 0 || this.#inFlight.size > 0;
+  }
+
+  nextBatch(id: number, maxItems: number): OutgoingBatch<Batch> | undefined {
+    const n = Math.min(this.#sizer.size, maxItems, this.#pending);
+    if (n <= 0) return undefined;
+    const entries: Entry[] = [];
+    const items: unknown[] = [];
+    const indices: number[] = [];
+    const attempts: number[] = [];
+    let sameAttempt = true;
+    let transfer: ArrayBuffer[] | undefined;
+    const queue = this.#queue;
+    const batch = new Batch(id, entries);
+    while (entries.length < n) {
+      const e = queue[this.#head++]!;
+      if (e.done) continue;
+      e.batch = batch;
+      e.k = entries.length;
+      entries.push(e);
+      items.push(e.item);
+      indices.push(e.index);
+      attempts.push(e.attempt);
+      if (e.attempt !== 1) sameAttempt = false;
+      if (this.#transfer && e.item !== null && typeof e.item === "object") transfer = collectTransferables(e.item, transfer ?? []);
+    }
+    this.#pending -= n;
+    this.#compact();
+    this.#inFlight.add(batch);
+    return {
+      batch,
+      message: { t: MSG_BATCH, b: id, c: this.#chainId, x: items, i: indices, a: sameAttempt ? 1 : attempts },
+      transfer,
+    };
+  }
+
+  completed(batch: Batch, reply: ResultMessage): void {
+    this.#inFlight.delete(batch);
+    this.#sizer.update(reply.u);
+    const entries = batch.entries;
+    if (reply.e !== null) {
+      for (const [k, error] of reply.e) {
+        const e = entries[k];
+        if (e !== undefined && !e.done) this.#reject(e, rebuildError(error));
+      }
+    }
+    const values = reply.v;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k]!;
+      if (e.done) continue;
+      e.done = true;
+      this.#unwatch(e);
+      e.settle.resolve(values[k]);
+    }
+  }
+
+  failed(batch: Batch, error: unknown): void {
+    this.#inFlight.delete(batch);
+    for (const e of batch.entries) if (!e.done) this.#reject(e, error);
+  }
+
+  /**
+   * Fails every open attempt with a `CancelledError`, detaches from the pool and releases it (the
+   * pool stops its workers when no executor uses it any more). Safe to call twice.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    this.#pool.detach(this);
+    const error = new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed"));
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const e = this.#queue[i]!;
+      if (!e.done) this.#reject(e, error);
+    }
+    this.#queue = [];
+    this.#head = 0;
+    this.#pending = 0;
+    for (const batch of [...this.#inFlight]) this.failed(batch, error);
+    this.#closing = this.#registry.release(this.#pool);
+    return this.#closing;
+  }
+
+  // ---- internals ----
+
+  #reject(e: Entry, error: unknown): void {
+    e.done = true;
+    this.#unwatch(e);
+    e.settle.reject(error);
+  }
+
+  #compact(): void {
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #watch(e: Entry): void {
+    const signal = e.signal;
+    let w = signal === this.#lastSignal ? this.#lastWatch : this.#watches.get(signal);
+    if (w === undefined) {
+      const watch: SignalWatch = { count: 0, only: e, listener: () => this.#aborted(signal, watch) };
+      w = watch;
+      this.#watches.set(signal, w);
+      signal.addEventListener("abort", w.listener, { once: true });
+    } else w.only = undefined;
+    w.count++;
+    this.#lastSignal = signal;
+    this.#lastWatch = w;
+  }
+
+  #unwatch(e: Entry): void {
+    const signal = e.signal;
+    const w = signal === this.#lastSignal ? this.#lastWatch : this.#watches.get(signal);
+    if (w === undefined || --w.count > 0) return;
+    signal.removeEventListener("abort", w.listener);
+    this.#watches.delete(signal);
+    if (this.#lastSignal === signal) {
+      this.#lastSignal = undefined;
+      this.#lastWatch = undefined;
+    }
+  }
+
+  /** A signal aborted: settle its attempts with the reason; cancel the ones running in workers. */
+  #aborted(signal: AbortSignal, w: SignalWatch): void {
+    const reason: unknown = signal.reason;
+    const abort = (e: Entry): void => {
+      if (e.done) return;
+      const batch = e.batch;
+      if (batch === undefined) this.#pending--;
+      this.#reject(e, reason);
+      if (batch !== undefined && this.#inFlight.has(batch)) this.#pool.cancel(batch, e.k, reason);
+    };
+    if (w.only !== undefined) {
+      abort(w.only);
+    } else {
+      for (let i = this.#head; i < this.#queue.length; i++) {
+        const e = this.#queue[i]!;
+        if (e.signal === signal) abort(e);
+      }
+      for (const batch of [...this.#inFlight]) for (const e of batch.entries) if (e.signal === signal) abort(e);
+    }
+    this.#watches.delete(signal);
+    if (this.#lastSignal === signal) {
+      this.#lastSignal = undefined;
+      this.#lastWatch = undefined;
+    }
+  }
+}

@@ -1,0 +1,189 @@
+import { availableParallelism } from "node:os";
+import type { ResourceLimits } from "node:worker_threads";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import { boolean, knownKeys, nonNegativeInt, oneOf, optional, plainObject, positiveInt, positiveNumber } from "../../options/validate.js";
+
+/**
+ * Options of a worker-thread or child-process pool. Stages that name the same module with equal
+ * options share one pool.
+ *
+ * @example
+ * ```ts
+ * .map(worker(new URL("./resize.js", import.meta.url), "resize", { maxWorkers: 4, idleTimeoutMs: 5_000 }))
+ * ```
+ */
+export interface PoolOptions {
+  /**
+   * Workers kept alive even when idle.
+   * @default 0
+   * @example `{ minWorkers: 2 }` to pay start-up before the first item
+   */
+  readonly minWorkers?: number;
+  /**
+   * Most workers the pool runs at once.
+   * @default os.availableParallelism()
+   * @example `{ maxWorkers: 4 }`
+   */
+  readonly maxWorkers?: number;
+  /**
+   * A worker idle this long is stopped (while more than `minWorkers` run).
+   * @default 10000
+   * @example `{ idleTimeoutMs: 1_000 }`
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Replace a worker after it has taken this many items (0: never). Guards against leaks in the
+   * module.
+   * @default 0
+   * @example `{ maxItemsPerWorker: 100_000 }`
+   */
+  readonly maxItemsPerWorker?: number;
+  /**
+   * Replace a worker once its memory passes this many MB (heap used for a thread, RSS for a
+   * process), checked at most every 100 ms (0: never).
+   * @default 0
+   * @example `{ maxMemoryMb: 512 }`
+   */
+  readonly maxMemoryMb?: number;
+  /**
+   * V8 heap limits of each thread (threads only). A thread over them fails its items with
+   * `WEIR_WORKER_OUT_OF_MEMORY` and is replaced.
+   * @default Node's defaults
+   * @example `{ resourceLimits: { maxOldGenerationSizeMb: 256 } }`
+   */
+  readonly resourceLimits?: ResourceLimits;
+  /**
+   * After an item's signal aborts (timeout, cancellation), how long it may take to stop before
+   * its worker is terminated (thread) or its process group killed; the worker's other items then
+   * fail with `WEIR_WORKER_CRASHED`.
+   * @default 250
+   * @example `{ cancelGraceMs: 1_000 }`
+   */
+  readonly cancelGraceMs?: number;
+  /**
+   * Batch duration the adaptive batch size aims at, in ms of work in the worker.
+   * @default 1
+   * @example `{ targetBatchMs: 5 }`
+   */
+  readonly targetBatchMs?: number;
+  /**
+   * Largest batch of items sent to a worker in one message.
+   * @default 1024
+   * @example `{ maxBatchSize: 64 }`
+   */
+  readonly maxBatchSize?: number;
+  /**
+   * Batches in flight per worker (pipelining: the next batch waits in the worker while one runs).
+   * @default 2
+   * @example `{ batchesPerWorker: 3 }`
+   */
+  readonly batchesPerWorker?: number;
+  /**
+   * Transfer ArrayBuffers found in items to the worker instead of copying them (threads only;
+   * results are always transferred back). A transferred buffer is detached in the parent: set
+   * `false` when failed items must keep their buffers for a retry or a dead letter.
+   * @default true
+   * @example `{ transferItems: false }`
+   */
+  readonly transferItems?: boolean;
+  /**
+   * How messages cross to a child process: `"msgpack"` (msgpackr frames on a pipe, measured
+   * faster) or `"ipc"` (Node's IPC channel with structured clone). Processes only.
+   * @default "msgpack"
+   * @example `{ wire: "ipc" }` for values msgpack cannot carry
+   */
+  readonly wire?: "msgpack" | "ipc";
+  /**
+   * Extra Node flags for each worker (e.g. `["--max-old-space-size=512"]` for processes).
+   * @default []
+   * @example `{ execArgv: ["--enable-source-maps"] }`
+   */
+  readonly execArgv?: readonly string[];
+}
+
+/** Pool options with every field present. */
+export interface PoolSettings {
+  readonly minWorkers: number;
+  readonly maxWorkers: number;
+  readonly idleTimeoutMs: number;
+  readonly maxItemsPerWorker: number;
+  readonly maxMemoryMb: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly cancelGraceMs: number;
+  readonly targetBatchMs: number;
+  readonly maxBatchSize: number;
+  readonly batchesPerWorker: number;
+  readonly transferItems: boolean;
+  readonly wire: "msgpack" | "ipc";
+  readonly execArgv: readonly string[];
+}
+
+/** Defaults of every pool option (`maxWorkers` is sized to the machine). */
+export const poolDefaults: PoolSettings = Object.freeze({
+  minWorkers: 0,
+  maxWorkers: availableParallelism(),
+  idleTimeoutMs: 10_000,
+  maxItemsPerWorker: 0,
+  maxMemoryMb: 0,
+  resourceLimits: undefined,
+  cancelGraceMs: 250,
+  targetBatchMs: 1,
+  maxBatchSize: 1024,
+  batchesPerWorker: 2,
+  transferItems: true,
+  wire: "msgpack",
+  execArgv: Object.freeze([]) as readonly string[],
+});
+
+const KEYS = Object.keys(poolDefaults);
+const LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"];
+
+/** Validates pool options into filled settings; errors name the option and what was received. */
+export function poolSettings(value: unknown, where?: string): PoolSettings {
+  if (value === undefined) return poolDefaults;
+  const o = plainObject(value, "pool", where);
+  knownKeys(o, KEYS, "pool", where);
+  const minWorkers = optional(o.minWorkers, poolDefaults.minWorkers, (v) => nonNegativeInt(v, "pool.minWorkers", where));
+  const maxWorkers = optional(o.maxWorkers, Math.max(poolDefaults.maxWorkers, minWorkers), (v) => positiveInt(v, "pool.maxWorkers", where));
+  if (minWorkers > maxWorkers) {
+    throw new InvalidOptionError("pool.minWorkers", `at most maxWorkers (${maxWorkers})`, minWorkers, where);
+  }
+  let resourceLimits: ResourceLimits | undefined;
+  if (o.resourceLimits !== undefined) {
+    const r = plainObject(o.resourceLimits, "pool.resourceLimits", where);
+    knownKeys(r, LIMIT_KEYS, "pool.resourceLimits", where);
+    for (const k of LIMIT_KEYS) if (r[k] !== undefined) positiveNumber(r[k], `pool.resourceLimits.${k}`, where);
+    resourceLimits = r as ResourceLimits;
+  }
+  let execArgv = poolDefaults.execArgv;
+  if (o.execArgv !== undefined) {
+    if (!Array.isArray(o.execArgv) || o.execArgv.some((a) => typeof a !== "string")) {
+      throw new InvalidOptionError("pool.execArgv", "an array of strings", o.execArgv, where);
+    }
+    execArgv = Object.freeze([...(o.execArgv as string[])]);
+  }
+  return Object.freeze({
+    minWorkers,
+    maxWorkers,
+    idleTimeoutMs: optional(o.idleTimeoutMs, poolDefaults.idleTimeoutMs, (v) => positiveNumber(v, "pool.idleTimeoutMs", where)),
+    maxItemsPerWorker: optional(o.maxItemsPerWorker, 0, (v) => nonNegativeInt(v, "pool.maxItemsPerWorker", where)),
+    maxMemoryMb: optional(o.maxMemoryMb, 0, (v) => nonNegativeInt(v, "pool.maxMemoryMb", where)),
+    resourceLimits,
+    cancelGraceMs: optional(o.cancelGraceMs, poolDefaults.cancelGraceMs, (v) => nonNegativeInt(v, "pool.cancelGraceMs", where)),
+    targetBatchMs: optional(o.targetBatchMs, poolDefaults.targetBatchMs, (v) => positiveNumber(v, "pool.targetBatchMs", where)),
+    maxBatchSize: optional(o.maxBatchSize, poolDefaults.maxBatchSize, (v) => positiveInt(v, "pool.maxBatchSize", where)),
+    batchesPerWorker: optional(o.batchesPerWorker, poolDefaults.batchesPerWorker, (v) => positiveInt(v, "pool.batchesPerWorker", where)),
+    transferItems: optional(o.transferItems, true, (v) => boolean(v, "pool.transferItems", where)),
+    wire: optional(o.wire, poolDefaults.wire, (v) => oneOf(v, ["msgpack", "ipc"] as const, "pool.wire", where)),
+    execArgv,
+  });
+}
+
+/** A stable key of settings, so equal options share a pool whatever their key order. */
+export function settingsKey(s: PoolSettings): string {
+  const limits = s.resourceLimits === undefined ? "" : LIMIT_KEYS.map((k) => String((s.resourceLimits as Record<string, unknown>)[k] ?? "")).join(",");
+  return [
+    s.minWorkers, s.maxWorkers, s.idleTimeoutMs, s.maxItemsPerWorker, s.maxMemoryMb, limits, s.cancelGraceMs,
+    s.targetBatchMs, s.maxBatchSize, s.batchesPerWorker, s.transferItems, s.wire, s.execArgv.join(" "),
+  ].join("|");
+}

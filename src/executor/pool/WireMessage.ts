@@ -1,0 +1,83 @@
+import type { SerializedError } from "./SerializedError.js";
+
+/**
+ * The messages between a pool and its workers (threads and processes alike). Keys are short:
+ * they cross the boundary once per batch, and for child processes they are encoded each time.
+ */
+
+/** Kinds of stage a colocated chain is made of. */
+export type ChainStepKind = "map" | "filter" | "flatMap" | "tap";
+
+/** One stage of a colocated chain: what it does and which export of the module it calls. */
+export interface ChainStep {
+  readonly kind: ChainStepKind;
+  readonly exportName: string;
+}
+
+/** Message tags. */
+export const MSG_CHAIN = 0;
+export const MSG_BATCH = 1;
+export const MSG_CANCEL = 2;
+export const MSG_RESULT = 3;
+export const MSG_CANCELLED = 4;
+
+/** Parent → worker: declares a chain (sent before any batch that uses it). */
+export interface ChainMessage {
+  readonly t: typeof MSG_CHAIN;
+  /** Chain id, unique in the pool. */
+  readonly id: number;
+  /** Stage name, passed to the functions as `ctx.stage`. */
+  readonly stage: string;
+  readonly steps: readonly ChainStep[];
+}
+
+/** Parent → worker: items to run through a chain. */
+export interface BatchMessage {
+  readonly t: typeof MSG_BATCH;
+  /** Batch id, unique in the pool. */
+  readonly b: number;
+  /** Chain id. */
+  readonly c: number;
+  /** The items. */
+  readonly x: unknown[];
+  /** Source index of each item. */
+  readonly i: number[];
+  /** Attempt number of each item, or one number for all. */
+  readonly a: number[] | number;
+}
+
+/** Parent → worker: abort item `k` of batch `b` (its `ctx.signal`) with `r` as the reason. */
+export interface CancelMessage {
+  readonly t: typeof MSG_CANCEL;
+  readonly b: number;
+  readonly k: number;
+  readonly r: SerializedError;
+}
+
+/** Worker → parent: a batch ended. */
+export interface ResultMessage {
+  readonly t: typeof MSG_RESULT;
+  readonly b: number;
+  /** One value per item (an array of outputs for chains that emit many); `undefined` where it failed. */
+  readonly v: unknown[];
+  /** The items that failed: pairs of position in the batch and error, or null when none did. */
+  readonly e: Array<[number, SerializedError]> | null;
+  /** Mean time per item, in ms, measured in the worker. */
+  readonly u: number;
+  /** Mean event-loop delay of the worker since its last report, in ms, or -1 if not measured this time. */
+  readonly d: number;
+  /** Memory in MB (heap for a thread, RSS for a process), or -1 if not measured this time. */
+  readonly m: number;
+}
+
+/** Worker → parent: a cancelled item has stopped (settled) in the worker. */
+export interface CancelledMessage {
+  readonly t: typeof MSG_CANCELLED;
+  readonly b: number;
+  readonly k: number;
+}
+
+/** What a parent sends. */
+export type ToWorker = ChainMessage | BatchMessage | CancelMessage;
+/** What a worker sends. */
+export type FromWorker = ResultMessage | CancelledMessage;

@@ -1,0 +1,383 @@
+import { WorkerCrashedError } from "../../errors/WorkerCrashedError.js";
+import { WorkerOutOfMemoryError } from "../../errors/WorkerOutOfMemoryError.js";
+import { systemClock, type Clock, type TimerHandle } from "../../time/Clock.js";
+import type { PoolSettings } from "./PoolOptions.js";
+import { ProcessHandle } from "./ProcessHandle.js";
+import { serializeError } from "./SerializedError.js";
+import { ThreadHandle } from "./ThreadHandle.js";
+import {
+  MSG_CANCEL,
+  MSG_CHAIN,
+  MSG_RESULT,
+  type BatchMessage,
+  type ChainMessage,
+  type ChainStep,
+  type FromWorker,
+  type ResultMessage,
+} from "./WireMessage.js";
+import type { WorkerExit, WorkerHandle } from "./WorkerHandle.js";
+
+/** A batch the pool carries for a client, from dispatch to reply or failure. */
+export interface PoolBatch {
+  readonly id: number;
+  readonly size: number;
+  /** The worker holding it, once sent. */
+  worker: PoolWorker | undefined;
+}
+
+/** A batch ready to send, made by a client. */
+export interface OutgoingBatch<B extends PoolBatch> {
+  readonly batch: B;
+  readonly message: BatchMessage;
+  readonly transfer: ArrayBuffer[] | undefined;
+}
+
+/** What a pool needs from each executor it serves. */
+export interface PoolClient<B extends PoolBatch = PoolBatch> {
+  /** True while items wait to be sent and the client is below its share of batches in flight. */
+  ready(): boolean;
+  /** How many workers the client wants (its stage's concurrency, capped at `maxWorkers`). */
+  readonly workersWanted: number;
+  /** True while the client has items queued or in flight. */
+  active(): boolean;
+  /** Makes the next batch of at most `maxItems` items, or undefined when none waits. */
+  nextBatch(id: number, maxItems: number): OutgoingBatch<B> | undefined;
+  /** A batch came back. */
+  completed(batch: B, reply: ResultMessage): void;
+  /** A batch cannot complete (its worker died, or it could not be sent): fail its open items. */
+  failed(batch: B, error: unknown): void;
+}
+
+type StopReason = "idle" | "retired" | "stuck" | "closed";
+
+/** One live worker and what it holds. */
+export class PoolWorker {
+  readonly handle: WorkerHandle;
+  /** Batches sent and not yet answered, by id, with their client. */
+  readonly batches = new Map<number, [PoolBatch, PoolClient]>();
+  /** Cancel grace timers, by batch id then item position. */
+  readonly grace = new Map<number, Map<number, TimerHandle>>();
+  /** Items sent to it so far. */
+  taken = 0;
+  /** No more batches go to it; it stops once it holds none. */
+  retiring = false;
+  /** Why the pool stopped it, when the pool did. */
+  stopped: StopReason | undefined;
+  idleSince = 0;
+  /** Last loop delay reported, in ms (-1 before the first report). */
+  loopDelayMs = -1;
+  memoryMb = 0;
+  referenced = false;
+  /** Whether it has answered at least once (a worker that dies before is a start-up failure). */
+  answered = false;
+
+  constructor(handle: WorkerHandle) {
+    this.handle = handle;
+  }
+}
+
+/**
+ * A pool of worker threads or child processes running one module, shared by every executor
+ * (stage) that names the module with the same options. Sends batches pull-style: a worker gets
+ * a batch when it holds fewer than `batchesPerWorker`; grows on demand up to `maxWorkers`;
+ * replaces workers that crash, run out of memory, reach `maxItemsPerWorker` or `maxMemoryMb`;
+ * stops idle workers above `minWorkers`; terminates a worker whose cancelled item does not stop
+ * within `cancelGraceMs`.
+ */
+export class WorkerPool {
+  readonly context: "worker" | "process";
+  readonly moduleUrl: string;
+  readonly settings: PoolSettings;
+  readonly #clock: Clock;
+  readonly #workers: PoolWorker[] = [];
+  readonly #clients: PoolClient[] = [];
+  readonly #chains: ChainMessage[] = [];
+  #nextBatchId = 0;
+  #nextChainId = 0;
+  #rr = 0;
+  #pumping = false;
+  #closed = false;
+  #idleTimer: TimerHandle | undefined;
+  /** Workers in a row that died before answering; at 3 the pool stops keeping `minWorkers` up. */
+  #startFailures = 0;
+
+  constructor(context: "worker" | "process", moduleUrl: string, settings: PoolSettings, clock: Clock = systemClock) {
+    this.context = context;
+    this.moduleUrl = moduleUrl;
+    this.settings = settings;
+    this.#clock = clock;
+    this.#ensureMinimum();
+  }
+
+  /** Live workers (not counting ones being stopped). */
+  get size(): number {
+    let n = 0;
+    for (const w of this.#workers) if (w.stopped === undefined) n++;
+    return n;
+  }
+
+  /** Every worker process/thread not yet exited, stopping ones included. */
+  get running(): number {
+    return this.#workers.length;
+  }
+
+  /** Declares a chain of stages; returns its id for batches. */
+  registerChain(stage: string, steps: readonly ChainStep[]): number {
+    const chain: ChainMessage = { t: MSG_CHAIN, id: this.#nextChainId++, stage, steps };
+    this.#chains.push(chain);
+    for (const w of this.#workers) if (w.stopped === undefined) this.#send(w, chain);
+    return chain.id;
+  }
+
+  attach(client: PoolClient): void {
+    this.#clients.push(client);
+  }
+
+  detach(client: PoolClient): void {
+    const i = this.#clients.indexOf(client);
+    if (i >= 0) this.#clients.splice(i, 1);
+  }
+
+  /** Mean event-loop delay across workers, in ms, from their last reports (0 before any). */
+  loopDelayMs(): number {
+    let sum = 0;
+    let n = 0;
+    for (const w of this.#workers) {
+      if (w.loopDelayMs >= 0) {
+        sum += w.loopDelayMs;
+        n++;
+      }
+    }
+    return n === 0 ? 0 : sum / n;
+  }
+
+  /** Sends batches while clients have items and workers have room. */
+  pump(): void {
+    if (this.#closed || this.#pumping) return;
+    this.#pumping = true;
+    try {
+      const clients = this.#clients;
+      let progress = true;
+      while (progress) {
+        progress = false;
+        for (let c = 0; c < clients.length; c++) {
+          const client = clients[(this.#rr + c) % clients.length]!;
+          if (!client.ready()) continue;
+          const worker = this.#pick() ?? this.#grow();
+          if (worker === undefined) return;
+          if (this.#dispatch(worker, client)) progress = true;
+        }
+        this.#rr++;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /**
+   * Forwards the cancellation of item `k` of `batch` to its worker; if the item has not stopped
+   * within `cancelGraceMs`, the worker is terminated.
+   */
+  cancel(batch: PoolBatch, k: number, reason: unknown): void {
+    const w = batch.worker;
+    if (w === undefined || w.stopped !== undefined || !w.batches.has(batch.id)) return;
+    this.#send(w, { t: MSG_CANCEL, b: batch.id, k, r: serializeError(reason) });
+    let timers = w.grace.get(batch.id);
+    if (timers === undefined) w.grace.set(batch.id, (timers = new Map()));
+    timers.set(
+      k,
+      this.#clock.setTimer(() => this.#stop(w, "stuck"), this.settings.cancelGraceMs),
+    );
+  }
+
+  /** Stops every worker; resolves once all have exited. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#idleTimer?.cancel();
+    this.#idleTimer = undefined;
+    const exits = this.#workers.map((w) => w.handle.exited);
+    for (const w of [...this.#workers]) this.#stop(w, "closed");
+    await Promise.all(exits);
+  }
+
+  #pick(): PoolWorker | undefined {
+    const depth = this.settings.batchesPerWorker;
+    let best: PoolWorker | undefined;
+    for (const w of this.#workers) {
+      if (w.stopped !== undefined || w.retiring || w.batches.size >= depth) continue;
+      if (best === undefined || w.batches.size < best.batches.size) best = w;
+    }
+    return best;
+  }
+
+  /** Starts a worker when demand allows one more. */
+  #grow(): PoolWorker | undefined {
+    let wanted = 0;
+    for (const c of this.#clients) if (c.active()) wanted += c.workersWanted;
+    let live = 0;
+    for (const w of this.#workers) if (w.stopped === undefined && !w.retiring) live++;
+    if (live >= Math.min(this.settings.maxWorkers, Math.max(wanted, this.settings.minWorkers))) return undefined;
+    return this.#spawn();
+  }
+
+  #dispatch(w: PoolWorker, client: PoolClient): boolean {
+    const limit = this.settings.maxItemsPerWorker;
+    const out = client.nextBatch(this.#nextBatchId++, limit > 0 ? Math.max(1, limit - w.taken) : Number.MAX_SAFE_INTEGER);
+    if (out === undefined) return false;
+    const batch = out.batch;
+    batch.worker = w;
+    w.batches.set(batch.id, [batch, client]);
+    w.taken += batch.size;
+    if (!w.referenced) {
+      w.referenced = true;
+      w.handle.ref();
+    }
+    try {
+      w.handle.send(out.message, out.transfer);
+    } catch (error) {
+      w.batches.delete(batch.id);
+      batch.worker = undefined;
+      client.failed(batch, error);
+      this.#settledOne(w);
+      return true;
+    }
+    if (limit > 0 && w.taken >= limit) w.retiring = true;
+    return true;
+  }
+
+  #spawn(): PoolWorker {
+    const s = this.settings;
+    // eslint-disable-next-line prefer-const
+    let worker: PoolWorker;
+    const events = {
+      message: (m: FromWorker): void => this.#onMessage(worker, m),
+      exit: (e: WorkerExit): void => this.#onExit(worker, e),
+    };
+    const handle: WorkerHandle =
+      this.context === "worker"
+        ? new ThreadHandle(this.moduleUrl, s.resourceLimits, s.execArgv, events)
+        : new ProcessHandle(this.moduleUrl, s.wire, s.execArgv, events);
+    worker = new PoolWorker(handle);
+    worker.idleSince = this.#clock.now();
+    handle.unref();
+    this.#workers.push(worker);
+    for (const chain of this.#chains) this.#send(worker, chain);
+    return worker;
+  }
+
+  #send(w: PoolWorker, message: Parameters<WorkerHandle["send"]>[0]): void {
+    try {
+      w.handle.send(message, undefined);
+    } catch {
+      // the worker is going away; its exit fails what it holds
+    }
+  }
+
+  #onMessage(w: PoolWorker, m: FromWorker): void {
+    if (m.t !== MSG_RESULT) {
+      const timers = w.grace.get(m.b);
+      timers?.get(m.k)?.cancel();
+      timers?.delete(m.k);
+      if (timers?.size === 0) w.grace.delete(m.b);
+      return;
+    }
+    w.answered = true;
+    this.#startFailures = 0;
+    const held = w.batches.get(m.b);
+    if (held === undefined) return;
+    w.batches.delete(m.b);
+    const timers = w.grace.get(m.b);
+    if (timers !== undefined) {
+      for (const t of timers.values()) t.cancel();
+      w.grace.delete(m.b);
+    }
+    if (m.d >= 0) w.loopDelayMs = m.d;
+    if (m.m >= 0) {
+      w.memoryMb = m.m;
+      if (this.settings.maxMemoryMb > 0 && m.m > this.settings.maxMemoryMb) w.retiring = true;
+    }
+    held[1].completed(held[0], m);
+    this.#settledOne(w);
+    this.pump();
+  }
+
+  /** After a worker finished a batch: stop it if retiring, else note when it went idle. */
+  #settledOne(w: PoolWorker): void {
+    if (w.batches.size > 0 || w.stopped !== undefined) return;
+    if (w.retiring) {
+      this.#stop(w, "retired");
+      return;
+    }
+    w.idleSince = this.#clock.now();
+    if (w.referenced) {
+      w.referenced = false;
+      w.handle.unref();
+    }
+    this.#scheduleIdleCheck();
+  }
+
+  #stop(w: PoolWorker, reason: StopReason): void {
+    if (w.stopped !== undefined) return;
+    w.stopped = reason;
+    w.handle.kill();
+  }
+
+  #onExit(w: PoolWorker, exit: WorkerExit): void {
+    const i = this.#workers.indexOf(w);
+    if (i >= 0) this.#workers.splice(i, 1);
+    for (const timers of w.grace.values()) for (const t of timers.values()) t.cancel();
+    w.grace.clear();
+    if (!w.answered && w.stopped === undefined) this.#startFailures++;
+    if (w.batches.size > 0) {
+      const error = this.#exitError(w, exit);
+      const held = [...w.batches.values()];
+      w.batches.clear();
+      for (const [batch, client] of held) client.failed(batch, error);
+    }
+    if (this.#closed) return;
+    this.#ensureMinimum();
+    this.pump();
+  }
+
+  #exitError(w: PoolWorker, exit: WorkerExit): Error {
+    const ctx = this.context;
+    if (exit.outOfMemory) return new WorkerOutOfMemoryError(ctx, exit.error);
+    if (w.stopped === "stuck") {
+      return new WorkerCrashedError(ctx, `was stopped: an item it held ignored its cancellation for ${this.settings.cancelGraceMs} ms`);
+    }
+    if (w.stopped === "closed") return new WorkerCrashedError(ctx, "was stopped: the pool closed");
+    return new WorkerCrashedError(ctx, "exited while holding items", {
+      exitCode: exit.code,
+      signalName: exit.signal,
+      cause: exit.error,
+    });
+  }
+
+  #ensureMinimum(): void {
+    if (this.#startFailures >= 3) return;
+    while (this.size < this.settings.minWorkers) this.#spawn();
+  }
+
+  #scheduleIdleCheck(): void {
+    if (this.#idleTimer !== undefined || this.#closed) return;
+    this.#idleTimer = this.#clock.setTimer(() => {
+      this.#idleTimer = undefined;
+      this.#idleCheck();
+    }, this.settings.idleTimeoutMs);
+  }
+
+  #idleCheck(): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    let live = this.size;
+    let waiting = false;
+    for (const w of [...this.#workers]) {
+      if (w.stopped !== undefined || w.batches.size > 0 || live <= this.settings.minWorkers) continue;
+      if (now - w.idleSince >= this.settings.idleTimeoutMs) {
+        this.#stop(w, "idle");
+        live--;
+      } else waiting = true;
+    }
+    if (waiting) this.#scheduleIdleCheck();
+  }
+}

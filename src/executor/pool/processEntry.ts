@@ -1,0 +1,42 @@
+/**
+ * Entry of a child process of a weir pool: runs the {@link WorkerRuntime} over msgpack frames on
+ * fd 3 (`WEIR_WIRE=msgpack`) or over the advanced-serialization IPC channel (`WEIR_WIRE=ipc`).
+ * When the parent goes away (its end of the pipe or channel closes), the process kills its own
+ * process group, so nothing it started outlives it.
+ */
+import { Socket } from "node:net";
+import { PackedPipe } from "./PackedPipe.js";
+import type { FromWorker, ToWorker } from "./WireMessage.js";
+import { WorkerRuntime } from "./WorkerRuntime.js";
+
+const moduleUrl = process.env.WEIR_MODULE_URL ?? "";
+const wire = process.env.WEIR_WIRE ?? "msgpack";
+delete process.env.WEIR_MODULE_URL;
+delete process.env.WEIR_WIRE;
+
+function orphaned(): void {
+  try {
+    process.kill(-process.pid, "SIGKILL");
+  } catch {
+    process.exit(1);
+  }
+}
+
+let send: (message: FromWorker) => void = () => {};
+const runtime = new WorkerRuntime(moduleUrl, {
+  send: (message) => send(message),
+  memoryMb: () => process.memoryUsage.rss() / 1_048_576,
+});
+const onMessage = (m: ToWorker): void => runtime.receive(m);
+
+if (wire === "ipc") {
+  send = (m) => void process.send!(m);
+  process.on("message", (m: ToWorker) => onMessage(m));
+  process.on("disconnect", orphaned);
+} else {
+  const socket = new Socket({ fd: 3, readable: true, writable: true });
+  const pipe = new PackedPipe<ToWorker, FromWorker>(socket, onMessage);
+  send = (m) => void pipe.send(m);
+  socket.on("end", orphaned);
+  socket.on("error", orphaned);
+}

@@ -1,0 +1,52 @@
+import type { Executor } from "../Executor.js";
+import type { PoolOptions, PoolSettings } from "../pool/PoolOptions.js";
+import type { ChainStep } from "../pool/WireMessage.js";
+
+/** Global-registry brand shared with the pipeline builder's `isRemoteStage` check. */
+export const remoteStageBrand: unique symbol = Symbol.for("weir.remote-stage") as never;
+
+/** Builds the executor of a stage that runs in a pool; the pipeline builder calls it. */
+export interface RemoteStageFactory {
+  /** `worker` (threads) or `process` (child processes). */
+  readonly context: "worker" | "process";
+  /** Stages with equal keys run in the same module and pool, and may be colocated. */
+  readonly colocationKey: string;
+  /** The export the stage calls. */
+  readonly exportName: string;
+  /** Creates the executor for a chain of colocated stages of this module (this stage last). */
+  create(stage: string, chain: readonly ChainStep[]): Executor;
+}
+
+/**
+ * A stage function that runs off the main loop: export `exportName` of the module at
+ * `moduleUrl`, in a worker-thread pool (`worker(...)`) or a child-process pool (`child(...)`).
+ * A plain, typed description: pass it to `.map`, `.filter`, `.flatMap`, `.tap` or `.to` in place
+ * of a function; `I` and `O` type the function's input and output.
+ *
+ * @example
+ * ```ts
+ * const len = worker<string, number>(new URL("./text.js", import.meta.url), "len");
+ * pipeline("p").from(words).map(len) // Stream<number>
+ * ```
+ */
+export interface RemoteStage<I, O> {
+  readonly [remoteStageBrand]: true;
+  readonly context: "worker" | "process";
+  /** The module, as a `file:` URL string. */
+  readonly moduleUrl: string;
+  /** The module export the stage calls. */
+  readonly exportName: string;
+  /** The pool options as given. */
+  readonly options: PoolOptions;
+  /** The pool options validated, every field present. */
+  readonly settings: PoolSettings;
+  /** Builds the executors. */
+  readonly factory: RemoteStageFactory;
+  /** Type-only: the function's input and output. */
+  readonly __types?: (item: I) => O;
+}
+
+/** True when `value` is a {@link RemoteStage} (from this copy of weir or another). */
+export function isRemoteStage(value: unknown): value is RemoteStage<unknown, unknown> {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[remoteStageBrand] === true;
+}
