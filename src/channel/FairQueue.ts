@@ -104,7 +104,8 @@ export class FairQueue<T> implements ItemQueue<T> {
   evict(): T {
     let worst: Lane<T> | undefined;
     for (const lane of this.#lanes.values()) {
-      if (worst === undefined || lane.items.size / lane.weight > worst.items.size / worst.weight) worst = lane;
+      // Ties go to the key that queued last (it is further back in the rotation).
+      if (worst === undefined || lane.items.size / lane.weight >= worst.items.size / worst.weight) worst = lane;
     }
     const lane = worst!;
     const value = lane.items.pop();

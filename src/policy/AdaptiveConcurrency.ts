@@ -31,9 +31,18 @@ export interface AdaptiveConcurrencyOptions {
   readonly tolerance?: number;
   /** Which latency quantile of a window is compared with the target. @default 0.9 */
   readonly quantile?: number;
-  /** Added to the limit after a window that used the whole limit within target. @default 1 */
+  /**
+   * Share of the target kept free: the limit grows only while latency is below
+   * `target × (1 − headroom)`, holds between that and the target, and shrinks above it, so it
+   * settles inside the band instead of probing past the target. @default 0.1
+   */
+  readonly headroom?: number;
+  /** Added to the limit after a window that used the whole limit below the headroom band. @default 1 */
   readonly increase?: number;
-  /** The limit is multiplied by this after a window over target or with overload errors. @default 0.8 */
+  /**
+   * The limit is multiplied by this after a window with overload errors, or over the target (by
+   * `target / latency` instead when that is smaller, never by less than 0.5). @default 0.8
+   */
   readonly decrease?: number;
   /** Share of overload errors in a window above which the limit decreases. @default 0 (any) */
   readonly overloadRatio?: number;
@@ -51,6 +60,7 @@ export const adaptiveConcurrencyDefaults = Object.freeze({
   initial: 4,
   tolerance: 2,
   quantile: 0.9,
+  headroom: 0.1,
   increase: 1,
   decrease: 0.8,
   overloadRatio: 0,
@@ -90,19 +100,20 @@ export interface AdaptiveConcurrencyStats {
   readonly refused: number;
 }
 
-const optionKeys = ["name", "min", "max", "initial", "targetLatencyMs", "tolerance", "quantile", "increase", "decrease", "overloadRatio", "isOverload", "minWindow"];
+const optionKeys = ["name", "min", "max", "initial", "targetLatencyMs", "tolerance", "quantile", "headroom", "increase", "decrease", "overloadRatio", "isOverload", "minWindow"];
 
 /**
  * An AIMD concurrency limit driven by latency and overload errors, as an {@link Admission}: it
  * admits while `inFlight < limit` and returns `Infinity` otherwise (woken on release).
  *
  * Every window of max(`minWindow`, `limit`) completed attempts it decides once: overload errors
- * above `overloadRatio`, or latency at `quantile` above the target, multiply the limit by
- * `decrease`; a window that filled the limit within target adds `increase`; otherwise it holds
- * (it never grows a limit the traffic does not use). Attempts started before the last change are
+ * above `overloadRatio`, or latency at `quantile` above the target, shrink the limit (by
+ * `decrease`, or in proportion to the overshoot); a window that filled the limit with latency
+ * below the headroom band adds `increase`; otherwise it holds (it never grows a limit the traffic
+ * does not use, and never probes past the target on purpose). Attempts started before the last change are
  * not counted, so one decision is not taken twice on the same evidence. Under a load whose
- * latency rises with concurrency it oscillates just below the concurrency where latency crosses
- * the target: the best throughput the target allows.
+ * latency rises with concurrency it settles just below the concurrency where latency crosses the
+ * target: the best throughput the target allows.
  */
 export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
   readonly name: string;
@@ -112,6 +123,7 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
     target: number | undefined;
     tolerance: number;
     quantile: number;
+    headroom: number;
     increase: number;
     decrease: number;
     overloadRatio: number;
@@ -158,6 +170,7 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
       target: optional(o.targetLatencyMs, undefined, (v) => positiveNumber(v, "targetLatencyMs", where)),
       tolerance,
       quantile: optional(o.quantile, d.quantile, (v) => ratio(v, "quantile", where)),
+      headroom: optional(o.headroom, d.headroom, (v) => ratio(v, "headroom", where)),
       increase: optional(o.increase, d.increase, (v) => positiveNumber(v, "increase", where)),
       decrease,
       overloadRatio: optional(o.overloadRatio, d.overloadRatio, (v) => ratio(v, "overloadRatio", where)),
@@ -249,14 +262,16 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
     this.#lastLatency = latency;
     if (latency < this.#lowest) this.#lowest = latency;
     const overloaded = this.#overloads / n > this.#o.overloadRatio;
-    const slow = latency > this.targetLatencyMs;
+    const target = this.targetLatencyMs;
+    const slow = latency > target;
+    const roomy = latency < target * (1 - this.#o.headroom);
     const saturated = this.#saturated;
     this.#count = 0;
     this.#overloads = 0;
     this.#saturated = this.#inFlight >= this.limit;
     if (overloaded) this.#change(this.#limit * this.#o.decrease, "overload", now, latency);
-    else if (slow) this.#change(this.#limit * this.#o.decrease, "latency", now, latency);
-    else if (saturated) this.#change(this.#limit + this.#o.increase, "increase", now, latency);
+    else if (slow) this.#change(this.#limit * Math.max(0.5, Math.min(this.#o.decrease, target / latency)), "latency", now, latency);
+    else if (saturated && roomy) this.#change(this.#limit + this.#o.increase, "increase", now, latency);
   }
 
   #change(next: number, reason: AdaptiveReason, now: number, latency: number): void {

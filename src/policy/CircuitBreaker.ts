@@ -257,7 +257,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     this.#opens++;
     this.#window.clear();
     this.#set("open", reason);
-    this.#schedule(this.#o.halfOpenAfterMs);
+    this.#scheduleHalfOpen();
   }
 
   #close(reason: CircuitReason): void {
@@ -279,12 +279,15 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     this.#events.emit("state", { breaker: this.name, from, to, reason });
   }
 
-  #schedule(ms: number): void {
+  /** Sets the timer that moves the breaker to half-open (and wakes waiters) when its time is up. */
+  #scheduleHalfOpen(): void {
     this.#cancelTimer();
+    const at = this.#openedAt + this.#o.halfOpenAfterMs;
+    // `now` given to tryAcquire/release and the clock are the same scale; measure from the clock.
     this.#timer = this.#o.clock.setTimer(() => {
       this.#timer = undefined;
-      this.#due(this.#o.clock.now());
-    }, ms);
+      this.#due(Math.max(this.#o.clock.now(), at));
+    }, at - this.#o.clock.now());
   }
 
   #cancelTimer(): void {
@@ -313,7 +316,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
       const left = optional(s.halfOpenInMs, this.#o.halfOpenAfterMs, (v) => nonNegativeNumberAtMost(v, this.#o.halfOpenAfterMs, where));
       this.#state = "open";
       this.#openedAt = this.#o.clock.now() - (this.#o.halfOpenAfterMs - left);
-      this.#schedule(left);
+      this.#scheduleHalfOpen();
     } else {
       this.#state = state;
     }
