@@ -1,0 +1,106 @@
+/**
+ * Peak RSS with a slow sink: 5,000,000 objects (`{ id, payload: "x".repeat(32) }`, generated
+ * lazily) into an async sink that yields to the event loop (`setImmediate`) every 1,000 items; weir
+ * against stream.pipeline (Readable.from(generator) → Writable), and again at 500,000 to show that
+ * peak RSS does not grow with the input.
+ *
+ *   node --import tsx bench/memory.ts          # this suite only
+ *   npm run bench -- memory
+ *
+ * This module imports only weir and node:stream, so that the process's baseline is the same for
+ * every row; the harness runs it as an esbuild bundle under plain node (`--loader tsx` to compare).
+ */
+import { Readable, Writable } from "node:stream";
+import { pipeline as streamPipeline } from "node:stream/promises";
+import { pipeline } from "../src/index.js";
+import { contender, main, type Suite } from "./suite.js";
+
+interface Row {
+  readonly id: number;
+  readonly payload: string;
+}
+
+function* rows(size: number): Generator<Row> {
+  for (let i = 0; i < size; i++) yield { id: i, payload: "x".repeat(32) };
+}
+
+/** The slow part of the sink: a turn of the event loop every `every` items. */
+const every = 1000;
+const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const noInput = (): undefined => undefined;
+
+/** A sink that sums ids (the checksum) and yields every 1,000 items. */
+function slowSink(): { write: (row: Row) => Promise<void>; sum: () => number } {
+  let count = 0;
+  let sum = 0;
+  return {
+    async write(row: Row): Promise<void> {
+      sum += row.id + row.payload.length;
+      if (++count % every === 0) await immediate();
+    },
+    sum: () => sum,
+  };
+}
+
+export const memory: Suite = {
+  name: "memory",
+  title: "Peak RSS, slow sink, 500,000 and 5,000,000 objects",
+  module: import.meta.url,
+  metric: "rss",
+  work:
+    "`{ id: i, payload: \"x\".repeat(32) }` from a generator into a sink that awaits `setImmediate` every 1,000 items; " +
+    "peak RSS is the child's `process.resourceUsage().maxRSS` (the process's baseline included: see the \"before\" column)",
+  sizes: [500_000, 5_000_000],
+  warmups: 3,
+  warmupSize: 50_000,
+  runs: 3,
+  // Plain node on a bundle: under tsx every row carries ~30 MB of loader (see README).
+  loader: "bundle",
+  contenders: {
+    streams: contender({
+      role: "peer",
+      label: "stream.pipeline: Readable.from(generator) → Writable (highWaterMark 16)",
+      prepare: noInput,
+      async run(_: undefined, size) {
+        let count = 0;
+        let sum = 0;
+        await streamPipeline(
+          Readable.from(rows(size)),
+          new Writable({
+            objectMode: true,
+            highWaterMark: 16,
+            write(row: Row, _, cb) {
+              sum += row.id + row.payload.length;
+              if (++count % every === 0) setImmediate(cb);
+              else cb();
+            },
+          }),
+        );
+        return sum;
+      },
+    }),
+    weir: contender({
+      role: "weir",
+      label: "weir: from(generator).to(async sink)",
+      prepare: noInput,
+      async run(_: undefined, size) {
+        const sink = slowSink();
+        await pipeline<Row>("m").from(rows(size)).to(sink.write).run();
+        return sink.sum();
+      },
+    }),
+    "weir-c4": contender({
+      role: "weir",
+      label: "weir: from(generator).to(async sink, { concurrency: 4 })",
+      prepare: noInput,
+      async run(_: undefined, size) {
+        const sink = slowSink();
+        await pipeline<Row>("m").from(rows(size)).to(sink.write, { concurrency: 4 }).run();
+        return sink.sum();
+      },
+    }),
+  },
+};
+
+await main(memory);
