@@ -1,5 +1,9 @@
-/** A handler for events of one type. May be async; its rejection goes to the bus's error hook. */
-export type EventHandler<P> = (payload: P) => void | Promise<void>;
+import { nonNegativeInt, optional } from "../options/validate.js";
+import { EventHistory, type RecordedEvent } from "./EventHistory.js";
+import type { EventMiddleware } from "./EventMiddleware.js";
+
+/** A handler for events of one type. Its return value is ignored, except that a rejected promise goes to the bus's error hook. */
+export type EventHandler<P> = (payload: P) => unknown;
 
 /** Options for {@link EventBus.on}. */
 export interface SubscribeOptions {
@@ -11,15 +15,34 @@ export interface SubscribeOptions {
 
 /** Options for {@link EventBus}. */
 export interface EventBusOptions {
-  /** Receives errors thrown (or rejected) by handlers. @default report through `process.emitWarning` */
+  /**
+   * Receives errors thrown (or rejected) by handlers and middleware.
+   * @default report through `process.emitWarning`
+   * @example `new EventBus({ onHandlerError: (e, type) => log.error({ type }, e) })`
+   */
   readonly onHandlerError?: (error: unknown, type: string) => void;
+  /**
+   * How many delivered events to keep for {@link EventBus.history} (drop-oldest). `0` keeps none.
+   * @default 0
+   * @example `new EventBus<WorkflowEvents>({ history: 1_000 })`
+   */
+  readonly history?: number;
+}
+
+/** One subscription: the handler to call and the function that ends it. */
+interface Subscription {
+  readonly handler: EventHandler<never>;
+  readonly off: () => void;
 }
 
 /**
  * A typed, synchronous-dispatch event bus. `Events` maps each event type to its payload.
  * A handler that throws or rejects does not stop the others: its error goes to `onHandlerError`.
  * Every subscription can be ended three ways: the returned function, `{ once: true }`, or
- * `{ signal }`; each removes its abort listener, so nothing leaks.
+ * `{ signal }`; each removes its abort listener, so nothing leaks (`clear()` too).
+ *
+ * Middleware ({@link EventBus.use}) sees each event first and may transform or drop it; the last
+ * `history` delivered events are kept and can be listed by type.
  *
  * @example
  * ```ts
@@ -28,14 +51,19 @@ export interface EventBusOptions {
  * ```
  */
 export class EventBus<Events extends object> {
-  /** Handlers per type; an array copied on write, so dispatch never sees a half-updated list. */
-  #handlers = new Map<keyof Events, ReadonlyArray<EventHandler<never>>>();
+  /** Subscriptions per type; an array copied on write, so dispatch never sees a half-updated list. */
+  #handlers = new Map<keyof Events, readonly Subscription[]>();
+  /** Middleware in order; copied on write like the handler lists. */
+  #middleware: readonly EventMiddleware<Events>[] = [];
+  readonly #history: EventHistory<Events> | undefined;
   readonly #onHandlerError: (error: unknown, type: string) => void;
 
   constructor(options: EventBusOptions = {}) {
     this.#onHandlerError =
       options.onHandlerError ??
       ((error, type) => process.emitWarning(`weir: an event handler for "${type}" failed: ${String(error)}`));
+    const size = optional(options.history, 0, (v) => nonNegativeInt(v, "history", "event bus"));
+    this.#history = size > 0 ? new EventHistory<Events>(size) : undefined;
   }
 
   /** Subscribes `handler` to events of `type`; returns the function that unsubscribes it. */
@@ -47,7 +75,7 @@ export class EventBus<Events extends object> {
       if (!active) return;
       active = false;
       const list = this.#handlers.get(type) ?? [];
-      const next = list.filter((h) => h !== wrapped);
+      const next = list.filter((s) => s !== subscription);
       if (next.length === 0) this.#handlers.delete(type);
       else this.#handlers.set(type, next);
       signal?.removeEventListener("abort", off);
@@ -58,14 +86,33 @@ export class EventBus<Events extends object> {
           return handler(payload);
         }
       : handler;
-    this.#handlers.set(type, [...(this.#handlers.get(type) ?? []), wrapped as EventHandler<never>]);
+    const subscription: Subscription = { handler: wrapped as EventHandler<never>, off };
+    this.#handlers.set(type, [...(this.#handlers.get(type) ?? []), subscription]);
     signal?.addEventListener("abort", off, { once: true });
     return off;
   }
 
-  /** True when at least one handler listens to `type`: emitters skip building payloads otherwise. */
+  /**
+   * Adds a middleware that sees every event before handlers; returns the function that removes it.
+   *
+   * @example
+   * ```ts
+   * const remove = bus.use((type, payload, next) => { if (type !== "noisy") next(payload); });
+   * ```
+   */
+  use(middleware: EventMiddleware<Events>): () => void {
+    this.#middleware = [...this.#middleware, middleware];
+    return () => {
+      this.#middleware = this.#middleware.filter((m) => m !== middleware);
+    };
+  }
+
+  /**
+   * True when emitting `type` would have an effect (a handler listens, or middleware or history
+   * is on): emitters skip building payloads otherwise.
+   */
   has(type: keyof Events): boolean {
-    return this.#handlers.has(type);
+    return this.#handlers.has(type) || this.#middleware.length > 0 || this.#history !== undefined;
   }
 
   /** Number of subscribed handlers, for one type or all. */
@@ -76,24 +123,62 @@ export class EventBus<Events extends object> {
     return n;
   }
 
-  /** Delivers `payload` to every handler of `type`, in subscription order. */
+  /** Delivers `payload` to every handler of `type`, in subscription order, after middleware. */
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
+    if (this.#middleware.length === 0) this.#deliver(type, payload);
+    else this.#through(0, this.#middleware, type, payload);
+  }
+
+  /**
+   * The last delivered events (up to the `history` option), oldest first; only those of `type`
+   * when given. Events dropped by middleware are not recorded; transformed ones are recorded as
+   * delivered.
+   *
+   * @example
+   * ```ts
+   * const bus = new EventBus<WorkflowEvents>({ history: 100 });
+   * bus.history("task:end").filter((e) => e.payload.task.status === "failed");
+   * ```
+   */
+  history<K extends keyof Events>(type?: K): RecordedEvent<Events, K>[] {
+    return this.#history?.list(type) ?? [];
+  }
+
+  /** Removes every handler (and each one's abort listener on its signal). Middleware and history stay. */
+  clear(): void {
+    for (const list of [...this.#handlers.values()]) for (const s of list) s.off();
+    this.#handlers.clear();
+  }
+
+  /** Runs middleware `i` onwards, then delivers. */
+  #through<K extends keyof Events>(i: number, chain: readonly EventMiddleware<Events>[], type: K, payload: Events[K]): void {
+    const middleware = chain[i];
+    if (middleware === undefined) {
+      this.#deliver(type, payload);
+      return;
+    }
+    try {
+      middleware(type, payload, (next) => this.#through(i + 1, chain, type, next));
+    } catch (error) {
+      this.#onHandlerError(error, String(type));
+    }
+  }
+
+  #deliver<K extends keyof Events>(type: K, payload: Events[K]): void {
+    this.#history?.record(type, payload);
     const list = this.#handlers.get(type);
     if (list === undefined) return;
-    for (const handler of list) {
+    for (const { handler } of list) {
       try {
         const result = (handler as EventHandler<Events[K]>)(payload);
-        if (result !== undefined && typeof (result as Promise<void>).then === "function") {
-          (result as Promise<void>).then(undefined, (error: unknown) => this.#onHandlerError(error, String(type)));
+        if (result instanceof Promise) {
+          result.then(undefined, (error: unknown) => this.#onHandlerError(error, String(type)));
+        } else if (typeof result === "object" && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
+          (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.#onHandlerError(error, String(type)));
         }
       } catch (error) {
         this.#onHandlerError(error, String(type));
       }
     }
-  }
-
-  /** Removes every handler. */
-  clear(): void {
-    this.#handlers.clear();
   }
 }

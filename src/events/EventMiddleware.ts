@@ -1,0 +1,20 @@
+/**
+ * Sees every event before handlers do. Call `next(payload)` to pass it on (the same payload, or a
+ * transformed one of the same type); return without calling `next` to drop it. Call `next` at
+ * most once. Middleware runs in the order it was added; a middleware that throws drops the event
+ * and its error goes to the bus's `onHandlerError`.
+ *
+ * @example
+ * ```ts
+ * // drop retries, redact errors
+ * bus.use((type, payload, next) => {
+ *   if (type === "task:retry") return;
+ *   next(payload);
+ * });
+ * ```
+ */
+export type EventMiddleware<Events extends object> = <K extends keyof Events>(
+  type: K,
+  payload: Events[K],
+  next: (payload: Events[K]) => void,
+) => void;

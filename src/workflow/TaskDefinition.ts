@@ -1,0 +1,70 @@
+import { WorkflowError } from "../errors/WorkflowError.js";
+import type { Executor } from "../executor/Executor.js";
+import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveNumber } from "../options/validate.js";
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { retryPolicy, type RetryPolicy } from "../policy/retry.js";
+import type { ExecutionContext } from "../stage/StageContext.js";
+import type { TaskFunction } from "./TaskFunction.js";
+import type { FailurePolicy, TaskInfo } from "./TaskOptions.js";
+
+/** A task's options, validated, with every field present. */
+export interface TaskDefinition {
+  readonly name: string;
+  readonly after: readonly string[];
+  readonly priority: number;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+  readonly context: ExecutionContext;
+  readonly executor: ((task: TaskInfo) => Executor) | undefined;
+  readonly onFailure: FailurePolicy;
+  readonly fn: TaskFunction<Record<string, unknown>, unknown>;
+}
+
+/** Task option defaults. */
+export const taskDefaults = Object.freeze({
+  priority: 0,
+  context: "async" as ExecutionContext,
+  onFailure: "skip-dependents" as FailurePolicy,
+});
+
+const known = ["after", "priority", "retry", "timeoutMs", "context", "executor", "onFailure"];
+const contexts: readonly ExecutionContext[] = ["inline", "async", "worker", "process"];
+const policies: readonly FailurePolicy[] = ["skip-dependents", "fail-workflow", "continue"];
+
+/** Validates one task's name, options and function (not its dependencies: the graph does that). */
+export function taskDefinition(workflow: string, name: unknown, options: unknown, fn: unknown): TaskDefinition {
+  const where = `workflow "${workflow}"`;
+  const taskName = nonEmptyString(name, "task name", where);
+  const at = `${where}, task "${taskName}"`;
+  const o = plainObject(options ?? {}, "options", at);
+  knownKeys(o, known, "", at);
+  const after = optional(o.after, [] as readonly string[], (v) => {
+    if (!Array.isArray(v)) throw new InvalidOptionError("after", "an array of task names", v, at);
+    return Object.freeze(v.map((d, i) => nonEmptyString(d, `after[${i}]`, at)));
+  });
+  const seen = new Set<string>();
+  for (const d of after) {
+    if (seen.has(d)) throw new WorkflowError(workflow, taskName, `lists "${d}" twice in after`);
+    seen.add(d);
+  }
+  const priority = optional(o.priority, taskDefaults.priority, (v) => {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new InvalidOptionError("priority", "a finite number", v, at);
+    return v;
+  });
+  const context = optional(o.context, taskDefaults.context, (v) => oneOf(v, contexts, "context", at));
+  const executor = optional(o.executor, undefined, (v) => func<(t: TaskInfo) => Executor>(v, "executor", at));
+  if ((context === "worker" || context === "process") && executor === undefined) {
+    throw new InvalidOptionError("executor", `an executor factory for context "${context}"`, undefined, at);
+  }
+  return Object.freeze({
+    name: taskName,
+    after,
+    priority,
+    retry: retryPolicy(o.retry, at),
+    timeoutMs: optional(o.timeoutMs, undefined, (v) => positiveNumber(v, "timeoutMs", at)),
+    context,
+    executor,
+    onFailure: optional(o.onFailure, taskDefaults.onFailure, (v) => oneOf(v, policies, "onFailure", at)),
+    fn: func<TaskFunction<Record<string, unknown>, unknown>>(fn, "task function", at),
+  });
+}

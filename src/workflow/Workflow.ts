@@ -1,0 +1,209 @@
+import { WorkflowError } from "../errors/WorkflowError.js";
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { nonEmptyString } from "../options/validate.js";
+import { planWorkflow } from "./planWorkflow.js";
+import { taskDefinition, type TaskDefinition } from "./TaskDefinition.js";
+import type { TaskFunction } from "./TaskFunction.js";
+import { TaskGraph } from "./TaskGraph.js";
+import type { FailurePolicy, TaskOptions } from "./TaskOptions.js";
+import { topologicalOrder } from "./topologicalOrder.js";
+import type { WorkflowPlan } from "./WorkflowPlan.js";
+import { WorkflowRun } from "./WorkflowRun.js";
+import { fillRunOptions, type WorkflowRunOptions } from "./WorkflowRunOptions.js";
+
+/** Names of the tasks a builder knows. */
+type Known<R> = keyof R & string;
+/** `N` when it is a new task name, `never` (a type error) when the builder already has it. */
+type NewName<N extends string, R> = string extends keyof R ? N : N extends keyof R ? never : N;
+/** The results a task with dependencies `D` receives. */
+export type DependencyResults<R, D extends readonly string[]> = { readonly [K in D[number]]: K extends keyof R ? R[K] : unknown };
+/** A task's result type as its dependents see it: `undefined` too when it fails under "continue". */
+type Seen<T, F> = F extends "continue" ? T | undefined : T;
+/** An empty record: the results of a workflow with no tasks yet. */
+type None = Record<never, never>;
+
+/**
+ * A task given as data, for graphs built from configuration (see {@link Workflow.tasks}).
+ *
+ * @example
+ * ```ts
+ * { name: "compile:a", after: ["fetch"], run: ({ results }) => compile(results.fetch) }
+ * ```
+ */
+export interface TaskSpec extends TaskOptions {
+  readonly name: string;
+  readonly run: TaskFunction<Record<string, unknown>, unknown>;
+}
+
+/**
+ * A workflow: a graph of named tasks with dependencies. Immutable: `.task()` returns a new
+ * workflow whose type records the task's result, so dependents' `ctx.results` are typed without
+ * casts. Each definition is validated where it is written: a duplicate name, an unknown
+ * dependency or (with {@link Workflow.tasks}) a cycle throws there.
+ *
+ * @example
+ * ```ts
+ * const wf = workflow("nightly")
+ *   .task("extract", async ({ signal }) => fetchAll(signal))
+ *   .task("transform", { after: ["extract"], retry: 3 }, ({ results }) => clean(results.extract))
+ *   .task("load", { after: ["transform"] }, ({ results }) => save(results.transform));
+ * const r = await wf.run({ concurrency: 4 });
+ * ```
+ */
+export class Workflow<R = None> {
+  /** The workflow's name (in events, errors and results). */
+  readonly name: string;
+  /** Definitions in topological order, shared with the builders this one was made from. */
+  readonly #defs: TaskDefinition[];
+  /** How many of `#defs` belong to this builder (the array may hold a later builder's too). */
+  readonly #count: number;
+  /** Name → index in `#defs`, shared like `#defs`; entries at or past `#count` are not ours. */
+  readonly #index: Map<string, number>;
+  #graph: TaskGraph | undefined;
+
+  /** @internal Use {@link workflow}. */
+  constructor(name: string, defs: TaskDefinition[] = [], count = 0, index = new Map<string, number>()) {
+    this.name = name;
+    this.#defs = defs;
+    this.#count = count;
+    this.#index = index;
+  }
+
+  /** Number of tasks defined. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Task names, in topological order. */
+  get taskNames(): readonly string[] {
+    return this.#defs.slice(0, this.#count).map((d) => d.name);
+  }
+
+  /** Adds a task with no dependencies. */
+  task<const N extends string, T>(name: N & NewName<N, R>, fn: TaskFunction<None, T>): Workflow<R & { readonly [K in N]: T }>;
+  /** Adds a task; `options.after` names tasks defined before it. */
+  task<const N extends string, T, const D extends readonly Known<R>[] = readonly [], F extends FailurePolicy = "skip-dependents">(
+    name: N & NewName<N, R>,
+    options: TaskOptions<D, F>,
+    fn: TaskFunction<DependencyResults<R, D>, T>,
+  ): Workflow<R & { readonly [K in N]: Seen<T, F> }>;
+  task<S>(name: string, optionsOrFn: unknown, fn?: unknown): Workflow<S> {
+    const [options, f] = typeof optionsOrFn === "function" ? [undefined, optionsOrFn] : [optionsOrFn, fn];
+    const def = taskDefinition(this.name, name, options, f);
+    this.#check(def, (d) => this.#has(d));
+    return this.#with<S>([def]);
+  }
+
+  /**
+   * Adds tasks given as data, in any order: each may depend on tasks defined before or in the
+   * same batch. The batch is checked as a whole (duplicates, unknown dependencies, cycles: a
+   * `CycleError` names the tasks on the cycle). Their results are typed `unknown`.
+   *
+   * @example
+   * ```ts
+   * workflow("build").tasks(packages.map((p) => ({ name: p.name, after: p.deps, run: () => build(p) })));
+   * ```
+   */
+  tasks(specs: readonly TaskSpec[]): Workflow<R & Record<string, unknown>> {
+    if (!Array.isArray(specs)) throw new InvalidOptionError("tasks", "an array of task specs", specs, `workflow "${this.name}"`);
+    const batch = new Map<string, TaskDefinition>();
+    for (const spec of specs) {
+      const { name, run, ...options } = spec;
+      const def = taskDefinition(this.name, name, options, run);
+      if (batch.has(def.name)) throw this.#duplicate(def.name);
+      batch.set(def.name, def);
+    }
+    for (const def of batch.values()) this.#check(def, (d) => this.#has(d) || batch.has(d));
+    const order = topologicalOrder([...batch.keys()], (name) => batch.get(name)!.after);
+    return this.#with(order.map((name) => batch.get(name)!)) as Workflow<R & Record<string, unknown>>;
+  }
+
+  /**
+   * How the workflow will be scheduled: levels, each task's remaining path, the critical path and
+   * the maximum parallelism, as plain JSON-serializable data.
+   */
+  plan(): WorkflowPlan {
+    return planWorkflow(this.#compiled());
+  }
+
+  /**
+   * Runs the workflow. Returns at once; the run is awaitable and resolves with every task's
+   * final state (it does not reject when tasks fail: check `result.ok`). Invalid options throw here.
+   *
+   * @example
+   * ```ts
+   * const r = await wf.run({ concurrency: 8 });
+   * const again = await wf.run({ reuse: r });
+   * ```
+   */
+  run(options: WorkflowRunOptions<Known<R>> = {}): WorkflowRun<R> {
+    const where = `workflow "${this.name}"`;
+    const filled = fillRunOptions(options, where);
+    let graph = this.#compiled();
+    if (filled.only !== undefined) {
+      const targets = filled.only.map((name, k) => {
+        const i = graph.index.get(name);
+        if (i === undefined) throw new InvalidOptionError(`only[${k}]`, "the name of a task of this workflow", name, where);
+        return i;
+      });
+      graph = graph.select(targets);
+    }
+    return new WorkflowRun<R>(graph, filled);
+  }
+
+  #compiled(): TaskGraph {
+    return (this.#graph ??= new TaskGraph(this.name, this.#defs.slice(0, this.#count)));
+  }
+
+  #has(name: string): boolean {
+    const i = this.#index.get(name);
+    return i !== undefined && i < this.#count;
+  }
+
+  #duplicate(name: string): WorkflowError {
+    return new WorkflowError(this.name, name, "a task with this name is already defined", "WEIR_DUPLICATE_NAME");
+  }
+
+  #check(def: TaskDefinition, known: (name: string) => boolean): void {
+    if (this.#has(def.name)) throw this.#duplicate(def.name);
+    for (const d of def.after) {
+      if (d === def.name) throw new WorkflowError(this.name, def.name, "depends on itself", "WEIR_CYCLE");
+      if (!known(d)) {
+        throw new WorkflowError(this.name, def.name, `depends on unknown task "${d}" (define a task before naming it in after, or use .tasks([...]))`);
+      }
+    }
+  }
+
+  /** A builder with `defs` appended: shares this one's arrays unless another builder already extended them. */
+  #with<S>(defs: readonly TaskDefinition[]): Workflow<S> {
+    let all = this.#defs;
+    let index = this.#index;
+    if (all.length !== this.#count) {
+      all = all.slice(0, this.#count);
+      index = new Map(all.map((d, i) => [d.name, i]));
+    }
+    for (const def of defs) {
+      index.set(def.name, all.length);
+      all.push(def);
+    }
+    return new Workflow<S>(this.name, all, all.length, index);
+  }
+}
+
+/**
+ * Starts a workflow definition: add tasks with `.task()`, inspect it with `.plan()`, run it with
+ * `.run()`.
+ *
+ * @example
+ * ```ts
+ * const wf = workflow("nightly")
+ *   .task("extract", async ({ signal }) => fetchAll(signal))
+ *   .task("transform", { after: ["extract"], retry: { attempts: 3 }, priority: 10 },
+ *         async ({ results }) => clean(results.extract))
+ *   .task("load", { after: ["transform"] }, ({ results }) => save(results.transform));
+ * const r = await wf.run({ concurrency: 4 });
+ * ```
+ */
+export function workflow(name: string): Workflow {
+  return new Workflow(nonEmptyString(name, "name", "workflow"));
+}

@@ -1,0 +1,37 @@
+import type { TaskState } from "../state/TaskState.js";
+import type { WorkflowState } from "../state/WorkflowSnapshot.js";
+
+/**
+ * Events every workflow run emits; subscribe with `run.on(type, handler)`, or pass a shared bus as
+ * the run's `events` option (a bus typed `EventBus<RunEvents & WorkflowEvents>` can serve
+ * pipelines and workflows alike).
+ */
+export interface WorkflowEvents {
+  /** The run started scheduling. */
+  "workflow:start": { readonly workflow: string; readonly at: number; readonly tasks: number };
+  /** The run ended. */
+  "workflow:end": {
+    readonly workflow: string;
+    readonly state: Exclude<WorkflowState, "running">;
+    readonly ok: boolean;
+    readonly durationMs: number;
+    readonly error: unknown;
+  };
+  /** An attempt of a task started. */
+  "task:start": { readonly workflow: string; readonly task: string; readonly attempt: number; readonly at: number };
+  /** An attempt failed and another is scheduled after `delayMs`. */
+  "task:retry": {
+    readonly workflow: string;
+    readonly task: string;
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly error: unknown;
+  };
+  /** A task reached a final status (completed, failed, skipped or cancelled). */
+  "task:end": { readonly workflow: string; readonly task: TaskState };
+  /** A running task added a task with `ctx.add()`. */
+  "task:added": { readonly workflow: string; readonly task: string; readonly addedBy: string; readonly after: readonly string[] };
+}
+
+/** Names of the workflow events. */
+export type WorkflowEventType = keyof WorkflowEvents;

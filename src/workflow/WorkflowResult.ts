@@ -1,0 +1,44 @@
+import type { TaskState, TaskStatus } from "../state/TaskState.js";
+import type { WorkflowSnapshot, WorkflowState } from "../state/WorkflowSnapshot.js";
+
+/** Each task's final state by name: typed for tasks the builder knows, dynamic tasks included. */
+export type TaskStates<R> = { readonly [K in keyof R & string]?: TaskState<R[K]> } & {
+  readonly [name: string]: TaskState | undefined;
+};
+
+/**
+ * What a workflow run resolves with: it always resolves (a failed task is data, not an
+ * exception); check `ok`, or `error` for the first failure.
+ *
+ * @example
+ * ```ts
+ * const r = await wf.run();
+ * if (!r.ok) for (const t of failedTasks(r.snapshot)) console.error(t.name, t.error);
+ * r.results.transform; // typed by the builder; undefined unless "transform" completed
+ * ```
+ */
+export interface WorkflowResult<R = Record<string, unknown>> {
+  /** The workflow's name. */
+  readonly workflow: string;
+  /** `completed` (every task completed), `failed` (some task failed) or `cancelled`. */
+  readonly state: Exclude<WorkflowState, "running">;
+  /** True when every task completed. */
+  readonly ok: boolean;
+  /**
+   * Why the run is not ok: a `TaskError` for the first task that failed, or a `CancelledError`.
+   * Undefined when ok.
+   */
+  readonly error: unknown;
+  /** Results of completed tasks (reused ones included), by name. */
+  readonly results: { readonly [K in keyof R]?: R[K] };
+  /** Every task's final state, by name. */
+  readonly tasks: TaskStates<R>;
+  /** Tasks per final status. */
+  readonly counts: Readonly<Record<TaskStatus, number>>;
+  /** Clock readings (ms) of the start and end, and their difference. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly durationMs: number;
+  /** The final snapshot (pass the result as `reuse` to re-run what did not complete). */
+  readonly snapshot: WorkflowSnapshot;
+}

@@ -1,0 +1,138 @@
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { EventBus } from "../events/EventBus.js";
+import { func, knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject, positiveInt } from "../options/validate.js";
+import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
+import { systemClock, type Clock } from "../time/Clock.js";
+import type { WorkflowEvents } from "./WorkflowEvents.js";
+import type { WorkflowResult } from "./WorkflowResult.js";
+
+/**
+ * Options of `wf.run()`.
+ *
+ * @example
+ * ```ts
+ * const first = await wf.run({ concurrency: 8, signal });
+ * const second = await wf.run({ reuse: first });        // only what did not complete, and below
+ * const one = await wf.run({ only: ["report"] });       // "report" and its ancestors
+ * ```
+ */
+export interface WorkflowRunOptions<Name extends string = string> {
+  /**
+   * Most `async` tasks running at once (inline tasks take no slot).
+   * @default 16
+   * @example `{ concurrency: 64 }`
+   */
+  readonly concurrency?: number;
+  /**
+   * Cancels the run: running tasks' `ctx.signal` aborts, every unfinished task is marked
+   * `cancelled`, and the run resolves with state `cancelled`. The listener is removed when the run ends.
+   * @default none
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Time for timeouts, retry backoff and task timestamps.
+   * @default the system clock
+   * @example `{ clock: new ManualClock() }`
+   */
+  readonly clock?: Clock;
+  /** Randomness for retry jitter. @default Math.random */
+  readonly random?: () => number;
+  /**
+   * An earlier run's result (or snapshot): tasks that completed there are not run again (their
+   * results are reused); failed, skipped and cancelled ones run again with every descendant.
+   * A task whose dynamic tasks did not all complete runs again (and adds them again).
+   * @default none: run everything
+   */
+  readonly reuse?: WorkflowResult<unknown> | WorkflowSnapshot;
+  /**
+   * Run only these tasks and their ancestors.
+   * @default every task
+   * @example `{ only: ["report"] }`
+   */
+  readonly only?: readonly Name[];
+  /**
+   * A bus that receives every event of the run as well (share one bus between runs, pipelines
+   * and workflows; its middleware and history apply).
+   * @default none
+   */
+  readonly events?: EventBus<WorkflowEvents>;
+  /**
+   * Most tasks `ctx.add()` may add to the run (a bound on runaway fan-out); one more is a
+   * `WorkflowError`.
+   * @default 100000
+   */
+  readonly maxAddedTasks?: number;
+  /**
+   * Synchronous task completions the scheduler handles in one turn before it yields to the event
+   * loop (so a long graph of synchronous tasks does not starve I/O).
+   * @default 1024
+   */
+  readonly yieldEvery?: number;
+}
+
+/** Run option defaults. */
+export const workflowRunDefaults = Object.freeze({
+  concurrency: 16,
+  maxAddedTasks: 100_000,
+  yieldEvery: 1024,
+});
+
+/** Run options, validated, with every field present. */
+export interface FilledRunOptions {
+  readonly concurrency: number;
+  readonly signal: AbortSignal | undefined;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly reuse: WorkflowSnapshot | undefined;
+  readonly only: readonly string[] | undefined;
+  readonly events: EventBus<WorkflowEvents> | undefined;
+  readonly maxAddedTasks: number;
+  readonly yieldEvery: number;
+}
+
+const known = ["concurrency", "signal", "clock", "random", "reuse", "only", "events", "maxAddedTasks", "yieldEvery"];
+
+/** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
+export function fillRunOptions(options: unknown, where: string): FilledRunOptions {
+  const o = plainObject(options ?? {}, "options", where);
+  knownKeys(o, known, "", where);
+  const reuse = optional(o.reuse, undefined, (v): WorkflowSnapshot => {
+    if (v instanceof WorkflowSnapshot) return v;
+    const snap = (v as { snapshot?: unknown } | null)?.snapshot;
+    if (snap instanceof WorkflowSnapshot) return snap;
+    throw new InvalidOptionError("reuse", "an earlier run's result or snapshot", v, where);
+  });
+  return {
+    concurrency: optional(o.concurrency, workflowRunDefaults.concurrency, (v) =>
+      v === Infinity ? Infinity : positiveInt(v, "concurrency", where),
+    ),
+    signal: optional(o.signal, undefined, (v) => {
+      if (!(v instanceof AbortSignal)) throw new InvalidOptionError("signal", "an AbortSignal", v, where);
+      return v;
+    }),
+    clock: optional(o.clock, systemClock, (v) => {
+      const c = plainObjectLike(v, "clock", where) as Partial<Clock>;
+      if (typeof c.now !== "function" || typeof c.setTimer !== "function") {
+        throw new InvalidOptionError("clock", "a Clock (now, setTimer)", v, where);
+      }
+      return v as Clock;
+    }),
+    random: optional(o.random, Math.random, (v) => func<() => number>(v, "random", where)),
+    reuse,
+    only: optional(o.only, undefined, (v) => {
+      if (!Array.isArray(v)) throw new InvalidOptionError("only", "an array of task names", v, where);
+      return Object.freeze(v.map((name, i) => nonEmptyString(name, `only[${i}]`, where)));
+    }),
+    events: optional(o.events, undefined, (v) => {
+      if (!(v instanceof EventBus)) throw new InvalidOptionError("events", "an EventBus", v, where);
+      return v as EventBus<WorkflowEvents>;
+    }),
+    maxAddedTasks: optional(o.maxAddedTasks, workflowRunDefaults.maxAddedTasks, (v) => nonNegativeInt(v, "maxAddedTasks", where)),
+    yieldEvery: optional(o.yieldEvery, workflowRunDefaults.yieldEvery, (v) => positiveInt(v, "yieldEvery", where)),
+  };
+}
+
+function plainObjectLike(v: unknown, option: string, where: string): object {
+  if (typeof v !== "object" || v === null) throw new InvalidOptionError(option, "an object", v, where);
+  return v;
+}

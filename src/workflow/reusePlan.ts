@@ -1,0 +1,52 @@
+import type { TaskState } from "../state/TaskState.js";
+import type { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
+import type { TaskGraph } from "./TaskGraph.js";
+
+/** What a run takes over from an earlier one. */
+export interface ReusePlan {
+  /** Per task of the graph: its earlier completed state when it is reused, else undefined. */
+  readonly reused: readonly (TaskState | undefined)[];
+  /** Completed dynamic tasks of the earlier run whose adder is reused: carried over as they were. */
+  readonly carried: readonly TaskState[];
+}
+
+/**
+ * Decides which tasks of `graph` an earlier run spares: a task runs again when it did not
+ * complete there, when a dynamic task it added (directly or through other dynamic tasks) did not
+ * complete, or when any of its ancestors runs again. O(tasks + edges).
+ */
+export function reusePlan(graph: TaskGraph, earlier: WorkflowSnapshot): ReusePlan {
+  const n = graph.size;
+  const dirty = new Uint8Array(n);
+  const byName = new Map<string, TaskState>();
+  for (const t of earlier.tasks()) byName.set(t.name, t);
+  const rootAdder = (t: TaskState): string | undefined => {
+    let cur: TaskState | undefined = t;
+    for (let hops = 0; cur?.addedBy !== undefined && hops <= byName.size; hops++) {
+      if (graph.index.has(cur.addedBy)) return cur.addedBy;
+      cur = byName.get(cur.addedBy);
+    }
+    return undefined;
+  };
+  const dynamic: TaskState[] = [];
+  for (const t of byName.values()) {
+    if (t.addedBy === undefined || graph.index.has(t.name)) continue;
+    dynamic.push(t);
+    if (t.status !== "completed") {
+      const root = rootAdder(t);
+      if (root !== undefined) dirty[graph.index.get(root)!] = 1;
+    }
+  }
+  const reused: (TaskState | undefined)[] = new Array<TaskState | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const before = byName.get(graph.defs[i]!.name);
+    if (before?.status !== "completed") dirty[i] = 1;
+    else for (const j of graph.deps[i]!) if (dirty[j] === 1) dirty[i] = 1;
+    reused[i] = dirty[i] === 1 ? undefined : before;
+  }
+  const carried = dynamic.filter((t) => {
+    const root = rootAdder(t);
+    return t.status === "completed" && root !== undefined && dirty[graph.index.get(root)!] === 0;
+  });
+  return { reused, carried };
+}

@@ -1,0 +1,63 @@
+// Type-level tests: this file must typecheck (`tsc --noEmit`); the `@ts-expect-error` lines must
+// be errors. The runtime part only checks that the typed workflow runs.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { workflow } from "../../src/workflow/Workflow.js";
+import type { TaskContext } from "../../src/workflow/TaskContext.js";
+
+/** Compiles only when `A` and `B` are the same type. */
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(_ok?: T): void {}
+
+const wf = workflow("typed")
+  .task("extract", async () => [1, 2, 3])
+  .task("schema", () => ({ columns: ["a", "b"] as const }))
+  .task("transform", { after: ["extract", "schema"] }, ({ results }) => {
+    expectType<Equals<typeof results.extract, number[]>>();
+    expectType<Equals<typeof results.schema, { columns: readonly ["a", "b"] }>>();
+    // @ts-expect-error: "load" is not a dependency of "transform"
+    void results.load;
+    return results.extract.map(String);
+  })
+  .task("maybe", { after: ["transform"], onFailure: "continue" }, ({ results }) => results.transform.length)
+  .task("load", { after: ["transform", "maybe"] }, ({ results }) => {
+    expectType<Equals<typeof results.transform, string[]>>();
+    // a dependency that may fail under "continue" is seen as possibly undefined
+    expectType<Equals<typeof results.maybe, number | undefined>>();
+    return results.maybe !== undefined;
+  })
+  .task("done", { after: ["load"] }, () => true as const);
+const unused = workflow("x").task("a", () => 1).task("b", { after: ["a"] }, ({ results }) => {
+    expectType<Equals<typeof results, { readonly a: number }>>();
+    return results.a > 0;
+  });
+
+// Both are caught by the types and, for untyped callers, at run time where they are written.
+// @ts-expect-error: unknown dependency
+const unknownDep = (): unknown => workflow("bad").task("a", () => 1).task("b", { after: ["nope"] }, () => 2);
+// @ts-expect-error: duplicate name
+const duplicate = (): unknown => workflow("dup").task("a", () => 1).task("a", () => 2);
+
+// the context is typed without casts
+const ctxType = (ctx: TaskContext<{ a: number }>): number => ctx.results.a + ctx.attempt;
+void ctxType;
+
+describe("typed builder", () => {
+  it("runs, and the result's results are typed by task", async () => {
+    const r = await wf.run();
+    expectType<Equals<typeof r.results.transform, string[] | undefined>>();
+    expectType<Equals<typeof r.results.load, boolean | undefined>>();
+    expectType<Equals<NonNullable<typeof r.tasks.done>["result"], true | undefined>>();
+    assert.equal(unused.size, 2);
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.results.transform, ["1", "2", "3"]);
+    assert.equal(r.results.maybe, 3);
+    assert.equal(r.results.load, true);
+    assert.equal(r.tasks.done?.result, true);
+    // only takes typed task names
+    // @ts-expect-error: not a task of this workflow
+    assert.throws(() => wf.run({ only: ["nope"] }));
+    assert.throws(unknownDep, { code: "WEIR_WORKFLOW_INVALID" });
+    assert.throws(duplicate, { code: "WEIR_DUPLICATE_NAME" });
+  });
+});
