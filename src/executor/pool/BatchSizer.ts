@@ -24,7 +24,7 @@ export class BatchSizer {
     const prev = this.#perItemMs;
     this.#perItemMs = Number.isNaN(prev) || perItemMs > 4 * prev ? perItemMs : prev * 0.7 + perItemMs * 0.3;
     const est = this.#perItemMs;
-    this.size = est <= 0 ? this.#max : Math.max(1, Math.min(this.#max, Math.floor(this.#targetMs / est)));
+    this.size = est <= 0 ? this.#max : Math.max(1, Math.min(this.#max, Math.round(this.#targetMs / est)));
   }
 
   /** Estimated ms of work per item (NaN before the first report). */

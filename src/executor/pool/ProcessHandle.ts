@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { entryUrl, processLoaderArgs } from "./entryLoader.js";
+import { workerStart } from "./entryLoader.js";
 import { PackedPipe } from "./PackedPipe.js";
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js";
 import type { FromWorker, ToWorker } from "./WireMessage.js";
@@ -21,8 +21,8 @@ export class ProcessHandle implements WorkerHandle {
   readonly exited: Promise<void>;
 
   constructor(moduleUrl: string, wire: ProcessWire, execArgv: readonly string[], events: WorkerEvents) {
-    const entry = entryUrl("processEntry");
-    this.#child = spawn(process.execPath, [...processLoaderArgs(entry.href, moduleUrl), ...execArgv, fileURLToPath(entry)], {
+    const start = workerStart("processEntry", moduleUrl);
+    this.#child = spawn(process.execPath, [...start.execArgv, ...execArgv, fileURLToPath(start.entry)], {
       detached: true,
       stdio: ["ignore", "inherit", "inherit", wire === "ipc" ? "ipc" : "pipe"],
       serialization: "advanced",

@@ -1,5 +1,5 @@
 import { Worker, type ResourceLimits } from "node:worker_threads";
-import { entryUrl, threadEntry } from "./entryLoader.js";
+import { workerStart } from "./entryLoader.js";
 import type { FromWorker, ToWorker } from "./WireMessage.js";
 import type { WorkerEvents, WorkerHandle } from "./WorkerHandle.js";
 
@@ -12,11 +12,11 @@ export class ThreadHandle implements WorkerHandle {
   readonly exited: Promise<void>;
 
   constructor(moduleUrl: string, resourceLimits: ResourceLimits | undefined, execArgv: readonly string[], events: WorkerEvents) {
-    const start = threadEntry(entryUrl("threadEntry"), moduleUrl);
-    this.#worker = new Worker(start.filename, {
+    const start = workerStart("threadEntry", moduleUrl);
+    this.#worker = new Worker(start.entry, {
       eval: start.eval,
       workerData: { moduleUrl },
-      execArgv: [...execArgv],
+      execArgv: [...start.execArgv, ...execArgv],
       ...(resourceLimits === undefined ? {} : { resourceLimits }),
     });
     this.#worker.on("message", (m: FromWorker) => events.message(m));

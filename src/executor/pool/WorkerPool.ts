@@ -98,6 +98,8 @@ export class WorkerPool {
   #pumping = false;
   #closed = false;
   #idleTimer: TimerHandle | undefined;
+  /** Waiters for {@link atMinimum}. */
+  #minimumWaiters: Array<() => void> = [];
   /** Workers in a row that died before answering; at 3 the pool stops keeping `minWorkers` up. */
   #startFailures = 0;
 
@@ -119,6 +121,31 @@ export class WorkerPool {
   /** Every worker process/thread not yet exited, stopping ones included. */
   get running(): number {
     return this.#workers.length;
+  }
+
+  /**
+   * Resolves once the pool holds no items and runs exactly `minWorkers` workers (idle ones above
+   * it stopped and exited, crashed ones replaced). For tests and graceful shutdown.
+   */
+  atMinimum(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      // idle workers and pool timers do not keep the process alive; a waiter does
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      this.#minimumWaiters.push(() => {
+        clearInterval(keepAlive);
+        resolve();
+      });
+      this.#checkMinimum();
+    });
+  }
+
+  #checkMinimum(): void {
+    if (this.#minimumWaiters.length === 0) return;
+    if (this.#workers.length !== this.settings.minWorkers) return;
+    for (const w of this.#workers) if (w.batches.size > 0 || w.stopped !== undefined) return;
+    const waiters = this.#minimumWaiters;
+    this.#minimumWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Declares a chain of stages; returns its id for batches. */
@@ -204,7 +231,8 @@ export class WorkerPool {
     const depth = this.settings.batchesPerWorker;
     let best: PoolWorker | undefined;
     for (const w of this.#workers) {
-      if (w.stopped !== undefined || w.retiring || w.batches.size >= depth) continue;
+      // a worker with a cancelled item that has not stopped yet may be stuck: it gets nothing new
+      if (w.stopped !== undefined || w.retiring || w.batches.size >= depth || w.grace.size > 0) continue;
       if (best === undefined || w.batches.size < best.batches.size) best = w;
     }
     return best;
@@ -279,6 +307,7 @@ export class WorkerPool {
       timers?.get(m.k)?.cancel();
       timers?.delete(m.k);
       if (timers?.size === 0) w.grace.delete(m.b);
+      if (w.grace.size === 0) this.pump();
       return;
     }
     w.answered = true;
@@ -314,11 +343,13 @@ export class WorkerPool {
       w.handle.unref();
     }
     this.#scheduleIdleCheck();
+    this.#checkMinimum();
   }
 
   #stop(w: PoolWorker, reason: StopReason): void {
     if (w.stopped !== undefined) return;
     w.stopped = reason;
+    w.handle.ref(); // so close() can wait for the exit
     w.handle.kill();
   }
 
@@ -337,6 +368,7 @@ export class WorkerPool {
     if (this.#closed) return;
     this.#ensureMinimum();
     this.pump();
+    this.#checkMinimum();
   }
 
   #exitError(w: PoolWorker, exit: WorkerExit): Error {

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { child } from "../../src/executor/remote/child.js";
+import { createExecutor } from "../../src/executor/remote/createExecutor.js";
+import { worker } from "../../src/executor/remote/worker.js";
+import type { PoolOptions } from "../../src/executor/pool/PoolOptions.js";
+import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
+import type { ChainStep } from "../../src/executor/pool/WireMessage.js";
+import { attempt, attemptAll, codeOf, fns, values } from "./harness.js";
+
+/**
+ * The behaviours every pool context must share, run once for threads and once for processes
+ * through the Executor interface.
+ */
+export function contextSuite(context: "worker" | "process"): void {
+  const make = context === "worker" ? worker : child;
+  const open: PoolExecutor[] = [];
+  const exec = (exportName: string, chain?: ChainStep[], options: PoolOptions = { maxWorkers: 2 }): PoolExecutor => {
+    const e = createExecutor(make(fns, exportName, options), exportName, chain);
+    open.push(e);
+    return e;
+  };
+  after(async () => {
+    await Promise.all(open.map((e) => e.close()));
+  });
+
+  describe(`${context} executor`, () => {
+    it("runs items and resolves each with its value, in any batch split", async () => {
+      const e = exec("inc");
+      assert.equal(e.context, context);
+      assert.equal(e.emitsMany, false);
+      const items = Array.from({ length: 2000 }, (_, i) => i);
+      assert.deepEqual(values(await attemptAll(e, items)), items.map((x) => x + 1));
+      assert.ok(e.window(2) >= 2, "window covers at least one item per worker");
+      assert.ok(e.maxWindow(2) >= e.window(2));
+    });
+
+    it("passes ctx (stage, index, attempt, signal) to the function", async () => {
+      const e = exec("ctxInfo");
+      const o = await attempt(e, "a", 7, undefined, 3);
+      assert.ok(o.ok);
+      assert.deepEqual(o.value, { x: "a", stage: "ctxInfo", index: 7, attempt: 3, aborted: false });
+    });
+
+    it("fails only the item that throws, with the original name, message, code and fields", async () => {
+      const e = exec("fail");
+      const out = await attemptAll(e, [1, 2, 3, 4]);
+      assert.deepEqual(out.map((o) => o.ok), [true, true, false, true]);
+      const err = (out[2] as { error: Error & { code: string; status: number } }).error;
+      assert.ok(err instanceof Error);
+      assert.equal(err.name, "RangeError");
+      assert.equal(err.message, "bad item 3");
+      assert.equal(err.code, "E_BAD_ITEM");
+      assert.equal(err.status, 422);
+      assert.match(err.stack ?? "", /fns\.mjs/);
+    });
+
+    it("rejects with a thrown non-Error value as is", async () => {
+      const o = await attempt(exec("throwString"), 1);
+      assert.deepEqual(o, { ok: false, error: "plain string" });
+    });
+
+    it("fails every item with a coded error when the export is missing", async () => {
+      const out = await attemptAll(exec("notAFunction"), [1, 2]);
+      for (const o of out) {
+        assert.equal(o.ok, false);
+        assert.equal(codeOf((o as { error: unknown }).error), "WEIR_LOAD_FAILED");
+      }
+    });
+
+    it("runs async functions", async () => {
+      assert.deepEqual(values(await attemptAll(exec("asyncInc"), [1, 2, 3])), [2, 3, 4]);
+    });
+
+    it("colocates a chain: map → filter → flatMap in one crossing, resolving arrays of outputs", async () => {
+      const e = exec("inc", [
+        { kind: "map", exportName: "inc" },
+        { kind: "filter", exportName: "isEven" },
+        { kind: "flatMap", exportName: "explode" },
+      ]);
+      assert.equal(e.emitsMany, true);
+      assert.deepEqual(values(await attemptAll(e, [1, 2, 3])), [[2, 20], [], [4, 40]]);
+    });
+
+    it("colocates map → tap → map, resolving single values; async generators in flatMap", async () => {
+      const single = exec("inc", [
+        { kind: "map", exportName: "inc" },
+        { kind: "tap", exportName: "double" },
+        { kind: "map", exportName: "double" },
+      ]);
+      assert.equal(single.emitsMany, false);
+      assert.deepEqual(values(await attemptAll(single, [1, 2])), [4, 6]);
+      const gen = exec("asyncExplode", [{ kind: "flatMap", exportName: "asyncExplode" }, { kind: "map", exportName: "asyncInc" }]);
+      assert.deepEqual(values(await attemptAll(gen, [1, 5])), [[2, 0], [6, -4]]);
+    });
+
+    it("aborting an item's signal aborts ctx.signal in the worker; the item rejects with the reason", async () => {
+      const options = { maxWorkers: 1, cancelGraceMs: 60_000 };
+      const e = exec("recordAbort", undefined, options);
+      const seen = exec("seenAborts", undefined, options);
+      const ac = new AbortController();
+      const pending = attempt(e, 1, 0, ac.signal);
+      const other = attempt(e, 2, 1); // never aborted: stays pending until close
+      assert.deepEqual(values(await attemptAll(seen, [0])), [[]], "both items are running in the worker");
+      const reason = new Error("too slow");
+      ac.abort(reason);
+      assert.deepEqual(await pending, { ok: false, error: reason });
+      // the cancel reached the function's ctx.signal in the worker, before later messages
+      assert.deepEqual(values(await attemptAll(seen, [0])), [["too slow"]]);
+      await e.close();
+      const left = await other;
+      assert.equal(codeOf((left as { error: unknown }).error), "WEIR_CANCELLED");
+    });
+
+    it("an attempt whose signal is already aborted rejects at once", async () => {
+      const ac = new AbortController();
+      ac.abort(new Error("before"));
+      const o = await attempt(exec("inc"), 1, 0, ac.signal);
+      assert.equal(o.ok, false);
+      assert.equal((o as { error: Error }).error.message, "before");
+    });
+
+    it("stages naming the same module and options share one pool; it closes with the last", async () => {
+      const options = { maxWorkers: 1, idleTimeoutMs: 60_000 };
+      const a = createExecutor(make(fns, "inc", options), "a");
+      const b = createExecutor(make(fns, "double", options), "b");
+      assert.equal(a.pool, b.pool);
+      assert.deepEqual(values(await Promise.all([attempt(a, 1), attempt(b, 1)])), [2, 2]);
+      await a.close();
+      assert.equal(b.pool.running, 1, "still open for b");
+      await b.close();
+      assert.equal(b.pool.running, 0);
+    });
+
+    it("reports the workers' event-loop delay", async () => {
+      const e = exec("busy", undefined, { maxWorkers: 1 });
+      await attemptAll(e, [2, 2, 2]);
+      assert.ok(e.loopDelayMs() >= 0);
+    });
+
+    it("rejects after close with WEIR_CANCELLED", async () => {
+      const e = exec("inc");
+      await e.close();
+      await e.close();
+      const o = await attempt(e, 1);
+      assert.equal(codeOf((o as { error: unknown }).error), "WEIR_CANCELLED");
+    });
+  });
+}

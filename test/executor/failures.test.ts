@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { watch } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
+import { WorkerOutOfMemoryError } from "../../src/errors/WorkerOutOfMemoryError.js";
+import { child } from "../../src/executor/remote/child.js";
+import { createExecutor } from "../../src/executor/remote/createExecutor.js";
+import { worker } from "../../src/executor/remote/worker.js";
+import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
+import { attempt, attemptAll, codeOf, fns, type Outcome } from "./harness.js";
+
+/** Retries an item while it fails with WEIR_WORKER_CRASHED, like a stage with a retry policy. */
+async function withRetry(e: PoolExecutor, item: number, index: number, attempts: number): Promise<Outcome> {
+  let o: Outcome = { ok: false, error: new Error("never ran") };
+  for (let n = 1; n <= attempts; n++) {
+    o = await attempt(e, item, index, undefined, n);
+    if (o.ok || codeOf(o.error) !== "WEIR_WORKER_CRASHED") return o;
+  }
+  return o;
+}
+
+describe("failures", () => {
+  it("a thread that exits mid-batch 100 times: every item settles, the pool returns to its minimum, no handles leak", async () => {
+    const handles = (): string[] =>
+      process.getActiveResourcesInfo().filter((r) => !["Timeout", "Immediate", "FSReqCallback", "FSReqPromise"].includes(r)).sort();
+    const before = handles();
+    const e = createExecutor(worker(fns, "exitOn", { minWorkers: 1, maxWorkers: 2, idleTimeoutMs: 20 }), "exitOn");
+    // 1,000 items; every 10th ends its worker; the others are retried while they only fail from a crash
+    const items = Array.from({ length: 1000 }, (_, i) => (i % 10 === 5 ? -1 : i));
+    const out = await Promise.all(items.map((x, i) => (x === -1 ? attempt(e, x, i) : withRetry(e, x, i, 200))));
+    let crashes = 0;
+    out.forEach((o, i) => {
+      if (items[i] === -1) {
+        assert.equal(o.ok, false);
+        const error = (o as { error: unknown }).error;
+        assert.ok(error instanceof WorkerCrashedError);
+        assert.equal(error.code, "WEIR_WORKER_CRASHED");
+        assert.equal(error.exitCode, 1);
+        crashes++;
+      } else assert.deepEqual(o, { ok: true, value: items[i] });
+    });
+    assert.equal(crashes, 100);
+    await e.pool.atMinimum();
+    assert.equal(e.pool.running, 1);
+    await e.close();
+    assert.equal(e.pool.running, 0);
+    assert.deepEqual(handles(), before);
+  });
+
+  it("after close(), a process that used both pools exits on its own", async () => {
+    const script = `
+      import { createExecutor } from ${JSON.stringify(new URL("../../src/executor/remote/createExecutor.ts", import.meta.url).href)};
+      import { worker } from ${JSON.stringify(new URL("../../src/executor/remote/worker.ts", import.meta.url).href)};
+      import { child } from ${JSON.stringify(new URL("../../src/executor/remote/child.ts", import.meta.url).href)};
+      const url = ${JSON.stringify(fns.href)};
+      for (const make of [worker, child]) {
+        const e = createExecutor(make(url, "exitOn", { minWorkers: 2 }), "s");
+        const run = (x) => new Promise((resolve) => e.execute({ item: x, index: 0, attempt: 1, signal: new AbortController().signal }, { resolve, reject: resolve }));
+        await Promise.all([run(1), run(-1), run(2)]);
+        await e.close();
+      }
+      console.log("closed");
+    `;
+    const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => p.once("exit", resolve));
+    assert.equal(code, 0);
+    assert.match(out, /closed/);
+  });
+
+  for (const make of [worker, child]) {
+    it(`${make === worker ? "thread" : "process"}: a while(true) item aborted after 500 ms is stopped; later items run`, async () => {
+      const e = createExecutor(make(fns, "spin", { maxWorkers: 1, cancelGraceMs: 50 }), "spin");
+      const ac = new AbortController();
+      const stuck = attempt(e, "spin", 0, ac.signal);
+      setTimeout(() => ac.abort(new Error("timed out after 500 ms")), 500); // what the runner does on timeoutMs: 500
+      const o = await stuck;
+      assert.equal((o as { error: Error }).error.message, "timed out after 500 ms");
+      assert.deepEqual(await attemptAll(e, ["a", "b"]), [{ ok: true, value: "a" }, { ok: true, value: "b" }]);
+      await e.close();
+    });
+  }
+
+  it("a thread stuck on an aborted item is terminated; its other items fail with WEIR_WORKER_CRASHED", async () => {
+    const e = createExecutor(worker(fns, "spin", { maxWorkers: 1, cancelGraceMs: 10 }), "spin");
+    const ac = new AbortController();
+    const stuck = attempt(e, "spin", 0, ac.signal);
+    const behind = attempt(e, "later", 1); // same batch, same worker
+    await new Promise((r) => setImmediate(r)); // the batch has left; the worker spins on it
+    ac.abort(new Error("stop"));
+    assert.equal(((await stuck) as { error: Error }).error.message, "stop");
+    const o = await behind;
+    assert.ok((o as { error: unknown }).error instanceof WorkerCrashedError);
+    assert.match(((o as { error: Error }).error).message, /ignored its cancellation/);
+    await e.close();
+  });
+
+  it("a child process that spawned a grandchild and is aborted leaves no process behind", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "weir-gc-"));
+    const pidFile = join(dir, "pid");
+    const e = createExecutor(child(fns, "grandchild", { maxWorkers: 1, cancelGraceMs: 20 }), "grandchild");
+    const written = new Promise<void>((resolve) => {
+      const w = watch(dir, () => {
+        w.close();
+        resolve();
+      });
+    });
+    const ac = new AbortController();
+    const pending = attempt(e, pidFile, 0, ac.signal);
+    await written;
+    let text = "";
+    while (text === "") text = await readFile(pidFile, "utf8"); // the write may still be in progress
+    const grandchild = Number(text);
+    assert.ok(isAlive(grandchild), "the grandchild runs before the abort");
+    ac.abort(new Error("timed out"));
+    assert.equal(((await pending) as { error: Error }).error.message, "timed out");
+    await e.pool.atMinimum(); // the child has exited and its group was killed
+    while (isAlive(grandchild)) await new Promise((r) => setImmediate(r));
+    const ps = execFileSync("ps", ["-eo", "pid,pgid,stat,cmd"], { encoding: "utf8" });
+    const left = ps.split("\n").filter((line) => /sleep 60/.test(line) && !/ Z/.test(line));
+    assert.deepEqual(left, [], ps);
+    await e.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a heap bomb in a thread fails that item with WEIR_WORKER_OUT_OF_MEMORY; the parent goes on", async () => {
+    const e = createExecutor(worker(fns, "heapBomb", { maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } }), "heapBomb");
+    const o = await attempt(e, "bomb");
+    assert.equal(o.ok, false);
+    const error = (o as { error: unknown }).error;
+    assert.ok(error instanceof WorkerOutOfMemoryError);
+    assert.equal(error.code, "WEIR_WORKER_OUT_OF_MEMORY");
+    assert.deepEqual(await attemptAll(e, [1, 2]), [{ ok: true, value: 1 }, { ok: true, value: 2 }]);
+    await e.close();
+  });
+});
+
+/** True while `pid` runs (a zombie counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
+  } catch {
+    return false;
+  }
+}

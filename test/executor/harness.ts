@@ -1,0 +1,41 @@
+import type { Executor } from "../../src/executor/Executor.js";
+
+/** Fixture module of stage functions. */
+export const fns = new URL("../fixtures/workers/fns.mjs", import.meta.url);
+
+/** How one attempt ended. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Executes one attempt; resolves with how it ended. Fails the test if settle is called twice. */
+export function attempt(exec: Executor, item: unknown, index = 0, signal: AbortSignal = new AbortController().signal, attemptNo = 1): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    let settled = false;
+    const once = (o: Outcome): void => {
+      if (settled) reject(new Error(`item ${index} settled twice`));
+      settled = true;
+      resolve(o);
+    };
+    exec.execute(
+      { item, index, attempt: attemptNo, signal },
+      { resolve: (value) => once({ ok: true, value }), reject: (error) => once({ ok: false, error }) },
+    );
+  });
+}
+
+/** Executes every item in the same tick (one micro-batch); resolves with all outcomes in order. */
+export function attemptAll(exec: Executor, items: readonly unknown[], signal?: AbortSignal): Promise<Outcome[]> {
+  return Promise.all(items.map((item, i) => attempt(exec, item, i, signal)));
+}
+
+/** Values of fulfilled outcomes; throws on the first rejection. */
+export function values(outcomes: readonly Outcome[]): unknown[] {
+  return outcomes.map((o) => {
+    if (!o.ok) throw o.error;
+    return o.value;
+  });
+}
+
+/** The `code` of an error-like value. */
+export function codeOf(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
+import { createExecutor } from "../../src/executor/remote/createExecutor.js";
+import { worker } from "../../src/executor/remote/worker.js";
+import { child } from "../../src/executor/remote/child.js";
+import { isRemoteStage } from "../../src/executor/remote/RemoteStage.js";
+import { WorkerExecutor } from "../../src/executor/WorkerExecutor.js";
+import { ProcessExecutor } from "../../src/executor/ProcessExecutor.js";
+import { collectTransferables } from "../../src/executor/pool/collectTransferables.js";
+import { BatchSizer } from "../../src/executor/pool/BatchSizer.js";
+import { attempt, attemptAll, fns, values } from "./harness.js";
+
+describe("remote stage descriptors", () => {
+  it("are typed, branded plain objects with a factory the pipeline builder calls", () => {
+    const d = worker<string, number>(fns, "inc", { maxWorkers: 2 });
+    assert.ok(isRemoteStage(d));
+    assert.equal(d.context, "worker");
+    assert.equal(d.exportName, "inc");
+    assert.equal(d.moduleUrl, fns.href);
+    assert.equal(d.factory.context, "worker");
+    assert.equal(d.factory.colocationKey, worker(fns, "double", { maxWorkers: 2 }).factory.colocationKey);
+    assert.notEqual(d.factory.colocationKey, child(fns, "inc", { maxWorkers: 2 }).factory.colocationKey);
+    assert.notEqual(d.factory.colocationKey, worker(fns, "inc", { maxWorkers: 3 }).factory.colocationKey);
+    assert.equal(isRemoteStage({}), false);
+  });
+
+  it("validate the module and options at construction, naming the option", () => {
+    assert.throws(() => worker("./relative.js", "f"), (e: unknown) => e instanceof InvalidOptionError && e.option === "module");
+    assert.throws(() => worker(fns, ""), (e: unknown) => e instanceof InvalidOptionError && e.option === "exportName");
+    assert.throws(() => worker(fns, "f", { maxWorkers: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.maxWorkers");
+    assert.throws(() => child(fns, "f", { minWorkers: 3, maxWorkers: 2 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.minWorkers");
+    assert.throws(
+      () => worker(fns, "f", { maxWorker: 2 } as never),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.maxWorker" && /unknown option/.test(e.message),
+    );
+    assert.throws(() => child(fns, "f", { wire: "json" as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.wire");
+  });
+});
+
+describe("WorkerExecutor and ProcessExecutor classes", () => {
+  it("run a chain given directly", async () => {
+    for (const E of [WorkerExecutor, ProcessExecutor]) {
+      const e = new E(fns, "s", [{ kind: "map", exportName: "double" }], { maxWorkers: 1 });
+      assert.deepEqual(values(await attemptAll(e, [1, 2])), [2, 4]);
+      await e.close();
+    }
+  });
+});
+
+describe("transferables", () => {
+  it("finds whole-buffer views in items, skips partial views, shared and duplicate buffers", () => {
+    const a = new Float64Array(4);
+    const b = new Uint8Array(8);
+    const partial = new Uint8Array(new ArrayBuffer(16), 4, 4);
+    const out = collectTransferables({ a, nested: [{ b }, a], partial, shared: new Uint8Array(new SharedArrayBuffer(8)), n: 1 }, []);
+    assert.deepEqual(out, [a.buffer, b.buffer]);
+    assert.deepEqual(collectTransferables(42, []), []);
+  });
+
+  it("moves item buffers to a thread and result buffers back", async () => {
+    const e = createExecutor(worker(fns, "typed", { maxWorkers: 1 }), "typed");
+    const data = new Float64Array([1, 2, 3]);
+    const pending = attempt(e, { data });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(data.buffer.byteLength, 0, "the item's buffer was transferred, not copied");
+    const o = await pending;
+    assert.ok(o.ok);
+    const value = o.value as { sum: number; inputLength: number; out: Float64Array };
+    assert.equal(value.sum, 6);
+    assert.equal(value.inputLength, 3);
+    assert.ok(value.out instanceof Float64Array);
+    assert.deepEqual([...value.out], [6, 6, 6]);
+    await e.close();
+  });
+
+  it("copies item buffers with transferItems: false", async () => {
+    const e = createExecutor(worker(fns, "typed", { maxWorkers: 1, transferItems: false }), "typed");
+    const data = new Float64Array([1, 2]);
+    const o = await attempt(e, { data });
+    assert.ok(o.ok);
+    assert.equal(data.length, 2);
+    await e.close();
+  });
+
+  it("carries typed arrays to child processes over msgpack and over IPC", async () => {
+    for (const wire of ["msgpack", "ipc"] as const) {
+      const e = createExecutor(child(fns, "typed", { maxWorkers: 1, wire }), "typed");
+      const o = await attempt(e, { data: new Float64Array([2, 3]) });
+      assert.ok(o.ok, wire);
+      assert.deepEqual([...(o.value as { out: Float64Array }).out], [5, 5]);
+      await e.close();
+    }
+  });
+});
+
+describe("pool life cycle", () => {
+  it("replaces a worker after maxItemsPerWorker items", async () => {
+    const e = createExecutor(worker(fns, "whoAmI", { maxWorkers: 1, maxItemsPerWorker: 5 }), "who");
+    const seen = new Set<unknown>();
+    for (let round = 0; round < 3; round++) for (const v of values(await attemptAll(e, [1, 2, 3, 4, 5]))) seen.add(v);
+    assert.equal(seen.size, 3, "three workers served 5 items each");
+    await e.close();
+  });
+
+  it("stops idle workers above minWorkers", async () => {
+    const e = createExecutor(worker(fns, "inc", { minWorkers: 1, maxWorkers: 2, idleTimeoutMs: 20 }), "inc");
+    await attemptAll(e, Array.from({ length: 5000 }, (_, i) => i));
+    await e.pool.atMinimum();
+    assert.equal(e.pool.running, 1);
+    await e.close();
+    assert.equal(e.pool.running, 0);
+  });
+});
+
+describe("BatchSizer", () => {
+  it("sizes batches to about targetMs of work, within 1..max", () => {
+    const s = new BatchSizer(1, 1024, 16);
+    assert.equal(s.size, 16);
+    s.update(0.00001);
+    assert.equal(s.size, 1024);
+    s.update(5);
+    assert.equal(s.size, 1, "jumps down at once when items turn slow");
+    for (let i = 0; i < 60; i++) s.update(0.01); // the average forgets the 5 ms outlier
+    assert.equal(s.size, 100);
+  });
+});

@@ -1,0 +1,3 @@
+import { contextSuite } from "./contextSuite.js";
+
+contextSuite("process");
