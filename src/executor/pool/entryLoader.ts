@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type * as Esbuild from "esbuild";
 
 /**
  * How workers start, from the built package or from weir's TypeScript sources.
@@ -47,7 +48,7 @@ function bundled(source: URL): URL | null {
   let out: URL | null = null;
   try {
     const require = createRequire(resolveOr("tsx"));
-    const esbuild = require("esbuild") as typeof import("esbuild");
+    const esbuild = require("esbuild") as typeof Esbuild;
     const result = esbuild.buildSync({
       entryPoints: [fileURLToPath(source)],
       bundle: true,
