@@ -1,0 +1,197 @@
+/**
+ * Adaptive concurrency against a server whose latency rises with load. The benchmark starts its
+ * own HTTP server on 127.0.0.1 in a child process: 16 workers, 4 ms of work per request, requests
+ * beyond 16 wait in a queue, and every queued request makes service slower (contention: service
+ * time is 4 ms × (1 + queued / 32)). So concurrency 16 is the sweet spot: less leaves workers
+ * idle, more only adds queueing and contention (throughput falls, latency climbs).
+ *
+ * Contenders are plain Promise loops doing GET requests over a keep-alive agent: fixed
+ * concurrency 1, 8 and 64 (that many loops; 16, the server's sweet spot, as a reference), and 64 loops gated by weir's adaptiveConcurrency
+ * (through `acquire`/`release`), with a 10 ms latency target and with the target derived from the
+ * unloaded latency. Each runs for `--seconds` (the first third is warm-up, not counted) or
+ * `--max-requests`, whichever comes first; rounds rotate the order; the table shows medians.
+ *
+ *   node --import tsx bench/adaptive.ts [--runs 3] [--seconds 3] [--max-requests 60000]
+ */
+import { spawn } from "node:child_process";
+import { createServer, Agent, get, type ServerResponse } from "node:http";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { adaptiveConcurrency, type AdaptiveConcurrency } from "../src/policy/AdaptiveConcurrency.js";
+import { acquire } from "../src/policy/acquire.js";
+
+const WORKERS = 16;
+const BASE_MS = 4;
+const CONTENTION = 32;
+
+/** The server side: prints its port, serves until killed. */
+function server(): void {
+  let inService = 0;
+  const queue: ServerResponse[] = [];
+  const serve = (res: ServerResponse): void => {
+    inService++;
+    const ms = BASE_MS * (1 + queue.length / CONTENTION);
+    setTimeout(() => {
+      res.end("ok");
+      inService--;
+      const next = queue.shift();
+      if (next !== undefined) serve(next);
+    }, ms);
+  };
+  const s = createServer((_req, res) => {
+    if (inService < WORKERS) serve(res);
+    else queue.push(res);
+  });
+  s.keepAliveTimeout = 60_000;
+  s.listen(0, "127.0.0.1", () => {
+    const address = s.address();
+    process.stdout.write(`PORT ${typeof address === "object" && address !== null ? address.port : 0}\n`);
+  });
+}
+
+function startServer(): Promise<{ port: number; stop: () => void }> {
+  const file = fileURLToPath(import.meta.url);
+  const p = spawn(process.execPath, ["--import", "tsx", file, "--server"], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    p.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const m = /PORT (\d+)/.exec(out);
+      if (m !== null) resolve({ port: Number(m[1]), stop: () => p.kill() });
+    });
+    p.on("error", reject);
+    p.on("exit", (code) => reject(new Error(`server exited with ${String(code)}`)));
+  });
+}
+
+interface Measured {
+  readonly label: string;
+  readonly requests: number;
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Final limit (adaptive) or fixed concurrency. */
+  readonly concurrency: number;
+}
+
+async function drive(
+  label: string,
+  port: number,
+  loops: number,
+  seconds: number,
+  maxRequests: number,
+  admission: AdaptiveConcurrency<number> | undefined,
+): Promise<Measured> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const request = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
+        res.resume();
+        res.on("end", resolve);
+        res.on("error", reject);
+      }).on("error", reject);
+    });
+  const start = performance.now();
+  const warmEnd = start + (seconds * 1000) / 3;
+  const end = start + seconds * 1000;
+  const latencies: number[] = [];
+  let sent = 0;
+  let id = 0;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end && sent < maxRequests) {
+      const item = id++;
+      if (admission !== undefined) await acquire(admission, item);
+      sent++;
+      const t0 = performance.now();
+      let ok = true;
+      try {
+        await request();
+      } catch {
+        ok = false;
+      }
+      const t1 = performance.now();
+      admission?.release(item, { ok, latencyMs: t1 - t0 }, t1);
+      if (t0 >= warmEnd) latencies.push(t1 - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: loops }, loop));
+  const measuredMs = Math.min(performance.now(), end) - warmEnd;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return {
+    label,
+    requests: latencies.length,
+    perSecond: (latencies.length / measuredMs) * 1000,
+    p50: q(0.5),
+    p99: q(0.99),
+    concurrency: admission === undefined ? loops : admission.limit,
+  };
+}
+
+const contenders: { label: string; run: (port: number, seconds: number, max: number) => Promise<Measured> }[] = [
+  { label: "fixed 1", run: (port, s, m) => drive("fixed 1", port, 1, s, m, undefined) },
+  { label: "fixed 8", run: (port, s, m) => drive("fixed 8", port, 8, s, m, undefined) },
+  // The sweet spot, for reference: a client cannot know it, and it moves when the server does.
+  { label: "fixed 16 (reference)", run: (port, s, m) => drive("fixed 16 (reference)", port, 16, s, m, undefined) },
+  { label: "fixed 64", run: (port, s, m) => drive("fixed 64", port, 64, s, m, undefined) },
+  {
+    label: "adaptive, target 10 ms",
+    run: (port, s, m) => drive("adaptive, target 10 ms", port, 64, s, m, adaptiveConcurrency({ min: 1, max: 64, targetLatencyMs: 10 })),
+  },
+  {
+    label: "adaptive, auto target",
+    run: (port, s, m) => drive("adaptive, auto target", port, 64, s, m, adaptiveConcurrency({ min: 1, max: 64 })),
+  },
+];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function parent(runs: number, seconds: number, maxRequests: number): Promise<void> {
+  const results = new Map<string, Measured[]>(contenders.map((c) => [c.label, []]));
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(k + round) % contenders.length]!;
+      // A fresh server per run: no queue or socket left over from the previous contender.
+      const srv = await startServer();
+      try {
+        const r = await c.run(srv.port, seconds, maxRequests);
+        results.get(c.label)!.push(r);
+        process.stderr.write(
+          `  [adaptive ${round + 1}/${runs}] ${c.label.padEnd(24)} ${r.perSecond.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  concurrency ${r.concurrency}\n`,
+        );
+      } finally {
+        srv.stop();
+      }
+    }
+  }
+  const best = Math.max(...contenders.map((c) => median(results.get(c.label)!.map((r) => r.perSecond))));
+  const lines = [
+    `### Adaptive concurrency: local HTTP server, ${WORKERS} workers × ${BASE_MS} ms, contention beyond ${WORKERS} in flight`,
+    "",
+    `Node ${process.version}, ${process.platform}/${process.arch}; ${seconds} s per run (first third warm-up), median of ${runs} runs, order rotated.`,
+    "",
+    "| client | req/s | × best | p50 latency | p99 latency | concurrency (final limit) |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const c of contenders) {
+    const rs = results.get(c.label)!;
+    const rate = median(rs.map((r) => r.perSecond));
+    const label = c.label.startsWith("adaptive") ? `**${c.label}**` : c.label;
+    lines.push(
+      `| ${label} | ${rate.toFixed(0)} | ${(rate / best).toFixed(2)}× | ${median(rs.map((r) => r.p50)).toFixed(1)} ms | ${median(rs.map((r) => r.p99)).toFixed(1)} ms | ${rs.map((r) => r.concurrency).join(" / ")} |`,
+    );
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+const { values } = parseArgs({
+  options: { server: { type: "boolean" }, runs: { type: "string" }, seconds: { type: "string" }, "max-requests": { type: "string" } },
+  strict: true,
+});
+if (values.server === true) server();
+else await parent(Math.max(1, Number(values.runs ?? 3)), Math.max(1, Number(values.seconds ?? 3)), Math.max(100, Number(values["max-requests"] ?? 60_000)));
