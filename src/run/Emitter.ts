@@ -26,15 +26,32 @@ export class Emitter {
     return this.#outlet.space();
   }
 
+  /** True when a fused tail runs before the outlet. */
+  get hasTail(): boolean {
+    return this.#tail !== undefined;
+  }
+
   /** Runs `values[0..n)` through the tail and out. Undefined when it all happened synchronously. */
   emit(values: readonly unknown[], seqs: ArrayLike<number>, n: number): Promise<void> | undefined {
     const tail = this.#tail;
     if (tail === undefined) return this.#outlet.push(values, seqs, n);
+    return this.#run(tail, values, seqs, 0, n);
+  }
+
+  /**
+   * Runs `source[start..end)` through the tail in place, each item's source index being its
+   * position: an array source with no copy. Only when {@link Emitter.hasTail}.
+   */
+  emitInPlace(source: readonly unknown[], start: number, end: number): Promise<void> | undefined {
+    return this.#run(this.#tail!, source, null, start, end);
+  }
+
+  #run(tail: FusedTail, values: readonly unknown[], seqs: ArrayLike<number> | null, start: number, end: number): Promise<void> | undefined {
     const outV = this.#outV;
     const outS = this.#outS;
     outV.length = 0;
     outS.length = 0;
-    const m = tail.run(values, seqs, n, outV, outS);
+    const m = tail.run(values, seqs, start, end, outV, outS);
     if (typeof m === "number") return m === 0 ? undefined : this.#outlet.push(outV, outS, m);
     return m.then((k) => this.#outlet.push(outV, outS, k));
   }

@@ -29,29 +29,32 @@ export class FusedTail {
   }
 
   /**
-   * Processes `inV[0..n)` and appends survivors to `outV`/`outS` (which must start empty).
-   * Returns the output count, or a promise of it when an op went asynchronous.
+   * Processes `inV[start..end)` and appends survivors to `outV`/`outS` (which must start empty).
+   * `inS` holds their source indexes; null means item `i`'s index is `i` (an array source read in
+   * place). Returns the output count, or a promise of it when an op went asynchronous.
    * Throws (or rejects) a StageError when an item fails under `onError: "fail"`.
    */
-  run(inV: readonly unknown[], inS: ArrayLike<number>, n: number, outV: unknown[], outS: number[]): number | Promise<number> {
+  run(inV: readonly unknown[], inS: ArrayLike<number> | null, start: number, end: number, outV: unknown[], outS: number[]): number | Promise<number> {
     const t0 = this.#scope.clock.now();
+    const n = end - start;
     this.#in += n;
-    const o = this.#loop(inV, inS, 0, n, outV, outS, 0, this.#st);
+    const o = this.#loop(inV, inS, start, end, outV, outS, 0, this.#st);
     if (o >= 0) {
       this.#account(t0, n);
       return o;
     }
-    return this.#slow(inV, inS, n, outV, outS, o, t0);
+    return this.#slow(inV, inS, end, outV, outS, o, t0, n);
   }
 
   async #slow(
     inV: readonly unknown[],
-    inS: ArrayLike<number>,
-    n: number,
+    inS: ArrayLike<number> | null,
+    end: number,
     outV: unknown[],
     outS: number[],
     first: number,
     t0: number,
+    n: number,
   ): Promise<number> {
     const st = this.#st;
     let code = first;
@@ -73,7 +76,7 @@ export class FusedTail {
           this.#failed(k, v, s, e);
         }
         o = await this.#drainIters(iters, s, outV, outS, o);
-        code = this.#loop(inV, inS, i + 1, n, outV, outS, o, st);
+        code = this.#loop(inV, inS, i + 1, end, outV, outS, o, st);
         if (code >= 0) return code;
       }
     } finally {

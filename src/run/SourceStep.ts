@@ -1,4 +1,5 @@
 import { SourceError } from "../errors/SourceError.js";
+import { ArrayReader } from "../source/ArrayReader.js";
 import type { SourceReader } from "../source/SourceReader.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import type { Emitter } from "./Emitter.js";
@@ -59,6 +60,8 @@ export class SourceStep implements Step {
     const buf: unknown[] = [];
     const seqs: number[] = [];
     let syncChunks = 0;
+    // an array (not a typed array: its items are read by index either way) feeding a fused tail is read in place
+    const inPlace = reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items) ? reader : undefined;
     try {
       while (!this.#stopped && !signal.aborted) {
         const space = emitter.space();
@@ -73,8 +76,25 @@ export class SourceStep implements Step {
           continue;
         }
         const max = Math.min(CHUNK, emitter.free());
-        buf.length = 0;
         const base = reader.position;
+        if (inPlace !== undefined) {
+          const n = inPlace.advance(max);
+          if (n === 0) break;
+          this.#counters.out += n;
+          this.#counters.in += n;
+          const w = emitter.emitInPlace(inPlace.items as unknown[], base, base + n);
+          if (w !== undefined) {
+            this.#held = base;
+            await w;
+            this.#held = Infinity;
+            syncChunks = 0;
+          } else if (++syncChunks >= YIELD_EVERY) {
+            syncChunks = 0;
+            await yieldToLoop();
+          }
+          continue;
+        }
+        buf.length = 0;
         let n: number;
         try {
           const r = reader.read(max, buf);

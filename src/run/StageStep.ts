@@ -153,6 +153,7 @@ export class StageStep implements Step {
     }
     this.#pumping = true;
     const input = this.#input;
+    let now = -1; // read the clock once per pump, and only if an item starts
     do {
       this.#repump = false;
       while (
@@ -170,8 +171,9 @@ export class StageStep implements Step {
         slot.ord = this.#nextOrd++;
         this.#inFlight++;
         this.#counters.in++;
-        this.#counters.started(this.#scope.clock.now());
-        this.#start(slot);
+        if (now < 0) now = this.#scope.clock.now();
+        this.#counters.started(now);
+        this.#start(slot, now);
       }
     } while (this.#repump);
     this.#pumping = false;
@@ -186,9 +188,9 @@ export class StageStep implements Step {
     }
   }
 
-  /** Starts an attempt (the first or a retry). */
-  #start(slot: Slot): void {
-    slot.startedAt = this.#scope.clock.now();
+  /** Starts an attempt (the first or a retry) at clock time `now`. */
+  #start(slot: Slot, now: number): void {
+    slot.startedAt = now;
     const timeoutMs = this.#o.timeoutMs;
     if (timeoutMs !== undefined) {
       slot.controller = new AbortController();
@@ -280,7 +282,8 @@ export class StageStep implements Step {
     const c = this.#counters;
     c.errors++;
     const scope = this.#scope;
-    c.latency.record(scope.clock.now() - slot.startedAt);
+    const now = scope.clock.now();
+    c.latency.record(now - slot.startedAt);
     if (!scope.signal.aborted && shouldRetry(this.#o.retry, error, slot.attempt)) {
       const delay = backoffDelay(this.#o.retry, slot.attempt, scope.random);
       c.retries++;
@@ -295,12 +298,12 @@ export class StageStep implements Step {
         slot.timer = undefined;
         this.#timed.delete(slot);
         if (this.#ended) return;
-        this.#start(slot);
+        this.#start(slot, scope.clock.now());
       }, delay);
       this.#timed.add(slot);
       return;
     }
-    c.finished(scope.clock.now());
+    c.finished(now);
     this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
     this.#release(slot);
   }

@@ -19,11 +19,12 @@ export interface TailState {
 /**
  * `(inV, inS, start, n, outV, outS, o, st) => o'`: runs items `start..n-1` through every op and
  * appends survivors to `outV`/`outS` from index `o`. Returns the new output length, or -1
- * (an op returned a thenable) / -2 (an op threw) with details in `st`.
+ * (an op returned a thenable) / -2 (an op threw) with details in `st`. When `inS` is null the
+ * source index of item `i` is `i` itself (an array source read in place).
  */
 export type CompiledTail = (
   inV: readonly unknown[],
-  inS: ArrayLike<number>,
+  inS: ArrayLike<number> | null,
   start: number,
   n: number,
   outV: unknown[],
@@ -37,7 +38,8 @@ export type CompiledTail = (
  * call sites, so V8 sees one target per site and can inline the stage functions: this is what
  * makes a fused pipeline run near the speed of a hand-written loop.
  *
- * Per-op output counts go to `cnt[k]` (the input count of op k is the output count of op k-1).
+ * Per-op output counts are kept in locals and added to `cnt[k]` when the loop exits (the input
+ * count of op k is the output count of op k-1).
  */
 export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): CompiledTail {
   const params = ops.flatMap((_, k) => [`f${k}`, `c${k}`]);
@@ -57,12 +59,12 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
     const op = ops[k]!;
     switch (op.kind) {
       case "map":
-        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} v = r; } cnt[${k}]++; ${gen(k + 1)}`;
+        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} v = r; } n${k}++; ${gen(k + 1)}`;
       case "filter":
-        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} if (!r) continue; } cnt[${k}]++; ${gen(k + 1)}`;
+        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} if (!r) continue; } n${k}++; ${gen(k + 1)}`;
       case "tap":
       case "sink":
-        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} } cnt[${k}]++; ${gen(k + 1)}`;
+        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} } n${k}++; ${gen(k + 1)}`;
       case "flatMap": {
         const d = depth++;
         const body = gen(k + 1);
@@ -70,18 +72,22 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
         return (
           `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} ` +
           `const K${d} = ${k}; const it${d} = r[Symbol.iterator](); ` +
-          `for (let x${d} = it${d}.next(); x${d}.done !== true; x${d} = it${d}.next()) { v = x${d}.value; cnt[${k}]++; ` +
+          `for (let x${d} = it${d}.next(); x${d}.done !== true; x${d} = it${d}.next()) { v = x${d}.value; n${k}++; ` +
           `try { ${body} } catch (e) { if (st.iters.length === 0) ${saveIters(d + 1)} throw e; } } }`
         );
       }
     }
   }
 
+  const counters = ops.map((_, k) => `n${k} = 0`).join(", ");
+  const writeBack = ops.map((_, k) => `cnt[${k}] += n${k};`).join(" ");
   const source =
     `"use strict"; return function fusedTail(inV, inS, start, n, outV, outS, o, st) {` +
-    `let i = start, k = 0, v, s; st.iters = [];` +
-    `try { for (; i < n; i++) { v = inV[i]; s = inS[i]; ${gen(0)} } }` +
+    `let i = start, k = 0, v, s, ${counters}; st.iters = [];` +
+    `try { if (inS === null) { for (; i < n; i++) { v = inV[i]; s = i; ${gen(0)} } } ` +
+    `else { for (; i < n; i++) { v = inV[i]; s = inS[i]; ${gen(0)} } } }` +
     `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return -2; }` +
+    `finally { ${writeBack} }` +
     `return o; };`;
   const factory = new Function("cnt", ...params, source) as (...a: unknown[]) => CompiledTail;
   return factory(cnt, ...args);

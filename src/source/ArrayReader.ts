@@ -17,6 +17,18 @@ export class ArrayReader<T> implements SourceReader<T> {
     return this.#position;
   }
 
+  /** The array itself, for readers that process it in place. */
+  get items(): ArrayLike<T> {
+    return this.#items;
+  }
+
+  /** Advances the position by up to `max` without copying; returns how many items were skipped over. */
+  advance(max: number): number {
+    const start = this.#position;
+    this.#position = Math.min(this.#items.length, start + max);
+    return this.#position - start;
+  }
+
   read(max: number, out: T[]): number {
     const items = this.#items;
     const start = this.#position;

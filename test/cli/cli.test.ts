@@ -71,7 +71,13 @@ describe("weir CLI", () => {
       });
       child.kill("SIGINT");
       if (presses === 2) {
-        await new Promise<void>((resolve) => child.stderr.on("data", () => stderr.includes("stopping") && resolve()));
+        await new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (stderr.includes("stopping")) resolve();
+          };
+          child.stderr.on("data", check);
+          check();
+        });
         child.kill("SIGINT");
       }
       const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
