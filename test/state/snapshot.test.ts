@@ -1,0 +1,78 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
+import { deferred, turns, type Deferred } from "../workflow/helpers.js";
+
+describe("run.snapshot()", () => {
+  it("shares structure: in a 10,000-task run, changing one task reuses the other 9,999 objects", async () => {
+    const n = 10_000;
+    const gates: Deferred<number>[] = Array.from({ length: n }, () => deferred<number>());
+    const specs: TaskSpec[] = gates.map((g, i) => ({ name: `t${i}`, run: () => g.promise }));
+    const run = workflow("big").tasks(specs).run({ concurrency: Infinity });
+    for (let i = 0; i < 100 && run.snapshot().counts.running < n; i++) await turns(1); // it yields every 1,024 starts
+    const s1 = run.snapshot();
+    assert.equal(s1.counts.running, n);
+    gates[5_000]!.resolve(42);
+    await turns(1);
+    const s2 = run.snapshot();
+    let same = 0;
+    const a = [...s1.tasks()];
+    const b = [...s2.tasks()];
+    for (let i = 0; i < n; i++) if (a[i] === b[i]) same++;
+    assert.equal(same, n - 1);
+    assert.equal(s1.task("t5000")?.status, "running", "the earlier snapshot did not change");
+    assert.equal(s2.task("t5000")?.status, "completed");
+    assert.equal(s2.task("t5000")?.result, 42);
+    assert.equal(s2.counts.completed, 1);
+    run.cancel();
+    await run;
+  });
+
+  it("is frozen, and the same object while nothing changed", async () => {
+    const gate = deferred();
+    const run = workflow("w").task("a", () => gate.promise).task("b", { after: ["a"] }, () => 1).run();
+    await turns(2);
+    const s1 = run.snapshot();
+    assert.equal(run.snapshot(), s1);
+    assert.ok(Object.isFrozen(s1));
+    assert.ok(Object.isFrozen(s1.counts));
+    assert.ok(Object.isFrozen(s1.task("a")));
+    assert.throws(() => {
+      (s1.task("a") as { status: string }).status = "completed";
+    }, TypeError);
+    gate.resolve();
+    await run;
+    const s2 = run.snapshot();
+    assert.notEqual(s2, s1);
+    assert.ok(s2.version > s1.version);
+    assert.equal(s2.state, "completed");
+    assert.equal(s1.state, "running");
+  });
+
+  it("serializes to plain JSON", async () => {
+    const r = await workflow("w").task("a", () => ({ x: 1 })).run();
+    const json = JSON.parse(JSON.stringify(r.snapshot)) as { tasks: { name: string; result: unknown }[]; state: string };
+    assert.equal(json.state, "completed");
+    assert.deepEqual(json.tasks[0]?.result, { x: 1 });
+  });
+
+  it("includes dynamic tasks, and an earlier snapshot does not see later ones", async () => {
+    const gate = deferred();
+    let add!: () => void;
+    const run = workflow("w")
+      .task("adder", (ctx) => {
+        add = () => ctx.add("late", () => 1);
+        return gate.promise;
+      })
+      .run();
+    await turns(2);
+    const before = run.snapshot();
+    add();
+    const after = run.snapshot();
+    assert.equal(before.size, 1);
+    assert.equal(before.task("late"), undefined);
+    assert.equal(after.size, 2);
+    gate.resolve();
+    await run;
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CycleError } from "../../src/errors/CycleError.js";
+import { WorkflowError } from "../../src/errors/WorkflowError.js";
+import { workflow } from "../../src/workflow/Workflow.js";
+
+describe("dynamic tasks (ctx.add)", () => {
+  it("a running task adds tasks that depend on tasks already defined; the run waits for them", async () => {
+    const r = await workflow("w")
+      .task("list", (ctx) => {
+        const files = ["a", "b", "c"];
+        for (const f of files) ctx.add(`parse:${f}`, { after: ["list"] }, ({ results }) => `${f}/${(results.list as string[]).length}`);
+        ctx.add("summary", { after: files.map((f) => `parse:${f}`) }, ({ results }) => Object.keys(results).sort().join(","));
+        return files;
+      })
+      .run();
+    assert.equal(r.ok, true);
+    assert.equal(r.results.list?.length, 3);
+    assert.equal(r.tasks["parse:b"]?.result, "b/3");
+    assert.equal(r.tasks["parse:b"]?.addedBy, "list");
+    assert.equal(r.tasks.summary?.result, "parse:a,parse:b,parse:c");
+    assert.equal(r.snapshot.size, 5);
+    assert.equal(r.counts.completed, 5);
+  });
+
+  it("validates added tasks: duplicates, unknown dependencies, self-cycles, bad options", async () => {
+    const errors: unknown[] = [];
+    const attempt = (f: () => void): void => {
+      try {
+        f();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
+    await workflow("w")
+      .task("a", () => 1)
+      .task("b", { after: ["a"] }, (ctx) => {
+        attempt(() => ctx.add("a", () => 0));
+        attempt(() => ctx.add("x", { after: ["nope"] }, () => 0));
+        attempt(() => ctx.add("y", { after: ["y"] }, () => 0));
+        attempt(() => ctx.add("z", { retry: -1 }, () => 0));
+      })
+      .run();
+    assert.equal(errors.length, 4);
+    assert.ok(errors[0] instanceof WorkflowError && errors[0].code === "WEIR_DUPLICATE_NAME");
+    assert.ok(errors[1] instanceof WorkflowError && errors[1].code === "WEIR_WORKFLOW_INVALID");
+    assert.ok(errors[2] instanceof CycleError && errors[2].cycle.includes("y"));
+    assert.equal((errors[3] as WorkflowError).code, "WEIR_INVALID_OPTION");
+  });
+
+  it("a task added after a failed dependency is skipped at once", async () => {
+    const r = await workflow("w")
+      .task("bad", () => {
+        throw new Error("x");
+      })
+      .task("other", () => 1)
+      .task("adder", { after: ["other"] }, (ctx) => ctx.add("late", { after: ["bad"] }, () => 2))
+      .run({ concurrency: 1 });
+    assert.equal(r.tasks.late?.status, "skipped");
+    assert.equal(r.tasks.late?.skippedBecause, "bad");
+  });
+
+  it("bounds how many tasks a run may add", async () => {
+    let refused: unknown;
+    await workflow("w")
+      .task("fan", (ctx) => {
+        try {
+          for (let i = 0; ; i++) ctx.add(`t${i}`, () => i);
+        } catch (e) {
+          refused = e;
+        }
+      })
+      .run({ maxAddedTasks: 10 });
+    assert.ok(refused instanceof WorkflowError && /maxAddedTasks \(10\)/.test(refused.message));
+  });
+
+  it("an added task is scheduled under the cap with its priority", async () => {
+    const order: string[] = [];
+    await workflow("w")
+      .task("root", (ctx) => {
+        ctx.add("low", { after: ["root"] }, () => void order.push("low"));
+        ctx.add("high", { after: ["root"], priority: 9 }, () => void order.push("high"));
+      })
+      .run({ concurrency: 1 });
+    assert.deepEqual(order, ["high", "low"]);
+  });
+});
