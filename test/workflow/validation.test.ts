@@ -7,19 +7,25 @@ import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 
 const noop = (): void => {};
 
+/** The builder as plain JavaScript sees it: no type checks, so the run-time checks are what stop mistakes. */
+interface Untyped {
+  task(name: unknown, optionsOrFn?: unknown, fn?: unknown): Untyped;
+}
+const untyped = (wf: unknown): Untyped => wf as Untyped;
+
 describe("workflow validation", () => {
   it("rejects a duplicate task name where it is defined", () => {
-    const wf = workflow("w").task("a", noop);
+    const wf = untyped(workflow("w").task("a", noop));
     assert.throws(
-      () => (wf as ReturnType<typeof workflow>).task("a", noop),
+      () => wf.task("a", noop),
       (e: unknown) => e instanceof WorkflowError && e.code === "WEIR_DUPLICATE_NAME" && e.workflow === "w" && e.task === "a",
     );
   });
 
   it("rejects an unknown dependency, naming the task and the dependency", () => {
-    const wf = workflow("w").task("a", noop) as ReturnType<typeof workflow>;
+    const wf = untyped(workflow("w").task("a", noop));
     assert.throws(
-      () => wf.task("b", { after: ["missing"] as never }, noop),
+      () => wf.task("b", { after: ["missing"] }, noop),
       (e: unknown) => e instanceof WorkflowError && e.code === "WEIR_WORKFLOW_INVALID" && e.task === "b" && /"missing"/.test(e.message),
     );
   });
@@ -67,7 +73,7 @@ describe("workflow validation", () => {
   });
 
   it("validates task options where they are written, naming the option", () => {
-    const w = workflow("w") as ReturnType<typeof workflow>;
+    const w = untyped(workflow("w"));
     const bad: [unknown, string][] = [
       [{ priority: "high" }, "priority"],
       [{ retry: { attempts: 0 } }, "retry.attempts"],
@@ -80,12 +86,12 @@ describe("workflow validation", () => {
     ];
     for (const [options, option] of bad) {
       assert.throws(
-        () => w.task("t", options as never, noop),
+        () => w.task("t", options, noop),
         (e: unknown) => e instanceof InvalidOptionError && e.option === option && /task "t"/.test(e.message),
         `option ${option}`,
       );
     }
-    assert.throws(() => w.task("t", {}, 42 as never), InvalidOptionError);
+    assert.throws(() => w.task("t", {}, 42), InvalidOptionError);
     assert.throws(() => workflow(""), InvalidOptionError);
   });
 
