@@ -8,7 +8,7 @@
 // pipelines
 export { pipeline, type PipelineStart } from "./pipeline/pipeline.js";
 export { Stream, Sink, mergeStreams as merge, isPipelineHandle, type StageFn, type StreamOptions, type Runnable } from "./pipeline/Stream.js";
-export type { RemoteStage } from "./pipeline/RemoteStage.js";
+export type { RemoteStage } from "./executor/remote/RemoteStage.js";
 export type { StageOptions, BatchOptions } from "./stage/StageOptions.js";
 export type { StageContext, ExecutionContext } from "./stage/StageContext.js";
 export type { StageKind, ErrorPolicy } from "./stage/StageKind.js";
@@ -35,6 +35,11 @@ export { ManualClock } from "./time/ManualClock.js";
 
 // events
 export { EventBus, type EventHandler, type SubscribeOptions, type EventBusOptions } from "./events/EventBus.js";
+
+// execution contexts: worker threads and child processes
+export { worker } from "./executor/remote/worker.js";
+export { child } from "./executor/remote/child.js";
+export type { PoolOptions } from "./executor/pool/PoolOptions.js";
 
 // executors (the seam for running stages elsewhere)
 export type { Executor, Attempt, Settle } from "./executor/Executor.js";

@@ -37,6 +37,16 @@ export interface Executor {
    * the main loop; larger for pools, whose workers take items in batches.
    */
   window(concurrency: number): number;
+  /**
+   * The most {@link Executor.window} can grow to (a pool's window grows as its batch size adapts);
+   * the runner sizes its reorder ring with it. @default window(concurrency)
+   */
+  maxWindow?(concurrency: number): number;
+  /**
+   * True when each attempt resolves with an array of 0..n outputs (a colocated chain with a filter
+   * or flatMap) instead of one value.
+   */
+  readonly emitsMany?: boolean;
   /** Starts one attempt; must end it through `settle` exactly once, even if the work cannot start. */
   execute(attempt: Attempt, settle: Settle): void;
   /** Event-loop delay of the context the work runs in, in ms (mean over the last interval). */

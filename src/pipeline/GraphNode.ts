@@ -1,4 +1,4 @@
-import type { Executor } from "../executor/Executor.js";
+import type { RemoteStageFactory } from "../executor/remote/RemoteStage.js";
 import type { StageSettings } from "../stage/StageOptions.js";
 import type { StageKind } from "../stage/StageKind.js";
 import type { SourceInput } from "../source/SourceInput.js";
@@ -9,25 +9,14 @@ export interface GraphEdge {
   readonly key: string | undefined;
 }
 
-/** Builds the executor of a stage that runs off the main loop (worker threads, child processes). */
-export interface RemoteStageFactory {
-  /** `worker` or `process`. */
-  readonly context: "worker" | "process";
-  /** Stages with the same key run in the same module and pool, and may be colocated. */
-  readonly colocationKey: string;
-  /** Export the stage calls. */
-  readonly exportName: string;
-  /** Creates the executor for a run of colocated stages ending with this one. */
-  create(stage: string, chain: ReadonlyArray<{ kind: "map" | "filter" | "flatMap" | "tap"; exportName: string }>): Executor;
-}
-
 /** One node of a pipeline graph: the source, a stage, a batcher, a merge point or a route. */
 export interface GraphNode {
   readonly id: number;
   readonly name: string;
   readonly kind: StageKind;
   readonly fn: ((item: unknown, ctx: never) => unknown) | undefined;
-  readonly remote: RemoteStageFactory | undefined;
+  /** Set when the stage runs in a worker-thread or child-process pool. */
+  readonly remote: { readonly factory: RemoteStageFactory; /** Most items its executor keeps in flight. */ readonly maxWindow: number } | undefined;
   readonly settings: StageSettings | undefined;
   readonly batch: { readonly size: number; readonly maxWaitMs: number | undefined; readonly capacity: number | undefined } | undefined;
   readonly route: { readonly key: (item: unknown) => unknown; readonly keys: readonly string[]; readonly onError: StageSettings["onError"] } | undefined;

@@ -12,7 +12,7 @@ import type { RunOptions } from "../run/RunOptions.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { StageKind } from "../stage/StageKind.js";
 import { batchSettings, stageSettings, type BatchOptions, type StageOptions } from "../stage/StageOptions.js";
-import { isRemoteStage, type RemoteStage } from "./RemoteStage.js";
+import { isRemoteStage, type RemoteStage } from "../executor/remote/RemoteStage.js";
 import type { GraphNode } from "./GraphNode.js";
 import type { PipelineGraph } from "./PipelineGraph.js";
 
@@ -259,11 +259,15 @@ export class Stream<T> extends Handle {
     const remote = isRemoteStage(fn) ? fn : undefined;
     if (remote === undefined) func(fn, "fn", where);
     const settings = stageSettings(options, where);
+    const r = remote?.settings;
     return this.graph.add({
       name: settings.name ?? this.graph.defaultName(kind, remote?.exportName ?? (fn as { name?: string }).name),
       kind,
       fn: remote === undefined ? (fn as GraphNode["fn"]) : undefined,
-      remote: remote?.factory,
+      remote:
+        remote === undefined || r === undefined
+          ? undefined
+          : { factory: remote.factory, maxWindow: Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize },
       settings,
       batch: undefined,
       route: undefined,

@@ -22,7 +22,7 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (node.kind === "merge") return { inline: false, reason: "merge point: reads several inputs from one channel" };
   if (node.kind === "route") return { inline: false, reason: "route: picks a branch per item at the end of its step" };
   if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
-  if (node.remote !== undefined) return { inline: false, reason: `runs in a ${node.remote.context} pool` };
+  if (node.remote !== undefined) return { inline: false, reason: `runs in a ${node.remote.factory.context} pool` };
   if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
   const blockers: string[] = [];
   if (asyncFunctionKinds.has(node.fn.constructor.name)) blockers.push("async function");
@@ -40,9 +40,24 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
 
 /** The context a node runs in. */
 function contextOf(node: GraphNode, inline: boolean): ExecutionContext {
-  if (node.remote !== undefined) return node.remote.context;
+  if (node.remote !== undefined) return node.remote.factory.context;
   if (inline || node.kind === "batch" || node.kind === "merge" || node.kind === "route" || node.kind === "source") return "inline";
   return "async";
+}
+
+/** Options that make a stage need its own step even in a pool (anything but a name). */
+function hasOwnSettings(node: GraphNode): boolean {
+  const s = node.settings;
+  return (
+    s === undefined ||
+    s.concurrency !== 1 ||
+    s.retry.attempts > 1 ||
+    s.timeoutMs !== undefined ||
+    s.priority !== undefined ||
+    s.capacity !== undefined ||
+    s.onError !== "fail" ||
+    !s.ordered
+  );
 }
 
 /**
@@ -72,6 +87,20 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
     } else if (verdict.inline && input?.kind === "route") {
       reason = `own step: branch "${only!.key ?? ""}" of route "${input.name}"`;
     }
+    // a pool stage after a pool stage of the same module and pool: one batch crossing for both
+    if (
+      !fused &&
+      node.remote !== undefined &&
+      input?.remote !== undefined &&
+      only!.key === undefined &&
+      node.remote.factory.colocationKey === input.remote.factory.colocationKey &&
+      (consumers.get(input.id) ?? []).length === 1 &&
+      !hasOwnSettings(node) &&
+      stepNodes[stepOf[input.id]!]!.every((i) => graph.nodes[i]!.remote !== undefined)
+    ) {
+      fused = true;
+      reason = `colocated with "${input.name}" in its ${node.remote.factory.context} pool: items cross once for both`;
+    }
     if (node.kind === "route" && input !== undefined && (consumers.get(input.id) ?? []).length === 1 && node.inputs.length === 1) {
       fused = true;
       reason = "route: picks the branch at the end of its input's step";
@@ -80,7 +109,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       const step = stepOf[input!.id]!;
       stepOf[id] = step;
       stepNodes[step]!.push(id);
-      if (!reason.startsWith("route")) reason = `fused after "${input!.name}": ${reason}`;
+      if (!reason.startsWith("route") && !reason.startsWith("colocated")) reason = `fused after "${input!.name}": ${reason}`;
     } else {
       stepOf[id] = stepNodes.length;
       stepNodes.push([id]);
@@ -124,6 +153,7 @@ export function capacityOf(node: GraphNode): number {
   if (node.batch !== undefined) return node.batch.capacity ?? Math.max(stageDefaults.minCapacity, 2 * node.batch.size);
   const s = node.settings;
   if (s?.capacity !== undefined) return s.capacity;
+  if (node.remote !== undefined) return Math.max(stageDefaults.minCapacity, node.remote.maxWindow);
   return Math.max(stageDefaults.minCapacity, 2 * (s?.concurrency ?? 1));
 }
 

@@ -11,6 +11,7 @@ import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
 import { openSource } from "../source/openSource.js";
 import type { StageContext } from "../stage/StageContext.js";
 import { StageCounters } from "../stats/StageCounters.js";
+import type { StageStats } from "../stats/StageStats.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
 import { BatchStep } from "./BatchStep.js";
 import { ChannelStep } from "./ChannelStep.js";
@@ -46,6 +47,8 @@ export class PipelineRun implements Run, RunScope {
   readonly #controller = new AbortController();
   readonly #counters: StageCounters[];
   readonly #executors: Executor[] = [];
+  /** Colocated pool stages → the head of their chain (their stats are the chain's). */
+  readonly #colocated = new Map<number, number>();
   readonly #deadLetters: DeadLetter[] = [];
   readonly #channels: Channel<unknown>[] = [];
   readonly #promise: Promise<RunResult>;
@@ -152,7 +155,7 @@ export class PipelineRun implements Run, RunScope {
       const ids = stepNodes[step.id]!;
       const head = graph.nodes[ids[0]!]!;
       const exit = graph.nodes[ids[ids.length - 1]!]!;
-      const tailNodes = ids.slice(1).map((i) => graph.nodes[i]!).filter((n) => n.kind !== "route");
+      const tailNodes = ids.slice(1).map((i) => graph.nodes[i]!).filter((n) => n.kind !== "route" && n.remote === undefined);
       const headIsInline = step.headKind === "channel" && head.kind !== "merge" && head.kind !== "route";
       const inlineNodes = headIsInline ? [head, ...tailNodes] : tailNodes;
       const tail = inlineNodes.length > 0 ? new FusedTail(inlineNodes.map((n) => this.#inlineOp(n)), this) : undefined;
@@ -187,10 +190,10 @@ export class PipelineRun implements Run, RunScope {
           return new ChannelStep(input!, emitter, this, head.kind === "merge" || head.kind === "route" ? counters : undefined);
         case "stage": {
           const s = head.settings!;
-          const executor = this.#executor(head, ids);
+          const executor = this.#executor(head, ids, graph);
           counters.loopDelayMs = () => executor.loopDelayMs?.() ?? 0;
           return new StageStep(input!, executor, emitter, counters, this, {
-            kind: head.kind as "map",
+            kind: (executor.emitsMany === true && head.kind !== "sink" ? "flatMap" : head.kind) as "map",
             concurrency: s.concurrency,
             ordered: s.ordered,
             reorderCapacity: capacityOf(head),
@@ -203,11 +206,20 @@ export class PipelineRun implements Run, RunScope {
     });
   }
 
-  #executor(node: GraphNode, _stepIds: readonly number[]): Executor {
-    const executor: Executor =
-      node.remote !== undefined
-        ? node.remote.create(node.name, [{ kind: node.kind as "map", exportName: node.remote.exportName }])
-        : new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
+  #executor(node: GraphNode, stepIds: readonly number[], graph: PipelineGraph): Executor {
+    let executor: Executor;
+    if (node.remote !== undefined) {
+      // the head and the pool stages colocated after it, as one chain
+      const chain = stepIds
+        .map((id) => graph.nodes[id]!)
+        .filter((n) => n.remote !== undefined)
+        .map((n) => ({ kind: (n.kind === "sink" ? "tap" : n.kind) as "map", exportName: n.remote!.factory.exportName }));
+      executor = node.remote.factory.create(node.name, chain);
+      for (const id of stepIds.slice(1)) {
+        const n = graph.nodes[id]!;
+        if (n.remote !== undefined) this.#colocated.set(n.id, node.id);
+      }
+    } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
     this.#executors.push(executor);
     return executor;
   }
@@ -270,7 +282,7 @@ export class PipelineRun implements Run, RunScope {
       sourceItems: this.#source.position,
       sourceDone: this.#source.finished,
       lowWatermark: this.lowWatermark(),
-      stages: Object.freeze(this.#counters.map((c) => c.snapshot(now))),
+      stages: Object.freeze(this.#stageStats(now)),
       deadLetters: this.#deadLetters.length,
     });
   }
@@ -287,10 +299,19 @@ export class PipelineRun implements Run, RunScope {
     return min;
   }
 
+  /** Per-stage stats; a pool stage colocated in a chain reports the chain's (its head's) counts. */
+  #stageStats(now: number): StageStats[] {
+    const own = this.#counters.map((c) => c.snapshot(now));
+    return own.map((s, id) => {
+      const head = this.#colocated.get(id);
+      return head === undefined ? s : Object.freeze({ ...own[head]!, name: s.name, kind: s.kind });
+    });
+  }
+
   #result(): RunResult {
     const now = this.#endedAt ?? this.clock.now();
-    const stats: Record<string, ReturnType<StageCounters["snapshot"]>> = {};
-    for (const c of this.#counters) stats[c.name] = c.snapshot(now);
+    const stats: Record<string, StageStats> = {};
+    for (const s of this.#stageStats(now)) stats[s.name] = s;
     return Object.freeze({
       pipeline: this.pipeline,
       stats: Object.freeze(stats),

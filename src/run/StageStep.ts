@@ -69,7 +69,8 @@ export class StageStep implements Step {
   readonly #scope: RunScope;
   readonly #counters: StageCounters;
   readonly #o: StageStepOptions;
-  readonly #window: number;
+  /** Items kept in flight; re-read on each pump, as a pool's window grows with its batch size. */
+  #window: number;
   readonly #free: Slot[] = [];
   /** Every slot that may hold an item, for {@link StageStep.minSeq}. */
   readonly #slots = new Set<Slot>();
@@ -112,7 +113,8 @@ export class StageStep implements Step {
     this.#scope = scope;
     this.#o = options;
     this.#window = Math.max(1, executor.window(options.concurrency));
-    this.#reorderLimit = options.ordered ? Math.max(this.#window, options.reorderCapacity) : Infinity;
+    const maxWindow = Math.max(this.#window, executor.maxWindow?.(options.concurrency) ?? 0);
+    this.#reorderLimit = options.ordered ? Math.max(maxWindow, options.reorderCapacity) : Infinity;
     let ring = 2;
     if (options.ordered) while (ring < this.#reorderLimit) ring *= 2;
     this.#ringMask = ring - 1;
@@ -153,6 +155,7 @@ export class StageStep implements Step {
     }
     this.#pumping = true;
     const input = this.#input;
+    this.#window = Math.max(1, this.#executor.window(this.#o.concurrency));
     let now = -1; // read the clock once per pump, and only if an item starts
     do {
       this.#repump = false;
@@ -264,7 +267,7 @@ export class StageStep implements Step {
     }
     let many: unknown[];
     try {
-      many = Array.from(value as Iterable<unknown>);
+      many = Array.isArray(value) ? value : Array.from(value as Iterable<unknown>);
     } catch (error) {
       this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
       this.#release(slot);
