@@ -1,6 +1,8 @@
 import type { StageContext } from "../stage/StageContext.js";
 import type { Attempt, Executor, Settle } from "./Executor.js";
 
+const ignore = (): void => {};
+
 /** A stage function: sync or async. */
 export type StageFunction<I, O> = (item: I, ctx: StageContext) => O | PromiseLike<O>;
 
@@ -30,6 +32,7 @@ export class AsyncExecutor implements Executor {
         attempt: attempt.attempt,
         stage: this.#stage,
         index: attempt.index,
+        retryAfter: attempt.retryAfter ?? ignore,
       });
     } catch (error) {
       settle.reject(error);

@@ -9,6 +9,8 @@ export interface Attempt<I = unknown> {
   readonly attempt: number;
   /** Aborts on timeout or cancellation; an executor must stop the work when it can. */
   readonly signal: AbortSignal;
+  /** Passed to the stage function as `ctx.retryAfter` where the executor can (main-loop contexts). */
+  readonly retryAfter?: (ms: number) => void;
 }
 
 /**

@@ -128,6 +128,31 @@ describe("failures", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("when the parent is killed (SIGKILL, no handlers run), its child processes kill their groups", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "weir-orphan-"));
+    const pidFile = join(dir, "pid");
+    const parent = spawn(
+      process.execPath,
+      ["--import", "tsx", new URL("../fixtures/workers/orphanParent.mjs", import.meta.url).pathname, new URL("../../src", import.meta.url).href, fns.href, pidFile],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const line = await new Promise<string>((resolve) => {
+      let out = "";
+      parent.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) resolve(out);
+      });
+    });
+    const { grandchild } = JSON.parse(line) as { grandchild: number };
+    assert.ok(isAlive(grandchild));
+    const exited = new Promise((resolve) => parent.once("exit", resolve));
+    parent.kill("SIGKILL");
+    await exited;
+    // the child is stuck in a busy loop: its watchdog thread sees the new ppid and kills the group
+    while (isAlive(grandchild)) await new Promise((r) => setTimeout(r, 20));
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it("a heap bomb in a thread fails that item with WEIR_WORKER_OUT_OF_MEMORY; the parent goes on", async () => {
     const e = createExecutor(worker(fns, "heapBomb", { maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } }), "heapBomb");
     const o = await attempt(e, "bomb");

@@ -125,3 +125,24 @@ describe("BatchSizer", () => {
     assert.equal(s.size, 100);
   });
 });
+
+describe("TypeScript stage modules", () => {
+  it("load in threads and in processes", async () => {
+    const ts = new URL("../fixtures/workers/typed.ts", import.meta.url);
+    for (const make of [worker, child]) {
+      const e = createExecutor(make<string, string>(ts, "shout", { maxWorkers: 1 }), "loud");
+      assert.deepEqual(values(await attemptAll(e, ["hi"])), ["HI!(loud)"]);
+      await e.close();
+    }
+  });
+});
+
+describe("memory recycling", () => {
+  it("replaces a worker whose reported memory passes maxMemoryMb", async () => {
+    const e = createExecutor(worker(fns, "whoAmI", { maxWorkers: 1, maxMemoryMb: 1 }), "who");
+    const first = values(await attemptAll(e, [1]))[0];
+    const second = values(await attemptAll(e, [1]))[0];
+    assert.notEqual(first, second, "every worker reports more than 1 MB of heap on its first reply");
+    await e.close();
+  });
+});

@@ -135,7 +135,8 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       return;
     }
     const signal = attempt.signal;
-    if (signal.aborted) {
+    // a signal watched now has not aborted (its listener would have dropped the watch)
+    if ((signal !== this.#lastSignal || this.#lastWatch === undefined) && signal.aborted) {
       settle.reject(signal.reason);
       return;
     }
@@ -171,6 +172,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     const indices: number[] = [];
     const attempts: number[] = [];
     let sameAttempt = true;
+    let consecutive = true;
     let transfer: ArrayBuffer[] | undefined;
     const queue = this.#queue;
     const batch = new Batch(id, entries);
@@ -184,6 +186,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       indices.push(e.index);
       attempts.push(e.attempt);
       if (e.attempt !== 1) sameAttempt = false;
+      if (consecutive && indices.length > 1 && e.index !== indices[indices.length - 2]! + 1) consecutive = false;
       if (this.#transfer && e.item !== null && typeof e.item === "object") transfer = collectTransferables(e.item, transfer ?? []);
     }
     this.#pending -= n;
@@ -191,7 +194,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     this.#inFlight.add(batch);
     return {
       batch,
-      message: { t: MSG_BATCH, b: id, c: this.#chainId, x: items, i: indices, a: sameAttempt ? 1 : attempts },
+      message: { t: MSG_BATCH, b: id, c: this.#chainId, x: items, i: consecutive ? (indices[0] ?? 0) : indices, a: sameAttempt ? 1 : attempts },
       transfer,
     };
   }

@@ -40,8 +40,8 @@ export interface BatchMessage {
   readonly c: number;
   /** The items. */
   readonly x: unknown[];
-  /** Source index of each item. */
-  readonly i: number[];
+  /** Source index of each item, or the first one's when they are consecutive. */
+  readonly i: number[] | number;
   /** Attempt number of each item, or one number for all. */
   readonly a: number[] | number;
 }

@@ -18,16 +18,18 @@ const REPORT_EVERY_MS = 100;
 
 /**
  * The `ctx` a function receives inside a worker. Its `signal` is made on first use, so items
- * whose function never reads it cost no AbortController.
+ * whose function never reads it cost no AbortController. (Plain fields: one is made per item.)
  */
 class ItemContext {
   readonly stage: string;
   readonly index: number;
   readonly attempt: number;
-  #controller: AbortController | undefined;
-  /** Reason the parent cancelled with, before the signal was made. */
-  #reason: unknown;
-  #cancelled = false;
+  /** @internal */
+  _controller: AbortController | undefined = undefined;
+  /** @internal reason the parent cancelled with, before the signal was made */
+  _reason: unknown = undefined;
+  /** @internal */
+  _cancelled = false;
 
   constructor(stage: string, index: number, attempt: number) {
     this.stage = stage;
@@ -36,18 +38,18 @@ class ItemContext {
   }
 
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#cancelled) this.#controller.abort(this.#reason);
+    if (this._controller === undefined) {
+      this._controller = new AbortController();
+      if (this._cancelled) this._controller.abort(this._reason);
     }
-    return this.#controller.signal;
+    return this._controller.signal;
   }
 
   cancel(reason: unknown): void {
-    if (this.#cancelled) return;
-    this.#cancelled = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    if (this._cancelled) return;
+    this._cancelled = true;
+    this._reason = reason;
+    this._controller?.abort(reason);
   }
 
   toJSON(): object {
@@ -163,10 +165,16 @@ export class WorkerRuntime {
       return;
     }
     const attempts = m.a;
+    const indices = m.i;
+    const stage = chain.stage;
     const ctxs = new Array<ItemContext>(n);
     let pending: Array<[number, PromiseLike<unknown>]> | undefined;
     for (let k = 0; k < n; k++) {
-      const ctx = new ItemContext(chain.stage, m.i[k]!, typeof attempts === "number" ? attempts : attempts[k]!);
+      const ctx = new ItemContext(
+        stage,
+        typeof indices === "number" ? indices + k : indices[k]!,
+        typeof attempts === "number" ? attempts : attempts[k]!,
+      );
       ctxs[k] = ctx;
       try {
         const r = chain.run(items[k], ctx);

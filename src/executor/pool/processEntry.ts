@@ -5,6 +5,7 @@
  * process group, so nothing it started outlives it.
  */
 import { Socket } from "node:net";
+import { Worker } from "node:worker_threads";
 import { PackedPipe } from "./PackedPipe.js";
 import type { FromWorker, ToWorker } from "./WireMessage.js";
 import { WorkerRuntime } from "./WorkerRuntime.js";
@@ -21,6 +22,15 @@ function orphaned(): void {
     process.exit(1);
   }
 }
+
+// A watchdog thread notices the parent's death even while this thread is stuck in a user's
+// function (the pipe's "end" event would never be handled): the process is re-parented, so its
+// ppid changes, and the watchdog kills the whole group.
+new Worker(
+  `const { workerData: ppid } = require("node:worker_threads");
+   setInterval(() => { if (process.ppid !== ppid) process.kill(-process.pid, "SIGKILL"); }, 250);`,
+  { eval: true, workerData: process.ppid, stdout: false, stderr: false },
+).unref();
 
 let send: (message: FromWorker) => void = () => {};
 const runtime = new WorkerRuntime(moduleUrl, {

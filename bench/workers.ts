@@ -1,0 +1,321 @@
+/**
+ * Worker-thread and child-process stages against their peers, in one process: each contender is
+ * warmed up, contenders run in rotated order, each figure is the median of 3 rounds.
+ *
+ *   node --import tsx bench/workers.ts            # everything
+ *   node --import tsx bench/workers.ts tiny       # only the sections whose name contains "tiny"
+ *
+ * 1. 200,000 tiny tasks (x => x + 1) through 2 workers: weir vs Piscina vs Tinypool vs raw
+ *    batched postMessage (the floor). Target: >= 2 M items/s.
+ * 2. 400 CPU-bound tasks of ~5 ms: speedup over one thread (the main thread running them in a
+ *    loop). Target: >= 1.9x on 2 cores.
+ * 3. The same two through child processes (weir over msgpack and over IPC, Tinypool's
+ *    child_process runtime).
+ */
+import { Worker } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { Tinypool } from "tinypool";
+import type { Executor } from "../src/executor/Executor.js";
+import { child } from "../src/executor/remote/child.js";
+import { createExecutor } from "../src/executor/remote/createExecutor.js";
+import { worker } from "../src/executor/remote/worker.js";
+import type { PoolExecutor } from "../src/executor/pool/PoolExecutor.js";
+
+/** The main-thread baseline of `cpu5` in test/fixtures/workers/bench.mjs: busy about 5 ms. */
+function cpu5(x: number): number {
+  const end = performance.now() + 5;
+  let n = 0;
+  while (performance.now() < end) n++;
+  return x + (n > 0 ? 1 : 0);
+}
+
+const moduleUrl = new URL("../test/fixtures/workers/bench.mjs", import.meta.url);
+const rawUrl = new URL("../test/fixtures/workers/rawBatch.mjs", import.meta.url);
+const TINY = 200_000;
+const CPU = 400;
+const OBJECTS = 100_000;
+const ROUNDS = 3;
+const filters = process.argv.slice(2);
+
+/** A contender: set up (and warm up), run n items, tear down. */
+interface Contender {
+  readonly name: string;
+  setup(): Promise<void>;
+  run(n: number): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+// ---- weir: a sliding window over execute(), re-reading window() as the runner will ----
+
+/** Items for the object sections: a record like most pipelines carry. */
+const record = (i: number): object => ({ id: i, name: `item-${i}`, tags: ["a", "b"], score: i * 1.5 });
+
+function drive(exec: Executor, n: number, concurrency: number, makeItem: (i: number) => unknown = (i) => i): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const signal = new AbortController().signal;
+    let next = 0;
+    let done = 0;
+    let inFlight = 0;
+    let failed = false;
+    const settle = {
+      resolve: (): void => {
+        done++;
+        inFlight--;
+        if (done === n) resolve();
+        else pump();
+      },
+      reject: (error: unknown): void => {
+        if (!failed) reject(error);
+        failed = true;
+      },
+    };
+    const pump = (): void => {
+      const window = exec.window(concurrency);
+      while (inFlight < window && next < n) {
+        inFlight++;
+        exec.execute({ item: makeItem(next), index: next, attempt: 1, signal }, settle);
+        next++;
+      }
+    };
+    pump();
+  });
+}
+
+function weir(name: string, make: typeof worker, exportName: string, workers: number, options: Parameters<typeof worker>[2] = {}): Contender {
+  let exec: PoolExecutor | undefined;
+  const makeItem = exportName === "touch" ? record : (i: number): unknown => i;
+  return {
+    name,
+    async setup() {
+      exec = createExecutor(make(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers, ...options }), exportName);
+      await drive(exec, exportName === "cpu5" ? 20 : 50_000, workers, makeItem);
+    },
+    run: (n) => drive(exec!, n, workers, makeItem),
+    async teardown() {
+      await exec!.close();
+    },
+  };
+}
+
+// ---- Piscina and Tinypool: one task per item, a window of 1,000 tasks in flight ----
+
+async function windowed(n: number, window: number, runOne: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < n) await runOne(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
+}
+
+function piscina(name: string, exportName: string, threads: number, batch = 0): Contender {
+  let pool: Piscina | undefined;
+  const run = (n: number): Promise<void> => {
+    if (batch === 0) return windowed(n, 1000, (i) => pool!.run(i, { name: exportName }));
+    const batches = Math.ceil(n / batch);
+    const xs = Array.from({ length: batch }, (_, i) => i);
+    return windowed(batches, threads * 2, () => pool!.run(xs, { name: "incBatch" }));
+  };
+  return {
+    name,
+    async setup() {
+      pool = new Piscina({ filename: moduleUrl.href, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+      await run(exportName === "inc" ? 5_000 : 20);
+    },
+    run,
+    async teardown() {
+      await pool!.destroy();
+    },
+  };
+}
+
+function tinypool(name: string, exportName: string, workers: number, runtime: "worker_threads" | "child_process"): Contender {
+  let pool: Tinypool | undefined;
+  const makeItem = exportName === "touch" ? record : (i: number): unknown => i;
+  const run = (n: number): Promise<void> => windowed(n, 1000, (i) => pool!.run(makeItem(i), { name: exportName }));
+  return {
+    name,
+    async setup() {
+      pool = new Tinypool({ filename: moduleUrl.href, minThreads: workers, maxThreads: workers, runtime, isolateWorkers: false });
+      await run(exportName === "inc" ? 5_000 : 20);
+    },
+    run,
+    async teardown() {
+      await pool!.destroy();
+    },
+  };
+}
+
+// ---- raw floors: batched postMessage (tiny), a pull-based pool (CPU) ----
+
+function raw(name: string, mode: "batch" | "cpu", threads: number): Contender {
+  let workers: Worker[] = [];
+  const run = (n: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      let next = 0;
+      let done = 0;
+      let id = 0;
+      const size = mode === "batch" ? 1024 : 1;
+      const send = (w: Worker): void => {
+        if (next >= n) return;
+        const count = Math.min(size, n - next);
+        if (mode === "cpu") w.postMessage({ cpu: true, id: id++, x: next });
+        else w.postMessage({ id: id++, xs: Array.from({ length: count }, (_, i) => next + i) });
+        next += count;
+      };
+      for (const w of workers) {
+        w.removeAllListeners("message");
+        w.on("message", (m: { v: unknown }) => {
+          done += Array.isArray(m.v) ? m.v.length : 1;
+          if (done === n) resolve();
+          else send(w);
+        });
+        send(w);
+        send(w); // two in flight per worker
+      }
+    });
+  return {
+    name,
+    async setup() {
+      workers = Array.from({ length: threads }, () => new Worker(rawUrl));
+      await run(mode === "batch" ? 50_000 : 20);
+    },
+    run,
+    async teardown() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+function mainThread(name: string): Contender {
+  return {
+    name,
+    async setup() {
+      for (let i = 0; i < 20; i++) cpu5(i);
+    },
+    async run(n) {
+      for (let i = 0; i < n; i++) cpu5(i);
+    },
+    async teardown() {},
+  };
+}
+
+// ---- measurement ----
+
+interface Row {
+  readonly name: string;
+  readonly ms: number;
+}
+
+async function section(title: string, n: number, contenders: Contender[]): Promise<Row[] | undefined> {
+  if (filters.length > 0 && !filters.some((f) => title.includes(f))) return undefined;
+  const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+    for (const c of order) {
+      await c.setup();
+      const t0 = performance.now();
+      await c.run(n);
+      times.get(c.name)!.push(performance.now() - t0);
+      await c.teardown();
+    }
+  }
+  return contenders.map((c) => {
+    const sorted = [...times.get(c.name)!].sort((a, b) => a - b);
+    return { name: c.name, ms: sorted[Math.floor(sorted.length / 2)]! };
+  });
+}
+
+function fmtRate(n: number, ms: number): string {
+  const perSec = (n / ms) * 1000;
+  return perSec >= 1e6 ? `${(perSec / 1e6).toFixed(2)} M/s` : `${(perSec / 1e3).toFixed(1)} k/s`;
+}
+
+function printTiny(title: string, n: number, rows: Row[] | undefined, floor: string, peers: string[]): void {
+  if (rows === undefined) return;
+  const get = (name: string): Row | undefined => rows.find((r) => r.name === name);
+  const best = peers.map(get).filter((r): r is Row => r !== undefined).sort((a, b) => a.ms - b.ms)[0];
+  const limit = get(floor);
+  console.log(`\n### ${title}\n`);
+  console.log("| contender | median ms | items/s | vs floor | vs best peer |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const r of rows) {
+    const vsFloor = limit === undefined ? "" : `${(limit.ms / r.ms).toFixed(2)}x`;
+    const vsPeer = best === undefined ? "" : `${(best.ms / r.ms).toFixed(2)}x`;
+    console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(n, r.ms)} | ${vsFloor} | ${vsPeer} |`);
+  }
+}
+
+function printCpu(title: string, n: number, rows: Row[] | undefined, baseline: string): void {
+  if (rows === undefined) return;
+  const base = rows.find((r) => r.name === baseline)!;
+  console.log(`\n### ${title}\n`);
+  console.log("| contender | median ms | tasks/s | speedup over one thread |");
+  console.log("|---|---:|---:|---:|");
+  for (const r of rows) console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(n, r.ms)} | ${(base.ms / r.ms).toFixed(2)}x |`);
+}
+
+console.log(`node ${process.version}, ${(await import("node:os")).availableParallelism()} cores; median of ${ROUNDS}, rotated order, warmed up`);
+
+printTiny(
+  `${TINY.toLocaleString("en")} tiny tasks (x => x + 1), 2 worker threads`,
+  TINY,
+  await section("tiny threads", TINY, [
+    weir("weir worker()", worker, "inc", 2),
+    piscina("Piscina (1 task per item)", "inc", 2),
+    tinypool("Tinypool (1 task per item)", "inc", 2, "worker_threads"),
+    piscina("Piscina (batches of 1024, by hand)", "inc", 2, 1024),
+    raw("raw batched postMessage (floor)", "batch", 2),
+  ]),
+  "raw batched postMessage (floor)",
+  ["Piscina (1 task per item)", "Tinypool (1 task per item)"],
+);
+
+printCpu(
+  `${CPU} CPU-bound tasks of ~5 ms, 2 worker threads`,
+  CPU,
+  await section("cpu threads", CPU, [
+    mainThread("main thread loop (one thread)"),
+    weir("weir worker(), 1 thread", worker, "cpu5", 1),
+    weir("weir worker(), 2 threads", worker, "cpu5", 2),
+    piscina("Piscina, 2 threads", "cpu5", 2),
+    tinypool("Tinypool, 2 threads", "cpu5", 2, "worker_threads"),
+    raw("raw pull-based pool, 2 threads", "cpu", 2),
+  ]),
+  "main thread loop (one thread)",
+);
+
+printTiny(
+  `${TINY.toLocaleString("en")} tiny tasks (x => x + 1), 2 child processes`,
+  TINY,
+  await section("tiny processes", TINY, [
+    weir("weir child(), msgpack frames", child, "inc", 2, { wire: "msgpack" }),
+    weir("weir child(), advanced IPC", child, "inc", 2, { wire: "ipc" }),
+    tinypool("Tinypool child_process (1 task per item)", "inc", 2, "child_process"),
+  ]),
+  "weir child(), msgpack frames",
+  ["Tinypool child_process (1 task per item)"],
+);
+
+printTiny(
+  `${OBJECTS.toLocaleString("en")} object items ({ id, name, tags, score } => score + 1), 2 child processes`,
+  OBJECTS,
+  await section("objects processes", OBJECTS, [
+    weir("weir child(), msgpack frames", child, "touch", 2, { wire: "msgpack" }),
+    weir("weir child(), advanced IPC", child, "touch", 2, { wire: "ipc" }),
+    weir("weir worker() (threads, for reference)", worker, "touch", 2),
+  ]),
+  "weir child(), msgpack frames",
+  [],
+);
+
+printCpu(
+  `${CPU} CPU-bound tasks of ~5 ms, 2 child processes`,
+  CPU,
+  await section("cpu processes", CPU, [
+    mainThread("main thread loop (one thread)"),
+    weir("weir child(), 2 processes, msgpack", child, "cpu5", 2, { wire: "msgpack" }),
+    weir("weir child(), 2 processes, IPC", child, "cpu5", 2, { wire: "ipc" }),
+    tinypool("Tinypool child_process, 2 processes", "cpu5", 2, "child_process"),
+  ]),
+  "main thread loop (one thread)",
+);
