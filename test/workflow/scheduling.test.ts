@@ -81,8 +81,6 @@ describe("workflow scheduling", () => {
   });
 
   it("yields to the event loop during long runs of synchronous tasks", async () => {
-    let ticks = 0;
-    const ticker = setInterval(() => ticks++, 0);
     const n = 5_000;
     const wf = workflow("w").tasks(Array.from({ length: n }, (_, i) => ({ name: `t${i}`, after: i === 0 ? [] : [`t${i - 1}`], run: () => i })));
     let immediates = 0;
@@ -93,7 +91,6 @@ describe("workflow scheduling", () => {
     const run = wf.run({ yieldEvery: 100 });
     setImmediate(count);
     const r = await run;
-    clearInterval(ticker);
     assert.equal(r.ok, true);
     assert.ok(immediates >= n / 100 - 5, `other callbacks ran while it worked (${immediates})`);
   });
