@@ -1,3 +1,4 @@
+import { CycleError } from "../errors/CycleError.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { nonEmptyString } from "../options/validate.js";
@@ -167,7 +168,7 @@ export class Workflow<R = None> {
   #check(def: TaskDefinition, known: (name: string) => boolean): void {
     if (this.#has(def.name)) throw this.#duplicate(def.name);
     for (const d of def.after) {
-      if (d === def.name) throw new WorkflowError(this.name, def.name, "depends on itself", "WEIR_CYCLE");
+      if (d === def.name) throw new CycleError([d, d], "dependency");
       if (!known(d)) {
         throw new WorkflowError(this.name, def.name, `depends on unknown task "${d}" (define a task before naming it in after, or use .tasks([...]))`);
       }
