@@ -1,8 +1,9 @@
 import { WeirError } from "./WeirError.js";
 
 /**
- * A workflow task's last attempt failed. It is the `error` of a workflow result that ended
- * because a task with `onFailure: "fail-workflow"` failed; the original error is its `cause`.
+ * A workflow task's last attempt failed. A run's result carries one as its `error` for the first
+ * task that failed (whatever its `onFailure`; under `"fail-workflow"` it is also why the run
+ * stopped); the original error is its `cause`, and each task's own error is in its state.
  *
  * @example
  * ```ts
