@@ -26,8 +26,43 @@ export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
 export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
 export type { StageStats, LatencySummary } from "./stats/StageStats.js";
 
-// policies
+// policies: retry and flow control
 export { retryDefaults, type RetryOptions } from "./policy/retry.js";
+export type { AdaptiveConcurrencySetting } from "./stage/StageOptions.js";
+export { neutralOutcome, type Admission, type AdmissionOutcome } from "./policy/Admission.js";
+export { composeAdmissions } from "./policy/composeAdmissions.js";
+export { acquire, type AcquireOptions } from "./policy/acquire.js";
+export { withAdmission } from "./policy/withAdmission.js";
+export { retryAfterMs, parseRetryAfter } from "./policy/retryAfterMs.js";
+export { isOverload } from "./policy/isOverload.js";
+export { rateLimiter, RateLimiter, rateLimiterDefaults, type RateLimiterOptions, type RateLimiterEvents, type RateLimiterStats } from "./policy/RateLimiter.js";
+export type { RateLimits, RateWindow } from "./policy/RateLimits.js";
+export {
+  circuitBreaker,
+  CircuitBreaker,
+  circuitBreakerDefaults,
+  type CircuitBreakerOptions,
+  type CircuitBreakerEvents,
+  type CircuitBreakerStats,
+  type CircuitBreakerSnapshot,
+  type CircuitState,
+  type CircuitReason,
+} from "./policy/CircuitBreaker.js";
+export { bulkhead, Bulkhead, bulkheadDefaults, type BulkheadOptions, type BulkheadEvents, type BulkheadStats } from "./policy/Bulkhead.js";
+export {
+  adaptiveConcurrency,
+  AdaptiveConcurrency,
+  adaptiveConcurrencyDefaults,
+  type AdaptiveConcurrencyOptions,
+  type AdaptiveConcurrencyEvents,
+  type AdaptiveConcurrencyStats,
+  type AdaptiveReason,
+} from "./policy/AdaptiveConcurrency.js";
+export { memoryGuard, MemoryGuard, memoryGuardDefaults, type MemoryGuardOptions, type MemoryGuardEvents, type MemoryGuardStats } from "./policy/MemoryGuard.js";
+export { TimerWheel, timerWheelDefaults, type TimerWheelOptions } from "./timer/TimerWheel.js";
+export { AgingPriorityQueue, type AgingPriorityQueueOptions } from "./channel/AgingPriorityQueue.js";
+export { FairQueue, type FairQueueOptions } from "./channel/FairQueue.js";
+export type { ItemQueue } from "./channel/ItemQueue.js";
 
 // time
 export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";
@@ -53,3 +88,6 @@ export { CycleError } from "./errors/CycleError.js";
 export { CancelledError } from "./errors/CancelledError.js";
 export { TimeoutError } from "./errors/TimeoutError.js";
 export { SourceError } from "./errors/SourceError.js";
+export { CircuitOpenError } from "./errors/CircuitOpenError.js";
+export { RateLimitedError } from "./errors/RateLimitedError.js";
+export { BulkheadFullError } from "./errors/BulkheadFullError.js";

@@ -27,6 +27,8 @@ export class Channel<T> {
   #spaceWaiters: (() => void)[] = [];
   /** Items that were ever pushed (dropped ones excluded). */
   pushed = 0;
+  /** Called with each item the overflow policy drops. */
+  onDrop: ((value: T, seq: number) => void) | undefined;
 
   constructor(queue: ItemQueue<T>, capacity: number, producers: number, overflow: OverflowPolicy = "block") {
     this.#queue = queue;
@@ -75,11 +77,13 @@ export class Channel<T> {
     if (queue.size >= this.capacity) {
       if (this.overflow === "drop-newest") {
         this.#dropped++;
+        this.onDrop?.(value, seq);
         return false;
       }
       if (this.overflow === "drop-oldest") {
-        queue.evict();
+        const evicted = queue.evict();
         this.#dropped++;
+        this.onDrop?.(evicted, queue.shiftedSeq);
       } else {
         throw new Error(`internal: push into a full channel (capacity ${this.capacity})`);
       }

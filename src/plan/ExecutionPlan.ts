@@ -31,7 +31,7 @@ export interface PlanStep {
   readonly input: {
     readonly capacity: number;
     readonly overflow: OverflowPolicy;
-    readonly queue: "fifo" | "priority";
+    readonly queue: "fifo" | "priority" | "aging-priority" | "fair";
     /** Steps that feed it. */
     readonly from: readonly number[];
   } | null;

@@ -30,6 +30,12 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (s.retry.attempts > 1) blockers.push(`retry (${s.retry.attempts} attempts)`);
   if (s.timeoutMs !== undefined) blockers.push(`timeoutMs ${s.timeoutMs}`);
   if (s.priority !== undefined) blockers.push("priority queue");
+  if (s.adaptive !== undefined) blockers.push("adaptive concurrency");
+  if (s.rateLimit !== undefined) blockers.push("rate limit");
+  if (s.breaker !== undefined) blockers.push("circuit breaker");
+  if (s.bulkhead !== undefined) blockers.push("bulkhead");
+  if (s.admissions.length > 0) blockers.push("admission policy");
+  if (s.fairBy !== undefined) blockers.push("fair queue");
   if (s.context === "inline" && blockers.length > 0) {
     throw new InvalidOptionError("context", `a synchronous stage with none of: ${blockers.join(", ")}`, "inline", `stage "${node.name}"`);
   }
@@ -55,6 +61,12 @@ function hasOwnSettings(node: GraphNode): boolean {
     s.timeoutMs !== undefined ||
     s.priority !== undefined ||
     s.capacity !== undefined ||
+    s.adaptive !== undefined ||
+    s.rateLimit !== undefined ||
+    s.breaker !== undefined ||
+    s.bulkhead !== undefined ||
+    s.admissions.length > 0 ||
+    s.fairBy !== undefined ||
     s.onError !== "fail" ||
     !s.ordered
   );
@@ -137,7 +149,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
           : {
               capacity: capacityOf(head),
               overflow: head.settings?.overflow ?? "block",
-              queue: head.settings?.priority !== undefined ? "priority" : "fifo",
+              queue: queueOf(head),
               from: head.inputs.map((e) => stepOf[e.from]!),
             },
       output: { to, route: exit.kind === "route" ? exit.name : null },
@@ -146,6 +158,14 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
 
   const plan: ExecutionPlan = { pipeline: graph.name, steps, stages };
   return { plan: deepFreeze(plan), stepNodes, stepOf };
+}
+
+/** The queue discipline of the channel in front of a node. */
+function queueOf(node: GraphNode): "fifo" | "priority" | "aging-priority" | "fair" {
+  const s = node.settings;
+  if (s?.fairBy !== undefined) return "fair";
+  if (s?.priority !== undefined) return s.agingPerSecond !== undefined ? "aging-priority" : "priority";
+  return "fifo";
 }
 
 /** The capacity of the channel in front of a node. */

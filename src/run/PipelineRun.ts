@@ -1,6 +1,4 @@
 import { Channel } from "../channel/Channel.js";
-import { FifoQueue } from "../channel/FifoQueue.js";
-import { PriorityQueue } from "../channel/PriorityQueue.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { EventBus, type EventHandler, type SubscribeOptions } from "../events/EventBus.js";
 import { AsyncExecutor } from "../executor/AsyncExecutor.js";
@@ -26,6 +24,10 @@ import type { RunResult, RunSnapshot, RunState } from "./RunResult.js";
 import type { RunScope } from "./RunScope.js";
 import { SourceStep } from "./SourceStep.js";
 import { StageStep } from "./StageStep.js";
+import { stageAdmission } from "./stageAdmission.js";
+import { stageQueue } from "./stageQueue.js";
+import { sourceGate } from "./sourceGate.js";
+import { TimerWheel } from "../timer/TimerWheel.js";
 import type { Step } from "./Step.js";
 
 /** Extra outputs a caller taps (e.g. `stream()` reads a node's output through a channel). */
@@ -47,6 +49,8 @@ export class PipelineRun implements Run, RunScope {
   readonly #controller = new AbortController();
   readonly #counters: StageCounters[];
   readonly #executors: Executor[] = [];
+  /** Unsubscribes from shared policies' events when the run ends. */
+  readonly #disposers: Array<() => void> = [];
   /** Colocated pool stages → the head of their chain (their stats are the chain's). */
   readonly #colocated = new Map<number, number>();
   readonly #deadLetters: DeadLetter[] = [];
@@ -64,7 +68,9 @@ export class PipelineRun implements Run, RunScope {
 
   constructor(graph: PipelineGraph, compiled: CompiledPlan, options: RunOptions, taps: RunTaps = {}) {
     this.pipeline = graph.name;
-    this.clock = options.clock ?? systemClock;
+    const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
+    const base = options.clock ?? systemClock;
+    this.clock = resolution > 0 ? new TimerWheel({ clock: base, resolutionMs: resolution }) : base;
     this.random = options.random ?? Math.random;
     this.#startedAt = this.clock.now();
     this.#counters = graph.nodes.map((n) => new StageCounters(n.name, n.kind, compiled.plan.stages.find((s) => s.name === n.name)!.context));
@@ -89,6 +95,7 @@ export class PipelineRun implements Run, RunScope {
         void Promise.race([all, aborted]).then(async () => {
           userSignal?.removeEventListener("abort", onUserAbort);
           this.#graceTimer?.cancel();
+          for (const dispose of this.#disposers) dispose();
           this.#endedAt = this.clock.now();
           await Promise.allSettled(this.#executors.map((e) => e.close()));
           const durationMs = this.#endedAt - this.#startedAt;
@@ -139,13 +146,17 @@ export class PipelineRun implements Run, RunScope {
     const inputs = plan.steps.map((step) => {
       if (step.input === null) return undefined;
       const head = graph.nodes[stepNodes[step.id]![0]!]!;
-      const priority = head.settings?.priority;
-      const queue = priority !== undefined ? new PriorityQueue<unknown>(priority) : new FifoQueue<unknown>(Math.min(1024, step.input.capacity));
+      const queue = stageQueue(head.settings, step.input.capacity, this.clock);
       const channel = new Channel<unknown>(queue, capacityOf(head), head.inputs.length, step.input.overflow);
       this.#channels.push(channel);
       const counters = this.#counters[head.id]!;
       counters.queueDepth = () => channel.size;
       counters.dropped = () => channel.dropped;
+      if (step.input.overflow !== "block") {
+        channel.onDrop = (item, index) => {
+          if (this.events.has("stage:drop")) this.events.emit("stage:drop", { stage: head.name, index, item });
+        };
+      }
       return channel;
     });
     const tapList = Object.entries(taps).map(([id, ch]) => [Number(id), ch] as const);
@@ -182,7 +193,7 @@ export class PipelineRun implements Run, RunScope {
 
       switch (step.headKind) {
         case "source":
-          this.#source = new SourceStep(openSource(head.source!, this.pipeline), emitter, counters, this, options.sourceGate ? { ready: options.sourceGate } : undefined);
+          this.#source = new SourceStep(openSource(head.source!, this.pipeline), emitter, counters, this, sourceGate(options, this.clock, this.signal));
           return this.#source;
         case "batch":
           return new BatchStep(input!, emitter, this, counters, head.batch!.size, head.batch!.maxWaitMs);
@@ -192,6 +203,8 @@ export class PipelineRun implements Run, RunScope {
           const s = head.settings!;
           const executor = this.#executor(head, ids, graph);
           counters.loopDelayMs = () => executor.loopDelayMs?.() ?? 0;
+          const policies = stageAdmission(s, counters, this);
+          this.#disposers.push(policies.dispose);
           return new StageStep(input!, executor, emitter, counters, this, {
             kind: (executor.emitsMany === true && head.kind !== "sink" ? "flatMap" : head.kind) as "map",
             concurrency: s.concurrency,
@@ -200,6 +213,8 @@ export class PipelineRun implements Run, RunScope {
             retry: s.retry,
             timeoutMs: s.timeoutMs,
             onError: s.onError,
+            admission: policies.admission,
+            maxWaitMs: s.maxWaitMs,
           });
         }
       }
@@ -225,7 +240,7 @@ export class PipelineRun implements Run, RunScope {
   }
 
   #inlineOp(node: GraphNode): InlineOp {
-    const ctx: StageContext = Object.freeze({ signal: this.signal, attempt: 1, stage: node.name, index: -1 });
+    const ctx: StageContext = Object.freeze({ signal: this.signal, attempt: 1, stage: node.name, index: -1, retryAfter: () => {} });
     return {
       kind: node.kind as InlineOp["kind"],
       fn: node.fn as InlineOp["fn"],

@@ -36,6 +36,14 @@ export interface RunEvents {
   "stage:retry": { readonly stage: string; readonly index: number; readonly attempt: number; readonly delayMs: number };
   /** An item was dead-lettered. */
   "stage:dead-letter": DeadLetter;
+  /** An item has to wait for admission: a rate limit (`waitMs` finite), or a full bulkhead, open breaker or adaptive limit (`waitMs` Infinity until capacity frees). */
+  "stage:wait": { readonly stage: string; readonly index: number; readonly waitMs: number };
+  /** An adaptive stage moved its concurrency limit. */
+  "stage:limit": { readonly stage: string; readonly previous: number; readonly limit: number; readonly reason: string; readonly latencyMs: number };
+  /** A circuit breaker used by a stage changed state. */
+  "stage:breaker": { readonly stage: string; readonly breaker: string; readonly from: string; readonly to: string; readonly reason: string };
+  /** A stage's input channel dropped an item (overflow `drop-newest` / `drop-oldest`). */
+  "stage:drop": { readonly stage: string; readonly index: number; readonly item: unknown };
   /** A stage finished: its input ended and nothing is in flight. */
   "stage:end": { readonly stage: string; readonly stats: StageStats };
 }

@@ -1,3 +1,4 @@
+import type { MemoryGuard, MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import type { Clock } from "../time/Clock.js";
 
 /**
@@ -17,8 +18,20 @@ export interface RunOptions {
   /** Randomness for retry jitter. @default Math.random */
   readonly random?: () => number;
   /**
-   * Pauses pulling the source while this returns a promise (memory-aware backpressure plugs in
-   * here). @default never pauses
+   * Per-item timers (timeouts, backoff) run on a timer wheel of this resolution: one system timer
+   * for any number of items, each firing up to this late, never early. 0 gives every timer its own
+   * `setTimeout`. @default 10 on the system clock; 0 when a `clock` is given
+   */
+  readonly timerResolutionMs?: number;
+  /**
+   * Memory-aware backpressure: the source is not pulled while the guard reads above its high-water
+   * mark, and resumes below the low-water mark (a `memoryGuard(...)`, or its options).
+   * @example `{ memory: { highWaterBytes: 512 * 1024 ** 2 } }`
+   */
+  readonly memory?: MemoryGuard | MemoryGuardOptions;
+  /**
+   * Pauses pulling the source while this returns a promise (custom backpressure).
+   * @default never pauses
    */
   readonly sourceGate?: () => Promise<void> | undefined;
 }

@@ -1,6 +1,9 @@
 import type { Channel } from "../channel/Channel.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
 import type { Attempt, Executor, Settle } from "../executor/Executor.js";
+import type { Admission } from "../policy/Admission.js";
+import { retryAfterMs } from "../policy/retryAfterMs.js";
+import { AdmissionGate, type Waiter } from "./AdmissionGate.js";
 import { backoffDelay, shouldRetry, type RetryPolicy } from "../policy/retry.js";
 import type { ErrorPolicy } from "../stage/StageKind.js";
 import type { StageCounters } from "../stats/StageCounters.js";
@@ -20,6 +23,10 @@ export interface StageStepOptions {
   readonly retry: RetryPolicy;
   readonly timeoutMs: number | undefined;
   readonly onError: ErrorPolicy;
+  /** Flow-control policies in front of every attempt (composed), if any. */
+  readonly admission: Admission | undefined;
+  /** How long an item may wait for admission before its error policy applies. */
+  readonly maxWaitMs: number;
 }
 
 const EMPTY = 0;
@@ -32,7 +39,7 @@ const MANY = 3;
  * and owns bound settle functions. A timed-out attempt abandons its slot: a late settle from it
  * is ignored, and the item moves to a fresh slot for its next attempt.
  */
-class Slot implements Attempt, Settle {
+class Slot implements Attempt, Settle, Waiter {
   item: unknown = undefined;
   index = 0;
   attempt = 1;
@@ -44,6 +51,12 @@ class Slot implements Attempt, Settle {
   abandoned = false;
   /** An item is in this slot (first attempt to final settle, backoff included). */
   busy = false;
+  /** Its current attempt holds an admission (to release when it ends). */
+  admitted = false;
+  waitingSince = -1;
+  /** Retry-After reported by the running attempt through `ctx.retryAfter`. */
+  retryAfterMs: number | undefined = undefined;
+  readonly retryAfter: (ms: number) => void;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly onTimeout: () => void;
@@ -53,6 +66,9 @@ class Slot implements Attempt, Settle {
     this.resolve = (value) => step.resolved(this, value);
     this.reject = (error) => step.rejected(this, error);
     this.onTimeout = () => step.timedOut(this);
+    this.retryAfter = (ms) => {
+      this.retryAfterMs = ms;
+    };
   }
 }
 
@@ -72,6 +88,7 @@ export class StageStep implements Step {
   /** Items kept in flight; re-read on each pump, as a pool's window grows with its batch size. */
   #window: number;
   readonly #free: Slot[] = [];
+  readonly #gate: AdmissionGate<Slot> | undefined;
   /** Every slot that may hold an item, for {@link StageStep.minSeq}. */
   readonly #slots = new Set<Slot>();
   /** Source indexes of async-iterable flatMap results being collected. */
@@ -121,7 +138,33 @@ export class StageStep implements Step {
     this.#ringV = new Array<unknown>(ring);
     this.#ringS = new Float64Array(ring);
     this.#ringState = new Uint8Array(ring);
+    this.#gate =
+      options.admission === undefined
+        ? undefined
+        : new AdmissionGate<Slot>(options.admission, scope.clock, options.maxWaitMs, () => this.#pump(), (slot, waitMs) => {
+            if (scope.events.has("stage:wait")) scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs });
+          });
+    if (this.#gate !== undefined) {
+      const gate = this.#gate;
+      counters.waiting = () => gate.waiting;
+      counters.waits = () => gate.waits;
+    }
   }
+
+  #room = (): boolean => !this.#flushing && !this.#scope.signal.aborted;
+  #startWaiting = (slot: Slot): void => {
+    slot.admitted = true;
+    slot.waitingSince = -1;
+    this.#start(slot, this.#scope.clock.now());
+  };
+  #expire = (slot: Slot, refusal: unknown): void => {
+    const now = this.#scope.clock.now();
+    const error = refusal ?? new TimeoutError(`stage "${this.#counters.name}" item ${slot.index} waiting for admission`, this.#o.maxWaitMs);
+    this.#counters.errors++;
+    this.#counters.finished(now);
+    this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
+    this.#release(slot);
+  };
 
   run(): Promise<void> {
     const signal = this.#scope.signal;
@@ -157,9 +200,12 @@ export class StageStep implements Step {
     const input = this.#input;
     this.#window = Math.max(1, this.#executor.window(this.#o.concurrency));
     let now = -1; // read the clock once per pump, and only if an item starts
+    const gate = this.#gate;
     do {
       this.#repump = false;
+      if (gate?.blocked === true) gate.drain(this.#scope.clock.now(), this.#room, this.#startWaiting, this.#expire);
       while (
+        gate?.blocked !== true &&
         this.#inFlight < this.#window &&
         input.size > 0 &&
         !this.#flushing &&
@@ -176,6 +222,11 @@ export class StageStep implements Step {
         this.#counters.in++;
         if (now < 0) now = this.#scope.clock.now();
         this.#counters.started(now);
+        if (gate !== undefined) {
+          slot.waitingSince = -1;
+          if (!gate.admit(slot, now)) continue;
+          slot.admitted = true;
+        }
         this.#start(slot, now);
       }
     } while (this.#repump);
@@ -209,6 +260,7 @@ export class StageStep implements Step {
     if (slot.abandoned || this.#ended) return;
     const now = this.#scope.clock.now();
     this.#clearTimer(slot);
+    if (slot.admitted) this.#releaseAdmission(slot, true, undefined, now);
     const c = this.#counters;
     c.finished(now);
     c.latency.record(now - slot.startedAt);
@@ -287,6 +339,7 @@ export class StageStep implements Step {
     const scope = this.#scope;
     const now = scope.clock.now();
     c.latency.record(now - slot.startedAt);
+    if (slot.admitted) this.#releaseAdmission(slot, false, error, now);
     if (!scope.signal.aborted && shouldRetry(this.#o.retry, error, slot.attempt)) {
       const delay = backoffDelay(this.#o.retry, slot.attempt, scope.random);
       c.retries++;
@@ -301,7 +354,13 @@ export class StageStep implements Step {
         slot.timer = undefined;
         this.#timed.delete(slot);
         if (this.#ended) return;
-        this.#start(slot, scope.clock.now());
+        const at = scope.clock.now();
+        if (this.#gate !== undefined) {
+          slot.waitingSince = -1;
+          if (!this.#gate.admit(slot, at, true)) return;
+          slot.admitted = true;
+        }
+        this.#start(slot, at);
       }, delay);
       this.#timed.add(slot);
       return;
@@ -316,6 +375,7 @@ export class StageStep implements Step {
     if (slot.abandoned || this.#ended) return;
     const error = new TimeoutError(`stage "${this.#counters.name}" item ${slot.index}`, this.#o.timeoutMs ?? 0);
     slot.timer = undefined;
+    if (slot.admitted) this.#releaseAdmission(slot, false, error, this.#scope.clock.now());
     slot.controller?.abort(error);
     slot.abandoned = true;
     this.#timed.delete(slot);
@@ -329,6 +389,16 @@ export class StageStep implements Step {
     fresh.ord = slot.ord;
     fresh.startedAt = slot.startedAt;
     this.rejected(fresh, error);
+  }
+
+  /** The attempt holding an admission ended: release it, then apply any Retry-After it reported. */
+  #releaseAdmission(slot: Slot, ok: boolean, error: unknown, now: number): void {
+    const gate = this.#gate!;
+    slot.admitted = false;
+    gate.release(slot.item, ok ? { ok, latencyMs: now - slot.startedAt } : { ok, error, latencyMs: now - slot.startedAt }, now);
+    const ms = slot.retryAfterMs ?? (ok ? undefined : retryAfterMs(error));
+    slot.retryAfterMs = undefined;
+    if (ms !== undefined) gate.penalize(slot.item, ms, now);
   }
 
   #clearTimer(slot: Slot): void {
@@ -466,6 +536,14 @@ export class StageStep implements Step {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#gate !== undefined) {
+      // a shared bulkhead or limiter must get back what this run still holds
+      const now = this.#scope.clock.now();
+      for (const slot of this.#slots) {
+        if (slot.admitted) this.#releaseAdmission(slot, false, this.#scope.signal.reason, now);
+      }
+      this.#gate.close();
+    }
     this.#emitter.close();
     const finish = this.#finish;
     if (finish !== undefined) finish();

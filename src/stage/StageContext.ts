@@ -15,6 +15,12 @@ export interface StageContext {
   readonly stage: string;
   /** Index (0-based) of the source item this item derives from. */
   readonly index: number;
+  /**
+   * Reports that the service asked to back off (a 429 with Retry-After): the stage's rate limiter
+   * slows the item's key (or everything) down for `ms`, and adaptive concurrency backs off. An
+   * error carrying `retryAfterMs` or a `Retry-After` header does the same.
+   */
+  retryAfter(ms: number): void;
 }
 
 /** Where a stage's function runs. */

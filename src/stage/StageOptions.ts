@@ -3,6 +3,24 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { retryPolicy, type RetryOptions, type RetryPolicy } from "../policy/retry.js";
 import { boolean, func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
 import type { ErrorPolicy } from "./StageKind.js";
+import type { Admission } from "../policy/Admission.js";
+import type { AdaptiveConcurrencyOptions } from "../policy/AdaptiveConcurrency.js";
+import type { RateLimiterOptions } from "../policy/RateLimiter.js";
+
+/**
+ * Adaptive concurrency for a stage: the limit moves between `min` and `max`, driven by latency
+ * and overload errors (429, 503, timeouts). The stage keeps at most `max` items in flight.
+ *
+ * @example
+ * ```ts
+ * .map(callApi, { concurrency: { adaptive: true, min: 2, max: 64, targetLatencyMs: 200 } })
+ * ```
+ */
+export interface AdaptiveConcurrencySetting extends AdaptiveConcurrencyOptions {
+  readonly adaptive: true;
+  /** Highest limit (the stage's window). */
+  readonly max: number;
+}
 
 /**
  * Options of a `map`, `filter`, `flatMap`, `tap` or `to` stage.
@@ -15,8 +33,8 @@ import type { ErrorPolicy } from "./StageKind.js";
 export interface StageOptions<I = unknown> {
   /** Name in stats, events, errors and the plan. Unique in the pipeline. @default the function's name, else `<kind>-<n>` */
   readonly name?: string;
-  /** Items processed at once. @default 1 */
-  readonly concurrency?: number;
+  /** Items processed at once, or an adaptive limit. @default 1 */
+  readonly concurrency?: number | AdaptiveConcurrencySetting;
   /** Emit in input order whatever the concurrency. @default true */
   readonly ordered?: boolean;
   /**
@@ -34,6 +52,32 @@ export interface StageOptions<I = unknown> {
   readonly onError?: ErrorPolicy;
   /** Higher first within the stage's queue; FIFO among equals. @default arrival order */
   readonly priority?: (item: I) => number;
+  /**
+   * A rate limit on attempts: a limiter shared with other stages (`rateLimiter(...)`), or options
+   * for one of this stage's own. @default none
+   * @example `{ rateLimit: { perSecond: 50, burst: 10 } }`
+   */
+  readonly rateLimit?: Admission<I> | RateLimiterOptions<I>;
+  /** A circuit breaker (`circuitBreaker(...)`), shareable between stages. While it is open, items wait. @default none */
+  readonly breaker?: Admission<I>;
+  /** A bulkhead (`bulkhead(...)`): a concurrency budget shared across stages and workflows. @default none */
+  readonly bulkhead?: Admission<I>;
+  /** Any other admission policies, applied after the ones above. @default none */
+  readonly admission?: Admission<I> | readonly Admission<I>[];
+  /**
+   * How long an item may wait for admission (rate limit, open breaker, full bulkhead) before it
+   * fails with the policy's error (`CircuitOpenError`, …) and `onError` applies. @default Infinity
+   */
+  readonly maxWaitMs?: number;
+  /**
+   * Serve the stage's queue round robin across `fairBy(item)` keys (tenants, hosts), so one key
+   * with many items cannot starve the others. @default arrival order
+   */
+  readonly fairBy?: (item: I) => string | number;
+  /** Items a key is served per turn with `fairBy`. @default 1 */
+  readonly fairWeight?: (key: string | number) => number;
+  /** With `priority`: how much an item's priority rises per second it waits, so low priority never starves. @default no aging */
+  readonly agingPerSecond?: number;
   /**
    * Where the function runs: `inline` (fused into the step before it: synchronous functions
    * only), `async` (concurrent promises on the main loop). @default inline for synchronous
@@ -57,7 +101,17 @@ export interface BatchOptions {
 /** Stage options with every field decided. */
 export interface StageSettings {
   readonly name: string | undefined;
+  /** The window: the fixed concurrency, or the adaptive maximum. */
   readonly concurrency: number;
+  readonly adaptive: AdaptiveConcurrencyOptions | undefined;
+  readonly rateLimit: Admission | RateLimiterOptions | undefined;
+  readonly breaker: Admission | undefined;
+  readonly bulkhead: Admission | undefined;
+  readonly admissions: readonly Admission[];
+  readonly maxWaitMs: number;
+  readonly fairBy: ((item: unknown) => string | number) | undefined;
+  readonly fairWeight: ((key: string | number) => number) | undefined;
+  readonly agingPerSecond: number | undefined;
   readonly ordered: boolean;
   readonly capacity: number | undefined;
   readonly overflow: OverflowPolicy;
@@ -77,15 +131,52 @@ export const stageDefaults = Object.freeze({
   minCapacity: 64,
 });
 
-const stageKeys = ["name", "concurrency", "ordered", "capacity", "overflow", "retry", "timeoutMs", "onError", "priority", "context"] as const;
+const stageKeys = [
+  "name", "concurrency", "ordered", "capacity", "overflow", "retry", "timeoutMs", "onError", "priority", "context",
+  "rateLimit", "breaker", "bulkhead", "admission", "maxWaitMs", "fairBy", "fairWeight", "agingPerSecond",
+] as const;
+
+function isAdmission(v: unknown): v is Admission {
+  return typeof v === "object" && v !== null && typeof (v as Admission).tryAcquire === "function" && typeof (v as Admission).release === "function";
+}
+
+function admissionOption(v: unknown, option: string, where: string): Admission {
+  if (!isAdmission(v)) throw new InvalidOptionError(option, "an admission policy (rateLimiter(), circuitBreaker(), bulkhead() …)", v, where);
+  return v;
+}
+
+function concurrencyOption(v: unknown, where: string): { window: number; adaptive: AdaptiveConcurrencyOptions | undefined } {
+  if (typeof v === "number") return { window: positiveInt(v, "concurrency", where), adaptive: undefined };
+  const o = plainObject(v, "concurrency", where);
+  if (o.adaptive !== true) throw new InvalidOptionError("concurrency.adaptive", "true (or give concurrency as a number)", o.adaptive, where);
+  const max = positiveInt(o.max, "concurrency.max", where);
+  const { adaptive: _adaptive, ...rest } = o;
+  return { window: max, adaptive: Object.freeze({ name: where, ...rest, max }) as AdaptiveConcurrencyOptions };
+}
 
 /** Validates stage options; `where` names the stage for error messages. */
 export function stageSettings(value: unknown, where: string): StageSettings {
   const o = value === undefined ? {} : plainObject(value, "options", where);
   knownKeys(o, stageKeys, "", where);
+  const conc = o.concurrency === undefined ? { window: stageDefaults.concurrency, adaptive: undefined } : concurrencyOption(o.concurrency, where);
+  const admission = o.admission;
   const settings: StageSettings = {
     name: optional(o.name, undefined, (v) => nonEmptyString(v, "name", where)),
-    concurrency: optional(o.concurrency, stageDefaults.concurrency, (v) => positiveInt(v, "concurrency", where)),
+    concurrency: conc.window,
+    adaptive: conc.adaptive,
+    rateLimit: optional<Admission | RateLimiterOptions | undefined>(o.rateLimit, undefined, (v) =>
+      isAdmission(v) ? v : (plainObject(v, "rateLimit", where) as RateLimiterOptions),
+    ),
+    breaker: optional<Admission | undefined>(o.breaker, undefined, (v) => admissionOption(v, "breaker", where)),
+    bulkhead: optional<Admission | undefined>(o.bulkhead, undefined, (v) => admissionOption(v, "bulkhead", where)),
+    admissions:
+      admission === undefined
+        ? []
+        : (Array.isArray(admission) ? (admission as unknown[]) : [admission]).map((v, i) => admissionOption(v, Array.isArray(admission) ? `admission[${i}]` : "admission", where)),
+    maxWaitMs: optional(o.maxWaitMs, Infinity, (v) => (v === Infinity ? Infinity : positiveNumber(v, "maxWaitMs", where))),
+    fairBy: optional(o.fairBy, undefined, (v) => func<(item: unknown) => string | number>(v, "fairBy", where)),
+    fairWeight: optional(o.fairWeight, undefined, (v) => func<(key: string | number) => number>(v, "fairWeight", where)),
+    agingPerSecond: optional(o.agingPerSecond, undefined, (v) => positiveNumber(v, "agingPerSecond", where)),
     ordered: optional(o.ordered, stageDefaults.ordered, (v) => boolean(v, "ordered", where)),
     capacity: optional(o.capacity, undefined, (v) => positiveInt(v, "capacity", where)),
     overflow: optional(o.overflow, stageDefaults.overflow, (v) => oneOf(v, ["block", "drop-newest", "drop-oldest"], "overflow", where)),
@@ -95,6 +186,12 @@ export function stageSettings(value: unknown, where: string): StageSettings {
     priority: optional(o.priority, undefined, (v) => func<(item: unknown) => number>(v, "priority", where)),
     context: optional<"inline" | "async" | undefined>(o.context, undefined, (v) => oneOf(v, ["inline", "async"] as const, "context", where)),
   };
+  if (settings.agingPerSecond !== undefined && settings.priority === undefined) {
+    throw new InvalidOptionError("agingPerSecond", "to be given with priority", settings.agingPerSecond, where);
+  }
+  if (settings.fairBy !== undefined && settings.priority !== undefined) {
+    throw new InvalidOptionError("fairBy", "not to be combined with priority (pick one queue discipline)", "both", where);
+  }
   return Object.freeze(settings);
 }
 

@@ -25,6 +25,12 @@ export class StageCounters {
   queueDepth: () => number = () => 0;
   /** Reads items dropped by the input channel's overflow policy. */
   dropped: () => number = () => 0;
+  /** Reads how many items wait for admission (rate limit, breaker, bulkhead, adaptive limit). */
+  waiting: () => number = () => 0;
+  /** Reads how many items had to wait for admission at least once. */
+  waits: () => number = () => 0;
+  /** Reads the stage's concurrency limit now (adaptive stages move it). */
+  limit: () => number = () => 0;
   /** Reads the context's event-loop delay. */
   loopDelayMs: () => number = () => 0;
 
@@ -58,6 +64,9 @@ export class StageCounters {
       deadLettered: this.deadLettered,
       dropped: this.dropped(),
       inFlight: this.inFlight,
+      waiting: this.waiting(),
+      waits: this.waits(),
+      limit: this.limit(),
       queueDepth: this.queueDepth(),
       busyMs: this.busyMs + (this.inFlight > 0 ? now - this.busySince : 0),
       latency: this.latency.summary(),

@@ -37,8 +37,14 @@ export interface StageStats {
   readonly deadLettered: number;
   /** Items dropped by the input channel's overflow policy. */
   readonly dropped: number;
-  /** Items being processed now. */
+  /** Items being processed now (those waiting for admission included). */
   readonly inFlight: number;
+  /** Items waiting for admission now: a rate limit, an open breaker, a full bulkhead, the adaptive limit. */
+  readonly waiting: number;
+  /** Items that had to wait for admission at least once. */
+  readonly waits: number;
+  /** The stage's concurrency limit now (the adaptive limit, or the fixed window); 0 for fused stages. */
+  readonly limit: number;
   /** Items waiting in the stage's input channel. */
   readonly queueDepth: number;
   /** Milliseconds with at least one item in flight. */
