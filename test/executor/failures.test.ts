@@ -153,8 +153,8 @@ describe("failures", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("a heap bomb in a thread fails that item with WEIR_WORKER_OUT_OF_MEMORY; the parent goes on", async () => {
-    const e = createExecutor(worker(fns, "heapBomb", { maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } }), "heapBomb");
+  for (const make of [worker, child]) it(`a heap bomb in a ${make === worker ? "thread" : "process"} fails that item with WEIR_WORKER_OUT_OF_MEMORY; the parent goes on`, async () => {
+    const e = createExecutor(make(fns, "heapBomb", { maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } }), "heapBomb");
     const o = await attempt(e, "bomb");
     assert.equal(o.ok, false);
     const error = (o as { error: unknown }).error;

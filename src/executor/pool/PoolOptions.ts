@@ -46,7 +46,8 @@ export interface PoolOptions {
    */
   readonly maxMemoryMb?: number;
   /**
-   * V8 heap limits of each thread (threads only). A thread over them fails its items with
+   * V8 heap limits of each worker. Threads take them all; a process takes
+   * `maxOldGenerationSizeMb` (as `--max-old-space-size`). A worker over them fails its items with
    * `WEIR_WORKER_OUT_OF_MEMORY` and is replaced.
    * @default Node's defaults
    * @example `{ resourceLimits: { maxOldGenerationSizeMb: 256 } }`

@@ -20,9 +20,14 @@ export class ProcessHandle implements WorkerHandle {
   readonly #pipe: PackedPipe<FromWorker, ToWorker> | undefined;
   readonly exited: Promise<void>;
 
-  constructor(moduleUrl: string, wire: ProcessWire, execArgv: readonly string[], events: WorkerEvents) {
+  /**
+   * @param heapLimitMb old-generation heap limit (`--max-old-space-size`); with it, an abort
+   *   (SIGABRT, what V8 does when the heap is exhausted) is reported as out of memory
+   */
+  constructor(moduleUrl: string, wire: ProcessWire, execArgv: readonly string[], heapLimitMb: number | undefined, events: WorkerEvents) {
     const start = workerStart("processEntry", moduleUrl);
-    this.#child = spawn(process.execPath, [...start.execArgv, ...execArgv, fileURLToPath(start.entry)], {
+    const limit = heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`];
+    this.#child = spawn(process.execPath, [...start.execArgv, ...limit, ...execArgv, fileURLToPath(start.entry)], {
       detached: true,
       stdio: ["ignore", "inherit", "inherit", wire === "ipc" ? "ipc" : "pipe"],
       serialization: "advanced",
@@ -49,7 +54,8 @@ export class ProcessHandle implements WorkerHandle {
           killGroup(pid); // whatever the child left behind
           untrackGroup(pid);
         }
-        events.exit({ code: code ?? undefined, signal: signal ?? undefined, error: spawnError, outOfMemory: false });
+        const outOfMemory = heapLimitMb !== undefined && (signal === "SIGABRT" || code === 134);
+        events.exit({ code: code ?? undefined, signal: signal ?? undefined, error: spawnError, outOfMemory });
         resolve();
       });
     });
