@@ -64,12 +64,42 @@ export { AgingPriorityQueue, type AgingPriorityQueueOptions } from "./channel/Ag
 export { FairQueue, type FairQueueOptions } from "./channel/FairQueue.js";
 export type { ItemQueue } from "./channel/ItemQueue.js";
 
+// workflows
+export { workflow, type Workflow, type TaskSpec, type DependencyResults } from "./workflow/Workflow.js";
+export type { WorkflowRun } from "./workflow/WorkflowRun.js";
+export type { TaskOptions, FailurePolicy, TaskInfo } from "./workflow/TaskOptions.js";
+export type { TaskContext } from "./workflow/TaskContext.js";
+export type { TaskFunction } from "./workflow/TaskFunction.js";
+export type { WorkflowRunOptions } from "./workflow/WorkflowRunOptions.js";
+export type { WorkflowResult, TaskStates } from "./workflow/WorkflowResult.js";
+export type { WorkflowEvents, WorkflowEventType } from "./workflow/WorkflowEvents.js";
+export type { WorkflowPlan, PlannedTask } from "./workflow/WorkflowPlan.js";
+
+// immutable state and projections
+export { WorkflowSnapshot, type WorkflowState } from "./state/WorkflowSnapshot.js";
+export { taskStatuses, type TaskState, type TaskStatus } from "./state/TaskState.js";
+export { progress, type Progress } from "./state/progress.js";
+export { tasksWithStatus, failedTasks, runningTasks } from "./state/tasksWithStatus.js";
+export { projection } from "./state/projection.js";
+export { VectorBuilder } from "./state/VectorBuilder.js";
+export type { PersistentVector } from "./state/PersistentVector.js";
+
+// component runtime
+export { runtime, type Runtime, type RuntimeState } from "./runtime/Runtime.js";
+export type { ComponentSpec, StartContext, ComponentContext } from "./runtime/Component.js";
+export type { HealthStatus, HealthCheckResult, HealthReport, ComponentHealth } from "./runtime/HealthStatus.js";
+export type { RuntimeOptions, SignalOptions, SignalTarget } from "./runtime/RuntimeOptions.js";
+export type { RuntimeEvents } from "./runtime/RuntimeEvents.js";
+export type { StartReport, StopReport, ComponentStart, ComponentStop } from "./runtime/RuntimeReport.js";
+
 // time
 export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";
 export { ManualClock } from "./time/ManualClock.js";
 
 // events
 export { EventBus, type EventHandler, type SubscribeOptions, type EventBusOptions } from "./events/EventBus.js";
+export type { EventMiddleware } from "./events/EventMiddleware.js";
+export type { RecordedEvent } from "./events/EventHistory.js";
 
 // execution contexts: worker threads and child processes
 export { worker } from "./executor/remote/worker.js";
@@ -91,3 +121,6 @@ export { SourceError } from "./errors/SourceError.js";
 export { CircuitOpenError } from "./errors/CircuitOpenError.js";
 export { RateLimitedError } from "./errors/RateLimitedError.js";
 export { BulkheadFullError } from "./errors/BulkheadFullError.js";
+export { WorkflowError } from "./errors/WorkflowError.js";
+export { TaskError } from "./errors/TaskError.js";
+export { ComponentError } from "./errors/ComponentError.js";

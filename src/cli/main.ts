@@ -5,6 +5,7 @@ import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
 import type { RunResult, RunSnapshot } from "../run/RunResult.js";
 import { loadRunnable } from "./loadRunnable.js";
 import { fmt, ProgressView } from "./ProgressView.js";
+import { isWorkflowResult, isWorkflowSnapshot, renderWorkflow, workflowSummary } from "./workflowView.js";
 
 const usage = `weir — run concurrent pipelines and workflows
 
@@ -69,9 +70,11 @@ async function runWithProgress(
   const view = new ProgressView();
   let drawn = 0;
   const draw = (): void => {
-    const snap = run.snapshot() as RunSnapshot;
-    if (!isRunSnapshot(snap)) return;
-    const lines = view.render(snap);
+    const snap = run.snapshot();
+    let lines: string[];
+    if (isRunSnapshot(snap)) lines = view.render(snap);
+    else if (isWorkflowSnapshot(snap)) lines = renderWorkflow(snap, performance.now());
+    else return;
     io.out.write(`${drawn > 0 ? `\x1b[${drawn}A` : ""}${lines.map((l) => `\x1b[2K${l}`).join("\n")}\n`);
     drawn = lines.length;
   };
@@ -79,8 +82,12 @@ async function runWithProgress(
   try {
     const result = await run;
     if (live) draw();
-    if (flags.includes("--json")) io.out.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (flags.includes("--json")) io.out.write(`${JSON.stringify(result, (k, v: unknown) => (k === "snapshot" ? undefined : v), 2)}\n`);
     else io.out.write(`${summary(result)}\n`);
+    if (isWorkflowResult(result) && !result.ok) {
+      io.err.write(`${describeError(result.error)}\n`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     if (live) draw();
@@ -103,6 +110,7 @@ function isRunSnapshot(s: unknown): s is RunSnapshot {
 
 /** A plain-text summary of a finished run (pipeline results; other results as JSON). */
 export function summary(result: unknown): string {
+  if (isWorkflowResult(result)) return workflowSummary(result);
   const r = result as RunResult;
   if (typeof r !== "object" || r === null || typeof r.stats !== "object") return JSON.stringify(result, null, 2);
   const lines = [`${r.pipeline}: ${r.stopped ? "stopped" : "completed"} in ${(r.durationMs / 1000).toFixed(2)}s, ${fmt(r.sourceItems)} source items`];

@@ -50,6 +50,19 @@ describe("weir CLI", () => {
     assert.match(missing.stderr, /no such file/);
   });
 
+  it("runs a workflow: summary per task, exit 0; a failed workflow exits 1 with the task's error", () => {
+    const r = weir("run", "test/fixtures/cli/workflow.ts");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /cli-wf: completed in [\d.]+s \(3 completed\)/);
+    assert.match(r.stdout, /sum\s+completed/);
+    const f = weir("run", "test/fixtures/cli/workflow-fail.ts");
+    assert.equal(f.code, 1);
+    assert.match(f.stdout, /b\s+skipped/);
+    assert.match(f.stderr, /WEIR_TASK_FAILED: .*extract broke/);
+    const plan = JSON.parse(weir("plan", "test/fixtures/cli/workflow.ts").stdout) as { tasks: unknown[] };
+    assert.equal(plan.tasks.length, 3);
+  });
+
   it("unknown command prints usage, exit 2", () => {
     const r = weir("launch", "x");
     assert.equal(r.code, 2);
