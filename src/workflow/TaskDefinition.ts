@@ -1,3 +1,4 @@
+import { isRemoteStage } from "../executor/remote/RemoteStage.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
 import type { Executor } from "../executor/Executor.js";
 import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveNumber } from "../options/validate.js";
@@ -32,6 +33,11 @@ const contexts: readonly ExecutionContext[] = ["inline", "async", "worker", "pro
 const policies: readonly FailurePolicy[] = ["skip-dependents", "fail-workflow", "continue"];
 
 /** Validates one task's name, options and function (not its dependencies: the graph does that). */
+/** Stands in for a pool task's function: its executor runs it. */
+function runsInPool(): never {
+  throw new Error("internal: a pool task is run by its executor");
+}
+
 export function taskDefinition(workflow: string, name: unknown, options: unknown, fn: unknown): TaskDefinition {
   const where = `workflow "${workflow}"`;
   const taskName = nonEmptyString(name, "task name", where);
@@ -51,8 +57,15 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
     if (typeof v !== "number" || !Number.isFinite(v)) throw new InvalidOptionError("priority", "a finite number", v, at);
     return v;
   });
-  const context = optional(o.context, taskDefaults.context, (v) => oneOf(v, contexts, "context", at));
-  const executor = optional(o.executor, undefined, (v) => func<(t: TaskInfo) => Executor>(v, "executor", at));
+  const remote = isRemoteStage(fn) ? fn : undefined;
+  const context = optional(o.context, remote?.context ?? taskDefaults.context, (v) => oneOf(v, contexts, "context", at));
+  if (remote !== undefined && context !== remote.context) {
+    throw new InvalidOptionError("context", `"${remote.context}" (the task function runs in a ${remote.context} pool)`, context, at);
+  }
+  const executor =
+    remote !== undefined
+      ? () => remote.factory.create(taskName, [{ kind: "map", exportName: remote.exportName }])
+      : optional(o.executor, undefined, (v) => func<(t: TaskInfo) => Executor>(v, "executor", at));
   if ((context === "worker" || context === "process") && executor === undefined) {
     throw new InvalidOptionError("executor", `an executor factory for context "${context}"`, undefined, at);
   }
@@ -65,6 +78,6 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
     context,
     executor,
     onFailure: optional(o.onFailure, taskDefaults.onFailure, (v) => oneOf(v, policies, "onFailure", at)),
-    fn: func<TaskFunction<Record<string, unknown>, unknown>>(fn, "task function", at),
+    fn: remote !== undefined ? runsInPool : func<TaskFunction<Record<string, unknown>, unknown>>(fn, "task function", at),
   });
 }

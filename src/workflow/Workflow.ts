@@ -1,3 +1,4 @@
+import { isRemoteStage, type RemoteStage } from "../executor/remote/RemoteStage.js";
 import { CycleError } from "../errors/CycleError.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
@@ -88,8 +89,18 @@ export class Workflow<R = None> {
     options: TaskOptions<D, F>,
     fn: TaskFunction<DependencyResults<R, D>, T>,
   ): Workflow<R & { readonly [K in N]: Seen<T, F> }>;
+  /**
+   * Adds a task that runs in a worker thread or child process: `worker(url, "exportName")` or
+   * `child(...)`. The export is called with the dependency results (structured-cloneable) and
+   * the task context's signal, attempt and name.
+   */
+  task<const N extends string, T, const D extends readonly Known<R>[] = readonly [], F extends FailurePolicy = "skip-dependents">(
+    name: N & NewName<N, R>,
+    options: TaskOptions<D, F>,
+    fn: RemoteStage<DependencyResults<R, D>, T>,
+  ): Workflow<R & { readonly [K in N]: Seen<Awaited<T>, F> }>;
   task<S>(name: string, optionsOrFn: unknown, fn?: unknown): Workflow<S> {
-    const [options, f] = typeof optionsOrFn === "function" ? [undefined, optionsOrFn] : [optionsOrFn, fn];
+    const [options, f] = typeof optionsOrFn === "function" || isRemoteStage(optionsOrFn) ? [undefined, optionsOrFn] : [optionsOrFn, fn];
     const def = taskDefinition(this.name, name, options, f);
     this.#check(def, (d) => this.#has(d));
     return this.#with<S>([def]);
