@@ -68,6 +68,20 @@ export function contextSuite(context: "worker" | "process"): void {
       }
     });
 
+    it("fails only the item whose result cannot cross the boundary; later results of the same shape still do", async () => {
+      const e = exec("unsendable", undefined, { maxWorkers: 1 });
+      const out = await attemptAll(e, [1, 2, 3]);
+      assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
+      assert.deepEqual([out[0], out[2]], [{ ok: true, value: { s: 1 } }, { ok: true, value: { s: 3 } }]);
+      assert.deepEqual(values(await attemptAll(e, [4, 5])), [{ s: 4 }, { s: 5 }]);
+    });
+
+    it("carries Maps, Sets, Dates, undefined and records as structured clone does", async () => {
+      const [v] = values(await attemptAll(exec("structured"), [5])) as Array<Record<string, unknown>>;
+      assert.deepEqual(v, { x: 5, m: new Map([[5, "v"]]), s: new Set([5]), d: new Date(5), u: undefined, rows: [{ id: 5 }, { id: 6 }] });
+      assert.ok("u" in v!);
+    });
+
     it("runs async functions", async () => {
       assert.deepEqual(values(await attemptAll(exec("asyncInc"), [1, 2, 3])), [2, 3, 4]);
     });

@@ -27,6 +27,17 @@ describe("failures", () => {
   it("a thread that exits mid-batch 100 times: every item settles, the pool returns to its minimum, no handles leak", async () => {
     const handles = (): string[] =>
       process.getActiveResourcesInfo().filter((r) => !["Timeout", "Immediate", "FSReqCallback", "FSReqPromise"].includes(r)).sort();
+    // handles the pool left behind: those now open beyond what was open before it (the loader's
+    // own connection attempts may still be pending at the start and gone by the end)
+    const leaked = (before: readonly string[]): string[] => {
+      const left = [...before];
+      return handles().filter((h) => {
+        const i = left.indexOf(h);
+        if (i === -1) return true;
+        left.splice(i, 1);
+        return false;
+      });
+    };
     const before = handles();
     const e = createExecutor(worker(fns, "exitOn", { minWorkers: 1, maxWorkers: 2, idleTimeoutMs: 20 }), "exitOn");
     // 1,000 items; every 10th ends its worker; the others are retried while they only fail from a crash
@@ -48,7 +59,7 @@ describe("failures", () => {
     assert.equal(e.pool.running, 1);
     await e.close();
     assert.equal(e.pool.running, 0);
-    assert.deepEqual(handles(), before);
+    assert.deepEqual(leaked(before), []);
   });
 
   it("after close(), a process that used both pools exits on its own", async () => {

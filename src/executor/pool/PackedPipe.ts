@@ -2,13 +2,25 @@ import type { Duplex } from "node:stream";
 import { Packr } from "msgpackr";
 
 /**
+ * msgpackr settings for the pipe: records (object shapes sent once, inline, in order), typed
+ * arrays, Sets, Dates and BigInts, and Maps decoded as Maps, as structured clone would.
+ */
+const options = (): ConstructorParameters<typeof Packr>[0] => ({ sequential: true, moreTypes: true, mapsAsObjects: false });
+
+/** A frame of length 0: the sender dropped its encoder state, so the receiver drops its decoder's. */
+const RESET = Buffer.alloc(4);
+
+/**
  * Length-prefixed msgpack frames over a byte stream (the pipe between a pool and a child
  * process). Measured faster than Node's `serialization: "advanced"` IPC for object items (about
- * 2x) and on par for numbers; see docs/contexts.md.
+ * 2x), slower for plain numbers; see docs/contexts.md. One encoder per direction: record
+ * definitions travel in order with the frames. A message that fails to encode may leave record
+ * definitions in the encoder that never reached the wire, so both ends start afresh after it.
  */
 export class PackedPipe<In, Out> {
   readonly #stream: Duplex;
-  readonly #packr = new Packr({ useRecords: false, moreTypes: true });
+  #packr = new Packr(options());
+  #unpackr = new Packr(options());
   /** Received bytes not yet decoded; `#head` is where the next frame starts. */
   #pending: Buffer | undefined;
   #head = 0;
@@ -27,7 +39,12 @@ export class PackedPipe<In, Out> {
       while (buf.length - head >= 4) {
         const len = buf.readUInt32LE(head);
         if (buf.length - head - 4 < len) break;
-        const message = this.#packr.unpack(buf.subarray(head + 4, head + 4 + len)) as In;
+        if (len === 0) {
+          this.#unpackr = new Packr(options());
+          head += 4;
+          continue;
+        }
+        const message = this.#unpackr.unpack(buf.subarray(head + 4, head + 4 + len)) as In;
         head += 4 + len;
         onMessage(message);
       }
@@ -38,9 +55,24 @@ export class PackedPipe<In, Out> {
     });
   }
 
-  /** Encodes and writes one message; returns false when the stream wants the writer to wait. */
+  /** Throws when `value` cannot be encoded (without touching the stream's encoder state). */
+  static check(value: unknown): void {
+    new Packr(options()).pack(value);
+  }
+
+  /**
+   * Encodes and writes one message; returns false when the stream wants the writer to wait.
+   * Throws when the message cannot be encoded; nothing of it is written.
+   */
   send(message: Out): boolean {
-    const body = this.#packr.pack(message);
+    let body: Buffer;
+    try {
+      body = this.#packr.pack(message);
+    } catch (error) {
+      this.#packr = new Packr(options());
+      this.#stream.write(RESET);
+      throw error;
+    }
     const frame = Buffer.allocUnsafe(4 + body.length);
     frame.writeUInt32LE(body.length, 0);
     body.copy(frame, 4);

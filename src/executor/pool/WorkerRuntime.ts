@@ -68,7 +68,10 @@ interface OpenBatch {
 
 /** What a worker entry gives the runtime: a way to send, and how to read its memory. */
 export interface WorkerPort {
+  /** Sends a message; throws when it cannot be encoded. */
   send(message: FromWorker, values: readonly unknown[] | undefined): void;
+  /** Throws when `value` cannot cross to the parent. */
+  check(value: unknown): void;
   /** Memory in MB the pool compares with `maxMemoryMb`. */
   memoryMb(): number;
 }
@@ -234,6 +237,23 @@ export class WorkerRuntime {
       this.#histogram.reset();
       mem = this.#port.memoryMb();
     }
-    this.#port.send({ t: MSG_RESULT, b, v, e, u: (now - start) / Math.max(1, n), d, m: mem }, v);
+    const reply = { t: MSG_RESULT, b, v, e, u: (now - start) / Math.max(1, n), d, m: mem } as const;
+    try {
+      this.#port.send(reply, v);
+    } catch {
+      // some value cannot cross: fail those items only
+      const errors = e ?? [];
+      const failed = new Set(errors.map(([k]) => k));
+      for (let k = 0; k < v.length; k++) {
+        if (failed.has(k)) continue;
+        try {
+          this.#port.check(v[k]);
+        } catch (error) {
+          errors.push([k, serializeError(error)]);
+          v[k] = undefined;
+        }
+      }
+      this.#port.send({ ...reply, e: errors }, v);
+    }
   }
 }

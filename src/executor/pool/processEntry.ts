@@ -5,6 +5,7 @@
  * process group, so nothing it started outlives it.
  */
 import { Socket } from "node:net";
+import { serialize } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { PackedPipe } from "./PackedPipe.js";
 import type { FromWorker, ToWorker } from "./WireMessage.js";
@@ -35,6 +36,7 @@ new Worker(
 let send: (message: FromWorker) => void = () => {};
 const runtime = new WorkerRuntime(moduleUrl, {
   send: (message) => send(message),
+  check: (value) => (wire === "ipc" ? void serialize(value) : PackedPipe.check(value)),
   memoryMb: () => process.memoryUsage.rss() / 1_048_576,
 });
 const onMessage = (m: ToWorker): void => runtime.receive(m);

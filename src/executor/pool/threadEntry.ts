@@ -23,6 +23,7 @@ const runtime = new WorkerRuntime(moduleUrl, {
     }
     port.postMessage(message, transfer);
   },
+  check: (value) => void structuredClone(value),
   memoryMb: () => getHeapStatistics().used_heap_size / 1_048_576,
 });
 port.on("message", (m: ToWorker) => runtime.receive(m));
