@@ -1,14 +1,18 @@
 /**
- * Workflow scheduling overhead: weir vs p-graph on the same graphs of no-op tasks, in one process.
+ * Workflow scheduling overhead: weir vs p-graph on the same graphs of no-op tasks.
  *
- *   node --import tsx bench/workflow.ts [--runs 3] [--dag 10000] [--chain 100000]
+ *   node --import tsx bench/workflow.ts [--rounds 3] [--per-round 5] [--warmup 3] [--dag 10000] [--chain 100000]
  *
  * Graphs: a random DAG (each task depends on up to 3 earlier tasks, seeded, so every run sees the
- * same graph) and a chain. Each contender builds its graph once per measurement (build time is
- * reported apart), warms up on the same graph, then is timed; contenders alternate order between
- * rounds; the table shows medians and the ratio to p-graph. Concurrency is unbounded-ish (the
- * task count) for both, so the figure is pure scheduling overhead.
+ * same graph) and a chain. Each measurement runs in a fresh process (`--child`): it builds the
+ * contender's graph from the same task list (timed apart: weir's `tasks()` and compile, p-graph's
+ * constructor), runs it `--warmup` times, then times `--per-round` runs and reports the mean per
+ * run. Contenders alternate order between rounds; the table shows the median over rounds, µs per
+ * task and the ratio to p-graph measured in the same invocation. Concurrency is the task count for
+ * both, so the figure is pure scheduling overhead.
  */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { PGraph, type DependencyList, type PGraphNodeMap } from "p-graph";
 import { workflow, type TaskSpec } from "../src/workflow/Workflow.js";
 
@@ -18,9 +22,21 @@ interface Graph {
   readonly deps: readonly (readonly number[])[];
 }
 
+/** What one child process measured. */
+interface Measurement {
+  readonly buildMs: number;
+  /** Mean of the timed runs, in ms. */
+  readonly runMs: number;
+}
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function textArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 /** A seeded PRNG (mulberry32), so the DAG is the same on every run. */
@@ -55,8 +71,8 @@ function chain(n: number): Graph {
 
 interface Contender {
   readonly name: string;
-  /** Builds the graph; returns a function that runs it once. */
-  prepare(g: Graph): () => Promise<void>;
+  /** Builds the graph (timed as the build); returns a function that runs it once. */
+  build(g: Graph): () => Promise<void>;
 }
 
 let sink = 0;
@@ -66,10 +82,10 @@ const noop = (): void => {
 
 const weir: Contender = {
   name: "weir",
-  prepare(g) {
+  build(g) {
     const specs: TaskSpec[] = g.names.map((name, i) => ({ name, after: g.deps[i]!.map((d) => g.names[d]!), run: noop }));
     const wf = workflow(g.name).tasks(specs);
-    wf.plan(); // compile once, as a reused workflow would be
+    wf.plan(); // compiles the graph (a reused workflow compiles once), as p-graph's constructor does its checks
     return async () => {
       const r = await wf.run({ concurrency: g.names.length });
       if (!r.ok) throw new Error("weir run failed");
@@ -79,17 +95,20 @@ const weir: Contender = {
 
 const pgraph: Contender = {
   name: "p-graph",
-  prepare(g) {
+  build(g) {
     const nodes: PGraphNodeMap = new Map(g.names.map((name) => [name, { run: noop }]));
     const edges: DependencyList = [];
     g.deps.forEach((ds, i) => {
       for (const d of ds) edges.push([g.names[d]!, g.names[i]!]);
     });
+    const graph = new PGraph(nodes, edges); // validates and ranks once; run() copies its state per run
     return async () => {
-      await new PGraph(nodes, edges).run({ concurrency: g.names.length });
+      await graph.run({ concurrency: g.names.length });
     };
   },
 };
+
+const contenders = [weir, pgraph];
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -97,48 +116,60 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-async function time(run: () => Promise<void>): Promise<number> {
+/** In a child process: build, warm up, time `perRound` runs of one contender on one graph. */
+async function measureHere(g: Graph, c: Contender, warmup: number, perRound: number): Promise<Measurement> {
   const t0 = performance.now();
-  await run();
-  return performance.now() - t0;
+  const once = c.build(g);
+  const buildMs = performance.now() - t0;
+  for (let w = 0; w < warmup; w++) await once();
+  const t1 = performance.now();
+  for (let r = 0; r < perRound; r++) await once();
+  return { buildMs, runMs: (performance.now() - t1) / perRound };
 }
 
-async function measure(g: Graph, contenders: readonly Contender[], runs: number): Promise<Map<string, { build: number[]; run: number[] }>> {
-  const out = new Map(contenders.map((c) => [c.name, { build: [] as number[], run: [] as number[] }]));
-  for (let round = 0; round < runs; round++) {
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-    for (const c of order) {
-      const t0 = performance.now();
-      const once = c.prepare(g);
-      const build = performance.now() - t0;
-      for (let w = 0; w < 3; w++) await once(); // warm-up
-      const ms = await time(once);
-      out.get(c.name)!.build.push(build);
-      out.get(c.name)!.run.push(ms);
+const sizes = { dag: arg("dag", 10_000), chain: arg("chain", 100_000) };
+const graphOf = (kind: string): Graph => (kind === "dag" ? randomDag(sizes.dag) : chain(sizes.chain));
+const warmup = arg("warmup", 3);
+const perRound = arg("per-round", 5);
+const child = textArg("child");
+
+if (child !== undefined) {
+  const g = graphOf(textArg("graph") ?? "dag");
+  const c = contenders.find((x) => x.name === child)!;
+  const m = await measureHere(g, c, warmup, perRound);
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+  if (sink < 0) console.log(sink);
+} else {
+  const rounds = arg("rounds", 3);
+  const self = fileURLToPath(import.meta.url);
+  const rows: string[] = [];
+  for (const kind of ["dag", "chain"]) {
+    const g = graphOf(kind);
+    const out = new Map(contenders.map((c) => [c.name, [] as Measurement[]]));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+      for (const c of order) {
+        const args = ["--import", "tsx", self, "--child", c.name, "--graph", kind, "--dag", String(sizes.dag), "--chain", String(sizes.chain)];
+        args.push("--warmup", String(warmup), "--per-round", String(perRound));
+        const m = JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 }).trim()) as Measurement;
+        out.get(c.name)!.push(m);
+        process.stderr.write(`${g.name} ${c.name} round ${round + 1}: ${m.runMs.toFixed(2)} ms/run, build ${m.buildMs.toFixed(1)} ms\n`);
+      }
+    }
+    const base = median(out.get("p-graph")!.map((m) => m.runMs));
+    for (const c of contenders) {
+      const ms = out.get(c.name)!;
+      const run = median(ms.map((m) => m.runMs));
+      const perTask = (run * 1000) / g.names.length;
+      const build = median(ms.map((m) => m.buildMs));
+      rows.push(`| ${g.name} | ${c.name} | ${run.toFixed(2)} | ${perTask.toFixed(2)} | ${build.toFixed(1)} | ${(base / run).toFixed(2)}× |`);
     }
   }
-  return out;
+  console.log(
+    `\nnode ${process.version}; each cell: median over ${rounds} rounds (fresh process each, contenders alternating) of the mean of ` +
+      `${perRound} timed runs after ${warmup} warm-up runs; no-op tasks, concurrency = task count; build timed apart\n`,
+  );
+  console.log("| graph | contender | ms per run | µs per task | build ms | speed vs p-graph |");
+  console.log("|---|---|---:|---:|---:|---:|");
+  for (const r of rows) console.log(r);
 }
-
-const runs = arg("runs", 3);
-const graphs = [randomDag(arg("dag", 10_000)), chain(arg("chain", 100_000))];
-const contenders = [weir, pgraph];
-const rows: string[] = [];
-for (const g of graphs) {
-  const m = await measure(g, contenders, runs);
-  const base = median(m.get("p-graph")!.run);
-  for (const c of contenders) {
-    const r = m.get(c.name)!;
-    const med = median(r.run);
-    const perTask = (med * 1000) / g.names.length;
-    rows.push(
-      `| ${g.name} | ${c.name} | ${med.toFixed(1)} | ${perTask.toFixed(2)} | ${median(r.build).toFixed(1)} | ${(base / med).toFixed(2)}× |`,
-    );
-    process.stderr.write(`${g.name} ${c.name}: runs ${r.run.map((x) => x.toFixed(1)).join(", ")} ms\n`);
-  }
-}
-console.log(`\nnode ${process.version}, median of ${runs} (after 3 warm-up runs each), no-op tasks, concurrency = task count\n`);
-console.log("| graph | contender | run ms | µs per task | build ms | speed vs p-graph |");
-console.log("|---|---|---:|---:|---:|---:|");
-for (const r of rows) console.log(r);
-if (sink < 0) console.log(sink);

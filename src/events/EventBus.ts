@@ -1,6 +1,8 @@
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { nonNegativeInt, optional } from "../options/validate.js";
 import { EventHistory, type RecordedEvent } from "./EventHistory.js";
 import type { EventMiddleware } from "./EventMiddleware.js";
+import { isEventSink, type EventSink } from "./EventSink.js";
 
 /** A handler for events of one type. Its return value is ignored, except that a rejected promise goes to the bus's error hook. */
 export type EventHandler<P> = (payload: P) => unknown;
@@ -14,9 +16,11 @@ export interface SubscribeOptions {
 }
 
 /** Options for {@link EventBus}. */
-export interface EventBusOptions {
+export interface EventBusOptions<Events extends object = object> {
   /**
-   * Receives errors thrown (or rejected) by handlers and middleware.
+   * Receives errors thrown (or rejected) by handlers and middleware. It must not throw: if it
+   * does, its error and the one it was given are reported through `process.emitWarning` instead,
+   * so a faulty hook can never break the code that emitted the event.
    * @default report through `process.emitWarning`
    * @example `new EventBus({ onHandlerError: (e, type) => log.error({ type }, e) })`
    */
@@ -27,6 +31,17 @@ export interface EventBusOptions {
    * @example `new EventBus<WorkflowEvents>({ history: 1_000 })`
    */
   readonly history?: number;
+  /**
+   * Another bus (any {@link EventSink}) that receives every event emitted on this one as well,
+   * after this bus delivered it: the forward bus applies its own middleware, history and
+   * handlers to the payload as emitted here (this bus's middleware does not change what is
+   * forwarded). A run makes its private bus this way, forwarding to the bus you pass as its
+   * `events` option, so one shared bus sees pipelines and workflows alike.
+   * {@link EventBus.has} is true when either bus would act on the event.
+   * @default none
+   * @example `new EventBus<RunEvents>({ forward: shared })`
+   */
+  readonly forward?: EventSink<Events> | undefined;
 }
 
 /** One subscription: the handler to call and the function that ends it. */
@@ -56,14 +71,20 @@ export class EventBus<Events extends object> {
   /** Middleware in order; copied on write like the handler lists. */
   #middleware: readonly EventMiddleware<Events>[] = [];
   readonly #history: EventHistory<Events> | undefined;
-  readonly #onHandlerError: (error: unknown, type: string) => void;
+  readonly #onHandlerError: ((error: unknown, type: string) => void) | undefined;
+  readonly #forward: EventSink<Events> | undefined;
 
-  constructor(options: EventBusOptions = {}) {
-    this.#onHandlerError =
-      options.onHandlerError ??
-      ((error, type) => process.emitWarning(`weir: an event handler for "${type}" failed: ${String(error)}`));
+  constructor(options: EventBusOptions<Events> = {}) {
+    this.#onHandlerError = optional(options.onHandlerError, undefined, (v) => {
+      if (typeof v !== "function") throw new InvalidOptionError("onHandlerError", "a function", v, "event bus");
+      return v as (error: unknown, type: string) => void;
+    });
     const size = optional(options.history, 0, (v) => nonNegativeInt(v, "history", "event bus"));
     this.#history = size > 0 ? new EventHistory<Events>(size) : undefined;
+    this.#forward = optional(options.forward, undefined, (v) => {
+      if (!isEventSink(v)) throw new InvalidOptionError("forward", "an EventBus (an object with has and emit)", v, "event bus");
+      return v as EventSink<Events>;
+    });
   }
 
   /** Subscribes `handler` to events of `type`; returns the function that unsubscribes it. */
@@ -112,7 +133,9 @@ export class EventBus<Events extends object> {
    * is on): emitters skip building payloads otherwise.
    */
   has(type: keyof Events): boolean {
-    return this.#handlers.has(type) || this.#middleware.length > 0 || this.#history !== undefined;
+    return (
+      this.#handlers.has(type) || this.#middleware.length > 0 || this.#history !== undefined || (this.#forward !== undefined && this.#forward.has(type))
+    );
   }
 
   /** Number of subscribed handlers, for one type or all. */
@@ -123,10 +146,15 @@ export class EventBus<Events extends object> {
     return n;
   }
 
-  /** Delivers `payload` to every handler of `type`, in subscription order, after middleware. */
+  /**
+   * Delivers `payload` to every handler of `type`, in subscription order, after middleware; then
+   * emits it on the `forward` bus, if any. Never throws because of a handler, a middleware or the
+   * error hook.
+   */
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     if (this.#middleware.length === 0) this.#deliver(type, payload);
     else this.#through(0, this.#middleware, type, payload);
+    this.#forward?.emit(type, payload);
   }
 
   /**
@@ -150,18 +178,41 @@ export class EventBus<Events extends object> {
     this.#handlers.clear();
   }
 
-  /** Runs middleware `i` onwards, then delivers. */
+  /** Runs middleware `i` onwards, then delivers. A middleware's second call to `next` is ignored. */
   #through<K extends keyof Events>(i: number, chain: readonly EventMiddleware<Events>[], type: K, payload: Events[K]): void {
     const middleware = chain[i];
     if (middleware === undefined) {
       this.#deliver(type, payload);
       return;
     }
+    let passed = false;
     try {
-      middleware(type, payload, (next) => this.#through(i + 1, chain, type, next));
+      middleware(type, payload, (next) => {
+        if (passed) return;
+        passed = true;
+        this.#through(i + 1, chain, type, next);
+      });
     } catch (error) {
-      this.#onHandlerError(error, String(type));
+      this.#report(error, type);
     }
+  }
+
+  /** Hands a handler's or middleware's error to the hook; a hook that throws is reported as a warning. */
+  #report(error: unknown, type: keyof Events): void {
+    const hook = this.#onHandlerError;
+    if (hook !== undefined) {
+      try {
+        hook(error, String(type));
+        return;
+      } catch (hookError) {
+        process.emitWarning(`weir: the onHandlerError hook threw ${String(hookError)} while reporting: ${String(error)}`, {
+          type: "WeirEventWarning",
+          detail: `event "${String(type)}"`,
+        });
+        return;
+      }
+    }
+    process.emitWarning(`weir: an event handler for "${String(type)}" failed: ${String(error)}`, { type: "WeirEventWarning" });
   }
 
   #deliver<K extends keyof Events>(type: K, payload: Events[K]): void {
@@ -172,12 +223,12 @@ export class EventBus<Events extends object> {
       try {
         const result = (handler as EventHandler<Events[K]>)(payload);
         if (result instanceof Promise) {
-          result.then(undefined, (error: unknown) => this.#onHandlerError(error, String(type)));
+          result.then(undefined, (error: unknown) => this.#report(error, type));
         } else if (typeof result === "object" && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
-          (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.#onHandlerError(error, String(type)));
+          (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.#report(error, type));
         }
       } catch (error) {
-        this.#onHandlerError(error, String(type));
+        this.#report(error, type);
       }
     }
   }

@@ -1,19 +1,22 @@
 import { CancelledError } from "../errors/CancelledError.js";
 import { ComponentError } from "../errors/ComponentError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { EventBus, type EventHandler, type SubscribeOptions } from "../events/EventBus.js";
-import { func, knownKeys, nonEmptyString, optional, plainObject, positiveNumber } from "../options/validate.js";
-import { retryPolicy } from "../policy/retry.js";
-import type { TaskState } from "../state/TaskState.js";
-import { workflow, type TaskSpec } from "../workflow/Workflow.js";
+import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
+import { runBus } from "../events/runBus.js";
+import { workflow } from "../workflow/Workflow.js";
 import type { WorkflowRun } from "../workflow/WorkflowRun.js";
 import { callWithTimeout } from "./callWithTimeout.js";
-import { componentDefaults, type ComponentSpec } from "./Component.js";
+import { checkHealth } from "./checkHealth.js";
+import type { ComponentSpec } from "./Component.js";
+import { componentDefinition, type ComponentDefinition } from "./ComponentDefinition.js";
 import { HealthMonitor } from "./HealthMonitor.js";
-import type { ComponentHealth, HealthCheckResult, HealthReport, HealthStatus } from "./HealthStatus.js";
+import type { HealthReport } from "./HealthStatus.js";
 import type { RuntimeEvents } from "./RuntimeEvents.js";
 import { fillRuntimeOptions, type FilledRuntimeOptions, type RuntimeOptions } from "./RuntimeOptions.js";
 import type { ComponentStart, ComponentStop, StartReport, StopReport } from "./RuntimeReport.js";
+import { componentStop, shutdownTasks } from "./shutdownTasks.js";
+import { installSignalHandlers } from "./signalHandlers.js";
+import { componentStart, startUpTasks } from "./startUpTasks.js";
 
 type Known<R> = keyof R & string;
 type NewName<N extends string, R> = N extends keyof R ? never : N;
@@ -23,25 +26,20 @@ type None = Record<never, never>;
 /** Life cycle of a runtime. */
 export type RuntimeState = "idle" | "starting" | "started" | "stopping" | "stopped" | "failed";
 
-/** A component's spec, validated. */
-interface Filled {
-  readonly name: string;
-  readonly dependsOn: readonly string[];
-  readonly critical: boolean;
-  readonly spec: ComponentSpec<Record<string, unknown>, unknown>;
-  readonly startTimeoutMs: number;
-  readonly stopTimeoutMs: number;
-  readonly healthTimeoutMs: number;
+/** What a runtime is made of; shared (never changed) by the builders made from one another. */
+interface Definition {
+  readonly options: FilledRuntimeOptions;
+  readonly components: ReadonlyMap<string, ComponentDefinition>;
 }
-
-const specKeys = ["dependsOn", "critical", "start", "stop", "health", "startTimeoutMs", "stopTimeoutMs", "healthTimeoutMs", "retry"];
-const rank: Record<HealthStatus, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
 
 /**
  * Components with a life cycle, started in dependency order (independent ones in parallel under
  * a cap, each with a start timeout and retries), health-checked on an interval, and stopped in
  * reverse order (each step isolated; `stop()` twice is safe). A critical component that fails to
  * start aborts start-up; an optional one degrades it.
+ *
+ * The builder is immutable, like the workflow builder: `.component()` returns a new runtime
+ * (with the new component's instance typed) and leaves the one it was called on as it was.
  *
  * @example
  * ```ts
@@ -53,9 +51,8 @@ const rank: Record<HealthStatus, number> = { healthy: 0, degraded: 1, unhealthy:
  * ```
  */
 export class Runtime<R = None> {
-  readonly #options: FilledRuntimeOptions;
-  readonly #components = new Map<string, Filled>();
-  readonly #bus = new EventBus<RuntimeEvents>();
+  readonly #definition: Definition;
+  readonly #bus: EventBus<RuntimeEvents>;
   readonly #instances = new Map<string, unknown>();
   readonly #starts = new Map<string, ComponentStart>();
   #state: RuntimeState = "idle";
@@ -64,11 +61,16 @@ export class Runtime<R = None> {
   #stopping: Promise<StopReport> | undefined;
   #monitor: HealthMonitor | undefined;
   #removeSignals: (() => void) | undefined;
+  /** The shutdown workflow while stopping. */
+  #shutdown: WorkflowRun | undefined;
+  /** Set when stopping must not wait any longer (a signal while stopping): why. */
+  #hurry: string | undefined;
   #health: HealthReport | undefined;
 
-  /** @internal Use {@link runtime}. */
-  constructor(options: RuntimeOptions = {}) {
-    this.#options = fillRuntimeOptions(options);
+  /** @internal Use {@link runtime}. `definition` is how `.component()` makes the next builder. */
+  constructor(options: RuntimeOptions = {}, definition?: Definition) {
+    this.#definition = definition ?? { options: fillRuntimeOptions(options), components: new Map() };
+    this.#bus = runBus<RuntimeEvents>(this.#definition.options.events, "runtime");
   }
 
   /** Where the runtime is in its life cycle. */
@@ -77,44 +79,19 @@ export class Runtime<R = None> {
   }
 
   /**
-   * Adds a component. `dependsOn` names components added before it (so dependencies cannot form
-   * a cycle); their instances are typed in `start`'s `ctx.deps`.
+   * Returns a runtime with one more component (this one is not changed). `dependsOn` names
+   * components added before it (so dependencies cannot form a cycle); their instances are typed
+   * in `start`'s `ctx.deps`. Throws an `InvalidOptionError` for a bad spec, and on a runtime that
+   * was started.
    */
   component<const N extends string, T, const D extends readonly Known<R>[] = readonly []>(
     name: N & NewName<N, R>,
     spec: ComponentSpec<Instances<R, D>, T, D>,
   ): Runtime<R & { readonly [K in N]: T }> {
-    const where = "runtime";
-    const n = nonEmptyString(name, "component name", where);
-    const at = `component "${n}"`;
-    if (this.#state !== "idle") throw new InvalidOptionError("component", "components added before start()", n, where);
-    if (this.#components.has(n)) throw new InvalidOptionError("component name", "a name no other component has", n, where);
-    const o = plainObject(spec, "spec", at);
-    knownKeys(o, specKeys, "", at);
-    func(o.start, "start", at);
-    if (o.stop !== undefined) func(o.stop, "stop", at);
-    if (o.health !== undefined) func(o.health, "health", at);
-    retryPolicy(o.retry, at);
-    const dependsOn = optional(o.dependsOn, [] as readonly string[], (v) => {
-      if (!Array.isArray(v)) throw new InvalidOptionError("dependsOn", "an array of component names", v, at);
-      return v.map((d, i) => {
-        if (!this.#components.has(d as string)) throw new InvalidOptionError(`dependsOn[${i}]`, "a component added before this one", d, at);
-        return d as string;
-      });
-    });
-    this.#components.set(n, {
-      name: n,
-      dependsOn,
-      critical: optional(o.critical, componentDefaults.critical, (v) => {
-        if (typeof v !== "boolean") throw new InvalidOptionError("critical", "true or false", v, at);
-        return v;
-      }),
-      spec: spec as unknown as ComponentSpec<Record<string, unknown>, unknown>,
-      startTimeoutMs: optional(o.startTimeoutMs, componentDefaults.startTimeoutMs, (v) => positiveNumber(v, "startTimeoutMs", at)),
-      stopTimeoutMs: optional(o.stopTimeoutMs, componentDefaults.stopTimeoutMs, (v) => positiveNumber(v, "stopTimeoutMs", at)),
-      healthTimeoutMs: optional(o.healthTimeoutMs, componentDefaults.healthTimeoutMs, (v) => positiveNumber(v, "healthTimeoutMs", at)),
-    });
-    return this as unknown as Runtime<R & { readonly [K in N]: T }>;
+    if (this.#state !== "idle") throw new InvalidOptionError("component", "components added before start()", name, "runtime");
+    const { options, components } = this.#definition;
+    const c = componentDefinition(name, spec, components);
+    return new Runtime<R & { readonly [K in N]: T }>(undefined, { options, components: new Map([...components, [c.name, c]]) });
   }
 
   /** The started instance of component `name`; throws when it is not running. */
@@ -158,35 +135,10 @@ export class Runtime<R = None> {
 
   /** Checks every started component now (each with its timeout; a throw is unhealthy) and reports. */
   async checkHealth(): Promise<HealthReport> {
-    const { clock } = this.#options;
-    const entries = await Promise.all(
-      [...this.#components.values()].map(async (c): Promise<[string, ComponentHealth]> => {
-        if (!this.#instances.has(c.name)) return [c.name, { status: "unhealthy", detail: "not running", at: clock.now() }];
-        const check = c.spec.health;
-        if (check === undefined) return [c.name, { status: "healthy", detail: undefined, at: clock.now() }];
-        const instance = this.#instances.get(c.name);
-        try {
-          const out = await callWithTimeout<HealthCheckResult>(`component "${c.name}" health check`, clock, c.healthTimeoutMs, (signal) =>
-            check(instance, { signal, name: c.name }),
-          );
-          const [status, detail] = typeof out === "string" ? [out, undefined] : [out.status, out.detail];
-          if (!(status in rank)) return [c.name, { status: "unhealthy", detail: `invalid health status ${String(status)}`, at: clock.now() }];
-          return [c.name, { status, detail, at: clock.now() }];
-        } catch (error) {
-          return [c.name, { status: "unhealthy", detail: error instanceof Error ? error.message : String(error), at: clock.now() }];
-        }
-      }),
-    );
-    let status: HealthStatus = "healthy";
-    for (const [name, h] of entries) {
-      const critical = this.#components.get(name)!.critical;
-      const effect: HealthStatus = h.status === "unhealthy" && !critical ? "degraded" : h.status;
-      if (rank[effect] > rank[status]) status = effect;
-    }
-    const report: HealthReport = Object.freeze({ status, components: Object.freeze(Object.fromEntries(entries)), at: clock.now() });
+    const report = await checkHealth(this.#definition.components.values(), this.#instances, this.#definition.options.clock);
     const changed = this.#health?.status !== report.status;
     this.#health = report;
-    if (changed) this.#emit("runtime:health", report);
+    if (changed) this.#bus.emit("runtime:health", report);
     return report;
   }
 
@@ -194,35 +146,28 @@ export class Runtime<R = None> {
     if (this.#state !== "idle") throw new InvalidOptionError("start", "a runtime that was not stopped", this.#state, "runtime");
     this.#state = "starting";
     this.#installSignals();
-    const { clock, concurrency, random } = this.#options;
+    const { options, components } = this.#definition;
+    const { clock, concurrency, random } = options;
     const t0 = clock.now();
-    const specs: TaskSpec[] = [...this.#components.values()].map((c) => ({
-      name: c.name,
-      after: c.dependsOn,
-      retry: c.spec.retry ?? 1,
-      timeoutMs: c.startTimeoutMs,
-      onFailure: c.critical ? "fail-workflow" : "skip-dependents",
-      run: async (ctx) => {
-        const instance = await c.spec.start({ deps: ctx.results, signal: ctx.signal, attempt: ctx.attempt, name: c.name });
-        if (ctx.signal.aborted) {
-          // timed out or aborted while starting: nobody will use it, so stop it (isolated)
-          void this.#stopOne(c, instance).catch(() => undefined);
-          throw ctx.signal.reason;
-        }
-        this.#instances.set(c.name, instance);
-        return instance;
-      },
-    }));
+    const specs = startUpTasks(components.values(), {
+      started: (name, instance) => this.#instances.set(name, instance),
+      discard: (c, instance) => void this.#stopOne(c, instance).catch(() => undefined),
+    });
     const run = workflow("runtime start-up").tasks(specs).run({ concurrency, clock, random });
     this.#startRun = run;
-    run.on("task:end", ({ task }) => this.#started(task));
+    run.on("task:end", ({ task }) => {
+      const c = components.get(task.name)!;
+      const start = componentStart(task, c, this.#starts);
+      this.#starts.set(task.name, start);
+      if (start.status === "started") this.#bus.emit("component:started", { component: c.name, attempts: start.attempts, durationMs: start.durationMs ?? 0 });
+      else if (start.status !== "cancelled") this.#bus.emit("component:failed", { component: c.name, phase: "start", error: start.error });
+    });
     await run;
     const durationMs = clock.now() - t0;
     if (this.#stopping !== undefined) throw new CancelledError("runtime start-up", "stop() was called");
-    const critical = [...this.#components.values()].filter((c) => c.critical);
+    const critical = [...components.values()].filter((c) => c.critical);
     const blocker =
-      critical.find((c) => this.#starts.get(c.name)?.status === "failed") ??
-      critical.find((c) => this.#starts.get(c.name)?.status !== "started");
+      critical.find((c) => this.#starts.get(c.name)?.status === "failed") ?? critical.find((c) => this.#starts.get(c.name)?.status !== "started");
     if (blocker !== undefined) {
       this.#state = "failed";
       const start = this.#starts.get(blocker.name);
@@ -232,31 +177,15 @@ export class Runtime<R = None> {
     }
     this.#state = "started";
     const degraded = [...this.#starts.values()].some((s) => s.status !== "started");
-    const monitor = new HealthMonitor(clock, this.#options.healthIntervalMs, () => this.checkHealth());
-    this.#monitor = monitor;
-    monitor.start();
+    this.#monitor = new HealthMonitor(clock, options.healthIntervalMs, () => this.checkHealth());
+    this.#monitor.start();
     return Object.freeze({ status: degraded ? "degraded" : "healthy", components: Object.freeze(Object.fromEntries(this.#starts)), durationMs });
   }
 
-  /** Records how a component's start ended. */
-  #started(task: TaskState): void {
-    const c = this.#components.get(task.name)!;
-    const status = task.status === "completed" ? "started" : (task.status as "failed" | "skipped" | "cancelled");
-    const because = task.skippedBecause ?? "?";
-    const error =
-      task.status === "skipped"
-        ? new Error(`dependency "${because}" did not start`, { cause: this.#starts.get(because)?.error })
-        : task.error;
-    this.#starts.set(task.name, Object.freeze({ status, critical: c.critical, attempts: task.attempts, durationMs: task.durationMs, error }));
-    if (status === "started") this.#emit("component:started", { component: task.name, attempts: task.attempts, durationMs: task.durationMs ?? 0 });
-    else if (status !== "cancelled") this.#emit("component:failed", { component: task.name, phase: "start", error });
-  }
-
   async #stop(graceMs: number): Promise<StopReport> {
-    const { clock, concurrency } = this.#options;
+    const { options, components } = this.#definition;
+    const { clock, concurrency } = options;
     const t0 = clock.now();
-    this.#removeSignals?.();
-    this.#removeSignals = undefined;
     this.#monitor?.stop();
     if (this.#state === "starting" && this.#startRun !== undefined) {
       this.#startRun.cancel("stop() was called");
@@ -264,57 +193,56 @@ export class Runtime<R = None> {
     }
     const failedStart = this.#state === "failed";
     this.#state = "stopping";
-    const started = [...this.#components.values()].filter((c) => this.#instances.has(c.name));
-    const names = new Set(started.map((c) => c.name));
-    // a component stops after every started component that depends on it
-    const specs: TaskSpec[] = started.map((c) => ({
-      name: c.name,
-      after: started.filter((d) => d.dependsOn.includes(c.name)).map((d) => d.name),
-      onFailure: "continue",
-      run: ({ signal }) => this.#stopOne(c, this.#instances.get(c.name), signal),
-    }));
+    const started = [...components.values()].filter((c) => this.#instances.has(c.name));
+    const specs = shutdownTasks(started, (c, signal) => this.#stopOne(c, this.#instances.get(c.name), signal));
     const run = workflow("runtime shutdown").tasks(specs).run({ concurrency, clock });
+    this.#shutdown = run;
+    if (this.#hurry !== undefined) run.cancel(this.#hurry);
     const grace = Number.isFinite(graceMs) ? clock.setTimer(() => run.cancel(`grace period of ${graceMs} ms ran out`), graceMs) : undefined;
     const result = await run;
     grace?.cancel();
-    const components: Record<string, ComponentStop> = {};
-    for (const name of names) {
-      const t = result.tasks[name]!;
-      const status = t.status === "completed" ? "stopped" : t.status === "failed" ? "failed" : "abandoned";
-      const error = t.status === "failed" ? new ComponentError(name, "stop", t.error) : t.error;
-      components[name] = Object.freeze({ status, durationMs: t.durationMs, error: status === "stopped" ? undefined : error });
-      if (status === "stopped") this.#emit("component:stopped", { component: name, durationMs: t.durationMs ?? 0 });
-      else this.#emit("component:failed", { component: name, phase: "stop", error });
+    this.#shutdown = undefined;
+    // only now does a signal get Node's default behaviour again
+    this.#removeSignals?.();
+    this.#removeSignals = undefined;
+    const reports: Record<string, ComponentStop> = {};
+    for (const { name } of started) {
+      const stop = componentStop(name, result.tasks[name]!);
+      reports[name] = stop;
+      if (stop.status === "stopped") this.#bus.emit("component:stopped", { component: name, durationMs: stop.durationMs ?? 0 });
+      else this.#bus.emit("component:failed", { component: name, phase: "stop", error: stop.error });
     }
     this.#instances.clear();
     this.#state = failedStart ? "failed" : "stopped";
-    return Object.freeze({ ok: result.ok, components: Object.freeze(components), durationMs: clock.now() - t0 });
+    return Object.freeze({ ok: result.ok, components: Object.freeze(reports), durationMs: clock.now() - t0 });
   }
 
   /** Stops one instance within its stop timeout. */
-  #stopOne(c: Filled, instance: unknown, outer?: AbortSignal): Promise<unknown> {
+  #stopOne(c: ComponentDefinition, instance: unknown, outer?: AbortSignal): Promise<unknown> {
     const stop = c.spec.stop;
     if (stop === undefined) return Promise.resolve();
     const what = `component "${c.name}" stop`;
-    return callWithTimeout(what, this.#options.clock, c.stopTimeoutMs, (signal) => stop(instance, { signal, name: c.name }), outer);
+    return callWithTimeout(what, this.#definition.options.clock, c.stopTimeoutMs, (signal) => stop(instance, { signal, name: c.name }), outer);
   }
 
+  /**
+   * From start() until stop() is complete: the first signal stops with the grace period; a signal
+   * while already stopping (a second Ctrl-C, or one during a stop() called by code) gives up the
+   * grace period and abandons what is still stopping.
+   */
   #installSignals(): void {
-    const s = this.#options.signals;
+    const s = this.#definition.options.signals;
     if (s === undefined) return;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      this.#emit("runtime:signal", { signal, graceMs: s.graceMs });
-      void this.stop({ graceMs: s.graceMs });
-    };
-    for (const name of s.signals) s.target.on(name, onSignal);
-    this.#removeSignals = () => {
-      for (const name of s.signals) s.target.off(name, onSignal);
-    };
-  }
-
-  #emit<K extends keyof RuntimeEvents>(type: K, payload: RuntimeEvents[K]): void {
-    this.#bus.emit(type, payload);
-    this.#options.events?.emit(type, payload);
+    this.#removeSignals = installSignalHandlers(s.target, s.signals, (signal) => {
+      if (this.#stopping === undefined) {
+        this.#bus.emit("runtime:signal", { signal, graceMs: s.graceMs });
+        void this.stop({ graceMs: s.graceMs });
+        return;
+      }
+      this.#bus.emit("runtime:signal", { signal, graceMs: 0 });
+      this.#hurry ??= `${signal} received while stopping`;
+      this.#shutdown?.cancel(this.#hurry);
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { EventBus } from "../events/EventBus.js";
+import { isEventSink, type EventSink } from "../events/EventSink.js";
 import { func, knownKeys, nonNegativeNumber, optional, plainObject, positiveInt } from "../options/validate.js";
 import { systemClock, type Clock } from "../time/Clock.js";
 import type { RuntimeEvents } from "./RuntimeEvents.js";
@@ -58,18 +58,23 @@ export interface RuntimeOptions {
    */
   readonly healthIntervalMs?: number;
   /**
-   * Stop on SIGINT / SIGTERM (listeners added by `start()`, removed by `stop()`). `true` means the
-   * defaults. While installed, the first signal stops the runtime gracefully instead of exiting;
-   * once it is stopped, a second one gets Node's default behaviour.
+   * Stop on SIGINT / SIGTERM. `true` means the defaults. The listeners are added by `start()` and
+   * removed only once `stop()` is complete. While they are installed, the first signal stops the
+   * runtime gracefully (within `graceMs`) instead of exiting; a signal that arrives while it is
+   * already stopping (a second Ctrl-C during the grace period) gives up the grace period: what
+   * is still stopping is abandoned at once and `stop()` resolves. After the stop, a signal gets
+   * Node's default behaviour again.
    * @default false
    * @example `{ signals: { graceMs: 20_000 } }`
    */
   readonly signals?: boolean | SignalOptions;
   /**
-   * A bus that receives every runtime event as well.
+   * A bus that receives every runtime event as well (an `EventBus` whose event map includes
+   * `RuntimeEvents`, shared with pipelines and workflows if you like).
    * @default none
+   * @example `{ events: bus }`
    */
-  readonly events?: EventBus<RuntimeEvents>;
+  readonly events?: EventSink<RuntimeEvents>;
 }
 
 /** Runtime options, validated, with every field present. */
@@ -79,7 +84,7 @@ export interface FilledRuntimeOptions {
   readonly random: () => number;
   readonly healthIntervalMs: number;
   readonly signals: { readonly signals: readonly NodeJS.Signals[]; readonly graceMs: number; readonly target: SignalTarget } | undefined;
-  readonly events: EventBus<RuntimeEvents> | undefined;
+  readonly events: EventSink<RuntimeEvents> | undefined;
 }
 
 /** Runtime defaults. */
@@ -126,8 +131,8 @@ export function fillRuntimeOptions(options: unknown): FilledRuntimeOptions {
     healthIntervalMs: optional(o.healthIntervalMs, runtimeDefaults.healthIntervalMs, (v) => nonNegativeNumber(v, "healthIntervalMs", where)),
     signals,
     events: optional(o.events, undefined, (v) => {
-      if (!(v instanceof EventBus)) throw new InvalidOptionError("events", "an EventBus", v, where);
-      return v as EventBus<RuntimeEvents>;
+      if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
+      return v as EventSink<RuntimeEvents>;
     }),
   };
 }

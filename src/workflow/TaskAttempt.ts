@@ -26,6 +26,12 @@ export class TaskAttempt implements TaskContext {
   readonly index: number;
   /** The attempt's timeout timer, if any. */
   timer: TimerHandle | undefined;
+  /** Clock reading when the attempt's code was called (after admission). */
+  startedAt = 0;
+  /** True while the attempt holds its task's admission (to release exactly once). */
+  admitted = false;
+  /** Set when the attempt timed out while its code was still running: why it was abandoned. */
+  abandonedFor: unknown = undefined;
   readonly #host: AttemptHost;
   #controller: AbortController | undefined;
   #aborted = false;

@@ -3,6 +3,8 @@ import { WorkflowError } from "../errors/WorkflowError.js";
 import type { Executor } from "../executor/Executor.js";
 import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveNumber } from "../options/validate.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import type { Admission } from "../policy/Admission.js";
+import { composeAdmissions } from "../policy/composeAdmissions.js";
 import { retryPolicy, type RetryPolicy } from "../policy/retry.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import type { TaskFunction } from "./TaskFunction.js";
@@ -18,6 +20,8 @@ export interface TaskDefinition {
   readonly context: ExecutionContext;
   readonly executor: ((task: TaskInfo) => Executor) | undefined;
   readonly onFailure: FailurePolicy;
+  /** `bulkhead` then `admission`, composed into one; undefined when the task has none. */
+  readonly admission: Admission | undefined;
   readonly fn: TaskFunction<Record<string, unknown>, unknown>;
 }
 
@@ -28,16 +32,34 @@ export const taskDefaults = Object.freeze({
   onFailure: "skip-dependents" as FailurePolicy,
 });
 
-const known = ["after", "priority", "retry", "timeoutMs", "context", "executor", "onFailure"];
+const known = ["after", "priority", "retry", "timeoutMs", "context", "executor", "onFailure", "bulkhead", "admission"];
 const contexts: readonly ExecutionContext[] = ["inline", "async", "worker", "process"];
 const policies: readonly FailurePolicy[] = ["skip-dependents", "fail-workflow", "continue"];
 
-/** Validates one task's name, options and function (not its dependencies: the graph does that). */
 /** Stands in for a pool task's function: its executor runs it. */
 function runsInPool(): never {
   throw new Error("internal: a pool task is run by its executor");
 }
 
+function admissionOption(v: unknown, option: string, where: string): Admission {
+  const a = v as Partial<Admission> | null;
+  if (typeof a !== "object" || a === null || typeof a.tryAcquire !== "function" || typeof a.release !== "function" || typeof a.onChange !== "function") {
+    throw new InvalidOptionError(option, "an admission policy (bulkhead(), rateLimiter(), circuitBreaker() …)", v, where);
+  }
+  return v as Admission;
+}
+
+/** The task's `bulkhead` and `admission` options, validated and composed (in that order). */
+function taskAdmission(o: Record<string, unknown>, where: string): Admission | undefined {
+  const list: Admission[] = [];
+  if (o.bulkhead !== undefined) list.push(admissionOption(o.bulkhead, "bulkhead", where));
+  const more = o.admission;
+  if (Array.isArray(more)) more.forEach((v: unknown, i) => list.push(admissionOption(v, `admission[${i}]`, where)));
+  else if (more !== undefined) list.push(admissionOption(more, "admission", where));
+  return list.length === 0 ? undefined : composeAdmissions(list);
+}
+
+/** Validates one task's name, options and function (not its dependencies: the graph does that). */
 export function taskDefinition(workflow: string, name: unknown, options: unknown, fn: unknown): TaskDefinition {
   const where = `workflow "${workflow}"`;
   const taskName = nonEmptyString(name, "task name", where);
@@ -78,6 +100,7 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
     context,
     executor,
     onFailure: optional(o.onFailure, taskDefaults.onFailure, (v) => oneOf(v, policies, "onFailure", at)),
+    admission: taskAdmission(o, at),
     fn: remote !== undefined ? runsInPool : func<TaskFunction<Record<string, unknown>, unknown>>(fn, "task function", at),
   });
 }

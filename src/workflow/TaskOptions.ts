@@ -1,4 +1,5 @@
 import type { Executor } from "../executor/Executor.js";
+import type { Admission } from "../policy/Admission.js";
 import type { RetryOptions } from "../policy/retry.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 
@@ -45,17 +46,44 @@ export interface TaskOptions<D extends readonly string[] = readonly string[], F 
   readonly priority?: number;
   /**
    * Retry with exponential backoff and jitter on the run's clock; a number means `{ attempts }`.
-   * The task keeps its concurrency slot while it waits.
+   * The task keeps its concurrency slot while it waits. A retry never overlaps the attempt before
+   * it: after a timeout it starts once the backoff has passed and the timed-out attempt settled.
    * @default no retry (1 attempt)
    * @example `{ retry: { attempts: 5, baseMs: 200, retryIf: isTransient } }`
    */
   readonly retry?: RetryOptions | number;
   /**
-   * Limit per attempt, in ms: the attempt fails with a `TimeoutError` and its `ctx.signal` aborts.
+   * Limit per attempt, in ms, counted from when the attempt starts (after admission, see
+   * `bulkhead`): the attempt fails with a `TimeoutError` at once and its `ctx.signal` aborts, so
+   * the task fails (or its retry is scheduled) and its dependents learn of it without waiting.
+   * But the attempt's code may still be running, so until its promise settles it keeps what it
+   * holds: the run's concurrency slot and its admissions (a bulkhead's units), and its retry
+   * waits for it. A task that ignores its signal therefore cannot push the run past its
+   * `concurrency` or a bulkhead past its limit; one that never settles holds its slot until the
+   * run ends (when everything is released).
    * @default no limit
    * @example `{ timeoutMs: 5_000 }`
    */
   readonly timeoutMs?: number;
+  /**
+   * A bulkhead (`bulkhead(...)`): a concurrency budget shared with pipeline stages and other
+   * workflows. Each attempt waits for a unit (holding its run slot while it waits, so at most
+   * `concurrency` tasks of a run wait) and gives it back when the attempt's code settles, with
+   * its outcome: success or the error; an attempt cut short by the run's end is released as
+   * cancelled (no outcome recorded). The item the policy sees is the task's context (`ctx`), so
+   * a weight function can look at `ctx.task`. Policies that keep time (a breaker, a limiter)
+   * are bound to the run's clock, as in a pipeline stage.
+   * @default none
+   * @example `{ bulkhead: db }` (with `const db = bulkhead({ name: "db", limit: 8 })`, also given to stages)
+   */
+  readonly bulkhead?: Admission;
+  /**
+   * Any other admission policies (a shared `rateLimiter()`, a `circuitBreaker()`, …), applied
+   * after `bulkhead`, per attempt, with the same waiting and release rules.
+   * @default none
+   * @example `{ admission: [apiBreaker, apiQuota] }`
+   */
+  readonly admission?: Admission | readonly Admission[];
   /**
    * Where the task runs. `"async"`: on the main loop, queued by priority under the run's
    * `concurrency`. `"inline"`: cheap glue, run as soon as it is ready, bypassing the queue and the

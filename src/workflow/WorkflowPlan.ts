@@ -33,9 +33,25 @@ export interface WorkflowPlan {
   /** The longest chain of dependent tasks, first to last: no schedule is shorter than it. */
   readonly criticalPath: readonly string[];
   /**
-   * Most tasks that can run at once when levels run one after another (the widest level): the
-   * concurrency beyond which a level-by-level schedule gains nothing. weir schedules without
-   * level barriers, so a run may exceed it briefly.
+   * Tasks in the widest level: the concurrency beyond which a level-by-level schedule would gain
+   * nothing. weir has no level barriers, so a run may have more tasks running at once (see
+   * {@link WorkflowPlan.maxParallelism}); it is a lower bound of that.
+   */
+  readonly widestLevel: number;
+  /**
+   * The most tasks that can run at once, whatever their durations: the graph's largest set of
+   * tasks no two of which depend on each other, directly or not (its width). Running more tasks
+   * concurrently than this never helps. Exact for graphs of up to 2,048 tasks; for larger ones
+   * (`maxParallelismExact: false`) a lower bound: the widest level or the widest group of tasks
+   * with equal remaining path, whichever is larger.
+   *
+   * @example
+   * ```ts
+   * // a0 → {a1, a2}, and b0 alone: levels [[a0, b0], [a1, a2]], widestLevel 2;
+   * // a1, a2 and b0 can run together: maxParallelism 3
+   * ```
    */
   readonly maxParallelism: number;
+  /** True when {@link WorkflowPlan.maxParallelism} is exact, false when it is a lower bound. */
+  readonly maxParallelismExact: boolean;
 }

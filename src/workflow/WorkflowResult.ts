@@ -42,3 +42,27 @@ export interface WorkflowResult<R = Record<string, unknown>> {
   /** The final snapshot (pass the result as `reuse` to re-run what did not complete). */
   readonly snapshot: WorkflowSnapshot;
 }
+
+/** The frozen result of a run that ended, from its final snapshot. */
+export function workflowResult<R>(snapshot: WorkflowSnapshot, error: unknown, durationMs: number): WorkflowResult<R> {
+  const results: Record<string, unknown> = {};
+  const tasks: Record<string, TaskState> = {};
+  for (const t of snapshot.tasks()) {
+    tasks[t.name] = t;
+    if (t.status === "completed") results[t.name] = t.result;
+  }
+  const state = snapshot.state as WorkflowResult["state"];
+  return Object.freeze({
+    workflow: snapshot.workflow,
+    state,
+    ok: state === "completed",
+    error,
+    results: Object.freeze(results) as WorkflowResult<R>["results"],
+    tasks: Object.freeze(tasks) as WorkflowResult<R>["tasks"],
+    counts: snapshot.counts,
+    startedAt: snapshot.startedAt,
+    endedAt: snapshot.endedAt ?? snapshot.startedAt + durationMs,
+    durationMs,
+    snapshot,
+  });
+}

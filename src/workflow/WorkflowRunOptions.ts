@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { EventBus } from "../events/EventBus.js";
+import { isEventSink, type EventSink } from "../events/EventSink.js";
 import { func, knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject, positiveInt } from "../options/validate.js";
 import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
 import { systemClock, type Clock } from "../time/Clock.js";
@@ -52,10 +52,12 @@ export interface WorkflowRunOptions<Name extends string = string> {
   readonly only?: readonly Name[];
   /**
    * A bus that receives every event of the run as well (share one bus between runs, pipelines
-   * and workflows; its middleware and history apply).
+   * and workflows, e.g. an `EventBus<RunEvents & WorkflowEvents>`; its middleware and history
+   * apply). The run adds no listener to it.
    * @default none
+   * @example `{ events: bus }`
    */
-  readonly events?: EventBus<WorkflowEvents>;
+  readonly events?: EventSink<WorkflowEvents>;
   /**
    * Most tasks `ctx.add()` may add to the run (a bound on runaway fan-out); one more is a
    * `WorkflowError`.
@@ -85,7 +87,7 @@ export interface FilledRunOptions {
   readonly random: () => number;
   readonly reuse: WorkflowSnapshot | undefined;
   readonly only: readonly string[] | undefined;
-  readonly events: EventBus<WorkflowEvents> | undefined;
+  readonly events: EventSink<WorkflowEvents> | undefined;
   readonly maxAddedTasks: number;
   readonly yieldEvery: number;
 }
@@ -124,8 +126,8 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
       return Object.freeze(v.map((name, i) => nonEmptyString(name, `only[${i}]`, where)));
     }),
     events: optional(o.events, undefined, (v) => {
-      if (!(v instanceof EventBus)) throw new InvalidOptionError("events", "an EventBus", v, where);
-      return v as EventBus<WorkflowEvents>;
+      if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
+      return v as EventSink<WorkflowEvents>;
     }),
     maxAddedTasks: optional(o.maxAddedTasks, workflowRunDefaults.maxAddedTasks, (v) => nonNegativeInt(v, "maxAddedTasks", where)),
     yieldEvery: optional(o.yieldEvery, workflowRunDefaults.yieldEvery, (v) => positiveInt(v, "yieldEvery", where)),

@@ -1,7 +1,11 @@
+import { graphWidth } from "./graphWidth.js";
 import type { TaskGraph } from "./TaskGraph.js";
 import type { PlannedTask, WorkflowPlan } from "./WorkflowPlan.js";
 
-/** The plan of a compiled graph. O(tasks + edges). */
+/**
+ * The plan of a compiled graph. O(tasks + edges), plus the exact width for graphs of up to
+ * `exactWidthLimit` tasks (see {@link graphWidth}).
+ */
 export function planWorkflow(graph: TaskGraph): WorkflowPlan {
   const n = graph.size;
   const levels: string[][] = [];
@@ -32,6 +36,8 @@ export function planWorkflow(graph: TaskGraph): WorkflowPlan {
     const want: number = graph.rank[cur]! - 1;
     cur = graph.dependents[cur]!.find((d) => graph.rank[d] === want) ?? -1;
   }
+  const widestLevel = levels.reduce((m, l) => Math.max(m, l.length), 0);
+  const exact = graphWidth(graph.dependents);
   return {
     workflow: graph.workflow,
     tasks,
@@ -39,6 +45,23 @@ export function planWorkflow(graph: TaskGraph): WorkflowPlan {
     edgeCount,
     levels,
     criticalPath,
-    maxParallelism: levels.reduce((m, l) => Math.max(m, l.length), 0),
+    widestLevel,
+    maxParallelism: exact ?? Math.max(widestLevel, widestRankGroup(graph)),
+    maxParallelismExact: exact !== undefined,
   };
+}
+
+/**
+ * The most tasks sharing one remaining-path length: another antichain (a task's remaining path
+ * is longer than any descendant's), often wider than the widest level (every sink has length 1).
+ */
+function widestRankGroup(graph: TaskGraph): number {
+  const counts = new Map<number, number>();
+  let most = 0;
+  for (const r of graph.rank) {
+    const c = (counts.get(r) ?? 0) + 1;
+    counts.set(r, c);
+    if (c > most) most = c;
+  }
+  return most;
 }

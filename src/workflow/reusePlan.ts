@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import type { TaskState } from "../state/TaskState.js";
 import type { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
 import type { TaskGraph } from "./TaskGraph.js";
@@ -13,9 +14,14 @@ export interface ReusePlan {
 /**
  * Decides which tasks of `graph` an earlier run spares: a task runs again when it did not
  * complete there, when a dynamic task it added (directly or through other dynamic tasks) did not
- * complete, or when any of its ancestors runs again. O(tasks + edges).
+ * complete, or when any of its ancestors runs again. O(tasks + edges). Throws an
+ * `InvalidOptionError` when `earlier` comes from a workflow of another name.
  */
 export function reusePlan(graph: TaskGraph, earlier: WorkflowSnapshot): ReusePlan {
+  if (earlier.workflow !== graph.workflow) {
+    // tasks are matched by name, so another workflow's results would be taken for this one's
+    throw new InvalidOptionError("reuse", "a result or snapshot of this workflow, not of the workflow named", earlier.workflow, `workflow "${graph.workflow}"`);
+  }
   const n = graph.size;
   const dirty = new Uint8Array(n);
   const byName = new Map<string, TaskState>();

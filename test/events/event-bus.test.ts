@@ -125,4 +125,76 @@ describe("EventBus", () => {
     bus.emit("tock", { s: "dropped" });
     assert.deepEqual(bus.history().map((e) => e.type), ["tick"]);
   });
+
+  it("a throwing onHandlerError hook is reported as a warning, and never escapes emit", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const bus = new EventBus<Events>({
+        onHandlerError: () => {
+          throw new Error("hook bug");
+        },
+      });
+      let after = 0;
+      bus.on("tick", () => {
+        throw new Error("sync handler");
+      });
+      bus.on("tick", async () => {
+        throw new Error("async handler");
+      });
+      bus.on("tick", () => void after++);
+      bus.use((_type, payload, next) => next(payload));
+      assert.doesNotThrow(() => bus.emit("tick", { n: 1 }));
+      assert.equal(after, 1, "handlers after the throwing one still ran");
+      await flush();
+      await flush();
+      const mine = warnings.filter((w) => w.name === "WeirEventWarning");
+      assert.equal(mine.length, 2);
+      assert.match(mine[0]!.message, /hook bug.*sync handler/);
+      assert.match(mine[1]!.message, /hook bug.*async handler/);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("a middleware that calls next twice delivers the event once (the second call is ignored)", () => {
+    const bus = new EventBus<Events>({ history: 10 });
+    const got: number[] = [];
+    bus.on("tick", (e) => void got.push(e.n));
+    bus.use((type, payload, next) => {
+      next(payload);
+      if (type === "tick") next({ n: 99 } as typeof payload);
+    });
+    let downstream = 0;
+    bus.use((_type, payload, next) => {
+      downstream++;
+      next(payload);
+    });
+    bus.emit("tick", { n: 1 });
+    assert.deepEqual(got, [1]);
+    assert.equal(downstream, 1, "later middleware ran once too");
+    assert.equal(bus.history().length, 1);
+  });
+
+  it("forward: every event also goes to another bus, whose middleware, history and handlers apply", () => {
+    const shared = new EventBus<Events>({ history: 10 });
+    const local = new EventBus<Events>({ forward: shared });
+    assert.equal(local.has("tick"), true, "the shared bus keeps history, so emitting counts");
+    const quiet = new EventBus<Events>({ forward: new EventBus<Events>() });
+    assert.equal(quiet.has("tick"), false, "nobody listens anywhere: emitters may skip the payload");
+    const got: string[] = [];
+    local.on("tick", (e) => void got.push(`local ${e.n}`));
+    shared.on("tick", (e) => void got.push(`shared ${e.n}`));
+    shared.use((type, payload, next) => {
+      if (type === "tick") next({ n: (payload as Events["tick"]).n * 10 } as typeof payload);
+      else next(payload);
+    });
+    local.emit("tick", { n: 1 });
+    assert.deepEqual(got, ["local 1", "shared 10"]);
+    assert.deepEqual(shared.history().map((e) => e.payload), [{ n: 10 }]);
+    assert.equal(shared.listenerCount(), 1, "forwarding subscribes nothing");
+    assert.throws(() => new EventBus<Events>({ forward: {} as never }), { code: "WEIR_INVALID_OPTION", option: "forward" });
+    assert.throws(() => new EventBus<Events>({ onHandlerError: 1 as never }), { code: "WEIR_INVALID_OPTION", option: "onHandlerError" });
+  });
 });

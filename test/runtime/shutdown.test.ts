@@ -23,6 +23,30 @@ describe("runtime shutdown", () => {
     assert.equal(report.components.db?.status, "stopped");
   });
 
+  it("independent components really stop in parallel: their stops overlap", async () => {
+    const gates = { db: deferred(), cache: deferred() };
+    const active = new Set<string>();
+    let overlap = 0;
+    const stopper = (name: "db" | "cache") => async (): Promise<void> => {
+      active.add(name);
+      overlap = Math.max(overlap, active.size);
+      await gates[name].promise;
+      active.delete(name);
+    };
+    const app = runtime({ healthIntervalMs: 0 })
+      .component("db", { start: () => "db", stop: stopper("db") })
+      .component("cache", { start: () => "cache", stop: stopper("cache") });
+    await app.start();
+    const stopping = app.stop();
+    await turns(2);
+    assert.deepEqual([...active].sort(), ["cache", "db"], "both stops are in progress at once");
+    gates.db.resolve();
+    gates.cache.resolve();
+    const report = await stopping;
+    assert.equal(report.ok, true);
+    assert.equal(overlap, 2);
+  });
+
   it("isolates each step: a failing stop is reported, the rest still stop", async () => {
     const log: string[] = [];
     const app = runtime({ healthIntervalMs: 0 })

@@ -65,4 +65,52 @@ describe("runtime signal handling", () => {
     await app.stop();
     assert.equal(process.listenerCount("SIGTERM"), before);
   });
+
+  it("a second signal during the grace period abandons what is still stopping at once; listeners stay until the stop is done", async () => {
+    const target = fakeProcess();
+    const clock = new ManualClock();
+    const stopped: string[] = [];
+    const app = runtime({ clock, healthIntervalMs: 0, signals: { target, graceMs: 10_000 } })
+      .component("db", { start: () => "db", stopTimeoutMs: 60_000, stop: () => (stopped.push("db"), new Promise(() => {})) })
+      .component("api", { dependsOn: ["db"], start: () => "api", stop: () => void stopped.push("api") });
+    await app.start();
+    const signals: string[] = [];
+    app.on("runtime:signal", (e) => void signals.push(`${e.signal}/${e.graceMs}`));
+    target.emit("SIGINT", "SIGINT");
+    await turns(3);
+    assert.equal(app.state, "stopping");
+    assert.deepEqual(stopped, ["api", "db"], "api stopped, db's stop hangs");
+    assert.equal(target.listenerCount("SIGINT"), 1, "still listening while stopping: a second Ctrl-C must not kill the process mid-stop");
+    const stopping = app.stop();
+    let done = false;
+    void stopping.then(() => (done = true));
+    await turns(3);
+    assert.equal(done, false, "waiting for db within the grace period");
+    target.emit("SIGINT", "SIGINT");
+    await turns(3);
+    assert.equal(done, true, "the second signal ended the stop without waiting for the grace period");
+    const report = await stopping;
+    assert.equal(report.components.api?.status, "stopped");
+    assert.equal(report.components.db?.status, "abandoned");
+    assert.deepEqual(signals, ["SIGINT/10000", "SIGINT/0"]);
+    assert.equal(app.state, "stopped");
+    assert.equal(target.listenerCount("SIGINT") + target.listenerCount("SIGTERM"), 0, "after the stop, Node's default behaviour is back");
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  it("a signal during a stop() called by code also gives up the grace period", async () => {
+    const target = fakeProcess();
+    const clock = new ManualClock();
+    const app = runtime({ clock, healthIntervalMs: 0, signals: { target, graceMs: 10_000 } }).component("db", {
+      start: () => "db",
+      stop: () => new Promise(() => {}),
+    });
+    await app.start();
+    const stopping = app.stop({ graceMs: 5_000 });
+    await turns(2);
+    target.emit("SIGTERM", "SIGTERM");
+    const report = await stopping;
+    assert.equal(report.components.db?.status, "abandoned");
+    assert.equal(target.listenerCount("SIGTERM"), 0);
+  });
 });

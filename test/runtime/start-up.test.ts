@@ -168,4 +168,19 @@ describe("runtime start-up", () => {
     assert.throws(() => untyped.component("a" as never, { start: () => 2 }), { code: "WEIR_INVALID_OPTION" });
     assert.throws(() => runtime({ concurrency: 0 }), { code: "WEIR_INVALID_OPTION" });
   });
+
+  it("the builder is immutable: component() returns a new runtime and leaves the one it was called on unchanged", async () => {
+    const base = runtime({ healthIntervalMs: 0 });
+    const withDb = base.component("db", { start: () => "db" });
+    const withCache = base.component("cache", { start: () => "cache" });
+    const both = withDb.component("cache", { start: () => "cache" });
+    assert.notEqual(withDb, base);
+    assert.deepEqual(Object.keys((await base.start()).components), []);
+    assert.deepEqual(Object.keys((await withDb.start()).components), ["db"], "a sibling builder's component is not in it");
+    assert.deepEqual(Object.keys((await withCache.start()).components), ["cache"]);
+    assert.deepEqual(Object.keys((await both.start()).components).sort(), ["cache", "db"]);
+    for (const app of [base, withDb, withCache, both]) await app.stop();
+    assert.throws(() => both.component("late", { start: () => 1 }), { code: "WEIR_INVALID_OPTION" }, "a started runtime takes no components");
+    assert.throws(() => runtime({ events: {} as never }), { code: "WEIR_INVALID_OPTION" });
+  });
 });

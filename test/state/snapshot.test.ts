@@ -28,6 +28,44 @@ describe("run.snapshot()", () => {
     await run;
   });
 
+  it("a snapshot after one change costs one trie path (2 or 4 nodes), not the size: 1,000-task vs 100,000-task run", async () => {
+    const cost = async (n: number): Promise<{ first: number; again: number; afterOne: number; reused: number }> => {
+      const gate = deferred<number>();
+      const one = deferred<number>();
+      const specs: TaskSpec[] = [
+        { name: "gate", run: () => gate.promise },
+        { name: "one", run: () => one.promise },
+        ...Array.from({ length: n - 2 }, (_, i): TaskSpec => ({ name: `t${i}`, after: ["gate"], run: () => i })),
+      ];
+      const run = workflow("big").tasks(specs).run({ concurrency: 4 });
+      await turns(2);
+      const c0 = run.snapshotCopies;
+      const s1 = run.snapshot();
+      const first = run.snapshotCopies - c0;
+      assert.equal(run.snapshot(), s1);
+      const again = run.snapshotCopies - c0;
+      one.resolve(1);
+      await turns(1);
+      const s2 = run.snapshot();
+      const afterOne = run.snapshotCopies - c0;
+      assert.equal(s2.task("one")?.status, "completed");
+      assert.equal(s2.counts.completed, 1);
+      let reused = 0;
+      const a = [...s1.tasks()];
+      const b = [...s2.tasks()];
+      for (let i = 0; i < n; i++) if (a[i] === b[i]) reused++;
+      run.cancel();
+      await run;
+      return { first, again, afterOne, reused };
+    };
+    const small = await cost(1_000);
+    const large = await cost(100_000);
+    // making a snapshot copies nothing; the change after it copies one root-to-leaf path
+    assert.deepEqual(small, { first: 0, again: 0, afterOne: 2, reused: 999 }); // 1,000 tasks: a trie of depth 2
+    assert.deepEqual(large, { first: 0, again: 0, afterOne: 4, reused: 99_999 }); // 100,000 tasks: depth 4
+    assert.ok(large.afterOne <= Math.ceil(Math.log(100_000) / Math.log(32)), "bounded by the depth, log32 of the size");
+  });
+
   it("is frozen, and the same object while nothing changed", async () => {
     const gate = deferred();
     const run = workflow("w").task("a", () => gate.promise).task("b", { after: ["a"] }, () => 1).run();

@@ -84,4 +84,41 @@ describe("dynamic tasks (ctx.add)", () => {
       .run({ concurrency: 1 });
     assert.deepEqual(order, ["high", "low"]);
   });
+
+  it("added tasks raise the remaining path of their pending ancestors: a dynamic critical path goes first", async () => {
+    const order: string[] = [];
+    const log = (name: string) => (): void => void order.push(name);
+    const r = await workflow("w")
+      .task("adder", { priority: 1 }, (ctx) => {
+        order.push("adder");
+        ctx.add("c2", { after: ["c1"] }, log("c2"));
+        ctx.add("c3", { after: ["c2"] }, log("c3"));
+      })
+      .task("s", log("s"))
+      .task("c1", log("c1"))
+      .run({ concurrency: 1 });
+    assert.equal(r.ok, true);
+    // s and c1 were queued with remaining path 1 each (s first by definition order); c1 now heads
+    // c1 → c2 → c3, so it goes first; then c2 (2) before s (1); s and c3 tie, definition order
+    assert.deepEqual(order, ["adder", "c1", "c2", "s", "c3"]);
+  });
+
+  it("the raise reaches ancestors that are not ready yet, and the queued task above them", async () => {
+    const order: string[] = [];
+    const log = (name: string) => (): void => void order.push(name);
+    const r = await workflow("w")
+      .task("adder", { priority: 1 }, (ctx) => {
+        order.push("adder");
+        ctx.add("x", { after: ["p"] }, log("x"));
+        ctx.add("y", { after: ["x"] }, log("y"));
+      })
+      .task("s", log("s"))
+      .task("s2", { after: ["s"] }, log("s2"))
+      .task("g", log("g"))
+      .task("p", { after: ["g"] }, log("p"))
+      .run({ concurrency: 1 });
+    assert.equal(r.ok, true);
+    // g → p → x → y is now the longest path (4) against s → s2 (2)
+    assert.deepEqual(order, ["adder", "g", "p", "s", "x", "s2", "y"]);
+  });
 });

@@ -4,6 +4,7 @@ import { getEventListeners } from "node:events";
 import { EventBus } from "../../src/events/EventBus.js";
 import { workflow } from "../../src/workflow/Workflow.js";
 import type { WorkflowEvents } from "../../src/workflow/WorkflowEvents.js";
+import { turns } from "./helpers.js";
 
 describe("workflow events", () => {
   it("emits start, task events and end, in order, to run.on subscribers", async () => {
@@ -81,5 +82,32 @@ describe("workflow events", () => {
     const r = await workflow("w").task("a", () => 1).run({ events: bus });
     assert.equal(r.ok, true);
     assert.equal(errors.length, 1);
+  });
+
+  it("a throwing onHandlerError hook cannot hang the run: it settles, and the hook's error becomes a warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const bus = new EventBus<WorkflowEvents>({
+        onHandlerError: () => {
+          throw new Error("hook bug");
+        },
+      });
+      bus.on("task:end", () => {
+        throw new Error("handler bug");
+      });
+      const run = workflow("w").task("a", () => 1).task("b", { after: ["a"] }, () => 2).run({ events: bus });
+      let settled = false;
+      void run.then(() => (settled = true));
+      await turns(5);
+      assert.equal(settled, true, "the run settled");
+      const r = await run;
+      assert.equal(r.ok, true);
+      assert.deepEqual(Object.keys(r.results).sort(), ["a", "b"]);
+      assert.equal(warnings.filter((w) => w.name === "WeirEventWarning" && /hook bug/.test(w.message)).length, 2);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

@@ -4,6 +4,21 @@ import { workflow, worker, child, InvalidOptionError } from "../../src/index.js"
 
 const module = new URL("../fixtures/workflow/tasks.mjs", import.meta.url);
 
+// Type-level checks (this file must typecheck; each `@ts-expect-error` line must be an error): a
+// worker()/child() task's declared input must be what its dependencies give it.
+const deps = workflow("typed").task("a", () => 2).task("b", () => "text");
+const sumWorker = worker<{ a: number; b: number }, number>(module, "sum");
+// @ts-expect-error: "b" gives a string, the worker wants a number
+const wrongType = (): unknown => deps.task("sum", { after: ["a", "b"] }, sumWorker);
+// @ts-expect-error: the worker wants "c", which is not a dependency
+const missing = (): unknown => deps.task("sum", { after: ["a"] }, worker<{ a: number; c: number }, number>(module, "sum"));
+// @ts-expect-error: a child() task is checked the same way
+const wrongChild = (): unknown => deps.task("sum", { after: ["b"] }, child<{ b: number }, number>(module, "sum"));
+// fine: the worker reads only part of what it gets; its output types the result
+const partial = deps.task("sum", { after: ["a", "b"] }, worker<{ a: number }, number>(module, "sum"));
+const partialResult = (r: Awaited<ReturnType<typeof partial.run>>): number | undefined => r.results.sum;
+void [wrongType, missing, wrongChild, partial, partialResult];
+
 describe("workflow tasks in pools", () => {
   it("a worker() task gets its dependency results and returns a typed result", async () => {
     const wf = workflow("pooled")

@@ -1,5 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
+import { keepAliveHolders } from "../../src/time/keepAlive.js";
 import { workflow } from "../../src/workflow/Workflow.js";
 
 describe("reuse and only", () => {
@@ -105,5 +107,20 @@ describe("reuse and only", () => {
     assert.equal(aRuns, 1);
     assert.equal(second.results.b, 2);
     assert.equal(second.tasks.c, undefined);
+  });
+
+  it("rejects a result or snapshot of another workflow (tasks are matched by name), when the run is made", async () => {
+    const nightly = workflow("nightly").task("load", () => "nightly rows");
+    const hourly = workflow("hourly").task("load", () => "hourly rows");
+    const earlier = await hourly.run();
+    assert.throws(
+      () => nightly.run({ reuse: earlier }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "reuse" && /"hourly"/.test(e.message) && /workflow "nightly"/.test(e.message),
+    );
+    assert.throws(() => nightly.run({ reuse: earlier.snapshot }), { code: "WEIR_INVALID_OPTION" });
+    assert.equal(keepAliveHolders(), 0, "a refused run holds nothing");
+    // the same workflow's result is fine
+    const again = await hourly.run({ reuse: earlier });
+    assert.equal(again.tasks.load?.reused, true);
   });
 });
