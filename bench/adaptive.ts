@@ -8,7 +8,8 @@
  * Contenders are plain Promise loops doing GET requests over a keep-alive agent: fixed
  * concurrency 1, 8 and 64 (that many loops; 16, the server's sweet spot, as a reference), and 64 loops gated by weir's adaptiveConcurrency
  * (through `acquire`/`release`), with a 10 ms latency target and with the target derived from the
- * unloaded latency. Each runs for `--seconds` (the first third is warm-up, not counted) or
+ * unloaded latency; and a weir pipeline whose stage has the `concurrency: { adaptive: true, ... }`
+ * option (the same controller, applied by the stage runner), with the same two targets. Each runs for `--seconds` (the first third is warm-up, not counted) or
  * `--max-requests`, whichever comes first; rounds rotate the order; the table shows medians.
  *
  *   node --import tsx bench/adaptive.ts [--runs 3] [--seconds 3] [--max-requests 60000]
@@ -19,6 +20,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { adaptiveConcurrency, type AdaptiveConcurrency } from "../src/policy/AdaptiveConcurrency.js";
 import { acquire } from "../src/policy/acquire.js";
+import { pipeline } from "../src/pipeline/pipeline.js";
+import type { AdaptiveConcurrencyOptions } from "../src/policy/AdaptiveConcurrency.js";
 
 const WORKERS = 16;
 const BASE_MS = 4;
@@ -74,14 +77,7 @@ interface Measured {
   readonly concurrency: number;
 }
 
-async function drive(
-  label: string,
-  port: number,
-  loops: number,
-  seconds: number,
-  maxRequests: number,
-  admission: AdaptiveConcurrency<number> | undefined,
-): Promise<Measured> {
+function requester(port: number): { request: () => Promise<void>; close: () => void } {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const request = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -91,6 +87,50 @@ async function drive(
         res.on("error", reject);
       }).on("error", reject);
     });
+  return { request, close: () => agent.destroy() };
+}
+
+function summarize(label: string, latencies: number[], measuredMs: number, concurrency: number): Measured {
+  latencies.sort((a, b) => a - b);
+  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { label, requests: latencies.length, perSecond: (latencies.length / measuredMs) * 1000, p50: q(0.5), p99: q(0.99), concurrency };
+}
+
+/** A pipeline whose fetch stage has adaptive concurrency as a stage option. */
+async function drivePipeline(label: string, port: number, seconds: number, maxRequests: number, adaptive: AdaptiveConcurrencyOptions & { max: number }): Promise<Measured> {
+  const { request, close } = requester(port);
+  const start = performance.now();
+  const warmEnd = start + (seconds * 1000) / 3;
+  const end = start + seconds * 1000;
+  const latencies: number[] = [];
+  function* ids(): Generator<number> {
+    for (let i = 0; i < maxRequests && performance.now() < end; i++) yield i;
+  }
+  const fetchOne = async (id: number): Promise<number> => {
+    const t0 = performance.now();
+    await request();
+    const t1 = performance.now();
+    if (t0 >= warmEnd && t0 < end) latencies.push(t1 - t0);
+    return id;
+  };
+  const result = await pipeline("adaptive-bench")
+    .from(ids)
+    .map(fetchOne, { name: "fetch", concurrency: { adaptive: true, ...adaptive }, ordered: false, onError: "skip" })
+    .run();
+  const measuredMs = Math.min(performance.now(), end) - warmEnd;
+  close();
+  return summarize(label, latencies, measuredMs, result.stats.fetch!.limit);
+}
+
+async function drive(
+  label: string,
+  port: number,
+  loops: number,
+  seconds: number,
+  maxRequests: number,
+  admission: AdaptiveConcurrency<number> | undefined,
+): Promise<Measured> {
+  const { request, close } = requester(port);
   const start = performance.now();
   const warmEnd = start + (seconds * 1000) / 3;
   const end = start + seconds * 1000;
@@ -116,17 +156,8 @@ async function drive(
   };
   await Promise.all(Array.from({ length: loops }, loop));
   const measuredMs = Math.min(performance.now(), end) - warmEnd;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return {
-    label,
-    requests: latencies.length,
-    perSecond: (latencies.length / measuredMs) * 1000,
-    p50: q(0.5),
-    p99: q(0.99),
-    concurrency: admission === undefined ? loops : admission.limit,
-  };
+  close();
+  return summarize(label, latencies, measuredMs, admission === undefined ? loops : admission.limit);
 }
 
 const contenders: { label: string; run: (port: number, seconds: number, max: number) => Promise<Measured> }[] = [
@@ -142,6 +173,14 @@ const contenders: { label: string; run: (port: number, seconds: number, max: num
   {
     label: "adaptive, auto target",
     run: (port, s, m) => drive("adaptive, auto target", port, 64, s, m, adaptiveConcurrency({ min: 1, max: 64 })),
+  },
+  {
+    label: "stage option, target 10 ms",
+    run: (port, s, m) => drivePipeline("stage option, target 10 ms", port, s, m, { min: 1, max: 64, targetLatencyMs: 10 }),
+  },
+  {
+    label: "stage option, auto target",
+    run: (port, s, m) => drivePipeline("stage option, auto target", port, s, m, { min: 1, max: 64 }),
   },
 ];
 
@@ -181,7 +220,7 @@ async function parent(runs: number, seconds: number, maxRequests: number): Promi
   for (const c of contenders) {
     const rs = results.get(c.label)!;
     const rate = median(rs.map((r) => r.perSecond));
-    const label = c.label.startsWith("adaptive") ? `**${c.label}**` : c.label;
+    const label = c.label.startsWith("adaptive") || c.label.startsWith("stage option") ? `**${c.label}**` : c.label;
     lines.push(
       `| ${label} | ${rate.toFixed(0)} | ${(rate / best).toFixed(2)}× | ${median(rs.map((r) => r.p50)).toFixed(1)} ms | ${median(rs.map((r) => r.p99)).toFixed(1)} ms | ${rs.map((r) => r.concurrency).join(" / ")} |`,
     );

@@ -111,6 +111,11 @@ export class Channel<T> {
     return this.#queue.shiftedSeq;
   }
 
+  /** When the item last returned by {@link Channel.shift} was queued (clock ms); -1 when the queue does not stamp. */
+  get shiftedAt(): number {
+    return this.#queue.shiftedAt ?? -1;
+  }
+
   /** One producer is done. */
   close(): void {
     if (this.#openProducers > 0) this.#openProducers--;

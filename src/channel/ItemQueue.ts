@@ -18,4 +18,9 @@ export interface ItemQueue<T> {
   minSeq(): number;
   /** The seq of the item most recently returned by `shift` or `evict`. */
   readonly shiftedSeq: number;
+  /**
+   * When the item most recently returned by `shift` or `evict` was pushed (clock ms), for a queue
+   * that stamps its items ({@link StampedQueue}); absent otherwise.
+   */
+  readonly shiftedAt?: number;
 }

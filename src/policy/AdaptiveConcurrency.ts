@@ -213,7 +213,8 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
       this.#admitted--;
       return;
     }
-    if (now - outcome.latencyMs >= this.#changedAt) {
+    // A cancelled attempt says nothing about the service: no sample.
+    if (outcome.cancelled !== true && now - outcome.latencyMs >= this.#changedAt) {
       const n = this.#count;
       this.#samples[n] = outcome.latencyMs;
       this.#count = n + 1;

@@ -2,11 +2,12 @@ import { CircuitOpenError } from "../errors/CircuitOpenError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { EventBus, type EventHandler } from "../events/EventBus.js";
 import { func, knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject, positiveInt, positiveNumber, ratio } from "../options/validate.js";
-import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
+import type { Clock, TimerHandle } from "../time/Clock.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
 import { clockOption } from "./clockOption.js";
 import { OutcomeWindow } from "./OutcomeWindow.js";
+import { PolicyClock } from "./PolicyClock.js";
 
 /**
  * A breaker's state: `closed` (admits), `open` (refuses until `halfOpenAfterMs` passed),
@@ -52,7 +53,10 @@ export interface CircuitBreakerOptions {
   readonly halfOpenProbes?: number;
   /** Which errors count as failures (others count as successes). @default every error */
   readonly isFailure?: (error: unknown) => boolean;
-  /** The clock `now` comes from; drives the half-open notification. @default systemClock */
+  /**
+   * The clock `now` comes from; drives the half-open notification. @default systemClock, or the
+   * clock of the first run that uses the breaker in a stage (see {@link CircuitBreaker.bindClock})
+   */
   readonly clock?: Clock;
   /** State to start from, e.g. a saved {@link CircuitBreaker.toJSON}. @default closed */
   readonly initialState?: CircuitBreakerSnapshot;
@@ -103,7 +107,8 @@ const states: readonly CircuitState[] = ["closed", "open", "half-open", "isolate
  */
 export class CircuitBreaker<I = unknown> implements Admission<I> {
   readonly name: string;
-  readonly #o: Required<Omit<CircuitBreakerOptions, "name" | "initialState" | "isFailure">> & { isFailure: ((e: unknown) => boolean) | undefined };
+  readonly #o: Required<Omit<CircuitBreakerOptions, "name" | "initialState" | "isFailure" | "clock">> & { isFailure: ((e: unknown) => boolean) | undefined };
+  readonly #time: PolicyClock;
   readonly #window: OutcomeWindow;
   readonly #listeners = new ChangeListeners();
   readonly #events = new EventBus<CircuitBreakerEvents>();
@@ -113,6 +118,8 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
   /** Items admitted as half-open probes, with multiplicity. Bounded by `halfOpenProbes`. */
   readonly #probes = new Map<I, number>();
   #probeCount = 0;
+  /** An item was refused for want of a probe slot since the last state change or wake-up. */
+  #probeWaiters = false;
   #timer: TimerHandle | undefined;
   #successes = 0;
   #failures = 0;
@@ -133,8 +140,8 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
       halfOpenAfterMs: optional(o.halfOpenAfterMs, d.halfOpenAfterMs, (v) => positiveNumber(v, "halfOpenAfterMs", where)),
       halfOpenProbes: optional(o.halfOpenProbes, d.halfOpenProbes, (v) => positiveInt(v, "halfOpenProbes", where)),
       isFailure: optional(o.isFailure, undefined, (v) => func<(e: unknown) => boolean>(v, "isFailure", where)),
-      clock: optional(o.clock, systemClock, (v) => clockOption(v, where)),
     };
+    this.#time = new PolicyClock(optional<Clock | undefined>(o.clock, undefined, (v) => clockOption(v, where)));
     if (this.#o.consecutiveFailures === 0 && this.#o.failureRatio === 0) {
       throw new InvalidOptionError("consecutiveFailures", "a trigger: consecutiveFailures or failureRatio above 0", 0, where);
     }
@@ -144,7 +151,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
 
   /** The current state (an open breaker whose time is up reads `half-open`). */
   get state(): CircuitState {
-    this.#due(this.#o.clock.now());
+    this.#due(this.#time.clock.now());
     return this.#state;
   }
 
@@ -161,12 +168,21 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
       return 0;
     }
     this.#rejections++;
+    if (this.#state === "half-open") this.#probeWaiters = true;
     return Infinity;
   }
 
   release(item: I, outcome: AdmissionOutcome, now: number): void {
     const probe = this.#takeProbe(item);
-    if (outcome.neutral === true) return;
+    if (outcome.neutral === true || outcome.cancelled === true) {
+      // Nothing to record; but a probe given back frees a slot that others may have been refused
+      // for. (A neutral rollback in the same turn as its acquisition refused nobody: no wake-up.)
+      if (probe && this.#state === "half-open" && (this.#probeWaiters || outcome.cancelled === true)) {
+        this.#probeWaiters = false;
+        this.#listeners.notify();
+      }
+      return;
+    }
     const failed = !outcome.ok && (this.#o.isFailure === undefined || this.#o.isFailure(outcome.error));
     if (failed) this.#failures++;
     else this.#successes++;
@@ -204,6 +220,20 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     return new CircuitOpenError(this.name, wait);
   }
 
+  /**
+   * Follows a run's clock (a stage calls this when the run starts): a breaker created without a
+   * `clock` adopts it — an open breaker keeps the time it has left — and one whose clock is on
+   * another time base throws an `InvalidOptionError`.
+   */
+  bindClock(clock: Clock): void {
+    const previous = this.#time.bind(clock, `circuitBreaker "${this.name}"`);
+    if (previous === undefined) return;
+    // Move the times kept on the old clock to the new one, as toJSON/initialState would.
+    this.#openedAt += this.#time.clock.now() - previous.now();
+    this.#window.clear();
+    if (this.#timer !== undefined) this.#scheduleHalfOpen();
+  }
+
   /** Opens the breaker by hand until {@link CircuitBreaker.reset}. */
   isolate(): void {
     this.#cancelTimer();
@@ -236,7 +266,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
   /** The state to save and pass back as `initialState` (times are relative, so it survives a restart). */
   toJSON(): CircuitBreakerSnapshot {
     const state = this.state;
-    const now = this.#o.clock.now();
+    const now = this.#time.clock.now();
     if (state === "open") {
       return { state, consecutiveFailures: this.#consecutive, halfOpenInMs: Math.max(0, this.#openedAt + this.#o.halfOpenAfterMs - now) };
     }
@@ -272,6 +302,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     const from = this.#state;
     if (from === to) return;
     this.#state = to;
+    this.#probeWaiters = false;
     if (to !== "half-open") {
       this.#probes.clear();
       this.#probeCount = 0;
@@ -284,10 +315,10 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     this.#cancelTimer();
     const at = this.#openedAt + this.#o.halfOpenAfterMs;
     // `now` given to tryAcquire/release and the clock are the same scale; measure from the clock.
-    this.#timer = this.#o.clock.setTimer(() => {
+    this.#timer = this.#time.clock.setTimer(() => {
       this.#timer = undefined;
-      this.#due(Math.max(this.#o.clock.now(), at));
-    }, at - this.#o.clock.now());
+      this.#due(Math.max(this.#time.clock.now(), at));
+    }, at - this.#time.clock.now());
   }
 
   #cancelTimer(): void {
@@ -315,7 +346,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     if (state === "open") {
       const left = optional(s.halfOpenInMs, this.#o.halfOpenAfterMs, (v) => nonNegativeNumberAtMost(v, this.#o.halfOpenAfterMs, where));
       this.#state = "open";
-      this.#openedAt = this.#o.clock.now() - (this.#o.halfOpenAfterMs - left);
+      this.#openedAt = this.#time.clock.now() - (this.#o.halfOpenAfterMs - left);
       this.#scheduleHalfOpen();
     } else {
       this.#state = state;

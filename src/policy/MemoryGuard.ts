@@ -1,8 +1,9 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { EventBus, type EventHandler } from "../events/EventBus.js";
 import { func, knownKeys, optional, plainObject, positiveNumber } from "../options/validate.js";
-import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
+import type { Clock, TimerHandle } from "../time/Clock.js";
 import { clockOption } from "./clockOption.js";
+import { PolicyClock } from "./PolicyClock.js";
 
 /**
  * Options of {@link memoryGuard}.
@@ -21,7 +22,7 @@ export interface MemoryGuardOptions {
   readonly probe?: () => number;
   /** How often a paused guard reads the probe, in ms. @default 100 */
   readonly pollMs?: number;
-  /** The clock polls run on. @default systemClock */
+  /** The clock polls run on. @default systemClock, or the clock of the first run that uses the guard */
   readonly clock?: Clock;
 }
 
@@ -63,7 +64,7 @@ export class MemoryGuard {
   readonly lowWaterBytes: number;
   readonly #probe: () => number;
   readonly #pollMs: number;
-  readonly #clock: Clock;
+  readonly #time: PolicyClock;
   readonly #events = new EventBus<MemoryGuardEvents>();
   #paused = false;
   #pausedAt = 0;
@@ -85,7 +86,22 @@ export class MemoryGuard {
     }
     this.#probe = optional(o.probe, memoryGuardDefaults.probe, (v) => func<() => number>(v, "probe", where));
     this.#pollMs = optional(o.pollMs, memoryGuardDefaults.pollMs, (v) => positiveNumber(v, "pollMs", where));
-    this.#clock = optional(o.clock, systemClock, (v) => clockOption(v, where));
+    this.#time = new PolicyClock(optional<Clock | undefined>(o.clock, undefined, (v) => clockOption(v, where)));
+  }
+
+  /**
+   * Follows a run's clock (a run calls this when it starts with the guard as its `memory`
+   * option): a guard created without a `clock` adopts it, keeping an ongoing pause and poll; one
+   * whose clock is on another time base throws an `InvalidOptionError`.
+   */
+  bindClock(clock: Clock): void {
+    const previous = this.#time.bind(clock, "memoryGuard");
+    if (previous === undefined) return;
+    this.#pausedAt += this.#time.clock.now() - previous.now();
+    if (this.#timer !== undefined) {
+      this.#stopPolling();
+      this.#poll();
+    }
   }
 
   /** Reads the probe; true while memory is above high water, until it falls below low water. */
@@ -94,12 +110,12 @@ export class MemoryGuard {
     this.#last = bytes;
     if (!this.#paused && bytes > this.highWaterBytes) {
       this.#paused = true;
-      this.#pausedAt = this.#clock.now();
+      this.#pausedAt = this.#time.clock.now();
       this.#pauses++;
       this.#events.emit("pause", { bytes, highWaterBytes: this.highWaterBytes });
     } else if (this.#paused && bytes < this.lowWaterBytes) {
       this.#paused = false;
-      const pausedMs = this.#clock.now() - this.#pausedAt;
+      const pausedMs = this.#time.clock.now() - this.#pausedAt;
       this.#pausedTotal += pausedMs;
       this.#events.emit("resume", { bytes, lowWaterBytes: this.lowWaterBytes, pausedMs });
     }
@@ -139,7 +155,7 @@ export class MemoryGuard {
     return Object.freeze({
       paused: this.#paused,
       pauses: this.#pauses,
-      pausedMs: this.#pausedTotal + (this.#paused ? this.#clock.now() - this.#pausedAt : 0),
+      pausedMs: this.#pausedTotal + (this.#paused ? this.#time.clock.now() - this.#pausedAt : 0),
       lastBytes: this.#last,
       highWaterBytes: this.highWaterBytes,
       lowWaterBytes: this.lowWaterBytes,
@@ -148,7 +164,7 @@ export class MemoryGuard {
 
   #poll(): void {
     if (this.#timer !== undefined) return;
-    this.#timer = this.#clock.setTimer(() => {
+    this.#timer = this.#time.clock.setTimer(() => {
       this.#timer = undefined;
       if (this.#waiters.size === 0) return;
       if (this.shouldPause()) {

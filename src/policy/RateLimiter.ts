@@ -2,8 +2,11 @@ import { EventBus, type EventHandler } from "../events/EventBus.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { RateLimitedError } from "../errors/RateLimitedError.js";
 import { func, knownKeys, nonEmptyString, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
+import type { Clock } from "../time/Clock.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
+import { clockOption } from "./clockOption.js";
+import { PolicyClock } from "./PolicyClock.js";
 import { describeSpec, rateSpec, type RateLimits, type RateSpec } from "./RateLimits.js";
 import { RateState } from "./RateState.js";
 
@@ -29,6 +32,12 @@ export interface RateLimiterOptions<I = unknown> extends RateLimits {
   readonly maxKeys?: number;
   /** Longest Retry-After honoured, in ms (longer ones are cut to this). @default 600000 */
   readonly maxPenaltyMs?: number;
+  /**
+   * The clock `now` comes from, read when {@link RateLimiter.setLimits} is called without one.
+   * @default systemClock, or the clock of the first run that uses the limiter in a stage
+   * @example `rateLimiter({ perSecond: 10, clock })`
+   */
+  readonly clock?: Clock;
 }
 
 /** Rate limiter defaults. */
@@ -63,7 +72,7 @@ export interface RateLimiterStats {
   readonly perKey: RateLimits | undefined;
 }
 
-const optionKeys = ["name", "perSecond", "burst", "windows", "key", "perKey", "maxKeys", "maxPenaltyMs"];
+const optionKeys = ["name", "perSecond", "burst", "windows", "key", "perKey", "maxKeys", "maxPenaltyMs", "clock"];
 
 /**
  * A rate limiter as an {@link Admission}: token bucket and sliding windows, global and per key,
@@ -75,6 +84,7 @@ export class RateLimiter<I = unknown> implements Admission<I> {
   readonly #key: ((item: I) => string | number) | undefined;
   readonly #maxKeys: number;
   readonly #maxPenaltyMs: number;
+  readonly #time: PolicyClock;
   /** Global limits; its spec is undefined-equivalent (no bucket, no window) when only per-key limits exist. */
   readonly #global: RateState;
   #globalSpec: RateSpec | undefined;
@@ -95,6 +105,7 @@ export class RateLimiter<I = unknown> implements Admission<I> {
     this.#key = optional(o.key, undefined, (v) => func<(item: I) => string | number>(v, "key", where));
     this.#maxKeys = optional(o.maxKeys, rateLimiterDefaults.maxKeys, (v) => positiveInt(v, "maxKeys", where));
     this.#maxPenaltyMs = optional(o.maxPenaltyMs, rateLimiterDefaults.maxPenaltyMs, (v) => positiveNumber(v, "maxPenaltyMs", where));
+    this.#time = new PolicyClock(optional<Clock | undefined>(o.clock, undefined, (v) => clockOption(v, where)));
     const hasGlobal = o.perSecond !== undefined || o.burst !== undefined || o.windows !== undefined;
     this.#globalSpec = hasGlobal ? rateSpec({ perSecond: o.perSecond, burst: o.burst, windows: o.windows }, "", where) : undefined;
     if (o.perKey !== undefined && this.#key === undefined) throw new InvalidOptionError("key", "a function when perKey is given", undefined, where);
@@ -178,6 +189,24 @@ export class RateLimiter<I = unknown> implements Admission<I> {
     return this.#listeners.add(listener);
   }
 
+  /**
+   * True when the refusal of `item` at `now` comes from its key alone (its per-key limit, its
+   * Retry-After, or a full key table): the global limits would admit, so items of other keys may
+   * go meanwhile. Every item of the same key is refused at `now` too.
+   */
+  keyedRefusal(_item: I, now: number): boolean {
+    return this.#key !== undefined && this.#global.wait(now) === 0;
+  }
+
+  /**
+   * Follows a run's clock (a stage calls this when the run starts) for a `setLimits` without
+   * `now`: a limiter created without a `clock` adopts it; one whose clock is on another time base
+   * throws an `InvalidOptionError`.
+   */
+  bindClock(clock: Clock): void {
+    this.#time.bind(clock, `rateLimiter "${this.name}"`);
+  }
+
   refusal(item: I, now: number): RateLimitedError {
     const key = this.#key === undefined ? undefined : this.#key(item);
     const state = key === undefined ? undefined : this.#keys.get(key);
@@ -185,8 +214,16 @@ export class RateLimiter<I = unknown> implements Admission<I> {
     return new RateLimitedError(this.name, wait, key === undefined ? undefined : String(key));
   }
 
-  /** Replaces the global limits at run time, keeping what was used in the current windows; wakes waiters. */
-  setLimits(limits: RateLimits, now: number): void {
+  /**
+   * Replaces the global limits at run time, keeping what was used in the current windows; wakes
+   * waiters. `now` defaults to the limiter's clock (the run's, once a stage uses it).
+   *
+   * @example
+   * ```ts
+   * quota.setLimits({ perSecond: 20, burst: 20 }); // the API raised our quota
+   * ```
+   */
+  setLimits(limits: RateLimits, now: number = this.#time.clock.now()): void {
     const spec = rateSpec(limits, "limits", `rateLimiter "${this.name}"`);
     this.#globalSpec = spec;
     this.#global.reconfigure(spec, now);
@@ -194,8 +231,11 @@ export class RateLimiter<I = unknown> implements Admission<I> {
     this.#listeners.notify();
   }
 
-  /** Replaces the per-key limits at run time (every key, keeping what each used); wakes waiters. */
-  setKeyLimits(limits: RateLimits, now: number): void {
+  /**
+   * Replaces the per-key limits at run time (every key, keeping what each used); wakes waiters.
+   * `now` defaults to the limiter's clock.
+   */
+  setKeyLimits(limits: RateLimits, now: number = this.#time.clock.now()): void {
     const where = `rateLimiter "${this.name}"`;
     if (this.#key === undefined) throw new InvalidOptionError("key", "a keyed limiter for setKeyLimits", undefined, where);
     const spec = rateSpec(limits, "perKey", where);

@@ -1,11 +1,12 @@
 import { systemClock } from "../time/Clock.js";
-import type { Admission } from "./Admission.js";
+import { cancelledOutcome, type Admission } from "./Admission.js";
 import { acquire, type AcquireOptions } from "./acquire.js";
 import { retryAfterMs } from "./retryAfterMs.js";
 
 /**
  * Runs `fn(item)` under `admission`: waits to be admitted ({@link acquire}), runs, releases with
- * the outcome and latency, and reports a Retry-After carried by a failure through `penalize`.
+ * the outcome and latency, and reports a Retry-After carried by a failure through `penalize`. A
+ * failure after `options.signal` aborted is released as cancelled (it counts as no outcome).
  * Returns what `fn` returns; rethrows what it throws. For workflows, scripts and benchmarks; the
  * stage runner applies admissions itself.
  *
@@ -31,6 +32,10 @@ export async function withAdmission<I, R>(
     return result;
   } catch (error) {
     const now = clock.now();
+    if (options.signal?.aborted === true) {
+      admission.release(item, cancelledOutcome(error, now - started), now);
+      throw error;
+    }
     admission.release(item, { ok: false, error, latencyMs: now - started }, now);
     const ms = retryAfterMs(error);
     if (ms !== undefined) admission.penalize?.(item, ms, now);

@@ -6,7 +6,8 @@ import type { SourceGate } from "./SourceStep.js";
 
 /**
  * What may hold the source back between chunks: the memory guard (the source waits while memory
- * is above its high-water mark) and a custom gate. Undefined when neither is set.
+ * is above its high-water mark; bound to the run's clock) and a custom gate. Undefined when
+ * neither is set.
  */
 export function sourceGate(options: RunOptions, clock: Clock, signal: AbortSignal): SourceGate | undefined {
   const custom = options.sourceGate;
@@ -18,6 +19,8 @@ export function sourceGate(options: RunOptions, clock: Clock, signal: AbortSigna
     }
     guard = new MemoryGuard({ clock, ...options.memory });
   }
+  // A guard created without a clock follows the run's (and one on another time base is refused).
+  guard?.bindClock(clock);
   if (guard === undefined && custom === undefined) return undefined;
   return {
     ready(): Promise<void> | undefined {

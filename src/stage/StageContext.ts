@@ -16,9 +16,23 @@ export interface StageContext {
   /** Index (0-based) of the source item this item derives from. */
   readonly index: number;
   /**
-   * Reports that the service asked to back off (a 429 with Retry-After): the stage's rate limiter
-   * slows the item's key (or everything) down for `ms`, and adaptive concurrency backs off. An
-   * error carrying `retryAfterMs` or a `Retry-After` header does the same.
+   * Reports that the service asked to back off (a 429 with Retry-After): when the attempt ends,
+   * the stage's rate limiter blocks the item's key (or everything, when it is not keyed) for `ms`,
+   * and its adaptive concurrency limit backs off. An error carrying `retryAfterMs` or a
+   * `Retry-After` header does the same. Each report counts in the stage's `penalties` stat.
+   *
+   * Only those two policies take it: in a stage with neither (no `rateLimit`, no adaptive
+   * `concurrency`, no such `admission`) it does nothing, and a retry waits only for its backoff.
+   * Give the stage a limiter (a shared one, or `rateLimit: { perSecond }`) to honour Retry-After.
+   *
+   * @example
+   * ```ts
+   * .map(async (url, ctx) => {
+   *   const res = await fetch(url, { signal: ctx.signal });
+   *   if (res.status === 429) ctx.retryAfter(Number(res.headers.get("retry-after") ?? 1) * 1000);
+   *   return res;
+   * }, { rateLimit: quota })
+   * ```
    */
   retryAfter(ms: number): void;
 }

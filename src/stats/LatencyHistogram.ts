@@ -4,10 +4,13 @@ const SUB = 8; // sub-buckets per power of two: about 12% relative error
 const BUCKETS = SUB + 29 * SUB;
 
 /**
- * A fixed-size log-linear histogram of durations (microsecond resolution, up to about 35 minutes):
- * 240 counters whatever the number of samples. Percentiles are accurate to about 12%.
+ * A fixed-size log-linear histogram of durations (microsecond resolution, up to about 35 minutes;
+ * longer ones count in the last bucket, negative or NaN ones in the first): 240 counters whatever
+ * the number of samples. Percentiles are accurate to about 12%.
  */
 export class LatencyHistogram {
+  /** Counters every histogram holds, whatever it recorded. */
+  static readonly bucketCount = BUCKETS;
   readonly #counts = new Float64Array(BUCKETS);
   #count = 0;
   #max = 0;
@@ -34,6 +37,18 @@ export class LatencyHistogram {
   /** Samples recorded. */
   get count(): number {
     return this.#count;
+  }
+
+  /** Counters this histogram holds now: {@link LatencyHistogram.bucketCount}, however many samples it saw. */
+  get buckets(): number {
+    return this.#counts.length;
+  }
+
+  /** Samples counted across the buckets: equals {@link LatencyHistogram.count} (none falls outside). */
+  get bucketed(): number {
+    let sum = 0;
+    for (let i = 0; i < BUCKETS; i++) sum += this.#counts[i]!;
+    return sum;
   }
 
   /** The value below which `q` (0..1) of the samples fall, in ms (bucket midpoint). */

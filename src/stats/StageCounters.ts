@@ -1,6 +1,6 @@
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { LatencyHistogram } from "./LatencyHistogram.js";
-import type { StageStats } from "./StageStats.js";
+import type { StageBreakerStats, StageStats } from "./StageStats.js";
 
 /**
  * The mutable counters behind one stage's {@link StageStats}. Written on the hot path by the
@@ -29,6 +29,10 @@ export class StageCounters {
   waiting: () => number = () => 0;
   /** Reads how many items had to wait for admission at least once. */
   waits: () => number = () => 0;
+  /** Reads how many Retry-After penalties the stage's attempts reported. */
+  penalties: () => number = () => 0;
+  /** Reads the state of the stage's circuit breaker, when it has one. */
+  breaker: (() => StageBreakerStats) | undefined = undefined;
   /** Reads the stage's concurrency limit now (adaptive stages move it). */
   limit: () => number = () => 0;
   /** Reads the context's event-loop delay. */
@@ -52,7 +56,7 @@ export class StageCounters {
 
   /** A frozen copy, with busy time up to `now`. */
   snapshot(now: number): StageStats {
-    return Object.freeze({
+    const stats: StageStats = {
       name: this.name,
       kind: this.kind,
       context: this.context,
@@ -66,11 +70,13 @@ export class StageCounters {
       inFlight: this.inFlight,
       waiting: this.waiting(),
       waits: this.waits(),
+      penalties: this.penalties(),
       limit: this.limit(),
       queueDepth: this.queueDepth(),
       busyMs: this.busyMs + (this.inFlight > 0 ? now - this.busySince : 0),
       latency: this.latency.summary(),
       loopDelayMs: this.loopDelayMs(),
-    });
+    };
+    return Object.freeze(this.breaker === undefined ? stats : { ...stats, breaker: Object.freeze(this.breaker()) });
   }
 }

@@ -4,10 +4,24 @@ import type { ExecutionContext } from "../stage/StageContext.js";
 export interface LatencySummary {
   /** Samples recorded. */
   readonly count: number;
+  /** Median: half of the samples took at most this long (within about 12%). */
   readonly p50: number;
+  /** 90th percentile: 90% of the samples took at most this long. */
   readonly p90: number;
+  /** 99th percentile: 99% of the samples took at most this long. */
   readonly p99: number;
+  /** The longest sample, exact. */
   readonly max: number;
+}
+
+/** The state of the circuit breaker in front of a stage, in its {@link StageStats}. */
+export interface StageBreakerStats {
+  /** The breaker's name. */
+  readonly name: string;
+  /** Its state at the snapshot (`closed`, `open`, `half-open`, `isolated`). */
+  readonly state: string;
+  /** Times it opened during this run (a shared breaker: whichever stage's failures opened it). */
+  readonly opens: number;
 }
 
 /**
@@ -43,6 +57,13 @@ export interface StageStats {
   readonly waiting: number;
   /** Items that had to wait for admission at least once. */
   readonly waits: number;
+  /**
+   * Retry-After penalties this stage's attempts reported to its rate limiter or adaptive limit
+   * (`ctx.retryAfter`, or an error carrying Retry-After); 0 when it has neither.
+   */
+  readonly penalties: number;
+  /** The stage's circuit breaker (the `breaker` option), when it has one. */
+  readonly breaker?: StageBreakerStats;
   /** The stage's concurrency limit now (the adaptive limit, or the fixed window); 0 for fused stages. */
   readonly limit: number;
   /** Items waiting in the stage's input channel. */

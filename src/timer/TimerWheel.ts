@@ -120,6 +120,14 @@ export class TimerWheel implements Clock {
     this.#origin = this.#base.now();
   }
 
+  /**
+   * The clock under the wheel. For the few timers that need precision more than numbers (one
+   * admission timer per stage, a breaker's half-open timer), which must not be rounded up to a tick.
+   */
+  get base(): Clock {
+    return this.#base;
+  }
+
   /** Pending timers (not fired, not cancelled). */
   get size(): number {
     return this.#lists.size;

@@ -102,12 +102,13 @@ describe("flow control in stages", () => {
     await turns(5);
     assert.deepEqual(states, ["closed->open"]);
     assert.equal(run.snapshot().stages.find((s) => s.name === "api")!.waiting, 1, "item 3 waits at the open breaker");
-    await clock.advance(1000); // item 3 gives up; item 4 starts waiting
+    await clock.advance(1000); // items 3 and 4 give up: both were queued at 0
     await clock.advance(1000);
     const r = await run;
     assert.deepEqual(r.deadLetters.map((d) => d.index), [0, 1, 2, 3]);
     assert.ok(r.deadLetters[2]!.error instanceof CircuitOpenError);
     assert.equal((r.deadLetters[2]!.error as CircuitOpenError).code, "WEIR_CIRCUIT_OPEN");
+    assert.deepEqual(r.stats.api!.breaker, { name: "api", state: "open", opens: 1 }, "the breaker is in the stage's stats");
   });
 
   it("a bulkhead shared by two stages caps their work together, and is given back when the run ends", async () => {
