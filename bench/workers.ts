@@ -19,6 +19,7 @@ import type { Executor } from "../src/executor/Executor.js";
 import { child } from "../src/executor/remote/child.js";
 import { createExecutor } from "../src/executor/remote/createExecutor.js";
 import { worker } from "../src/executor/remote/worker.js";
+import { pipeline } from "../src/pipeline/pipeline.js";
 import type { PoolExecutor } from "../src/executor/pool/PoolExecutor.js";
 
 /** The main-thread baseline of `cpu5` in test/fixtures/workers/bench.mjs: busy about 5 ms. */
@@ -93,6 +94,34 @@ function weir(name: string, make: typeof worker, exportName: string, workers: nu
     run: (n) => drive(exec!, n, workers, makeItem),
     async teardown() {
       await exec!.close();
+    },
+  };
+}
+
+/**
+ * The same through the public API: `pipeline().from(range).map(worker(...))`, so the stage
+ * runner's costs (ordering, stats, timeouts) are in. A keeper executor holds the pool (pools are
+ * shared by stages with equal options) so every timed run finds its workers warm.
+ */
+function weirPipeline(name: string, make: typeof worker, exportName: string, workers: number, stage: { timeoutMs?: number } = {}): Contender {
+  let keeper: PoolExecutor | undefined;
+  const remote = (): ReturnType<typeof worker<number, number>> => make<number, number>(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers });
+  const run = async (n: number): Promise<void> => {
+    function* range(): Generator<number> {
+      for (let i = 0; i < n; i++) yield i;
+    }
+    const r = await pipeline<number>("bench").from(range()).map(remote(), { name: "w", concurrency: workers, ...stage }).run();
+    if (r.stats.w!.out !== n) throw new Error(`${name}: ${r.stats.w!.out} of ${n} items`);
+  };
+  return {
+    name,
+    async setup() {
+      keeper = createExecutor(remote(), "keeper");
+      await run(exportName === "cpu5" ? 20 : 50_000);
+    },
+    run,
+    async teardown() {
+      await keeper!.close();
     },
   };
 }
@@ -260,7 +289,9 @@ printTiny(
   `${TINY.toLocaleString("en")} tiny tasks (x => x + 1), 2 worker threads`,
   TINY,
   await section("tiny threads", TINY, [
-    weir("weir worker()", worker, "inc", 2),
+    weir("weir worker() executor", worker, "inc", 2),
+    weirPipeline("weir pipeline().map(worker())", worker, "inc", 2),
+    weirPipeline("weir pipeline().map(worker(), { timeoutMs })", worker, "inc", 2, { timeoutMs: 30_000 }),
     piscina("Piscina (1 task per item)", "inc", 2),
     tinypool("Tinypool (1 task per item)", "inc", 2, "worker_threads"),
     piscina("Piscina (batches of 1024, by hand)", "inc", 2, 1024),
@@ -277,6 +308,7 @@ printCpu(
     mainThread("main thread loop (one thread)"),
     weir("weir worker(), 1 thread", worker, "cpu5", 1),
     weir("weir worker(), 2 threads", worker, "cpu5", 2),
+    weirPipeline("weir pipeline().map(worker()), 2 threads", worker, "cpu5", 2),
     piscina("Piscina, 2 threads", "cpu5", 2),
     tinypool("Tinypool, 2 threads", "cpu5", 2, "worker_threads"),
     raw("raw pull-based pool, 2 threads", "cpu", 2),
@@ -290,6 +322,7 @@ printTiny(
   await section("tiny processes", TINY, [
     weir("weir child(), msgpack frames", child, "inc", 2, { wire: "msgpack" }),
     weir("weir child(), advanced IPC", child, "inc", 2, { wire: "ipc" }),
+    weirPipeline("weir pipeline().map(child()), msgpack", child, "inc", 2),
     tinypool("Tinypool child_process (1 task per item)", "inc", 2, "child_process"),
   ]),
   "weir child(), msgpack frames",
@@ -315,6 +348,7 @@ printCpu(
     mainThread("main thread loop (one thread)"),
     weir("weir child(), 2 processes, msgpack", child, "cpu5", 2, { wire: "msgpack" }),
     weir("weir child(), 2 processes, IPC", child, "cpu5", 2, { wire: "ipc" }),
+    weirPipeline("weir pipeline().map(child()), 2 processes", child, "cpu5", 2),
     tinypool("Tinypool child_process, 2 processes", "cpu5", 2, "child_process"),
   ]),
   "main thread loop (one thread)",

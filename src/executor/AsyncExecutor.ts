@@ -1,5 +1,6 @@
 import type { StageContext } from "../stage/StageContext.js";
 import type { Attempt, Executor, Settle } from "./Executor.js";
+import { holdMainLoopDelay, mainLoopDelayMs } from "./mainLoopDelay.js";
 
 const ignore = (): void => {};
 
@@ -14,10 +15,19 @@ export class AsyncExecutor implements Executor {
   readonly context = "async" as const;
   readonly #fn: StageFunction<unknown, unknown>;
   readonly #stage: string;
+  readonly #release: () => void;
+  /** The delay when the executor closed (final stats are read after). */
+  #final: number | undefined;
 
   constructor(fn: StageFunction<unknown, unknown>, stage: string) {
     this.#fn = fn;
     this.#stage = stage;
+    this.#release = holdMainLoopDelay();
+  }
+
+  /** The main loop's delay (the loop this executor's work runs on). */
+  loopDelayMs(): number {
+    return this.#final ?? mainLoopDelayMs();
   }
 
   window(concurrency: number): number {
@@ -45,5 +55,9 @@ export class AsyncExecutor implements Executor {
     }
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    this.#final ??= mainLoopDelayMs();
+    this.#release();
+    return Promise.resolve();
+  }
 }

@@ -51,6 +51,13 @@ export interface Executor {
   readonly emitsMany?: boolean;
   /** Starts one attempt; must end it through `settle` exactly once, even if the work cannot start. */
   execute(attempt: Attempt, settle: Settle): void;
+  /**
+   * True when the executor enforces the stage's `timeoutMs` itself (it was given it when made)
+   * and rejects a timed-out attempt with a `TimeoutError`: the runner then arms no timer and
+   * does not abort `attempt.signal` on timeout. Pools do, because an item waiting in a batch
+   * behind another has not started yet. @default false
+   */
+  readonly ownsTimeouts?: boolean;
   /** Event-loop delay of the context the work runs in, in ms (mean over the last interval). */
   loopDelayMs?(): number;
   /** Releases the executor's resources (a pool it owns, timers). Safe to call twice. */

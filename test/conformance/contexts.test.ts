@@ -5,7 +5,7 @@ import * as fns from "../fixtures/conformance/stages.mjs";
 
 const module = new URL("../fixtures/conformance/stages.mjs", import.meta.url);
 type Fn = (x: number, ctx: StageContext) => unknown;
-type Name = "inc" | "isEven" | "explode" | "failOn3" | "flakyOnce" | "waitForAbort";
+type Name = "inc" | "isEven" | "explode" | "failOn3" | "flakyOnce" | "waitForAbort" | "hangOn5";
 
 /** How each context gets the same function, and the options that put the stage there. */
 const contexts = {
@@ -84,6 +84,27 @@ for (const [name, ctx] of Object.entries(contexts)) {
       const e = await settled;
       assert.ok(e instanceof StageError, String(e));
       assert.ok(e.cause instanceof TimeoutError);
+    });
+
+    it("a timed-out item fails alone; the items beside it (in its batch, for pools) complete, each reported once", async () => {
+      const input = Array.from({ length: 12 }, (_, i) => i + 1);
+      const r = await pipeline("c").from(input).map(fn("hangOn5"), { ...options, name: "t", timeoutMs: 300, onError: "dead-letter" }).run();
+      assert.deepEqual(r.deadLetters.map((d) => [d.index, d.item, (d.error as TimeoutError).code]), [[4, 5, "WEIR_TIMEOUT"]]);
+      assert.equal(r.stats.t!.out, 11);
+      assert.equal(r.stats.t!.errors, 1);
+    });
+
+    it("on an injected clock, timeouts report every item exactly once", async () => {
+      const clock = new ManualClock();
+      const input = Array.from({ length: 12 }, (_, i) => i + 1);
+      const run = pipeline("c").from(input).map(fn("hangOn5"), { ...options, name: "t", timeoutMs: 1000, onError: "dead-letter" }).run({ clock });
+      while (run.snapshot().stages.find((s) => s.name === "t")!.inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+      await clock.advance(1000);
+      const r = await run;
+      const seen = [...r.deadLetters.map((d) => d.index)];
+      assert.equal(new Set(seen).size, seen.length, `dead letters once each: ${seen.join(",")}`);
+      assert.ok(seen.includes(4));
+      assert.equal(r.stats.t!.out + r.deadLetters.length, input.length);
     });
 
     it("cancellation by signal rejects the run and aborts items in flight", async () => {

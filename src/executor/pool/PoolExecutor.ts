@@ -1,4 +1,5 @@
 import { CancelledError } from "../../errors/CancelledError.js";
+import { TimeoutError } from "../../errors/TimeoutError.js";
 import type { Attempt, Executor, Settle } from "../Executor.js";
 import { BatchSizer } from "./BatchSizer.js";
 import { collectTransferables } from "./collectTransferables.js";
@@ -6,13 +7,15 @@ import type { PoolSettings } from "./PoolOptions.js";
 import { pools, type PoolRegistry } from "./PoolRegistry.js";
 import { rebuildError } from "./SerializedError.js";
 import { MSG_BATCH, type ChainStep, type ResultMessage } from "./WireMessage.js";
-import type { OutgoingBatch, PoolBatch, PoolClient, PoolWorker, WorkerPool } from "./WorkerPool.js";
+import type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure, PoolWorker, WorkerPool } from "./WorkerPool.js";
 
 /** One attempt, from `execute` until it settles. */
 class Entry {
   done = false;
   batch: Batch | undefined = undefined;
   k = 0;
+  /** It shared a batch with a worker's failure: it goes again alone, not counted as an attempt. */
+  isolated = false;
 
   constructor(
     readonly item: unknown,
@@ -29,6 +32,8 @@ class Batch implements PoolBatch {
   constructor(
     readonly id: number,
     readonly entries: Entry[],
+    readonly limitMs: number | undefined,
+    readonly isolated: boolean,
   ) {}
 
   get size(): number {
@@ -49,9 +54,19 @@ interface SignalWatch {
  * worker-thread or child-process pool. Attempts executed in the same tick are queued and leave
  * in batches whose size adapts to about `targetBatchMs` of work; the pool pipelines
  * `batchesPerWorker` batches per worker. Every attempt settles exactly once: with its value (an
- * array of 0..n outputs when {@link emitsMany}), its error as thrown in the worker, the abort
- * reason when its signal aborts, a `WorkerCrashedError` / `WorkerOutOfMemoryError` when its
- * worker dies, or a `CancelledError` when the executor closes first.
+ * array of 0..n outputs when {@link emitsMany}), its error as thrown in the worker, a
+ * `TimeoutError` when it ran past the stage's timeout, the abort reason when its signal aborts,
+ * a `WorkerCrashedError` / `WorkerOutOfMemoryError` when its worker dies, or a `CancelledError`
+ * when the executor closes first.
+ *
+ * Blame. When a worker dies (or is stopped for running past a timeout) holding several items,
+ * the pool cannot tell which one did it. Those items are not failed: each is sent again alone,
+ * to a worker that holds nothing else, without counting as an attempt. Only an item whose
+ * worker fails while running it alone gets the error, so one poison item fails itself, not the
+ * batch around it.
+ *
+ * Timeouts (when the stage has one) are the executor's, not the stage runner's: an item is
+ * timed from when its worker starts it, not from when it joined a batch.
  */
 export class PoolExecutor implements Executor, PoolClient<Batch> {
   readonly context: "worker" | "process";
@@ -64,10 +79,13 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
   readonly #chainId: number;
   readonly #sizer: BatchSizer;
   readonly #transfer: boolean;
+  readonly #timeoutMs: number | undefined;
   /** Attempts not yet sent; `#head` is the first that may still be open. */
   #queue: Entry[] = [];
   #head = 0;
-  /** Open attempts in the queue. */
+  /** Attempts to send again, each alone (see Blame); served before `#queue`. */
+  #isolated: Entry[] = [];
+  /** Open attempts in both queues. */
   #pending = 0;
   readonly #inFlight = new Set<Batch>();
   readonly #watches = new Map<AbortSignal, SignalWatch>();
@@ -77,6 +95,8 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
   #closed = false;
   #closing: Promise<void> | undefined;
   workersWanted: number;
+  /** True when the stage's timeout is enforced here (the runner arms no timer of its own). */
+  readonly ownsTimeouts: boolean;
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     this.#pool.pump();
@@ -89,14 +109,17 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     chain: readonly ChainStep[],
     settings: PoolSettings,
     registry: PoolRegistry = pools,
+    timeoutMs?: number,
   ) {
     this.context = context;
     this.stage = stage;
     this.emitsMany = chain.some((s) => s.kind === "filter" || s.kind === "flatMap");
     this.#settings = settings;
     this.#registry = registry;
+    this.#timeoutMs = timeoutMs;
+    this.ownsTimeouts = timeoutMs !== undefined;
     this.#pool = registry.acquire(context, moduleUrl, settings);
-    this.#chainId = this.#pool.registerChain(stage, chain);
+    this.#chainId = this.#pool.registerChain(stage, chain, timeoutMs);
     this.#sizer = new BatchSizer(settings.targetBatchMs, settings.maxBatchSize);
     this.#transfer = context === "worker" && settings.transferItems;
     this.workersWanted = settings.maxWorkers;
@@ -164,7 +187,14 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     return this.#pending > 0 || this.#inFlight.size > 0;
   }
 
+  isolating(): boolean {
+    const q = this.#isolated;
+    while (q.length > 0 && q[0]!.done) q.shift();
+    return q.length > 0;
+  }
+
   nextBatch(id: number, maxItems: number): OutgoingBatch<Batch> | undefined {
+    if (this.isolating()) return this.#isolatedBatch(id);
     const n = Math.min(this.#sizer.size, maxItems, this.#pending);
     if (n <= 0) return undefined;
     const entries: Entry[] = [];
@@ -175,7 +205,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     let consecutive = true;
     let transfer: ArrayBuffer[] | undefined;
     const queue = this.#queue;
-    const batch = new Batch(id, entries);
+    const batch = new Batch(id, entries, this.#limitMs(n), false);
     while (entries.length < n) {
       const e = queue[this.#head++]!;
       if (e.done) continue;
@@ -203,6 +233,12 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     this.#inFlight.delete(batch);
     this.#sizer.update(reply.u);
     const entries = batch.entries;
+    if (reply.o !== null) {
+      for (const k of reply.o) {
+        const e = entries[k];
+        if (e !== undefined && !e.done) this.#reject(e, this.#timeoutError(e));
+      }
+    }
     if (reply.e !== null) {
       for (const [k, error] of reply.e) {
         const e = entries[k];
@@ -219,9 +255,24 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     }
   }
 
-  failed(batch: Batch, error: unknown): void {
+  failed(batch: Batch, failure: PoolFailure): void {
     this.#inFlight.delete(batch);
-    for (const e of batch.entries) if (!e.done) this.#reject(e, error);
+    const open = batch.entries.filter((e) => !e.done);
+    // the items' own doing when nothing else ran beside them; otherwise each goes again alone
+    const blamed = failure.final || batch.isolated || (open.length === 1 && failure.alone);
+    for (const e of open) {
+      if (blamed) this.#reject(e, failure.overdue ? this.#timeoutError(e) : failure.error);
+      else {
+        e.batch = undefined;
+        e.isolated = true;
+        this.#isolated.push(e);
+        this.#pending++;
+      }
+    }
+    if (!blamed && open.length > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
   }
 
   /**
@@ -237,15 +288,41 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       const e = this.#queue[i]!;
       if (!e.done) this.#reject(e, error);
     }
+    for (const e of this.#isolated) if (!e.done) this.#reject(e, error);
     this.#queue = [];
+    this.#isolated = [];
     this.#head = 0;
     this.#pending = 0;
-    for (const batch of [...this.#inFlight]) this.failed(batch, error);
+    for (const batch of [...this.#inFlight]) this.failed(batch, { error, alone: false, overdue: false, final: true });
     this.#closing = this.#registry.release(this.#pool);
     return this.#closing;
   }
 
   // ---- internals ----
+
+  /** One isolated attempt, alone in its batch. */
+  #isolatedBatch(id: number): OutgoingBatch<Batch> {
+    const e = this.#isolated.shift()!;
+    this.#pending--;
+    const batch = new Batch(id, [e], this.#limitMs(1), true);
+    e.batch = batch;
+    e.k = 0;
+    this.#inFlight.add(batch);
+    let transfer: ArrayBuffer[] | undefined;
+    if (this.#transfer && e.item !== null && typeof e.item === "object") transfer = collectTransferables(e.item, []);
+    return { batch, message: { t: MSG_BATCH, b: id, c: this.#chainId, x: [e.item], i: e.index, a: e.attempt }, transfer };
+  }
+
+  /** How long a batch of `n` may run: the timeout, plus the work the batch is expected to take. */
+  #limitMs(n: number): number | undefined {
+    if (this.#timeoutMs === undefined) return undefined;
+    const perItem = this.#sizer.perItemMs;
+    return this.#timeoutMs + (perItem > 0 ? n * perItem : 0);
+  }
+
+  #timeoutError(e: Entry): TimeoutError {
+    return new TimeoutError(`stage "${this.stage}" item ${e.index}`, this.#timeoutMs ?? 0);
+  }
 
   #reject(e: Entry, error: unknown): void {
     e.done = true;
@@ -306,6 +383,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
         const e = this.#queue[i]!;
         if (e.signal === signal) abort(e);
       }
+      for (const e of this.#isolated) if (e.signal === signal) abort(e);
       for (const batch of [...this.#inFlight]) for (const e of batch.entries) if (e.signal === signal) abort(e);
     }
     this.#watches.delete(signal);

@@ -7,6 +7,20 @@ import { killGroup, trackGroup, untrackGroup } from "./processGroups.js";
 import type { FromWorker, ToWorker } from "./WireMessage.js";
 import type { WorkerEvents, WorkerHandle } from "./WorkerHandle.js";
 
+/** What V8 prints before it aborts on an exhausted heap. */
+const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
+/** How much of a child's last stderr output is kept to classify its death. */
+const TAIL_BYTES = 1024;
+
+/** The old-generation heap limit that `execArgv` sets (`--max-old-space-size=N`), if any. */
+function heapLimitIn(execArgv: readonly string[]): number | undefined {
+  for (const arg of execArgv) {
+    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
+    if (m !== null) return Number(m[1]);
+  }
+  return undefined;
+}
+
 /** How messages cross to a child process. */
 export type ProcessWire = "msgpack" | "ipc";
 
@@ -21,15 +35,18 @@ export class ProcessHandle implements WorkerHandle {
   readonly exited: Promise<void>;
 
   /**
-   * @param heapLimitMb old-generation heap limit (`--max-old-space-size`); with it, an abort
-   *   (SIGABRT, what V8 does when the heap is exhausted) is reported as out of memory
+   * The child's stderr passes through to the parent's; its tail tells an abort (SIGABRT) from V8
+   * running out of heap from other aborts.
+   *
+   * @param heapLimitMb old-generation heap limit (`--max-old-space-size`); with it, or with the
+   *   same flag in `execArgv`, an abort is reported as out of memory
    */
   constructor(moduleUrl: string, wire: ProcessWire, execArgv: readonly string[], heapLimitMb: number | undefined, events: WorkerEvents) {
     const start = workerStart("processEntry", moduleUrl);
     const limit = heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`];
     this.#child = spawn(process.execPath, [...start.execArgv, ...limit, ...execArgv, fileURLToPath(start.entry)], {
       detached: true,
-      stdio: ["ignore", "inherit", "inherit", wire === "ipc" ? "ipc" : "pipe"],
+      stdio: ["ignore", "inherit", "pipe", wire === "ipc" ? "ipc" : "pipe"],
       serialization: "advanced",
       env: { ...process.env, WEIR_MODULE_URL: moduleUrl, WEIR_WIRE: wire },
     });
@@ -40,6 +57,17 @@ export class ProcessHandle implements WorkerHandle {
     });
     this.#pid = pid ?? -1;
     if (pid !== undefined) trackGroup(pid);
+    const limitMb = heapLimitMb ?? heapLimitIn(execArgv);
+    let tail = "";
+    const stderr = this.#child.stderr!;
+    stderr.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      tail = (tail + chunk.toString("latin1")).slice(-TAIL_BYTES);
+    });
+    const stderrEnded = new Promise<void>((resolve) => {
+      stderr.once("close", resolve);
+      stderr.once("error", () => resolve());
+    });
     if (wire === "ipc") {
       this.#pipe = undefined;
       this.#child.on("message", (m) => events.message(m as FromWorker));
@@ -54,9 +82,22 @@ export class ProcessHandle implements WorkerHandle {
           killGroup(pid); // whatever the child left behind
           untrackGroup(pid);
         }
-        const outOfMemory = heapLimitMb !== undefined && (signal === "SIGABRT" || code === 134);
-        events.exit({ code: code ?? undefined, signal: signal ?? undefined, error: spawnError, outOfMemory });
-        resolve();
+        const aborted = signal === "SIGABRT" || code === 134;
+        const report = (): void => {
+          const outOfMemory = aborted && (limitMb !== undefined || OUT_OF_MEMORY.test(tail));
+          events.exit({ code: code ?? undefined, signal: signal ?? undefined, error: spawnError, outOfMemory });
+          resolve();
+        };
+        if (!aborted || limitMb !== undefined) {
+          report();
+          return;
+        }
+        // read what it printed last (the group is dead, so the pipe closes at once)
+        let timer: NodeJS.Timeout | undefined;
+        void Promise.race([stderrEnded, new Promise<void>((r) => (timer = setTimeout(r, 200)))]).then(() => {
+          clearTimeout(timer);
+          report();
+        });
       });
     });
   }
@@ -73,6 +114,7 @@ export class ProcessHandle implements WorkerHandle {
   ref(): void {
     this.#child.ref();
     this.#child.channel?.ref();
+    (this.#child.stderr as (Duplex & { ref?: () => void }) | null)?.ref?.();
     const stream = this.#child.stdio[3] as (Duplex & { ref?: () => void }) | null;
     stream?.ref?.();
   }
@@ -80,6 +122,7 @@ export class ProcessHandle implements WorkerHandle {
   unref(): void {
     this.#child.unref();
     this.#child.channel?.unref();
+    (this.#child.stderr as (Duplex & { unref?: () => void }) | null)?.unref?.();
     const stream = this.#child.stdio[3] as (Duplex & { unref?: () => void }) | null;
     stream?.unref?.();
   }

@@ -20,6 +20,7 @@ export const MSG_BATCH = 1;
 export const MSG_CANCEL = 2;
 export const MSG_RESULT = 3;
 export const MSG_CANCELLED = 4;
+export const MSG_READY = 5;
 
 /** Parent → worker: declares a chain (sent before any batch that uses it). */
 export interface ChainMessage {
@@ -29,6 +30,12 @@ export interface ChainMessage {
   /** Stage name, passed to the functions as `ctx.stage`. */
   readonly stage: string;
   readonly steps: readonly ChainStep[];
+  /**
+   * The stage's `timeoutMs`, enforced in the worker per item from when the item starts there: an
+   * asynchronous item's `ctx.signal` aborts and the item fails at once; a synchronous item that
+   * ran longer fails when it returns. A synchronous item that never returns is the pool's to stop.
+   */
+  readonly to: number | undefined;
 }
 
 /** Parent → worker: items to run through a chain. */
@@ -62,6 +69,8 @@ export interface ResultMessage {
   readonly v: unknown[];
   /** The items that failed: pairs of position in the batch and error, or null when none did. */
   readonly e: Array<[number, SerializedError]> | null;
+  /** Positions that ran past the chain's timeout in the worker, or null when none did. */
+  readonly o: number[] | null;
   /** Mean time per item, in ms, measured in the worker. */
   readonly u: number;
   /** Mean event-loop delay of the worker since its last report, in ms, or -1 if not measured this time. */
@@ -77,7 +86,12 @@ export interface CancelledMessage {
   readonly k: number;
 }
 
+/** Worker → parent: the module loaded (or failed to); time spent before this is start-up, not work. */
+export interface ReadyMessage {
+  readonly t: typeof MSG_READY;
+}
+
 /** What a parent sends. */
 export type ToWorker = ChainMessage | BatchMessage | CancelMessage;
 /** What a worker sends. */
-export type FromWorker = ResultMessage | CancelledMessage;
+export type FromWorker = ResultMessage | CancelledMessage | ReadyMessage;

@@ -7,8 +7,9 @@ import { serializeError } from "./SerializedError.js";
 import { ThreadHandle } from "./ThreadHandle.js";
 import {
   MSG_CANCEL,
+  MSG_CANCELLED,
   MSG_CHAIN,
-  MSG_RESULT,
+  MSG_READY,
   type BatchMessage,
   type ChainMessage,
   type ChainStep,
@@ -23,6 +24,24 @@ export interface PoolBatch {
   readonly size: number;
   /** The worker holding it, once sent. */
   worker: PoolWorker | undefined;
+  /**
+   * How long the batch may take once its worker starts on it before the worker counts as stuck
+   * (the stage's timeout plus the batch's expected work); undefined: no limit.
+   */
+  readonly limitMs: number | undefined;
+  /** Sent alone, to a worker holding nothing else: whatever happens to the worker is its doing. */
+  readonly isolated: boolean;
+}
+
+/** Why a batch cannot complete, and what the pool knows of who caused it. */
+export interface PoolFailure {
+  readonly error: unknown;
+  /** The batch was the only one its worker held: its own items caused the failure. */
+  readonly alone: boolean;
+  /** Its worker was stopped because this batch ran past its limit. */
+  readonly overdue: boolean;
+  /** The pool is closing: nothing will run again. */
+  readonly final: boolean;
 }
 
 /** A batch ready to send, made by a client. */
@@ -44,11 +63,16 @@ export interface PoolClient<B extends PoolBatch = PoolBatch> {
   nextBatch(id: number, maxItems: number): OutgoingBatch<B> | undefined;
   /** A batch came back. */
   completed(batch: B, reply: ResultMessage): void;
-  /** A batch cannot complete (its worker died, or it could not be sent): fail its open items. */
-  failed(batch: B, error: unknown): void;
+  /**
+   * A batch cannot complete (its worker died, or it could not be sent): fail its open items, or
+   * send them again where the failure may not be theirs.
+   */
+  failed(batch: B, failure: PoolFailure): void;
+  /** True while the client's next batch must go alone to an idle worker. */
+  isolating(): boolean;
 }
 
-type StopReason = "idle" | "retired" | "stuck" | "closed";
+type StopReason = "idle" | "retired" | "stuck" | "overdue" | "closed";
 
 /** One live worker and what it holds. */
 export class PoolWorker {
@@ -70,6 +94,14 @@ export class PoolWorker {
   referenced = false;
   /** Whether it has answered at least once (a worker that dies before is a start-up failure). */
   answered = false;
+  /** Its module has loaded: time from now on is work. */
+  ready = false;
+  /** When it started on its oldest batch (the one it works on), on the pool's clock. */
+  headSince = 0;
+  /** Fires when the oldest batch runs past its limit. */
+  watchdog: TimerHandle | undefined;
+  /** The batch it was stopped for running past its limit. */
+  overdue: PoolBatch | undefined;
 
   constructor(handle: WorkerHandle) {
     this.handle = handle;
@@ -102,6 +134,8 @@ export class WorkerPool {
   #minimumWaiters: Array<() => void> = [];
   /** Workers in a row that died before answering; at 3 the pool stops keeping `minWorkers` up. */
   #startFailures = 0;
+  /** The last loop delay any worker reported (kept when workers exit). */
+  #lastLoopDelayMs = 0;
 
   constructor(context: "worker" | "process", moduleUrl: string, settings: PoolSettings, clock: Clock = systemClock) {
     this.context = context;
@@ -148,9 +182,9 @@ export class WorkerPool {
     for (const resolve of waiters) resolve();
   }
 
-  /** Declares a chain of stages; returns its id for batches. */
-  registerChain(stage: string, steps: readonly ChainStep[]): number {
-    const chain: ChainMessage = { t: MSG_CHAIN, id: this.#nextChainId++, stage, steps };
+  /** Declares a chain of stages (with the stage's timeout, enforced in the worker); returns its id for batches. */
+  registerChain(stage: string, steps: readonly ChainStep[], timeoutMs?: number): number {
+    const chain: ChainMessage = { t: MSG_CHAIN, id: this.#nextChainId++, stage, steps, to: timeoutMs };
     this.#chains.push(chain);
     for (const w of this.#workers) if (w.stopped === undefined) this.#send(w, chain);
     return chain.id;
@@ -165,7 +199,10 @@ export class WorkerPool {
     if (i >= 0) this.#clients.splice(i, 1);
   }
 
-  /** Mean event-loop delay across workers, in ms, from their last reports (0 before any). */
+  /**
+   * Mean event-loop delay across live workers, in ms, from their last reports; once none is
+   * live, the last report any gave (0 before any).
+   */
   loopDelayMs(): number {
     let sum = 0;
     let n = 0;
@@ -175,7 +212,7 @@ export class WorkerPool {
         n++;
       }
     }
-    return n === 0 ? 0 : sum / n;
+    return n === 0 ? this.#lastLoopDelayMs : sum / n;
   }
 
   /** Sends batches while clients have items and workers have room. */
@@ -190,8 +227,12 @@ export class WorkerPool {
         for (let c = 0; c < clients.length; c++) {
           const client = clients[(this.#rr + c) % clients.length]!;
           if (!client.ready()) continue;
-          const worker = this.#pick() ?? this.#grow();
-          if (worker === undefined) return;
+          const isolating = client.isolating();
+          const worker = (isolating ? this.#pickIdle() : this.#pick()) ?? this.#grow();
+          if (worker === undefined) {
+            if (isolating) continue;
+            return;
+          }
           if (this.#dispatch(worker, client)) progress = true;
         }
         this.#rr++;
@@ -232,19 +273,32 @@ export class WorkerPool {
     let best: PoolWorker | undefined;
     for (const w of this.#workers) {
       // a worker with a cancelled item that has not stopped yet may be stuck: it gets nothing new
-      if (w.stopped !== undefined || w.retiring || w.batches.size >= depth || w.grace.size > 0) continue;
+      if (!this.#available(w) || w.batches.size >= depth) continue;
       if (best === undefined || w.batches.size < best.batches.size) best = w;
     }
     return best;
+  }
+
+  /** A worker holding nothing, for an isolated batch. */
+  #pickIdle(): PoolWorker | undefined {
+    for (const w of this.#workers) if (this.#available(w) && w.batches.size === 0) return w;
+    return undefined;
+  }
+
+  #available(w: PoolWorker): boolean {
+    if (w.stopped !== undefined || w.retiring || w.grace.size > 0) return false;
+    // an isolated batch has its worker to itself
+    for (const [b] of w.batches.values()) if (b.isolated) return false;
+    return true;
   }
 
   /** Starts a worker when demand allows one more. */
   #grow(): PoolWorker | undefined {
     let wanted = 0;
     for (const c of this.#clients) if (c.active()) wanted += c.workersWanted;
-    let live = 0;
-    for (const w of this.#workers) if (w.stopped === undefined && !w.retiring) live++;
-    if (live >= Math.min(this.settings.maxWorkers, Math.max(wanted, this.settings.minWorkers))) return undefined;
+    // every worker not yet exited counts, retiring and stopping ones too: maxWorkers is a bound on
+    // threads or processes, not on the ones taking work
+    if (this.#workers.length >= Math.min(this.settings.maxWorkers, Math.max(wanted, this.settings.minWorkers))) return undefined;
     return this.#spawn();
   }
 
@@ -254,6 +308,7 @@ export class WorkerPool {
     if (out === undefined) return false;
     const batch = out.batch;
     batch.worker = w;
+    const first = w.batches.size === 0;
     w.batches.set(batch.id, [batch, client]);
     w.taken += batch.size;
     if (!w.referenced) {
@@ -265,12 +320,31 @@ export class WorkerPool {
     } catch (error) {
       w.batches.delete(batch.id);
       batch.worker = undefined;
-      client.failed(batch, error);
+      client.failed(batch, { error, alone: true, overdue: false, final: false });
       this.#settledOne(w);
       return true;
     }
+    if (first) this.#startHead(w);
     if (limit > 0 && w.taken >= limit) w.retiring = true;
     return true;
+  }
+
+  /** The worker starts on its oldest batch now (if its module has loaded): watch its limit. */
+  #startHead(w: PoolWorker): void {
+    w.watchdog?.cancel();
+    w.watchdog = undefined;
+    if (!w.ready || w.stopped !== undefined) return;
+    const head = w.batches.values().next();
+    if (head.done === true) return;
+    const batch = head.value[0];
+    w.headSince = this.#clock.now();
+    if (batch.limitMs === undefined) return;
+    w.watchdog = this.#clock.setTimer(() => {
+      w.watchdog = undefined;
+      if (w.batches.values().next().value?.[0] !== batch) return;
+      w.overdue = batch;
+      this.#stop(w, "overdue");
+    }, batch.limitMs + this.settings.cancelGraceMs);
   }
 
   #spawn(): PoolWorker {
@@ -302,7 +376,12 @@ export class WorkerPool {
   }
 
   #onMessage(w: PoolWorker, m: FromWorker): void {
-    if (m.t !== MSG_RESULT) {
+    if (m.t === MSG_READY) {
+      w.ready = true;
+      this.#startHead(w);
+      return;
+    }
+    if (m.t === MSG_CANCELLED) {
       const timers = w.grace.get(m.b);
       timers?.get(m.k)?.cancel();
       timers?.delete(m.k);
@@ -314,13 +393,20 @@ export class WorkerPool {
     this.#startFailures = 0;
     const held = w.batches.get(m.b);
     if (held === undefined) return;
+    const wasHead = w.batches.keys().next().value === m.b;
     w.batches.delete(m.b);
+    if (wasHead) this.#startHead(w);
     const timers = w.grace.get(m.b);
     if (timers !== undefined) {
       for (const t of timers.values()) t.cancel();
       w.grace.delete(m.b);
     }
-    if (m.d >= 0) w.loopDelayMs = m.d;
+    if (m.d >= 0) {
+      w.loopDelayMs = m.d;
+      this.#lastLoopDelayMs = m.d;
+    }
+    // a timed-out item of a child process may have left processes behind: end its group soon
+    if (m.o !== null && this.context === "process") w.retiring = true;
     if (m.m >= 0) {
       w.memoryMb = m.m;
       if (this.settings.maxMemoryMb > 0 && m.m > this.settings.maxMemoryMb) w.retiring = true;
@@ -358,12 +444,16 @@ export class WorkerPool {
     if (i >= 0) this.#workers.splice(i, 1);
     for (const timers of w.grace.values()) for (const t of timers.values()) t.cancel();
     w.grace.clear();
+    w.watchdog?.cancel();
+    w.watchdog = undefined;
     if (!w.answered && w.stopped === undefined) this.#startFailures++;
     if (w.batches.size > 0) {
       const error = this.#exitError(w, exit);
       const held = [...w.batches.values()];
       w.batches.clear();
-      for (const [batch, client] of held) client.failed(batch, error);
+      const alone = held.length === 1;
+      const final = w.stopped === "closed";
+      for (const [batch, client] of held) client.failed(batch, { error, alone, overdue: batch === w.overdue, final });
     }
     if (this.#closed) return;
     this.#ensureMinimum();
@@ -377,6 +467,7 @@ export class WorkerPool {
     if (w.stopped === "stuck") {
       return new WorkerCrashedError(ctx, `was stopped: an item it held ignored its cancellation for ${this.settings.cancelGraceMs} ms`);
     }
+    if (w.stopped === "overdue") return new WorkerCrashedError(ctx, "was stopped: an item it held ran past its timeout");
     if (w.stopped === "closed") return new WorkerCrashedError(ctx, "was stopped: the pool closed");
     return new WorkerCrashedError(ctx, "exited while holding items", {
       exitCode: exit.code,

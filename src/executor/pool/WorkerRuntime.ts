@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { TimeoutError } from "../../errors/TimeoutError.js";
 import { ChainRunner } from "./ChainRunner.js";
 import { rebuildError, serializeError, type SerializedError } from "./SerializedError.js";
 import {
@@ -6,6 +7,7 @@ import {
   MSG_CANCEL,
   MSG_CANCELLED,
   MSG_CHAIN,
+  MSG_READY,
   MSG_RESULT,
   type BatchMessage,
   type ChainMessage,
@@ -15,6 +17,8 @@ import {
 
 /** How often a worker piggybacks loop delay and memory on a reply, at most. */
 const REPORT_EVERY_MS = 100;
+/** Period of the tick that tells how long the loop has been blocked (timers starved). */
+const TICK_MS = 10;
 
 /**
  * The `ctx` a function receives inside a worker. Its `signal` is made on first use, so items
@@ -64,6 +68,9 @@ interface OpenBatch {
   readonly done: Uint8Array;
   /** Items cancelled by the parent that have not settled yet. */
   readonly cancelled: Set<number>;
+  /** When each pending item started (with a timeout), and the timer for the earliest deadline. */
+  readonly starts: Map<number, number> | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** What a worker entry gives the runtime: a way to send, and how to read its memory. */
@@ -90,22 +97,50 @@ export class WorkerRuntime {
   readonly #histogram: IntervalHistogram;
   #module: Record<string, unknown> | undefined;
   #loadError: SerializedError | undefined;
-  #waiting: BatchMessage[] | undefined = [];
+  /** Batches received and not started; they run one per loop turn once the module has loaded. */
+  readonly #batches: BatchMessage[] = [];
+  #batchHead = 0;
+  #loaded = false;
+  #scheduled = false;
+  readonly #runNext = (): void => {
+    this.#scheduled = false;
+    if (this.#batchHead < this.#batches.length) {
+      const m = this.#batches[this.#batchHead]!;
+      this.#batches[this.#batchHead++] = undefined as never;
+      if (this.#batchHead === this.#batches.length) {
+        this.#batches.length = 0;
+        this.#batchHead = 0;
+      }
+      this.#batch(m);
+    }
+    this.#schedule();
+  };
   #lastReport = 0;
+  /** Last time the tick ran: a loop blocked by work leaves it behind. */
+  #lastTick = performance.now();
+  /** Cancellations that arrived before their batch started, by batch then position. */
+  readonly #early = new Map<number, Map<number, unknown>>();
 
   constructor(moduleUrl: string, port: WorkerPort) {
     this.#moduleUrl = moduleUrl;
     this.#port = port;
-    this.#histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.#histogram = monitorEventLoopDelay({ resolution: TICK_MS });
     this.#histogram.enable();
+    setInterval(() => {
+      this.#lastTick = performance.now();
+    }, TICK_MS).unref();
     import(moduleUrl).then(
       (m: Record<string, unknown>) => {
         this.#module = m;
-        this.#flushWaiting();
+        this.#loaded = true;
+        this.#port.send({ t: MSG_READY }, undefined);
+        this.#schedule();
       },
       (error: unknown) => {
         this.#loadError = serializeError(error);
-        this.#flushWaiting();
+        this.#loaded = true;
+        this.#port.send({ t: MSG_READY }, undefined);
+        this.#schedule();
       },
     );
   }
@@ -114,8 +149,8 @@ export class WorkerRuntime {
   receive(message: ToWorker): void {
     switch (message.t) {
       case MSG_BATCH:
-        if (this.#waiting !== undefined) this.#waiting.push(message);
-        else this.#batch(message);
+        this.#batches.push(message);
+        this.#schedule();
         break;
       case MSG_CHAIN:
         this.#chainDefs.set(message.id, message);
@@ -131,10 +166,16 @@ export class WorkerRuntime {
     this.#histogram.disable();
   }
 
-  #flushWaiting(): void {
-    const waiting = this.#waiting ?? [];
-    this.#waiting = undefined;
-    for (const m of waiting) this.#batch(m);
+  /**
+   * Runs the next batch on a later turn of the loop, not inside the message handler: a port
+   * delivers queued messages back to back in one go, and a pool keeps a worker's queue full, so
+   * running batches there would starve the worker's timers (an async item's own timers, its
+   * timeout) for as long as work keeps coming.
+   */
+  #schedule(): void {
+    if (this.#scheduled || !this.#loaded || this.#batchHead === this.#batches.length) return;
+    this.#scheduled = true;
+    setImmediate(this.#runNext);
   }
 
   #chain(id: number): ChainRunner | SerializedError {
@@ -164,14 +205,19 @@ export class WorkerRuntime {
     if (!(chain instanceof ChainRunner)) {
       errors = [];
       for (let k = 0; k < n; k++) errors.push([k, chain]);
-      this.#reply(m.b, values, errors, start, n);
+      this.#reply(m.b, values, errors, null, start, n);
       return;
     }
     const attempts = m.a;
     const indices = m.i;
     const stage = chain.stage;
+    const timeoutMs = this.#chainDefs.get(m.c)?.to;
     const ctxs = new Array<ItemContext>(n);
     let pending: Array<[number, PromiseLike<unknown>]> | undefined;
+    let starts: Map<number, number> | undefined;
+    let timedOut: number[] | null = null;
+    const early = this.#early.get(m.b);
+    if (early !== undefined) this.#early.delete(m.b);
     for (let k = 0; k < n; k++) {
       const ctx = new ItemContext(
         stage,
@@ -179,46 +225,83 @@ export class WorkerRuntime {
         typeof attempts === "number" ? attempts : attempts[k]!,
       );
       ctxs[k] = ctx;
+      if (early?.has(k) === true) ctx.cancel(early.get(k));
+      // with a timeout, each item is timed from its own start (the clock is read only then)
+      const began = timeoutMs === undefined ? 0 : performance.now();
       try {
         const r = chain.run(items[k], ctx);
-        if (r instanceof Promise) (pending ??= []).push([k, r]);
-        else values[k] = r;
+        if (r instanceof Promise) {
+          (pending ??= []).push([k, r]);
+          if (timeoutMs !== undefined) (starts ??= new Map()).set(k, began);
+        } else if (timeoutMs !== undefined && performance.now() - began > timeoutMs) {
+          (timedOut ??= []).push(k);
+        } else values[k] = r;
       } catch (error) {
-        (errors ??= []).push([k, serializeError(error)]);
+        if (timeoutMs !== undefined && performance.now() - began > timeoutMs) (timedOut ??= []).push(k);
+        else (errors ??= []).push([k, serializeError(error)]);
       }
     }
     if (pending === undefined) {
-      this.#reply(m.b, values, errors, start, n);
+      this.#reply(m.b, values, errors, timedOut, start, n);
       return;
     }
-    const open: OpenBatch = { id: m.b, ctxs, done: new Uint8Array(n), cancelled: new Set() };
+    const open: OpenBatch = { id: m.b, ctxs, done: new Uint8Array(n), cancelled: new Set(), starts, timer: undefined };
     this.#open.set(m.b, open);
     let left = pending.length;
     const settled = (k: number): void => {
+      if (open.done[k] === 1) return; // it timed out before
       open.done[k] = 1;
+      open.starts?.delete(k);
       if (open.cancelled.delete(k)) this.#port.send({ t: MSG_CANCELLED, b: m.b, k }, undefined);
       if (--left === 0) {
+        if (open.timer !== undefined) clearTimeout(open.timer);
         this.#open.delete(m.b);
-        this.#reply(m.b, values, errors, start, n);
+        this.#reply(m.b, values, errors, timedOut, start, n);
       }
     };
     for (const [k, p] of pending) {
       p.then(
         (v) => {
-          values[k] = v;
+          if (open.done[k] === 0) values[k] = v;
           settled(k);
         },
         (error: unknown) => {
-          (errors ??= []).push([k, serializeError(error)]);
+          if (open.done[k] === 0) (errors ??= []).push([k, serializeError(error)]);
           settled(k);
         },
       );
+    }
+    if (timeoutMs !== undefined) {
+      // one timer per batch, for its earliest deadline: overdue items abort and fail at once
+      const check = (): void => {
+        open.timer = undefined;
+        const now = performance.now();
+        let next = Infinity;
+        for (const [k, began] of [...open.starts!]) {
+          if (now - began >= timeoutMs) {
+            const ctx = ctxs[k]!;
+            ctx.cancel(new TimeoutError(`stage "${stage}" item ${ctx.index}`, timeoutMs));
+            (timedOut ??= []).push(k);
+            settled(k);
+          } else next = Math.min(next, began + timeoutMs);
+        }
+        if (next !== Infinity && this.#open.has(m.b)) open.timer = setTimeout(check, Math.max(1, next - now));
+      };
+      let first = Infinity;
+      for (const began of open.starts!.values()) first = Math.min(first, began);
+      open.timer = setTimeout(check, Math.max(1, first + timeoutMs - performance.now()));
     }
   }
 
   #cancel(b: number, k: number, reason: SerializedError): void {
     const open = this.#open.get(b);
     if (open === undefined || open.done[k] === 1 || open.ctxs[k] === undefined) {
+      // not started yet: it will start with its signal aborted
+      if (open === undefined && this.#isQueued(b)) {
+        let reasons = this.#early.get(b);
+        if (reasons === undefined) this.#early.set(b, (reasons = new Map()));
+        reasons.set(k, rebuildError(reason));
+      }
       this.#port.send({ t: MSG_CANCELLED, b, k }, undefined);
       return;
     }
@@ -226,18 +309,27 @@ export class WorkerRuntime {
     open.ctxs[k].cancel(rebuildError(reason));
   }
 
-  #reply(b: number, v: unknown[], e: Array<[number, SerializedError]> | null, start: number, n: number): void {
+  #isQueued(b: number): boolean {
+    for (let i = this.#batchHead; i < this.#batches.length; i++) if (this.#batches[i]!.b === b) return true;
+    return false;
+  }
+
+  #reply(b: number, v: unknown[], e: Array<[number, SerializedError]> | null, o: number[] | null, start: number, n: number): void {
     const now = performance.now();
     let d = -1;
     let mem = -1;
     if (now - this.#lastReport >= REPORT_EVERY_MS) {
       this.#lastReport = now;
       const mean = this.#histogram.mean;
-      d = Number.isFinite(mean) ? mean / 1e6 : 0;
+      // a loop kept busy by back-to-back batches starves the histogram's timer: then the delay
+      // is how long timers have been waiting
+      const starved = now - this.#lastTick - TICK_MS;
+      // the histogram records whole intervals between its timer's runs: the delay is the excess
+      d = Math.max(Number.isFinite(mean) ? mean / 1e6 - TICK_MS : 0, starved, 0);
       this.#histogram.reset();
       mem = this.#port.memoryMb();
     }
-    const reply = { t: MSG_RESULT, b, v, e, u: (now - start) / Math.max(1, n), d, m: mem } as const;
+    const reply = { t: MSG_RESULT, b, v, e, o, u: (now - start) / Math.max(1, n), d, m: mem } as const;
     try {
       this.#port.send(reply, v);
     } catch {

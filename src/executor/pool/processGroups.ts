@@ -1,5 +1,6 @@
 /**
- * The process groups of live child workers, killed when the parent exits. Each child process is
+ * The process groups of live child workers, killed when the parent exits (or dies of a signal
+ * nobody else handles). Each child process is
  * spawned detached, as the leader of its own group, so `kill(-pid)` reaches everything it
  * started. Handlers are installed once, while at least one group is alive, and removed after.
  * A child also kills its own group when its pipe to the parent closes (the parent was killed
@@ -24,10 +25,13 @@ function killAll(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Someone else handles the signal (a graceful stop, like the CLI's Ctrl-C): the process goes
+  // on, and so do the children its stages still need; "exit" kills them if it ends.
+  if (process.listenerCount(signal) > 1) return;
+  // Nobody else does: keep its default behaviour (end the process), children first.
   killAll();
   uninstall();
-  // Nobody else handles the signal: keep its default behaviour (end the process).
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  process.kill(process.pid, signal);
 }
 
 function install(): void {

@@ -13,8 +13,11 @@ export interface RemoteStageFactory {
   readonly colocationKey: string;
   /** The export the stage calls. */
   readonly exportName: string;
-  /** Creates the executor for a chain of colocated stages of this module (this stage last). */
-  create(stage: string, chain: readonly ChainStep[]): Executor;
+  /**
+   * Creates the executor for a chain of colocated stages of this module (this stage last);
+   * `timeoutMs`, the stage's timeout, is then enforced by the executor (`ownsTimeouts`).
+   */
+  create(stage: string, chain: readonly ChainStep[], timeoutMs?: number): Executor;
 }
 
 /**

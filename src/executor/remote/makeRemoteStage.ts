@@ -28,7 +28,7 @@ export function makeRemoteStage<I, O>(
       context,
       colocationKey,
       exportName,
-      create: (stage: string, chain: readonly ChainStep[]) => new PoolExecutor(context, url, stage, chain, settings),
+      create: (stage: string, chain: readonly ChainStep[], timeoutMs?: number) => new PoolExecutor(context, url, stage, chain, settings, undefined, timeoutMs),
     }),
   });
 }
