@@ -7,7 +7,7 @@
 
 // pipelines
 export { pipeline, type PipelineStart } from "./pipeline/pipeline.js";
-export { Stream, Sink, mergeStreams as merge, isPipelineHandle, type StageFn, type StreamOptions, type Runnable } from "./pipeline/Stream.js";
+export { Stream, Sink, mergeStreams as merge, isPipelineHandle, type StageFn, type StreamOptions, type RouteOptions, type Runnable } from "./pipeline/Stream.js";
 export type { RemoteStage } from "./executor/remote/RemoteStage.js";
 export type { StageOptions, BatchOptions } from "./stage/StageOptions.js";
 export type { StageContext, ExecutionContext } from "./stage/StageContext.js";
@@ -24,12 +24,12 @@ export type { Run, StopOptions } from "./run/Run.js";
 export type { RunOptions } from "./run/RunOptions.js";
 export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
 export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
-export type { StageStats, LatencySummary } from "./stats/StageStats.js";
+export type { StageStats, StageBreakerStats, LatencySummary } from "./stats/StageStats.js";
 
 // policies: retry and flow control
 export { retryDefaults, type RetryOptions } from "./policy/retry.js";
 export type { AdaptiveConcurrencySetting } from "./stage/StageOptions.js";
-export { neutralOutcome, type Admission, type AdmissionOutcome } from "./policy/Admission.js";
+export { neutralOutcome, cancelledOutcome, type Admission, type AdmissionOutcome } from "./policy/Admission.js";
 export { composeAdmissions } from "./policy/composeAdmissions.js";
 export { acquire, type AcquireOptions } from "./policy/acquire.js";
 export { withAdmission } from "./policy/withAdmission.js";
@@ -98,6 +98,7 @@ export { ManualClock } from "./time/ManualClock.js";
 
 // events
 export { EventBus, type EventHandler, type SubscribeOptions, type EventBusOptions } from "./events/EventBus.js";
+export type { EventSink } from "./events/EventSink.js";
 export type { EventMiddleware } from "./events/EventMiddleware.js";
 export type { RecordedEvent } from "./events/EventHistory.js";
 

@@ -5,11 +5,14 @@ import { WeirError } from "../errors/WeirError.js";
 
 /** What `weir run` can run: anything with `run()` and `plan()` (a pipeline handle or a workflow). */
 export interface CliRunnable {
+  /** The pipeline's or workflow's name. */
   readonly name: string;
+  /** Starts a run: awaitable, with `snapshot()` and, for pipelines, `stop()`. */
   run(options?: { signal?: AbortSignal }): PromiseLike<unknown> & {
     stop?(options?: { graceMs?: number }): Promise<unknown>;
     snapshot(): unknown;
   };
+  /** Its plan, as data (`weir plan` prints it). */
   plan(): unknown;
 }
 

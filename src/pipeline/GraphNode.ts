@@ -5,21 +5,32 @@ import type { SourceInput } from "../source/SourceInput.js";
 
 /** An edge into a node; `key` is set when it leaves a route through one branch. */
 export interface GraphEdge {
+  /** Id of the node the edge leaves. */
   readonly from: number;
+  /** The route branch it leaves through; undefined when `from` is not a route. */
   readonly key: string | undefined;
 }
 
 /** One node of a pipeline graph: the source, a stage, a batcher, a merge point or a route. */
 export interface GraphNode {
+  /** Its index in {@link PipelineGraph.nodes}. */
   readonly id: number;
+  /** Its unique name. */
   readonly name: string;
+  /** What it does. */
   readonly kind: StageKind;
+  /** The stage function (map, filter, flatMap, tap and sink stages on the main loop). */
   readonly fn: ((item: unknown, ctx: never) => unknown) | undefined;
   /** Set when the stage runs in a worker-thread or child-process pool. */
   readonly remote: { readonly factory: RemoteStageFactory; /** Most items its executor keeps in flight. */ readonly maxWindow: number } | undefined;
+  /** Validated stage options (stages with a function). */
   readonly settings: StageSettings | undefined;
+  /** Batch settings (batch nodes). */
   readonly batch: { readonly size: number; readonly maxWaitMs: number | undefined; readonly capacity: number | undefined } | undefined;
+  /** The key function, branch names and error policy (route nodes). */
   readonly route: { readonly key: (item: unknown) => unknown; readonly keys: readonly string[]; readonly onError: StageSettings["onError"] } | undefined;
+  /** What the pipeline reads (the source node). */
   readonly source: SourceInput<unknown> | undefined;
+  /** Edges into the node (several for a merge point). */
   readonly inputs: GraphEdge[];
 }

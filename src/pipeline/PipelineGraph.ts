@@ -7,7 +7,9 @@ import type { GraphEdge, GraphNode } from "./GraphNode.js";
  * checked when added, so a duplicate name or a cycle fails at definition time, naming the culprit.
  */
 export class PipelineGraph {
+  /** The pipeline's name. */
   readonly name: string;
+  /** Every node, by id, in the order added (a node's inputs come before it). */
   readonly nodes: GraphNode[] = [];
   readonly #names = new Map<string, number>();
   readonly #kindCounts = new Map<string, number>();
@@ -18,17 +20,22 @@ export class PipelineGraph {
     this.name = name;
   }
 
-  /** A default name: the function's own name when it has one and it is free, else `<kind>-<n>`. */
+  /**
+   * A default name: the function's own name when it has one and it is free, else the first free
+   * `<kind>-<n>`. Taking nothing: until a node is added under it, the same name comes back (so a
+   * stage whose options fail validation is named in the error as it would have been in the plan).
+   */
   defaultName(kind: string, fnName: string | undefined): string {
     if (fnName !== undefined && fnName !== "" && !fnName.startsWith("bound ") && !this.#names.has(fnName)) return fnName;
     let n = this.#kindCounts.get(kind) ?? 0;
     let name: string;
     do name = `${kind}-${++n}`;
     while (this.#names.has(name));
-    this.#kindCounts.set(kind, n);
+    this.#kindCounts.set(kind, n - 1); // every number below n is taken
     return name;
   }
 
+  /** Adds a node; rejects a duplicate name or an edge from a sink or from a route itself. */
   add(node: Omit<GraphNode, "id">): GraphNode {
     if (this.#names.has(node.name)) {
       throw new InvalidPipelineError(this.name, `duplicate stage name "${node.name}"`, "WEIR_DUPLICATE_NAME");

@@ -3,10 +3,12 @@ import { FifoQueue } from "../channel/FifoQueue.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { InvalidPipelineError } from "../errors/InvalidPipelineError.js";
-import { func, nonEmptyString } from "../options/validate.js";
+import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveInt } from "../options/validate.js";
 import { compilePlan, type CompiledPlan } from "../plan/compilePlan.js";
 import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
+import { inlineBlockers } from "../plan/inlineBlockers.js";
 import { PipelineRun } from "../run/PipelineRun.js";
+import { keepAlive } from "../time/keepAlive.js";
 import type { Run } from "../run/Run.js";
 import type { RunOptions } from "../run/RunOptions.js";
 import type { StageContext } from "../stage/StageContext.js";
@@ -23,8 +25,26 @@ const runnable = Symbol.for("weir.runnable");
 
 /** Options of {@link Stream.stream}. */
 export interface StreamOptions extends RunOptions {
-  /** Items buffered between the pipeline and the reader. @default 1024 */
+  /**
+   * Items buffered between the pipeline and the reader. @default 1024
+   * @example `p.stream({ capacity: 64 })`
+   */
   readonly capacity?: number;
+}
+
+/**
+ * Options of {@link Stream.route}.
+ *
+ * @example
+ * ```ts
+ * stream.route((f) => f.kind, ["image", "text"], { name: "by-kind", onError: "dead-letter" })
+ * ```
+ */
+export interface RouteOptions {
+  /** Name in stats, events, errors and the plan. @default `route-<n>` */
+  readonly name?: string;
+  /** What happens to an item whose key throws or names no branch. @default "fail" */
+  readonly onError?: "fail" | "skip" | "dead-letter";
 }
 
 /**
@@ -109,8 +129,16 @@ export class Stream<T> extends Handle {
     return this.#stage<Awaited<U>>("map", fn, options);
   }
 
-  /** Keeps the items for which `fn` is truthy. */
+  /**
+   * Keeps the items for which the type guard `fn` holds, narrowing the stream's type.
+   *
+   * @example
+   * ```ts
+   * orders.filter((o): o is Paid => o.kind === "paid") // Stream<Paid>
+   * ```
+   */
   filter<S extends T>(fn: (item: T, ctx: StageContext) => item is S, options?: StageOptions<T>): Stream<S>;
+  /** Keeps the items for which `fn` is truthy (or resolves truthy). */
   filter(fn: StageFn<T, unknown> | RemoteStage<T, unknown>, options?: StageOptions<T>): Stream<T>;
   filter(fn: StageFn<T, unknown> | RemoteStage<T, unknown>, options?: StageOptions<T>): Stream<T> {
     return this.#stage<T>("filter", fn, options);
@@ -135,10 +163,10 @@ export class Stream<T> extends Handle {
    * ```
    */
   batch(options: BatchOptions): Stream<T[]> {
-    const where = `stage "${options?.name ?? "batch"}"`;
-    const b = batchSettings(options, where);
+    const label = this.#label("batch", undefined, options);
+    const b = batchSettings(options, `stage "${label}"`);
     const node = this.graph.add({
-      name: b.name ?? this.graph.defaultName("batch", undefined),
+      name: b.name ?? label,
       kind: "batch",
       fn: undefined,
       remote: undefined,
@@ -166,19 +194,28 @@ export class Stream<T> extends Handle {
    * const { small, large } = files.route((f) => (f.size < 1e6 ? "small" : "large"), ["small", "large"]);
    * ```
    */
-  route<K extends string>(key: (item: T) => K, keys: readonly K[], options: { name?: string; onError?: "fail" | "skip" | "dead-letter" } = {}): Record<K, Stream<T>> {
-    func(key, "key", `route "${options.name ?? "route"}"`);
-    const list: readonly K[] = keys;
-    if (!Array.isArray(list) || list.length === 0) throw new InvalidOptionError("keys", "a non-empty array of branch names", keys, `route "${options.name ?? "route"}"`);
-    const settings = stageSettings({ onError: options.onError }, `route "${options.name ?? "route"}"`);
+  route<K extends string>(key: (item: T) => K, keys: readonly K[], options: RouteOptions = {}): Record<K, Stream<T>> {
+    const label = this.#label("route", undefined, options);
+    const where = `route "${label}"`;
+    const o = plainObject(options, "options", where);
+    knownKeys(o, ["name", "onError"], "", where);
+    const name = optional(o.name, label, (v) => nonEmptyString(v, "name", where));
+    const onError = optional(o.onError, "fail" as const, (v) => oneOf(v, ["fail", "skip", "dead-letter"] as const, "onError", where));
+    func(key, "key", where);
+    const list: readonly unknown[] = keys;
+    if (!Array.isArray(list) || list.length === 0) throw new InvalidOptionError("keys", "a non-empty array of branch names", keys, where);
+    list.forEach((k, i) => {
+      if (typeof k !== "string" || k === "") throw new InvalidOptionError(`keys[${i}]`, "a non-empty string", k, where);
+      if (list.indexOf(k) !== i) throw new InvalidOptionError(`keys[${i}]`, "branch names that differ", `"${k}" twice`, where);
+    });
     const node = this.graph.add({
-      name: options.name === undefined ? this.graph.defaultName("route", undefined) : nonEmptyString(options.name, "name", "route"),
+      name,
       kind: "route",
       fn: undefined,
       remote: undefined,
       settings: undefined,
       batch: undefined,
-      route: { key: key as (item: unknown) => unknown, keys: keys.map(String), onError: settings.onError },
+      route: { key: key as (item: unknown) => unknown, keys: keys.map(String), onError },
       source: undefined,
       inputs: [this.#edge()],
     });
@@ -194,13 +231,17 @@ export class Stream<T> extends Handle {
 
   /** Feeds this stream into a merge point made earlier (the way to close a loop: rejected as a cycle). */
   into(mergePoint: Stream<T>): void {
+    if (!(mergePoint instanceof Stream)) throw new InvalidOptionError("mergePoint", "a merge point (a stream from merge())", mergePoint, `pipeline "${this.graph.name}" into()`);
     if (mergePoint.graph !== this.graph) throw new InvalidPipelineError(this.graph.name, "into(): the merge point belongs to another pipeline");
     this.graph.connect(this.#edge(), mergePoint.node);
   }
 
   /**
    * Runs the pipeline and yields this stream's output, pulled with backpressure. Breaking out of
-   * the loop cancels the run; a failed run throws from the loop.
+   * the loop cancels the run (and closes its source: a web stream is cancelled, a Node Readable
+   * destroyed); a failed run throws from the loop. The run starts when the loop does. While the
+   * loop waits in `next()` the process stays alive (a backoff or rate limit does not let Node
+   * exit under it); a reader that stops calling `next()` without leaving keeps nothing alive.
    *
    * @example
    * ```ts
@@ -211,23 +252,31 @@ export class Stream<T> extends Handle {
     const graph = this.graph;
     const node = this.node;
     const compiled = (): CompiledPlan => this.compiled();
+    const { capacity: given, ...runOptions } = plainObject(options, "options", `pipeline "${graph.name}" stream()`) as StreamOptions;
+    const capacity = optional(given, 1024, (v) => positiveInt(v, "capacity", `pipeline "${graph.name}" stream()`));
     return {
       [Symbol.asyncIterator](): AsyncIterator<T> {
         if (graph.nodes.some((n) => n.inputs.some((e) => e.from === node.id))) {
           throw new InvalidPipelineError(graph.name, `stream(): "${node.name}" feeds other stages; stream the end of a branch`);
         }
-        const { capacity = 1024, ...runOptions } = options;
         const tap = new Channel<unknown>(new FifoQueue<unknown>(Math.min(capacity, 1024)), capacity, 1);
-        const run = new PipelineRun(graph, compiled(), runOptions, { [node.id]: tap });
+        const run = new PipelineRun(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
         return {
           async next(): Promise<IteratorResult<T>> {
-            for (;;) {
-              if (tap.size > 0) return { done: false, value: tap.shift() as T };
-              if (tap.closed) {
-                await run;
-                return { done: true, value: undefined };
+            let release: (() => void) | undefined;
+            try {
+              for (;;) {
+                if (tap.size > 0) return { done: false, value: tap.shift() as T };
+                // the reader waits on the pipeline: hold the process as pending I/O would
+                release ??= keepAlive();
+                if (tap.closed) {
+                  await run;
+                  return { done: true, value: undefined };
+                }
+                await Promise.race([tap.readable(), run.then(() => undefined)]);
               }
-              await Promise.race([tap.readable(), run.then(() => undefined)]);
+            } finally {
+              release?.();
             }
           },
           async return(): Promise<IteratorResult<T>> {
@@ -240,9 +289,16 @@ export class Stream<T> extends Handle {
     };
   }
 
+  /**
+   * The route branch this stream follows (its key), when it is one; undefined otherwise.
+   * @internal handles are made by the builder methods
+   */
+  readonly branch: string | undefined;
+
   /** @internal */
-  constructor(graph: PipelineGraph, node: GraphNode, readonly branch?: string) {
+  constructor(graph: PipelineGraph, node: GraphNode, branch?: string) {
     super(graph, node);
+    this.branch = branch;
   }
 
   #edge(): { from: number; key: string | undefined } {
@@ -253,15 +309,28 @@ export class Stream<T> extends Handle {
     return new Stream<U>(this.graph, this.#node(kind, fn, options));
   }
 
+  /** The name a node will get: its `name` option when usable, else the default (so errors name it as the plan will). */
+  #label(kind: string, fnName: string | undefined, options: unknown): string {
+    const name = typeof options === "object" && options !== null ? (options as { name?: unknown }).name : undefined;
+    return typeof name === "string" && name !== "" ? name : this.graph.defaultName(kind, fnName);
+  }
+
   #node(kind: StageKind, fn: unknown, options: StageOptions<T> | undefined): GraphNode {
-    const label = options?.name ?? (typeof fn === "function" && fn.name !== "" ? fn.name : kind);
-    const where = `stage "${label}"`;
     const remote = isRemoteStage(fn) ? fn : undefined;
+    const label = this.#label(kind, remote?.exportName ?? (typeof fn === "function" ? fn.name : undefined), options);
+    const where = `stage "${label}"`;
     if (remote === undefined) func(fn, "fn", where);
     const settings = stageSettings(options, where);
+    if (settings.context === "inline") {
+      if (remote !== undefined) {
+        throw new InvalidOptionError("context", `"async" or none: this stage runs in a ${remote.context} pool`, "inline", where);
+      }
+      const blockers = inlineBlockers(fn, settings);
+      if (blockers.length > 0) throw new InvalidOptionError("context", `a synchronous stage with none of: ${blockers.join(", ")}`, "inline", where);
+    }
     const r = remote?.settings;
     return this.graph.add({
-      name: settings.name ?? this.graph.defaultName(kind, remote?.exportName ?? (fn as { name?: string }).name),
+      name: settings.name ?? label,
       kind,
       fn: remote === undefined ? (fn as GraphNode["fn"]) : undefined,
       remote:
@@ -280,13 +349,26 @@ export class Stream<T> extends Handle {
 /** The end of a branch: it can be run, or planned, but nothing follows it. */
 export class Sink extends Handle {}
 
-/** Merges streams of one pipeline into one stream (arrival order among them). */
+/**
+ * Merges streams of one pipeline into one stream (arrival order among them); it ends when every
+ * input ended.
+ *
+ * @example
+ * ```ts
+ * merge([thumbs, parts], "uploaded").to(record);
+ * ```
+ */
 export function mergeStreams<T>(streams: readonly Stream<T>[], name?: string): Stream<T> {
-  const first = streams[0];
-  if (first === undefined) throw new InvalidOptionError("streams", "at least one stream", streams, "merge");
-  const graph = (first as unknown as { graph: PipelineGraph }).graph;
-  const edges = streams.map((s) => {
-    const h = s as unknown as { graph: PipelineGraph; node: GraphNode; branch?: string };
+  const where = `merge "${typeof name === "string" && name !== "" ? name : "merge"}"`;
+  if (!Array.isArray(streams) || streams.length === 0) throw new InvalidOptionError("streams", "a non-empty array of streams", streams, where);
+  if (name !== undefined) nonEmptyString(name, "name", where);
+  const handles = (streams as readonly unknown[]).map((s, i) => {
+    // a Sink is a handle too: the graph then rejects the edge ("nothing can follow a sink")
+    if (!(s instanceof Handle)) throw new InvalidOptionError(`streams[${i}]`, "a stream of a pipeline", s, where);
+    return s as unknown as { graph: PipelineGraph; node: GraphNode; branch?: string };
+  });
+  const graph = handles[0]!.graph;
+  const edges = handles.map((h) => {
     if (h.graph !== graph) throw new InvalidPipelineError(graph.name, "merge(): the streams belong to different pipelines");
     return { from: h.node.id, key: h.branch };
   });

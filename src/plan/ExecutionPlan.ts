@@ -4,8 +4,11 @@ import type { StageKind } from "../stage/StageKind.js";
 
 /** How one stage is placed in the plan, and why. */
 export interface PlannedStage {
+  /** The stage's name (unique in the pipeline). */
   readonly name: string;
+  /** What it does: source, map, filter, flatMap, tap, batch, sink, merge or route. */
   readonly kind: StageKind;
+  /** Where its function runs. */
   readonly context: ExecutionContext;
   /** The step it runs in. */
   readonly step: number;
@@ -15,35 +18,63 @@ export interface PlannedStage {
   readonly reason: string;
 }
 
-/** One step: a head that produces items, the stages fused after it, and where output goes. */
+/**
+ * One step: a head that produces items, the stages fused after it, and where output goes.
+ *
+ * What a step can hold bounds what the source is pulled ahead: the source is read only into room
+ * in the channels below, so the items inside a linear pipeline are at most the sum, over its
+ * steps, of `input.capacity` (the channel), `concurrency` (in flight) and, for a stage head, the
+ * completed items it keeps: up to `reorderWindow` behind a slow item when `ordered`, and up to one
+ * window of completed items waiting while the channel below is full.
+ */
 export interface PlanStep {
+  /** Its index in {@link ExecutionPlan.steps}. */
   readonly id: number;
   /** The stage that heads the step. */
   readonly head: string;
   /** `source` pulls the source; `stage` runs a concurrent stage; `batch` groups; `channel` reads a channel (merge points, fused runs after a fan-out). */
   readonly headKind: "source" | "stage" | "batch" | "channel";
+  /** Where the head runs. */
   readonly context: ExecutionContext;
   /** Items in flight at most (stage heads). */
   readonly concurrency: number;
+  /** True when a stage head emits in the order it took items from its queue (always true for other heads). */
+  readonly ordered: boolean;
+  /**
+   * Completed items an ordered stage head may hold behind a slow one (its reorder window: the
+   * larger of its window and its capacity); 0 for unordered stages and other heads.
+   */
+  readonly reorderWindow: number;
   /** Synchronous stages fused after the head, in order. */
   readonly fused: readonly string[];
   /** The bounded channel in front of the step (null for the source step). */
   readonly input: {
+    /** Items it holds at most. */
     readonly capacity: number;
+    /** What it does when full. */
     readonly overflow: OverflowPolicy;
+    /** Its queue discipline. */
     readonly queue: "fifo" | "priority" | "aging-priority" | "fair";
     /** Steps that feed it. */
     readonly from: readonly number[];
   } | null;
   /** Steps fed by this one; `route` names the route that picks among them per item. */
-  readonly output: { readonly to: readonly number[]; readonly route: string | null };
+  readonly output: {
+    /** The steps fed. */
+    readonly to: readonly number[];
+    /** The route that picks one of them per item, or null when each gets every item. */
+    readonly route: string | null;
+  };
 }
 
 /**
  * A compiled pipeline: plain, JSON-serialisable data. `weir plan <file>` prints it.
  */
 export interface ExecutionPlan {
+  /** The pipeline's name. */
   readonly pipeline: string;
+  /** The steps, in an order where every step comes after the steps feeding it. */
   readonly steps: readonly PlanStep[];
+  /** Every stage (source, merges and routes included), with where it runs and why. */
   readonly stages: readonly PlannedStage[];
 }

@@ -3,17 +3,18 @@ import type { GraphNode } from "../pipeline/GraphNode.js";
 import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { stageDefaults } from "../stage/StageOptions.js";
+import { inlineBlockers } from "./inlineBlockers.js";
 import type { ExecutionPlan, PlannedStage, PlanStep } from "./ExecutionPlan.js";
 
 /** Internal result: the plain plan plus, per step, the node ids it runs (head first). */
 export interface CompiledPlan {
+  /** The plan, as plain frozen data. */
   readonly plan: ExecutionPlan;
+  /** Per step, the node ids it runs, head first. */
   readonly stepNodes: readonly (readonly number[])[];
   /** Step of each node id. */
   readonly stepOf: readonly number[];
 }
-
-const asyncFunctionKinds = new Set(["AsyncFunction", "AsyncGeneratorFunction"]);
 
 /** Whether a stage can be fused as a synchronous inline op, and the reason either way. */
 export function inlineVerdict(node: GraphNode): { inline: boolean; reason: string } {
@@ -24,18 +25,8 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
   if (node.remote !== undefined) return { inline: false, reason: `runs in a ${node.remote.factory.context} pool` };
   if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
-  const blockers: string[] = [];
-  if (asyncFunctionKinds.has(node.fn.constructor.name)) blockers.push("async function");
-  if (s.concurrency > 1) blockers.push(`concurrency ${s.concurrency}`);
-  if (s.retry.attempts > 1) blockers.push(`retry (${s.retry.attempts} attempts)`);
-  if (s.timeoutMs !== undefined) blockers.push(`timeoutMs ${s.timeoutMs}`);
-  if (s.priority !== undefined) blockers.push("priority queue");
-  if (s.adaptive !== undefined) blockers.push("adaptive concurrency");
-  if (s.rateLimit !== undefined) blockers.push("rate limit");
-  if (s.breaker !== undefined) blockers.push("circuit breaker");
-  if (s.bulkhead !== undefined) blockers.push("bulkhead");
-  if (s.admissions.length > 0) blockers.push("admission policy");
-  if (s.fairBy !== undefined) blockers.push("fair queue");
+  const blockers = inlineBlockers(node.fn, s);
+  // the builder rejects this when the stage is defined; kept for graphs built by other means
   if (s.context === "inline" && blockers.length > 0) {
     throw new InvalidOptionError("context", `a synchronous stage with none of: ${blockers.join(", ")}`, "inline", `stage "${node.name}"`);
   }
@@ -136,12 +127,16 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       head.kind === "source" ? "source" : head.kind === "batch" ? "batch" : verdicts[head.id]!.inline || head.kind === "merge" || head.kind === "route" ? "channel" : "stage";
     const concurrency = head.settings?.concurrency ?? 1;
     const to = [...new Set((consumers.get(exit.id) ?? []).map((c) => stepOf[c]!))];
+    const ordered = headKind !== "stage" || head.settings!.ordered;
     return {
       id: stepId,
       head: head.name,
       headKind,
       context: contextOf(head, verdicts[head.id]!.inline),
       concurrency,
+      ordered,
+      // as the stage runner sizes it: the larger of its window and its capacity
+      reorderWindow: headKind === "stage" && ordered ? Math.max(head.remote?.maxWindow ?? concurrency, capacityOf(head)) : 0,
       fused: ids.slice(1).map((i) => graph.nodes[i]!.name),
       input:
         head.kind === "source"

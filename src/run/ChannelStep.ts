@@ -2,7 +2,8 @@ import type { Channel } from "../channel/Channel.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import type { Emitter } from "./Emitter.js";
 import type { RunScope } from "./RunScope.js";
-import { CHUNK, minOf, YIELD_EVERY, yieldToLoop, type Step } from "./Step.js";
+import { LoopTurns } from "./LoopTurns.js";
+import { CHUNK, minOf, type Step } from "./Step.js";
 
 /**
  * Reads a channel and emits what it reads: the head of a merge point, and of a run of fused
@@ -32,13 +33,12 @@ export class ChannelStep implements Step {
     const signal = this.#scope.signal;
     const buf: unknown[] = [];
     const seqs: number[] = [];
-    let syncChunks = 0;
+    const turns = new LoopTurns();
     try {
       while (!signal.aborted) {
         if (input.size === 0) {
           if (input.closed) break;
           await input.readable();
-          syncChunks = 0;
           continue;
         }
         const space = emitter.space();
@@ -61,11 +61,10 @@ export class ChannelStep implements Step {
           this.#held = minOf(seqs, n);
           await w;
           this.#held = Infinity;
-          syncChunks = 0;
-        } else if (++syncChunks >= YIELD_EVERY) {
-          syncChunks = 0;
-          await yieldToLoop();
         }
+        // awaits that settle in microtasks do not let the loop turn: make sure it does
+        const turn = turns.chunk();
+        if (turn !== undefined) await turn;
       }
     } finally {
       emitter.close();

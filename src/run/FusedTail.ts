@@ -5,10 +5,13 @@ import type { RunScope } from "./RunScope.js";
 
 /**
  * Runs a chunk of items through a step's fused synchronous stages. The compiled loop handles the
- * common case; an op that returns a thenable or throws hands over to a small interpreter for that
- * one item (and the rest of any flatMap it was inside), then the compiled loop carries on.
+ * common case; an op that returns a thenable (or a flatMap that returns an AsyncIterable) or throws
+ * hands over to a small interpreter for that one item (and the rest of any flatMap it was inside),
+ * then the compiled loop carries on. Items are processed one after another, so a fused stage's
+ * reused context describes the item being processed for as long as that item is.
  */
 export class FusedTail {
+  /** The fused stages, in order. */
   readonly ops: readonly InlineOp[];
   readonly #scope: RunScope;
   readonly #cnt: Float64Array;
@@ -117,6 +120,7 @@ export class FusedTail {
     const op = this.ops[k]!;
     let result: unknown;
     try {
+      op.ctx.index = s;
       result = op.fn(v, op.ctx);
       if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
         result = await (result as PromiseLike<unknown>);

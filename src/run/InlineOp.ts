@@ -2,12 +2,35 @@ import type { StageContext } from "../stage/StageContext.js";
 import type { ErrorPolicy } from "../stage/StageKind.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 
+/**
+ * The context a fused stage hands its function: one object per stage for the whole run, whose
+ * `index` the fused loop sets to the item's source index before each call. Nothing is allocated
+ * per item; a function that keeps `ctx` after it returned (or after its promise settled) sees
+ * the next item's index.
+ */
+export interface FusedContext extends StageContext {
+  /** Source index of the item being processed (written by the fused loop). */
+  index: number;
+}
+
 /** A synchronous stage fused into a step's tail: called directly, item by item, in one loop. */
 export interface InlineOp {
+  /** What the op does with the function's result. */
   readonly kind: "map" | "filter" | "flatMap" | "tap" | "sink";
+  /** The stage function. */
   readonly fn: (item: unknown, ctx: StageContext) => unknown;
-  /** A constant context (attempt 1, the run's signal): fused stages allocate nothing per item. */
-  readonly ctx: StageContext;
+  /** The stage's reused context (attempt 1, the run's signal, the current item's index). */
+  readonly ctx: FusedContext;
+  /** What happens to an item whose call threw or rejected. */
   readonly onError: ErrorPolicy;
+  /** The stage's counters (in/out are folded in per chunk). */
   readonly counters: StageCounters;
 }
+
+/** A fresh context for a fused stage: `index` is -1 until the first item. */
+export function fusedContext(signal: AbortSignal, stage: string): FusedContext {
+  return { signal, attempt: 1, stage, index: -1, retryAfter: ignoreRetryAfter };
+}
+
+/** Inline stages have no rate limiter or adaptive limit to tell. */
+function ignoreRetryAfter(): void {}

@@ -2,13 +2,21 @@ import type { Channel } from "../channel/Channel.js";
 import type { ErrorPolicy } from "../stage/StageKind.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import { itemFailed } from "./itemFailed.js";
+import type { QueueKeyGuard } from "./QueueKeyGuard.js";
 import type { RunScope } from "./RunScope.js";
+
+/** The guard of each channel whose stage orders its queue by a function of the item (`priority`, `fairBy`). */
+export type ChannelGuards = ReadonlyMap<Channel<unknown>, QueueKeyGuard<unknown>>;
 
 /** Routing at the end of a step: each item goes to the channels of the branch its key names. */
 export interface OutletRoute {
+  /** Picks the branch of an item. */
   readonly key: (item: unknown) => unknown;
+  /** The input channels of each branch's stages, by key. */
   readonly branches: ReadonlyMap<string, readonly Channel<unknown>[]>;
+  /** The route's counters. */
   readonly counters: StageCounters;
+  /** What happens to an item whose key throws or names no branch. */
   readonly onError: ErrorPolicy;
 }
 
@@ -16,16 +24,24 @@ export interface OutletRoute {
  * Where a step's output goes: every downstream channel (broadcast), or one branch per item (a
  * route). With no channel at all the output is discarded (a sink ended the step, or nothing reads
  * it). Pushing waits only when a channel is full: the promise is made at that boundary only.
+ *
+ * A channel with a guard (its stage has `priority` or `fairBy`) has each item's key computed and
+ * checked right before the item goes in: an item whose key fails is handled by that stage's
+ * `onError` and does not enter (other branches still get it).
  */
 export class Outlet {
   readonly #channels: readonly Channel<unknown>[];
+  readonly #guardOf: readonly (QueueKeyGuard<unknown> | undefined)[];
+  readonly #guards: ChannelGuards;
   readonly #route: OutletRoute | undefined;
   readonly #scope: RunScope;
   /** Items that left through this outlet. */
   delivered = 0;
 
-  constructor(channels: readonly Channel<unknown>[], route: OutletRoute | undefined, scope: RunScope) {
+  constructor(channels: readonly Channel<unknown>[], route: OutletRoute | undefined, scope: RunScope, guards: ChannelGuards = new Map()) {
     this.#channels = channels;
+    this.#guards = guards;
+    this.#guardOf = channels.map((c) => guards.get(c));
     this.#route = route;
     this.#scope = scope;
   }
@@ -67,10 +83,11 @@ export class Outlet {
     this.delivered += n;
     if (this.#route !== undefined) return this.#pushRouted(values, seqs, n, 0);
     const channels = this.#channels;
-    if (channels.length === 1) return pushAll(channels[0]!, values, seqs, 0, n, this.#scope.signal);
+    const signal = this.#scope.signal;
+    if (channels.length === 1) return pushAll(channels[0]!, values, seqs, 0, n, signal, this.#guardOf[0]);
     let wait: Promise<void> | undefined;
-    for (const c of channels) {
-      const w = pushAll(c, values, seqs, 0, n, this.#scope.signal);
+    for (let k = 0; k < channels.length; k++) {
+      const w = pushAll(channels[k]!, values, seqs, 0, n, signal, this.#guardOf[k]);
       if (w !== undefined) wait = wait === undefined ? w : wait.then(() => w);
     }
     return wait;
@@ -96,7 +113,7 @@ export class Outlet {
       }
       route.counters.out++;
       for (const c of targets) if (!c.hasSpace) return this.#routeSlow(values, seqs, n, i, targets);
-      for (const c of targets) c.push(v, s);
+      for (const c of targets) pushOne(c, v, s, this.#guards.get(c));
     }
     return undefined;
   }
@@ -114,7 +131,7 @@ export class Outlet {
         if (this.#scope.signal.aborted) return;
         await c.space();
       }
-      c.push(values[i], seqs[i]!);
+      pushOne(c, values[i], seqs[i]!, this.#guards.get(c));
     }
     const rest = this.#pushRouted(values, seqs, n, i + 1);
     if (rest !== undefined) await rest;
@@ -127,6 +144,20 @@ export class Outlet {
   }
 }
 
+/** Pushes one item into a channel that has room, through its guard if it has one. */
+function pushOne(channel: Channel<unknown>, value: unknown, seq: number, guard: QueueKeyGuard<unknown> | undefined): void {
+  if (guard === undefined) {
+    channel.push(value, seq);
+    return;
+  }
+  if (!guard.admit(value, seq)) return;
+  try {
+    channel.push(value, seq);
+  } finally {
+    guard.pushed();
+  }
+}
+
 /** Pushes `values[from..n)` into one channel, waiting when it is full. */
 function pushAll(
   channel: Channel<unknown>,
@@ -135,11 +166,19 @@ function pushAll(
   from: number,
   n: number,
   signal: AbortSignal,
+  guard: QueueKeyGuard<unknown> | undefined,
 ): Promise<void> | undefined {
   let i = from;
-  while (i < n && channel.hasSpace) {
-    channel.push(values[i], seqs[i]!);
-    i++;
+  if (guard === undefined) {
+    while (i < n && channel.hasSpace) {
+      channel.push(values[i], seqs[i]!);
+      i++;
+    }
+  } else {
+    while (i < n && channel.hasSpace) {
+      pushOne(channel, values[i], seqs[i]!, guard);
+      i++;
+    }
   }
   if (i === n) return undefined;
   return (async () => {
@@ -149,7 +188,7 @@ function pushAll(
         await channel.space();
         continue;
       }
-      channel.push(values[i], seqs[i]!);
+      pushOne(channel, values[i], seqs[i]!, guard);
       i++;
     }
   })();

@@ -1,6 +1,7 @@
 import { Channel } from "../channel/Channel.js";
 import { CancelledError } from "../errors/CancelledError.js";
-import { EventBus, type EventHandler, type SubscribeOptions } from "../events/EventBus.js";
+import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
+import { runBus } from "../events/runBus.js";
 import { AsyncExecutor } from "../executor/AsyncExecutor.js";
 import type { Executor } from "../executor/Executor.js";
 import { capacityOf, type CompiledPlan } from "../plan/compilePlan.js";
@@ -11,12 +12,15 @@ import type { StageContext } from "../stage/StageContext.js";
 import { StageCounters } from "../stats/StageCounters.js";
 import type { StageStats } from "../stats/StageStats.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
+import { keepAlive } from "../time/keepAlive.js";
+import { knownKeys, nonNegativeNumber, optional, plainObject } from "../options/validate.js";
 import { BatchStep } from "./BatchStep.js";
 import { ChannelStep } from "./ChannelStep.js";
 import { Emitter } from "./Emitter.js";
 import { FusedTail } from "./FusedTail.js";
-import type { InlineOp } from "./InlineOp.js";
+import { fusedContext, type InlineOp } from "./InlineOp.js";
 import { Outlet, type OutletRoute } from "./Outlet.js";
+import { isFiniteNumber, isQueueKey, QueueKeyGuard } from "./QueueKeyGuard.js";
 import type { Run, StopOptions } from "./Run.js";
 import type { DeadLetter, RunEvents } from "./RunEvents.js";
 import type { RunOptions } from "./RunOptions.js";
@@ -29,6 +33,7 @@ import { stageQueue } from "./stageQueue.js";
 import { sourceGate } from "./sourceGate.js";
 import { TimerWheel } from "../timer/TimerWheel.js";
 import type { Step } from "./Step.js";
+import { holdMainLoopDelay, mainLoopDelayMs } from "../executor/mainLoopDelay.js";
 
 /** Extra outputs a caller taps (e.g. `stream()` reads a node's output through a channel). */
 export interface RunTaps {
@@ -36,16 +41,29 @@ export interface RunTaps {
 }
 
 /**
+ * How a run holds the process alive while it has not settled (its timers are unref'd, so a run
+ * waiting only on a backoff or a rate limit would otherwise let Node exit under its `await`):
+ * `"run"` holds from the start until it settles; `"caller"` leaves it to the caller (`stream()`
+ * holds while its reader waits in `next()`, so an abandoned reader cannot keep a process alive).
+ */
+export type ProcessHold = "run" | "caller";
+
+/**
  * A run of a compiled plan: builds channels, counters and steps, starts them on the next
  * microtask (so `run.on(...)` right after `run()` sees every event), and settles once every step
  * ended, or at once when the run fails or is cancelled.
  */
 export class PipelineRun implements Run, RunScope {
+  /** The pipeline's name. */
   readonly pipeline: string;
+  /** `[object Run]`. */
   readonly [Symbol.toStringTag] = "Run";
+  /** The run's clock: the given one, or a timer wheel over the system clock. */
   readonly clock: Clock;
+  /** Randomness for retry jitter. */
   readonly random: () => number;
-  readonly events = new EventBus<RunEvents>();
+  /** The run's bus (`run.on`); it forwards every event to `options.events` when given. */
+  readonly events: EventBus<RunEvents>;
   readonly #controller = new AbortController();
   readonly #counters: StageCounters[];
   readonly #executors: Executor[] = [];
@@ -57,7 +75,8 @@ export class PipelineRun implements Run, RunScope {
   readonly #channels: Channel<unknown>[] = [];
   readonly #promise: Promise<RunResult>;
   readonly #startedAt: number;
-  #source!: SourceStep;
+  /** Undefined only when the run failed while being set up. */
+  #source: SourceStep | undefined;
   #steps: readonly Step[] = [];
   #state: RunState = "running";
   #stopped = false;
@@ -65,24 +84,37 @@ export class PipelineRun implements Run, RunScope {
   #failed = false;
   #graceTimer: TimerHandle | undefined;
   #endedAt: number | undefined;
+  /** The main loop's delay when the run ended (inline stages report it; read after release). */
+  #mainLoopDelayMs: number | undefined;
 
-  constructor(graph: PipelineGraph, compiled: CompiledPlan, options: RunOptions, taps: RunTaps = {}) {
+  constructor(graph: PipelineGraph, compiled: CompiledPlan, options: RunOptions, taps: RunTaps = {}, hold: ProcessHold = "run") {
     this.pipeline = graph.name;
+    this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
     const base = options.clock ?? systemClock;
     this.clock = resolution > 0 ? new TimerWheel({ clock: base, resolutionMs: resolution }) : base;
     this.random = options.random ?? Math.random;
     this.#startedAt = this.clock.now();
     this.#counters = graph.nodes.map((n) => new StageCounters(n.name, n.kind, compiled.plan.stages.find((s) => s.name === n.name)!.context));
+    // inline stages run on the main loop: they report its delay (async stages, through their executor)
+    const releaseLoop = holdMainLoopDelay();
+    for (const c of this.#counters) if (c.context === "inline") c.loopDelayMs = () => this.#mainLoopDelayMs ?? mainLoopDelayMs();
     const userSignal = options.signal;
     const onUserAbort = (): void => this.#abort(new CancelledError(`pipeline "${this.pipeline}"`, userSignal?.reason));
+    // from run start until it settles, on every path (the release runs once the promise settled)
+    const releaseKeepAlive = hold === "run" ? keepAlive() : noop;
+    const release = (): void => {
+      this.#mainLoopDelayMs ??= mainLoopDelayMs();
+      releaseLoop();
+      releaseKeepAlive();
+    };
     let steps: Step[];
     try {
       steps = this.#build(graph, compiled, options, taps);
       this.#steps = steps;
     } catch (error) {
-      this.#promise = Promise.reject(error);
-      this.#promise.catch(() => undefined);
+      this.#promise = this.#setupFailed(error);
+      this.#promise.then(release, release);
       return;
     }
     this.#promise = new Promise<RunResult>((resolve, reject) => {
@@ -97,11 +129,13 @@ export class PipelineRun implements Run, RunScope {
           this.#graceTimer?.cancel();
           for (const dispose of this.#disposers) dispose();
           this.#endedAt = this.clock.now();
+          this.#mainLoopDelayMs = mainLoopDelayMs();
           await Promise.allSettled(this.#executors.map((e) => e.close()));
           const durationMs = this.#endedAt - this.#startedAt;
           if (this.#failed) {
             this.#state = this.#error instanceof CancelledError ? "cancelled" : "failed";
             this.events.emit("run:end", { pipeline: this.pipeline, ok: false, durationMs, error: this.#error });
+            this.events.clear(); // ends run.on() subscriptions, and their listeners on callers' signals
             reject(this.#error);
             return;
           }
@@ -111,21 +145,44 @@ export class PipelineRun implements Run, RunScope {
           }
           const result = this.#result();
           this.events.emit("run:end", { pipeline: this.pipeline, ok: true, durationMs });
+          this.events.clear(); // ends run.on() subscriptions, and their listeners on callers' signals
           resolve(result);
         });
       });
     });
-    this.#promise.catch(() => undefined);
+    this.#promise.then(release, release);
   }
 
+  /**
+   * The run could not be set up (a function source returned no source, a pool failed to start…):
+   * it is failed from the start. What was built is released; `snapshot()` and `stop()` still
+   * work; `run:end` is emitted once listeners could subscribe.
+   */
+  async #setupFailed(error: unknown): Promise<RunResult> {
+    this.#failed = true;
+    this.#error = error;
+    this.#state = "failed";
+    this.#endedAt = this.#startedAt;
+    this.#controller.abort(error);
+    for (const c of this.#channels) c.closeAll();
+    for (const dispose of this.#disposers) dispose();
+    await Promise.allSettled(this.#executors.map((e) => e.close()));
+    this.events.emit("run:end", { pipeline: this.pipeline, ok: false, durationMs: 0, error });
+    this.events.clear();
+    throw error;
+  }
+
+  /** Aborts when the run fails, is cancelled, or runs out of stop grace. */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
+  /** Ends the run with `error` (the first failure wins; nothing after completion). */
   fail(error: unknown): void {
     this.#abort(error);
   }
 
+  /** Records a dead letter and emits `stage:dead-letter`. */
   deadLetter(letter: DeadLetter): void {
     this.#deadLetters.push(letter);
     if (this.events.has("stage:dead-letter")) this.events.emit("stage:dead-letter", letter);
@@ -143,13 +200,17 @@ export class PipelineRun implements Run, RunScope {
 
   #build(graph: PipelineGraph, compiled: CompiledPlan, options: RunOptions, taps: RunTaps): Step[] {
     const { plan, stepNodes } = compiled;
+    const guards = new Map<Channel<unknown>, QueueKeyGuard<unknown>>();
     const inputs = plan.steps.map((step) => {
       if (step.input === null) return undefined;
       const head = graph.nodes[stepNodes[step.id]![0]!]!;
-      const queue = stageQueue(head.settings, step.input.capacity, this.clock);
-      const channel = new Channel<unknown>(queue, capacityOf(head), head.inputs.length, step.input.overflow);
-      this.#channels.push(channel);
       const counters = this.#counters[head.id]!;
+      const guard = this.#queueGuard(head, counters);
+      const settings = guard === undefined ? head.settings : { ...head.settings!, [guard.option]: guard.guard.forQueue };
+      const queue = stageQueue(settings, step.input.capacity, this.clock);
+      const channel = new Channel<unknown>(queue, capacityOf(head), head.inputs.length, step.input.overflow);
+      if (guard !== undefined) guards.set(channel, guard.guard);
+      this.#channels.push(channel);
       counters.queueDepth = () => channel.size;
       counters.dropped = () => channel.dropped;
       if (step.input.overflow !== "block") {
@@ -187,7 +248,7 @@ export class PipelineRun implements Run, RunScope {
       }
       const tap = tapList.find(([id]) => id === exit.id)?.[1];
       if (tap !== undefined) channels.push(tap);
-      const emitter = new Emitter(tail, new Outlet(channels, route, this));
+      const emitter = new Emitter(tail, new Outlet(channels, route, this, guards));
       const counters = this.#counters[head.id]!;
       const input = inputs[step.id];
 
@@ -201,7 +262,7 @@ export class PipelineRun implements Run, RunScope {
           return new ChannelStep(input!, emitter, this, head.kind === "merge" || head.kind === "route" ? counters : undefined);
         case "stage": {
           const s = head.settings!;
-          const executor = this.#executor(head, ids, graph);
+          const executor = this.#executor(head, ids, graph, options.clock === undefined);
           counters.loopDelayMs = () => executor.loopDelayMs?.() ?? 0;
           const policies = stageAdmission(s, counters, this);
           this.#disposers.push(policies.dispose);
@@ -215,13 +276,19 @@ export class PipelineRun implements Run, RunScope {
             onError: s.onError,
             admission: policies.admission,
             maxWaitMs: s.maxWaitMs,
+            shareSettleTime: options.clock === undefined,
           });
         }
       }
     });
   }
 
-  #executor(node: GraphNode, stepIds: readonly number[], graph: PipelineGraph): Executor {
+  /**
+   * `realTime`: the run is on the system clock, so a pool stage's timeout can be the pool's (it
+   * times each item from when its worker starts it); on an injected clock the stage runner keeps
+   * timing it, from when it is handed to the pool.
+   */
+  #executor(node: GraphNode, stepIds: readonly number[], graph: PipelineGraph, realTime: boolean): Executor {
     let executor: Executor;
     if (node.remote !== undefined) {
       // the head and the pool stages colocated after it, as one chain
@@ -229,7 +296,7 @@ export class PipelineRun implements Run, RunScope {
         .map((id) => graph.nodes[id]!)
         .filter((n) => n.remote !== undefined)
         .map((n) => ({ kind: (n.kind === "sink" ? "tap" : n.kind) as "map", exportName: n.remote!.factory.exportName }));
-      executor = node.remote.factory.create(node.name, chain);
+      executor = node.remote.factory.create(node.name, chain, realTime ? node.settings?.timeoutMs : undefined);
       for (const id of stepIds.slice(1)) {
         const n = graph.nodes[id]!;
         if (n.remote !== undefined) this.#colocated.set(n.id, node.id);
@@ -239,12 +306,27 @@ export class PipelineRun implements Run, RunScope {
     return executor;
   }
 
+  /**
+   * A guard for a stage whose queue orders items by a function of the item (`priority`,
+   * `fairBy`): the function is called, and its value checked, as each item enters the channel.
+   */
+  #queueGuard(node: GraphNode, counters: StageCounters): { option: "priority" | "fairBy"; guard: QueueKeyGuard<unknown> } | undefined {
+    const s = node.settings;
+    if (s === undefined) return undefined;
+    if (s.priority !== undefined) {
+      return { option: "priority", guard: new QueueKeyGuard("priority", s.priority, isFiniteNumber, "a finite number", counters, s.onError, this) };
+    }
+    if (s.fairBy !== undefined) {
+      return { option: "fairBy", guard: new QueueKeyGuard("fairBy", s.fairBy, isQueueKey, "a string or a finite number", counters, s.onError, this) };
+    }
+    return undefined;
+  }
+
   #inlineOp(node: GraphNode): InlineOp {
-    const ctx: StageContext = Object.freeze({ signal: this.signal, attempt: 1, stage: node.name, index: -1, retryAfter: () => {} });
     return {
       kind: node.kind as InlineOp["kind"],
       fn: node.fn as InlineOp["fn"],
-      ctx,
+      ctx: fusedContext(this.signal, node.name),
       onError: node.settings!.onError,
       counters: this.#counters[node.id]!,
     };
@@ -252,6 +334,7 @@ export class PipelineRun implements Run, RunScope {
 
   // ---- the Run interface ----
 
+  /** Settles like the run: its result, or the error that ended it. */
   then<A = RunResult, B = never>(
     onFulfilled?: ((value: RunResult) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -259,24 +342,35 @@ export class PipelineRun implements Run, RunScope {
     return this.#promise.then(onFulfilled, onRejected);
   }
 
+  /** The run's failure, if it fails. */
   catch<T = never>(onRejected?: ((reason: unknown) => T | PromiseLike<T>) | null): Promise<RunResult | T> {
     return this.#promise.catch(onRejected);
   }
 
+  /** Runs `onFinally` once the run settled. */
   finally(onFinally?: (() => void) | null): Promise<RunResult> {
     return this.#promise.finally(onFinally);
   }
 
+  /** Subscribes to run events; returns the unsubscribe function. */
   on<K extends keyof RunEvents>(type: K, handler: EventHandler<RunEvents[K]>, options?: SubscribeOptions): () => void {
     return this.events.on(type, handler, options);
   }
 
+  /**
+   * Stops pulling the source (at once, even while a read is pending: the source is closed), lets
+   * what was pulled drain within `graceMs`, then aborts. Resolves like the run.
+   * @throws InvalidOptionError when `graceMs` is not a non-negative number (or Infinity)
+   */
   stop(options: StopOptions = {}): Promise<RunResult> {
-    const graceMs = options.graceMs ?? Infinity;
+    const where = `pipeline "${this.pipeline}" stop()`;
+    const o = plainObject(options, "options", where);
+    knownKeys(o, ["graceMs"], "", where);
+    const graceMs = optional(o.graceMs, Infinity, (v) => (v === Infinity ? Infinity : nonNegativeNumber(v, "graceMs", where)));
     if (!this.#stopped && this.#state === "running") {
       this.#stopped = true;
       this.#state = "stopping";
-      this.#source.stop();
+      this.#source?.stop();
       this.events.emit("run:stopping", { pipeline: this.pipeline, graceMs });
       if (Number.isFinite(graceMs)) {
         this.#graceTimer = this.clock.setTimer(
@@ -288,14 +382,15 @@ export class PipelineRun implements Run, RunScope {
     return this.#promise;
   }
 
+  /** An immutable view of the run now (also after it settled, and when it failed to set up). */
   snapshot(): RunSnapshot {
     const now = this.#endedAt ?? this.clock.now();
     return Object.freeze({
       pipeline: this.pipeline,
       state: this.#state,
       elapsedMs: now - this.#startedAt,
-      sourceItems: this.#source.position,
-      sourceDone: this.#source.finished,
+      sourceItems: this.#source?.position ?? 0,
+      sourceDone: this.#source?.finished ?? true,
       lowWatermark: this.lowWatermark(),
       stages: Object.freeze(this.#stageStats(now)),
       deadLetters: this.#deadLetters.length,
@@ -308,7 +403,7 @@ export class PipelineRun implements Run, RunScope {
    * the plan's capacities, not the input.
    */
   lowWatermark(): number {
-    let min = this.#source.position;
+    let min = this.#source?.position ?? 0;
     for (const c of this.#channels) min = Math.min(min, c.minSeq());
     for (const s of this.#steps) min = Math.min(min, s.minSeq());
     return min;
@@ -332,8 +427,10 @@ export class PipelineRun implements Run, RunScope {
       stats: Object.freeze(stats),
       deadLetters: Object.freeze([...this.#deadLetters]),
       durationMs: now - this.#startedAt,
-      sourceItems: this.#source.position,
+      sourceItems: this.#source?.position ?? 0,
       stopped: this.#stopped,
     });
   }
 }
+
+function noop(): void {}

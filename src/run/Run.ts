@@ -6,7 +6,9 @@ import type { RunResult, RunSnapshot } from "./RunResult.js";
 export interface StopOptions {
   /**
    * How long in-flight and queued items may take to drain before the run is aborted (then it
-   * rejects with a CancelledError). @default Infinity: drain everything already pulled
+   * rejects with a CancelledError). A non-negative number, or Infinity; anything else makes
+   * `stop()` throw an InvalidOptionError. @default Infinity: drain everything already pulled
+   * @example `run.stop({ graceMs: 10_000 })`
    */
   readonly graceMs?: number;
 }
@@ -32,6 +34,11 @@ export interface Run extends Promise<RunResult> {
   on<K extends keyof RunEvents>(type: K, handler: EventHandler<RunEvents[K]>, options?: SubscribeOptions): () => void;
   /** An immutable view of the run now. */
   snapshot(): RunSnapshot;
-  /** Stops pulling the source, drains what was pulled within `graceMs`, then aborts. Resolves like the run. */
+  /**
+   * Stops pulling the source at once (a pending read is abandoned and the source closed: an
+   * iterator returned, a web stream cancelled, a Node Readable destroyed), drains what was pulled
+   * within `graceMs`, then aborts. Resolves like the run (with `stopped: true` when it drained).
+   * Emits `run:stopping`. Throws an InvalidOptionError for an invalid `graceMs`.
+   */
   stop(options?: StopOptions): Promise<RunResult>;
 }

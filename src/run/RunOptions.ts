@@ -1,5 +1,7 @@
+import type { EventSink } from "../events/EventSink.js";
 import type { MemoryGuard, MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import type { Clock } from "../time/Clock.js";
+import type { RunEvents } from "./RunEvents.js";
 
 /**
  * Options of `pipeline.run()`.
@@ -34,4 +36,17 @@ export interface RunOptions {
    * @default never pauses
    */
   readonly sourceGate?: () => Promise<void> | undefined;
+  /**
+   * A bus that receives every event of the run as well, with its own middleware and history:
+   * share one bus between pipelines and workflows (type it with both event maps). The run adds no
+   * listener to it, so any number of runs leave its listener count unchanged.
+   * @default none
+   * @example
+   * ```ts
+   * const bus = new EventBus<RunEvents & WorkflowEvents>({ history: 1_000 });
+   * await p.run({ events: bus });
+   * await wf.run({ events: bus });
+   * ```
+   */
+  readonly events?: EventSink<RunEvents>;
 }

@@ -19,6 +19,7 @@ export interface RunResult {
 
 /** An immutable view of a running (or finished) run. */
 export interface RunSnapshot {
+  /** The pipeline's name. */
   readonly pipeline: string;
   /** `running`, `stopping`, `completed`, `failed` or `cancelled`. */
   readonly state: RunState;

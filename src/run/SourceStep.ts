@@ -4,7 +4,8 @@ import type { SourceReader } from "../source/SourceReader.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import type { Emitter } from "./Emitter.js";
 import type { RunScope } from "./RunScope.js";
-import { CHUNK, YIELD_EVERY, yieldToLoop, type Step } from "./Step.js";
+import { LoopTurns } from "./LoopTurns.js";
+import { CHUNK, type Step } from "./Step.js";
 
 /** Hooks a source step consults between chunks (memory-aware pausing plugs in here). */
 export interface SourceGate {
@@ -12,9 +13,16 @@ export interface SourceGate {
   ready(): Promise<void> | undefined;
 }
 
+const interrupted = Symbol("interrupted");
+const ignore = (): void => {};
+
 /**
  * Pulls the source in chunks no larger than the room below (so the source is never read ahead of
  * what the channels can hold), numbers each item with its source index, and emits.
+ *
+ * `stop()` and the run's abort interrupt whatever the step is waiting on before a pull (a read
+ * the source has not answered, room below, a source gate), then close the reader: an idle async
+ * source cannot keep a stopping run alive. Items already pulled still flow through.
  */
 export class SourceStep implements Step {
   readonly #reader: SourceReader<unknown>;
@@ -25,6 +33,9 @@ export class SourceStep implements Step {
   #stopped = false;
   /** Smallest source index of a chunk waiting for room below. */
   #held = Infinity;
+  /** Resolves when the step must stop waiting for the source (stop or abort). */
+  readonly #interrupted: Promise<typeof interrupted>;
+  #interrupt!: () => void;
 
   constructor(reader: SourceReader<unknown>, emitter: Emitter, counters: StageCounters, scope: RunScope, gate?: SourceGate) {
     this.#reader = reader;
@@ -32,11 +43,20 @@ export class SourceStep implements Step {
     this.#counters = counters;
     this.#scope = scope;
     this.#gate = gate;
+    this.#interrupted = new Promise((resolve) => {
+      this.#interrupt = () => resolve(interrupted);
+    });
   }
 
-  /** Stop pulling; what was pulled still flows through. */
+  /** Stop pulling (at once, even while a read is pending); what was pulled still flows through. */
   stop(): void {
     this.#stopped = true;
+    this.#interrupt();
+  }
+
+  /** Waits for `p` unless the step is interrupted first (then `interrupted`). */
+  #unlessInterrupted<T>(p: Promise<T>): Promise<T | typeof interrupted> {
+    return Promise.race([p, this.#interrupted]);
   }
 
   /** True once the source is exhausted or no longer pulled. */
@@ -49,30 +69,33 @@ export class SourceStep implements Step {
     return this.#reader.position;
   }
 
+  /** The smallest source index of a chunk pulled but not yet handed on (Infinity when none). */
   minSeq(): number {
     return this.#held;
   }
 
+  /** Pulls until the source ends, `stop()`, or the run aborts; then closes the reader and the outlet. */
   async run(): Promise<void> {
     const reader = this.#reader;
     const emitter = this.#emitter;
     const signal = this.#scope.signal;
     const buf: unknown[] = [];
     const seqs: number[] = [];
-    let syncChunks = 0;
+    const turns = new LoopTurns();
     // an array (not a typed array: its items are read by index either way) feeding a fused tail is read in place
     const inPlace = reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items) ? reader : undefined;
+    const onAbort = this.#interrupt;
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
       while (!this.#stopped && !signal.aborted) {
         const space = emitter.space();
         if (space !== undefined) {
-          await space;
-          syncChunks = 0;
+          if ((await this.#unlessInterrupted(space)) === interrupted) break;
           continue;
         }
         const gate = this.#gate?.ready();
         if (gate !== undefined) {
-          await gate;
+          if ((await this.#unlessInterrupted(gate)) === interrupted) break;
           continue;
         }
         const max = Math.min(CHUNK, emitter.free());
@@ -87,11 +110,9 @@ export class SourceStep implements Step {
             this.#held = base;
             await w;
             this.#held = Infinity;
-            syncChunks = 0;
-          } else if (++syncChunks >= YIELD_EVERY) {
-            syncChunks = 0;
-            await yieldToLoop();
           }
+          const turn = turns.chunk();
+          if (turn !== undefined) await turn;
           continue;
         }
         buf.length = 0;
@@ -100,8 +121,13 @@ export class SourceStep implements Step {
           const r = reader.read(max, buf);
           if (typeof r === "number") n = r;
           else {
-            n = await r;
-            syncChunks = 0;
+            const got = await this.#unlessInterrupted(r);
+            if (got === interrupted) {
+              // the read is abandoned: closing the reader ends it, and its items are not handed on
+              r.catch(ignore);
+              break;
+            }
+            n = got;
           }
         } catch (error) {
           throw new SourceError(this.#scope.pipeline, reader.position, error);
@@ -118,16 +144,15 @@ export class SourceStep implements Step {
           this.#held = base;
           await w;
           this.#held = Infinity;
-          syncChunks = 0;
-        } else if (++syncChunks >= YIELD_EVERY) {
-          syncChunks = 0;
-          await yieldToLoop();
         }
+        const turn = turns.chunk();
+        if (turn !== undefined) await turn;
       }
     } finally {
+      signal.removeEventListener("abort", onAbort);
       this.#stopped = true;
       emitter.close();
-      await reader.close().catch(() => undefined);
+      await reader.close().catch(ignore);
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Channel } from "../channel/Channel.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
 import type { Attempt, Executor, Settle } from "../executor/Executor.js";
-import type { Admission } from "../policy/Admission.js";
+import { cancelledOutcome, type Admission } from "../policy/Admission.js";
 import { retryAfterMs } from "../policy/retryAfterMs.js";
 import { AdmissionGate, type Waiter } from "./AdmissionGate.js";
 import { backoffDelay, shouldRetry, type RetryPolicy } from "../policy/retry.js";
@@ -27,6 +27,11 @@ export interface StageStepOptions {
   readonly admission: Admission | undefined;
   /** How long an item may wait for admission before its error policy applies. */
   readonly maxWaitMs: number;
+  /**
+   * The run is on the real clock: settles in one burst (a pool's batch) may share one clock
+   * read, taken once per microtask turn. Off on an injected clock, where every read counts.
+   */
+  readonly shareSettleTime: boolean;
 }
 
 const EMPTY = 0;
@@ -117,6 +122,15 @@ export class StageStep implements Step {
   #ended = false;
   #finish: (() => void) | undefined;
   readonly #flushCb = (): void => this.#flush();
+  #pumpSoon = false;
+  #settleTime = -1;
+  readonly #forgetSettleTime = (): void => {
+    this.#settleTime = -1;
+  };
+  readonly #pumpLater = (): void => {
+    this.#pumpSoon = false;
+    this.#pump();
+  };
   readonly #pumpCb = (): void => {
     this.#waitingInput = false;
     this.#pump();
@@ -148,6 +162,7 @@ export class StageStep implements Step {
       const gate = this.#gate;
       counters.waiting = () => gate.waiting;
       counters.waits = () => gate.waits;
+      counters.penalties = () => gate.penalties;
     }
   }
 
@@ -203,7 +218,8 @@ export class StageStep implements Step {
     const gate = this.#gate;
     do {
       this.#repump = false;
-      if (gate?.blocked === true) gate.drain(this.#scope.clock.now(), this.#room, this.#startWaiting, this.#expire);
+      // waiters first (at the same `now` as new items, so a key stays first-in first-out)
+      if (gate !== undefined && gate.waiting > 0) gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire);
       while (
         gate?.blocked !== true &&
         this.#inFlight < this.#window &&
@@ -224,7 +240,7 @@ export class StageStep implements Step {
         this.#counters.started(now);
         if (gate !== undefined) {
           slot.waitingSince = -1;
-          if (!gate.admit(slot, now)) continue;
+          if (!gate.admit(slot, now, false, input.shiftedAt)) continue;
           slot.admitted = true;
         }
         this.#start(slot, now);
@@ -246,7 +262,7 @@ export class StageStep implements Step {
   #start(slot: Slot, now: number): void {
     slot.startedAt = now;
     const timeoutMs = this.#o.timeoutMs;
-    if (timeoutMs !== undefined) {
+    if (timeoutMs !== undefined && this.#executor.ownsTimeouts !== true) {
       slot.controller = new AbortController();
       slot.signal = slot.controller.signal;
       slot.timer = this.#scope.clock.setTimer(slot.onTimeout, timeoutMs);
@@ -255,10 +271,20 @@ export class StageStep implements Step {
     this.#executor.execute(slot, slot);
   }
 
+  /** The clock for a settle: read once per microtask turn when settle times may be shared. */
+  #settleNow(): number {
+    if (!this.#o.shareSettleTime) return this.#scope.clock.now();
+    if (this.#settleTime < 0) {
+      this.#settleTime = this.#scope.clock.now();
+      queueMicrotask(this.#forgetSettleTime);
+    }
+    return this.#settleTime;
+  }
+
   /** Called through a slot's bound `resolve`. */
   resolved(slot: Slot, value: unknown): void {
     if (slot.abandoned || this.#ended) return;
-    const now = this.#scope.clock.now();
+    const now = this.#settleNow();
     this.#clearTimer(slot);
     if (slot.admitted) this.#releaseAdmission(slot, true, undefined, now);
     const c = this.#counters;
@@ -376,11 +402,13 @@ export class StageStep implements Step {
     const error = new TimeoutError(`stage "${this.#counters.name}" item ${slot.index}`, this.#o.timeoutMs ?? 0);
     slot.timer = undefined;
     if (slot.admitted) this.#releaseAdmission(slot, false, error, this.#scope.clock.now());
-    slot.controller?.abort(error);
+    // abandon the slot before aborting: an executor may reject from inside the abort listener,
+    // and that late settle must not count as this attempt's outcome too
     slot.abandoned = true;
     this.#timed.delete(slot);
     slot.busy = false;
     this.#slots.delete(slot);
+    slot.controller?.abort(error);
     const fresh = this.#newSlot();
     fresh.busy = true;
     fresh.item = slot.item;
@@ -444,7 +472,12 @@ export class StageStep implements Step {
     slot.item = undefined;
     this.#inFlight--;
     this.#free.push(slot);
-    this.#pump();
+    // refill once per microtask turn, not once per settle: settles come in bursts (a pool's
+    // batch resolves a thousand attempts in one go; promise reactions run back to back)
+    if (!this.#pumpSoon) {
+      this.#pumpSoon = true;
+      queueMicrotask(this.#pumpLater);
+    }
   }
 
   #deliver(ord: number, seq: number, state: number, value: unknown): void {
@@ -540,7 +573,11 @@ export class StageStep implements Step {
       // a shared bulkhead or limiter must get back what this run still holds
       const now = this.#scope.clock.now();
       for (const slot of this.#slots) {
-        if (slot.admitted) this.#releaseAdmission(slot, false, this.#scope.signal.reason, now);
+        if (slot.admitted) {
+          // cut short, not failed: a shared breaker or adaptive limit records nothing for it
+          slot.admitted = false;
+          this.#gate.release(slot.item, cancelledOutcome(this.#scope.signal.reason, now - slot.startedAt), now);
+        }
       }
       this.#gate.close();
     }

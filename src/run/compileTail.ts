@@ -1,25 +1,33 @@
 import type { InlineOp } from "./InlineOp.js";
 
 /**
- * State a compiled tail leaves behind when it stops early: at a thenable (-1) or an error (-2).
- * `iters` holds, outermost first, the flatMap iterators that were mid-way, so the caller can
- * finish their remaining items.
+ * State a compiled tail leaves behind when it stops early: at a thenable or an async-only
+ * flatMap result (-1), or an error (-2). `iters` holds, outermost first, the flatMap iterators
+ * that were mid-way, so the caller can finish their remaining items.
  */
 export interface TailState {
+  /** Position in the input of the item that stopped the loop. */
   i: number;
+  /** The op it stopped at. */
   k: number;
+  /** Output length so far. */
   o: number;
+  /** The value the op was called with. */
   v: unknown;
+  /** Its source index. */
   s: number;
+  /** What the op returned (-1): a thenable, or an AsyncIterable from a flatMap. */
   p: unknown;
+  /** What the op threw (-2). */
   e: unknown;
+  /** flatMap iterators left mid-way, outermost first, with the op index each belongs to. */
   iters: Array<[number, Iterator<unknown>]>;
 }
 
 /**
  * `(inV, inS, start, n, outV, outS, o, st) => o'`: runs items `start..n-1` through every op and
  * appends survivors to `outV`/`outS` from index `o`. Returns the new output length, or -1
- * (an op returned a thenable) / -2 (an op threw) with details in `st`. When `inS` is null the
+ * (an op returned a thenable, or a flatMap an AsyncIterable) / -2 (an op threw) with details in `st`. When `inS` is null the
  * source index of item `i` is `i` itself (an array source read in place).
  */
 export type CompiledTail = (
@@ -39,7 +47,12 @@ export type CompiledTail = (
  * makes a fused pipeline run near the speed of a hand-written loop.
  *
  * Per-op output counts are kept in locals and added to `cnt[k]` when the loop exits (the input
- * count of op k is the output count of op k-1).
+ * count of op k is the output count of op k-1). Before each call the op's reused context gets the
+ * item's source index (`c.index = s`): one property store, no allocation, and none at all for a
+ * function that cannot see its context (see {@link readsContext}).
+ *
+ * A flatMap whose function returns an AsyncIterable (and no Iterable) leaves the loop like a
+ * thenable does: the slow path iterates it asynchronously.
  */
 export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): CompiledTail {
   const params = ops.flatMap((_, k) => [`f${k}`, `c${k}`]);
@@ -48,8 +61,13 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
   const thenable = (x: string): string => `(${x} !== null && typeof ${x} === "object" && typeof ${x}.then === "function")`;
   const saveIters = (d: number): string =>
     `st.iters = [${Array.from({ length: d }, (_, j) => `[K${j}, it${j}]`).join(", ")}];`;
-  const pending = (k: number, x: string): string =>
-    `if (${thenable(x)}) { st.i = i; st.k = ${k}; st.o = o; st.v = v; st.s = s; st.p = ${x}; ${saveIters(depth)} return -1; }`;
+  const leave = (k: number, cond: string, x: string): string =>
+    `if (${cond}) { st.i = i; st.k = ${k}; st.o = o; st.v = v; st.s = s; st.p = ${x}; ${saveIters(depth)} return -1; }`;
+  const pending = (k: number, x: string): string => leave(k, thenable(x), x);
+  // an AsyncIterable that is not also an Iterable: the slow path iterates it (awaiting it is a no-op)
+  const asyncOnly = (x: string): string =>
+    `(${x} !== null && typeof ${x} === "object" && typeof ${x}[Symbol.iterator] !== "function" && typeof ${x}[Symbol.asyncIterator] === "function")`;
+  const call = (k: number): string => `${readsContext(ops[k]!.fn) ? `c${k}.index = s; ` : ""}const r = f${k}(v, c${k});`;
 
   function gen(k: number): string {
     if (k === ops.length) {
@@ -59,18 +77,18 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
     const op = ops[k]!;
     switch (op.kind) {
       case "map":
-        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} v = r; } n${k}++; ${gen(k + 1)}`;
+        return `k = ${k}; { ${call(k)} ${pending(k, "r")} v = r; } n${k}++; ${gen(k + 1)}`;
       case "filter":
-        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} if (!r) continue; } n${k}++; ${gen(k + 1)}`;
+        return `k = ${k}; { ${call(k)} ${pending(k, "r")} if (!r) continue; } n${k}++; ${gen(k + 1)}`;
       case "tap":
       case "sink":
-        return `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} } n${k}++; ${gen(k + 1)}`;
+        return `k = ${k}; { ${call(k)} ${pending(k, "r")} } n${k}++; ${gen(k + 1)}`;
       case "flatMap": {
         const d = depth++;
         const body = gen(k + 1);
         depth--;
         return (
-          `k = ${k}; { const r = f${k}(v, c${k}); ${pending(k, "r")} ` +
+          `k = ${k}; { ${call(k)} ${pending(k, "r")} ${leave(k, asyncOnly("r"), "r")} ` +
           `const K${d} = ${k}; const it${d} = r[Symbol.iterator](); ` +
           `for (let x${d} = it${d}.next(); x${d}.done !== true; x${d} = it${d}.next()) { v = x${d}.value; n${k}++; ` +
           `try { ${body} } catch (e) { if (st.iters.length === 0) ${saveIters(d + 1)} throw e; } } }`
@@ -91,4 +109,21 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
     `return o; };`;
   const factory = new Function("cnt", ...params, source) as (...a: unknown[]) => CompiledTail;
   return factory(cnt, ...args);
+}
+
+/**
+ * False only when `fn` certainly cannot read its second argument: it declares exactly one
+ * parameter (no default, rest or destructuring with a comma in its parameter list) and does not
+ * mention `arguments`. Native and bound functions are assumed to read it. A false "true" costs one
+ * property store per item; a false "false" would hand a stale `ctx.index`, so every doubt says true.
+ */
+export function readsContext(fn: (...args: never[]) => unknown): boolean {
+  if (fn.length !== 1) return true;
+  const src = Function.prototype.toString.call(fn);
+  if (src.includes("[native code]") || /\barguments\b/.test(src)) return true;
+  // the parameter list: up to the first "=>" or ")" (one bare parameter: `x => ...`)
+  const arrow = src.indexOf("=>");
+  const paren = src.indexOf(")");
+  const end = paren < 0 ? arrow : arrow < 0 ? paren : Math.min(arrow, paren);
+  return end < 0 || src.slice(0, end).includes(",");
 }

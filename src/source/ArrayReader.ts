@@ -9,10 +9,12 @@ export class ArrayReader<T> implements SourceReader<T> {
     this.#items = items;
   }
 
+  /** True once the source is exhausted. */
   get done(): boolean {
     return this.#position >= this.#items.length;
   }
 
+  /** Items pulled so far (the source position). */
   get position(): number {
     return this.#position;
   }
@@ -29,6 +31,7 @@ export class ArrayReader<T> implements SourceReader<T> {
     return this.#position - start;
   }
 
+  /** Appends up to `max` items to `out`; returns how many (0 only at the end). */
   read(max: number, out: T[]): number {
     const items = this.#items;
     const start = this.#position;
@@ -39,6 +42,7 @@ export class ArrayReader<T> implements SourceReader<T> {
     return end - start;
   }
 
+  /** Stops the source early, releasing what it holds. */
   async close(): Promise<void> {
     this.#position = this.#items.length;
   }

@@ -10,10 +10,12 @@ export class IteratorReader<T> implements SourceReader<T> {
     this.#iterator = iterable[Symbol.iterator]();
   }
 
+  /** True once the source is exhausted. */
   get done(): boolean {
     return this.#done;
   }
 
+  /** Items pulled so far (the source position). */
   get position(): number {
     return this.#position;
   }
@@ -21,6 +23,7 @@ export class IteratorReader<T> implements SourceReader<T> {
   /** An error thrown after some items of a read: those are returned first, the error on the next read. */
   #error: { error: unknown } | undefined;
 
+  /** Appends up to `max` items to `out`; returns how many (0 only at the end). */
   read(max: number, out: T[]): number {
     if (this.#error !== undefined) {
       this.#done = true;
@@ -52,6 +55,7 @@ export class IteratorReader<T> implements SourceReader<T> {
     return n;
   }
 
+  /** Stops the source early, releasing what it holds. */
   async close(): Promise<void> {
     if (this.#done) return;
     this.#done = true;

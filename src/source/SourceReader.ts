@@ -2,8 +2,8 @@
  * Pulls items from a source on demand, never ahead of what is asked: the engine asks for as many
  * items as the channels below have room for.
  *
- * Implementations: {@link ArrayReader}, {@link IteratorReader}, {@link AsyncIteratorReader};
- * `openSource` picks one.
+ * Implementations: {@link ArrayReader}, {@link IteratorReader}, {@link AsyncIteratorReader} (async
+ * iterables, web streams through their reader, Node Readables); `openSource` picks one.
  */
 export interface SourceReader<T> {
   /**
@@ -19,6 +19,10 @@ export interface SourceReader<T> {
    * index `i` in stage contexts, errors and dead letters; a resumed run skips `position` items.
    */
   readonly position: number;
-  /** Stops the source early (calls the iterator's `return`), releasing what it holds. */
+  /**
+   * Stops the source early, releasing what it holds: cancels a web stream, destroys a Node
+   * Readable, calls an iterator's `return()`. Never waits on a read in progress (that read then
+   * yields nothing); an async generator busy awaiting finishes closing when that await settles.
+   */
   close(): Promise<void>;
 }

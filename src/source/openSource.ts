@@ -9,15 +9,35 @@ import type { SourceReader } from "./SourceReader.js";
 export function isSourceInput(value: unknown): boolean {
   if (typeof value === "function") return true;
   if (value === null || typeof value !== "object") return typeof value === "string";
-  return Symbol.iterator in value || Symbol.asyncIterator in value;
+  return Symbol.iterator in value || Symbol.asyncIterator in value || isWebStream(value);
 }
 
-/** Opens a reader over a source; a function source is called now. */
+/**
+ * Opens a reader over a source; a function source is called now. A web ReadableStream is read
+ * through its own reader, so stopping the run cancels the stream even while a read is pending;
+ * a Node Readable is destroyed when the run stops reading it.
+ */
 export function openSource<T>(input: SourceInput<T>, pipeline: string): SourceReader<T> {
   const value: unknown = typeof input === "function" ? input() : input;
   if (Array.isArray(value)) return new ArrayReader(value as T[]);
   if (value !== null && typeof value === "object") {
-    if (Symbol.asyncIterator in value) return new AsyncIteratorReader(value as AsyncIterable<T>);
+    if (isWebStream(value)) {
+      const stream = value as ReadableStream<T>;
+      if (stream.locked) {
+        throw new InvalidOptionError(
+          "from",
+          "an unlocked ReadableStream (a stream is read once: give a function returning a fresh one to run again)",
+          "a locked ReadableStream",
+          `pipeline "${pipeline}"`,
+        );
+      }
+      return webStreamReader(stream);
+    }
+    if (isNodeReadable(value)) {
+      const stream = value;
+      return new AsyncIteratorReader<T>((value as AsyncIterable<T>)[Symbol.asyncIterator](), () => void stream.destroy());
+    }
+    if (Symbol.asyncIterator in value) return new AsyncIteratorReader((value as AsyncIterable<T>)[Symbol.asyncIterator]());
     if (Symbol.iterator in value) return new IteratorReader(value as Iterable<T>);
   }
   throw new InvalidOptionError(
@@ -26,4 +46,25 @@ export function openSource<T>(input: SourceInput<T>, pipeline: string): SourceRe
     value,
     `pipeline "${pipeline}"`,
   );
+}
+
+/** A web ReadableStream (duck-typed: any realm, any implementation). */
+function isWebStream(value: object): boolean {
+  const v = value as Partial<ReadableStream>;
+  return typeof v.getReader === "function" && typeof v.cancel === "function" && typeof v.tee === "function";
+}
+
+/** A Node Readable (duck-typed, so `readable-stream` copies count too). */
+function isNodeReadable(value: object): value is { destroy(): unknown } & AsyncIterable<unknown> {
+  const v = value as { destroy?: unknown; read?: unknown; pipe?: unknown };
+  return typeof v.destroy === "function" && typeof v.read === "function" && typeof v.pipe === "function" && Symbol.asyncIterator in value;
+}
+
+/** Reads a web stream through a reader of its own; closing cancels the stream (a pending read then ends). */
+function webStreamReader<T>(stream: ReadableStream<T>): SourceReader<T> {
+  const reader = stream.getReader();
+  const iterator: AsyncIterator<T> = {
+    next: () => reader.read() as Promise<IteratorResult<T>>,
+  };
+  return new AsyncIteratorReader(iterator, () => reader.cancel());
 }

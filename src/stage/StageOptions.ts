@@ -6,6 +6,7 @@ import type { ErrorPolicy } from "./StageKind.js";
 import type { Admission } from "../policy/Admission.js";
 import type { AdaptiveConcurrencyOptions } from "../policy/AdaptiveConcurrency.js";
 import type { RateLimiterOptions } from "../policy/RateLimiter.js";
+import { validateAdmissionOptions } from "../policy/validateAdmissionOptions.js";
 
 /**
  * Adaptive concurrency for a stage: the limit moves between `min` and `max`, driven by latency
@@ -17,6 +18,7 @@ import type { RateLimiterOptions } from "../policy/RateLimiter.js";
  * ```
  */
 export interface AdaptiveConcurrencySetting extends AdaptiveConcurrencyOptions {
+  /** Marks the limit as adaptive (give a number for a fixed one). */
   readonly adaptive: true;
   /** Highest limit (the stage's window). */
   readonly max: number;
@@ -31,26 +33,60 @@ export interface AdaptiveConcurrencySetting extends AdaptiveConcurrencyOptions {
  * ```
  */
 export interface StageOptions<I = unknown> {
-  /** Name in stats, events, errors and the plan. Unique in the pipeline. @default the function's name, else `<kind>-<n>` */
+  /**
+   * Name in stats, events, errors and the plan. Unique in the pipeline. Validation errors name
+   * the stage by the name it gets. @default the function's name, else `<kind>-<n>`
+   * @example `{ name: "enrich" }`
+   */
   readonly name?: string;
-  /** Items processed at once, or an adaptive limit. @default 1 */
+  /**
+   * Items processed at once, or an adaptive limit. @default 1
+   * @example `{ concurrency: 32 }`
+   */
   readonly concurrency?: number | AdaptiveConcurrencySetting;
-  /** Emit in input order whatever the concurrency. @default true */
+  /**
+   * Emit in the order the stage took items from its queue, whatever the concurrency. With a FIFO
+   * queue (the default) that is input order. With `priority` (or `fairBy`) it is the queue's order,
+   * not input order: the queue reorders on purpose, and restoring input order afterwards would make
+   * a high-priority item wait behind the low-priority items that arrived before it. @default true
+   * @example `{ concurrency: 16, ordered: false }` (emit as items complete)
+   */
   readonly ordered?: boolean;
   /**
    * Size of the bounded channel in front of the stage, and of its reorder window: a slow item
    * holds back at most this many later items. @default max(64, 2 × the stage's window)
+   * @example `{ capacity: 256 }`
    */
   readonly capacity?: number;
-  /** What the channel in front does when full. @default "block" */
+  /**
+   * What the channel in front does when full. @default "block"
+   * @example `{ overflow: "drop-oldest" }` (keep the freshest readings)
+   */
   readonly overflow?: OverflowPolicy;
-  /** Retry failed attempts (a number is `{ attempts }`). @default no retry */
+  /**
+   * Retry failed attempts (a number is `{ attempts }`). @default no retry
+   * @example `{ retry: { attempts: 5, baseMs: 100, retryIf: (e) => isOverload(e) } }`
+   */
   readonly retry?: RetryOptions | number;
-  /** Abort an attempt (its `ctx.signal`) and fail it after this many ms. @default none */
+  /**
+   * Abort an attempt (its `ctx.signal`) and fail it after this many ms. @default none
+   * @example `{ timeoutMs: 5_000 }`
+   */
   readonly timeoutMs?: number;
-  /** What happens to an item whose last attempt failed. @default "fail" */
+  /**
+   * What happens to an item whose last attempt failed. @default "fail"
+   * @example `{ onError: "dead-letter" }`
+   */
   readonly onError?: ErrorPolicy;
-  /** Higher first within the stage's queue; FIFO among equals. @default arrival order */
+  /**
+   * Higher first within the stage's queue; FIFO among equals; a waiting item's priority rises by
+   * `agingPerSecond` (default 1) per second, so low priority never starves. Called once per item as it enters
+   * the queue; it must return a finite number: an item whose priority throws or is not one fails
+   * under `onError` (with `"fail"`, the run rejects with a StageError naming this stage and the
+   * item). With `ordered: true` the output follows the order items leave the queue (see `ordered`).
+   * @default arrival order
+   * @example `{ priority: (job) => (job.paying ? 10 : 0), concurrency: 4 }`
+   */
   readonly priority?: (item: I) => number;
   /**
    * A rate limit on attempts: a limiter shared with other stages (`rateLimiter(...)`), or options
@@ -76,23 +112,39 @@ export interface StageOptions<I = unknown> {
   readonly fairBy?: (item: I) => string | number;
   /** Items a key is served per turn with `fairBy`. @default 1 */
   readonly fairWeight?: (key: string | number) => number;
-  /** With `priority`: how much an item's priority rises per second it waits, so low priority never starves. @default no aging */
+  /**
+   * With `priority`: how much an item's priority rises per second it waits, so low priority never
+   * starves (an item is served before anything queued more than `(pHigh − pLow) / agingPerSecond`
+   * seconds after it). Every item ages alike, so FIFO among equals holds.
+   * @default 1 (one priority unit per second of waiting)
+   * @example `{ priority: (job) => job.urgency, agingPerSecond: 0.1 }` // 10 units of urgency ≈ 100 s of waiting
+   */
   readonly agingPerSecond?: number;
   /**
    * Where the function runs: `inline` (fused into the step before it: synchronous functions
-   * only), `async` (concurrent promises on the main loop). @default inline for synchronous
-   * functions with no concurrency, retry, timeout or priority; async otherwise
+   * only), `async` (concurrent promises on the main loop). `inline` is rejected when the stage is
+   * defined if the function is an `async function` or the stage has concurrency, retry, a timeout,
+   * a priority, fairness or an admission policy. @default inline for synchronous functions with
+   * none of those; async otherwise
+   * @example `{ context: "async" }` (its own step, even for a synchronous function)
    */
   readonly context?: "inline" | "async";
 }
 
-/** Options of a `batch` stage. */
+/**
+ * Options of a `batch` stage.
+ *
+ * @example
+ * ```ts
+ * .batch({ size: 500, maxWaitMs: 200, name: "rows" })
+ * ```
+ */
 export interface BatchOptions {
-  /** Items per batch (the last may be smaller). */
+  /** Items per batch (the last may be smaller; a batch is never empty). */
   readonly size: number;
   /** Flush a partial batch when its first item has waited this long. @default wait for `size` */
   readonly maxWaitMs?: number;
-  /** @default `batch-<n>` */
+  /** Name in stats, events, errors and the plan. @default `batch-<n>` */
   readonly name?: string;
   /** Channel in front of the batcher. @default 2 × size, at least 64 */
   readonly capacity?: number;
@@ -100,25 +152,43 @@ export interface BatchOptions {
 
 /** Stage options with every field decided. */
 export interface StageSettings {
+  /** The `name` option; undefined when the builder picks a default. */
   readonly name: string | undefined;
   /** The window: the fixed concurrency, or the adaptive maximum. */
   readonly concurrency: number;
+  /** Adaptive concurrency options, when the limit is adaptive. */
   readonly adaptive: AdaptiveConcurrencyOptions | undefined;
+  /** A shared limiter or the options of the stage's own. */
   readonly rateLimit: Admission | RateLimiterOptions | undefined;
+  /** The circuit breaker, if any. */
   readonly breaker: Admission | undefined;
+  /** The bulkhead, if any. */
   readonly bulkhead: Admission | undefined;
+  /** Other admission policies, in order. */
   readonly admissions: readonly Admission[];
+  /** Longest wait for admission (Infinity: no bound). */
   readonly maxWaitMs: number;
+  /** The fair-queue key, if any. */
   readonly fairBy: ((item: unknown) => string | number) | undefined;
+  /** Items per turn for a fair-queue key, if given. */
   readonly fairWeight: ((key: string | number) => number) | undefined;
+  /** Priority aging per second, if any. */
   readonly agingPerSecond: number | undefined;
+  /** Emit in dequeue order. */
   readonly ordered: boolean;
+  /** The `capacity` option; undefined for the default. */
   readonly capacity: number | undefined;
+  /** What the channel in front does when full. */
   readonly overflow: OverflowPolicy;
+  /** The retry policy (one attempt when not retried). */
   readonly retry: RetryPolicy;
+  /** The attempt timeout, if any. */
   readonly timeoutMs: number | undefined;
+  /** What happens to an item whose last attempt failed. */
   readonly onError: ErrorPolicy;
+  /** The priority function, if any. */
   readonly priority: ((item: unknown) => number) | undefined;
+  /** The `context` option; undefined lets the plan decide. */
   readonly context: "inline" | "async" | undefined;
 }
 
@@ -192,6 +262,7 @@ export function stageSettings(value: unknown, where: string): StageSettings {
   if (settings.fairBy !== undefined && settings.priority !== undefined) {
     throw new InvalidOptionError("fairBy", "not to be combined with priority (pick one queue discipline)", "both", where);
   }
+  validateAdmissionOptions(where, { rateLimit: isAdmission(settings.rateLimit) ? undefined : settings.rateLimit, adaptive: settings.adaptive });
   return Object.freeze(settings);
 }
 

@@ -69,6 +69,23 @@ describe("weir CLI", () => {
     assert.match(r.stderr, /usage:/);
   });
 
+  it("Ctrl-C stops a run whose source waits for input that never comes (exit 0, stopped)", async () => {
+    const child = spawn(process.execPath, [bin, "run", "test/fixtures/cli/idle.mjs"], { cwd: root });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    await new Promise<void>((resolve) => {
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes("IDLE")) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /cli-idle: stopped in [\d.]+s, 3 source items/);
+  });
+
   it("Ctrl-C stops gracefully (exit 0, stopped); a second Ctrl-C aborts (exit 1)", async () => {
     for (const presses of [1, 2]) {
       const env = { ...process.env, WEIR_FIXTURE_STUCK_AFTER_SIGINT: presses === 2 ? "1" : "0" };

@@ -1,13 +1,32 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline } from "../../src/index.js";
+import { pipeline, type ExecutionPlan } from "../../src/index.js";
 
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
+/**
+ * The most source items a linear pipeline (no flatMap, no batch) can hold, from its plan: every
+ * channel full (`input.capacity`), every stage head with `concurrency` items in flight, and, for a
+ * stage whose output feeds a channel, the completed items it keeps: when items complete in the
+ * order they started, at most one window (`concurrency`) waiting for room below; when they
+ * complete out of order, an ordered stage keeps up to `reorderWindow` behind a slow one instead.
+ * The source is read only into room below, so it is never pulled further ahead than this.
+ */
+function pullBound(plan: ExecutionPlan, completion: "in order" | "out of order"): number {
+  let bound = 0;
+  for (const step of plan.steps) {
+    if (step.input !== null) bound += step.input.capacity;
+    if (step.headKind !== "stage") continue;
+    bound += step.concurrency;
+    if (step.output.to.length > 0) bound += completion === "out of order" && step.ordered ? step.reorderWindow : step.concurrency;
+  }
+  return bound;
+}
+
 describe("backpressure", () => {
-  it("1,000,000 items into a sink that never resolves: the source is pulled at most (capacities + in flight) ahead", async () => {
+  it("1,000,000 items into a sink that never resolves: the source is pulled at most (capacities + in flight + completed items waiting) ahead", async () => {
     let pulled = 0;
     function* source(): Generator<number> {
       for (let i = 0; i < 1_000_000; i++) {
@@ -18,27 +37,32 @@ describe("backpressure", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let sinkCalls = 0;
-    const run = pipeline("bp")
+    const p = pipeline("bp")
       .from(source)
       .map((x) => x + 1) // fused into the source step: no channel
-      .map(async (x) => x * 2, { concurrency: 8, capacity: 100, name: "work" })
+      .map(async (x) => x * 2, { concurrency: 8, capacity: 100, name: "work" }) // completes in start order
       .to(async () => {
         sinkCalls++;
         await gate;
-      }, { concurrency: 4, capacity: 50, name: "sink" })
-      .run();
+      }, { concurrency: 4, capacity: 50, name: "sink" });
+    // channel(work) 100 + work in flight 8 + one window of completed work items waiting 8
+    //   + channel(sink) 50 + sink in flight 4
+    const bound = pullBound(p.plan(), "in order");
+    assert.equal(bound, 170);
+    const run = p.run();
     await turns(50);
-    const plan = run.snapshot();
-    const work = plan.stages.find((s) => s.name === "work")!;
-    const sink = plan.stages.find((s) => s.name === "sink")!;
-    // bound: channel(work) 100 + reorder window of work (max(8, 100)) + channel(sink) 50 + sink in flight 4
-    const bound = 100 + 100 + 50 + 4;
+    const snap = run.snapshot();
+    const work = snap.stages.find((s) => s.name === "work")!;
+    const sink = snap.stages.find((s) => s.name === "sink")!;
     assert.ok(pulled <= bound, `pulled ${pulled} > ${bound}`);
-    assert.ok(pulled >= 50, "the pipeline did fill up");
     assert.equal(sinkCalls, 4);
     assert.equal(sink.inFlight, 4);
     assert.equal(sink.queueDepth, 50);
-    assert.ok(work.queueDepth <= 100);
+    assert.equal(work.queueDepth, 100, "every channel filled up");
+    // what the work stage holds: in flight, or completed and waiting for room in the sink's channel
+    const held = work.inFlight + work.out - (sink.queueDepth + sink.inFlight);
+    assert.ok(held >= 1 && held <= 8 + 8, `the work stage holds ${held}`);
+    assert.equal(pulled, work.queueDepth + work.in, "what was pulled is in the channel or went through work");
     // still bounded after more turns
     await turns(50);
     assert.ok(pulled <= bound);
@@ -47,6 +71,45 @@ describe("backpressure", () => {
     const result = await run;
     assert.equal(result.stats.sink!.in, 1_000_000);
     assert.ok(before < 1_000_000);
+  });
+
+  it("an ordered stage holds at most its reorder window behind a slow item, and the bound counts it", async () => {
+    let pulled = 0;
+    function* source(): Generator<number> {
+      for (let i = 0; i < 100_000; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    let releaseFirst!: () => void;
+    const first = new Promise<void>((r) => (releaseFirst = r));
+    let releaseSink!: () => void;
+    const sinkGate = new Promise<void>((r) => (releaseSink = r));
+    const p = pipeline("bp")
+      .from(source)
+      .map(async (x) => {
+        if (x === 0) await first; // item 0 is slow: later ones complete before it
+        return x;
+      }, { concurrency: 8, capacity: 32, name: "work" })
+      .to(() => sinkGate, { concurrency: 4, capacity: 50, name: "sink" });
+    const plan = p.plan();
+    assert.equal(plan.steps[1]!.reorderWindow, 32);
+    const bound = pullBound(plan, "out of order");
+    assert.equal(bound, 32 + 8 + 32 + 50 + 4);
+    const run = p.run();
+    await turns(50);
+    // item 0 holds back 31 completed items (the window), the channel in front is full, nothing got out
+    assert.equal(pulled, 32 + 32);
+    assert.equal(run.snapshot().stages.find((s) => s.name === "sink")!.in, 0);
+    releaseFirst();
+    await turns(50);
+    assert.ok(pulled <= bound, `pulled ${pulled} > ${bound}`);
+    const sink = run.snapshot().stages.find((s) => s.name === "sink")!;
+    assert.ok(pulled > 32 + 32, "the window drained, and more was pulled");
+    assert.deepEqual([sink.queueDepth, sink.inFlight], [50, 4], "into the sink's channel, which is full again");
+    releaseSink();
+    const r = await run;
+    assert.equal(r.stats.sink!.in, 100_000);
   });
 
   it("a broadcast waits for its slowest branch", async () => {

@@ -131,6 +131,16 @@ describe("run control", () => {
     assert.equal(t.busyMs, 100);
   });
 
+  it("an endless source into a stage that settles in microtasks still lets the event loop turn", async () => {
+    // every await here settles without I/O: without the source yielding to the loop, the
+    // setImmediate below (and any timer, I/O or signal handler) would never run
+    const run = pipeline("p").from(naturals).map(async (x) => x + 1, { concurrency: 4 }).to(async () => {}).run();
+    await new Promise((r) => setImmediate(r));
+    assert.ok(run.snapshot().sourceItems > 0);
+    const r = await run.stop();
+    assert.equal(r.stopped, true);
+  });
+
   it("breaking out of stream() cancels the run", async () => {
     let pulled = 0;
     function* source(): Generator<number> {

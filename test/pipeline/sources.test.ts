@@ -57,6 +57,46 @@ describe("sources", () => {
     assert.deepEqual(await collect(p.stream()), [2, 2]);
   });
 
+  it("calls a function source returning a web ReadableStream, a fresh one per run", async () => {
+    let calls = 0;
+    const p = pipeline("p")
+      .from(() => {
+        const start = 10 * ++calls;
+        return new ReadableStream<number>({
+          start(controller) {
+            for (let i = 0; i < 3; i++) controller.enqueue(start + i);
+            controller.close();
+          },
+        });
+      })
+      .map((x) => x + 1);
+    assert.deepEqual(await collect(p.stream()), [11, 12, 13]);
+    const r = await p.run();
+    assert.equal(r.sourceItems, 3);
+    assert.equal(calls, 2);
+  });
+
+  it("calls a function source returning a Node Readable (object mode and bytes)", async () => {
+    assert.deepEqual(await collect(pipeline("p").from(() => Readable.from([{ a: 1 }, { a: 2 }])).map((o) => o.a).stream()), [1, 2]);
+    const bytes = await collect(pipeline("p").from(() => Readable.from([Buffer.from("ab"), Buffer.from("cd")], { objectMode: false })).stream());
+    assert.equal(Buffer.concat(bytes as Buffer[]).toString(), "abcd");
+  });
+
+  it("a web stream given directly is read once: a second run fails with an InvalidOptionError saying so", async () => {
+    const p = pipeline("p").from(new ReadableStream<number>({ start: (c) => (c.enqueue(1), c.close()) }));
+    assert.deepEqual(await collect(p.stream()), [1]);
+    await assert.rejects(p.run(), (e: unknown) => e instanceof InvalidOptionError && e.option === "from" && /read once/.test(e.message));
+  });
+
+  it("an error from a web stream fails the run with a SourceError", async () => {
+    const rs = new ReadableStream<number>({
+      pull(c) {
+        c.error(new Error("socket reset"));
+      },
+    });
+    await assert.rejects(pipeline("p").from(() => rs).run(), (e: unknown) => e instanceof SourceError && (e.cause as Error).message === "socket reset");
+  });
+
   it("pulls lazily: nothing is read before the run, and only what the channels hold", async () => {
     let pulled = 0;
     function* gen(): Generator<number> {

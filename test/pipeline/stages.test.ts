@@ -30,7 +30,7 @@ for (const context of ["inline", "async"] as const) {
       assert.deepEqual(out, ["A", "B", "C"]);
       assert.deepEqual(seen.map((s) => s[0]), ["upper", "upper", "upper"]);
       assert.ok(seen.every((s) => s[1] === 1));
-      if (context === "async") assert.deepEqual(seen.map((s) => s[2]), [0, 1, 2]);
+      assert.deepEqual(seen.map((s) => s[2]), [0, 1, 2], "the source index, fused or not");
     });
 
     it("filter keeps truthy items", async () => {
@@ -144,7 +144,8 @@ describe("stage options are validated when the pipeline is defined", () => {
     ["fn not a function", () => p().map(42 as never), "fn"],
     ["batch size 0", () => p().batch({ size: 0 }), "size"],
     ["batch maxWaitMs -5", () => p().batch({ size: 2, maxWaitMs: -5 }), "maxWaitMs"],
-    ["context inline with concurrency", () => p().map((x) => x, { context: "inline", concurrency: 4 }).plan(), "context"],
+    ["context inline with concurrency", () => p().map((x) => x, { context: "inline", concurrency: 4 }), "context"],
+    ["context inline with an async function", () => p().map(async (x) => x, { context: "inline" }), "context"],
   ];
   for (const [label, build, option] of cases) {
     it(`rejects ${label}, naming the option and the stage`, () => {

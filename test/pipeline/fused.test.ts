@@ -1,0 +1,130 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { pipeline, StageError, type StageContext } from "../../src/index.js";
+
+async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of s) out.push(x);
+  return out;
+}
+
+function* letters(): Generator<string> {
+  yield* ["a", "b", "c", "d", "e"];
+}
+
+describe("fused inline stages", () => {
+  for (const [label, source] of [["an array read in place", ["a", "b", "c", "d", "e"]], ["a generator", letters]] as const) {
+    it(`ctx.index is the item's source index in every fused stage (${label})`, async () => {
+      const seen: string[] = [];
+      const record = (where: string) => (x: string, ctx: StageContext): void => void seen.push(`${where} ${x}@${ctx.index}`);
+      const p = pipeline("p")
+        .from(source)
+        .filter((x, ctx) => (record("filter")(x, ctx), x !== "b"))
+        .map((x, ctx) => (record("map")(x, ctx), x.toUpperCase()))
+        .flatMap((x, ctx) => (record("flatMap")(x, ctx), [x, x.toLowerCase()]))
+        .tap((x, ctx) => record("tap")(x, ctx));
+      assert.ok(p.plan().stages.filter((s) => s.fused).length >= 4, "the stages are fused");
+      const out = await collect(p.stream());
+      assert.deepEqual(out, ["A", "a", "C", "c", "D", "d", "E", "e"]);
+      assert.deepEqual(seen.filter((s) => s.startsWith("filter")), ["filter a@0", "filter b@1", "filter c@2", "filter d@3", "filter e@4"]);
+      assert.deepEqual(seen.filter((s) => s.startsWith("map")), ["map a@0", "map c@2", "map d@3", "map e@4"], "a filtered item leaves a gap");
+      assert.deepEqual(seen.filter((s) => s.startsWith("tap")), ["tap A@0", "tap a@0", "tap C@2", "tap c@2", "tap D@3", "tap d@3", "tap E@4", "tap e@4"], "expanded items keep their parent's index");
+    });
+  }
+
+  it("ctx.index stays right on the slow path (a fused function returned a promise) and in the sink", async () => {
+    const seen: Array<[number, number]> = [];
+    await pipeline("p")
+      .from([10, 11, 12, 13])
+      .map((x, ctx) => (x === 11 ? Promise.resolve(ctx.index).then((i) => (seen.push([x, i]), x)) : (seen.push([x, ctx.index]), x)))
+      .to((x, ctx) => void seen.push([-x, ctx.index]))
+      .run();
+    assert.deepEqual(seen, [[10, 0], [-10, 0], [11, 1], [-11, 1], [12, 2], [-12, 2], [13, 3], [-13, 3]]);
+  });
+
+  it("ctx.index reaches functions that take ctx in any form (default value, rest, arguments)", async () => {
+    const fallback = { index: -99 } as StageContext;
+    const out = await collect(
+      pipeline("p")
+        .from(["a", "b"])
+        .map((x: string, ctx: StageContext = fallback) => `${x}${ctx.index}`)
+        .map((...args: [string, StageContext]) => `${args[0]}${args[1].index}`)
+        .map(function (this: unknown, x: string) {
+          // eslint-disable-next-line prefer-rest-params
+          return `${x}${(arguments[1] as StageContext).index}`;
+        })
+        .stream(),
+    );
+    assert.deepEqual(out, ["a000", "b111"]);
+  });
+
+  it("a fused stage after an async step sees the source index too", async () => {
+    const seen: number[] = [];
+    await pipeline("p")
+      .from(["x", "y", "z"])
+      .map(async (x) => x, { concurrency: 2 })
+      .to((_x, ctx) => void seen.push(ctx.index))
+      .run();
+    assert.deepEqual(seen, [0, 1, 2]);
+  });
+
+  it("a failing fused item names its source index", async () => {
+    await assert.rejects(
+      pipeline("p").from([1, 2, 3]).filter((x) => x !== 1).map((x) => {
+        if (x === 3) throw new Error("three");
+        return x;
+      }, { name: "m" }).run(),
+      (e: unknown) => e instanceof StageError && e.stage === "m" && e.index === 2,
+    );
+  });
+
+  it("flatMap with a plain function returning an AsyncIterable is iterated when fused", async () => {
+    async function* twice(x: number): AsyncGenerator<number> {
+      yield x;
+      await new Promise((r) => setImmediate(r));
+      yield x * 10;
+    }
+    const indexes: number[] = [];
+    const p = pipeline("p")
+      .from([1, 2, 3])
+      .flatMap((x: number) => (x === 2 ? [x] : twice(x)), { name: "expand" })
+      .tap((_x, ctx) => void indexes.push(ctx.index));
+    assert.equal(p.plan().stages.find((s) => s.name === "expand")!.fused, true);
+    assert.deepEqual(await collect(p.stream()), [1, 10, 2, 3, 30]);
+    assert.deepEqual(indexes, [0, 0, 1, 2, 2]);
+    const r = await p.run();
+    assert.deepEqual([r.stats.expand!.in, r.stats.expand!.out], [3, 5]);
+  });
+
+  it("an AsyncIterable that fails mid-way fails the item under onError", async () => {
+    async function* broken(): AsyncGenerator<number> {
+      yield 1;
+      throw new Error("mid-way");
+    }
+    const r = await pipeline("p").from([0, 1]).flatMap((x: number) => (x === 0 ? broken() : [x]), { name: "fm", onError: "dead-letter" }).run();
+    assert.deepEqual(r.deadLetters.map((d) => [d.stage, d.index, (d.error as Error).message]), [["fm", 0, "mid-way"]]);
+  });
+
+  for (const [label, source] of [
+    ["an array", () => Array.from({ length: 1024 }, (_, i) => i)],
+    ["a generator", function* (): Generator<number> {
+      for (let i = 0; i < 1024; i++) yield i;
+    }],
+  ] as const) {
+    it(`runs a chunk of 1,024 items with no promise per item (${label})`, async () => {
+      let called = 0;
+      let seenByMicrotask = -1;
+      const r = await pipeline("p")
+        .from(source)
+        .map((x: number) => {
+          if (called++ === 0) queueMicrotask(() => (seenByMicrotask = called));
+          return x + 1;
+        })
+        .filter((x) => x > 0)
+        .to(() => {})
+        .run();
+      assert.equal(seenByMicrotask, 1024, "every item ran before a microtask queued at the first");
+      assert.equal(r.stats["map-1"]!.out, 1024);
+    });
+  }
+});
