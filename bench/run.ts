@@ -6,20 +6,35 @@
  *   npm run bench -- inline memory      # some suites
  *   npm run bench -- async --runs 5     # more rounds per row (the default is the suite's, ≥ 3)
  *   npm run bench -- memory --loader tsx
+ *   npm run bench -- workers timers     # the standalone suites (own harness; flags after `--` go to them)
+ *
+ * Standalone suites (`workers`, `timers`, `adaptive`, `workflow`) have harnesses of their own
+ * (threads, servers, graphs); they run as `node --import tsx bench/<name>.ts` in a child process.
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { harnessArgs, runSuites } from "./harness.js";
 import { asyncTasks } from "./async.js";
 import { inline } from "./inline.js";
 import { memory } from "./memory.js";
 import type { Suite } from "./suite.js";
 
-// Other suites (workers, timers, adaptive, workflow) are added here as they land.
 const suites: readonly Suite[] = [inline, asyncTasks, memory];
+const standalone = ["workers", "timers", "adaptive", "workflow"] as const;
 
-const { names, options } = harnessArgs(process.argv.slice(2));
+const args = process.argv.slice(2);
+const wanted = args.filter((a) => (standalone as readonly string[]).includes(a));
+const { names, options } = harnessArgs(args.filter((a) => !wanted.includes(a)));
 const unknown = names.filter((n) => !suites.some((s) => s.name === n));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown suite(s): ${unknown.join(", ")}; known: ${suites.map((s) => s.name).join(", ")}\n`);
+  const known = [...suites.map((s) => s.name), ...standalone].join(", ");
+  process.stderr.write(`unknown suite(s): ${unknown.join(", ")}; known: ${known}\n`);
   process.exit(2);
 }
-await runSuites(names.length === 0 ? suites : suites.filter((s) => names.includes(s.name)), options);
+const all = names.length === 0 && wanted.length === 0;
+if (all || names.length > 0) await runSuites(all ? suites : suites.filter((s) => names.includes(s.name)), options);
+for (const name of all ? standalone : wanted) {
+  const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  const r = spawnSync(process.execPath, ["--import", "tsx", file], { stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,4 +1,5 @@
 import type { ItemQueue } from "./ItemQueue.js";
+import { microtask } from "../time/microtask.js";
 
 /**
  * What a channel does when a producer pushes into it while it is full.
@@ -135,7 +136,7 @@ export class Channel<T> {
    */
   onReadable(callback: () => void): void {
     if (this.#queue.size > 0 || this.#openProducers === 0) {
-      queueMicrotask(callback);
+      microtask(callback);
       return;
     }
     this.#readable = callback;
@@ -150,7 +151,7 @@ export class Channel<T> {
     const cb = this.#readable;
     if (cb !== undefined) {
       this.#readable = undefined;
-      queueMicrotask(cb);
+      microtask(cb);
     }
   }
 

@@ -33,9 +33,21 @@ export class SourceStep implements Step {
   #stopped = false;
   /** Smallest source index of a chunk waiting for room below. */
   #held = Infinity;
-  /** Resolves when the step must stop waiting for the source (stop or abort). */
-  readonly #interrupted: Promise<typeof interrupted>;
-  #interrupt!: () => void;
+  /** Set once the step must stop waiting for the source (stop or abort). */
+  #isInterrupted = false;
+  /** The one wait in progress (the step waits on one thing at a time): how to end it. */
+  #resolveWait: ((value: unknown) => void) | undefined;
+  #rejectWait: ((error: unknown) => void) | undefined;
+  readonly #interrupt = (): void => {
+    this.#isInterrupted = true;
+    this.#settleWait(interrupted, undefined, false);
+  };
+  readonly #waitResolved = (value: unknown): void => this.#settleWait(value, undefined, false);
+  readonly #waitRejected = (error: unknown): void => this.#settleWait(undefined, error, true);
+  readonly #startWait = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
+    this.#resolveWait = resolve;
+    this.#rejectWait = reject;
+  };
 
   constructor(reader: SourceReader<unknown>, emitter: Emitter, counters: StageCounters, scope: RunScope, gate?: SourceGate) {
     this.#reader = reader;
@@ -43,9 +55,6 @@ export class SourceStep implements Step {
     this.#counters = counters;
     this.#scope = scope;
     this.#gate = gate;
-    this.#interrupted = new Promise((resolve) => {
-      this.#interrupt = () => resolve(interrupted);
-    });
   }
 
   /** Stop pulling (at once, even while a read is pending); what was pulled still flows through. */
@@ -54,9 +63,26 @@ export class SourceStep implements Step {
     this.#interrupt();
   }
 
-  /** Waits for `p` unless the step is interrupted first (then `interrupted`). */
+  /**
+   * Waits for `p` unless the step is interrupted first (then `interrupted`). Not a
+   * `Promise.race` against one long-lived promise: each race would leave a reaction on it for
+   * as long as the run lasts (one per chunk: memory growing with the input). The step waits on
+   * one thing at a time, so the handlers are bound once and the wait in progress is a field.
+   */
   #unlessInterrupted<T>(p: Promise<T>): Promise<T | typeof interrupted> {
-    return Promise.race([p, this.#interrupted]);
+    if (this.#isInterrupted) return Promise.resolve(interrupted);
+    const wait = new Promise<unknown>(this.#startWait) as Promise<T | typeof interrupted>;
+    p.then(this.#waitResolved, this.#waitRejected);
+    return wait;
+  }
+
+  #settleWait(value: unknown, error: unknown, failed: boolean): void {
+    const resolve = this.#resolveWait;
+    const reject = this.#rejectWait;
+    this.#resolveWait = undefined;
+    this.#rejectWait = undefined;
+    if (failed) reject?.(error);
+    else resolve?.(value);
   }
 
   /** True once the source is exhausted or no longer pulled. */

@@ -12,6 +12,7 @@ import type { Emitter } from "./Emitter.js";
 import { itemFailed } from "./itemFailed.js";
 import type { RunScope } from "./RunScope.js";
 import { minOf, type Step } from "./Step.js";
+import { microtask } from "../time/microtask.js";
 
 /** The settings a stage runner needs, every field present. */
 export interface StageStepOptions {
@@ -122,13 +123,13 @@ export class StageStep implements Step {
   #ended = false;
   #finish: (() => void) | undefined;
   readonly #flushCb = (): void => this.#flush();
+  /** A refill is queued for the end of this burst of settles (one microtask for the burst). */
   #pumpSoon = false;
+  /** The clock read shared by this burst's settles (-1: none yet); the refill forgets it. */
   #settleTime = -1;
-  readonly #forgetSettleTime = (): void => {
-    this.#settleTime = -1;
-  };
   readonly #pumpLater = (): void => {
     this.#pumpSoon = false;
+    this.#settleTime = -1;
     this.#pump();
   };
   readonly #pumpCb = (): void => {
@@ -271,12 +272,19 @@ export class StageStep implements Step {
     this.#executor.execute(slot, slot);
   }
 
-  /** The clock for a settle: read once per microtask turn when settle times may be shared. */
+  #pumpAfterBurst(): void {
+    if (this.#pumpSoon) return;
+    this.#pumpSoon = true;
+    microtask(this.#pumpLater);
+  }
+
+  /** The clock for a settle: read once per burst of settles when settle times may be shared. */
   #settleNow(): number {
-    if (!this.#o.shareSettleTime) return this.#scope.clock.now();
+    // one item at a time has no bursts to share a read with
+    if (!this.#o.shareSettleTime || this.#window === 1) return this.#scope.clock.now();
     if (this.#settleTime < 0) {
       this.#settleTime = this.#scope.clock.now();
-      queueMicrotask(this.#forgetSettleTime);
+      this.#pumpAfterBurst();
     }
     return this.#settleTime;
   }
@@ -474,10 +482,8 @@ export class StageStep implements Step {
     this.#free.push(slot);
     // refill once per microtask turn, not once per settle: settles come in bursts (a pool's
     // batch resolves a thousand attempts in one go; promise reactions run back to back)
-    if (!this.#pumpSoon) {
-      this.#pumpSoon = true;
-      queueMicrotask(this.#pumpLater);
-    }
+    if (this.#window > 1) this.#pumpAfterBurst();
+    else this.#pump();
   }
 
   #deliver(ord: number, seq: number, state: number, value: unknown): void {
@@ -519,7 +525,7 @@ export class StageStep implements Step {
     } else return;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(this.#flushCb);
+      microtask(this.#flushCb);
     }
   }
 

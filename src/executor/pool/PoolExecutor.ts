@@ -8,6 +8,7 @@ import { pools, type PoolRegistry } from "./PoolRegistry.js";
 import { rebuildError } from "./SerializedError.js";
 import { MSG_BATCH, type ChainStep, type ResultMessage } from "./WireMessage.js";
 import type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure, PoolWorker, WorkerPool } from "./WorkerPool.js";
+import { microtask } from "../../time/microtask.js";
 
 /** One attempt, from `execute` until it settles. */
 class Entry {
@@ -169,7 +170,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     this.#watch(entry);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(this.#flush);
+      microtask(this.#flush);
     }
   }
 
@@ -271,7 +272,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     }
     if (!blamed && open.length > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(this.#flush);
+      microtask(this.#flush);
     }
   }
 
