@@ -10,103 +10,17 @@ import {
   MSG_CANCELLED,
   MSG_CHAIN,
   MSG_READY,
-  type BatchMessage,
   type ChainMessage,
   type ChainStep,
   type FromWorker,
-  type ResultMessage,
 } from "./WireMessage.js";
 import type { WorkerExit, WorkerHandle } from "./WorkerHandle.js";
+import type { PoolBatch, PoolClient } from "./PoolClient.js";
+import { PoolWorker, type StopReason } from "./PoolWorker.js";
 
-/** A batch the pool carries for a client, from dispatch to reply or failure. */
-export interface PoolBatch {
-  readonly id: number;
-  readonly size: number;
-  /** The worker holding it, once sent. */
-  worker: PoolWorker | undefined;
-  /**
-   * How long the batch may take once its worker starts on it before the worker counts as stuck
-   * (the stage's timeout plus the batch's expected work); undefined: no limit.
-   */
-  readonly limitMs: number | undefined;
-  /** Sent alone, to a worker holding nothing else: whatever happens to the worker is its doing. */
-  readonly isolated: boolean;
-}
+export type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure } from "./PoolClient.js";
+export { PoolWorker } from "./PoolWorker.js";
 
-/** Why a batch cannot complete, and what the pool knows of who caused it. */
-export interface PoolFailure {
-  readonly error: unknown;
-  /** The batch was the only one its worker held: its own items caused the failure. */
-  readonly alone: boolean;
-  /** Its worker was stopped because this batch ran past its limit. */
-  readonly overdue: boolean;
-  /** The pool is closing: nothing will run again. */
-  readonly final: boolean;
-}
-
-/** A batch ready to send, made by a client. */
-export interface OutgoingBatch<B extends PoolBatch> {
-  readonly batch: B;
-  readonly message: BatchMessage;
-  readonly transfer: ArrayBuffer[] | undefined;
-}
-
-/** What a pool needs from each executor it serves. */
-export interface PoolClient<B extends PoolBatch = PoolBatch> {
-  /** True while items wait to be sent and the client is below its share of batches in flight. */
-  ready(): boolean;
-  /** How many workers the client wants (its stage's concurrency, capped at `maxWorkers`). */
-  readonly workersWanted: number;
-  /** True while the client has items queued or in flight. */
-  active(): boolean;
-  /** Makes the next batch of at most `maxItems` items, or undefined when none waits. */
-  nextBatch(id: number, maxItems: number): OutgoingBatch<B> | undefined;
-  /** A batch came back. */
-  completed(batch: B, reply: ResultMessage): void;
-  /**
-   * A batch cannot complete (its worker died, or it could not be sent): fail its open items, or
-   * send them again where the failure may not be theirs.
-   */
-  failed(batch: B, failure: PoolFailure): void;
-  /** True while the client's next batch must go alone to an idle worker. */
-  isolating(): boolean;
-}
-
-type StopReason = "idle" | "retired" | "stuck" | "overdue" | "closed";
-
-/** One live worker and what it holds. */
-export class PoolWorker {
-  readonly handle: WorkerHandle;
-  /** Batches sent and not yet answered, by id, with their client. */
-  readonly batches = new Map<number, [PoolBatch, PoolClient]>();
-  /** Cancel grace timers, by batch id then item position. */
-  readonly grace = new Map<number, Map<number, TimerHandle>>();
-  /** Items sent to it so far. */
-  taken = 0;
-  /** No more batches go to it; it stops once it holds none. */
-  retiring = false;
-  /** Why the pool stopped it, when the pool did. */
-  stopped: StopReason | undefined;
-  idleSince = 0;
-  /** Last loop delay reported, in ms (-1 before the first report). */
-  loopDelayMs = -1;
-  memoryMb = 0;
-  referenced = false;
-  /** Whether it has answered at least once (a worker that dies before is a start-up failure). */
-  answered = false;
-  /** Its module has loaded: time from now on is work. */
-  ready = false;
-  /** When it started on its oldest batch (the one it works on), on the pool's clock. */
-  headSince = 0;
-  /** Fires when the oldest batch runs past its limit. */
-  watchdog: TimerHandle | undefined;
-  /** The batch it was stopped for running past its limit. */
-  overdue: PoolBatch | undefined;
-
-  constructor(handle: WorkerHandle) {
-    this.handle = handle;
-  }
-}
 
 /**
  * A pool of worker threads or child processes running one module, shared by every executor
