@@ -1,3 +1,5 @@
+import { sharedHold } from "../time/sharedHold.js";
+
 /**
  * The main event loop's delay, for stages that run on it (inline and async contexts): how late
  * a timer fires, as a moving average. One unref'd timer samples it while anything holds the
@@ -7,7 +9,6 @@ const PERIOD_MS = 20;
 /** Weight of the newest sample in the moving average. */
 const ALPHA = 0.2;
 
-let holders = 0;
 let timer: NodeJS.Timeout | undefined;
 let expected = 0;
 let average = 0;
@@ -19,26 +20,25 @@ function sample(): void {
   expected = now + PERIOD_MS;
 }
 
+const sampling = sharedHold(
+  () => {
+    average = 0;
+    expected = performance.now() + PERIOD_MS;
+    timer = setInterval(sample, PERIOD_MS);
+    timer.unref();
+  },
+  () => {
+    clearInterval(timer);
+    timer = undefined;
+  },
+);
+
 /**
  * Starts sampling (if nothing else holds the monitor) and returns the function that stops
  * holding it; call it once.
  */
 export function holdMainLoopDelay(): () => void {
-  if (holders++ === 0) {
-    average = 0;
-    expected = performance.now() + PERIOD_MS;
-    timer = setInterval(sample, PERIOD_MS);
-    timer.unref();
-  }
-  let held = true;
-  return () => {
-    if (!held) return;
-    held = false;
-    if (--holders === 0) {
-      clearInterval(timer);
-      timer = undefined;
-    }
-  };
+  return sampling.hold();
 }
 
 /**
@@ -46,7 +46,7 @@ export function holdMainLoopDelay(): () => void {
  * a lateness that is building up right now; 0 while nothing holds the monitor.
  */
 export function mainLoopDelayMs(): number {
-  if (holders === 0) return 0;
+  if (sampling.holders === 0) return 0;
   const pending = performance.now() - expected;
   return pending > average ? pending : average;
 }

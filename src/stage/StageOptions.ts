@@ -53,8 +53,10 @@ export interface StageOptions<I = unknown> {
    */
   readonly ordered?: boolean;
   /**
-   * Size of the bounded channel in front of the stage, and of its reorder window: a slow item
-   * holds back at most this many later items. @default max(64, 2 × the stage's window)
+   * Size of the bounded channel in front of the stage. An ordered stage's reorder window is the
+   * larger of this and the items it keeps in flight (its concurrency; for a `worker()` / `child()`
+   * stage, its batched window): a slow item holds back at most that many later items.
+   * @default max(64, 2 × the stage's window)
    * @example `{ capacity: 256 }`
    */
   readonly capacity?: number;

@@ -11,7 +11,7 @@ import { child } from "../../src/executor/remote/child.js";
 import { createExecutor } from "../../src/executor/remote/createExecutor.js";
 import { worker } from "../../src/executor/remote/worker.js";
 import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
-import { attempt, attemptAll, codeOf, fns, type Outcome } from "./harness.js";
+import { attempt, attemptAll, codeOf, fns, isAlive, type Outcome } from "./harness.js";
 
 /** Retries an item while it fails with WEIR_WORKER_CRASHED, like a stage with a retry policy. */
 async function withRetry(e: PoolExecutor, item: number, index: number, attempts: number): Promise<Outcome> {
@@ -176,16 +176,3 @@ describe("failures", () => {
   });
 });
 
-/** True while `pid` runs (a zombie counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
-  } catch {
-    return false;
-  }
-}

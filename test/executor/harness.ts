@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import type { Executor } from "../../src/executor/Executor.js";
 
 /** Fixture module of stage functions. */
@@ -38,4 +39,18 @@ export function values(outcomes: readonly Outcome[]): unknown[] {
 /** The `code` of an error-like value. */
 export function codeOf(error: unknown): unknown {
   return (error as { code?: unknown } | null)?.code;
+}
+
+/** True while `pid` runs (a zombie counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
+  } catch {
+    return false;
+  }
 }

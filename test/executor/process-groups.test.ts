@@ -9,24 +9,11 @@ import { WorkerOutOfMemoryError } from "../../src/errors/WorkerOutOfMemoryError.
 import { child } from "../../src/executor/remote/child.js";
 import { createExecutor } from "../../src/executor/remote/createExecutor.js";
 import { pipeline } from "../../src/index.js";
-import { attempt, attemptAll, codeOf, fns } from "./harness.js";
+import { attempt, attemptAll, codeOf, fns, isAlive } from "./harness.js";
 
 const repo = new URL("../../", import.meta.url);
 const srcIndex = new URL("../../src/index.ts", import.meta.url);
 
-/** True while `pid` runs (a zombie counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
-  } catch {
-    return false;
-  }
-}
 
 /** Live (non-zombie) processes in process group `pgid`, as `ps` lines. */
 function groupMembers(pgid: number): string[] {

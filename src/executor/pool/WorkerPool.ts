@@ -1,6 +1,7 @@
 import { WorkerCrashedError } from "../../errors/WorkerCrashedError.js";
 import { WorkerOutOfMemoryError } from "../../errors/WorkerOutOfMemoryError.js";
 import { systemClock, type Clock, type TimerHandle } from "../../time/Clock.js";
+import { keepAlive } from "../../time/keepAlive.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import { ProcessHandle } from "./ProcessHandle.js";
 import { serializeError } from "./SerializedError.js";
@@ -78,9 +79,9 @@ export class WorkerPool {
   atMinimum(): Promise<void> {
     return new Promise<void>((resolve) => {
       // idle workers and pool timers do not keep the process alive; a waiter does
-      const keepAlive = setInterval(() => {}, 1 << 30);
+      const release = keepAlive();
       this.#minimumWaiters.push(() => {
-        clearInterval(keepAlive);
+        release();
         resolve();
       });
       this.#checkMinimum();
