@@ -249,6 +249,21 @@ describe("remote stages in a pipeline: pool recycling and the main loop", () => 
     for (const [who, n] of perProcess) assert.ok(n <= 50, `${who} ran ${n} items`);
   });
 
+  it("a pool kept warm across many runs does not collect a chain per run", async () => {
+    const keeper = createExecutor(worker(fns, "inc", { maxWorkers: 1, minWorkers: 1 }), "keeper");
+    try {
+      for (let r = 0; r < 20; r++) {
+        const out = await pipeline("warm").from([1, 2, 3]).map(worker<number, number>(fns, "inc", { maxWorkers: 1, minWorkers: 1 })).stream();
+        const values: number[] = [];
+        for await (const v of out) values.push(v);
+        assert.deepEqual(values, [2, 3, 4]);
+      }
+      assert.equal(keeper.pool.chainCount, 1, "only the keeper's chain is left");
+    } finally {
+      await keeper.close();
+    }
+  });
+
   it("reports the main loop's delay for an async stage that blocks it", async () => {
     const result = await pipeline("main-delay")
       .from(range(15).map(() => 30))

@@ -284,6 +284,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     this.#pool.detach(this);
+    this.#pool.unregisterChain(this.#chainId);
     const error = new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed"));
     for (let i = this.#head; i < this.#queue.length; i++) {
       const e = this.#queue[i]!;

@@ -21,6 +21,7 @@ export const MSG_CANCEL = 2;
 export const MSG_RESULT = 3;
 export const MSG_CANCELLED = 4;
 export const MSG_READY = 5;
+export const MSG_UNCHAIN = 6;
 
 /** Parent → worker: declares a chain (sent before any batch that uses it). */
 export interface ChainMessage {
@@ -36,6 +37,12 @@ export interface ChainMessage {
    * ran longer fails when it returns. A synchronous item that never returns is the pool's to stop.
    */
   readonly to: number | undefined;
+}
+
+/** Parent → worker: a chain is no longer used (its stage's executor closed); forget it. */
+export interface UnchainMessage {
+  readonly t: typeof MSG_UNCHAIN;
+  readonly id: number;
 }
 
 /** Parent → worker: items to run through a chain. */
@@ -92,6 +99,6 @@ export interface ReadyMessage {
 }
 
 /** What a parent sends. */
-export type ToWorker = ChainMessage | BatchMessage | CancelMessage;
+export type ToWorker = ChainMessage | UnchainMessage | BatchMessage | CancelMessage;
 /** What a worker sends. */
 export type FromWorker = ResultMessage | CancelledMessage | ReadyMessage;

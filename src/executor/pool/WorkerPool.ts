@@ -11,6 +11,7 @@ import {
   MSG_CANCELLED,
   MSG_CHAIN,
   MSG_READY,
+  MSG_UNCHAIN,
   type ChainMessage,
   type ChainStep,
   type FromWorker,
@@ -67,6 +68,11 @@ export class WorkerPool {
     return n;
   }
 
+  /** Chains declared and not yet forgotten (one per open executor). */
+  get chainCount(): number {
+    return this.#chains.length;
+  }
+
   /** Every worker process/thread not yet exited, stopping ones included. */
   get running(): number {
     return this.#workers.length;
@@ -103,6 +109,17 @@ export class WorkerPool {
     this.#chains.push(chain);
     for (const w of this.#workers) if (w.stopped === undefined) this.#send(w, chain);
     return chain.id;
+  }
+
+  /**
+   * Forgets a chain whose executor closed, here and in every worker: a pool that outlives many
+   * runs (shared, or kept warm by `minWorkers`) must not collect one chain per run.
+   */
+  unregisterChain(id: number): void {
+    const i = this.#chains.findIndex((c) => c.id === id);
+    if (i < 0) return;
+    this.#chains.splice(i, 1);
+    for (const w of this.#workers) if (w.stopped === undefined) this.#send(w, { t: MSG_UNCHAIN, id });
   }
 
   attach(client: PoolClient): void {

@@ -8,6 +8,7 @@ import {
   MSG_CANCELLED,
   MSG_CHAIN,
   MSG_READY,
+  MSG_UNCHAIN,
   MSG_RESULT,
   type BatchMessage,
   type ChainMessage,
@@ -154,6 +155,10 @@ export class WorkerRuntime {
         break;
       case MSG_CHAIN:
         this.#chainDefs.set(message.id, message);
+        break;
+      case MSG_UNCHAIN:
+        this.#chainDefs.delete(message.id);
+        this.#chains.delete(message.id);
         break;
       case MSG_CANCEL:
         this.#cancel(message.b, message.k, message.r);
