@@ -253,7 +253,7 @@ describe("remote stages in a pipeline: pool recycling and the main loop", () => 
     const keeper = createExecutor(worker(fns, "inc", { maxWorkers: 1, minWorkers: 1 }), "keeper");
     try {
       for (let r = 0; r < 20; r++) {
-        const out = await pipeline("warm").from([1, 2, 3]).map(worker<number, number>(fns, "inc", { maxWorkers: 1, minWorkers: 1 })).stream();
+        const out = pipeline("warm").from([1, 2, 3]).map(worker<number, number>(fns, "inc", { maxWorkers: 1, minWorkers: 1 })).stream();
         const values: number[] = [];
         for await (const v of out) values.push(v);
         assert.deepEqual(values, [2, 3, 4]);
