@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { watch } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { child } from "../../src/executor/remote/child.js";
 import { createExecutor } from "../../src/executor/remote/createExecutor.js";
 import { worker } from "../../src/executor/remote/worker.js";
 import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
-import { attempt, attemptAll, codeOf, fns, isAlive, type Outcome } from "./harness.js";
+import { attempt, attemptAll, codeOf, fns, groupMembers, groupOf, isAlive, type Outcome } from "./harness.js";
 
 /** Retries an item while it fails with WEIR_WORKER_CRASHED, like a stage with a retry policy. */
 async function withRetry(e: PoolExecutor, item: number, index: number, attempts: number): Promise<Outcome> {
@@ -128,13 +128,14 @@ describe("failures", () => {
     while (text === "") text = await readFile(pidFile, "utf8"); // the write may still be in progress
     const grandchild = Number(text);
     assert.ok(isAlive(grandchild), "the grandchild runs before the abort");
+    const group = groupOf(grandchild); // the pool child's group (it leads one of its own)
+    assert.notEqual(group, groupOf(process.pid), "the child runs in a process group of its own");
     ac.abort(new Error("timed out"));
     assert.equal(((await pending) as { error: Error }).error.message, "timed out");
     await e.pool.atMinimum(); // the child has exited and its group was killed
     while (isAlive(grandchild)) await new Promise((r) => setImmediate(r));
-    const ps = execFileSync("ps", ["-eo", "pid,pgid,stat,cmd"], { encoding: "utf8" });
-    const left = ps.split("\n").filter((line) => /sleep 60/.test(line) && !/ Z/.test(line));
-    assert.deepEqual(left, [], ps);
+    // other test files run beside this one and spawn their own `sleep 60`: look at this group only
+    assert.deepEqual(groupMembers(group), []);
     await e.close();
     await rm(dir, { recursive: true, force: true });
   });

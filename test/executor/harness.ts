@@ -54,3 +54,18 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Live (non-zombie) members of process group `pgid`, as `pid pgid stat args` lines. */
+export function groupMembers(pgid: number): string[] {
+  const ps = execFileSync("ps", ["-eo", "pid=,pgid=,stat=,args="], { encoding: "utf8" });
+  return ps
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length >= 3 && Number(f[1]) === pgid && !f[2]!.startsWith("Z"))
+    .map((f) => f.join(" "));
+}
+
+/** The process group of `pid`. */
+export function groupOf(pid: number): number {
+  return Number(execFileSync("ps", ["-o", "pgid=", "-p", String(pid)], { encoding: "utf8" }).trim());
+}

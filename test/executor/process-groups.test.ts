@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,21 +9,13 @@ import { WorkerOutOfMemoryError } from "../../src/errors/WorkerOutOfMemoryError.
 import { child } from "../../src/executor/remote/child.js";
 import { createExecutor } from "../../src/executor/remote/createExecutor.js";
 import { pipeline } from "../../src/index.js";
-import { attempt, attemptAll, codeOf, fns, isAlive } from "./harness.js";
+import { attempt, attemptAll, codeOf, fns, groupMembers, isAlive } from "./harness.js";
 
 const repo = new URL("../../", import.meta.url);
 const srcIndex = new URL("../../src/index.ts", import.meta.url);
 
 
 /** Live (non-zombie) processes in process group `pgid`, as `ps` lines. */
-function groupMembers(pgid: number): string[] {
-  const ps = execFileSync("ps", ["-eo", "pid=,pgid=,stat=,args="], { encoding: "utf8" });
-  return ps
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .filter((f) => f.length >= 3 && Number(f[1]) === pgid && !f[2]!.startsWith("Z"))
-    .map((f) => f.join(" "));
-}
 
 /** Polls `done` every 20 ms until it holds or `ms` have passed; returns whether it held. */
 async function eventually(done: () => boolean, ms = 3_000): Promise<boolean> {
