@@ -4,6 +4,7 @@ import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { stageDefaults } from "../stage/StageOptions.js";
 import { inlineBlockers } from "./inlineBlockers.js";
+import type { RetryPolicy } from "../policy/retry.js";
 import type { ExecutionPlan, PlannedStage, PlanStep } from "./ExecutionPlan.js";
 
 /** Internal result: the plain plan plus, per step, the node ids it runs (head first). */
@@ -42,24 +43,39 @@ function contextOf(node: GraphNode, inline: boolean): ExecutionContext {
   return "async";
 }
 
-/** Options that make a stage need its own step even in a pool (anything but a name). */
-function hasOwnSettings(node: GraphNode): boolean {
+/** Two retry policies that retry the same errors the same way. */
+function sameRetry(a: RetryPolicy, b: RetryPolicy): boolean {
+  if (a.attempts <= 1 && b.attempts <= 1) return true;
+  return a.attempts === b.attempts && a.baseMs === b.baseMs && a.maxMs === b.maxMs && a.factor === b.factor && a.jitter === b.jitter && a.retryIf === b.retryIf;
+}
+
+/**
+ * Whether pool stage `node` can join the chain headed by `head` without changing what happens to
+ * an item. A colocated chain runs as one attempt under the head's stage runner: the head's
+ * retry, timeout, error policy and ordering apply to a failure in any step of it. So the later
+ * stage must ask for exactly those (its own `onError: "fail"` must not become the head's
+ * `"dead-letter"`), and may set nothing that needs a queue of its own (priority, capacity,
+ * flow control). Its concurrency is the chain's: 1 (the default) or the head's.
+ */
+function joinsChain(node: GraphNode, head: GraphNode): boolean {
   const s = node.settings;
+  const h = head.settings;
+  if (s === undefined || h === undefined) return false;
   return (
-    s === undefined ||
-    s.concurrency !== 1 ||
-    s.retry.attempts > 1 ||
-    s.timeoutMs !== undefined ||
-    s.priority !== undefined ||
-    s.capacity !== undefined ||
-    s.adaptive !== undefined ||
-    s.rateLimit !== undefined ||
-    s.breaker !== undefined ||
-    s.bulkhead !== undefined ||
-    s.admissions.length > 0 ||
-    s.fairBy !== undefined ||
-    s.onError !== "fail" ||
-    !s.ordered
+    (s.concurrency === 1 || s.concurrency === h.concurrency) &&
+    s.adaptive === undefined &&
+    s.priority === undefined &&
+    s.capacity === undefined &&
+    s.overflow === stageDefaults.overflow &&
+    s.rateLimit === undefined &&
+    s.breaker === undefined &&
+    s.bulkhead === undefined &&
+    s.admissions.length === 0 &&
+    s.fairBy === undefined &&
+    s.onError === h.onError &&
+    s.timeoutMs === h.timeoutMs &&
+    s.ordered === h.ordered &&
+    sameRetry(s.retry, h.retry)
   );
 }
 
@@ -98,11 +114,15 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       only!.key === undefined &&
       node.remote.factory.colocationKey === input.remote.factory.colocationKey &&
       (consumers.get(input.id) ?? []).length === 1 &&
-      !hasOwnSettings(node) &&
       stepNodes[stepOf[input.id]!]!.every((i) => graph.nodes[i]!.remote !== undefined)
     ) {
-      fused = true;
-      reason = `colocated with "${input.name}" in its ${node.remote.factory.context} pool: items cross once for both`;
+      const head = graph.nodes[stepNodes[stepOf[input.id]!]![0]!]!;
+      if (joinsChain(node, head)) {
+        fused = true;
+        reason = `colocated with "${input.name}" in its ${node.remote.factory.context} pool: items cross once for both`;
+      } else {
+        reason = `own step: same pool as "${input.name}", but a colocated stage runs under the retry, timeout and error policy of "${head.name}", and its options differ`;
+      }
     }
     if (node.kind === "route" && input !== undefined && (consumers.get(input.id) ?? []).length === 1 && node.inputs.length === 1) {
       fused = true;
