@@ -102,8 +102,10 @@ const states: readonly CircuitState[] = ["closed", "open", "half-open", "isolate
  * A circuit breaker as an {@link Admission}. While open, `tryAcquire` returns the ms until
  * half-open (the caller holds the item, up to its `maxWaitMs`, then fails it with
  * {@link CircuitBreaker.refusal}, a `CircuitOpenError`); when half-open it admits probes and
- * returns `Infinity` to the rest, who are woken by `onChange` when the probe settles. Share one
- * breaker between stages to protect one dependency; save `toJSON()` to restore it after a restart.
+ * returns `Infinity` to the rest, who are woken by `onChange` when the probe settles. Only a probe's
+ * release settles it: an attempt that started before it opened (told apart by `now - latencyMs`)
+ * does not, even with an item equal to a probe's. Share one breaker between stages to protect one
+ * dependency; save `toJSON()` to restore it after a restart.
  */
 export class CircuitBreaker<I = unknown> implements Admission<I> {
   readonly name: string;
@@ -118,6 +120,11 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
   /** Items admitted as half-open probes, with multiplicity. Bounded by `halfOpenProbes`. */
   readonly #probes = new Map<I, number>();
   #probeCount = 0;
+  /**
+   * While half-open: a release whose attempt started before this time is not a probe's, even when
+   * its item equals a probe's (see `#takeProbe`).
+   */
+  #staleBefore = 0;
   /** An item was refused for want of a probe slot since the last state change or wake-up. */
   #probeWaiters = false;
   #timer: TimerHandle | undefined;
@@ -173,7 +180,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
   }
 
   release(item: I, outcome: AdmissionOutcome, now: number): void {
-    const probe = this.#takeProbe(item);
+    const probe = this.#takeProbe(item, now - outcome.latencyMs);
     if (outcome.neutral === true || outcome.cancelled === true) {
       // Nothing to record; but a probe given back frees a slot that others may have been refused
       // for. (A neutral rollback in the same turn as its acquisition refused nobody: no wake-up.)
@@ -191,7 +198,8 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
       else this.#close("probe-succeeded");
       return;
     }
-    // Results of attempts admitted before the breaker opened do not move an open breaker.
+    // Results of attempts admitted before the breaker opened do not move an open (or half-open)
+    // breaker, even when their item equals a probe's.
     if (this.#state !== "closed") return;
     this.#window.record(!failed, now);
     if (!failed) {
@@ -229,7 +237,9 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     const previous = this.#time.bind(clock, `circuitBreaker "${this.name}"`);
     if (previous === undefined) return;
     // Move the times kept on the old clock to the new one, as toJSON/initialState would.
-    this.#openedAt += this.#time.clock.now() - previous.now();
+    const shift = this.#time.clock.now() - previous.now();
+    this.#openedAt += shift;
+    this.#staleBefore += shift;
     this.#window.clear();
     if (this.#timer !== undefined) this.#scheduleHalfOpen();
   }
@@ -277,6 +287,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
   #due(now: number): void {
     if (this.#state === "open" && now >= this.#openedAt + this.#o.halfOpenAfterMs) {
       this.#cancelTimer();
+      this.#staleBefore = (this.#openedAt + now) / 2;
       this.#set("half-open", "half-open");
       this.#listeners.notify();
     }
@@ -326,7 +337,17 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     this.#timer = undefined;
   }
 
-  #takeProbe(item: I): boolean {
+  /**
+   * Takes back the probe `item` holds, if the attempt that started at `startedAt` is a probe. An
+   * attempt admitted before the breaker opened (broadcast to two stages sharing the breaker, or an
+   * equal primitive) may carry an item equal to a probe's and end while half-open: it started at or
+   * before `#openedAt`, while a probe started at or after the half-open transition, at least
+   * `halfOpenAfterMs` later. The boundary sits halfway between the two, so that a probe whose
+   * latency is measured a little long (or rounded: `now - (now - t)` can come out below `t`) is
+   * still recognised; one that was not would keep its slot for good.
+   */
+  #takeProbe(item: I, startedAt: number): boolean {
+    if (this.#probeCount === 0 || startedAt < this.#staleBefore) return false;
     const n = this.#probes.get(item);
     if (n === undefined) return false;
     if (n === 1) this.#probes.delete(item);
@@ -350,6 +371,8 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
       this.#scheduleHalfOpen();
     } else {
       this.#state = state;
+      // A restored half-open breaker has no attempts from before it opened in flight.
+      if (state === "half-open") this.#staleBefore = -Infinity;
     }
   }
 }

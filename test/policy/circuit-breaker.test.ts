@@ -100,6 +100,77 @@ describe("circuitBreaker", () => {
     assert.equal(breaker.state, "open", "a late success of an earlier attempt does not close it");
   });
 
+  it("a pre-open attempt whose item equals the probe's succeeding while half-open does not close it", async () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker<object>({ consecutiveFailures: 1, halfOpenAfterMs: 1000, clock });
+    const changes: string[] = [];
+    breaker.on("state", (e: CircuitBreakerEvents["state"]) => changes.push(`${e.from}->${e.to}:${e.reason}`));
+    const order = { id: 1 }; // broadcast to two stages that share the breaker
+    assert.equal(breaker.tryAcquire(order, 0), 0, "stage A starts on it while closed");
+    const other = { id: 2 };
+    breaker.tryAcquire(other, 0);
+    breaker.release(other, fail, 0);
+    assert.equal(breaker.state, "open");
+    await clock.advance(1000);
+    assert.equal(breaker.tryAcquire(order, 1000), 0, "stage B's attempt on the same object is the probe");
+    assert.equal(breaker.tryAcquire(other, 1000), Infinity);
+    let woken = 0;
+    breaker.onChange(() => woken++);
+    breaker.release(order, { ok: true, latencyMs: 1200 }, 1200); // stage A's attempt, started at 0
+    assert.equal(breaker.state, "half-open", "the stale success is not the probe's");
+    assert.equal(woken, 0);
+    assert.equal(breaker.tryAcquire(other, 1200), Infinity, "the probe still holds its slot");
+    breaker.release(order, { ok: true, latencyMs: 300 }, 1300); // the probe
+    assert.equal(breaker.state, "closed");
+    assert.deepEqual(changes, ["closed->open:consecutive-failures", "open->half-open:half-open", "half-open->closed:probe-succeeded"]);
+    assert.equal(breaker.stats().successes, 2);
+  });
+
+  it("a pre-open attempt with an equal item failing while half-open does not reopen it", async () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker<number>({ consecutiveFailures: 1, halfOpenAfterMs: 1000, clock });
+    assert.equal(breaker.tryAcquire(7, 0), 0, "started while closed");
+    breaker.tryAcquire(1, 0);
+    breaker.release(1, fail, 0);
+    await clock.advance(1000);
+    assert.equal(breaker.tryAcquire(7, 1000), 0, "the probe, an equal primitive");
+    breaker.release(7, { ok: false, error: new Error("down"), latencyMs: 1100 }, 1100); // started at 0
+    assert.equal(breaker.state, "half-open", "a stale failure is not the probe's outcome");
+    assert.equal(breaker.stats().opens, 1);
+    assert.equal(breaker.stats().failures, 2, "it still counts as a failure in the stats");
+    assert.equal(breaker.tryAcquire(8, 1100), Infinity, "the probe still holds its slot");
+    breaker.release(7, { ok: true, latencyMs: 150 }, 1150); // the probe decides
+    assert.equal(breaker.state, "closed");
+  });
+
+  it("a probe from an earlier half-open spell does not settle the next one", async () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker<string>({ consecutiveFailures: 1, halfOpenAfterMs: 1000, halfOpenProbes: 2, clock });
+    breaker.tryAcquire("k", 0);
+    breaker.release("k", fail, 0);
+    await clock.advance(1000);
+    assert.equal(breaker.tryAcquire("k", 1000), 0);
+    assert.equal(breaker.tryAcquire("k", 1000), 0);
+    breaker.release("k", { ok: false, error: new Error("down"), latencyMs: 100 }, 1100);
+    assert.equal(breaker.state, "open", "one probe failed: reopened, the other still runs");
+    await clock.advance(1000);
+    assert.equal(breaker.tryAcquire("k", 2100), 0, "a probe of the new spell");
+    breaker.release("k", { ok: true, latencyMs: 1200 }, 2200); // the old probe, started at 1000
+    assert.equal(breaker.state, "half-open");
+    breaker.release("k", { ok: false, error: new Error("down"), latencyMs: 150 }, 2250);
+    assert.equal(breaker.state, "open", "the new probe's failure reopens it");
+    assert.equal(breaker.stats().opens, 3);
+  });
+
+  it("a breaker restored half-open lets its probe settle it", () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker<number>({ clock, initialState: { state: "half-open", consecutiveFailures: 0 } });
+    assert.equal(breaker.tryAcquire(1, 0), 0, "the probe");
+    assert.equal(breaker.tryAcquire(1, 0), Infinity);
+    breaker.release(1, { ok: true, latencyMs: 5 }, 3); // a latency measured a little long still counts
+    assert.equal(breaker.state, "closed");
+  });
+
   it("holds items while open, admits them after half-open, and fails them past maxWaitMs", async () => {
     const clock = new ManualClock();
     const breaker = circuitBreaker<number>({ consecutiveFailures: 1, halfOpenAfterMs: 1000, clock });
