@@ -125,3 +125,4 @@ export { BulkheadFullError } from "./errors/BulkheadFullError.js";
 export { WorkflowError } from "./errors/WorkflowError.js";
 export { TaskError } from "./errors/TaskError.js";
 export { ComponentError } from "./errors/ComponentError.js";
+export { ItemTransferredError } from "./errors/ItemTransferredError.js";

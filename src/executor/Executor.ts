@@ -9,7 +9,12 @@ export interface Attempt<I = unknown> {
   readonly attempt: number;
   /** Aborts on timeout or cancellation; an executor must stop the work when it can. */
   readonly signal: AbortSignal;
-  /** Passed to the stage function as `ctx.retryAfter` where the executor can (main-loop contexts). */
+  /**
+   * Where the stage function's `ctx.retryAfter(ms)` lands; the runner reads the value when the
+   * attempt settles (either way). Main-loop executors pass it to the function as `ctx.retryAfter`;
+   * pools give the function a `ctx.retryAfter` of their own in the worker and call this with the
+   * last value it got there, before settling the attempt. Must be called before `settle`.
+   */
   readonly retryAfter?: (ms: number) => void;
 }
 

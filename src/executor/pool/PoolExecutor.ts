@@ -1,8 +1,9 @@
 import { CancelledError } from "../../errors/CancelledError.js";
+import { ItemTransferredError } from "../../errors/ItemTransferredError.js";
 import { TimeoutError } from "../../errors/TimeoutError.js";
 import type { Attempt, Executor, Settle } from "../Executor.js";
 import { BatchSizer } from "./BatchSizer.js";
-import { collectTransferables } from "./collectTransferables.js";
+import { collectTransferables, hasDetachedBuffer } from "./collectTransferables.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import { pools, type PoolRegistry } from "./PoolRegistry.js";
 import { rebuildError } from "./SerializedError.js";
@@ -24,6 +25,8 @@ class Entry {
     readonly attempt: number,
     readonly signal: AbortSignal,
     readonly settle: Settle,
+    /** The attempt's own `retryAfter` (the runner's, bound once per slot), called with what `ctx.retryAfter` got in the worker. */
+    readonly retryAfter: ((ms: number) => void) | undefined,
   ) {}
 }
 
@@ -57,14 +60,23 @@ interface SignalWatch {
  * `batchesPerWorker` batches per worker. Every attempt settles exactly once: with its value (an
  * array of 0..n outputs when {@link emitsMany}), its error as thrown in the worker, a
  * `TimeoutError` when it ran past the stage's timeout, the abort reason when its signal aborts,
- * a `WorkerCrashedError` / `WorkerOutOfMemoryError` when its worker dies, or a `CancelledError`
- * when the executor closes first.
+ * a `WorkerCrashedError` / `WorkerOutOfMemoryError` when its worker dies, an
+ * `ItemTransferredError` when it must be sent again but its buffers were moved away (below), or a
+ * `CancelledError` when the executor closes first. What the function passed to `ctx.retryAfter`
+ * in the worker reaches the attempt's `retryAfter` before the attempt settles.
  *
  * Blame. When a worker dies (or is stopped for running past a timeout) holding several items,
  * the pool cannot tell which one did it. Those items are not failed: each is sent again alone,
  * to a worker that holds nothing else, without counting as an attempt. Only an item whose
  * worker fails while running it alone gets the error, so one poison item fails itself, not the
  * batch around it.
+ *
+ * Transfer. With `transferItems` (threads), an item's ArrayBuffers move into the worker and are
+ * detached here: such an item cannot be sent again. A batch-mate of a crash whose buffers died
+ * with the worker, and a retry (attempt > 1) of an item whose buffers an earlier attempt moved,
+ * fail with an `ItemTransferredError` (`WEIR_ITEM_TRANSFERRED`) instead of an opaque
+ * `DataCloneError`; the items around them go on. Both checks walk the item again, on those rare
+ * paths only.
  *
  * Timeouts (when the stage has one) are the executor's, not the stage runner's: an item is
  * timed from when its worker starts it, not from when it joined a batch.
@@ -164,7 +176,13 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       settle.reject(signal.reason);
       return;
     }
-    const entry = new Entry(attempt.item, attempt.index, attempt.attempt, signal, settle);
+    const item = attempt.item;
+    // a retry of an item whose buffers an earlier attempt moved into a worker: nothing to send
+    if (this.#transfer && attempt.attempt > 1 && item !== null && typeof item === "object" && hasDetachedBuffer(item)) {
+      settle.reject(new ItemTransferredError(this.stage, attempt.index, "retry"));
+      return;
+    }
+    const entry = new Entry(item, attempt.index, attempt.attempt, signal, settle, attempt.retryAfter);
     this.#queue.push(entry);
     this.#pending++;
     this.#watch(entry);
@@ -234,6 +252,13 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     this.#inFlight.delete(batch);
     this.#sizer.update(reply.u);
     const entries = batch.entries;
+    // Retry-After first: the runner reads it when the attempt settles, whichever way
+    if (reply.r !== null) {
+      for (const [k, ms] of reply.r) {
+        const e = entries[k];
+        if (e !== undefined && !e.done) e.retryAfter?.(ms);
+      }
+    }
     if (reply.o !== null) {
       for (const k of reply.o) {
         const e = entries[k];
@@ -261,16 +286,23 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     const open = batch.entries.filter((e) => !e.done);
     // the items' own doing when nothing else ran beside them; otherwise each goes again alone
     const blamed = failure.final || batch.isolated || (open.length === 1 && failure.alone);
+    // the batch reached its worker (the pool clears `worker` when the send itself failed): the
+    // buffers it transferred are gone with that worker
+    const moved = this.#transfer && !blamed && batch.worker !== undefined;
+    let resent = 0;
     for (const e of open) {
       if (blamed) this.#reject(e, failure.overdue ? this.#timeoutError(e) : failure.error);
-      else {
+      else if (moved && e.item !== null && typeof e.item === "object" && hasDetachedBuffer(e.item)) {
+        this.#reject(e, new ItemTransferredError(this.stage, e.index, "crash", failure.error));
+      } else {
+        resent++;
         e.batch = undefined;
         e.isolated = true;
         this.#isolated.push(e);
         this.#pending++;
       }
     }
-    if (!blamed && open.length > 0 && !this.#flushScheduled) {
+    if (resent > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true;
       microtask(this.#flush);
     }

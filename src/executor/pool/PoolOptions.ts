@@ -81,8 +81,10 @@ export interface PoolOptions {
   readonly batchesPerWorker?: number;
   /**
    * Transfer ArrayBuffers found in items to the worker instead of copying them (threads only;
-   * results are always transferred back). A transferred buffer is detached in the parent: set
-   * `false` when failed items must keep their buffers for a retry or a dead letter.
+   * results are always transferred back). A transferred buffer is detached in the parent, so the
+   * item cannot be sent again: a retry of it, or a resend after a batch-mate crashed its worker,
+   * fails with `WEIR_ITEM_TRANSFERRED`, and its dead letter holds empty arrays. Set `false` to keep
+   * items replayable (retries, crash isolation, dead letters with their bytes), at a copy per item.
    * @default true
    * @example `{ transferItems: false }`
    */

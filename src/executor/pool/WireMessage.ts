@@ -78,6 +78,12 @@ export interface ResultMessage {
   readonly e: Array<[number, SerializedError]> | null;
   /** Positions that ran past the chain's timeout in the worker, or null when none did. */
   readonly o: number[] | null;
+  /**
+   * Pairs of position in the batch and the last value its function passed to `ctx.retryAfter`
+   * (ms), or null when no item of the batch called it (the usual case: no per-item cost). Always
+   * present, so the reply keeps one shape on the msgpack wire.
+   */
+  readonly r: Array<[number, number]> | null;
   /** Mean time per item, in ms, measured in the worker. */
   readonly u: number;
   /** Mean event-loop delay of the worker since its last report, in ms, or -1 if not measured this time. */

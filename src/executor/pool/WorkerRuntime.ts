@@ -22,6 +22,12 @@ const REPORT_EVERY_MS = 100;
 const TICK_MS = 10;
 
 /**
+ * How many times any item of this worker has called `ctx.retryAfter`: a batch whose reply finds
+ * it unchanged since the batch started skips looking for Retry-After values (no per-item cost).
+ */
+let retryAfterCalls = 0;
+
+/**
  * The `ctx` a function receives inside a worker. Its `signal` is made on first use, so items
  * whose function never reads it cost no AbortController. (Plain fields: one is made per item.)
  */
@@ -35,6 +41,8 @@ class ItemContext {
   _reason: unknown = undefined;
   /** @internal */
   _cancelled = false;
+  /** @internal the last value passed to {@link ItemContext.retryAfter} */
+  _retryAfterMs: number | undefined = undefined;
 
   constructor(stage: string, index: number, attempt: number) {
     this.stage = stage;
@@ -48,6 +56,16 @@ class ItemContext {
       if (this._cancelled) this._controller.abort(this._reason);
     }
     return this._controller.signal;
+  }
+
+  /**
+   * Reports a Retry-After of `ms` (e.g. from a 429): it travels back with the item's result, and
+   * the stage's rate limiter or adaptive concurrency backs off as for a main-loop stage. The last
+   * call before the item settles wins; a call after it is lost.
+   */
+  retryAfter(ms: number): void {
+    this._retryAfterMs = Number(ms);
+    retryAfterCalls++;
   }
 
   cancel(reason: unknown): void {
@@ -210,7 +228,7 @@ export class WorkerRuntime {
     if (!(chain instanceof ChainRunner)) {
       errors = [];
       for (let k = 0; k < n; k++) errors.push([k, chain]);
-      this.#reply(m.b, values, errors, null, start, n);
+      this.#reply(m.b, values, errors, null, start, n, null);
       return;
     }
     const attempts = m.a;
@@ -218,6 +236,7 @@ export class WorkerRuntime {
     const stage = chain.stage;
     const timeoutMs = this.#chainDefs.get(m.c)?.to;
     const ctxs = new Array<ItemContext>(n);
+    const calls = retryAfterCalls;
     let pending: Array<[number, PromiseLike<unknown>]> | undefined;
     let starts: Map<number, number> | undefined;
     let timedOut: number[] | null = null;
@@ -247,7 +266,7 @@ export class WorkerRuntime {
       }
     }
     if (pending === undefined) {
-      this.#reply(m.b, values, errors, timedOut, start, n);
+      this.#reply(m.b, values, errors, timedOut, start, n, calls === retryAfterCalls ? null : retryAfters(ctxs));
       return;
     }
     const open: OpenBatch = { id: m.b, ctxs, done: new Uint8Array(n), cancelled: new Set(), starts, timer: undefined };
@@ -261,7 +280,7 @@ export class WorkerRuntime {
       if (--left === 0) {
         if (open.timer !== undefined) clearTimeout(open.timer);
         this.#open.delete(m.b);
-        this.#reply(m.b, values, errors, timedOut, start, n);
+        this.#reply(m.b, values, errors, timedOut, start, n, calls === retryAfterCalls ? null : retryAfters(ctxs));
       }
     };
     for (const [k, p] of pending) {
@@ -319,7 +338,15 @@ export class WorkerRuntime {
     return false;
   }
 
-  #reply(b: number, v: unknown[], e: Array<[number, SerializedError]> | null, o: number[] | null, start: number, n: number): void {
+  #reply(
+    b: number,
+    v: unknown[],
+    e: Array<[number, SerializedError]> | null,
+    o: number[] | null,
+    start: number,
+    n: number,
+    r: Array<[number, number]> | null,
+  ): void {
     const now = performance.now();
     let d = -1;
     let mem = -1;
@@ -334,7 +361,7 @@ export class WorkerRuntime {
       this.#histogram.reset();
       mem = this.#port.memoryMb();
     }
-    const reply = { t: MSG_RESULT, b, v, e, o, u: (now - start) / Math.max(1, n), d, m: mem } as const;
+    const reply = { t: MSG_RESULT, b, v, e, o, r, u: (now - start) / Math.max(1, n), d, m: mem } as const;
     try {
       this.#port.send(reply, v);
     } catch {
@@ -353,4 +380,14 @@ export class WorkerRuntime {
       this.#port.send({ ...reply, e: errors }, v);
     }
   }
+}
+
+/** The Retry-After values a batch's items reported, as (position, ms) pairs; null when none did. */
+function retryAfters(ctxs: readonly ItemContext[]): Array<[number, number]> | null {
+  let r: Array<[number, number]> | null = null;
+  for (let k = 0; k < ctxs.length; k++) {
+    const ms = ctxs[k]!._retryAfterMs;
+    if (ms !== undefined) (r ??= []).push([k, ms]);
+  }
+  return r;
 }
