@@ -53,6 +53,14 @@ export class AttemptRunner {
     this.#c = context;
   }
 
+  /**
+   * True while `a` is its task's current attempt: from its start until it completes, fails, times
+   * out (a retry is a new attempt) or the run ends.
+   */
+  isCurrent(a: TaskAttempt): boolean {
+    return this.#current[a.index] === a;
+  }
+
   /** Starts attempt `n` of task `i` (its slot is held). */
   start(i: number, n: number, now: number): void {
     const def = this.#c.graph.defs[i]!;

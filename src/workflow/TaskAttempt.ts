@@ -1,7 +1,5 @@
 import type { TimerHandle } from "../time/Clock.js";
 import type { TaskContext } from "./TaskContext.js";
-import type { TaskFunction } from "./TaskFunction.js";
-import type { TaskOptions } from "./TaskOptions.js";
 
 /** What an attempt needs from its run. */
 export interface AttemptHost {
@@ -10,8 +8,8 @@ export interface AttemptHost {
   resultsOf(index: number): Record<string, unknown>;
   /** Errors of the dependencies of `index` that failed under `onFailure: "continue"`. */
   errorsOf(index: number): Record<string, unknown>;
-  /** Adds a dynamic task on behalf of task `from`. */
-  addTask(from: number, name: unknown, options: unknown, fn: unknown): void;
+  /** Adds a dynamic task on behalf of attempt `from` (refused unless it is its task's current attempt). */
+  addTask(from: TaskAttempt, name: unknown, options: unknown, fn: unknown): void;
 }
 
 /**
@@ -65,9 +63,9 @@ export class TaskAttempt implements TaskContext {
     return this.#host.errorsOf(this.index);
   }
 
-  add(name: string, optionsOrFn: TaskOptions | TaskFunction<Record<string, unknown>, unknown>, fn?: TaskFunction<Record<string, unknown>, unknown>): void {
-    if (typeof optionsOrFn === "function") this.#host.addTask(this.index, name, undefined, optionsOrFn);
-    else this.#host.addTask(this.index, name, optionsOrFn, fn);
+  add(name: string, optionsOrFn: unknown, fn?: unknown): void {
+    if (typeof optionsOrFn === "function") this.#host.addTask(this, name, undefined, optionsOrFn);
+    else this.#host.addTask(this, name, optionsOrFn, fn);
   }
 
   /** Aborts the attempt's signal (now, or when first read) with `reason`. Idempotent. */

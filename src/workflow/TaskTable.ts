@@ -91,10 +91,13 @@ export class TaskTable {
     this.set(i, nextTaskState(this.state(i), "skipped", 0, undefined, undefined, undefined, now, because));
   }
 
-  /** Task `i` (pending or running) is cancelled with `reason`. */
+  /**
+   * Task `i` (pending or running) is cancelled with `reason` at `now`: its `endedAt`, whether it
+   * started or not (`durationMs` stays undefined for one that never started).
+   */
   cancel(i: number, reason: unknown, now: number): void {
     const prev = this.state(i);
-    this.set(i, nextTaskState(prev, "cancelled", prev.attempts, undefined, reason, prev.startedAt, prev.status === "running" ? now : undefined));
+    this.set(i, nextTaskState(prev, "cancelled", prev.attempts, undefined, reason, prev.startedAt, now));
   }
 
   /** Appends a task (pending, or completed when carried over); returns its index. */

@@ -5,6 +5,7 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { nonEmptyString } from "../options/validate.js";
 import { planWorkflow } from "./planWorkflow.js";
 import { taskDefinition, type TaskDefinition } from "./TaskDefinition.js";
+import type { DependencyResults, Known, NoResults } from "./TaskContext.js";
 import type { TaskFunction } from "./TaskFunction.js";
 import { TaskGraph } from "./TaskGraph.js";
 import type { FailurePolicy, TaskOptions } from "./TaskOptions.js";
@@ -13,16 +14,19 @@ import type { WorkflowPlan } from "./WorkflowPlan.js";
 import { WorkflowRun } from "./WorkflowRun.js";
 import { fillRunOptions, type WorkflowRunOptions } from "./WorkflowRunOptions.js";
 
-/** Names of the tasks a builder knows. */
-type Known<R> = keyof R & string;
+export type { DependencyResults } from "./TaskContext.js";
+
 /** `N` when it is a new task name, `never` (a type error) when the builder already has it. */
 type NewName<N extends string, R> = string extends keyof R ? N : N extends keyof R ? never : N;
-/** The results a task with dependencies `D` receives. */
-export type DependencyResults<R, D extends readonly string[]> = { readonly [K in D[number]]: K extends keyof R ? R[K] : unknown };
+/**
+ * The result map a task's `ctx.add()` is typed against: the tasks defined before it, and the task
+ * itself, its result `unknown` (it is still being inferred).
+ */
+type Defined<R, N extends string> = R & { readonly [K in N]: unknown };
 /** A task's result type as its dependents see it: `undefined` too when it fails under "continue". */
 type Seen<T, F> = F extends "continue" ? T | undefined : T;
 /** An empty record: the results of a workflow with no tasks yet. */
-type None = Record<never, never>;
+type None = NoResults;
 
 /**
  * A task given as data, for graphs built from configuration (see {@link Workflow.tasks}).
@@ -82,12 +86,12 @@ export class Workflow<R = None> {
   }
 
   /** Adds a task with no dependencies. */
-  task<const N extends string, T>(name: N & NewName<N, R>, fn: TaskFunction<None, T>): Workflow<R & { readonly [K in N]: T }>;
+  task<const N extends string, T>(name: N & NewName<N, R>, fn: TaskFunction<None, T, Defined<R, N>>): Workflow<R & { readonly [K in N]: T }>;
   /** Adds a task; `options.after` names tasks defined before it. */
   task<const N extends string, T, const D extends readonly Known<R>[] = readonly [], F extends FailurePolicy = "skip-dependents">(
     name: N & NewName<N, R>,
     options: TaskOptions<D, F>,
-    fn: TaskFunction<DependencyResults<R, D>, T>,
+    fn: TaskFunction<DependencyResults<R, D>, T, Defined<R, N>>,
   ): Workflow<R & { readonly [K in N]: Seen<T, F> }>;
   /**
    * Adds a task that runs in a worker thread or child process: `worker(url, "exportName")` or

@@ -12,6 +12,7 @@ import type { RunGraph } from "./RunGraph.js";
 import { seedRun } from "./seedRun.js";
 import { skipDescendants } from "./skipPropagation.js";
 import { StartLoop, type StartHost } from "./StartLoop.js";
+import type { TaskAttempt } from "./TaskAttempt.js";
 import type { TaskGraph } from "./TaskGraph.js";
 import { FAILED, PENDING, RUNNING, type TaskTable } from "./TaskTable.js";
 import type { WorkflowEvents } from "./WorkflowEvents.js";
@@ -158,10 +159,13 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
 
   // ── What the attempts and the start loop call ────────────────────────────────────────────────
 
-  /** `ctx.add()` from task `from`. */
-  #addTask(from: number, name: unknown, options: unknown, fn: unknown): void {
-    const adder = this.#graph.defs[from]!.name;
+  /** `ctx.add()` from attempt `from`: only while it is its task's current attempt. */
+  #addTask(from: TaskAttempt, name: unknown, options: unknown, fn: unknown): void {
+    const adder = this.#graph.defs[from.index]!.name;
     if (this.#state !== "running") throw new WorkflowError(this.workflow, String(name), "cannot be added: the run has ended");
+    if (!this.#attempts.isCurrent(from)) {
+      throw new WorkflowError(this.workflow, String(name), `cannot be added by "${adder}": its attempt ${from.attempt} has ended`);
+    }
     const { def, deps } = addedTaskDefinition(this.#graph, adder, this.#added, this.#maxAdded, name, options, fn);
     def.admission?.bindClock?.(this.#clock);
     this.#added++;

@@ -34,12 +34,36 @@ describe("cancellation", () => {
     assert.equal(getEventListeners(ac.signal, "abort").length, 0, "the run removed its listener");
   });
 
+  it("every cancelled task gets endedAt, the cancel time; durationMs only for one that started", async () => {
+    const clock = new ManualClock(1_000);
+    const run = workflow("w")
+      .task("a", () => new Promise<never>(() => {}))
+      .task("b", { after: ["a"] }, () => 1)
+      .run({ clock });
+    await turns(2);
+    await clock.advance(250);
+    run.cancel("stop");
+    const r = await run;
+    const a = r.tasks.a;
+    const b = r.tasks.b;
+    assert.equal(a?.status, "cancelled");
+    assert.equal(a?.startedAt, 1_000);
+    assert.equal(a?.endedAt, 1_250);
+    assert.equal(a?.durationMs, 250);
+    assert.equal(b?.status, "cancelled");
+    assert.equal(b?.startedAt, undefined);
+    assert.equal(b?.endedAt, 1_250, "a task that never started ends when it is cancelled");
+    assert.equal(b?.durationMs, undefined);
+  });
+
   it("an already aborted signal cancels every task before any runs", async () => {
     let ran = false;
     const r = await workflow("w").task("a", () => void (ran = true)).run({ signal: AbortSignal.abort() });
     assert.equal(r.state, "cancelled");
     assert.equal(ran, false);
     assert.equal(r.tasks.a?.status, "cancelled");
+    assert.equal(typeof r.tasks.a?.endedAt, "number");
+    assert.equal(r.tasks.a?.durationMs, undefined);
   });
 
   it("run.cancel() cancels, cancels retry timers, and is a no-op once ended", async () => {

@@ -38,6 +38,44 @@ const unknownDep = (): unknown => workflow("bad").task("a", () => 1).task("b", {
 // @ts-expect-error: duplicate name
 const duplicate = (): unknown => workflow("dup").task("a", () => 1).task("a", () => 2);
 
+// Dynamic tasks: ctx.add() is typed against the tasks the builder knew where the adding task is
+// defined (the tasks before it, and itself with its result unknown).
+const dynamic = workflow("dyn")
+  .task("extract", () => [1, 2, 3])
+  .task("schema", () => ({ columns: ["a", "b"] as const }))
+  .task("fan", { after: ["extract"] }, (ctx) => {
+    for (const n of ctx.results.extract) {
+      ctx.add(`row:${n}`, { after: ["extract", "schema"] }, ({ results, add }) => {
+        expectType<Equals<typeof results.extract, number[]>>();
+        expectType<Equals<typeof results.schema, { columns: readonly ["a", "b"] }>>();
+        // @ts-expect-error: "fan" is not a dependency of this added task
+        void results.fan;
+        void add; // an added task's ctx.add is typed against the same map
+        return results.schema.columns.length * n;
+      });
+    }
+    // the adding task itself is known, its result unknown (it is still being inferred)
+    ctx.add("self", { after: ["fan"] }, ({ results }) => {
+      expectType<Equals<typeof results.fan, unknown>>();
+      return results.fan;
+    });
+    // names known only at run time go as string[]: any name, results unknown
+    ctx.add("rows", { after: ctx.results.extract.map((n) => `row:${n}`) }, ({ results }) => {
+      expectType<Equals<typeof results, Readonly<Record<string, unknown>>>>();
+      return Object.keys(results).length;
+    });
+    // an unknown name is a type error (and, for untyped callers, a WorkflowError at run time)
+    assert.throws(
+      // @ts-expect-error: unknown dependency name in ctx.add
+      () => ctx.add("bad", { after: ["nope"] }, () => 0),
+      { code: "WEIR_WORKFLOW_INVALID" },
+    );
+    // @ts-expect-error: "late" is defined after "fan": the builder did not know it there
+    ctx.add("late-ok", { after: ["late"] }, () => 0);
+    return ctx.results.extract.length;
+  })
+  .task("late", () => 0);
+
 // the context is typed without casts
 const ctxType = (ctx: TaskContext<{ a: number }>): number => ctx.results.a + ctx.attempt;
 void ctxType;
@@ -59,5 +97,16 @@ describe("typed builder", () => {
     assert.throws(() => wf.run({ only: ["nope"] }));
     assert.throws(unknownDep, { code: "WEIR_WORKFLOW_INVALID" });
     assert.throws(duplicate, { code: "WEIR_DUPLICATE_NAME" });
+  });
+
+  it("dynamic tasks run with the results the builder typed", async () => {
+    const r = await dynamic.run();
+    assert.equal(r.tasks["row:3"]?.result, 6);
+    assert.equal(r.tasks.self?.result, 3);
+    assert.equal(r.tasks.rows?.result, 3);
+    assert.equal(r.tasks.bad, undefined, "refused at run time too");
+    // "late" exists in the run, so the add works at run time: only its type was refused
+    assert.equal(r.tasks["late-ok"]?.status, "completed");
+    assert.equal(r.ok, true);
   });
 });
