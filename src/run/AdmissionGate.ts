@@ -34,12 +34,13 @@ const SLACK_MS = 1e-6;
  * Applies a stage's flow-control policies (rate limits, breakers, bulkheads, adaptive concurrency:
  * one composed {@link Admission}) in front of its attempts.
  *
- * Items the admission refuses wait here in arrival order (each holds a slot of the stage's
- * window, so the wait is bounded by the stage's concurrency). A refusal that holds every item (a
+ * Items the admission refuses wait here in arrival order. A refusal that holds every item (a
  * global limit, an open breaker, a full pool) holds the items behind it too: they are not tried,
- * and new items queue behind ({@link AdmissionGate.blocked}). A refusal for the item's key alone
- * ({@link Admission.keyedRefusal}: a per-key limit or Retry-After) holds only that key: the gate
- * goes on to later items, so one slow key does not hold the others, and a key stays first-in
+ * and new items queue behind ({@link AdmissionGate.blocked}); such a waiter keeps its slot of the
+ * stage's window. A refusal for the item's key alone ({@link Admission.keyedRefusal}: a per-key
+ * limit or Retry-After) holds only that key: the gate goes on to later items, the stage does not
+ * count the waiter against its concurrency ({@link AdmissionGate.keyedWaiting}; it bounds them by
+ * its capacity instead), so one slow key does not hold the others, and a key stays first-in
  * first-out because its items are tried in order and refused alike.
  *
  * A waiter is retried when the wait the admission asked for has passed, or when the admission
@@ -57,6 +58,8 @@ export class AdmissionGate<W extends Waiter> {
   #waiting: Entry<W>[] = [];
   /** Waiters whose last refusal holds every item. */
   #holding = 0;
+  /** Waiters whose last refusal holds only their key (the rest of the waiters). */
+  #keyed = 0;
   /** Admission changes seen (each makes every waiter worth retrying). */
   #epoch = 0;
   #closed = false;
@@ -85,6 +88,14 @@ export class AdmissionGate<W extends Waiter> {
     return this.#waiting.length;
   }
 
+  /**
+   * Waiters held only by their key's limit or Retry-After. A stage does not count them against
+   * its concurrency (they hold no work), so other keys keep running beside them.
+   */
+  get keyedWaiting(): number {
+    return this.#keyed;
+  }
+
   /** True when a waiter's refusal holds every item: new items must queue behind it. */
   get blocked(): boolean {
     return this.#holding > 0;
@@ -109,7 +120,8 @@ export class AdmissionGate<W extends Waiter> {
     const entry: Entry<W> = { w, retryAt: now + wait, epoch: this.#epoch, keyed };
     if (first) this.#waiting.unshift(entry);
     else this.#waiting.push(entry);
-    if (!keyed) this.#holding++;
+    if (keyed) this.#keyed++;
+    else this.#holding++;
     const deadline = w.waitingSince + this.#maxWaitMs;
     if (deadline - now <= SLACK_MS) this.#wake(); // overdue already (it was queued long ago): the next drain expires it
     else this.#arm(Math.min(behind ? Infinity : entry.retryAt, deadline), now, false);
@@ -118,10 +130,16 @@ export class AdmissionGate<W extends Waiter> {
 
   /**
    * Goes through the waiters in order while `room()` says items may start: retries each one that
-   * is due and not held by an earlier waiter, `start`s those admitted, `expire`s every one past
+   * is due and not held by an earlier waiter (one held by its key alone only while `slotFree()`), `start`s those admitted, `expire`s every one past
    * `maxWaitMs`, and sets the timer for the next one due.
    */
-  drain(now: number, room: () => boolean, start: (w: W) => void, expire: (w: W, error: unknown) => void): void {
+  drain(
+    now: number,
+    room: () => boolean,
+    start: (w: W) => void,
+    expire: (w: W, error: unknown) => void,
+    slotFree: () => boolean = () => true,
+  ): void {
     const admission = this.#admission;
     const list = this.#waiting;
     const expires = Number.isFinite(this.#maxWaitMs);
@@ -134,23 +152,27 @@ export class AdmissionGate<W extends Waiter> {
       if (held && !expires) break;
       const e = list[i]!;
       const w = e.w;
-      if (!held && (e.retryAt - now <= SLACK_MS || e.epoch !== this.#epoch)) {
+      // a waiter held by its key alone holds no slot: it starts only into a free one
+      if (!held && (e.retryAt - now <= SLACK_MS || e.epoch !== this.#epoch) && (!e.keyed || slotFree())) {
         const wait = admission.tryAcquire(w.item, now);
         if (wait === 0) {
-          if (!e.keyed) this.#holding--;
+          this.#forget(e);
           start(w);
           if (this.#closed) return;
           continue;
         }
         const keyed = admission.keyedRefusal?.(w.item, now) === true;
-        if (keyed !== e.keyed) this.#holding += keyed ? -1 : 1;
+        if (keyed !== e.keyed) {
+          this.#holding += keyed ? -1 : 1;
+          this.#keyed += keyed ? 1 : -1;
+        }
         e.keyed = keyed;
         e.retryAt = now + wait;
         e.epoch = this.#epoch;
       }
       const deadline = w.waitingSince + this.#maxWaitMs;
       if (deadline - now <= SLACK_MS) {
-        if (!e.keyed) this.#holding--;
+        this.#forget(e);
         expire(w, admission.refusal?.(w.item, now));
         if (this.#closed) return;
         continue;
@@ -190,6 +212,13 @@ export class AdmissionGate<W extends Waiter> {
     this.#timerAt = Infinity;
     this.#waiting = [];
     this.#holding = 0;
+    this.#keyed = 0;
+  }
+
+  /** A waiter leaves the gate (started or expired). */
+  #forget(e: Entry<W>): void {
+    if (e.keyed) this.#keyed--;
+    else this.#holding--;
   }
 
   /**

@@ -110,6 +110,8 @@ export class StageStep implements Step {
   readonly #ringS: Float64Array;
   readonly #ringState: Uint8Array;
   readonly #reorderLimit: number;
+  /** Most items held at the gate by their key alone (outside the window): the stage's capacity. */
+  readonly #keyedLimit: number;
   // outbox: completed items waiting to be emitted (double-buffered)
   #outV: unknown[] = [];
   #outS: number[] = [];
@@ -147,6 +149,7 @@ export class StageStep implements Step {
     this.#window = Math.max(1, executor.window(options.concurrency));
     const maxWindow = Math.max(this.#window, executor.maxWindow?.(options.concurrency) ?? 0);
     this.#reorderLimit = options.ordered ? Math.max(maxWindow, options.reorderCapacity) : Infinity;
+    this.#keyedLimit = Math.max(maxWindow, options.reorderCapacity);
     let ring = 2;
     if (options.ordered) while (ring < this.#reorderLimit) ring *= 2;
     this.#ringMask = ring - 1;
@@ -167,7 +170,13 @@ export class StageStep implements Step {
     }
   }
 
+  /** Items running or held for every key: what counts against the window (key-held waiters do not). */
+  #running(): number {
+    return this.#inFlight - (this.#gate?.keyedWaiting ?? 0);
+  }
+
   #room = (): boolean => !this.#flushing && !this.#scope.signal.aborted;
+  #slotFree = (): boolean => this.#running() < this.#window;
   #startWaiting = (slot: Slot): void => {
     slot.admitted = true;
     slot.waitingSince = -1;
@@ -220,10 +229,11 @@ export class StageStep implements Step {
     do {
       this.#repump = false;
       // waiters first (at the same `now` as new items, so a key stays first-in first-out)
-      if (gate !== undefined && gate.waiting > 0) gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire);
+      if (gate !== undefined && gate.waiting > 0) gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
       while (
         gate?.blocked !== true &&
-        this.#inFlight < this.#window &&
+        this.#running() < this.#window &&
+        (gate === undefined || gate.keyedWaiting < this.#keyedLimit) &&
         input.size > 0 &&
         !this.#flushing &&
         this.#nextOrd - this.#emitOrd < this.#reorderLimit &&
@@ -391,7 +401,10 @@ export class StageStep implements Step {
         const at = scope.clock.now();
         if (this.#gate !== undefined) {
           slot.waitingSince = -1;
-          if (!this.#gate.admit(slot, at, true)) return;
+          if (!this.#gate.admit(slot, at, true)) {
+            this.#pump(); // held for its key alone, it frees its slot for other keys
+            return;
+          }
           slot.admitted = true;
         }
         this.#start(slot, at);

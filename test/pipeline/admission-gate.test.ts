@@ -80,6 +80,69 @@ describe("admission gate in a stage", () => {
     assert.equal(r.stats.call!.penalties, 1);
   });
 
+  it("items held for their key alone take no concurrency slot: more of them than the concurrency do not hold other keys", async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    let running = 0;
+    let most = 0;
+    let next!: () => void;
+    const gate = new Promise<void>((r) => (next = r));
+    async function* source(): AsyncGenerator<{ k: string; i: number }> {
+      yield { k: "a", i: 0 };
+      await gate;
+      for (let i = 1; i <= 5; i++) yield { k: "a", i };
+      yield { k: "b", i: 6 };
+      yield { k: "b", i: 7 };
+    }
+    const run = pipeline("p")
+      .from(source)
+      .map(async (x, ctx) => {
+        running++;
+        most = Math.max(most, running);
+        log.push(`${x.k}${x.i}@${clock.now()}`);
+        if (x.i === 0) ctx.retryAfter(60_000);
+        await new Promise<void>((r) => clock.setTimer(r, 10));
+        running--;
+        return x;
+      }, { name: "call", concurrency: 2, ordered: false, rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1000, burst: 10 } } })
+      .run({ clock });
+    await clock.advance(10);
+    next();
+    await clock.advance(100);
+    assert.deepEqual(log, ["a0@0", "b6@10", "b7@10"], "five items of key a wait for its Retry-After; key b runs beside them");
+    assert.equal(run.snapshot().stages.find((s) => s.name === "call")!.waiting, 5);
+    await clock.advance(60_000);
+    const r = await run;
+    assert.deepEqual(log.slice(3).map((e) => e.split("@")[0]), ["a1", "a2", "a3", "a4", "a5"]);
+    assert.equal(most, 2, "when the key is free again, its waiters start only into free slots");
+    assert.equal(r.stats.call!.out, 8);
+  });
+
+  it("items held for their key alone are bounded by the stage's capacity: the source is not drained into the gate", async () => {
+    const clock = new ManualClock();
+    let pulled = 0;
+    function* source(): Generator<{ k: string; i: number }> {
+      for (let i = 0; i < 10_000; i++) {
+        pulled++;
+        yield { k: "a", i };
+      }
+    }
+    const run = pipeline("p")
+      .from(source)
+      .map(async (x, ctx) => {
+        if (x.i === 0) ctx.retryAfter(60_000);
+        return x;
+      }, { name: "call", concurrency: 2, capacity: 16, ordered: false, rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1000, burst: 10 } } })
+      .run({ clock });
+    await clock.advance(100);
+    const call = run.snapshot().stages.find((s) => s.name === "call")!;
+    assert.equal(call.waiting, 16, "held for key a: at most the capacity");
+    assert.ok(pulled <= 1 + 16 + 16 + 2, `pulled ${pulled}`);
+    await clock.advance(60_000);
+    await clock.advance(20_000);
+    assert.equal((await run).stats.call!.out, 10_000);
+  });
+
   it("fairBy with a per-key limit: a rate-limited noisy key does not hold a quiet one", async () => {
     const clock = new ManualClock();
     const log: string[] = [];
