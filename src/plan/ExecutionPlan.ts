@@ -25,7 +25,9 @@ export interface PlannedStage {
  * in the channels below, so the items inside a linear pipeline are at most the sum, over its
  * steps, of `input.capacity` (the channel), `concurrency` (in flight) and, for a stage head, the
  * completed items it keeps: up to `reorderWindow` behind a slow item when `ordered`, and up to one
- * window of completed items waiting while the channel below is full.
+ * window of completed items waiting while the channel below is full. An unordered stage with a
+ * keyed rate limit also keeps the items held for their key alone: up to the larger of its window
+ * and its capacity (an ordered stage's reorder window already bounds them).
  */
 export interface PlanStep {
   /** Its index in {@link ExecutionPlan.steps}. */
