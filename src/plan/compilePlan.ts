@@ -188,8 +188,10 @@ export function capacityOf(node: GraphNode): number {
   if (node.batch !== undefined) return node.batch.capacity ?? Math.max(stageDefaults.minCapacity, 2 * node.batch.size);
   const s = node.settings;
   if (s?.capacity !== undefined) return s.capacity;
-  if (node.remote !== undefined) return Math.max(stageDefaults.minCapacity, node.remote.maxWindow);
-  return Math.max(stageDefaults.minCapacity, 2 * (s?.concurrency ?? 1));
+  // a queue that picks by priority or key can only choose among what it holds
+  const floor = s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
+  if (node.remote !== undefined) return Math.max(floor, node.remote.maxWindow);
+  return Math.max(floor, 2 * (s?.concurrency ?? 1));
 }
 
 function deepFreeze<T>(value: T): T {

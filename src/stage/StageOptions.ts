@@ -56,7 +56,9 @@ export interface StageOptions<I = unknown> {
    * Size of the bounded channel in front of the stage. An ordered stage's reorder window is the
    * larger of this and the items it keeps in flight (its concurrency; for a `worker()` / `child()`
    * stage, its batched window): a slow item holds back at most that many later items.
-   * @default max(64, 2 × the stage's window)
+   * With `priority` or `fairBy`, the queue can only choose among the items it holds: past its
+   * capacity, items wait upstream in arrival order, so size it to the backlog to be scheduled.
+   * @default max(64, 2 × the stage's window); max(1024, …) with `priority` or `fairBy`
    * @example `{ capacity: 256 }`
    */
   readonly capacity?: number;
@@ -201,6 +203,8 @@ export const stageDefaults = Object.freeze({
   overflow: "block" as OverflowPolicy,
   onError: "fail" as ErrorPolicy,
   minCapacity: 64,
+  /** Default capacity floor of a stage with `priority` or `fairBy`: its queue chooses among what it holds. */
+  schedulingCapacity: 1024,
 });
 
 const stageKeys = [

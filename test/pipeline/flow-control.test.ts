@@ -183,6 +183,28 @@ describe("flow control in stages", () => {
     assert.ok(quiet[1]! <= 4, `quiet served at ${quiet.join(",")}`);
   });
 
+  it("fairBy at the default capacity: a key with 10 items queued behind 1,000 of another finishes within its fair share", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const items = [{ t: "first" }, ...Array.from({ length: 1_000 }, () => ({ t: "noisy" })), ...Array.from({ length: 10 }, () => ({ t: "small" }))];
+    const p = pipeline("p")
+      .from(items)
+      .to(async (x) => {
+        if (x.t === "first") await gate;
+        order.push(x.t);
+      }, { fairBy: (x) => x.t, name: "sink" });
+    assert.ok(p.plan().steps[1]!.input!.capacity >= 1_024, "a fair queue holds the backlog it schedules");
+    const run = p.run();
+    await turns(5);
+    release();
+    await run;
+    const small = order.map((t, i) => (t === "small" ? i : -1)).filter((i) => i >= 0);
+    assert.equal(small.length, 10);
+    // round robin between two keys: the 10th small item leaves by position 2 × 10 (+ "first")
+    assert.ok(small[9]! <= 21, `small served at ${small.join(",")}`);
+  });
+
   it("memory-aware backpressure: the source pauses above the high-water mark and resumes below", async () => {
     const clock = new ManualClock();
     let heap = 100;
