@@ -1,3 +1,4 @@
+import type { WeirError } from "../errors/WeirError.js";
 import type { Admission, AdmissionOutcome } from "../policy/Admission.js";
 import { baseClock } from "../timer/baseClock.js";
 import type { Clock, TimerHandle } from "../time/Clock.js";
@@ -54,7 +55,7 @@ export class AdmissionGate<W extends Waiter> {
   readonly #clock: Clock;
   readonly #maxWaitMs: number;
   readonly #wake: () => void;
-  readonly #onWait: ((w: W, waitMs: number) => void) | undefined;
+  readonly #onWait: ((w: W, waitMs: number, refusal: WeirError | undefined) => void) | undefined;
   #waiting: Entry<W>[] = [];
   /** Waiters whose last refusal holds every item. */
   #holding = 0;
@@ -71,7 +72,17 @@ export class AdmissionGate<W extends Waiter> {
   /** Retry-After penalties passed to the admission. */
   penalties = 0;
 
-  constructor(admission: Admission, clock: Clock, maxWaitMs: number, wake: () => void, onWait?: (w: W, waitMs: number) => void) {
+  /**
+   * @param onWait called when an item first has to wait, with the wait asked for and the
+   *   admission's explanation (`refusal`), when it gives one
+   */
+  constructor(
+    admission: Admission,
+    clock: Clock,
+    maxWaitMs: number,
+    wake: () => void,
+    onWait?: (w: W, waitMs: number, refusal: WeirError | undefined) => void,
+  ) {
     this.#admission = admission;
     this.#clock = baseClock(clock);
     this.#maxWaitMs = maxWaitMs;
@@ -114,7 +125,7 @@ export class AdmissionGate<W extends Waiter> {
     if (w.waitingSince < 0) {
       w.waitingSince = queuedAt >= 0 && queuedAt < now ? queuedAt : now;
       this.waits++;
-      this.#onWait?.(w, wait);
+      this.#onWait?.(w, wait, admission.refusal?.(w.item, now));
     }
     const behind = !first && this.#holding > 0;
     const entry: Entry<W> = { w, retryAt: now + wait, epoch: this.#epoch, keyed };

@@ -1,3 +1,4 @@
+import type { WeirError } from "../errors/WeirError.js";
 import type { StageStats } from "../stats/StageStats.js";
 
 /** A dead-lettered item: kept in the run result (and, with a store, on disk). */
@@ -36,8 +37,14 @@ export interface RunEvents {
   "stage:retry": { readonly stage: string; readonly index: number; readonly attempt: number; readonly delayMs: number };
   /** An item was dead-lettered. */
   "stage:dead-letter": DeadLetter;
-  /** An item has to wait for admission: a rate limit (`waitMs` finite), or a full bulkhead, open breaker or adaptive limit (`waitMs` Infinity until capacity frees). */
-  "stage:wait": { readonly stage: string; readonly index: number; readonly waitMs: number };
+  /**
+   * An item has to wait for admission: a rate limit (`waitMs` finite), or a full bulkhead, open
+   * breaker or adaptive limit (`waitMs` Infinity until capacity frees). `refusal` says which
+   * policy and why, where the policy explains itself: a `RateLimitedError` (the limiter, the key
+   * when the key was the limit, the wait), `CircuitOpenError` or `BulkheadFullError` — the error
+   * the stage would fail the item with after `maxWaitMs`.
+   */
+  "stage:wait": { readonly stage: string; readonly index: number; readonly waitMs: number; readonly refusal: WeirError | undefined };
   /** An adaptive stage moved its concurrency limit. */
   "stage:limit": { readonly stage: string; readonly previous: number; readonly limit: number; readonly reason: string; readonly latencyMs: number };
   /** A circuit breaker used by a stage changed state. */

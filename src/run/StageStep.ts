@@ -159,8 +159,8 @@ export class StageStep implements Step {
     this.#gate =
       options.admission === undefined
         ? undefined
-        : new AdmissionGate<Slot>(options.admission, scope.clock, options.maxWaitMs, () => this.#pump(), (slot, waitMs) => {
-            if (scope.events.has("stage:wait")) scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs });
+        : new AdmissionGate<Slot>(options.admission, scope.clock, options.maxWaitMs, () => this.#pump(), (slot, waitMs, refusal) => {
+            if (scope.events.has("stage:wait")) scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs, refusal });
           });
     if (this.#gate !== undefined) {
       const gate = this.#gate;

@@ -33,6 +33,24 @@ describe("flow control in stages", () => {
     assert.equal(r.stats.call!.waits, 3);
   });
 
+  it("stage:wait says which policy holds the item: the refusal the stage would fail it with", async () => {
+    const clock = new ManualClock();
+    const seen: Array<[string, number, string | undefined]> = [];
+    const breaker = circuitBreaker({ name: "api", consecutiveFailures: 5, clock });
+    breaker.isolate();
+    const p = pipeline("p").from([0, 1, 2]);
+    p.map(async (x) => x, { name: "limited", rateLimit: rateLimiter({ name: "quota", perSecond: 1, burst: 2 }) }).to(() => {});
+    const run = p.map(async (x) => x, { name: "guarded", breaker }).to(() => {}).run({ clock });
+    run.on("stage:wait", (e) => void seen.push([e.stage, e.index, e.refusal?.code]));
+    await clock.advance(0);
+    assert.deepEqual(seen.filter((w) => w[0] === "limited"), [["limited", 2, "WEIR_RATE_LIMITED"]]);
+    assert.deepEqual(seen.filter((w) => w[0] === "guarded"), [["guarded", 0, "WEIR_CIRCUIT_OPEN"]]);
+    breaker.reset();
+    await clock.advance(2_000);
+    const r = await run;
+    assert.equal(r.stats.guarded!.out, 3);
+  });
+
   it("one limiter shared by two stages holds the rate across both", async () => {
     const clock = new ManualClock();
     const limiter = rateLimiter({ perSecond: 10, burst: 1 });
