@@ -126,3 +126,5 @@ export { WorkflowError } from "./errors/WorkflowError.js";
 export { TaskError } from "./errors/TaskError.js";
 export { ComponentError } from "./errors/ComponentError.js";
 export { ItemTransferredError } from "./errors/ItemTransferredError.js";
+export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
+export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
