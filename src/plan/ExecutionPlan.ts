@@ -23,9 +23,9 @@ export interface PlannedStage {
  *
  * What a step can hold bounds what the source is pulled ahead: the source is read only into room
  * in the channels below, so the items inside a linear pipeline are at most the sum, over its
- * steps, of `input.capacity` (the channel), `concurrency` (in flight) and, for a stage head, the
- * completed items it keeps: up to `reorderWindow` behind a slow item when `ordered`, and up to one
- * window of completed items waiting while the channel below is full. An unordered stage with a
+ * steps, of `input.capacity` (the channel), `concurrency` (a stage head's window: items running,
+ * or completed and waiting for room in the channel below) and, for an ordered stage head, the
+ * completed items it keeps behind a slow item: up to `reorderWindow`. An unordered stage with a
  * keyed rate limit also keeps the items held for their key alone: up to the larger of its window
  * and its capacity (an ordered stage's reorder window already bounds them).
  */

@@ -170,7 +170,12 @@ export class StageStep implements Step {
     }
   }
 
-  /** Items running or held for every key: what counts against the window (key-held waiters do not). */
+  /**
+   * Items running or held for every key: with the completed items not yet handed on (`#outV`),
+   * what counts against the window (key-held waiters do not). So a stage holds at most its window
+   * of items, running or waiting for room below, and the source is never pulled further ahead than
+   * the channels' capacities plus the stages' windows (and reorder windows).
+   */
   #running(): number {
     return this.#inFlight - (this.#gate?.keyedWaiting ?? 0);
   }
@@ -232,7 +237,7 @@ export class StageStep implements Step {
       if (gate !== undefined && gate.waiting > 0) gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
       while (
         gate?.blocked !== true &&
-        this.#running() < this.#window &&
+        this.#running() + this.#outV.length < this.#window &&
         (gate === undefined || gate.keyedWaiting < this.#keyedLimit) &&
         input.size > 0 &&
         !this.#flushing &&
