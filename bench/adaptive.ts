@@ -2,23 +2,30 @@
  * Adaptive concurrency against a server whose latency rises with load. The benchmark starts its
  * own HTTP server on 127.0.0.1 in a child process: 16 workers, 4 ms of work per request, requests
  * beyond 16 wait in a queue, and every queued request makes service slower (contention: service
- * time is 4 ms × (1 + queued / 32)). So concurrency 16 is the sweet spot: less leaves workers
- * idle, more only adds queueing and contention (throughput falls, latency climbs).
+ * time is 4 ms × (1 + queued / 32)). Too little concurrency leaves workers idle, too much only
+ * adds queueing and contention (throughput falls, latency climbs). The best fixed concurrency is
+ * a little above 16, since each client round trip leaves a worker idle unless a request waits for
+ * it; the sweep of fixed rows finds it, so the adaptive rows are compared with the best fixed
+ * concurrency, not with a guess.
  *
  * Contenders are plain Promise loops doing GET requests over a keep-alive agent: fixed
- * concurrency 1, 8 and 64 (that many loops; 16, the server's sweet spot, as a reference), and 64 loops gated by weir's adaptiveConcurrency
- * (through `acquire`/`release`), with a 10 ms latency target and with the target derived from the
- * unloaded latency; and a weir pipeline whose stage has the `concurrency: { adaptive: true, ... }`
- * option (the same controller, applied by the stage runner), with the same two targets. Each runs for `--seconds` (the first third is warm-up, not counted) or
- * `--max-requests`, whichever comes first; rounds rotate the order; the table shows medians.
+ * concurrency 1, 8, 12, 16, 20, 24, 32 and 64 (that many loops), and 64 loops gated by weir's
+ * adaptiveConcurrency (through `acquire`/`release`), with a 10 ms latency target and with the
+ * target derived from the unloaded latency; and a weir pipeline whose stage has the
+ * `concurrency: { adaptive: true, ... }` option (the same controller, applied by the stage
+ * runner), with the same two targets. Each runs for `--seconds` (the first third is warm-up, not
+ * counted) or `--max-requests`, whichever comes first; rounds rotate the order; the table shows
+ * medians: throughput against the best row and the best fixed row, and latency at p50, at p90
+ * (the quantile the controller compares with its target, `adaptiveConcurrencyDefaults.quantile`)
+ * and at p99.
  *
- *   node --import tsx bench/adaptive.ts [--runs 3] [--seconds 3] [--max-requests 60000]
+ *   node --import tsx bench/adaptive.ts [--runs 3] [--seconds 2] [--max-requests 60000]
  */
 import { spawn } from "node:child_process";
 import { createServer, Agent, get, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { adaptiveConcurrency, type AdaptiveConcurrency } from "../src/policy/AdaptiveConcurrency.js";
+import { adaptiveConcurrency, adaptiveConcurrencyDefaults, type AdaptiveConcurrency } from "../src/policy/AdaptiveConcurrency.js";
 import { acquire } from "../src/policy/acquire.js";
 import { pipeline } from "../src/pipeline/pipeline.js";
 import type { AdaptiveConcurrencyOptions } from "../src/policy/AdaptiveConcurrency.js";
@@ -26,6 +33,11 @@ import type { AdaptiveConcurrencyOptions } from "../src/policy/AdaptiveConcurren
 const WORKERS = 16;
 const BASE_MS = 4;
 const CONTENTION = 32;
+/** The latency quantile the controller compares with its target (0.9 unless configured). */
+const QUANTILE = adaptiveConcurrencyDefaults.quantile;
+const QLABEL = `p${Math.round(QUANTILE * 100)}`;
+/** Fixed concurrencies swept. */
+const FIXED = [1, 8, 12, 16, 20, 24, 32, 64];
 
 /** The server side: prints its port, serves until killed. */
 function server(): void {
@@ -72,7 +84,11 @@ interface Measured {
   readonly requests: number;
   readonly perSecond: number;
   readonly p50: number;
+  /** Latency at the controller's quantile. */
+  readonly pq: number;
   readonly p99: number;
+  /** The latency target in force at the end (adaptive policy rows), if known. */
+  readonly target: number | undefined;
   /** Final limit (adaptive) or fixed concurrency. */
   readonly concurrency: number;
 }
@@ -90,10 +106,20 @@ function requester(port: number): { request: () => Promise<void>; close: () => v
   return { request, close: () => agent.destroy() };
 }
 
-function summarize(label: string, latencies: number[], measuredMs: number, concurrency: number): Measured {
+function summarize(label: string, latencies: number[], measuredMs: number, concurrency: number, target?: number): Measured {
   latencies.sort((a, b) => a - b);
+  // The same index as the controller's window quantile: floor(q × n).
   const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { label, requests: latencies.length, perSecond: (latencies.length / measuredMs) * 1000, p50: q(0.5), p99: q(0.99), concurrency };
+  return {
+    label,
+    requests: latencies.length,
+    perSecond: (latencies.length / measuredMs) * 1000,
+    p50: q(0.5),
+    pq: q(QUANTILE),
+    p99: q(0.99),
+    concurrency,
+    target,
+  };
 }
 
 /** A pipeline whose fetch stage has adaptive concurrency as a stage option. */
@@ -119,7 +145,8 @@ async function drivePipeline(label: string, port: number, seconds: number, maxRe
     .run();
   const measuredMs = Math.min(performance.now(), end) - warmEnd;
   close();
-  return summarize(label, latencies, measuredMs, result.stats.fetch!.limit);
+  // The stage's controller is internal: its derived target is not in the stats.
+  return summarize(label, latencies, measuredMs, result.stats.fetch!.limit, adaptive.targetLatencyMs);
 }
 
 async function drive(
@@ -157,29 +184,43 @@ async function drive(
   await Promise.all(Array.from({ length: loops }, loop));
   const measuredMs = Math.min(performance.now(), end) - warmEnd;
   close();
-  return summarize(label, latencies, measuredMs, admission === undefined ? loops : admission.limit);
+  return summarize(label, latencies, measuredMs, admission === undefined ? loops : admission.limit, admission?.targetLatencyMs);
 }
 
-const contenders: { label: string; run: (port: number, seconds: number, max: number) => Promise<Measured> }[] = [
-  { label: "fixed 1", run: (port, s, m) => drive("fixed 1", port, 1, s, m, undefined) },
-  { label: "fixed 8", run: (port, s, m) => drive("fixed 8", port, 8, s, m, undefined) },
-  // The sweet spot, for reference: a client cannot know it, and it moves when the server does.
-  { label: "fixed 16 (reference)", run: (port, s, m) => drive("fixed 16 (reference)", port, 16, s, m, undefined) },
-  { label: "fixed 64", run: (port, s, m) => drive("fixed 64", port, 64, s, m, undefined) },
+interface ContenderSpec {
+  readonly label: string;
+  readonly fixed: boolean;
+  /** The target as configured, for the table ("auto" when derived). */
+  readonly target?: number | "auto";
+  readonly run: (port: number, seconds: number, max: number) => Promise<Measured>;
+}
+
+const contenders: ContenderSpec[] = [
+  // A sweep of fixed concurrencies: the best of them is what a client tuned by hand could reach
+  // (it cannot know it in advance, and it moves when the server does).
+  ...FIXED.map((n): ContenderSpec => ({ label: `fixed ${n}`, fixed: true, run: (port, s, m) => drive(`fixed ${n}`, port, n, s, m, undefined) })),
   {
     label: "adaptive, target 10 ms",
+    fixed: false,
+    target: 10,
     run: (port, s, m) => drive("adaptive, target 10 ms", port, 64, s, m, adaptiveConcurrency({ min: 1, max: 64, targetLatencyMs: 10 })),
   },
   {
     label: "adaptive, auto target",
+    fixed: false,
+    target: "auto",
     run: (port, s, m) => drive("adaptive, auto target", port, 64, s, m, adaptiveConcurrency({ min: 1, max: 64 })),
   },
   {
     label: "stage option, target 10 ms",
+    fixed: false,
+    target: 10,
     run: (port, s, m) => drivePipeline("stage option, target 10 ms", port, s, m, { min: 1, max: 64, targetLatencyMs: 10 }),
   },
   {
     label: "stage option, auto target",
+    fixed: false,
+    target: "auto",
     run: (port, s, m) => drivePipeline("stage option, auto target", port, s, m, { min: 1, max: 64 }),
   },
 ];
@@ -201,28 +242,36 @@ async function parent(runs: number, seconds: number, maxRequests: number): Promi
         const r = await c.run(srv.port, seconds, maxRequests);
         results.get(c.label)!.push(r);
         process.stderr.write(
-          `  [adaptive ${round + 1}/${runs}] ${c.label.padEnd(24)} ${r.perSecond.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  concurrency ${r.concurrency}\n`,
+          `  [adaptive ${round + 1}/${runs}] ${c.label.padEnd(26)} ${r.perSecond.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  ${QLABEL} ${r.pq.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  concurrency ${r.concurrency}\n`,
         );
       } finally {
         srv.stop();
       }
     }
   }
-  const best = Math.max(...contenders.map((c) => median(results.get(c.label)!.map((r) => r.perSecond))));
+  const rate = (c: ContenderSpec): number => median(results.get(c.label)!.map((r) => r.perSecond));
+  const best = Math.max(...contenders.map(rate));
+  const fixedRows = contenders.filter((c) => c.fixed);
+  const bestFixed = fixedRows.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+  const ms = (x: number): string => `${x.toFixed(1)} ms`;
   const lines = [
     `### Adaptive concurrency: local HTTP server, ${WORKERS} workers × ${BASE_MS} ms, contention beyond ${WORKERS} in flight`,
     "",
     `Node ${process.version}, ${process.platform}/${process.arch}; ${seconds} s per run (first third warm-up), median of ${runs} runs, order rotated.`,
+    `${QLABEL} is the latency quantile the controller compares with its target; "target" is the one in force (auto: ${adaptiveConcurrencyDefaults.tolerance} × the lowest window ${QLABEL}).`,
     "",
-    "| client | req/s | × best | p50 latency | p99 latency | concurrency (final limit) |",
-    "|---|---:|---:|---:|---:|---:|",
+    `| client | req/s | × best | × best fixed | p50 latency | ${QLABEL} latency | p99 latency | target (${QLABEL}) | concurrency (final limit) |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const c of contenders) {
     const rs = results.get(c.label)!;
-    const rate = median(rs.map((r) => r.perSecond));
-    const label = c.label.startsWith("adaptive") || c.label.startsWith("stage option") ? `**${c.label}**` : c.label;
+    const r = rate(c);
+    const label = c.fixed ? (c === bestFixed ? `${c.label} (best fixed)` : c.label) : `**${c.label}**`;
+    const targets = rs.map((x) => x.target).filter((t): t is number => t !== undefined && Number.isFinite(t));
+    const target =
+      c.target === undefined ? "—" : c.target === "auto" ? (targets.length > 0 ? `auto: ${ms(median(targets))}` : "auto") : ms(c.target);
     lines.push(
-      `| ${label} | ${rate.toFixed(0)} | ${(rate / best).toFixed(2)}× | ${median(rs.map((r) => r.p50)).toFixed(1)} ms | ${median(rs.map((r) => r.p99)).toFixed(1)} ms | ${rs.map((r) => r.concurrency).join(" / ")} |`,
+      `| ${label} | ${r.toFixed(0)} | ${(r / best).toFixed(2)}× | ${(r / rate(bestFixed)).toFixed(2)}× | ${ms(median(rs.map((x) => x.p50)))} | ${ms(median(rs.map((x) => x.pq)))} | ${ms(median(rs.map((x) => x.p99)))} | ${target} | ${rs.map((x) => x.concurrency).join(" / ")} |`,
     );
   }
   process.stdout.write(lines.join("\n") + "\n");
@@ -233,4 +282,4 @@ const { values } = parseArgs({
   strict: true,
 });
 if (values.server === true) server();
-else await parent(Math.max(1, Number(values.runs ?? 3)), Math.max(1, Number(values.seconds ?? 3)), Math.max(100, Number(values["max-requests"] ?? 60_000)));
+else await parent(Math.max(1, Number(values.runs ?? 3)), Math.max(1, Number(values.seconds ?? 2)), Math.max(100, Number(values["max-requests"] ?? 60_000)));

@@ -6,7 +6,9 @@
  *   node --import tsx bench/workers.ts tiny       # only the sections whose name contains "tiny"
  *
  * 1. 200,000 tiny tasks (x => x + 1) through 2 workers: weir vs Piscina vs Tinypool vs raw
- *    batched postMessage (the floor). Target: >= 2 M items/s.
+ *    batched postMessage (the floor). Target: >= 2 M items/s. The pipeline() rows run with the
+ *    pool kept warm across runs (a keeper executor) and cold (each run starts and stops its own
+ *    pool, as the public API does).
  * 2. 400 CPU-bound tasks of ~5 ms: speedup over one thread (the main thread running them in a
  *    loop). Target: >= 1.9x on 2 cores.
  * 3. The same two through child processes (weir over msgpack and over IPC, Tinypool's
@@ -100,10 +102,19 @@ function weir(name: string, make: typeof worker, exportName: string, workers: nu
 
 /**
  * The same through the public API: `pipeline().from(range).map(worker(...))`, so the stage
- * runner's costs (ordering, stats, timeouts) are in. A keeper executor holds the pool (pools are
- * shared by stages with equal options) so every timed run finds its workers warm.
+ * runner's costs (ordering, stats, timeouts) are in. By default a keeper executor holds the pool
+ * (pools are shared by stages with equal options) so every timed run finds its workers warm.
+ * With `cold`, there is no keeper, as for a user of the public API: each run (the warm-up
+ * included) starts its own pool and stops it before it resolves, inside the timed run.
  */
-function weirPipeline(name: string, make: typeof worker, exportName: string, workers: number, stage: { timeoutMs?: number } = {}): Contender {
+function weirPipeline(
+  name: string,
+  make: typeof worker,
+  exportName: string,
+  workers: number,
+  stage: { timeoutMs?: number } = {},
+  pool: "warm" | "cold" = "warm",
+): Contender {
   let keeper: PoolExecutor | undefined;
   const remote = (): ReturnType<typeof worker<number, number>> => make<number, number>(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers });
   const run = async (n: number): Promise<void> => {
@@ -116,12 +127,13 @@ function weirPipeline(name: string, make: typeof worker, exportName: string, wor
   return {
     name,
     async setup() {
-      keeper = createExecutor(remote(), "keeper");
+      if (pool === "warm") keeper = createExecutor(remote(), "keeper");
       await run(exportName === "cpu5" ? 20 : 50_000);
     },
     run,
     async teardown() {
-      await keeper!.close();
+      await keeper?.close();
+      keeper = undefined;
     },
   };
 }
@@ -292,6 +304,7 @@ printTiny(
     weir("weir worker() executor", worker, "inc", 2),
     weirPipeline("weir pipeline().map(worker())", worker, "inc", 2),
     weirPipeline("weir pipeline().map(worker(), { timeoutMs })", worker, "inc", 2, { timeoutMs: 30_000 }),
+    weirPipeline("weir pipeline().map(worker()), cold pool (started in the run)", worker, "inc", 2, {}, "cold"),
     piscina("Piscina (1 task per item)", "inc", 2),
     tinypool("Tinypool (1 task per item)", "inc", 2, "worker_threads"),
     piscina("Piscina (batches of 1024, by hand)", "inc", 2, 1024),
@@ -323,6 +336,7 @@ printTiny(
     weir("weir child(), msgpack frames", child, "inc", 2, { wire: "msgpack" }),
     weir("weir child(), advanced IPC", child, "inc", 2, { wire: "ipc" }),
     weirPipeline("weir pipeline().map(child()), msgpack", child, "inc", 2),
+    weirPipeline("weir pipeline().map(child()), msgpack, cold pool (started in the run)", child, "inc", 2, {}, "cold"),
     tinypool("Tinypool child_process (1 task per item)", "inc", 2, "child_process"),
   ]),
   "weir child(), msgpack frames",
