@@ -153,8 +153,9 @@ function piscina(name: string, exportName: string, threads: number, batch = 0): 
   const run = (n: number): Promise<void> => {
     if (batch === 0) return windowed(n, 1000, (i) => pool!.run(i, { name: exportName }));
     const batches = Math.ceil(n / batch);
-    const xs = Array.from({ length: batch }, (_, i) => i);
-    return windowed(batches, threads * 2, () => pool!.run(xs, { name: "incBatch" }));
+    const objects = exportName === "touch";
+    const xs = Array.from({ length: batch }, (_, i) => (objects ? record(i) : i));
+    return windowed(batches, threads * 2, () => pool!.run(xs, { name: objects ? "touchBatch" : "incBatch" }));
   };
   return {
     name,
@@ -353,6 +354,18 @@ printTiny(
   ]),
   "weir child(), msgpack frames",
   [],
+);
+
+printTiny(
+  `${OBJECTS.toLocaleString("en")} object items ({ id, name, tags, score } => { ...o, score: score + 1 }), 2 worker threads`,
+  OBJECTS,
+  await section("objects threads", OBJECTS, [
+    weir("weir worker(), msgpack frames (default)", worker, "touch", 2, { wire: "msgpack" }),
+    weir("weir worker(), structured clone (wire: ipc)", worker, "touch", 2, { wire: "ipc" }),
+    piscina("Piscina (batches of 1024 by hand, structured clone)", "touch", 2, 1024),
+  ]),
+  "weir worker(), msgpack frames (default)",
+  ["Piscina (batches of 1024 by hand, structured clone)"],
 );
 
 printCpu(

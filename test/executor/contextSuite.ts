@@ -76,6 +76,26 @@ export function contextSuite(context: "worker" | "process"): void {
       assert.deepEqual(values(await attemptAll(e, [4, 5])), [{ s: 4 }, { s: 5 }]);
     });
 
+    it("fails only the item whose result holds a function, as structured clone would (msgpack does not write it as undefined)", async () => {
+      const e = exec("withFunction", undefined, { maxWorkers: 1 });
+      const out = await attemptAll(e, [1, 2, 3]);
+      assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
+      assert.deepEqual([out[0], out[2]], [{ ok: true, value: { x: 1 } }, { ok: true, value: { x: 3 } }]);
+    });
+
+    if (context === "worker") {
+      it("carries cyclic items and results to and from threads (structured clone where msgpack cannot)", async () => {
+        const item: { n: number; self?: unknown } = { n: 1 };
+        item.self = item;
+        const e = exec("cyclic", undefined, { maxWorkers: 1 });
+        const [v] = values(await attemptAll(e, [item])) as Array<{ n: number; self: unknown }>;
+        assert.equal(v!.n, 2);
+        assert.equal(v!.self, v);
+        // and the plain items after it still cross as frames, records and all
+        assert.deepEqual(values(await attemptAll(exec("structured", undefined, { maxWorkers: 1 }), [5])).length, 1);
+      });
+    }
+
     it("carries Maps, Sets, Dates, undefined and records as structured clone does", async () => {
       const [v] = values(await attemptAll(exec("structured"), [5])) as Array<Record<string, unknown>>;
       assert.deepEqual(v, { x: 5, m: new Map([[5, "v"]]), s: new Set([5]), d: new Date(5), u: undefined, rows: [{ id: 5 }, { id: 6 }] });

@@ -1,11 +1,6 @@
 import type { Duplex } from "node:stream";
 import { Packr } from "msgpackr";
-
-/**
- * msgpackr settings for the pipe: records (object shapes sent once, inline, in order), typed
- * arrays, Sets, Dates and BigInts, and Maps decoded as Maps, as structured clone would.
- */
-const options = (): ConstructorParameters<typeof Packr>[0] => ({ sequential: true, moreTypes: true, mapsAsObjects: false });
+import { packrOptions as options } from "./FrameCodec.js";
 
 /** A frame of length 0: the sender dropped its encoder state, so the receiver drops its decoder's. */
 const RESET = Buffer.alloc(4);

@@ -90,8 +90,11 @@ export interface PoolOptions {
    */
   readonly transferItems?: boolean;
   /**
-   * How messages cross to a child process: `"msgpack"` (msgpackr frames on a pipe, measured
-   * faster) or `"ipc"` (Node's IPC channel with structured clone). Processes only.
+   * How messages cross: `"msgpack"` (msgpackr frames: on a pipe to a child process; as a
+   * transferred buffer to a thread, where a message with buffers to transfer, or one msgpack
+   * cannot encode, goes by structured clone instead) or `"ipc"` (structured clone: Node's IPC
+   * channel for processes, `postMessage` for threads). msgpack measured about 3× faster for
+   * object items and on a par for numbers.
    * @default "msgpack"
    * @example `{ wire: "ipc" }` for values msgpack cannot carry
    */

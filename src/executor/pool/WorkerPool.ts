@@ -289,7 +289,7 @@ export class WorkerPool {
     };
     const handle: WorkerHandle =
       this.context === "worker"
-        ? new ThreadHandle(this.moduleUrl, s.resourceLimits, s.execArgv, events)
+        ? new ThreadHandle(this.moduleUrl, s.wire, s.resourceLimits, s.execArgv, events)
         : new ProcessHandle(this.moduleUrl, s.wire, s.execArgv, s.resourceLimits?.maxOldGenerationSizeMb, events);
     worker = new PoolWorker(handle);
     worker.idleSince = this.#clock.now();

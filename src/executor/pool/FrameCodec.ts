@@ -1,0 +1,66 @@
+import { Packr } from "msgpackr";
+
+/**
+ * msgpackr settings shared by every weir wire: records (object shapes sent once, inline, in
+ * order), typed arrays, Sets, Dates and BigInts, and Maps decoded as Maps, as structured clone
+ * would. A fresh object each time: msgpackr keeps its record table on the options it is given.
+ */
+export const packrOptions = (): ConstructorParameters<typeof Packr>[0] => ({
+  sequential: true,
+  moreTypes: true,
+  mapsAsObjects: false,
+  // msgpackr would write a function as undefined; structured clone refuses it, and so do we
+  writeFunction: () => {
+    throw new TypeError("a function cannot cross to or from a worker");
+  },
+});
+
+/** A frame of length 0: the sender dropped its encoder state, so the receiver drops its decoder's. */
+const RESET = new Uint8Array(0);
+
+/**
+ * One direction of a thread's port as msgpack frames: each message packed into a `Uint8Array`
+ * of its own (its buffer transferred, so the port copies nothing), decoded in order on the other
+ * side. Measured about 3x faster than structured clone for object items and on a par for plain
+ * numbers (bench/README.md). A message that cannot be packed (a cycle, a function, a symbol) is
+ * left to the caller to send by structured clone, after a reset frame: record definitions it left
+ * in the encoder never reached the other side.
+ */
+export class FrameEncoder {
+  #packr = new Packr(packrOptions());
+
+  /**
+   * The message as a frame, or undefined when msgpack cannot carry it; `send` posts either.
+   * `send(frame, [frame.buffer])` for a frame; the caller sends the message itself otherwise.
+   */
+  encode(message: unknown, send: (frame: Uint8Array) => void): boolean {
+    let body: Uint8Array;
+    try {
+      body = this.#packr.pack(message);
+    } catch {
+      this.#packr = new Packr(packrOptions());
+      send(RESET);
+      return false;
+    }
+    // pack() returns a view of a buffer it reuses: the frame gets a buffer of its own
+    const frame = new Uint8Array(body.length);
+    frame.set(body);
+    send(frame);
+    return true;
+  }
+}
+
+/** The receiving side of a {@link FrameEncoder}: decodes frames in order; passes other messages through. */
+export class FrameDecoder {
+  #unpackr = new Packr(packrOptions());
+
+  /** The message a port delivered: a frame decoded, a reset applied (undefined), or the message itself. */
+  decode(data: unknown): unknown {
+    if (!(data instanceof Uint8Array)) return data;
+    if (data.length === 0) {
+      this.#unpackr = new Packr(packrOptions());
+      return undefined;
+    }
+    return this.#unpackr.unpack(data);
+  }
+}
