@@ -233,6 +233,9 @@ export class StageStep implements Step {
     const gate = this.#gate;
     do {
       this.#repump = false;
+      // An abort ends this step in its listener (#ended); one that fired before that listener ran
+      // (this pump called from an earlier one) is seen here. Cheaper than the signal per item.
+      if (this.#scope.signal.aborted) break;
       // waiters first (at the same `now` as new items, so a key stays first-in first-out)
       if (gate !== undefined && gate.waiting > 0) gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
       while (
@@ -242,7 +245,7 @@ export class StageStep implements Step {
         input.size > 0 &&
         !this.#flushing &&
         this.#nextOrd - this.#emitOrd < this.#reorderLimit &&
-        !this.#scope.signal.aborted
+        !this.#ended
       ) {
         const slot = this.#free.pop() ?? this.#newSlot();
         slot.busy = true;

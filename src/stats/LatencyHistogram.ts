@@ -14,6 +14,9 @@ export class LatencyHistogram {
   readonly #counts = new Float64Array(BUCKETS);
   #count = 0;
   #max = 0;
+  /** The last duration recorded and its bucket: items settled together often share a duration. */
+  #lastMs = Number.NaN;
+  #lastIdx = 0;
 
   /** Records one duration in milliseconds. */
   record(ms: number): void {
@@ -22,16 +25,21 @@ export class LatencyHistogram {
 
   /** Records `n` samples of the same duration (a fused chunk's per-item time). */
   recordMany(ms: number, n: number): void {
-    const us = ms > 0 ? Math.min(0x7fffffff, Math.round(ms * 1000)) : 0;
     let idx: number;
-    if (us < SUB) idx = us;
+    if (ms === this.#lastMs) idx = this.#lastIdx;
     else {
-      const msb = 31 - Math.clz32(us);
-      idx = SUB + (msb - 3) * SUB + ((us >>> (msb - 3)) & (SUB - 1));
+      const us = ms > 0 ? Math.min(0x7fffffff, Math.round(ms * 1000)) : 0;
+      if (us < SUB) idx = us;
+      else {
+        const msb = 31 - Math.clz32(us);
+        idx = SUB + (msb - 3) * SUB + ((us >>> (msb - 3)) & (SUB - 1));
+      }
+      this.#lastMs = ms;
+      this.#lastIdx = idx;
+      if (ms > this.#max) this.#max = ms;
     }
     this.#counts[idx]! += n;
     this.#count += n;
-    if (ms > this.#max) this.#max = ms;
   }
 
   /** Samples recorded. */
