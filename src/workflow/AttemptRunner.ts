@@ -28,6 +28,8 @@ export interface AttemptContext {
   readonly loop: StartLoop;
   readonly bus: EventBus<WorkflowEvents>;
   readonly clock: Clock;
+  /** Where task timeouts and retry backoffs are set: the run's timer wheel (or its clock). */
+  readonly timers: Clock;
   readonly random: () => number;
   /** Aborts when the run ends early: stops waits for admission. */
   readonly signal: AbortSignal;
@@ -114,10 +116,10 @@ export class AttemptRunner {
   /** Calls attempt `a`'s code (or hands it to the task's executor), with its timeout armed. */
   #call(a: TaskAttempt, def: TaskDefinition, now: number): void {
     a.startedAt = now;
-    const { bus, clock } = this.#c;
+    const { bus, timers } = this.#c;
     if (bus.has("task:start")) bus.emit("task:start", { workflow: this.#c.graph.workflow, task: def.name, attempt: a.attempt, at: now });
     const timeoutMs = def.timeoutMs;
-    if (timeoutMs !== undefined) a.timer = clock.setTimer(() => this.#timedOut(a, timeoutMs), timeoutMs);
+    if (timeoutMs !== undefined) a.timer = timers.setTimer(() => this.#timedOut(a, timeoutMs), timeoutMs);
     if (def.executor !== undefined) {
       this.#execute(a, def);
       return;
@@ -205,11 +207,11 @@ export class AttemptRunner {
       return;
     }
     const delayMs = backoffDelay(def.retry, a.attempt, this.#c.random);
-    const { bus, clock, loop } = this.#c;
+    const { bus, timers, loop } = this.#c;
     if (bus.has("task:retry")) bus.emit("task:retry", { workflow: this.#c.graph.workflow, task: def.name, attempt: a.attempt + 1, delayMs, error });
     this.#retryTimers.set(
       i,
-      clock.setTimer(() => {
+      timers.setTimer(() => {
         this.#retryTimers.delete(i);
         loop.retry(i, a.attempt + 1);
       }, delayMs),

@@ -1,3 +1,4 @@
+import { TimerWheel } from "../timer/TimerWheel.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { TaskError } from "../errors/TaskError.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
@@ -96,7 +97,10 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     };
     const loop = (this.#loop = new StartLoop(this.#graph, starts, options.concurrency, options.yieldEvery));
     const parts = { graph: this.#graph, table: this.#table, loop, bus: this.#bus };
-    this.#attempts = new AttemptRunner({ ...parts, clock: this.#clock, random: options.random, signal: this.#controller.signal, outcomes });
+    // task timeouts and backoffs on one timer wheel: one system timer for any number of tasks
+    const resolutionMs = options.timerResolutionMs;
+    const timers = resolutionMs > 0 ? new TimerWheel({ clock: this.#clock, resolutionMs }) : this.#clock;
+    this.#attempts = new AttemptRunner({ ...parts, clock: this.#clock, timers, random: options.random, signal: this.#controller.signal, outcomes });
     this.#addTarget = { ...parts, remaining: this.#remaining, skip: (i, because) => this.#skip(i, because), checkDone: () => this.#checkDone() };
     this.#promise = new Promise<WorkflowResult<R>>((resolve) => {
       this.#resolve = resolve;

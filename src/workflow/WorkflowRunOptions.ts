@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { isEventSink, type EventSink } from "../events/EventSink.js";
-import { func, knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject, positiveInt } from "../options/validate.js";
+import { func, knownKeys, nonEmptyString, nonNegativeInt, nonNegativeNumber, optional, plainObject, positiveInt } from "../options/validate.js";
 import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
 import { systemClock, type Clock } from "../time/Clock.js";
 import type { WorkflowEvents } from "./WorkflowEvents.js";
@@ -35,6 +35,13 @@ export interface WorkflowRunOptions<Name extends string = string> {
    * @example `{ clock: new ManualClock() }`
    */
   readonly clock?: Clock;
+  /**
+   * Task timeouts and retry backoffs run on one timer wheel of this resolution (ms): one system
+   * timer for any number of tasks, each firing up to this late, never early. 0 gives every timer
+   * its own `setTimeout`. @default 10 on the system clock; 0 when a `clock` is given
+   * @example `{ timerResolutionMs: 1 }`
+   */
+  readonly timerResolutionMs?: number;
   /** Randomness for retry jitter. @default Math.random */
   readonly random?: () => number;
   /**
@@ -84,6 +91,8 @@ export interface FilledRunOptions {
   readonly concurrency: number;
   readonly signal: AbortSignal | undefined;
   readonly clock: Clock;
+  /** Resolution of the timer wheel for task timeouts and backoffs (0: none). */
+  readonly timerResolutionMs: number;
   readonly random: () => number;
   readonly reuse: WorkflowSnapshot | undefined;
   readonly only: readonly string[] | undefined;
@@ -92,7 +101,7 @@ export interface FilledRunOptions {
   readonly yieldEvery: number;
 }
 
-const known = ["concurrency", "signal", "clock", "random", "reuse", "only", "events", "maxAddedTasks", "yieldEvery"];
+const known = ["concurrency", "signal", "clock", "timerResolutionMs", "random", "reuse", "only", "events", "maxAddedTasks", "yieldEvery"];
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
 export function fillRunOptions(options: unknown, where: string): FilledRunOptions {
@@ -119,6 +128,7 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
       }
       return v as Clock;
     }),
+    timerResolutionMs: optional(o.timerResolutionMs, o.clock === undefined ? 10 : 0, (v) => nonNegativeNumber(v, "timerResolutionMs", where)),
     random: optional(o.random, Math.random, (v) => func<() => number>(v, "random", where)),
     reuse,
     only: optional(o.only, undefined, (v) => {

@@ -93,7 +93,7 @@ describe("workflow tasks under admission policies (bulkhead, admission)", () => 
         return 2;
       })
       .task("hang", { after: ["ok", "flaky"], admission: policy }, () => gate.promise)
-      .run();
+      .run({ timerResolutionMs: 0 }); // the 0 ms backoff fires on its own timer, not at a wheel's next tick
     await turns(6);
     assert.equal(policy.inUse, 1, "hang holds its unit while it runs");
     run.cancel("enough");
