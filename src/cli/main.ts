@@ -16,6 +16,9 @@ usage:
 
 Ctrl-C stops gracefully (the source stops, what was pulled drains); a second Ctrl-C aborts.`;
 
+/** After an aborting Ctrl-C, how long a settled run's process may take to exit on its own. */
+const ABORT_EXIT_GRACE_MS = 1_000;
+
 /** Runs the CLI with `args`; resolves with the exit code. */
 export async function main(args: readonly string[], io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream } = { out: process.stdout, err: process.stderr }): Promise<number> {
   const [command, file, ...flags] = args;
@@ -62,6 +65,11 @@ async function runWithProgress(
     } else {
       io.err.write("\nweir: aborting\n");
       abort.abort(new Error("interrupted"));
+      // Aborting is the user saying "end it": once the run has settled, the process exits even if
+      // stage code still holds a handle (a request that ignores its signal, a timer). The timer is
+      // unref'd, so a process with nothing left running exits at once on its own.
+      const exitAfterSettle = (): void => void setTimeout(() => process.exit(process.exitCode ?? 1), ABORT_EXIT_GRACE_MS).unref();
+      void Promise.resolve(run).then(exitAfterSettle, exitAfterSettle);
     }
   };
   process.on("SIGINT", onSigint);

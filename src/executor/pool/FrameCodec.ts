@@ -15,9 +15,6 @@ export const packrOptions = (): ConstructorParameters<typeof Packr>[0] => ({
   },
 });
 
-/** A frame of length 0: the sender dropped its encoder state, so the receiver drops its decoder's. */
-const RESET = new Uint8Array(0);
-
 /**
  * One direction of a thread's port as msgpack frames: each message packed into a `Uint8Array`
  * of its own (its buffer transferred, so the port copies nothing), decoded in order on the other
@@ -39,7 +36,9 @@ export class FrameEncoder {
       body = this.#packr.pack(message);
     } catch {
       this.#packr = new Packr(packrOptions());
-      send(RESET);
+      // a frame of length 0 (a fresh one: a sent frame's buffer is transferred away): the
+      // receiver drops its decoder's state as this side dropped its encoder's
+      send(new Uint8Array(0));
       return false;
     }
     // pack() returns a view of a buffer it reuses: the frame gets a buffer of its own

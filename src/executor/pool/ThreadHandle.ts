@@ -9,7 +9,7 @@ export class ThreadHandle implements WorkerHandle {
   readonly #worker: Worker;
   /** msgpack frames to the thread (`wire: "msgpack"`); undefined: structured clone only. */
   readonly #encoder: FrameEncoder | undefined;
-  readonly #post = (frame: Uint8Array): void => this.#worker.postMessage(frame, [frame.buffer as ArrayBuffer]);
+  readonly #post = (frame: Uint8Array): void => this.#worker.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
   /** The error the thread reported before exiting, if any. */
   #error: unknown;
   #killed = false;
