@@ -160,7 +160,7 @@ export class StageStep implements Step {
       options.admission === undefined
         ? undefined
         : new AdmissionGate<Slot>(options.admission, scope.clock, options.maxWaitMs, () => this.#pump(), (slot, waitMs, refusal) => {
-            if (scope.events.has("stage:wait")) scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs, refusal });
+            if (scope.events.has("stage:wait")) scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs, refusal: refusal() });
           });
     if (this.#gate !== undefined) {
       const gate = this.#gate;
