@@ -171,17 +171,18 @@ export class StageStep implements Step {
   }
 
   /**
-   * Items running or held for every key: with the completed items not yet handed on (`#outV`),
-   * what counts against the window (key-held waiters do not). So a stage holds at most its window
-   * of items, running or waiting for room below, and the source is never pulled further ahead than
-   * the channels' capacities plus the stages' windows (and reorder windows).
+   * Items that count against the window: those in flight (running, in backoff, or held at the gate
+   * for every key; not those held for their key alone) and the completed ones not yet handed on
+   * (`#outV`). So a stage holds at most its window of items, running or waiting for room below,
+   * and the source is never pulled further ahead than the channels' capacities plus the stages'
+   * windows (and reorder windows).
    */
-  #running(): number {
-    return this.#inFlight - (this.#gate?.keyedWaiting ?? 0);
+  #occupied(): number {
+    return this.#inFlight - (this.#gate?.keyedWaiting ?? 0) + this.#outV.length;
   }
 
   #room = (): boolean => !this.#flushing && !this.#scope.signal.aborted;
-  #slotFree = (): boolean => this.#running() < this.#window;
+  #slotFree = (): boolean => this.#occupied() < this.#window;
   #startWaiting = (slot: Slot): void => {
     slot.admitted = true;
     slot.waitingSince = -1;
@@ -240,7 +241,7 @@ export class StageStep implements Step {
       if (gate !== undefined && gate.waiting > 0) gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
       while (
         gate?.blocked !== true &&
-        this.#running() + this.#outV.length < this.#window &&
+        this.#occupied() < this.#window &&
         (gate === undefined || gate.keyedWaiting < this.#keyedLimit) &&
         input.size > 0 &&
         !this.#flushing &&
