@@ -55,7 +55,7 @@ export class AdmissionGate<W extends Waiter> {
   readonly #clock: Clock;
   readonly #maxWaitMs: number;
   readonly #wake: () => void;
-  readonly #onWait: ((w: W, waitMs: number, refusal: () => WeirError | undefined) => void) | undefined;
+  readonly #onWait: ((w: W, waitMs: number, now: number) => void) | undefined;
   #waiting: Entry<W>[] = [];
   /** Waiters whose last refusal holds every item. */
   #holding = 0;
@@ -73,15 +73,15 @@ export class AdmissionGate<W extends Waiter> {
   penalties = 0;
 
   /**
-   * @param onWait called when an item first has to wait, with the wait asked for and a function
-   *   that makes the admission's explanation (an error object: made only when asked for)
+   * @param onWait called when an item first has to wait, with the wait asked for and the time;
+   *   {@link AdmissionGate.refusal} explains it, when the caller wants to know
    */
   constructor(
     admission: Admission,
     clock: Clock,
     maxWaitMs: number,
     wake: () => void,
-    onWait?: (w: W, waitMs: number, refusal: () => WeirError | undefined) => void,
+    onWait?: (w: W, waitMs: number, now: number) => void,
   ) {
     this.#admission = admission;
     this.#clock = baseClock(clock);
@@ -107,6 +107,11 @@ export class AdmissionGate<W extends Waiter> {
     return this.#keyed;
   }
 
+  /** Why `item` is not admitted at `now` (an error object, made on demand), if the admission says. */
+  refusal(item: unknown, now: number): WeirError | undefined {
+    return this.#admission.refusal?.(item, now);
+  }
+
   /** True when a waiter's refusal holds every item: new items must queue behind it. */
   get blocked(): boolean {
     return this.#holding > 0;
@@ -125,7 +130,7 @@ export class AdmissionGate<W extends Waiter> {
     if (w.waitingSince < 0) {
       w.waitingSince = queuedAt >= 0 && queuedAt < now ? queuedAt : now;
       this.waits++;
-      this.#onWait?.(w, wait, () => admission.refusal?.(w.item, now));
+      this.#onWait?.(w, wait, now);
     }
     const behind = !first && this.#holding > 0;
     const entry: Entry<W> = { w, retryAt: now + wait, epoch: this.#epoch, keyed };

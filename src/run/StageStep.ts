@@ -159,8 +159,10 @@ export class StageStep implements Step {
     this.#gate =
       options.admission === undefined
         ? undefined
-        : new AdmissionGate<Slot>(options.admission, scope.clock, options.maxWaitMs, () => this.#pump(), (slot, waitMs, refusal) => {
-            if (scope.events.has("stage:wait")) scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs, refusal: refusal() });
+        : new AdmissionGate<Slot>(options.admission, scope.clock, options.maxWaitMs, () => this.#pump(), (slot, waitMs, now) => {
+            if (scope.events.has("stage:wait")) {
+              scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs, refusal: this.#gate?.refusal(slot.item, now) });
+            }
           });
     if (this.#gate !== undefined) {
       const gate = this.#gate;

@@ -91,8 +91,9 @@ export function contextSuite(context: "worker" | "process"): void {
         const [v] = values(await attemptAll(e, [item])) as Array<{ n: number; self: unknown }>;
         assert.equal(v!.n, 2);
         assert.equal(v!.self, v);
-        // and the plain items after it still cross as frames, records and all
-        assert.deepEqual(values(await attemptAll(exec("structured", undefined, { maxWorkers: 1 }), [5])).length, 1);
+        // and the items after it (same pool: same options) still cross as frames, records and all
+        const [after] = values(await attemptAll(exec("structured", undefined, { maxWorkers: 1 }), [5]));
+        assert.deepEqual(after, { x: 5, m: new Map([[5, "v"]]), s: new Set([5]), d: new Date(5), u: undefined, rows: [{ id: 5 }, { id: 6 }] });
       });
     }
 
