@@ -86,18 +86,24 @@ describe("workflow tasks under admission policies (bulkhead, admission)", () => 
     const policy = new RecordingAdmission(10);
     const boom = new Error("boom");
     const gate = deferred();
+    const hangStarted = deferred();
     const run = workflow("w")
       .task("ok", { admission: policy }, () => 1)
       .task("flaky", { admission: [policy], retry: { attempts: 2, baseMs: 0 } }, ({ attempt }) => {
         if (attempt === 1) throw boom;
         return 2;
       })
-      .task("hang", { after: ["ok", "flaky"], admission: policy }, () => gate.promise)
-      .run({ timerResolutionMs: 0 }); // the 0 ms backoff fires on its own timer, not at a wheel's next tick
-    await turns(6);
-    assert.equal(policy.inUse, 1, "hang holds its unit while it runs");
-    run.cancel("enough");
-    const r = await run;
+      .task("hang", { after: ["ok", "flaky"], admission: policy }, () => (hangStarted.resolve(), gate.promise))
+      .run();
+    let r;
+    try {
+      // waits for the event, not for a number of turns: the retry's backoff is a real timer
+      await hangStarted.promise;
+      assert.equal(policy.inUse, 1, "hang holds its unit while it runs");
+    } finally {
+      run.cancel("enough"); // a failed assertion must not leave the run holding the process open
+      r = await run;
+    }
     assert.equal(r.tasks.flaky?.attempts, 2);
     assert.equal(policy.inUse, 0);
     const outcome = (task: string): string[] =>
