@@ -19,13 +19,23 @@ export interface Attempt<I = unknown> {
 }
 
 /**
+ * Where a colocated chain failed when the failing function was not the chain's first stage: that
+ * stage's name, and the value it was given (absent when that value could not cross back from the
+ * worker). The stage runner reports the failure under this stage, with this item.
+ */
+export interface FailedStep {
+  readonly stage: string;
+  readonly item?: unknown;
+}
+
+/**
  * How an attempt reports its end: exactly one of the two is called, exactly once. A rejection's
  * error then goes through the stage's retry and onError policies. The functions are bound once
  * per runner slot (no per-item closures), so pass them straight to `promise.then`.
  */
 export interface Settle {
   readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  readonly reject: (error: unknown, step?: FailedStep) => void;
 }
 
 /**

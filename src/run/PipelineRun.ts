@@ -295,7 +295,7 @@ export class PipelineRun implements Run, RunScope {
       const chain = stepIds
         .map((id) => graph.nodes[id]!)
         .filter((n) => n.remote !== undefined)
-        .map((n) => ({ kind: (n.kind === "sink" ? "tap" : n.kind) as "map", exportName: n.remote!.factory.exportName }));
+        .map((n) => ({ kind: (n.kind === "sink" ? "tap" : n.kind) as "map", exportName: n.remote!.factory.exportName, stage: n.name }));
       executor = node.remote.factory.create(node.name, chain, realTime ? node.settings?.timeoutMs : undefined);
       for (const id of stepIds.slice(1)) {
         const n = graph.nodes[id]!;

@@ -7,7 +7,10 @@ export interface DeadLetter {
   readonly stage: string;
   /** Source index of the item. */
   readonly index: number;
-  /** The item as the stage received it. */
+  /**
+   * The item as the stage received it. In a colocated chain of pool stages it is the value the
+   * failing stage was given, or the chain's input when that value cannot cross back from the worker.
+   */
   readonly item: unknown;
   /** The last error. */
   readonly error: unknown;

@@ -1,6 +1,6 @@
 import type { Channel } from "../channel/Channel.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
-import type { Attempt, Executor, Settle } from "../executor/Executor.js";
+import type { Attempt, Executor, FailedStep, Settle } from "../executor/Executor.js";
 import { cancelledOutcome, type Admission } from "../policy/Admission.js";
 import { retryAfterMs } from "../policy/retryAfterMs.js";
 import { AdmissionGate, type Waiter } from "./AdmissionGate.js";
@@ -64,13 +64,13 @@ class Slot implements Attempt, Settle, Waiter {
   retryAfterMs: number | undefined = undefined;
   readonly retryAfter: (ms: number) => void;
   readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  readonly reject: (error: unknown, failedStep?: FailedStep) => void;
   readonly onTimeout: () => void;
 
   constructor(step: StageStep, signal: AbortSignal) {
     this.signal = signal;
     this.resolve = (value) => step.resolved(this, value);
-    this.reject = (error) => step.rejected(this, error);
+    this.reject = (error, failedStep) => step.rejected(this, error, failedStep);
     this.onTimeout = () => step.timedOut(this);
     this.retryAfter = (ms) => {
       this.retryAfterMs = ms;
@@ -385,8 +385,12 @@ export class StageStep implements Step {
     this.#release(slot);
   }
 
-  /** Called through a slot's bound `reject`. */
-  rejected(slot: Slot, error: unknown): void {
+  /**
+   * Called through a slot's bound `reject`. `failedStep` names the later stage of a colocated
+   * chain that failed: the failure is reported under it, with the value it was given; a retry
+   * still runs the whole chain again from the slot's item.
+   */
+  rejected(slot: Slot, error: unknown, failedStep?: FailedStep): void {
     if (slot.abandoned || this.#ended) return;
     this.#clearTimer(slot);
     const c = this.#counters;
@@ -399,7 +403,8 @@ export class StageStep implements Step {
       const delay = backoffDelay(this.#o.retry, slot.attempt, scope.random);
       c.retries++;
       if (scope.events.has("stage:error")) {
-        scope.events.emit("stage:error", { stage: c.name, index: slot.index, item: slot.item, error, attempt: slot.attempt, action: "retry" });
+        const [stage, item] = failedAt(c.name, slot.item, failedStep);
+        scope.events.emit("stage:error", { stage, index: slot.index, item, error, attempt: slot.attempt, action: "retry" });
       }
       if (scope.events.has("stage:retry")) {
         scope.events.emit("stage:retry", { stage: c.name, index: slot.index, attempt: slot.attempt + 1, delayMs: delay });
@@ -424,7 +429,7 @@ export class StageStep implements Step {
       return;
     }
     c.finished(now);
-    this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
+    this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt, failedStep);
     this.#release(slot);
   }
 
@@ -473,9 +478,10 @@ export class StageStep implements Step {
     }
   }
 
-  #finalFailure(item: unknown, index: number, ord: number, error: unknown, attempts: number): void {
+  #finalFailure(item: unknown, index: number, ord: number, error: unknown, attempts: number, failedStep?: FailedStep): void {
     try {
-      itemFailed(this.#scope, this.#counters, this.#o.onError, item, index, error, attempts);
+      const [stage, failedItem] = failedAt(this.#counters.name, item, failedStep);
+      itemFailed(this.#scope, this.#counters, this.#o.onError, failedItem, index, error, attempts, stage);
       this.#deliver(ord, index, DROPPED, undefined);
     } catch (stageError) {
       this.#scope.fail(stageError);
@@ -616,4 +622,14 @@ export class StageStep implements Step {
     if (finish !== undefined) finish();
     else queueMicrotask(() => this.#finish?.());
   }
+}
+
+/**
+ * The stage and item a failure is reported under: the runner's own, or the later stage of a
+ * colocated chain that failed, with what it was given (the chain's input when that could not
+ * cross back).
+ */
+function failedAt(stage: string, item: unknown, failedStep: FailedStep | undefined): [string, unknown] {
+  if (failedStep === undefined) return [stage, item];
+  return [failedStep.stage, "item" in failedStep ? failedStep.item : item];
 }

@@ -4,7 +4,8 @@ import type { StageCounters } from "../stats/StageCounters.js";
 import type { RunScope } from "./RunScope.js";
 
 /**
- * Applies a stage's error policy to an item whose last attempt failed. Returns normally when the
+ * Applies a stage's error policy to an item whose last attempt failed, reporting it under `stage`
+ * (the stage's own name, or a later stage of its colocated chain). Returns normally when the
  * item is dropped (`skip`, `dead-letter`); throws the {@link StageError} under `fail`.
  */
 export function itemFailed(
@@ -15,8 +16,8 @@ export function itemFailed(
   index: number,
   error: unknown,
   attempts: number,
+  stage = counters.name,
 ): void {
-  const stage = counters.name;
   if (scope.events.has("stage:error")) {
     scope.events.emit("stage:error", { stage, index, item, error, attempt: attempts, action: policy });
   }

@@ -73,6 +73,56 @@ describe("pool stages in a plan", () => {
     assert.equal(r.stats.b!.out, 2);
   });
 
+  for (const [context, make] of [["worker", worker], ["child", child]] as const) {
+    it(`${context}: a failure in a later stage of a chain is that stage's, with the value it was given; each function sees its own ctx.stage`, async () => {
+      const stage = (name: string) => make<unknown, unknown>(module, name, { maxWorkers: 1 });
+      const policy = { onError: "dead-letter" } as const;
+      const errors: Array<[string, unknown]> = [];
+      const p = pipeline("co")
+        .from([1, 2, 4])
+        .map(stage("inc"), { name: "a", ...policy })
+        .map(stage("failOn3"), { name: "b", ...policy })
+        .map(stage("stageOf"), { name: "c", ...policy });
+      assert.deepEqual(p.plan().steps.map((s) => [s.head, ...s.fused]), [["source"], ["a", "b", "c"]]);
+      const run = p.run();
+      run.on("stage:error", (e) => void errors.push([e.stage, e.item]));
+      const r = await run;
+      assert.deepEqual(r.deadLetters.map((d) => [d.stage, d.index, d.item, d.attempts]), [["b", 1, 3, 1]], "b failed, given 3 (a's output)");
+      assert.equal((r.deadLetters[0]!.error as Error).message, "bad item 3");
+      assert.deepEqual(errors, [["b", 3]]);
+
+      // the async path, a flatMap before the failure (one value of several fails the item), and "fail"
+      const failing = pipeline("co")
+        .from([0, 2, 5])
+        .map(stage("inc"), { name: "a" })
+        .flatMap(stage("explode"), { name: "b" })
+        .map(stage("asyncFailOn3"), { name: "c" });
+      await assert.rejects(failing.run(), (e: unknown) => {
+        const s = e as { code?: string; stage?: string; item?: unknown; index?: number };
+        return s.code === "WEIR_STAGE_FAILED" && s.stage === "c" && s.item === 3 && s.index === 1;
+      });
+
+      // a failure in the chain's first stage stays the head's; outputs show each stage's own name
+      const out: unknown[] = [];
+      const head = await pipeline("co")
+        .from([3, 4])
+        .map(stage("failOn3"), { name: "a", ...policy })
+        .map(stage("stageOf"), { name: "b", ...policy })
+        .to((v) => void out.push(v))
+        .run();
+      assert.deepEqual(head.deadLetters.map((d) => [d.stage, d.item]), [["a", 3]]);
+      assert.deepEqual(out, [{ x: 4, stage: "b" }]);
+
+      // a value that cannot cross back: the stage is still the one that failed, the item the chain's input
+      const uncrossable = await pipeline("co")
+        .from([7])
+        .map(stage("withSymbol"), { name: "a", ...policy })
+        .map(stage("reject"), { name: "b", ...policy })
+        .run();
+      assert.deepEqual(uncrossable.deadLetters.map((d) => [d.stage, d.item]), [["b", 7]]);
+    });
+  }
+
   it("sizes the channel in front of a pool stage to its largest window", () => {
     const plan = pipeline("co").from([1]).map(worker<number, number>(module, "inc", { maxWorkers: 2, maxBatchSize: 100, batchesPerWorker: 2 }), { concurrency: 2 }).plan();
     assert.equal(plan.steps[1]!.input!.capacity, 2 * 2 * 100);

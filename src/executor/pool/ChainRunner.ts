@@ -6,6 +6,18 @@ export type WorkerStageFunction = (item: unknown, ctx: unknown) => unknown;
 interface Step {
   readonly kind: ChainStepKind;
   readonly fn: WorkerStageFunction;
+  readonly stage: string;
+}
+
+/**
+ * An item's context as the chain sees it: in a chain of several stages, each function sees its
+ * own stage's name in `stage`, and `_input` holds the value the running step was given, so a
+ * failure can be reported under that stage with that item.
+ */
+export interface ChainContext {
+  stage: string;
+  /** @internal */
+  _input: unknown;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -26,6 +38,8 @@ export class ChainRunner {
   readonly stage: string;
   readonly emitsMany: boolean;
   readonly #steps: readonly Step[];
+  /** More than one step: each names its own stage on the context as it runs. */
+  readonly #several: boolean;
 
   /**
    * @param steps the chain, in order
@@ -43,21 +57,33 @@ export class ChainRunner {
         (error as TypeError & { code: string }).code = "WEIR_LOAD_FAILED";
         throw error;
       }
-      return { kind: s.kind, fn: fn as WorkerStageFunction };
+      return { kind: s.kind, fn: fn as WorkerStageFunction, stage: s.stage ?? stage };
     });
+    this.#several = steps.length > 1;
     this.emitsMany = steps.some((s) => s.kind === "filter" || s.kind === "flatMap");
   }
 
-  /** Runs `item` through the chain: the result, or a promise of it; throws what a function throws. */
-  run(item: unknown, ctx: unknown): unknown {
+  /**
+   * Runs `item` through the chain: the result, or a promise of it; throws what a function throws.
+   * After a failure, `ctx.stage` and `ctx._input` name the stage that failed and what it was given.
+   */
+  run(item: unknown, ctx: ChainContext): unknown {
     return this.emitsMany ? this.#many([item], 0, ctx) : this.#single(item, 0, ctx);
   }
 
-  #single(item: unknown, from: number, ctx: unknown): unknown {
+  /** Marks `step` as the one running on `ctx`, given `input` (chains of several stages only). */
+  #enter(step: Step, input: unknown, ctx: ChainContext): void {
+    if (!this.#several) return;
+    ctx.stage = step.stage;
+    ctx._input = input;
+  }
+
+  #single(item: unknown, from: number, ctx: ChainContext): unknown {
     const steps = this.#steps;
     let value = item;
     for (let s = from; s < steps.length; s++) {
       const step = steps[s]!;
+      this.#enter(step, value, ctx);
       const r = step.fn(value, ctx);
       if (isThenable(r)) return this.#singleAsync(r, step.kind === "map" ? undefined : value, s, ctx);
       if (step.kind === "map") value = r;
@@ -65,12 +91,12 @@ export class ChainRunner {
     return value;
   }
 
-  async #singleAsync(pending: PromiseLike<unknown>, keep: unknown, s: number, ctx: unknown): Promise<unknown> {
+  async #singleAsync(pending: PromiseLike<unknown>, keep: unknown, s: number, ctx: ChainContext): Promise<unknown> {
     const r = await pending;
     return this.#single(this.#steps[s]!.kind === "map" ? r : keep, s + 1, ctx);
   }
 
-  #many(values: unknown[], from: number, ctx: unknown): unknown[] | Promise<unknown[]> {
+  #many(values: unknown[], from: number, ctx: ChainContext): unknown[] | Promise<unknown[]> {
     const steps = this.#steps;
     let current = values;
     for (let s = from; s < steps.length; s++) {
@@ -78,11 +104,12 @@ export class ChainRunner {
       const next: unknown[] = [];
       for (let j = 0; j < current.length; j++) {
         const v = current[j];
+        this.#enter(step, v, ctx);
         const r = step.fn(v, ctx);
         if (isThenable(r) || (step.kind === "flatMap" && isAsyncIterable(r))) {
           return this.#manyAsync(current, next, s, j, r, ctx);
         }
-        this.#collect(step.kind, v, r, next);
+        this.#collect(step, v, r, next);
       }
       current = next;
     }
@@ -90,7 +117,7 @@ export class ChainRunner {
   }
 
   /** Finishes step `s` from element `j` (whose result `r` is pending) asynchronously, then the rest. */
-  async #manyAsync(current: unknown[], next: unknown[], s: number, j: number, r: unknown, ctx: unknown): Promise<unknown[]> {
+  async #manyAsync(current: unknown[], next: unknown[], s: number, j: number, r: unknown, ctx: ChainContext): Promise<unknown[]> {
     const step = this.#steps[s]!;
     for (;;) {
       const v = current[j];
@@ -100,15 +127,16 @@ export class ChainRunner {
         for await (const x of result) collected.push(x);
         result = collected;
       }
-      this.#collect(step.kind, v, result, next);
+      this.#collect(step, v, result, next);
       if (++j >= current.length) break;
+      this.#enter(step, current[j], ctx);
       r = step.fn(current[j], ctx);
     }
     return this.#many(next, s + 1, ctx);
   }
 
-  #collect(kind: ChainStepKind, value: unknown, result: unknown, next: unknown[]): void {
-    switch (kind) {
+  #collect(step: Step, value: unknown, result: unknown, next: unknown[]): void {
+    switch (step.kind) {
       case "map":
         next.push(result);
         break;
@@ -120,7 +148,7 @@ export class ChainRunner {
         break;
       case "flatMap":
         if (result === null || result === undefined || typeof (result as Iterable<unknown>)[Symbol.iterator] !== "function") {
-          throw new TypeError(`stage "${this.stage}": a flatMap function must return an iterable, received ${result === null ? "null" : typeof result}`);
+          throw new TypeError(`stage "${step.stage}": a flatMap function must return an iterable, received ${result === null ? "null" : typeof result}`);
         }
         for (const x of result as Iterable<unknown>) next.push(x);
         break;

@@ -1,7 +1,7 @@
 import { CancelledError } from "../../errors/CancelledError.js";
 import { ItemTransferredError } from "../../errors/ItemTransferredError.js";
 import { TimeoutError } from "../../errors/TimeoutError.js";
-import type { Attempt, Executor, Settle } from "../Executor.js";
+import type { Attempt, Executor, FailedStep, Settle } from "../Executor.js";
 import { BatchSizer } from "./BatchSizer.js";
 import { collectTransferables, hasDetachedBuffer } from "./collectTransferables.js";
 import type { PoolSettings } from "./PoolOptions.js";
@@ -266,9 +266,12 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       }
     }
     if (reply.e !== null) {
-      for (const [k, error] of reply.e) {
-        const e = entries[k];
-        if (e !== undefined && !e.done) this.#reject(e, rebuildError(error));
+      for (const failure of reply.e) {
+        const e = entries[failure[0]];
+        if (e === undefined || e.done) continue;
+        const error = rebuildError(failure[1]);
+        if (failure.length === 2) this.#reject(e, error);
+        else this.#reject(e, error, failure.length === 4 ? { stage: failure[2], item: failure[3] } : { stage: failure[2] });
       }
     }
     const values = reply.v;
@@ -358,10 +361,10 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     return new TimeoutError(`stage "${this.stage}" item ${e.index}`, this.#timeoutMs ?? 0);
   }
 
-  #reject(e: Entry, error: unknown): void {
+  #reject(e: Entry, error: unknown, step?: FailedStep): void {
     e.done = true;
     this.#unwatch(e);
-    e.settle.reject(error);
+    e.settle.reject(error, step);
   }
 
   #compact(): void {

@@ -12,7 +12,16 @@ export type ChainStepKind = "map" | "filter" | "flatMap" | "tap";
 export interface ChainStep {
   readonly kind: ChainStepKind;
   readonly exportName: string;
+  /** The stage's name (its functions see it as `ctx.stage`); the chain's when absent. */
+  readonly stage?: string;
 }
+
+/**
+ * An item that failed, in a result: its position in the batch and the error; when the failing
+ * function was a later stage of a colocated chain, that stage's name and (when it can cross) the
+ * value it was given.
+ */
+export type FailedItem = [k: number, error: SerializedError] | [k: number, error: SerializedError, stage: string, input?: unknown];
 
 /** Message tags. */
 export const MSG_CHAIN = 0;
@@ -75,7 +84,7 @@ export interface ResultMessage {
   /** One value per item (an array of outputs for chains that emit many); `undefined` where it failed. */
   readonly v: unknown[];
   /** The items that failed: pairs of position in the batch and error, or null when none did. */
-  readonly e: Array<[number, SerializedError]> | null;
+  readonly e: FailedItem[] | null;
   /** Positions that ran past the chain's timeout in the worker, or null when none did. */
   readonly o: number[] | null;
   /**

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { TimeoutError } from "../../errors/TimeoutError.js";
-import { ChainRunner } from "./ChainRunner.js";
+import { ChainRunner, type ChainContext } from "./ChainRunner.js";
 import { rebuildError, serializeError, type SerializedError } from "./SerializedError.js";
 import {
   MSG_BATCH,
@@ -12,6 +12,7 @@ import {
   MSG_RESULT,
   type BatchMessage,
   type ChainMessage,
+  type FailedItem,
   type FromWorker,
   type ToWorker,
 } from "./WireMessage.js";
@@ -31,8 +32,9 @@ let retryAfterCalls = 0;
  * The `ctx` a function receives inside a worker. Its `signal` is made on first use, so items
  * whose function never reads it cost no AbortController. (Plain fields: one is made per item.)
  */
-class ItemContext {
-  readonly stage: string;
+class ItemContext implements ChainContext {
+  /** The running stage's name (in a colocated chain, each function sees its own). */
+  stage: string;
   readonly index: number;
   readonly attempt: number;
   /** @internal */
@@ -43,6 +45,8 @@ class ItemContext {
   _cancelled = false;
   /** @internal the last value passed to {@link ItemContext.retryAfter} */
   _retryAfterMs: number | undefined = undefined;
+  /** @internal the value the running step of a colocated chain was given */
+  _input: unknown = undefined;
 
   constructor(stage: string, index: number, attempt: number) {
     this.stage = stage;
@@ -223,7 +227,7 @@ export class WorkerRuntime {
     const items = m.x;
     const n = items.length;
     const values = new Array<unknown>(n);
-    let errors: Array<[number, SerializedError]> | null = null;
+    let errors: FailedItem[] | null = null;
     const chain = this.#chain(m.c);
     if (!(chain instanceof ChainRunner)) {
       errors = [];
@@ -262,7 +266,7 @@ export class WorkerRuntime {
         } else values[k] = r;
       } catch (error) {
         if (timeoutMs !== undefined && performance.now() - began > timeoutMs) (timedOut ??= []).push(k);
-        else (errors ??= []).push([k, serializeError(error)]);
+        else (errors ??= []).push(this.#failed(k, error, ctx, stage));
       }
     }
     if (pending === undefined) {
@@ -290,7 +294,7 @@ export class WorkerRuntime {
           settled(k);
         },
         (error: unknown) => {
-          if (open.done[k] === 0) (errors ??= []).push([k, serializeError(error)]);
+          if (open.done[k] === 0) (errors ??= []).push(this.#failed(k, error, ctxs[k]!, stage));
           settled(k);
         },
       );
@@ -338,10 +342,26 @@ export class WorkerRuntime {
     return false;
   }
 
+  /**
+   * The failure of item `k`: under the chain's stage, or, when a later stage of a colocated chain
+   * threw, under that stage with the value it was given (left out when it cannot cross back).
+   */
+  #failed(k: number, error: unknown, ctx: ItemContext, chainStage: string): FailedItem {
+    const serialized = serializeError(error);
+    if (ctx.stage === chainStage) return [k, serialized];
+    const input = ctx._input;
+    try {
+      this.#port.check(input);
+    } catch {
+      return [k, serialized, ctx.stage];
+    }
+    return [k, serialized, ctx.stage, input];
+  }
+
   #reply(
     b: number,
     v: unknown[],
-    e: Array<[number, SerializedError]> | null,
+    e: FailedItem[] | null,
     o: number[] | null,
     start: number,
     n: number,
