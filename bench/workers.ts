@@ -8,11 +8,13 @@
  * 1. 200,000 tiny tasks (x => x + 1) through 2 workers: weir vs Piscina vs Tinypool vs raw
  *    batched postMessage (the floor). Target: >= 2 M items/s. The pipeline() rows run with the
  *    pool kept warm across runs (a keeper executor) and cold (each run starts and stops its own
- *    pool, as the public API does).
+ *    pool, as the public API does by default).
  * 2. 400 CPU-bound tasks of ~5 ms: speedup over one thread (the main thread running them in a
  *    loop). Target: >= 1.9x on 2 cores.
  * 3. The same two through child processes (weir over msgpack and over IPC, Tinypool's
  *    child_process runtime).
+ * 4. Short runs: 100 pipeline runs of 1,000 tiny items each (a pipeline per request), the pool
+ *    started in every run or kept warm by `keepWarmMs`, beside one long-lived Piscina pool.
  */
 import { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
@@ -22,6 +24,7 @@ import { child } from "../src/executor/remote/child.js";
 import { createExecutor } from "../src/executor/remote/createExecutor.js";
 import { worker } from "../src/executor/remote/worker.js";
 import { pipeline } from "../src/pipeline/pipeline.js";
+import { closeIdlePools } from "../src/executor/pool/PoolRegistry.js";
 import type { PoolExecutor } from "../src/executor/pool/PoolExecutor.js";
 
 /** The main-thread baseline of `cpu5` in test/fixtures/workers/bench.mjs: busy about 5 ms. */
@@ -37,7 +40,11 @@ const rawUrl = new URL("../test/fixtures/workers/rawBatch.mjs", import.meta.url)
 const TINY = 200_000;
 const CPU = 400;
 const OBJECTS = 100_000;
+/** Items in the short-runs sections, all runs together. */
+const SHORT = 100_000;
 const ROUNDS = 3;
+/** Runs in the short-runs sections. */
+const RUNS = 100;
 const filters = process.argv.slice(2);
 
 /** A contender: set up (and warm up), run n items, tear down. */
@@ -146,6 +153,54 @@ async function windowed(n: number, window: number, runOne: (i: number) => Promis
     while (next < n) await runOne(next++);
   };
   await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
+}
+
+/**
+ * Many short runs (a pipeline per request): `RUNS` runs of `n / RUNS` tiny items each through the
+ * public API, the pool either started and stopped in every run (the default) or kept warm between
+ * runs by `keepWarmMs` (closed in teardown).
+ */
+function shortRuns(name: string, make: typeof worker, keepWarm: boolean): Contender {
+  const options = { maxWorkers: 2, minWorkers: 2, ...(keepWarm ? { keepWarmMs: 60_000 } : {}) };
+  const run = async (n: number): Promise<void> => {
+    const per = n / RUNS;
+    for (let r = 0; r < RUNS; r++) {
+      const res = await pipeline<number>("request")
+        .from(Array.from({ length: per }, (_, i) => i))
+        .map(make<number, number>(moduleUrl, "inc", options), { name: "w", concurrency: 2 })
+        .run();
+      if (res.stats.w!.out !== per) throw new Error(`${name}: ${res.stats.w!.out} of ${per} items`);
+    }
+  };
+  return {
+    name,
+    async setup() {
+      await run(RUNS * 10);
+    },
+    run,
+    async teardown() {
+      await closeIdlePools();
+    },
+  };
+}
+
+/** Piscina's pool lives across "runs" by construction: RUNS windows of n / RUNS tasks. */
+function piscinaShortRuns(name: string): Contender {
+  let pool: Piscina | undefined;
+  const run = async (n: number): Promise<void> => {
+    for (let r = 0; r < RUNS; r++) await windowed(n / RUNS, 1000, (i) => pool!.run(i, { name: "inc" }));
+  };
+  return {
+    name,
+    async setup() {
+      pool = new Piscina({ filename: moduleUrl.href, minThreads: 2, maxThreads: 2, idleTimeout: 60_000 });
+      await run(RUNS * 10);
+    },
+    run,
+    async teardown() {
+      await pool!.destroy();
+    },
+  };
 }
 
 function piscina(name: string, exportName: string, threads: number, batch = 0): Contender {
@@ -342,6 +397,20 @@ printTiny(
   ]),
   "weir child(), msgpack frames",
   ["Tinypool child_process (1 task per item)"],
+);
+
+printTiny(
+  `${RUNS} runs of ${(SHORT / RUNS).toLocaleString("en")} tiny tasks each (a pipeline per request), 2 workers`,
+  SHORT,
+  await section("short runs", SHORT, [
+    shortRuns("weir worker(), pool started in each run", worker, false),
+    shortRuns("weir worker(), keepWarmMs", worker, true),
+    shortRuns("weir child(), pool started in each run", child, false),
+    shortRuns("weir child(), keepWarmMs", child, true),
+    piscinaShortRuns("Piscina, one pool for all runs (1 task per item)"),
+  ]),
+  "weir worker(), keepWarmMs",
+  ["Piscina, one pool for all runs (1 task per item)"],
 );
 
 printTiny(

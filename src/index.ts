@@ -106,6 +106,7 @@ export type { RecordedEvent } from "./events/EventHistory.js";
 export { worker } from "./executor/remote/worker.js";
 export { child } from "./executor/remote/child.js";
 export type { PoolOptions } from "./executor/pool/PoolOptions.js";
+export { closeIdlePools } from "./executor/pool/PoolRegistry.js";
 
 // executors (the seam for running stages elsewhere)
 export type { Executor, Attempt, Settle } from "./executor/Executor.js";

@@ -95,7 +95,7 @@ describe("pool stages in a plan", () => {
       const failing = pipeline("co")
         .from([0, 2, 5])
         .map(stage("inc"), { name: "a" })
-        .flatMap(stage("explode"), { name: "b" })
+        .flatMap(make<unknown, number[]>(module, "explode", { maxWorkers: 1 }), { name: "b" })
         .map(stage("asyncFailOn3"), { name: "c" });
       await assert.rejects(failing.run(), (e: unknown) => {
         const s = e as { code?: string; stage?: string; item?: unknown; index?: number };

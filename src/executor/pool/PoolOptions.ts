@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { ResourceLimits } from "node:worker_threads";
 import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
-import { boolean, knownKeys, nonNegativeInt, oneOf, optional, plainObject, positiveInt, positiveNumber } from "../../options/validate.js";
+import { boolean, knownKeys, nonNegativeInt, nonNegativeNumber, oneOf, optional, plainObject, positiveInt, positiveNumber } from "../../options/validate.js";
 
 /**
  * Options of a worker-thread or child-process pool. Stages that name the same module with equal
@@ -31,6 +31,16 @@ export interface PoolOptions {
    * @example `{ idleTimeoutMs: 1_000 }`
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * How long a pool that no run uses any more stays up, its workers started and its modules
+   * loaded, so that the next run naming the same module and options reuses it at no start-up
+   * cost (a server running a pipeline per request). Its idle workers still stop after
+   * `idleTimeoutMs`, down to `minWorkers`. A warm pool never keeps the process alive;
+   * `closeIdlePools()` closes it at once. 0 closes the pool when its last run ends.
+   * @default 0
+   * @example `{ keepWarmMs: 60_000, minWorkers: 2 }`
+   */
+  readonly keepWarmMs?: number;
   /**
    * Replace a worker after it has taken this many items (0: never). Guards against leaks in the
    * module.
@@ -112,6 +122,7 @@ export interface PoolSettings {
   readonly minWorkers: number;
   readonly maxWorkers: number;
   readonly idleTimeoutMs: number;
+  readonly keepWarmMs: number;
   readonly maxItemsPerWorker: number;
   readonly maxMemoryMb: number;
   readonly resourceLimits: ResourceLimits | undefined;
@@ -129,6 +140,7 @@ export const poolDefaults: PoolSettings = Object.freeze({
   minWorkers: 0,
   maxWorkers: availableParallelism(),
   idleTimeoutMs: 10_000,
+  keepWarmMs: 0,
   maxItemsPerWorker: 0,
   maxMemoryMb: 0,
   resourceLimits: undefined,
@@ -172,6 +184,7 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
     minWorkers,
     maxWorkers,
     idleTimeoutMs: optional(o.idleTimeoutMs, poolDefaults.idleTimeoutMs, (v) => positiveNumber(v, "pool.idleTimeoutMs", where)),
+    keepWarmMs: optional(o.keepWarmMs, poolDefaults.keepWarmMs, (v) => nonNegativeNumber(v, "pool.keepWarmMs", where)),
     maxItemsPerWorker: optional(o.maxItemsPerWorker, 0, (v) => nonNegativeInt(v, "pool.maxItemsPerWorker", where)),
     maxMemoryMb: optional(o.maxMemoryMb, 0, (v) => nonNegativeInt(v, "pool.maxMemoryMb", where)),
     resourceLimits,
@@ -189,7 +202,7 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
 export function settingsKey(s: PoolSettings): string {
   const limits = s.resourceLimits === undefined ? "" : LIMIT_KEYS.map((k) => String((s.resourceLimits as Record<string, unknown>)[k] ?? "")).join(",");
   return [
-    s.minWorkers, s.maxWorkers, s.idleTimeoutMs, s.maxItemsPerWorker, s.maxMemoryMb, limits, s.cancelGraceMs,
+    s.minWorkers, s.maxWorkers, s.idleTimeoutMs, s.keepWarmMs, s.maxItemsPerWorker, s.maxMemoryMb, limits, s.cancelGraceMs,
     s.targetBatchMs, s.maxBatchSize, s.batchesPerWorker, s.transferItems, s.wire, s.execArgv.join(" "),
   ].join("|");
 }
