@@ -11,7 +11,7 @@ import { child } from "../../src/executor/remote/child.js";
 import { createExecutor } from "../../src/executor/remote/createExecutor.js";
 import { worker } from "../../src/executor/remote/worker.js";
 import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
-import { attempt, attemptAll, codeOf, fns, groupMembers, groupOf, isAlive, type Outcome } from "./harness.js";
+import { attempt, attemptAll, codeOf, fns, groupMembers, groupOf, isAlive, runScript, type Outcome } from "./harness.js";
 
 /** Retries an item while it fails with WEIR_WORKER_CRASHED, like a stage with a retry policy. */
 async function withRetry(e: PoolExecutor, item: number, index: number, attempts: number): Promise<Outcome> {
@@ -76,10 +76,7 @@ describe("failures", () => {
       }
       console.log("closed");
     `;
-    const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => p.once("exit", resolve));
+    const { code, out } = await runScript(script);
     assert.equal(code, 0);
     assert.match(out, /closed/);
   });

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import type { Executor } from "../../src/executor/Executor.js";
 
 /** Fixture module of stage functions. */
@@ -68,4 +68,13 @@ export function groupMembers(pgid: number): string[] {
 /** The process group of `pid`. */
 export function groupOf(pid: number): number {
   return Number(execFileSync("ps", ["-o", "pgid=", "-p", String(pid)], { encoding: "utf8" }).trim());
+}
+
+/** Runs an ES module script in a fresh Node (through tsx); resolves with its exit code and stdout. */
+export async function runScript(script: string): Promise<{ code: number | null; out: string }> {
+  const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => p.once("exit", resolve));
+  return { code, out };
 }

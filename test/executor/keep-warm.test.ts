@@ -1,9 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { closeIdlePools, InvalidOptionError, pipeline, worker, child } from "../../src/index.js";
 import { pools } from "../../src/executor/pool/PoolRegistry.js";
-import { fns } from "./harness.js";
+import { fns, runScript } from "./harness.js";
 
 /** Which workers ran `n` items of one pipeline run. */
 async function whoRan(make: typeof worker, options: object, n = 4): Promise<Set<string>> {
@@ -78,10 +77,7 @@ describe("keepWarmMs: a pool outlives its run for the next one", () => {
       }
       console.log("done");
     `;
-    const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => p.once("exit", resolve));
+    const { code, out } = await runScript(script);
     assert.equal(code, 0);
     assert.match(out, /done/);
   });
