@@ -23,6 +23,17 @@ async function withRetry(e: PoolExecutor, item: number, index: number, attempts:
   return o;
 }
 
+/** Whether `p` settles within `s` seconds: "done", or "stuck" (so a hang fails the test, not the run). */
+async function withinSeconds(p: Promise<unknown>, s: number): Promise<"done" | "stuck"> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), s * 1000)));
+  try {
+    return await Promise.race([p.then(() => "done" as const), stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe("failures", () => {
   it("a thread that exits mid-batch 100 times: every item settles, the pool returns to its minimum, no handles leak", async () => {
     const handles = (): string[] =>
@@ -61,6 +72,44 @@ describe("failures", () => {
     assert.equal(e.pool.running, 0);
     assert.deepEqual(leaked(before), []);
   });
+
+  for (const make of [worker, child]) {
+    const label = make === worker ? "thread" : "process";
+    it(`${label}: workers killed by their first item are replaced: after five in a row the pool is back at minWorkers`, async () => {
+      const e = createExecutor(make(new URL("../fixtures/workers/crash.mjs", import.meta.url), "crashOn", { minWorkers: 1, maxWorkers: 1 }), "poison");
+      try {
+        // each poison item goes to a fresh worker (the one that replaced the last) and kills it
+        // before that worker answered anything
+        for (let i = 0; i < 5; i++) {
+          const o = await attempt(e, { i, crash: "always" }, i);
+          assert.equal(codeOf((o as { error: unknown }).error), "WEIR_WORKER_CRASHED", `item ${i}`);
+        }
+        assert.equal(await withinSeconds(e.pool.atMinimum(), 20), "done", "the pool went back to one worker");
+        assert.equal(e.pool.size, 1);
+        assert.deepEqual(await attempt(e, { i: 9 }, 9), { ok: true, value: { i: 9, attempt: 1, pid: (await attempt(e, { i: 8 }, 8) as { value: { pid: number } }).value.pid } });
+      } finally {
+        await e.close();
+      }
+    });
+
+    it(`${label}: a module that exits while loading: after three workers in a row died before they were ready, no more are started for minWorkers`, async () => {
+      const e = createExecutor(make(new URL("../fixtures/workers/exitAtLoad.mjs", import.meta.url), "inc", { minWorkers: 1, maxWorkers: 1 }), "broken");
+      try {
+        // minWorkers starts one at once; it and two replacements die while loading, then none is started
+        for (let i = 0; i < 20_000 && e.pool.running > 0; i++) await new Promise((r) => setTimeout(r, 1));
+        assert.equal(e.pool.running, 0, "the pool gave up keeping a worker up");
+        assert.equal(await withinSeconds(e.pool.atMinimum(), 20), "done", "at its minimum: none");
+        // an item still gets a worker of its own, and fails with how it died
+        const o = await attempt(e, 1);
+        assert.equal(codeOf((o as { error: unknown }).error), "WEIR_WORKER_CRASHED");
+        assert.match(String((o as { error: unknown }).error), /exit code 3/);
+        assert.equal(await withinSeconds(e.pool.atMinimum(), 20), "done");
+        assert.equal(e.pool.running, 0);
+      } finally {
+        await e.close();
+      }
+    });
+  }
 
   it("after close(), a process that used both pools exits on its own", async () => {
     const script = `

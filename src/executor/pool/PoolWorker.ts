@@ -23,9 +23,11 @@ export class PoolWorker {
   loopDelayMs = -1;
   memoryMb = 0;
   referenced = false;
-  /** Whether it has answered at least once (a worker that dies before is a start-up failure). */
-  answered = false;
-  /** Its module has loaded: time from now on is work. */
+  /**
+   * Its module has loaded (or failed to, which its items report): time from now on is work. A
+   * worker that dies before is a start-up failure; one that dies after, even on its first batch,
+   * was killed by an item.
+   */
   ready = false;
   /** When it started on its oldest batch (the one it works on), on the pool's clock. */
   headSince = 0;

@@ -48,7 +48,7 @@ export class WorkerPool {
   #idleTimer: TimerHandle | undefined;
   /** Waiters for {@link atMinimum}. */
   #minimumWaiters: Array<() => void> = [];
-  /** Workers in a row that died before answering; at 3 the pool stops keeping `minWorkers` up. */
+  /** Workers in a row that died before they were ready; at 3 the pool stops keeping `minWorkers` up. */
   #startFailures = 0;
   /** The last loop delay any worker reported (kept when workers exit). */
   #lastLoopDelayMs = 0;
@@ -80,7 +80,9 @@ export class WorkerPool {
 
   /**
    * Resolves once the pool holds no items and runs exactly `minWorkers` workers (idle ones above
-   * it stopped and exited, crashed ones replaced). For tests and graceful shutdown.
+   * it stopped and exited, crashed ones replaced), or none once three workers in a row died before
+   * their module loaded (the pool then starts workers only for items). For tests and graceful
+   * shutdown.
    */
   atMinimum(): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -96,7 +98,7 @@ export class WorkerPool {
 
   #checkMinimum(): void {
     if (this.#minimumWaiters.length === 0) return;
-    if (this.#workers.length !== this.settings.minWorkers) return;
+    if (this.#workers.length !== this.#minimum()) return;
     for (const w of this.#workers) if (w.batches.size > 0 || w.stopped !== undefined) return;
     const waiters = this.#minimumWaiters;
     this.#minimumWaiters = [];
@@ -310,6 +312,7 @@ export class WorkerPool {
   #onMessage(w: PoolWorker, m: FromWorker): void {
     if (m.t === MSG_READY) {
       w.ready = true;
+      this.#startFailures = 0;
       this.#startHead(w);
       return;
     }
@@ -321,8 +324,6 @@ export class WorkerPool {
       if (w.grace.size === 0) this.pump();
       return;
     }
-    w.answered = true;
-    this.#startFailures = 0;
     const held = w.batches.get(m.b);
     if (held === undefined) return;
     const wasHead = w.batches.keys().next().value === m.b;
@@ -378,7 +379,7 @@ export class WorkerPool {
     w.grace.clear();
     w.watchdog?.cancel();
     w.watchdog = undefined;
-    if (!w.answered && w.stopped === undefined) this.#startFailures++;
+    if (!w.ready && w.stopped === undefined) this.#startFailures++;
     if (w.batches.size > 0) {
       const error = this.#exitError(w, exit);
       const held = [...w.batches.values()];
@@ -408,9 +409,13 @@ export class WorkerPool {
     });
   }
 
+  /** `minWorkers`, or 0 once three workers in a row died before their module loaded. */
+  #minimum(): number {
+    return this.#startFailures >= 3 ? 0 : this.settings.minWorkers;
+  }
+
   #ensureMinimum(): void {
-    if (this.#startFailures >= 3) return;
-    while (this.size < this.settings.minWorkers) this.#spawn();
+    while (this.size < this.#minimum()) this.#spawn();
   }
 
   #scheduleIdleCheck(): void {
