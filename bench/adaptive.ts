@@ -25,7 +25,11 @@ import { spawn } from "node:child_process";
 import { createServer, Agent, get, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { adaptiveConcurrency, adaptiveConcurrencyDefaults, type AdaptiveConcurrency } from "../src/policy/AdaptiveConcurrency.js";
+import {
+  adaptiveConcurrency,
+  adaptiveConcurrencyDefaults,
+  type AdaptiveConcurrency,
+} from "../src/policy/AdaptiveConcurrency.js";
 import { acquire } from "../src/policy/acquire.js";
 import { pipeline } from "../src/pipeline/pipeline.js";
 import type { AdaptiveConcurrencyOptions } from "../src/policy/AdaptiveConcurrency.js";
@@ -106,7 +110,13 @@ function requester(port: number): { request: () => Promise<void>; close: () => v
   return { request, close: () => agent.destroy() };
 }
 
-function summarize(label: string, latencies: number[], measuredMs: number, concurrency: number, target?: number): Measured {
+function summarize(
+  label: string,
+  latencies: number[],
+  measuredMs: number,
+  concurrency: number,
+  target?: number,
+): Measured {
   latencies.sort((a, b) => a - b);
   // The same index as the controller's window quantile: floor(q × n).
   const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
@@ -123,7 +133,13 @@ function summarize(label: string, latencies: number[], measuredMs: number, concu
 }
 
 /** A pipeline whose fetch stage has adaptive concurrency as a stage option. */
-async function drivePipeline(label: string, port: number, seconds: number, maxRequests: number, adaptive: AdaptiveConcurrencyOptions & { max: number }): Promise<Measured> {
+async function drivePipeline(
+  label: string,
+  port: number,
+  seconds: number,
+  maxRequests: number,
+  adaptive: AdaptiveConcurrencyOptions & { max: number },
+): Promise<Measured> {
   const { request, close } = requester(port);
   const start = performance.now();
   const warmEnd = start + (seconds * 1000) / 3;
@@ -184,7 +200,13 @@ async function drive(
   await Promise.all(Array.from({ length: loops }, loop));
   const measuredMs = Math.min(performance.now(), end) - warmEnd;
   close();
-  return summarize(label, latencies, measuredMs, admission === undefined ? loops : admission.limit, admission?.targetLatencyMs);
+  return summarize(
+    label,
+    latencies,
+    measuredMs,
+    admission === undefined ? loops : admission.limit,
+    admission?.targetLatencyMs,
+  );
 }
 
 interface ContenderSpec {
@@ -198,12 +220,17 @@ interface ContenderSpec {
 const contenders: ContenderSpec[] = [
   // A sweep of fixed concurrencies: the best of them is what a client tuned by hand could reach
   // (it cannot know it in advance, and it moves when the server does).
-  ...FIXED.map((n): ContenderSpec => ({ label: `fixed ${n}`, fixed: true, run: (port, s, m) => drive(`fixed ${n}`, port, n, s, m, undefined) })),
+  ...FIXED.map((n): ContenderSpec => ({
+    label: `fixed ${n}`,
+    fixed: true,
+    run: (port, s, m) => drive(`fixed ${n}`, port, n, s, m, undefined),
+  })),
   {
     label: "adaptive, target 10 ms",
     fixed: false,
     target: 10,
-    run: (port, s, m) => drive("adaptive, target 10 ms", port, 64, s, m, adaptiveConcurrency({ min: 1, max: 64, targetLatencyMs: 10 })),
+    run: (port, s, m) =>
+      drive("adaptive, target 10 ms", port, 64, s, m, adaptiveConcurrency({ min: 1, max: 64, targetLatencyMs: 10 })),
   },
   {
     label: "adaptive, auto target",
@@ -215,7 +242,8 @@ const contenders: ContenderSpec[] = [
     label: "stage option, target 10 ms",
     fixed: false,
     target: 10,
-    run: (port, s, m) => drivePipeline("stage option, target 10 ms", port, s, m, { min: 1, max: 64, targetLatencyMs: 10 }),
+    run: (port, s, m) =>
+      drivePipeline("stage option, target 10 ms", port, s, m, { min: 1, max: 64, targetLatencyMs: 10 }),
   },
   {
     label: "stage option, auto target",
@@ -269,7 +297,13 @@ async function parent(runs: number, seconds: number, maxRequests: number): Promi
     const label = c.fixed ? (c === bestFixed ? `${c.label} (best fixed)` : c.label) : `**${c.label}**`;
     const targets = rs.map((x) => x.target).filter((t): t is number => t !== undefined && Number.isFinite(t));
     const target =
-      c.target === undefined ? "—" : c.target === "auto" ? (targets.length > 0 ? `auto: ${ms(median(targets))}` : "auto") : ms(c.target);
+      c.target === undefined
+        ? "—"
+        : c.target === "auto"
+          ? targets.length > 0
+            ? `auto: ${ms(median(targets))}`
+            : "auto"
+          : ms(c.target);
     lines.push(
       `| ${label} | ${r.toFixed(0)} | ${(r / best).toFixed(2)}× | ${(r / rate(bestFixed)).toFixed(2)}× | ${ms(median(rs.map((x) => x.p50)))} | ${ms(median(rs.map((x) => x.pq)))} | ${ms(median(rs.map((x) => x.p99)))} | ${target} | ${rs.map((x) => x.concurrency).join(" / ")} |`,
     );
@@ -278,8 +312,18 @@ async function parent(runs: number, seconds: number, maxRequests: number): Promi
 }
 
 const { values } = parseArgs({
-  options: { server: { type: "boolean" }, runs: { type: "string" }, seconds: { type: "string" }, "max-requests": { type: "string" } },
+  options: {
+    server: { type: "boolean" },
+    runs: { type: "string" },
+    seconds: { type: "string" },
+    "max-requests": { type: "string" },
+  },
   strict: true,
 });
 if (values.server === true) server();
-else await parent(Math.max(1, Number(values.runs ?? 3)), Math.max(1, Number(values.seconds ?? 2)), Math.max(100, Number(values["max-requests"] ?? 60_000)));
+else
+  await parent(
+    Math.max(1, Number(values.runs ?? 3)),
+    Math.max(1, Number(values.seconds ?? 2)),
+    Math.max(100, Number(values["max-requests"] ?? 60_000)),
+  );

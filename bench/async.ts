@@ -91,7 +91,9 @@ export const asyncTasks: Suite = {
       label: "Effect.forEach({ concurrency: 64 })",
       prepare: noInput,
       async run(_: undefined, size) {
-        const results = await Effect.runPromise(Effect.forEach(range(size), (x) => Effect.promise(() => task(x)), { concurrency }));
+        const results = await Effect.runPromise(
+          Effect.forEach(range(size), (x) => Effect.promise(() => task(x)), { concurrency }),
+        );
         return results.length;
       },
     }),

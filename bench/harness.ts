@@ -40,11 +40,13 @@ export function harnessArgs(argv: readonly string[]): { names: string[]; options
   let options: HarnessOptions = {};
   if (values.runs !== undefined) {
     const runs = Number(values.runs);
-    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, received ${values.runs}`);
+    if (!Number.isInteger(runs) || runs < 1)
+      throw new Error(`--runs: expected a positive integer, received ${values.runs}`);
     options = { ...options, runs };
   }
   if (values.loader !== undefined) {
-    if (values.loader !== "tsx" && values.loader !== "bundle") throw new Error(`--loader: expected tsx or bundle, received ${values.loader}`);
+    if (values.loader !== "tsx" && values.loader !== "bundle")
+      throw new Error(`--loader: expected tsx or bundle, received ${values.loader}`);
     options = { ...options, loader: values.loader };
   }
   if (values["node-arg"] !== undefined) options = { ...options, nodeArgs: values["node-arg"] };
@@ -62,12 +64,27 @@ interface Launch {
 /** Bundles the suite's module with esbuild (a dependency of tsx) when its loader is `bundle`. */
 async function prepareLaunch(suite: Suite, loader: Loader, nodeArgs: readonly string[]): Promise<Launch> {
   const entry = fileURLToPath(suite.module);
-  if (loader === "tsx") return { args: ["--expose-gc", ...nodeArgs, "--import", "tsx", entry], loader, nodeArgs, dispose: () => {} };
+  if (loader === "tsx")
+    return { args: ["--expose-gc", ...nodeArgs, "--import", "tsx", entry], loader, nodeArgs, dispose: () => {} };
   const { build } = await import("esbuild");
   const dir = mkdtempSync(join(tmpdir(), "weir-bench-"));
   const outfile = join(dir, `${suite.name}.mjs`);
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: "node", format: "esm", target: "node20", external: ["esbuild"], logLevel: "warning" });
-  return { args: ["--expose-gc", ...nodeArgs, outfile], loader, nodeArgs, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["esbuild"],
+    logLevel: "warning",
+  });
+  return {
+    args: ["--expose-gc", ...nodeArgs, outfile],
+    loader,
+    nodeArgs,
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 interface Job {
@@ -139,7 +156,13 @@ export async function measureSuite(suite: Suite, options: HarnessOptions = {}): 
   const runs = options.runs ?? suite.runs;
   const launch = await prepareLaunch(suite, options.loader ?? suite.loader ?? "tsx", options.nodeArgs ?? []);
   try {
-    return { suite, runs, loader: launch.loader, nodeArgs: launch.nodeArgs, summaries: await measureJobs(suite, launch, runs, options) };
+    return {
+      suite,
+      runs,
+      loader: launch.loader,
+      nodeArgs: launch.nodeArgs,
+      summaries: await measureJobs(suite, launch, runs, options),
+    };
   } finally {
     launch.dispose();
   }
@@ -156,7 +179,9 @@ async function measureJobs(suite: Suite, launch: Launch, runs: number, options: 
     for (const job of order) {
       const r = await runChildProcess(suite, launch, job);
       results.get(job)!.push(r);
-      log(`  [${suite.name} ${round + 1}/${runs}] ${job.contender.padEnd(18)} n=${job.size.toLocaleString("en-US").padEnd(10)} ${fmtRate(r.itemsPerSecond).padStart(9)}/s  peak ${fmtMB(r.peakRss)}`);
+      log(
+        `  [${suite.name} ${round + 1}/${runs}] ${job.contender.padEnd(18)} n=${job.size.toLocaleString("en-US").padEnd(10)} ${fmtRate(r.itemsPerSecond).padStart(9)}/s  peak ${fmtMB(r.peakRss)}`,
+      );
     }
   }
   return jobs.map((job) => {
@@ -196,7 +221,10 @@ function checksumProblems(summaries: readonly Summary[]): string[] {
   for (const size of new Set(summaries.map((s) => s.size))) {
     const at = summaries.filter((s) => s.size === size);
     const all = new Set(at.flatMap((s) => s.checksums));
-    if (all.size > 1) problems.push(`n=${size}: checksums differ: ${at.map((s) => `${s.contender}=${s.checksums.join("/")}`).join(", ")}`);
+    if (all.size > 1)
+      problems.push(
+        `n=${size}: checksums differ: ${at.map((s) => `${s.contender}=${s.checksums.join("/")}`).join(", ")}`,
+      );
   }
   return problems;
 }
@@ -211,10 +239,18 @@ function throughputTable(suite: Suite, summaries: readonly Summary[]): string {
     const at = summaries.filter((s) => s.size === size);
     const limit = at.find((s) => suite.contenders[s.contender]!.role === "limit");
     const peers = at.filter((s) => suite.contenders[s.contender]!.role === "peer");
-    const bestPeer = peers.length === 0 ? undefined : peers.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+    const bestPeer =
+      peers.length === 0 ? undefined : peers.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
     for (const s of at) {
       const c = suite.contenders[s.contender]!;
-      const label = c.role === "weir" ? `**${c.label}**` : c.role === "limit" ? `${c.label} (limit)` : c.role === "reference" ? `${c.label} (reference)` : c.label;
+      const label =
+        c.role === "weir"
+          ? `**${c.label}**`
+          : c.role === "limit"
+            ? `${c.label} (limit)`
+            : c.role === "reference"
+              ? `${c.label} (reference)`
+              : c.label;
       const rate = c.role === "weir" ? `**${fmtRate(s.itemsPerSecond)}**` : fmtRate(s.itemsPerSecond);
       rows.push(
         `| ${label} | ${rate} | ${fmtRate(s.minItemsPerSecond)} – ${fmtRate(s.maxItemsPerSecond)} | ` +

@@ -49,7 +49,7 @@ export const memory: Suite = {
   module: import.meta.url,
   metric: "rss",
   work:
-    "`{ id: i, payload: \"x\".repeat(32) }` from a generator into a sink that awaits `setImmediate` every 1,000 items; " +
+    '`{ id: i, payload: "x".repeat(32) }` from a generator into a sink that awaits `setImmediate` every 1,000 items; ' +
     "peak RSS is the child's `process.resourceUsage().maxRSS` (the process's baseline included: see the \"before\" column)",
   sizes: [500_000, 5_000_000],
   warmups: 3,

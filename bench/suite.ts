@@ -96,9 +96,18 @@ function collect(): void {
 }
 
 /** The child side: warm up `name`, time one call at `size`, print the result. */
-export async function runChild(suite: Suite, name: string, size: number, warmups: number, warmupSize: number): Promise<ChildResult> {
+export async function runChild(
+  suite: Suite,
+  name: string,
+  size: number,
+  warmups: number,
+  warmupSize: number,
+): Promise<ChildResult> {
   const c = suite.contenders[name];
-  if (c === undefined) throw new Error(`suite "${suite.name}" has no contender "${name}" (has: ${Object.keys(suite.contenders).join(", ")})`);
+  if (c === undefined)
+    throw new Error(
+      `suite "${suite.name}" has no contender "${name}" (has: ${Object.keys(suite.contenders).join(", ")})`,
+    );
   for (let i = 0; i < warmups; i++) {
     await c.run(c.prepare(warmupSize), warmupSize);
     await settle();

@@ -40,7 +40,12 @@ function gc(): void {
 }
 
 /** Sets and cancels `n` timeouts of 30 s (`jitter`: 30–40 s, 10,000 distinct durations). */
-function cancelRound(contender: Contender, n: number, measureHeap: boolean, jitter: boolean): { setMs: number; endMs: number; heapBytes: number } {
+function cancelRound(
+  contender: Contender,
+  n: number,
+  measureHeap: boolean,
+  jitter: boolean,
+): { setMs: number; endMs: number; heapBytes: number } {
   const span = jitter ? 10_000 : 1;
   const wheel = new TimerWheel();
   gc();
@@ -142,7 +147,9 @@ async function parent(n: number, runs: number): Promise<void> {
       const [v, c] = jobs[(k + round) % jobs.length]!;
       const r = await runChild(v, c, n);
       results.get(`${v}:${c}`)!.push(r);
-      process.stderr.write(`  [timers ${round + 1}/${runs}] ${v.padEnd(6)} ${c.padEnd(10)} set ${r.setMs.toFixed(0)} ms, ${v === "fire" ? "all fired" : "cancel"} ${r.endMs.toFixed(0)} ms\n`);
+      process.stderr.write(
+        `  [timers ${round + 1}/${runs}] ${v.padEnd(6)} ${c.padEnd(10)} set ${r.setMs.toFixed(0)} ms, ${v === "fire" ? "all fired" : "cancel"} ${r.endMs.toFixed(0)} ms\n`,
+      );
     }
   }
   const med = (v: Variant, c: Contender, f: (r: Result) => number): number => median(results.get(`${v}:${c}`)!.map(f));
@@ -174,7 +181,10 @@ async function parent(n: number, runs: number): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-const { values } = parseArgs({ options: { child: { type: "string" }, size: { type: "string" }, runs: { type: "string" } }, strict: true });
+const { values } = parseArgs({
+  options: { child: { type: "string" }, size: { type: "string" }, runs: { type: "string" } },
+  strict: true,
+});
 const size = Number(values.size ?? 1_000_000);
 if (values.child !== undefined) {
   const [variant, contender] = values.child.split(":") as [Variant, Contender];

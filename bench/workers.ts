@@ -60,7 +60,12 @@ interface Contender {
 /** Items for the object sections: a record like most pipelines carry. */
 const record = (i: number): object => ({ id: i, name: `item-${i}`, tags: ["a", "b"], score: i * 1.5 });
 
-function drive(exec: Executor, n: number, concurrency: number, makeItem: (i: number) => unknown = (i) => i): Promise<void> {
+function drive(
+  exec: Executor,
+  n: number,
+  concurrency: number,
+  makeItem: (i: number) => unknown = (i) => i,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const signal = new AbortController().signal;
     let next = 0;
@@ -91,13 +96,22 @@ function drive(exec: Executor, n: number, concurrency: number, makeItem: (i: num
   });
 }
 
-function weir(name: string, make: typeof worker, exportName: string, workers: number, options: Parameters<typeof worker>[2] = {}): Contender {
+function weir(
+  name: string,
+  make: typeof worker,
+  exportName: string,
+  workers: number,
+  options: Parameters<typeof worker>[2] = {},
+): Contender {
   let exec: PoolExecutor | undefined;
   const makeItem = exportName === "touch" ? record : (i: number): unknown => i;
   return {
     name,
     async setup() {
-      exec = createExecutor(make(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers, ...options }), exportName);
+      exec = createExecutor(
+        make(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers, ...options }),
+        exportName,
+      );
       await drive(exec, exportName === "cpu5" ? 20 : 50_000, workers, makeItem);
     },
     run: (n) => drive(exec!, n, workers, makeItem),
@@ -123,12 +137,16 @@ function weirPipeline(
   pool: "warm" | "cold" = "warm",
 ): Contender {
   let keeper: PoolExecutor | undefined;
-  const remote = (): ReturnType<typeof worker<number, number>> => make<number, number>(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers });
+  const remote = (): ReturnType<typeof worker<number, number>> =>
+    make<number, number>(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers });
   const run = async (n: number): Promise<void> => {
     function* range(): Generator<number> {
       for (let i = 0; i < n; i++) yield i;
     }
-    const r = await pipeline<number>("bench").from(range()).map(remote(), { name: "w", concurrency: workers, ...stage }).run();
+    const r = await pipeline<number>("bench")
+      .from(range())
+      .map(remote(), { name: "w", concurrency: workers, ...stage })
+      .run();
     if (r.stats.w!.out !== n) throw new Error(`${name}: ${r.stats.w!.out} of ${n} items`);
   };
   return {
@@ -225,14 +243,25 @@ function piscina(name: string, exportName: string, threads: number, batch = 0): 
   };
 }
 
-function tinypool(name: string, exportName: string, workers: number, runtime: "worker_threads" | "child_process"): Contender {
+function tinypool(
+  name: string,
+  exportName: string,
+  workers: number,
+  runtime: "worker_threads" | "child_process",
+): Contender {
   let pool: Tinypool | undefined;
   const makeItem = exportName === "touch" ? record : (i: number): unknown => i;
   const run = (n: number): Promise<void> => windowed(n, 1000, (i) => pool!.run(makeItem(i), { name: exportName }));
   return {
     name,
     async setup() {
-      pool = new Tinypool({ filename: moduleUrl.href, minThreads: workers, maxThreads: workers, runtime, isolateWorkers: false });
+      pool = new Tinypool({
+        filename: moduleUrl.href,
+        minThreads: workers,
+        maxThreads: workers,
+        runtime,
+        isolateWorkers: false,
+      });
       await run(exportName === "inc" ? 5_000 : 20);
     },
     run,
@@ -330,7 +359,10 @@ function fmtRate(n: number, ms: number): string {
 function printTiny(title: string, n: number, rows: Row[] | undefined, floor: string, peers: string[]): void {
   if (rows === undefined) return;
   const get = (name: string): Row | undefined => rows.find((r) => r.name === name);
-  const best = peers.map(get).filter((r): r is Row => r !== undefined).sort((a, b) => a.ms - b.ms)[0];
+  const best = peers
+    .map(get)
+    .filter((r): r is Row => r !== undefined)
+    .sort((a, b) => a.ms - b.ms)[0];
   const limit = get(floor);
   console.log(`\n### ${title}\n`);
   console.log("| contender | median ms | items/s | vs floor | vs best peer |");
@@ -348,10 +380,13 @@ function printCpu(title: string, n: number, rows: Row[] | undefined, baseline: s
   console.log(`\n### ${title}\n`);
   console.log("| contender | median ms | tasks/s | speedup over one thread |");
   console.log("|---|---:|---:|---:|");
-  for (const r of rows) console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(n, r.ms)} | ${(base.ms / r.ms).toFixed(2)}x |`);
+  for (const r of rows)
+    console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(n, r.ms)} | ${(base.ms / r.ms).toFixed(2)}x |`);
 }
 
-console.log(`node ${process.version}, ${(await import("node:os")).availableParallelism()} cores; median of ${ROUNDS}, rotated order, warmed up`);
+console.log(
+  `node ${process.version}, ${(await import("node:os")).availableParallelism()} cores; median of ${ROUNDS}, rotated order, warmed up`,
+);
 
 printTiny(
   `${TINY.toLocaleString("en")} tiny tasks (x => x + 1), 2 worker threads`,

@@ -83,7 +83,11 @@ const noop = (): void => {
 const weir: Contender = {
   name: "weir",
   build(g) {
-    const specs: TaskSpec[] = g.names.map((name, i) => ({ name, after: g.deps[i]!.map((d) => g.names[d]!), run: noop }));
+    const specs: TaskSpec[] = g.names.map((name, i) => ({
+      name,
+      after: g.deps[i]!.map((d) => g.names[d]!),
+      run: noop,
+    }));
     const wf = workflow(g.name).tasks(specs);
     wf.plan(); // compiles the graph (a reused workflow compiles once), as p-graph's constructor does its checks
     return async () => {
@@ -149,11 +153,27 @@ if (child !== undefined) {
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? contenders : [...contenders].reverse();
       for (const c of order) {
-        const args = ["--import", "tsx", self, "--child", c.name, "--graph", kind, "--dag", String(sizes.dag), "--chain", String(sizes.chain)];
+        const args = [
+          "--import",
+          "tsx",
+          self,
+          "--child",
+          c.name,
+          "--graph",
+          kind,
+          "--dag",
+          String(sizes.dag),
+          "--chain",
+          String(sizes.chain),
+        ];
         args.push("--warmup", String(warmup), "--per-round", String(perRound));
-        const m = JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 }).trim()) as Measurement;
+        const m = JSON.parse(
+          execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 }).trim(),
+        ) as Measurement;
         out.get(c.name)!.push(m);
-        process.stderr.write(`${g.name} ${c.name} round ${round + 1}: ${m.runMs.toFixed(2)} ms/run, build ${m.buildMs.toFixed(1)} ms\n`);
+        process.stderr.write(
+          `${g.name} ${c.name} round ${round + 1}: ${m.runMs.toFixed(2)} ms/run, build ${m.buildMs.toFixed(1)} ms\n`,
+        );
       }
     }
     const base = median(out.get("p-graph")!.map((m) => m.runMs));
@@ -162,7 +182,9 @@ if (child !== undefined) {
       const run = median(ms.map((m) => m.runMs));
       const perTask = (run * 1000) / g.names.length;
       const build = median(ms.map((m) => m.buildMs));
-      rows.push(`| ${g.name} | ${c.name} | ${run.toFixed(2)} | ${perTask.toFixed(2)} | ${build.toFixed(1)} | ${(base / run).toFixed(2)}× |`);
+      rows.push(
+        `| ${g.name} | ${c.name} | ${run.toFixed(2)} | ${perTask.toFixed(2)} | ${build.toFixed(1)} | ${(base / run).toFixed(2)}× |`,
+      );
     }
   }
   console.log(

@@ -38,7 +38,11 @@ export default workflow("docs-report")
       .map((text) => createHash("sha256").update(text).digest("hex"), { name: "hash" })
       .to((hash) => void hashes.set(hash, (hashes.get(hash) ?? 0) + 1), { name: "count" })
       .run({ signal });
-    return { files: results.scan.length, distinct: hashes.size, duplicates: [...hashes.values()].filter((n) => n > 1).length };
+    return {
+      files: results.scan.length,
+      distinct: hashes.size,
+      duplicates: [...hashes.values()].filter((n) => n > 1).length,
+    };
   })
   .task("sizes", { after: ["scan"] }, async ({ results }) => {
     let bytes = 0;

@@ -46,7 +46,12 @@ interface Parsed extends Doc {
 
 function parse(doc: Doc): Parsed {
   const title = /^#\s+(.+)$/m.exec(doc.text)?.[1]?.trim() ?? doc.path.split("/").slice(-2).join("/");
-  return { ...doc, title, headings: doc.text.match(/^#{1,6}\s/gm)?.length ?? 0, links: doc.text.match(/\]\([^)]+\)/g)?.length ?? 0 };
+  return {
+    ...doc,
+    title,
+    headings: doc.text.match(/^#{1,6}\s/gm)?.length ?? 0,
+    links: doc.text.match(/\]\([^)]+\)/g)?.length ?? 0,
+  };
 }
 
 function clean(doc: Parsed): Parsed {
@@ -74,7 +79,15 @@ export default pipeline<string>("markdown-digest")
   .map(
     async (doc) => {
       const gz = await gzipAsync(doc.text, { level: 9 });
-      return { path: doc.path, title: doc.title, headings: doc.headings, links: doc.links, sha256: doc.sha256, chars: doc.text.length, gzipped: gz.length };
+      return {
+        path: doc.path,
+        title: doc.title,
+        headings: doc.headings,
+        links: doc.links,
+        sha256: doc.sha256,
+        chars: doc.text.length,
+        gzipped: gz.length,
+      };
     },
     { name: "gzip", concurrency: 4, retry: { attempts: 2, baseMs: 10 }, onError: "dead-letter" },
   )

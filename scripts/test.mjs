@@ -22,10 +22,18 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const reporter = process.env.CI ? "spec" : (process.stdout.isTTY ? "spec" : "spec");
+const reporter = process.env.CI ? "spec" : process.stdout.isTTY ? "spec" : "spec";
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", `--test-reporter=${reporter}`, "--test-concurrency=2", "--test-timeout=180000", ...files],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    `--test-reporter=${reporter}`,
+    "--test-concurrency=2",
+    "--test-timeout=180000",
+    ...files,
+  ],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);

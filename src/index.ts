@@ -7,7 +7,16 @@
 
 // pipelines
 export { pipeline, type PipelineStart } from "./pipeline/pipeline.js";
-export { Stream, Sink, mergeStreams as merge, isPipelineHandle, type StageFn, type StreamOptions, type RouteOptions, type Runnable } from "./pipeline/Stream.js";
+export {
+  Stream,
+  Sink,
+  mergeStreams as merge,
+  isPipelineHandle,
+  type StageFn,
+  type StreamOptions,
+  type RouteOptions,
+  type Runnable,
+} from "./pipeline/Stream.js";
 export type { RemoteStage } from "./executor/remote/RemoteStage.js";
 export type { StageOptions, BatchOptions } from "./stage/StageOptions.js";
 export type { StageContext, ExecutionContext } from "./stage/StageContext.js";
@@ -35,7 +44,14 @@ export { acquire, type AcquireOptions } from "./policy/acquire.js";
 export { withAdmission } from "./policy/withAdmission.js";
 export { retryAfterMs, parseRetryAfter } from "./policy/retryAfterMs.js";
 export { isOverload } from "./policy/isOverload.js";
-export { rateLimiter, RateLimiter, rateLimiterDefaults, type RateLimiterOptions, type RateLimiterEvents, type RateLimiterStats } from "./policy/RateLimiter.js";
+export {
+  rateLimiter,
+  RateLimiter,
+  rateLimiterDefaults,
+  type RateLimiterOptions,
+  type RateLimiterEvents,
+  type RateLimiterStats,
+} from "./policy/RateLimiter.js";
 export type { RateLimits, RateWindow } from "./policy/RateLimits.js";
 export {
   circuitBreaker,
@@ -48,7 +64,14 @@ export {
   type CircuitState,
   type CircuitReason,
 } from "./policy/CircuitBreaker.js";
-export { bulkhead, Bulkhead, bulkheadDefaults, type BulkheadOptions, type BulkheadEvents, type BulkheadStats } from "./policy/Bulkhead.js";
+export {
+  bulkhead,
+  Bulkhead,
+  bulkheadDefaults,
+  type BulkheadOptions,
+  type BulkheadEvents,
+  type BulkheadStats,
+} from "./policy/Bulkhead.js";
 export {
   adaptiveConcurrency,
   AdaptiveConcurrency,
@@ -58,7 +81,14 @@ export {
   type AdaptiveConcurrencyStats,
   type AdaptiveReason,
 } from "./policy/AdaptiveConcurrency.js";
-export { memoryGuard, MemoryGuard, memoryGuardDefaults, type MemoryGuardOptions, type MemoryGuardEvents, type MemoryGuardStats } from "./policy/MemoryGuard.js";
+export {
+  memoryGuard,
+  MemoryGuard,
+  memoryGuardDefaults,
+  type MemoryGuardOptions,
+  type MemoryGuardEvents,
+  type MemoryGuardStats,
+} from "./policy/MemoryGuard.js";
 export { TimerWheel, timerWheelDefaults, type TimerWheelOptions } from "./timer/TimerWheel.js";
 export { AgingPriorityQueue, type AgingPriorityQueueOptions } from "./channel/AgingPriorityQueue.js";
 export { FairQueue, type FairQueueOptions } from "./channel/FairQueue.js";

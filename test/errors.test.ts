@@ -6,7 +6,10 @@ import { InvalidOptionError, StageError, WeirError } from "../src/index.js";
 describe("errors", () => {
   it("every code in the WeirErrorCode union is documented in docs/errors.md", () => {
     const source = readFileSync(new URL("../src/errors/WeirError.ts", import.meta.url), "utf8");
-    const union = source.slice(source.indexOf("export type WeirErrorCode"), source.indexOf(";", source.indexOf("export type WeirErrorCode")));
+    const union = source.slice(
+      source.indexOf("export type WeirErrorCode"),
+      source.indexOf(";", source.indexOf("export type WeirErrorCode")),
+    );
     const codes = [...union.matchAll(/"(WEIR_[A-Z_]+)"/g)].map((m) => m[1]!);
     assert.ok(codes.length >= 10);
     const docs = readFileSync(new URL("../docs/errors.md", import.meta.url), "utf8");

@@ -54,7 +54,10 @@ export class AgingPriorityQueue<T> implements ItemQueue<T> {
     const o = plainObject(options, "options", where);
     knownKeys(o, ["priority", "agingPerSecond", "clock"], "", where);
     this.#priority = func<(item: T) => number>(o.priority, "priority", where);
-    this.#perMs = optional(o.agingPerSecond, agingPriorityQueueDefaults.agingPerSecond, (v) => positiveNumber(v, "agingPerSecond", where)) / 1000;
+    this.#perMs =
+      optional(o.agingPerSecond, agingPriorityQueueDefaults.agingPerSecond, (v) =>
+        positiveNumber(v, "agingPerSecond", where),
+      ) / 1000;
     this.#clock = optional(o.clock, systemClock, (v) => clockOption(v, where));
     this.#origin = this.#clock.now();
   }

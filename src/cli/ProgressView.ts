@@ -18,12 +18,26 @@ export class ProgressView {
       const dt = prev === undefined ? now : now - prev.at;
       const done = s.out - (prev?.out.get(s.name) ?? 0);
       const rate = dt > 0 ? (done * 1000) / dt : 0;
-      const errors = s.errors + s.dropped > 0 ? `${s.errors}${s.deadLettered ? ` (${s.deadLettered} dl)` : ""}${s.dropped ? ` ${s.dropped} dropped` : ""}` : "0";
-      rows.push([s.name, s.context, fmt(s.in), fmt(s.out), fmt(Math.round(rate)), String(s.inFlight), String(s.queueDepth), errors]);
+      const errors =
+        s.errors + s.dropped > 0
+          ? `${s.errors}${s.deadLettered ? ` (${s.deadLettered} dl)` : ""}${s.dropped ? ` ${s.dropped} dropped` : ""}`
+          : "0";
+      rows.push([
+        s.name,
+        s.context,
+        fmt(s.in),
+        fmt(s.out),
+        fmt(Math.round(rate)),
+        String(s.inFlight),
+        String(s.queueDepth),
+        errors,
+      ]);
     }
     this.#previous = { at: now, out };
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    const lines = rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+    const lines = rows.map((r) =>
+      r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
+    );
     const head = `${snapshot.pipeline}  ${snapshot.state}  ${(snapshot.elapsedMs / 1000).toFixed(1)}s  source ${fmt(snapshot.sourceItems)}${snapshot.sourceDone ? " (done)" : ""}`;
     return [head, ...lines];
   }

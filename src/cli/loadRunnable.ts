@@ -47,12 +47,17 @@ export async function loadRunnable(file: string): Promise<CliRunnable> {
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    throw new LoadError(`weir: could not load ${file}: ${error instanceof Error ? error.message : String(error)}`, error);
+    throw new LoadError(
+      `weir: could not load ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
   }
   let value = mod.default;
   if (typeof value === "function") value = await (value as () => unknown)();
   if (!isRunnable(value)) {
-    throw new LoadError(`weir: ${file} must export default a pipeline (or workflow), or a function returning one; got ${value === undefined ? "no default export" : typeof value}`);
+    throw new LoadError(
+      `weir: ${file} must export default a pipeline (or workflow), or a function returning one; got ${value === undefined ? "no default export" : typeof value}`,
+    );
   }
   return value;
 }

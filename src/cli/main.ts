@@ -20,7 +20,10 @@ Ctrl-C stops gracefully (the source stops, what was pulled drains); a second Ctr
 const ABORT_EXIT_GRACE_MS = 1_000;
 
 /** Runs the CLI with `args`; resolves with the exit code. */
-export async function main(args: readonly string[], io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream } = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(
+  args: readonly string[],
+  io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream } = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   const [command, file, ...flags] = args;
   try {
     if (command === undefined || command === "--help" || command === "-h") {
@@ -28,7 +31,9 @@ export async function main(args: readonly string[], io: { out: NodeJS.WriteStrea
       return command === undefined ? 1 : 0;
     }
     if (command === "--version") {
-      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+        version: string;
+      };
       io.out.write(`${pkg.version}\n`);
       return 0;
     }
@@ -39,7 +44,11 @@ export async function main(args: readonly string[], io: { out: NodeJS.WriteStrea
     const runnable = await loadRunnable(file);
     if (command === "plan") {
       const plan = runnable.plan();
-      io.out.write(flags.includes("--json") || !isPipelinePlan(plan) ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
+      io.out.write(
+        flags.includes("--json") || !isPipelinePlan(plan)
+          ? `${JSON.stringify(plan, null, 2)}\n`
+          : `${formatPlan(plan)}\n`,
+      );
       return 0;
     }
     return await runWithProgress(runnable, flags, io);
@@ -68,7 +77,8 @@ async function runWithProgress(
       // Aborting is the user saying "end it": once the run has settled, the process exits even if
       // stage code still holds a handle (a request that ignores its signal, a timer). The timer is
       // unref'd, so a process with nothing left running exits at once on its own.
-      const exitAfterSettle = (): void => void setTimeout(() => process.exit(process.exitCode ?? 1), ABORT_EXIT_GRACE_MS).unref();
+      const exitAfterSettle = (): void =>
+        void setTimeout(() => process.exit(process.exitCode ?? 1), ABORT_EXIT_GRACE_MS).unref();
       void Promise.resolve(run).then(exitAfterSettle, exitAfterSettle);
     }
   };
@@ -90,7 +100,8 @@ async function runWithProgress(
   try {
     const result = await run;
     if (live) draw();
-    if (flags.includes("--json")) io.out.write(`${JSON.stringify(result, (k, v: unknown) => (k === "snapshot" ? undefined : v), 2)}\n`);
+    if (flags.includes("--json"))
+      io.out.write(`${JSON.stringify(result, (k, v: unknown) => (k === "snapshot" ? undefined : v), 2)}\n`);
     else io.out.write(`${summary(result)}\n`);
     if (isWorkflowResult(result) && !result.ok) {
       io.err.write(`${describeError(result.error)}\n`);
@@ -109,7 +120,12 @@ async function runWithProgress(
 }
 
 function isPipelinePlan(plan: unknown): plan is ExecutionPlan {
-  return typeof plan === "object" && plan !== null && Array.isArray((plan as ExecutionPlan).steps) && Array.isArray((plan as ExecutionPlan).stages);
+  return (
+    typeof plan === "object" &&
+    plan !== null &&
+    Array.isArray((plan as ExecutionPlan).steps) &&
+    Array.isArray((plan as ExecutionPlan).stages)
+  );
 }
 
 function isRunSnapshot(s: unknown): s is RunSnapshot {
@@ -121,7 +137,9 @@ export function summary(result: unknown): string {
   if (isWorkflowResult(result)) return workflowSummary(result);
   const r = result as RunResult;
   if (typeof r !== "object" || r === null || typeof r.stats !== "object") return JSON.stringify(result, null, 2);
-  const lines = [`${r.pipeline}: ${r.stopped ? "stopped" : "completed"} in ${(r.durationMs / 1000).toFixed(2)}s, ${fmt(r.sourceItems)} source items`];
+  const lines = [
+    `${r.pipeline}: ${r.stopped ? "stopped" : "completed"} in ${(r.durationMs / 1000).toFixed(2)}s, ${fmt(r.sourceItems)} source items`,
+  ];
   for (const s of Object.values(r.stats)) {
     const extra = [
       s.errors ? `${s.errors} errors` : "",
@@ -130,17 +148,28 @@ export function summary(result: unknown): string {
       s.deadLettered ? `${s.deadLettered} dead-lettered` : "",
       s.dropped ? `${s.dropped} dropped` : "",
     ].filter(Boolean);
-    const p = s.latency.count > 0 && s.context !== "inline" ? `  p50 ${s.latency.p50.toFixed(2)}ms p99 ${s.latency.p99.toFixed(2)}ms` : "";
-    lines.push(`  ${s.name.padEnd(16)} ${s.context.padEnd(7)} in ${fmt(s.in).padStart(11)}  out ${fmt(s.out).padStart(11)}${p}${extra.length ? `  ${extra.join(", ")}` : ""}`);
+    const p =
+      s.latency.count > 0 && s.context !== "inline"
+        ? `  p50 ${s.latency.p50.toFixed(2)}ms p99 ${s.latency.p99.toFixed(2)}ms`
+        : "";
+    lines.push(
+      `  ${s.name.padEnd(16)} ${s.context.padEnd(7)} in ${fmt(s.in).padStart(11)}  out ${fmt(s.out).padStart(11)}${p}${extra.length ? `  ${extra.join(", ")}` : ""}`,
+    );
   }
-  if (r.deadLetters.length > 0) lines.push(`  ${r.deadLetters.length} dead letters (first: stage "${r.deadLetters[0]!.stage}", item ${r.deadLetters[0]!.index})`);
+  if (r.deadLetters.length > 0)
+    lines.push(
+      `  ${r.deadLetters.length} dead letters (first: stage "${r.deadLetters[0]!.stage}", item ${r.deadLetters[0]!.index})`,
+    );
   return lines.join("\n");
 }
 
 /** One readable line (or a few) for an error: its code, message and cause. */
 export function describeError(error: unknown): string {
   if (WeirError.is(error)) {
-    const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? `\n  cause: ${error.cause.stack ?? error.cause.message}` : "";
+    const cause =
+      error.cause instanceof Error && !error.message.includes(error.cause.message)
+        ? `\n  cause: ${error.cause.stack ?? error.cause.message}`
+        : "";
     return `weir: ${error.code}: ${error.message}${cause}`;
   }
   return `weir: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;

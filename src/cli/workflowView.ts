@@ -9,11 +9,19 @@ export function isWorkflowSnapshot(value: unknown): value is WorkflowSnapshot {
 
 /** True when `value` is a finished workflow's result. */
 export function isWorkflowResult(value: unknown): value is WorkflowResult {
-  return typeof value === "object" && value !== null && typeof (value as WorkflowResult).workflow === "string" && typeof (value as WorkflowResult).counts === "object";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as WorkflowResult).workflow === "string" &&
+    typeof (value as WorkflowResult).counts === "object"
+  );
 }
 
 function counts(c: Readonly<Record<string, number>>): string {
-  return taskStatuses.filter((s) => (c[s] ?? 0) > 0).map((s) => `${c[s]} ${s}`).join(", ");
+  return taskStatuses
+    .filter((s) => (c[s] ?? 0) > 0)
+    .map((s) => `${c[s]} ${s}`)
+    .join(", ");
 }
 
 /** One frame for a running workflow: state, elapsed time, and tasks per status. */
@@ -21,13 +29,19 @@ export function renderWorkflow(snapshot: WorkflowSnapshot, now: number): string[
   const total = snapshot.size;
   const done = total - (snapshot.counts.pending ?? 0) - (snapshot.counts.running ?? 0);
   const elapsed = ((snapshot.endedAt ?? now) - snapshot.startedAt) / 1000;
-  return [`${snapshot.workflow}  ${snapshot.state}  ${elapsed.toFixed(1)}s  ${done}/${total} done  (${counts(snapshot.counts)})`];
+  return [
+    `${snapshot.workflow}  ${snapshot.state}  ${elapsed.toFixed(1)}s  ${done}/${total} done  (${counts(snapshot.counts)})`,
+  ];
 }
 
 /** The plain-text summary of a finished workflow. */
 export function workflowSummary(result: WorkflowResult): string {
-  const lines = [`${result.workflow}: ${result.state} in ${(result.durationMs / 1000).toFixed(2)}s (${counts(result.counts)})`];
-  for (const [name, task] of Object.entries(result.tasks as Record<string, { status: string; durationMs?: number; attempts?: number }>)) {
+  const lines = [
+    `${result.workflow}: ${result.state} in ${(result.durationMs / 1000).toFixed(2)}s (${counts(result.counts)})`,
+  ];
+  for (const [name, task] of Object.entries(
+    result.tasks as Record<string, { status: string; durationMs?: number; attempts?: number }>,
+  )) {
     const time = task.durationMs === undefined ? "" : `  ${task.durationMs.toFixed(1)}ms`;
     const attempts = (task.attempts ?? 0) > 1 ? `  ${task.attempts} attempts` : "";
     lines.push(`  ${name.padEnd(20)} ${task.status.padEnd(9)}${time}${attempts}`);

@@ -82,7 +82,8 @@ export class EventBus<Events extends object> {
     const size = optional(options.history, 0, (v) => nonNegativeInt(v, "history", "event bus"));
     this.#history = size > 0 ? new EventHistory<Events>(size) : undefined;
     this.#forward = optional(options.forward, undefined, (v) => {
-      if (!isEventSink(v)) throw new InvalidOptionError("forward", "an EventBus (an object with has and emit)", v, "event bus");
+      if (!isEventSink(v))
+        throw new InvalidOptionError("forward", "an EventBus (an object with has and emit)", v, "event bus");
       return v as EventSink<Events>;
     });
   }
@@ -134,7 +135,10 @@ export class EventBus<Events extends object> {
    */
   has(type: keyof Events): boolean {
     return (
-      this.#handlers.has(type) || this.#middleware.length > 0 || this.#history !== undefined || (this.#forward !== undefined && this.#forward.has(type))
+      this.#handlers.has(type) ||
+      this.#middleware.length > 0 ||
+      this.#history !== undefined ||
+      (this.#forward !== undefined && this.#forward.has(type))
     );
   }
 
@@ -179,7 +183,12 @@ export class EventBus<Events extends object> {
   }
 
   /** Runs middleware `i` onwards, then delivers. A middleware's second call to `next` is ignored. */
-  #through<K extends keyof Events>(i: number, chain: readonly EventMiddleware<Events>[], type: K, payload: Events[K]): void {
+  #through<K extends keyof Events>(
+    i: number,
+    chain: readonly EventMiddleware<Events>[],
+    type: K,
+    payload: Events[K],
+  ): void {
     const middleware = chain[i];
     if (middleware === undefined) {
       this.#deliver(type, payload);
@@ -205,14 +214,19 @@ export class EventBus<Events extends object> {
         hook(error, String(type));
         return;
       } catch (hookError) {
-        process.emitWarning(`weir: the onHandlerError hook threw ${String(hookError)} while reporting: ${String(error)}`, {
-          type: "WeirEventWarning",
-          detail: `event "${String(type)}"`,
-        });
+        process.emitWarning(
+          `weir: the onHandlerError hook threw ${String(hookError)} while reporting: ${String(error)}`,
+          {
+            type: "WeirEventWarning",
+            detail: `event "${String(type)}"`,
+          },
+        );
         return;
       }
     }
-    process.emitWarning(`weir: an event handler for "${String(type)}" failed: ${String(error)}`, { type: "WeirEventWarning" });
+    process.emitWarning(`weir: an event handler for "${String(type)}" failed: ${String(error)}`, {
+      type: "WeirEventWarning",
+    });
   }
 
   #deliver<K extends keyof Events>(type: K, payload: Events[K]): void {
@@ -224,7 +238,11 @@ export class EventBus<Events extends object> {
         const result = (handler as EventHandler<Events[K]>)(payload);
         if (result instanceof Promise) {
           result.then(undefined, (error: unknown) => this.#report(error, type));
-        } else if (typeof result === "object" && result !== null && typeof (result as PromiseLike<unknown>).then === "function") {
+        } else if (
+          typeof result === "object" &&
+          result !== null &&
+          typeof (result as PromiseLike<unknown>).then === "function"
+        ) {
           (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.#report(error, type));
         }
       } catch (error) {

@@ -73,11 +73,21 @@ export function plainObject(value: unknown, option: string, where?: string): Rec
 }
 
 /** Rejects keys that are not in `known`, so a typo (`concurency`) fails loudly. */
-export function knownKeys(value: Record<string, unknown>, known: readonly string[], option: string, where?: string): void {
+export function knownKeys(
+  value: Record<string, unknown>,
+  known: readonly string[],
+  option: string,
+  where?: string,
+): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       const path = option === "" ? key : `${option}.${key}`;
-      throw new InvalidOptionError(path, `one of the known options (${known.join(", ")})`, `unknown option "${key}"`, where);
+      throw new InvalidOptionError(
+        path,
+        `one of the known options (${known.join(", ")})`,
+        `unknown option "${key}"`,
+        where,
+      );
     }
   }
 }

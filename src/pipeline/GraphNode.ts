@@ -22,13 +22,26 @@ export interface GraphNode {
   /** The stage function (map, filter, flatMap, tap and sink stages on the main loop). */
   readonly fn: ((item: unknown, ctx: never) => unknown) | undefined;
   /** Set when the stage runs in a worker-thread or child-process pool. */
-  readonly remote: { readonly factory: RemoteStageFactory; /** Most items its executor keeps in flight. */ readonly maxWindow: number } | undefined;
+  readonly remote:
+    | {
+        readonly factory: RemoteStageFactory;
+        /** Most items its executor keeps in flight. */ readonly maxWindow: number;
+      }
+    | undefined;
   /** Validated stage options (stages with a function). */
   readonly settings: StageSettings | undefined;
   /** Batch settings (batch nodes). */
-  readonly batch: { readonly size: number; readonly maxWaitMs: number | undefined; readonly capacity: number | undefined } | undefined;
+  readonly batch:
+    | { readonly size: number; readonly maxWaitMs: number | undefined; readonly capacity: number | undefined }
+    | undefined;
   /** The key function, branch names and error policy (route nodes). */
-  readonly route: { readonly key: (item: unknown) => unknown; readonly keys: readonly string[]; readonly onError: StageSettings["onError"] } | undefined;
+  readonly route:
+    | {
+        readonly key: (item: unknown) => unknown;
+        readonly keys: readonly string[];
+        readonly onError: StageSettings["onError"];
+      }
+    | undefined;
   /** What the pipeline reads (the source node). */
   readonly source: SourceInput<unknown> | undefined;
   /** Edges into the node (several for a merge point). */

@@ -26,7 +26,8 @@ export class PipelineGraph {
    * stage whose options fail validation is named in the error as it would have been in the plan).
    */
   defaultName(kind: string, fnName: string | undefined): string {
-    if (fnName !== undefined && fnName !== "" && !fnName.startsWith("bound ") && !this.#names.has(fnName)) return fnName;
+    if (fnName !== undefined && fnName !== "" && !fnName.startsWith("bound ") && !this.#names.has(fnName))
+      return fnName;
     let n = this.#kindCounts.get(kind) ?? 0;
     let name: string;
     do name = `${kind}-${++n}`;
@@ -51,7 +52,10 @@ export class PipelineGraph {
   /** Adds an edge into an existing merge node; rejects an edge that would close a cycle. */
   connect(edge: GraphEdge, to: GraphNode): void {
     if (to.kind !== "merge") {
-      throw new InvalidPipelineError(this.name, `"${to.name}" is a ${to.kind} stage: only a merge point accepts more inputs`);
+      throw new InvalidPipelineError(
+        this.name,
+        `"${to.name}" is a ${to.kind} stage: only a merge point accepts more inputs`,
+      );
     }
     this.#checkEdge(edge, to);
     const path = this.#path(to.id, edge.from);
@@ -62,10 +66,15 @@ export class PipelineGraph {
 
   #checkEdge(edge: GraphEdge, to: Pick<GraphNode, "name">): void {
     const from = this.nodes[edge.from];
-    if (from === undefined) throw new InvalidPipelineError(this.name, `unknown stage #${edge.from} feeding "${to.name}"`);
-    if (from.kind === "sink") throw new InvalidPipelineError(this.name, `"${from.name}" is a sink: nothing can follow it ("${to.name}")`);
+    if (from === undefined)
+      throw new InvalidPipelineError(this.name, `unknown stage #${edge.from} feeding "${to.name}"`);
+    if (from.kind === "sink")
+      throw new InvalidPipelineError(this.name, `"${from.name}" is a sink: nothing can follow it ("${to.name}")`);
     if (from.kind === "route" && edge.key === undefined) {
-      throw new InvalidPipelineError(this.name, `"${to.name}" must follow one branch of route "${from.name}", not the route itself`);
+      throw new InvalidPipelineError(
+        this.name,
+        `"${to.name}" must follow one branch of route "${from.name}", not the route itself`,
+      );
     }
   }
 

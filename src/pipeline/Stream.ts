@@ -145,7 +145,10 @@ export class Stream<T> extends Handle {
   }
 
   /** Replaces each item with the items of the Iterable or AsyncIterable `fn` returns. */
-  flatMap<U>(fn: StageFn<T, Iterable<U> | AsyncIterable<U>> | RemoteStage<T, Iterable<U>>, options?: StageOptions<T>): Stream<U> {
+  flatMap<U>(
+    fn: StageFn<T, Iterable<U> | AsyncIterable<U>> | RemoteStage<T, Iterable<U>>,
+    options?: StageOptions<T>,
+  ): Stream<U> {
     return this.#stage<U>("flatMap", fn, options);
   }
 
@@ -200,13 +203,17 @@ export class Stream<T> extends Handle {
     const o = plainObject(options, "options", where);
     knownKeys(o, ["name", "onError"], "", where);
     const name = optional(o.name, label, (v) => nonEmptyString(v, "name", where));
-    const onError = optional(o.onError, "fail" as const, (v) => oneOf(v, ["fail", "skip", "dead-letter"] as const, "onError", where));
+    const onError = optional(o.onError, "fail" as const, (v) =>
+      oneOf(v, ["fail", "skip", "dead-letter"] as const, "onError", where),
+    );
     func(key, "key", where);
     const list: readonly unknown[] = keys;
-    if (!Array.isArray(list) || list.length === 0) throw new InvalidOptionError("keys", "a non-empty array of branch names", keys, where);
+    if (!Array.isArray(list) || list.length === 0)
+      throw new InvalidOptionError("keys", "a non-empty array of branch names", keys, where);
     list.forEach((k, i) => {
       if (typeof k !== "string" || k === "") throw new InvalidOptionError(`keys[${i}]`, "a non-empty string", k, where);
-      if (list.indexOf(k) !== i) throw new InvalidOptionError(`keys[${i}]`, "branch names that differ", `"${k}" twice`, where);
+      if (list.indexOf(k) !== i)
+        throw new InvalidOptionError(`keys[${i}]`, "branch names that differ", `"${k}" twice`, where);
     });
     const node = this.graph.add({
       name,
@@ -231,8 +238,15 @@ export class Stream<T> extends Handle {
 
   /** Feeds this stream into a merge point made earlier (the way to close a loop: rejected as a cycle). */
   into(mergePoint: Stream<T>): void {
-    if (!(mergePoint instanceof Stream)) throw new InvalidOptionError("mergePoint", "a merge point (a stream from merge())", mergePoint, `pipeline "${this.graph.name}" into()`);
-    if (mergePoint.graph !== this.graph) throw new InvalidPipelineError(this.graph.name, "into(): the merge point belongs to another pipeline");
+    if (!(mergePoint instanceof Stream))
+      throw new InvalidOptionError(
+        "mergePoint",
+        "a merge point (a stream from merge())",
+        mergePoint,
+        `pipeline "${this.graph.name}" into()`,
+      );
+    if (mergePoint.graph !== this.graph)
+      throw new InvalidPipelineError(this.graph.name, "into(): the merge point belongs to another pipeline");
     this.graph.connect(this.#edge(), mergePoint.node);
   }
 
@@ -252,12 +266,19 @@ export class Stream<T> extends Handle {
     const graph = this.graph;
     const node = this.node;
     const compiled = (): CompiledPlan => this.compiled();
-    const { capacity: given, ...runOptions } = plainObject(options, "options", `pipeline "${graph.name}" stream()`) as StreamOptions;
+    const { capacity: given, ...runOptions } = plainObject(
+      options,
+      "options",
+      `pipeline "${graph.name}" stream()`,
+    ) as StreamOptions;
     const capacity = optional(given, 1024, (v) => positiveInt(v, "capacity", `pipeline "${graph.name}" stream()`));
     return {
       [Symbol.asyncIterator](): AsyncIterator<T> {
         if (graph.nodes.some((n) => n.inputs.some((e) => e.from === node.id))) {
-          throw new InvalidPipelineError(graph.name, `stream(): "${node.name}" feeds other stages; stream the end of a branch`);
+          throw new InvalidPipelineError(
+            graph.name,
+            `stream(): "${node.name}" feeds other stages; stream the end of a branch`,
+          );
         }
         const tap = new Channel<unknown>(new FifoQueue<unknown>(Math.min(capacity, 1024)), capacity, 1);
         const run = new PipelineRun(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
@@ -323,10 +344,21 @@ export class Stream<T> extends Handle {
     const settings = stageSettings(options, where);
     if (settings.context === "inline") {
       if (remote !== undefined) {
-        throw new InvalidOptionError("context", `"async" or none: this stage runs in a ${remote.context} pool`, "inline", where);
+        throw new InvalidOptionError(
+          "context",
+          `"async" or none: this stage runs in a ${remote.context} pool`,
+          "inline",
+          where,
+        );
       }
       const blockers = inlineBlockers(fn, settings);
-      if (blockers.length > 0) throw new InvalidOptionError("context", `a synchronous stage with none of: ${blockers.join(", ")}`, "inline", where);
+      if (blockers.length > 0)
+        throw new InvalidOptionError(
+          "context",
+          `a synchronous stage with none of: ${blockers.join(", ")}`,
+          "inline",
+          where,
+        );
     }
     const r = remote?.settings;
     return this.graph.add({
@@ -336,7 +368,10 @@ export class Stream<T> extends Handle {
       remote:
         remote === undefined || r === undefined
           ? undefined
-          : { factory: remote.factory, maxWindow: Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize },
+          : {
+              factory: remote.factory,
+              maxWindow: Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize,
+            },
       settings,
       batch: undefined,
       route: undefined,
@@ -360,7 +395,8 @@ export class Sink extends Handle {}
  */
 export function mergeStreams<T>(streams: readonly Stream<T>[], name?: string): Stream<T> {
   const where = `merge "${typeof name === "string" && name !== "" ? name : "merge"}"`;
-  if (!Array.isArray(streams) || streams.length === 0) throw new InvalidOptionError("streams", "a non-empty array of streams", streams, where);
+  if (!Array.isArray(streams) || streams.length === 0)
+    throw new InvalidOptionError("streams", "a non-empty array of streams", streams, where);
   if (name !== undefined) nonEmptyString(name, "name", where);
   const handles = (streams as readonly unknown[]).map((s, i) => {
     // a Sink is a handle too: the graph then rejects the edge ("nothing can follow a sink")
@@ -369,7 +405,8 @@ export function mergeStreams<T>(streams: readonly Stream<T>[], name?: string): S
   });
   const graph = handles[0]!.graph;
   const edges = handles.map((h) => {
-    if (h.graph !== graph) throw new InvalidPipelineError(graph.name, "merge(): the streams belong to different pipelines");
+    if (h.graph !== graph)
+      throw new InvalidPipelineError(graph.name, "merge(): the streams belong to different pipelines");
     return { from: h.node.id, key: h.branch };
   });
   const node = graph.add({

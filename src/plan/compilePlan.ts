@@ -29,7 +29,12 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   const blockers = inlineBlockers(node.fn, s);
   // the builder rejects this when the stage is defined; kept for graphs built by other means
   if (s.context === "inline" && blockers.length > 0) {
-    throw new InvalidOptionError("context", `a synchronous stage with none of: ${blockers.join(", ")}`, "inline", `stage "${node.name}"`);
+    throw new InvalidOptionError(
+      "context",
+      `a synchronous stage with none of: ${blockers.join(", ")}`,
+      "inline",
+      `stage "${node.name}"`,
+    );
   }
   if (s.context === "async") blockers.push('context: "async"');
   if (blockers.length > 0) return { inline: false, reason: `own step: ${blockers.join(", ")}` };
@@ -39,14 +44,22 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
 /** The context a node runs in. */
 function contextOf(node: GraphNode, inline: boolean): ExecutionContext {
   if (node.remote !== undefined) return node.remote.factory.context;
-  if (inline || node.kind === "batch" || node.kind === "merge" || node.kind === "route" || node.kind === "source") return "inline";
+  if (inline || node.kind === "batch" || node.kind === "merge" || node.kind === "route" || node.kind === "source")
+    return "inline";
   return "async";
 }
 
 /** Two retry policies that retry the same errors the same way. */
 function sameRetry(a: RetryPolicy, b: RetryPolicy): boolean {
   if (a.attempts <= 1 && b.attempts <= 1) return true;
-  return a.attempts === b.attempts && a.baseMs === b.baseMs && a.maxMs === b.maxMs && a.factor === b.factor && a.jitter === b.jitter && a.retryIf === b.retryIf;
+  return (
+    a.attempts === b.attempts &&
+    a.baseMs === b.baseMs &&
+    a.maxMs === b.maxMs &&
+    a.factor === b.factor &&
+    a.jitter === b.jitter &&
+    a.retryIf === b.retryIf
+  );
 }
 
 /**
@@ -124,7 +137,12 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
         reason = `own step: same pool as "${input.name}", but a colocated stage runs under the retry, timeout and error policy of "${head.name}", and its options differ`;
       }
     }
-    if (node.kind === "route" && input !== undefined && (consumers.get(input.id) ?? []).length === 1 && node.inputs.length === 1) {
+    if (
+      node.kind === "route" &&
+      input !== undefined &&
+      (consumers.get(input.id) ?? []).length === 1 &&
+      node.inputs.length === 1
+    ) {
       fused = true;
       reason = "route: picks the branch at the end of its input's step";
     }
@@ -132,19 +150,33 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       const step = stepOf[input!.id]!;
       stepOf[id] = step;
       stepNodes[step]!.push(id);
-      if (!reason.startsWith("route") && !reason.startsWith("colocated")) reason = `fused after "${input!.name}": ${reason}`;
+      if (!reason.startsWith("route") && !reason.startsWith("colocated"))
+        reason = `fused after "${input!.name}": ${reason}`;
     } else {
       stepOf[id] = stepNodes.length;
       stepNodes.push([id]);
     }
-    stages.push({ name: node.name, kind: node.kind, context: contextOf(node, verdict.inline), step: stepOf[id]!, fused, reason });
+    stages.push({
+      name: node.name,
+      kind: node.kind,
+      context: contextOf(node, verdict.inline),
+      step: stepOf[id]!,
+      fused,
+      reason,
+    });
   }
 
   const steps: PlanStep[] = stepNodes.map((ids, stepId) => {
     const head = graph.nodes[ids[0]!]!;
     const exit = graph.nodes[ids[ids.length - 1]!]!;
     const headKind: PlanStep["headKind"] =
-      head.kind === "source" ? "source" : head.kind === "batch" ? "batch" : verdicts[head.id]!.inline || head.kind === "merge" || head.kind === "route" ? "channel" : "stage";
+      head.kind === "source"
+        ? "source"
+        : head.kind === "batch"
+          ? "batch"
+          : verdicts[head.id]!.inline || head.kind === "merge" || head.kind === "route"
+            ? "channel"
+            : "stage";
     const concurrency = head.settings?.concurrency ?? 1;
     const to = [...new Set((consumers.get(exit.id) ?? []).map((c) => stepOf[c]!))];
     const ordered = headKind !== "stage" || head.settings!.ordered;
@@ -156,7 +188,8 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       concurrency,
       ordered,
       // as the stage runner sizes it: the larger of its window and its capacity
-      reorderWindow: headKind === "stage" && ordered ? Math.max(head.remote?.maxWindow ?? concurrency, capacityOf(head)) : 0,
+      reorderWindow:
+        headKind === "stage" && ordered ? Math.max(head.remote?.maxWindow ?? concurrency, capacityOf(head)) : 0,
       fused: ids.slice(1).map((i) => graph.nodes[i]!.name),
       input:
         head.kind === "source"
@@ -189,7 +222,8 @@ export function capacityOf(node: GraphNode): number {
   const s = node.settings;
   if (s?.capacity !== undefined) return s.capacity;
   // a queue that picks by priority or key can only choose among what it holds
-  const floor = s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
+  const floor =
+    s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
   if (node.remote !== undefined) return Math.max(floor, node.remote.maxWindow);
   return Math.max(floor, 2 * (s?.concurrency ?? 1));
 }

@@ -5,9 +5,14 @@ import type { ExecutionPlan } from "./ExecutionPlan.js";
  * for every placement. `weir plan <file>` prints this.
  */
 export function formatPlan(plan: ExecutionPlan): string {
-  const lines: string[] = [`pipeline "${plan.pipeline}": ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"}`];
+  const lines: string[] = [
+    `pipeline "${plan.pipeline}": ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"}`,
+  ];
   for (const step of plan.steps) {
-    const input = step.input === null ? "" : ` <- channel(${step.input.capacity}, ${step.input.queue}${step.input.overflow === "block" ? "" : `, ${step.input.overflow}`}) from step ${step.input.from.join(", ")}`;
+    const input =
+      step.input === null
+        ? ""
+        : ` <- channel(${step.input.capacity}, ${step.input.queue}${step.input.overflow === "block" ? "" : `, ${step.input.overflow}`}) from step ${step.input.from.join(", ")}`;
     const conc = step.headKind === "stage" ? `, concurrency ${step.concurrency}` : "";
     lines.push("", `step ${step.id} [${step.context}${conc}]${input}`);
     const members = [step.head, ...step.fused];

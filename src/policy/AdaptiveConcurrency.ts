@@ -1,6 +1,15 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { EventBus, type EventHandler } from "../events/EventBus.js";
-import { func, knownKeys, nonEmptyString, optional, plainObject, positiveInt, positiveNumber, ratio } from "../options/validate.js";
+import {
+  func,
+  knownKeys,
+  nonEmptyString,
+  optional,
+  plainObject,
+  positiveInt,
+  positiveNumber,
+  ratio,
+} from "../options/validate.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
 import { isOverload } from "./isOverload.js";
@@ -100,7 +109,21 @@ export interface AdaptiveConcurrencyStats {
   readonly refused: number;
 }
 
-const optionKeys = ["name", "min", "max", "initial", "targetLatencyMs", "tolerance", "quantile", "headroom", "increase", "decrease", "overloadRatio", "isOverload", "minWindow"];
+const optionKeys = [
+  "name",
+  "min",
+  "max",
+  "initial",
+  "targetLatencyMs",
+  "tolerance",
+  "quantile",
+  "headroom",
+  "increase",
+  "decrease",
+  "overloadRatio",
+  "isOverload",
+  "minWindow",
+];
 
 /**
  * An AIMD concurrency limit driven by latency and overload errors, as an {@link Admission}: it
@@ -159,11 +182,15 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
     this.min = optional(o.min, d.min, (v) => positiveInt(v, "min", where));
     this.max = optional(o.max, Math.max(d.max, this.min), (v) => positiveInt(v, "max", where));
     if (this.max < this.min) throw new InvalidOptionError("max", `at least min (${this.min})`, this.max, where);
-    const initial = optional(o.initial, Math.min(this.max, Math.max(this.min, d.initial)), (v) => positiveInt(v, "initial", where));
-    if (initial < this.min || initial > this.max) throw new InvalidOptionError("initial", `between min (${this.min}) and max (${this.max})`, initial, where);
+    const initial = optional(o.initial, Math.min(this.max, Math.max(this.min, d.initial)), (v) =>
+      positiveInt(v, "initial", where),
+    );
+    if (initial < this.min || initial > this.max)
+      throw new InvalidOptionError("initial", `between min (${this.min}) and max (${this.max})`, initial, where);
     this.#limit = initial;
     const decrease = optional(o.decrease, d.decrease, (v) => ratio(v, "decrease", where));
-    if (decrease <= 0 || decrease >= 1) throw new InvalidOptionError("decrease", "a number strictly between 0 and 1", decrease, where);
+    if (decrease <= 0 || decrease >= 1)
+      throw new InvalidOptionError("decrease", "a number strictly between 0 and 1", decrease, where);
     const tolerance = optional(o.tolerance, d.tolerance, (v) => positiveNumber(v, "tolerance", where));
     if (tolerance <= 1) throw new InvalidOptionError("tolerance", "a number above 1", tolerance, where);
     this.#o = {
@@ -235,7 +262,10 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
-  on<K extends keyof AdaptiveConcurrencyEvents>(type: K, handler: EventHandler<AdaptiveConcurrencyEvents[K]>): () => void {
+  on<K extends keyof AdaptiveConcurrencyEvents>(
+    type: K,
+    handler: EventHandler<AdaptiveConcurrencyEvents[K]>,
+  ): () => void {
     return this.#events.on(type, handler);
   }
 
@@ -271,7 +301,8 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
     this.#overloads = 0;
     this.#saturated = this.#inFlight >= this.limit;
     if (overloaded) this.#change(this.#limit * this.#o.decrease, "overload", now, latency);
-    else if (slow) this.#change(this.#limit * Math.max(0.5, Math.min(this.#o.decrease, target / latency)), "latency", now, latency);
+    else if (slow)
+      this.#change(this.#limit * Math.max(0.5, Math.min(this.#o.decrease, target / latency)), "latency", now, latency);
     else if (saturated && roomy) this.#change(this.#limit + this.#o.increase, "increase", now, latency);
   }
 
@@ -290,7 +321,14 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
     }
     const limit = this.limit;
     if (limit !== previous && this.#events.has("limit")) {
-      this.#events.emit("limit", { name: this.name, previous, limit, reason, latencyMs: latency, targetLatencyMs: this.targetLatencyMs });
+      this.#events.emit("limit", {
+        name: this.name,
+        previous,
+        limit,
+        reason,
+        latencyMs: latency,
+        targetLatencyMs: this.targetLatencyMs,
+      });
     }
     if (limit > previous) this.#listeners.notify();
   }

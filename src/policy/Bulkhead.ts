@@ -1,6 +1,14 @@
 import { BulkheadFullError } from "../errors/BulkheadFullError.js";
 import { EventBus, type EventHandler } from "../events/EventBus.js";
-import { func, knownKeys, nonEmptyString, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
+import {
+  func,
+  knownKeys,
+  nonEmptyString,
+  optional,
+  plainObject,
+  positiveInt,
+  positiveNumber,
+} from "../options/validate.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
 
@@ -91,7 +99,8 @@ export class Bulkhead<I = unknown> implements Admission<I> {
     const w = this.#weightOf(item);
     if (this.#inUse + w > this.#limit && this.#inUse > 0) {
       this.#refused++;
-      if (this.#events.has("full")) this.#events.emit("full", { bulkhead: this.name, inUse: this.#inUse, limit: this.#limit, weight: w });
+      if (this.#events.has("full"))
+        this.#events.emit("full", { bulkhead: this.name, inUse: this.#inUse, limit: this.#limit, weight: w });
       return Infinity;
     }
     this.#inUse += w;

@@ -1,7 +1,17 @@
 import { CircuitOpenError } from "../errors/CircuitOpenError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { EventBus, type EventHandler } from "../events/EventBus.js";
-import { func, knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject, positiveInt, positiveNumber, ratio } from "../options/validate.js";
+import {
+  func,
+  knownKeys,
+  nonEmptyString,
+  nonNegativeInt,
+  optional,
+  plainObject,
+  positiveInt,
+  positiveNumber,
+  ratio,
+} from "../options/validate.js";
 import type { Clock, TimerHandle } from "../time/Clock.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
@@ -74,12 +84,18 @@ export const circuitBreakerDefaults = Object.freeze({
 });
 
 /** Why a breaker changed state. */
-export type CircuitReason = "consecutive-failures" | "failure-ratio" | "half-open" | "probe-succeeded" | "probe-failed" | "isolated" | "reset";
+export type CircuitReason =
+  "consecutive-failures" | "failure-ratio" | "half-open" | "probe-succeeded" | "probe-failed" | "isolated" | "reset";
 
 /** Events of a {@link CircuitBreaker}. */
 export interface CircuitBreakerEvents {
   /** The state changed. */
-  state: { readonly breaker: string; readonly from: CircuitState; readonly to: CircuitState; readonly reason: CircuitReason };
+  state: {
+    readonly breaker: string;
+    readonly from: CircuitState;
+    readonly to: CircuitState;
+    readonly reason: CircuitReason;
+  };
 }
 
 /** A snapshot of a {@link CircuitBreaker}'s counters. */
@@ -95,7 +111,18 @@ export interface CircuitBreakerStats {
   readonly consecutiveFailures: number;
 }
 
-const optionKeys = ["name", "consecutiveFailures", "failureRatio", "windowMs", "minimumRequests", "halfOpenAfterMs", "halfOpenProbes", "isFailure", "clock", "initialState"];
+const optionKeys = [
+  "name",
+  "consecutiveFailures",
+  "failureRatio",
+  "windowMs",
+  "minimumRequests",
+  "halfOpenAfterMs",
+  "halfOpenProbes",
+  "isFailure",
+  "clock",
+  "initialState",
+];
 const states: readonly CircuitState[] = ["closed", "open", "half-open", "isolated"];
 
 /**
@@ -109,7 +136,9 @@ const states: readonly CircuitState[] = ["closed", "open", "half-open", "isolate
  */
 export class CircuitBreaker<I = unknown> implements Admission<I> {
   readonly name: string;
-  readonly #o: Required<Omit<CircuitBreakerOptions, "name" | "initialState" | "isFailure" | "clock">> & { isFailure: ((e: unknown) => boolean) | undefined };
+  readonly #o: Required<Omit<CircuitBreakerOptions, "name" | "initialState" | "isFailure" | "clock">> & {
+    isFailure: ((e: unknown) => boolean) | undefined;
+  };
   readonly #time: PolicyClock;
   readonly #window: OutcomeWindow;
   readonly #listeners = new ChangeListeners();
@@ -140,17 +169,26 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     const d = circuitBreakerDefaults;
     this.name = optional(o.name, d.name, (v) => nonEmptyString(v, "name", where));
     this.#o = {
-      consecutiveFailures: optional(o.consecutiveFailures, d.consecutiveFailures, (v) => nonNegativeInt(v, "consecutiveFailures", where)),
+      consecutiveFailures: optional(o.consecutiveFailures, d.consecutiveFailures, (v) =>
+        nonNegativeInt(v, "consecutiveFailures", where),
+      ),
       failureRatio: optional(o.failureRatio, d.failureRatio, (v) => ratio(v, "failureRatio", where)),
       windowMs: optional(o.windowMs, d.windowMs, (v) => positiveNumber(v, "windowMs", where)),
       minimumRequests: optional(o.minimumRequests, d.minimumRequests, (v) => positiveInt(v, "minimumRequests", where)),
-      halfOpenAfterMs: optional(o.halfOpenAfterMs, d.halfOpenAfterMs, (v) => positiveNumber(v, "halfOpenAfterMs", where)),
+      halfOpenAfterMs: optional(o.halfOpenAfterMs, d.halfOpenAfterMs, (v) =>
+        positiveNumber(v, "halfOpenAfterMs", where),
+      ),
       halfOpenProbes: optional(o.halfOpenProbes, d.halfOpenProbes, (v) => positiveInt(v, "halfOpenProbes", where)),
       isFailure: optional(o.isFailure, undefined, (v) => func<(e: unknown) => boolean>(v, "isFailure", where)),
     };
     this.#time = new PolicyClock(optional<Clock | undefined>(o.clock, undefined, (v) => clockOption(v, where)));
     if (this.#o.consecutiveFailures === 0 && this.#o.failureRatio === 0) {
-      throw new InvalidOptionError("consecutiveFailures", "a trigger: consecutiveFailures or failureRatio above 0", 0, where);
+      throw new InvalidOptionError(
+        "consecutiveFailures",
+        "a trigger: consecutiveFailures or failureRatio above 0",
+        0,
+        where,
+      );
     }
     this.#window = new OutcomeWindow(this.#o.windowMs);
     if (o.initialState !== undefined) this.#restore(o.initialState, where);
@@ -278,7 +316,11 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     const state = this.state;
     const now = this.#time.clock.now();
     if (state === "open") {
-      return { state, consecutiveFailures: this.#consecutive, halfOpenInMs: Math.max(0, this.#openedAt + this.#o.halfOpenAfterMs - now) };
+      return {
+        state,
+        consecutiveFailures: this.#consecutive,
+        halfOpenInMs: Math.max(0, this.#openedAt + this.#o.halfOpenAfterMs - now),
+      };
     }
     return { state, consecutiveFailures: this.#consecutive };
   }
@@ -360,12 +402,21 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
     const s = plainObject(value, "initialState", where);
     knownKeys(s, ["state", "consecutiveFailures", "halfOpenInMs"], "initialState", where);
     if (!states.includes(s.state as CircuitState)) {
-      throw new InvalidOptionError("initialState.state", `one of ${states.map((x) => `"${x}"`).join(", ")}`, s.state, where);
+      throw new InvalidOptionError(
+        "initialState.state",
+        `one of ${states.map((x) => `"${x}"`).join(", ")}`,
+        s.state,
+        where,
+      );
     }
-    this.#consecutive = optional(s.consecutiveFailures, 0, (v) => nonNegativeInt(v, "initialState.consecutiveFailures", where));
+    this.#consecutive = optional(s.consecutiveFailures, 0, (v) =>
+      nonNegativeInt(v, "initialState.consecutiveFailures", where),
+    );
     const state = s.state as CircuitState;
     if (state === "open") {
-      const left = optional(s.halfOpenInMs, this.#o.halfOpenAfterMs, (v) => nonNegativeNumberAtMost(v, this.#o.halfOpenAfterMs, where));
+      const left = optional(s.halfOpenInMs, this.#o.halfOpenAfterMs, (v) =>
+        nonNegativeNumberAtMost(v, this.#o.halfOpenAfterMs, where),
+      );
       this.#state = "open";
       this.#openedAt = this.#time.clock.now() - (this.#o.halfOpenAfterMs - left);
       this.#scheduleHalfOpen();
@@ -378,7 +429,8 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
 }
 
 function nonNegativeNumberAtMost(value: unknown, max: number, where: string): number {
-  if (typeof value !== "number" || !(value >= 0)) throw new InvalidOptionError("initialState.halfOpenInMs", "a non-negative number", value, where);
+  if (typeof value !== "number" || !(value >= 0))
+    throw new InvalidOptionError("initialState.halfOpenInMs", "a non-negative number", value, where);
   return Math.min(value, max);
 }
 

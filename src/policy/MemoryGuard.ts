@@ -80,9 +80,16 @@ export class MemoryGuard {
     const o = plainObject(options, "options", where);
     knownKeys(o, ["highWaterBytes", "lowWaterBytes", "probe", "pollMs", "clock"], "", where);
     this.highWaterBytes = positiveNumber(o.highWaterBytes, "highWaterBytes", where);
-    this.lowWaterBytes = optional(o.lowWaterBytes, this.highWaterBytes * memoryGuardDefaults.lowWaterShare, (v) => positiveNumber(v, "lowWaterBytes", where));
+    this.lowWaterBytes = optional(o.lowWaterBytes, this.highWaterBytes * memoryGuardDefaults.lowWaterShare, (v) =>
+      positiveNumber(v, "lowWaterBytes", where),
+    );
     if (this.lowWaterBytes > this.highWaterBytes) {
-      throw new InvalidOptionError("lowWaterBytes", `at most highWaterBytes (${this.highWaterBytes})`, this.lowWaterBytes, where);
+      throw new InvalidOptionError(
+        "lowWaterBytes",
+        `at most highWaterBytes (${this.highWaterBytes})`,
+        this.lowWaterBytes,
+        where,
+      );
     }
     this.#probe = optional(o.probe, memoryGuardDefaults.probe, (v) => func<() => number>(v, "probe", where));
     this.#pollMs = optional(o.pollMs, memoryGuardDefaults.pollMs, (v) => positiveNumber(v, "pollMs", where));

@@ -53,6 +53,6 @@ export class OutcomeWindow {
       }
       this.#newest = index;
     }
-    return (((Math.min(index, this.#newest)) % n) + n) % n;
+    return ((Math.min(index, this.#newest) % n) + n) % n;
   }
 }

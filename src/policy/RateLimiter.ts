@@ -1,7 +1,15 @@
 import { EventBus, type EventHandler } from "../events/EventBus.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { RateLimitedError } from "../errors/RateLimitedError.js";
-import { func, knownKeys, nonEmptyString, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
+import {
+  func,
+  knownKeys,
+  nonEmptyString,
+  optional,
+  plainObject,
+  positiveInt,
+  positiveNumber,
+} from "../options/validate.js";
 import type { Clock } from "../time/Clock.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
@@ -50,7 +58,12 @@ export const rateLimiterDefaults = Object.freeze({
 /** Events of a {@link RateLimiter}. */
 export interface RateLimiterEvents {
   /** An item was refused and must wait `waitMs`; `reason` says whether a limit or a Retry-After penalty holds it. */
-  wait: { readonly limiter: string; readonly key: string | number | undefined; readonly waitMs: number; readonly reason: "limit" | "penalty" | "keys" };
+  wait: {
+    readonly limiter: string;
+    readonly key: string | number | undefined;
+    readonly waitMs: number;
+    readonly reason: "limit" | "penalty" | "keys";
+  };
   /** A Retry-After was reported: `key` (or everything) is blocked for `ms`. */
   penalty: { readonly limiter: string; readonly key: string | number | undefined; readonly ms: number };
   /** Limits were changed at run time. */
@@ -104,12 +117,18 @@ export class RateLimiter<I = unknown> implements Admission<I> {
     this.name = optional(o.name, rateLimiterDefaults.name, (v) => nonEmptyString(v, "name", where));
     this.#key = optional(o.key, undefined, (v) => func<(item: I) => string | number>(v, "key", where));
     this.#maxKeys = optional(o.maxKeys, rateLimiterDefaults.maxKeys, (v) => positiveInt(v, "maxKeys", where));
-    this.#maxPenaltyMs = optional(o.maxPenaltyMs, rateLimiterDefaults.maxPenaltyMs, (v) => positiveNumber(v, "maxPenaltyMs", where));
+    this.#maxPenaltyMs = optional(o.maxPenaltyMs, rateLimiterDefaults.maxPenaltyMs, (v) =>
+      positiveNumber(v, "maxPenaltyMs", where),
+    );
     this.#time = new PolicyClock(optional<Clock | undefined>(o.clock, undefined, (v) => clockOption(v, where)));
     const hasGlobal = o.perSecond !== undefined || o.burst !== undefined || o.windows !== undefined;
-    this.#globalSpec = hasGlobal ? rateSpec({ perSecond: o.perSecond, burst: o.burst, windows: o.windows }, "", where) : undefined;
-    if (o.perKey !== undefined && this.#key === undefined) throw new InvalidOptionError("key", "a function when perKey is given", undefined, where);
-    if (this.#key !== undefined && o.perKey === undefined) throw new InvalidOptionError("perKey", "limits per key when key is given", undefined, where);
+    this.#globalSpec = hasGlobal
+      ? rateSpec({ perSecond: o.perSecond, burst: o.burst, windows: o.windows }, "", where)
+      : undefined;
+    if (o.perKey !== undefined && this.#key === undefined)
+      throw new InvalidOptionError("key", "a function when perKey is given", undefined, where);
+    if (this.#key !== undefined && o.perKey === undefined)
+      throw new InvalidOptionError("perKey", "limits per key when key is given", undefined, where);
     this.#keySpec = o.perKey === undefined ? undefined : rateSpec(o.perKey, "perKey", where);
     if (this.#globalSpec === undefined && this.#keySpec === undefined) {
       throw new InvalidOptionError("perSecond", "a limit: perSecond, windows or perKey", undefined, where);
@@ -237,7 +256,8 @@ export class RateLimiter<I = unknown> implements Admission<I> {
    */
   setKeyLimits(limits: RateLimits, now: number = this.#time.clock.now()): void {
     const where = `rateLimiter "${this.name}"`;
-    if (this.#key === undefined) throw new InvalidOptionError("key", "a keyed limiter for setKeyLimits", undefined, where);
+    if (this.#key === undefined)
+      throw new InvalidOptionError("key", "a keyed limiter for setKeyLimits", undefined, where);
     const spec = rateSpec(limits, "perKey", where);
     this.#keySpec = spec;
     for (const state of this.#keys.values()) state.reconfigure(spec, now);

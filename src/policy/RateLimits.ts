@@ -66,14 +66,19 @@ export function rateSpec(value: unknown, option: string, where?: string): RateSp
       const wo = plainObject(w, path, where);
       knownKeys(wo, ["limit", "intervalMs"], path, where);
       const limit = positiveInt(wo.limit, `${path}.limit`, where);
-      if (limit > maxWindowLimit) throw new InvalidOptionError(`${path}.limit`, `at most ${maxWindowLimit}`, limit, where);
+      if (limit > maxWindowLimit)
+        throw new InvalidOptionError(`${path}.limit`, `at most ${maxWindowLimit}`, limit, where);
       windows.push(Object.freeze({ limit, intervalMs: positiveNumber(wo.intervalMs, `${path}.intervalMs`, where) }));
     });
   }
   if (perSecond === undefined && windows.length === 0) {
     throw new InvalidOptionError(at("perSecond"), "a limit: perSecond or at least one window", undefined, where);
   }
-  return Object.freeze({ perMs: perSecond === undefined ? 0 : perSecond / 1000, burst: burst ?? 1, windows: Object.freeze(windows) });
+  return Object.freeze({
+    perMs: perSecond === undefined ? 0 : perSecond / 1000,
+    burst: burst ?? 1,
+    windows: Object.freeze(windows),
+  });
 }
 
 /** The public form of a spec, for stats and events. */

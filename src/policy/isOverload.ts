@@ -10,7 +10,8 @@ export function isOverload(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   if (WeirError.is(error)) return error.code === "WEIR_TIMEOUT" || error.code === "WEIR_RATE_LIMITED";
   const e = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown } | null };
-  const status = e.status ?? e.statusCode ?? (typeof e.response === "object" && e.response !== null ? e.response.status : undefined);
+  const status =
+    e.status ?? e.statusCode ?? (typeof e.response === "object" && e.response !== null ? e.response.status : undefined);
   if (status === 429 || status === 503) return true;
   return retryAfterMs(error) !== undefined;
 }

@@ -1,4 +1,13 @@
-import { knownKeys, nonNegativeNumber, optional, plainObject, positiveInt, positiveNumber, func, ratio } from "../options/validate.js";
+import {
+  knownKeys,
+  nonNegativeNumber,
+  optional,
+  plainObject,
+  positiveInt,
+  positiveNumber,
+  func,
+  ratio,
+} from "../options/validate.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 
 /**
@@ -50,7 +59,8 @@ export const noRetry: RetryPolicy = Object.freeze({ ...retryDefaults, attempts: 
 /** Validates retry options (a number means `{ attempts }`) into a filled policy. */
 export function retryPolicy(value: unknown, where?: string, option = "retry"): RetryPolicy {
   if (value === undefined) return noRetry;
-  if (typeof value === "number") return Object.freeze({ ...retryDefaults, attempts: positiveInt(value, option, where) });
+  if (typeof value === "number")
+    return Object.freeze({ ...retryDefaults, attempts: positiveInt(value, option, where) });
   const o = plainObject(value, option, where);
   knownKeys(o, ["attempts", "baseMs", "maxMs", "factor", "jitter", "retryIf"], option, where);
   const policy: RetryPolicy = {
@@ -59,7 +69,9 @@ export function retryPolicy(value: unknown, where?: string, option = "retry"): R
     maxMs: optional(o.maxMs, retryDefaults.maxMs, (v) => nonNegativeNumber(v, `${option}.maxMs`, where)),
     factor: optional(o.factor, retryDefaults.factor, (v) => positiveNumber(v, `${option}.factor`, where)),
     jitter: optional(o.jitter, retryDefaults.jitter, (v) => ratio(v, `${option}.jitter`, where)),
-    retryIf: optional(o.retryIf, undefined, (v) => func<(e: unknown, a: number) => boolean>(v, `${option}.retryIf`, where)),
+    retryIf: optional(o.retryIf, undefined, (v) =>
+      func<(e: unknown, a: number) => boolean>(v, `${option}.retryIf`, where),
+    ),
   };
   if (policy.maxMs < policy.baseMs) {
     throw new InvalidOptionError(`${option}.maxMs`, `at least retry.baseMs (${policy.baseMs})`, policy.maxMs, where);

@@ -13,8 +13,11 @@
 export function retryAfterMs(error: unknown, nowWallMs: number = Date.now()): number | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const e = error as { retryAfterMs?: unknown; headers?: unknown; response?: { headers?: unknown } | null };
-  if (typeof e.retryAfterMs === "number" && e.retryAfterMs >= 0 && Number.isFinite(e.retryAfterMs)) return e.retryAfterMs;
-  const header = headerValue(e.headers) ?? headerValue(typeof e.response === "object" && e.response !== null ? e.response.headers : undefined);
+  if (typeof e.retryAfterMs === "number" && e.retryAfterMs >= 0 && Number.isFinite(e.retryAfterMs))
+    return e.retryAfterMs;
+  const header =
+    headerValue(e.headers) ??
+    headerValue(typeof e.response === "object" && e.response !== null ? e.response.headers : undefined);
   return header === undefined ? undefined : parseRetryAfter(header, nowWallMs);
 }
 

@@ -34,7 +34,12 @@ function rethrowAt(where: string, prefix: string, value: unknown, check: () => u
   } catch (error) {
     if (!(error instanceof InvalidOptionError)) throw error;
     const top = error.option === "options";
-    throw new InvalidOptionError(top ? prefix : `${prefix}.${error.option}`, error.expected, top ? value : valueAt(value, error.option), where);
+    throw new InvalidOptionError(
+      top ? prefix : `${prefix}.${error.option}`,
+      error.expected,
+      top ? value : valueAt(value, error.option),
+      where,
+    );
   }
 }
 

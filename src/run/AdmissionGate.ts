@@ -139,7 +139,8 @@ export class AdmissionGate<W extends Waiter> {
     if (keyed) this.#keyed++;
     else this.#holding++;
     const deadline = w.waitingSince + this.#maxWaitMs;
-    if (deadline - now <= SLACK_MS) this.#wake(); // overdue already (it was queued long ago): the next drain expires it
+    if (deadline - now <= SLACK_MS)
+      this.#wake(); // overdue already (it was queued long ago): the next drain expires it
     else this.#arm(Math.min(behind ? Infinity : entry.retryAt, deadline), now, false);
     return false;
   }
@@ -247,10 +248,13 @@ export class AdmissionGate<W extends Waiter> {
     this.#timer = undefined;
     this.#timerAt = at;
     if (!Number.isFinite(at)) return;
-    this.#timer = this.#clock.setTimer(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      this.#wake();
-    }, Math.max(SLACK_MS, at - now));
+    this.#timer = this.#clock.setTimer(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        this.#wake();
+      },
+      Math.max(SLACK_MS, at - now),
+    );
   }
 }

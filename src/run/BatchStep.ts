@@ -20,7 +20,14 @@ export class BatchStep implements Step {
   #batchMin = Infinity;
   #held = Infinity;
 
-  constructor(input: Channel<unknown>, emitter: Emitter, scope: RunScope, counters: StageCounters, size: number, maxWaitMs: number | undefined) {
+  constructor(
+    input: Channel<unknown>,
+    emitter: Emitter,
+    scope: RunScope,
+    counters: StageCounters,
+    size: number,
+    maxWaitMs: number | undefined,
+  ) {
     this.#input = input;
     this.#emitter = emitter;
     this.#scope = scope;

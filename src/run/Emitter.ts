@@ -46,7 +46,13 @@ export class Emitter {
     return this.#run(this.#tail!, source, null, start, end);
   }
 
-  #run(tail: FusedTail, values: readonly unknown[], seqs: ArrayLike<number> | null, start: number, end: number): Promise<void> | undefined {
+  #run(
+    tail: FusedTail,
+    values: readonly unknown[],
+    seqs: ArrayLike<number> | null,
+    start: number,
+    end: number,
+  ): Promise<void> | undefined {
     const outV = this.#outV;
     const outS = this.#outS;
     outV.length = 0;

@@ -37,7 +37,14 @@ export class FusedTail {
    * place). Returns the output count, or a promise of it when an op went asynchronous.
    * Throws (or rejects) a StageError when an item fails under `onError: "fail"`.
    */
-  run(inV: readonly unknown[], inS: ArrayLike<number> | null, start: number, end: number, outV: unknown[], outS: number[]): number | Promise<number> {
+  run(
+    inV: readonly unknown[],
+    inS: ArrayLike<number> | null,
+    start: number,
+    end: number,
+    outV: unknown[],
+    outS: number[],
+  ): number | Promise<number> {
     const t0 = this.#scope.clock.now();
     const n = end - start;
     this.#in += n;
@@ -88,7 +95,15 @@ export class FusedTail {
   }
 
   /** An op at `k` produced `result` asynchronously from input `v`: finish that op, then the rest. */
-  async #continueAfter(k: number, result: unknown, v: unknown, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+  async #continueAfter(
+    k: number,
+    result: unknown,
+    v: unknown,
+    s: number,
+    outV: unknown[],
+    outS: number[],
+    o: number,
+  ): Promise<number> {
     const op = this.ops[k]!;
     switch (op.kind) {
       case "map":
@@ -122,7 +137,11 @@ export class FusedTail {
     try {
       op.ctx.index = s;
       result = op.fn(v, op.ctx);
-      if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+      if (
+        result !== null &&
+        typeof result === "object" &&
+        typeof (result as PromiseLike<unknown>).then === "function"
+      ) {
         result = await (result as PromiseLike<unknown>);
       }
     } catch (error) {
@@ -132,7 +151,15 @@ export class FusedTail {
     return this.#continueAfter(k, result, v, s, outV, outS, o);
   }
 
-  async #expand(k: number, result: unknown, v: unknown, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+  async #expand(
+    k: number,
+    result: unknown,
+    v: unknown,
+    s: number,
+    outV: unknown[],
+    outS: number[],
+    o: number,
+  ): Promise<number> {
     try {
       if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
         for await (const w of result as AsyncIterable<unknown>) {
@@ -152,7 +179,13 @@ export class FusedTail {
   }
 
   /** Finishes flatMap iterators left mid-way, innermost first. */
-  async #drainIters(iters: Array<[number, Iterator<unknown>]>, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+  async #drainIters(
+    iters: Array<[number, Iterator<unknown>]>,
+    s: number,
+    outV: unknown[],
+    outS: number[],
+    o: number,
+  ): Promise<number> {
     for (let d = iters.length - 1; d >= 0; d--) {
       const [k, it] = iters[d]!;
       try {

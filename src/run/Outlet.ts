@@ -38,7 +38,12 @@ export class Outlet {
   /** Items that left through this outlet. */
   delivered = 0;
 
-  constructor(channels: readonly Channel<unknown>[], route: OutletRoute | undefined, scope: RunScope, guards: ChannelGuards = new Map()) {
+  constructor(
+    channels: readonly Channel<unknown>[],
+    route: OutletRoute | undefined,
+    scope: RunScope,
+    guards: ChannelGuards = new Map(),
+  ) {
     this.#channels = channels;
     this.#guards = guards;
     this.#guardOf = channels.map((c) => guards.get(c));
@@ -104,7 +109,9 @@ export class Outlet {
         const key = route.key(v);
         targets = route.branches.get(String(key));
         if (targets === undefined) {
-          throw new RangeError(`route key ${JSON.stringify(key)} is not one of ${[...route.branches.keys()].map((k) => JSON.stringify(k)).join(", ")}`);
+          throw new RangeError(
+            `route key ${JSON.stringify(key)} is not one of ${[...route.branches.keys()].map((k) => JSON.stringify(k)).join(", ")}`,
+          );
         }
       } catch (error) {
         route.counters.errors++;
@@ -145,7 +152,12 @@ export class Outlet {
 }
 
 /** Pushes one item into a channel that has room, through its guard if it has one. */
-function pushOne(channel: Channel<unknown>, value: unknown, seq: number, guard: QueueKeyGuard<unknown> | undefined): void {
+function pushOne(
+  channel: Channel<unknown>,
+  value: unknown,
+  seq: number,
+  guard: QueueKeyGuard<unknown> | undefined,
+): void {
   if (guard === undefined) {
     channel.push(value, seq);
     return;

@@ -87,7 +87,13 @@ export class PipelineRun implements Run, RunScope {
   /** The main loop's delay when the run ended (inline stages report it; read after release). */
   #mainLoopDelayMs: number | undefined;
 
-  constructor(graph: PipelineGraph, compiled: CompiledPlan, options: RunOptions, taps: RunTaps = {}, hold: ProcessHold = "run") {
+  constructor(
+    graph: PipelineGraph,
+    compiled: CompiledPlan,
+    options: RunOptions,
+    taps: RunTaps = {},
+    hold: ProcessHold = "run",
+  ) {
     this.pipeline = graph.name;
     this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
@@ -95,10 +101,13 @@ export class PipelineRun implements Run, RunScope {
     this.clock = resolution > 0 ? new TimerWheel({ clock: base, resolutionMs: resolution }) : base;
     this.random = options.random ?? Math.random;
     this.#startedAt = this.clock.now();
-    this.#counters = graph.nodes.map((n) => new StageCounters(n.name, n.kind, compiled.plan.stages.find((s) => s.name === n.name)!.context));
+    this.#counters = graph.nodes.map(
+      (n) => new StageCounters(n.name, n.kind, compiled.plan.stages.find((s) => s.name === n.name)!.context),
+    );
     // inline stages run on the main loop: they report its delay (async stages, through their executor)
     const releaseLoop = holdMainLoopDelay();
-    for (const c of this.#counters) if (c.context === "inline") c.loopDelayMs = () => this.#mainLoopDelayMs ?? mainLoopDelayMs();
+    for (const c of this.#counters)
+      if (c.context === "inline") c.loopDelayMs = () => this.#mainLoopDelayMs ?? mainLoopDelayMs();
     const userSignal = options.signal;
     const onUserAbort = (): void => this.#abort(new CancelledError(`pipeline "${this.pipeline}"`, userSignal?.reason));
     // from run start until it settles, on every path (the release runs once the promise settled)
@@ -141,7 +150,8 @@ export class PipelineRun implements Run, RunScope {
           }
           this.#state = "completed";
           for (const c of this.#counters) {
-            if (this.events.has("stage:end")) this.events.emit("stage:end", { stage: c.name, stats: c.snapshot(this.#endedAt) });
+            if (this.events.has("stage:end"))
+              this.events.emit("stage:end", { stage: c.name, stats: c.snapshot(this.#endedAt) });
           }
           const result = this.#result();
           this.events.emit("run:end", { pipeline: this.pipeline, ok: true, durationMs });
@@ -206,7 +216,8 @@ export class PipelineRun implements Run, RunScope {
       const head = graph.nodes[stepNodes[step.id]![0]!]!;
       const counters = this.#counters[head.id]!;
       const guard = this.#queueGuard(head, counters);
-      const settings = guard === undefined ? head.settings : { ...head.settings!, [guard.option]: guard.guard.forQueue };
+      const settings =
+        guard === undefined ? head.settings : { ...head.settings!, [guard.option]: guard.guard.forQueue };
       const queue = stageQueue(settings, step.input.capacity, this.clock);
       const channel = new Channel<unknown>(queue, capacityOf(head), head.inputs.length, step.input.overflow);
       if (guard !== undefined) guards.set(channel, guard.guard);
@@ -227,10 +238,19 @@ export class PipelineRun implements Run, RunScope {
       const ids = stepNodes[step.id]!;
       const head = graph.nodes[ids[0]!]!;
       const exit = graph.nodes[ids[ids.length - 1]!]!;
-      const tailNodes = ids.slice(1).map((i) => graph.nodes[i]!).filter((n) => n.kind !== "route" && n.remote === undefined);
+      const tailNodes = ids
+        .slice(1)
+        .map((i) => graph.nodes[i]!)
+        .filter((n) => n.kind !== "route" && n.remote === undefined);
       const headIsInline = step.headKind === "channel" && head.kind !== "merge" && head.kind !== "route";
       const inlineNodes = headIsInline ? [head, ...tailNodes] : tailNodes;
-      const tail = inlineNodes.length > 0 ? new FusedTail(inlineNodes.map((n) => this.#inlineOp(n)), this) : undefined;
+      const tail =
+        inlineNodes.length > 0
+          ? new FusedTail(
+              inlineNodes.map((n) => this.#inlineOp(n)),
+              this,
+            )
+          : undefined;
 
       // where the output goes
       const consumers = graph.nodes.filter((n) => n.inputs.some((e) => e.from === exit.id));
@@ -254,12 +274,23 @@ export class PipelineRun implements Run, RunScope {
 
       switch (step.headKind) {
         case "source":
-          this.#source = new SourceStep(openSource(head.source!, this.pipeline), emitter, counters, this, sourceGate(options, this.clock, this.signal));
+          this.#source = new SourceStep(
+            openSource(head.source!, this.pipeline),
+            emitter,
+            counters,
+            this,
+            sourceGate(options, this.clock, this.signal),
+          );
           return this.#source;
         case "batch":
           return new BatchStep(input!, emitter, this, counters, head.batch!.size, head.batch!.maxWaitMs);
         case "channel":
-          return new ChannelStep(input!, emitter, this, head.kind === "merge" || head.kind === "route" ? counters : undefined);
+          return new ChannelStep(
+            input!,
+            emitter,
+            this,
+            head.kind === "merge" || head.kind === "route" ? counters : undefined,
+          );
         case "stage": {
           const s = head.settings!;
           const executor = this.#executor(head, ids, graph, options.clock === undefined);
@@ -295,7 +326,11 @@ export class PipelineRun implements Run, RunScope {
       const chain = stepIds
         .map((id) => graph.nodes[id]!)
         .filter((n) => n.remote !== undefined)
-        .map((n) => ({ kind: (n.kind === "sink" ? "tap" : n.kind) as "map", exportName: n.remote!.factory.exportName, stage: n.name }));
+        .map((n) => ({
+          kind: (n.kind === "sink" ? "tap" : n.kind) as "map",
+          exportName: n.remote!.factory.exportName,
+          stage: n.name,
+        }));
       executor = node.remote.factory.create(node.name, chain, realTime ? node.settings?.timeoutMs : undefined);
       for (const id of stepIds.slice(1)) {
         const n = graph.nodes[id]!;
@@ -310,14 +345,31 @@ export class PipelineRun implements Run, RunScope {
    * A guard for a stage whose queue orders items by a function of the item (`priority`,
    * `fairBy`): the function is called, and its value checked, as each item enters the channel.
    */
-  #queueGuard(node: GraphNode, counters: StageCounters): { option: "priority" | "fairBy"; guard: QueueKeyGuard<unknown> } | undefined {
+  #queueGuard(
+    node: GraphNode,
+    counters: StageCounters,
+  ): { option: "priority" | "fairBy"; guard: QueueKeyGuard<unknown> } | undefined {
     const s = node.settings;
     if (s === undefined) return undefined;
     if (s.priority !== undefined) {
-      return { option: "priority", guard: new QueueKeyGuard("priority", s.priority, isFiniteNumber, "a finite number", counters, s.onError, this) };
+      return {
+        option: "priority",
+        guard: new QueueKeyGuard("priority", s.priority, isFiniteNumber, "a finite number", counters, s.onError, this),
+      };
     }
     if (s.fairBy !== undefined) {
-      return { option: "fairBy", guard: new QueueKeyGuard("fairBy", s.fairBy, isQueueKey, "a string or a finite number", counters, s.onError, this) };
+      return {
+        option: "fairBy",
+        guard: new QueueKeyGuard(
+          "fairBy",
+          s.fairBy,
+          isQueueKey,
+          "a string or a finite number",
+          counters,
+          s.onError,
+          this,
+        ),
+      };
     }
     return undefined;
   }
@@ -366,7 +418,9 @@ export class PipelineRun implements Run, RunScope {
     const where = `pipeline "${this.pipeline}" stop()`;
     const o = plainObject(options, "options", where);
     knownKeys(o, ["graceMs"], "", where);
-    const graceMs = optional(o.graceMs, Infinity, (v) => (v === Infinity ? Infinity : nonNegativeNumber(v, "graceMs", where)));
+    const graceMs = optional(o.graceMs, Infinity, (v) =>
+      v === Infinity ? Infinity : nonNegativeNumber(v, "graceMs", where),
+    );
     if (!this.#stopped && this.#state === "running") {
       this.#stopped = true;
       this.#state = "stopping";

@@ -47,11 +47,28 @@ export interface RunEvents {
    * when the key was the limit, the wait), `CircuitOpenError` or `BulkheadFullError` — the error
    * the stage would fail the item with after `maxWaitMs`.
    */
-  "stage:wait": { readonly stage: string; readonly index: number; readonly waitMs: number; readonly refusal: WeirError | undefined };
+  "stage:wait": {
+    readonly stage: string;
+    readonly index: number;
+    readonly waitMs: number;
+    readonly refusal: WeirError | undefined;
+  };
   /** An adaptive stage moved its concurrency limit. */
-  "stage:limit": { readonly stage: string; readonly previous: number; readonly limit: number; readonly reason: string; readonly latencyMs: number };
+  "stage:limit": {
+    readonly stage: string;
+    readonly previous: number;
+    readonly limit: number;
+    readonly reason: string;
+    readonly latencyMs: number;
+  };
   /** A circuit breaker used by a stage changed state. */
-  "stage:breaker": { readonly stage: string; readonly breaker: string; readonly from: string; readonly to: string; readonly reason: string };
+  "stage:breaker": {
+    readonly stage: string;
+    readonly breaker: string;
+    readonly from: string;
+    readonly to: string;
+    readonly reason: string;
+  };
   /** A stage's input channel dropped an item (overflow `drop-newest` / `drop-oldest`). */
   "stage:drop": { readonly stage: string; readonly index: number; readonly item: unknown };
   /** A stage finished: its input ended and nothing is in flight. */

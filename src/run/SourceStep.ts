@@ -49,7 +49,13 @@ export class SourceStep implements Step {
     this.#rejectWait = reject;
   };
 
-  constructor(reader: SourceReader<unknown>, emitter: Emitter, counters: StageCounters, scope: RunScope, gate?: SourceGate) {
+  constructor(
+    reader: SourceReader<unknown>,
+    emitter: Emitter,
+    counters: StageCounters,
+    scope: RunScope,
+    gate?: SourceGate,
+  ) {
     this.#reader = reader;
     this.#emitter = emitter;
     this.#counters = counters;
@@ -109,7 +115,8 @@ export class SourceStep implements Step {
     const seqs: number[] = [];
     const turns = new LoopTurns();
     // an array (not a typed array: its items are read by index either way) feeding a fused tail is read in place
-    const inPlace = reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items) ? reader : undefined;
+    const inPlace =
+      reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items) ? reader : undefined;
     const onAbort = this.#interrupt;
     signal.addEventListener("abort", onAbort, { once: true });
     try {

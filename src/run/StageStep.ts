@@ -139,7 +139,14 @@ export class StageStep implements Step {
     this.#pump();
   };
 
-  constructor(input: Channel<unknown>, executor: Executor, emitter: Emitter, counters: StageCounters, scope: RunScope, options: StageStepOptions) {
+  constructor(
+    input: Channel<unknown>,
+    executor: Executor,
+    emitter: Emitter,
+    counters: StageCounters,
+    scope: RunScope,
+    options: StageStepOptions,
+  ) {
     this.#input = input;
     this.#executor = executor;
     this.#emitter = emitter;
@@ -159,11 +166,22 @@ export class StageStep implements Step {
     this.#gate =
       options.admission === undefined
         ? undefined
-        : new AdmissionGate<Slot>(options.admission, scope.clock, options.maxWaitMs, () => this.#pump(), (slot, waitMs, now) => {
-            if (scope.events.has("stage:wait")) {
-              scope.events.emit("stage:wait", { stage: counters.name, index: slot.index, waitMs, refusal: this.#gate?.refusal(slot.item, now) });
-            }
-          });
+        : new AdmissionGate<Slot>(
+            options.admission,
+            scope.clock,
+            options.maxWaitMs,
+            () => this.#pump(),
+            (slot, waitMs, now) => {
+              if (scope.events.has("stage:wait")) {
+                scope.events.emit("stage:wait", {
+                  stage: counters.name,
+                  index: slot.index,
+                  waitMs,
+                  refusal: this.#gate?.refusal(slot.item, now),
+                });
+              }
+            },
+          );
     if (this.#gate !== undefined) {
       const gate = this.#gate;
       counters.waiting = () => gate.waiting;
@@ -192,7 +210,9 @@ export class StageStep implements Step {
   };
   #expire = (slot: Slot, refusal: unknown): void => {
     const now = this.#scope.clock.now();
-    const error = refusal ?? new TimeoutError(`stage "${this.#counters.name}" item ${slot.index} waiting for admission`, this.#o.maxWaitMs);
+    const error =
+      refusal ??
+      new TimeoutError(`stage "${this.#counters.name}" item ${slot.index} waiting for admission`, this.#o.maxWaitMs);
     this.#counters.errors++;
     this.#counters.finished(now);
     this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
@@ -240,7 +260,8 @@ export class StageStep implements Step {
       // (this pump called from an earlier one) is seen here. Cheaper than the signal per item.
       if (this.#scope.signal.aborted) break;
       // waiters first (at the same `now` as new items, so a key stays first-in first-out)
-      if (gate !== undefined && gate.waiting > 0) gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
+      if (gate !== undefined && gate.waiting > 0)
+        gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
       while (
         gate?.blocked !== true &&
         this.#occupied() < this.#window &&
@@ -404,10 +425,22 @@ export class StageStep implements Step {
       c.retries++;
       if (scope.events.has("stage:error")) {
         const [stage, item] = failedAt(c.name, slot.item, failedStep);
-        scope.events.emit("stage:error", { stage, index: slot.index, item, error, attempt: slot.attempt, action: "retry" });
+        scope.events.emit("stage:error", {
+          stage,
+          index: slot.index,
+          item,
+          error,
+          attempt: slot.attempt,
+          action: "retry",
+        });
       }
       if (scope.events.has("stage:retry")) {
-        scope.events.emit("stage:retry", { stage: c.name, index: slot.index, attempt: slot.attempt + 1, delayMs: delay });
+        scope.events.emit("stage:retry", {
+          stage: c.name,
+          index: slot.index,
+          attempt: slot.attempt + 1,
+          delayMs: delay,
+        });
       }
       slot.attempt++;
       slot.timer = scope.clock.setTimer(() => {
@@ -460,7 +493,11 @@ export class StageStep implements Step {
   #releaseAdmission(slot: Slot, ok: boolean, error: unknown, now: number): void {
     const gate = this.#gate!;
     slot.admitted = false;
-    gate.release(slot.item, ok ? { ok, latencyMs: now - slot.startedAt } : { ok, error, latencyMs: now - slot.startedAt }, now);
+    gate.release(
+      slot.item,
+      ok ? { ok, latencyMs: now - slot.startedAt } : { ok, error, latencyMs: now - slot.startedAt },
+      now,
+    );
     const ms = slot.retryAfterMs ?? (ok ? undefined : retryAfterMs(error));
     slot.retryAfterMs = undefined;
     if (ms !== undefined) gate.penalize(slot.item, ms, now);
@@ -478,7 +515,14 @@ export class StageStep implements Step {
     }
   }
 
-  #finalFailure(item: unknown, index: number, ord: number, error: unknown, attempts: number, failedStep?: FailedStep): void {
+  #finalFailure(
+    item: unknown,
+    index: number,
+    ord: number,
+    error: unknown,
+    attempts: number,
+    failedStep?: FailedStep,
+  ): void {
     try {
       const [stage, failedItem] = failedAt(this.#counters.name, item, failedStep);
       itemFailed(this.#scope, this.#counters, this.#o.onError, failedItem, index, error, attempts, stage);

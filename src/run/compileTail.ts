@@ -58,7 +58,8 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
   const params = ops.flatMap((_, k) => [`f${k}`, `c${k}`]);
   const args = ops.flatMap((op) => [op.fn, op.ctx]);
   let depth = 0;
-  const thenable = (x: string): string => `(${x} !== null && typeof ${x} === "object" && typeof ${x}.then === "function")`;
+  const thenable = (x: string): string =>
+    `(${x} !== null && typeof ${x} === "object" && typeof ${x}.then === "function")`;
   const saveIters = (d: number): string =>
     `st.iters = [${Array.from({ length: d }, (_, j) => `[K${j}, it${j}]`).join(", ")}];`;
   const leave = (k: number, cond: string, x: string): string =>
@@ -67,7 +68,8 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
   // an AsyncIterable that is not also an Iterable: the slow path iterates it (awaiting it is a no-op)
   const asyncOnly = (x: string): string =>
     `(${x} !== null && typeof ${x} === "object" && typeof ${x}[Symbol.iterator] !== "function" && typeof ${x}[Symbol.asyncIterator] === "function")`;
-  const call = (k: number): string => `${readsContext(ops[k]!.fn) ? `c${k}.index = s; ` : ""}const r = f${k}(v, c${k});`;
+  const call = (k: number): string =>
+    `${readsContext(ops[k]!.fn) ? `c${k}.index = s; ` : ""}const r = f${k}(v, c${k});`;
 
   function gen(k: number): string {
     if (k === ops.length) {

@@ -59,7 +59,13 @@ export function stageAdmission(settings: StageSettings, counters: StageCounters,
         breaker.on("state", (e) => {
           if (e.to === "open") opens++;
           if (scope.events.has("stage:breaker")) {
-            scope.events.emit("stage:breaker", { stage, breaker: String(e.breaker), from: String(e.from), to: String(e.to), reason: String(e.reason) });
+            scope.events.emit("stage:breaker", {
+              stage,
+              breaker: String(e.breaker),
+              from: String(e.from),
+              to: String(e.to),
+              reason: String(e.reason),
+            });
           }
         }),
       );
@@ -85,7 +91,13 @@ export function stageAdmission(settings: StageSettings, counters: StageCounters,
     offs.push(
       adaptive.on("limit", (e) => {
         if (scope.events.has("stage:limit")) {
-          scope.events.emit("stage:limit", { stage, previous: e.previous, limit: e.limit, reason: e.reason, latencyMs: e.latencyMs });
+          scope.events.emit("stage:limit", {
+            stage,
+            previous: e.previous,
+            limit: e.limit,
+            reason: e.reason,
+            latencyMs: e.latencyMs,
+          });
         }
       }),
     );

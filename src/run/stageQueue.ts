@@ -14,12 +14,20 @@ import type { Clock } from "../time/Clock.js";
  */
 export function stageQueue(settings: StageSettings | undefined, capacity: number, clock: Clock): ItemQueue<unknown> {
   if (settings !== undefined && Number.isFinite(settings.maxWaitMs) && hasPolicy(settings)) {
-    return new StampedQueue<unknown>(clock, queueOf<Stamped<unknown>>(settings, capacity, clock, (e) => e.value));
+    return new StampedQueue<unknown>(
+      clock,
+      queueOf<Stamped<unknown>>(settings, capacity, clock, (e) => e.value),
+    );
   }
   return queueOf<unknown>(settings, capacity, clock, (v) => v);
 }
 
-function queueOf<E>(settings: StageSettings | undefined, capacity: number, clock: Clock, item: (e: E) => unknown): ItemQueue<E> {
+function queueOf<E>(
+  settings: StageSettings | undefined,
+  capacity: number,
+  clock: Clock,
+  item: (e: E) => unknown,
+): ItemQueue<E> {
   const fairBy = settings?.fairBy;
   if (fairBy !== undefined) {
     const key = (e: E): string | number => fairBy(item(e));
@@ -34,5 +42,11 @@ function queueOf<E>(settings: StageSettings | undefined, capacity: number, clock
 }
 
 function hasPolicy(s: StageSettings): boolean {
-  return s.breaker !== undefined || s.rateLimit !== undefined || s.bulkhead !== undefined || s.admissions.length > 0 || s.adaptive !== undefined;
+  return (
+    s.breaker !== undefined ||
+    s.rateLimit !== undefined ||
+    s.bulkhead !== undefined ||
+    s.admissions.length > 0 ||
+    s.adaptive !== undefined
+  );
 }

@@ -14,13 +14,27 @@ export interface ComponentDefinition {
   readonly healthTimeoutMs: number;
 }
 
-const specKeys = ["dependsOn", "critical", "start", "stop", "health", "startTimeoutMs", "stopTimeoutMs", "healthTimeoutMs", "retry"];
+const specKeys = [
+  "dependsOn",
+  "critical",
+  "start",
+  "stop",
+  "health",
+  "startTimeoutMs",
+  "stopTimeoutMs",
+  "healthTimeoutMs",
+  "retry",
+];
 
 /**
  * Validates component `name`'s spec against the components defined before it (`known`): a
  * duplicate name, an unknown dependency or a bad option throws an `InvalidOptionError` naming it.
  */
-export function componentDefinition(name: unknown, spec: unknown, known: ReadonlyMap<string, ComponentDefinition>): ComponentDefinition {
+export function componentDefinition(
+  name: unknown,
+  spec: unknown,
+  known: ReadonlyMap<string, ComponentDefinition>,
+): ComponentDefinition {
   const where = "runtime";
   const n = nonEmptyString(name, "component name", where);
   const at = `component "${n}"`;
@@ -35,7 +49,8 @@ export function componentDefinition(name: unknown, spec: unknown, known: Readonl
     if (!Array.isArray(v)) throw new InvalidOptionError("dependsOn", "an array of component names", v, at);
     return Object.freeze(
       v.map((d: unknown, i) => {
-        if (typeof d !== "string" || !known.has(d)) throw new InvalidOptionError(`dependsOn[${i}]`, "a component added before this one", d, at);
+        if (typeof d !== "string" || !known.has(d))
+          throw new InvalidOptionError(`dependsOn[${i}]`, "a component added before this one", d, at);
         return d;
       }),
     );
@@ -48,8 +63,14 @@ export function componentDefinition(name: unknown, spec: unknown, known: Readonl
       return v;
     }),
     spec: spec as ComponentSpec<Record<string, unknown>, unknown>,
-    startTimeoutMs: optional(o.startTimeoutMs, componentDefaults.startTimeoutMs, (v) => positiveNumber(v, "startTimeoutMs", at)),
-    stopTimeoutMs: optional(o.stopTimeoutMs, componentDefaults.stopTimeoutMs, (v) => positiveNumber(v, "stopTimeoutMs", at)),
-    healthTimeoutMs: optional(o.healthTimeoutMs, componentDefaults.healthTimeoutMs, (v) => positiveNumber(v, "healthTimeoutMs", at)),
+    startTimeoutMs: optional(o.startTimeoutMs, componentDefaults.startTimeoutMs, (v) =>
+      positiveNumber(v, "startTimeoutMs", at),
+    ),
+    stopTimeoutMs: optional(o.stopTimeoutMs, componentDefaults.stopTimeoutMs, (v) =>
+      positiveNumber(v, "stopTimeoutMs", at),
+    ),
+    healthTimeoutMs: optional(o.healthTimeoutMs, componentDefaults.healthTimeoutMs, (v) =>
+      positiveNumber(v, "healthTimeoutMs", at),
+    ),
   });
 }

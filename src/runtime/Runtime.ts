@@ -88,10 +88,14 @@ export class Runtime<R = None> {
     name: N & NewName<N, R>,
     spec: ComponentSpec<Instances<R, D>, T, D>,
   ): Runtime<R & { readonly [K in N]: T }> {
-    if (this.#state !== "idle") throw new InvalidOptionError("component", "components added before start()", name, "runtime");
+    if (this.#state !== "idle")
+      throw new InvalidOptionError("component", "components added before start()", name, "runtime");
     const { options, components } = this.#definition;
     const c = componentDefinition(name, spec, components);
-    return new Runtime<R & { readonly [K in N]: T }>(undefined, { options, components: new Map([...components, [c.name, c]]) });
+    return new Runtime<R & { readonly [K in N]: T }>(undefined, {
+      options,
+      components: new Map([...components, [c.name, c]]),
+    });
   }
 
   /** The started instance of component `name`; throws when it is not running. */
@@ -101,7 +105,11 @@ export class Runtime<R = None> {
   }
 
   /** Subscribes to runtime events; returns the unsubscribe function. */
-  on<K extends keyof RuntimeEvents>(type: K, handler: EventHandler<RuntimeEvents[K]>, options?: SubscribeOptions): () => void {
+  on<K extends keyof RuntimeEvents>(
+    type: K,
+    handler: EventHandler<RuntimeEvents[K]>,
+    options?: SubscribeOptions,
+  ): () => void {
     return this.#bus.on(type, handler, options);
   }
 
@@ -135,7 +143,11 @@ export class Runtime<R = None> {
 
   /** Checks every started component now (each with its timeout; a throw is unhealthy) and reports. */
   async checkHealth(): Promise<HealthReport> {
-    const report = await checkHealth(this.#definition.components.values(), this.#instances, this.#definition.options.clock);
+    const report = await checkHealth(
+      this.#definition.components.values(),
+      this.#instances,
+      this.#definition.options.clock,
+    );
     const changed = this.#health?.status !== report.status;
     this.#health = report;
     if (changed) this.#bus.emit("runtime:health", report);
@@ -143,7 +155,8 @@ export class Runtime<R = None> {
   }
 
   async #start(): Promise<StartReport> {
-    if (this.#state !== "idle") throw new InvalidOptionError("start", "a runtime that was not stopped", this.#state, "runtime");
+    if (this.#state !== "idle")
+      throw new InvalidOptionError("start", "a runtime that was not stopped", this.#state, "runtime");
     this.#state = "starting";
     this.#installSignals();
     const { options, components } = this.#definition;
@@ -159,15 +172,22 @@ export class Runtime<R = None> {
       const c = components.get(task.name)!;
       const start = componentStart(task, c, this.#starts);
       this.#starts.set(task.name, start);
-      if (start.status === "started") this.#bus.emit("component:started", { component: c.name, attempts: start.attempts, durationMs: start.durationMs ?? 0 });
-      else if (start.status !== "cancelled") this.#bus.emit("component:failed", { component: c.name, phase: "start", error: start.error });
+      if (start.status === "started")
+        this.#bus.emit("component:started", {
+          component: c.name,
+          attempts: start.attempts,
+          durationMs: start.durationMs ?? 0,
+        });
+      else if (start.status !== "cancelled")
+        this.#bus.emit("component:failed", { component: c.name, phase: "start", error: start.error });
     });
     await run;
     const durationMs = clock.now() - t0;
     if (this.#stopping !== undefined) throw new CancelledError("runtime start-up", "stop() was called");
     const critical = [...components.values()].filter((c) => c.critical);
     const blocker =
-      critical.find((c) => this.#starts.get(c.name)?.status === "failed") ?? critical.find((c) => this.#starts.get(c.name)?.status !== "started");
+      critical.find((c) => this.#starts.get(c.name)?.status === "failed") ??
+      critical.find((c) => this.#starts.get(c.name)?.status !== "started");
     if (blocker !== undefined) {
       this.#state = "failed";
       const start = this.#starts.get(blocker.name);
@@ -179,7 +199,11 @@ export class Runtime<R = None> {
     const degraded = [...this.#starts.values()].some((s) => s.status !== "started");
     this.#monitor = new HealthMonitor(clock, options.healthIntervalMs, () => this.checkHealth());
     this.#monitor.start();
-    return Object.freeze({ status: degraded ? "degraded" : "healthy", components: Object.freeze(Object.fromEntries(this.#starts)), durationMs });
+    return Object.freeze({
+      status: degraded ? "degraded" : "healthy",
+      components: Object.freeze(Object.fromEntries(this.#starts)),
+      durationMs,
+    });
   }
 
   async #stop(graceMs: number): Promise<StopReport> {
@@ -198,7 +222,9 @@ export class Runtime<R = None> {
     const run = workflow("runtime shutdown").tasks(specs).run({ concurrency, clock });
     this.#shutdown = run;
     if (this.#hurry !== undefined) run.cancel(this.#hurry);
-    const grace = Number.isFinite(graceMs) ? clock.setTimer(() => run.cancel(`grace period of ${graceMs} ms ran out`), graceMs) : undefined;
+    const grace = Number.isFinite(graceMs)
+      ? clock.setTimer(() => run.cancel(`grace period of ${graceMs} ms ran out`), graceMs)
+      : undefined;
     const result = await run;
     grace?.cancel();
     this.#shutdown = undefined;
@@ -209,7 +235,8 @@ export class Runtime<R = None> {
     for (const { name } of started) {
       const stop = componentStop(name, result.tasks[name]!);
       reports[name] = stop;
-      if (stop.status === "stopped") this.#bus.emit("component:stopped", { component: name, durationMs: stop.durationMs ?? 0 });
+      if (stop.status === "stopped")
+        this.#bus.emit("component:stopped", { component: name, durationMs: stop.durationMs ?? 0 });
       else this.#bus.emit("component:failed", { component: name, phase: "stop", error: stop.error });
     }
     this.#instances.clear();
@@ -222,7 +249,13 @@ export class Runtime<R = None> {
     const stop = c.spec.stop;
     if (stop === undefined) return Promise.resolve();
     const what = `component "${c.name}" stop`;
-    return callWithTimeout(what, this.#definition.options.clock, c.stopTimeoutMs, (signal) => stop(instance, { signal, name: c.name }), outer);
+    return callWithTimeout(
+      what,
+      this.#definition.options.clock,
+      c.stopTimeoutMs,
+      (signal) => stop(instance, { signal, name: c.name }),
+      outer,
+    );
   }
 
   /**

@@ -83,7 +83,9 @@ export interface FilledRuntimeOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly healthIntervalMs: number;
-  readonly signals: { readonly signals: readonly NodeJS.Signals[]; readonly graceMs: number; readonly target: SignalTarget } | undefined;
+  readonly signals:
+    | { readonly signals: readonly NodeJS.Signals[]; readonly graceMs: number; readonly target: SignalTarget }
+    | undefined;
   readonly events: EventSink<RuntimeEvents> | undefined;
 }
 
@@ -106,7 +108,8 @@ export function fillRuntimeOptions(options: unknown): FilledRuntimeOptions {
     knownKeys(s, ["signals", "graceMs", "target"], "signals", where);
     const target = optional(s.target, process as SignalTarget, (t) => {
       const tt = t as Partial<SignalTarget> | null;
-      if (typeof tt?.on !== "function" || typeof tt.off !== "function") throw new InvalidOptionError("signals.target", "an object with on and off", t, where);
+      if (typeof tt?.on !== "function" || typeof tt.off !== "function")
+        throw new InvalidOptionError("signals.target", "an object with on and off", t, where);
       return t as SignalTarget;
     });
     return {
@@ -124,14 +127,18 @@ export function fillRuntimeOptions(options: unknown): FilledRuntimeOptions {
     concurrency: optional(o.concurrency, runtimeDefaults.concurrency, (v) => positiveInt(v, "concurrency", where)),
     clock: optional(o.clock, systemClock, (v) => {
       const c = v as Partial<Clock> | null;
-      if (typeof c?.now !== "function" || typeof c.setTimer !== "function") throw new InvalidOptionError("clock", "a Clock", v, where);
+      if (typeof c?.now !== "function" || typeof c.setTimer !== "function")
+        throw new InvalidOptionError("clock", "a Clock", v, where);
       return v as Clock;
     }),
     random: optional(o.random, Math.random, (v) => func<() => number>(v, "random", where)),
-    healthIntervalMs: optional(o.healthIntervalMs, runtimeDefaults.healthIntervalMs, (v) => nonNegativeNumber(v, "healthIntervalMs", where)),
+    healthIntervalMs: optional(o.healthIntervalMs, runtimeDefaults.healthIntervalMs, (v) =>
+      nonNegativeNumber(v, "healthIntervalMs", where),
+    ),
     signals,
     events: optional(o.events, undefined, (v) => {
-      if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
+      if (!isEventSink(v))
+        throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
       return v as EventSink<RuntimeEvents>;
     }),
   };

@@ -16,7 +16,9 @@ export async function checkHealth(
   clock: Clock,
 ): Promise<HealthReport> {
   const list = [...components];
-  const entries = await Promise.all(list.map(async (c): Promise<[string, ComponentHealth]> => [c.name, await checkOne(c, instances, clock)]));
+  const entries = await Promise.all(
+    list.map(async (c): Promise<[string, ComponentHealth]> => [c.name, await checkOne(c, instances, clock)]),
+  );
   let status: HealthStatus = "healthy";
   for (const [i, [, h]] of entries.entries()) {
     const effect: HealthStatus = h.status === "unhealthy" && !list[i]!.critical ? "degraded" : h.status;
@@ -25,17 +27,25 @@ export async function checkHealth(
   return Object.freeze({ status, components: Object.freeze(Object.fromEntries(entries)), at: clock.now() });
 }
 
-async function checkOne(c: ComponentDefinition, instances: ReadonlyMap<string, unknown>, clock: Clock): Promise<ComponentHealth> {
+async function checkOne(
+  c: ComponentDefinition,
+  instances: ReadonlyMap<string, unknown>,
+  clock: Clock,
+): Promise<ComponentHealth> {
   if (!instances.has(c.name)) return { status: "unhealthy", detail: "not running", at: clock.now() };
   const check = c.spec.health;
   if (check === undefined) return { status: "healthy", detail: undefined, at: clock.now() };
   const instance = instances.get(c.name);
   try {
-    const out = await callWithTimeout<HealthCheckResult>(`component "${c.name}" health check`, clock, c.healthTimeoutMs, (signal) =>
-      check(instance, { signal, name: c.name }),
+    const out = await callWithTimeout<HealthCheckResult>(
+      `component "${c.name}" health check`,
+      clock,
+      c.healthTimeoutMs,
+      (signal) => check(instance, { signal, name: c.name }),
     );
     const [status, detail] = typeof out === "string" ? [out, undefined] : [out.status, out.detail];
-    if (!(status in rank)) return { status: "unhealthy", detail: `invalid health status ${String(status)}`, at: clock.now() };
+    if (!(status in rank))
+      return { status: "unhealthy", detail: `invalid health status ${String(status)}`, at: clock.now() };
     return { status, detail, at: clock.now() };
   } catch (error) {
     return { status: "unhealthy", detail: error instanceof Error ? error.message : String(error), at: clock.now() };

@@ -6,7 +6,11 @@ import type { SignalTarget } from "./RuntimeOptions.js";
  * runtime keeps them until its stop is complete: a second Ctrl-C during the grace period reaches
  * `onSignal` (which abandons what is still stopping) instead of killing the process mid-stop.
  */
-export function installSignalHandlers(target: SignalTarget, signals: readonly NodeJS.Signals[], onSignal: (signal: NodeJS.Signals) => void): () => void {
+export function installSignalHandlers(
+  target: SignalTarget,
+  signals: readonly NodeJS.Signals[],
+  onSignal: (signal: NodeJS.Signals) => void,
+): () => void {
   for (const name of signals) target.on(name, onSignal);
   let removed = false;
   return () => {

@@ -25,7 +25,12 @@ export function startUpTasks(components: Iterable<ComponentDefinition>, host: St
     timeoutMs: c.startTimeoutMs,
     onFailure: c.critical ? "fail-workflow" : "skip-dependents",
     run: async (ctx) => {
-      const instance = await c.spec.start({ deps: ctx.results, signal: ctx.signal, attempt: ctx.attempt, name: c.name });
+      const instance = await c.spec.start({
+        deps: ctx.results,
+        signal: ctx.signal,
+        attempt: ctx.attempt,
+        name: c.name,
+      });
       if (ctx.signal.aborted) {
         host.discard(c, instance);
         throw ctx.signal.reason;
@@ -37,10 +42,16 @@ export function startUpTasks(components: Iterable<ComponentDefinition>, host: St
 }
 
 /** How a component's start ended, from its start-up task's final state. */
-export function componentStart(task: TaskState, c: ComponentDefinition, starts: ReadonlyMap<string, ComponentStart>): ComponentStart {
+export function componentStart(
+  task: TaskState,
+  c: ComponentDefinition,
+  starts: ReadonlyMap<string, ComponentStart>,
+): ComponentStart {
   const status = task.status === "completed" ? "started" : (task.status as "failed" | "skipped" | "cancelled");
   const because = task.skippedBecause ?? "?";
   const error =
-    task.status === "skipped" ? new Error(`dependency "${because}" did not start`, { cause: starts.get(because)?.error }) : task.error;
+    task.status === "skipped"
+      ? new Error(`dependency "${because}" did not start`, { cause: starts.get(because)?.error })
+      : task.error;
   return Object.freeze({ status, critical: c.critical, attempts: task.attempts, durationMs: task.durationMs, error });
 }

@@ -35,9 +35,13 @@ export function openSource<T>(input: SourceInput<T>, pipeline: string): SourceRe
     }
     if (isNodeReadable(value)) {
       const stream = value;
-      return new AsyncIteratorReader<T>((value as AsyncIterable<T>)[Symbol.asyncIterator](), () => void stream.destroy());
+      return new AsyncIteratorReader<T>(
+        (value as AsyncIterable<T>)[Symbol.asyncIterator](),
+        () => void stream.destroy(),
+      );
     }
-    if (Symbol.asyncIterator in value) return new AsyncIteratorReader((value as AsyncIterable<T>)[Symbol.asyncIterator]());
+    if (Symbol.asyncIterator in value)
+      return new AsyncIteratorReader((value as AsyncIterable<T>)[Symbol.asyncIterator]());
     if (Symbol.iterator in value) return new IteratorReader(value as Iterable<T>);
   }
   throw new InvalidOptionError(
@@ -57,7 +61,12 @@ function isWebStream(value: object): boolean {
 /** A Node Readable (duck-typed, so `readable-stream` copies count too). */
 function isNodeReadable(value: object): value is { destroy(): unknown } & AsyncIterable<unknown> {
   const v = value as { destroy?: unknown; read?: unknown; pipe?: unknown };
-  return typeof v.destroy === "function" && typeof v.read === "function" && typeof v.pipe === "function" && Symbol.asyncIterator in value;
+  return (
+    typeof v.destroy === "function" &&
+    typeof v.read === "function" &&
+    typeof v.pipe === "function" &&
+    Symbol.asyncIterator in value
+  );
 }
 
 /** Reads a web stream through a reader of its own; closing cancels the stream (a pending read then ends). */

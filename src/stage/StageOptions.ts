@@ -1,7 +1,17 @@
 import type { OverflowPolicy } from "../channel/Channel.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { retryPolicy, type RetryOptions, type RetryPolicy } from "../policy/retry.js";
-import { boolean, func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
+import {
+  boolean,
+  func,
+  knownKeys,
+  nonEmptyString,
+  oneOf,
+  optional,
+  plainObject,
+  positiveInt,
+  positiveNumber,
+} from "../options/validate.js";
 import type { ErrorPolicy } from "./StageKind.js";
 import type { Admission } from "../policy/Admission.js";
 import type { AdaptiveConcurrencyOptions } from "../policy/AdaptiveConcurrency.js";
@@ -208,23 +218,54 @@ export const stageDefaults = Object.freeze({
 });
 
 const stageKeys = [
-  "name", "concurrency", "ordered", "capacity", "overflow", "retry", "timeoutMs", "onError", "priority", "context",
-  "rateLimit", "breaker", "bulkhead", "admission", "maxWaitMs", "fairBy", "fairWeight", "agingPerSecond",
+  "name",
+  "concurrency",
+  "ordered",
+  "capacity",
+  "overflow",
+  "retry",
+  "timeoutMs",
+  "onError",
+  "priority",
+  "context",
+  "rateLimit",
+  "breaker",
+  "bulkhead",
+  "admission",
+  "maxWaitMs",
+  "fairBy",
+  "fairWeight",
+  "agingPerSecond",
 ] as const;
 
 function isAdmission(v: unknown): v is Admission {
-  return typeof v === "object" && v !== null && typeof (v as Admission).tryAcquire === "function" && typeof (v as Admission).release === "function";
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as Admission).tryAcquire === "function" &&
+    typeof (v as Admission).release === "function"
+  );
 }
 
 function admissionOption(v: unknown, option: string, where: string): Admission {
-  if (!isAdmission(v)) throw new InvalidOptionError(option, "an admission policy (rateLimiter(), circuitBreaker(), bulkhead() …)", v, where);
+  if (!isAdmission(v))
+    throw new InvalidOptionError(
+      option,
+      "an admission policy (rateLimiter(), circuitBreaker(), bulkhead() …)",
+      v,
+      where,
+    );
   return v;
 }
 
-function concurrencyOption(v: unknown, where: string): { window: number; adaptive: AdaptiveConcurrencyOptions | undefined } {
+function concurrencyOption(
+  v: unknown,
+  where: string,
+): { window: number; adaptive: AdaptiveConcurrencyOptions | undefined } {
   if (typeof v === "number") return { window: positiveInt(v, "concurrency", where), adaptive: undefined };
   const o = plainObject(v, "concurrency", where);
-  if (o.adaptive !== true) throw new InvalidOptionError("concurrency.adaptive", "true (or give concurrency as a number)", o.adaptive, where);
+  if (o.adaptive !== true)
+    throw new InvalidOptionError("concurrency.adaptive", "true (or give concurrency as a number)", o.adaptive, where);
   const max = positiveInt(o.max, "concurrency.max", where);
   const { adaptive: _adaptive, ...rest } = o;
   return { window: max, adaptive: Object.freeze({ name: where, ...rest, max }) as AdaptiveConcurrencyOptions };
@@ -234,7 +275,10 @@ function concurrencyOption(v: unknown, where: string): { window: number; adaptiv
 export function stageSettings(value: unknown, where: string): StageSettings {
   const o = value === undefined ? {} : plainObject(value, "options", where);
   knownKeys(o, stageKeys, "", where);
-  const conc = o.concurrency === undefined ? { window: stageDefaults.concurrency, adaptive: undefined } : concurrencyOption(o.concurrency, where);
+  const conc =
+    o.concurrency === undefined
+      ? { window: stageDefaults.concurrency, adaptive: undefined }
+      : concurrencyOption(o.concurrency, where);
   const admission = o.admission;
   const settings: StageSettings = {
     name: optional(o.name, undefined, (v) => nonEmptyString(v, "name", where)),
@@ -248,32 +292,55 @@ export function stageSettings(value: unknown, where: string): StageSettings {
     admissions:
       admission === undefined
         ? []
-        : (Array.isArray(admission) ? (admission as unknown[]) : [admission]).map((v, i) => admissionOption(v, Array.isArray(admission) ? `admission[${i}]` : "admission", where)),
-    maxWaitMs: optional(o.maxWaitMs, Infinity, (v) => (v === Infinity ? Infinity : positiveNumber(v, "maxWaitMs", where))),
+        : (Array.isArray(admission) ? (admission as unknown[]) : [admission]).map((v, i) =>
+            admissionOption(v, Array.isArray(admission) ? `admission[${i}]` : "admission", where),
+          ),
+    maxWaitMs: optional(o.maxWaitMs, Infinity, (v) =>
+      v === Infinity ? Infinity : positiveNumber(v, "maxWaitMs", where),
+    ),
     fairBy: optional(o.fairBy, undefined, (v) => func<(item: unknown) => string | number>(v, "fairBy", where)),
-    fairWeight: optional(o.fairWeight, undefined, (v) => func<(key: string | number) => number>(v, "fairWeight", where)),
+    fairWeight: optional(o.fairWeight, undefined, (v) =>
+      func<(key: string | number) => number>(v, "fairWeight", where),
+    ),
     agingPerSecond: optional(o.agingPerSecond, undefined, (v) => positiveNumber(v, "agingPerSecond", where)),
     ordered: optional(o.ordered, stageDefaults.ordered, (v) => boolean(v, "ordered", where)),
     capacity: optional(o.capacity, undefined, (v) => positiveInt(v, "capacity", where)),
-    overflow: optional(o.overflow, stageDefaults.overflow, (v) => oneOf(v, ["block", "drop-newest", "drop-oldest"], "overflow", where)),
+    overflow: optional(o.overflow, stageDefaults.overflow, (v) =>
+      oneOf(v, ["block", "drop-newest", "drop-oldest"], "overflow", where),
+    ),
     retry: retryPolicy(o.retry, where),
     timeoutMs: optional(o.timeoutMs, undefined, (v) => positiveNumber(v, "timeoutMs", where)),
-    onError: optional(o.onError, stageDefaults.onError, (v) => oneOf(v, ["fail", "skip", "dead-letter"], "onError", where)),
+    onError: optional(o.onError, stageDefaults.onError, (v) =>
+      oneOf(v, ["fail", "skip", "dead-letter"], "onError", where),
+    ),
     priority: optional(o.priority, undefined, (v) => func<(item: unknown) => number>(v, "priority", where)),
-    context: optional<"inline" | "async" | undefined>(o.context, undefined, (v) => oneOf(v, ["inline", "async"] as const, "context", where)),
+    context: optional<"inline" | "async" | undefined>(o.context, undefined, (v) =>
+      oneOf(v, ["inline", "async"] as const, "context", where),
+    ),
   };
   if (settings.agingPerSecond !== undefined && settings.priority === undefined) {
     throw new InvalidOptionError("agingPerSecond", "to be given with priority", settings.agingPerSecond, where);
   }
   if (settings.fairBy !== undefined && settings.priority !== undefined) {
-    throw new InvalidOptionError("fairBy", "not to be combined with priority (pick one queue discipline)", "both", where);
+    throw new InvalidOptionError(
+      "fairBy",
+      "not to be combined with priority (pick one queue discipline)",
+      "both",
+      where,
+    );
   }
-  validateAdmissionOptions(where, { rateLimit: isAdmission(settings.rateLimit) ? undefined : settings.rateLimit, adaptive: settings.adaptive });
+  validateAdmissionOptions(where, {
+    rateLimit: isAdmission(settings.rateLimit) ? undefined : settings.rateLimit,
+    adaptive: settings.adaptive,
+  });
   return Object.freeze(settings);
 }
 
 /** Validates batch options. */
-export function batchSettings(value: unknown, where: string): { size: number; maxWaitMs: number | undefined; name: string | undefined; capacity: number | undefined } {
+export function batchSettings(
+  value: unknown,
+  where: string,
+): { size: number; maxWaitMs: number | undefined; name: string | undefined; capacity: number | undefined } {
   if (value === undefined) throw new InvalidOptionError("size", "a positive integer", undefined, where);
   const o = plainObject(value, "options", where);
   knownKeys(o, ["size", "maxWaitMs", "name", "capacity"], "", where);

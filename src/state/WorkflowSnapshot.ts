@@ -69,7 +69,19 @@ export class WorkflowSnapshot {
   }
 
   /** A plain, JSON-serializable copy. */
-  toJSON(): { workflow: string; state: WorkflowState; version: number; counts: Record<TaskStatus, number>; tasks: TaskState[] } {
-    return { workflow: this.workflow, state: this.state, version: this.version, counts: { ...this.counts }, tasks: this.#tasks.toArray() };
+  toJSON(): {
+    workflow: string;
+    state: WorkflowState;
+    version: number;
+    counts: Record<TaskStatus, number>;
+    tasks: TaskState[];
+  } {
+    return {
+      workflow: this.workflow,
+      state: this.state,
+      version: this.version,
+      counts: { ...this.counts },
+      tasks: this.#tasks.toArray(),
+    };
   }
 }

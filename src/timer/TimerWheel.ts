@@ -112,9 +112,12 @@ export class TimerWheel implements Clock {
     const o = plainObject(options, "options", where);
     knownKeys(o, ["clock", "resolutionMs", "slots"], "", where);
     this.#base = optional(o.clock, systemClock, (v) => clockOption(v, where));
-    this.resolutionMs = optional(o.resolutionMs, timerWheelDefaults.resolutionMs, (v) => positiveNumber(v, "resolutionMs", where));
+    this.resolutionMs = optional(o.resolutionMs, timerWheelDefaults.resolutionMs, (v) =>
+      positiveNumber(v, "resolutionMs", where),
+    );
     const slots = optional(o.slots, timerWheelDefaults.slots, (v) => positiveInt(v, "slots", where));
-    if ((slots & (slots - 1)) !== 0 || slots > 2 ** 20) throw new InvalidOptionError("slots", "a power of two up to 2^20", slots, where);
+    if ((slots & (slots - 1)) !== 0 || slots > 2 ** 20)
+      throw new InvalidOptionError("slots", "a power of two up to 2^20", slots, where);
     this.#mask = slots - 1;
     this.#lists = new SlotLists(slots);
     this.#origin = this.#base.now();
@@ -176,7 +179,7 @@ export class TimerWheel implements Clock {
       // set timers, and must not disturb the walk.
       let due: WheelTimer | null = null;
       let last: WheelTimer | null = null;
-      for (let t: WheelTimer | null = heads[slot] ?? null; t !== null; ) {
+      for (let t: WheelTimer | null = heads[slot] ?? null; t !== null;) {
         const next: WheelTimer | null = t.next;
         if (t.tick <= target) {
           this.#lists.unlink(t);

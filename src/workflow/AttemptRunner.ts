@@ -103,7 +103,8 @@ export class AttemptRunner {
     acquire(admission, a, { clock: this.#c.clock, signal: this.#c.signal }).then(
       () => {
         const now = this.#c.clock.now();
-        if (this.#current[a.index] !== a) admission.release(a, neutralOutcome, now); // the run ended meanwhile
+        if (this.#current[a.index] !== a)
+          admission.release(a, neutralOutcome, now); // the run ended meanwhile
         else {
           a.admitted = true;
           this.#call(a, def, now);
@@ -117,7 +118,8 @@ export class AttemptRunner {
   #call(a: TaskAttempt, def: TaskDefinition, now: number): void {
     a.startedAt = now;
     const { bus, timers } = this.#c;
-    if (bus.has("task:start")) bus.emit("task:start", { workflow: this.#c.graph.workflow, task: def.name, attempt: a.attempt, at: now });
+    if (bus.has("task:start"))
+      bus.emit("task:start", { workflow: this.#c.graph.workflow, task: def.name, attempt: a.attempt, at: now });
     const timeoutMs = def.timeoutMs;
     if (timeoutMs !== undefined) a.timer = timers.setTimer(() => this.#timedOut(a, timeoutMs), timeoutMs);
     if (def.executor !== undefined) {
@@ -131,7 +133,11 @@ export class AttemptRunner {
       this.#failed(a, error);
       return;
     }
-    if (out !== null && (typeof out === "object" || typeof out === "function") && typeof (out as PromiseLike<unknown>).then === "function") {
+    if (
+      out !== null &&
+      (typeof out === "object" || typeof out === "function") &&
+      typeof (out as PromiseLike<unknown>).then === "function"
+    ) {
       (out as PromiseLike<unknown>).then(
         (value) => this.#settled(a, true, value),
         (error: unknown) => this.#settled(a, false, error),
@@ -208,7 +214,14 @@ export class AttemptRunner {
     }
     const delayMs = backoffDelay(def.retry, a.attempt, this.#c.random);
     const { bus, timers, loop } = this.#c;
-    if (bus.has("task:retry")) bus.emit("task:retry", { workflow: this.#c.graph.workflow, task: def.name, attempt: a.attempt + 1, delayMs, error });
+    if (bus.has("task:retry"))
+      bus.emit("task:retry", {
+        workflow: this.#c.graph.workflow,
+        task: def.name,
+        attempt: a.attempt + 1,
+        delayMs,
+        error,
+      });
     this.#retryTimers.set(
       i,
       timers.setTimer(() => {

@@ -62,7 +62,12 @@ export class RunGraph {
    * started has only finished ancestors). `raised(j)` is told of each change, so a queue can
    * re-order. Costs O(tasks whose rank grows).
    */
-  raiseRanks(deps: readonly number[], rank: number, pending: (j: number) => boolean, raised: (j: number) => void): void {
+  raiseRanks(
+    deps: readonly number[],
+    rank: number,
+    pending: (j: number) => boolean,
+    raised: (j: number) => void,
+  ): void {
     const stack: number[] = [];
     for (const j of deps) stack.push(j, rank);
     while (stack.length > 0) {

@@ -5,7 +5,9 @@ import type { TaskOptions } from "./TaskOptions.js";
 export type Known<R> = keyof R & string;
 
 /** The results a task with dependencies `D` receives from a workflow whose results are `R`. */
-export type DependencyResults<R, D extends readonly string[]> = { readonly [K in D[number]]: K extends keyof R ? R[K] : unknown };
+export type DependencyResults<R, D extends readonly string[]> = {
+  readonly [K in D[number]]: K extends keyof R ? R[K] : unknown;
+};
 
 /** An empty record: the results of a task with no dependencies. */
 export type NoResults = Record<never, never>;

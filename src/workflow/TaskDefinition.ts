@@ -43,8 +43,19 @@ function runsInPool(): never {
 
 function admissionOption(v: unknown, option: string, where: string): Admission {
   const a = v as Partial<Admission> | null;
-  if (typeof a !== "object" || a === null || typeof a.tryAcquire !== "function" || typeof a.release !== "function" || typeof a.onChange !== "function") {
-    throw new InvalidOptionError(option, "an admission policy (bulkhead(), rateLimiter(), circuitBreaker() …)", v, where);
+  if (
+    typeof a !== "object" ||
+    a === null ||
+    typeof a.tryAcquire !== "function" ||
+    typeof a.release !== "function" ||
+    typeof a.onChange !== "function"
+  ) {
+    throw new InvalidOptionError(
+      option,
+      "an admission policy (bulkhead(), rateLimiter(), circuitBreaker() …)",
+      v,
+      where,
+    );
   }
   return v as Admission;
 }
@@ -76,13 +87,21 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
     seen.add(d);
   }
   const priority = optional(o.priority, taskDefaults.priority, (v) => {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new InvalidOptionError("priority", "a finite number", v, at);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new InvalidOptionError("priority", "a finite number", v, at);
     return v;
   });
   const remote = isRemoteStage(fn) ? fn : undefined;
-  const context = optional(o.context, remote?.context ?? taskDefaults.context, (v) => oneOf(v, contexts, "context", at));
+  const context = optional(o.context, remote?.context ?? taskDefaults.context, (v) =>
+    oneOf(v, contexts, "context", at),
+  );
   if (remote !== undefined && context !== remote.context) {
-    throw new InvalidOptionError("context", `"${remote.context}" (the task function runs in a ${remote.context} pool)`, context, at);
+    throw new InvalidOptionError(
+      "context",
+      `"${remote.context}" (the task function runs in a ${remote.context} pool)`,
+      context,
+      at,
+    );
   }
   const executor =
     remote !== undefined
@@ -101,6 +120,7 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
     executor,
     onFailure: optional(o.onFailure, taskDefaults.onFailure, (v) => oneOf(v, policies, "onFailure", at)),
     admission: taskAdmission(o, at),
-    fn: remote !== undefined ? runsInPool : func<TaskFunction<Record<string, unknown>, unknown>>(fn, "task function", at),
+    fn:
+      remote !== undefined ? runsInPool : func<TaskFunction<Record<string, unknown>, unknown>>(fn, "task function", at),
   });
 }

@@ -74,6 +74,9 @@ export class TaskGraph {
       keep[i] = 1;
       for (const j of this.deps[i]!) if (keep[j] === 0) stack.push(j);
     }
-    return new TaskGraph(this.workflow, this.defs.filter((_, i) => keep[i] === 1));
+    return new TaskGraph(
+      this.workflow,
+      this.defs.filter((_, i) => keep[i] === 1),
+    );
   }
 }

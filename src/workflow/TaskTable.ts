@@ -10,7 +10,14 @@ export const FAILED = 3;
 export const SKIPPED = 4;
 export const CANCELLED = 5;
 
-const codeOf: Record<TaskStatus, number> = { pending: PENDING, running: RUNNING, completed: COMPLETED, failed: FAILED, skipped: SKIPPED, cancelled: CANCELLED };
+const codeOf: Record<TaskStatus, number> = {
+  pending: PENDING,
+  running: RUNNING,
+  completed: COMPLETED,
+  failed: FAILED,
+  skipped: SKIPPED,
+  cancelled: CANCELLED,
+};
 
 /**
  * The bookkeeping of one run, by task index: each task's status code, result and error for the
@@ -26,7 +33,14 @@ export class TaskTable {
   /** Last errors of failed tasks. */
   readonly errors: unknown[] = [];
   /** Tasks per status. */
-  readonly counts: Record<TaskStatus, number> = { pending: 0, running: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 };
+  readonly counts: Record<TaskStatus, number> = {
+    pending: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+  };
   /** Increases with every change. */
   version = 0;
   /** Tasks in a final status. */
@@ -112,10 +126,17 @@ export class TaskTable {
    * A frozen snapshot of the table now, with the run's `fields`: the same object while nothing
    * changed; otherwise O(1), and the next change copies only the trie path it touches.
    */
-  snapshot(fields: Pick<WorkflowSnapshot, "workflow" | "state" | "startedAt" | "endedAt">, index: ReadonlyMap<string, number>): WorkflowSnapshot {
+  snapshot(
+    fields: Pick<WorkflowSnapshot, "workflow" | "state" | "startedAt" | "endedAt">,
+    index: ReadonlyMap<string, number>,
+  ): WorkflowSnapshot {
     const s = this.#snapshot;
     if (s !== undefined && s.version === this.version) return s;
-    this.#snapshot = new WorkflowSnapshot({ ...fields, version: this.version, counts: this.counts }, this.#states.freeze(), index);
+    this.#snapshot = new WorkflowSnapshot(
+      { ...fields, version: this.version, counts: this.counts },
+      this.#states.freeze(),
+      index,
+    );
     return this.#snapshot;
   }
 

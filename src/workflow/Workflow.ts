@@ -86,9 +86,17 @@ export class Workflow<R = None> {
   }
 
   /** Adds a task with no dependencies. */
-  task<const N extends string, T>(name: N & NewName<N, R>, fn: TaskFunction<None, T, Defined<R, N>>): Workflow<R & { readonly [K in N]: T }>;
+  task<const N extends string, T>(
+    name: N & NewName<N, R>,
+    fn: TaskFunction<None, T, Defined<R, N>>,
+  ): Workflow<R & { readonly [K in N]: T }>;
   /** Adds a task; `options.after` names tasks defined before it. */
-  task<const N extends string, T, const D extends readonly Known<R>[] = readonly [], F extends FailurePolicy = "skip-dependents">(
+  task<
+    const N extends string,
+    T,
+    const D extends readonly Known<R>[] = readonly [],
+    F extends FailurePolicy = "skip-dependents",
+  >(
     name: N & NewName<N, R>,
     options: TaskOptions<D, F>,
     fn: TaskFunction<DependencyResults<R, D>, T, Defined<R, N>>,
@@ -98,13 +106,19 @@ export class Workflow<R = None> {
    * `child(...)`. The export is called with the dependency results (structured-cloneable) and
    * the task context's signal, attempt and name.
    */
-  task<const N extends string, T, const D extends readonly Known<R>[] = readonly [], F extends FailurePolicy = "skip-dependents">(
+  task<
+    const N extends string,
+    T,
+    const D extends readonly Known<R>[] = readonly [],
+    F extends FailurePolicy = "skip-dependents",
+  >(
     name: N & NewName<N, R>,
     options: TaskOptions<D, F>,
     fn: RemoteStage<DependencyResults<R, D>, T>,
   ): Workflow<R & { readonly [K in N]: Seen<Awaited<T>, F> }>;
   task<S>(name: string, optionsOrFn: unknown, fn?: unknown): Workflow<S> {
-    const [options, f] = typeof optionsOrFn === "function" || isRemoteStage(optionsOrFn) ? [undefined, optionsOrFn] : [optionsOrFn, fn];
+    const [options, f] =
+      typeof optionsOrFn === "function" || isRemoteStage(optionsOrFn) ? [undefined, optionsOrFn] : [optionsOrFn, fn];
     const def = taskDefinition(this.name, name, options, f);
     this.#check(def, (d) => this.#has(d));
     return this.#with<S>([def]);
@@ -121,7 +135,8 @@ export class Workflow<R = None> {
    * ```
    */
   tasks(specs: readonly TaskSpec[]): Workflow<R & Record<string, unknown>> {
-    if (!Array.isArray(specs)) throw new InvalidOptionError("tasks", "an array of task specs", specs, `workflow "${this.name}"`);
+    if (!Array.isArray(specs))
+      throw new InvalidOptionError("tasks", "an array of task specs", specs, `workflow "${this.name}"`);
     const batch = new Map<string, TaskDefinition>();
     for (const spec of specs) {
       const { name, run, ...options } = spec;
@@ -159,7 +174,8 @@ export class Workflow<R = None> {
     if (filled.only !== undefined) {
       const targets = filled.only.map((name, k) => {
         const i = graph.index.get(name);
-        if (i === undefined) throw new InvalidOptionError(`only[${k}]`, "the name of a task of this workflow", name, where);
+        if (i === undefined)
+          throw new InvalidOptionError(`only[${k}]`, "the name of a task of this workflow", name, where);
         return i;
       });
       graph = graph.select(targets);
@@ -185,7 +201,11 @@ export class Workflow<R = None> {
     for (const d of def.after) {
       if (d === def.name) throw new CycleError([d, d], "dependency");
       if (!known(d)) {
-        throw new WorkflowError(this.name, def.name, `depends on unknown task "${d}" (define a task before naming it in after, or use .tasks([...]))`);
+        throw new WorkflowError(
+          this.name,
+          def.name,
+          `depends on unknown task "${d}" (define a task before naming it in after, or use .tasks([...]))`,
+        );
       }
     }
   }

@@ -30,7 +30,12 @@ export interface WorkflowEvents {
   /** A task reached a final status (completed, failed, skipped or cancelled). */
   "task:end": { readonly workflow: string; readonly task: TaskState };
   /** A running task added a task with `ctx.add()`. */
-  "task:added": { readonly workflow: string; readonly task: string; readonly addedBy: string; readonly after: readonly string[] };
+  "task:added": {
+    readonly workflow: string;
+    readonly task: string;
+    readonly addedBy: string;
+    readonly after: readonly string[];
+  };
 }
 
 /** Names of the workflow events. */

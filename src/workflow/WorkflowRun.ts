@@ -86,7 +86,10 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     this.#graph = seed.graph;
     this.#table = seed.table;
     this.#remaining = seed.remaining;
-    const starts: StartHost = { begin: (i) => this.#begin(i), resume: (i, n) => this.#attempts.start(i, n, this.#clock.now()) };
+    const starts: StartHost = {
+      begin: (i) => this.#begin(i),
+      resume: (i, n) => this.#attempts.start(i, n, this.#clock.now()),
+    };
     const outcomes: AttemptOutcomes = {
       workflow: this.workflow,
       resultsOf: (i) => dependencyResults(this.#graph, this.#table, i),
@@ -100,8 +103,20 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     // task timeouts and backoffs on one timer wheel: one system timer for any number of tasks
     const resolutionMs = options.timerResolutionMs;
     const timers = resolutionMs > 0 ? new TimerWheel({ clock: this.#clock, resolutionMs }) : this.#clock;
-    this.#attempts = new AttemptRunner({ ...parts, clock: this.#clock, timers, random: options.random, signal: this.#controller.signal, outcomes });
-    this.#addTarget = { ...parts, remaining: this.#remaining, skip: (i, because) => this.#skip(i, because), checkDone: () => this.#checkDone() };
+    this.#attempts = new AttemptRunner({
+      ...parts,
+      clock: this.#clock,
+      timers,
+      random: options.random,
+      signal: this.#controller.signal,
+      outcomes,
+    });
+    this.#addTarget = {
+      ...parts,
+      remaining: this.#remaining,
+      skip: (i, because) => this.#skip(i, because),
+      checkDone: () => this.#checkDone(),
+    };
     this.#promise = new Promise<WorkflowResult<R>>((resolve) => {
       this.#resolve = resolve;
     });
@@ -120,7 +135,11 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
    * Subscribes to the run's events; returns the unsubscribe function. Every subscription ends
    * when the run ends (after `workflow:end`).
    */
-  on<K extends keyof WorkflowEvents>(type: K, handler: EventHandler<WorkflowEvents[K]>, options?: SubscribeOptions): () => void {
+  on<K extends keyof WorkflowEvents>(
+    type: K,
+    handler: EventHandler<WorkflowEvents[K]>,
+    options?: SubscribeOptions,
+  ): () => void {
     if (this.#state !== "running") return () => {};
     return this.#bus.on(type, handler, options);
   }
@@ -130,7 +149,10 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
    * changed since the last snapshot): unchanged tasks are the same objects as before.
    */
   snapshot(): WorkflowSnapshot {
-    return this.#table.snapshot({ workflow: this.workflow, state: this.#state, startedAt: this.#startedAt, endedAt: this.#endedAt }, this.#graph.index);
+    return this.#table.snapshot(
+      { workflow: this.workflow, state: this.#state, startedAt: this.#startedAt, endedAt: this.#endedAt },
+      this.#graph.index,
+    );
   }
 
   /**
@@ -166,9 +188,14 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
   /** `ctx.add()` from attempt `from`: only while it is its task's current attempt. */
   #addTask(from: TaskAttempt, name: unknown, options: unknown, fn: unknown): void {
     const adder = this.#graph.defs[from.index]!.name;
-    if (this.#state !== "running") throw new WorkflowError(this.workflow, String(name), "cannot be added: the run has ended");
+    if (this.#state !== "running")
+      throw new WorkflowError(this.workflow, String(name), "cannot be added: the run has ended");
     if (!this.#attempts.isCurrent(from)) {
-      throw new WorkflowError(this.workflow, String(name), `cannot be added by "${adder}": its attempt ${from.attempt} has ended`);
+      throw new WorkflowError(
+        this.workflow,
+        String(name),
+        `cannot be added by "${adder}": its attempt ${from.attempt} has ended`,
+      );
     }
     const { def, deps } = addedTaskDefinition(this.#graph, adder, this.#added, this.#maxAdded, name, options, fn);
     def.admission?.bindClock?.(this.#clock);
@@ -215,8 +242,10 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     }
     this.#userSignal?.addEventListener("abort", this.#onUserAbort, { once: true });
     const total = this.#table.size;
-    if (this.#bus.has("workflow:start")) this.#bus.emit("workflow:start", { workflow: this.workflow, at: this.#startedAt, tasks: total });
-    for (let i = 0; i < total; i++) if (this.#table.code[i] === PENDING && this.#remaining[i] === 0) this.#loop.makeReady(i);
+    if (this.#bus.has("workflow:start"))
+      this.#bus.emit("workflow:start", { workflow: this.workflow, at: this.#startedAt, tasks: total });
+    for (let i = 0; i < total; i++)
+      if (this.#table.code[i] === PENDING && this.#remaining[i] === 0) this.#loop.makeReady(i);
     this.#checkDone();
     this.#loop.pump();
   }
@@ -258,7 +287,8 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     this.#error = error;
     const now = this.#clock.now();
     const t = this.#table;
-    const reason = state === "cancelled" || t.finished === t.size ? error : new CancelledError(`workflow "${this.workflow}"`, error);
+    const reason =
+      state === "cancelled" || t.finished === t.size ? error : new CancelledError(`workflow "${this.workflow}"`, error);
     this.#loop.stop();
     const releaseAdmissions = this.#attempts.stopAll(reason);
     for (let i = 0; t.finished < t.size && i < t.size; i++) {
@@ -272,7 +302,8 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     if (state !== "completed") this.#controller.abort(error);
     releaseAdmissions(); // after the abort: waiters for admission are gone, none takes what is freed
     const durationMs = now - this.#startedAt;
-    if (this.#bus.has("workflow:end")) this.#bus.emit("workflow:end", { workflow: this.workflow, state, ok: state === "completed", durationMs, error });
+    if (this.#bus.has("workflow:end"))
+      this.#bus.emit("workflow:end", { workflow: this.workflow, state, ok: state === "completed", durationMs, error });
     this.#bus.clear();
     this.#letGo();
     this.#resolve(workflowResult<R>(this.snapshot(), this.#error, durationMs));

@@ -1,6 +1,15 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { isEventSink, type EventSink } from "../events/EventSink.js";
-import { func, knownKeys, nonEmptyString, nonNegativeInt, nonNegativeNumber, optional, plainObject, positiveInt } from "../options/validate.js";
+import {
+  func,
+  knownKeys,
+  nonEmptyString,
+  nonNegativeInt,
+  nonNegativeNumber,
+  optional,
+  plainObject,
+  positiveInt,
+} from "../options/validate.js";
 import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
 import { systemClock, type Clock } from "../time/Clock.js";
 import type { WorkflowEvents } from "./WorkflowEvents.js";
@@ -101,7 +110,18 @@ export interface FilledRunOptions {
   readonly yieldEvery: number;
 }
 
-const known = ["concurrency", "signal", "clock", "timerResolutionMs", "random", "reuse", "only", "events", "maxAddedTasks", "yieldEvery"];
+const known = [
+  "concurrency",
+  "signal",
+  "clock",
+  "timerResolutionMs",
+  "random",
+  "reuse",
+  "only",
+  "events",
+  "maxAddedTasks",
+  "yieldEvery",
+];
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
 export function fillRunOptions(options: unknown, where: string): FilledRunOptions {
@@ -128,7 +148,9 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
       }
       return v as Clock;
     }),
-    timerResolutionMs: optional(o.timerResolutionMs, o.clock === undefined ? 10 : 0, (v) => nonNegativeNumber(v, "timerResolutionMs", where)),
+    timerResolutionMs: optional(o.timerResolutionMs, o.clock === undefined ? 10 : 0, (v) =>
+      nonNegativeNumber(v, "timerResolutionMs", where),
+    ),
     random: optional(o.random, Math.random, (v) => func<() => number>(v, "random", where)),
     reuse,
     only: optional(o.only, undefined, (v) => {
@@ -136,10 +158,13 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
       return Object.freeze(v.map((name, i) => nonEmptyString(name, `only[${i}]`, where)));
     }),
     events: optional(o.events, undefined, (v) => {
-      if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
+      if (!isEventSink(v))
+        throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
       return v as EventSink<WorkflowEvents>;
     }),
-    maxAddedTasks: optional(o.maxAddedTasks, workflowRunDefaults.maxAddedTasks, (v) => nonNegativeInt(v, "maxAddedTasks", where)),
+    maxAddedTasks: optional(o.maxAddedTasks, workflowRunDefaults.maxAddedTasks, (v) =>
+      nonNegativeInt(v, "maxAddedTasks", where),
+    ),
     yieldEvery: optional(o.yieldEvery, workflowRunDefaults.yieldEvery, (v) => positiveInt(v, "yieldEvery", where)),
   };
 }

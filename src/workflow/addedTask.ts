@@ -34,8 +34,14 @@ export function addTask(target: AddTarget, adder: string, def: TaskDefinition, d
   const i = graph.append(def, deps);
   table.append(pendingTask(def.name, adder));
   target.remaining.push(0);
-  graph.raiseRanks(deps, graph.rank[i]! + 1, (j) => table.code[j] === PENDING, (j) => loop.raised(j));
-  if (bus.has("task:added")) bus.emit("task:added", { workflow: graph.workflow, task: def.name, addedBy: adder, after: def.after });
+  graph.raiseRanks(
+    deps,
+    graph.rank[i]! + 1,
+    (j) => table.code[j] === PENDING,
+    (j) => loop.raised(j),
+  );
+  if (bus.has("task:added"))
+    bus.emit("task:added", { workflow: graph.workflow, task: def.name, addedBy: adder, after: def.after });
   const { remaining, skippedBecause } = addedTaskStart(graph, table, deps);
   target.remaining[i] = remaining;
   if (skippedBecause !== undefined) {
@@ -66,16 +72,26 @@ export function addedTaskDefinition(
   const workflow = graph.workflow;
   const def = taskDefinition(workflow, name, options, fn);
   if (graph.index.has(def.name)) {
-    throw new WorkflowError(workflow, def.name, `added by "${adder}": a task with this name exists`, "WEIR_DUPLICATE_NAME");
+    throw new WorkflowError(
+      workflow,
+      def.name,
+      `added by "${adder}": a task with this name exists`,
+      "WEIR_DUPLICATE_NAME",
+    );
   }
   if (def.after.includes(def.name)) throw new CycleError([def.name, def.name], "dependency");
   const deps = def.after.map((d) => {
     const j = graph.index.get(d);
-    if (j === undefined) throw new WorkflowError(workflow, def.name, `added by "${adder}": depends on unknown task "${d}"`);
+    if (j === undefined)
+      throw new WorkflowError(workflow, def.name, `added by "${adder}": depends on unknown task "${d}"`);
     return j;
   });
   if (added >= maxAdded) {
-    throw new WorkflowError(workflow, def.name, `added by "${adder}": the run already added maxAddedTasks (${maxAdded}) tasks`);
+    throw new WorkflowError(
+      workflow,
+      def.name,
+      `added by "${adder}": the run already added maxAddedTasks (${maxAdded}) tasks`,
+    );
   }
   return { def, deps };
 }

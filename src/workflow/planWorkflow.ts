@@ -30,7 +30,8 @@ export function planWorkflow(graph: TaskGraph): WorkflowPlan {
   // whose remaining path is one shorter (first in definition order).
   const criticalPath: string[] = [];
   let cur = -1;
-  for (let i = 0; i < n; i++) if (graph.deps[i]!.length === 0 && (cur < 0 || graph.rank[i]! > graph.rank[cur]!)) cur = i;
+  for (let i = 0; i < n; i++)
+    if (graph.deps[i]!.length === 0 && (cur < 0 || graph.rank[i]! > graph.rank[cur]!)) cur = i;
   while (cur >= 0) {
     criticalPath.push(graph.defs[cur]!.name);
     const want: number = graph.rank[cur]! - 1;

@@ -20,7 +20,12 @@ export interface ReusePlan {
 export function reusePlan(graph: TaskGraph, earlier: WorkflowSnapshot): ReusePlan {
   if (earlier.workflow !== graph.workflow) {
     // tasks are matched by name, so another workflow's results would be taken for this one's
-    throw new InvalidOptionError("reuse", "a result or snapshot of this workflow, not of the workflow named", earlier.workflow, `workflow "${graph.workflow}"`);
+    throw new InvalidOptionError(
+      "reuse",
+      "a result or snapshot of this workflow, not of the workflow named",
+      earlier.workflow,
+      `workflow "${graph.workflow}"`,
+    );
   }
   const n = graph.size;
   const dirty = new Uint8Array(n);

@@ -32,13 +32,27 @@ export function seedRun(taskGraph: TaskGraph, reuse: WorkflowSnapshot | undefine
     taskGraph.defs.map((def, i) => {
       const before = plan?.reused[i];
       const pending = pendingTask(def.name);
-      return before === undefined ? pending : nextTaskState(pending, "completed", 0, before.result, undefined, undefined, undefined, undefined, true);
+      return before === undefined
+        ? pending
+        : nextTaskState(pending, "completed", 0, before.result, undefined, undefined, undefined, undefined, true);
     }),
   );
   for (const before of plan?.carried ?? []) {
     if (graph.index.has(before.name)) continue;
     graph.append(taskDefinition(graph.workflow, before.name, {}, carriedFn), []);
-    table.append(nextTaskState(pendingTask(before.name, before.addedBy), "completed", 0, before.result, undefined, undefined, undefined, undefined, true));
+    table.append(
+      nextTaskState(
+        pendingTask(before.name, before.addedBy),
+        "completed",
+        0,
+        before.result,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        true,
+      ),
+    );
   }
   const remaining = graph.deps.map((d) => d.length);
   for (let i = 0; i < table.size; i++) {

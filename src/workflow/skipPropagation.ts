@@ -5,7 +5,12 @@ import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, type TaskTable } from "./
  * Skips every pending descendant of task `root` (which failed under `"skip-dependents"`), each
  * with `root` as the cause, through `skip`. Iterative: deep graphs cannot overflow the stack.
  */
-export function skipDescendants(graph: RunGraph, table: TaskTable, root: number, skip: (i: number, because: string) => void): void {
+export function skipDescendants(
+  graph: RunGraph,
+  table: TaskTable,
+  root: number,
+  skip: (i: number, because: string) => void,
+): void {
   const because = graph.defs[root]!.name;
   const stack = [...graph.dependents[root]!];
   while (stack.length > 0) {

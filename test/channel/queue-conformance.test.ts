@@ -41,7 +41,11 @@ function conformance(name: string, make: () => ItemQueue<number>, order: (pushed
   });
 }
 
-conformance("FifoQueue", () => new FifoQueue<number>(), (pushed) => pushed);
+conformance(
+  "FifoQueue",
+  () => new FifoQueue<number>(),
+  (pushed) => pushed,
+);
 conformance(
   "PriorityQueue",
   () => new PriorityQueue<number>((v) => v),

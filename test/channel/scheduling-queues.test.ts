@@ -161,8 +161,14 @@ describe("FairQueue", () => {
   });
 
   it("validates", () => {
-    assert.throws(() => new FairQueue({ key: 3 as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === "key");
+    assert.throws(
+      () => new FairQueue({ key: 3 as never }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "key",
+    );
     const q = new FairQueue<string>({ key: (s) => s, weight: () => 0 });
-    assert.throws(() => q.push("x", 0), (e: unknown) => e instanceof InvalidOptionError && e.option === "weight(key)");
+    assert.throws(
+      () => q.push("x", 0),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "weight(key)",
+    );
   });
 });

@@ -10,10 +10,13 @@ describe("ProgressView", () => {
     const gate = new Promise<void>((r) => (release = r));
     const run = pipeline("view")
       .from(Array.from({ length: 100 }, (_, i) => i))
-      .map(async (x) => {
-        if (x >= 50) await gate;
-        return x;
-      }, { name: "work", concurrency: 4, capacity: 10 })
+      .map(
+        async (x) => {
+          if (x >= 50) await gate;
+          return x;
+        },
+        { name: "work", concurrency: 4, capacity: 10 },
+      )
       .run({ clock });
     const view = new ProgressView();
     await clock.advance(0);

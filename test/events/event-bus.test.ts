@@ -68,7 +68,13 @@ describe("EventBus", () => {
     bus.emit("tick", { n: 1 });
     await flush();
     assert.equal(reached, 1);
-    assert.deepEqual(errors.map(([e, t]) => [(e as Error).message, t]), [["sync", "tick"], ["async", "tick"]]);
+    assert.deepEqual(
+      errors.map(([e, t]) => [(e as Error).message, t]),
+      [
+        ["sync", "tick"],
+        ["async", "tick"],
+      ],
+    );
   });
 
   it("middleware may transform, drop or observe events, in order, and can be removed", () => {
@@ -109,9 +115,18 @@ describe("EventBus", () => {
     assert.equal(bus.has("tick"), true, "history makes every emit count");
     for (let n = 0; n < 5; n++) bus.emit("tick", { n });
     bus.emit("tock", { s: "x" });
-    assert.deepEqual(bus.history().map((e) => e.type), ["tick", "tick", "tock"]);
-    assert.deepEqual(bus.history("tick").map((e) => e.payload.n), [3, 4]);
-    assert.deepEqual(bus.history("tick").map((e) => e.seq), [3, 4]);
+    assert.deepEqual(
+      bus.history().map((e) => e.type),
+      ["tick", "tick", "tock"],
+    );
+    assert.deepEqual(
+      bus.history("tick").map((e) => e.payload.n),
+      [3, 4],
+    );
+    assert.deepEqual(
+      bus.history("tick").map((e) => e.seq),
+      [3, 4],
+    );
     assert.deepEqual(new EventBus<Events>().history(), [], "no history by default");
     assert.throws(() => new EventBus<Events>({ history: -1 }), { code: "WEIR_INVALID_OPTION" });
   });
@@ -123,7 +138,10 @@ describe("EventBus", () => {
     });
     bus.emit("tick", { n: 1 });
     bus.emit("tock", { s: "dropped" });
-    assert.deepEqual(bus.history().map((e) => e.type), ["tick"]);
+    assert.deepEqual(
+      bus.history().map((e) => e.type),
+      ["tick"],
+    );
   });
 
   it("a throwing onHandlerError hook is reported as a warning, and never escapes emit", async () => {
@@ -192,9 +210,18 @@ describe("EventBus", () => {
     });
     local.emit("tick", { n: 1 });
     assert.deepEqual(got, ["local 1", "shared 10"]);
-    assert.deepEqual(shared.history().map((e) => e.payload), [{ n: 10 }]);
+    assert.deepEqual(
+      shared.history().map((e) => e.payload),
+      [{ n: 10 }],
+    );
     assert.equal(shared.listenerCount(), 1, "forwarding subscribes nothing");
-    assert.throws(() => new EventBus<Events>({ forward: {} as never }), { code: "WEIR_INVALID_OPTION", option: "forward" });
-    assert.throws(() => new EventBus<Events>({ onHandlerError: 1 as never }), { code: "WEIR_INVALID_OPTION", option: "onHandlerError" });
+    assert.throws(() => new EventBus<Events>({ forward: {} as never }), {
+      code: "WEIR_INVALID_OPTION",
+      option: "forward",
+    });
+    assert.throws(() => new EventBus<Events>({ onHandlerError: 1 as never }), {
+      code: "WEIR_INVALID_OPTION",
+      option: "onHandlerError",
+    });
   });
 });

@@ -22,7 +22,11 @@ describe("one event bus for pipelines and workflows", () => {
     bus.on("run:end", (e) => void ends.push(`pipeline ${e.pipeline} ok=${e.ok}`));
     bus.on("workflow:end", (e) => void ends.push(`workflow ${e.workflow} ${e.state}`));
 
-    const result = await pipeline<number>("numbers").from([1, 2, 3]).map((x) => x * 2).to(() => {}).run({ events: bus });
+    const result = await pipeline<number>("numbers")
+      .from([1, 2, 3])
+      .map((x) => x * 2)
+      .to(() => {})
+      .run({ events: bus });
     assert.equal(result.sourceItems, 3);
     const r = await workflow("wf")
       .task("a", () => 1)
@@ -43,8 +47,21 @@ describe("one event bus for pipelines and workflows", () => {
   });
 
   it("rejects an events option that is not an EventBus, when the run is made", () => {
-    assert.throws(() => pipeline<number>("p").from([1]).to(() => {}).run({ events: {} as never }), { code: "WEIR_INVALID_OPTION", option: "events" });
-    assert.throws(() => workflow("w").task("a", () => 1).run({ events: 1 as never }), { code: "WEIR_INVALID_OPTION", option: "events" });
+    assert.throws(
+      () =>
+        pipeline<number>("p")
+          .from([1])
+          .to(() => {})
+          .run({ events: {} as never }),
+      { code: "WEIR_INVALID_OPTION", option: "events" },
+    );
+    assert.throws(
+      () =>
+        workflow("w")
+          .task("a", () => 1)
+          .run({ events: 1 as never }),
+      { code: "WEIR_INVALID_OPTION", option: "events" },
+    );
   });
 
   it("no listener leaks: 10,000 pipeline runs leave the shared bus's and the signal's listener counts where they started", async () => {
@@ -54,7 +71,9 @@ describe("one event bus for pipelines and workflows", () => {
     shared.on("run:end", () => void ends++);
     const ac = new AbortController();
     const before = { bus: shared.listenerCount(), signal: getEventListeners(ac.signal, "abort").length };
-    const p = pipeline<number>("p").from([1, 2]).to(() => {});
+    const p = pipeline<number>("p")
+      .from([1, 2])
+      .to(() => {});
     for (let i = 0; i < 10_000; i++) {
       const run = p.run({ signal: ac.signal, events: shared });
       run.on("stage:end", () => {}, { signal: ac.signal });

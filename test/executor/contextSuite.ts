@@ -30,7 +30,10 @@ export function contextSuite(context: "worker" | "process"): void {
       assert.equal(e.context, context);
       assert.equal(e.emitsMany, false);
       const items = Array.from({ length: 2000 }, (_, i) => i);
-      assert.deepEqual(values(await attemptAll(e, items)), items.map((x) => x + 1));
+      assert.deepEqual(
+        values(await attemptAll(e, items)),
+        items.map((x) => x + 1),
+      );
       assert.ok(e.window(2) >= 2, "window covers at least one item per worker");
       assert.ok(e.maxWindow(2) >= e.window(2));
     });
@@ -45,7 +48,10 @@ export function contextSuite(context: "worker" | "process"): void {
     it("fails only the item that throws, with the original name, message, code and fields", async () => {
       const e = exec("fail");
       const out = await attemptAll(e, [1, 2, 3, 4]);
-      assert.deepEqual(out.map((o) => o.ok), [true, true, false, true]);
+      assert.deepEqual(
+        out.map((o) => o.ok),
+        [true, true, false, true],
+      );
       const err = (out[2] as { error: Error & { code: string; status: number } }).error;
       assert.ok(err instanceof Error);
       assert.equal(err.name, "RangeError");
@@ -71,16 +77,34 @@ export function contextSuite(context: "worker" | "process"): void {
     it("fails only the item whose result cannot cross the boundary; later results of the same shape still do", async () => {
       const e = exec("unsendable", undefined, { maxWorkers: 1 });
       const out = await attemptAll(e, [1, 2, 3]);
-      assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
-      assert.deepEqual([out[0], out[2]], [{ ok: true, value: { s: 1 } }, { ok: true, value: { s: 3 } }]);
+      assert.deepEqual(
+        out.map((o) => o.ok),
+        [true, false, true],
+      );
+      assert.deepEqual(
+        [out[0], out[2]],
+        [
+          { ok: true, value: { s: 1 } },
+          { ok: true, value: { s: 3 } },
+        ],
+      );
       assert.deepEqual(values(await attemptAll(e, [4, 5])), [{ s: 4 }, { s: 5 }]);
     });
 
     it("fails only the item whose result holds a function, as structured clone would (msgpack does not write it as undefined)", async () => {
       const e = exec("withFunction", undefined, { maxWorkers: 1 });
       const out = await attemptAll(e, [1, 2, 3]);
-      assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
-      assert.deepEqual([out[0], out[2]], [{ ok: true, value: { x: 1 } }, { ok: true, value: { x: 3 } }]);
+      assert.deepEqual(
+        out.map((o) => o.ok),
+        [true, false, true],
+      );
+      assert.deepEqual(
+        [out[0], out[2]],
+        [
+          { ok: true, value: { x: 1 } },
+          { ok: true, value: { x: 3 } },
+        ],
+      );
     });
 
     if (context === "worker") {
@@ -93,13 +117,27 @@ export function contextSuite(context: "worker" | "process"): void {
         assert.equal(v!.self, v);
         // and the items after it (same pool: same options) still cross as frames, records and all
         const [after] = values(await attemptAll(exec("structured", undefined, { maxWorkers: 1 }), [5]));
-        assert.deepEqual(after, { x: 5, m: new Map([[5, "v"]]), s: new Set([5]), d: new Date(5), u: undefined, rows: [{ id: 5 }, { id: 6 }] });
+        assert.deepEqual(after, {
+          x: 5,
+          m: new Map([[5, "v"]]),
+          s: new Set([5]),
+          d: new Date(5),
+          u: undefined,
+          rows: [{ id: 5 }, { id: 6 }],
+        });
       });
     }
 
     it("carries Maps, Sets, Dates, undefined and records as structured clone does", async () => {
       const [v] = values(await attemptAll(exec("structured"), [5])) as Array<Record<string, unknown>>;
-      assert.deepEqual(v, { x: 5, m: new Map([[5, "v"]]), s: new Set([5]), d: new Date(5), u: undefined, rows: [{ id: 5 }, { id: 6 }] });
+      assert.deepEqual(v, {
+        x: 5,
+        m: new Map([[5, "v"]]),
+        s: new Set([5]),
+        d: new Date(5),
+        u: undefined,
+        rows: [{ id: 5 }, { id: 6 }],
+      });
       assert.ok("u" in v!);
     });
 
@@ -125,8 +163,14 @@ export function contextSuite(context: "worker" | "process"): void {
       ]);
       assert.equal(single.emitsMany, false);
       assert.deepEqual(values(await attemptAll(single, [1, 2])), [4, 6]);
-      const gen = exec("asyncExplode", [{ kind: "flatMap", exportName: "asyncExplode" }, { kind: "map", exportName: "asyncInc" }]);
-      assert.deepEqual(values(await attemptAll(gen, [1, 5])), [[2, 0], [6, -4]]);
+      const gen = exec("asyncExplode", [
+        { kind: "flatMap", exportName: "asyncExplode" },
+        { kind: "map", exportName: "asyncInc" },
+      ]);
+      assert.deepEqual(values(await attemptAll(gen, [1, 5])), [
+        [2, 0],
+        [6, -4],
+      ]);
     });
 
     it("aborting an item's signal aborts ctx.signal in the worker; the item rejects with the reason", async () => {

@@ -68,7 +68,7 @@ for (const [label, make, total] of contexts) {
       const step = total / 100;
       // every `step`-th item is poison: half crash on their first attempt only, half on every attempt
       const items: Item[] = Array.from({ length: total }, (_, i) =>
-        i % step === 1 ? { i, crash: (i - 1) / step % 2 === 0 ? "first" : "always" } : { i },
+        i % step === 1 ? { i, crash: ((i - 1) / step) % 2 === 0 ? "first" : "always" } : { i },
       );
       const firstOnly = items.filter((x) => x.crash === "first").map((x) => x.i);
       const always = items.filter((x) => x.crash === "always").map((x) => x.i);
@@ -92,7 +92,12 @@ for (const [label, make, total] of contexts) {
         const watch = setInterval(() => (most = Math.max(most, pool.size)), 1);
         const result = await pipeline(`storm-${label}`)
           .from(items)
-          .map(make<Item, Out>(crash, "crashOn", options), { name: "storm", concurrency: 2, retry: { attempts: 2, baseMs: 1 }, onError: "dead-letter" })
+          .map(make<Item, Out>(crash, "crashOn", options), {
+            name: "storm",
+            concurrency: 2,
+            retry: { attempts: 2, baseMs: 1 },
+            onError: "dead-letter",
+          })
           .to((x) => void out.push(x))
           .run()
           .finally(() => clearInterval(watch));
@@ -100,10 +105,17 @@ for (const [label, make, total] of contexts) {
 
         // every item exactly once: in the output or among the dead letters
         const seen = [...out.map((o) => o.i), ...result.deadLetters.map((d) => d.index)].sort((a, b) => a - b);
-        assert.deepEqual(seen, items.map((x) => x.i), "each index exactly once");
+        assert.deepEqual(
+          seen,
+          items.map((x) => x.i),
+          "each index exactly once",
+        );
         assert.equal(out.length + result.deadLetters.length, total);
         // those that crash every time are dead-lettered with the crash, after both attempts
-        assert.deepEqual(result.deadLetters.map((d) => d.index).sort((a, b) => a - b), always);
+        assert.deepEqual(
+          result.deadLetters.map((d) => d.index).sort((a, b) => a - b),
+          always,
+        );
         for (const d of result.deadLetters) {
           assert.equal(d.stage, "storm");
           assert.ok(d.error instanceof WorkerCrashedError, `dead letter ${d.index}: ${String(d.error)}`);
@@ -131,7 +143,9 @@ for (const [label, make, total] of contexts) {
         assert.equal(pool.running, 0);
         assert.equal(pools.size, poolsBefore, "the pool left the registry");
         // nothing left behind: no worker thread, child process, pipe or timer
-        await settle(() => beyond(resources(), resourcesBefore).length === 0 && beyond(children(), childrenBefore).length === 0);
+        await settle(
+          () => beyond(resources(), resourcesBefore).length === 0 && beyond(children(), childrenBefore).length === 0,
+        );
         assert.deepEqual(beyond(resources(), resourcesBefore), [], `resources before: ${resourcesBefore.join(", ")}`);
         assert.deepEqual(beyond(children(), childrenBefore), [], "child processes left");
         if (label === "child") {

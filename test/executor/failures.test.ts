@@ -11,7 +11,17 @@ import { child } from "../../src/executor/remote/child.js";
 import { createExecutor } from "../../src/executor/remote/createExecutor.js";
 import { worker } from "../../src/executor/remote/worker.js";
 import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
-import { attempt, attemptAll, codeOf, fns, groupMembers, groupOf, isAlive, runScript, type Outcome } from "./harness.js";
+import {
+  attempt,
+  attemptAll,
+  codeOf,
+  fns,
+  groupMembers,
+  groupOf,
+  isAlive,
+  runScript,
+  type Outcome,
+} from "./harness.js";
 
 /** Retries an item while it fails with WEIR_WORKER_CRASHED, like a stage with a retry policy. */
 async function withRetry(e: PoolExecutor, item: number, index: number, attempts: number): Promise<Outcome> {
@@ -37,7 +47,10 @@ async function withinSeconds(p: Promise<unknown>, s: number): Promise<"done" | "
 describe("failures", () => {
   it("a thread that exits mid-batch 100 times: every item settles, the pool returns to its minimum, no handles leak", async () => {
     const handles = (): string[] =>
-      process.getActiveResourcesInfo().filter((r) => !["Timeout", "Immediate", "FSReqCallback", "FSReqPromise"].includes(r)).sort();
+      process
+        .getActiveResourcesInfo()
+        .filter((r) => !["Timeout", "Immediate", "FSReqCallback", "FSReqPromise"].includes(r))
+        .sort();
     // handles the pool left behind: those now open beyond what was open before it (the loader's
     // own connection attempts may still be pending at the start and gone by the end)
     const leaked = (before: readonly string[]): string[] => {
@@ -76,7 +89,10 @@ describe("failures", () => {
   for (const make of [worker, child]) {
     const label = make === worker ? "thread" : "process";
     it(`${label}: workers killed by their first item are replaced: after five in a row the pool is back at minWorkers`, async () => {
-      const e = createExecutor(make(new URL("../fixtures/workers/crash.mjs", import.meta.url), "crashOn", { minWorkers: 1, maxWorkers: 1 }), "poison");
+      const e = createExecutor(
+        make(new URL("../fixtures/workers/crash.mjs", import.meta.url), "crashOn", { minWorkers: 1, maxWorkers: 1 }),
+        "poison",
+      );
       try {
         // each poison item goes to a fresh worker (the one that replaced the last) and kills it
         // before that worker answered anything
@@ -95,7 +111,10 @@ describe("failures", () => {
     });
 
     it(`${label}: a module that exits while loading: after three workers in a row died before they were ready, no more are started for minWorkers`, async () => {
-      const e = createExecutor(make(new URL("../fixtures/workers/exitAtLoad.mjs", import.meta.url), "inc", { minWorkers: 1, maxWorkers: 1 }), "broken");
+      const e = createExecutor(
+        make(new URL("../fixtures/workers/exitAtLoad.mjs", import.meta.url), "inc", { minWorkers: 1, maxWorkers: 1 }),
+        "broken",
+      );
       try {
         // minWorkers starts one at once; it and two replacements die while loading, then none is started
         for (let i = 0; i < 20_000 && e.pool.running > 0; i++) await new Promise((r) => setTimeout(r, 1));
@@ -140,7 +159,10 @@ describe("failures", () => {
       setTimeout(() => ac.abort(new Error("timed out after 500 ms")), 500); // what the runner does on timeoutMs: 500
       const o = await stuck;
       assert.equal((o as { error: Error }).error.message, "timed out after 500 ms");
-      assert.deepEqual(await attemptAll(e, ["a", "b"]), [{ ok: true, value: "a" }, { ok: true, value: "b" }]);
+      assert.deepEqual(await attemptAll(e, ["a", "b"]), [
+        { ok: true, value: "a" },
+        { ok: true, value: "b" },
+      ]);
       await e.close();
     });
   }
@@ -155,7 +177,7 @@ describe("failures", () => {
     assert.equal(((await stuck) as { error: Error }).error.message, "stop");
     const o = await behind;
     assert.ok((o as { error: unknown }).error instanceof WorkerCrashedError);
-    assert.match(((o as { error: Error }).error).message, /ignored its cancellation/);
+    assert.match((o as { error: Error }).error.message, /ignored its cancellation/);
     await e.close();
   });
 
@@ -193,7 +215,14 @@ describe("failures", () => {
     const pidFile = join(dir, "pid");
     const parent = spawn(
       process.execPath,
-      ["--import", "tsx", new URL("../fixtures/workers/orphanParent.mjs", import.meta.url).pathname, new URL("../../src", import.meta.url).href, fns.href, pidFile],
+      [
+        "--import",
+        "tsx",
+        new URL("../fixtures/workers/orphanParent.mjs", import.meta.url).pathname,
+        new URL("../../src", import.meta.url).href,
+        fns.href,
+        pidFile,
+      ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     const line = await new Promise<string>((resolve) => {
@@ -213,15 +242,21 @@ describe("failures", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const make of [worker, child]) it(`a heap bomb in a ${make === worker ? "thread" : "process"} fails that item with WEIR_WORKER_OUT_OF_MEMORY; the parent goes on`, async () => {
-    const e = createExecutor(make(fns, "heapBomb", { maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } }), "heapBomb");
-    const o = await attempt(e, "bomb");
-    assert.equal(o.ok, false);
-    const error = (o as { error: unknown }).error;
-    assert.ok(error instanceof WorkerOutOfMemoryError);
-    assert.equal(error.code, "WEIR_WORKER_OUT_OF_MEMORY");
-    assert.deepEqual(await attemptAll(e, [1, 2]), [{ ok: true, value: 1 }, { ok: true, value: 2 }]);
-    await e.close();
-  });
+  for (const make of [worker, child])
+    it(`a heap bomb in a ${make === worker ? "thread" : "process"} fails that item with WEIR_WORKER_OUT_OF_MEMORY; the parent goes on`, async () => {
+      const e = createExecutor(
+        make(fns, "heapBomb", { maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } }),
+        "heapBomb",
+      );
+      const o = await attempt(e, "bomb");
+      assert.equal(o.ok, false);
+      const error = (o as { error: unknown }).error;
+      assert.ok(error instanceof WorkerOutOfMemoryError);
+      assert.equal(error.code, "WEIR_WORKER_OUT_OF_MEMORY");
+      assert.deepEqual(await attemptAll(e, [1, 2]), [
+        { ok: true, value: 1 },
+        { ok: true, value: 2 },
+      ]);
+      await e.close();
+    });
 });
-

@@ -8,7 +8,13 @@ export const fns = new URL("../fixtures/workers/fns.mjs", import.meta.url);
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Executes one attempt; resolves with how it ended. Fails the test if settle is called twice. */
-export function attempt(exec: Executor, item: unknown, index = 0, signal: AbortSignal = new AbortController().signal, attemptNo = 1): Promise<Outcome> {
+export function attempt(
+  exec: Executor,
+  item: unknown,
+  index = 0,
+  signal: AbortSignal = new AbortController().signal,
+  attemptNo = 1,
+): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let settled = false;
     const once = (o: Outcome): void => {
@@ -49,7 +55,9 @@ export function isAlive(pid: number): boolean {
     return false;
   }
   try {
-    return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
+    return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" })
+      .trim()
+      .startsWith("Z");
   } catch {
     return false;
   }
@@ -72,7 +80,9 @@ export function groupOf(pid: number): number {
 
 /** Runs an ES module script in a fresh Node (through tsx); resolves with its exit code and stdout. */
 export async function runScript(script: string): Promise<{ code: number | null; out: string }> {
-  const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   p.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => p.once("exit", resolve));

@@ -16,7 +16,10 @@ async function whoRan(make: typeof worker, options: object, n = 4): Promise<Set<
 }
 
 describe("keepWarmMs: a pool outlives its run for the next one", () => {
-  for (const [context, make] of [["thread", worker], ["process", child]] as const) {
+  for (const [context, make] of [
+    ["thread", worker],
+    ["process", child],
+  ] as const) {
     it(`${context}: the next run reuses the warm worker; closeIdlePools() closes it`, async () => {
       const before = pools.size;
       const first = await whoRan(make, { keepWarmMs: 60_000 });

@@ -26,15 +26,31 @@ describe("remote stage descriptors", () => {
   });
 
   it("validate the module and options at construction, naming the option", () => {
-    assert.throws(() => worker("./relative.js", "f"), (e: unknown) => e instanceof InvalidOptionError && e.option === "module");
-    assert.throws(() => worker(fns, ""), (e: unknown) => e instanceof InvalidOptionError && e.option === "exportName");
-    assert.throws(() => worker(fns, "f", { maxWorkers: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.maxWorkers");
-    assert.throws(() => child(fns, "f", { minWorkers: 3, maxWorkers: 2 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.minWorkers");
+    assert.throws(
+      () => worker("./relative.js", "f"),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "module",
+    );
+    assert.throws(
+      () => worker(fns, ""),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "exportName",
+    );
+    assert.throws(
+      () => worker(fns, "f", { maxWorkers: 0 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.maxWorkers",
+    );
+    assert.throws(
+      () => child(fns, "f", { minWorkers: 3, maxWorkers: 2 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.minWorkers",
+    );
     assert.throws(
       () => worker(fns, "f", { maxWorker: 2 } as never),
-      (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.maxWorker" && /unknown option/.test(e.message),
+      (e: unknown) =>
+        e instanceof InvalidOptionError && e.option === "pool.maxWorker" && /unknown option/.test(e.message),
     );
-    assert.throws(() => child(fns, "f", { wire: "json" as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.wire");
+    assert.throws(
+      () => child(fns, "f", { wire: "json" as never }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "pool.wire",
+    );
   });
 });
 
@@ -53,7 +69,10 @@ describe("transferables", () => {
     const a = new Float64Array(4);
     const b = new Uint8Array(8);
     const partial = new Uint8Array(new ArrayBuffer(16), 4, 4);
-    const out = collectTransferables({ a, nested: [{ b }, a], partial, shared: new Uint8Array(new SharedArrayBuffer(8)), n: 1 }, []);
+    const out = collectTransferables(
+      { a, nested: [{ b }, a], partial, shared: new Uint8Array(new SharedArrayBuffer(8)), n: 1 },
+      [],
+    );
     assert.deepEqual(out, [a.buffer, b.buffer]);
     assert.deepEqual(collectTransferables(42, []), []);
   });
@@ -105,7 +124,10 @@ describe("pool life cycle", () => {
 
   it("stops idle workers above minWorkers", async () => {
     const e = createExecutor(worker(fns, "inc", { minWorkers: 1, maxWorkers: 2, idleTimeoutMs: 20 }), "inc");
-    await attemptAll(e, Array.from({ length: 5000 }, (_, i) => i));
+    await attemptAll(
+      e,
+      Array.from({ length: 5000 }, (_, i) => i),
+    );
     await e.pool.atMinimum();
     assert.equal(e.pool.running, 1);
     await e.close();

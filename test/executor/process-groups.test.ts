@@ -14,7 +14,6 @@ import { attempt, attemptAll, codeOf, fns, groupMembers, isAlive } from "./harne
 const repo = new URL("../../", import.meta.url);
 const srcIndex = new URL("../../src/index.ts", import.meta.url);
 
-
 /** Live (non-zombie) processes in process group `pgid`, as `ps` lines. */
 
 /** Polls `done` every 20 ms until it holds or `ms` have passed; returns whether it held. */
@@ -30,7 +29,10 @@ async function eventually(done: () => boolean, ms = 3_000): Promise<boolean> {
 /** Asserts the grandchild and everything else in the pool child's group is gone (within 3 s). */
 async function assertGone(grandchild: number, childPid: number): Promise<void> {
   assert.ok(await eventually(() => !isAlive(grandchild)), `grandchild ${grandchild} still runs`);
-  assert.ok(await eventually(() => groupMembers(childPid).length === 0), `left in group ${childPid}: ${groupMembers(childPid).join("; ")}`);
+  assert.ok(
+    await eventually(() => groupMembers(childPid).length === 0),
+    `left in group ${childPid}: ${groupMembers(childPid).join("; ")}`,
+  );
 }
 
 /**
@@ -103,7 +105,10 @@ describe("process groups", () => {
       const last = out.trim().split("\n").at(-1)!;
       const { after } = JSON.parse(last) as { after: Array<{ pid: number; x: number }> };
       // the same child process ran the items sent after the signal: the signal did not kill it
-      assert.deepEqual(after, [1, 2, 3].map((x) => ({ pid, x })));
+      assert.deepEqual(
+        after,
+        [1, 2, 3].map((x) => ({ pid, x })),
+      );
       await assertGone(grandchild, pid);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -136,14 +141,20 @@ describe("process groups", () => {
   });
 
   it("a process heap bomb under execArgv --max-old-space-size fails that item with WEIR_WORKER_OUT_OF_MEMORY", async () => {
-    const e = createExecutor(child(fns, "heapBomb", { maxWorkers: 1, execArgv: ["--max-old-space-size=64"] }), "heapBomb");
+    const e = createExecutor(
+      child(fns, "heapBomb", { maxWorkers: 1, execArgv: ["--max-old-space-size=64"] }),
+      "heapBomb",
+    );
     try {
       const o = await attempt(e, "bomb");
       assert.equal(o.ok, false);
       const error = (o as { error: unknown }).error;
       assert.equal(codeOf(error), "WEIR_WORKER_OUT_OF_MEMORY");
       assert.ok(error instanceof WorkerOutOfMemoryError);
-      assert.deepEqual(await attemptAll(e, [1, 2]), [{ ok: true, value: 1 }, { ok: true, value: 2 }]);
+      assert.deepEqual(await attemptAll(e, [1, 2]), [
+        { ok: true, value: 1 },
+        { ok: true, value: 2 },
+      ]);
     } finally {
       await e.close();
     }
@@ -175,7 +186,11 @@ describe("process groups", () => {
       const out: unknown[] = [];
       const result = await pipeline("g")
         .from(items)
-        .map(child<string, string>(fns, "grandchildUntilAbort", { maxWorkers: 1 }), { name: "g", timeoutMs: 300, onError: "dead-letter" })
+        .map(child<string, string>(fns, "grandchildUntilAbort", { maxWorkers: 1 }), {
+          name: "g",
+          timeoutMs: 300,
+          onError: "dead-letter",
+        })
         .to((x) => void out.push(x))
         .run();
       assert.ok(grandchild > 0, "the grandchild's pid was written");

@@ -84,10 +84,18 @@ for (const [label, make] of contexts) {
       // every 7th item is slow: later, faster items finish first
       const items = range(80).map((v) => ({ ms: v % 7 === 0 ? 25 : v % 3, v }));
       const options = { maxWorkers: 2, maxBatchSize: 2 };
-      const ordered = await collect(pipeline("ord").from(items).map(make<{ ms: number; v: number }, number>(fns, "sleepThen", options), { concurrency: 4 }).stream());
+      const ordered = await collect(
+        pipeline("ord")
+          .from(items)
+          .map(make<{ ms: number; v: number }, number>(fns, "sleepThen", options), { concurrency: 4 })
+          .stream(),
+      );
       assert.deepEqual(ordered, range(80));
       const unordered = await collect(
-        pipeline("unord").from(items).map(make<{ ms: number; v: number }, number>(fns, "sleepThen", options), { concurrency: 4, ordered: false }).stream(),
+        pipeline("unord")
+          .from(items)
+          .map(make<{ ms: number; v: number }, number>(fns, "sleepThen", options), { concurrency: 4, ordered: false })
+          .stream(),
       );
       assert.deepEqual([...unordered].sort(byNumber), range(80));
     });
@@ -104,13 +112,22 @@ for (const [label, make] of contexts) {
         const seen: Array<{ id: string; seq: number; who: string }> = [];
         const run = pipeline("prio")
           .from(items)
-          .map(make<Item, { id: string; seq: number; who: string }>(fns, "sequence", { maxWorkers: 1, maxBatchSize: 1, batchesPerWorker: 1 }), {
-            name: "prio",
-            priority: (x) => x.p,
-          })
+          .map(
+            make<Item, { id: string; seq: number; who: string }>(fns, "sequence", {
+              maxWorkers: 1,
+              maxBatchSize: 1,
+              batchesPerWorker: 1,
+            }),
+            {
+              name: "prio",
+              priority: (x) => x.p,
+            },
+          )
           .to((x) => void seen.push(x))
           .run();
-        const queued = await eventually(() => run.snapshot().stages.find((s) => s.name === "prio")?.queueDepth === priorities.length);
+        const queued = await eventually(
+          () => run.snapshot().stages.find((s) => s.name === "prio")?.queueDepth === priorities.length,
+        );
         writeFileSync(gate, "");
         await run;
         assert.ok(queued, "the other items were queued behind the gate item");
@@ -144,9 +161,15 @@ for (const [label, make] of contexts) {
       let most = 0;
       const watch = setInterval(() => (most = Math.max(most, e.pool.size)), 1);
       try {
-        const out = await attemptAll(e, range(200).map(() => 2));
+        const out = await attemptAll(
+          e,
+          range(200).map(() => 2),
+        );
         assert.ok(out.every((o) => o.ok));
-        assert.ok(new Set(out.map((o) => (o as { value: Span }).value.who)).size >= 10, "workers were recycled (at most 20 items each)");
+        assert.ok(
+          new Set(out.map((o) => (o as { value: Span }).value.who)).size >= 10,
+          "workers were recycled (at most 20 items each)",
+        );
       } finally {
         clearInterval(watch);
         await e.close();
@@ -164,7 +187,10 @@ for (const [label, make] of contexts) {
       assert.equal(b.fused, true);
       assert.match(b.reason, /colocated with "a"/);
       const out = await collect(p.stream());
-      assert.deepEqual(out.map((o) => o.x), range(400));
+      assert.deepEqual(
+        out.map((o) => o.x),
+        range(400),
+      );
       assert.ok(new Set(out.map((o) => o.a)).size >= 1);
       const split = out.filter((o) => o.a !== o.b);
       assert.deepEqual(split, [], "items whose two stages ran in different workers");
@@ -185,11 +211,19 @@ for (const [label, make] of contexts) {
       const out: number[] = [];
       const result: RunResult = await pipeline("poison")
         .from(items)
-        .map(make<number, number>(fns, "exitOn", { maxWorkers: 2 }), { name: "poison", concurrency: 2, retry: { attempts: 3, baseMs: 1 }, onError: "dead-letter" })
+        .map(make<number, number>(fns, "exitOn", { maxWorkers: 2 }), {
+          name: "poison",
+          concurrency: 2,
+          retry: { attempts: 3, baseMs: 1 },
+          onError: "dead-letter",
+        })
         .to((x) => void out.push(x))
         .run();
       assert.equal(result.stats.poison!.out, 190);
-      assert.deepEqual(out.sort(byNumber), range(200).filter((i) => !poison.has(i)));
+      assert.deepEqual(
+        out.sort(byNumber),
+        range(200).filter((i) => !poison.has(i)),
+      );
       assert.equal(result.deadLetters.length, 10);
       assert.deepEqual(result.deadLetters.map((d) => d.index).sort(byNumber), [...poison]);
       for (const d of result.deadLetters) {
@@ -204,7 +238,11 @@ for (const [label, make] of contexts) {
       const out: string[] = [];
       const result = await pipeline("spin")
         .from(items)
-        .map(make<string, string>(fns, "spin", { maxWorkers: 1 }), { name: "spin", timeoutMs: 500, onError: "dead-letter" })
+        .map(make<string, string>(fns, "spin", { maxWorkers: 1 }), {
+          name: "spin",
+          timeoutMs: 500,
+          onError: "dead-letter",
+        })
         .to((x) => void out.push(x))
         .run();
       assert.equal(result.stats.spin!.out, 3);
@@ -222,10 +260,17 @@ for (const [label, make] of contexts) {
       // a long cancel grace: the pool's watchdog (timeout + grace) cannot stop the worker first
       const result = await pipeline("slow")
         .from(items)
-        .map(make<string, { x: string; who: string }>(fns, "slowOrFast", { maxWorkers: 1, cancelGraceMs: 10_000 }), { name: "slow", timeoutMs: 200, onError: "dead-letter" })
+        .map(make<string, { x: string; who: string }>(fns, "slowOrFast", { maxWorkers: 1, cancelGraceMs: 10_000 }), {
+          name: "slow",
+          timeoutMs: 200,
+          onError: "dead-letter",
+        })
         .to((x) => void out.push(x))
         .run();
-      assert.deepEqual(out.map((o) => o.x), ["f0", "f1", "f2", "f3"]);
+      assert.deepEqual(
+        out.map((o) => o.x),
+        ["f0", "f1", "f2", "f3"],
+      );
       assert.equal(new Set(out.map((o) => o.who)).size, 1, "one worker, never stopped, ran them all");
       assert.equal(result.deadLetters.length, 1);
       assert.equal(result.deadLetters[0]!.index, 2);
@@ -239,10 +284,15 @@ describe("remote stages in a pipeline: pool recycling and the main loop", () => 
     const out = await collect(
       pipeline("recycle")
         .from(range(500))
-        .map(child<number, { x: number; who: string }>(fns, "whoRan", { maxWorkers: 2, maxItemsPerWorker: 50 }), { concurrency: 2 })
+        .map(child<number, { x: number; who: string }>(fns, "whoRan", { maxWorkers: 2, maxItemsPerWorker: 50 }), {
+          concurrency: 2,
+        })
         .stream(),
     );
-    assert.deepEqual(out.map((o) => o.x), range(500));
+    assert.deepEqual(
+      out.map((o) => o.x),
+      range(500),
+    );
     const perProcess = new Map<string, number>();
     for (const o of out) perProcess.set(o.who, (perProcess.get(o.who) ?? 0) + 1);
     assert.ok(perProcess.size >= 10, `${perProcess.size} processes`);
@@ -253,7 +303,10 @@ describe("remote stages in a pipeline: pool recycling and the main loop", () => 
     const keeper = createExecutor(worker(fns, "inc", { maxWorkers: 1, minWorkers: 1 }), "keeper");
     try {
       for (let r = 0; r < 20; r++) {
-        const out = pipeline("warm").from([1, 2, 3]).map(worker<number, number>(fns, "inc", { maxWorkers: 1, minWorkers: 1 })).stream();
+        const out = pipeline("warm")
+          .from([1, 2, 3])
+          .map(worker<number, number>(fns, "inc", { maxWorkers: 1, minWorkers: 1 }))
+          .stream();
         const values: number[] = [];
         for await (const v of out) values.push(v);
         assert.deepEqual(values, [2, 3, 4]);

@@ -70,7 +70,14 @@ describe("ctx.retryAfter in worker and child stages", () => {
             { ms: 30, wait: 5, throws: true },
             { v: 5, wait: 1 },
           ]);
-          assert.deepEqual(logs, [["ra:250", "ok"], ["ok"], ["ra:100", "err"], ["ra:50", "ok"], ["ra:30", "err"], ["ok"]]);
+          assert.deepEqual(logs, [
+            ["ra:250", "ok"],
+            ["ok"],
+            ["ra:100", "err"],
+            ["ra:50", "ok"],
+            ["ra:30", "err"],
+            ["ok"],
+          ]);
           // a batch where nobody asks: no call
           assert.deepEqual(await run(e, [{ v: 0 }, { v: 1, wait: 1 }]), [["ok"], ["ok"]]);
         } finally {
@@ -82,7 +89,10 @@ describe("ctx.retryAfter in worker and child stages", () => {
         const out: number[] = [];
         const result = await pipeline("ra")
           .from<Ask>([{ ms: 20, v: 0 }, { v: 1 }, { v: 2 }])
-          .map(make<Ask, Told>(fns, "reportRetryAfter", { maxWorkers: 1, ...options }), { name: "call", rateLimit: { perSecond: 1000 } })
+          .map(make<Ask, Told>(fns, "reportRetryAfter", { maxWorkers: 1, ...options }), {
+            name: "call",
+            rateLimit: { perSecond: 1000 },
+          })
           .to((x) => void out.push(x.v))
           .run();
         assert.deepEqual(out, [0, 1, 2]);
@@ -115,8 +125,11 @@ describe("ctx.retryAfter in worker and child stages", () => {
         const a0 = seen.get(0)!;
         const a1 = seen.get(1)!;
         const b2 = seen.get(2)!;
-        assert.ok(a1.at - a0.out >= 300, `key "a" held about 400 ms after its Retry-After (held ${Math.round(a1.at - a0.out)} ms)`);
-        assert.ok(b2.at < a1.at, "key \"b\" is not held by key \"a\"'s Retry-After");
+        assert.ok(
+          a1.at - a0.out >= 300,
+          `key "a" held about 400 ms after its Retry-After (held ${Math.round(a1.at - a0.out)} ms)`,
+        );
+        assert.ok(b2.at < a1.at, 'key "b" is not held by key "a"\'s Retry-After');
       });
     });
   }

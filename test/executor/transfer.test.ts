@@ -98,7 +98,10 @@ describe("transferred items", () => {
       assert.equal(item.buffer.byteLength, 0, "moved by the first attempt");
       assertTransferred(errorOf(await attempt(e, item, 0, undefined, 2)), "retry", 0);
       assert.deepEqual(await attempt(e, 7, 1, undefined, 2), { ok: true, value: 7 });
-      assert.deepEqual(await attempt(e, new Float64Array(0), 2, undefined, 2), { ok: true, value: new Float64Array(0) });
+      assert.deepEqual(await attempt(e, new Float64Array(0), 2, undefined, 2), {
+        ok: true,
+        value: new Float64Array(0),
+      });
     } finally {
       await e.close();
     }
@@ -117,7 +120,10 @@ describe("transferred items", () => {
       const out: Float64Array[] = [];
       const result = await pipeline("transfer")
         .from<Float64Array | number>([f64(1), f64(2), -1, f64(3)])
-        .map(worker<Float64Array | number, Float64Array>(fns, "exitOn", { maxWorkers: 1, transferItems }), { name: "exit", onError: "dead-letter" })
+        .map(worker<Float64Array | number, Float64Array>(fns, "exitOn", { maxWorkers: 1, transferItems }), {
+          name: "exit",
+          onError: "dead-letter",
+        })
         .to((x) => void out.push(x))
         .run();
       return { out, result };
@@ -126,11 +132,20 @@ describe("transferred items", () => {
     it("maxWorkers 1, [f64, f64, -1, f64]: the poison item crashes, typed-array batch-mates fail WEIR_ITEM_TRANSFERRED, the others go out", async () => {
       const { out, result } = await run(true);
       const dead = result.deadLetters;
-      const sourceIndex = new Map([[1, 0], [2, 1], [3, 3]]); // f64(n) by its length
-      const indices = [...out.map((x) => sourceIndex.get(x.length)), ...dead.map((d) => d.index)].sort((a, b) => a! - b!);
+      const sourceIndex = new Map([
+        [1, 0],
+        [2, 1],
+        [3, 3],
+      ]); // f64(n) by its length
+      const indices = [...out.map((x) => sourceIndex.get(x.length)), ...dead.map((d) => d.index)].sort(
+        (a, b) => a! - b!,
+      );
       assert.deepEqual(indices, [0, 1, 2, 3], "every item exactly once");
       for (const x of out) assert.deepEqual(x, f64(x.length), "bytes intact");
-      assert.ok(dead.some((d) => d.index !== 2), "the items share a batch with the poison item (else this checks nothing)");
+      assert.ok(
+        dead.some((d) => d.index !== 2),
+        "the items share a batch with the poison item (else this checks nothing)",
+      );
       const poison = dead.find((d) => d.index === 2);
       assert.equal(codeOf(poison?.error), "WEIR_WORKER_CRASHED");
       for (const d of dead) {
@@ -154,11 +169,17 @@ describe("transferred items", () => {
         const out: unknown[] = [];
         const result = await pipeline("retry")
           .from<Float64Array | number>([f64(2), 7])
-          .map(worker<Float64Array | number, Float64Array | number>(fns, "failFirstAttempt", { maxWorkers: 1, transferItems }), {
-            name: "retry",
-            retry: { attempts: 2, baseMs: 1 },
-            onError: "dead-letter",
-          })
+          .map(
+            worker<Float64Array | number, Float64Array | number>(fns, "failFirstAttempt", {
+              maxWorkers: 1,
+              transferItems,
+            }),
+            {
+              name: "retry",
+              retry: { attempts: 2, baseMs: 1 },
+              onError: "dead-letter",
+            },
+          )
           .to((x) => void out.push(x))
           .run();
         if (transferItems) {

@@ -37,7 +37,12 @@ for (const [label, make] of contexts) {
         assert.equal(codeOf(letter.error), "WEIR_TIMEOUT");
         // the worker wrote what its function saw before it answered for the item
         assert.ok(existsSync(file), "the function's signal never aborted in the worker");
-        const seen = JSON.parse(readFileSync(file, "utf8")) as { aborted: boolean; code: unknown; message: string; afterMs: number };
+        const seen = JSON.parse(readFileSync(file, "utf8")) as {
+          aborted: boolean;
+          code: unknown;
+          message: string;
+          afterMs: number;
+        };
         assert.equal(seen.aborted, true);
         assert.equal(seen.code, "WEIR_TIMEOUT");
         assert.match(seen.message, /timed out after 200 ms/);

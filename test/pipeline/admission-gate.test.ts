@@ -16,10 +16,13 @@ describe("admission gate in a stage", () => {
     const started: number[] = [];
     const run = pipeline("p")
       .from(Array.from({ length: 200 }, (_, i) => i))
-      .map(async (x) => {
-        started.push(clock.now());
-        return x;
-      }, { name: "call", concurrency: 4, rateLimit: { perSecond: 1000 } })
+      .map(
+        async (x) => {
+          started.push(clock.now());
+          return x;
+        },
+        { name: "call", concurrency: 4, rateLimit: { perSecond: 1000 } },
+      )
       .run({ clock, timerResolutionMs: 10 });
     await clock.advance(100);
     // 1 ms apart: 0, 1, …, 100 by t = 100 (one per 10 ms tick would be 11)
@@ -38,10 +41,13 @@ describe("admission gate in a stage", () => {
     const log: string[] = [];
     const run = pipeline("p")
       .from([..."aaaaabbbbb"].map((k, i) => ({ k, i })))
-      .map(async (x) => {
-        log.push(`${x.k}${x.i}@${clock.now()}`);
-        return x;
-      }, { concurrency: 10, rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1 } } })
+      .map(
+        async (x) => {
+          log.push(`${x.k}${x.i}@${clock.now()}`);
+          return x;
+        },
+        { concurrency: 10, rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1 } } },
+      )
       .run({ clock });
     await clock.advance(5000);
     await run;
@@ -64,11 +70,18 @@ describe("admission gate in a stage", () => {
     }
     const run = pipeline("p")
       .from(source)
-      .map(async (x, ctx) => {
-        log.push(`${x.k}${x.i}@${clock.now()}`);
-        if (x.i === 0) ctx.retryAfter(5000);
-        return x;
-      }, { name: "call", concurrency: 4, rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 100, burst: 10 } } })
+      .map(
+        async (x, ctx) => {
+          log.push(`${x.k}${x.i}@${clock.now()}`);
+          if (x.i === 0) ctx.retryAfter(5000);
+          return x;
+        },
+        {
+          name: "call",
+          concurrency: 4,
+          rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 100, burst: 10 } },
+        },
+      )
       .run({ clock });
     await clock.advance(0);
     next();
@@ -96,24 +109,39 @@ describe("admission gate in a stage", () => {
     }
     const run = pipeline("p")
       .from(source)
-      .map(async (x, ctx) => {
-        running++;
-        most = Math.max(most, running);
-        log.push(`${x.k}${x.i}@${clock.now()}`);
-        if (x.i === 0) ctx.retryAfter(60_000);
-        await new Promise<void>((r) => clock.setTimer(r, 10));
-        running--;
-        return x;
-      }, { name: "call", concurrency: 2, ordered: false, rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1000, burst: 10 } } })
+      .map(
+        async (x, ctx) => {
+          running++;
+          most = Math.max(most, running);
+          log.push(`${x.k}${x.i}@${clock.now()}`);
+          if (x.i === 0) ctx.retryAfter(60_000);
+          await new Promise<void>((r) => clock.setTimer(r, 10));
+          running--;
+          return x;
+        },
+        {
+          name: "call",
+          concurrency: 2,
+          ordered: false,
+          rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1000, burst: 10 } },
+        },
+      )
       .run({ clock });
     await clock.advance(10);
     next();
     await clock.advance(100);
-    assert.deepEqual(log, ["a0@0", "b6@10", "b7@10"], "five items of key a wait for its Retry-After; key b runs beside them");
+    assert.deepEqual(
+      log,
+      ["a0@0", "b6@10", "b7@10"],
+      "five items of key a wait for its Retry-After; key b runs beside them",
+    );
     assert.equal(run.snapshot().stages.find((s) => s.name === "call")!.waiting, 5);
     await clock.advance(60_000);
     const r = await run;
-    assert.deepEqual(log.slice(3).map((e) => e.split("@")[0]), ["a1", "a2", "a3", "a4", "a5"]);
+    assert.deepEqual(
+      log.slice(3).map((e) => e.split("@")[0]),
+      ["a1", "a2", "a3", "a4", "a5"],
+    );
     assert.equal(most, 2, "when the key is free again, its waiters start only into free slots");
     assert.equal(r.stats.call!.out, 8);
   });
@@ -129,10 +157,19 @@ describe("admission gate in a stage", () => {
     }
     const run = pipeline("p")
       .from(source)
-      .map(async (x, ctx) => {
-        if (x.i === 0) ctx.retryAfter(60_000);
-        return x;
-      }, { name: "call", concurrency: 2, capacity: 16, ordered: false, rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1000, burst: 10 } } })
+      .map(
+        async (x, ctx) => {
+          if (x.i === 0) ctx.retryAfter(60_000);
+          return x;
+        },
+        {
+          name: "call",
+          concurrency: 2,
+          capacity: 16,
+          ordered: false,
+          rateLimit: { key: (x: { k: string }) => x.k, perKey: { perSecond: 1000, burst: 10 } },
+        },
+      )
       .run({ clock });
     await clock.advance(100);
     const call = run.snapshot().stages.find((s) => s.name === "call")!;
@@ -149,13 +186,19 @@ describe("admission gate in a stage", () => {
     const items = [...Array.from({ length: 6 }, () => "noisy"), "quiet", "quiet"].map((t, i) => ({ t, i }));
     const run = pipeline("p")
       .from(items)
-      .map(async (x) => {
-        log.push(`${x.t}@${clock.now()}`);
-        return x;
-      }, { concurrency: 4, fairBy: (x) => x.t, rateLimit: { key: (x: { t: string }) => x.t, perKey: { perSecond: 1 } } })
+      .map(
+        async (x) => {
+          log.push(`${x.t}@${clock.now()}`);
+          return x;
+        },
+        { concurrency: 4, fairBy: (x) => x.t, rateLimit: { key: (x: { t: string }) => x.t, perKey: { perSecond: 1 } } },
+      )
       .run({ clock });
     await clock.advance(1000);
-    assert.deepEqual(log.filter((e) => e.startsWith("quiet")), ["quiet@0", "quiet@1000"]);
+    assert.deepEqual(
+      log.filter((e) => e.startsWith("quiet")),
+      ["quiet@0", "quiet@1000"],
+    );
     await clock.advance(10_000);
     await run;
   });
@@ -166,17 +209,27 @@ describe("admission gate in a stage", () => {
     const gaveUp: Array<[number, number]> = [];
     const run = pipeline("p")
       .from([1, 2, 3, 4, 5])
-      .map(async (x) => {
-        if (x <= 2) throw new Error("down");
-        return x;
-      }, { name: "api", breaker, maxWaitMs: 1000, onError: "dead-letter" })
+      .map(
+        async (x) => {
+          if (x <= 2) throw new Error("down");
+          return x;
+        },
+        { name: "api", breaker, maxWaitMs: 1000, onError: "dead-letter" },
+      )
       .run({ clock });
-    run.on("stage:dead-letter", (e) => void (e.error instanceof CircuitOpenError && gaveUp.push([e.index, clock.now()])));
+    run.on(
+      "stage:dead-letter",
+      (e) => void (e.error instanceof CircuitOpenError && gaveUp.push([e.index, clock.now()])),
+    );
     await clock.advance(999);
     assert.deepEqual(gaveUp, []);
     await clock.advance(1);
     const r = await run;
-    assert.deepEqual(gaveUp, [[2, 1000], [3, 1000], [4, 1000]]);
+    assert.deepEqual(gaveUp, [
+      [2, 1000],
+      [3, 1000],
+      [4, 1000],
+    ]);
     assert.equal(r.deadLetters.length, 5);
   });
 
@@ -203,10 +256,13 @@ describe("admission gate in a stage", () => {
     const releases: Array<() => void> = [];
     const run = pipeline("p")
       .from([1, 2, 3])
-      .to(() => {
-        started++;
-        return new Promise<void>((r) => releases.push(r));
-      }, { concurrency: 3, bulkhead: db })
+      .to(
+        () => {
+          started++;
+          return new Promise<void>((r) => releases.push(r));
+        },
+        { concurrency: 3, bulkhead: db },
+      )
       .run();
     await turns(5);
     assert.equal(started, 1);

@@ -40,10 +40,13 @@ describe("backpressure", () => {
       .from(source)
       .map((x) => x + 1) // fused into the source step: no channel
       .map(async (x) => x * 2, { concurrency: 8, capacity: 100, name: "work" }) // completes in start order
-      .to(async () => {
-        sinkCalls++;
-        await gate;
-      }, { concurrency: 4, capacity: 50, name: "sink" });
+      .to(
+        async () => {
+          sinkCalls++;
+          await gate;
+        },
+        { concurrency: 4, capacity: 50, name: "sink" },
+      );
     // channel(work) 100 + work's window 8 (running, or completed and waiting for room below)
     //   + channel(sink) 50 + sink in flight 4
     const bound = pullBound(p.plan(), "in order");
@@ -86,10 +89,13 @@ describe("backpressure", () => {
     const sinkGate = new Promise<void>((r) => (releaseSink = r));
     const p = pipeline("bp")
       .from(source)
-      .map(async (x) => {
-        if (x === 0) await first; // item 0 is slow: later ones complete before it
-        return x;
-      }, { concurrency: 8, capacity: 32, name: "work" })
+      .map(
+        async (x) => {
+          if (x === 0) await first; // item 0 is slow: later ones complete before it
+          return x;
+        },
+        { concurrency: 8, capacity: 32, name: "work" },
+      )
       .to(() => sinkGate, { concurrency: 4, capacity: 50, name: "sink" });
     const plan = p.plan();
     assert.equal(plan.steps[1]!.reorderWindow, 32);
@@ -138,10 +144,13 @@ describe("backpressure", () => {
       const seen: number[] = [];
       const run = pipeline("p")
         .from(Array.from({ length: 100 }, (_, i) => i))
-        .to(async (x) => {
-          seen.push(x);
-          await gate;
-        }, { capacity: 10, overflow, name: "lossy" })
+        .to(
+          async (x) => {
+            seen.push(x);
+            await gate;
+          },
+          { capacity: 10, overflow, name: "lossy" },
+        )
         .run();
       await turns(10);
       assert.ok(seen.length <= 1, "the sink is stuck on its first item");
@@ -149,9 +158,21 @@ describe("backpressure", () => {
       const r = await run;
       assert.equal(r.stats.lossy!.dropped + seen.length, 100, "every item was either seen or counted as dropped");
       assert.ok(seen.length >= 10 && seen.length <= 11);
-      assert.deepEqual([...seen].sort((a, b) => a - b), seen, "survivors keep their order");
-      if (overflow === "drop-oldest") assert.deepEqual(seen.slice(-10), Array.from({ length: 10 }, (_, i) => 90 + i));
-      else assert.ok(seen.every((x) => x < 11), "the first items survive, the newest are dropped");
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        seen,
+        "survivors keep their order",
+      );
+      if (overflow === "drop-oldest")
+        assert.deepEqual(
+          seen.slice(-10),
+          Array.from({ length: 10 }, (_, i) => 90 + i),
+        );
+      else
+        assert.ok(
+          seen.every((x) => x < 11),
+          "the first items survive, the newest are dropped",
+        );
     });
   }
 });

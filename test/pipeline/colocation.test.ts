@@ -19,11 +19,16 @@ describe("pool stages in a plan", () => {
       .flatMap(worker<number, number[]>(module, "explode", { maxWorkers: 2 }), { name: "explode" })
       .map((x: number) => -x, { name: "negate" });
     const plan = p.plan();
-    assert.deepEqual(plan.steps.map((s) => [s.head, ...s.fused]), [["source"], ["inc", "even", "explode", "negate"]]);
+    assert.deepEqual(
+      plan.steps.map((s) => [s.head, ...s.fused]),
+      [["source"], ["inc", "even", "explode", "negate"]],
+    );
     const even = plan.stages.find((s) => s.name === "even")!;
     assert.equal(even.context, "worker");
     assert.match(even.reason, /colocated with "inc" in its worker pool/);
-    const expected = Array.from({ length: 1000 }, (_, i) => i + 1).filter((x) => x % 2 === 0).flatMap((x) => [-x, -x * 10]);
+    const expected = Array.from({ length: 1000 }, (_, i) => i + 1)
+      .filter((x) => x % 2 === 0)
+      .flatMap((x) => [-x, -x * 10]);
     const got = await collect(p.stream());
     assert.deepEqual(got, expected);
   });
@@ -38,7 +43,10 @@ describe("pool stages in a plan", () => {
       .map(w("inc"), { name: "retried", retry: 3 })
       .map(worker<number, number>(module, "inc", { maxWorkers: 1 }), { name: "other-pool" })
       .plan();
-    assert.deepEqual(plan.steps.map((s) => [s.head, ...s.fused]), [["source"], ["a"], ["other-context"], ["b"], ["retried"], ["other-pool"]]);
+    assert.deepEqual(
+      plan.steps.map((s) => [s.head, ...s.fused]),
+      [["source"], ["a"], ["other-context"], ["b"], ["retried"], ["other-pool"]],
+    );
   });
 
   it("colocates a later stage whose policies equal its head's (concurrency 1 or the head's)", () => {
@@ -50,7 +58,10 @@ describe("pool stages in a plan", () => {
       .map(w("inc"), { name: "b", concurrency: 2, ...policy })
       .map(w("inc"), { name: "c", ...policy })
       .plan();
-    assert.deepEqual(plan.steps.map((s) => [s.head, ...s.fused]), [["source"], ["a", "b", "c"]]);
+    assert.deepEqual(
+      plan.steps.map((s) => [s.head, ...s.fused]),
+      [["source"], ["a", "b", "c"]],
+    );
   });
 
   it("keeps a stage apart when its error policy differs from the chain head's: a failure there is its own", async () => {
@@ -62,18 +73,29 @@ describe("pool stages in a plan", () => {
     const b = p.plan().stages.find((s) => s.name === "b")!;
     assert.equal(b.fused, false);
     assert.match(b.reason, /same pool as "a", but .* options differ/);
-    await assert.rejects(p.run(), (e: unknown) => (e as { code?: string; stage?: string }).code === "WEIR_STAGE_FAILED" && (e as { stage?: string }).stage === "b");
+    await assert.rejects(
+      p.run(),
+      (e: unknown) =>
+        (e as { code?: string; stage?: string }).code === "WEIR_STAGE_FAILED" &&
+        (e as { stage?: string }).stage === "b",
+    );
     // with the head's policy, the same failure is dead-lettered, as it would be in a stage of its own
     const r = await pipeline("co")
       .from([1, 2, 4])
       .map(w("inc"), { name: "a", onError: "dead-letter", retry: 2 })
       .map(w("failOn3"), { name: "b", onError: "dead-letter", retry: 2 })
       .run();
-    assert.deepEqual(r.deadLetters.map((d) => [d.index, d.attempts]), [[1, 2]]);
+    assert.deepEqual(
+      r.deadLetters.map((d) => [d.index, d.attempts]),
+      [[1, 2]],
+    );
     assert.equal(r.stats.b!.out, 2);
   });
 
-  for (const [context, make] of [["worker", worker], ["child", child]] as const) {
+  for (const [context, make] of [
+    ["worker", worker],
+    ["child", child],
+  ] as const) {
     it(`${context}: a failure in a later stage of a chain is that stage's, with the value it was given; each function sees its own ctx.stage`, async () => {
       const stage = (name: string) => make<unknown, unknown>(module, name, { maxWorkers: 1 });
       const policy = { onError: "dead-letter" } as const;
@@ -83,11 +105,18 @@ describe("pool stages in a plan", () => {
         .map(stage("inc"), { name: "a", ...policy })
         .map(stage("failOn3"), { name: "b", ...policy })
         .map(stage("stageOf"), { name: "c", ...policy });
-      assert.deepEqual(p.plan().steps.map((s) => [s.head, ...s.fused]), [["source"], ["a", "b", "c"]]);
+      assert.deepEqual(
+        p.plan().steps.map((s) => [s.head, ...s.fused]),
+        [["source"], ["a", "b", "c"]],
+      );
       const run = p.run();
       run.on("stage:error", (e) => void errors.push([e.stage, e.item]));
       const r = await run;
-      assert.deepEqual(r.deadLetters.map((d) => [d.stage, d.index, d.item, d.attempts]), [["b", 1, 3, 1]], "b failed, given 3 (a's output)");
+      assert.deepEqual(
+        r.deadLetters.map((d) => [d.stage, d.index, d.item, d.attempts]),
+        [["b", 1, 3, 1]],
+        "b failed, given 3 (a's output)",
+      );
       assert.equal((r.deadLetters[0]!.error as Error).message, "bad item 3");
       assert.deepEqual(errors, [["b", 3]]);
 
@@ -110,7 +139,10 @@ describe("pool stages in a plan", () => {
         .map(stage("stageOf"), { name: "b", ...policy })
         .to((v) => void out.push(v))
         .run();
-      assert.deepEqual(head.deadLetters.map((d) => [d.stage, d.item]), [["a", 3]]);
+      assert.deepEqual(
+        head.deadLetters.map((d) => [d.stage, d.item]),
+        [["a", 3]],
+      );
       assert.deepEqual(out, [{ x: 4, stage: "b" }]);
 
       // a value that cannot cross back: the stage is still the one that failed, the item the chain's input
@@ -119,12 +151,20 @@ describe("pool stages in a plan", () => {
         .map(stage("withSymbol"), { name: "a", ...policy })
         .map(stage("reject"), { name: "b", ...policy })
         .run();
-      assert.deepEqual(uncrossable.deadLetters.map((d) => [d.stage, d.item]), [["b", 7]]);
+      assert.deepEqual(
+        uncrossable.deadLetters.map((d) => [d.stage, d.item]),
+        [["b", 7]],
+      );
     });
   }
 
   it("sizes the channel in front of a pool stage to its largest window", () => {
-    const plan = pipeline("co").from([1]).map(worker<number, number>(module, "inc", { maxWorkers: 2, maxBatchSize: 100, batchesPerWorker: 2 }), { concurrency: 2 }).plan();
+    const plan = pipeline("co")
+      .from([1])
+      .map(worker<number, number>(module, "inc", { maxWorkers: 2, maxBatchSize: 100, batchesPerWorker: 2 }), {
+        concurrency: 2,
+      })
+      .plan();
     assert.equal(plan.steps[1]!.input!.capacity, 2 * 2 * 100);
   });
 });

@@ -9,10 +9,13 @@ describe("errors and retries", () => {
       await assert.rejects(
         pipeline("p")
           .from(["a", "b", "c"])
-          .map((x) => {
-            if (x === "b") throw boom;
-            return x;
-          }, { name: "parse", context })
+          .map(
+            (x) => {
+              if (x === "b") throw boom;
+              return x;
+            },
+            { name: "parse", context },
+          )
           .to(() => {})
           .run(),
         (e: unknown) => {
@@ -33,10 +36,13 @@ describe("errors and retries", () => {
       const got: number[] = [];
       const r = await pipeline("p")
         .from([1, 2, 3, 4])
-        .map((x) => {
-          if (x % 2 === 0) throw new Error("even");
-          return x;
-        }, { name: "odd", onError: "skip", context })
+        .map(
+          (x) => {
+            if (x % 2 === 0) throw new Error("even");
+            return x;
+          },
+          { name: "odd", onError: "skip", context },
+        )
         .to((x) => void got.push(x))
         .run();
       assert.deepEqual(got, [1, 3]);
@@ -49,16 +55,22 @@ describe("errors and retries", () => {
       const events: RunEvents["stage:dead-letter"][] = [];
       const run = pipeline("p")
         .from(["x", "y"])
-        .map((x) => {
-          if (x === "y") throw new TypeError("nope");
-          return x;
-        }, { name: "check", onError: "dead-letter", context })
+        .map(
+          (x) => {
+            if (x === "y") throw new TypeError("nope");
+            return x;
+          },
+          { name: "check", onError: "dead-letter", context },
+        )
         .run();
       run.on("stage:dead-letter", (e) => void events.push(e));
       const r = await run;
       assert.equal(r.deadLetters.length, 1);
       const dl = r.deadLetters[0]!;
-      assert.deepEqual([dl.stage, dl.index, dl.item, (dl.error as Error).message, dl.attempts], ["check", 1, "y", "nope", 1]);
+      assert.deepEqual(
+        [dl.stage, dl.index, dl.item, (dl.error as Error).message, dl.attempts],
+        ["check", 1, "y", "nope", 1],
+      );
       assert.equal(events.length, 1);
       assert.equal(r.stats.check!.deadLettered, 1);
     });
@@ -70,11 +82,14 @@ describe("errors and retries", () => {
     const delays: number[] = [];
     const run = pipeline("p")
       .from(["job"])
-      .map(async (x, ctx) => {
-        attempts.push(ctx.attempt);
-        if (ctx.attempt < 3) throw new Error("flaky");
-        return x;
-      }, { name: "call", retry: { attempts: 5, baseMs: 100, factor: 2, jitter: 0 } })
+      .map(
+        async (x, ctx) => {
+          attempts.push(ctx.attempt);
+          if (ctx.attempt < 3) throw new Error("flaky");
+          return x;
+        },
+        { name: "call", retry: { attempts: 5, baseMs: 100, factor: 2, jitter: 0 } },
+      )
       .run({ clock });
     run.on("stage:retry", (e) => void delays.push(e.delayMs));
     await clock.advance(99);
@@ -97,9 +112,12 @@ describe("errors and retries", () => {
     const delays: number[] = [];
     const run = pipeline("p")
       .from([1])
-      .map(async () => {
-        throw new Error("always");
-      }, { retry: { attempts: 4, baseMs: 100, maxMs: 250, jitter: 1 }, onError: "skip" })
+      .map(
+        async () => {
+          throw new Error("always");
+        },
+        { retry: { attempts: 4, baseMs: 100, maxMs: 250, jitter: 1 }, onError: "skip" },
+      )
       .run({ clock, random: () => 0.5 });
     run.on("stage:retry", (e) => void delays.push(e.delayMs));
     await clock.runAll();
@@ -112,10 +130,13 @@ describe("errors and retries", () => {
     let calls = 0;
     const run = pipeline("p")
       .from([1])
-      .map(async () => {
-        calls++;
-        throw Object.assign(new Error("bad request"), { status: 400 });
-      }, { retry: { attempts: 5, retryIf: (e) => (e as { status: number }).status >= 500 } })
+      .map(
+        async () => {
+          calls++;
+          throw Object.assign(new Error("bad request"), { status: 400 });
+        },
+        { retry: { attempts: 5, retryIf: (e) => (e as { status: number }).status >= 500 } },
+      )
       .run({ clock });
     await assert.rejects(run, (e: unknown) => e instanceof StageError && e.attempts === 1);
     assert.equal(calls, 1);
@@ -125,9 +146,12 @@ describe("errors and retries", () => {
     const clock = new ManualClock();
     const run = pipeline("p")
       .from([7])
-      .map(async () => {
-        throw new Error("down");
-      }, { name: "api", retry: { attempts: 3, baseMs: 10, jitter: 0 } })
+      .map(
+        async () => {
+          throw new Error("down");
+        },
+        { name: "api", retry: { attempts: 3, baseMs: 10, jitter: 0 } },
+      )
       .run({ clock });
     const settled = run.then(
       () => assert.fail("should fail"),
@@ -145,12 +169,19 @@ describe("errors and retries", () => {
     let aborted: unknown;
     const run = pipeline("p")
       .from([1])
-      .map((x, ctx) => new Promise<number>((resolve) => {
-        ctx.signal.addEventListener("abort", () => (aborted = ctx.signal.reason));
-        void resolve;
-      }), { name: "slow", timeoutMs: 500 })
+      .map(
+        (x, ctx) =>
+          new Promise<number>((resolve) => {
+            ctx.signal.addEventListener("abort", () => (aborted = ctx.signal.reason));
+            void resolve;
+          }),
+        { name: "slow", timeoutMs: 500 },
+      )
       .run({ clock });
-    const settled = run.then(() => undefined, (e: unknown) => e);
+    const settled = run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await clock.advance(499);
     assert.equal(aborted, undefined);
     await clock.advance(1);
@@ -187,10 +218,13 @@ describe("errors and retries", () => {
     const clock = new ManualClock();
     const run = pipeline("p")
       .from([1])
-      .map(async (_x, ctx) => {
-        if (ctx.attempt === 1) throw new Error("once");
-        throw new Error("twice");
-      }, { retry: { attempts: 2, baseMs: 1 }, onError: "skip" })
+      .map(
+        async (_x, ctx) => {
+          if (ctx.attempt === 1) throw new Error("once");
+          throw new Error("twice");
+        },
+        { retry: { attempts: 2, baseMs: 1 }, onError: "skip" },
+      )
       .run({ clock });
     run.on("stage:error", (e) => void actions.push(e.action));
     await clock.runAll();

@@ -18,10 +18,13 @@ describe("flow control in stages", () => {
     const waits: number[] = [];
     const run = pipeline("p")
       .from([1, 2, 3, 4, 5])
-      .map(async (x) => {
-        started.push(clock.now());
-        return x;
-      }, { name: "call", concurrency: 5, rateLimit: { perSecond: 10, burst: 2 } })
+      .map(
+        async (x) => {
+          started.push(clock.now());
+          return x;
+        },
+        { name: "call", concurrency: 5, rateLimit: { perSecond: 10, burst: 2 } },
+      )
       .run({ clock });
     run.on("stage:wait", (e) => void waits.push(e.index));
     await clock.advance(0);
@@ -39,12 +42,23 @@ describe("flow control in stages", () => {
     const breaker = circuitBreaker({ name: "api", consecutiveFailures: 5, clock });
     breaker.isolate();
     const p = pipeline("p").from([0, 1, 2]);
-    p.map(async (x) => x, { name: "limited", rateLimit: rateLimiter({ name: "quota", perSecond: 1, burst: 2 }) }).to(() => {});
-    const run = p.map(async (x) => x, { name: "guarded", breaker }).to(() => {}).run({ clock });
+    p.map(async (x) => x, { name: "limited", rateLimit: rateLimiter({ name: "quota", perSecond: 1, burst: 2 }) }).to(
+      () => {},
+    );
+    const run = p
+      .map(async (x) => x, { name: "guarded", breaker })
+      .to(() => {})
+      .run({ clock });
     run.on("stage:wait", (e) => void seen.push([e.stage, e.index, e.refusal?.code]));
     await clock.advance(0);
-    assert.deepEqual(seen.filter((w) => w[0] === "limited"), [["limited", 2, "WEIR_RATE_LIMITED"]]);
-    assert.deepEqual(seen.filter((w) => w[0] === "guarded"), [["guarded", 0, "WEIR_CIRCUIT_OPEN"]]);
+    assert.deepEqual(
+      seen.filter((w) => w[0] === "limited"),
+      [["limited", 2, "WEIR_RATE_LIMITED"]],
+    );
+    assert.deepEqual(
+      seen.filter((w) => w[0] === "guarded"),
+      [["guarded", 0, "WEIR_CIRCUIT_OPEN"]],
+    );
     breaker.reset();
     await clock.advance(2_000);
     const r = await run;
@@ -56,14 +70,17 @@ describe("flow control in stages", () => {
     const limiter = rateLimiter({ perSecond: 10, burst: 1 });
     const times: number[] = [];
     const src = pipeline("p").from(Array.from({ length: 10 }, (_, i) => i));
-    const evens = src.filter((x) => x % 2 === 0).to(async () => void times.push(clock.now()), { rateLimit: limiter, name: "a" });
+    const evens = src
+      .filter((x) => x % 2 === 0)
+      .to(async () => void times.push(clock.now()), { rateLimit: limiter, name: "a" });
     src.filter((x) => x % 2 === 1).to(async () => void times.push(clock.now()), { rateLimit: limiter, name: "b" });
     const run = evens.run({ clock });
     await clock.advance(2000);
     await run;
     times.sort((x, y) => x - y);
     assert.equal(times.length, 10);
-    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 100, `gap ${times[i]! - times[i - 1]!} at ${i}`);
+    for (let i = 1; i < times.length; i++)
+      assert.ok(times[i]! - times[i - 1]! >= 100, `gap ${times[i]! - times[i - 1]!} at ${i}`);
   });
 
   it("ctx.retryAfter slows the limiter down for that long, then it recovers", async () => {
@@ -71,11 +88,14 @@ describe("flow control in stages", () => {
     const times: number[] = [];
     const run = pipeline("p")
       .from([1, 2, 3])
-      .map(async (x, ctx) => {
-        times.push(clock.now());
-        if (x === 1) ctx.retryAfter(5000);
-        return x;
-      }, { rateLimit: { perSecond: 100, burst: 10 } })
+      .map(
+        async (x, ctx) => {
+          times.push(clock.now());
+          if (x === 1) ctx.retryAfter(5000);
+          return x;
+        },
+        { rateLimit: { perSecond: 100, burst: 10 } },
+      )
       .run({ clock });
     await clock.advance(0);
     assert.deepEqual(times, [0]);
@@ -92,11 +112,14 @@ describe("flow control in stages", () => {
     const times: number[] = [];
     const run = pipeline("p")
       .from([1])
-      .map(async (_x, ctx) => {
-        times.push(clock.now());
-        if (ctx.attempt === 1) throw Object.assign(new Error("429"), { retryAfterMs: 3000 });
-        return 1;
-      }, { rateLimit: { perSecond: 100, burst: 10 }, retry: { attempts: 2, baseMs: 1, jitter: 0 } })
+      .map(
+        async (_x, ctx) => {
+          times.push(clock.now());
+          if (ctx.attempt === 1) throw Object.assign(new Error("429"), { retryAfterMs: 3000 });
+          return 1;
+        },
+        { rateLimit: { perSecond: 100, burst: 10 }, retry: { attempts: 2, baseMs: 1, jitter: 0 } },
+      )
       .run({ clock });
     await clock.advance(10_000);
     await run;
@@ -110,10 +133,13 @@ describe("flow control in stages", () => {
     const states: string[] = [];
     const run = pipeline("p")
       .from([1, 2, 3, 4])
-      .map(async (x) => {
-        if (x <= 2) throw new Error("down");
-        return x;
-      }, { name: "api", breaker, maxWaitMs: 1000, onError: "dead-letter" })
+      .map(
+        async (x) => {
+          if (x <= 2) throw new Error("down");
+          return x;
+        },
+        { name: "api", breaker, maxWaitMs: 1000, onError: "dead-letter" },
+      )
       .run({ clock });
     run.on("stage:breaker", (e) => void states.push(`${e.from}->${e.to}`));
     await clock.advance(0);
@@ -123,10 +149,17 @@ describe("flow control in stages", () => {
     await clock.advance(1000); // items 3 and 4 give up: both were queued at 0
     await clock.advance(1000);
     const r = await run;
-    assert.deepEqual(r.deadLetters.map((d) => d.index), [0, 1, 2, 3]);
+    assert.deepEqual(
+      r.deadLetters.map((d) => d.index),
+      [0, 1, 2, 3],
+    );
     assert.ok(r.deadLetters[2]!.error instanceof CircuitOpenError);
     assert.equal((r.deadLetters[2]!.error as CircuitOpenError).code, "WEIR_CIRCUIT_OPEN");
-    assert.deepEqual(r.stats.api!.breaker, { name: "api", state: "open", opens: 1 }, "the breaker is in the stage's stats");
+    assert.deepEqual(
+      r.stats.api!.breaker,
+      { name: "api", state: "open", opens: 1 },
+      "the breaker is in the stage's stats",
+    );
   });
 
   it("a bulkhead shared by two stages caps their work together, and is given back when the run ends", async () => {
@@ -149,7 +182,10 @@ describe("flow control in stages", () => {
   it("a cancelled run gives back the bulkhead slots its items held", async () => {
     const db = bulkhead({ name: "db", limit: 2 });
     const ac = new AbortController();
-    const run = pipeline("p").from([1, 2, 3]).to(() => new Promise(() => {}), { concurrency: 2, bulkhead: db }).run({ signal: ac.signal });
+    const run = pipeline("p")
+      .from([1, 2, 3])
+      .to(() => new Promise(() => {}), { concurrency: 2, bulkhead: db })
+      .run({ signal: ac.signal });
     await turns(3);
     assert.equal(db.stats().inUse, 2);
     ac.abort();
@@ -164,16 +200,19 @@ describe("flow control in stages", () => {
     const holder: { run?: ReturnType<typeof p.run> } = {};
     const p = pipeline("p")
       .from(Array.from({ length: 300 }, (_, i) => i))
-      .map(async (x) => {
-        inFlight++;
-        // admission happens under the limit of the moment; the limit may fall later, so compare
-        // with the highest limit reached so far
-        highest = Math.max(highest, holder.run!.snapshot().stages.find((s) => s.name === "adapt")!.limit);
-        if (inFlight > highest) over++;
-        await turns(1);
-        inFlight--;
-        return x;
-      }, { name: "adapt", concurrency: { adaptive: true, min: 1, max: 16, initial: 2 } });
+      .map(
+        async (x) => {
+          inFlight++;
+          // admission happens under the limit of the moment; the limit may fall later, so compare
+          // with the highest limit reached so far
+          highest = Math.max(highest, holder.run!.snapshot().stages.find((s) => s.name === "adapt")!.limit);
+          if (inFlight > highest) over++;
+          await turns(1);
+          inFlight--;
+          return x;
+        },
+        { name: "adapt", concurrency: { adaptive: true, min: 1, max: 16, initial: 2 } },
+      );
     const running = (holder.run = p.run());
     running.on("stage:limit", (e) => void (highest = Math.max(highest, e.limit)));
     const r = await running;
@@ -186,13 +225,21 @@ describe("flow control in stages", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const order: string[] = [];
-    const items = [{ t: "first" }, ...Array.from({ length: 50 }, () => ({ t: "noisy" })), { t: "quiet" }, { t: "quiet" }];
+    const items = [
+      { t: "first" },
+      ...Array.from({ length: 50 }, () => ({ t: "noisy" })),
+      { t: "quiet" },
+      { t: "quiet" },
+    ];
     const run = pipeline("p")
       .from(items)
-      .to(async (x) => {
-        if (x.t === "first") await gate;
-        order.push(x.t);
-      }, { fairBy: (x) => x.t, capacity: 100 })
+      .to(
+        async (x) => {
+          if (x.t === "first") await gate;
+          order.push(x.t);
+        },
+        { fairBy: (x) => x.t, capacity: 100 },
+      )
       .run();
     await turns(5);
     release();
@@ -205,13 +252,20 @@ describe("flow control in stages", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const order: string[] = [];
-    const items = [{ t: "first" }, ...Array.from({ length: 1_000 }, () => ({ t: "noisy" })), ...Array.from({ length: 10 }, () => ({ t: "small" }))];
+    const items = [
+      { t: "first" },
+      ...Array.from({ length: 1_000 }, () => ({ t: "noisy" })),
+      ...Array.from({ length: 10 }, () => ({ t: "small" })),
+    ];
     const p = pipeline("p")
       .from(items)
-      .to(async (x) => {
-        if (x.t === "first") await gate;
-        order.push(x.t);
-      }, { fairBy: (x) => x.t, name: "sink" });
+      .to(
+        async (x) => {
+          if (x.t === "first") await gate;
+          order.push(x.t);
+        },
+        { fairBy: (x) => x.t, name: "sink" },
+      );
     assert.ok(p.plan().steps[1]!.input!.capacity >= 1_024, "a fair queue holds the backlog it schedules");
     const run = p.run();
     await turns(5);
@@ -235,7 +289,10 @@ describe("flow control in stages", () => {
       }
     }
     const guard = memoryGuard({ highWaterBytes: 500, lowWaterBytes: 200, probe: () => heap, pollMs: 50, clock });
-    const run = pipeline("p").from(source).map(async (x) => x, { capacity: 16 }).run({ clock, memory: guard });
+    const run = pipeline("p")
+      .from(source)
+      .map(async (x) => x, { capacity: 16 })
+      .run({ clock, memory: guard });
     await clock.advance(0);
     await turns(20);
     const paused = pulled;
@@ -253,12 +310,21 @@ describe("flow control in stages", () => {
     let abortedAt = -1;
     const run = pipeline("p")
       .from([1])
-      .map((_x, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => {
-        abortedAt = clock.now();
-        reject(ctx.signal.reason);
-      })), { timeoutMs: 95 })
+      .map(
+        (_x, ctx) =>
+          new Promise((_r, reject) =>
+            ctx.signal.addEventListener("abort", () => {
+              abortedAt = clock.now();
+              reject(ctx.signal.reason);
+            }),
+          ),
+        { timeoutMs: 95 },
+      )
       .run({ clock, timerResolutionMs: 10 });
-    const settled = run.then(() => undefined, () => undefined);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
     await clock.advance(94);
     assert.equal(abortedAt, -1);
     await clock.advance(20);
@@ -270,7 +336,10 @@ describe("flow control in stages", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const dropped: number[] = [];
-    const run = pipeline("p").from(Array.from({ length: 20 }, (_, i) => i)).to(async () => gate, { capacity: 5, overflow: "drop-newest", name: "lossy" }).run();
+    const run = pipeline("p")
+      .from(Array.from({ length: 20 }, (_, i) => i))
+      .to(async () => gate, { capacity: 5, overflow: "drop-newest", name: "lossy" })
+      .run();
     run.on("stage:drop", (e) => void dropped.push(e.index));
     await turns(5);
     release();

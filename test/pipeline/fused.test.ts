@@ -13,10 +13,16 @@ function* letters(): Generator<string> {
 }
 
 describe("fused inline stages", () => {
-  for (const [label, source] of [["an array read in place", ["a", "b", "c", "d", "e"]], ["a generator", letters]] as const) {
+  for (const [label, source] of [
+    ["an array read in place", ["a", "b", "c", "d", "e"]],
+    ["a generator", letters],
+  ] as const) {
     it(`ctx.index is the item's source index in every fused stage (${label})`, async () => {
       const seen: string[] = [];
-      const record = (where: string) => (x: string, ctx: StageContext): void => void seen.push(`${where} ${x}@${ctx.index}`);
+      const record =
+        (where: string) =>
+        (x: string, ctx: StageContext): void =>
+          void seen.push(`${where} ${x}@${ctx.index}`);
       const p = pipeline("p")
         .from(source)
         .filter((x, ctx) => (record("filter")(x, ctx), x !== "b"))
@@ -26,9 +32,20 @@ describe("fused inline stages", () => {
       assert.ok(p.plan().stages.filter((s) => s.fused).length >= 4, "the stages are fused");
       const out = await collect(p.stream());
       assert.deepEqual(out, ["A", "a", "C", "c", "D", "d", "E", "e"]);
-      assert.deepEqual(seen.filter((s) => s.startsWith("filter")), ["filter a@0", "filter b@1", "filter c@2", "filter d@3", "filter e@4"]);
-      assert.deepEqual(seen.filter((s) => s.startsWith("map")), ["map a@0", "map c@2", "map d@3", "map e@4"], "a filtered item leaves a gap");
-      assert.deepEqual(seen.filter((s) => s.startsWith("tap")), ["tap A@0", "tap a@0", "tap C@2", "tap c@2", "tap D@3", "tap d@3", "tap E@4", "tap e@4"], "expanded items keep their parent's index");
+      assert.deepEqual(
+        seen.filter((s) => s.startsWith("filter")),
+        ["filter a@0", "filter b@1", "filter c@2", "filter d@3", "filter e@4"],
+      );
+      assert.deepEqual(
+        seen.filter((s) => s.startsWith("map")),
+        ["map a@0", "map c@2", "map d@3", "map e@4"],
+        "a filtered item leaves a gap",
+      );
+      assert.deepEqual(
+        seen.filter((s) => s.startsWith("tap")),
+        ["tap A@0", "tap a@0", "tap C@2", "tap c@2", "tap D@3", "tap d@3", "tap E@4", "tap e@4"],
+        "expanded items keep their parent's index",
+      );
     });
   }
 
@@ -36,10 +53,21 @@ describe("fused inline stages", () => {
     const seen: Array<[number, number]> = [];
     await pipeline("p")
       .from([10, 11, 12, 13])
-      .map((x, ctx) => (x === 11 ? Promise.resolve(ctx.index).then((i) => (seen.push([x, i]), x)) : (seen.push([x, ctx.index]), x)))
+      .map((x, ctx) =>
+        x === 11 ? Promise.resolve(ctx.index).then((i) => (seen.push([x, i]), x)) : (seen.push([x, ctx.index]), x),
+      )
       .to((x, ctx) => void seen.push([-x, ctx.index]))
       .run();
-    assert.deepEqual(seen, [[10, 0], [-10, 0], [11, 1], [-11, 1], [12, 2], [-12, 2], [13, 3], [-13, 3]]);
+    assert.deepEqual(seen, [
+      [10, 0],
+      [-10, 0],
+      [11, 1],
+      [-11, 1],
+      [12, 2],
+      [-12, 2],
+      [13, 3],
+      [-13, 3],
+    ]);
   });
 
   it("ctx.index reaches functions that take ctx in any form (default value, rest, arguments)", async () => {
@@ -70,10 +98,17 @@ describe("fused inline stages", () => {
 
   it("a failing fused item names its source index", async () => {
     await assert.rejects(
-      pipeline("p").from([1, 2, 3]).filter((x) => x !== 1).map((x) => {
-        if (x === 3) throw new Error("three");
-        return x;
-      }, { name: "m" }).run(),
+      pipeline("p")
+        .from([1, 2, 3])
+        .filter((x) => x !== 1)
+        .map(
+          (x) => {
+            if (x === 3) throw new Error("three");
+            return x;
+          },
+          { name: "m" },
+        )
+        .run(),
       (e: unknown) => e instanceof StageError && e.stage === "m" && e.index === 2,
     );
   });
@@ -101,15 +136,24 @@ describe("fused inline stages", () => {
       yield 1;
       throw new Error("mid-way");
     }
-    const r = await pipeline("p").from([0, 1]).flatMap((x: number) => (x === 0 ? broken() : [x]), { name: "fm", onError: "dead-letter" }).run();
-    assert.deepEqual(r.deadLetters.map((d) => [d.stage, d.index, (d.error as Error).message]), [["fm", 0, "mid-way"]]);
+    const r = await pipeline("p")
+      .from([0, 1])
+      .flatMap((x: number) => (x === 0 ? broken() : [x]), { name: "fm", onError: "dead-letter" })
+      .run();
+    assert.deepEqual(
+      r.deadLetters.map((d) => [d.stage, d.index, (d.error as Error).message]),
+      [["fm", 0, "mid-way"]],
+    );
   });
 
   for (const [label, source] of [
     ["an array", () => Array.from({ length: 1024 }, (_, i) => i)],
-    ["a generator", function* (): Generator<number> {
-      for (let i = 0; i < 1024; i++) yield i;
-    }],
+    [
+      "a generator",
+      function* (): Generator<number> {
+        for (let i = 0; i < 1024; i++) yield i;
+      },
+    ],
   ] as const) {
     it(`runs a chunk of 1,024 items with no promise per item (${label})`, async () => {
       let called = 0;

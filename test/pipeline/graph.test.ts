@@ -10,12 +10,19 @@ describe("graph: fan-out, routes, merges", () => {
   it("broadcasts to several branches; each sees every item", async () => {
     const a: number[] = [];
     const b: number[] = [];
-    const src = pipeline("p").from([1, 2, 3]).map((x) => x * 10);
+    const src = pipeline("p")
+      .from([1, 2, 3])
+      .map((x) => x * 10);
     src.map((x) => x + 1).to((x) => void a.push(x));
-    const sink = src.map(async (x) => {
-      await turns(2);
-      return x + 2;
-    }, { concurrency: 2 }).to((x) => void b.push(x));
+    const sink = src
+      .map(
+        async (x) => {
+          await turns(2);
+          return x + 2;
+        },
+        { concurrency: 2 },
+      )
+      .to((x) => void b.push(x));
     await sink.run();
     assert.deepEqual(a, [11, 21, 31]);
     assert.deepEqual(b, [12, 22, 32]);
@@ -35,19 +42,28 @@ describe("graph: fan-out, routes, merges", () => {
   });
 
   it("an unknown route key fails the item under the route's onError", async () => {
-    const { a } = pipeline("p").from(["a", "zz"]).route((x) => x as "a", ["a"], { name: "r" });
-    await assert.rejects(a.to(() => {}).run(), (e: unknown) => e instanceof StageError && e.stage === "r" && /"zz" is not one of "a"/.test(e.message));
+    const { a } = pipeline("p")
+      .from(["a", "zz"])
+      .route((x) => x as "a", ["a"], { name: "r" });
+    await assert.rejects(
+      a.to(() => {}).run(),
+      (e: unknown) => e instanceof StageError && e.stage === "r" && /"zz" is not one of "a"/.test(e.message),
+    );
   });
 
   it("merges branches; the merge ends only when every input ended", async () => {
     const src = pipeline("p").from([1, 2, 3, 4]);
     const fast = src.filter((x) => x % 2 === 0).map((x) => `even ${x}`);
-    const slow = src.filter((x) => x % 2 === 1).map(async (x) => {
-      await turns(5);
-      return `odd ${x}`;
-    });
+    const slow = src
+      .filter((x) => x % 2 === 1)
+      .map(async (x) => {
+        await turns(5);
+        return `odd ${x}`;
+      });
     const got: string[] = [];
-    const r = await merge([fast, slow], "both").to((x) => void got.push(x)).run();
+    const r = await merge([fast, slow], "both")
+      .to((x) => void got.push(x))
+      .run();
     assert.deepEqual(got.sort(), ["even 2", "even 4", "odd 1", "odd 3"]);
     assert.equal(r.stats.both!.in, 4);
   });
@@ -63,8 +79,16 @@ describe("graph: fan-out, routes, merges", () => {
   });
 
   it("rejects duplicate stage names", () => {
-    const src = pipeline("p").from([1]).map((x) => x, { name: "a" });
-    assert.throws(() => src.map((x) => x, { name: "a" }), (e: unknown) => e instanceof InvalidPipelineError && e.code === "WEIR_DUPLICATE_NAME" && /duplicate stage name "a"/.test(e.message));
+    const src = pipeline("p")
+      .from([1])
+      .map((x) => x, { name: "a" });
+    assert.throws(
+      () => src.map((x) => x, { name: "a" }),
+      (e: unknown) =>
+        e instanceof InvalidPipelineError &&
+        e.code === "WEIR_DUPLICATE_NAME" &&
+        /duplicate stage name "a"/.test(e.message),
+    );
   });
 
   it("names stages after their function when it has a name", () => {
@@ -72,7 +96,10 @@ describe("graph: fan-out, routes, merges", () => {
       return x;
     }
     const plan = pipeline("p").from([1]).map(parse).map(parse).plan();
-    assert.deepEqual(plan.stages.map((s) => s.name), ["source", "parse", "map-1"]);
+    assert.deepEqual(
+      plan.stages.map((s) => s.name),
+      ["source", "parse", "map-1"],
+    );
   });
 });
 
@@ -89,7 +116,11 @@ describe("plan", () => {
     const plan = p.plan();
     assert.deepEqual(
       plan.steps.map((s) => [s.head, ...s.fused]),
-      [["source", "a", "b"], ["c", "d"], ["e", "f"]],
+      [
+        ["source", "a", "b"],
+        ["c", "d"],
+        ["e", "f"],
+      ],
     );
     const reason = Object.fromEntries(plan.stages.map((s) => [s.name, s.reason]));
     assert.match(reason.c!, /async function, concurrency 8/);

@@ -21,17 +21,26 @@ describe("ordering", () => {
         const out = await collect(
           pipeline("p")
             .from(delays.map((d, i) => ({ d, i })))
-            .map(async ({ d, i }) => {
-              await turns(d);
-              return i;
-            }, { concurrency: 16 })
-            .filter(async (i) => {
-              await turns(delays[i]! % 3);
-              return i % 5 !== 0;
-            }, { concurrency: 16 })
+            .map(
+              async ({ d, i }) => {
+                await turns(d);
+                return i;
+              },
+              { concurrency: 16 },
+            )
+            .filter(
+              async (i) => {
+                await turns(delays[i]! % 3);
+                return i % 5 !== 0;
+              },
+              { concurrency: 16 },
+            )
             .stream(),
         );
-        assert.deepEqual(out, delays.map((_, i) => i).filter((i) => i % 5 !== 0));
+        assert.deepEqual(
+          out,
+          delays.map((_, i) => i).filter((i) => i % 5 !== 0),
+        );
       }),
       { numRuns: 40 },
     );
@@ -41,10 +50,13 @@ describe("ordering", () => {
     const out = await collect(
       pipeline("p")
         .from([3, 0, 2, 1])
-        .map(async (d) => {
-          await turns(d * 3);
-          return d;
-        }, { concurrency: 4, ordered: false })
+        .map(
+          async (d) => {
+            await turns(d * 3);
+            return d;
+          },
+          { concurrency: 4, ordered: false },
+        )
         .stream(),
     );
     assert.deepEqual(out, [0, 1, 2, 3]);
@@ -57,11 +69,14 @@ describe("ordering", () => {
     const capacity = 8;
     const run = pipeline("p")
       .from(Array.from({ length: 100 }, (_, i) => i))
-      .map(async (i) => {
-        started++;
-        if (i === 0) await gate;
-        return i;
-      }, { concurrency: 4, capacity })
+      .map(
+        async (i) => {
+          started++;
+          if (i === 0) await gate;
+          return i;
+        },
+        { concurrency: 4, capacity },
+      )
       .to(() => {})
       .run();
     await turns(20);
@@ -82,11 +97,14 @@ describe("ordering", () => {
     const rank: Record<string, number> = { high: 2, mid: 1, low: 0 };
     const run = pipeline("p")
       .from(["first", ...items])
-      .map(async (x) => {
-        if (x === "first") await gate;
-        order.push(x);
-        return x;
-      }, { priority: (x) => rank[x.split("-")[0]!] ?? 9, capacity: 16, ordered: false })
+      .map(
+        async (x) => {
+          if (x === "first") await gate;
+          order.push(x);
+          return x;
+        },
+        { priority: (x) => rank[x.split("-")[0]!] ?? 9, capacity: 16, ordered: false },
+      )
       .to(() => {})
       .run();
     await turns(5);

@@ -14,7 +14,11 @@ describe("priority", () => {
     // the whole chunk is queued before the stage takes its first item, so it takes them by priority
     const out = pipeline("p")
       .from([0, 1, 2, 3, 4])
-      .map((x) => new Promise<number>((resolve) => clock.setTimer(() => resolve(x), 10 * (x + 1))), { priority: (x) => x, concurrency: 3, name: "work" })
+      .map((x) => new Promise<number>((resolve) => clock.setTimer(() => resolve(x), 10 * (x + 1))), {
+        priority: (x) => x,
+        concurrency: 3,
+        name: "work",
+      })
       .stream({ clock });
     const got = collect(out);
     await clock.runAll();
@@ -42,14 +46,25 @@ describe("priority", () => {
     assert.equal(r.stats.work!.skipped, 1);
     assert.equal(r.stats.work!.errors, 1);
     assert.equal(r.stats.work!.out, 3);
-    assert.deepEqual(errors.map((e) => [e.stage, e.index, e.item, (e.error as Error).message, e.action]), [["work", 2, 3, "no priority for 3", "skip"]]);
+    assert.deepEqual(
+      errors.map((e) => [e.stage, e.index, e.item, (e.error as Error).message, e.action]),
+      [["work", 2, 3, "no priority for 3", "skip"]],
+    );
   });
 
-  for (const [label, bad] of [["NaN", Number.NaN], ["a string", "high"], ["Infinity", Infinity]] as const) {
+  for (const [label, bad] of [
+    ["NaN", Number.NaN],
+    ["a string", "high"],
+    ["Infinity", Infinity],
+  ] as const) {
     it(`a priority of ${label} is an error too (dead-lettered here), not silently 0`, async () => {
       const r = await pipeline("p")
         .from(["a", "b"])
-        .map(async (x) => x, { name: "work", onError: "dead-letter", priority: (x) => (x === "b" ? (bad as number) : 1) })
+        .map(async (x) => x, {
+          name: "work",
+          onError: "dead-letter",
+          priority: (x) => (x === "b" ? (bad as number) : 1),
+        })
         .run();
       assert.equal(r.deadLetters.length, 1);
       const dl = r.deadLetters[0]!;
@@ -79,7 +94,10 @@ describe("priority", () => {
 
   it("the priority function runs once per item", async () => {
     let calls = 0;
-    await pipeline("p").from([1, 2, 3]).map(async (x) => x, { priority: () => (calls++, 1) }).run();
+    await pipeline("p")
+      .from([1, 2, 3])
+      .map(async (x) => x, { priority: () => (calls++, 1) })
+      .run();
     assert.equal(calls, 3);
   });
 
@@ -88,7 +106,10 @@ describe("priority", () => {
       .from([{ t: "a" }, { t: {} }, { t: "b" }])
       .map(async (x) => x, { name: "fair", onError: "dead-letter", fairBy: (x) => x.t as string })
       .run();
-    assert.deepEqual(r.deadLetters.map((d) => [d.stage, d.index, (d.error as Error).message]), [["fair", 1, "fairBy(item) returned an object; expected a string or a finite number"]]);
+    assert.deepEqual(
+      r.deadLetters.map((d) => [d.stage, d.index, (d.error as Error).message]),
+      [["fair", 1, "fairBy(item) returned an object; expected a string or a finite number"]],
+    );
     assert.equal(r.stats.fair!.out, 2);
   });
 });

@@ -17,15 +17,21 @@ describe("run control", () => {
     const itemSignals: AbortSignal[] = [];
     const run = pipeline("p")
       .from(naturals)
-      .map((x, ctx) => {
-        itemSignals.push(ctx.signal);
-        return new Promise<number>(() => {});
-      }, { concurrency: 3 })
+      .map(
+        (x, ctx) => {
+          itemSignals.push(ctx.signal);
+          return new Promise<number>(() => {});
+        },
+        { concurrency: 3 },
+      )
       .run({ signal: ac.signal });
     await turns(3);
     assert.equal(itemSignals.length, 3);
     ac.abort(new Error("user said so"));
-    await assert.rejects(run, (e: unknown) => e instanceof CancelledError && e.code === "WEIR_CANCELLED" && /user said so/.test(e.message));
+    await assert.rejects(
+      run,
+      (e: unknown) => e instanceof CancelledError && e.code === "WEIR_CANCELLED" && /user said so/.test(e.message),
+    );
     assert.ok(itemSignals.every((s) => s.aborted));
     assert.equal(run.snapshot().state, "cancelled");
     assert.equal(getEventListeners(ac.signal, "abort").length, 0, "the run removed its listener");
@@ -33,7 +39,11 @@ describe("run control", () => {
 
   it("a run that completes removes its listener from the caller's signal", async () => {
     const ac = new AbortController();
-    for (let i = 0; i < 50; i++) await pipeline("p").from([1, 2]).map((x) => x).run({ signal: ac.signal });
+    for (let i = 0; i < 50; i++)
+      await pipeline("p")
+        .from([1, 2])
+        .map((x) => x)
+        .run({ signal: ac.signal });
     assert.equal(getEventListeners(ac.signal, "abort").length, 0);
   });
 
@@ -48,17 +58,23 @@ describe("run control", () => {
     const done: number[] = [];
     const run = pipeline("p")
       .from(source)
-      .map(async (x) => {
-        await turns(1);
-        return x;
-      }, { concurrency: 4, capacity: 8 })
+      .map(
+        async (x) => {
+          await turns(1);
+          return x;
+        },
+        { concurrency: 4, capacity: 8 },
+      )
       .to((x) => void done.push(x))
       .run();
     await turns(10);
     const result = await run.stop();
     assert.equal(result.stopped, true);
     assert.equal(done.length, pulled, "everything pulled was processed: nothing accepted is lost");
-    assert.deepEqual(done, Array.from({ length: pulled }, (_, i) => i));
+    assert.deepEqual(
+      done,
+      Array.from({ length: pulled }, (_, i) => i),
+    );
   });
 
   it("stop({ graceMs }) aborts what has not drained when the grace runs out", async () => {
@@ -68,7 +84,10 @@ describe("run control", () => {
       .map(() => new Promise(() => {}), { concurrency: 2 })
       .run({ clock });
     await clock.advance(0);
-    const stopped = run.stop({ graceMs: 1000 }).then(() => "resolved", (e: unknown) => e);
+    const stopped = run.stop({ graceMs: 1000 }).then(
+      () => "resolved",
+      (e: unknown) => e,
+    );
     assert.equal(run.snapshot().state, "stopping");
     await clock.advance(999);
     assert.equal(run.snapshot().state, "stopping");
@@ -80,9 +99,12 @@ describe("run control", () => {
 
   it("emits run:start and run:end, and a failed run reports ok: false", async () => {
     const seen: string[] = [];
-    const run = pipeline("p").from([1]).map(() => {
-      throw new Error("x");
-    }).run();
+    const run = pipeline("p")
+      .from([1])
+      .map(() => {
+        throw new Error("x");
+      })
+      .run();
     run.on("run:start", (e) => void seen.push(`start ${e.pipeline}`));
     run.on("run:end", (e) => void seen.push(`end ${e.ok}`));
     await run.then(undefined, () => undefined);
@@ -94,10 +116,13 @@ describe("run control", () => {
     const gate = new Promise<void>((r) => (release = r));
     const run = pipeline("p")
       .from([1, 2, 3])
-      .map(async (x) => {
-        await gate;
-        return x;
-      }, { name: "wait", concurrency: 2 })
+      .map(
+        async (x) => {
+          await gate;
+          return x;
+        },
+        { name: "wait", concurrency: 2 },
+      )
       .run();
     await turns(3);
     const snap = run.snapshot();
@@ -119,7 +144,10 @@ describe("run control", () => {
     const clock = new ManualClock();
     const run = pipeline("p")
       .from([10, 20, 30, 40])
-      .map((ms) => new Promise<number>((resolve) => clock.setTimer(() => resolve(ms), ms)), { name: "t", context: "async" })
+      .map((ms) => new Promise<number>((resolve) => clock.setTimer(() => resolve(ms), ms)), {
+        name: "t",
+        context: "async",
+      })
       .run({ clock });
     await clock.runAll();
     const r = await run;
@@ -134,7 +162,11 @@ describe("run control", () => {
   it("an endless source into a stage that settles in microtasks still lets the event loop turn", async () => {
     // every await here settles without I/O: without the source yielding to the loop, the
     // setImmediate below (and any timer, I/O or signal handler) would never run
-    const run = pipeline("p").from(naturals).map(async (x) => x + 1, { concurrency: 4 }).to(async () => {}).run();
+    const run = pipeline("p")
+      .from(naturals)
+      .map(async (x) => x + 1, { concurrency: 4 })
+      .to(async () => {})
+      .run();
     await new Promise((r) => setImmediate(r));
     assert.ok(run.snapshot().sourceItems > 0);
     const r = await run.stop();
@@ -150,7 +182,10 @@ describe("run control", () => {
       }
     }
     const got: number[] = [];
-    for await (const x of pipeline("p").from(source).map(async (x) => x, { concurrency: 2 }).stream({ capacity: 4 })) {
+    for await (const x of pipeline("p")
+      .from(source)
+      .map(async (x) => x, { concurrency: 2 })
+      .stream({ capacity: 4 })) {
       got.push(x);
       if (got.length === 5) break;
     }
@@ -167,11 +202,14 @@ describe("run control", () => {
     const src = pipeline("p").from(Array.from({ length: 20 }, (_, i) => i));
     const run = src
       .filter((x) => x !== 1) // item 1 leaves by filter
-      .map(async (x) => {
-        if (x === 2) throw new Error("bad"); // item 2 leaves as a dead letter
-        if (x === 5) await gate; // item 5 is stuck
-        return x;
-      }, { concurrency: 4, capacity: 8, onError: "dead-letter" })
+      .map(
+        async (x) => {
+          if (x === 2) throw new Error("bad"); // item 2 leaves as a dead letter
+          if (x === 5) await gate; // item 5 is stuck
+          return x;
+        },
+        { concurrency: 4, capacity: 8, onError: "dead-letter" },
+      )
       .batch({ size: 3 })
       .to((b) => void delivered.push(...b))
       .run();
@@ -183,6 +221,9 @@ describe("run control", () => {
     const result = await run;
     assert.equal(run.snapshot().lowWatermark, 20);
     assert.equal(result.deadLetters.length, 1);
-    assert.deepEqual(delivered, Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 1 && i !== 2));
+    assert.deepEqual(
+      delivered,
+      Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 1 && i !== 2),
+    );
   });
 });

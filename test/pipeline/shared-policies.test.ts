@@ -28,7 +28,10 @@ describe("policies shared with stages", () => {
     const clock = new ManualClock();
     const adaptive = adaptiveConcurrency({ min: 1, max: 16, initial: 8, minWindow: 8, targetLatencyMs: 100 });
     const ac = new AbortController();
-    const run = pipeline("p").from(Array.from({ length: 20 }, (_, i) => i)).map(hang, { concurrency: 16, admission: adaptive }).run({ clock, signal: ac.signal });
+    const run = pipeline("p")
+      .from(Array.from({ length: 20 }, (_, i) => i))
+      .map(hang, { concurrency: 16, admission: adaptive })
+      .run({ clock, signal: ac.signal });
     await clock.advance(0);
     assert.equal(adaptive.inFlight, 8);
     await clock.advance(1000); // counted as samples, eight 1 s "latencies" would cut the limit
@@ -56,14 +59,20 @@ describe("policies shared with stages", () => {
       throw new Error("down");
     };
     src.filter((x) => x % 2 === 0).to(fail, { name: "a", breaker, maxWaitMs: 500, onError: "dead-letter" });
-    const run = src.filter((x) => x % 2 === 1).to(fail, { name: "b", breaker, maxWaitMs: 500, onError: "dead-letter" }).run({ clock });
+    const run = src
+      .filter((x) => x % 2 === 1)
+      .to(fail, { name: "b", breaker, maxWaitMs: 500, onError: "dead-letter" })
+      .run({ clock });
     await clock.advance(0);
     assert.equal(breaker.state, "open", "one failure from each stage opened it");
     assert.equal(breaker.stats().failures, 2);
     more();
     await clock.advance(500);
     const r = await run;
-    const held = r.deadLetters.filter((d) => d.error instanceof CircuitOpenError).map((d) => `${d.stage}:${d.index}`).sort();
+    const held = r.deadLetters
+      .filter((d) => d.error instanceof CircuitOpenError)
+      .map((d) => `${d.stage}:${d.index}`)
+      .sort();
     assert.deepEqual(held, ["a:2", "b:3"]);
     assert.deepEqual(r.stats.a!.breaker, { name: "dep", state: "open", opens: 1 });
     assert.deepEqual(r.stats.b!.breaker, { name: "dep", state: "open", opens: 1 });
@@ -75,15 +84,22 @@ describe("policies shared with stages", () => {
     const calls: number[] = [];
     const run = pipeline("p")
       .from([1, 2])
-      .map(async (x) => {
-        calls.push(clock.now());
-        if (x === 1) throw new Error("down");
-        return x;
-      }, { name: "api", breaker, onError: "skip" })
+      .map(
+        async (x) => {
+          calls.push(clock.now());
+          if (x === 1) throw new Error("down");
+          return x;
+        },
+        { name: "api", breaker, onError: "skip" },
+      )
       .run({ clock });
     await clock.advance(0);
     assert.equal(breaker.state, "open");
-    assert.deepEqual(breaker.toJSON(), { state: "open", consecutiveFailures: 1, halfOpenInMs: 60_000 }, "its time is the run's time");
+    assert.deepEqual(
+      breaker.toJSON(),
+      { state: "open", consecutiveFailures: 1, halfOpenInMs: 60_000 },
+      "its time is the run's time",
+    );
     await clock.advance(59_999);
     assert.deepEqual(calls, [0]);
     await clock.advance(1);
@@ -94,12 +110,25 @@ describe("policies shared with stages", () => {
 
   it("a policy on another clock than the run's is refused with an InvalidOptionError naming clock", async () => {
     const breaker = circuitBreaker({ clock: new ManualClock() });
-    const run = pipeline("p").from([1]).map(async (x) => x, { breaker }).run({ clock: new ManualClock() });
+    const run = pipeline("p")
+      .from([1])
+      .map(async (x) => x, { breaker })
+      .run({ clock: new ManualClock() });
     await assert.rejects(Promise.resolve(run), (e: unknown) => e instanceof InvalidOptionError && e.option === "clock");
     const limiter = rateLimiter({ perSecond: 1 });
-    await pipeline("p").from([1]).map(async (x) => x, { rateLimit: limiter }).run({ clock: new ManualClock() });
-    const other = pipeline("q").from([1]).map(async (x) => x, { rateLimit: limiter }).run({ clock: new ManualClock() });
-    await assert.rejects(Promise.resolve(other), (e: unknown) => e instanceof InvalidOptionError && e.option === "clock", "already following another run's clock");
+    await pipeline("p")
+      .from([1])
+      .map(async (x) => x, { rateLimit: limiter })
+      .run({ clock: new ManualClock() });
+    const other = pipeline("q")
+      .from([1])
+      .map(async (x) => x, { rateLimit: limiter })
+      .run({ clock: new ManualClock() });
+    await assert.rejects(
+      Promise.resolve(other),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "clock",
+      "already following another run's clock",
+    );
   });
 
   it("a memory guard created without a clock polls on the run's clock", async () => {
@@ -113,7 +142,10 @@ describe("policies shared with stages", () => {
       }
     }
     const guard = memoryGuard({ highWaterBytes: 500, lowWaterBytes: 200, probe: () => heap, pollMs: 50 });
-    const run = pipeline("p").from(source).map(async (x) => x).run({ clock, memory: guard });
+    const run = pipeline("p")
+      .from(source)
+      .map(async (x) => x)
+      .run({ clock, memory: guard });
     await clock.advance(0);
     assert.equal(pulled, 0, "paused from the start");
     heap = 100;
@@ -127,15 +159,24 @@ describe("policies shared with stages", () => {
     const p = pipeline("p").from([1]);
     assert.throws(
       () => p.map((x) => x, { name: "fetch", rateLimit: { perSecond: -1 } }),
-      (e: unknown) => e instanceof InvalidOptionError && e.option === "rateLimit.perSecond" && e.where === 'stage "fetch"' && e.received === "-1",
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        e.option === "rateLimit.perSecond" &&
+        e.where === 'stage "fetch"' &&
+        e.received === "-1",
     );
     assert.throws(
-      () => p.map((x) => x, { name: "fetch", rateLimit: { key: (x: number) => x, perKey: { perSecond: 1, burst: 0.5 } } }),
+      () =>
+        p.map((x) => x, { name: "fetch", rateLimit: { key: (x: number) => x, perKey: { perSecond: 1, burst: 0.5 } } }),
       (e: unknown) => e instanceof InvalidOptionError && e.option === "rateLimit.perKey.burst" && e.received === "0.5",
     );
     assert.throws(
       () => p.map((x) => x, { name: "fetch", concurrency: { adaptive: true, max: 8, min: 0 } }),
-      (e: unknown) => e instanceof InvalidOptionError && e.option === "concurrency.min" && e.where === 'stage "fetch"' && e.received === "0",
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        e.option === "concurrency.min" &&
+        e.where === 'stage "fetch"' &&
+        e.received === "0",
     );
   });
 });

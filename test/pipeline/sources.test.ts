@@ -11,7 +11,15 @@ async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
 
 describe("sources", () => {
   it("reads an array", async () => {
-    assert.deepEqual(await collect(pipeline("p").from([1, 2, 3]).map((x) => x * 10).stream()), [10, 20, 30]);
+    assert.deepEqual(
+      await collect(
+        pipeline("p")
+          .from([1, 2, 3])
+          .map((x) => x * 10)
+          .stream(),
+      ),
+      [10, 20, 30],
+    );
   });
 
   it("reads a generator, a Set and a string-free iterable", async () => {
@@ -20,7 +28,14 @@ describe("sources", () => {
       yield 2;
     }
     assert.deepEqual(await collect(pipeline("p").from(gen()).stream()), [1, 2]);
-    assert.deepEqual(await collect(pipeline("p").from(new Set(["a", "b"])).stream()), ["a", "b"]);
+    assert.deepEqual(
+      await collect(
+        pipeline("p")
+          .from(new Set(["a", "b"]))
+          .stream(),
+      ),
+      ["a", "b"],
+    );
   });
 
   it("reads an async generator", async () => {
@@ -44,7 +59,14 @@ describe("sources", () => {
   });
 
   it("reads a Node Readable in object mode", async () => {
-    assert.deepEqual(await collect(pipeline("p").from(Readable.from(["x", "y"])).stream()), ["x", "y"]);
+    assert.deepEqual(
+      await collect(
+        pipeline("p")
+          .from(Readable.from(["x", "y"]))
+          .stream(),
+      ),
+      ["x", "y"],
+    );
   });
 
   it("calls a function source at the start of each run", async () => {
@@ -77,15 +99,30 @@ describe("sources", () => {
   });
 
   it("calls a function source returning a Node Readable (object mode and bytes)", async () => {
-    assert.deepEqual(await collect(pipeline("p").from(() => Readable.from([{ a: 1 }, { a: 2 }])).map((o) => o.a).stream()), [1, 2]);
-    const bytes = await collect(pipeline("p").from(() => Readable.from([Buffer.from("ab"), Buffer.from("cd")], { objectMode: false })).stream());
+    assert.deepEqual(
+      await collect(
+        pipeline("p")
+          .from(() => Readable.from([{ a: 1 }, { a: 2 }]))
+          .map((o) => o.a)
+          .stream(),
+      ),
+      [1, 2],
+    );
+    const bytes = await collect(
+      pipeline("p")
+        .from(() => Readable.from([Buffer.from("ab"), Buffer.from("cd")], { objectMode: false }))
+        .stream(),
+    );
     assert.equal(Buffer.concat(bytes as Buffer[]).toString(), "abcd");
   });
 
   it("a web stream given directly is read once: a second run fails with an InvalidOptionError saying so", async () => {
     const p = pipeline("p").from(new ReadableStream<number>({ start: (c) => (c.enqueue(1), c.close()) }));
     assert.deepEqual(await collect(p.stream()), [1]);
-    await assert.rejects(p.run(), (e: unknown) => e instanceof InvalidOptionError && e.option === "from" && /read once/.test(e.message));
+    await assert.rejects(
+      p.run(),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "from" && /read once/.test(e.message),
+    );
   });
 
   it("an error from a web stream fails the run with a SourceError", async () => {
@@ -94,7 +131,12 @@ describe("sources", () => {
         c.error(new Error("socket reset"));
       },
     });
-    await assert.rejects(pipeline("p").from(() => rs).run(), (e: unknown) => e instanceof SourceError && (e.cause as Error).message === "socket reset");
+    await assert.rejects(
+      pipeline("p")
+        .from(() => rs)
+        .run(),
+      (e: unknown) => e instanceof SourceError && (e.cause as Error).message === "socket reset",
+    );
   });
 
   it("pulls lazily: nothing is read before the run, and only what the channels hold", async () => {
@@ -117,7 +159,8 @@ describe("sources", () => {
   it("rejects what is not a source, naming the option", () => {
     assert.throws(
       () => pipeline("p").from(42 as never),
-      (e: unknown) => e instanceof InvalidOptionError && e.option === "from" && /pipeline "p"/.test(e.message) && e.received === "42",
+      (e: unknown) =>
+        e instanceof InvalidOptionError && e.option === "from" && /pipeline "p"/.test(e.message) && e.received === "42",
     );
   });
 
@@ -127,12 +170,18 @@ describe("sources", () => {
       yield 2;
       throw new Error("disk gone");
     }
-    await assert.rejects(pipeline("p").from(bad).to(() => {}).run(), (e: unknown) => {
-      assert.ok(e instanceof SourceError);
-      assert.equal(e.code, "WEIR_SOURCE_FAILED");
-      assert.equal(e.position, 2);
-      assert.equal((e.cause as Error).message, "disk gone");
-      return true;
-    });
+    await assert.rejects(
+      pipeline("p")
+        .from(bad)
+        .to(() => {})
+        .run(),
+      (e: unknown) => {
+        assert.ok(e instanceof SourceError);
+        assert.equal(e.code, "WEIR_SOURCE_FAILED");
+        assert.equal(e.position, 2);
+        assert.equal((e.cause as Error).message, "disk gone");
+        return true;
+      },
+    );
   });
 });

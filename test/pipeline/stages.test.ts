@@ -28,13 +28,28 @@ for (const context of ["inline", "async"] as const) {
           .stream(),
       );
       assert.deepEqual(out, ["A", "B", "C"]);
-      assert.deepEqual(seen.map((s) => s[0]), ["upper", "upper", "upper"]);
+      assert.deepEqual(
+        seen.map((s) => s[0]),
+        ["upper", "upper", "upper"],
+      );
       assert.ok(seen.every((s) => s[1] === 1));
-      assert.deepEqual(seen.map((s) => s[2]), [0, 1, 2], "the source index, fused or not");
+      assert.deepEqual(
+        seen.map((s) => s[2]),
+        [0, 1, 2],
+        "the source index, fused or not",
+      );
     });
 
     it("filter keeps truthy items", async () => {
-      assert.deepEqual(await collect(pipeline("p").from([1, 2, 3, 4, 5]).filter((x) => x % 2 === 1, o).stream()), [1, 3, 5]);
+      assert.deepEqual(
+        await collect(
+          pipeline("p")
+            .from([1, 2, 3, 4, 5])
+            .filter((x) => x % 2 === 1, o)
+            .stream(),
+        ),
+        [1, 3, 5],
+      );
     });
 
     it("flatMap expands iterables, including empty ones", async () => {
@@ -57,7 +72,12 @@ for (const context of ["inline", "async"] as const) {
 
     it("tap sees each item and passes it unchanged", async () => {
       const seen: number[] = [];
-      const out = await collect(pipeline("p").from([1, 2]).tap((x) => void seen.push(x * 100), o).stream());
+      const out = await collect(
+        pipeline("p")
+          .from([1, 2])
+          .tap((x) => void seen.push(x * 100), o)
+          .stream(),
+      );
       assert.deepEqual(out, [1, 2]);
       assert.deepEqual(seen, [100, 200]);
     });
@@ -123,7 +143,10 @@ describe("stages: mixed sync and async", () => {
       await new Promise((r) => setImmediate(r));
       yield x * 10;
     }
-    assert.deepEqual(await collect(pipeline("p").from([1, 2]).flatMap(gen, { concurrency: 2 }).stream()), [1, 10, 2, 20]);
+    assert.deepEqual(
+      await collect(pipeline("p").from([1, 2]).flatMap(gen, { concurrency: 2 }).stream()),
+      [1, 10, 2, 20],
+    );
   });
 });
 

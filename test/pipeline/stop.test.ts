@@ -57,7 +57,10 @@ describe("stop()", () => {
       }
     }
     const got: number[] = [];
-    const run = pipeline("p").from(source).to((x) => void got.push(x), { name: "sink" }).run();
+    const run = pipeline("p")
+      .from(source)
+      .to((x) => void got.push(x), { name: "sink" })
+      .run();
     await turns(5);
     assert.deepEqual(got, [1, 2]);
     const result = await run.stop(); // before the fix: never settled
@@ -75,7 +78,10 @@ describe("stop()", () => {
   it("cancels a web ReadableStream whose read is pending", async () => {
     let cancelled = false;
     const got: number[] = [];
-    const run = pipeline("p").from(() => idleWebStream(2, () => (cancelled = true))).to((x) => void got.push(x)).run();
+    const run = pipeline("p")
+      .from(() => idleWebStream(2, () => (cancelled = true)))
+      .to((x) => void got.push(x))
+      .run();
     await turns(5);
     assert.deepEqual(got, [0, 1]);
     const result = await run.stop();
@@ -86,7 +92,10 @@ describe("stop()", () => {
   it("destroys a Node Readable whose read is pending", async () => {
     const stream = idleReadable(2);
     const got: number[] = [];
-    const run = pipeline("p").from(stream).to((x) => void got.push(x)).run();
+    const run = pipeline("p")
+      .from(stream)
+      .to((x) => void got.push(x))
+      .run();
     await turns(5);
     assert.deepEqual(got, [0, 1]);
     const result = await run.stop();
@@ -106,7 +115,10 @@ describe("stop()", () => {
         cancelled = true;
       },
     });
-    const run = pipeline("p").from(source).to(() => gate, { capacity: 2 }).run();
+    const run = pipeline("p")
+      .from(source)
+      .to(() => gate, { capacity: 2 })
+      .run();
     await turns(5);
     const stopped = run.stop();
     release();
@@ -121,7 +133,11 @@ describe("stop()", () => {
       .from(function* () {
         for (let i = 0; ; i++) yield i;
       })
-      .map((x) => new Promise<number>((resolve) => clock.setTimer(() => resolve(x), 500)), { concurrency: 3, capacity: 4, name: "slow" })
+      .map((x) => new Promise<number>((resolve) => clock.setTimer(() => resolve(x), 500)), {
+        concurrency: 3,
+        capacity: 4,
+        name: "slow",
+      })
       .to((x) => void finished.push(x), { name: "sink" })
       .run({ clock });
     await clock.advance(0);
@@ -138,16 +154,28 @@ describe("stop()", () => {
     assert.equal(clock.now() < 2000, true, "drained before the grace ran out");
     assert.equal(clock.pendingTimers, 0, "the grace timer was cancelled");
     assert.equal(r.sourceItems, pulled, "nothing pulled after stop()");
-    assert.deepEqual(finished, Array.from({ length: pulled }, (_, i) => i), "everything pulled finished, in order");
+    assert.deepEqual(
+      finished,
+      Array.from({ length: pulled }, (_, i) => i),
+      "everything pulled finished, in order",
+    );
     assert.equal(r.stats.slow!.inFlight, 0);
   });
 
   it("emits stage:end for every stage when the run completes, with its final stats", async () => {
     const ends: RunEvents["stage:end"][] = [];
-    const run = pipeline("p").from([1, 2, 3]).map((x) => x * 2, { name: "double" }).filter((x) => x > 2, { name: "big" }).to(() => {}, { name: "sink" }).run();
+    const run = pipeline("p")
+      .from([1, 2, 3])
+      .map((x) => x * 2, { name: "double" })
+      .filter((x) => x > 2, { name: "big" })
+      .to(() => {}, { name: "sink" })
+      .run();
     run.on("stage:end", (e) => void ends.push(e));
     const r = await run;
-    assert.deepEqual(ends.map((e) => e.stage), ["source", "double", "big", "sink"]);
+    assert.deepEqual(
+      ends.map((e) => e.stage),
+      ["source", "double", "big", "sink"],
+    );
     const big = ends.find((e) => e.stage === "big")!.stats;
     assert.deepEqual([big.in, big.out], [3, 2]);
     assert.deepEqual(big, r.stats.big);
@@ -155,9 +183,12 @@ describe("stop()", () => {
 
   it("stop() emits run:stopping once, with graceMs Infinity by default", async () => {
     const seen: RunEvents["run:stopping"][] = [];
-    const run = pipeline("p").from(function* () {
-      for (let i = 0; ; i++) yield i;
-    }).to(async () => {}).run();
+    const run = pipeline("p")
+      .from(function* () {
+        for (let i = 0; ; i++) yield i;
+      })
+      .to(async () => {})
+      .run();
     run.on("run:stopping", (e) => void seen.push(e));
     await turns(2);
     await Promise.all([run.stop(), run.stop({ graceMs: 5 })]);
@@ -165,9 +196,12 @@ describe("stop()", () => {
   });
 
   it("rejects an invalid stop option, naming it, and the run goes on", async () => {
-    const run = pipeline("p").from(function* () {
-      for (let i = 0; ; i++) yield i;
-    }).to(async () => {}).run();
+    const run = pipeline("p")
+      .from(function* () {
+        for (let i = 0; ; i++) yield i;
+      })
+      .to(async () => {})
+      .run();
     for (const [options, option] of [
       [{ graceMs: -5 }, "graceMs"],
       [{ graceMs: Number.NaN }, "graceMs"],
@@ -176,7 +210,11 @@ describe("stop()", () => {
     ] as const) {
       assert.throws(
         () => run.stop(options as never),
-        (e: unknown) => e instanceof InvalidOptionError && e.option === option && /pipeline "p" stop\(\)/.test(e.message) && /expected .*received/.test(e.message),
+        (e: unknown) =>
+          e instanceof InvalidOptionError &&
+          e.option === option &&
+          /pipeline "p" stop\(\)/.test(e.message) &&
+          /expected .*received/.test(e.message),
       );
     }
     assert.equal(run.snapshot().state, "running");
@@ -197,7 +235,10 @@ describe("leaving a stream() loop closes the source", () => {
       },
     });
     const got: number[] = [];
-    for await (const x of pipeline("p").from(source).map((x) => x * 10).stream({ capacity: 2 })) {
+    for await (const x of pipeline("p")
+      .from(source)
+      .map((x) => x * 10)
+      .stream({ capacity: 2 })) {
       got.push(x);
       if (got.length === 3) break;
     }
@@ -208,7 +249,10 @@ describe("leaving a stream() loop closes the source", () => {
 
   it("cancels a web ReadableStream even while its read is pending", async () => {
     let cancelled = false;
-    const it = pipeline("p").from(idleWebStream(1, () => (cancelled = true))).stream()[Symbol.asyncIterator]();
+    const it = pipeline("p")
+      .from(idleWebStream(1, () => (cancelled = true)))
+      .stream()
+      [Symbol.asyncIterator]();
     assert.deepEqual(await it.next(), { done: false, value: 0 });
     await it.return!();
     await turns(3);
@@ -216,11 +260,15 @@ describe("leaving a stream() loop closes the source", () => {
   });
 
   it("destroys a Node Readable, from a function source too", async () => {
-    const stream = Readable.from((function* () {
-      for (let i = 0; ; i++) yield i;
-    })());
+    const stream = Readable.from(
+      (function* () {
+        for (let i = 0; ; i++) yield i;
+      })(),
+    );
     const got: number[] = [];
-    for await (const x of pipeline("p").from(() => stream).stream({ capacity: 2 })) {
+    for await (const x of pipeline("p")
+      .from(() => stream)
+      .stream({ capacity: 2 })) {
       got.push(x);
       if (got.length === 2) break;
     }
@@ -233,7 +281,10 @@ describe("leaving a stream() loop closes the source", () => {
 describe("a run that failed while being set up", () => {
   it("rejects, and snapshot() and stop() still work", async () => {
     const ends: RunEvents["run:end"][] = [];
-    const run = pipeline("p").from(() => 42 as never).to(() => {}).run();
+    const run = pipeline("p")
+      .from(() => 42 as never)
+      .to(() => {})
+      .run();
     run.on("run:end", (e) => void ends.push(e));
     const snap = run.snapshot(); // before the fix: a TypeError
     assert.equal(snap.state, "failed");

@@ -2,7 +2,14 @@
 // `@ts-expect-error` lines must be errors. The runtime part checks that the typed pipeline runs.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, type merge, type DeadLetter, type RunResult, type StageStats, type Stream } from "../../src/index.js";
+import {
+  pipeline,
+  type merge,
+  type DeadLetter,
+  type RunResult,
+  type StageStats,
+  type Stream,
+} from "../../src/index.js";
 
 /** Compiles only when `A` and `B` are the same type. */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -26,7 +33,9 @@ const orders: Order[] = [
 const paid = pipeline<Order>("orders").from(orders).filter(isPaid);
 expectType<Equals<typeof paid, Stream<Paid>>>();
 // a plain predicate keeps the type
-const kept = pipeline<Order>("kept").from(orders).filter((o) => o.id > 1);
+const kept = pipeline<Order>("kept")
+  .from(orders)
+  .filter((o) => o.id > 1);
 expectType<Equals<typeof kept, Stream<Order>>>();
 void kept;
 const ids = paid.map(async (o) => o.id); // an async function's result is unwrapped
@@ -53,7 +62,12 @@ const wrongPriority = (): unknown => paid.map((o) => o, { priority: (s: string) 
 void wrongGuard;
 void wrongPriority;
 
-const run = pipeline<Order>("typed").from(orders).filter(isPaid).map((o) => o.id, { name: "id" }).to(() => {}, { name: "sink" }).run();
+const run = pipeline<Order>("typed")
+  .from(orders)
+  .filter(isPaid)
+  .map((o) => o.id, { name: "id" })
+  .to(() => {}, { name: "sink" })
+  .run();
 
 // @ts-expect-error: not an event of a pipeline run
 const unknownEvent = (): unknown => run.on("run:begin", () => {});
@@ -92,7 +106,10 @@ describe("typed pipeline builder", () => {
       expectType<Equals<typeof o, Paid>>();
       got.push(o);
     }
-    assert.deepEqual(got.map((o) => o.id), [1, 3]);
+    assert.deepEqual(
+      got.map((o) => o.id),
+      [1, 3],
+    );
     assert.throws(typo, { code: "WEIR_INVALID_OPTION", option: "concurency" });
   });
 });

@@ -25,12 +25,18 @@ describe("options are rejected when the pipeline is defined, not when it is plan
     }
     rejects(() => p().flatMap(expand, { context: "inline" }), "context", /stage "expand".*async function/);
     rejects(() => p().map((x) => x, { context: "inline", concurrency: 4 }), "context", /stage "map-1".*concurrency 4/);
-    rejects(() => p().tap(() => {}, { context: "inline", retry: 3, timeoutMs: 10 }), "context", /retry \(3 attempts\), timeoutMs 10/);
+    rejects(
+      () => p().tap(() => {}, { context: "inline", retry: 3, timeoutMs: 10 }),
+      "context",
+      /retry \(3 attempts\), timeoutMs 10/,
+    );
     rejects(() => p().to(() => {}, { context: "inline", priority: () => 1 }), "context", /priority queue/);
   });
 
   it('context: "inline" with a synchronous function and nothing else is fine', () => {
-    const plan = p().map((x) => x + 1, { context: "inline", name: "inc" }).plan();
+    const plan = p()
+      .map((x) => x + 1, { context: "inline", name: "inc" })
+      .plan();
     assert.equal(plan.stages.find((s) => s.name === "inc")!.fused, true);
   });
 
@@ -40,8 +46,15 @@ describe("options are rejected when the pipeline is defined, not when it is plan
     rejects(() => s.filter(() => true, { capacity: -1 }), "capacity", /stage "filter-1"/);
     rejects(() => s.batch({ size: 0 }), "size", /stage "batch-1"/);
     rejects(() => s.route(() => "a", ["a"], { onError: "nope" as never }), "onError", /route "route-1"/);
-    const plan = s.map((x) => x).filter(() => true).batch({ size: 2 }).plan();
-    assert.deepEqual(plan.stages.map((st) => st.name), ["source", "map-1", "map-2", "filter-1", "batch-1"]);
+    const plan = s
+      .map((x) => x)
+      .filter(() => true)
+      .batch({ size: 2 })
+      .plan();
+    assert.deepEqual(
+      plan.stages.map((st) => st.name),
+      ["source", "map-1", "map-2", "filter-1", "batch-1"],
+    );
   });
 
   it("route(): unknown option keys, a bad onError, bad or duplicate keys", () => {
@@ -84,12 +97,17 @@ describe("the graph's shape is checked when it is defined (WEIR_INVALID_PIPELINE
   it("a stage after a sink, from untyped JavaScript (a Sink handed to merge)", () => {
     const src = pipeline("p").from([1]);
     const sink: Sink = src.to(() => {}, { name: "out" });
-    invalid(() => merge([src, sink as unknown as Stream<number>]), /"out" is a sink: nothing can follow it \("merge-1"\)/);
+    invalid(
+      () => merge([src, sink as unknown as Stream<number>]),
+      /"out" is a sink: nothing can follow it \("merge-1"\)/,
+    );
     assert.equal(merge([src]).plan().stages.at(-1)!.name, "merge-1", "the failed merge left nothing behind");
   });
 
   it("stream() on a stage that fans out", () => {
-    const src = pipeline("p").from([1]).map((x) => x, { name: "shared" });
+    const src = pipeline("p")
+      .from([1])
+      .map((x) => x, { name: "shared" });
     src.to(() => {});
     src.to(() => {});
     invalid(() => src.stream()[Symbol.asyncIterator](), /stream\(\): "shared" feeds other stages/);
@@ -112,10 +130,33 @@ describe("the graph's shape is checked when it is defined (WEIR_INVALID_PIPELINE
 
   it("following a route without picking a branch", () => {
     const graph = new PipelineGraph("p");
-    const none = { fn: undefined, remote: undefined, settings: undefined, batch: undefined, route: undefined, source: undefined };
+    const none = {
+      fn: undefined,
+      remote: undefined,
+      settings: undefined,
+      batch: undefined,
+      route: undefined,
+      source: undefined,
+    };
     graph.add({ ...none, name: "source", kind: "source", source: [1], inputs: [] });
-    graph.add({ ...none, name: "r", kind: "route", route: { key: () => "a", keys: ["a"], onError: "fail" }, inputs: [{ from: 0, key: undefined }] });
-    invalid(() => graph.add({ ...none, name: "after", kind: "map", fn: (x: unknown) => x, inputs: [{ from: 1, key: undefined }] }), /"after" must follow one branch of route "r"/);
+    graph.add({
+      ...none,
+      name: "r",
+      kind: "route",
+      route: { key: () => "a", keys: ["a"], onError: "fail" },
+      inputs: [{ from: 0, key: undefined }],
+    });
+    invalid(
+      () =>
+        graph.add({
+          ...none,
+          name: "after",
+          kind: "map",
+          fn: (x: unknown) => x,
+          inputs: [{ from: 1, key: undefined }],
+        }),
+      /"after" must follow one branch of route "r"/,
+    );
     // through a branch it is fine
     graph.add({ ...none, name: "branch", kind: "map", fn: (x: unknown) => x, inputs: [{ from: 1, key: "a" }] });
     assert.equal(graph.nodes.length, 3);

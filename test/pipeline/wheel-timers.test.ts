@@ -39,11 +39,14 @@ describe("per-item timers on the run's timer wheel (timerResolutionMs: 10, injec
     const attempts: number[] = [];
     const run = pipeline("p")
       .from([1])
-      .map(async (x, ctx) => {
-        attempts.push(clock.now());
-        if (ctx.attempt === 1) throw new Error("flaky");
-        return x;
-      }, { retry: { attempts: 2, baseMs: 95, jitter: 0 } })
+      .map(
+        async (x, ctx) => {
+          attempts.push(clock.now());
+          if (ctx.attempt === 1) throw new Error("flaky");
+          return x;
+        },
+        { retry: { attempts: 2, baseMs: 95, jitter: 0 } },
+      )
       .run({ clock, timerResolutionMs: TICK });
     await clock.advance(94);
     assert.deepEqual(attempts, [0], "not before the backoff");
@@ -66,11 +69,14 @@ describe("priority with aging (the default with `priority`)", () => {
     let served = 0;
     const run = pipeline("p")
       .from(items)
-      .to(async (x) => {
-        served++;
-        if (x.p === 0) lowAt = clock.now();
-        await sleep(clock, ITEM_MS);
-      }, { priority: (x) => x.p, capacity: CAPACITY })
+      .to(
+        async (x) => {
+          served++;
+          if (x.p === 0) lowAt = clock.now();
+          await sleep(clock, ITEM_MS);
+        },
+        { priority: (x) => x.p, capacity: CAPACITY },
+      )
       .run({ clock });
     // The low item is queued at about 0; every high item served after it was queued later, and
     // one queued more than (2 − 0) / 1 s after it ranks below it. So it is served by 2 s plus the

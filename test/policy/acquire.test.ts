@@ -13,7 +13,9 @@ describe("acquire", () => {
     const clock = new ManualClock();
     const limiter = rateLimiter({ perSecond: 2, burst: 1 });
     const admitted: number[] = [];
-    const all = Promise.all([0, 1, 2].map((i) => acquire(limiter, i, { clock }).then(() => admitted.push(clock.now()))));
+    const all = Promise.all(
+      [0, 1, 2].map((i) => acquire(limiter, i, { clock }).then(() => admitted.push(clock.now()))),
+    );
     await clock.runAll();
     await all;
     assert.deepEqual(admitted, [0, 500, 1000]);
@@ -51,7 +53,12 @@ describe("acquire", () => {
     const clock = new ManualClock();
     const limiter = rateLimiter<string>({ key: (k) => k, perKey: { perSecond: 100, burst: 100 } });
     await assert.rejects(
-      withAdmission(limiter, "api", () => Promise.reject(Object.assign(new Error("429"), { headers: { "Retry-After": "3" } })), { clock }),
+      withAdmission(
+        limiter,
+        "api",
+        () => Promise.reject(Object.assign(new Error("429"), { headers: { "Retry-After": "3" } })),
+        { clock },
+      ),
       /429/,
     );
     assert.equal(limiter.tryAcquire("api", clock.now()), 3000);

@@ -1,6 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { adaptiveConcurrency, type AdaptiveConcurrency, type AdaptiveConcurrencyEvents } from "../../src/policy/AdaptiveConcurrency.js";
+import {
+  adaptiveConcurrency,
+  type AdaptiveConcurrency,
+  type AdaptiveConcurrencyEvents,
+} from "../../src/policy/AdaptiveConcurrency.js";
 import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
 
 interface Result {
@@ -15,7 +19,10 @@ interface Result {
  * load (throughput stays at knee / baseMs). Callers are greedy: they send whenever admitted.
  * `fail(n)` makes a request sent at concurrency n fail (e.g. with 429).
  */
-function simulate(limiter: AdaptiveConcurrency<number>, o: { knee: number; baseMs: number; durationMs: number; fail?: (n: number) => unknown }): Result {
+function simulate(
+  limiter: AdaptiveConcurrency<number>,
+  o: { knee: number; baseMs: number; durationMs: number; fail?: (n: number) => unknown },
+): Result {
   const inFlight: { done: number; started: number; id: number; error: unknown }[] = [];
   const result: Result = { completed: 0, latencies: [], limits: [] };
   let now = 0;
@@ -30,7 +37,11 @@ function simulate(limiter: AdaptiveConcurrency<number>, o: { knee: number; baseM
     const next = inFlight.shift()!;
     now = next.done;
     const latencyMs = now - next.started;
-    limiter.release(next.id, next.error === undefined ? { ok: true, latencyMs } : { ok: false, error: next.error, latencyMs }, now);
+    limiter.release(
+      next.id,
+      next.error === undefined ? { ok: true, latencyMs } : { ok: false, error: next.error, latencyMs },
+      now,
+    );
     result.completed++;
     if (now > o.durationMs / 2) {
       result.latencies.push(latencyMs);
@@ -49,7 +60,10 @@ describe("adaptiveConcurrency", () => {
     const limiter = adaptiveConcurrency<number>({ min: 1, max: 256, initial: 1, targetLatencyMs: 30 });
     const r = simulate(limiter, { knee, baseMs: 20, durationMs: 60_000 });
     const limit = mean(r.limits);
-    assert.ok(limit >= knee * 0.8 && limit <= knee * 1.5, `mean limit ${limit.toFixed(1)} near the knee (${knee}..${knee * 1.5})`);
+    assert.ok(
+      limit >= knee * 0.8 && limit <= knee * 1.5,
+      `mean limit ${limit.toFixed(1)} near the knee (${knee}..${knee * 1.5})`,
+    );
     const p90 = quantile(r.latencies, 0.9);
     assert.ok(p90 <= 30, `p90 latency ${p90.toFixed(1)} ms within the 30 ms target`);
     // Throughput in the second half against the server's best (knee / base = 0.8 per ms).
@@ -70,7 +84,12 @@ describe("adaptiveConcurrency", () => {
     const changes: AdaptiveConcurrencyEvents["limit"][] = [];
     limiter.on("limit", (e) => changes.push(e));
     // The server answers 429 above 10 concurrent requests, at no latency cost.
-    const r = simulate(limiter, { knee: 1000, baseMs: 10, durationMs: 30_000, fail: (n) => (n > 10 ? Object.assign(new Error("busy"), { status: 429 }) : undefined) });
+    const r = simulate(limiter, {
+      knee: 1000,
+      baseMs: 10,
+      durationMs: 30_000,
+      fail: (n) => (n > 10 ? Object.assign(new Error("busy"), { status: 429 }) : undefined),
+    });
     assert.ok(Math.max(...r.limits) <= 13, `limit stays near 10, max ${Math.max(...r.limits)}`);
     assert.ok(changes.some((c) => c.reason === "overload"));
   });
@@ -111,9 +130,21 @@ describe("adaptiveConcurrency", () => {
   });
 
   it("validates", () => {
-    assert.throws(() => adaptiveConcurrency({ min: 5, max: 2 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "max");
-    assert.throws(() => adaptiveConcurrency({ initial: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "initial");
-    assert.throws(() => adaptiveConcurrency({ decrease: 1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "decrease");
-    assert.throws(() => adaptiveConcurrency({ tolerance: 1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "tolerance");
+    assert.throws(
+      () => adaptiveConcurrency({ min: 5, max: 2 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "max",
+    );
+    assert.throws(
+      () => adaptiveConcurrency({ initial: 0 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "initial",
+    );
+    assert.throws(
+      () => adaptiveConcurrency({ decrease: 1 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "decrease",
+    );
+    assert.throws(
+      () => adaptiveConcurrency({ tolerance: 1 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "tolerance",
+    );
   });
 });

@@ -21,29 +21,36 @@ function conformance(name: string, make: (clock: ManualClock) => Subject): void 
   describe(`Admission conformance: ${name}`, () => {
     it("returns 0, a positive wait or Infinity; never negative or NaN", () => {
       fc.assert(
-        fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 500 })), { maxLength: 80 }), (ops) => {
-          const clock = new ManualClock();
-          const { admission } = make(clock);
-          let now = 0;
-          const held: number[] = [];
-          for (const [op, dt] of ops) {
-            now += dt;
-            if (op <= 1) {
-              const w = admission.tryAcquire(op, now);
-              assert.ok(w === 0 || w > 0, `wait ${w}`);
-              assert.ok(!Number.isNaN(w));
-              if (w === 0) {
-                // Rolling back and acquiring again at the same time must admit again.
-                admission.release(op, neutralOutcome, now);
-                assert.equal(admission.tryAcquire(op, now), 0, "a rolled-back admission is restored");
-                held.push(op);
+        fc.property(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 500 })), { maxLength: 80 }),
+          (ops) => {
+            const clock = new ManualClock();
+            const { admission } = make(clock);
+            let now = 0;
+            const held: number[] = [];
+            for (const [op, dt] of ops) {
+              now += dt;
+              if (op <= 1) {
+                const w = admission.tryAcquire(op, now);
+                assert.ok(w === 0 || w > 0, `wait ${w}`);
+                assert.ok(!Number.isNaN(w));
+                if (w === 0) {
+                  // Rolling back and acquiring again at the same time must admit again.
+                  admission.release(op, neutralOutcome, now);
+                  assert.equal(admission.tryAcquire(op, now), 0, "a rolled-back admission is restored");
+                  held.push(op);
+                }
+              } else if (held.length > 0) {
+                const item = held.shift()!;
+                admission.release(
+                  item,
+                  { ok: op === 2, error: op === 2 ? undefined : new Error("x"), latencyMs: dt },
+                  now,
+                );
               }
-            } else if (held.length > 0) {
-              const item = held.shift()!;
-              admission.release(item, { ok: op === 2, error: op === 2 ? undefined : new Error("x"), latencyMs: dt }, now);
             }
-          }
-        }),
+          },
+        ),
         { numRuns: 60 },
       );
     });
@@ -122,7 +129,11 @@ conformance("rateLimiter (bucket)", () => {
   return { admission, exhaust: (now) => fill(admission, now) };
 });
 conformance("rateLimiter (windows, keyed)", () => {
-  const admission = rateLimiter<number>({ windows: [{ limit: 4, intervalMs: 1000 }], key: (n) => n % 2, perKey: { perSecond: 2, burst: 2 } });
+  const admission = rateLimiter<number>({
+    windows: [{ limit: 4, intervalMs: 1000 }],
+    key: (n) => n % 2,
+    perKey: { perSecond: 2, burst: 2 },
+  });
   return { admission, exhaust: (now) => fill(admission, now) };
 });
 conformance("circuitBreaker", (clock) => {

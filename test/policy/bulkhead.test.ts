@@ -69,10 +69,19 @@ describe("bulkhead", () => {
   });
 
   it("validates", () => {
-    assert.throws(() => bulkhead({ name: "", limit: 1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "name");
-    assert.throws(() => bulkhead({ name: "x", limit: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "limit");
+    assert.throws(
+      () => bulkhead({ name: "", limit: 1 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "name",
+    );
+    assert.throws(
+      () => bulkhead({ name: "x", limit: 0 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "limit",
+    );
     const b = bulkhead<number>({ name: "x", limit: 1, weight: () => -1 });
-    assert.throws(() => b.tryAcquire(1, 0), (e: unknown) => e instanceof InvalidOptionError && e.option === "weight(item)");
+    assert.throws(
+      () => b.tryAcquire(1, 0),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "weight(item)",
+    );
     const e = bulkhead<number>({ name: "db", limit: 2 }).refusal(1, 0);
     assert.equal(e.code, "WEIR_BULKHEAD_FULL");
     assert.equal(e.bulkhead, "db");

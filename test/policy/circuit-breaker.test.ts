@@ -38,7 +38,11 @@ describe("circuitBreaker", () => {
     breaker.release(7, ok, 1020);
     assert.equal(breaker.state, "closed");
     assert.equal(woken, 2);
-    assert.deepEqual(changes, ["closed->open:consecutive-failures", "open->half-open:half-open", "half-open->closed:probe-succeeded"]);
+    assert.deepEqual(changes, [
+      "closed->open:consecutive-failures",
+      "open->half-open:half-open",
+      "half-open->closed:probe-succeeded",
+    ]);
     assert.equal(breaker.stats().opens, 1);
   });
 
@@ -56,7 +60,13 @@ describe("circuitBreaker", () => {
 
   it("opens on the failure ratio over the window once enough requests were seen", () => {
     const clock = new ManualClock();
-    const breaker = circuitBreaker<number>({ consecutiveFailures: 0, failureRatio: 0.5, minimumRequests: 10, windowMs: 1000, clock });
+    const breaker = circuitBreaker<number>({
+      consecutiveFailures: 0,
+      failureRatio: 0.5,
+      minimumRequests: 10,
+      windowMs: 1000,
+      clock,
+    });
     // Alternate ok/fail: ratio 0.5, never 2 in a row.
     for (let i = 0; i < 9; i++) {
       breaker.tryAcquire(i, i);
@@ -70,7 +80,13 @@ describe("circuitBreaker", () => {
 
   it("forgets failures older than the window", () => {
     const clock = new ManualClock();
-    const breaker = circuitBreaker<number>({ consecutiveFailures: 0, failureRatio: 0.5, minimumRequests: 4, windowMs: 1000, clock });
+    const breaker = circuitBreaker<number>({
+      consecutiveFailures: 0,
+      failureRatio: 0.5,
+      minimumRequests: 4,
+      windowMs: 1000,
+      clock,
+    });
     for (let i = 0; i < 3; i++) {
       breaker.tryAcquire(i, 0);
       breaker.release(i, fail, 0);
@@ -86,7 +102,11 @@ describe("circuitBreaker", () => {
 
   it("ignores errors isFailure rejects, and results of attempts started before it opened", () => {
     const clock = new ManualClock();
-    const breaker = circuitBreaker<number>({ consecutiveFailures: 2, clock, isFailure: (e) => !(e instanceof TypeError) });
+    const breaker = circuitBreaker<number>({
+      consecutiveFailures: 2,
+      clock,
+      isFailure: (e) => !(e instanceof TypeError),
+    });
     breaker.tryAcquire(1, 0);
     breaker.tryAcquire(2, 0);
     breaker.tryAcquire(3, 0);
@@ -122,7 +142,11 @@ describe("circuitBreaker", () => {
     assert.equal(breaker.tryAcquire(other, 1200), Infinity, "the probe still holds its slot");
     breaker.release(order, { ok: true, latencyMs: 300 }, 1300); // the probe
     assert.equal(breaker.state, "closed");
-    assert.deepEqual(changes, ["closed->open:consecutive-failures", "open->half-open:half-open", "half-open->closed:probe-succeeded"]);
+    assert.deepEqual(changes, [
+      "closed->open:consecutive-failures",
+      "open->half-open:half-open",
+      "half-open->closed:probe-succeeded",
+    ]);
     assert.equal(breaker.stats().successes, 2);
   });
 
@@ -207,13 +231,22 @@ describe("circuitBreaker", () => {
     assert.deepEqual(saved, { state: "open", consecutiveFailures: 2, halfOpenInMs: 600 });
 
     const later = new ManualClock(50_000);
-    const restored = circuitBreaker<number>({ consecutiveFailures: 2, halfOpenAfterMs: 1000, clock: later, initialState: saved });
+    const restored = circuitBreaker<number>({
+      consecutiveFailures: 2,
+      halfOpenAfterMs: 1000,
+      clock: later,
+      initialState: saved,
+    });
     assert.equal(restored.state, "open");
     assert.equal(restored.tryAcquire(3, later.now()), 600);
     await later.advance(600);
     assert.equal(restored.state, "half-open");
 
-    const closed = circuitBreaker<number>({ consecutiveFailures: 2, clock: later, initialState: { state: "closed", consecutiveFailures: 1 } });
+    const closed = circuitBreaker<number>({
+      consecutiveFailures: 2,
+      clock: later,
+      initialState: { state: "closed", consecutiveFailures: 1 },
+    });
     closed.tryAcquire(1, later.now());
     closed.release(1, fail, later.now());
     assert.equal(closed.state, "open", "the restored run of failures counts");
@@ -244,7 +277,10 @@ describe("circuitBreaker", () => {
 
   it("validates options and initial state", () => {
     assert.throws(() => circuitBreaker({ consecutiveFailures: 0, failureRatio: 0 }), InvalidOptionError);
-    assert.throws(() => circuitBreaker({ halfOpenAfterMs: -1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "halfOpenAfterMs");
+    assert.throws(
+      () => circuitBreaker({ halfOpenAfterMs: -1 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "halfOpenAfterMs",
+    );
     assert.throws(
       () => circuitBreaker({ initialState: { state: "ajar" as never, consecutiveFailures: 0 } }),
       (e: unknown) => e instanceof InvalidOptionError && e.option === "initialState.state",

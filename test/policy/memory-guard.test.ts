@@ -7,7 +7,12 @@ import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
 describe("memoryGuard", () => {
   it("pauses above high water and resumes only below low water", () => {
     let bytes = 100;
-    const guard = memoryGuard({ highWaterBytes: 1000, lowWaterBytes: 600, probe: () => bytes, clock: new ManualClock() });
+    const guard = memoryGuard({
+      highWaterBytes: 1000,
+      lowWaterBytes: 600,
+      probe: () => bytes,
+      clock: new ManualClock(),
+    });
     const seen: string[] = [];
     guard.on("pause", (e) => seen.push(`pause ${e.bytes}`));
     guard.on("resume", (e) => seen.push(`resume ${e.bytes}`));
@@ -59,7 +64,10 @@ describe("memoryGuard", () => {
   });
 
   it("validates", () => {
-    assert.throws(() => memoryGuard({ highWaterBytes: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "highWaterBytes");
+    assert.throws(
+      () => memoryGuard({ highWaterBytes: 0 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "highWaterBytes",
+    );
     assert.throws(
       () => memoryGuard({ highWaterBytes: 10, lowWaterBytes: 20 }),
       (e: unknown) => e instanceof InvalidOptionError && e.option === "lowWaterBytes",

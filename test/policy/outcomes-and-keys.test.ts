@@ -145,13 +145,20 @@ describe("keyed refusals", () => {
   it("a composition takes penalties only when a member does", () => {
     const clock = new ManualClock();
     assert.equal(composeAdmissions([circuitBreaker({ clock }), bulkhead({ name: "x", limit: 1 })]).penalize, undefined);
-    assert.equal(typeof composeAdmissions([circuitBreaker({ clock }), rateLimiter({ perSecond: 1 })]).penalize, "function");
+    assert.equal(
+      typeof composeAdmissions([circuitBreaker({ clock }), rateLimiter({ perSecond: 1 })]).penalize,
+      "function",
+    );
   });
 });
 
 describe("binding a policy to a run's clock", () => {
   it("a breaker without a clock adopts the first one, keeping the time an open state has left", async () => {
-    const breaker = circuitBreaker<number>({ consecutiveFailures: 1, halfOpenAfterMs: 1000, initialState: { state: "open", consecutiveFailures: 1, halfOpenInMs: 400 } });
+    const breaker = circuitBreaker<number>({
+      consecutiveFailures: 1,
+      halfOpenAfterMs: 1000,
+      initialState: { state: "open", consecutiveFailures: 1, halfOpenInMs: 400 },
+    });
     const clock = new ManualClock(5000);
     breaker.bindClock(new TimerWheel({ clock, resolutionMs: 10 }));
     // what is left is what was left on the system clock when it was bound (a little under 400)
@@ -172,7 +179,10 @@ describe("binding a policy to a run's clock", () => {
     const breaker = circuitBreaker({ clock });
     breaker.bindClock(clock);
     breaker.bindClock(new TimerWheel({ clock }));
-    assert.throws(() => breaker.bindClock(new ManualClock()), (e: unknown) => e instanceof InvalidOptionError && e.option === "clock");
+    assert.throws(
+      () => breaker.bindClock(new ManualClock()),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "clock",
+    );
     const guard = memoryGuard({ highWaterBytes: 10, probe: () => 0 });
     guard.bindClock(clock);
     assert.throws(() => guard.bindClock(new ManualClock()), InvalidOptionError);

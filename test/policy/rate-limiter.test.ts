@@ -49,7 +49,10 @@ describe("rateLimiter: sliding windows", () => {
         fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
         fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 300 }),
         (l1, i1, l2, i2, perSecond, gaps) => {
-          const windows = [{ limit: l1, intervalMs: i1 }, { limit: l2, intervalMs: i2 }];
+          const windows = [
+            { limit: l1, intervalMs: i1 },
+            { limit: l2, intervalMs: i2 },
+          ];
           const limiter = rateLimiter(perSecond === undefined ? { windows } : { windows, perSecond, burst: 2 });
           const admitted: number[] = [];
           let now = 0;
@@ -79,7 +82,12 @@ describe("rateLimiter: sliding windows", () => {
   });
 
   it("10/s and 500/min: the minute window caps a long greedy run", () => {
-    const limiter = rateLimiter({ windows: [{ limit: 10, intervalMs: 1000 }, { limit: 500, intervalMs: 60_000 }] });
+    const limiter = rateLimiter({
+      windows: [
+        { limit: 10, intervalMs: 1000 },
+        { limit: 500, intervalMs: 60_000 },
+      ],
+    });
     const times = greedy((now) => limiter.tryAcquire(undefined, now), 60_000 * 3 - 1);
     assert.equal(times.length, 1500);
   });
@@ -87,7 +95,12 @@ describe("rateLimiter: sliding windows", () => {
 
 describe("rateLimiter: keys", () => {
   it("limits each key on its own, with the global cap on top", () => {
-    const limiter = rateLimiter<{ host: string }>({ perSecond: 3, burst: 3, key: (r) => r.host, perKey: { perSecond: 2, burst: 2 } });
+    const limiter = rateLimiter<{ host: string }>({
+      perSecond: 3,
+      burst: 3,
+      key: (r) => r.host,
+      perKey: { perSecond: 2, burst: 2 },
+    });
     const a = { host: "a" };
     const b = { host: "b" };
     assert.equal(limiter.tryAcquire(a, 0), 0);

@@ -20,7 +20,12 @@ function harness(admission: ConstructorParameters<typeof AdmissionGate>[0], cloc
   const begin = (w: Item): void => void started.push({ ...w.item, at: clock.now() });
   function pump(): void {
     const now = clock.now();
-    gate.drain(now, () => true, begin, (w) => void expired.push({ seq: w.item.seq, at: now }));
+    gate.drain(
+      now,
+      () => true,
+      begin,
+      (w) => void expired.push({ seq: w.item.seq, at: now }),
+    );
     while (!gate.blocked && pending.length > 0) {
       const w = pending.shift()!;
       if (gate.admit(w, now, false, 0)) begin(w);
@@ -51,7 +56,11 @@ describe("AdmissionGate", () => {
           assert.equal(h.started.length, keys.length, "every item started");
           for (const key of new Set(keys)) {
             const mine = h.started.filter((s) => s.key === key);
-            assert.deepEqual(mine.map((s) => s.seq), [...mine.map((s) => s.seq)].sort((a, b) => a - b), `key ${key} in order`);
+            assert.deepEqual(
+              mine.map((s) => s.seq),
+              [...mine.map((s) => s.seq)].sort((a, b) => a - b),
+              `key ${key} in order`,
+            );
             for (let i = 0; i < mine.length; i++) {
               for (let j = i; j < mine.length; j++) {
                 const allowed = burst + ((mine[j]!.at - mine[i]!.at) * perSecond) / 1000 + 1e-6;
@@ -71,18 +80,28 @@ describe("AdmissionGate", () => {
     const h = harness(limiter, clock);
     [0, 0, 1].forEach((key, seq) => h.pending.push({ item: { key, seq }, waitingSince: -1 }));
     h.pump();
-    assert.deepEqual(h.started.map((s) => s.seq), [0, 2]);
+    assert.deepEqual(
+      h.started.map((s) => s.seq),
+      [0, 2],
+    );
     assert.equal(h.gate.blocked, false);
     const breaker = circuitBreaker<{ key: number }>({ consecutiveFailures: 1, halfOpenAfterMs: 500, clock });
     breaker.tryAcquire({ key: 9 }, 0);
     breaker.release({ key: 9 }, { ok: false, error: new Error("down"), latencyMs: 1 }, 0);
-    const g = harness(composeAdmissions([breaker, rateLimiter<{ key: number }>({ key: (x) => x.key, perKey: { perSecond: 100 } })]), clock);
+    const g = harness(
+      composeAdmissions([breaker, rateLimiter<{ key: number }>({ key: (x) => x.key, perKey: { perSecond: 100 } })]),
+      clock,
+    );
     [0, 1, 2].forEach((key, seq) => g.pending.push({ item: { key, seq }, waitingSince: -1 }));
     g.pump();
     assert.equal(g.gate.blocked, true);
     assert.equal(g.gate.waiting, 1, "the others queue behind the held one");
     await clock.advance(500);
-    assert.deepEqual(g.started.map((s) => `${s.seq}@${s.at}`), ["0@500"], "the half-open probe");
+    assert.deepEqual(
+      g.started.map((s) => `${s.seq}@${s.at}`),
+      ["0@500"],
+      "the half-open probe",
+    );
   });
 
   it("expires every overdue waiter at its deadline, behind a holder too", async () => {
@@ -97,7 +116,11 @@ describe("AdmissionGate", () => {
     h.gate.admit(w(1), 100, false, 100);
     h.gate.admit(w(2), 100, false, 0); // queued at 0, reached the gate at 100
     await clock.advance(500);
-    assert.deepEqual(h.expired, [{ seq: 0, at: 300 }, { seq: 2, at: 300 }, { seq: 1, at: 400 }]);
+    assert.deepEqual(h.expired, [
+      { seq: 0, at: 300 },
+      { seq: 2, at: 300 },
+      { seq: 1, at: 400 },
+    ]);
     assert.equal(h.gate.waiting, 0);
   });
 });

@@ -41,7 +41,11 @@ describe("runtime health", () => {
     await clock.advance(1_000);
     assert.equal(app.health()?.status, "degraded");
     await clock.advance(1_000);
-    assert.deepEqual(reports.map((r) => r.status), ["healthy", "degraded", "unhealthy", "degraded"], "events only on change");
+    assert.deepEqual(
+      reports.map((r) => r.status),
+      ["healthy", "degraded", "unhealthy", "degraded"],
+      "events only on change",
+    );
     await app.stop();
     assert.equal(clock.pendingTimers, 0, "stop() ends the interval");
   });

@@ -108,7 +108,9 @@ describe("runtime shutdown", () => {
     const stopped: string[] = [];
     const app = runtime({ healthIntervalMs: 0 })
       .component("db", { start: () => "db", stop: () => void stopped.push("db") })
-      .component("slow", { start: ({ signal }) => (signal.addEventListener("abort", () => gate.reject(signal.reason)), gate.promise) })
+      .component("slow", {
+        start: ({ signal }) => (signal.addEventListener("abort", () => gate.reject(signal.reason)), gate.promise),
+      })
       .component("api", { dependsOn: ["db", "slow"], start: () => "api" });
     const starting = app.start();
     await turns(2);

@@ -15,8 +15,10 @@ describe("runtime signal handling", () => {
   it("SIGTERM stops the runtime gracefully; listeners are added by start() and removed by stop()", async () => {
     const target = fakeProcess();
     const stopped: string[] = [];
-    const app = runtime({ healthIntervalMs: 0, signals: { target, graceMs: 500 } })
-      .component("db", { start: () => "db", stop: () => void stopped.push("db") });
+    const app = runtime({ healthIntervalMs: 0, signals: { target, graceMs: 500 } }).component("db", {
+      start: () => "db",
+      stop: () => void stopped.push("db"),
+    });
     assert.equal(target.listenerCount("SIGTERM"), 0);
     await app.start();
     assert.equal(target.listenerCount("SIGINT"), 1);
@@ -35,8 +37,11 @@ describe("runtime signal handling", () => {
   it("the grace period bounds a signal-triggered stop", async () => {
     const target = fakeProcess();
     const clock = new ManualClock();
-    const app = runtime({ clock, healthIntervalMs: 0, signals: { target, graceMs: 100, signals: ["SIGINT"] } })
-      .component("stuck", { start: () => 1, stop: () => new Promise(() => {}) });
+    const app = runtime({
+      clock,
+      healthIntervalMs: 0,
+      signals: { target, graceMs: 100, signals: ["SIGINT"] },
+    }).component("stuck", { start: () => 1, stop: () => new Promise(() => {}) });
     await app.start();
     target.emit("SIGINT", "SIGINT");
     await turns(2);
@@ -71,7 +76,11 @@ describe("runtime signal handling", () => {
     const clock = new ManualClock();
     const stopped: string[] = [];
     const app = runtime({ clock, healthIntervalMs: 0, signals: { target, graceMs: 10_000 } })
-      .component("db", { start: () => "db", stopTimeoutMs: 60_000, stop: () => (stopped.push("db"), new Promise(() => {})) })
+      .component("db", {
+        start: () => "db",
+        stopTimeoutMs: 60_000,
+        stop: () => (stopped.push("db"), new Promise(() => {})),
+      })
       .component("api", { dependsOn: ["db"], start: () => "api", stop: () => void stopped.push("api") });
     await app.start();
     const signals: string[] = [];
@@ -80,7 +89,11 @@ describe("runtime signal handling", () => {
     await turns(3);
     assert.equal(app.state, "stopping");
     assert.deepEqual(stopped, ["api", "db"], "api stopped, db's stop hangs");
-    assert.equal(target.listenerCount("SIGINT"), 1, "still listening while stopping: a second Ctrl-C must not kill the process mid-stop");
+    assert.equal(
+      target.listenerCount("SIGINT"),
+      1,
+      "still listening while stopping: a second Ctrl-C must not kill the process mid-stop",
+    );
     const stopping = app.stop();
     let done = false;
     void stopping.then(() => (done = true));
@@ -94,7 +107,11 @@ describe("runtime signal handling", () => {
     assert.equal(report.components.db?.status, "abandoned");
     assert.deepEqual(signals, ["SIGINT/10000", "SIGINT/0"]);
     assert.equal(app.state, "stopped");
-    assert.equal(target.listenerCount("SIGINT") + target.listenerCount("SIGTERM"), 0, "after the stop, Node's default behaviour is back");
+    assert.equal(
+      target.listenerCount("SIGINT") + target.listenerCount("SIGTERM"),
+      0,
+      "after the stop, Node's default behaviour is back",
+    );
     assert.equal(clock.pendingTimers, 0);
   });
 

@@ -160,7 +160,9 @@ describe("runtime start-up", () => {
 
   it("validates components where they are added", () => {
     const app = runtime();
-    assert.throws(() => app.component("a", { dependsOn: ["missing" as never], start: () => 1 }), { code: "WEIR_INVALID_OPTION" });
+    assert.throws(() => app.component("a", { dependsOn: ["missing" as never], start: () => 1 }), {
+      code: "WEIR_INVALID_OPTION",
+    });
     assert.throws(() => app.component("a", { start: 1 as never }), { code: "WEIR_INVALID_OPTION" });
     assert.throws(() => app.component("a", { start: () => 1, startTimeoutMs: 0 }), { code: "WEIR_INVALID_OPTION" });
     const withA = app.component("a", { start: () => 1 });
@@ -176,11 +178,19 @@ describe("runtime start-up", () => {
     const both = withDb.component("cache", { start: () => "cache" });
     assert.notEqual(withDb, base);
     assert.deepEqual(Object.keys((await base.start()).components), []);
-    assert.deepEqual(Object.keys((await withDb.start()).components), ["db"], "a sibling builder's component is not in it");
+    assert.deepEqual(
+      Object.keys((await withDb.start()).components),
+      ["db"],
+      "a sibling builder's component is not in it",
+    );
     assert.deepEqual(Object.keys((await withCache.start()).components), ["cache"]);
     assert.deepEqual(Object.keys((await both.start()).components).sort(), ["cache", "db"]);
     for (const app of [base, withDb, withCache, both]) await app.stop();
-    assert.throws(() => both.component("late", { start: () => 1 }), { code: "WEIR_INVALID_OPTION" }, "a started runtime takes no components");
+    assert.throws(
+      () => both.component("late", { start: () => 1 }),
+      { code: "WEIR_INVALID_OPTION" },
+      "a started runtime takes no components",
+    );
     assert.throws(() => runtime({ events: {} as never }), { code: "WEIR_INVALID_OPTION" });
   });
 });

@@ -22,9 +22,18 @@ describe("projections", () => {
     await turns(2);
     const s = run.snapshot();
     assert.deepEqual(progress(s), { total: 5, done: 3, running: 1, pending: 1, ratio: 0.6 });
-    assert.deepEqual(failedTasks(s).map((t) => t.name), ["bad"]);
-    assert.deepEqual(runningTasks(s).map((t) => t.name), ["slow"]);
-    assert.deepEqual(tasksWithStatus(s, "skipped").map((t) => [t.name, t.skippedBecause]), [["child", "bad"]]);
+    assert.deepEqual(
+      failedTasks(s).map((t) => t.name),
+      ["bad"],
+    );
+    assert.deepEqual(
+      runningTasks(s).map((t) => t.name),
+      ["slow"],
+    );
+    assert.deepEqual(
+      tasksWithStatus(s, "skipped").map((t) => [t.name, t.skippedBecause]),
+      [["child", "bad"]],
+    );
     assert.ok(Object.isFrozen(failedTasks(s)));
     gate.resolve();
     const r = await run;
@@ -37,7 +46,9 @@ describe("projections", () => {
       calls++;
       return [...s.tasks()].map((t) => t.name);
     });
-    const r = await workflow("w").task("a", () => 1).run();
+    const r = await workflow("w")
+      .task("a", () => 1)
+      .run();
     assert.deepEqual(names(r.snapshot), ["a"]);
     assert.equal(names(r.snapshot), names(r.snapshot));
     assert.equal(calls, 1);

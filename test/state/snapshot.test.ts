@@ -68,7 +68,10 @@ describe("run.snapshot()", () => {
 
   it("is frozen, and the same object while nothing changed", async () => {
     const gate = deferred();
-    const run = workflow("w").task("a", () => gate.promise).task("b", { after: ["a"] }, () => 1).run();
+    const run = workflow("w")
+      .task("a", () => gate.promise)
+      .task("b", { after: ["a"] }, () => 1)
+      .run();
     await turns(2);
     const s1 = run.snapshot();
     assert.equal(run.snapshot(), s1);
@@ -88,8 +91,13 @@ describe("run.snapshot()", () => {
   });
 
   it("serializes to plain JSON", async () => {
-    const r = await workflow("w").task("a", () => ({ x: 1 })).run();
-    const json = JSON.parse(JSON.stringify(r.snapshot)) as { tasks: { name: string; result: unknown }[]; state: string };
+    const r = await workflow("w")
+      .task("a", () => ({ x: 1 }))
+      .run();
+    const json = JSON.parse(JSON.stringify(r.snapshot)) as {
+      tasks: { name: string; result: unknown }[];
+      state: string;
+    };
     assert.equal(json.state, "completed");
     assert.deepEqual(json.tasks[0]?.result, { x: 1 });
   });

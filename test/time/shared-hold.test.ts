@@ -5,7 +5,10 @@ import { sharedHold } from "../../src/time/sharedHold.js";
 describe("sharedHold", () => {
   it("starts with the first holder, stops with the last, and counts a double release once", () => {
     const log: string[] = [];
-    const shared = sharedHold(() => log.push("start"), () => log.push("stop"));
+    const shared = sharedHold(
+      () => log.push("start"),
+      () => log.push("stop"),
+    );
     const a = shared.hold();
     const b = shared.hold();
     assert.deepEqual(log, ["start"]);

@@ -31,7 +31,10 @@ describe("TimerWheel", () => {
   it("fires every timer within its resolution and never early, cancelled ones never", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 3_000 }), fc.boolean(), fc.integer({ min: 0, max: 400 })), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3_000 }), fc.boolean(), fc.integer({ min: 0, max: 400 })), {
+          minLength: 1,
+          maxLength: 60,
+        }),
         fc.constantFrom(1, 7, 10, 25),
         fc.constantFrom(4, 16, 256),
         async (specs, resolutionMs, slots) => {
@@ -57,7 +60,10 @@ describe("TimerWheel", () => {
             }
             assert.ok(at !== undefined, `timer ${k} fired`);
             assert.ok(at >= due.get(k)!, `timer ${k} not early: ${at} >= ${due.get(k)}`);
-            assert.ok(at <= due.get(k)! + resolutionMs, `timer ${k} within resolution: ${at} <= ${due.get(k)} + ${resolutionMs}`);
+            assert.ok(
+              at <= due.get(k)! + resolutionMs,
+              `timer ${k} within resolution: ${at} <= ${due.get(k)} + ${resolutionMs}`,
+            );
           }
           assert.equal(wheel.size, 0);
         },
@@ -104,7 +110,10 @@ describe("TimerWheel", () => {
     const fired: number[] = [];
     for (const ms of [5, 15, 39, 41, 200, 1_000]) wheel.setTimer(() => fired.push(ms), ms);
     base.fireAt(500); // the event loop was blocked for half a second
-    assert.deepEqual(fired.sort((a, b) => a - b), [5, 15, 39, 41, 200]);
+    assert.deepEqual(
+      fired.sort((a, b) => a - b),
+      [5, 15, 39, 41, 200],
+    );
     base.fireAt(999);
     assert.equal(fired.length, 5, "not early");
     base.fireAt(1_000);
@@ -133,8 +142,17 @@ describe("TimerWheel", () => {
   });
 
   it("validates", () => {
-    assert.throws(() => new TimerWheel({ slots: 100 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "slots");
-    assert.throws(() => new TimerWheel({ resolutionMs: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "resolutionMs");
-    assert.throws(() => new TimerWheel({ clock: {} as Clock }), (e: unknown) => e instanceof InvalidOptionError && e.option === "clock");
+    assert.throws(
+      () => new TimerWheel({ slots: 100 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "slots",
+    );
+    assert.throws(
+      () => new TimerWheel({ resolutionMs: 0 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "resolutionMs",
+    );
+    assert.throws(
+      () => new TimerWheel({ clock: {} as Clock }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "clock",
+    );
   });
 });

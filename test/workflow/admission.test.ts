@@ -49,7 +49,9 @@ describe("workflow tasks under admission policies (bulkhead, admission)", () => 
       await turns(2);
       inUse--;
     };
-    const wf = workflow("nightly").tasks(Array.from({ length: 12 }, (_, i): TaskSpec => ({ name: `vacuum${i}`, bulkhead: db, run: useDb })));
+    const wf = workflow("nightly").tasks(
+      Array.from({ length: 12 }, (_, i): TaskSpec => ({ name: `vacuum${i}`, bulkhead: db, run: useDb })),
+    );
     const [r] = await Promise.all([
       wf.run({ concurrency: 8 }),
       pipeline<number>("import")
@@ -107,12 +109,18 @@ describe("workflow tasks under admission policies (bulkhead, admission)", () => 
     assert.equal(r.tasks.flaky?.attempts, 2);
     assert.equal(policy.inUse, 0);
     const outcome = (task: string): string[] =>
-      policy.releases.filter((x) => x.task === task).map((x) => (x.outcome.ok ? "ok" : (x.outcome.error as Error).constructor.name));
+      policy.releases
+        .filter((x) => x.task === task)
+        .map((x) => (x.outcome.ok ? "ok" : (x.outcome.error as Error).constructor.name));
     assert.deepEqual(outcome("ok"), ["ok"]);
     assert.deepEqual(outcome("flaky"), ["Error", "ok"], "each attempt acquired and released on its own");
     assert.equal(policy.releases.find((x) => x.task === "flaky")?.outcome.error, boom);
     assert.deepEqual(outcome("hang"), ["CancelledError"]);
-    assert.equal(policy.releases.find((x) => x.task === "hang")?.outcome.cancelled, true, "cut short by the run's end: no outcome to record");
+    assert.equal(
+      policy.releases.find((x) => x.task === "hang")?.outcome.cancelled,
+      true,
+      "cut short by the run's end: no outcome to record",
+    );
     assert.ok(policy.releases.filter((x) => x.task !== "hang").every((x) => x.outcome.cancelled !== true));
     assert.ok(policy.releases.every((x) => x.outcome.neutral !== true));
   });
@@ -122,7 +130,13 @@ describe("workflow tasks under admission policies (bulkhead, admission)", () => 
     const gates = Array.from({ length: 5 }, () => deferred());
     const started: string[] = [];
     const run = workflow("w")
-      .tasks(gates.map((g, i): TaskSpec => ({ name: `t${i}`, bulkhead: policy, run: () => (started.push(`t${i}`), g.promise) })))
+      .tasks(
+        gates.map((g, i): TaskSpec => ({
+          name: `t${i}`,
+          bulkhead: policy,
+          run: () => (started.push(`t${i}`), g.promise),
+        })),
+      )
       .run({ concurrency: 3 });
     await turns(3);
     assert.deepEqual(started, ["t0"]);
@@ -136,7 +150,11 @@ describe("workflow tasks under admission policies (bulkhead, admission)", () => 
     const r = await run;
     assert.equal(r.state, "cancelled");
     assert.equal(policy.inUse, 0);
-    assert.deepEqual(policy.releases.map((x) => x.task), ["t0", "t1"], "the waiting tasks never acquired, so never released");
+    assert.deepEqual(
+      policy.releases.map((x) => x.task),
+      ["t0", "t1"],
+      "the waiting tasks never acquired, so never released",
+    );
   });
 
   it("the timeout counts from admission, and a timed-out attempt keeps its unit until its code settles", async () => {
@@ -180,7 +198,9 @@ describe("workflow tasks under admission policies (bulkhead, admission)", () => 
       () => workflow("w").task("a", { admission: [db, 1 as never] }, () => 1),
       (e: unknown) => e instanceof InvalidOptionError && e.option === "admission[1]",
     );
-    assert.throws(() => workflow("w").tasks([{ name: "a", admission: "db" as never, run: () => 1 }]), { code: "WEIR_INVALID_OPTION" });
+    assert.throws(() => workflow("w").tasks([{ name: "a", admission: "db" as never, run: () => 1 }]), {
+      code: "WEIR_INVALID_OPTION",
+    });
     assert.ok(new CancelledError("x") instanceof Error);
   });
 });

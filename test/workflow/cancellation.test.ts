@@ -58,7 +58,9 @@ describe("cancellation", () => {
 
   it("an already aborted signal cancels every task before any runs", async () => {
     let ran = false;
-    const r = await workflow("w").task("a", () => void (ran = true)).run({ signal: AbortSignal.abort() });
+    const r = await workflow("w")
+      .task("a", () => void (ran = true))
+      .run({ signal: AbortSignal.abort() });
     assert.equal(r.state, "cancelled");
     assert.equal(ran, false);
     assert.equal(r.tasks.a?.status, "cancelled");

@@ -14,9 +14,12 @@ describe("dynamic tasks (ctx.add)", () => {
       .task("fan", { after: ["list"] }, (ctx) => {
         const files = ctx.results.list;
         // typed by the builder: results.list is string[] here, no cast
-        for (const f of files) ctx.add(`parse:${f}`, { after: ["list"] }, ({ results }) => `${f}/${results.list.length}`);
+        for (const f of files)
+          ctx.add(`parse:${f}`, { after: ["list"] }, ({ results }) => `${f}/${results.list.length}`);
         // names only known at run time go as string[]; their results are unknown
-        ctx.add("summary", { after: files.map((f) => `parse:${f}`) }, ({ results }) => Object.keys(results).sort().join(","));
+        ctx.add("summary", { after: files.map((f) => `parse:${f}`) }, ({ results }) =>
+          Object.keys(results).sort().join(","),
+        );
         // a task may name itself (its own result is unknown to its own context)
         ctx.add("after-fan", { after: ["fan"] }, ({ results }) => results.fan);
         return files.length;
@@ -97,7 +100,10 @@ describe("dynamic tasks (ctx.add)", () => {
     assert.equal(run.snapshot().task("done")?.status, "completed");
     assert.equal(flaky2?.attempt, 2);
     const refused = (ctx: TaskContext | undefined, name: string): void =>
-      assert.throws(() => ctx?.add(name, () => 1), (e: unknown) => e instanceof WorkflowError && e.code === "WEIR_WORKFLOW_INVALID" && /has ended/.test(e.message));
+      assert.throws(
+        () => ctx?.add(name, () => 1),
+        (e: unknown) => e instanceof WorkflowError && e.code === "WEIR_WORKFLOW_INVALID" && /has ended/.test(e.message),
+      );
     refused(done, "from-done");
     refused(flaky1, "from-flaky-1");
     refused(slow, "from-slow");

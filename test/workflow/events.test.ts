@@ -18,7 +18,14 @@ describe("workflow events", () => {
     run.on("task:end", (e) => void seen.push(`end:${e.task.name}:${e.task.status}`));
     run.on("workflow:end", (e) => void seen.push(`end ${e.state} ${e.ok}`));
     await run;
-    assert.deepEqual(seen, ["start 2", "start:a#1", "end:a:completed", "start:b#1", "end:b:completed", "end completed true"]);
+    assert.deepEqual(seen, [
+      "start 2",
+      "start:a#1",
+      "end:a:completed",
+      "start:b#1",
+      "end:b:completed",
+      "end completed true",
+    ]);
   });
 
   it("reports skipped, cancelled and added tasks", async () => {
@@ -43,8 +50,13 @@ describe("workflow events", () => {
     bus.use((type, payload, next) => {
       if (type !== "task:start") next(payload);
     });
-    await workflow("w").task("a", () => 1).run({ events: bus });
-    assert.deepEqual(bus.history().map((e) => e.type), ["workflow:start", "task:end", "workflow:end"]);
+    await workflow("w")
+      .task("a", () => 1)
+      .run({ events: bus });
+    assert.deepEqual(
+      bus.history().map((e) => e.type),
+      ["workflow:start", "task:end", "workflow:end"],
+    );
     assert.equal(bus.history("task:end")[0]?.payload.task.name, "a");
   });
 
@@ -53,7 +65,9 @@ describe("workflow events", () => {
     shared.on("workflow:end", () => {});
     const ac = new AbortController();
     const before = { bus: shared.listenerCount(), signal: getEventListeners(ac.signal, "abort").length };
-    const wf = workflow("w").task("a", () => 1).task("b", { after: ["a"] }, () => 2);
+    const wf = workflow("w")
+      .task("a", () => 1)
+      .task("b", { after: ["a"] }, () => 2);
     let ends = 0;
     for (let i = 0; i < 10_000; i++) {
       const run = wf.run({ signal: ac.signal, events: shared });
@@ -67,7 +81,9 @@ describe("workflow events", () => {
   });
 
   it("a subscription made after the run ended is inert", async () => {
-    const run = workflow("w").task("a", () => 1).run();
+    const run = workflow("w")
+      .task("a", () => 1)
+      .run();
     await run;
     const off = run.on("task:end", () => assert.fail("never"));
     off();
@@ -79,7 +95,9 @@ describe("workflow events", () => {
     bus.on("task:end", () => {
       throw new Error("handler bug");
     });
-    const r = await workflow("w").task("a", () => 1).run({ events: bus });
+    const r = await workflow("w")
+      .task("a", () => 1)
+      .run({ events: bus });
     assert.equal(r.ok, true);
     assert.equal(errors.length, 1);
   });
@@ -97,7 +115,10 @@ describe("workflow events", () => {
       bus.on("task:end", () => {
         throw new Error("handler bug");
       });
-      const run = workflow("w").task("a", () => 1).task("b", { after: ["a"] }, () => 2).run({ events: bus });
+      const run = workflow("w")
+        .task("a", () => 1)
+        .task("b", { after: ["a"] }, () => 2)
+        .run({ events: bus });
       let settled = false;
       void run.then(() => (settled = true));
       await turns(5);

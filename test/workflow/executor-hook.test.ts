@@ -9,7 +9,10 @@ class FakePool implements Executor {
   readonly context = "worker" as const;
   readonly attempts: Attempt[] = [];
   closed = 0;
-  constructor(readonly info: TaskInfo, readonly work: (item: unknown, attempt: number) => unknown) {}
+  constructor(
+    readonly info: TaskInfo,
+    readonly work: (item: unknown, attempt: number) => unknown,
+  ) {}
   window(concurrency: number): number {
     return concurrency;
   }
@@ -57,15 +60,25 @@ describe("executor hook (worker and process contexts plug in here)", () => {
     assert.equal(r.results.sum, 6);
     assert.equal(pools.length, 1, "one executor per task per run");
     assert.deepEqual(pools[0]!.info, { workflow: "w", task: "sum", context: "worker" });
-    assert.deepEqual(pools[0]!.attempts.map((a) => a.attempt), [1, 2]);
+    assert.deepEqual(
+      pools[0]!.attempts.map((a) => a.attempt),
+      [1, 2],
+    );
     assert.equal(pools[0]!.closed, 1, "closed when the run ended");
   });
 
   it("a throwing executor factory fails the task", async () => {
     const r = await workflow("w")
-      .task("a", { context: "process", executor: () => {
-        throw new Error("no pool");
-      } }, () => 1)
+      .task(
+        "a",
+        {
+          context: "process",
+          executor: () => {
+            throw new Error("no pool");
+          },
+        },
+        () => 1,
+      )
       .run();
     assert.equal(r.tasks.a?.status, "failed");
   });

@@ -55,7 +55,10 @@ describe("wf.plan()", () => {
       .task("a2", { after: ["a0"] }, noop)
       .task("b0", noop)
       .plan();
-    assert.deepEqual(plan.levels, [["a0", "b0"], ["a1", "a2"]]);
+    assert.deepEqual(plan.levels, [
+      ["a0", "b0"],
+      ["a1", "a2"],
+    ]);
     assert.equal(plan.widestLevel, 2);
     assert.equal(plan.maxParallelism, 3);
     // and a run with a slow b0 does have 3 running at once
@@ -79,12 +82,19 @@ describe("wf.plan()", () => {
 
   it("maxParallelism equals the largest antichain found by brute force (property, small random DAGs)", () => {
     const dagArb = fc.integer({ min: 1, max: 11 }).chain((n) =>
-      fc.array(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }), { minLength: n, maxLength: n }).map((m) => ({ n, m })),
+      fc
+        .array(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }), {
+          minLength: n,
+          maxLength: n,
+        })
+        .map((m) => ({ n, m })),
     );
     fc.assert(
       fc.property(dagArb, ({ n, m }) => {
         // an edge j → i (j < i) with probability 1/4
-        const deps = Array.from({ length: n }, (_, i) => Array.from({ length: i }, (_, j) => j).filter((j) => m[i]![j] === 0));
+        const deps = Array.from({ length: n }, (_, i) =>
+          Array.from({ length: i }, (_, j) => j).filter((j) => m[i]![j] === 0),
+        );
         const specs: TaskSpec[] = deps.map((d, i) => ({ name: `t${i}`, after: d.map((j) => `t${j}`), run: noop }));
         const plan = workflow("w").tasks(specs).plan();
         // ancestors by brute force
@@ -114,6 +124,9 @@ describe("wf.plan()", () => {
     const plan = workflow("big").tasks(specs).plan();
     assert.equal(plan.maxParallelismExact, false);
     assert.equal(plan.widestLevel, 2);
-    assert.ok(plan.maxParallelism >= n / 2, `lower bound ${plan.maxParallelism}: the leaves (remaining path 1) are an antichain`);
+    assert.ok(
+      plan.maxParallelism >= n / 2,
+      `lower bound ${plan.maxParallelism}: the leaves (remaining path 1) are an antichain`,
+    );
   });
 });

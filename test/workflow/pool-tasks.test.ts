@@ -6,12 +6,15 @@ const module = new URL("../fixtures/workflow/tasks.mjs", import.meta.url);
 
 // Type-level checks (this file must typecheck; each `@ts-expect-error` line must be an error): a
 // worker()/child() task's declared input must be what its dependencies give it.
-const deps = workflow("typed").task("a", () => 2).task("b", () => "text");
+const deps = workflow("typed")
+  .task("a", () => 2)
+  .task("b", () => "text");
 const sumWorker = worker<{ a: number; b: number }, number>(module, "sum");
 // @ts-expect-error: "b" gives a string, the worker wants a number
 const wrongType = (): unknown => deps.task("sum", { after: ["a", "b"] }, sumWorker);
-// @ts-expect-error: the worker wants "c", which is not a dependency
-const missing = (): unknown => deps.task("sum", { after: ["a"] }, worker<{ a: number; c: number }, number>(module, "sum"));
+const missing = (): unknown =>
+  // @ts-expect-error: the worker wants "c", which is not a dependency
+  deps.task("sum", { after: ["a"] }, worker<{ a: number; c: number }, number>(module, "sum"));
 // @ts-expect-error: a child() task is checked the same way
 const wrongChild = (): unknown => deps.task("sum", { after: ["b"] }, child<{ b: number }, number>(module, "sum"));
 // fine: the worker reads only part of what it gets; its output types the result
@@ -24,7 +27,11 @@ describe("workflow tasks in pools", () => {
     const wf = workflow("pooled")
       .task("a", () => 2)
       .task("b", () => 40)
-      .task("sum", { after: ["a", "b"] }, worker<{ a: number; b: number }, { total: number; attempt: number }>(module, "sum", { maxWorkers: 1 }));
+      .task(
+        "sum",
+        { after: ["a", "b"] },
+        worker<{ a: number; b: number }, { total: number; attempt: number }>(module, "sum", { maxWorkers: 1 }),
+      );
     const r = await wf.run();
     assert.ok(r.ok, String(r.error));
     const total: number | undefined = r.results.sum?.total;
@@ -34,7 +41,9 @@ describe("workflow tasks in pools", () => {
   });
 
   it("a child() task runs in another process", async () => {
-    const r = await workflow("pooled").task("where", {}, child<Record<string, never>, number>(module, "pid", { maxWorkers: 1 })).run();
+    const r = await workflow("pooled")
+      .task("where", {}, child<Record<string, never>, number>(module, "pid", { maxWorkers: 1 }))
+      .run();
     assert.ok(r.ok, String(r.error));
     assert.equal(typeof r.results.where, "number");
     assert.notEqual(r.results.where, process.pid);

@@ -115,7 +115,11 @@ describe("reuse and only", () => {
     const earlier = await hourly.run();
     assert.throws(
       () => nightly.run({ reuse: earlier }),
-      (e: unknown) => e instanceof InvalidOptionError && e.option === "reuse" && /"hourly"/.test(e.message) && /workflow "nightly"/.test(e.message),
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        e.option === "reuse" &&
+        /"hourly"/.test(e.message) &&
+        /workflow "nightly"/.test(e.message),
     );
     assert.throws(() => nightly.run({ reuse: earlier.snapshot }), { code: "WEIR_INVALID_OPTION" });
     assert.equal(keepAliveHolders(), 0, "a refused run holds nothing");

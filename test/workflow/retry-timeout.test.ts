@@ -31,7 +31,13 @@ describe("retry and timeout", () => {
     const r = await run;
     assert.equal(r.tasks.flaky?.status, "completed");
     assert.equal(r.tasks.flaky?.attempts, 3);
-    assert.deepEqual(retries.map((e) => [e.attempt, e.delayMs]), [[2, 100], [3, 200]]);
+    assert.deepEqual(
+      retries.map((e) => [e.attempt, e.delayMs]),
+      [
+        [2, 100],
+        [3, 200],
+      ],
+    );
   });
 
   it("gives up after the last attempt, and retryIf can refuse", async () => {

@@ -20,24 +20,25 @@ interface TaskShape {
 const policies: readonly FailurePolicy[] = ["skip-dependents", "continue", "fail-workflow"];
 
 /** A random DAG in topological order: each task may depend on any earlier one. */
-const dagArb: fc.Arbitrary<{ tasks: TaskShape[]; concurrency: number }> = fc
-  .integer({ min: 1, max: 12 })
-  .chain((n) =>
-    fc.record({
-      concurrency: fc.integer({ min: 1, max: 4 }),
-      tasks: fc.tuple(
-        ...Array.from({ length: n }, (_, i) =>
-          fc.record({
-            deps: fc.subarray(Array.from({ length: i }, (_, j) => j), { maxLength: Math.min(3, i) }),
-            priority: fc.integer({ min: 0, max: 2 }),
-            durationMs: fc.integer({ min: 1, max: 4 }),
-            fails: fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
-            onFailure: fc.constantFrom(...policies),
-          }),
-        ),
+const dagArb: fc.Arbitrary<{ tasks: TaskShape[]; concurrency: number }> = fc.integer({ min: 1, max: 12 }).chain((n) =>
+  fc.record({
+    concurrency: fc.integer({ min: 1, max: 4 }),
+    tasks: fc.tuple(
+      ...Array.from({ length: n }, (_, i) =>
+        fc.record({
+          deps: fc.subarray(
+            Array.from({ length: i }, (_, j) => j),
+            { maxLength: Math.min(3, i) },
+          ),
+          priority: fc.integer({ min: 0, max: 2 }),
+          durationMs: fc.integer({ min: 1, max: 4 }),
+          fails: fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
+          onFailure: fc.constantFrom(...policies),
+        }),
       ),
-    }),
-  );
+    ),
+  }),
+);
 
 const terminal: readonly TaskStatus[] = ["completed", "failed", "skipped", "cancelled"];
 
@@ -79,12 +80,14 @@ describe("scheduling properties over random DAGs", () => {
         // handlers are isolated by the bus (a throw would only be reported), so collect violations
         const violations: string[] = [];
         const check = (ok: boolean, what: string): void => void (ok || violations.push(what));
-        const satisfied = (d: number): boolean => ended.get(d) === "completed" || (ended.get(d) === "failed" && tasks[d]!.onFailure === "continue");
+        const satisfied = (d: number): boolean =>
+          ended.get(d) === "completed" || (ended.get(d) === "failed" && tasks[d]!.onFailure === "continue");
         const run = wf.run({ clock, concurrency });
         run.on("task:start", (e) => {
           const t = Number(e.task.slice(1));
           check(e.attempt === 1, `${e.task} attempt ${e.attempt}`);
-          for (const d of tasks[t]!.deps) check(satisfied(d), `${e.task} started before its dependency t${d} completed`);
+          for (const d of tasks[t]!.deps)
+            check(satisfied(d), `${e.task} started before its dependency t${d} completed`);
           for (let r = 0; r < tasks.length; r++) {
             if (r === t || started.has(r) || ended.has(r)) continue;
             if (!tasks[r]!.deps.every(satisfied)) continue;

@@ -82,7 +82,9 @@ describe("workflow scheduling", () => {
 
   it("yields to the event loop during long runs of synchronous tasks", async () => {
     const n = 5_000;
-    const wf = workflow("w").tasks(Array.from({ length: n }, (_, i) => ({ name: `t${i}`, after: i === 0 ? [] : [`t${i - 1}`], run: () => i })));
+    const wf = workflow("w").tasks(
+      Array.from({ length: n }, (_, i) => ({ name: `t${i}`, after: i === 0 ? [] : [`t${i - 1}`], run: () => i })),
+    );
     let immediates = 0;
     const count = (): void => {
       immediates++;

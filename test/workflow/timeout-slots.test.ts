@@ -6,7 +6,13 @@ import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 import { deferred, turns, type Deferred } from "./helpers.js";
 
 /** Tasks that ignore their signal and end only when their gate opens; counts code really running. */
-function stubborn(n: number): { specs: TaskSpec[]; gates: Deferred<string>[]; peak: () => number; running: () => number; calls: string[] } {
+function stubborn(n: number): {
+  specs: TaskSpec[];
+  gates: Deferred<string>[];
+  peak: () => number;
+  running: () => number;
+  calls: string[];
+} {
   let running = 0;
   let peak = 0;
   const calls: string[] = [];

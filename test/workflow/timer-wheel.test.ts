@@ -9,12 +9,21 @@ describe("task timers on the run's timer wheel", () => {
   it("1,000 tasks waiting on their timeouts hold one timer of the run's clock, and each times out on its tick, never early", async () => {
     const clock = new ManualClock();
     let wf = workflow("w");
-    for (let i = 0; i < 1_000; i++) wf = wf.task(`t${i}`, { timeoutMs: 25 }, ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))));
+    for (let i = 0; i < 1_000; i++)
+      wf = wf.task(
+        `t${i}`,
+        { timeoutMs: 25 },
+        ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+      );
     const run = wf.run({ clock, timerResolutionMs: 10, concurrency: Infinity });
     await turns(2);
     assert.equal(clock.pendingTimers, 1, "one base timer for 1,000 timeouts");
     await clock.advance(25);
-    assert.equal([...run.snapshot().tasks()].filter((t) => t.status === "failed").length, 0, "not before the tick after 25 ms");
+    assert.equal(
+      [...run.snapshot().tasks()].filter((t) => t.status === "failed").length,
+      0,
+      "not before the tick after 25 ms",
+    );
     await clock.advance(5);
     const r = await run;
     const failed = Object.values(r.tasks).filter((t) => t?.status === "failed");
@@ -47,6 +56,12 @@ describe("task timers on the run's timer wheel", () => {
   });
 
   it("rejects a negative timerResolutionMs when the run is made", () => {
-    assert.throws(() => workflow("w").task("a", () => 1).run({ timerResolutionMs: -1 }), InvalidOptionError);
+    assert.throws(
+      () =>
+        workflow("w")
+          .task("a", () => 1)
+          .run({ timerResolutionMs: -1 }),
+      InvalidOptionError,
+    );
   });
 });

@@ -27,16 +27,24 @@ const wf = workflow("typed")
     return results.maybe !== undefined;
   })
   .task("done", { after: ["load"] }, () => true as const);
-const unused = workflow("x").task("a", () => 1).task("b", { after: ["a"] }, ({ results }) => {
+const unused = workflow("x")
+  .task("a", () => 1)
+  .task("b", { after: ["a"] }, ({ results }) => {
     expectType<Equals<typeof results, { readonly a: number }>>();
     return results.a > 0;
   });
 
 // Both are caught by the types and, for untyped callers, at run time where they are written.
-// @ts-expect-error: unknown dependency
-const unknownDep = (): unknown => workflow("bad").task("a", () => 1).task("b", { after: ["nope"] }, () => 2);
-// @ts-expect-error: duplicate name
-const duplicate = (): unknown => workflow("dup").task("a", () => 1).task("a", () => 2);
+const unknownDep = (): unknown =>
+  workflow("bad")
+    .task("a", () => 1)
+    // @ts-expect-error: unknown dependency
+    .task("b", { after: ["nope"] }, () => 2);
+const duplicate = (): unknown =>
+  workflow("dup")
+    .task("a", () => 1)
+    // @ts-expect-error: duplicate name
+    .task("a", () => 2);
 
 // Dynamic tasks: ctx.add() is typed against the tasks the builder knew where the adding task is
 // defined (the tasks before it, and itself with its result unknown).

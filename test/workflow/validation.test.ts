@@ -18,7 +18,8 @@ describe("workflow validation", () => {
     const wf = untyped(workflow("w").task("a", noop));
     assert.throws(
       () => wf.task("a", noop),
-      (e: unknown) => e instanceof WorkflowError && e.code === "WEIR_DUPLICATE_NAME" && e.workflow === "w" && e.task === "a",
+      (e: unknown) =>
+        e instanceof WorkflowError && e.code === "WEIR_DUPLICATE_NAME" && e.workflow === "w" && e.task === "a",
     );
   });
 
@@ -26,7 +27,11 @@ describe("workflow validation", () => {
     const wf = untyped(workflow("w").task("a", noop));
     assert.throws(
       () => wf.task("b", { after: ["missing"] }, noop),
-      (e: unknown) => e instanceof WorkflowError && e.code === "WEIR_WORKFLOW_INVALID" && e.task === "b" && /"missing"/.test(e.message),
+      (e: unknown) =>
+        e instanceof WorkflowError &&
+        e.code === "WEIR_WORKFLOW_INVALID" &&
+        e.task === "b" &&
+        /"missing"/.test(e.message),
     );
   });
 
@@ -69,8 +74,17 @@ describe("workflow validation", () => {
   });
 
   it("rejects duplicates and unknown dependencies inside a batch", () => {
-    assert.throws(() => workflow("w").tasks([{ name: "a", run: noop }, { name: "a", run: noop }]), { code: "WEIR_DUPLICATE_NAME" });
-    assert.throws(() => workflow("w").tasks([{ name: "a", after: ["x"], run: noop }]), { code: "WEIR_WORKFLOW_INVALID" });
+    assert.throws(
+      () =>
+        workflow("w").tasks([
+          { name: "a", run: noop },
+          { name: "a", run: noop },
+        ]),
+      { code: "WEIR_DUPLICATE_NAME" },
+    );
+    assert.throws(() => workflow("w").tasks([{ name: "a", after: ["x"], run: noop }]), {
+      code: "WEIR_WORKFLOW_INVALID",
+    });
   });
 
   it("validates task options where they are written, naming the option", () => {
@@ -98,9 +112,18 @@ describe("workflow validation", () => {
 
   it("validates run options when run() is called", () => {
     const wf = workflow("w").task("a", noop);
-    assert.throws(() => wf.run({ concurrency: 0 }), (e: unknown) => e instanceof InvalidOptionError && e.option === "concurrency");
-    assert.throws(() => wf.run({ reuse: {} as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === "reuse");
-    assert.throws(() => wf.run({ only: ["b" as "a"] }), (e: unknown) => e instanceof InvalidOptionError && e.option === "only[0]");
+    assert.throws(
+      () => wf.run({ concurrency: 0 }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "concurrency",
+    );
+    assert.throws(
+      () => wf.run({ reuse: {} as never }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "reuse",
+    );
+    assert.throws(
+      () => wf.run({ only: ["b" as "a"] }),
+      (e: unknown) => e instanceof InvalidOptionError && e.option === "only[0]",
+    );
   });
 
   it("is immutable: a builder extended twice gives two independent workflows", async () => {

@@ -21,7 +21,11 @@ export interface ChainContext {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as PromiseLike<unknown>).then === "function";
+  return (
+    v !== null &&
+    (typeof v === "object" || typeof v === "function") &&
+    typeof (v as PromiseLike<unknown>).then === "function"
+  );
 }
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
@@ -117,7 +121,14 @@ export class ChainRunner {
   }
 
   /** Finishes step `s` from element `j` (whose result `r` is pending) asynchronously, then the rest. */
-  async #manyAsync(current: unknown[], next: unknown[], s: number, j: number, r: unknown, ctx: ChainContext): Promise<unknown[]> {
+  async #manyAsync(
+    current: unknown[],
+    next: unknown[],
+    s: number,
+    j: number,
+    r: unknown,
+    ctx: ChainContext,
+  ): Promise<unknown[]> {
     const step = this.#steps[s]!;
     for (;;) {
       const v = current[j];
@@ -147,8 +158,14 @@ export class ChainRunner {
         if (result) next.push(value);
         break;
       case "flatMap":
-        if (result === null || result === undefined || typeof (result as Iterable<unknown>)[Symbol.iterator] !== "function") {
-          throw new TypeError(`stage "${step.stage}": a flatMap function must return an iterable, received ${result === null ? "null" : typeof result}`);
+        if (
+          result === null ||
+          result === undefined ||
+          typeof (result as Iterable<unknown>)[Symbol.iterator] !== "function"
+        ) {
+          throw new TypeError(
+            `stage "${step.stage}": a flatMap function must return an iterable, received ${result === null ? "null" : typeof result}`,
+          );
         }
         for (const x of result as Iterable<unknown>) next.push(x);
         break;

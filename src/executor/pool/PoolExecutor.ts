@@ -236,14 +236,22 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       attempts.push(e.attempt);
       if (e.attempt !== 1) sameAttempt = false;
       if (consecutive && indices.length > 1 && e.index !== indices[indices.length - 2]! + 1) consecutive = false;
-      if (this.#transfer && e.item !== null && typeof e.item === "object") transfer = collectTransferables(e.item, transfer ?? []);
+      if (this.#transfer && e.item !== null && typeof e.item === "object")
+        transfer = collectTransferables(e.item, transfer ?? []);
     }
     this.#pending -= n;
     this.#compact();
     this.#inFlight.add(batch);
     return {
       batch,
-      message: { t: MSG_BATCH, b: id, c: this.#chainId, x: items, i: consecutive ? (indices[0] ?? 0) : indices, a: sameAttempt ? 1 : attempts },
+      message: {
+        t: MSG_BATCH,
+        b: id,
+        c: this.#chainId,
+        x: items,
+        i: consecutive ? (indices[0] ?? 0) : indices,
+        a: sameAttempt ? 1 : attempts,
+      },
       transfer,
     };
   }
@@ -271,7 +279,12 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
         if (e === undefined || e.done) continue;
         const error = rebuildError(failure[1]);
         if (failure.length === 2) this.#reject(e, error);
-        else this.#reject(e, error, failure.length === 4 ? { stage: failure[2], item: failure[3] } : { stage: failure[2] });
+        else
+          this.#reject(
+            e,
+            error,
+            failure.length === 4 ? { stage: failure[2], item: failure[3] } : { stage: failure[2] },
+          );
       }
     }
     const values = reply.v;
@@ -347,7 +360,11 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     this.#inFlight.add(batch);
     let transfer: ArrayBuffer[] | undefined;
     if (this.#transfer && e.item !== null && typeof e.item === "object") transfer = collectTransferables(e.item, []);
-    return { batch, message: { t: MSG_BATCH, b: id, c: this.#chainId, x: [e.item], i: e.index, a: e.attempt }, transfer };
+    return {
+      batch,
+      message: { t: MSG_BATCH, b: id, c: this.#chainId, x: [e.item], i: e.index, a: e.attempt },
+      transfer,
+    };
   }
 
   /** How long a batch of `n` may run: the timeout, plus the work the batch is expected to take. */

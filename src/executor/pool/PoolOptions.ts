@@ -1,7 +1,17 @@
 import { availableParallelism } from "node:os";
 import type { ResourceLimits } from "node:worker_threads";
 import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
-import { boolean, knownKeys, nonNegativeInt, nonNegativeNumber, oneOf, optional, plainObject, positiveInt, positiveNumber } from "../../options/validate.js";
+import {
+  boolean,
+  knownKeys,
+  nonNegativeInt,
+  nonNegativeNumber,
+  oneOf,
+  optional,
+  plainObject,
+  positiveInt,
+  positiveNumber,
+} from "../../options/validate.js";
 
 /**
  * Options of a worker-thread or child-process pool. Stages that name the same module with equal
@@ -161,8 +171,12 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
   if (value === undefined) return poolDefaults;
   const o = plainObject(value, "pool", where);
   knownKeys(o, KEYS, "pool", where);
-  const minWorkers = optional(o.minWorkers, poolDefaults.minWorkers, (v) => nonNegativeInt(v, "pool.minWorkers", where));
-  const maxWorkers = optional(o.maxWorkers, Math.max(poolDefaults.maxWorkers, minWorkers), (v) => positiveInt(v, "pool.maxWorkers", where));
+  const minWorkers = optional(o.minWorkers, poolDefaults.minWorkers, (v) =>
+    nonNegativeInt(v, "pool.minWorkers", where),
+  );
+  const maxWorkers = optional(o.maxWorkers, Math.max(poolDefaults.maxWorkers, minWorkers), (v) =>
+    positiveInt(v, "pool.maxWorkers", where),
+  );
   if (minWorkers > maxWorkers) {
     throw new InvalidOptionError("pool.minWorkers", `at most maxWorkers (${maxWorkers})`, minWorkers, where);
   }
@@ -183,15 +197,25 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
   return Object.freeze({
     minWorkers,
     maxWorkers,
-    idleTimeoutMs: optional(o.idleTimeoutMs, poolDefaults.idleTimeoutMs, (v) => positiveNumber(v, "pool.idleTimeoutMs", where)),
+    idleTimeoutMs: optional(o.idleTimeoutMs, poolDefaults.idleTimeoutMs, (v) =>
+      positiveNumber(v, "pool.idleTimeoutMs", where),
+    ),
     keepWarmMs: optional(o.keepWarmMs, poolDefaults.keepWarmMs, (v) => nonNegativeNumber(v, "pool.keepWarmMs", where)),
     maxItemsPerWorker: optional(o.maxItemsPerWorker, 0, (v) => nonNegativeInt(v, "pool.maxItemsPerWorker", where)),
     maxMemoryMb: optional(o.maxMemoryMb, 0, (v) => nonNegativeInt(v, "pool.maxMemoryMb", where)),
     resourceLimits,
-    cancelGraceMs: optional(o.cancelGraceMs, poolDefaults.cancelGraceMs, (v) => nonNegativeInt(v, "pool.cancelGraceMs", where)),
-    targetBatchMs: optional(o.targetBatchMs, poolDefaults.targetBatchMs, (v) => positiveNumber(v, "pool.targetBatchMs", where)),
-    maxBatchSize: optional(o.maxBatchSize, poolDefaults.maxBatchSize, (v) => positiveInt(v, "pool.maxBatchSize", where)),
-    batchesPerWorker: optional(o.batchesPerWorker, poolDefaults.batchesPerWorker, (v) => positiveInt(v, "pool.batchesPerWorker", where)),
+    cancelGraceMs: optional(o.cancelGraceMs, poolDefaults.cancelGraceMs, (v) =>
+      nonNegativeInt(v, "pool.cancelGraceMs", where),
+    ),
+    targetBatchMs: optional(o.targetBatchMs, poolDefaults.targetBatchMs, (v) =>
+      positiveNumber(v, "pool.targetBatchMs", where),
+    ),
+    maxBatchSize: optional(o.maxBatchSize, poolDefaults.maxBatchSize, (v) =>
+      positiveInt(v, "pool.maxBatchSize", where),
+    ),
+    batchesPerWorker: optional(o.batchesPerWorker, poolDefaults.batchesPerWorker, (v) =>
+      positiveInt(v, "pool.batchesPerWorker", where),
+    ),
     transferItems: optional(o.transferItems, true, (v) => boolean(v, "pool.transferItems", where)),
     wire: optional(o.wire, poolDefaults.wire, (v) => oneOf(v, ["msgpack", "ipc"] as const, "pool.wire", where)),
     execArgv,
@@ -200,9 +224,24 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
 
 /** A stable key of settings, so equal options share a pool whatever their key order. */
 export function settingsKey(s: PoolSettings): string {
-  const limits = s.resourceLimits === undefined ? "" : LIMIT_KEYS.map((k) => String((s.resourceLimits as Record<string, unknown>)[k] ?? "")).join(",");
+  const limits =
+    s.resourceLimits === undefined
+      ? ""
+      : LIMIT_KEYS.map((k) => String((s.resourceLimits as Record<string, unknown>)[k] ?? "")).join(",");
   return [
-    s.minWorkers, s.maxWorkers, s.idleTimeoutMs, s.keepWarmMs, s.maxItemsPerWorker, s.maxMemoryMb, limits, s.cancelGraceMs,
-    s.targetBatchMs, s.maxBatchSize, s.batchesPerWorker, s.transferItems, s.wire, s.execArgv.join(" "),
+    s.minWorkers,
+    s.maxWorkers,
+    s.idleTimeoutMs,
+    s.keepWarmMs,
+    s.maxItemsPerWorker,
+    s.maxMemoryMb,
+    limits,
+    s.cancelGraceMs,
+    s.targetBatchMs,
+    s.maxBatchSize,
+    s.batchesPerWorker,
+    s.transferItems,
+    s.wire,
+    s.execArgv.join(" "),
   ].join("|");
 }

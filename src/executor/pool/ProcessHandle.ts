@@ -41,7 +41,13 @@ export class ProcessHandle implements WorkerHandle {
    * @param heapLimitMb old-generation heap limit (`--max-old-space-size`); with it, or with the
    *   same flag in `execArgv`, an abort is reported as out of memory
    */
-  constructor(moduleUrl: string, wire: ProcessWire, execArgv: readonly string[], heapLimitMb: number | undefined, events: WorkerEvents) {
+  constructor(
+    moduleUrl: string,
+    wire: ProcessWire,
+    execArgv: readonly string[],
+    heapLimitMb: number | undefined,
+    events: WorkerEvents,
+  ) {
     const start = workerStart("processEntry", moduleUrl);
     const limit = heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`];
     this.#child = spawn(process.execPath, [...start.execArgv, ...limit, ...execArgv, fileURLToPath(start.entry)], {

@@ -9,7 +9,8 @@ export class ThreadHandle implements WorkerHandle {
   readonly #worker: Worker;
   /** msgpack frames to the thread (`wire: "msgpack"`); undefined: structured clone only. */
   readonly #encoder: FrameEncoder | undefined;
-  readonly #post = (frame: Uint8Array): void => this.#worker.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
+  readonly #post = (frame: Uint8Array): void =>
+    this.#worker.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
   /** The error the thread reported before exiting, if any. */
   #error: unknown;
   #killed = false;
@@ -19,7 +20,13 @@ export class ThreadHandle implements WorkerHandle {
    * @param wire `"msgpack"`: messages cross as msgpack frames both ways (structured clone for one
    *   that carries buffers to transfer, or that msgpack cannot encode); `"ipc"`: structured clone
    */
-  constructor(moduleUrl: string, wire: "msgpack" | "ipc", resourceLimits: ResourceLimits | undefined, execArgv: readonly string[], events: WorkerEvents) {
+  constructor(
+    moduleUrl: string,
+    wire: "msgpack" | "ipc",
+    resourceLimits: ResourceLimits | undefined,
+    execArgv: readonly string[],
+    events: WorkerEvents,
+  ) {
     const start = workerStart("threadEntry", moduleUrl);
     this.#encoder = wire === "msgpack" ? new FrameEncoder() : undefined;
     const decoder = new FrameDecoder();
@@ -46,7 +53,8 @@ export class ThreadHandle implements WorkerHandle {
   }
 
   send(message: ToWorker, transfer: ArrayBuffer[] | undefined): void {
-    if ((transfer === undefined || transfer.length === 0) && this.#encoder?.encode(message, this.#post) === true) return;
+    if ((transfer === undefined || transfer.length === 0) && this.#encoder?.encode(message, this.#post) === true)
+      return;
     this.#worker.postMessage(message, transfer);
   }
 

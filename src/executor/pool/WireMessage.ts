@@ -21,7 +21,8 @@ export interface ChainStep {
  * function was a later stage of a colocated chain, that stage's name and (when it can cross) the
  * value it was given.
  */
-export type FailedItem = [k: number, error: SerializedError] | [k: number, error: SerializedError, stage: string, input?: unknown];
+export type FailedItem =
+  [k: number, error: SerializedError] | [k: number, error: SerializedError, stage: string, input?: unknown];
 
 /** Message tags. */
 export const MSG_CHAIN = 0;

@@ -23,7 +23,6 @@ import { PoolWorker, type StopReason } from "./PoolWorker.js";
 export type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure } from "./PoolClient.js";
 export { PoolWorker } from "./PoolWorker.js";
 
-
 /**
  * A pool of worker threads or child processes running one module, shared by every executor
  * (stage) that names the module with the same options. Sends batches pull-style: a worker gets
@@ -232,13 +231,17 @@ export class WorkerPool {
     for (const c of this.#clients) if (c.active()) wanted += c.workersWanted;
     // every worker not yet exited counts, retiring and stopping ones too: maxWorkers is a bound on
     // threads or processes, not on the ones taking work
-    if (this.#workers.length >= Math.min(this.settings.maxWorkers, Math.max(wanted, this.settings.minWorkers))) return undefined;
+    if (this.#workers.length >= Math.min(this.settings.maxWorkers, Math.max(wanted, this.settings.minWorkers)))
+      return undefined;
     return this.#spawn();
   }
 
   #dispatch(w: PoolWorker, client: PoolClient): boolean {
     const limit = this.settings.maxItemsPerWorker;
-    const out = client.nextBatch(this.#nextBatchId++, limit > 0 ? Math.max(1, limit - w.taken) : Number.MAX_SAFE_INTEGER);
+    const out = client.nextBatch(
+      this.#nextBatchId++,
+      limit > 0 ? Math.max(1, limit - w.taken) : Number.MAX_SAFE_INTEGER,
+    );
     if (out === undefined) return false;
     const batch = out.batch;
     batch.worker = w;
@@ -398,9 +401,13 @@ export class WorkerPool {
     const ctx = this.context;
     if (exit.outOfMemory) return new WorkerOutOfMemoryError(ctx, exit.error);
     if (w.stopped === "stuck") {
-      return new WorkerCrashedError(ctx, `was stopped: an item it held ignored its cancellation for ${this.settings.cancelGraceMs} ms`);
+      return new WorkerCrashedError(
+        ctx,
+        `was stopped: an item it held ignored its cancellation for ${this.settings.cancelGraceMs} ms`,
+      );
     }
-    if (w.stopped === "overdue") return new WorkerCrashedError(ctx, "was stopped: an item it held ran past its timeout");
+    if (w.stopped === "overdue")
+      return new WorkerCrashedError(ctx, "was stopped: an item it held ran past its timeout");
     if (w.stopped === "closed") return new WorkerCrashedError(ctx, "was stopped: the pool closed");
     return new WorkerCrashedError(ctx, "exited while holding items", {
       exitCode: exit.code,

@@ -58,7 +58,9 @@ function bundled(source: URL): URL | null {
       write: false,
       logLevel: "silent",
       external: ["msgpackr-extract"],
-      banner: { js: "import { createRequire as __weirRequire } from 'node:module'; const require = __weirRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __weirRequire } from 'node:module'; const require = __weirRequire(import.meta.url);",
+      },
     });
     const text = result.outputFiles[0]!.text;
     const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);

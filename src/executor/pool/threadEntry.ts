@@ -15,7 +15,8 @@ if (port === null) throw new Error("weir: threadEntry must run in a worker threa
 const { moduleUrl, frames } = workerData as { moduleUrl: string; frames: boolean };
 const encoder = frames ? new FrameEncoder() : undefined;
 const decoder = new FrameDecoder();
-const post = (frame: Uint8Array): void => port.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
+const post = (frame: Uint8Array): void =>
+  port.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
 
 const runtime = new WorkerRuntime(moduleUrl, {
   send(message, values) {

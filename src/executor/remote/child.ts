@@ -21,6 +21,10 @@ import type { RemoteStage } from "./RemoteStage.js";
  *        { concurrency: 4, timeoutMs: 30_000, retry: 2, onError: "dead-letter" })
  * ```
  */
-export function child<I = unknown, O = unknown>(module: URL | string, exportName: string, options?: PoolOptions): RemoteStage<I, O> {
+export function child<I = unknown, O = unknown>(
+  module: URL | string,
+  exportName: string,
+  options?: PoolOptions,
+): RemoteStage<I, O> {
   return makeRemoteStage<I, O>("process", module, exportName, options);
 }

@@ -19,7 +19,11 @@ import type { RemoteStage } from "./RemoteStage.js";
  * await exec.close();
  * ```
  */
-export function createExecutor<I, O>(descriptor: RemoteStage<I, O>, stage: string, chain?: readonly ChainStep[]): PoolExecutor {
+export function createExecutor<I, O>(
+  descriptor: RemoteStage<I, O>,
+  stage: string,
+  chain?: readonly ChainStep[],
+): PoolExecutor {
   const steps = chain ?? [{ kind: "map" as const, exportName: descriptor.exportName }];
   if (steps.length === 0) throw new InvalidOptionError("chain", "at least one stage", steps, `stage "${stage}"`);
   return descriptor.factory.create(stage, steps) as PoolExecutor;

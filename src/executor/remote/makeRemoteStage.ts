@@ -28,7 +28,8 @@ export function makeRemoteStage<I, O>(
       context,
       colocationKey,
       exportName,
-      create: (stage: string, chain: readonly ChainStep[], timeoutMs?: number) => new PoolExecutor(context, url, stage, chain, settings, undefined, timeoutMs),
+      create: (stage: string, chain: readonly ChainStep[], timeoutMs?: number) =>
+        new PoolExecutor(context, url, stage, chain, settings, undefined, timeoutMs),
     }),
   });
 }

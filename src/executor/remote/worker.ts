@@ -20,6 +20,10 @@ import type { RemoteStage } from "./RemoteStage.js";
  *   .map(worker<string, Float32Array>(new URL("./embed.js", import.meta.url), "embed"), { concurrency: 4 })
  * ```
  */
-export function worker<I = unknown, O = unknown>(module: URL | string, exportName: string, options?: PoolOptions): RemoteStage<I, O> {
+export function worker<I = unknown, O = unknown>(
+  module: URL | string,
+  exportName: string,
+  options?: PoolOptions,
+): RemoteStage<I, O> {
   return makeRemoteStage<I, O>("worker", module, exportName, options);
 }
