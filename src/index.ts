@@ -25,7 +25,7 @@ export type { SourceInput } from "./source/SourceInput.js";
 export type { OverflowPolicy } from "./channel/Channel.js";
 
 // plans
-export type { ExecutionPlan, PlanStep, PlannedStage } from "./plan/ExecutionPlan.js";
+export type { ExecutionPlan, PlanStep, PlannedStage, PlannedPool } from "./plan/ExecutionPlan.js";
 export { formatPlan } from "./plan/formatPlan.js";
 
 // runs
@@ -159,3 +159,4 @@ export { ComponentError } from "./errors/ComponentError.js";
 export { ItemTransferredError } from "./errors/ItemTransferredError.js";
 export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
+export { ModuleLoadError } from "./errors/ModuleLoadError.js";

@@ -19,15 +19,37 @@ export interface PlannedStage {
 }
 
 /**
+ * How a stage head that runs in a worker-thread or child-process pool uses it. The items the stage
+ * pulls ahead of its workers are at most its channel's `input.capacity` plus `window`.
+ */
+export interface PlannedPool {
+  /** `worker` (threads) or `process` (child processes). */
+  readonly context: "worker" | "process";
+  /** Workers the stage uses: `min(concurrency, maxWorkers)`. */
+  readonly workers: number;
+  /** Items each worker runs inside the function at once (the pool's `concurrencyPerWorker`). */
+  readonly perWorker: number;
+  /** Items inside the stage's function at once, at most: `workers × perWorker`. */
+  readonly running: number;
+  /**
+   * Items the stage keeps in flight at most, sent to its workers or waiting to be:
+   * `workers × batchesPerWorker × maxBatchSize`. The adaptive batch size keeps it to about
+   * `batchesPerWorker × targetBatchMs` of work per worker (a few items when items are slow).
+   */
+  readonly window: number;
+}
+
+/**
  * One step: a head that produces items, the stages fused after it, and where output goes.
  *
  * What a step can hold bounds what the source is pulled ahead: the source is read only into room
  * in the channels below, so the items inside a linear pipeline are at most the sum, over its
  * steps, of `input.capacity` (the channel), `concurrency` (a stage head's window: items running,
- * or completed and waiting for room in the channel below) and, for an ordered stage head, the
- * completed items it keeps behind a slow item: up to `reorderWindow`. An unordered stage with a
- * keyed rate limit also keeps the items held for their key alone: up to the larger of its window
- * and its capacity (an ordered stage's reorder window already bounds them).
+ * or completed and waiting for room in the channel below; for a pool stage, `pool.window`) and,
+ * for an ordered stage head, the completed items it keeps behind a slow item: up to
+ * `reorderWindow`. An unordered stage with a keyed rate limit also keeps the items held for their
+ * key alone: up to the larger of its window and its capacity (an ordered stage's reorder window
+ * already bounds them).
  */
 export interface PlanStep {
   /** Its index in {@link ExecutionPlan.steps}. */
@@ -38,8 +60,10 @@ export interface PlanStep {
   readonly headKind: "source" | "stage" | "batch" | "channel";
   /** Where the head runs. */
   readonly context: ExecutionContext;
-  /** Items in flight at most (stage heads). */
+  /** Items in flight at most (stage heads); for a pool stage, the workers it may use (see `pool`). */
   readonly concurrency: number;
+  /** How a stage head in a worker-thread or child-process pool uses it; null for other steps. */
+  readonly pool: PlannedPool | null;
   /** True when a stage head emits in the order it took items from its queue (always true for other heads). */
   readonly ordered: boolean;
   /**

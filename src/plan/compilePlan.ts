@@ -5,7 +5,7 @@ import type { ExecutionContext } from "../stage/StageContext.js";
 import { stageDefaults } from "../stage/StageOptions.js";
 import { inlineBlockers } from "./inlineBlockers.js";
 import type { RetryPolicy } from "../policy/retry.js";
-import type { ExecutionPlan, PlannedStage, PlanStep } from "./ExecutionPlan.js";
+import type { ExecutionPlan, PlannedPool, PlannedStage, PlanStep } from "./ExecutionPlan.js";
 
 /** Internal result: the plain plan plus, per step, the node ids it runs (head first). */
 export interface CompiledPlan {
@@ -178,6 +178,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
             ? "channel"
             : "stage";
     const concurrency = head.settings?.concurrency ?? 1;
+    const pool = headKind === "stage" && head.remote !== undefined ? plannedPool(head, concurrency) : null;
     const to = [...new Set((consumers.get(exit.id) ?? []).map((c) => stepOf[c]!))];
     const ordered = headKind !== "stage" || head.settings!.ordered;
     return {
@@ -186,6 +187,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       headKind,
       context: contextOf(head, verdicts[head.id]!.inline),
       concurrency,
+      pool,
       ordered,
       // as the stage runner sizes it: the larger of its window and its capacity
       reorderWindow:
@@ -216,6 +218,31 @@ function queueOf(node: GraphNode): "fifo" | "priority" | "aging-priority" | "fai
   return "fifo";
 }
 
+/**
+ * Items the channel in front of a pool stage holds per worker the stage uses, by default. The
+ * stage's own window already holds `batchesPerWorker` batches per worker (of up to
+ * `maxBatchSize` tiny items), so the channel only smooths the source's pulls: 128 per worker kept
+ * the throughput of tiny items (bench/README.md), while a stage of slow items (batches of one)
+ * pulls at most this many items per worker ahead of them, which `stop()` must drain. It used to
+ * be the largest window (`workers × batchesPerWorker × maxBatchSize`: 4,096 items for two
+ * workers, 20 s of 10 ms items).
+ */
+const POOL_CAPACITY_PER_WORKER = 128;
+
+/** How a pool stage head uses its pool (its workers and window, from its pool options). */
+function plannedPool(node: GraphNode, concurrency: number): PlannedPool {
+  const remote = node.remote!;
+  const s = remote.factory.settings;
+  const workers = Math.max(1, Math.min(concurrency, s.maxWorkers));
+  return {
+    context: remote.factory.context,
+    workers,
+    perWorker: s.concurrencyPerWorker,
+    running: workers * s.concurrencyPerWorker,
+    window: remote.maxWindow,
+  };
+}
+
 /** The capacity of the channel in front of a node. */
 export function capacityOf(node: GraphNode): number {
   if (node.batch !== undefined) return node.batch.capacity ?? Math.max(stageDefaults.minCapacity, 2 * node.batch.size);
@@ -224,7 +251,10 @@ export function capacityOf(node: GraphNode): number {
   // a queue that picks by priority or key can only choose among what it holds
   const floor =
     s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
-  if (node.remote !== undefined) return Math.max(floor, node.remote.maxWindow);
+  if (node.remote !== undefined) {
+    const workers = Math.max(1, Math.min(s?.concurrency ?? 1, node.remote.factory.settings.maxWorkers));
+    return Math.max(floor, POOL_CAPACITY_PER_WORKER * workers);
+  }
   return Math.max(floor, 2 * (s?.concurrency ?? 1));
 }
 

@@ -13,7 +13,13 @@ export function formatPlan(plan: ExecutionPlan): string {
       step.input === null
         ? ""
         : ` <- channel(${step.input.capacity}, ${step.input.queue}${step.input.overflow === "block" ? "" : `, ${step.input.overflow}`}) from step ${step.input.from.join(", ")}`;
-    const conc = step.headKind === "stage" ? `, concurrency ${step.concurrency}` : "";
+    const pool = step.pool;
+    const conc =
+      pool !== null
+        ? `, concurrency ${step.concurrency}: ${pool.workers} worker${pool.workers === 1 ? "" : "s"} × ${pool.perWorker} item${pool.perWorker === 1 ? "" : "s"} at once, window ≤ ${pool.window}`
+        : step.headKind === "stage"
+          ? `, concurrency ${step.concurrency}`
+          : "";
     lines.push("", `step ${step.id} [${step.context}${conc}]${input}`);
     const members = [step.head, ...step.fused];
     for (const name of members) {

@@ -174,7 +174,8 @@ export function contextSuite(context: "worker" | "process"): void {
     });
 
     it("aborting an item's signal aborts ctx.signal in the worker; the item rejects with the reason", async () => {
-      const options = { maxWorkers: 1, cancelGraceMs: 60_000 };
+      // three items inside the worker's functions at once: two waiting, one looking at them
+      const options = { maxWorkers: 1, cancelGraceMs: 60_000, concurrencyPerWorker: 3 };
       const e = exec("recordAbort", undefined, options);
       const seen = exec("seenAborts", undefined, options);
       const ac = new AbortController();

@@ -158,13 +158,14 @@ describe("pool stages in a plan", () => {
     });
   }
 
-  it("sizes the channel in front of a pool stage to its largest window", () => {
+  it("sizes the channel in front of a pool stage per worker, not to its largest window", () => {
     const plan = pipeline("co")
       .from([1])
-      .map(worker<number, number>(module, "inc", { maxWorkers: 2, maxBatchSize: 100, batchesPerWorker: 2 }), {
-        concurrency: 2,
+      .map(worker<number, number>(module, "inc", { maxWorkers: 4, maxBatchSize: 100, batchesPerWorker: 2 }), {
+        concurrency: 3,
       })
       .plan();
-    assert.equal(plan.steps[1]!.input!.capacity, 2 * 2 * 100);
+    assert.equal(plan.steps[1]!.input!.capacity, 3 * 128);
+    assert.equal(plan.steps[1]!.pool?.window, 3 * 2 * 100);
   });
 });

@@ -14,6 +14,8 @@ export interface PoolBatch {
   readonly limitMs: number | undefined;
   /** Sent alone, to a worker holding nothing else: whatever happens to the worker is its doing. */
   readonly isolated: boolean;
+  /** The stage's timeout, per item from its start in the worker; undefined: none. */
+  readonly timeoutMs: number | undefined;
 }
 
 /** Why a batch cannot complete, and what the pool knows of who caused it. */
@@ -53,4 +55,17 @@ export interface PoolClient<B extends PoolBatch = PoolBatch> {
   failed(batch: B, failure: PoolFailure): void;
   /** True while the client's next batch must go alone to an idle worker. */
   isolating(): boolean;
+  /**
+   * A batch comes back unfinished through no fault of its items (its worker's module failed to
+   * load, or an item beside them got stuck): send its open items again, not as new attempts, to
+   * any worker. Item `timedOut` (when not -1) ran past its timeout inside its function: it fails
+   * with a `TimeoutError` instead.
+   */
+  resend(batch: B, timedOut: number): void;
+  /**
+   * The pool gave up loading the module: fail the open items of `held` (batches that went to
+   * workers that failed to load it) and every item waiting to be sent, with a load error whose
+   * cause is `cause`.
+   */
+  unloadable(cause: unknown, held: readonly B[]): void;
 }

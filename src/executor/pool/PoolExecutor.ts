@@ -1,12 +1,13 @@
 import { CancelledError } from "../../errors/CancelledError.js";
 import { ItemTransferredError } from "../../errors/ItemTransferredError.js";
+import { ModuleLoadError } from "../../errors/ModuleLoadError.js";
 import { TimeoutError } from "../../errors/TimeoutError.js";
 import type { Attempt, Executor, FailedStep, Settle } from "../Executor.js";
 import { BatchSizer } from "./BatchSizer.js";
 import { collectTransferables, hasDetachedBuffer } from "./collectTransferables.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import { pools, type PoolRegistry } from "./PoolRegistry.js";
-import { rebuildError } from "./SerializedError.js";
+import { rebuildError, type SerializedError } from "./SerializedError.js";
 import { MSG_BATCH, type ChainStep, type ResultMessage } from "./WireMessage.js";
 import type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure, PoolWorker, WorkerPool } from "./WorkerPool.js";
 import { microtask } from "../../time/microtask.js";
@@ -38,6 +39,7 @@ class Batch implements PoolBatch {
     readonly entries: Entry[],
     readonly limitMs: number | undefined,
     readonly isolated: boolean,
+    readonly timeoutMs: number | undefined,
   ) {}
 
   get size(): number {
@@ -93,12 +95,17 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
   readonly #sizer: BatchSizer;
   readonly #transfer: boolean;
   readonly #timeoutMs: number | undefined;
+  readonly #moduleUrl: string;
+  /** The exports the chain calls, for load errors. */
+  readonly #exports: string;
   /** Attempts not yet sent; `#head` is the first that may still be open. */
   #queue: Entry[] = [];
   #head = 0;
-  /** Attempts to send again, each alone (see Blame); served before `#queue`. */
+  /** Attempts to send again, each alone (see Blame); served first. */
   #isolated: Entry[] = [];
-  /** Open attempts in both queues. */
+  /** Attempts to send again in batches, through no fault of theirs; served before `#queue`. */
+  #again: Entry[] = [];
+  /** Open attempts in the three queues. */
   #pending = 0;
   readonly #inFlight = new Set<Batch>();
   readonly #watches = new Map<AbortSignal, SignalWatch>();
@@ -130,6 +137,8 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     this.#settings = settings;
     this.#registry = registry;
     this.#timeoutMs = timeoutMs;
+    this.#moduleUrl = moduleUrl;
+    this.#exports = chain.map((c) => c.exportName).join('", "');
     this.ownsTimeouts = timeoutMs !== undefined;
     this.#pool = registry.acquire(context, moduleUrl, settings);
     this.#chainId = this.#pool.registerChain(stage, chain, timeoutMs);
@@ -224,9 +233,11 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     let consecutive = true;
     let transfer: ArrayBuffer[] | undefined;
     const queue = this.#queue;
-    const batch = new Batch(id, entries, this.#limitMs(n), false);
+    const again = this.#again;
+    let fromAgain = 0;
+    const batch = new Batch(id, entries, this.#limitMs(n), false, this.#timeoutMs);
     while (entries.length < n) {
-      const e = queue[this.#head++]!;
+      const e = fromAgain < again.length ? again[fromAgain++]! : queue[this.#head++]!;
       if (e.done) continue;
       e.batch = batch;
       e.k = entries.length;
@@ -239,6 +250,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       if (this.#transfer && e.item !== null && typeof e.item === "object")
         transfer = collectTransferables(e.item, transfer ?? []);
     }
+    if (fromAgain > 0) again.splice(0, fromAgain);
     this.#pending -= n;
     this.#compact();
     this.#inFlight.add(batch);
@@ -277,7 +289,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       for (const failure of reply.e) {
         const e = entries[failure[0]];
         if (e === undefined || e.done) continue;
-        const error = rebuildError(failure[1]);
+        const error = this.#workerError(failure[1]);
         if (failure.length === 2) this.#reject(e, error);
         else
           this.#reject(
@@ -324,6 +336,61 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     }
   }
 
+  resend(batch: Batch, timedOut: number): void {
+    this.#inFlight.delete(batch);
+    // the batch reached a worker that is gone: buffers it transferred went with it
+    const moved = this.#transfer && batch.worker !== undefined;
+    let resent = 0;
+    for (const e of batch.entries) {
+      if (e.done) continue;
+      if (e.k === timedOut) this.#reject(e, this.#timeoutError(e));
+      else if (moved && e.item !== null && typeof e.item === "object" && hasDetachedBuffer(e.item)) {
+        this.#reject(e, new ItemTransferredError(this.stage, e.index, "crash"));
+      } else {
+        resent++;
+        e.batch = undefined;
+        this.#again.push(e);
+        this.#pending++;
+      }
+    }
+    // an item sent alone goes alone again: it is still a suspect
+    if (batch.isolated && resent > 0) {
+      const e = this.#again.pop()!;
+      e.isolated = true;
+      this.#isolated.push(e);
+    }
+    if (resent > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      microtask(this.#flush);
+    }
+  }
+
+  unloadable(cause: unknown, held: readonly Batch[]): void {
+    const error = new ModuleLoadError(
+      this.stage,
+      this.#moduleUrl,
+      this.#exports,
+      this.context,
+      `could not be loaded (it threw while loading, ${this.#settings.loadAttempts} time${this.#settings.loadAttempts === 1 ? "" : "s"} in a row)`,
+      cause,
+    );
+    for (const batch of held) {
+      this.#inFlight.delete(batch);
+      for (const e of batch.entries) if (!e.done) this.#reject(e, error);
+    }
+    for (const e of this.#isolated) if (!e.done) this.#reject(e, error);
+    for (const e of this.#again) if (!e.done) this.#reject(e, error);
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const e = this.#queue[i]!;
+      if (!e.done) this.#reject(e, error);
+    }
+    this.#queue = [];
+    this.#head = 0;
+    this.#isolated = [];
+    this.#again = [];
+    this.#pending = 0;
+  }
+
   /**
    * Fails every open attempt with a `CancelledError`, detaches from the pool and releases it (the
    * pool stops its workers when no executor uses it any more). Safe to call twice.
@@ -339,8 +406,10 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
       if (!e.done) this.#reject(e, error);
     }
     for (const e of this.#isolated) if (!e.done) this.#reject(e, error);
+    for (const e of this.#again) if (!e.done) this.#reject(e, error);
     this.#queue = [];
     this.#isolated = [];
+    this.#again = [];
     this.#head = 0;
     this.#pending = 0;
     for (const batch of [...this.#inFlight]) this.failed(batch, { error, alone: false, overdue: false, final: true });
@@ -354,7 +423,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
   #isolatedBatch(id: number): OutgoingBatch<Batch> {
     const e = this.#isolated.shift()!;
     this.#pending--;
-    const batch = new Batch(id, [e], this.#limitMs(1), true);
+    const batch = new Batch(id, [e], this.#limitMs(1), true, this.#timeoutMs);
     e.batch = batch;
     e.k = 0;
     this.#inFlight.add(batch);
@@ -372,6 +441,23 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     if (this.#timeoutMs === undefined) return undefined;
     const perItem = this.#sizer.perItemMs;
     return this.#timeoutMs + (perItem > 0 ? n * perItem : 0);
+  }
+
+  /**
+   * An item's error as the worker serialized it, rebuilt; a chain whose export is missing (code
+   * `WEIR_LOAD_FAILED` from the worker) becomes a {@link ModuleLoadError}.
+   */
+  #workerError(s: SerializedError): unknown {
+    const error = rebuildError(s);
+    if (s.code !== "WEIR_LOAD_FAILED" || s.name !== "TypeError") return error;
+    return new ModuleLoadError(
+      this.stage,
+      this.#moduleUrl,
+      this.#exports,
+      this.context,
+      "does not export a function of that name",
+      error,
+    );
   }
 
   #timeoutError(e: Entry): TimeoutError {
@@ -438,6 +524,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
         if (e.signal === signal) abort(e);
       }
       for (const e of this.#isolated) if (e.signal === signal) abort(e);
+      for (const e of this.#again) if (e.signal === signal) abort(e);
       for (const batch of [...this.#inFlight]) for (const e of batch.entries) if (e.signal === signal) abort(e);
     }
     this.#watches.delete(signal);

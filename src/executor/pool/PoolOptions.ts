@@ -82,6 +82,48 @@ export interface PoolOptions {
    */
   readonly cancelGraceMs?: number;
   /**
+   * Most items each worker runs inside the stage's functions at once. A batch carries many items
+   * in one message, but its items enter the function one after another: an asynchronous item
+   * holds its slot until its promise settles (or it runs past `timeoutMs`), so with the default
+   * of 1 an async function is never re-entered, as a function that holds a non-reentrant resource
+   * (a connection, a native handle) needs. Raise it for async I/O in the worker. Synchronous
+   * functions run one item at a time whatever it is. A stage then runs at most
+   * `min(concurrency, maxWorkers) × concurrencyPerWorker` items at once (`plan()` shows it).
+   * @default 1
+   * @example `{ concurrencyPerWorker: 16 }` for a worker that awaits network calls
+   */
+  readonly concurrencyPerWorker?: number;
+  /**
+   * How many workers in a row may fail to load the module (it throws at top level, or a
+   * top-level `await` rejects) before the pool gives up. Each failure stops that worker and starts
+   * another after a backoff (100 ms, doubling, at most 5 s); the items it held go to other workers
+   * without counting as attempts. Once the pool gives up, the items waiting for it fail with a
+   * `ModuleLoadError` (`WEIR_LOAD_FAILED`, the module's error as `cause`), and so do new ones for
+   * 5 s; after that, the next item starts one worker to try again.
+   * @default 5
+   * @example `{ loadAttempts: 1 }` to fail at once on a module that cannot load
+   */
+  readonly loadAttempts?: number;
+  /**
+   * How often, in ms, the pool checks that a worker holding items is alive: it sends a heartbeat
+   * that the worker's own event loop answers. A child process that does not answer and that the
+   * operating system reports stopped (`SIGSTOP`, `SIGTSTP`) is killed and replaced after three
+   * heartbeats; what it held is handled as for a crash. A worker whose loop is merely busy
+   * (a long synchronous computation) is left alone unless `unresponsiveMs` is set. 0: no checks.
+   * @default 1000
+   * @example `{ heartbeatMs: 200 }`
+   */
+  readonly heartbeatMs?: number;
+  /**
+   * Kill and replace a worker (thread or process) holding items whose event loop has not
+   * answered a heartbeat for this long, whatever it is doing: a deadlock in native code, an
+   * endless loop, and also a long synchronous computation. Set it above the longest synchronous
+   * stretch an item may take. 0: only stopped processes are replaced (see `heartbeatMs`).
+   * @default 0
+   * @example `{ unresponsiveMs: 30_000 }`
+   */
+  readonly unresponsiveMs?: number;
+  /**
    * Batch duration the adaptive batch size aims at, in ms of work in the worker.
    * @default 1
    * @example `{ targetBatchMs: 5 }`
@@ -137,6 +179,10 @@ export interface PoolSettings {
   readonly maxMemoryMb: number;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly cancelGraceMs: number;
+  readonly concurrencyPerWorker: number;
+  readonly loadAttempts: number;
+  readonly heartbeatMs: number;
+  readonly unresponsiveMs: number;
   readonly targetBatchMs: number;
   readonly maxBatchSize: number;
   readonly batchesPerWorker: number;
@@ -155,6 +201,10 @@ export const poolDefaults: PoolSettings = Object.freeze({
   maxMemoryMb: 0,
   resourceLimits: undefined,
   cancelGraceMs: 250,
+  concurrencyPerWorker: 1,
+  loadAttempts: 5,
+  heartbeatMs: 1000,
+  unresponsiveMs: 0,
   targetBatchMs: 1,
   maxBatchSize: 1024,
   batchesPerWorker: 2,
@@ -177,6 +227,20 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
   const maxWorkers = optional(o.maxWorkers, Math.max(poolDefaults.maxWorkers, minWorkers), (v) =>
     positiveInt(v, "pool.maxWorkers", where),
   );
+  const heartbeatMs = optional(o.heartbeatMs, poolDefaults.heartbeatMs, (v) =>
+    nonNegativeInt(v, "pool.heartbeatMs", where),
+  );
+  const unresponsiveMs = optional(o.unresponsiveMs, poolDefaults.unresponsiveMs, (v) =>
+    nonNegativeInt(v, "pool.unresponsiveMs", where),
+  );
+  if (unresponsiveMs > 0 && (heartbeatMs === 0 || unresponsiveMs < heartbeatMs)) {
+    throw new InvalidOptionError(
+      "pool.unresponsiveMs",
+      `0, or at least heartbeatMs (${heartbeatMs}) with heartbeatMs above 0`,
+      unresponsiveMs,
+      where,
+    );
+  }
   if (minWorkers > maxWorkers) {
     throw new InvalidOptionError("pool.minWorkers", `at most maxWorkers (${maxWorkers})`, minWorkers, where);
   }
@@ -207,6 +271,14 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
     cancelGraceMs: optional(o.cancelGraceMs, poolDefaults.cancelGraceMs, (v) =>
       nonNegativeInt(v, "pool.cancelGraceMs", where),
     ),
+    concurrencyPerWorker: optional(o.concurrencyPerWorker, poolDefaults.concurrencyPerWorker, (v) =>
+      positiveInt(v, "pool.concurrencyPerWorker", where),
+    ),
+    loadAttempts: optional(o.loadAttempts, poolDefaults.loadAttempts, (v) =>
+      positiveInt(v, "pool.loadAttempts", where),
+    ),
+    heartbeatMs,
+    unresponsiveMs,
     targetBatchMs: optional(o.targetBatchMs, poolDefaults.targetBatchMs, (v) =>
       positiveNumber(v, "pool.targetBatchMs", where),
     ),
@@ -237,6 +309,10 @@ export function settingsKey(s: PoolSettings): string {
     s.maxMemoryMb,
     limits,
     s.cancelGraceMs,
+    s.concurrencyPerWorker,
+    s.loadAttempts,
+    s.heartbeatMs,
+    s.unresponsiveMs,
     s.targetBatchMs,
     s.maxBatchSize,
     s.batchesPerWorker,

@@ -3,7 +3,17 @@ import type { PoolBatch, PoolClient } from "./PoolClient.js";
 import type { WorkerHandle } from "./WorkerHandle.js";
 
 /** Why the pool stopped a worker. */
-export type StopReason = "idle" | "retired" | "stuck" | "overdue" | "closed";
+export type StopReason = "idle" | "retired" | "stuck" | "overdue" | "closed" | "unloadable" | "frozen" | "unresponsive";
+
+/** Where a worker's event loop is, from its last progress note (chains with a timeout). */
+export interface WorkerProgress {
+  /** The batch whose items it runs. */
+  readonly batch: PoolBatch;
+  /** The item whose function it entered, or -1 when the batch is not noted item by item. */
+  readonly k: number;
+  /** When the note arrived, on the pool's clock. */
+  readonly since: number;
+}
 
 /** One live worker and what it holds. */
 export class PoolWorker {
@@ -24,17 +34,31 @@ export class PoolWorker {
   memoryMb = 0;
   referenced = false;
   /**
-   * Its module has loaded (or failed to, which its items report): time from now on is work. A
-   * worker that dies before is a start-up failure; one that dies after, even on its first batch,
-   * was killed by an item.
+   * Its module has loaded: time from now on is work. A worker that dies before is a start-up
+   * failure; one that dies after, even on its first batch, was killed by an item.
    */
   ready = false;
   /** When it started on its oldest batch (the one it works on), on the pool's clock. */
   headSince = 0;
-  /** Fires when the oldest batch runs past its limit. */
+  /** When it last reported progress (a note or a reply), on the pool's clock. */
+  progressAt = 0;
+  /** Where its loop is, from its last progress note; undefined when in no noted item. */
+  progress: WorkerProgress | undefined;
+  /** Fires at the earliest deadline of its progress or its oldest batch; `watchAt` is when. */
   watchdog: TimerHandle | undefined;
+  watchAt = Infinity;
   /** The batch it was stopped for running past its limit. */
   overdue: PoolBatch | undefined;
+  /**
+   * Set after an item ran past its timeout inside its synchronous call and everything the worker
+   * held went elsewhere: stops it unless it shows life first.
+   */
+  hung: TimerHandle | undefined;
+  /** When its unanswered heartbeat was sent (-1: none outstanding), and that heartbeat's number. */
+  pingAt = -1;
+  pingSeq = 0;
+  /** A check of its process state is under way. */
+  checking = false;
 
   constructor(handle: WorkerHandle) {
     this.handle = handle;

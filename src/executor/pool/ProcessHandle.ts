@@ -117,6 +117,11 @@ export class ProcessHandle implements WorkerHandle {
     if (this.#pid > 0) killGroup(this.#pid);
   }
 
+  /** The child's process id (-1 when it could not be spawned). */
+  get pid(): number {
+    return this.#pid;
+  }
+
   ref(): void {
     this.#child.ref();
     this.#child.channel?.ref();

@@ -32,6 +32,10 @@ export const MSG_RESULT = 3;
 export const MSG_CANCELLED = 4;
 export const MSG_READY = 5;
 export const MSG_UNCHAIN = 6;
+export const MSG_LOAD_FAILED = 7;
+export const MSG_PING = 8;
+export const MSG_PONG = 9;
+export const MSG_PROGRESS = 10;
 
 /** Parent → worker: declares a chain (sent before any batch that uses it). */
 export interface ChainMessage {
@@ -47,6 +51,8 @@ export interface ChainMessage {
    * ran longer fails when it returns. A synchronous item that never returns is the pool's to stop.
    */
   readonly to: number | undefined;
+  /** The pool's `concurrencyPerWorker`: most items of the worker inside the functions at once. */
+  readonly p: number;
 }
 
 /** Parent → worker: a chain is no longer used (its stage's executor closed); forget it. */
@@ -114,7 +120,40 @@ export interface ReadyMessage {
   readonly t: typeof MSG_READY;
 }
 
+/** Worker → parent: the module threw while loading; the worker runs nothing and waits to be stopped. */
+export interface LoadFailedMessage {
+  readonly t: typeof MSG_LOAD_FAILED;
+  /** What the module threw. */
+  readonly e: SerializedError;
+}
+
+/** Parent → worker: a heartbeat; the worker's event loop answers it with a {@link PongMessage}. */
+export interface PingMessage {
+  readonly t: typeof MSG_PING;
+  /** Sequence number, echoed. */
+  readonly s: number;
+}
+
+/** Worker → parent: the answer to a {@link PingMessage}, sent from the worker's own event loop. */
+export interface PongMessage {
+  readonly t: typeof MSG_PONG;
+  readonly s: number;
+}
+
+/**
+ * Worker → parent, for chains with a timeout only: where the worker's event loop is. `k >= 0`:
+ * it enters the function for item `k` of batch `b`; `k = -1` with `b >= 0`: it runs batch `b`'s
+ * items without a note per item (fast items); `b = -1`: it runs no item (those started wait
+ * asynchronously). Lets the parent time a synchronous item that never returns from its own start.
+ */
+export interface ProgressMessage {
+  readonly t: typeof MSG_PROGRESS;
+  readonly b: number;
+  readonly k: number;
+}
+
 /** What a parent sends. */
-export type ToWorker = ChainMessage | UnchainMessage | BatchMessage | CancelMessage;
+export type ToWorker = ChainMessage | UnchainMessage | BatchMessage | CancelMessage | PingMessage;
 /** What a worker sends. */
-export type FromWorker = ResultMessage | CancelledMessage | ReadyMessage;
+export type FromWorker =
+  ResultMessage | CancelledMessage | ReadyMessage | LoadFailedMessage | PongMessage | ProgressMessage;

@@ -36,4 +36,6 @@ export interface WorkerHandle {
   ref(): void;
   /** Lets the parent exit while the worker idles. */
   unref(): void;
+  /** The child process's id (processes only), to ask the system whether it is stopped. */
+  readonly pid?: number;
 }

@@ -4,17 +4,24 @@ import { systemClock, type Clock, type TimerHandle } from "../../time/Clock.js";
 import { keepAlive } from "../../time/keepAlive.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import { ProcessHandle } from "./ProcessHandle.js";
-import { serializeError } from "./SerializedError.js";
+import { processStopped } from "./processStopped.js";
+import { rebuildError, serializeError } from "./SerializedError.js";
 import { ThreadHandle } from "./ThreadHandle.js";
 import {
   MSG_CANCEL,
   MSG_CANCELLED,
   MSG_CHAIN,
+  MSG_LOAD_FAILED,
+  MSG_PING,
+  MSG_PONG,
+  MSG_PROGRESS,
   MSG_READY,
   MSG_UNCHAIN,
   type ChainMessage,
   type ChainStep,
   type FromWorker,
+  type ProgressMessage,
+  type ResultMessage,
 } from "./WireMessage.js";
 import type { WorkerExit, WorkerHandle } from "./WorkerHandle.js";
 import type { PoolBatch, PoolClient } from "./PoolClient.js";
@@ -23,13 +30,23 @@ import { PoolWorker, type StopReason } from "./PoolWorker.js";
 export type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure } from "./PoolClient.js";
 export { PoolWorker } from "./PoolWorker.js";
 
+/** After the module failed to load, the next worker starts this long after (doubling per failure in a row). */
+const LOAD_BACKOFF_MS = 100;
+/** The backoff's cap, and how long a pool that gave up fails new items at once before it tries again. */
+const LOAD_BACKOFF_MAX_MS = 5_000;
+/** Heartbeats a child process may leave unanswered before the pool asks the system whether it is stopped. */
+const STOPPED_AFTER_BEATS = 3;
+
 /**
  * A pool of worker threads or child processes running one module, shared by every executor
  * (stage) that names the module with the same options. Sends batches pull-style: a worker gets
  * a batch when it holds fewer than `batchesPerWorker`; grows on demand up to `maxWorkers`;
- * replaces workers that crash, run out of memory, reach `maxItemsPerWorker` or `maxMemoryMb`;
- * stops idle workers above `minWorkers`; terminates a worker whose cancelled item does not stop
- * within `cancelGraceMs`.
+ * replaces workers that crash, run out of memory, reach `maxItemsPerWorker` or `maxMemoryMb`,
+ * fail to load the module (with backoff, then gives up: see `loadAttempts`), are stopped by the
+ * system or stop answering heartbeats (`heartbeatMs`, `unresponsiveMs`); stops idle workers above
+ * `minWorkers`; terminates a worker whose cancelled item does not stop within `cancelGraceMs`,
+ * and moves what a worker holds elsewhere as soon as one of its items runs past its timeout
+ * inside its synchronous call.
  */
 export class WorkerPool {
   readonly context: "worker" | "process";
@@ -41,7 +58,8 @@ export class WorkerPool {
   readonly #chains: ChainMessage[] = [];
   #nextBatchId = 0;
   #nextChainId = 0;
-  #rr = 0;
+  /** Where the next pump starts among the clients (round robin). */
+  #nextClient = 0;
   #pumping = false;
   #closed = false;
   #idleTimer: TimerHandle | undefined;
@@ -49,6 +67,17 @@ export class WorkerPool {
   #minimumWaiters: Array<() => void> = [];
   /** Workers in a row that died before they were ready; at 3 the pool stops keeping `minWorkers` up. */
   #startFailures = 0;
+  /** Workers in a row whose module threw while loading; at `loadAttempts` the pool gives up. */
+  #loadFailures = 0;
+  /** What the module threw, the last time it failed to load. */
+  #loadError: unknown;
+  /** No worker starts before this time (after a failed load), on the pool's clock. */
+  #startAfter = 0;
+  #startTimer: TimerHandle | undefined;
+  /** The heartbeat, while a worker holds items; `#lastBeat` is when it last ran. */
+  #heartbeat: TimerHandle | undefined;
+  #lastBeat = 0;
+  #pingSeq = 0;
   /** The last loop delay any worker reported (kept when workers exit). */
   #lastLoopDelayMs = 0;
 
@@ -79,9 +108,9 @@ export class WorkerPool {
 
   /**
    * Resolves once the pool holds no items and runs exactly `minWorkers` workers (idle ones above
-   * it stopped and exited, crashed ones replaced), or none once three workers in a row died before
-   * their module loaded (the pool then starts workers only for items). For tests and graceful
-   * shutdown.
+   * it stopped and exited, crashed ones replaced), or none once the pool gave up keeping workers
+   * up: three workers in a row died before their module loaded, or `loadAttempts` in a row failed
+   * to load it (the pool then starts workers only for items). For tests and graceful shutdown.
    */
   atMinimum(): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -98,7 +127,7 @@ export class WorkerPool {
   #checkMinimum(): void {
     if (this.#minimumWaiters.length === 0) return;
     if (this.#workers.length !== this.#minimum()) return;
-    for (const w of this.#workers) if (w.batches.size > 0 || w.stopped !== undefined) return;
+    for (const w of this.#workers) if (w.batches.size > 0 || w.stopped !== undefined || w.hung) return;
     const waiters = this.#minimumWaiters;
     this.#minimumWaiters = [];
     for (const resolve of waiters) resolve();
@@ -106,7 +135,14 @@ export class WorkerPool {
 
   /** Declares a chain of stages (with the stage's timeout, enforced in the worker); returns its id for batches. */
   registerChain(stage: string, steps: readonly ChainStep[], timeoutMs?: number): number {
-    const chain: ChainMessage = { t: MSG_CHAIN, id: this.#nextChainId++, stage, steps, to: timeoutMs };
+    const chain: ChainMessage = {
+      t: MSG_CHAIN,
+      id: this.#nextChainId++,
+      stage,
+      steps,
+      to: timeoutMs,
+      p: this.settings.concurrencyPerWorker,
+    };
     this.#chains.push(chain);
     for (const w of this.#workers) if (w.stopped === undefined) this.#send(w, chain);
     return chain.id;
@@ -154,11 +190,16 @@ export class WorkerPool {
     this.#pumping = true;
     try {
       const clients = this.#clients;
+      // gave up on the module, and not trying again yet: what waits fails at once
+      if (this.#gaveUp() && this.#clock.now() < this.#startAfter) {
+        for (const client of [...clients]) if (client.ready()) client.unloadable(this.#loadError, []);
+        return;
+      }
       let progress = true;
       while (progress) {
         progress = false;
         for (let c = 0; c < clients.length; c++) {
-          const client = clients[(this.#rr + c) % clients.length]!;
+          const client = clients[(this.#nextClient + c) % clients.length]!;
           if (!client.ready()) continue;
           const isolating = client.isolating();
           const worker = (isolating ? this.#pickIdle() : this.#pick()) ?? this.#grow();
@@ -168,7 +209,7 @@ export class WorkerPool {
           }
           if (this.#dispatch(worker, client)) progress = true;
         }
-        this.#rr++;
+        this.#nextClient++;
       }
     } finally {
       this.#pumping = false;
@@ -196,6 +237,10 @@ export class WorkerPool {
     this.#closed = true;
     this.#idleTimer?.cancel();
     this.#idleTimer = undefined;
+    this.#startTimer?.cancel();
+    this.#startTimer = undefined;
+    this.#heartbeat?.cancel();
+    this.#heartbeat = undefined;
     const exits = this.#workers.map((w) => w.handle.exited);
     for (const w of [...this.#workers]) this.#stop(w, "closed");
     await Promise.all(exits);
@@ -219,7 +264,7 @@ export class WorkerPool {
   }
 
   #available(w: PoolWorker): boolean {
-    if (w.stopped !== undefined || w.retiring || w.grace.size > 0) return false;
+    if (w.stopped !== undefined || w.retiring || w.grace.size > 0 || w.hung !== undefined) return false;
     // an isolated batch has its worker to itself
     for (const [b] of w.batches.values()) if (b.isolated) return false;
     return true;
@@ -233,7 +278,31 @@ export class WorkerPool {
     // threads or processes, not on the ones taking work
     if (this.#workers.length >= Math.min(this.settings.maxWorkers, Math.max(wanted, this.settings.minWorkers)))
       return undefined;
+    if (!this.#mayStart()) return undefined;
     return this.#spawn();
+  }
+
+  /**
+   * Whether a worker may start now. After the module failed to load (and until a worker loads
+   * it), one worker starts at a time, each after a backoff; the timer pumps once it is over.
+   */
+  #mayStart(): boolean {
+    if (this.#loadFailures === 0) return true;
+    for (const w of this.#workers) if (!w.ready && w.stopped === undefined) return false;
+    const wait = this.#startAfter - this.#clock.now();
+    if (wait <= 0) return true;
+    this.#startTimer ??= this.#clock.setTimer(() => {
+      this.#startTimer = undefined;
+      if (this.#closed) return;
+      this.#ensureMinimum();
+      this.pump();
+    }, wait);
+    return false;
+  }
+
+  /** The pool stopped trying to load the module (`loadAttempts` failed loads in a row). */
+  #gaveUp(): boolean {
+    return this.#loadFailures >= this.settings.loadAttempts;
   }
 
   #dispatch(w: PoolWorker, client: PoolClient): boolean {
@@ -261,27 +330,102 @@ export class WorkerPool {
       this.#settledOne(w);
       return true;
     }
-    if (first) this.#startHead(w);
+    if (first) this.#headChanged(w);
     if (limit > 0 && w.taken >= limit) w.retiring = true;
+    this.#startHeartbeat();
     return true;
   }
 
   /** The worker starts on its oldest batch now (if its module has loaded): watch its limit. */
-  #startHead(w: PoolWorker): void {
+  #headChanged(w: PoolWorker): void {
+    w.headSince = this.#clock.now();
+    this.#watch(w);
+  }
+
+  /**
+   * Arms the worker's watchdog for its earliest deadline: the noted item's timeout, from when it
+   * entered its function; and, as a backstop, its oldest batch's limit (the stage's timeout plus
+   * the batch's expected work) plus `cancelGraceMs`, from when the worker started on that batch or
+   * last reported progress, whichever is later. Deadlines only move later, except when a new batch
+   * becomes the oldest: then the timer is re-armed.
+   */
+  #watch(w: PoolWorker): void {
+    if (!w.ready || w.stopped !== undefined || w.hung !== undefined) return;
+    const at = this.#deadline(w);
+    if (at >= w.watchAt) return;
+    w.watchdog?.cancel();
+    w.watchAt = at;
+    if (at === Infinity) {
+      w.watchdog = undefined;
+      return;
+    }
+    w.watchdog = this.#clock.setTimer(
+      () => {
+        w.watchdog = undefined;
+        w.watchAt = Infinity;
+        this.#watchFired(w);
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
+  }
+
+  #deadline(w: PoolWorker): number {
+    let at = Infinity;
+    const p = w.progress;
+    if (p !== undefined && p.k >= 0 && p.batch.timeoutMs !== undefined) at = p.since + p.batch.timeoutMs;
+    const head = w.batches.values().next();
+    if (head.done !== true) {
+      const limit = head.value[0].limitMs;
+      if (limit !== undefined)
+        at = Math.min(at, Math.max(w.headSince, w.progressAt) + limit + this.settings.cancelGraceMs);
+    }
+    return at;
+  }
+
+  #watchFired(w: PoolWorker): void {
+    if (w.stopped !== undefined || w.hung !== undefined) return;
+    const now = this.#clock.now();
+    const p = w.progress;
+    if (p !== undefined && p.k >= 0 && p.batch.timeoutMs !== undefined && now >= p.since + p.batch.timeoutMs) {
+      this.#stuckItem(w, p.batch, p.k);
+      return;
+    }
+    const head = w.batches.values().next();
+    if (head.done !== true && now >= this.#deadline(w)) {
+      w.overdue = head.value[0];
+      this.#stop(w, "overdue");
+      return;
+    }
+    this.#watch(w);
+  }
+
+  /**
+   * Item `k` of `batch` has been inside its function's synchronous call for its whole timeout:
+   * it fails with a `TimeoutError` now, everything else the worker holds goes to other workers
+   * now, and the worker is stopped unless it shows life within `cancelGraceMs` (the item may
+   * still return).
+   */
+  #stuckItem(w: PoolWorker, batch: PoolBatch, k: number): void {
+    const held = this.#takeBatches(w);
+    w.hung = this.#clock.setTimer(() => {
+      w.hung = undefined;
+      this.#stop(w, "stuck");
+    }, this.settings.cancelGraceMs);
+    for (const [b, client] of held) client.resend(b, b === batch ? k : -1);
+    this.pump();
+  }
+
+  /** Takes every batch `w` holds away from it (to send elsewhere or fail), with its timers. */
+  #takeBatches(w: PoolWorker): Array<[PoolBatch, PoolClient]> {
+    const held = [...w.batches.values()];
+    w.batches.clear();
+    for (const timers of w.grace.values()) for (const t of timers.values()) t.cancel();
+    w.grace.clear();
+    w.progress = undefined;
     w.watchdog?.cancel();
     w.watchdog = undefined;
-    if (!w.ready || w.stopped !== undefined) return;
-    const head = w.batches.values().next();
-    if (head.done === true) return;
-    const batch = head.value[0];
-    w.headSince = this.#clock.now();
-    if (batch.limitMs === undefined) return;
-    w.watchdog = this.#clock.setTimer(() => {
-      w.watchdog = undefined;
-      if (w.batches.values().next().value?.[0] !== batch) return;
-      w.overdue = batch;
-      this.#stop(w, "overdue");
-    }, batch.limitMs + this.settings.cancelGraceMs);
+    w.watchAt = Infinity;
+    return held;
   }
 
   #spawn(): PoolWorker {
@@ -313,25 +457,64 @@ export class WorkerPool {
   }
 
   #onMessage(w: PoolWorker, m: FromWorker): void {
-    if (m.t === MSG_READY) {
-      w.ready = true;
-      this.#startFailures = 0;
-      this.#startHead(w);
-      return;
+    if (w.hung !== undefined) this.#cameBack(w);
+    switch (m.t) {
+      case MSG_READY:
+        w.ready = true;
+        this.#startFailures = 0;
+        this.#loadFailures = 0;
+        this.#startAfter = 0;
+        this.#headChanged(w);
+        this.#ensureMinimum();
+        this.pump();
+        return;
+      case MSG_LOAD_FAILED:
+        this.#loadFailed(w, rebuildError(m.e));
+        return;
+      case MSG_PONG:
+        if (m.s === w.pingSeq) w.pingAt = -1;
+        return;
+      case MSG_PROGRESS:
+        this.#onProgress(w, m);
+        return;
+      case MSG_CANCELLED: {
+        const timers = w.grace.get(m.b);
+        timers?.get(m.k)?.cancel();
+        timers?.delete(m.k);
+        if (timers?.size === 0) w.grace.delete(m.b);
+        if (w.grace.size === 0) this.pump();
+        return;
+      }
+      default:
+        this.#onResult(w, m);
     }
-    if (m.t === MSG_CANCELLED) {
-      const timers = w.grace.get(m.b);
-      timers?.get(m.k)?.cancel();
-      timers?.delete(m.k);
-      if (timers?.size === 0) w.grace.delete(m.b);
-      if (w.grace.size === 0) this.pump();
-      return;
-    }
+  }
+
+  /** A worker whose item ran past its timeout answered after all: keep it (a thread) or retire it. */
+  #cameBack(w: PoolWorker): void {
+    w.hung?.cancel();
+    w.hung = undefined;
+    // a child process that had an item time out may have left processes behind: end its group
+    if (this.context === "process") w.retiring = true;
+    this.#settledOne(w);
+  }
+
+  #onProgress(w: PoolWorker, m: ProgressMessage): void {
+    const now = this.#clock.now();
+    w.progressAt = now;
+    const held = m.b < 0 ? undefined : w.batches.get(m.b);
+    w.progress = held === undefined ? undefined : { batch: held[0], k: m.k, since: now };
+    this.#watch(w);
+  }
+
+  #onResult(w: PoolWorker, m: ResultMessage): void {
     const held = w.batches.get(m.b);
-    if (held === undefined) return;
+    if (held === undefined) return; // it was taken away (sent elsewhere or failed)
     const wasHead = w.batches.keys().next().value === m.b;
     w.batches.delete(m.b);
-    if (wasHead) this.#startHead(w);
+    w.progressAt = this.#clock.now();
+    if (w.progress?.batch === held[0]) w.progress = undefined;
+    if (wasHead) this.#headChanged(w);
     const timers = w.grace.get(m.b);
     if (timers !== undefined) {
       for (const t of timers.values()) t.cancel();
@@ -352,14 +535,40 @@ export class WorkerPool {
     this.pump();
   }
 
+  /**
+   * The worker's module threw while loading: the worker is stopped and what it held goes to other
+   * workers (it never ran), the next worker starting after a backoff; after `loadAttempts` such
+   * failures in a row, what it held and everything waiting fails with the module's error.
+   */
+  #loadFailed(w: PoolWorker, cause: unknown): void {
+    if (w.stopped !== undefined) return;
+    this.#loadError = cause;
+    this.#loadFailures++;
+    const gaveUp = this.#gaveUp();
+    const backoff = Math.min(LOAD_BACKOFF_MS * 2 ** (this.#loadFailures - 1), LOAD_BACKOFF_MAX_MS);
+    this.#startAfter = this.#clock.now() + (gaveUp ? LOAD_BACKOFF_MAX_MS : backoff);
+    const held = this.#takeBatches(w);
+    this.#stop(w, "unloadable");
+    if (gaveUp) {
+      for (const client of [...this.#clients]) {
+        const mine: PoolBatch[] = [];
+        for (const [b, c] of held) if (c === client) mine.push(b);
+        client.unloadable(cause, mine);
+      }
+    } else for (const [b, client] of held) client.resend(b, -1);
+    this.#ensureMinimum();
+    this.pump();
+  }
+
   /** After a worker finished a batch: stop it if retiring, else note when it went idle. */
   #settledOne(w: PoolWorker): void {
-    if (w.batches.size > 0 || w.stopped !== undefined) return;
+    if (w.batches.size > 0 || w.stopped !== undefined || w.hung !== undefined) return;
     if (w.retiring) {
       this.#stop(w, "retired");
       return;
     }
     w.idleSince = this.#clock.now();
+    w.pingAt = -1;
     if (w.referenced) {
       w.referenced = false;
       w.handle.unref();
@@ -371,6 +580,8 @@ export class WorkerPool {
   #stop(w: PoolWorker, reason: StopReason): void {
     if (w.stopped !== undefined) return;
     w.stopped = reason;
+    w.hung?.cancel();
+    w.hung = undefined;
     w.handle.ref(); // so close() can wait for the exit
     w.handle.kill();
   }
@@ -382,6 +593,8 @@ export class WorkerPool {
     w.grace.clear();
     w.watchdog?.cancel();
     w.watchdog = undefined;
+    w.hung?.cancel();
+    w.hung = undefined;
     if (!w.ready && w.stopped === undefined) this.#startFailures++;
     if (w.batches.size > 0) {
       const error = this.#exitError(w, exit);
@@ -399,30 +612,102 @@ export class WorkerPool {
 
   #exitError(w: PoolWorker, exit: WorkerExit): Error {
     const ctx = this.context;
+    const s = this.settings;
     if (exit.outOfMemory) return new WorkerOutOfMemoryError(ctx, exit.error);
-    if (w.stopped === "stuck") {
-      return new WorkerCrashedError(
-        ctx,
-        `was stopped: an item it held ignored its cancellation for ${this.settings.cancelGraceMs} ms`,
-      );
+    switch (w.stopped) {
+      case "stuck":
+        return new WorkerCrashedError(
+          ctx,
+          `was stopped: an item it held ignored its cancellation for ${s.cancelGraceMs} ms`,
+        );
+      case "overdue":
+        return new WorkerCrashedError(ctx, "was stopped: an item it held ran past its timeout");
+      case "closed":
+        return new WorkerCrashedError(ctx, "was stopped: the pool closed");
+      case "frozen":
+        return new WorkerCrashedError(
+          ctx,
+          `was killed: the system reported it stopped (SIGSTOP or SIGTSTP) and it did not answer heartbeats for ${STOPPED_AFTER_BEATS * s.heartbeatMs} ms`,
+        );
+      case "unresponsive":
+        return new WorkerCrashedError(
+          ctx,
+          `was stopped: its event loop did not answer heartbeats for ${s.unresponsiveMs} ms (pool option unresponsiveMs)`,
+        );
+      default:
+        return new WorkerCrashedError(ctx, "exited while holding items", {
+          exitCode: exit.code,
+          signalName: exit.signal,
+          cause: exit.error,
+        });
     }
-    if (w.stopped === "overdue")
-      return new WorkerCrashedError(ctx, "was stopped: an item it held ran past its timeout");
-    if (w.stopped === "closed") return new WorkerCrashedError(ctx, "was stopped: the pool closed");
-    return new WorkerCrashedError(ctx, "exited while holding items", {
-      exitCode: exit.code,
-      signalName: exit.signal,
-      cause: exit.error,
-    });
   }
 
-  /** `minWorkers`, or 0 once three workers in a row died before their module loaded. */
+  /** `minWorkers`, or 0 once the pool gave up keeping workers up (see {@link atMinimum}). */
   #minimum(): number {
-    return this.#startFailures >= 3 ? 0 : this.settings.minWorkers;
+    return this.#startFailures >= 3 || this.#gaveUp() ? 0 : this.settings.minWorkers;
   }
 
   #ensureMinimum(): void {
-    while (this.size < this.#minimum()) this.#spawn();
+    while (this.size < this.#minimum() && this.#mayStart()) this.#spawn();
+  }
+
+  /** Starts the heartbeat (when enabled and not running). */
+  #startHeartbeat(): void {
+    const every = this.settings.heartbeatMs;
+    if (every === 0 || this.#heartbeat !== undefined || this.#closed) return;
+    this.#lastBeat = this.#clock.now();
+    this.#heartbeat = this.#clock.setTimer(() => this.#beat(), every);
+  }
+
+  /**
+   * One heartbeat: each worker holding items gets a ping unless one is unanswered; a worker whose
+   * ping has waited `unresponsiveMs` is stopped, and a child process whose ping has waited three
+   * heartbeats is killed if the system reports it stopped. A heartbeat that comes late (this
+   * process was itself stopped or blocked) restarts every wait: a silence measured then means
+   * nothing. Runs while any worker holds items.
+   */
+  #beat(): void {
+    this.#heartbeat = undefined;
+    if (this.#closed) return;
+    const every = this.settings.heartbeatMs;
+    const now = this.#clock.now();
+    const late = now - this.#lastBeat > 2 * every;
+    this.#lastBeat = now;
+    let holding = false;
+    for (const w of [...this.#workers]) {
+      if (w.stopped !== undefined || w.batches.size === 0) {
+        w.pingAt = -1;
+        continue;
+      }
+      holding = true;
+      if (w.pingAt < 0) {
+        w.pingSeq = ++this.#pingSeq;
+        w.pingAt = now;
+        this.#send(w, { t: MSG_PING, s: w.pingSeq });
+        continue;
+      }
+      if (late) {
+        w.pingAt = now;
+        continue;
+      }
+      const silent = now - w.pingAt;
+      if (this.settings.unresponsiveMs > 0 && silent >= this.settings.unresponsiveMs) this.#stop(w, "unresponsive");
+      else if (this.context === "process" && silent >= STOPPED_AFTER_BEATS * every && !w.checking)
+        this.#checkStopped(w);
+    }
+    if (holding) this.#heartbeat = this.#clock.setTimer(() => this.#beat(), every);
+  }
+
+  /** Kills a silent child process that the system reports stopped. */
+  #checkStopped(w: PoolWorker): void {
+    const pid = w.handle.pid;
+    if (pid === undefined) return;
+    w.checking = true;
+    void processStopped(pid).then((stopped) => {
+      w.checking = false;
+      if (stopped && w.stopped === undefined && w.pingAt >= 0 && w.batches.size > 0) this.#stop(w, "frozen");
+    });
   }
 
   #scheduleIdleCheck(): void {

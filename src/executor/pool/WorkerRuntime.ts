@@ -1,15 +1,21 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { TimeoutError } from "../../errors/TimeoutError.js";
-import { ChainRunner, type ChainContext } from "./ChainRunner.js";
+import { BatchRun, DONE, LINGERING } from "./BatchRun.js";
+import { ChainRunner } from "./ChainRunner.js";
+import { retryAfterCount, retryAfters, type ItemContext } from "./ItemContext.js";
 import { rebuildError, serializeError, type SerializedError } from "./SerializedError.js";
 import {
   MSG_BATCH,
   MSG_CANCEL,
   MSG_CANCELLED,
   MSG_CHAIN,
+  MSG_LOAD_FAILED,
+  MSG_PING,
+  MSG_PONG,
+  MSG_PROGRESS,
   MSG_READY,
-  MSG_UNCHAIN,
   MSG_RESULT,
+  MSG_UNCHAIN,
   type BatchMessage,
   type ChainMessage,
   type FailedItem,
@@ -21,80 +27,13 @@ import {
 const REPORT_EVERY_MS = 100;
 /** Period of the tick that tells how long the loop has been blocked (timers starved). */
 const TICK_MS = 10;
-
 /**
- * How many times any item of this worker has called `ctx.retryAfter`: a batch whose reply finds
- * it unchanged since the batch started skips looking for Retry-After values (no per-item cost).
+ * In a chain with a timeout, items that take at least this long (ms, this worker's running
+ * estimate) have their start noted to the parent one by one, so the parent can time a stuck
+ * synchronous item from its own start. A note costs about 1-3 µs; below this, a batch is noted
+ * once (see ProgressMessage).
  */
-let retryAfterCalls = 0;
-
-/**
- * The `ctx` a function receives inside a worker. Its `signal` is made on first use, so items
- * whose function never reads it cost no AbortController. (Plain fields: one is made per item.)
- */
-class ItemContext implements ChainContext {
-  /** The running stage's name (in a colocated chain, each function sees its own). */
-  stage: string;
-  readonly index: number;
-  readonly attempt: number;
-  /** @internal */
-  _controller: AbortController | undefined = undefined;
-  /** @internal reason the parent cancelled with, before the signal was made */
-  _reason: unknown = undefined;
-  /** @internal */
-  _cancelled = false;
-  /** @internal the last value passed to {@link ItemContext.retryAfter} */
-  _retryAfterMs: number | undefined = undefined;
-  /** @internal the value the running step of a colocated chain was given */
-  _input: unknown = undefined;
-
-  constructor(stage: string, index: number, attempt: number) {
-    this.stage = stage;
-    this.index = index;
-    this.attempt = attempt;
-  }
-
-  get signal(): AbortSignal {
-    if (this._controller === undefined) {
-      this._controller = new AbortController();
-      if (this._cancelled) this._controller.abort(this._reason);
-    }
-    return this._controller.signal;
-  }
-
-  /**
-   * Reports a Retry-After of `ms` (e.g. from a 429): it travels back with the item's result, and
-   * the stage's rate limiter or adaptive concurrency backs off as for a main-loop stage. The last
-   * call before the item settles wins; a call after it is lost.
-   */
-  retryAfter(ms: number): void {
-    this._retryAfterMs = Number(ms);
-    retryAfterCalls++;
-  }
-
-  cancel(reason: unknown): void {
-    if (this._cancelled) return;
-    this._cancelled = true;
-    this._reason = reason;
-    this._controller?.abort(reason);
-  }
-
-  toJSON(): object {
-    return { stage: this.stage, index: this.index, attempt: this.attempt };
-  }
-}
-
-/** A batch with items still running asynchronously. */
-interface OpenBatch {
-  readonly id: number;
-  readonly ctxs: ItemContext[];
-  readonly done: Uint8Array;
-  /** Items cancelled by the parent that have not settled yet. */
-  readonly cancelled: Set<number>;
-  /** When each pending item started (with a timeout), and the timer for the earliest deadline. */
-  readonly starts: Map<number, number> | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
+const NOTE_EACH_MIN_MS = 0.05;
 
 /** What a worker entry gives the runtime: a way to send, and how to read its memory. */
 export interface WorkerPort {
@@ -108,35 +47,47 @@ export interface WorkerPort {
 
 /**
  * Everything that runs inside a worker thread or child process, whatever the transport: loads
- * the module, declares chains, runs batches, measures time per item, loop delay and memory, and
- * honours cancellations.
+ * the module (or reports that it failed to, and runs nothing), declares chains, runs batches with
+ * at most `concurrencyPerWorker` items inside the functions at once, measures time per item,
+ * loop delay and memory, answers heartbeats from its event loop, notes item starts of timed
+ * chains, and honours cancellations.
  */
 export class WorkerRuntime {
   readonly #moduleUrl: string;
   readonly #port: WorkerPort;
   readonly #chainDefs = new Map<number, ChainMessage>();
   readonly #chains = new Map<number, ChainRunner | SerializedError>();
-  readonly #open = new Map<number, OpenBatch>();
+  /** Per chain: this worker's running estimate of ms per item (for progress notes). */
+  readonly #perItemMs = new Map<number, number>();
+  /** Batches started and not answered yet. */
+  readonly #open = new Map<number, BatchRun>();
   readonly #histogram: IntervalHistogram;
   #module: Record<string, unknown> | undefined;
-  #loadError: SerializedError | undefined;
-  /** Batches received and not started; they run one per loop turn once the module has loaded. */
+  /** Batches received and not started; they start one per loop turn once the module has loaded. */
   readonly #batches: BatchMessage[] = [];
   #batchHead = 0;
+  /** The started batch whose items are still being started, in order. */
+  #current: BatchRun | undefined;
+  /** Items inside the functions asynchronously (a promise neither settled nor timed out). */
+  #inFunction = 0;
+  /** Most items inside the functions at once (the pool's `concurrencyPerWorker`). */
+  #limit = 1;
   #loaded = false;
   #scheduled = false;
+  /** The last progress note said the loop is busy with items: a note says when it is not. */
+  #busyNoted = false;
   readonly #runNext = (): void => {
     this.#scheduled = false;
-    if (this.#batchHead < this.#batches.length) {
+    if (this.#current === undefined && this.#batchHead < this.#batches.length) {
       const m = this.#batches[this.#batchHead]!;
       this.#batches[this.#batchHead++] = undefined as never;
       if (this.#batchHead === this.#batches.length) {
         this.#batches.length = 0;
         this.#batchHead = 0;
       }
-      this.#batch(m);
+      this.#begin(m);
     }
-    this.#schedule();
+    this.#advance();
   };
   #lastReport = 0;
   /** Last time the tick ran: a loop blocked by work leaves it behind. */
@@ -159,12 +110,9 @@ export class WorkerRuntime {
         this.#port.send({ t: MSG_READY }, undefined);
         this.#schedule();
       },
-      (error: unknown) => {
-        this.#loadError = serializeError(error);
-        this.#loaded = true;
-        this.#port.send({ t: MSG_READY }, undefined);
-        this.#schedule();
-      },
+      // the pool stops this worker and starts another: a module that failed to load once may load
+      // the next time (a transient fault), and what this worker holds never ran
+      (error: unknown) => this.#port.send({ t: MSG_LOAD_FAILED, e: serializeError(error) }, undefined),
     );
   }
 
@@ -177,13 +125,18 @@ export class WorkerRuntime {
         break;
       case MSG_CHAIN:
         this.#chainDefs.set(message.id, message);
+        this.#limit = Math.max(1, message.p);
         break;
       case MSG_UNCHAIN:
         this.#chainDefs.delete(message.id);
         this.#chains.delete(message.id);
+        this.#perItemMs.delete(message.id);
         break;
       case MSG_CANCEL:
         this.#cancel(message.b, message.k, message.r);
+        break;
+      case MSG_PING:
+        this.#port.send({ t: MSG_PONG, s: message.s }, undefined);
         break;
     }
   }
@@ -194,13 +147,20 @@ export class WorkerRuntime {
   }
 
   /**
-   * Runs the next batch on a later turn of the loop, not inside the message handler: a port
+   * Starts the next batch on a later turn of the loop, not inside the message handler: a port
    * delivers queued messages back to back in one go, and a pool keeps a worker's queue full, so
    * running batches there would starve the worker's timers (an async item's own timers, its
    * timeout) for as long as work keeps coming.
    */
   #schedule(): void {
-    if (this.#scheduled || !this.#loaded || this.#batchHead === this.#batches.length) return;
+    if (
+      this.#scheduled ||
+      !this.#loaded ||
+      this.#current !== undefined ||
+      this.#batchHead === this.#batches.length ||
+      this.#inFunction >= this.#limit
+    )
+      return;
     this.#scheduled = true;
     setImmediate(this.#runNext);
   }
@@ -209,8 +169,7 @@ export class WorkerRuntime {
     let chain = this.#chains.get(id);
     if (chain !== undefined) return chain;
     const def = this.#chainDefs.get(id);
-    if (this.#loadError !== undefined) chain = this.#loadError;
-    else if (def === undefined) chain = serializeError(new Error(`weir: unknown chain ${id} (protocol error)`));
+    if (def === undefined) chain = serializeError(new Error(`weir: unknown chain ${id} (protocol error)`));
     else {
       try {
         chain = new ChainRunner(def.stage, def.steps, this.#module!, this.#moduleUrl);
@@ -222,119 +181,170 @@ export class WorkerRuntime {
     return chain;
   }
 
-  #batch(m: BatchMessage): void {
-    const start = performance.now();
-    const items = m.x;
-    const n = items.length;
-    const values = new Array<unknown>(n);
-    let errors: FailedItem[] | null = null;
-    const chain = this.#chain(m.c);
-    if (!(chain instanceof ChainRunner)) {
-      errors = [];
-      for (let k = 0; k < n; k++) errors.push([k, chain]);
-      this.#reply(m.b, values, errors, null, start, n, null);
-      return;
-    }
-    const attempts = m.a;
-    const indices = m.i;
-    const stage = chain.stage;
-    const timeoutMs = this.#chainDefs.get(m.c)?.to;
-    const ctxs = new Array<ItemContext>(n);
-    const calls = retryAfterCalls;
-    let pending: Array<[number, PromiseLike<unknown>]> | undefined;
-    let starts: Map<number, number> | undefined;
-    let timedOut: number[] | null = null;
+  /** Makes batch `m` the current one (or fails all its items when its chain cannot run). */
+  #begin(m: BatchMessage): void {
     const early = this.#early.get(m.b);
     if (early !== undefined) this.#early.delete(m.b);
-    for (let k = 0; k < n; k++) {
-      const ctx = new ItemContext(
-        stage,
-        typeof indices === "number" ? indices + k : indices[k]!,
-        typeof attempts === "number" ? attempts : attempts[k]!,
-      );
-      ctxs[k] = ctx;
-      if (early?.has(k) === true) ctx.cancel(early.get(k));
-      // with a timeout, each item is timed from its own start (the clock is read only then)
-      const began = timeoutMs === undefined ? 0 : performance.now();
-      try {
-        const r = chain.run(items[k], ctx);
-        if (r instanceof Promise) {
-          (pending ??= []).push([k, r]);
-          if (timeoutMs !== undefined) (starts ??= new Map()).set(k, began);
-        } else if (timeoutMs !== undefined && performance.now() - began > timeoutMs) {
-          (timedOut ??= []).push(k);
-        } else values[k] = r;
-      } catch (error) {
-        if (timeoutMs !== undefined && performance.now() - began > timeoutMs) (timedOut ??= []).push(k);
-        else (errors ??= []).push(this.#failed(k, error, ctx, stage));
-      }
-    }
-    if (pending === undefined) {
-      this.#reply(m.b, values, errors, timedOut, start, n, calls === retryAfterCalls ? null : retryAfters(ctxs));
+    const chain = this.#chain(m.c);
+    if (!(chain instanceof ChainRunner)) {
+      const n = m.x.length;
+      const errors: FailedItem[] = [];
+      for (let k = 0; k < n; k++) errors.push([k, chain]);
+      const now = performance.now();
+      this.#reply(m.b, new Array<unknown>(n), errors, null, now, now, n, null);
       return;
     }
-    const open: OpenBatch = { id: m.b, ctxs, done: new Uint8Array(n), cancelled: new Set(), starts, timer: undefined };
-    this.#open.set(m.b, open);
-    let left = pending.length;
-    const settled = (k: number): void => {
-      if (open.done[k] === 1) return; // it timed out before
-      open.done[k] = 1;
-      open.starts?.delete(k);
-      if (open.cancelled.delete(k)) this.#port.send({ t: MSG_CANCELLED, b: m.b, k }, undefined);
-      if (--left === 0) {
-        if (open.timer !== undefined) clearTimeout(open.timer);
-        this.#open.delete(m.b);
-        this.#reply(m.b, values, errors, timedOut, start, n, calls === retryAfterCalls ? null : retryAfters(ctxs));
-      }
-    };
-    for (const [k, p] of pending) {
-      p.then(
-        (v) => {
-          if (open.done[k] === 0) values[k] = v;
-          settled(k);
-        },
-        (error: unknown) => {
-          if (open.done[k] === 0) (errors ??= []).push(this.#failed(k, error, ctxs[k]!, stage));
-          settled(k);
-        },
-      );
-    }
-    if (timeoutMs !== undefined) {
-      // one timer per batch, for its earliest deadline: overdue items abort and fail at once
-      const check = (): void => {
-        open.timer = undefined;
-        const now = performance.now();
-        let next = Infinity;
-        for (const [k, began] of [...open.starts!]) {
-          if (now - began >= timeoutMs) {
-            const ctx = ctxs[k]!;
-            ctx.cancel(new TimeoutError(`stage "${stage}" item ${ctx.index}`, timeoutMs));
-            (timedOut ??= []).push(k);
-            settled(k);
-          } else next = Math.min(next, began + timeoutMs);
+    const timeoutMs = this.#chainDefs.get(m.c)?.to;
+    // an unknown estimate (NaN) notes each item: the first batches of a chain are small
+    const noteEach = timeoutMs !== undefined && !((this.#perItemMs.get(m.c) ?? Number.NaN) < NOTE_EACH_MIN_MS);
+    const run = new BatchRun(m, chain, timeoutMs, noteEach, early);
+    this.#open.set(m.b, run);
+    this.#current = run;
+    if (timeoutMs !== undefined && !noteEach) this.#note(m.b, -1);
+  }
+
+  /** Starts the current batch's items while the per-worker concurrency allows. */
+  #advance(): void {
+    const run = this.#current;
+    if (run !== undefined) {
+      while (run.next < run.size) {
+        if (this.#inFunction >= this.#limit) {
+          this.#noteIdle();
+          return;
         }
-        if (next !== Infinity && this.#open.has(m.b)) open.timer = setTimeout(check, Math.max(1, next - now));
-      };
-      let first = Infinity;
-      for (const began of open.starts!.values()) first = Math.min(first, began);
-      open.timer = setTimeout(check, Math.max(1, first + timeoutMs - performance.now()));
+        this.#start(run, run.next++);
+      }
+      this.#current = undefined;
     }
+    this.#noteIdle();
+    this.#schedule();
+  }
+
+  #note(b: number, k: number): void {
+    this.#busyNoted = b >= 0;
+    this.#port.send({ t: MSG_PROGRESS, b, k }, undefined);
+  }
+
+  /** The loop leaves the items it noted (their promises wait): tells the parent. */
+  #noteIdle(): void {
+    if (this.#busyNoted) this.#note(-1, -1);
+  }
+
+  #start(run: BatchRun, k: number): void {
+    const ctx = run.context(k);
+    const timeoutMs = run.timeoutMs;
+    if (run.noteEach) this.#note(run.id, k);
+    // with a timeout, each item is timed from its own start (the clock is read only then)
+    const began = timeoutMs === undefined ? 0 : performance.now();
+    if (k === 0) run.startedAt = timeoutMs === undefined ? performance.now() : began;
+    try {
+      const r = run.chain.run(run.message.x[k], ctx);
+      if (r instanceof Promise) {
+        this.#inFunction++;
+        if (timeoutMs !== undefined) this.#timeFrom(run, k, began);
+        r.then(
+          (v) => this.#settled(run, k, true, v),
+          (error: unknown) => this.#settled(run, k, false, error),
+        );
+        return;
+      }
+      if (timeoutMs !== undefined && performance.now() - began > timeoutMs) (run.timedOut ??= []).push(k);
+      else run.values[k] = r;
+    } catch (error) {
+      if (timeoutMs !== undefined && performance.now() - began > timeoutMs) (run.timedOut ??= []).push(k);
+      else (run.errors ??= []).push(this.#failed(k, error, ctx, run.chain.stage));
+    }
+    if (run.finish(k, DONE)) this.#finish(run);
+  }
+
+  /** An asynchronous item settled: record it (unless it timed out), free its slot, go on. */
+  #settled(run: BatchRun, k: number, ok: boolean, value: unknown): void {
+    const lingering = run.state[k] === LINGERING;
+    if (run.cancelled.delete(k)) this.#port.send({ t: MSG_CANCELLED, b: run.id, k }, undefined);
+    if (lingering) {
+      run.state[k] = DONE;
+      return; // its slot was freed when it timed out
+    }
+    this.#inFunction--;
+    if (ok) run.values[k] = value;
+    else (run.errors ??= []).push(this.#failed(k, value, run.ctxs[k]!, run.chain.stage));
+    if (run.finish(k, DONE)) this.#finish(run);
+    this.#freed();
+  }
+
+  /** A slot inside the functions came free: start the next item. */
+  #freed(): void {
+    if (this.#current !== undefined) this.#advance();
+    else this.#schedule();
+  }
+
+  /** Arms (or re-arms) the batch's timer for the earliest deadline of its pending items. */
+  #timeFrom(run: BatchRun, k: number, began: number): void {
+    run.starts.set(k, began);
+    if (run.timer === undefined) run.timer = setTimeout(() => this.#checkTimeouts(run), run.timeoutMs!);
+  }
+
+  /** Pending items past their timeout abort their signal and fail at once; their slots come free. */
+  #checkTimeouts(run: BatchRun): void {
+    run.timer = undefined;
+    const timeoutMs = run.timeoutMs!;
+    const now = performance.now();
+    let next = Infinity;
+    let freed = false;
+    for (const [k, began] of [...run.starts]) {
+      if (now - began >= timeoutMs) {
+        const ctx = run.ctxs[k]!;
+        ctx.cancel(new TimeoutError(`stage "${run.chain.stage}" item ${ctx.index}`, timeoutMs));
+        (run.timedOut ??= []).push(k);
+        this.#inFunction--;
+        freed = true;
+        if (run.finish(k, LINGERING)) this.#finish(run);
+      } else next = Math.min(next, began + timeoutMs);
+    }
+    if (next !== Infinity) run.timer = setTimeout(() => this.#checkTimeouts(run), Math.max(1, next - now));
+    if (freed) this.#freed();
+  }
+
+  /** Every item of `run` finished: answer the batch. */
+  #finish(run: BatchRun): void {
+    if (run.timer !== undefined) clearTimeout(run.timer);
+    run.timer = undefined;
+    this.#open.delete(run.id);
+    const now = performance.now();
+    const n = run.size;
+    const m = run.message;
+    const perItem = (now - run.startedAt) / n;
+    const prev = this.#perItemMs.get(m.c);
+    this.#perItemMs.set(m.c, prev === undefined ? perItem : prev * 0.7 + perItem * 0.3);
+    this.#reply(
+      m.b,
+      run.values,
+      run.errors,
+      run.timedOut,
+      run.startedAt,
+      now,
+      n,
+      run.retryAfterCalls === retryAfterCount() ? null : retryAfters(run.ctxs),
+    );
   }
 
   #cancel(b: number, k: number, reason: SerializedError): void {
-    const open = this.#open.get(b);
-    if (open === undefined || open.done[k] === 1 || open.ctxs[k] === undefined) {
-      // not started yet: it will start with its signal aborted
-      if (open === undefined && this.#isQueued(b)) {
-        let reasons = this.#early.get(b);
-        if (reasons === undefined) this.#early.set(b, (reasons = new Map()));
-        reasons.set(k, rebuildError(reason));
+    const run = this.#open.get(b);
+    if (run !== undefined) {
+      if (k >= run.next) {
+        // not started yet: it will start with its signal aborted
+        (run.early ??= new Map()).set(k, rebuildError(reason));
+      } else if (run.state[k] !== DONE && run.ctxs[k] !== undefined) {
+        run.cancelled.add(k);
+        run.ctxs[k].cancel(rebuildError(reason));
+        return; // answered when it settles
       }
-      this.#port.send({ t: MSG_CANCELLED, b, k }, undefined);
-      return;
+    } else if (this.#isQueued(b)) {
+      let reasons = this.#early.get(b);
+      if (reasons === undefined) this.#early.set(b, (reasons = new Map()));
+      reasons.set(k, rebuildError(reason));
     }
-    open.cancelled.add(k);
-    open.ctxs[k].cancel(rebuildError(reason));
+    this.#port.send({ t: MSG_CANCELLED, b, k }, undefined);
   }
 
   #isQueued(b: number): boolean {
@@ -364,10 +374,10 @@ export class WorkerRuntime {
     e: FailedItem[] | null,
     o: number[] | null,
     start: number,
+    now: number,
     n: number,
     r: Array<[number, number]> | null,
   ): void {
-    const now = performance.now();
     let d = -1;
     let mem = -1;
     if (now - this.#lastReport >= REPORT_EVERY_MS) {
@@ -400,14 +410,4 @@ export class WorkerRuntime {
       this.#port.send({ ...reply, e: errors }, v);
     }
   }
-}
-
-/** The Retry-After values a batch's items reported, as (position, ms) pairs; null when none did. */
-function retryAfters(ctxs: readonly ItemContext[]): Array<[number, number]> | null {
-  let r: Array<[number, number]> | null = null;
-  for (let k = 0; k < ctxs.length; k++) {
-    const ms = ctxs[k]!._retryAfterMs;
-    if (ms !== undefined) (r ??= []).push([k, ms]);
-  }
-  return r;
 }

@@ -13,6 +13,8 @@ export interface RemoteStageFactory {
   readonly colocationKey: string;
   /** The export the stage calls. */
   readonly exportName: string;
+  /** The pool's options, validated (the plan reports how a stage uses its pool). */
+  readonly settings: PoolSettings;
   /**
    * Creates the executor for a chain of colocated stages of this module (this stage last);
    * `timeoutMs`, the stage's timeout, is then enforced by the executor (`ownsTimeouts`).

@@ -28,6 +28,7 @@ export function makeRemoteStage<I, O>(
       context,
       colocationKey,
       exportName,
+      settings,
       create: (stage: string, chain: readonly ChainStep[], timeoutMs?: number) =>
         new PoolExecutor(context, url, stage, chain, settings, undefined, timeoutMs),
     }),
