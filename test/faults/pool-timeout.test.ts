@@ -1,0 +1,78 @@
+// A synchronous item that never returns, in a pool stage with a timeout: it fails with a
+// TimeoutError at its own timeout (counted from its start in the worker, which notes each item's
+// start to the pool), its batch-mates go to another worker at once, and its worker is stopped
+// only after `cancelGraceMs`. Ordering of events, not wall-clock time, tells it apart.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { child, pipeline, WeirError, worker } from "../../src/index.js";
+import { isAlive } from "../executor/harness.js";
+
+const inWorker = new URL("../fixtures/faults/inWorker.mjs", import.meta.url);
+
+let dir = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "weir-stuck-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+type Item = number | { spin: string };
+
+for (const [label, make] of [
+  ["thread", worker],
+  ["process", child],
+] as const) {
+  describe(`${label} pool: a stuck synchronous item with timeoutMs`, () => {
+    it("fails with WEIR_TIMEOUT at its own timeout, and its batch-mates complete on another worker after that, before the stuck worker is stopped", async () => {
+      const pidFile = join(dir, `${label}-pid`);
+      const items: Item[] = Array.from({ length: 10 }, (_, i) => (i === 3 ? { spin: pidFile } : i));
+      const events: string[] = [];
+      /** For a process: whether the stuck child was alive at each event. */
+      const alive: boolean[] = [];
+      const stuckAlive = (): void => {
+        if (make === child) alive.push(isAlive(Number(readFileSync(pidFile, "utf8"))));
+      };
+      const run = pipeline<Item>("stuck")
+        .from(items)
+        .map(make<Item, { x: number }>(inWorker, "spinOn", { maxWorkers: 2, cancelGraceMs: 10_000 }), {
+          name: "spin",
+          concurrency: 2,
+          ordered: false,
+          timeoutMs: 300,
+          onError: "dead-letter",
+        })
+        .to((r) => {
+          events.push(`done ${r.x}`);
+          stuckAlive();
+        })
+        .run();
+      run.on("stage:error", (e) => {
+        events.push(`error ${e.index} ${(e.error as { code?: string }).code} attempt ${e.attempt}`);
+        stuckAlive();
+      });
+      const result = await run;
+      assert.equal(result.deadLetters.length, 1);
+      const letter = result.deadLetters[0]!;
+      assert.equal(letter.index, 3);
+      assert.equal(letter.attempts, 1);
+      assert.ok(WeirError.is(letter.error));
+      assert.equal(letter.error.code, "WEIR_TIMEOUT");
+      // the stuck item failed first: its batch-mates (sent with it, to one worker) were not held
+      // behind it until its worker was stopped, nor was it found only by running it again alone
+      assert.equal(events[0], "error 3 WEIR_TIMEOUT attempt 1", events.join(", "));
+      assert.deepEqual(
+        events
+          .slice(1)
+          .map((e) => Number(e.split(" ")[1]))
+          .sort((a, b) => a - b),
+        [0, 1, 2, 4, 5, 6, 7, 8, 9],
+      );
+      if (make === child) assert.ok(alive.every(Boolean), "every item settled before the stuck child was killed");
+    });
+  });
+}
