@@ -5,16 +5,6 @@ import type { WorkerHandle } from "./WorkerHandle.js";
 /** Why the pool stopped a worker. */
 export type StopReason = "idle" | "retired" | "stuck" | "overdue" | "closed" | "unloadable" | "frozen" | "unresponsive";
 
-/** Where a worker's event loop is, from its last progress note (chains with a timeout). */
-export interface WorkerProgress {
-  /** The batch whose items it runs. */
-  readonly batch: PoolBatch;
-  /** The item whose function it entered, or -1 when the batch is not noted item by item. */
-  readonly k: number;
-  /** When the note arrived, on the pool's clock. */
-  readonly since: number;
-}
-
 /** One live worker and what it holds. */
 export class PoolWorker {
   readonly handle: WorkerHandle;
@@ -42,8 +32,14 @@ export class PoolWorker {
   headSince = 0;
   /** When it last reported progress (a note or a reply), on the pool's clock. */
   progressAt = 0;
-  /** Where its loop is, from its last progress note; undefined when in no noted item. */
-  progress: WorkerProgress | undefined;
+  /**
+   * Where its loop is, from its last progress note (chains with a timeout): in item `progressK`
+   * (-1: somewhere in the batch, not noted item by item) of `progressBatch` since `progressSince`
+   * (when the note arrived, on the pool's clock); no batch when in no noted item.
+   */
+  progressBatch: PoolBatch | undefined;
+  progressK = -1;
+  progressSince = 0;
   /** Fires at the earliest deadline of its progress or its oldest batch; `watchAt` is when. */
   watchdog: TimerHandle | undefined;
   watchAt = Infinity;

@@ -360,19 +360,22 @@ export class WorkerPool {
       return;
     }
     w.watchdog = this.#clock.setTimer(
-      () => {
-        w.watchdog = undefined;
-        w.watchAt = Infinity;
-        this.#watchFired(w);
-      },
+      () =>
+        // judged after this turn's I/O: when this process was busy past the deadline, notes and
+        // replies the worker sent meanwhile wait to be read, and a timer runs before them
+        setImmediate(() => {
+          w.watchdog = undefined;
+          w.watchAt = Infinity;
+          this.#watchFired(w);
+        }),
       Math.max(0, at - this.#clock.now()),
     );
   }
 
   #deadline(w: PoolWorker): number {
     let at = Infinity;
-    const p = w.progress;
-    if (p !== undefined && p.k >= 0 && p.batch.timeoutMs !== undefined) at = p.since + p.batch.timeoutMs;
+    const b = w.progressBatch;
+    if (b !== undefined && w.progressK >= 0 && b.timeoutMs !== undefined) at = w.progressSince + b.timeoutMs;
     const head = w.batches.values().next();
     if (head.done !== true) {
       const limit = head.value[0].limitMs;
@@ -385,14 +388,21 @@ export class WorkerPool {
   #watchFired(w: PoolWorker): void {
     if (w.stopped !== undefined || w.hung !== undefined) return;
     const now = this.#clock.now();
-    const p = w.progress;
-    if (p !== undefined && p.k >= 0 && p.batch.timeoutMs !== undefined && now >= p.since + p.batch.timeoutMs) {
-      this.#stuckItem(w, p.batch, p.k);
+    const b = w.progressBatch;
+    if (b !== undefined && w.progressK >= 0 && b.timeoutMs !== undefined && now >= w.progressSince + b.timeoutMs) {
+      this.#stuckItem(w, b, w.progressK);
       return;
     }
     const head = w.batches.values().next();
     if (head.done !== true && now >= this.#deadline(w)) {
-      w.overdue = head.value[0];
+      // inside a batch not noted item by item: one of its items is stuck, the other batches are
+      // not to blame and go elsewhere now; the batch's items are sent again alone (see Blame)
+      const suspect = w.progressBatch;
+      if (suspect !== undefined) {
+        for (const [batch, client] of this.#takeBatches(w, suspect)) client.resend(batch, -1);
+        this.pump();
+      }
+      w.overdue = suspect ?? head.value[0];
       this.#stop(w, "overdue");
       return;
     }
@@ -415,17 +425,27 @@ export class WorkerPool {
     this.pump();
   }
 
-  /** Takes every batch `w` holds away from it (to send elsewhere or fail), with its timers. */
-  #takeBatches(w: PoolWorker): Array<[PoolBatch, PoolClient]> {
-    const held = [...w.batches.values()];
-    w.batches.clear();
-    for (const timers of w.grace.values()) for (const t of timers.values()) t.cancel();
-    w.grace.clear();
-    w.progress = undefined;
-    w.watchdog?.cancel();
-    w.watchdog = undefined;
-    w.watchAt = Infinity;
-    return held;
+  /**
+   * Takes the batches `w` holds (all, or all but `keep`) away from it, to send elsewhere or fail,
+   * with their cancel timers; without `keep`, its watchdog too.
+   */
+  #takeBatches(w: PoolWorker, keep?: PoolBatch): Array<[PoolBatch, PoolClient]> {
+    const taken: Array<[PoolBatch, PoolClient]> = [];
+    for (const [id, held] of [...w.batches]) {
+      if (held[0] === keep) continue;
+      taken.push(held);
+      w.batches.delete(id);
+      const timers = w.grace.get(id);
+      if (timers !== undefined) for (const t of timers.values()) t.cancel();
+      w.grace.delete(id);
+    }
+    if (keep === undefined) {
+      w.progressBatch = undefined;
+      w.watchdog?.cancel();
+      w.watchdog = undefined;
+      w.watchAt = Infinity;
+    }
+    return taken;
   }
 
   #spawn(): PoolWorker {
@@ -499,12 +519,19 @@ export class WorkerPool {
     this.#settledOne(w);
   }
 
+  /** A progress note: one per item of a timed chain whose items are not tiny, so kept cheap. */
   #onProgress(w: PoolWorker, m: ProgressMessage): void {
     const now = this.#clock.now();
     w.progressAt = now;
-    const held = m.b < 0 ? undefined : w.batches.get(m.b);
-    w.progress = held === undefined ? undefined : { batch: held[0], k: m.k, since: now };
-    this.#watch(w);
+    const b = w.progressBatch;
+    if (b === undefined || b.id !== m.b) w.progressBatch = m.b < 0 ? undefined : w.batches.get(m.b)?.[0];
+    w.progressK = m.k;
+    w.progressSince = now;
+    // a later note only moves deadlines later (an armed watchdog re-arms itself when it fires);
+    // a note that enters an item may bring its deadline before the oldest batch's
+    const timeoutMs = w.progressBatch?.timeoutMs;
+    if (w.watchdog === undefined || (m.k >= 0 && timeoutMs !== undefined && now + timeoutMs < w.watchAt))
+      this.#watch(w);
   }
 
   #onResult(w: PoolWorker, m: ResultMessage): void {
@@ -513,7 +540,7 @@ export class WorkerPool {
     const wasHead = w.batches.keys().next().value === m.b;
     w.batches.delete(m.b);
     w.progressAt = this.#clock.now();
-    if (w.progress?.batch === held[0]) w.progress = undefined;
+    if (w.progressBatch === held[0]) w.progressBatch = undefined;
     if (wasHead) this.#headChanged(w);
     const timers = w.grace.get(m.b);
     if (timers !== undefined) {
