@@ -155,7 +155,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
    */
   window(concurrency: number): number {
     this.workersWanted = Math.max(1, Math.min(concurrency, this.#settings.maxWorkers));
-    return this.workersWanted * this.#settings.batchesPerWorker * this.#sizer.size;
+    return this.workersWanted * this.#settings.batchesPerWorker * this.batchSize;
   }
 
   /** The largest {@link window} can grow to (for sizing a reorder buffer). */
@@ -164,9 +164,14 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
     return workers * this.#settings.batchesPerWorker * this.#settings.maxBatchSize;
   }
 
-  /** Current batch size (adaptive). */
+  /**
+   * Current batch size: adaptive, but never so small that a worker's `batchesPerWorker` batches
+   * hold fewer items than it may run at once (`concurrencyPerWorker`): slow async items measure
+   * as slow per item, yet a worker should still get enough of them to fill its slots.
+   */
   get batchSize(): number {
-    return this.#sizer.size;
+    const s = this.#settings;
+    return Math.min(s.maxBatchSize, Math.max(this.#sizer.size, Math.ceil(s.concurrencyPerWorker / s.batchesPerWorker)));
   }
 
   /** The pool this executor runs in (shared with stages naming the same module and options). */
@@ -223,7 +228,7 @@ export class PoolExecutor implements Executor, PoolClient<Batch> {
 
   nextBatch(id: number, maxItems: number): OutgoingBatch<Batch> | undefined {
     if (this.isolating()) return this.#isolatedBatch(id);
-    const n = Math.min(this.#sizer.size, maxItems, this.#pending);
+    const n = Math.min(this.batchSize, maxItems, this.#pending);
     if (n <= 0) return undefined;
     const entries: Entry[] = [];
     const items: unknown[] = [];
