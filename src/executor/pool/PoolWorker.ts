@@ -59,4 +59,31 @@ export class PoolWorker {
   constructor(handle: WorkerHandle) {
     this.handle = handle;
   }
+
+  /** Records a progress note (see ProgressMessage) that arrived at `now`. */
+  noteProgress(b: number, k: number, now: number): void {
+    this.progressAt = now;
+    const batch = this.progressBatch;
+    if (batch === undefined || batch.id !== b) this.progressBatch = b < 0 ? undefined : this.batches.get(b)?.[0];
+    this.progressK = k;
+    this.progressSince = now;
+  }
+
+  /**
+   * Its earliest deadline, on the pool's clock: the noted item's timeout, from when it entered its
+   * function; and, as a backstop, its oldest batch's limit (the stage's timeout plus the batch's
+   * expected work) plus `graceMs`, from when it started on that batch or last reported progress,
+   * whichever is later. Infinity when it has none.
+   */
+  deadline(graceMs: number): number {
+    let at = Infinity;
+    const b = this.progressBatch;
+    if (b !== undefined && this.progressK >= 0 && b.timeoutMs !== undefined) at = this.progressSince + b.timeoutMs;
+    const head = this.batches.values().next();
+    if (head.done !== true) {
+      const limit = head.value[0].limitMs;
+      if (limit !== undefined) at = Math.min(at, Math.max(this.headSince, this.progressAt) + limit + graceMs);
+    }
+    return at;
+  }
 }

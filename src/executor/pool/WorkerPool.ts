@@ -1,10 +1,10 @@
-import { WorkerCrashedError } from "../../errors/WorkerCrashedError.js";
-import { WorkerOutOfMemoryError } from "../../errors/WorkerOutOfMemoryError.js";
+import { exitError } from "./exitError.js";
 import { systemClock, type Clock, type TimerHandle } from "../../time/Clock.js";
 import { keepAlive } from "../../time/keepAlive.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import { ProcessHandle } from "./ProcessHandle.js";
-import { processStopped } from "./processStopped.js";
+import { Heartbeat } from "./Heartbeat.js";
+import { LoadBackoff } from "./LoadBackoff.js";
 import { rebuildError, serializeError } from "./SerializedError.js";
 import { ThreadHandle } from "./ThreadHandle.js";
 import {
@@ -12,7 +12,6 @@ import {
   MSG_CANCELLED,
   MSG_CHAIN,
   MSG_LOAD_FAILED,
-  MSG_PING,
   MSG_PONG,
   MSG_PROGRESS,
   MSG_READY,
@@ -29,13 +28,6 @@ import { PoolWorker, type StopReason } from "./PoolWorker.js";
 
 export type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure } from "./PoolClient.js";
 export { PoolWorker } from "./PoolWorker.js";
-
-/** After the module failed to load, the next worker starts this long after (doubling per failure in a row). */
-const LOAD_BACKOFF_MS = 100;
-/** The backoff's cap, and how long a pool that gave up fails new items at once before it tries again. */
-const LOAD_BACKOFF_MAX_MS = 5_000;
-/** Heartbeats a child process may leave unanswered before the pool asks the system whether it is stopped. */
-const STOPPED_AFTER_BEATS = 3;
 
 /**
  * A pool of worker threads or child processes running one module, shared by every executor
@@ -67,17 +59,10 @@ export class WorkerPool {
   #minimumWaiters: Array<() => void> = [];
   /** Workers in a row that died before they were ready; at 3 the pool stops keeping `minWorkers` up. */
   #startFailures = 0;
-  /** Workers in a row whose module threw while loading; at `loadAttempts` the pool gives up. */
-  #loadFailures = 0;
-  /** What the module threw, the last time it failed to load. */
-  #loadError: unknown;
-  /** No worker starts before this time (after a failed load), on the pool's clock. */
-  #startAfter = 0;
-  #startTimer: TimerHandle | undefined;
-  /** The heartbeat, while a worker holds items; `#lastBeat` is when it last ran. */
-  #heartbeat: TimerHandle | undefined;
-  #lastBeat = 0;
-  #pingSeq = 0;
+  /** Failed loads of the module in a row, and the backoff they impose. */
+  readonly #load: LoadBackoff;
+  /** The liveness check of workers holding items. */
+  readonly #heartbeat: Heartbeat;
   /** The last loop delay any worker reported (kept when workers exit). */
   #lastLoopDelayMs = 0;
 
@@ -86,6 +71,16 @@ export class WorkerPool {
     this.moduleUrl = moduleUrl;
     this.settings = settings;
     this.#clock = clock;
+    this.#load = new LoadBackoff(clock, settings.loadAttempts, () => {
+      if (this.#closed) return;
+      this.#ensureMinimum();
+      this.pump();
+    });
+    this.#heartbeat = new Heartbeat(clock, settings.heartbeatMs, settings.unresponsiveMs, context === "process", {
+      workers: () => this.#workers,
+      send: (w, message) => this.#send(w, message),
+      stop: (w, reason) => this.#stop(w, reason),
+    });
     this.#ensureMinimum();
   }
 
@@ -191,8 +186,8 @@ export class WorkerPool {
     try {
       const clients = this.#clients;
       // gave up on the module, and not trying again yet: what waits fails at once
-      if (this.#gaveUp() && this.#clock.now() < this.#startAfter) {
-        for (const client of [...clients]) if (client.ready()) client.unloadable(this.#loadError, []);
+      if (this.#load.coolingDown) {
+        for (const client of [...clients]) if (client.ready()) client.unloadable(this.#load.error, []);
         return;
       }
       let progress = true;
@@ -237,10 +232,8 @@ export class WorkerPool {
     this.#closed = true;
     this.#idleTimer?.cancel();
     this.#idleTimer = undefined;
-    this.#startTimer?.cancel();
-    this.#startTimer = undefined;
-    this.#heartbeat?.cancel();
-    this.#heartbeat = undefined;
+    this.#load.close();
+    this.#heartbeat.close();
     const exits = this.#workers.map((w) => w.handle.exited);
     for (const w of [...this.#workers]) this.#stop(w, "closed");
     await Promise.all(exits);
@@ -278,31 +271,8 @@ export class WorkerPool {
     // threads or processes, not on the ones taking work
     if (this.#workers.length >= Math.min(this.settings.maxWorkers, Math.max(wanted, this.settings.minWorkers)))
       return undefined;
-    if (!this.#mayStart()) return undefined;
+    if (!this.#load.mayStart(this.#workers)) return undefined;
     return this.#spawn();
-  }
-
-  /**
-   * Whether a worker may start now. After the module failed to load (and until a worker loads
-   * it), one worker starts at a time, each after a backoff; the timer pumps once it is over.
-   */
-  #mayStart(): boolean {
-    if (this.#loadFailures === 0) return true;
-    for (const w of this.#workers) if (!w.ready && w.stopped === undefined) return false;
-    const wait = this.#startAfter - this.#clock.now();
-    if (wait <= 0) return true;
-    this.#startTimer ??= this.#clock.setTimer(() => {
-      this.#startTimer = undefined;
-      if (this.#closed) return;
-      this.#ensureMinimum();
-      this.pump();
-    }, wait);
-    return false;
-  }
-
-  /** The pool stopped trying to load the module (`loadAttempts` failed loads in a row). */
-  #gaveUp(): boolean {
-    return this.#loadFailures >= this.settings.loadAttempts;
   }
 
   #dispatch(w: PoolWorker, client: PoolClient): boolean {
@@ -332,7 +302,7 @@ export class WorkerPool {
     }
     if (first) this.#headChanged(w);
     if (limit > 0 && w.taken >= limit) w.retiring = true;
-    this.#startHeartbeat();
+    this.#heartbeat.start();
     return true;
   }
 
@@ -351,7 +321,7 @@ export class WorkerPool {
    */
   #watch(w: PoolWorker): void {
     if (!w.ready || w.stopped !== undefined || w.hung !== undefined) return;
-    const at = this.#deadline(w);
+    const at = w.deadline(this.settings.cancelGraceMs);
     if (at >= w.watchAt) return;
     w.watchdog?.cancel();
     w.watchAt = at;
@@ -372,19 +342,6 @@ export class WorkerPool {
     );
   }
 
-  #deadline(w: PoolWorker): number {
-    let at = Infinity;
-    const b = w.progressBatch;
-    if (b !== undefined && w.progressK >= 0 && b.timeoutMs !== undefined) at = w.progressSince + b.timeoutMs;
-    const head = w.batches.values().next();
-    if (head.done !== true) {
-      const limit = head.value[0].limitMs;
-      if (limit !== undefined)
-        at = Math.min(at, Math.max(w.headSince, w.progressAt) + limit + this.settings.cancelGraceMs);
-    }
-    return at;
-  }
-
   #watchFired(w: PoolWorker): void {
     if (w.stopped !== undefined || w.hung !== undefined) return;
     const now = this.#clock.now();
@@ -394,7 +351,7 @@ export class WorkerPool {
       return;
     }
     const head = w.batches.values().next();
-    if (head.done !== true && now >= this.#deadline(w)) {
+    if (head.done !== true && now >= w.deadline(this.settings.cancelGraceMs)) {
       // inside a batch not noted item by item: one of its items is stuck, the other batches are
       // not to blame and go elsewhere now; the batch's items are sent again alone (see Blame)
       const suspect = w.progressBatch;
@@ -482,8 +439,7 @@ export class WorkerPool {
       case MSG_READY:
         w.ready = true;
         this.#startFailures = 0;
-        this.#loadFailures = 0;
-        this.#startAfter = 0;
+        this.#load.loaded();
         this.#headChanged(w);
         this.#ensureMinimum();
         this.pump();
@@ -492,7 +448,7 @@ export class WorkerPool {
         this.#loadFailed(w, rebuildError(m.e));
         return;
       case MSG_PONG:
-        if (m.s === w.pingSeq) w.pingAt = -1;
+        this.#heartbeat.answered(w, m.s);
         return;
       case MSG_PROGRESS:
         this.#onProgress(w, m);
@@ -522,11 +478,7 @@ export class WorkerPool {
   /** A progress note: one per item of a timed chain whose items are not tiny, so kept cheap. */
   #onProgress(w: PoolWorker, m: ProgressMessage): void {
     const now = this.#clock.now();
-    w.progressAt = now;
-    const b = w.progressBatch;
-    if (b === undefined || b.id !== m.b) w.progressBatch = m.b < 0 ? undefined : w.batches.get(m.b)?.[0];
-    w.progressK = m.k;
-    w.progressSince = now;
+    w.noteProgress(m.b, m.k, now);
     // a later note only moves deadlines later (an armed watchdog re-arms itself when it fires);
     // a note that enters an item may bring its deadline before the oldest batch's
     const timeoutMs = w.progressBatch?.timeoutMs;
@@ -569,11 +521,7 @@ export class WorkerPool {
    */
   #loadFailed(w: PoolWorker, cause: unknown): void {
     if (w.stopped !== undefined) return;
-    this.#loadError = cause;
-    this.#loadFailures++;
-    const gaveUp = this.#gaveUp();
-    const backoff = Math.min(LOAD_BACKOFF_MS * 2 ** (this.#loadFailures - 1), LOAD_BACKOFF_MAX_MS);
-    this.#startAfter = this.#clock.now() + (gaveUp ? LOAD_BACKOFF_MAX_MS : backoff);
+    const gaveUp = this.#load.failed(cause);
     const held = this.#takeBatches(w);
     this.#stop(w, "unloadable");
     if (gaveUp) {
@@ -624,7 +572,7 @@ export class WorkerPool {
     w.hung = undefined;
     if (!w.ready && w.stopped === undefined) this.#startFailures++;
     if (w.batches.size > 0) {
-      const error = this.#exitError(w, exit);
+      const error = exitError(this.context, this.settings, w.stopped, exit);
       const held = [...w.batches.values()];
       w.batches.clear();
       const alone = held.length === 1;
@@ -637,104 +585,13 @@ export class WorkerPool {
     this.#checkMinimum();
   }
 
-  #exitError(w: PoolWorker, exit: WorkerExit): Error {
-    const ctx = this.context;
-    const s = this.settings;
-    if (exit.outOfMemory) return new WorkerOutOfMemoryError(ctx, exit.error);
-    switch (w.stopped) {
-      case "stuck":
-        return new WorkerCrashedError(
-          ctx,
-          `was stopped: an item it held ignored its cancellation for ${s.cancelGraceMs} ms`,
-        );
-      case "overdue":
-        return new WorkerCrashedError(ctx, "was stopped: an item it held ran past its timeout");
-      case "closed":
-        return new WorkerCrashedError(ctx, "was stopped: the pool closed");
-      case "frozen":
-        return new WorkerCrashedError(
-          ctx,
-          `was killed: the system reported it stopped (SIGSTOP or SIGTSTP) and it did not answer heartbeats for ${STOPPED_AFTER_BEATS * s.heartbeatMs} ms`,
-        );
-      case "unresponsive":
-        return new WorkerCrashedError(
-          ctx,
-          `was stopped: its event loop did not answer heartbeats for ${s.unresponsiveMs} ms (pool option unresponsiveMs)`,
-        );
-      default:
-        return new WorkerCrashedError(ctx, "exited while holding items", {
-          exitCode: exit.code,
-          signalName: exit.signal,
-          cause: exit.error,
-        });
-    }
-  }
-
   /** `minWorkers`, or 0 once the pool gave up keeping workers up (see {@link atMinimum}). */
   #minimum(): number {
-    return this.#startFailures >= 3 || this.#gaveUp() ? 0 : this.settings.minWorkers;
+    return this.#startFailures >= 3 || this.#load.gaveUp ? 0 : this.settings.minWorkers;
   }
 
   #ensureMinimum(): void {
-    while (this.size < this.#minimum() && this.#mayStart()) this.#spawn();
-  }
-
-  /** Starts the heartbeat (when enabled and not running). */
-  #startHeartbeat(): void {
-    const every = this.settings.heartbeatMs;
-    if (every === 0 || this.#heartbeat !== undefined || this.#closed) return;
-    this.#lastBeat = this.#clock.now();
-    this.#heartbeat = this.#clock.setTimer(() => this.#beat(), every);
-  }
-
-  /**
-   * One heartbeat: each worker holding items gets a ping unless one is unanswered; a worker whose
-   * ping has waited `unresponsiveMs` is stopped, and a child process whose ping has waited three
-   * heartbeats is killed if the system reports it stopped. A heartbeat that comes late (this
-   * process was itself stopped or blocked) restarts every wait: a silence measured then means
-   * nothing. Runs while any worker holds items.
-   */
-  #beat(): void {
-    this.#heartbeat = undefined;
-    if (this.#closed) return;
-    const every = this.settings.heartbeatMs;
-    const now = this.#clock.now();
-    const late = now - this.#lastBeat > 2 * every;
-    this.#lastBeat = now;
-    let holding = false;
-    for (const w of [...this.#workers]) {
-      if (w.stopped !== undefined || w.batches.size === 0) {
-        w.pingAt = -1;
-        continue;
-      }
-      holding = true;
-      if (w.pingAt < 0) {
-        w.pingSeq = ++this.#pingSeq;
-        w.pingAt = now;
-        this.#send(w, { t: MSG_PING, s: w.pingSeq });
-        continue;
-      }
-      if (late) {
-        w.pingAt = now;
-        continue;
-      }
-      const silent = now - w.pingAt;
-      if (this.settings.unresponsiveMs > 0 && silent >= this.settings.unresponsiveMs) this.#stop(w, "unresponsive");
-      else if (this.context === "process" && silent >= STOPPED_AFTER_BEATS * every && !w.checking)
-        this.#checkStopped(w);
-    }
-    if (holding) this.#heartbeat = this.#clock.setTimer(() => this.#beat(), every);
-  }
-
-  /** Kills a silent child process that the system reports stopped. */
-  #checkStopped(w: PoolWorker): void {
-    const pid = w.handle.pid;
-    if (pid === undefined) return;
-    w.checking = true;
-    void processStopped(pid).then((stopped) => {
-      w.checking = false;
-      if (stopped && w.stopped === undefined && w.pingAt >= 0 && w.batches.size > 0) this.#stop(w, "frozen");
-    });
+    while (this.size < this.#minimum() && this.#load.mayStart(this.#workers)) this.#spawn();
   }
 
   #scheduleIdleCheck(): void {
