@@ -15,7 +15,7 @@ export interface HeartbeatHost {
 }
 
 /**
- * The liveness check of a pool: every `heartbeatMs`, each worker holding items gets a ping
+ * The liveness check of a pool: every `heartbeatMs`, each worker holding items (its module loaded) gets a ping
  * unless one is unanswered, and its event loop answers it (`answered`). A worker whose ping has
  * waited `unresponsiveMs` (when set) is stopped (`"unresponsive"`); a child process whose ping has
  * waited three heartbeats is killed (`"frozen"`) if the system reports it stopped. A heartbeat
@@ -69,7 +69,9 @@ export class Heartbeat {
     this.#lastBeat = now;
     let holding = false;
     for (const w of [...this.#host.workers()]) {
-      if (w.stopped !== undefined || w.batches.size === 0) {
+      // a worker still loading its module is not judged: its start-up is not a silence (a module
+      // that never finishes loading holds only the batches sent to it before)
+      if (w.stopped !== undefined || w.batches.size === 0 || !w.ready) {
         w.pingAt = -1;
         continue;
       }
