@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { child, pipeline, WeirError, worker, type DeadLetter } from "../../src/index.js";
+import { child, pipeline, WeirError, worker, workflow, type DeadLetter } from "../../src/index.js";
 
 const flaky = new URL("../fixtures/faults/flakyLoad.mjs", import.meta.url);
 const broken = new URL("../fixtures/faults/brokenLoad.mjs", import.meta.url);
@@ -114,3 +114,28 @@ for (const [label, make] of [
     });
   });
 }
+
+describe("workflow pool tasks: module-load failures", () => {
+  it("a task whose worker's module fails to load once runs on the replacement, in one attempt", async () => {
+    const [url, marker] = flakyOnce();
+    const r = await workflow("flaky-task")
+      .task("a", () => 1)
+      .task("inc", { after: ["a"] }, child<{ a: number }, number>(url, "inc", { maxWorkers: 1 }))
+      .run();
+    assert.ok(r.ok, String(r.error));
+    assert.ok(existsSync(marker), "a worker failed to load the module");
+  });
+
+  it("a task whose module never loads fails with WEIR_TASK_FAILED caused by the coded load error", async () => {
+    const r = await workflow("broken-task")
+      .task("inc", {}, worker<Record<string, never>, number>(broken, "inc", { maxWorkers: 1, loadAttempts: 2 }))
+      .run();
+    assert.equal(r.ok, false);
+    const e = r.error;
+    assert.ok(WeirError.is(e));
+    assert.equal(e.code, "WEIR_TASK_FAILED");
+    assert.ok(WeirError.is(e.cause));
+    assert.equal(e.cause.code, "WEIR_LOAD_FAILED");
+    assert.match(e.cause.message, /brokenLoad\.mjs/);
+  });
+});
