@@ -69,13 +69,17 @@ export class Heartbeat {
     this.#lastBeat = now;
     let holding = false;
     for (const w of [...this.#host.workers()]) {
-      // a worker still loading its module is not judged: its start-up is not a silence (a module
-      // that never finishes loading holds only the batches sent to it before)
-      if (w.stopped !== undefined || w.batches.size === 0 || !w.ready) {
+      if (w.stopped !== undefined || w.batches.size === 0) {
         w.pingAt = -1;
         continue;
       }
       holding = true;
+      // a worker still loading its module is not judged (its start-up is not a silence), but the
+      // heartbeat goes on for it
+      if (!w.ready) {
+        w.pingAt = -1;
+        continue;
+      }
       if (w.pingAt < 0) {
         w.pingSeq = ++this.#seq;
         w.pingAt = now;
