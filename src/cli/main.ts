@@ -9,8 +9,6 @@ import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
 import { planUsage, runUsage, weirUsage } from "./usage.js";
 
-export { describeError, summary } from "./describe.js";
-
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
