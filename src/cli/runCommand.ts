@@ -15,8 +15,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What `weir run` was asked for (see `weir run --help`). */
 export interface RunCommandOptions {
+  /** Print the result (or the error) as JSON, with no live view. @default false */
   readonly json: boolean;
+  /** Show the live view on a terminal. @default true */
   readonly progress: boolean;
+  /** How long the first signal's stop lets what was pulled drain. @default 25000 */
   readonly graceMs: number;
 }
 
