@@ -70,7 +70,7 @@ export class Runtime<R = None> {
   /** @internal Use {@link runtime}. `definition` is how `.component()` makes the next builder. */
   constructor(options: RuntimeOptions = {}, definition?: Definition) {
     this.#definition = definition ?? { options: fillRuntimeOptions(options), components: new Map() };
-    this.#bus = runBus<RuntimeEvents>(this.#definition.options.events, "runtime");
+    this.#bus = runBus<RuntimeEvents>(this.#definition.options.events, "runtime", this);
   }
 
   /** Where the runtime is in its life cycle. */
