@@ -77,6 +77,7 @@ export {
   AdaptiveConcurrency,
   adaptiveConcurrencyDefaults,
   type AdaptiveConcurrencyOptions,
+  type AdaptiveConcurrencyHost,
   type AdaptiveConcurrencyEvents,
   type AdaptiveConcurrencyStats,
   type AdaptiveReason,
@@ -117,10 +118,12 @@ export type { PersistentVector } from "./state/PersistentVector.js";
 // component runtime
 export { runtime, type Runtime, type RuntimeState } from "./runtime/Runtime.js";
 export type { ComponentSpec, StartContext, ComponentContext } from "./runtime/Component.js";
+export type { UnhealthyAction, UnhealthyOptions } from "./runtime/UnhealthyPolicy.js";
+export type { ShutdownHook, ShutdownHookOptions, ShutdownContext } from "./runtime/ShutdownHook.js";
 export type { HealthStatus, HealthCheckResult, HealthReport, ComponentHealth } from "./runtime/HealthStatus.js";
 export type { RuntimeOptions, SignalOptions, SignalTarget } from "./runtime/RuntimeOptions.js";
 export type { RuntimeEvents } from "./runtime/RuntimeEvents.js";
-export type { StartReport, StopReport, ComponentStart, ComponentStop } from "./runtime/RuntimeReport.js";
+export type { StartReport, StopReport, ComponentStart, ComponentStop, HookEnd } from "./runtime/RuntimeReport.js";
 
 // time
 export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";

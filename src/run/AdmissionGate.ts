@@ -195,7 +195,10 @@ export class AdmissionGate<W extends Waiter> {
         continue;
       }
       // A waiter held by an earlier one is retried only once that one is gone: only its deadline counts.
-      if (!held && e.retryAt < next) next = e.retryAt;
+      // One of a key, due but waiting for a free slot, needs no timer: the stage drains again when
+      // an attempt ends (a timer would fire every SLACK_MS until then).
+      const waitsForSlot = e.keyed && e.retryAt - now <= SLACK_MS && !slotFree();
+      if (!held && !waitsForSlot && e.retryAt < next) next = e.retryAt;
       if (deadline < next) next = deadline;
       if (!e.keyed) held = true;
       list[kept++] = e;

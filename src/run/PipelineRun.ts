@@ -95,7 +95,7 @@ export class PipelineRun implements Run, RunScope {
     hold: ProcessHold = "run",
   ) {
     this.pipeline = graph.name;
-    this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`);
+    this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`, this);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
     const base = options.clock ?? systemClock;
     this.clock = resolution > 0 ? new TimerWheel({ clock: base, resolutionMs: resolution }) : base;
