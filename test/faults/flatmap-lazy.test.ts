@@ -124,7 +124,7 @@ describe("flatMap pulls its expansions lazily, with backpressure", () => {
   it("keeps input order across expansions (ordered, the default), and interleaves them when unordered", async () => {
     const gen = async function* (x: number): AsyncGenerator<string> {
       for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, x === 0 ? 2 : 0));
+        await new Promise((r) => setImmediate(r));
         yield `${x}.${i}`;
       }
     };
@@ -135,14 +135,29 @@ describe("flatMap pulls its expansions lazily, with backpressure", () => {
       .to((x) => void ordered.push(x))
       .run();
     assert.deepEqual(ordered, ["0.0", "0.1", "0.2", "1.0", "1.1", "1.2", "2.0", "2.1", "2.2"]);
+
+    // unordered: expansion 0 waits until another expansion's items went on, so it cannot finish
+    // first unless the others are pulled beside it
+    let othersWent!: () => void;
+    const others = new Promise<void>((r) => (othersWent = r));
     const unordered: string[] = [];
     await pipeline("p")
       .from([0, 1, 2])
-      .flatMap(async (x) => gen(x), { concurrency: 3, ordered: false })
-      .to((x) => void unordered.push(x))
+      .flatMap(
+        async (x) =>
+          (async function* (): AsyncGenerator<string> {
+            if (x === 0) await others;
+            yield* gen(x);
+          })(),
+        { concurrency: 3, ordered: false },
+      )
+      .to((x) => {
+        unordered.push(x);
+        if (x === "1.2" || x === "2.2") othersWent();
+      })
       .run();
     assert.deepEqual([...unordered].sort(), [...ordered].sort());
-    assert.notEqual(unordered[0], "0.0", "the slow expansion did not hold the others back");
+    assert.notEqual(unordered[0], "0.0", "the waiting expansion did not hold the others back");
   });
 
   it("many empty expansions in a row, and Sets and Maps, expand like arrays", async () => {
