@@ -29,8 +29,9 @@ export type { ExecutionPlan, PlanStep, PlannedStage } from "./plan/ExecutionPlan
 export { formatPlan } from "./plan/formatPlan.js";
 
 // runs
-export type { Run, StopOptions } from "./run/Run.js";
+export { STOP_GRACE_MS, type Run, type StopOptions } from "./run/Run.js";
 export type { RunOptions } from "./run/RunOptions.js";
+export { deadLetterDefaults, type DeadLetterOptions } from "./run/DeadLetterOptions.js";
 export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
 export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
 export type { StageStats, StageBreakerStats, LatencySummary } from "./stats/StageStats.js";

@@ -27,10 +27,12 @@ export function summary(result: unknown): string {
       `  ${s.name.padEnd(16)} ${s.context.padEnd(7)} in ${fmt(s.in).padStart(11)}  out ${fmt(s.out).padStart(11)}${p}${extra.length ? `  ${extra.join(", ")}` : ""}`,
     );
   }
-  if (r.deadLetters.length > 0)
-    lines.push(
-      `  ${r.deadLetters.length} dead letters (first: stage "${r.deadLetters[0]!.stage}", item ${r.deadLetters[0]!.index})`,
-    );
+  const first = r.deadLetters[0];
+  if (first !== undefined) {
+    const total = r.deadLetters.length + (r.deadLettersDropped ?? 0);
+    const kept = r.deadLettersDropped ? ` (${r.deadLetters.length} kept in memory)` : "";
+    lines.push(`  ${total} dead letters${kept} (first: stage "${first.stage}", item ${first.index})`);
+  }
   return lines.join("\n");
 }
 

@@ -66,7 +66,12 @@ export async function runCommand(runnable: CliRunnable, options: RunCommandOptio
   };
   const abandonedLine = (source: unknown): string => {
     const count = (source as { abandoned?: unknown } | null)?.abandoned;
-    const what = typeof count === "number" ? `${count} items in flight were` : "work in flight was";
+    const what =
+      typeof count !== "number"
+        ? "work in flight was"
+        : count === 1
+          ? "1 item in flight was"
+          : `${count} items in flight were`;
     const why = aborted ? "the run was aborted" : `the grace of ${options.graceMs} ms ran out`;
     return `weir: stopped by ${stoppedBy}: ${what} abandoned (${why})\n`;
   };

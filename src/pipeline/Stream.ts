@@ -296,7 +296,9 @@ export class Stream<T> extends Handle {
                   await run;
                   return { done: true, value: undefined };
                 }
-                await Promise.race([tap.readable(), run.then(() => undefined)]);
+                // the run closes the tap however it ends, so this is the only wait: nothing is
+                // left behind per wait (a race against the run would leave a reaction on it each time)
+                await tap.readable();
               }
             } finally {
               release?.();

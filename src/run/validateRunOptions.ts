@@ -3,6 +3,7 @@ import { isEventSink } from "../events/EventSink.js";
 import { abortSignal, func, knownKeys, nonNegativeNumber, plainObject } from "../options/validate.js";
 import { clockOption } from "../policy/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
+import { deadLetterSettings } from "./DeadLetterOptions.js";
 import type { RunOptions } from "./RunOptions.js";
 
 /**
@@ -27,6 +28,7 @@ const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, whe
     }
   },
   sourceGate: (v, where) => void func(v, "sourceGate", where),
+  deadLetters: (v, where) => void deadLetterSettings(v, where),
   events: (v, where) => {
     if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
   },
