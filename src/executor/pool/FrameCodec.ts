@@ -1,5 +1,8 @@
 import { Packr } from "msgpackr";
 
+/** After a frame this large the encoder is replaced, so it does not keep its grown buffer. */
+const LARGE_BYTES = 16 * 1024 * 1024;
+
 /**
  * msgpackr settings shared by every weir wire: records (object shapes sent once, inline, in
  * order), typed arrays, Sets, Dates and BigInts, and Maps decoded as Maps, as structured clone
@@ -45,20 +48,31 @@ export class FrameEncoder {
     const frame = new Uint8Array(body.length);
     frame.set(body);
     send(frame);
+    if (body.length >= LARGE_BYTES) {
+      // do not keep the buffer the encoder grew for it: start afresh, and say so
+      this.#packr = new Packr(packrOptions());
+      send(new Uint8Array(0));
+    }
     return true;
   }
 }
+
+/** What {@link FrameDecoder.decode} returns for a reset frame (no message). */
+export const FRAME_RESET: unique symbol = Symbol("weir.frameReset");
 
 /** The receiving side of a {@link FrameEncoder}: decodes frames in order; passes other messages through. */
 export class FrameDecoder {
   #unpackr = new Packr(packrOptions());
 
-  /** The message a port delivered: a frame decoded, a reset applied (undefined), or the message itself. */
+  /**
+   * The message a port delivered: a frame decoded, a reset applied ({@link FRAME_RESET}), or the
+   * message itself. Throws when a frame is not msgpack.
+   */
   decode(data: unknown): unknown {
     if (!(data instanceof Uint8Array)) return data;
     if (data.length === 0) {
       this.#unpackr = new Packr(packrOptions());
-      return undefined;
+      return FRAME_RESET;
     }
     return this.#unpackr.unpack(data);
   }
