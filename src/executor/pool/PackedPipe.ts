@@ -1,8 +1,7 @@
 import type { Duplex } from "node:stream";
-import { Packr } from "msgpackr";
-import { packrOptions as options } from "./FrameCodec.js";
 import { FrameReader, HEADER_BYTES } from "./FrameReader.js";
 import { FrameTooLargeError } from "./FrameTooLargeError.js";
+import { wireCodec, type WireCodec, type WireFormat } from "./WireCodec.js";
 
 /** A frame of length 0: the sender dropped its encoder state, so the receiver drops its decoder's. */
 const RESET = Buffer.alloc(HEADER_BYTES);
@@ -18,42 +17,48 @@ export interface PipeEvents<In> {
   message(message: In): void;
   /**
    * The other end broke the framing: a frame over the limit (checked from its header, before
-   * anything is allocated for it), or one that is not msgpack. Nothing more is read after it.
+   * anything is allocated for it), or one that does not decode. Nothing more is read after it.
    */
   broken(reason: string, cause?: unknown): void;
 }
 
 /**
- * Length-prefixed msgpack frames over a byte stream (the pipe between a pool and a child
- * process), at most `maxBytes` each way. Measured faster than Node's `serialization: "advanced"`
- * IPC for object items (about 2x), slower for plain numbers; see docs/contexts.md. Frames are
+ * Length-prefixed frames over a byte stream (the pipe between a pool and a child process), at
+ * most `maxBytes` each way, holding msgpack (measured faster than V8's format for object items,
+ * about 2x; slower for plain numbers; see docs/contexts.md) or V8's structured-clone format
+ * (`"ipc"`: what Node's IPC channel sends, here on a pipe whose bytes weir checks). Frames are
  * reassembled in linear time and memory (see {@link FrameReader}). One encoder per direction:
- * record definitions travel in order with the frames. A message that fails to encode may leave
- * record definitions in the encoder that never reached the wire, so both ends start afresh after it.
+ * msgpack record definitions travel in order with the frames. A message that fails to encode may
+ * leave record definitions in the encoder that never reached the wire, so both ends start afresh
+ * after it.
  */
 export class PackedPipe<In, Out> {
   readonly #stream: Duplex;
+  readonly #format: WireFormat;
   readonly #maxBytes: number;
   readonly #reader: FrameReader;
-  #packr = new Packr(options());
-  #unpackr = new Packr(options());
+  #encoder: WireCodec;
+  #decoder: WireCodec;
 
-  constructor(stream: Duplex, maxBytes: number, events: PipeEvents<In>) {
+  constructor(stream: Duplex, format: WireFormat, maxBytes: number, events: PipeEvents<In>) {
     this.#stream = stream;
+    this.#format = format;
     this.#maxBytes = maxBytes;
+    this.#encoder = wireCodec(format);
+    this.#decoder = wireCodec(format);
     this.#reader = new FrameReader(maxBytes);
     const reader = this.#reader;
     const onFrame = (body: Buffer): void => {
       if (body.length === 0) {
-        this.#unpackr = new Packr(options());
+        this.#decoder = wireCodec(format);
         return;
       }
       let message: In;
       try {
-        message = this.#unpackr.unpack(body) as In;
+        message = this.#decoder.decode(body) as In;
       } catch (error) {
         reader.stop();
-        events.broken(`a frame of ${body.length} bytes that is not a msgpack message`, error);
+        events.broken(`a frame of ${body.length} bytes that does not decode (${format})`, error);
         return;
       }
       events.message(message);
@@ -69,11 +74,11 @@ export class PackedPipe<In, Out> {
   }
 
   /**
-   * Throws when `value` cannot be encoded, or encodes to more than `maxBytes`
+   * Throws when `value` cannot be encoded in `format`, or encodes to more than `maxBytes`
    * ({@link FrameTooLargeError}); touches no stream's encoder state.
    */
-  static check(value: unknown, maxBytes: number): void {
-    const bytes = new Packr(options()).pack(value).length;
+  static check(value: unknown, format: WireFormat, maxBytes: number): void {
+    const bytes = wireCodec(format).encode(value).length;
     if (bytes > maxBytes) throw new FrameTooLargeError(bytes, maxBytes);
   }
 
@@ -85,23 +90,33 @@ export class PackedPipe<In, Out> {
   send(message: Out): boolean {
     let body: Uint8Array;
     try {
-      body = this.#packr.pack(message);
+      body = this.#encoder.encode(message);
       if (body.length > this.#maxBytes) throw new FrameTooLargeError(body.length, this.#maxBytes);
     } catch (error) {
       this.#reset();
       throw error;
     }
+    if (body.length >= LARGE_BYTES) {
+      // no copy: the header, then the body itself, whose encoder is dropped at once (it never
+      // writes into that buffer again)
+      const head = Buffer.allocUnsafe(HEADER_BYTES);
+      head.writeUInt32LE(body.length, 0);
+      this.#stream.cork();
+      this.#stream.write(head);
+      const more = this.#stream.write(body);
+      this.#stream.uncork();
+      this.#reset();
+      return more;
+    }
     const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
     frame.writeUInt32LE(body.length, 0);
     frame.set(body, HEADER_BYTES);
-    const more = this.#stream.write(frame);
-    if (body.length >= LARGE_BYTES) this.#reset();
-    return more;
+    return this.#stream.write(frame);
   }
 
   /** A fresh encoder, and a reset frame so the other end drops its decoder state too. */
   #reset(): void {
-    this.#packr = new Packr(options());
+    this.#encoder = wireCodec(this.#format);
     this.#stream.write(RESET);
   }
 }

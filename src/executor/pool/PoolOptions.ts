@@ -113,9 +113,10 @@ export interface PoolOptions {
   /**
    * How messages cross: `"msgpack"` (msgpackr frames: on a pipe to a child process; as a
    * transferred buffer to a thread, where a message with buffers to transfer, or one msgpack
-   * cannot encode, goes by structured clone instead) or `"ipc"` (structured clone: Node's IPC
-   * channel for processes, `postMessage` for threads). msgpack measured about 3× faster for
-   * object items and on a par for numbers.
+   * cannot encode, goes by structured clone instead) or `"ipc"` (structured clone: V8's
+   * serialization, as Node's IPC channel uses, in frames on the same pipe for processes;
+   * `postMessage` for threads). msgpack measured about 3× faster for object items and on a par
+   * for numbers.
    * @default "msgpack"
    * @example `{ wire: "ipc" }` for values msgpack cannot carry
    */
@@ -127,12 +128,13 @@ export interface PoolOptions {
    */
   readonly execArgv?: readonly string[];
   /**
-   * Largest message, in bytes, that may cross the pipe to or from a child process (`wire:
-   * "msgpack"`): a batch of items one way, their results the other. The length a frame declares
-   * is checked before anything is allocated for it. A child that sends a larger frame (or bytes
-   * that are not a frame) is stopped and replaced, its items failing with `WEIR_WORKER_CRASHED`
-   * (cause `WEIR_WORKER_PROTOCOL`); an item or a result over it fails alone with
-   * `WEIR_ITEM_TOO_LARGE`. Threads and `wire: "ipc"` do not read frames and ignore it.
+   * Largest message, in bytes, that may cross the pipe to or from a child process (either
+   * wire): a batch of items one way, their results the other. The length a frame declares is
+   * checked before anything is allocated for it. A child that sends a larger frame (or bytes that
+   * are not a frame) is stopped and replaced, its items failing with `WEIR_WORKER_CRASHED` (cause
+   * `WEIR_WORKER_PROTOCOL`); an item or a result over it fails alone with `WEIR_ITEM_TOO_LARGE`
+   * (items that fit one by one but not as one batch are sent one by one). Threads read no
+   * frames: a message to or from a thread is not bounded by it.
    * @default 268435456 (256 MiB)
    * @example `{ maxFrameBytes: 1024 ** 3 }` for items up to 1 GiB
    */

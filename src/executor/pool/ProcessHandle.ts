@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { serialize } from "node:v8";
 import { WorkerProtocolError } from "../../errors/WorkerProtocolError.js";
 import { BatchLabels } from "./BatchLabels.js";
 import { workerStart } from "./entryLoader.js";
@@ -47,8 +46,8 @@ const STDOUT: Readonly<Record<PoolSettings["stdout"], 2 | "inherit" | "ignore">>
 export class ProcessHandle implements WorkerHandle {
   readonly #child: ChildProcess;
   readonly #pid: number;
-  readonly #pipe: PackedPipe<FromWorker, ToWorker> | undefined;
-  readonly #maxFrameBytes: number;
+  readonly #pipe: PackedPipe<FromWorker, ToWorker>;
+  readonly #settings: PoolSettings;
   readonly #labels = new BatchLabels();
   /** Set once the child broke the protocol: nothing more it sends is delivered. */
   #violation: WorkerProtocolError | undefined;
@@ -64,7 +63,7 @@ export class ProcessHandle implements WorkerHandle {
   constructor(moduleUrl: string, settings: PoolSettings, events: WorkerEvents) {
     const { wire, execArgv } = settings;
     const heapLimitMb = settings.resourceLimits?.maxOldGenerationSizeMb;
-    this.#maxFrameBytes = settings.maxFrameBytes;
+    this.#settings = settings;
     const start = workerStart("processEntry", moduleUrl);
     const limit = heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`];
     const args = writeEntryArgs({ moduleUrl, wire, maxFrameBytes: settings.maxFrameBytes });
@@ -73,8 +72,7 @@ export class ProcessHandle implements WorkerHandle {
       [...start.execArgv, ...limit, ...execArgv, fileURLToPath(start.entry), ...args],
       {
         detached: true,
-        stdio: ["ignore", STDOUT[settings.stdout], "pipe", wire === "ipc" ? "ipc" : "pipe"],
-        serialization: "advanced",
+        stdio: ["ignore", STDOUT[settings.stdout], "pipe", "pipe"],
         env: workerEnvVariables(settings.env) ?? process.env,
       },
     );
@@ -102,17 +100,12 @@ export class ProcessHandle implements WorkerHandle {
       if (typeof m === "string") this.#broken(`it sent ${m}`);
       else events.message(m.t === MSG_RESULT ? this.#labels.replied(m) : m);
     };
-    if (wire === "ipc") {
-      this.#pipe = undefined;
-      this.#child.on("message", receive);
-    } else {
-      const stream = this.#child.stdio[3] as Duplex;
-      stream.on("error", () => {}); // the exit event reports what happened
-      this.#pipe = new PackedPipe<FromWorker, ToWorker>(stream, settings.maxFrameBytes, {
-        message: receive,
-        broken: (reason, cause) => this.#broken(`it sent ${reason}`, cause),
-      });
-    }
+    const stream = this.#child.stdio[3] as Duplex;
+    stream.on("error", () => {}); // the exit event reports what happened
+    this.#pipe = new PackedPipe<FromWorker, ToWorker>(stream, wire, settings.maxFrameBytes, {
+      message: receive,
+      broken: (reason, cause) => this.#broken(`it sent ${reason}`, cause),
+    });
     this.exited = new Promise<void>((resolve) => {
       this.#child.once("exit", (code, signal) => {
         if (pid !== undefined) {
@@ -146,16 +139,13 @@ export class ProcessHandle implements WorkerHandle {
    */
   send(message: ToWorker, _transfer: ArrayBuffer[] | undefined): void {
     this.#labels.sent(message);
-    const pipe = this.#pipe;
     try {
-      if (pipe !== undefined) pipe.send(message);
-      else this.#child.send(message);
+      this.#pipe.send(message);
     } catch (error) {
       if (message.t !== MSG_BATCH) throw error;
       this.#labels.unsent(message);
-      const max = this.#maxFrameBytes;
-      const check = pipe === undefined ? (v: unknown) => void serialize(v) : (v: unknown) => PackedPipe.check(v, max);
-      throw unsendableBatch("process", this.#labels, message, error, check);
+      const { wire, maxFrameBytes } = this.#settings;
+      throw unsendableBatch("process", this.#labels, message, error, (v) => PackedPipe.check(v, wire, maxFrameBytes));
     }
   }
 
@@ -167,13 +157,12 @@ export class ProcessHandle implements WorkerHandle {
   #broken(reason: string, cause?: unknown): void {
     if (this.#violation !== undefined) return;
     this.#violation = new WorkerProtocolError("process", reason, cause);
-    this.#pipe?.stop();
+    this.#pipe.stop();
     this.kill();
   }
 
   ref(): void {
     this.#child.ref();
-    this.#child.channel?.ref();
     (this.#child.stderr as (Duplex & { ref?: () => void }) | null)?.ref?.();
     const stream = this.#child.stdio[3] as (Duplex & { ref?: () => void }) | null;
     stream?.ref?.();
@@ -181,7 +170,6 @@ export class ProcessHandle implements WorkerHandle {
 
   unref(): void {
     this.#child.unref();
-    this.#child.channel?.unref();
     (this.#child.stderr as (Duplex & { unref?: () => void }) | null)?.unref?.();
     const stream = this.#child.stdio[3] as (Duplex & { unref?: () => void }) | null;
     stream?.unref?.();

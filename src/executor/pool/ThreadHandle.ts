@@ -55,7 +55,7 @@ export class ThreadHandle implements WorkerHandle {
       try {
         value = decoder.decode(data);
       } catch (error) {
-        this.#broken(`a frame of ${(data as Uint8Array).byteLength} bytes that is not a msgpack message`, error);
+        this.#broken(`a frame of ${(data as Uint8Array).byteLength} bytes that does not decode (msgpack)`, error);
         return;
       }
       if (value === FRAME_RESET) return;

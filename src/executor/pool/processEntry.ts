@@ -1,12 +1,11 @@
 /**
- * Entry of a child process of a weir pool: runs the {@link WorkerRuntime} over msgpack frames on
- * fd 3 or over the advanced-serialization IPC channel, as its argument says (see
- * processEntryArgs; nothing of weir's is read from the environment). When the parent goes away
+ * Entry of a child process of a weir pool: runs the {@link WorkerRuntime} over frames on fd 3,
+ * msgpack or V8's structured-clone format as its argument says (see processEntryArgs; nothing of
+ * weir's is read from the environment). When the parent goes away
  * (its end of the pipe or channel closes), the process kills its own process group, so nothing
  * it started outlives it.
  */
 import { Socket } from "node:net";
-import { serialize } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { FrameTooLargeError } from "./FrameTooLargeError.js";
 import { PackedPipe } from "./PackedPipe.js";
@@ -50,8 +49,7 @@ if (mayStartThreads()) {
 /** Throws, for a result that cannot cross to the parent, the error the parent names and rebuilds. */
 function checkResult(value: unknown): void {
   try {
-    if (wire === "ipc") serialize(value);
-    else PackedPipe.check(value, maxFrameBytes);
+    PackedPipe.check(value, wire, maxFrameBytes);
   } catch (error) {
     throw unsendableResult("process", error);
   }
@@ -79,30 +77,25 @@ function tooLargeTogether(error: FrameTooLargeError): never {
   process.exit(1);
 }
 
-let send: (message: FromWorker) => void = () => {};
+const socket = new Socket({ fd: 3, readable: true, writable: true });
 const runtime = new WorkerRuntime(moduleUrl, {
-  send: (message) => send(message),
+  send(message) {
+    try {
+      pipe.send(message);
+    } catch (error) {
+      if (error instanceof FrameTooLargeError && message.t === MSG_RESULT && message.v.every(fits)) {
+        tooLargeTogether(error);
+      }
+      throw error; // the runtime fails the results that cannot cross, and sends the others
+    }
+  },
   check: checkResult,
   memoryMb: () => process.memoryUsage.rss() / 1_048_576,
 });
-const onMessage = (m: ToWorker): void => runtime.receive(m);
-
-if (wire === "ipc") {
-  send = (m) => void process.send!(m);
-  process.on("message", (m: ToWorker) => onMessage(m));
-  process.on("disconnect", orphaned);
-} else {
-  const socket = new Socket({ fd: 3, readable: true, writable: true });
-  // the parent is trusted: a frame it sends that this end cannot read means the pipe is broken
-  const pipe = new PackedPipe<ToWorker, FromWorker>(socket, maxFrameBytes, { message: onMessage, broken: orphaned });
-  send = (m) => {
-    try {
-      pipe.send(m);
-    } catch (error) {
-      if (error instanceof FrameTooLargeError && m.t === MSG_RESULT && m.v.every(fits)) tooLargeTogether(error);
-      throw error; // the runtime fails the results that cannot cross, and sends the others
-    }
-  };
-  socket.on("end", orphaned);
-  socket.on("error", orphaned);
-}
+// the parent is trusted: a frame it sends that this end cannot read means the pipe is broken
+const pipe = new PackedPipe<ToWorker, FromWorker>(socket, wire, maxFrameBytes, {
+  message: (m) => runtime.receive(m),
+  broken: orphaned,
+});
+socket.on("end", orphaned);
+socket.on("error", orphaned);

@@ -6,7 +6,7 @@
 export interface ProcessEntryArgs {
   /** The module whose exports the stages call. */
   readonly moduleUrl: string;
-  /** How messages cross: msgpack frames on fd 3, or Node's IPC channel. */
+  /** How frames on fd 3 encode messages: msgpack, or V8's structured-clone format. */
   readonly wire: "msgpack" | "ipc";
   /** The pool's `maxFrameBytes`, enforced on both ends of the pipe. */
   readonly maxFrameBytes: number;
