@@ -221,3 +221,31 @@ for (const format of ["msgpack", "ipc"] as const) {
     });
   });
 }
+
+describe("large items cross whole, and the wire goes on after them", () => {
+  const big = "x".repeat(17 * 1024 * 1024); // over the size after which an encoder starts afresh
+  const stages: Array<[string, () => RemoteStage<unknown, unknown>]> = [
+    ["child()", () => child(wire, "echo", { maxWorkers: 1 })],
+    ['child(), wire: "ipc"', () => child(wire, "echo", { maxWorkers: 1, wire: "ipc" })],
+    ["worker()", () => worker(wire, "echo", { maxWorkers: 1 })],
+  ];
+  for (const [label, stage] of stages) {
+    it(`${label}: a 17 MB item and its result, then records of the same shape`, async () => {
+      const sent = [
+        { i: 0, s: "a" },
+        { i: 1, s: big },
+        { i: 2, s: "b" },
+        { i: 3, s: "c" },
+      ];
+      const o = await runAll(stage(), sent);
+      assert.deepEqual(o.dead, []);
+      const back = (o.out as Array<{ i: number; s: string }>).sort((a, b) => a.i - b.i);
+      assert.deepEqual(
+        back.map((x) => x.i),
+        [0, 1, 2, 3],
+      );
+      assert.equal(back[1]!.s.length, big.length);
+      assert.deepEqual([back[0]!.s, back[2]!.s, back[3]!.s], ["a", "b", "c"]);
+    });
+  }
+});
