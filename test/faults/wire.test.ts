@@ -147,6 +147,11 @@ describe("a worker thread that posts junk on its port fails itself, never the pa
       { post: { t: 3, b: 0, v: [], e: [[0, null]], o: null, r: null, u: 0, d: 0, m: 0 } },
       /malformed failures/,
     ],
+    [
+      "a well-formed result for a batch it does not hold",
+      { post: { t: 3, b: 999_999, v: [], e: null, o: null, r: null, u: 0, d: 0, m: 0 } },
+      /a result for batch 999999, which it does not hold/,
+    ],
     ["bytes that are not msgpack", { postBytes: [0xc1, 0xc1] }, /a frame of 2 bytes that does not decode \(msgpack\)/],
     ['null, on wire: "ipc"', { post: null }, /not an object \(null\)/, { wire: "ipc" }],
   ];

@@ -9,10 +9,11 @@ import {
 } from "./WireMessage.js";
 import { isResultWireCode } from "./wireValueErrors.js";
 
-/** What a batch in flight needs to name its items: its chain and the source indices. */
+/** What a batch in flight needs to name its items and check its reply: chain, source indices, size. */
 interface BatchLabel {
   readonly chain: number;
   readonly indices: number[] | number;
+  readonly size: number;
 }
 
 /**
@@ -27,7 +28,7 @@ export class BatchLabels {
 
   /** Notes a message the parent sends (before sending it). */
   sent(m: ToWorker): void {
-    if (m.t === MSG_BATCH) this.#batches.set(m.b, { chain: m.c, indices: m.i });
+    if (m.t === MSG_BATCH) this.#batches.set(m.b, { chain: m.c, indices: m.i, size: m.x.length });
     else if (m.t === MSG_CHAIN) this.#stages.set(m.id, m.stage);
     else if (m.t === MSG_UNCHAIN) this.#stages.delete(m.id);
   }
@@ -45,12 +46,25 @@ export class BatchLabels {
   /**
    * The batch's result came back: forgets the batch, and names the stage and source index in
    * each failure the worker reported for a result that could not cross (the worker knows
-   * neither), so the parent rebuilds it as a coded error about that item.
+   * neither), so the parent rebuilds it as a coded error about that item. Returns what is wrong
+   * instead when the reply does not fit the batch (one it was not sent, or not one value per
+   * item, or positions outside the batch).
    */
-  replied(m: ResultMessage): ResultMessage {
+  replied(m: ResultMessage): ResultMessage | string {
     const label = this.#batches.get(m.b);
+    if (label === undefined) return `a result for batch ${m.b}, which it does not hold`;
     this.#batches.delete(m.b);
-    if (m.e === null || label === undefined) return m;
+    const n = label.size;
+    if (m.v.length !== n) return `a result of ${m.v.length} values for batch ${m.b} of ${n} items`;
+    const outside = (k: number): boolean => k >= n;
+    if (
+      m.e?.some((f) => outside(f[0])) === true ||
+      m.o?.some(outside) === true ||
+      m.r?.some((p) => outside(p[0])) === true
+    ) {
+      return `a result for batch ${m.b} naming positions outside it`;
+    }
+    if (m.e === null) return m;
     const stage = this.#stages.get(label.chain) ?? `chain ${label.chain}`;
     for (const failure of m.e) {
       const error = failure[1];

@@ -1,6 +1,9 @@
 import { Packr } from "msgpackr";
 
-/** After a frame this large the encoder is replaced, so it does not keep its grown buffer. */
+/**
+ * A frame this large is sent in the encoder's own buffer, and the encoder replaced, so it neither
+ * copies the frame nor keeps the buffer it grew for it.
+ */
 const LARGE_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -44,15 +47,18 @@ export class FrameEncoder {
       send(new Uint8Array(0));
       return false;
     }
+    if (body.length >= LARGE_BYTES) {
+      // the encoder's own buffer goes (transferred, not copied), and the encoder with it: the
+      // next message starts afresh, and the reset frame says so
+      this.#packr = new Packr(packrOptions());
+      send(body);
+      send(new Uint8Array(0));
+      return true;
+    }
     // pack() returns a view of a buffer it reuses: the frame gets a buffer of its own
     const frame = new Uint8Array(body.length);
     frame.set(body);
     send(frame);
-    if (body.length >= LARGE_BYTES) {
-      // do not keep the buffer the encoder grew for it: start afresh, and say so
-      this.#packr = new Packr(packrOptions());
-      send(new Uint8Array(0));
-    }
     return true;
   }
 }

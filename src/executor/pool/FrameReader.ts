@@ -5,30 +5,29 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Splits a byte stream into length-prefixed frames, in linear time and memory whatever the frame
- * size: chunks are kept as they arrive until the length a header declares is there, then copied
- * once into the frame (or not at all when one chunk holds the whole frame). The declared length
- * is checked against `maxBytes` before anything is allocated for it; a stream that declares more
- * is reported (`onOversized`) and read no further.
+ * size: a frame that lies whole in one chunk is handed over as a view of it (no copy); one split
+ * over chunks is copied once, chunk by chunk as they arrive, into a buffer of the length its
+ * header declared, so no chunk is held and no byte is copied twice. That length is checked
+ * against `maxBytes` before anything is allocated for it; a stream that declares more is
+ * reported (`onOversized`) and read no further.
  */
 export class FrameReader {
   readonly #maxBytes: number;
-  /** Chunks not yet consumed, from `#head`; `#offset` bytes of the first are consumed. */
-  #chunks: Array<Buffer | undefined> = [];
-  #head = 0;
-  #offset = 0;
-  /** Bytes held in `#chunks` past `#offset`. */
-  #buffered = 0;
-  /** Length the current frame's header declared; -1 while its header is not read. */
-  #need = -1;
+  /** The header being read, when it came split over chunks; `#headerFilled` bytes of it so far. */
+  readonly #header = Buffer.alloc(HEADER_BYTES);
+  #headerFilled = 0;
+  /** The body being filled, when it came split over chunks; `#bodyFilled` bytes of it so far. */
+  #body: Buffer | undefined;
+  #bodyFilled = 0;
   #stopped = false;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
   }
 
-  /** Bytes received and not yet delivered as frames. */
+  /** Bytes received and not yet delivered as frames (a partial header or body). */
   get buffered(): number {
-    return this.#buffered;
+    return this.#headerFilled + this.#bodyFilled;
   }
 
   /**
@@ -38,70 +37,54 @@ export class FrameReader {
    * Stops at once, mid-chunk, when {@link stop} is called (from a callback too).
    */
   push(chunk: Buffer, onFrame: (body: Buffer) => void, onOversized: (declared: number) => void): void {
-    if (this.#stopped || chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (!this.#stopped) {
-      if (this.#need < 0) {
-        if (this.#buffered < HEADER_BYTES) return;
-        const declared = this.#take(HEADER_BYTES).readUInt32LE(0);
-        if (declared > this.#maxBytes) {
-          this.stop();
-          onOversized(declared);
-          return;
-        }
-        this.#need = declared;
+    let at = 0;
+    while (!this.#stopped && at < chunk.length) {
+      const body = this.#body;
+      if (body !== undefined) {
+        const n = Math.min(body.length - this.#bodyFilled, chunk.length - at);
+        chunk.copy(body, this.#bodyFilled, at, at + n);
+        this.#bodyFilled += n;
+        at += n;
+        if (this.#bodyFilled < body.length) return;
+        this.#body = undefined;
+        this.#bodyFilled = 0;
+        onFrame(body);
+        continue;
       }
-      if (this.#buffered < this.#need) return;
-      const body = this.#take(this.#need);
-      this.#need = -1;
-      onFrame(body);
+      let declared: number;
+      if (this.#headerFilled === 0 && chunk.length - at >= HEADER_BYTES) {
+        declared = chunk.readUInt32LE(at);
+        at += HEADER_BYTES;
+      } else {
+        const n = Math.min(HEADER_BYTES - this.#headerFilled, chunk.length - at);
+        chunk.copy(this.#header, this.#headerFilled, at, at + n);
+        this.#headerFilled += n;
+        at += n;
+        if (this.#headerFilled < HEADER_BYTES) return;
+        this.#headerFilled = 0;
+        declared = this.#header.readUInt32LE(0);
+      }
+      if (declared > this.#maxBytes) {
+        this.stop();
+        onOversized(declared);
+        return;
+      }
+      if (chunk.length - at >= declared) {
+        const whole = declared === 0 ? EMPTY : chunk.subarray(at, at + declared);
+        at += declared;
+        onFrame(whole);
+      } else {
+        // allocated once the header is judged; pages are committed as the bytes arrive
+        this.#body = Buffer.allocUnsafe(declared);
+      }
     }
   }
 
   /** Drops what is held and ignores every later chunk. */
   stop(): void {
     this.#stopped = true;
-    this.#chunks = [];
-    this.#head = 0;
-    this.#offset = 0;
-    this.#buffered = 0;
-  }
-
-  /** The next `n` bytes (`n` <= buffered): a view when one chunk holds them, else one copy. */
-  #take(n: number): Buffer {
-    if (n === 0) return EMPTY;
-    this.#buffered -= n;
-    const first = this.#chunks[this.#head]!;
-    if (first.length - this.#offset >= n) {
-      const out = first.subarray(this.#offset, this.#offset + n);
-      this.#offset += n;
-      if (this.#offset === first.length) this.#advance();
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.#chunks[this.#head]!;
-      const count = Math.min(chunk.length - this.#offset, n - filled);
-      chunk.copy(out, filled, this.#offset, this.#offset + count);
-      filled += count;
-      this.#offset += count;
-      if (this.#offset === chunk.length) this.#advance();
-    }
-    return out;
-  }
-
-  /** Drops the first chunk (fully consumed); compacts the list now and then. */
-  #advance(): void {
-    this.#chunks[this.#head++] = undefined;
-    this.#offset = 0;
-    if (this.#head === this.#chunks.length) {
-      this.#chunks = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#body = undefined;
+    this.#bodyFilled = 0;
+    this.#headerFilled = 0;
   }
 }

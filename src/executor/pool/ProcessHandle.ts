@@ -96,9 +96,10 @@ export class ProcessHandle implements WorkerHandle {
     });
     const receive = (value: unknown): void => {
       if (this.#violation !== undefined) return;
-      const m = parseFromWorker(value);
+      const parsed = parseFromWorker(value);
+      const m = typeof parsed !== "string" && parsed.t === MSG_RESULT ? this.#labels.replied(parsed) : parsed;
       if (typeof m === "string") this.#broken(`it sent ${m}`);
-      else events.message(m.t === MSG_RESULT ? this.#labels.replied(m) : m);
+      else events.message(m);
     };
     const stream = this.#child.stdio[3] as Duplex;
     stream.on("error", () => {}); // the exit event reports what happened

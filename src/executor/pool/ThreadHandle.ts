@@ -59,9 +59,10 @@ export class ThreadHandle implements WorkerHandle {
         return;
       }
       if (value === FRAME_RESET) return;
-      const m = parseFromWorker(value);
+      const parsed = parseFromWorker(value);
+      const m = typeof parsed !== "string" && parsed.t === MSG_RESULT ? this.#labels.replied(parsed) : parsed;
       if (typeof m === "string") this.#broken(m);
-      else events.message(m.t === MSG_RESULT ? this.#labels.replied(m) : m);
+      else events.message(m);
     });
     this.#worker.on("messageerror", (error: unknown) => this.#broken("a message that cannot be deserialized", error));
     this.#worker.on("error", (error: unknown) => {
