@@ -1,9 +1,12 @@
+import { parseFromWorker } from "./parseFromWorker.js";
 import type { SerializedError } from "./SerializedError.js";
 import {
   MSG_BATCH,
   MSG_CHAIN,
+  MSG_RESULT,
   MSG_UNCHAIN,
   type BatchMessage,
+  type FromWorker,
   type ResultMessage,
   type ToWorker,
 } from "./WireMessage.js";
@@ -19,12 +22,22 @@ interface BatchLabel {
 /**
  * The stage and source index of every item a worker holds, read from the messages its handle
  * sends (chains declared, batches sent) and dropped when the batch's result comes back: so an
- * item that cannot cross the wire, either way, fails with an error that names them. One per
- * handle; costs a map entry per batch in flight.
+ * item that cannot cross the wire, either way, fails with an error that names them, and a reply
+ * that does not fit what the worker holds is caught. One per handle; costs a map entry per batch
+ * in flight.
  */
 export class BatchLabels {
   readonly #stages = new Map<number, string>();
   readonly #batches = new Map<number, BatchLabel>();
+
+  /**
+   * A value a worker sent, as the message it must be: of a known shape ({@link parseFromWorker})
+   * and, for a result, fitting a batch the worker holds ({@link replied}); or what is wrong with it.
+   */
+  read(value: unknown): FromWorker | string {
+    const m = parseFromWorker(value);
+    return typeof m !== "string" && m.t === MSG_RESULT ? this.replied(m) : m;
+  }
 
   /** Notes a message the parent sends (before sending it). */
   sent(m: ToWorker): void {

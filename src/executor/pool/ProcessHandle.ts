@@ -5,13 +5,12 @@ import { WorkerProtocolError } from "../../errors/WorkerProtocolError.js";
 import { BatchLabels } from "./BatchLabels.js";
 import { workerStart } from "./entryLoader.js";
 import { PackedPipe } from "./PackedPipe.js";
-import { parseFromWorker } from "./parseFromWorker.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import { writeEntryArgs } from "./processEntryArgs.js";
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js";
 import { unsendableBatch } from "./wireValueErrors.js";
 import { workerEnvVariables } from "./WorkerEnv.js";
-import { MSG_BATCH, MSG_RESULT, type FromWorker, type ToWorker } from "./WireMessage.js";
+import { MSG_BATCH, type FromWorker, type ToWorker } from "./WireMessage.js";
 import type { WorkerEvents, WorkerHandle } from "./WorkerHandle.js";
 
 /** What V8 prints before it aborts on an exhausted heap. */
@@ -96,8 +95,7 @@ export class ProcessHandle implements WorkerHandle {
     });
     const receive = (value: unknown): void => {
       if (this.#violation !== undefined) return;
-      const parsed = parseFromWorker(value);
-      const m = typeof parsed !== "string" && parsed.t === MSG_RESULT ? this.#labels.replied(parsed) : parsed;
+      const m = this.#labels.read(value);
       if (typeof m === "string") this.#broken(`it sent ${m}`);
       else events.message(m);
     };

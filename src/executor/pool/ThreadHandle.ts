@@ -3,11 +3,10 @@ import { WorkerProtocolError } from "../../errors/WorkerProtocolError.js";
 import { BatchLabels } from "./BatchLabels.js";
 import { workerStart } from "./entryLoader.js";
 import { FRAME_RESET, FrameDecoder, FrameEncoder } from "./FrameCodec.js";
-import { parseFromWorker } from "./parseFromWorker.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import { unsendableBatch } from "./wireValueErrors.js";
 import { workerEnvVariables } from "./WorkerEnv.js";
-import { MSG_BATCH, MSG_RESULT, type ToWorker } from "./WireMessage.js";
+import { MSG_BATCH, type ToWorker } from "./WireMessage.js";
 import type { WorkerEvents, WorkerHandle } from "./WorkerHandle.js";
 
 /**
@@ -59,8 +58,7 @@ export class ThreadHandle implements WorkerHandle {
         return;
       }
       if (value === FRAME_RESET) return;
-      const parsed = parseFromWorker(value);
-      const m = typeof parsed !== "string" && parsed.t === MSG_RESULT ? this.#labels.replied(parsed) : parsed;
+      const m = this.#labels.read(value);
       if (typeof m === "string") this.#broken(m);
       else events.message(m);
     });
