@@ -21,7 +21,7 @@ import { memory } from "./memory.js";
 import type { Suite } from "./suite.js";
 
 const suites: readonly Suite[] = [inline, asyncTasks, memory];
-const standalone = ["workers", "timers", "adaptive", "workflow", "faults"] as const;
+const standalone = ["workers", "large-items", "timers", "adaptive", "workflow", "faults"] as const;
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => (standalone as readonly string[]).includes(a));

@@ -140,6 +140,7 @@ export type { RecordedEvent } from "./events/EventHistory.js";
 export { worker } from "./executor/remote/worker.js";
 export { child } from "./executor/remote/child.js";
 export type { PoolOptions } from "./executor/pool/PoolOptions.js";
+export type { WorkerEnv } from "./executor/pool/WorkerEnv.js";
 export { closeIdlePools } from "./executor/pool/PoolRegistry.js";
 
 // executors (the seam for running stages elsewhere)
@@ -161,5 +162,8 @@ export { WorkflowError } from "./errors/WorkflowError.js";
 export { TaskError } from "./errors/TaskError.js";
 export { ComponentError } from "./errors/ComponentError.js";
 export { ItemTransferredError } from "./errors/ItemTransferredError.js";
+export { ItemNotSerializableError } from "./errors/ItemNotSerializableError.js";
+export { ItemTooLargeError } from "./errors/ItemTooLargeError.js";
+export { WorkerProtocolError } from "./errors/WorkerProtocolError.js";
 export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";

@@ -1,5 +1,6 @@
 import { WorkerCrashedError } from "../../errors/WorkerCrashedError.js";
 import { WorkerOutOfMemoryError } from "../../errors/WorkerOutOfMemoryError.js";
+import { WorkerProtocolError } from "../../errors/WorkerProtocolError.js";
 import { systemClock, type Clock, type TimerHandle } from "../../time/Clock.js";
 import { keepAlive } from "../../time/keepAlive.js";
 import type { PoolSettings } from "./PoolOptions.js";
@@ -294,8 +295,8 @@ export class WorkerPool {
     };
     const handle: WorkerHandle =
       this.context === "worker"
-        ? new ThreadHandle(this.moduleUrl, s.wire, s.resourceLimits, s.execArgv, events)
-        : new ProcessHandle(this.moduleUrl, s.wire, s.execArgv, s.resourceLimits?.maxOldGenerationSizeMb, events);
+        ? new ThreadHandle(this.moduleUrl, s, events)
+        : new ProcessHandle(this.moduleUrl, s, events);
     worker = new PoolWorker(handle);
     worker.idleSince = this.#clock.now();
     handle.unref();
@@ -409,6 +410,9 @@ export class WorkerPool {
     if (w.stopped === "overdue")
       return new WorkerCrashedError(ctx, "was stopped: an item it held ran past its timeout");
     if (w.stopped === "closed") return new WorkerCrashedError(ctx, "was stopped: the pool closed");
+    if (exit.error instanceof WorkerProtocolError) {
+      return new WorkerCrashedError(ctx, `was stopped: ${exit.error.reason}`, { cause: exit.error });
+    }
     return new WorkerCrashedError(ctx, "exited while holding items", {
       exitCode: exit.code,
       signalName: exit.signal,
