@@ -425,7 +425,7 @@ printTiny(
   TINY,
   await section("tiny processes", TINY, [
     weir("weir child(), msgpack frames", child, "inc", 2, { wire: "msgpack" }),
-    weir("weir child(), advanced IPC", child, "inc", 2, { wire: "ipc" }),
+    weir('weir child(), wire: "ipc" (V8 frames)', child, "inc", 2, { wire: "ipc" }),
     weirPipeline("weir pipeline().map(child()), msgpack", child, "inc", 2),
     weirPipeline("weir pipeline().map(child()), msgpack, cold pool (started in the run)", child, "inc", 2, {}, "cold"),
     tinypool("Tinypool child_process (1 task per item)", "inc", 2, "child_process"),
@@ -453,7 +453,7 @@ printTiny(
   OBJECTS,
   await section("objects processes", OBJECTS, [
     weir("weir child(), msgpack frames", child, "touch", 2, { wire: "msgpack" }),
-    weir("weir child(), advanced IPC", child, "touch", 2, { wire: "ipc" }),
+    weir('weir child(), wire: "ipc" (V8 frames)', child, "touch", 2, { wire: "ipc" }),
     weir("weir worker() (threads, for reference)", worker, "touch", 2),
   ]),
   "weir child(), msgpack frames",
@@ -478,7 +478,7 @@ printCpu(
   await section("cpu processes", CPU, [
     mainThread("main thread loop (one thread)"),
     weir("weir child(), 2 processes, msgpack", child, "cpu5", 2, { wire: "msgpack" }),
-    weir("weir child(), 2 processes, IPC", child, "cpu5", 2, { wire: "ipc" }),
+    weir('weir child(), 2 processes, wire: "ipc"', child, "cpu5", 2, { wire: "ipc" }),
     weirPipeline("weir pipeline().map(child()), 2 processes", child, "cpu5", 2),
     tinypool("Tinypool child_process, 2 processes", "cpu5", 2, "child_process"),
   ]),

@@ -29,8 +29,9 @@ export type { ExecutionPlan, PlanStep, PlannedStage, PlannedPool } from "./plan/
 export { formatPlan } from "./plan/formatPlan.js";
 
 // runs
-export type { Run, StopOptions } from "./run/Run.js";
+export { STOP_GRACE_MS, type Run, type StopOptions } from "./run/Run.js";
 export type { RunOptions } from "./run/RunOptions.js";
+export { deadLetterDefaults, type DeadLetterOptions } from "./run/DeadLetterOptions.js";
 export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
 export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
 export type { StageStats, StageBreakerStats, LatencySummary } from "./stats/StageStats.js";
@@ -77,6 +78,7 @@ export {
   AdaptiveConcurrency,
   adaptiveConcurrencyDefaults,
   type AdaptiveConcurrencyOptions,
+  type AdaptiveConcurrencyHost,
   type AdaptiveConcurrencyEvents,
   type AdaptiveConcurrencyStats,
   type AdaptiveReason,
@@ -117,10 +119,12 @@ export type { PersistentVector } from "./state/PersistentVector.js";
 // component runtime
 export { runtime, type Runtime, type RuntimeState } from "./runtime/Runtime.js";
 export type { ComponentSpec, StartContext, ComponentContext } from "./runtime/Component.js";
+export type { UnhealthyAction, UnhealthyOptions } from "./runtime/UnhealthyPolicy.js";
+export type { ShutdownHook, ShutdownHookOptions, ShutdownContext } from "./runtime/ShutdownHook.js";
 export type { HealthStatus, HealthCheckResult, HealthReport, ComponentHealth } from "./runtime/HealthStatus.js";
 export type { RuntimeOptions, SignalOptions, SignalTarget } from "./runtime/RuntimeOptions.js";
 export type { RuntimeEvents } from "./runtime/RuntimeEvents.js";
-export type { StartReport, StopReport, ComponentStart, ComponentStop } from "./runtime/RuntimeReport.js";
+export type { StartReport, StopReport, ComponentStart, ComponentStop, HookEnd } from "./runtime/RuntimeReport.js";
 
 // time
 export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";
@@ -136,6 +140,7 @@ export type { RecordedEvent } from "./events/EventHistory.js";
 export { worker } from "./executor/remote/worker.js";
 export { child } from "./executor/remote/child.js";
 export type { PoolOptions } from "./executor/pool/PoolOptions.js";
+export type { WorkerEnv } from "./executor/pool/WorkerEnv.js";
 export { closeIdlePools } from "./executor/pool/PoolRegistry.js";
 
 // executors (the seam for running stages elsewhere)
@@ -157,6 +162,9 @@ export { WorkflowError } from "./errors/WorkflowError.js";
 export { TaskError } from "./errors/TaskError.js";
 export { ComponentError } from "./errors/ComponentError.js";
 export { ItemTransferredError } from "./errors/ItemTransferredError.js";
+export { ItemNotSerializableError } from "./errors/ItemNotSerializableError.js";
+export { ItemTooLargeError } from "./errors/ItemTooLargeError.js";
+export { WorkerProtocolError } from "./errors/WorkerProtocolError.js";
 export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";

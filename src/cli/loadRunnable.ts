@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { WeirError } from "../errors/WeirError.js";
+import { loadTypeScriptAsModules } from "./typescriptAsModule.js";
 
 /** What `weir run` can run: anything with `run()` and `plan()` (a pipeline handle or a workflow). */
 export interface CliRunnable {
@@ -16,10 +17,17 @@ export interface CliRunnable {
   plan(): unknown;
 }
 
-/** The module could not be loaded, or does not export something runnable. */
+/**
+ * The module could not be loaded (missing, a syntax error, it threw at top level), its default
+ * export is a factory that threw, or it exports nothing runnable. The module's error is the `cause`.
+ */
 export class LoadError extends WeirError {
-  constructor(message: string, cause?: unknown) {
-    super("WEIR_LOAD_FAILED", message, { cause });
+  /** The file as given on the command line. */
+  readonly file: string;
+
+  constructor(file: string, message: string, cause?: unknown) {
+    super("WEIR_LOAD_FAILED", `${file}: ${message}`, { cause });
+    this.file = file;
   }
 }
 
@@ -32,31 +40,41 @@ function isRunnable(value: unknown): value is CliRunnable {
   );
 }
 
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * Imports `file` (TypeScript through tsx, or JavaScript) and returns its default export: a pipeline
- * handle or workflow, or a function (possibly async) returning one.
+ * handle or workflow, or a function (possibly async) returning one. Every failure is a
+ * {@link LoadError}.
  */
 export async function loadRunnable(file: string): Promise<CliRunnable> {
   const path = resolve(process.cwd(), file);
-  if (!existsSync(path)) throw new LoadError(`weir: no such file: ${file}`);
+  if (!existsSync(path)) throw new LoadError(file, "no such file");
   if (/\.[mc]?tsx?$/.test(path)) {
     const { register } = await import("tsx/esm/api");
     register();
+    loadTypeScriptAsModules();
   }
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    throw new LoadError(
-      `weir: could not load ${file}: ${error instanceof Error ? error.message : String(error)}`,
-      error,
-    );
+    throw new LoadError(file, `could not load the module: ${reason(error)}`, error);
   }
   let value = mod.default;
-  if (typeof value === "function") value = await (value as () => unknown)();
+  if (typeof value === "function") {
+    try {
+      value = await (value as () => unknown)();
+    } catch (error) {
+      throw new LoadError(file, `its default export (a factory) threw: ${reason(error)}`, error);
+    }
+  }
   if (!isRunnable(value)) {
     throw new LoadError(
-      `weir: ${file} must export default a pipeline (or workflow), or a function returning one; got ${value === undefined ? "no default export" : typeof value}`,
+      file,
+      `must export default a pipeline (or workflow), or a function returning one; got ${value === undefined ? "no default export" : typeof value}`,
     );
   }
   return value;

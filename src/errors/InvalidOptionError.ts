@@ -1,4 +1,7 @@
+import { describeValue } from "./describeValue.js";
 import { WeirError } from "./WeirError.js";
+
+export { describeValue } from "./describeValue.js";
 
 /**
  * An option was missing, of the wrong type or out of range. Thrown when the pipeline, stage,
@@ -19,8 +22,12 @@ export class InvalidOptionError extends WeirError {
   /** Where the option was given (a stage, pipeline, workflow or policy name), when known. */
   readonly where: string | undefined;
 
-  constructor(option: string, expected: string, received: unknown, where?: string) {
-    const shown = describeValue(received);
+  /**
+   * `received` is the value given (rendered by {@link describeValue}); pass `shown` to say in
+   * words what was received instead (e.g. `unknown option "singal" (did you mean "signal"?)`).
+   */
+  constructor(option: string, expected: string, received: unknown, where?: string, shown?: string) {
+    shown ??= describeValue(received);
     super(
       "WEIR_INVALID_OPTION",
       `${where === undefined ? "" : `${where}: `}option ${option}: expected ${expected}, received ${shown}`,
@@ -30,16 +37,4 @@ export class InvalidOptionError extends WeirError {
     this.received = shown;
     this.where = where;
   }
-}
-
-/** Renders a received value for an error message: short, unambiguous. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-  return ctor && ctor !== "Object" ? `a ${ctor}` : "an object";
 }

@@ -14,15 +14,22 @@ export type WeirErrorCode =
   | "WEIR_WORKER_CRASHED"
   | "WEIR_WORKER_OUT_OF_MEMORY"
   | "WEIR_ITEM_TRANSFERRED"
+  | "WEIR_ITEM_NOT_SERIALIZABLE"
+  | "WEIR_ITEM_TOO_LARGE"
+  | "WEIR_WORKER_PROTOCOL"
   | "WEIR_CIRCUIT_OPEN"
   | "WEIR_RATE_LIMITED"
   | "WEIR_BULKHEAD_FULL"
   | "WEIR_WORKFLOW_INVALID"
   | "WEIR_TASK_FAILED"
   | "WEIR_COMPONENT_FAILED"
-  | "WEIR_LOAD_FAILED";
+  | "WEIR_LOAD_FAILED"
+  | "WEIR_USAGE";
+
+import { errorJson } from "./errorJson.js";
 
 const brand = Symbol.for("weir.error");
+const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
 
 /**
  * Base class of every error weir throws. Each subclass has a stable {@link WeirError.code}.
@@ -47,6 +54,35 @@ export class WeirError extends Error {
 
   override get name(): string {
     return this.constructor.name;
+  }
+
+  /**
+   * What `JSON.stringify(error)` writes: `name`, `code`, `message`, the error's fields and its
+   * `cause` (JSON-safe; an error as `{ name, message, code }`). Never the item a stage failed on:
+   * read `error.item` for that (see "Items stay out of logs" in docs/errors.md).
+   *
+   * @example
+   * ```ts
+   * JSON.stringify(stageError) // {"name":"StageError","code":"WEIR_STAGE_FAILED","message":"stage \"parse\" failed on item 1: …","stage":"parse","index":1,"attempts":1,"cause":{…}}
+   * ```
+   */
+  toJSON(): Record<string, unknown> {
+    return errorJson(this);
+  }
+
+  /**
+   * What `util.inspect` and `console.log` show: the stack, the error's own fields and its cause,
+   * as for any error, but never what is kept off its own properties (a stage's item), even with
+   * `showHidden` and `getters`.
+   */
+  [inspectCustom](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    // a plain error of the same class name (so inspect heads it the same), holding only own fields
+    const named = { [this.name]: class extends Error {} }[this.name]!;
+    const shown = new named(this.message, this.cause === undefined ? undefined : { cause: this.cause });
+    Object.defineProperty(shown, "name", { value: this.name, enumerable: false, configurable: true });
+    if (this.stack !== undefined) shown.stack = this.stack;
+    Object.assign(shown, Object.fromEntries(Object.entries(this)));
+    return inspect(shown, options);
   }
 
   /** True when `value` is a weir error, from this copy of the package or another. */

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { nonNegativeInt, optional } from "../options/validate.js";
+import { boolean, knownKeys, nonNegativeInt, optional, plainObject } from "../options/validate.js";
 import { EventHistory, type RecordedEvent } from "./EventHistory.js";
 import type { EventMiddleware } from "./EventMiddleware.js";
 import { isEventSink, type EventSink } from "./EventSink.js";
@@ -7,12 +7,41 @@ import { isEventSink, type EventSink } from "./EventSink.js";
 /** A handler for events of one type. Its return value is ignored, except that a rejected promise goes to the bus's error hook. */
 export type EventHandler<P> = (payload: P) => unknown;
 
-/** Options for {@link EventBus.on}. */
+/**
+ * Options for {@link EventBus.on}. Anything else is refused with an `InvalidOptionError`.
+ *
+ * @example
+ * ```ts
+ * bus.on("stage:end", log, { sender: run, signal, once: false });
+ * ```
+ */
 export interface SubscribeOptions {
-  /** Unsubscribes when this signal aborts. */
+  /** Unsubscribes when this signal aborts. @default none */
   readonly signal?: AbortSignal;
-  /** Unsubscribes after the first event. @default false */
+  /** Unsubscribes after the first event (the first one that passes the `sender` filter). @default false */
   readonly once?: boolean;
+  /**
+   * Only events this object sent: the pipeline `Run`, `WorkflowRun` or `Runtime` that emitted
+   * them (compared by identity), on a bus shared by many. Events emitted on a bus directly have
+   * the bus's own `sender` option as their sender, or none (and never match a filter).
+   * @default every sender
+   * @example `shared.on("stage:end", log, { sender: run })`
+   */
+  readonly sender?: object;
+}
+
+const subscribeKeys = ["signal", "once", "sender"];
+
+/** True when `value` looks like an AbortSignal (has `aborted` and the listener methods). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  const v = value as Partial<AbortSignal> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.aborted === "boolean" &&
+    typeof v.addEventListener === "function" &&
+    typeof v.removeEventListener === "function"
+  );
 }
 
 /** Options for {@link EventBus}. */
@@ -42,11 +71,21 @@ export interface EventBusOptions<Events extends object = object> {
    * @example `new EventBus<RunEvents>({ forward: shared })`
    */
   readonly forward?: EventSink<Events> | undefined;
+  /**
+   * The object whose events this bus carries: every event emitted here without a sender of its
+   * own has this one, here and on the `forward` bus, where subscribers filter on it with
+   * `on(type, handler, { sender })`. A run's private bus has the run as its sender.
+   * @default none
+   * @example `new EventBus<RunEvents>({ forward: shared, sender: run })`
+   */
+  readonly sender?: object | undefined;
 }
 
-/** One subscription: the handler to call and the function that ends it. */
+/** One subscription: the handler to call, the sender it listens to, and the function that ends it. */
 interface Subscription {
   readonly handler: EventHandler<never>;
+  /** Only events from this sender; undefined: every event. */
+  readonly sender: object | undefined;
   readonly off: () => void;
 }
 
@@ -73,6 +112,8 @@ export class EventBus<Events extends object> {
   readonly #history: EventHistory<Events> | undefined;
   readonly #onHandlerError: ((error: unknown, type: string) => void) | undefined;
   readonly #forward: EventSink<Events> | undefined;
+  /** The sender of events emitted here without one. */
+  readonly #sender: object | undefined;
 
   constructor(options: EventBusOptions<Events> = {}) {
     this.#onHandlerError = optional(options.onHandlerError, undefined, (v) => {
@@ -86,11 +127,25 @@ export class EventBus<Events extends object> {
         throw new InvalidOptionError("forward", "an EventBus (an object with has and emit)", v, "event bus");
       return v as EventSink<Events>;
     });
+    this.#sender = optional(options.sender, undefined, (v) => senderOption(v, "sender", "event bus"));
   }
 
-  /** Subscribes `handler` to events of `type`; returns the function that unsubscribes it. */
+  /**
+   * Subscribes `handler` to events of `type` (from one `sender` only, when given); returns the
+   * function that unsubscribes it. Throws an `InvalidOptionError` for a handler that is not a
+   * function or an unknown or invalid option.
+   */
   on<K extends keyof Events>(type: K, handler: EventHandler<Events[K]>, options: SubscribeOptions = {}): () => void {
-    const { signal } = options;
+    const where = `event bus, on("${String(type)}")`;
+    if (typeof handler !== "function") throw new InvalidOptionError("handler", "a function", handler, where);
+    const o = plainObject(options, "options", where);
+    knownKeys(o, subscribeKeys, "", where);
+    const signal = optional(o.signal, undefined, (v) => {
+      if (!isAbortSignal(v)) throw new InvalidOptionError("signal", "an AbortSignal", v, where);
+      return v;
+    });
+    const once = optional(o.once, false, (v) => boolean(v, "once", where));
+    const sender = optional(o.sender, undefined, (v) => senderOption(v, "sender", where));
     if (signal?.aborted) return () => {};
     let active = true;
     const off = (): void => {
@@ -102,13 +157,13 @@ export class EventBus<Events extends object> {
       else this.#handlers.set(type, next);
       signal?.removeEventListener("abort", off);
     };
-    const wrapped: EventHandler<Events[K]> = options.once
+    const wrapped: EventHandler<Events[K]> = once
       ? (payload) => {
           off();
           return handler(payload);
         }
       : handler;
-    const subscription: Subscription = { handler: wrapped as EventHandler<never>, off };
+    const subscription: Subscription = { handler: wrapped as EventHandler<never>, sender, off };
     this.#handlers.set(type, [...(this.#handlers.get(type) ?? []), subscription]);
     signal?.addEventListener("abort", off, { once: true });
     return off;
@@ -151,14 +206,15 @@ export class EventBus<Events extends object> {
   }
 
   /**
-   * Delivers `payload` to every handler of `type`, in subscription order, after middleware; then
-   * emits it on the `forward` bus, if any. Never throws because of a handler, a middleware or the
-   * error hook.
+   * Delivers `payload` to every handler of `type` (those filtering on another sender excepted),
+   * in subscription order, after middleware; then emits it on the `forward` bus, if any, with the
+   * same sender. `sender` defaults to the bus's `sender` option. Never throws because of a
+   * handler, a middleware or the error hook.
    */
-  emit<K extends keyof Events>(type: K, payload: Events[K]): void {
-    if (this.#middleware.length === 0) this.#deliver(type, payload);
-    else this.#through(0, this.#middleware, type, payload);
-    this.#forward?.emit(type, payload);
+  emit<K extends keyof Events>(type: K, payload: Events[K], sender: object | undefined = this.#sender): void {
+    if (this.#middleware.length === 0) this.#deliver(type, payload, sender);
+    else this.#through(0, this.#middleware, type, payload, sender);
+    this.#forward?.emit(type, payload, sender);
   }
 
   /**
@@ -188,10 +244,11 @@ export class EventBus<Events extends object> {
     chain: readonly EventMiddleware<Events>[],
     type: K,
     payload: Events[K],
+    sender: object | undefined,
   ): void {
     const middleware = chain[i];
     if (middleware === undefined) {
-      this.#deliver(type, payload);
+      this.#deliver(type, payload, sender);
       return;
     }
     let passed = false;
@@ -199,7 +256,7 @@ export class EventBus<Events extends object> {
       middleware(type, payload, (next) => {
         if (passed) return;
         passed = true;
-        this.#through(i + 1, chain, type, next);
+        this.#through(i + 1, chain, type, next, sender);
       });
     } catch (error) {
       this.#report(error, type);
@@ -229,11 +286,12 @@ export class EventBus<Events extends object> {
     });
   }
 
-  #deliver<K extends keyof Events>(type: K, payload: Events[K]): void {
-    this.#history?.record(type, payload);
+  #deliver<K extends keyof Events>(type: K, payload: Events[K], sender: object | undefined): void {
+    this.#history?.record(type, payload, sender);
     const list = this.#handlers.get(type);
     if (list === undefined) return;
-    for (const { handler } of list) {
+    for (const { handler, sender: only } of list) {
+      if (only !== undefined && only !== sender) continue;
       try {
         const result = (handler as EventHandler<Events[K]>)(payload);
         if (result instanceof Promise) {
@@ -250,4 +308,16 @@ export class EventBus<Events extends object> {
       }
     }
   }
+}
+
+/** Checks a sender: an object (or a function) compared by identity. */
+function senderOption(value: unknown, option: string, where: string): object {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null)
+    throw new InvalidOptionError(
+      option,
+      "an object (the run, workflow run or runtime that sends the events)",
+      value,
+      where,
+    );
+  return value;
 }

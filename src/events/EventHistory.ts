@@ -4,6 +4,8 @@ export interface RecordedEvent<Events extends object, K extends keyof Events = k
   readonly seq: number;
   readonly type: K;
   readonly payload: Events[K];
+  /** The run, workflow run or runtime that sent it (see `SubscribeOptions.sender`), if known. */
+  readonly sender: object | undefined;
 }
 
 /**
@@ -22,8 +24,8 @@ export class EventHistory<Events extends object> {
   }
 
   /** Records an event, evicting the oldest when full. */
-  record<K extends keyof Events>(type: K, payload: Events[K]): void {
-    const entry: RecordedEvent<Events> = Object.freeze({ seq: this.#seq++, type, payload });
+  record<K extends keyof Events>(type: K, payload: Events[K], sender?: object): void {
+    const entry: RecordedEvent<Events> = Object.freeze({ seq: this.#seq++, type, payload, sender });
     if (this.#ring.length < this.capacity) {
       this.#ring.push(entry);
       return;

@@ -14,8 +14,11 @@
 export interface EventSink<Events extends object> {
   /** True when emitting `type` would have an effect (so the sender builds the payload). */
   has(type: keyof Events): boolean;
-  /** Delivers one event. Must not throw (an {@link EventBus} never does). */
-  emit<K extends keyof Events>(type: K, payload: Events[K]): void;
+  /**
+   * Delivers one event, sent by `sender` (the run, workflow run or runtime it comes from, when
+   * known; subscribers may filter on it). Must not throw (an {@link EventBus} never does).
+   */
+  emit<K extends keyof Events>(type: K, payload: Events[K], sender?: object): void;
 }
 
 /** True when `value` has the two methods of an {@link EventSink}. */

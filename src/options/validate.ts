@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { closestName } from "./closestName.js";
 
 /**
  * Checks for option values. Each returns the value, typed, or throws an {@link InvalidOptionError}
@@ -72,7 +73,10 @@ export function plainObject(value: unknown, option: string, where?: string): Rec
   return value as Record<string, unknown>;
 }
 
-/** Rejects keys that are not in `known`, so a typo (`concurency`) fails loudly. */
+/**
+ * Rejects keys that are not in `known`, so a typo (`concurency`) fails loudly, with a "did you
+ * mean" when a known key is close.
+ */
 export function knownKeys(
   value: Record<string, unknown>,
   known: readonly string[],
@@ -82,14 +86,23 @@ export function knownKeys(
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       const path = option === "" ? key : `${option}.${key}`;
+      const guess = closestName(key, known);
       throw new InvalidOptionError(
         path,
         `one of the known options (${known.join(", ")})`,
-        `unknown option "${key}"`,
+        key,
         where,
+        `unknown option "${key}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`,
       );
     }
   }
+}
+
+/** An AbortSignal; an AbortController given instead is refused with a hint to pass its `.signal`. */
+export function abortSignal(value: unknown, option: string, where?: string): AbortSignal {
+  if (value instanceof AbortSignal) return value;
+  const hint = value instanceof AbortController ? " (pass the controller's .signal, not the controller)" : "";
+  throw new InvalidOptionError(option, `an AbortSignal${hint}`, value, where);
 }
 
 /** Returns `value` checked with `check` when defined, else `fallback`. */

@@ -11,6 +11,7 @@ import { PipelineRun } from "../run/PipelineRun.js";
 import { keepAlive } from "../time/keepAlive.js";
 import type { Run } from "../run/Run.js";
 import type { RunOptions } from "../run/RunOptions.js";
+import { validateRunOptions } from "../run/validateRunOptions.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { StageKind } from "../stage/StageKind.js";
 import { batchSettings, stageSettings, type BatchOptions, type StageOptions } from "../stage/StageOptions.js";
@@ -110,7 +111,8 @@ abstract class Handle implements Runnable {
    * ```
    */
   run(options: RunOptions = {}): Run {
-    return new PipelineRun(this.#graph, this.compiled(), options);
+    const checked = validateRunOptions(options, `pipeline "${this.#graph.name}" run()`);
+    return new PipelineRun(this.#graph, this.compiled(), checked);
   }
 
   /** The execution plan: which stages are fused, which get a step and a channel, and why. */
@@ -266,11 +268,11 @@ export class Stream<T> extends Handle {
     const graph = this.graph;
     const node = this.node;
     const compiled = (): CompiledPlan => this.compiled();
-    const { capacity: given, ...runOptions } = plainObject(
+    const { capacity: given, ...runOptions } = validateRunOptions<StreamOptions>(
       options,
-      "options",
       `pipeline "${graph.name}" stream()`,
-    ) as StreamOptions;
+      ["capacity"],
+    );
     const capacity = optional(given, 1024, (v) => positiveInt(v, "capacity", `pipeline "${graph.name}" stream()`));
     return {
       [Symbol.asyncIterator](): AsyncIterator<T> {
@@ -294,7 +296,9 @@ export class Stream<T> extends Handle {
                   await run;
                   return { done: true, value: undefined };
                 }
-                await Promise.race([tap.readable(), run.then(() => undefined)]);
+                // the run closes the tap however it ends, so this is the only wait: nothing is
+                // left behind per wait (a race against the run would leave a reaction on it each time)
+                await tap.readable();
               }
             } finally {
               release?.();

@@ -59,6 +59,33 @@ export interface AdaptiveConcurrencyOptions {
   readonly isOverload?: (error: unknown) => boolean;
   /** Fewest samples per decision window (a window is at least the current limit). @default 8 */
   readonly minWindow?: number;
+  /**
+   * Event-loop delay not to exceed, in ms: a window that ends with the loop delay above it
+   * shrinks the limit (reason `"loop-delay"`, by `decrease` or in proportion to the overshoot,
+   * never by less than 0.5), and the limit grows only while the delay is below
+   * `maxLoopDelayMs × (1 − headroom)`. Off unless given: a loop's delay is also the length of
+   * the longest synchronous piece of work on it, so a stage whose items each block for 200 ms
+   * has 200 ms of delay at any concurrency, and no threshold fits every stage.
+   * @default none (loop delay is not read)
+   * @example `{ maxLoopDelayMs: 50 }`
+   */
+  readonly maxLoopDelayMs?: number;
+  /**
+   * Reads the delay, in ms, of the event loop the admitted work runs on; read once per decision
+   * window, with `maxLoopDelayMs`. A throw, or anything but a non-negative number, reads as
+   * unknown (no loop-delay decision that window).
+   * @default in a stage's `concurrency: { adaptive: true, ... }`, the stage's own loop: the main
+   * thread's for async stages, the mean over the pool's workers for worker and process stages
+   * (the stage stats' `loopDelayMs`); standalone, required with `maxLoopDelayMs`
+   * @example `{ maxLoopDelayMs: 50, loopDelay: () => histogram.mean / 1e6 }`
+   */
+  readonly loopDelay?: () => number;
+}
+
+/** What the host of an adaptive limit (a stage) supplies when the options leave it out. */
+export interface AdaptiveConcurrencyHost {
+  /** The delay of the loop the host's work runs on, in ms (the default `loopDelay`). */
+  readonly loopDelay?: () => number;
 }
 
 /** Adaptive concurrency defaults. */
@@ -77,11 +104,14 @@ export const adaptiveConcurrencyDefaults = Object.freeze({
 });
 
 /** Why the limit changed. */
-export type AdaptiveReason = "increase" | "latency" | "overload" | "retry-after";
+export type AdaptiveReason = "increase" | "latency" | "overload" | "loop-delay" | "retry-after";
 
 /** Events of an {@link AdaptiveConcurrency}. */
 export interface AdaptiveConcurrencyEvents {
-  /** The limit changed. `latencyMs` is the window's latency at the quantile. */
+  /**
+   * The limit changed. `latencyMs` is the window's latency at the quantile; `loopDelayMs` the
+   * loop delay read for the window (undefined when loop delay is not an input, or unknown).
+   */
   limit: {
     readonly name: string;
     readonly previous: number;
@@ -89,6 +119,7 @@ export interface AdaptiveConcurrencyEvents {
     readonly reason: AdaptiveReason;
     readonly latencyMs: number;
     readonly targetLatencyMs: number;
+    readonly loopDelayMs: number | undefined;
   };
 }
 
@@ -103,6 +134,10 @@ export interface AdaptiveConcurrencyStats {
   readonly targetLatencyMs: number;
   /** Latency at the quantile in the last decision window. */
   readonly lastLatencyMs: number;
+  /** The loop-delay threshold (undefined: loop delay is not an input). */
+  readonly maxLoopDelayMs: number | undefined;
+  /** The loop delay read at the last decision (undefined before one, or when unknown). */
+  readonly lastLoopDelayMs: number | undefined;
   readonly increases: number;
   readonly decreases: number;
   readonly admitted: number;
@@ -123,16 +158,20 @@ const optionKeys = [
   "overloadRatio",
   "isOverload",
   "minWindow",
+  "maxLoopDelayMs",
+  "loopDelay",
 ];
 
 /**
- * An AIMD concurrency limit driven by latency and overload errors, as an {@link Admission}: it
- * admits while `inFlight < limit` and returns `Infinity` otherwise (woken on release).
+ * An AIMD concurrency limit driven by latency, overload errors and (with `maxLoopDelayMs`) the
+ * event-loop delay, as an {@link Admission}: it admits while `inFlight < limit` and returns
+ * `Infinity` otherwise (woken on release).
  *
  * Every window of max(`minWindow`, `limit`) completed attempts it decides once: overload errors
- * above `overloadRatio`, or latency at `quantile` above the target, shrink the limit (by
- * `decrease`, or in proportion to the overshoot); a window that filled the limit with latency
- * below the headroom band adds `increase`; otherwise it holds (it never grows a limit the traffic
+ * above `overloadRatio`, latency at `quantile` above the target, or a loop delay above
+ * `maxLoopDelayMs`, shrink the limit (by `decrease`, or in proportion to the overshoot); a window
+ * that filled the limit with latency and loop delay below their headroom bands adds `increase`;
+ * otherwise it holds (it never grows a limit the traffic
  * does not use, and never probes past the target on purpose). Attempts started before the last change are
  * not counted, so one decision is not taken twice on the same evidence. Under a load whose
  * latency rises with concurrency it settles just below the concurrency where latency crosses the
@@ -152,7 +191,10 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
     overloadRatio: number;
     isOverload: (error: unknown) => boolean;
     minWindow: number;
+    maxLoopDelay: number | undefined;
   };
+  /** Reads the loop delay (set exactly when `maxLoopDelayMs` is). */
+  readonly #loopDelay: (() => number) | undefined;
   readonly #listeners = new ChangeListeners();
   readonly #events = new EventBus<AdaptiveConcurrencyEvents>();
   /** The limit as a real number (AIMD steps are fractional); admission uses its floor, at least `min`. */
@@ -168,12 +210,17 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
   #changedAt = -Infinity;
   #lowest = Infinity;
   #lastLatency = 0;
+  #lastLoopDelay: number | undefined;
   #increases = 0;
   #decreases = 0;
   #admitted = 0;
   #refused = 0;
 
-  constructor(options: AdaptiveConcurrencyOptions = {}) {
+  /**
+   * @param options - validated here; an invalid one throws an `InvalidOptionError`.
+   * @param host - what a stage supplies for options left out (its loop's delay).
+   */
+  constructor(options: AdaptiveConcurrencyOptions = {}, host: AdaptiveConcurrencyHost = {}) {
     const o = plainObject(options, "options", "adaptiveConcurrency");
     const where = `adaptiveConcurrency "${typeof o.name === "string" ? o.name : adaptiveConcurrencyDefaults.name}"`;
     knownKeys(o, optionKeys, "", where);
@@ -203,7 +250,23 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
       overloadRatio: optional(o.overloadRatio, d.overloadRatio, (v) => ratio(v, "overloadRatio", where)),
       isOverload: optional(o.isOverload, isOverload, (v) => func<(e: unknown) => boolean>(v, "isOverload", where)),
       minWindow: optional(o.minWindow, d.minWindow, (v) => positiveInt(v, "minWindow", where)),
+      maxLoopDelay: optional(o.maxLoopDelayMs, undefined, (v) => positiveNumber(v, "maxLoopDelayMs", where)),
     };
+    const loopDelay = optional(o.loopDelay, undefined, (v) => func<() => number>(v, "loopDelay", where));
+    if (this.#o.maxLoopDelay === undefined) {
+      if (loopDelay !== undefined)
+        throw new InvalidOptionError("loopDelay", "to be given with maxLoopDelayMs", "loopDelay alone", where);
+      this.#loopDelay = undefined;
+    } else {
+      this.#loopDelay = loopDelay ?? host.loopDelay;
+      if (this.#loopDelay === undefined)
+        throw new InvalidOptionError(
+          "loopDelay",
+          "a function returning the loop delay in ms (required with maxLoopDelayMs outside a stage's concurrency option)",
+          undefined,
+          where,
+        );
+    }
     this.#samples = new Float64Array(Math.max(this.#o.minWindow, this.max));
   }
 
@@ -279,6 +342,8 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
       max: this.max,
       targetLatencyMs: this.targetLatencyMs,
       lastLatencyMs: this.#lastLatency,
+      maxLoopDelayMs: this.#o.maxLoopDelay,
+      lastLoopDelayMs: this.#lastLoopDelay,
       increases: this.#increases,
       decreases: this.#decreases,
       admitted: this.#admitted,
@@ -295,15 +360,39 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
     const overloaded = this.#overloads / n > this.#o.overloadRatio;
     const target = this.targetLatencyMs;
     const slow = latency > target;
-    const roomy = latency < target * (1 - this.#o.headroom);
+    const headroom = 1 - this.#o.headroom;
+    const maxLoop = this.#o.maxLoopDelay;
+    const loop = this.#readLoopDelay();
+    this.#lastLoopDelay = loop;
+    const loopBusy = maxLoop !== undefined && loop !== undefined && loop > maxLoop;
+    // an unknown loop delay (a source that failed) holds the limit rather than growing it blind
+    const loopRoomy = maxLoop === undefined || (loop !== undefined && loop < maxLoop * headroom);
+    const roomy = latency < target * headroom && loopRoomy;
     const saturated = this.#saturated;
     this.#count = 0;
     this.#overloads = 0;
     this.#saturated = this.#inFlight >= this.limit;
     if (overloaded) this.#change(this.#limit * this.#o.decrease, "overload", now, latency);
-    else if (slow)
-      this.#change(this.#limit * Math.max(0.5, Math.min(this.#o.decrease, target / latency)), "latency", now, latency);
+    else if (slow) this.#change(this.#limit * this.#shrink(target / latency), "latency", now, latency);
+    else if (loopBusy) this.#change(this.#limit * this.#shrink(maxLoop / loop), "loop-delay", now, latency);
     else if (saturated && roomy) this.#change(this.#limit + this.#o.increase, "increase", now, latency);
+  }
+
+  /** The factor for an overshoot of `ratio` (target / measured): `decrease`, or less, never below 0.5. */
+  #shrink(ratio: number): number {
+    return Math.max(0.5, Math.min(this.#o.decrease, ratio));
+  }
+
+  /** The loop delay now, when it is an input; undefined when it is not, or the source failed. */
+  #readLoopDelay(): number | undefined {
+    const read = this.#loopDelay;
+    if (read === undefined) return undefined;
+    try {
+      const ms = read();
+      return typeof ms === "number" && ms >= 0 && ms !== Infinity ? ms : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   #change(next: number, reason: AdaptiveReason, now: number, latency: number): void {
@@ -328,6 +417,7 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
         reason,
         latencyMs: latency,
         targetLatencyMs: this.targetLatencyMs,
+        loopDelayMs: this.#lastLoopDelay,
       });
     }
     if (limit > previous) this.#listeners.notify();

@@ -23,7 +23,11 @@ export interface RetryOptions {
   readonly attempts?: number;
   /** Delay before the first retry, in ms; doubles (times `factor`) each retry. @default 100 */
   readonly baseMs?: number;
-  /** Largest delay between attempts, in ms. @default 30000 */
+  /**
+   * Largest delay between attempts, in ms. Must be at least `baseMs` when given. @default 30000,
+   * or `baseMs` when that is larger (so `{ baseMs: 60_000 }` alone waits 60 s between attempts)
+   * @example `{ baseMs: 60_000, maxMs: 600_000 }` (1, 2, 4, 8 minutes…, never above 10)
+   */
   readonly maxMs?: number;
   /** Growth factor per retry. @default 2 */
   readonly factor?: number;
@@ -56,17 +60,24 @@ export const retryDefaults: RetryPolicy = Object.freeze({
 /** No retry: one attempt. */
 export const noRetry: RetryPolicy = Object.freeze({ ...retryDefaults, attempts: 1 });
 
-/** Validates retry options (a number means `{ attempts }`) into a filled policy. */
+/**
+ * Validates retry options (a number means `{ attempts }`) into a filled policy. An unset `maxMs`
+ * is the default cap or `baseMs`, whichever is larger; a given `maxMs` below `baseMs` throws.
+ */
 export function retryPolicy(value: unknown, where?: string, option = "retry"): RetryPolicy {
   if (value === undefined) return noRetry;
   if (typeof value === "number")
     return Object.freeze({ ...retryDefaults, attempts: positiveInt(value, option, where) });
   const o = plainObject(value, option, where);
   knownKeys(o, ["attempts", "baseMs", "maxMs", "factor", "jitter", "retryIf"], option, where);
+  const baseMs = optional(o.baseMs, retryDefaults.baseMs, (v) => nonNegativeNumber(v, `${option}.baseMs`, where));
   const policy: RetryPolicy = {
     attempts: optional(o.attempts, retryDefaults.attempts, (v) => positiveInt(v, `${option}.attempts`, where)),
-    baseMs: optional(o.baseMs, retryDefaults.baseMs, (v) => nonNegativeNumber(v, `${option}.baseMs`, where)),
-    maxMs: optional(o.maxMs, retryDefaults.maxMs, (v) => nonNegativeNumber(v, `${option}.maxMs`, where)),
+    baseMs,
+    // a long first delay raises the default cap instead of conflicting with it
+    maxMs: optional(o.maxMs, Math.max(retryDefaults.maxMs, baseMs), (v) =>
+      nonNegativeNumber(v, `${option}.maxMs`, where),
+    ),
     factor: optional(o.factor, retryDefaults.factor, (v) => positiveNumber(v, `${option}.factor`, where)),
     jitter: optional(o.jitter, retryDefaults.jitter, (v) => ratio(v, `${option}.jitter`, where)),
     retryIf: optional(o.retryIf, undefined, (v) =>
@@ -74,7 +85,12 @@ export function retryPolicy(value: unknown, where?: string, option = "retry"): R
     ),
   };
   if (policy.maxMs < policy.baseMs) {
-    throw new InvalidOptionError(`${option}.maxMs`, `at least retry.baseMs (${policy.baseMs})`, policy.maxMs, where);
+    throw new InvalidOptionError(
+      `${option}.maxMs`,
+      `at least ${option}.baseMs (${policy.baseMs})`,
+      policy.maxMs,
+      where,
+    );
   }
   return Object.freeze(policy);
 }

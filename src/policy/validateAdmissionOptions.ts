@@ -25,7 +25,9 @@ export interface AdmissionOptionValues {
 export function validateAdmissionOptions(where: string, options: AdmissionOptionValues): void {
   const { rateLimit, adaptive } = options;
   if (rateLimit !== undefined) rethrowAt(where, "rateLimit", rateLimit, () => new RateLimiter(rateLimit));
-  if (adaptive !== undefined) rethrowAt(where, "concurrency", adaptive, () => new AdaptiveConcurrency(adaptive));
+  // the stage supplies its loop's delay as the default loopDelay when the run starts
+  if (adaptive !== undefined)
+    rethrowAt(where, "concurrency", adaptive, () => new AdaptiveConcurrency(adaptive, { loopDelay: () => 0 }));
 }
 
 function rethrowAt(where: string, prefix: string, value: unknown, check: () => unknown): void {

@@ -170,7 +170,10 @@ export class AdmissionGate<W extends Waiter> {
       const e = list[i]!;
       const w = e.w;
       // a waiter held by its key alone holds no slot: it starts only into a free one
-      if (!held && (e.retryAt - now <= SLACK_MS || e.epoch !== this.#epoch) && (!e.keyed || slotFree())) {
+      const due = e.retryAt - now <= SLACK_MS || e.epoch !== this.#epoch;
+      // due, but every slot is taken: the stage drains again when one frees, not on a timer
+      const waitsForSlot = due && e.keyed && !slotFree();
+      if (!held && due && !waitsForSlot) {
         const wait = admission.tryAcquire(w.item, now);
         if (wait === 0) {
           this.#forget(e);
@@ -194,8 +197,10 @@ export class AdmissionGate<W extends Waiter> {
         if (this.#closed) return;
         continue;
       }
-      // A waiter held by an earlier one is retried only once that one is gone: only its deadline counts.
-      if (!held && e.retryAt < next) next = e.retryAt;
+      // A waiter held by an earlier one is retried only once that one is gone, and one waiting for
+      // a slot once a slot frees: only its deadline counts. (Arming the timer for a due waiter that
+      // cannot start re-fired it every SLACK_MS until a slot freed: millions of wake-ups.)
+      if (!held && !waitsForSlot && e.retryAt < next) next = e.retryAt;
       if (deadline < next) next = deadline;
       if (!e.keyed) held = true;
       list[kept++] = e;

@@ -8,7 +8,8 @@ import type { Step } from "./Step.js";
 /**
  * Groups items into arrays of `size`, flushing early when the oldest item has waited `maxWaitMs`
  * (on the run's clock), and at the end of input. Never emits an empty batch. A batch carries the
- * source index of its first item.
+ * smallest source index among its items (its first item's when they arrived in source order), so
+ * the run's low watermark never passes an item that is in a batch still on its way.
  */
 export class BatchStep implements Step {
   readonly #input: Channel<unknown>;
@@ -40,13 +41,17 @@ export class BatchStep implements Step {
     return Math.min(this.#batchMin, this.#held);
   }
 
+  /** Items in the batch being filled and in the one being handed on. */
+  held(): number {
+    return this.#counters.inFlight;
+  }
+
   async run(): Promise<void> {
     const input = this.#input;
     const clock = this.#scope.clock;
     const signal = this.#scope.signal;
     const counters = this.#counters;
     let batch: unknown[] = [];
-    let firstSeq = 0;
     let startedAt = 0;
     const out: unknown[] = [undefined];
     const outSeq: number[] = [0];
@@ -54,9 +59,9 @@ export class BatchStep implements Step {
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       this.#held = this.#batchMin;
-      this.#batchMin = Infinity;
       out[0] = batch;
-      outSeq[0] = firstSeq;
+      outSeq[0] = this.#batchMin;
+      this.#batchMin = Infinity;
       const size = batch.length;
       batch = [];
       counters.out++;
@@ -65,6 +70,8 @@ export class BatchStep implements Step {
       if (space !== undefined) await space;
       const w = this.#emitter.emit(out, outSeq, 1);
       if (w !== undefined) await w;
+      // an abort cuts a push short: the batch stays held (never counted done)
+      if (signal.aborted) return;
       counters.inFlight -= size;
       this.#held = Infinity;
     };
@@ -76,8 +83,7 @@ export class BatchStep implements Step {
             if (batch.length === 0) {
               startedAt = clock.now();
               batch.push(input.shift());
-              firstSeq = input.shiftedSeq;
-              this.#batchMin = firstSeq;
+              this.#batchMin = input.shiftedSeq;
             } else {
               batch.push(input.shift());
               if (input.shiftedSeq < this.#batchMin) this.#batchMin = input.shiftedSeq;

@@ -3,7 +3,7 @@ import type { StageCounters } from "../stats/StageCounters.js";
 import type { Emitter } from "./Emitter.js";
 import type { RunScope } from "./RunScope.js";
 import { LoopTurns } from "./LoopTurns.js";
-import { CHUNK, minOf, type Step } from "./Step.js";
+import { CHUNK, type Step } from "./Step.js";
 
 /**
  * Reads a channel and emits what it reads: the head of a merge point, and of a run of fused
@@ -27,6 +27,10 @@ export class ChannelStep implements Step {
     return this.#held;
   }
 
+  held(): number {
+    return this.#emitter.pending();
+  }
+
   async run(): Promise<void> {
     const input = this.#input;
     const emitter = this.#emitter;
@@ -48,20 +52,24 @@ export class ChannelStep implements Step {
         }
         const max = Math.min(CHUNK, emitter.free());
         let n = 0;
+        let held = Infinity;
         while (n < max && input.size > 0) {
           buf[n] = input.shift();
-          seqs[n++] = input.shiftedSeq;
+          const seq = input.shiftedSeq;
+          if (seq < held) held = seq;
+          seqs[n++] = seq;
         }
         if (this.#counters !== undefined) {
           this.#counters.in += n;
           this.#counters.out += n;
         }
+        // held from the moment they left the channel (a fused stage may read the watermark)
+        this.#held = held;
         const w = emitter.emit(buf, seqs, n);
-        if (w !== undefined) {
-          this.#held = minOf(seqs, n);
-          await w;
-          this.#held = Infinity;
-        }
+        if (w !== undefined) await w;
+        // an abort cuts a push short: what was not pushed stays held (never counted done)
+        if (signal.aborted) break;
+        this.#held = Infinity;
         // awaits that settle in microtasks do not let the loop turn: make sure it does
         const turn = turns.chunk();
         if (turn !== undefined) await turn;

@@ -1,4 +1,4 @@
-import type { FusedTail } from "./FusedTail.js";
+import type { FusedTail, Spill } from "./FusedTail.js";
 import type { Outlet } from "./Outlet.js";
 
 /**
@@ -10,10 +10,20 @@ export class Emitter {
   readonly #outlet: Outlet;
   readonly #outV: unknown[] = [];
   readonly #outS: number[] = [];
+  /** A fused flatMap hands its output on early through this (bounded output, lazy expansion). */
+  readonly #spill: Spill = (n) => this.#outlet.push(this.#outV, this.#outS, n);
 
   constructor(tail: FusedTail | undefined, outlet: Outlet) {
     this.#tail = tail;
     this.#outlet = outlet;
+  }
+
+  /**
+   * Items given to {@link Emitter.emit} that have not gone out yet: not yet through the fused
+   * tail, or waiting for room in a full channel below.
+   */
+  pending(): number {
+    return (this.#tail?.pending() ?? 0) + this.#outlet.pending;
   }
 
   /** Room below before a push would wait (Infinity when nothing reads). */
@@ -57,7 +67,7 @@ export class Emitter {
     const outS = this.#outS;
     outV.length = 0;
     outS.length = 0;
-    const m = tail.run(values, seqs, start, end, outV, outS);
+    const m = tail.run(values, seqs, start, end, outV, outS, this.#spill);
     if (typeof m === "number") return m === 0 ? undefined : this.#outlet.push(outV, outS, m);
     return m.then((k) => this.#outlet.push(outV, outS, k));
   }

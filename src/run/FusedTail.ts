@@ -1,7 +1,10 @@
-import { compileTail, type CompiledTail, type TailState } from "./compileTail.js";
+import { compileTail, SPILL_AT, type CompiledTail, type TailState } from "./compileTail.js";
 import type { InlineOp } from "./InlineOp.js";
 import { itemFailed } from "./itemFailed.js";
 import type { RunScope } from "./RunScope.js";
+
+/** Hands `outV[0..n)` on (to the step's outlet); a promise when it had to wait for room. */
+export type Spill = (n: number) => Promise<void> | undefined;
 
 /**
  * Runs a chunk of items through a step's fused synchronous stages. The compiled loop handles the
@@ -9,6 +12,11 @@ import type { RunScope } from "./RunScope.js";
  * hands over to a small interpreter for that one item (and the rest of any flatMap it was inside),
  * then the compiled loop carries on. Items are processed one after another, so a fused stage's
  * reused context describes the item being processed for as long as that item is.
+ *
+ * A flatMap's expansion is pulled lazily: once the output holds {@link SPILL_AT} items it is
+ * handed on through `spill` (waiting for room below) before the iterable is pulled further, and
+ * each item of an AsyncIterable is handed on as it arrives. So neither a huge iterable nor a slow
+ * async generator is collected before its first item moves on.
  */
 export class FusedTail {
   /** The fused stages, in order. */
@@ -18,6 +26,9 @@ export class FusedTail {
   readonly #loop: CompiledTail;
   readonly #st: TailState = { i: 0, k: 0, o: 0, v: undefined, s: 0, p: undefined, e: undefined, iters: [] };
   #in = 0;
+  /** End of the chunk the slow path is working through (-1 when it is not). */
+  #slowEnd = -1;
+  #spill: Spill | undefined;
 
   constructor(ops: readonly InlineOp[], scope: RunScope) {
     this.ops = ops;
@@ -32,9 +43,18 @@ export class FusedTail {
   }
 
   /**
+   * Items of the chunk in progress not yet through the tail (the one an op is awaiting and those
+   * after it), while the slow path works; 0 otherwise.
+   */
+  pending(): number {
+    return this.#slowEnd < 0 ? 0 : this.#slowEnd - this.#st.i;
+  }
+
+  /**
    * Processes `inV[start..end)` and appends survivors to `outV`/`outS` (which must start empty).
    * `inS` holds their source indexes; null means item `i`'s index is `i` (an array source read in
-   * place). Returns the output count, or a promise of it when an op went asynchronous.
+   * place). Returns the output count, or a promise of it when an op went asynchronous. A flatMap
+   * expansion may hand output on early through `spill` (then `outV`/`outS` start again at 0).
    * Throws (or rejects) a StageError when an item fails under `onError: "fail"`.
    */
   run(
@@ -44,7 +64,9 @@ export class FusedTail {
     end: number,
     outV: unknown[],
     outS: number[],
+    spill: Spill,
   ): number | Promise<number> {
+    this.#spill = spill;
     const t0 = this.#scope.clock.now();
     const n = end - start;
     this.#in += n;
@@ -68,11 +90,18 @@ export class FusedTail {
   ): Promise<number> {
     const st = this.#st;
     let code = first;
+    this.#slowEnd = end;
+    const signal = this.#scope.signal;
     try {
       for (;;) {
+        // an aborted run ends here: what is left of the chunk (and of its expansions) is dropped
+        if (signal.aborted) return st.o;
         const { i, k, v, s, p, e, iters } = st;
         let o = st.o;
-        if (code === -1) {
+        if (code === -3) {
+          // a flatMap filled the output: hand it on, then finish its iterators lazily
+          o = await this.#handOn(outV, outS, o);
+        } else if (code === -1) {
           let result: unknown;
           let ok = true;
           try {
@@ -90,8 +119,19 @@ export class FusedTail {
         if (code >= 0) return code;
       }
     } finally {
+      this.#slowEnd = -1;
       this.#account(t0, n);
     }
+  }
+
+  /** Hands `outV[0..o)` on and waits until it went (room below); the output then starts again. */
+  async #handOn(outV: unknown[], outS: number[], o: number): Promise<number> {
+    if (o === 0) return 0;
+    const wait = this.#spill!(o);
+    if (wait !== undefined) await wait;
+    outV.length = 0;
+    outS.length = 0;
+    return 0;
   }
 
   /** An op at `k` produced `result` asynchronously from input `v`: finish that op, then the rest. */
@@ -128,7 +168,7 @@ export class FusedTail {
       if (!this.endsInSink) {
         outV[o] = v;
         outS[o] = s;
-        return o + 1;
+        return o + 1 >= SPILL_AT ? this.#handOn(outV, outS, o + 1) : o + 1;
       }
       return o;
     }
@@ -162,14 +202,18 @@ export class FusedTail {
   ): Promise<number> {
     try {
       if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
+        // each item goes on as it arrives: a slow generator's first items do not wait for its last
         for await (const w of result as AsyncIterable<unknown>) {
           this.#cnt[k]!++;
           o = await this.#interpret(k + 1, w, s, outV, outS, o);
+          o = await this.#handOn(outV, outS, o);
+          if (this.#scope.signal.aborted) break; // returns the iterator: an endless one ends here
         }
       } else {
         for (const w of result as Iterable<unknown>) {
           this.#cnt[k]!++;
           o = await this.#interpret(k + 1, w, s, outV, outS, o);
+          if (this.#scope.signal.aborted) break;
         }
       }
     } catch (error) {
@@ -192,6 +236,10 @@ export class FusedTail {
         for (let x = it.next(); x.done !== true; x = it.next()) {
           this.#cnt[k]!++;
           o = await this.#interpret(k + 1, x.value, s, outV, outS, o);
+          if (this.#scope.signal.aborted) {
+            it.return?.();
+            break;
+          }
         }
       } catch (error) {
         this.#failed(k, undefined, s, error);

@@ -37,6 +37,8 @@ export class Outlet {
   readonly #scope: RunScope;
   /** Items that left through this outlet. */
   delivered = 0;
+  /** Items handed to {@link Outlet.push} that wait for room in a full channel (per channel waiting). */
+  pending = 0;
 
   constructor(
     channels: readonly Channel<unknown>[],
@@ -89,10 +91,10 @@ export class Outlet {
     if (this.#route !== undefined) return this.#pushRouted(values, seqs, n, 0);
     const channels = this.#channels;
     const signal = this.#scope.signal;
-    if (channels.length === 1) return pushAll(channels[0]!, values, seqs, 0, n, signal, this.#guardOf[0]);
+    if (channels.length === 1) return pushAll(channels[0]!, values, seqs, 0, n, signal, this.#guardOf[0], this);
     let wait: Promise<void> | undefined;
     for (let k = 0; k < channels.length; k++) {
-      const w = pushAll(channels[k]!, values, seqs, 0, n, signal, this.#guardOf[k]);
+      const w = pushAll(channels[k]!, values, seqs, 0, n, signal, this.#guardOf[k], this);
       if (w !== undefined) wait = wait === undefined ? w : wait.then(() => w);
     }
     return wait;
@@ -133,12 +135,19 @@ export class Outlet {
     i: number,
     targets: readonly Channel<unknown>[],
   ): Promise<void> {
-    for (const c of targets) {
-      while (!c.hasSpace) {
-        if (this.#scope.signal.aborted) return;
-        await c.space();
+    const waiting = n - i;
+    this.pending += waiting;
+    try {
+      for (const c of targets) {
+        while (!c.hasSpace) {
+          if (this.#scope.signal.aborted) return;
+          await c.space();
+        }
+        pushOne(c, values[i], seqs[i]!, this.#guards.get(c));
       }
-      pushOne(c, values[i], seqs[i]!, this.#guards.get(c));
+    } finally {
+      // cut short by an abort, they stay pending (counted as abandoned)
+      if (!this.#scope.signal.aborted) this.pending -= waiting;
     }
     const rest = this.#pushRouted(values, seqs, n, i + 1);
     if (rest !== undefined) await rest;
@@ -179,6 +188,7 @@ function pushAll(
   n: number,
   signal: AbortSignal,
   guard: QueueKeyGuard<unknown> | undefined,
+  counts: { pending: number },
 ): Promise<void> | undefined {
   let i = from;
   if (guard === undefined) {
@@ -193,8 +203,10 @@ function pushAll(
     }
   }
   if (i === n) return undefined;
+  counts.pending += n - i;
   return (async () => {
     while (i < n) {
+      // cut short by an abort, the rest stay pending (counted as abandoned)
       if (signal.aborted) return;
       if (!channel.hasSpace) {
         await channel.space();
@@ -202,6 +214,7 @@ function pushAll(
       }
       pushOne(channel, values[i], seqs[i]!, guard);
       i++;
+      counts.pending--;
     }
   })();
 }

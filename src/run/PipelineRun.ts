@@ -1,5 +1,6 @@
 import { Channel } from "../channel/Channel.js";
 import { CancelledError } from "../errors/CancelledError.js";
+import { SourceError } from "../errors/SourceError.js";
 import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
 import { runBus } from "../events/runBus.js";
 import { AsyncExecutor } from "../executor/AsyncExecutor.js";
@@ -8,6 +9,7 @@ import { capacityOf, type CompiledPlan } from "../plan/compilePlan.js";
 import type { GraphNode } from "../pipeline/GraphNode.js";
 import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
 import { openSource } from "../source/openSource.js";
+import { describeSource } from "../source/describeSource.js";
 import type { StageContext } from "../stage/StageContext.js";
 import { StageCounters } from "../stats/StageCounters.js";
 import type { StageStats } from "../stats/StageStats.js";
@@ -21,7 +23,9 @@ import { FusedTail } from "./FusedTail.js";
 import { fusedContext, type InlineOp } from "./InlineOp.js";
 import { Outlet, type OutletRoute } from "./Outlet.js";
 import { isFiniteNumber, isQueueKey, QueueKeyGuard } from "./QueueKeyGuard.js";
-import type { Run, StopOptions } from "./Run.js";
+import { deadLetterSettings } from "./DeadLetterOptions.js";
+import { onAbort } from "./onAbort.js";
+import { STOP_GRACE_MS, type Run, type StopOptions } from "./Run.js";
 import type { DeadLetter, RunEvents } from "./RunEvents.js";
 import type { RunOptions } from "./RunOptions.js";
 import type { RunResult, RunSnapshot, RunState } from "./RunResult.js";
@@ -71,8 +75,13 @@ export class PipelineRun implements Run, RunScope {
   readonly #disposers: Array<() => void> = [];
   /** Colocated pool stages → the head of their chain (their stats are the chain's). */
   readonly #colocated = new Map<number, number>();
+  /** The first `deadLetters.keep` dead letters; the rest are counted in #deadLettersDropped. */
   readonly #deadLetters: DeadLetter[] = [];
+  #deadLetterKeep = 0;
+  #deadLettersDropped = 0;
   readonly #channels: Channel<unknown>[] = [];
+  /** `stream()` taps: closed on every way the run ends, so a reader never waits on an ended run. */
+  readonly #taps: Channel<unknown>[] = [];
   readonly #promise: Promise<RunResult>;
   readonly #startedAt: number;
   /** Undefined only when the run failed while being set up. */
@@ -83,7 +92,13 @@ export class PipelineRun implements Run, RunScope {
   #error: unknown;
   #failed = false;
   #graceTimer: TimerHandle | undefined;
+  /** Set when `stop()`'s grace ran out: items cut short then (the run resolves with it). */
+  #abandoned: number | undefined;
   #endedAt: number | undefined;
+  /** The low watermark when the run ended (what is left in the steps then no longer moves). */
+  #finalWatermark: number | undefined;
+  /** How errors name the source. */
+  #sourceLabel = "source";
   /** The main loop's delay when the run ended (inline stages report it; read after release). */
   #mainLoopDelayMs: number | undefined;
 
@@ -95,7 +110,7 @@ export class PipelineRun implements Run, RunScope {
     hold: ProcessHold = "run",
   ) {
     this.pipeline = graph.name;
-    this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`);
+    this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`, this);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
     const base = options.clock ?? systemClock;
     this.clock = resolution > 0 ? new TimerWheel({ clock: base, resolutionMs: resolution }) : base;
@@ -110,6 +125,8 @@ export class PipelineRun implements Run, RunScope {
       if (c.context === "inline") c.loopDelayMs = () => this.#mainLoopDelayMs ?? mainLoopDelayMs();
     const userSignal = options.signal;
     const onUserAbort = (): void => this.#abort(new CancelledError(`pipeline "${this.pipeline}"`, userSignal?.reason));
+    // one listener on the caller's signal however many runs share it; removed when this run ends
+    let unsubscribeUser = noop;
     // from run start until it settles, on every path (the release runs once the promise settled)
     const releaseKeepAlive = hold === "run" ? keepAlive() : noop;
     const release = (): void => {
@@ -119,6 +136,7 @@ export class PipelineRun implements Run, RunScope {
     };
     let steps: Step[];
     try {
+      this.#deadLetterKeep = deadLetterSettings(options.deadLetters, `pipeline "${graph.name}" run()`).keep;
       steps = this.#build(graph, compiled, options, taps);
       this.#steps = steps;
     } catch (error) {
@@ -129,23 +147,49 @@ export class PipelineRun implements Run, RunScope {
     this.#promise = new Promise<RunResult>((resolve, reject) => {
       queueMicrotask(() => {
         if (userSignal?.aborted) onUserAbort();
-        else userSignal?.addEventListener("abort", onUserAbort, { once: true });
+        else if (userSignal !== undefined) unsubscribeUser = onAbort(userSignal, onUserAbort);
         this.events.emit("run:start", { pipeline: this.pipeline, at: this.#startedAt });
-        const aborted = new Promise<void>((r) => this.signal.addEventListener("abort", () => r(), { once: true }));
+        // steps listen through one fan-out: a run of many stages adds one listener to its signal
+        let unsubscribeAborted = noop;
+        const aborted = new Promise<void>((r) => (unsubscribeAborted = onAbort(this.signal, r)));
         const all = Promise.all(steps.map((s) => s.run().catch((error: unknown) => this.fail(error))));
         void Promise.race([all, aborted]).then(async () => {
-          userSignal?.removeEventListener("abort", onUserAbort);
+          unsubscribeUser();
+          unsubscribeAborted();
           this.#graceTimer?.cancel();
           for (const dispose of this.#disposers) dispose();
+          for (const tap of this.#taps) tap.closeAll();
           this.#endedAt = this.clock.now();
+          this.#finalWatermark = this.#scanWatermark();
           this.#mainLoopDelayMs = mainLoopDelayMs();
           await Promise.allSettled(this.#executors.map((e) => e.close()));
           const durationMs = this.#endedAt - this.#startedAt;
+          const sourceFailure = this.#source?.failure;
+          if (sourceFailure !== undefined) {
+            // what was read before the failure drained (or as much as the run let through)
+            this.#failed = true;
+            this.#error = new SourceError(
+              this.pipeline,
+              sourceFailure.position,
+              sourceFailure.cause,
+              this.#finalWatermark,
+              this.#sourceLabel,
+            );
+          }
           if (this.#failed) {
             this.#state = this.#error instanceof CancelledError ? "cancelled" : "failed";
             this.events.emit("run:end", { pipeline: this.pipeline, ok: false, durationMs, error: this.#error });
             this.events.clear(); // ends run.on() subscriptions, and their listeners on callers' signals
             reject(this.#error);
+            return;
+          }
+          if (this.#abandoned !== undefined) {
+            // stop()'s grace ran out: the run resolves, saying what it cut short
+            this.#state = "cancelled";
+            const result = this.#result();
+            this.events.emit("run:end", { pipeline: this.pipeline, ok: false, durationMs, error: this.signal.reason });
+            this.events.clear();
+            resolve(result);
             return;
           }
           this.#state = "completed";
@@ -173,6 +217,7 @@ export class PipelineRun implements Run, RunScope {
     this.#error = error;
     this.#state = "failed";
     this.#endedAt = this.#startedAt;
+    this.#finalWatermark = 0;
     this.#controller.abort(error);
     for (const c of this.#channels) c.closeAll();
     for (const dispose of this.#disposers) dispose();
@@ -192,17 +237,38 @@ export class PipelineRun implements Run, RunScope {
     this.#abort(error);
   }
 
-  /** Records a dead letter and emits `stage:dead-letter`. */
+  /**
+   * Records a dead letter (kept in the result up to `deadLetters.keep`, counted beyond) and
+   * emits `stage:dead-letter`.
+   */
   deadLetter(letter: DeadLetter): void {
-    this.#deadLetters.push(letter);
+    if (this.#deadLetters.length < this.#deadLetterKeep) this.#deadLetters.push(letter);
+    else this.#deadLettersDropped++;
     if (this.events.has("stage:dead-letter")) this.events.emit("stage:dead-letter", letter);
   }
 
+  /** Fails the run (the first failure wins; nothing after completion or after a stop was cut short). */
   #abort(error: unknown): void {
-    if (this.#failed || this.#state === "completed") return;
+    if (this.#failed || this.#abandoned !== undefined || this.#state === "completed") return;
     this.#failed = true;
     this.#error = error;
     this.#controller.abort(error);
+    for (const c of this.#channels) c.closeAll();
+  }
+
+  /**
+   * `stop()`'s grace ran out: counts what is still in the pipeline, then aborts it (every item's
+   * `ctx.signal` aborts). Not a failure: the run resolves with `abandoned`.
+   */
+  #cutShort(graceMs: number): void {
+    if (this.#failed || this.#abandoned !== undefined || this.#state !== "stopping") return;
+    let held = 0;
+    for (const c of this.#channels) held += c.size;
+    for (const step of this.#steps) held += step.held();
+    this.#abandoned = held;
+    this.#controller.abort(
+      new CancelledError(`pipeline "${this.pipeline}" (stop grace of ${graceMs} ms ran out; ${held} items abandoned)`),
+    );
     for (const c of this.#channels) c.closeAll();
   }
 
@@ -210,6 +276,12 @@ export class PipelineRun implements Run, RunScope {
 
   #build(graph: PipelineGraph, compiled: CompiledPlan, options: RunOptions, taps: RunTaps): Step[] {
     const { plan, stepNodes } = compiled;
+    // first, so that a run failing to set up closes them too
+    const tapList = Object.entries(taps).map(([id, ch]) => [Number(id), ch] as const);
+    for (const [, ch] of tapList) {
+      this.#channels.push(ch);
+      this.#taps.push(ch);
+    }
     const guards = new Map<Channel<unknown>, QueueKeyGuard<unknown>>();
     const inputs = plan.steps.map((step) => {
       if (step.input === null) return undefined;
@@ -231,8 +303,6 @@ export class PipelineRun implements Run, RunScope {
       }
       return channel;
     });
-    const tapList = Object.entries(taps).map(([id, ch]) => [Number(id), ch] as const);
-    for (const [, ch] of tapList) this.#channels.push(ch);
 
     return plan.steps.map((step) => {
       const ids = stepNodes[step.id]!;
@@ -274,6 +344,7 @@ export class PipelineRun implements Run, RunScope {
 
       switch (step.headKind) {
         case "source":
+          this.#sourceLabel = describeSource(head.source!);
           this.#source = new SourceStep(
             openSource(head.source!, this.pipeline),
             emitter,
@@ -411,14 +482,15 @@ export class PipelineRun implements Run, RunScope {
 
   /**
    * Stops pulling the source (at once, even while a read is pending: the source is closed), lets
-   * what was pulled drain within `graceMs`, then aborts. Resolves like the run.
+   * what was pulled drain within `graceMs` (default {@link STOP_GRACE_MS}), then aborts what is
+   * left and resolves with `abandoned` saying how much. Resolves like the run otherwise.
    * @throws InvalidOptionError when `graceMs` is not a non-negative number (or Infinity)
    */
   stop(options: StopOptions = {}): Promise<RunResult> {
     const where = `pipeline "${this.pipeline}" stop()`;
     const o = plainObject(options, "options", where);
     knownKeys(o, ["graceMs"], "", where);
-    const graceMs = optional(o.graceMs, Infinity, (v) =>
+    const graceMs = optional(o.graceMs, STOP_GRACE_MS, (v) =>
       v === Infinity ? Infinity : nonNegativeNumber(v, "graceMs", where),
     );
     if (!this.#stopped && this.#state === "running") {
@@ -427,10 +499,7 @@ export class PipelineRun implements Run, RunScope {
       this.#source?.stop();
       this.events.emit("run:stopping", { pipeline: this.pipeline, graceMs });
       if (Number.isFinite(graceMs)) {
-        this.#graceTimer = this.clock.setTimer(
-          () => this.#abort(new CancelledError(`pipeline "${this.pipeline}" (stop grace of ${graceMs} ms ran out)`)),
-          graceMs,
-        );
+        this.#graceTimer = this.clock.setTimer(() => this.#cutShort(graceMs), graceMs);
       }
     }
     return this.#promise;
@@ -447,7 +516,7 @@ export class PipelineRun implements Run, RunScope {
       sourceDone: this.#source?.finished ?? true,
       lowWatermark: this.lowWatermark(),
       stages: Object.freeze(this.#stageStats(now)),
-      deadLetters: this.#deadLetters.length,
+      deadLetters: this.#deadLetters.length + this.#deadLettersDropped,
     });
   }
 
@@ -457,6 +526,10 @@ export class PipelineRun implements Run, RunScope {
    * the plan's capacities, not the input.
    */
   lowWatermark(): number {
+    return this.#finalWatermark ?? this.#scanWatermark();
+  }
+
+  #scanWatermark(): number {
     let min = this.#source?.position ?? 0;
     for (const c of this.#channels) min = Math.min(min, c.minSeq());
     for (const s of this.#steps) min = Math.min(min, s.minSeq());
@@ -480,9 +553,12 @@ export class PipelineRun implements Run, RunScope {
       pipeline: this.pipeline,
       stats: Object.freeze(stats),
       deadLetters: Object.freeze([...this.#deadLetters]),
+      deadLettersDropped: this.#deadLettersDropped,
       durationMs: now - this.#startedAt,
       sourceItems: this.#source?.position ?? 0,
+      lowWatermark: this.lowWatermark(),
       stopped: this.#stopped,
+      abandoned: this.#abandoned ?? 0,
     });
   }
 }

@@ -2,12 +2,23 @@ import type { EventHandler, SubscribeOptions } from "../events/EventBus.js";
 import type { RunEvents } from "./RunEvents.js";
 import type { RunResult, RunSnapshot } from "./RunResult.js";
 
+/**
+ * How long `stop()` lets what was pulled drain before it aborts the rest, by default: 25 s.
+ * Orchestrators send SIGKILL a fixed time after SIGTERM (Kubernetes' default
+ * `terminationGracePeriodSeconds` and ECS's stop timeout are 30 s), so a stop on SIGTERM with this
+ * default leaves about 5 s to abort, close pools and exit before the kill. Pass `graceMs` to match
+ * yours (Docker's `docker stop` waits 10 s), or Infinity to drain whatever it takes.
+ */
+export const STOP_GRACE_MS = 25_000;
+
 /** Options of `stop()`. */
 export interface StopOptions {
   /**
-   * How long in-flight and queued items may take to drain before the run is aborted (then it
-   * rejects with a CancelledError). A non-negative number, or Infinity; anything else makes
-   * `stop()` throw an InvalidOptionError. @default Infinity: drain everything already pulled
+   * How long in-flight and queued items may take to drain. When it runs out, what is left is
+   * aborted (every item's `ctx.signal` aborts) and the run resolves with `abandoned` counting
+   * it. A non-negative number, or Infinity (drain whatever it takes); anything else makes
+   * `stop()` throw an InvalidOptionError.
+   * @default 25_000 ({@link STOP_GRACE_MS})
    * @example `run.stop({ graceMs: 10_000 })`
    */
   readonly graceMs?: number;
@@ -37,8 +48,10 @@ export interface Run extends Promise<RunResult> {
   /**
    * Stops pulling the source at once (a pending read is abandoned and the source closed: an
    * iterator returned, a web stream cancelled, a Node Readable destroyed), drains what was pulled
-   * within `graceMs`, then aborts. Resolves like the run (with `stopped: true` when it drained).
-   * Emits `run:stopping`. Throws an InvalidOptionError for an invalid `graceMs`.
+   * within `graceMs` (default 25 s), then aborts what is left. Resolves like the run, with
+   * `stopped: true`, and `abandoned` > 0 when the grace ran out and work was cut short (a CLI
+   * should exit non-zero then). Emits `run:stopping`. Throws an InvalidOptionError for an
+   * invalid `graceMs`.
    */
   stop(options?: StopOptions): Promise<RunResult>;
 }

@@ -1,6 +1,7 @@
 import type { EventSink } from "../events/EventSink.js";
 import type { MemoryGuard, MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import type { Clock } from "../time/Clock.js";
+import type { DeadLetterOptions } from "./DeadLetterOptions.js";
 import type { RunEvents } from "./RunEvents.js";
 
 /**
@@ -13,7 +14,11 @@ import type { RunEvents } from "./RunEvents.js";
  * ```
  */
 export interface RunOptions {
-  /** Cancels the run: it rejects with a CancelledError and every item's `ctx.signal` aborts. */
+  /**
+   * Cancels the run: it rejects with a CancelledError and every item's `ctx.signal` aborts. Any
+   * number of runs may share one signal: they add one listener to it between them, removed when
+   * the last of them ends.
+   */
   readonly signal?: AbortSignal;
   /** The clock for timeouts, backoff, batch windows and latency. @default the system clock */
   readonly clock?: Clock;
@@ -49,4 +54,11 @@ export interface RunOptions {
    * ```
    */
   readonly events?: EventSink<RunEvents>;
+  /**
+   * How many dead letters the result keeps in memory; the rest are counted (every one is emitted
+   * as `stage:dead-letter`). See {@link DeadLetterOptions}.
+   * @default `{ keep: 1000 }`
+   * @example `{ deadLetters: { keep: 100 } }`
+   */
+  readonly deadLetters?: DeadLetterOptions;
 }

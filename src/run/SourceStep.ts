@@ -1,16 +1,22 @@
-import { SourceError } from "../errors/SourceError.js";
 import { ArrayReader } from "../source/ArrayReader.js";
 import type { SourceReader } from "../source/SourceReader.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import type { Emitter } from "./Emitter.js";
 import type { RunScope } from "./RunScope.js";
 import { LoopTurns } from "./LoopTurns.js";
+import { onAbort } from "./onAbort.js";
 import { CHUNK, type Step } from "./Step.js";
 
 /** Hooks a source step consults between chunks (memory-aware pausing plugs in here). */
 export interface SourceGate {
   /** Resolves when the source may be pulled again; undefined when it may be now. */
   ready(): Promise<void> | undefined;
+}
+
+/** A source that threw or rejected: the error, and how many items it had given. */
+export interface SourceFailure {
+  readonly cause: unknown;
+  readonly position: number;
 }
 
 const interrupted = Symbol("interrupted");
@@ -23,6 +29,11 @@ const ignore = (): void => {};
  * `stop()` and the run's abort interrupt whatever the step is waiting on before a pull (a read
  * the source has not answered, room below, a source gate), then close the reader: an idle async
  * source cannot keep a stopping run alive. Items already pulled still flow through.
+ *
+ * A source that throws or rejects ends the step as if the source had ended: what was read before
+ * flows through, and the step records the failure ({@link SourceStep.failure}) for the run to
+ * reject with once it drained. Items pulled but not yet handed on count in {@link SourceStep.minSeq}
+ * from the moment a read starts, so the run's low watermark is never ahead of them.
  */
 export class SourceStep implements Step {
   readonly #reader: SourceReader<unknown>;
@@ -31,7 +42,8 @@ export class SourceStep implements Step {
   readonly #counters: StageCounters;
   readonly #gate: SourceGate | undefined;
   #stopped = false;
-  /** Smallest source index of a chunk waiting for room below. */
+  #failure: SourceFailure | undefined;
+  /** Smallest source index of a chunk being read, or read and not yet handed on. */
   #held = Infinity;
   /** Set once the step must stop waiting for the source (stop or abort). */
   #isInterrupted = false;
@@ -101,6 +113,16 @@ export class SourceStep implements Step {
     return this.#reader.position;
   }
 
+  /** Set when the source threw or rejected: what, and after how many items. */
+  get failure(): SourceFailure | undefined {
+    return this.#failure;
+  }
+
+  /** Items pulled and not yet gone out (through the fused tail into the channels below). */
+  held(): number {
+    return this.#emitter.pending();
+  }
+
   /** The smallest source index of a chunk pulled but not yet handed on (Infinity when none). */
   minSeq(): number {
     return this.#held;
@@ -117,8 +139,7 @@ export class SourceStep implements Step {
     // an array (not a typed array: its items are read by index either way) feeding a fused tail is read in place
     const inPlace =
       reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items) ? reader : undefined;
-    const onAbort = this.#interrupt;
-    signal.addEventListener("abort", onAbort, { once: true });
+    const unsubscribe = onAbort(signal, this.#interrupt);
     try {
       while (!this.#stopped && !signal.aborted) {
         const space = emitter.space();
@@ -138,18 +159,19 @@ export class SourceStep implements Step {
           if (n === 0) break;
           this.#counters.out += n;
           this.#counters.in += n;
+          this.#held = base;
           const w = emitter.emitInPlace(inPlace.items as unknown[], base, base + n);
-          if (w !== undefined) {
-            this.#held = base;
-            await w;
-            this.#held = Infinity;
-          }
+          if (w !== undefined) await w;
+          // an abort cuts a push short: what was not pushed stays held (never counted done)
+          if (signal.aborted) break;
+          this.#held = Infinity;
           const turn = turns.chunk();
           if (turn !== undefined) await turn;
           continue;
         }
         buf.length = 0;
         let n: number;
+        this.#held = base;
         try {
           const r = reader.read(max, buf);
           if (typeof r === "number") n = r;
@@ -157,15 +179,20 @@ export class SourceStep implements Step {
             const got = await this.#unlessInterrupted(r);
             if (got === interrupted) {
               // the read is abandoned: closing the reader ends it, and its items are not handed on
+              // (they leave the position when it settles; until then they hold the watermark)
               r.catch(ignore);
               break;
             }
             n = got;
           }
         } catch (error) {
-          throw new SourceError(this.#scope.pipeline, reader.position, error);
+          // what was read before flows through; the run rejects with this once it drained
+          this.#failure = { cause: error, position: reader.position };
+          this.#held = Infinity;
+          break;
         }
         if (n === 0) {
+          this.#held = Infinity;
           if (reader.done) break;
           continue;
         }
@@ -173,16 +200,14 @@ export class SourceStep implements Step {
         this.#counters.out += n;
         this.#counters.in += n;
         const w = emitter.emit(buf, seqs, n);
-        if (w !== undefined) {
-          this.#held = base;
-          await w;
-          this.#held = Infinity;
-        }
+        if (w !== undefined) await w;
+        if (signal.aborted) break;
+        this.#held = Infinity;
         const turn = turns.chunk();
         if (turn !== undefined) await turn;
       }
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      unsubscribe();
       this.#stopped = true;
       emitter.close();
       await reader.close().catch(ignore);

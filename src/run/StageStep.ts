@@ -13,6 +13,9 @@ import { itemFailed } from "./itemFailed.js";
 import type { RunScope } from "./RunScope.js";
 import { minOf, type Step } from "./Step.js";
 import { microtask } from "../time/microtask.js";
+import { SPILL_AT } from "./compileTail.js";
+import { Expansion } from "./Expansion.js";
+import { onAbort } from "./onAbort.js";
 
 /** The settings a stage runner needs, every field present. */
 export interface StageStepOptions {
@@ -39,6 +42,9 @@ const EMPTY = 0;
 const READY = 1;
 const DROPPED = 2;
 const MANY = 3;
+/** A flatMap's iterable, to be pulled when its turn in the output order comes. */
+const EXPAND = 4;
+const ignore = (): void => {};
 
 /**
  * One item in flight. It is the {@link Attempt} handed to the executor (no per-item allocation)
@@ -83,6 +89,11 @@ class Slot implements Attempt, Settle, Waiter {
  * `executor.window(concurrency)` items in flight, restores input order through a bounded reorder
  * ring when `ordered`, retries with backoff on the run's clock, and applies the error policy.
  * Completed items are emitted in chunks, once per microtask turn, not one by one.
+ *
+ * A flatMap's Iterable or AsyncIterable result is pulled lazily (an {@link Expansion}): only while
+ * the outbox holds fewer than {@link SPILL_AT} items and is not waiting for room below, and, when
+ * ordered, only once every earlier item went out (expansions then drain one after another). It
+ * counts in flight until exhausted, so at most the window of them are open.
  */
 export class StageStep implements Step {
   readonly #input: Channel<unknown>;
@@ -97,8 +108,14 @@ export class StageStep implements Step {
   readonly #gate: AdmissionGate<Slot> | undefined;
   /** Every slot that may hold an item, for {@link StageStep.minSeq}. */
   readonly #slots = new Set<Slot>();
-  /** Source indexes of async-iterable flatMap results being collected. */
-  readonly #collecting: number[] = [];
+  /** flatMap results not yet exhausted (waiting for their turn, or being pulled). */
+  readonly #expansions = new Set<Expansion>();
+  /** Expansions waiting for the outbox to empty before they are pulled further. */
+  readonly #stalled = new Set<Expansion>();
+  #drainingRing = false;
+  #redrain = false;
+  /** Smallest source index of an item that failed the run (`onError: "fail"`): never done. */
+  #failedSeq = Infinity;
   #flushingS: number[] | undefined;
   readonly #timed = new Set<Slot>();
   #inFlight = 0;
@@ -222,7 +239,8 @@ export class StageStep implements Step {
   run(): Promise<void> {
     const signal = this.#scope.signal;
     return new Promise<void>((resolve) => {
-      const onAbort = (): void => {
+      let unsubscribe = (): void => {};
+      const aborted = (): void => {
         for (const slot of this.#timed) {
           slot.timer?.cancel();
           slot.controller?.abort(signal.reason);
@@ -231,14 +249,14 @@ export class StageStep implements Step {
         this.#end();
       };
       this.#finish = () => {
-        signal.removeEventListener("abort", onAbort);
+        unsubscribe();
         resolve();
       };
       if (signal.aborted) {
         this.#end();
         return;
       }
-      signal.addEventListener("abort", onAbort, { once: true });
+      unsubscribe = onAbort(signal, aborted);
       this.#pump();
     });
   }
@@ -291,6 +309,13 @@ export class StageStep implements Step {
     } while (this.#repump);
     this.#pumping = false;
     if (this.#ended) return;
+    if (this.#stalled.size > 0 && this.#outboxOpen()) {
+      // each pulls until the outbox fills again (then it stalls anew, to be resumed on the next pump)
+      const stalled = [...this.#stalled];
+      this.#stalled.clear();
+      for (const e of stalled) this.#pull(e);
+      if (this.#ended) return;
+    }
     if (input.size === 0 && !input.closed) {
       if (!this.#waitingInput) {
         this.#waitingInput = true;
@@ -366,44 +391,125 @@ export class StageStep implements Step {
     this.#release(slot);
   }
 
-  /** A flatMap result: any iterable (collected now) or async iterable (collected, then delivered). */
+  /**
+   * A flatMap result: an array goes out at once; any other Iterable or AsyncIterable becomes an
+   * {@link Expansion}, pulled lazily when its turn comes (an array-like is copied, as
+   * `Array.from` would).
+   */
   #expand(slot: Slot, value: unknown): void {
-    if (value !== null && typeof value === "object" && Symbol.asyncIterator in value) {
-      const collected: unknown[] = [];
-      const ord = slot.ord;
-      const index = slot.index;
-      const item = slot.item;
-      this.#counters.started(this.#scope.clock.now());
-      this.#collecting.push(index);
-      void (async () => {
-        try {
-          for await (const v of value as AsyncIterable<unknown>) collected.push(v);
-          this.#counters.out += collected.length;
-          this.#counters.finished(this.#scope.clock.now());
-          this.#deliver(ord, index, MANY, collected);
-        } catch (error) {
-          this.#counters.finished(this.#scope.clock.now());
-          this.#finalFailure(item, index, ord, error, 1);
-        }
-        this.#collecting.splice(this.#collecting.indexOf(index), 1);
-        this.#inFlight--;
-        this.#pump();
-      })();
-      this.#inFlight++;
-      this.#release(slot);
-      return;
-    }
-    let many: unknown[];
+    let iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+    let isAsync = false;
+    let many: unknown[] | undefined;
     try {
-      many = Array.isArray(value) ? value : Array.from(value as Iterable<unknown>);
+      if (Array.isArray(value)) many = value;
+      else if (value !== null && typeof value === "object" && Symbol.asyncIterator in value) {
+        iterator = (value as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+        isAsync = true;
+      } else if (
+        value !== null &&
+        value !== undefined &&
+        typeof (value as Iterable<unknown>)[Symbol.iterator] === "function"
+      ) {
+        iterator = (value as Iterable<unknown>)[Symbol.iterator]();
+      } else many = Array.from(value as ArrayLike<unknown>);
     } catch (error) {
       this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
       this.#release(slot);
       return;
     }
-    this.#counters.out += many.length;
-    this.#deliver(slot.ord, slot.index, MANY, many);
+    if (many !== undefined) {
+      this.#counters.out += many.length;
+      this.#deliver(slot.ord, slot.index, MANY, many);
+      this.#release(slot);
+      return;
+    }
+    const e = new Expansion(iterator!, isAsync, slot.ord, slot.index, slot.item, slot.attempt);
+    this.#expansions.add(e);
+    this.#counters.started(this.#scope.clock.now());
+    this.#inFlight++; // until exhausted: it counts against the window
     this.#release(slot);
+    if (this.#o.ordered) this.#deliver(e.ord, e.index, EXPAND, e);
+    else this.#pull(e);
+  }
+
+  /** The outbox may take more expanded items now. */
+  #outboxOpen(): boolean {
+    return !this.#flushing && this.#outV.length < SPILL_AT;
+  }
+
+  /** Pulls an expansion while the outbox has room (stalling it otherwise) until it ends. */
+  #pull(e: Expansion): void {
+    while (!this.#ended && !e.pulling) {
+      if (!this.#outboxOpen()) {
+        this.#stalled.add(e);
+        return;
+      }
+      let r: IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
+      try {
+        r = e.iterator.next();
+      } catch (error) {
+        this.#expansionEnded(e, error, true);
+        return;
+      }
+      if (e.isAsync) {
+        e.pulling = true;
+        Promise.resolve(r).then(
+          (next) => {
+            e.pulling = false;
+            if (this.#ended) return;
+            if (next.done === true) this.#expansionEnded(e, undefined, false);
+            else {
+              this.#expanded(e, next.value);
+              this.#pull(e);
+            }
+          },
+          (error: unknown) => {
+            e.pulling = false;
+            if (!this.#ended) this.#expansionEnded(e, error, true);
+          },
+        );
+        return;
+      }
+      const next = r as IteratorResult<unknown>;
+      if (next.done === true) {
+        this.#expansionEnded(e, undefined, false);
+        return;
+      }
+      this.#expanded(e, next.value);
+    }
+  }
+
+  /** One item of an expansion goes to the outbox. */
+  #expanded(e: Expansion, value: unknown): void {
+    this.#counters.out++;
+    this.#append(READY, value, e.index);
+  }
+
+  /**
+   * An expansion is exhausted or threw: its items already went on; a throw is the item's failure
+   * (its error policy applies, without retry: the items it yielded cannot be taken back).
+   */
+  #expansionEnded(e: Expansion, error: unknown, failed: boolean): void {
+    if (!this.#expansions.delete(e)) return;
+    this.#stalled.delete(e);
+    this.#counters.finished(this.#scope.clock.now());
+    if (failed) {
+      try {
+        const c = this.#counters;
+        c.errors++;
+        itemFailed(this.#scope, c, this.#o.onError, e.item, e.index, error, e.attempts);
+      } catch (stageError) {
+        if (e.index < this.#failedSeq) this.#failedSeq = e.index;
+        this.#scope.fail(stageError);
+      }
+    }
+    this.#inFlight--;
+    if (this.#o.ordered) {
+      // it held the head of the order: what waited behind it goes out now
+      this.#emitOrd++;
+      this.#drainRing();
+    }
+    this.#pump();
   }
 
   /**
@@ -528,6 +634,7 @@ export class StageStep implements Step {
       itemFailed(this.#scope, this.#counters, this.#o.onError, failedItem, index, error, attempts, stage);
       this.#deliver(ord, index, DROPPED, undefined);
     } catch (stageError) {
+      if (index < this.#failedSeq) this.#failedSeq = index;
       this.#scope.fail(stageError);
     }
   }
@@ -539,14 +646,26 @@ export class StageStep implements Step {
   }
 
   minSeq(): number {
-    let min = Infinity;
+    let min = this.#failedSeq;
     for (const slot of this.#slots) if (slot.busy && slot.index < min) min = slot.index;
-    for (const seq of this.#collecting) if (seq < min) min = seq;
+    for (const e of this.#expansions) if (e.index < min) min = e.index;
     const states = this.#ringState;
     for (let i = 0; i < states.length; i++) if (states[i] !== EMPTY && this.#ringS[i]! < min) min = this.#ringS[i]!;
     min = Math.min(min, minOf(this.#outS, this.#outS.length));
     if (this.#flushingS !== undefined) min = Math.min(min, minOf(this.#flushingS, this.#flushingS.length));
     return min;
+  }
+
+  held(): number {
+    let n = this.#inFlight + this.#outV.length + this.#emitter.pending();
+    const states = this.#ringState;
+    for (let i = 0; i < states.length; i++) {
+      const st = states[i]!;
+      if (st === READY)
+        n++; // an expansion counts in #inFlight
+      else if (st === MANY) n += (this.#ringV[i] as unknown[]).length;
+    }
+    return n;
   }
 
   #release(slot: Slot): void {
@@ -572,18 +691,49 @@ export class StageStep implements Step {
       this.#ringS[i] = seq;
       return;
     }
+    if (state === EXPAND) {
+      // its turn: it holds the head of the order until exhausted
+      this.#pull(value as Expansion);
+      return;
+    }
     this.#append(state, value, seq);
     this.#emitOrd++;
+    if (this.#ringState[this.#emitOrd & this.#ringMask] !== EMPTY) this.#drainRing();
+  }
+
+  /**
+   * Emits, in order, what waited in the ring from the head of the order; stops at an expansion
+   * that is not exhausted at once. One that is (an empty iterable) asks for another pass rather
+   * than recursing, so a run of them costs no stack.
+   */
+  #drainRing(): void {
+    if (this.#drainingRing) {
+      this.#redrain = true;
+      return;
+    }
+    this.#drainingRing = true;
     const mask = this.#ringMask;
     const states = this.#ringState;
-    for (;;) {
-      const i = this.#emitOrd & mask;
-      const st = states[i]!;
-      if (st === EMPTY) break;
-      this.#append(st, this.#ringV[i], this.#ringS[i]!);
-      states[i] = EMPTY;
-      this.#ringV[i] = undefined;
-      this.#emitOrd++;
+    try {
+      do {
+        this.#redrain = false;
+        for (;;) {
+          const i = this.#emitOrd & mask;
+          const st = states[i]!;
+          if (st === EMPTY) break;
+          const value = this.#ringV[i];
+          states[i] = EMPTY;
+          this.#ringV[i] = undefined;
+          if (st === EXPAND) {
+            this.#pull(value as Expansion); // exhausted at once: it asked for another pass
+            break;
+          }
+          this.#append(st, value, this.#ringS[i]!);
+          this.#emitOrd++;
+        }
+      } while (this.#redrain);
+    } finally {
+      this.#drainingRing = false;
     }
   }
 
@@ -614,6 +764,8 @@ export class StageStep implements Step {
     this.#outV = this.#spareV;
     this.#outS = this.#spareS;
     let wait: Promise<void> | undefined;
+    // held from the moment they left the outbox (a fused stage below may read the watermark)
+    this.#flushingS = s;
     try {
       wait = this.#emitter.emit(v, s, v.length);
     } catch (error) {
@@ -621,14 +773,16 @@ export class StageStep implements Step {
       return;
     }
     if (wait === undefined) {
+      this.#flushingS = undefined;
       this.#recycle(v, s);
       this.#pump();
       return;
     }
     this.#flushing = true;
-    this.#flushingS = s;
     wait.then(
       () => {
+        // an abort cuts a push short: what was not pushed stays held (never counted done)
+        if (this.#scope.signal.aborted) return;
         this.#flushing = false;
         this.#flushingS = undefined;
         this.#recycle(v, s);
@@ -649,6 +803,16 @@ export class StageStep implements Step {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    // cut short (the run aborted): release what the unfinished iterables hold
+    for (const e of this.#expansions) {
+      try {
+        const returned = e.iterator.return?.();
+        if (returned instanceof Promise) returned.catch(ignore);
+      } catch {
+        // an iterator that throws on return() has nothing more to release
+      }
+    }
+    this.#stalled.clear();
     if (this.#gate !== undefined) {
       // a shared bulkhead or limiter must get back what this run still holds
       const now = this.#scope.clock.now();

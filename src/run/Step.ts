@@ -7,6 +7,12 @@ export interface Step {
    * in a batch, or in a chunk waiting for room below); Infinity when none.
    */
   minSeq(): number;
+  /**
+   * How many items the step holds outside channels now (in flight, in a reorder window or an
+   * outbox, in a batch, or handed to its emitter and not yet gone out): what an abort would cut
+   * short there.
+   */
+  held(): number;
 }
 
 /** The smallest of `seqs[0..n)` (Infinity when n is 0). */

@@ -2,8 +2,9 @@ import type { InlineOp } from "./InlineOp.js";
 
 /**
  * State a compiled tail leaves behind when it stops early: at a thenable or an async-only
- * flatMap result (-1), or an error (-2). `iters` holds, outermost first, the flatMap iterators
- * that were mid-way, so the caller can finish their remaining items.
+ * flatMap result (-1), an error (-2), or a flatMap expansion that filled the output to
+ * {@link SPILL_AT} (-3). `iters` holds, outermost first, the flatMap iterators that were mid-way,
+ * so the caller can finish their remaining items (after handing the output on, for -3).
  */
 export interface TailState {
   /** Position in the input of the item that stopped the loop. */
@@ -25,10 +26,17 @@ export interface TailState {
 }
 
 /**
+ * Most outputs a tail buffers before handing them on: a flatMap's expansion is pulled only while
+ * the output holds fewer, so a huge (or endless) iterable is read as the channel below drains.
+ */
+export const SPILL_AT = 1024;
+
+/**
  * `(inV, inS, start, n, outV, outS, o, st) => o'`: runs items `start..n-1` through every op and
  * appends survivors to `outV`/`outS` from index `o`. Returns the new output length, or -1
- * (an op returned a thenable, or a flatMap an AsyncIterable) / -2 (an op threw) with details in `st`. When `inS` is null the
- * source index of item `i` is `i` itself (an array source read in place).
+ * (an op returned a thenable, or a flatMap an AsyncIterable) / -2 (an op threw) / -3 (a flatMap
+ * filled the output to {@link SPILL_AT} before its next item) with details in `st`. When `inS`
+ * is null the source index of item `i` is `i` itself (an array source read in place).
  */
 export type CompiledTail = (
   inV: readonly unknown[],
@@ -52,7 +60,9 @@ export type CompiledTail = (
  * function that cannot see its context (see {@link readsContext}).
  *
  * A flatMap whose function returns an AsyncIterable (and no Iterable) leaves the loop like a
- * thenable does: the slow path iterates it asynchronously.
+ * thenable does: the slow path iterates it asynchronously. A flatMap checks the output before
+ * each `next()` of its iterator: once it holds {@link SPILL_AT} items, the loop leaves (-3) so the
+ * caller hands them on (waiting for room below) before the iterator is pulled further.
  */
 export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): CompiledTail {
   const params = ops.flatMap((_, k) => [`f${k}`, `c${k}`]);
@@ -92,7 +102,8 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
         return (
           `k = ${k}; { ${call(k)} ${pending(k, "r")} ${leave(k, asyncOnly("r"), "r")} ` +
           `const K${d} = ${k}; const it${d} = r[Symbol.iterator](); ` +
-          `for (let x${d} = it${d}.next(); x${d}.done !== true; x${d} = it${d}.next()) { v = x${d}.value; n${k}++; ` +
+          `for (;;) { if (o >= ${SPILL_AT}) { st.i = i; st.k = ${k}; st.o = o; st.s = s; st.p = undefined; ${saveIters(d + 1)} return -3; } ` +
+          `const x${d} = it${d}.next(); if (x${d}.done === true) break; v = x${d}.value; n${k}++; ` +
           `try { ${body} } catch (e) { if (st.iters.length === 0) ${saveIters(d + 1)} throw e; } } }`
         );
       }

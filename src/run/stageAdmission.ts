@@ -85,7 +85,7 @@ export function stageAdmission(settings: StageSettings, counters: StageCounters,
   for (const a of settings.admissions) use(a);
   counters.limit = () => settings.concurrency;
   if (settings.adaptive !== undefined) {
-    const adaptive = new AdaptiveConcurrency(settings.adaptive);
+    const adaptive = new AdaptiveConcurrency(settings.adaptive, { loopDelay: () => counters.loopDelayMs() });
     list.push(adaptive);
     counters.limit = () => adaptive.limit;
     offs.push(

@@ -1,5 +1,6 @@
 import type { RetryOptions } from "../policy/retry.js";
 import type { HealthCheckResult } from "./HealthStatus.js";
+import type { UnhealthyAction, UnhealthyOptions } from "./UnhealthyPolicy.js";
 
 /** What a component's `start` receives. */
 export interface StartContext<Deps> {
@@ -50,6 +51,21 @@ export interface ComponentSpec<Deps, T, D extends readonly string[] = readonly s
    * @example `{ critical: false }`
    */
   readonly critical?: boolean;
+  /**
+   * Among components whose dependencies are met, higher starts first (it matters when more are
+   * ready than `concurrency` allows).
+   * @default 0
+   * @example `{ priority: 10 }`
+   */
+  readonly priority?: number;
+  /**
+   * What the runtime does when the health check fails `after` times in a row: `"restart"` it
+   * (stop, start again, with backoff and a cap), `"restart-dependents"` (the same, its running
+   * dependents stopped before it and started after it), or `"stop-runtime"`. Needs `health`.
+   * @default nothing (an unhealthy component stays unhealthy)
+   * @example `{ onUnhealthy: { action: "restart", after: 3, restarts: { attempts: 5, baseMs: 1_000 } } }`
+   */
+  readonly onUnhealthy?: UnhealthyAction | UnhealthyOptions;
   /** Starts the component; the value is its instance. A start that resolves after its timeout is stopped. */
   start(ctx: StartContext<Deps>): T | PromiseLike<T>;
   /** Stops the instance. Each stop is isolated: a failure is reported, the others still run. */
@@ -83,6 +99,7 @@ export interface ComponentSpec<Deps, T, D extends readonly string[] = readonly s
 /** Component defaults. */
 export const componentDefaults = Object.freeze({
   critical: true,
+  priority: 0,
   startTimeoutMs: 30_000,
   stopTimeoutMs: 10_000,
   healthTimeoutMs: 5_000,

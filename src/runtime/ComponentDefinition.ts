@@ -2,12 +2,17 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { func, knownKeys, nonEmptyString, optional, plainObject, positiveNumber } from "../options/validate.js";
 import { retryPolicy } from "../policy/retry.js";
 import { componentDefaults, type ComponentSpec } from "./Component.js";
+import { unhealthyPolicy, type UnhealthyPolicy } from "./UnhealthyPolicy.js";
 
 /** A component's spec, validated, with every limit filled in. */
 export interface ComponentDefinition {
   readonly name: string;
   readonly dependsOn: readonly string[];
   readonly critical: boolean;
+  /** Start priority among components whose dependencies are met (higher first). */
+  readonly priority: number;
+  /** The response to failing health checks, if any. */
+  readonly onUnhealthy: UnhealthyPolicy | undefined;
   readonly spec: ComponentSpec<Record<string, unknown>, unknown>;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
@@ -24,6 +29,8 @@ const specKeys = [
   "stopTimeoutMs",
   "healthTimeoutMs",
   "retry",
+  "priority",
+  "onUnhealthy",
 ];
 
 /**
@@ -45,6 +52,9 @@ export function componentDefinition(
   if (o.stop !== undefined) func(o.stop, "stop", at);
   if (o.health !== undefined) func(o.health, "health", at);
   retryPolicy(o.retry, at);
+  const onUnhealthy = optional(o.onUnhealthy, undefined, (v) => unhealthyPolicy(v, at));
+  if (onUnhealthy !== undefined && o.health === undefined)
+    throw new InvalidOptionError("onUnhealthy", "to be given with a health check (health)", onUnhealthy.action, at);
   const dependsOn = optional(o.dependsOn, [] as readonly string[], (v) => {
     if (!Array.isArray(v)) throw new InvalidOptionError("dependsOn", "an array of component names", v, at);
     return Object.freeze(
@@ -62,6 +72,12 @@ export function componentDefinition(
       if (typeof v !== "boolean") throw new InvalidOptionError("critical", "true or false", v, at);
       return v;
     }),
+    priority: optional(o.priority, componentDefaults.priority, (v) => {
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new InvalidOptionError("priority", "a finite number", v, at);
+      return v;
+    }),
+    onUnhealthy,
     spec: spec as ComponentSpec<Record<string, unknown>, unknown>,
     startTimeoutMs: optional(o.startTimeoutMs, componentDefaults.startTimeoutMs, (v) =>
       positiveNumber(v, "startTimeoutMs", at),

@@ -5,16 +5,24 @@ import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBu
 import { runBus } from "../events/runBus.js";
 import { workflow } from "../workflow/Workflow.js";
 import type { WorkflowRun } from "../workflow/WorkflowRun.js";
-import { callWithTimeout } from "./callWithTimeout.js";
 import { checkHealth } from "./checkHealth.js";
 import type { ComponentSpec } from "./Component.js";
 import { componentDefinition, type ComponentDefinition } from "./ComponentDefinition.js";
+import { Healer } from "./Healer.js";
 import { HealthMonitor } from "./HealthMonitor.js";
 import type { HealthReport } from "./HealthStatus.js";
 import type { RuntimeEvents } from "./RuntimeEvents.js";
 import { fillRuntimeOptions, type FilledRuntimeOptions, type RuntimeOptions } from "./RuntimeOptions.js";
-import type { ComponentStart, ComponentStop, StartReport, StopReport } from "./RuntimeReport.js";
-import { componentStop, shutdownTasks } from "./shutdownTasks.js";
+import type { ComponentStart, StartReport, StopReport } from "./RuntimeReport.js";
+import {
+  runShutdownHook,
+  shutdownHookDefinition,
+  type ShutdownHook,
+  type ShutdownHookDefinition,
+  type ShutdownHookOptions,
+} from "./ShutdownHook.js";
+import { shutdownReport, shutdownTasks } from "./shutdownTasks.js";
+import { stopInstance } from "./stopInstance.js";
 import { installSignalHandlers } from "./signalHandlers.js";
 import { componentStart, startUpTasks } from "./startUpTasks.js";
 
@@ -30,16 +38,19 @@ export type RuntimeState = "idle" | "starting" | "started" | "stopping" | "stopp
 interface Definition {
   readonly options: FilledRuntimeOptions;
   readonly components: ReadonlyMap<string, ComponentDefinition>;
+  readonly hooks: ReadonlyMap<string, ShutdownHookDefinition>;
 }
 
 /**
  * Components with a life cycle, started in dependency order (independent ones in parallel under
- * a cap, each with a start timeout and retries), health-checked on an interval, and stopped in
- * reverse order (each step isolated; `stop()` twice is safe). A critical component that fails to
- * start aborts start-up; an optional one degrades it.
+ * a cap, higher `priority` first, each with a start timeout and retries), health-checked on an
+ * interval (and healed: restarted, with their dependents, or the runtime stopped, as each
+ * component's `onUnhealthy` says), and stopped in reverse order after the shutdown hooks (each
+ * step isolated; `stop()` twice is safe). A critical component that fails to start aborts
+ * start-up; an optional one degrades it. A stopped runtime can be started again.
  *
- * The builder is immutable, like the workflow builder: `.component()` returns a new runtime
- * (with the new component's instance typed) and leaves the one it was called on as it was.
+ * The builder is immutable, like the workflow builder: `.component()` and `.onShutdown()` return
+ * a new runtime (with the new component's instance typed) and leave the one called on as it was.
  *
  * @example
  * ```ts
@@ -66,11 +77,17 @@ export class Runtime<R = None> {
   /** Set when stopping must not wait any longer (a signal while stopping): why. */
   #hurry: string | undefined;
   #health: HealthReport | undefined;
+  /** Self-healing while started (one per start). */
+  #healer: Healer | undefined;
 
   /** @internal Use {@link runtime}. `definition` is how `.component()` makes the next builder. */
   constructor(options: RuntimeOptions = {}, definition?: Definition) {
-    this.#definition = definition ?? { options: fillRuntimeOptions(options), components: new Map() };
-    this.#bus = runBus<RuntimeEvents>(this.#definition.options.events, "runtime");
+    this.#definition = definition ?? {
+      options: fillRuntimeOptions(options),
+      components: new Map(),
+      hooks: new Map(),
+    };
+    this.#bus = runBus<RuntimeEvents>(this.#definition.options.events, "runtime", this);
   }
 
   /** Where the runtime is in its life cycle. */
@@ -90,12 +107,35 @@ export class Runtime<R = None> {
   ): Runtime<R & { readonly [K in N]: T }> {
     if (this.#state !== "idle")
       throw new InvalidOptionError("component", "components added before start()", name, "runtime");
-    const { options, components } = this.#definition;
+    const { components } = this.#definition;
     const c = componentDefinition(name, spec, components);
     return new Runtime<R & { readonly [K in N]: T }>(undefined, {
-      options,
+      ...this.#definition,
       components: new Map([...components, [c.name, c]]),
     });
+  }
+
+  /**
+   * Returns a runtime with one more shutdown hook (this one is not changed): a cleanup step that
+   * `stop()` runs, by `priority` (higher first; equal ones in parallel), each within its own
+   * `timeoutMs` and all within the stop's grace period, before the components stop (or after,
+   * with `phase: "after-components"`). A hook's failure or timeout is reported in the stop
+   * report and `hook:end`, and the rest still run. Throws an `InvalidOptionError` for a bad
+   * hook or option, a name another hook has, and on a runtime that was started.
+   *
+   * @example
+   * ```ts
+   * app.onShutdown("close listeners", () => server.close(), { priority: 30 })
+   *    .onShutdown("flush buffers", () => buffer.flush(), { priority: 20, timeoutMs: 2_000 })
+   *    .onShutdown("close files", () => log.close(), { priority: 10, phase: "after-components" });
+   * ```
+   */
+  onShutdown(name: string, hook: ShutdownHook<R>, options: ShutdownHookOptions = {}): Runtime<R> {
+    if (this.#state !== "idle")
+      throw new InvalidOptionError("onShutdown", "shutdown hooks added before start()", name, "runtime");
+    const { hooks } = this.#definition;
+    const h = shutdownHookDefinition(name, hook, options, hooks);
+    return new Runtime<R>(undefined, { ...this.#definition, hooks: new Map([...hooks, [h.name, h]]) });
   }
 
   /** The started instance of component `name`; throws when it is not running. */
@@ -117,9 +157,16 @@ export class Runtime<R = None> {
    * Starts every component in dependency order. Resolves with a report (`healthy`, or `degraded`
    * when an optional component did not start); rejects with a `ComponentError` when a critical one
    * failed (after stopping what had started), or a `CancelledError` when `stop()` interrupted it.
-   * Calling it again returns the same promise.
+   * While starting or started, calling it again returns the same promise. Once stopped (or after
+   * a failed start-up), it starts the runtime again from a clean state: new instances, new
+   * reports, health and healing counts forgotten. Called while a stop is in progress, it waits
+   * for the stop, then starts again.
    */
   start(): Promise<StartReport> {
+    if (this.#stopping !== undefined) {
+      if (this.#state !== "stopped" && this.#state !== "failed") return this.#stopping.then(() => this.start());
+      this.#reset();
+    }
     this.#starting ??= this.#start();
     return this.#starting;
   }
@@ -141,8 +188,14 @@ export class Runtime<R = None> {
     return this.#health;
   }
 
-  /** Checks every started component now (each with its timeout; a throw is unhealthy) and reports. */
+  /**
+   * Checks every started component now (each with its timeout; a throw is unhealthy) and reports.
+   * While started, the report also counts towards each component's `onUnhealthy` (a check on
+   * demand counts like a periodic one).
+   */
   async checkHealth(): Promise<HealthReport> {
+    const healer = this.#healer;
+    const begun = healer?.checkBegins();
     const report = await checkHealth(
       this.#definition.components.values(),
       this.#instances,
@@ -151,7 +204,22 @@ export class Runtime<R = None> {
     const changed = this.#health?.status !== report.status;
     this.#health = report;
     if (changed) this.#bus.emit("runtime:health", report);
+    if (this.#state === "started" && healer === this.#healer && begun !== undefined) healer?.observe(report, begun);
     return report;
+  }
+
+  /** Forgets the last start and stop, so that start() begins again from idle. */
+  #reset(): void {
+    this.#starts.clear();
+    this.#instances.clear();
+    this.#state = "idle";
+    this.#startRun = undefined;
+    this.#starting = undefined;
+    this.#stopping = undefined;
+    this.#monitor = undefined;
+    this.#hurry = undefined;
+    this.#health = undefined;
+    this.#healer = undefined;
   }
 
   async #start(): Promise<StartReport> {
@@ -197,6 +265,16 @@ export class Runtime<R = None> {
     }
     this.#state = "started";
     const degraded = [...this.#starts.values()].some((s) => s.status !== "started");
+    this.#healer = new Healer({
+      clock,
+      random,
+      components,
+      instances: this.#instances,
+      emit: (type, payload) => this.#bus.emit(type, payload),
+      stop: (c, instance, signal) => this.#stopOne(c, instance, signal),
+      discard: (c, instance) => void this.#stopOne(c, instance).catch(() => undefined),
+      stopRuntime: () => void this.stop(),
+    });
     this.#monitor = new HealthMonitor(clock, options.healthIntervalMs, () => this.checkHealth());
     this.#monitor.start();
     return Object.freeze({
@@ -217,8 +295,15 @@ export class Runtime<R = None> {
     }
     const failedStart = this.#state === "failed";
     this.#state = "stopping";
+    // restarts in progress end first (what they start late is discarded)
+    await this.#healer?.close();
     const started = [...components.values()].filter((c) => this.#instances.has(c.name));
-    const specs = shutdownTasks(started, (c, signal) => this.#stopOne(c, this.#instances.get(c.name), signal));
+    // hooks clean up after a start; a runtime never started has nothing to clean
+    const hooks = this.#starting === undefined ? [] : [...this.#definition.hooks.values()];
+    const specs = shutdownTasks(started, hooks, {
+      stop: (c, signal) => this.#stopOne(c, this.#instances.get(c.name), signal),
+      hook: (h, signal) => runShutdownHook(h, this.#instances, clock, signal),
+    });
     const run = workflow("runtime shutdown").tasks(specs).run({ concurrency, clock });
     this.#shutdown = run;
     if (this.#hurry !== undefined) run.cancel(this.#hurry);
@@ -231,31 +316,15 @@ export class Runtime<R = None> {
     // only now does a signal get Node's default behaviour again
     this.#removeSignals?.();
     this.#removeSignals = undefined;
-    const reports: Record<string, ComponentStop> = {};
-    for (const { name } of started) {
-      const stop = componentStop(name, result.tasks[name]!);
-      reports[name] = stop;
-      if (stop.status === "stopped")
-        this.#bus.emit("component:stopped", { component: name, durationMs: stop.durationMs ?? 0 });
-      else this.#bus.emit("component:failed", { component: name, phase: "stop", error: stop.error });
-    }
+    const parts = shutdownReport(result, started, hooks, (type, payload) => this.#bus.emit(type, payload));
     this.#instances.clear();
     this.#state = failedStart ? "failed" : "stopped";
-    return Object.freeze({ ok: result.ok, components: Object.freeze(reports), durationMs: clock.now() - t0 });
+    return Object.freeze({ ok: result.ok, ...parts, durationMs: clock.now() - t0 });
   }
 
-  /** Stops one instance within its stop timeout. */
+  /** Stops one instance within its stop timeout (or until `outer` aborts). */
   #stopOne(c: ComponentDefinition, instance: unknown, outer?: AbortSignal): Promise<unknown> {
-    const stop = c.spec.stop;
-    if (stop === undefined) return Promise.resolve();
-    const what = `component "${c.name}" stop`;
-    return callWithTimeout(
-      what,
-      this.#definition.options.clock,
-      c.stopTimeoutMs,
-      (signal) => stop(instance, { signal, name: c.name }),
-      outer,
-    );
+    return stopInstance(c, instance, this.#definition.options.clock, outer);
   }
 
   /**

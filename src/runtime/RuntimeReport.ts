@@ -24,11 +24,21 @@ export interface ComponentStop {
   readonly error: unknown;
 }
 
+/** How one shutdown hook went. */
+export interface HookEnd {
+  /** `completed`; `failed` (it threw or timed out: `error` says which); `abandoned` (the grace period ran out first). */
+  readonly status: "completed" | "failed" | "abandoned";
+  readonly durationMs: number | undefined;
+  readonly error: unknown;
+}
+
 /** What `stop()` resolves with. It never rejects: each step is isolated and reported here. */
 export interface StopReport {
-  /** True when every started component stopped cleanly. */
+  /** True when every started component stopped cleanly and every shutdown hook completed. */
   readonly ok: boolean;
   /** Started components only, by name. */
   readonly components: Readonly<Record<string, ComponentStop>>;
+  /** Shutdown hooks, by name (none when the runtime was never started). */
+  readonly hooks: Readonly<Record<string, HookEnd>>;
   readonly durationMs: number;
 }

@@ -13,7 +13,7 @@ export interface StartUpHost {
 
 /**
  * The start-up workflow's tasks: one per component, after its dependencies, with the component's
- * start timeout and retries. A critical component's failure fails the workflow (start-up stops);
+ * priority (higher first among ready ones), start timeout and retries. A critical component's failure fails the workflow (start-up stops);
  * an optional one's skips its dependents. An instance that arrives after its attempt was aborted
  * is discarded (stopped), never leaked.
  */
@@ -21,6 +21,7 @@ export function startUpTasks(components: Iterable<ComponentDefinition>, host: St
   return [...components].map((c) => ({
     name: c.name,
     after: c.dependsOn,
+    priority: c.priority,
     retry: c.spec.retry ?? 1,
     timeoutMs: c.startTimeoutMs,
     onFailure: c.critical ? "fail-workflow" : "skip-dependents",

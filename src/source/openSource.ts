@@ -1,7 +1,9 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { SourceError } from "../errors/SourceError.js";
 import { ArrayReader } from "./ArrayReader.js";
 import { AsyncIteratorReader } from "./AsyncIteratorReader.js";
 import { IteratorReader } from "./IteratorReader.js";
+import { describeSource } from "./describeSource.js";
 import type { SourceInput } from "./SourceInput.js";
 import type { SourceReader } from "./SourceReader.js";
 
@@ -16,9 +18,17 @@ export function isSourceInput(value: unknown): boolean {
  * Opens a reader over a source; a function source is called now. A web ReadableStream is read
  * through its own reader, so stopping the run cancels the stream even while a read is pending;
  * a Node Readable is destroyed when the run stops reading it.
+ * @throws SourceError when a function source throws; InvalidOptionError when it returns no source
  */
 export function openSource<T>(input: SourceInput<T>, pipeline: string): SourceReader<T> {
-  const value: unknown = typeof input === "function" ? input() : input;
+  let value: unknown = input;
+  if (typeof input === "function") {
+    try {
+      value = input();
+    } catch (error) {
+      throw new SourceError(pipeline, 0, error, 0, describeSource(input));
+    }
+  }
   if (Array.isArray(value)) return new ArrayReader(value as T[]);
   if (value !== null && typeof value === "object") {
     if (isWebStream(value)) {

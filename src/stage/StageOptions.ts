@@ -19,12 +19,15 @@ import type { RateLimiterOptions } from "../policy/RateLimiter.js";
 import { validateAdmissionOptions } from "../policy/validateAdmissionOptions.js";
 
 /**
- * Adaptive concurrency for a stage: the limit moves between `min` and `max`, driven by latency
- * and overload errors (429, 503, timeouts). The stage keeps at most `max` items in flight.
+ * Adaptive concurrency for a stage: the limit moves between `min` and `max`, driven by latency,
+ * overload errors (429, 503, timeouts) and, with `maxLoopDelayMs`, the event-loop delay of the
+ * loop the stage's work runs on: the main thread's for an async stage, the workers' own (the
+ * mean over the pool, as in the stage stats' `loopDelayMs`) for a worker or process stage. The
+ * stage keeps at most `max` items in flight.
  *
  * @example
  * ```ts
- * .map(callApi, { concurrency: { adaptive: true, min: 2, max: 64, targetLatencyMs: 200 } })
+ * .map(callApi, { concurrency: { adaptive: true, min: 2, max: 64, targetLatencyMs: 200, maxLoopDelayMs: 50 } })
  * ```
  */
 export interface AdaptiveConcurrencySetting extends AdaptiveConcurrencyOptions {

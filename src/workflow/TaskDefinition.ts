@@ -74,6 +74,11 @@ function taskAdmission(o: Record<string, unknown>, where: string): Admission | u
 export function taskDefinition(workflow: string, name: unknown, options: unknown, fn: unknown): TaskDefinition {
   const where = `workflow "${workflow}"`;
   const taskName = nonEmptyString(name, "task name", where);
+  if (taskName === "__proto__") {
+    // results by name are null-prototype objects here, but a child process's decoder renames
+    // this key, and an object literal in the task's own code turns it into a prototype
+    throw new InvalidOptionError("task name", 'a name other than "__proto__"', taskName, where);
+  }
   const at = `${where}, task "${taskName}"`;
   const o = plainObject(options ?? {}, "options", at);
   knownKeys(o, known, "", at);

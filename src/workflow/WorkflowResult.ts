@@ -1,5 +1,6 @@
 import type { TaskState, TaskStatus } from "../state/TaskState.js";
 import type { WorkflowSnapshot, WorkflowState } from "../state/WorkflowSnapshot.js";
+import { byName } from "./dependencyResults.js";
 
 /** Each task's final state by name: typed for tasks the builder knows, dynamic tasks included. */
 export type TaskStates<R> = { readonly [K in keyof R & string]?: TaskState<R[K]> } & {
@@ -29,9 +30,12 @@ export interface WorkflowResult<R = Record<string, unknown>> {
    * Undefined when ok.
    */
   readonly error: unknown;
-  /** Results of completed tasks (reused ones included), by name. */
+  /**
+   * Results of completed tasks (reused ones included), by name: an object without a prototype,
+   * so `results.constructor` is the result of a task named "constructor", or undefined.
+   */
   readonly results: { readonly [K in keyof R]?: R[K] };
-  /** Every task's final state, by name. */
+  /** Every task's final state, by name (an object without a prototype). */
   readonly tasks: TaskStates<R>;
   /** Tasks per final status. */
   readonly counts: Readonly<Record<TaskStatus, number>>;
@@ -45,8 +49,9 @@ export interface WorkflowResult<R = Record<string, unknown>> {
 
 /** The frozen result of a run that ended, from its final snapshot. */
 export function workflowResult<R>(snapshot: WorkflowSnapshot, error: unknown, durationMs: number): WorkflowResult<R> {
-  const results: Record<string, unknown> = {};
-  const tasks: Record<string, TaskState> = {};
+  // null prototype: a task named "__proto__" or "constructor" is a key like any other
+  const results = byName<unknown>();
+  const tasks = byName<TaskState>();
   for (const t of snapshot.tasks()) {
     tasks[t.name] = t;
     if (t.status === "completed") results[t.name] = t.result;

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { isEventSink, type EventSink } from "../events/EventSink.js";
 import {
+  abortSignal,
   func,
   knownKeys,
   nonEmptyString,
@@ -137,10 +138,7 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
     concurrency: optional(o.concurrency, workflowRunDefaults.concurrency, (v) =>
       v === Infinity ? Infinity : positiveInt(v, "concurrency", where),
     ),
-    signal: optional(o.signal, undefined, (v) => {
-      if (!(v instanceof AbortSignal)) throw new InvalidOptionError("signal", "an AbortSignal", v, where);
-      return v;
-    }),
+    signal: optional(o.signal, undefined, (v) => abortSignal(v, "signal", where)),
     clock: optional(o.clock, systemClock, (v) => {
       const c = plainObjectLike(v, "clock", where) as Partial<Clock>;
       if (typeof c.now !== "function" || typeof c.setTimer !== "function") {

@@ -36,6 +36,34 @@ describe("admission gate in a stage", () => {
     }
   });
 
+  it("a waiter due for its key while every slot is busy waits for a slot, not on a timer firing every microsecond", async () => {
+    const clock = new ManualClock();
+    const started: string[] = [];
+    const run = pipeline("p")
+      .from(["a1", "a2", "b1"])
+      .map(
+        async (x) => {
+          started.push(`${x}@${clock.now()}`);
+          // b1 is a long call: a2 becomes due for key "a" at 1,000 while b1 holds the only slot
+          await new Promise<void>((r) => clock.setTimer(r, x === "b1" ? 5_000 : 10));
+          return x;
+        },
+        {
+          name: "call",
+          concurrency: 1,
+          ordered: false,
+          rateLimit: { key: (x: string) => x[0]!, perKey: { perSecond: 1, burst: 1 } },
+        },
+      )
+      .run({ clock });
+    // before the fix the gate re-armed its timer SLACK_MS (1e-6 ms) ahead from 1,000 until the
+    // slot freed at 5,010: billions of timer firings, so this advance never returned
+    await clock.advance(20_000);
+    const r = await run;
+    assert.equal(r.stats.call!.out, 3);
+    assert.deepEqual(started, ["a1@0", "b1@10", "a2@5010"], "a2 held for its key alone let b1 run, then took the slot");
+  });
+
   it("a per-key limit holds only its key: other keys are served meanwhile, FIFO within each key", async () => {
     const clock = new ManualClock();
     const log: string[] = [];

@@ -77,24 +77,34 @@ describe("run control", () => {
     );
   });
 
-  it("stop({ graceMs }) aborts what has not drained when the grace runs out", async () => {
+  it("stop({ graceMs }) aborts what has not drained when the grace runs out, and resolves saying so", async () => {
     const clock = new ManualClock();
+    const itemSignals: AbortSignal[] = [];
     const run = pipeline("p")
       .from(naturals)
-      .map(() => new Promise(() => {}), { concurrency: 2 })
+      .map(
+        (_x, ctx) => {
+          itemSignals.push(ctx.signal);
+          return new Promise(() => {});
+        },
+        { concurrency: 2, capacity: 4 },
+      )
       .run({ clock });
     await clock.advance(0);
-    const stopped = run.stop({ graceMs: 1000 }).then(
-      () => "resolved",
-      (e: unknown) => e,
-    );
+    const stopped = run.stop({ graceMs: 1000 });
     assert.equal(run.snapshot().state, "stopping");
     await clock.advance(999);
     assert.equal(run.snapshot().state, "stopping");
     await clock.advance(1);
-    const e = await stopped;
-    assert.ok(e instanceof CancelledError);
-    assert.match(e.message, /grace of 1000 ms ran out/);
+    const r = await stopped;
+    assert.equal(r.stopped, true);
+    assert.equal(r.abandoned, 6, "2 in flight and 4 queued were cut short");
+    assert.equal(r.lowWatermark, 0, "none of them is done");
+    assert.equal(r.sourceItems, 6);
+    assert.equal(run.snapshot().state, "cancelled");
+    assert.ok(itemSignals.length === 2 && itemSignals.every((s) => s.aborted));
+    assert.ok(run.signal.reason instanceof CancelledError);
+    assert.match((run.signal.reason as Error).message, /grace of 1000 ms ran out; 6 items abandoned/);
   });
 
   it("emits run:start and run:end, and a failed run reports ok: false", async () => {

@@ -181,7 +181,7 @@ describe("stop()", () => {
     assert.deepEqual(big, r.stats.big);
   });
 
-  it("stop() emits run:stopping once, with graceMs Infinity by default", async () => {
+  it("stop() emits run:stopping once, with graceMs 25,000 by default", async () => {
     const seen: RunEvents["run:stopping"][] = [];
     const run = pipeline("p")
       .from(function* () {
@@ -192,7 +192,7 @@ describe("stop()", () => {
     run.on("run:stopping", (e) => void seen.push(e));
     await turns(2);
     await Promise.all([run.stop(), run.stop({ graceMs: 5 })]);
-    assert.deepEqual(seen, [{ pipeline: "p", graceMs: Infinity }]);
+    assert.deepEqual(seen, [{ pipeline: "p", graceMs: 25_000 }]);
   });
 
   it("rejects an invalid stop option, naming it, and the run goes on", async () => {

@@ -1,6 +1,12 @@
 import { Packr } from "msgpackr";
 
 /**
+ * A frame this large is sent in the encoder's own buffer, and the encoder replaced, so it neither
+ * copies the frame nor keeps the buffer it grew for it.
+ */
+const LARGE_BYTES = 16 * 1024 * 1024;
+
+/**
  * msgpackr settings shared by every weir wire: records (object shapes sent once, inline, in
  * order), typed arrays, Sets, Dates and BigInts, and Maps decoded as Maps, as structured clone
  * would. A fresh object each time: msgpackr keeps its record table on the options it is given.
@@ -41,6 +47,14 @@ export class FrameEncoder {
       send(new Uint8Array(0));
       return false;
     }
+    if (body.length >= LARGE_BYTES) {
+      // the encoder's own buffer goes (transferred, not copied), and the encoder with it: the
+      // next message starts afresh, and the reset frame says so
+      this.#packr = new Packr(packrOptions());
+      send(body);
+      send(new Uint8Array(0));
+      return true;
+    }
     // pack() returns a view of a buffer it reuses: the frame gets a buffer of its own
     const frame = new Uint8Array(body.length);
     frame.set(body);
@@ -49,16 +63,22 @@ export class FrameEncoder {
   }
 }
 
+/** What {@link FrameDecoder.decode} returns for a reset frame (no message). */
+export const FRAME_RESET: unique symbol = Symbol("weir.frameReset");
+
 /** The receiving side of a {@link FrameEncoder}: decodes frames in order; passes other messages through. */
 export class FrameDecoder {
   #unpackr = new Packr(packrOptions());
 
-  /** The message a port delivered: a frame decoded, a reset applied (undefined), or the message itself. */
+  /**
+   * The message a port delivered: a frame decoded, a reset applied ({@link FRAME_RESET}), or the
+   * message itself. Throws when a frame is not msgpack.
+   */
   decode(data: unknown): unknown {
     if (!(data instanceof Uint8Array)) return data;
     if (data.length === 0) {
       this.#unpackr = new Packr(packrOptions());
-      return undefined;
+      return FRAME_RESET;
     }
     return this.#unpackr.unpack(data);
   }

@@ -1,76 +1,122 @@
 import type { Duplex } from "node:stream";
-import { Packr } from "msgpackr";
-import { packrOptions as options } from "./FrameCodec.js";
+import { FrameReader, HEADER_BYTES } from "./FrameReader.js";
+import { FrameTooLargeError } from "./FrameTooLargeError.js";
+import { wireCodec, type WireCodec, type WireFormat } from "./WireCodec.js";
 
 /** A frame of length 0: the sender dropped its encoder state, so the receiver drops its decoder's. */
-const RESET = Buffer.alloc(4);
+const RESET = Buffer.alloc(HEADER_BYTES);
+/**
+ * After a message this large the encoder is replaced (with a reset frame), so it does not keep
+ * its grown buffer for the rest of the pipe's life.
+ */
+const LARGE_BYTES = 16 * 1024 * 1024;
+
+/** What one end of a pipe learns from the other. */
+export interface PipeEvents<In> {
+  /** A message arrived (decoded, not checked: the caller checks its shape). */
+  message(message: In): void;
+  /**
+   * The other end broke the framing: a frame over the limit (checked from its header, before
+   * anything is allocated for it), or one that does not decode. Nothing more is read after it.
+   */
+  broken(reason: string, cause?: unknown): void;
+}
 
 /**
- * Length-prefixed msgpack frames over a byte stream (the pipe between a pool and a child
- * process). Measured faster than Node's `serialization: "advanced"` IPC for object items (about
- * 2x), slower for plain numbers; see docs/contexts.md. One encoder per direction: record
- * definitions travel in order with the frames. A message that fails to encode may leave record
- * definitions in the encoder that never reached the wire, so both ends start afresh after it.
+ * Length-prefixed frames over a byte stream (the pipe between a pool and a child process), at
+ * most `maxBytes` each way, holding msgpack (measured faster than V8's format for object items,
+ * about 2x; slower for plain numbers; see docs/contexts.md) or V8's structured-clone format
+ * (`"ipc"`: what Node's IPC channel sends, here on a pipe whose bytes weir checks). Frames are
+ * reassembled in linear time and memory (see {@link FrameReader}). One encoder per direction:
+ * msgpack record definitions travel in order with the frames. A message that fails to encode may
+ * leave record definitions in the encoder that never reached the wire, so both ends start afresh
+ * after it.
  */
 export class PackedPipe<In, Out> {
   readonly #stream: Duplex;
-  #packr = new Packr(options());
-  #unpackr = new Packr(options());
-  /** Received bytes not yet decoded; `#head` is where the next frame starts. */
-  #pending: Buffer | undefined;
-  #head = 0;
+  readonly #format: WireFormat;
+  readonly #maxBytes: number;
+  readonly #reader: FrameReader;
+  #encoder: WireCodec;
+  #decoder: WireCodec;
 
-  constructor(stream: Duplex, onMessage: (message: In) => void) {
+  constructor(stream: Duplex, format: WireFormat, maxBytes: number, events: PipeEvents<In>) {
     this.#stream = stream;
-    stream.on("data", (chunk: Buffer) => {
-      let buf: Buffer;
-      if (this.#pending === undefined) buf = chunk;
-      else {
-        const rest = this.#pending.subarray(this.#head);
-        buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+    this.#format = format;
+    this.#maxBytes = maxBytes;
+    this.#encoder = wireCodec(format);
+    this.#decoder = wireCodec(format);
+    this.#reader = new FrameReader(maxBytes);
+    const reader = this.#reader;
+    const onFrame = (body: Buffer): void => {
+      if (body.length === 0) {
+        this.#decoder = wireCodec(format);
+        return;
       }
-      this.#pending = undefined;
-      let head = 0;
-      while (buf.length - head >= 4) {
-        const len = buf.readUInt32LE(head);
-        if (buf.length - head - 4 < len) break;
-        if (len === 0) {
-          this.#unpackr = new Packr(options());
-          head += 4;
-          continue;
-        }
-        const message = this.#unpackr.unpack(buf.subarray(head + 4, head + 4 + len)) as In;
-        head += 4 + len;
-        onMessage(message);
+      let message: In;
+      try {
+        message = this.#decoder.decode(body) as In;
+      } catch (error) {
+        reader.stop();
+        events.broken(`a frame of ${body.length} bytes that does not decode (${format})`, error);
+        return;
       }
-      if (head < buf.length) {
-        this.#pending = buf;
-        this.#head = head;
-      }
-    });
+      events.message(message);
+    };
+    const onOversized = (declared: number): void =>
+      events.broken(`a frame header declaring ${declared} bytes, over the pool's maxFrameBytes (${maxBytes})`);
+    stream.on("data", (chunk: Buffer) => reader.push(chunk, onFrame, onOversized));
   }
 
-  /** Throws when `value` cannot be encoded (without touching the stream's encoder state). */
-  static check(value: unknown): void {
-    new Packr(options()).pack(value);
+  /** Reads nothing more from the stream (its other end broke the protocol). */
+  stop(): void {
+    this.#reader.stop();
+  }
+
+  /**
+   * Throws when `value` cannot be encoded in `format`, or encodes to more than `maxBytes`
+   * ({@link FrameTooLargeError}); touches no stream's encoder state.
+   */
+  static check(value: unknown, format: WireFormat, maxBytes: number): void {
+    const bytes = wireCodec(format).encode(value).length;
+    if (bytes > maxBytes) throw new FrameTooLargeError(bytes, maxBytes);
   }
 
   /**
    * Encodes and writes one message; returns false when the stream wants the writer to wait.
-   * Throws when the message cannot be encoded; nothing of it is written.
+   * Throws when the message cannot be encoded, or encodes to more than `maxBytes`
+   * ({@link FrameTooLargeError}); nothing of it is written then.
    */
   send(message: Out): boolean {
-    let body: Buffer;
+    let body: Uint8Array;
     try {
-      body = this.#packr.pack(message);
+      body = this.#encoder.encode(message);
+      if (body.length > this.#maxBytes) throw new FrameTooLargeError(body.length, this.#maxBytes);
     } catch (error) {
-      this.#packr = new Packr(options());
-      this.#stream.write(RESET);
+      this.#reset();
       throw error;
     }
-    const frame = Buffer.allocUnsafe(4 + body.length);
+    if (body.length >= LARGE_BYTES) {
+      // no copy: the header, then the body itself, whose encoder is dropped at once (it never
+      // writes into that buffer again)
+      const head = Buffer.allocUnsafe(HEADER_BYTES);
+      head.writeUInt32LE(body.length, 0);
+      this.#stream.cork();
+      this.#stream.write(head);
+      const more = this.#stream.write(body);
+      this.#stream.uncork();
+      this.#reset();
+      return more;
+    }
+    const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
     frame.writeUInt32LE(body.length, 0);
-    body.copy(frame, 4);
+    frame.set(body, HEADER_BYTES);
     return this.#stream.write(frame);
+  }
+
+  /** A fresh encoder, and a reset frame so the other end drops its decoder state too. */
+  #reset(): void {
+    this.#encoder = wireCodec(this.#format);
+    this.#stream.write(RESET);
   }
 }

@@ -12,6 +12,7 @@ import {
   positiveInt,
   positiveNumber,
 } from "../../options/validate.js";
+import { workerEnvKey, workerEnvSetting, type WorkerEnv } from "./WorkerEnv.js";
 
 /**
  * Options of a worker-thread or child-process pool. Stages that name the same module with equal
@@ -154,9 +155,10 @@ export interface PoolOptions {
   /**
    * How messages cross: `"msgpack"` (msgpackr frames: on a pipe to a child process; as a
    * transferred buffer to a thread, where a message with buffers to transfer, or one msgpack
-   * cannot encode, goes by structured clone instead) or `"ipc"` (structured clone: Node's IPC
-   * channel for processes, `postMessage` for threads). msgpack measured about 3× faster for
-   * object items and on a par for numbers.
+   * cannot encode, goes by structured clone instead) or `"ipc"` (structured clone: V8's
+   * serialization, as Node's IPC channel uses, in frames on the same pipe for processes;
+   * `postMessage` for threads). msgpack measured about 3× faster for object items and on a par
+   * for numbers.
    * @default "msgpack"
    * @example `{ wire: "ipc" }` for values msgpack cannot carry
    */
@@ -167,6 +169,37 @@ export interface PoolOptions {
    * @example `{ execArgv: ["--enable-source-maps"] }`
    */
   readonly execArgv?: readonly string[];
+  /**
+   * Largest message, in bytes, that may cross the pipe to or from a child process (either
+   * wire): a batch of items one way, their results the other. The length a frame declares is
+   * checked before anything is allocated for it. A child that sends a larger frame (or bytes that
+   * are not a frame) is stopped and replaced, its items failing with `WEIR_WORKER_CRASHED` (cause
+   * `WEIR_WORKER_PROTOCOL`); an item or a result over it fails alone with `WEIR_ITEM_TOO_LARGE`
+   * (items that fit one by one but not as one batch are sent one by one). Threads read no
+   * frames: a message to or from a thread is not bounded by it.
+   * @default 268435456 (256 MiB)
+   * @example `{ maxFrameBytes: 1024 ** 3 }` for items up to 1 GiB
+   */
+  readonly maxFrameBytes?: number;
+  /**
+   * The environment variables workers see: `"inherit"` (all of the parent's `process.env`),
+   * an allow-list of names copied from it (`["PATH", "HOME"]`), or an object of exactly the
+   * variables to set. A child process gets them as its environment; a thread as its
+   * `process.env` (a thread shares the parent's memory, so this hides nothing from it). weir
+   * passes nothing of its own through the environment.
+   * @default "inherit"
+   * @example `{ env: ["PATH", "DATABASE_URL"] }` so a child process never sees the parent's other secrets
+   */
+  readonly env?: WorkerEnv;
+  /**
+   * Where what a worker writes to its stdout goes: `"stderr"` (the parent's stderr, so the
+   * parent's own stdout stays machine-readable, e.g. `weir run --json`), `"inherit"` (the
+   * parent's stdout, as plain Node does) or `"ignore"`. A worker's stderr always goes to the
+   * parent's stderr.
+   * @default "stderr"
+   * @example `{ stdout: "inherit" }` for a stage whose console.log is the program's output
+   */
+  readonly stdout?: "stderr" | "inherit" | "ignore";
 }
 
 /** Pool options with every field present. */
@@ -189,6 +222,9 @@ export interface PoolSettings {
   readonly transferItems: boolean;
   readonly wire: "msgpack" | "ipc";
   readonly execArgv: readonly string[];
+  readonly maxFrameBytes: number;
+  readonly env: WorkerEnv;
+  readonly stdout: "stderr" | "inherit" | "ignore";
 }
 
 /** Defaults of every pool option (`maxWorkers` is sized to the machine). */
@@ -211,7 +247,13 @@ export const poolDefaults: PoolSettings = Object.freeze({
   transferItems: true,
   wire: "msgpack",
   execArgv: Object.freeze([]) as readonly string[],
+  maxFrameBytes: 256 * 1024 * 1024,
+  env: "inherit",
+  stdout: "stderr",
 });
+
+/** The largest length a frame header (a 32-bit unsigned integer) can declare. */
+const FRAME_BYTES_MAX = 0xffff_ffff;
 
 const KEYS = Object.keys(poolDefaults);
 const LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"];
@@ -291,7 +333,20 @@ export function poolSettings(value: unknown, where?: string): PoolSettings {
     transferItems: optional(o.transferItems, true, (v) => boolean(v, "pool.transferItems", where)),
     wire: optional(o.wire, poolDefaults.wire, (v) => oneOf(v, ["msgpack", "ipc"] as const, "pool.wire", where)),
     execArgv,
+    maxFrameBytes: optional(o.maxFrameBytes, poolDefaults.maxFrameBytes, (v) => frameBytes(v, where)),
+    env: optional(o.env, poolDefaults.env, (v) => workerEnvSetting(v, where)),
+    stdout: optional(o.stdout, poolDefaults.stdout, (v) =>
+      oneOf(v, ["stderr", "inherit", "ignore"] as const, "pool.stdout", where),
+    ),
   });
+}
+
+function frameBytes(value: unknown, where: string | undefined): number {
+  const n = positiveInt(value, "pool.maxFrameBytes", where);
+  if (n > FRAME_BYTES_MAX) {
+    throw new InvalidOptionError("pool.maxFrameBytes", `at most ${FRAME_BYTES_MAX} (a 32-bit length)`, n, where);
+  }
+  return n;
 }
 
 /** A stable key of settings, so equal options share a pool whatever their key order. */
@@ -319,5 +374,8 @@ export function settingsKey(s: PoolSettings): string {
     s.transferItems,
     s.wire,
     s.execArgv.join(" "),
+    s.maxFrameBytes,
+    workerEnvKey(s.env),
+    s.stdout,
   ].join("|");
 }

@@ -1,10 +1,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { WorkerProtocolError } from "../../errors/WorkerProtocolError.js";
+import { BatchLabels } from "./BatchLabels.js";
 import { workerStart } from "./entryLoader.js";
 import { PackedPipe } from "./PackedPipe.js";
+import type { PoolSettings } from "./PoolOptions.js";
+import { writeEntryArgs } from "./processEntryArgs.js";
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js";
-import type { FromWorker, ToWorker } from "./WireMessage.js";
+import { unsendableBatch } from "./wireValueErrors.js";
+import { workerEnvVariables } from "./WorkerEnv.js";
+import { MSG_BATCH, type FromWorker, type ToWorker } from "./WireMessage.js";
 import type { WorkerEvents, WorkerHandle } from "./WorkerHandle.js";
 
 /** What V8 prints before it aborts on an exhausted heap. */
@@ -21,41 +27,54 @@ function heapLimitIn(execArgv: readonly string[]): number | undefined {
   return undefined;
 }
 
-/** How messages cross to a child process. */
-export type ProcessWire = "msgpack" | "ipc";
+/** Where a child's stdout goes, by the pool's `stdout` setting: fd 2 is the parent's stderr. */
+const STDOUT: Readonly<Record<PoolSettings["stdout"], 2 | "inherit" | "ignore">> = {
+  stderr: 2,
+  inherit: "inherit",
+  ignore: "ignore",
+};
 
 /**
  * A child process running `processEntry`, spawned detached as the leader of its own process
- * group; `kill()` and its exit kill the whole group, so nothing it started survives it.
+ * group; `kill()` and its exit kill the whole group, so nothing it started survives it. What it
+ * sends is checked before the pool sees it: bytes that are not a frame, a frame over
+ * `maxFrameBytes` (from its header, before anything is allocated) or a message no worker sends
+ * kill the group, and the exit reports a `WorkerProtocolError`, so the pool replaces it as it
+ * would a crashed one. weir's own parameters go in its arguments, never in its environment.
  */
 export class ProcessHandle implements WorkerHandle {
   readonly #child: ChildProcess;
   readonly #pid: number;
-  readonly #pipe: PackedPipe<FromWorker, ToWorker> | undefined;
+  readonly #pipe: PackedPipe<FromWorker, ToWorker>;
+  readonly #settings: PoolSettings;
+  readonly #labels = new BatchLabels();
+  /** Set once the child broke the protocol: nothing more it sends is delivered. */
+  #violation: WorkerProtocolError | undefined;
   readonly exited: Promise<void>;
 
   /**
-   * The child's stderr passes through to the parent's; its tail tells an abort (SIGABRT) from V8
-   * running out of heap from other aborts.
-   *
-   * @param heapLimitMb old-generation heap limit (`--max-old-space-size`); with it, or with the
-   *   same flag in `execArgv`, an abort is reported as out of memory
+   * Takes `wire`, `execArgv`, `env`, `stdout`, `maxFrameBytes` and the heap limit
+   * (`resourceLimits.maxOldGenerationSizeMb`, as `--max-old-space-size`) from the settings. The
+   * child's stderr passes through to the parent's; its tail tells an abort (SIGABRT) from V8
+   * running out of heap from other aborts: with a heap limit, here or as the same flag in
+   * `execArgv`, an abort is reported as out of memory.
    */
-  constructor(
-    moduleUrl: string,
-    wire: ProcessWire,
-    execArgv: readonly string[],
-    heapLimitMb: number | undefined,
-    events: WorkerEvents,
-  ) {
+  constructor(moduleUrl: string, settings: PoolSettings, events: WorkerEvents) {
+    const { wire, execArgv } = settings;
+    const heapLimitMb = settings.resourceLimits?.maxOldGenerationSizeMb;
+    this.#settings = settings;
     const start = workerStart("processEntry", moduleUrl);
     const limit = heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`];
-    this.#child = spawn(process.execPath, [...start.execArgv, ...limit, ...execArgv, fileURLToPath(start.entry)], {
-      detached: true,
-      stdio: ["ignore", "inherit", "pipe", wire === "ipc" ? "ipc" : "pipe"],
-      serialization: "advanced",
-      env: { ...process.env, WEIR_MODULE_URL: moduleUrl, WEIR_WIRE: wire },
-    });
+    const args = writeEntryArgs({ moduleUrl, wire, maxFrameBytes: settings.maxFrameBytes });
+    this.#child = spawn(
+      process.execPath,
+      [...start.execArgv, ...limit, ...execArgv, fileURLToPath(start.entry), ...args],
+      {
+        detached: true,
+        stdio: ["ignore", STDOUT[settings.stdout], "pipe", "pipe"],
+        env: workerEnvVariables(settings.env) ?? process.env,
+      },
+    );
     const pid = this.#child.pid;
     let spawnError: unknown;
     this.#child.on("error", (error) => {
@@ -74,14 +93,18 @@ export class ProcessHandle implements WorkerHandle {
       stderr.once("close", resolve);
       stderr.once("error", () => resolve());
     });
-    if (wire === "ipc") {
-      this.#pipe = undefined;
-      this.#child.on("message", (m) => events.message(m as FromWorker));
-    } else {
-      const stream = this.#child.stdio[3] as Duplex;
-      stream.on("error", () => {}); // the exit event reports what happened
-      this.#pipe = new PackedPipe<FromWorker, ToWorker>(stream, (m) => events.message(m));
-    }
+    const receive = (value: unknown): void => {
+      if (this.#violation !== undefined) return;
+      const m = this.#labels.read(value);
+      if (typeof m === "string") this.#broken(`it sent ${m}`);
+      else events.message(m);
+    };
+    const stream = this.#child.stdio[3] as Duplex;
+    stream.on("error", () => {}); // the exit event reports what happened
+    this.#pipe = new PackedPipe<FromWorker, ToWorker>(stream, wire, settings.maxFrameBytes, {
+      message: receive,
+      broken: (reason, cause) => this.#broken(`it sent ${reason}`, cause),
+    });
     this.exited = new Promise<void>((resolve) => {
       this.#child.once("exit", (code, signal) => {
         if (pid !== undefined) {
@@ -91,7 +114,8 @@ export class ProcessHandle implements WorkerHandle {
         const aborted = signal === "SIGABRT" || code === 134;
         const report = (): void => {
           const outOfMemory = aborted && (limitMb !== undefined || OUT_OF_MEMORY.test(tail));
-          events.exit({ code: code ?? undefined, signal: signal ?? undefined, error: spawnError, outOfMemory });
+          const error = this.#violation ?? spawnError;
+          events.exit({ code: code ?? undefined, signal: signal ?? undefined, error, outOfMemory });
           resolve();
         };
         if (!aborted || limitMb !== undefined) {
@@ -108,9 +132,20 @@ export class ProcessHandle implements WorkerHandle {
     });
   }
 
+  /**
+   * Throws an `ItemNotSerializableError` or `ItemTooLargeError` naming the item when a batch
+   * cannot be sent; nothing of it is written then.
+   */
   send(message: ToWorker, _transfer: ArrayBuffer[] | undefined): void {
-    if (this.#pipe !== undefined) this.#pipe.send(message);
-    else this.#child.send(message);
+    this.#labels.sent(message);
+    try {
+      this.#pipe.send(message);
+    } catch (error) {
+      if (message.t !== MSG_BATCH) throw error;
+      this.#labels.unsent(message);
+      const { wire, maxFrameBytes } = this.#settings;
+      throw unsendableBatch("process", this.#labels, message, error, (v) => PackedPipe.check(v, wire, maxFrameBytes));
+    }
   }
 
   kill(): void {
@@ -122,9 +157,16 @@ export class ProcessHandle implements WorkerHandle {
     return this.#pid;
   }
 
+  /** The child sent something no worker sends: stop reading it and kill its group; its exit reports why. */
+  #broken(reason: string, cause?: unknown): void {
+    if (this.#violation !== undefined) return;
+    this.#violation = new WorkerProtocolError("process", reason, cause);
+    this.#pipe.stop();
+    this.kill();
+  }
+
   ref(): void {
     this.#child.ref();
-    this.#child.channel?.ref();
     (this.#child.stderr as (Duplex & { ref?: () => void }) | null)?.ref?.();
     const stream = this.#child.stdio[3] as (Duplex & { ref?: () => void }) | null;
     stream?.ref?.();
@@ -132,7 +174,6 @@ export class ProcessHandle implements WorkerHandle {
 
   unref(): void {
     this.#child.unref();
-    this.#child.channel?.unref();
     (this.#child.stderr as (Duplex & { unref?: () => void }) | null)?.unref?.();
     const stream = this.#child.stdio[3] as (Duplex & { unref?: () => void }) | null;
     stream?.unref?.();

@@ -1,3 +1,5 @@
+import { rebuildWireError } from "./wireValueErrors.js";
+
 /**
  * An error as it crosses a thread or process boundary: the fields that make it useful on the
  * other side, in a form every encoder keeps. A thrown non-Error value travels in `value`.
@@ -57,11 +59,15 @@ export function serializeError(error: unknown, depth = 1): SerializedError {
 /**
  * Rebuilds a thrown value from its {@link SerializedError}: an `Error` with the original name,
  * message, stack, code and primitive fields (its class is not restored), or the original
- * non-Error value.
+ * non-Error value. A result that could not cross back, once its handle named its stage and item,
+ * is rebuilt as the coded weir error it stands for (see wireValueErrors).
  */
 export function rebuildError(s: SerializedError): unknown {
   if (!s.isError) return s.value;
-  const error = new Error(s.message, s.cause === undefined ? undefined : { cause: rebuildError(s.cause) });
+  const cause = s.cause === undefined ? undefined : rebuildError(s.cause);
+  const wire = rebuildWireError(s, cause);
+  if (wire !== undefined) return wire;
+  const error = new Error(s.message, s.cause === undefined ? undefined : { cause });
   Object.defineProperty(error, "name", { value: s.name, writable: true, configurable: true, enumerable: false });
   if (s.stack !== undefined) error.stack = s.stack;
   const target = error as unknown as Record<string, unknown>;

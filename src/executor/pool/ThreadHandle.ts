@@ -1,61 +1,93 @@
-import { Worker, type ResourceLimits } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
+import { WorkerProtocolError } from "../../errors/WorkerProtocolError.js";
+import { BatchLabels } from "./BatchLabels.js";
 import { workerStart } from "./entryLoader.js";
-import { FrameDecoder, FrameEncoder } from "./FrameCodec.js";
-import type { FromWorker, ToWorker } from "./WireMessage.js";
+import { FRAME_RESET, FrameDecoder, FrameEncoder } from "./FrameCodec.js";
+import type { PoolSettings } from "./PoolOptions.js";
+import { unsendableBatch } from "./wireValueErrors.js";
+import { workerEnvVariables } from "./WorkerEnv.js";
+import { MSG_BATCH, type ToWorker } from "./WireMessage.js";
 import type { WorkerEvents, WorkerHandle } from "./WorkerHandle.js";
 
-/** A worker thread running `threadEntry`. */
+/**
+ * A worker thread running `threadEntry`. Every message it posts is checked before the pool sees
+ * it: one that is not a frame, not a worker's message or malformed (a stage posting on the
+ * thread's own `parentPort`) terminates the thread, and its exit reports a
+ * `WorkerProtocolError`, so the pool replaces it as it would a crashed one.
+ */
 export class ThreadHandle implements WorkerHandle {
   readonly #worker: Worker;
   /** msgpack frames to the thread (`wire: "msgpack"`); undefined: structured clone only. */
   readonly #encoder: FrameEncoder | undefined;
   readonly #post = (frame: Uint8Array): void =>
     this.#worker.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
+  readonly #labels = new BatchLabels();
   /** The error the thread reported before exiting, if any. */
   #error: unknown;
+  /** Set once the thread broke the protocol: nothing more it sends is delivered. */
+  #violation: WorkerProtocolError | undefined;
   #killed = false;
   readonly exited: Promise<void>;
 
   /**
-   * @param wire `"msgpack"`: messages cross as msgpack frames both ways (structured clone for one
-   *   that carries buffers to transfer, or that msgpack cannot encode); `"ipc"`: structured clone
+   * Takes `wire` (`"msgpack"`: frames both ways, structured clone for a message that carries
+   * buffers to transfer or that msgpack cannot encode; `"ipc"`: structured clone),
+   * `resourceLimits`, `execArgv`, `env` and `stdout` from the settings.
    */
-  constructor(
-    moduleUrl: string,
-    wire: "msgpack" | "ipc",
-    resourceLimits: ResourceLimits | undefined,
-    execArgv: readonly string[],
-    events: WorkerEvents,
-  ) {
+  constructor(moduleUrl: string, settings: PoolSettings, events: WorkerEvents) {
     const start = workerStart("threadEntry", moduleUrl);
-    this.#encoder = wire === "msgpack" ? new FrameEncoder() : undefined;
+    this.#encoder = settings.wire === "msgpack" ? new FrameEncoder() : undefined;
     const decoder = new FrameDecoder();
+    const env = workerEnvVariables(settings.env);
     this.#worker = new Worker(start.entry, {
       eval: start.eval,
-      workerData: { moduleUrl, frames: wire === "msgpack" },
-      execArgv: [...start.execArgv, ...execArgv],
-      ...(resourceLimits === undefined ? {} : { resourceLimits }),
+      // the thread routes its own stdout (threadEntry): reading `stdout: true` here would keep
+      // the parent alive while the thread lives, unref'd or not
+      workerData: { moduleUrl, frames: settings.wire === "msgpack", stdout: settings.stdout },
+      execArgv: [...start.execArgv, ...settings.execArgv],
+      ...(env === undefined ? {} : { env }),
+      ...(settings.resourceLimits === undefined ? {} : { resourceLimits: settings.resourceLimits }),
     });
     this.#worker.on("message", (data: unknown) => {
-      const m = decoder.decode(data) as FromWorker | undefined;
-      if (m !== undefined) events.message(m);
+      if (this.#violation !== undefined) return;
+      let value: unknown;
+      try {
+        value = decoder.decode(data);
+      } catch (error) {
+        this.#broken(`a frame of ${(data as Uint8Array).byteLength} bytes that does not decode (msgpack)`, error);
+        return;
+      }
+      if (value === FRAME_RESET) return;
+      const m = this.#labels.read(value);
+      if (typeof m === "string") this.#broken(m);
+      else events.message(m);
     });
+    this.#worker.on("messageerror", (error: unknown) => this.#broken("a message that cannot be deserialized", error));
     this.#worker.on("error", (error: unknown) => {
       this.#error = error;
     });
     this.exited = new Promise<void>((resolve) => {
       this.#worker.once("exit", (code: number) => {
-        const outOfMemory = (this.#error as { code?: unknown } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY";
-        events.exit({ code, signal: undefined, error: this.#error, outOfMemory });
+        const error = this.#violation ?? this.#error;
+        const outOfMemory = (error as { code?: unknown } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY";
+        events.exit({ code, signal: undefined, error, outOfMemory });
         resolve();
       });
     });
   }
 
+  /** Throws an `ItemNotSerializableError` naming the item when a batch cannot be sent. */
   send(message: ToWorker, transfer: ArrayBuffer[] | undefined): void {
-    if ((transfer === undefined || transfer.length === 0) && this.#encoder?.encode(message, this.#post) === true)
-      return;
-    this.#worker.postMessage(message, transfer);
+    this.#labels.sent(message);
+    try {
+      if ((transfer === undefined || transfer.length === 0) && this.#encoder?.encode(message, this.#post) === true)
+        return;
+      this.#worker.postMessage(message, transfer);
+    } catch (error) {
+      if (message.t !== MSG_BATCH) throw error;
+      this.#labels.unsent(message);
+      throw unsendableBatch("worker", this.#labels, message, error, (v) => void structuredClone(v));
+    }
   }
 
   kill(): void {
@@ -70,5 +102,12 @@ export class ThreadHandle implements WorkerHandle {
 
   unref(): void {
     this.#worker.unref();
+  }
+
+  /** The thread sent something no worker sends: stop it; its exit reports why. */
+  #broken(what: string, cause?: unknown): void {
+    if (this.#violation !== undefined) return;
+    this.#violation = new WorkerProtocolError("worker", `it sent ${what}`, cause);
+    this.kill();
   }
 }

@@ -415,8 +415,8 @@ export class WorkerPool {
     };
     const handle: WorkerHandle =
       this.context === "worker"
-        ? new ThreadHandle(this.moduleUrl, s.wire, s.resourceLimits, s.execArgv, events)
-        : new ProcessHandle(this.moduleUrl, s.wire, s.execArgv, s.resourceLimits?.maxOldGenerationSizeMb, events);
+        ? new ThreadHandle(this.moduleUrl, s, events)
+        : new ProcessHandle(this.moduleUrl, s, events);
     worker = new PoolWorker(handle);
     worker.idleSince = this.#clock.now();
     handle.unref();

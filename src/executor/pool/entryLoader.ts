@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +10,11 @@ import type * as Esbuild from "esbuild";
  *
  * - Built package (`dist/*.js`) with a `.js` user module: the entry file itself, no loader.
  * - From source (tests, `node --import tsx`): the entry and its imports are bundled once per
- *   process with esbuild (tsx's own dependency) into a content-addressed `.mjs` file in the temp
- *   directory, so each worker starts in ~20 ms instead of ~150 ms with tsx. Without esbuild, tsx
- *   loads the `.ts` entry.
+ *   process with esbuild (tsx's own dependency) into a `.mjs` file, so each worker starts in
+ *   ~20 ms instead of ~150 ms with tsx. The file is written, never reused, in a directory of this
+ *   process's own (`mkdtemp`: a fresh name only its user can enter, mode 0700), removed when the
+ *   process exits: another local user can neither plant a bundle for it nor swap one. Without
+ *   esbuild, tsx loads the `.ts` entry.
  * - A `.ts` user module: tsx is loaded in the worker. Child processes take `--import tsx`;
  *   threads cannot (Node 20 does not apply `--import` hooks to a worker's entry), so a thread
  *   starts from a one-line bootstrap that registers tsx through its API and imports the entry.
@@ -62,16 +63,31 @@ function bundled(source: URL): URL | null {
         js: "import { createRequire as __weirRequire } from 'node:module'; const require = __weirRequire(import.meta.url);",
       },
     });
-    const text = result.outputFiles[0]!.text;
-    const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
-    const path = join(tmpdir(), `weir-${hash}.mjs`);
-    if (!existsSync(path)) writeFileSync(path, text);
+    const path = join(privateDir(), `${kindOf(source)}.mjs`);
+    // "wx": a file already there (it cannot be, in a fresh directory) is an error, never reused
+    writeFileSync(path, result.outputFiles[0]!.text, { flag: "wx", mode: 0o600 });
     out = pathToFileURL(path);
   } catch {
     out = null;
   }
   built.set(source.href, out);
   return out;
+}
+
+/** This process's directory for bundles, made on first use (mode 0700) and removed at exit. */
+let ownDir: string | undefined;
+
+function privateDir(): string {
+  if (ownDir !== undefined) return ownDir;
+  const dir = mkdtempSync(join(tmpdir(), "weir-"));
+  ownDir = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `threadEntry` or `processEntry`, from the entry's URL. */
+function kindOf(source: URL): string {
+  return source.pathname.slice(source.pathname.lastIndexOf("/") + 1).replace(/\.[cm]?[jt]s$/, "");
 }
 
 function resolveOr(specifier: string): string {

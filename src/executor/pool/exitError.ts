@@ -1,5 +1,6 @@
 import { WorkerCrashedError } from "../../errors/WorkerCrashedError.js";
 import { WorkerOutOfMemoryError } from "../../errors/WorkerOutOfMemoryError.js";
+import { WorkerProtocolError } from "../../errors/WorkerProtocolError.js";
 import { STOPPED_AFTER_BEATS } from "./Heartbeat.js";
 import type { PoolSettings } from "./PoolOptions.js";
 import type { StopReason } from "./PoolWorker.js";
@@ -37,6 +38,9 @@ export function exitError(
         `was stopped: its event loop did not answer heartbeats for ${s.unresponsiveMs} ms (pool option unresponsiveMs)`,
       );
     default:
+      if (exit.error instanceof WorkerProtocolError) {
+        return new WorkerCrashedError(ctx, `was stopped: ${exit.error.reason}`, { cause: exit.error });
+      }
       return new WorkerCrashedError(ctx, "exited while holding items", {
         exitCode: exit.code,
         signalName: exit.signal,

@@ -3,16 +3,28 @@
  * msgpack frames both ways unless the pool's wire is `"ipc"` (see {@link FrameEncoder}). Results'
  * ArrayBuffers are transferred, not copied (such a reply goes by structured clone).
  */
+import { Writable } from "node:stream";
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import { collectTransferables } from "./collectTransferables.js";
-import { FrameDecoder, FrameEncoder } from "./FrameCodec.js";
+import { FRAME_RESET, FrameDecoder, FrameEncoder } from "./FrameCodec.js";
 import type { ToWorker } from "./WireMessage.js";
+import { unsendableResult } from "./wireValueErrors.js";
 import { WorkerRuntime } from "./WorkerRuntime.js";
 
 const port = parentPort;
 if (port === null) throw new Error("weir: threadEntry must run in a worker thread");
-const { moduleUrl, frames } = workerData as { moduleUrl: string; frames: boolean };
+const { moduleUrl, frames, stdout } = workerData as {
+  moduleUrl: string;
+  frames: boolean;
+  stdout: "stderr" | "inherit" | "ignore";
+};
+// the pool's `stdout` setting, before the user's module (and console) first writes: the
+// thread's stdout becomes its stderr (which Node forwards to the parent's), or a sink
+if (stdout !== "inherit") {
+  const target = stdout === "stderr" ? process.stderr : new Writable({ write: (_chunk, _encoding, done) => done() });
+  Object.defineProperty(process, "stdout", { configurable: true, enumerable: true, get: () => target });
+}
 const encoder = frames ? new FrameEncoder() : undefined;
 const decoder = new FrameDecoder();
 const post = (frame: Uint8Array): void =>
@@ -30,11 +42,17 @@ const runtime = new WorkerRuntime(moduleUrl, {
     if ((transfer === undefined || transfer.length === 0) && encoder?.encode(message, post) === true) return;
     port.postMessage(message, transfer);
   },
-  check: (value) => void structuredClone(value),
+  check(value) {
+    try {
+      structuredClone(value);
+    } catch (error) {
+      throw unsendableResult("worker", error);
+    }
+  },
   memoryMb: () => getHeapStatistics().used_heap_size / 1_048_576,
 });
 port.on("message", (data: unknown) => {
-  const m = decoder.decode(data) as ToWorker | undefined;
-  if (m !== undefined) runtime.receive(m);
+  const m = decoder.decode(data);
+  if (m !== FRAME_RESET) runtime.receive(m as ToWorker);
 });
 port.on("close", () => runtime.close());

@@ -1,0 +1,123 @@
+import { parseArgs } from "node:util";
+import { closestName } from "../options/closestName.js";
+import { UsageError } from "./UsageError.js";
+import { DEFAULT_GRACE_MS } from "./usage.js";
+
+/** A command line, understood. */
+export type CliCommand =
+  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" }
+  | { readonly kind: "version" }
+  | {
+      readonly kind: "run";
+      readonly file: string;
+      readonly json: boolean;
+      readonly progress: boolean;
+      readonly graceMs: number;
+    }
+  | { readonly kind: "plan"; readonly file: string; readonly json: boolean };
+
+type OptionSpecs = Record<string, { type: "boolean" | "string"; short?: string }>;
+
+const globalOptions: OptionSpecs = { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } };
+const runOptions: OptionSpecs = {
+  json: { type: "boolean" },
+  "no-progress": { type: "boolean" },
+  "grace-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+const planOptions: OptionSpecs = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } };
+const commands = ["run", "plan", "help"];
+
+/**
+ * Parses `weir`'s arguments with `node:util` `parseArgs` in strict mode: an unknown option, a
+ * value where none is taken (or none where one is needed), a missing or extra file, or an
+ * unknown command throw a {@link UsageError} that names it (with a "did you mean" when close).
+ * Options may come before or after the file (`weir run --json file.ts`).
+ */
+export function parseCommand(args: readonly string[]): CliCommand {
+  const [first, ...rest] = args;
+  if (first === undefined) throw new UsageError("weir", "no command given");
+  if (first.startsWith("-")) {
+    const { values, positionals } = parse("weir", args, globalOptions);
+    if (positionals.length > 0) throw new UsageError("weir", `options go after the command, as in "weir run --help"`);
+    if (values.version === true) return { kind: "version" };
+    return { kind: "help", topic: "weir" };
+  }
+  if (first === "help") {
+    const { positionals } = parse("help", rest, {});
+    const topic = positionals[0];
+    if (topic === undefined) return { kind: "help", topic: "weir" };
+    if (positionals.length > 1 || (topic !== "run" && topic !== "plan"))
+      throw new UsageError("help", `no help for "${positionals.join(" ")}": try "weir help run" or "weir help plan"`);
+    return { kind: "help", topic };
+  }
+  if (first === "run") {
+    const { values, positionals } = parse("run", rest, runOptions);
+    if (values.help === true) return { kind: "help", topic: "run" };
+    return {
+      kind: "run",
+      file: oneFile("run", positionals),
+      json: values.json === true,
+      progress: values["no-progress"] !== true,
+      graceMs: graceMs(values["grace-ms"]),
+    };
+  }
+  if (first === "plan") {
+    const { values, positionals } = parse("plan", rest, planOptions);
+    if (values.help === true) return { kind: "help", topic: "plan" };
+    return { kind: "plan", file: oneFile("plan", positionals), json: values.json === true };
+  }
+  const guess = closestName(first, commands);
+  throw new UsageError("weir", `unknown command "${first}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`);
+}
+
+function parse(
+  command: string,
+  args: readonly string[],
+  options: OptionSpecs,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw explain(command, args, options, error);
+  }
+}
+
+/** Why strict parsing refused `args`, said about the offending option. */
+function explain(command: string, args: readonly string[], options: OptionSpecs, error: unknown): UsageError {
+  const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const spec = options[token.name];
+    if (spec === undefined) {
+      const names = Object.keys(options);
+      const guess = token.rawName.startsWith("--") ? closestName(token.name, names) : undefined;
+      return new UsageError(
+        command,
+        `unknown option ${token.rawName}${guess === undefined ? "" : ` (did you mean --${guess}?)`}`,
+      );
+    }
+    if (spec.type === "boolean" && token.value !== undefined)
+      return new UsageError(command, `option ${token.rawName} takes no value, received "${token.value}"`);
+    if (spec.type === "string" && token.value === undefined)
+      return new UsageError(command, `option ${token.rawName} needs a value`);
+  }
+  return new UsageError(command, error instanceof Error ? error.message : String(error));
+}
+
+function oneFile(command: string, positionals: readonly string[]): string {
+  if (positionals.length === 0) throw new UsageError(command, "no file given");
+  if (positionals.length > 1)
+    throw new UsageError(
+      command,
+      `one file expected, received ${positionals.length}: ${positionals.map((p) => `"${p}"`).join(", ")}`,
+    );
+  return positionals[0]!;
+}
+
+function graceMs(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_GRACE_MS;
+  if (typeof value !== "string" || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new UsageError("run", `option --grace-ms: expected a non-negative integer (ms), received "${String(value)}"`);
+  return Number(value);
+}

@@ -1,0 +1,42 @@
+/** The default grace of `weir run`'s first SIGINT/SIGTERM, in ms (under a typical 30 s SIGKILL). */
+export const DEFAULT_GRACE_MS = 25_000;
+
+/** `weir --help`. */
+export const weirUsage = `weir — run concurrent pipelines and workflows
+
+usage:
+  weir run [options] <file>    run the pipeline (or workflow) the module exports by default
+  weir plan [options] <file>   print its execution plan
+  weir help [command]          this help, or a command's
+  weir --version               the version
+
+Run "weir <command> --help" for a command's options.
+
+exit codes: 0 done; 1 the run failed, was cancelled or abandoned work, or the module did not load;
+2 the command line was wrong.`;
+
+/** `weir run --help`. */
+export const runUsage = `usage: weir run [options] <file>
+
+Runs the default export of <file> (TypeScript or JavaScript): a pipeline or a workflow, or a
+function (possibly async) returning one. Shows live progress on a terminal and a summary at the end.
+
+options:
+  --json            print the result as JSON on stdout (and nothing else there: the module's
+                    own output goes to stderr); no live view
+  --no-progress     no live view, only the summary
+  --grace-ms <n>    on the first SIGINT/SIGTERM, stop: the source is closed and what was pulled
+                    drains for up to <n> ms, then what is left is aborted (default ${DEFAULT_GRACE_MS})
+  -h, --help        this help
+
+A second SIGINT/SIGTERM aborts at once. A run that had to abandon work exits 1.`;
+
+/** `weir plan --help`. */
+export const planUsage = `usage: weir plan [options] <file>
+
+Prints the execution plan of the pipeline (or workflow) <file> exports by default: which stages
+are fused, which get a step and a channel, and why.
+
+options:
+  --json            print the plan as JSON
+  -h, --help        this help`;

@@ -1,0 +1,65 @@
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { isEventSink } from "../events/EventSink.js";
+import { abortSignal, func, knownKeys, nonNegativeNumber, plainObject } from "../options/validate.js";
+import { clockOption } from "../policy/clockOption.js";
+import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
+import { deadLetterSettings } from "./DeadLetterOptions.js";
+import type { RunOptions } from "./RunOptions.js";
+
+/**
+ * Every option of `run()`, each with its check. Typed against {@link RunOptions}: an option added
+ * there and not here does not compile, so no option goes unchecked (or is refused as unknown).
+ */
+const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, where: string) => void } = {
+  signal: (v, where) => void abortSignal(v, "signal", where),
+  clock: (v, where) => void clockOption(v, where),
+  random: (v, where) => void func(v, "random", where),
+  timerResolutionMs: (v, where) => void nonNegativeNumber(v, "timerResolutionMs", where),
+  memory: (v, where) => {
+    if (v instanceof MemoryGuard) return;
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new InvalidOptionError("memory", "a memoryGuard() or its options", v, where);
+    try {
+      new MemoryGuard(v as MemoryGuardOptions); // checks the options now; the run makes its own guard on its clock
+    } catch (error) {
+      if (!(error instanceof InvalidOptionError)) throw error;
+      const path = error.option === "options" ? "memory" : `memory.${error.option}`;
+      throw new InvalidOptionError(path, error.expected, undefined, where, error.received);
+    }
+  },
+  sourceGate: (v, where) => void func(v, "sourceGate", where),
+  deadLetters: (v, where) => void deadLetterSettings(v, where),
+  events: (v, where) => {
+    if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
+  },
+};
+
+const known = Object.keys(checks);
+
+/**
+ * Checks the options of `run()` (and `stream()`, whose own options are listed in `extraKeys` and
+ * checked by it) when the call is made, before anything starts: an unknown key (with a "did you
+ * mean" when one is close), an AbortController given as `signal`, a negative
+ * `timerResolutionMs`… throw an {@link InvalidOptionError} naming the option, what was expected
+ * and what was received. Returns the options, typed.
+ *
+ * @example
+ * ```ts
+ * run(options: RunOptions = {}): Run {
+ *   return new PipelineRun(graph, compiled, validateRunOptions(options, `pipeline "${name}" run()`));
+ * }
+ * ```
+ */
+export function validateRunOptions<O extends RunOptions = RunOptions>(
+  options: unknown,
+  where: string,
+  extraKeys: readonly string[] = [],
+): O {
+  const o = plainObject(options ?? {}, "options", where);
+  knownKeys(o, extraKeys.length === 0 ? known : [...known, ...extraKeys], "", where);
+  for (const key of known) {
+    const value = o[key];
+    if (value !== undefined) checks[key as keyof RunOptions](value, where);
+  }
+  return o as O;
+}
