@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
+import { accessSync, closeSync, constants, fstatSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { StoreError } from "../../errors/StoreError.js";
 import { migrate } from "./schema.js";
@@ -54,13 +54,44 @@ export function openDatabase(settings: OpenSettings): Database.Database {
     return db;
   } catch (error) {
     db?.close();
-    throw toStoreError(error, path, "open");
+    throw toStoreError(unwritable(path, error), path, "open");
   }
 }
 
 /**
+ * SQLite says only "unable to open database file" (SQLITE_CANTOPEN) or "attempt to write a readonly
+ * database" when the file, its directory or the file system refuse writes: find out which, so the
+ * error can say so (`EACCES`/`EROFS` → `WEIR_STORE_READ_ONLY`). Other errors pass through.
+ */
+function unwritable(path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !(code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY"))) {
+    return error;
+  }
+  for (const [target, what] of [
+    [path, "the file"],
+    [`${path}-wal`, "its WAL file"],
+    [dirname(path), "its directory"],
+  ] as const) {
+    try {
+      accessSync(target, constants.R_OK | constants.W_OK);
+    } catch (denied) {
+      const reason = (denied as NodeJS.ErrnoException).code;
+      if (reason === "EACCES" || reason === "EROFS" || reason === "EPERM") {
+        return Object.assign(new Error(`${what} ${target} is not writable`, { cause: error }), {
+          code: reason,
+        });
+      }
+    }
+  }
+  return error;
+}
+
+/**
  * Refuses a file that cannot be a whole SQLite database: wrong magic, or shorter than the page
- * count its header records (a truncated copy). An empty or missing file is a new store.
+ * count its header records (a truncated copy). An empty or missing file is a new store. With a
+ * non-empty WAL beside it the size is not checked: a checkpoint interrupted by a full disk leaves
+ * the header ahead of the file and the missing pages in the WAL, which SQLite reads from there.
  */
 function checkHeader(path: string): void {
   let fd: number;
@@ -89,10 +120,19 @@ function checkHeader(path: string): void {
     const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
     const pages = header.readUInt32BE(28);
     // the in-header size is valid when "version-valid-for" (92) equals the change counter (24)
-    if (header.readUInt32BE(92) === header.readUInt32BE(24) && size < pages * pageSize) {
+    const sizeValid = header.readUInt32BE(92) === header.readUInt32BE(24);
+    if (sizeValid && size < pages * pageSize && walSize(path) === 0) {
       throw corrupt(`the file is truncated: ${size} bytes, its header records ${pages} pages of ${pageSize} bytes`);
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+function walSize(path: string): number {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
   }
 }

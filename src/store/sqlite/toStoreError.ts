@@ -38,7 +38,7 @@ function classify(code: string | undefined, error: unknown): [StoreErrorCode, st
     code === "EPERM" ||
     (code?.startsWith("SQLITE_CANTOPEN") === true && /permission|read-only|readonly/i.test(message))
   ) {
-    return ["WEIR_STORE_READ_ONLY", `the file or its directory cannot be written (${message})`];
+    return ["WEIR_STORE_READ_ONLY", `read-only: ${message}`];
   }
   if (code?.startsWith("SQLITE_BUSY") || code?.startsWith("SQLITE_LOCKED")) {
     return ["WEIR_STORE_BUSY", `another connection held the lock past busyTimeoutMs (${message})`];
