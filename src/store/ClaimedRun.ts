@@ -1,6 +1,7 @@
-import type { WeirError } from "../errors/WeirError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { nonEmptyString, nonNegativeInt, oneOf, plainObject, positiveInt } from "../options/validate.js";
+import { SerializationError } from "../errors/SerializationError.js";
+import { WeirError } from "../errors/WeirError.js";
+import { func, nonEmptyString, nonNegativeInt, oneOf, plainObject, positiveInt } from "../options/validate.js";
 import type { TimerHandle } from "../time/Clock.js";
 import type { Checkpoint, CheckpointInput } from "./Checkpoint.js";
 import { encode } from "./codec.js";
@@ -12,7 +13,7 @@ import type { RunHost } from "./RunHost.js";
 import type { RunRecord, StoredRunState } from "./RunRecord.js";
 import { storedError } from "./StoredError.js";
 import type { AddedTask, AddedTaskRecord, TaskResultRecord } from "./TaskRecords.js";
-import type { CheckpointOp, InboxAddOp, RunOp } from "./WriteOp.js";
+import type { CheckpointOp, InboxAddOp, RunOp, SnapshotOp } from "./WriteOp.js";
 
 const runStates: readonly StoredRunState[] = ["running", "completed", "failed", "cancelled"];
 
@@ -39,6 +40,22 @@ export class ClaimedRun implements RunHandle {
   /** The open group's checkpoint of this run: a later one cancels it. */
   #checkpointOp: CheckpointOp | undefined;
   #checkpointGeneration = -1;
+  /** The open group's snapshot of this run: a later one cancels it. */
+  #snapshotOp: SnapshotOp | undefined;
+  #snapshotGeneration = -1;
+  /** Makes the checkpoint `progressed()` asks for (set by `checkpointWith`). */
+  #makeCheckpoint: (() => CheckpointInput) | undefined;
+  /** The group in which `progressed()` last asked for a checkpoint. */
+  #progressGeneration = -1;
+  /** Runs at the start of a commit the run progressed in: queues the checkpoint `#makeCheckpoint` makes. */
+  readonly #takeCheckpoint = (): void => {
+    if (this.#failure !== undefined || this.#makeCheckpoint === undefined) return;
+    try {
+      this.#queueCheckpoint(this.#makeCheckpoint());
+    } catch (error) {
+      this.fail(WeirError.is(error) ? error : new SerializationError("checkpoint", error, this.#where));
+    }
+  };
   #failure: WeirError | undefined;
   #listeners = new Set<(error: WeirError) => void>();
   /** Set by `finish()`: no writes after. */
@@ -68,6 +85,23 @@ export class ClaimedRun implements RunHandle {
 
   checkpoint(input: CheckpointInput): void {
     this.#checkWritable("checkpoint");
+    this.#queueCheckpoint(input);
+  }
+
+  checkpointWith(make: () => CheckpointInput): void {
+    this.#makeCheckpoint = func<() => CheckpointInput>(make, "checkpointWith", this.#where);
+  }
+
+  progressed(): void {
+    if (this.#progressGeneration === this.#host.group.generation) return;
+    this.#checkWritable("progressed");
+    if (this.#makeCheckpoint === undefined) throw new TypeError(`${this.#where}: progressed() before checkpointWith()`);
+    this.#progressGeneration = this.#host.group.generation;
+    this.#countPending();
+    this.#host.group.request(this.#takeCheckpoint);
+  }
+
+  #queueCheckpoint(input: CheckpointInput): void {
     const given = plainObject(input, "checkpoint", this.#where);
     const watermark = nonNegativeInt(given["watermark"], "checkpoint.watermark", this.#where);
     if (input.done !== undefined && !(input.done instanceof RangeSet)) {
@@ -236,6 +270,22 @@ export class ClaimedRun implements RunHandle {
     });
   }
 
+  publishSnapshot(snapshot: unknown): void {
+    this.#checkWritable("publishSnapshot");
+    const op: SnapshotOp = {
+      kind: "snapshot",
+      runId: this.id,
+      epoch: this.epoch,
+      cancelled: false,
+      snapshot: encode(snapshot, "snapshot", this.#where),
+    };
+    const generation = this.#host.group.generation;
+    if (this.#snapshotOp !== undefined && this.#snapshotGeneration === generation) this.#snapshotOp.cancelled = true;
+    this.#snapshotOp = op;
+    this.#snapshotGeneration = generation;
+    this.#push(op);
+  }
+
   async commit(): Promise<void> {
     this.#host.checkOpen("commit");
     this.#host.group.flush();
@@ -298,13 +348,17 @@ export class ClaimedRun implements RunHandle {
   }
 
   #push(op: RunOp): void {
+    this.#countPending();
+    this.#host.group.push(op);
+  }
+
+  #countPending(): void {
     const generation = this.#host.group.generation;
     if (this.#pendingGeneration !== generation) {
       this.#pendingGeneration = generation;
       this.#pendingCount = 0;
     }
     this.#pendingCount++;
-    this.#host.group.push(op);
   }
 
   #openInboxGroup(): Map<number, InboxAddOp> {

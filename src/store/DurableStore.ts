@@ -105,6 +105,7 @@ export class DurableStore implements Store, RunHost {
         endedAt: undefined,
         total,
         error: undefined,
+        snapshot: undefined,
       };
       this.backend.insertRun(fresh);
       return { ...fresh, done: 0, deadLetters: 0 };

@@ -47,6 +47,15 @@ export interface RunHandle {
 
   /** Queues a checkpoint; a later checkpoint of the same commit group replaces it. */
   checkpoint(input: CheckpointInput): void;
+  /**
+   * Registers how to make this run's checkpoint, for {@link RunHandle.progressed}: the store calls
+   * `make` once at the start of each group commit in which the run progressed, so the checkpoint is
+   * built (and its accumulators encoded) once per commit, not once per item. A `make` that throws
+   * fails the handle with that error (a `SerializationError` when its state cannot be stored).
+   */
+  checkpointWith(make: () => CheckpointInput): void;
+  /** Marks that the run's state moved (an item done): the next group commit takes a checkpoint made by `checkpointWith`'s function. Cheap enough to call per item. */
+  progressed(): void;
   /** The latest committed checkpoint, or undefined. Commits what is queued first. */
   lastCheckpoint(): Promise<Checkpoint | undefined>;
 
@@ -68,6 +77,11 @@ export interface RunHandle {
 
   /** Records a dead letter of this run. */
   addDeadLetter(letter: NewDeadLetter): void;
+  /**
+   * Publishes what `weir top` shows of this run (stage rates, queue fill: any msgpack-able value);
+   * stored with the next group commit, a later one of the same group replacing it.
+   */
+  publishSnapshot(snapshot: unknown): void;
 
   /** Commits what is queued now (not waiting for the window) and resolves when it is durable. */
   commit(): Promise<void>;

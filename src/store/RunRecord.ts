@@ -53,6 +53,8 @@ export interface RunRecord {
   readonly progress: RunProgress;
   /** Why it failed, for `"failed"` runs that were given an error. */
   readonly error: StoredError | undefined;
+  /** What the owner last published with `publishSnapshot` (live stats for `weir top`), or undefined. */
+  readonly snapshot: unknown;
 }
 
 /** Which runs `listRuns` returns, newest first. */

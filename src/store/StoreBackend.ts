@@ -19,6 +19,7 @@ export interface RunRow {
   readonly endedAt: number | undefined;
   readonly total: number | undefined;
   readonly error: Uint8Array | undefined;
+  readonly snapshot: Uint8Array | undefined;
   /** Items (pipelines, from the latest checkpoint) or task results (workflows) done. */
   readonly done: number;
   readonly deadLetters: number;

@@ -16,6 +16,7 @@ export type WriteOp =
   | DeadLetterOp
   | RunEndOp
   | HeartbeatOp
+  | SnapshotOp
   | CacheSetOp;
 
 interface RunScoped {
@@ -91,6 +92,11 @@ export interface RunEndOp extends RunScoped {
 export interface HeartbeatOp extends RunScoped {
   readonly kind: "heartbeat";
   readonly at: number;
+}
+
+export interface SnapshotOp extends RunScoped {
+  readonly kind: "snapshot";
+  readonly snapshot: Uint8Array;
 }
 
 export interface CacheSetOp {

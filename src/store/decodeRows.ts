@@ -39,6 +39,7 @@ export function runRecord(location: string, row: RunRow, live: boolean): RunReco
     endedAt: row.endedAt,
     progress: { done: row.done, total: row.total, deadLetters: row.deadLetters },
     error: row.error === undefined ? undefined : (decodeBlob(location, row.error, `${where}: error`) as StoredError),
+    snapshot: row.snapshot === undefined ? undefined : decodeBlob(location, row.snapshot, `${where}: snapshot`),
   };
 }
 

@@ -106,6 +106,17 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await store.close();
       });
 
+      it("publishSnapshot stores the owner's latest live stats with the run", async () => {
+        const { store } = setup(factory);
+        const run = await pipelineRun(store);
+        assert.equal((await store.getRun("run-1"))?.snapshot, undefined);
+        run.publishSnapshot({ stages: { enrich: { done: 1 } } });
+        run.publishSnapshot({ stages: { enrich: { done: 2 } } });
+        await run.commit();
+        assert.deepEqual((await store.getRun("run-1"))?.snapshot, { stages: { enrich: { done: 2 } } });
+        await store.close();
+      });
+
       it("deleteRun removes a run that nobody owns, with its rows, and refuses a live one", async () => {
         const { store } = setup(factory);
         const run = await pipelineRun(store);
@@ -213,6 +224,58 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         // the caller's set is not changed by the trim
         assert.equal(done.size, 7);
         assert.deepEqual((await store.getRun("run-1"))?.progress, { done: 14, total: 100, deadLetters: 0 });
+        await store.close();
+      });
+
+      it("checkpointWith + progressed: one checkpoint per commit, made when the commit starts", async () => {
+        const { store, clock } = setup(factory);
+        const run = await pipelineRun(store);
+        const done = new RangeSet();
+        let made = 0;
+        run.checkpointWith(() => {
+          made++;
+          return { watermark: done.firstMissing(), done, accumulators: { batch: [done.size] } };
+        });
+        for (let i = 0; i < 100; i++) {
+          done.add(i === 5 ? 200 : i); // 5 is still in flight
+          run.progressed();
+        }
+        assert.equal(made, 0, "nothing is made before the commit");
+        assert.equal(run.pending, 1);
+        await clock.advance(10);
+        assert.equal(made, 1);
+        const first = await run.lastCheckpoint();
+        assert.equal(first?.seq, 1);
+        assert.equal(first?.watermark, 5);
+        assert.deepEqual(
+          [...first!.done.ranges()],
+          [
+            [6, 100],
+            [200, 201],
+          ],
+        );
+        assert.deepEqual(first?.accumulators, { batch: [100] });
+        done.add(5);
+        run.progressed();
+        await run.commit();
+        assert.equal(made, 2);
+        assert.equal((await run.lastCheckpoint())?.watermark, 100);
+        await store.commit(); // nothing progressed: no checkpoint is made
+        assert.equal(made, 2);
+        await store.close();
+      });
+
+      it("progressed needs checkpointWith; a checkpoint that cannot be stored fails the handle", async () => {
+        const { store, clock } = setup(factory);
+        const run = await pipelineRun(store);
+        assert.throws(() => run.progressed(), /before checkpointWith/);
+        const failures: string[] = [];
+        run.onFailure((e) => failures.push(e.code));
+        run.checkpointWith(() => ({ watermark: 1, stageState: { handler: () => 1 } }));
+        run.progressed();
+        await clock.advance(10);
+        assert.deepEqual(failures, ["WEIR_NOT_SERIALIZABLE"]);
+        await assert.rejects(run.committed(), (e) => code(e) === "WEIR_NOT_SERIALIZABLE");
         await store.close();
       });
 

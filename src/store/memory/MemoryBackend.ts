@@ -272,6 +272,9 @@ export class MemoryBackend implements StoreBackend {
         return;
       case "heartbeat":
         return;
+      case "snapshot":
+        this.#runs.set(run.id, { ...run, snapshot: op.snapshot });
+        return;
     }
   }
 

@@ -367,6 +367,9 @@ export class SqliteBackend implements StoreBackend {
         return;
       case "heartbeat":
         return;
+      case "snapshot":
+        this.#statement("UPDATE runs SET snapshot = ? WHERE id = ?").run(op.snapshot, op.runId);
+        return;
       case "cache-set":
         this.#statement(
           "INSERT OR REPLACE INTO cache (stage, key, value, stored_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -463,6 +466,7 @@ function runRow(row: Row): RunRow {
     endedAt: (row["ended_at"] as number | null) ?? undefined,
     total: (row["total_now"] as number | null) ?? undefined,
     error: (row["error"] as Uint8Array | null) ?? undefined,
+    snapshot: (row["snapshot"] as Uint8Array | null) ?? undefined,
     done: row["done"] as number,
     deadLetters: row["dead_letter_count"] as number,
   };
@@ -500,6 +504,8 @@ function opBytes(op: WriteOp): number {
       return 60 + op.spec.length;
     case "dead-letter":
       return 200 + op.item.length + op.error.length;
+    case "snapshot":
+      return 40 + op.snapshot.length;
     case "cache-set":
       return 60 + op.key.length + op.value.length;
     default:

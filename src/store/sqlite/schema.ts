@@ -27,7 +27,8 @@ export const migrations: readonly string[] = [
     updated_at INTEGER NOT NULL,
     ended_at INTEGER,
     total INTEGER,
-    error BLOB
+    error BLOB,
+    snapshot BLOB
   );
   CREATE INDEX runs_started ON runs (started_at);
   CREATE TABLE checkpoints (

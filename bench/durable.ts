@@ -1,0 +1,265 @@
+/**
+ * The durable store, at the store level (rows, not yet pipelines): what a group commit costs and
+ * how the writer treats the event loop, to choose and justify `commitWindowMs`/`commitMaxOps`.
+ *
+ *   node --import tsx bench/durable.ts [--rounds 3] [--rows 200000] [filter…]
+ *
+ * Rows (each measured in a fresh process, after a warm-up pass of a tenth of the rows on another
+ * run; rounds rotate the order; the table shows the median over rounds):
+ * - the limit: better-sqlite3 alone, the same rows (the same msgpack bytes) inserted 1,000 per
+ *   transaction with one prepared statement, SQLite's own WAL checkpoints.
+ * - group size G: `inboxAdd` of small items (~40 bytes), one transaction per G writes
+ *   (`commitMaxOps: G`, the window out of the way). rows/s over the whole pass; "commit" is the
+ *   synchronous time of the call that committed (the loop is blocked that long), p50/p99/max.
+ * - inbox add + remove: each item added, then removed one group later (both reach the disk), or
+ *   within its group (neither does).
+ * - checkpoint: one checkpoint per commit (watermark, 64 done ranges, a 500-item accumulator):
+ *   the per-commit cost of a replayable source.
+ * - paced: a producer adding 100 items per event-loop turn under the default options (10 ms window,
+ *   1,000 writes): the event loop's delay (monitorEventLoopDelay, 1 ms resolution) p99/max, against
+ *   the memory store on the same loop, with the WAL checkpointed on its thread (default) or inline.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { memoryStore, RangeSet, type Store } from "../src/index.js";
+import { sqliteStore } from "../src/sqlite.js";
+import { encode } from "../src/store/codec.js";
+
+type Mode = "raw" | "inbox" | "inbox-remove-later" | "inbox-remove-within" | "checkpoint" | "paced";
+
+interface Row {
+  readonly name: string;
+  readonly mode: Mode;
+  readonly store: "sqlite" | "memory";
+  /** commitMaxOps (ignored by "paced", which uses the defaults). */
+  readonly group: number;
+  readonly wal: "thread" | "inline";
+  readonly durability: "normal" | "fsync";
+  /** Fraction of --rows this row writes (one transaction per row is slow). */
+  readonly share: number;
+}
+
+interface Measurement {
+  readonly rowsPerSecond: number;
+  readonly commitP50: number;
+  readonly commitP99: number;
+  readonly commitMax: number;
+  readonly commits: number;
+  readonly loopP99: number;
+  readonly loopMax: number;
+}
+
+const row = (name: string, mode: Mode, group: number, extra: Partial<Row> = {}): Row => ({
+  name,
+  mode,
+  group,
+  store: "sqlite",
+  wal: "thread",
+  durability: "normal",
+  share: 1,
+  ...extra,
+});
+
+const rows: readonly Row[] = [
+  row("better-sqlite3 direct, 1,000 rows per transaction (limit)", "raw", 1000, { wal: "inline" }),
+  row("group 1 (one transaction per write)", "inbox", 1, { share: 0.05 }),
+  row("group 10", "inbox", 10, { share: 0.25 }),
+  row("group 100", "inbox", 100),
+  row("group 1,000 (default)", "inbox", 1000),
+  row("group 10,000", "inbox", 10_000),
+  row("group 1,000, WAL checkpoint inline", "inbox", 1000, { wal: "inline" }),
+  row('group 1,000, durability "fsync"', "inbox", 1000, { durability: "fsync" }),
+  row("group 1,000, memory store", "inbox", 1000, { store: "memory" }),
+  row("inbox add, remove one group later", "inbox-remove-later", 1000),
+  row("inbox add, remove within the group", "inbox-remove-within", 1000),
+  row("checkpoint per commit (64 ranges, 500 held items)", "checkpoint", 1, { share: 0.05 }),
+  row('checkpoint per commit, durability "fsync"', "checkpoint", 1, { share: 0.02, durability: "fsync" }),
+  row("paced producer, memory store (baseline)", "paced", 1000, { store: "memory" }),
+  row("paced producer, defaults", "paced", 1000),
+  row("paced producer, WAL checkpoint inline", "paced", 1000, { wal: "inline" }),
+];
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const item = (i: number): unknown => ({ id: i, name: `item-${i}`, value: i * 1.5 });
+const plan = [{ name: "stage", fingerprint: "1" }];
+
+function open(r: Row, dir: string, pass: string): Store {
+  const timing = r.mode === "paced" ? {} : { commitMaxOps: r.group, commitWindowMs: 60_000 };
+  if (r.store === "memory") return memoryStore(timing);
+  return sqliteStore({ ...timing, path: join(dir, `${pass}.db`), walCheckpoint: r.wal, durability: r.durability });
+}
+
+/** One pass of a row over `n` writes; commit times in ms. */
+async function pass(r: Row, store: Store, n: number, runId: string): Promise<Measurement> {
+  const run = await store.createRun({ id: runId, kind: "pipeline", name: "bench", plan });
+  const commits: number[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  const started = performance.now();
+  if (r.mode === "checkpoint") {
+    const done = RangeSet.from(
+      Array.from({ length: 64 }, (_, k) => [1_000 + k * 10, 1_005 + k * 10] as [number, number]),
+    );
+    const held = Array.from({ length: 500 }, (_, k) => item(k));
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      run.checkpoint({ watermark: i, done, accumulators: { batch: held } }); // commitMaxOps 1: commits here
+      commits.push(performance.now() - t);
+      await run.committed();
+    }
+  } else if (r.mode === "paced") {
+    loop.enable();
+    for (let i = 0; i < n;) {
+      for (const end = Math.min(n, i + 100); i < end; i++) run.inboxAdd(i, item(i));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await run.commit();
+    loop.disable();
+  } else {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      run.inboxAdd(i, item(i));
+      if (r.mode === "inbox-remove-within") run.inboxRemove(i);
+      else if (r.mode === "inbox-remove-later" && i >= r.group) run.inboxRemove(i - r.group);
+      const dt = performance.now() - t;
+      if (run.pending === 0) commits.push(dt); // this call committed the group
+    }
+    await run.commit();
+  }
+  const elapsed = performance.now() - started;
+  const writes = r.mode === "inbox-remove-later" ? 2 * n - r.group : r.mode === "inbox-remove-within" ? 2 * n : n;
+  const sorted = commits.sort((a, b) => a - b);
+  return {
+    rowsPerSecond: (writes / elapsed) * 1000,
+    commitP50: quantile(sorted, 0.5),
+    commitP99: quantile(sorted, 0.99),
+    commitMax: sorted.at(-1) ?? 0,
+    commits: sorted.length,
+    loopP99: r.mode === "paced" ? loop.percentile(99) / 1e6 : 0,
+    loopMax: r.mode === "paced" ? loop.max / 1e6 : 0,
+  };
+}
+
+/** The limit: better-sqlite3 alone, the inbox table's rows inserted `group` per transaction. */
+function rawPass(r: Row, path: string, n: number): Measurement {
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.exec(
+    "CREATE TABLE inbox (run_id TEXT NOT NULL, idx INTEGER NOT NULL, item BLOB NOT NULL, PRIMARY KEY (run_id, idx)) WITHOUT ROWID",
+  );
+  const insert = db.prepare("INSERT INTO inbox (run_id, idx, item) VALUES (?, ?, ?)");
+  const group = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) insert.run("timed", i, encode(item(i), "bench item"));
+  });
+  const commits: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < n; i += r.group) {
+    const t = performance.now();
+    group(i, Math.min(n, i + r.group));
+    commits.push(performance.now() - t);
+  }
+  const elapsed = performance.now() - started;
+  db.close();
+  const sorted = commits.sort((a, b) => a - b);
+  return {
+    rowsPerSecond: (n / elapsed) * 1000,
+    commitP50: quantile(sorted, 0.5),
+    commitP99: quantile(sorted, 0.99),
+    commitMax: sorted.at(-1) ?? 0,
+    commits: sorted.length,
+    loopP99: 0,
+    loopMax: 0,
+  };
+}
+
+async function measureHere(r: Row, n: number): Promise<Measurement> {
+  const dir = mkdtempSync(join(tmpdir(), "weir-bench-durable-"));
+  try {
+    if (r.mode === "raw") {
+      rawPass(r, join(dir, "warm.db"), Math.max(1000, Math.floor(n / 10)));
+      return rawPass(r, join(dir, "timed.db"), n);
+    }
+    const warm = open(r, dir, "warm");
+    await pass(r, warm, Math.max(1000, Math.floor(n / 10)), "warm");
+    await warm.close();
+    const store = open(r, dir, "timed");
+    const m = await pass(r, store, n, "timed");
+    await store.close();
+    return m;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmtRate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
+const fmtMs = (x: number): string => (x < 0.1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+const childIndex = process.argv.indexOf("--child");
+const total = arg("rows", 200_000);
+
+if (childIndex >= 0) {
+  const r = rows[Number(process.argv[childIndex + 1])]!;
+  const m = await measureHere(r, Math.max(1000, Math.floor(total * r.share)));
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+} else {
+  const rounds = arg("rounds", 3);
+  const filters = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !all[i - 1]?.startsWith("--"));
+  const chosen = rows
+    .map((r, index) => ({ r, index }))
+    .filter(({ r }) => filters.length === 0 || filters.some((f) => r.name.includes(f) || r.mode.includes(f)));
+  const self = fileURLToPath(import.meta.url);
+  const results = new Map<number, Measurement[]>(chosen.map(({ index }) => [index, []]));
+  for (let round = 0; round < rounds; round++) {
+    const shift = round % chosen.length;
+    for (const { r, index } of [...chosen.slice(shift), ...chosen.slice(0, shift)]) {
+      const out = execFileSync(
+        process.execPath,
+        ["--import", "tsx", self, "--child", String(index), "--rows", String(total)],
+        { encoding: "utf8", maxBuffer: 1 << 20 },
+      );
+      const m = JSON.parse(out.trim()) as Measurement;
+      results.get(index)!.push(m);
+      process.stderr.write(
+        `${r.name} round ${round + 1}: ${fmtRate(m.rowsPerSecond)} rows/s, commit p50 ${fmtMs(m.commitP50)} p99 ${fmtMs(m.commitP99)} ms\n`,
+      );
+    }
+  }
+  console.log(
+    `\nnode ${process.version}; --rows ${total}; each cell: median over ${rounds} rounds, fresh process per row, rotated order; ` +
+      `commit = synchronous ms of the call that committed (the event loop's pause); loop = event-loop delay (paced rows)\n`,
+  );
+  console.log(
+    "| row | rows/s | commit p50 ms | commit p99 ms | commit max ms | loop delay p99 ms | loop delay max ms |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  for (const { r, index } of chosen) {
+    const ms = results.get(index)!;
+    const med = (f: (m: Measurement) => number): number => median(ms.map(f));
+    const paced = r.mode === "paced";
+    console.log(
+      `| ${r.name} | ${fmtRate(med((m) => m.rowsPerSecond))} | ${paced ? "" : fmtMs(med((m) => m.commitP50))} | ` +
+        `${paced ? "" : fmtMs(med((m) => m.commitP99))} | ${paced ? "" : fmtMs(med((m) => m.commitMax))} | ` +
+        `${paced ? fmtMs(med((m) => m.loopP99)) : ""} | ${paced ? fmtMs(med((m) => m.loopMax)) : ""} |`,
+    );
+  }
+}
