@@ -21,7 +21,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -211,7 +211,8 @@ async function measureHere(r: Row, n: number): Promise<Measurement> {
   }
 }
 
-const fmtRate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
+const fmtRate = (x: number): string =>
+  x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e4 ? `${(x / 1e3).toFixed(0)} k` : x.toFixed(0);
 const fmtMs = (x: number): string => (x < 0.1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(1));
 
 const childIndex = process.argv.indexOf("--child");
@@ -245,21 +246,28 @@ if (childIndex >= 0) {
     }
   }
   console.log(
-    `\nnode ${process.version}; --rows ${total}; each cell: median over ${rounds} rounds, fresh process per row, rotated order; ` +
-      `commit = synchronous ms of the call that committed (the event loop's pause); loop = event-loop delay (paced rows)\n`,
+    `\nnode ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} at the end; --rows ${total}; each cell: median over ${rounds} rounds (fresh process per row, ` +
+      `rotated order), p99 also as the best round (the least disturbed by other processes); commit = synchronous ms ` +
+      `of the call that committed (the event loop's pause); loop = event-loop delay (paced rows); checkpoint rows count checkpoints\n`,
   );
   console.log(
-    "| row | rows/s | commit p50 ms | commit p99 ms | commit max ms | loop delay p99 ms | loop delay max ms |",
+    "| row | rows/s | commit p50 ms | commit p99 ms (best) | commit max ms | loop delay p99 ms (best) | loop delay max ms |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const { r, index } of chosen) {
     const ms = results.get(index)!;
     const med = (f: (m: Measurement) => number): number => median(ms.map(f));
-    const paced = r.mode === "paced";
-    console.log(
-      `| ${r.name} | ${fmtRate(med((m) => m.rowsPerSecond))} | ${paced ? "" : fmtMs(med((m) => m.commitP50))} | ` +
-        `${paced ? "" : fmtMs(med((m) => m.commitP99))} | ${paced ? "" : fmtMs(med((m) => m.commitMax))} | ` +
-        `${paced ? fmtMs(med((m) => m.loopP99)) : ""} | ${paced ? fmtMs(med((m) => m.loopMax)) : ""} |`,
-    );
+    const best = (f: (m: Measurement) => number): number => Math.min(...ms.map(f));
+    const commit =
+      r.mode === "paced"
+        ? "| | |"
+        : `| ${fmtMs(med((m) => m.commitP50))} | ${fmtMs(med((m) => m.commitP99))} (${fmtMs(best((m) => m.commitP99))}) | ${fmtMs(med((m) => m.commitMax))} |`;
+    const loop =
+      r.mode === "paced"
+        ? `${fmtMs(med((m) => m.loopP99))} (${fmtMs(best((m) => m.loopP99))}) | ${fmtMs(med((m) => m.loopMax))} |`
+        : " | |";
+    console.log(`| ${r.name} | ${fmtRate(med((m) => m.rowsPerSecond))} ${commit} ${loop}`);
   }
 }
