@@ -278,7 +278,7 @@ if (childIndex >= 0) {
         ["--import", "tsx", self, "--child", String(index), "--rows", String(total)],
         { encoding: "utf8", maxBuffer: 1 << 20 },
       );
-      const m = JSON.parse(out.trim()) as Measurement;
+      const m = JSON.parse(out.trim(), (_, v: unknown) => (v === null ? NaN : v)) as Measurement; // NaN travels as null
       results.get(index)!.push(m);
       process.stderr.write(
         `${r.name} round ${round + 1}: ${fmtRate(m.rowsPerSecond)} rows/s, commit p50 ${fmtMs(m.commitP50)} ` +

@@ -37,6 +37,11 @@ export class ClaimedRun implements RunHandle {
   /** Inbox adds of the open group, by index: a remove of one of them cancels both. */
   #inboxAdds = new Map<number, InboxAddOp>();
   #inboxGeneration = -1;
+  /**
+   * Indexes below this may have an inbox row from before this claim (a resumed run's): removing
+   * one still deletes the row, even when its add in this group was cancelled.
+   */
+  readonly #inboxFloor: number;
   /** The open group's checkpoint of this run: a later one cancels it. */
   #checkpointOp: CheckpointOp | undefined;
   #checkpointGeneration = -1;
@@ -63,7 +68,7 @@ export class ClaimedRun implements RunHandle {
   #heartbeat: TimerHandle | undefined;
   readonly #where: string;
 
-  constructor(host: RunHost, record: RunRecord, resumed: boolean) {
+  constructor(host: RunHost, record: RunRecord, resumed: boolean, inboxFloor: number) {
     this.#host = host;
     this.record = record;
     this.id = record.id;
@@ -71,6 +76,7 @@ export class ClaimedRun implements RunHandle {
     this.name = record.name;
     this.epoch = record.epoch;
     this.resumed = resumed;
+    this.#inboxFloor = inboxFloor;
     this.#where = `run "${record.id}"`;
     this.#scheduleHeartbeat();
   }
@@ -160,7 +166,7 @@ export class ClaimedRun implements RunHandle {
     if (add !== undefined) {
       add.cancelled = true;
       adds.delete(index);
-      return;
+      if (index >= this.#inboxFloor) return; // never on disk: nothing to delete
     }
     this.#push({ kind: "inbox-remove", runId: this.id, epoch: this.epoch, cancelled: false, index });
   }

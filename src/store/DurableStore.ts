@@ -110,7 +110,7 @@ export class DurableStore implements Store, RunHost {
       this.backend.insertRun(fresh);
       return { ...fresh, done: 0, deadLetters: 0 };
     });
-    return this.#handle(row, false);
+    return this.#handle(row, false, 0);
   }
 
   async resumeRun(id: string, options: ResumeRunOptions): Promise<RunHandle> {
@@ -155,7 +155,7 @@ export class DurableStore implements Store, RunHost {
     for (const handle of this.#handles.values()) {
       if (handle.id === id) handle.fail(new RunFencedError(id, handle.epoch, row.epoch));
     }
-    return this.#handle(row, true);
+    return this.#handle(row, true, this.backend.inboxMaxIndex(id) + 1);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -222,8 +222,8 @@ export class DurableStore implements Store, RunHost {
     this.#handles.delete(handleKey(runId, epoch));
   }
 
-  #handle(row: RunRow, resumed: boolean): ClaimedRun {
-    const handle = new ClaimedRun(this, runRecord(this.location, row, true), resumed);
+  #handle(row: RunRow, resumed: boolean, inboxFloor: number): ClaimedRun {
+    const handle = new ClaimedRun(this, runRecord(this.location, row, true), resumed, inboxFloor);
     this.#handles.set(handleKey(row.id, row.epoch), handle);
     return handle;
   }

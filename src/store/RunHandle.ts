@@ -59,7 +59,10 @@ export interface RunHandle {
   /** The latest committed checkpoint, or undefined. Commits what is queued first. */
   lastCheckpoint(): Promise<Checkpoint | undefined>;
 
-  /** Records an admitted item of a non-replayable source (removed again when done). */
+  /**
+   * Records an admitted item of a non-replayable source (removed again when done). Each index is
+   * added once; items a resume reads back with `inbox()` are already there (do not add them again).
+   */
   inboxAdd(index: number, item: unknown): void;
   /** Forgets a done item; added and removed within one commit group, it never reaches the disk. */
   inboxRemove(index: number): void;

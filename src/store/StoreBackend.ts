@@ -114,6 +114,8 @@ export interface StoreBackend {
 
   readCheckpoint(runId: string): CheckpointRow | undefined;
   readInbox(runId: string, after: number, limit: number): InboxRow[];
+  /** The highest index in the run's inbox, or -1 when it is empty. */
+  inboxMaxIndex(runId: string): number;
   readTaskResults(runId: string): TaskResultRow[];
   readAddedTasks(runId: string): AddedTaskRow[];
 

@@ -324,6 +324,23 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         assert.deepEqual(await run.inbox(), [{ index: 2, item: "b" }]);
         await store.close();
       });
+
+      it("after a resume, removing an item that was on disk deletes it, even re-added and removed in one group", async () => {
+        const { store } = setup(factory);
+        const first = await pipelineRun(store);
+        first.inboxAdd(3, "three");
+        first.inboxAdd(4, "four");
+        await first.finish("running");
+        const resumed = await store.resumeRun("run-1", { kind: "pipeline", plan });
+        resumed.inboxAdd(3, "three again");
+        resumed.inboxRemove(3);
+        resumed.inboxAdd(9, "new");
+        resumed.inboxRemove(9);
+        resumed.inboxRemove(4);
+        await resumed.commit();
+        assert.deepEqual(await resumed.inbox(), []);
+        await store.close();
+      });
     });
 
     describe("serialization", () => {

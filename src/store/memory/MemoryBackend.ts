@@ -130,6 +130,12 @@ export class MemoryBackend implements StoreBackend {
       .map((index) => ({ index, item: inbox.get(index)! }));
   }
 
+  inboxMaxIndex(runId: string): number {
+    let max = -1;
+    for (const index of this.#tables.get(runId)?.inbox.keys() ?? []) max = Math.max(max, index);
+    return max;
+  }
+
   readTaskResults(runId: string): TaskResultRow[] {
     return [...(this.#tables.get(runId)?.results.values() ?? [])].sort((a, b) => (a.task < b.task ? -1 : 1));
   }

@@ -162,6 +162,11 @@ export class SqliteBackend implements StoreBackend {
     }));
   }
 
+  inboxMaxIndex(runId: string): number {
+    const row = this.#get("inboxMaxIndex", "SELECT max(idx) AS m FROM inbox WHERE run_id = ?", runId);
+    return (row?.["m"] as number | null) ?? -1;
+  }
+
   readTaskResults(runId: string): TaskResultRow[] {
     return this.#all("readTaskResults", "SELECT * FROM task_results WHERE run_id = ? ORDER BY task", runId).map(
       (row) => ({
