@@ -6,6 +6,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { sqliteStore, schemaVersion } from "../../src/sqlite.js";
 import { WeirError } from "../../src/index.js";
+import { runScript } from "../executor/harness.js";
 import { storeConformance } from "./storeConformance.js";
 
 const dir = mkdtempSync(join(tmpdir(), "weir-sqlite-"));
@@ -82,6 +83,23 @@ describe("sqlite store", () => {
     assert.deepEqual((await resumed.taskResults()).get("extract")?.result, { rows: [1, 2] });
     assert.equal(await second.deadLetters.count({ runId: "r" }), 1);
     await second.close();
+  });
+
+  it("a process that ends without close() still commits what it queued", async () => {
+    const path = freshPath();
+    const src = new URL("../../src/sqlite.ts", import.meta.url).href;
+    const { code } = await runScript(`
+      import { sqliteStore } from ${JSON.stringify(src)};
+      const store = sqliteStore({ path: ${JSON.stringify(path)}, commitWindowMs: 60000 });
+      const run = await store.createRun({ id: "r", kind: "pipeline", name: "p", plan: [] });
+      run.inboxAdd(1, "queued, never committed by the window");
+      // the process ends here: the window's timer does not keep it alive
+    `);
+    assert.equal(code, 0);
+    const store = sqliteStore({ path });
+    const run = await store.resumeRun("r", { kind: "pipeline", plan: [] });
+    assert.deepEqual(await run.inbox(), [{ index: 1, item: "queued, never committed by the window" }]);
+    await store.close();
   });
 
   it("a file with a newer schema is refused with WEIR_STORE_SCHEMA_NEWER and left unchanged", async () => {
