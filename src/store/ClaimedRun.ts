@@ -7,6 +7,7 @@ import type { Checkpoint, CheckpointInput } from "./Checkpoint.js";
 import { encode } from "./codec.js";
 import type { NewDeadLetter } from "./DeadLetterRecord.js";
 import { checkpoint as checkpointRecord, decodeBlob } from "./decodeRows.js";
+import { OpenGroupOps } from "./OpenGroupOps.js";
 import { RangeSet } from "./RangeSet.js";
 import type { InboxEntry, RunHandle } from "./RunHandle.js";
 import type { RunHost } from "./RunHost.js";
@@ -35,19 +36,14 @@ export class ClaimedRun implements RunHandle {
   #pendingCount = 0;
   #pendingGeneration = -1;
   /** Inbox adds of the open group, by index: a remove of one of them cancels both. */
-  #inboxAdds = new Map<number, InboxAddOp>();
-  #inboxGeneration = -1;
+  readonly #inboxAdds: OpenGroupOps<number, InboxAddOp>;
   /**
    * Indexes below this may have an inbox row from before this claim (a resumed run's): removing
    * one still deletes the row, even when its add in this group was cancelled.
    */
   readonly #inboxFloor: number;
-  /** The open group's checkpoint of this run: a later one cancels it. */
-  #checkpointOp: CheckpointOp | undefined;
-  #checkpointGeneration = -1;
-  /** The open group's snapshot of this run: a later one cancels it. */
-  #snapshotOp: SnapshotOp | undefined;
-  #snapshotGeneration = -1;
+  /** The open group's checkpoint and snapshot of this run: a later one cancels the earlier. */
+  readonly #latest: OpenGroupOps<"checkpoint" | "snapshot", CheckpointOp | SnapshotOp>;
   /** Makes the checkpoint `progressed()` asks for (set by `checkpointWith`). */
   #makeCheckpoint: (() => CheckpointInput) | undefined;
   /** The group in which `progressed()` last asked for a checkpoint. */
@@ -77,6 +73,8 @@ export class ClaimedRun implements RunHandle {
     this.epoch = record.epoch;
     this.resumed = resumed;
     this.#inboxFloor = inboxFloor;
+    this.#inboxAdds = new OpenGroupOps(host.group);
+    this.#latest = new OpenGroupOps(host.group);
     this.#where = `run "${record.id}"`;
     this.#scheduleHeartbeat();
   }
@@ -129,11 +127,7 @@ export class ClaimedRun implements RunHandle {
       total,
       at: this.#host.now(),
     };
-    const generation = this.#host.group.generation;
-    if (this.#checkpointOp !== undefined && this.#checkpointGeneration === generation)
-      this.#checkpointOp.cancelled = true;
-    this.#checkpointOp = op;
-    this.#checkpointGeneration = generation;
+    this.#latest.supersede("checkpoint", op);
     this.#push(op);
   }
 
@@ -154,18 +148,17 @@ export class ClaimedRun implements RunHandle {
       index,
       item: encode(item, `inbox item ${index}`, this.#where),
     };
-    this.#openInboxGroup().set(index, op);
+    this.#inboxAdds.supersede(index, op);
     this.#push(op);
   }
 
   inboxRemove(index: number): void {
     this.#checkWritable("inboxRemove");
     nonNegativeInt(index, "inboxRemove index", this.#where);
-    const adds = this.#openInboxGroup();
-    const add = adds.get(index);
+    const add = this.#inboxAdds.get(index);
     if (add !== undefined) {
       add.cancelled = true;
-      adds.delete(index);
+      this.#inboxAdds.delete(index);
       if (index >= this.#inboxFloor) return; // never on disk: nothing to delete
     }
     this.#push({ kind: "inbox-remove", runId: this.id, epoch: this.epoch, cancelled: false, index });
@@ -285,10 +278,7 @@ export class ClaimedRun implements RunHandle {
       cancelled: false,
       snapshot: encode(snapshot, "snapshot", this.#where),
     };
-    const generation = this.#host.group.generation;
-    if (this.#snapshotOp !== undefined && this.#snapshotGeneration === generation) this.#snapshotOp.cancelled = true;
-    this.#snapshotOp = op;
-    this.#snapshotGeneration = generation;
+    this.#latest.supersede("snapshot", op);
     this.#push(op);
   }
 
@@ -365,15 +355,6 @@ export class ClaimedRun implements RunHandle {
       this.#pendingCount = 0;
     }
     this.#pendingCount++;
-  }
-
-  #openInboxGroup(): Map<number, InboxAddOp> {
-    const generation = this.#host.group.generation;
-    if (this.#inboxGeneration !== generation) {
-      this.#inboxGeneration = generation;
-      this.#inboxAdds.clear();
-    }
-    return this.#inboxAdds;
   }
 
   #scheduleHeartbeat(): void {

@@ -3,6 +3,7 @@ import { nonEmptyString, plainObject, positiveInt, positiveNumber, knownKeys } f
 import type { CacheHit, CacheSetOptions, CacheTier } from "./CacheTier.js";
 import { encode } from "./codec.js";
 import { decodeBlob } from "./decodeRows.js";
+import { OpenGroupOps } from "./OpenGroupOps.js";
 import type { RunHost } from "./RunHost.js";
 import type { CacheSetOp } from "./WriteOp.js";
 
@@ -15,19 +16,19 @@ export const defaultCacheMaxEntries = 100_000;
  */
 export class StoreCache implements CacheTier {
   readonly #host: RunHost;
-  /** The open group's writes, by `stage \0 key`; cleared when the group changes. */
-  #pending = new Map<string, CacheSetOp>();
-  #pendingGeneration = -1;
+  /** The open group's writes, by `stage \0 key`: what `get` sees before the commit. */
+  readonly #pending: OpenGroupOps<string, CacheSetOp>;
 
   constructor(host: RunHost) {
     this.#host = host;
+    this.#pending = new OpenGroupOps(host.group);
   }
 
   async get(stage: string, key: string): Promise<CacheHit | undefined> {
     const where = `cache stage "${stage}"`;
     this.#check(stage, key, "cache.get");
     const now = this.#host.now();
-    const queued = this.#openGroup().get(`${stage}\0${key}`);
+    const queued = this.#pending.get(`${stage}\0${key}`);
     const row = queued ?? this.#host.backend.readCache(stage, key);
     if (row === undefined || (row.expiresAt !== undefined && row.expiresAt <= now)) return undefined;
     return {
@@ -57,10 +58,7 @@ export class StoreCache implements CacheTier {
       maxEntries,
       cancelled: false,
     };
-    const pending = this.#openGroup();
-    const earlier = pending.get(`${stage}\0${key}`);
-    if (earlier !== undefined) earlier.cancelled = true;
-    pending.set(`${stage}\0${key}`, op);
+    this.#pending.supersede(`${stage}\0${key}`, op);
     this.#host.group.push(op);
   }
 
@@ -84,14 +82,5 @@ export class StoreCache implements CacheTier {
     nonEmptyString(stage, "stage", operation);
     if (typeof key !== "string") throw new InvalidOptionError("key", "a string", key, `${operation} stage "${stage}"`);
     this.#host.checkOpen(operation);
-  }
-
-  #openGroup(): Map<string, CacheSetOp> {
-    const generation = this.#host.group.generation;
-    if (this.#pendingGeneration !== generation) {
-      this.#pendingGeneration = generation;
-      this.#pending.clear();
-    }
-    return this.#pending;
   }
 }

@@ -142,24 +142,14 @@ export class SqliteBackend implements StoreBackend {
   }
 
   readCheckpoint(runId: string): CheckpointRow | undefined {
-    const row = this.#get("readCheckpoint", "SELECT * FROM checkpoints WHERE run_id = ?", runId);
-    if (row === undefined) return undefined;
-    return {
-      seq: row["seq"] as number,
-      watermark: row["watermark"] as number,
-      done: row["done"] as Uint8Array,
-      accumulators: row["accumulators"] as Uint8Array,
-      stageState: row["stage_state"] as Uint8Array,
-      at: row["at"] as number,
-    };
+    const sql = `SELECT seq, watermark, done, accumulators, stage_state AS stageState, at
+      FROM checkpoints WHERE run_id = ?`;
+    return this.#get("readCheckpoint", sql, runId) as CheckpointRow | undefined;
   }
 
   readInbox(runId: string, after: number, limit: number): InboxRow[] {
-    const sql = "SELECT idx, item FROM inbox WHERE run_id = ? AND idx > ? ORDER BY idx LIMIT ?";
-    return this.#all("readInbox", sql, runId, after, limit).map((row) => ({
-      index: row["idx"] as number,
-      item: row["item"] as Uint8Array,
-    }));
+    const sql = "SELECT idx AS [index], item FROM inbox WHERE run_id = ? AND idx > ? ORDER BY idx LIMIT ?";
+    return this.#all("readInbox", sql, runId, after, limit) as unknown as InboxRow[];
   }
 
   inboxMaxIndex(runId: string): number {
@@ -168,24 +158,14 @@ export class SqliteBackend implements StoreBackend {
   }
 
   readTaskResults(runId: string): TaskResultRow[] {
-    return this.#all("readTaskResults", "SELECT * FROM task_results WHERE run_id = ? ORDER BY task", runId).map(
-      (row) => ({
-        task: row["task"] as string,
-        result: row["result"] as Uint8Array,
-        attempts: row["attempts"] as number,
-        completedAt: row["completed_at"] as number,
-      }),
-    );
+    const sql = `SELECT task, result, attempts, completed_at AS completedAt
+      FROM task_results WHERE run_id = ? ORDER BY task`;
+    return this.#all("readTaskResults", sql, runId) as unknown as TaskResultRow[];
   }
 
   readAddedTasks(runId: string): AddedTaskRow[] {
-    return this.#all("readAddedTasks", "SELECT * FROM added_tasks WHERE run_id = ? ORDER BY seq", runId).map((row) => ({
-      seq: row["seq"] as number,
-      task: row["task"] as string,
-      parent: row["parent"] as string,
-      spec: row["spec"] as Uint8Array,
-      addedAt: row["added_at"] as number,
-    }));
+    const sql = `SELECT seq, task, parent, spec, added_at AS addedAt FROM added_tasks WHERE run_id = ? ORDER BY seq`;
+    return this.#all("readAddedTasks", sql, runId) as unknown as AddedTaskRow[];
   }
 
   listDeadLetters(filter: DeadLetterFilter, after: number, limit: number): DeadLetterRow[] {
