@@ -15,5 +15,5 @@ export {
   type SqliteStore,
   type SqliteStoreOptions,
 } from "./store/sqlite/sqliteStore.js";
-export type { SqliteSettings } from "./store/sqlite/SqliteBackend.js";
+export type { SqliteSettings } from "./store/sqlite/SqliteSettings.js";
 export { schemaVersion } from "./store/sqlite/schema.js";

@@ -13,6 +13,7 @@ import type { InboxEntry, RunHandle } from "./RunHandle.js";
 import type { RunHost } from "./RunHost.js";
 import type { RunRecord, StoredRunState } from "./RunRecord.js";
 import { storedError } from "./StoredError.js";
+import { deadLetterOp } from "./deadLetterOp.js";
 import type { AddedTask, AddedTaskRecord, TaskResultRecord } from "./TaskRecords.js";
 import type { CheckpointOp, InboxAddOp, RunOp, SnapshotOp } from "./WriteOp.js";
 
@@ -238,35 +239,7 @@ export class ClaimedRun implements RunHandle {
 
   addDeadLetter(letter: NewDeadLetter): void {
     this.#checkWritable("addDeadLetter");
-    const given = plainObject(letter, "dead letter", this.#where);
-    const key = nonEmptyString(given["key"], "key", this.#where);
-    const stage = nonEmptyString(given["stage"], "stage", this.#where);
-    const where = `${this.#where}: stage "${stage}"`;
-    const index = letter.index === undefined ? undefined : nonNegativeInt(letter.index, "index", where);
-    const attempts = nonNegativeInt(letter.attempts, "attempts", where);
-    const firstFailedAt = nonNegativeInt(letter.firstFailedAt, "firstFailedAt", where);
-    const lastFailedAt =
-      letter.lastFailedAt === undefined ? this.#host.now() : nonNegativeInt(letter.lastFailedAt, "lastFailedAt", where);
-    const error = storedError(letter.error);
-    this.#push({
-      kind: "dead-letter",
-      runId: this.id,
-      epoch: this.epoch,
-      cancelled: false,
-      runKind: this.kind,
-      runName: this.name,
-      key,
-      stage,
-      index,
-      item: encode(letter.item, "dead letter item", where),
-      errorName: error.name,
-      errorCode: error.code,
-      errorMessage: error.message,
-      error: encode(error, "dead letter error", where),
-      attempts,
-      firstFailedAt,
-      lastFailedAt,
-    });
+    this.#push(deadLetterOp(letter, this, this.#host.now()));
   }
 
   publishSnapshot(snapshot: unknown): void {

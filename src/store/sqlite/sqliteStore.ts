@@ -4,7 +4,8 @@ import { DurableStore } from "../DurableStore.js";
 import type { Store } from "../Store.js";
 import { fillStoreOptions, type StoreOptions } from "../StoreOptions.js";
 import { openDatabase, storePath } from "./openDatabase.js";
-import { SqliteBackend, type SqliteSettings } from "./SqliteBackend.js";
+import { SqliteBackend } from "./SqliteBackend.js";
+import type { SqliteSettings } from "./SqliteSettings.js";
 import { WalCheckpointer } from "./WalCheckpointer.js";
 
 /**
