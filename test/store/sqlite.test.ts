@@ -1,6 +1,6 @@
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -83,6 +83,21 @@ describe("sqlite store", () => {
     assert.deepEqual((await resumed.taskResults()).get("extract")?.result, { rows: [1, 2] });
     assert.equal(await second.deadLetters.count({ runId: "r" }), 1);
     await second.close();
+  });
+
+  it("WAL checkpoints run on their own thread: the database file fills while the writer never checkpoints", async () => {
+    const path = freshPath();
+    const store = sqliteStore({ path });
+    assert.equal(store.settings().walAutoCheckpointPages, 0, "the writer's connection never checkpoints");
+    const run = await store.createRun({ id: "r", kind: "pipeline", name: "p", plan });
+    const before = statSync(path).size;
+    const item = "w".repeat(1000);
+    for (let i = 0; i < 6000; i++) run.inboxAdd(i, item); // ~6 MB: past the 4 MB that asks the thread
+    await run.commit();
+    // the thread copies the WAL into the file; wait for it (the test's timeout is the hang guard)
+    while (statSync(path).size < before + 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await run.inbox({ limit: 10_000 })).length, 6000);
+    await store.close();
   });
 
   it("a process that ends without close() still commits what it queued", async () => {
