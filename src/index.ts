@@ -126,6 +126,41 @@ export type { RuntimeOptions, SignalOptions, SignalTarget } from "./runtime/Runt
 export type { RuntimeEvents } from "./runtime/RuntimeEvents.js";
 export type { StartReport, StopReport, ComponentStart, ComponentStop, HookEnd } from "./runtime/RuntimeReport.js";
 
+// durable store (the SQLite implementation is the `weir/sqlite` subpath: the core never loads it)
+export type { Store } from "./store/Store.js";
+export { memoryStore } from "./store/memoryStore.js";
+export { storeDefaults, type StoreOptions } from "./store/StoreOptions.js";
+export type { RunHandle, InboxEntry } from "./store/RunHandle.js";
+export type {
+  RunKind,
+  StoredRunState,
+  RunOwner,
+  RunProgress,
+  RunRecord,
+  RunFilter,
+  CreateRunOptions,
+  ResumeRunOptions,
+} from "./store/RunRecord.js";
+export { planHash, planChanges, type PlanPart, type PlanShape } from "./store/PlanShape.js";
+export { RangeSet } from "./store/RangeSet.js";
+export type { Checkpoint, CheckpointInput } from "./store/Checkpoint.js";
+export type {
+  NewDeadLetter,
+  DeadLetterRecord,
+  DeadLetterFilter,
+  DeadLetterPage,
+  DeadLetterPaging,
+} from "./store/DeadLetterRecord.js";
+export type { DeadLetters } from "./store/DeadLetters.js";
+export { storedError, type StoredError } from "./store/StoredError.js";
+export type { TaskResultRecord, AddedTask, AddedTaskRecord } from "./store/TaskRecords.js";
+export type { CacheTier, CacheHit, CacheSetOptions } from "./store/CacheTier.js";
+export { StoreError, type StoreErrorCode } from "./errors/StoreError.js";
+export { SerializationError } from "./errors/SerializationError.js";
+export { RunClaimError, type RunClaimErrorCode } from "./errors/RunClaimError.js";
+export { RunFencedError } from "./errors/RunFencedError.js";
+export { PlanChangedError } from "./errors/PlanChangedError.js";
+
 // time
 export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";
 export { ManualClock } from "./time/ManualClock.js";

@@ -1,0 +1,27 @@
+import { WeirError } from "./WeirError.js";
+
+/**
+ * A run was resumed with a different shape than it was started with (stages or tasks added,
+ * removed, reordered, or with options that change results). Each change is named; pass
+ * `force: true` to resume anyway.
+ *
+ * @example
+ * ```
+ * PlanChangedError: run "orders-1": the pipeline changed since the run started: "enrich" changed; "audit" added; pass force: true to resume anyway
+ * ```
+ */
+export class PlanChangedError extends WeirError {
+  /** The run's id. */
+  readonly runId: string;
+  /** One line per difference, e.g. `"enrich" changed`, `"audit" added`, `order changed`. */
+  readonly changes: readonly string[];
+
+  constructor(runId: string, kind: string, changes: readonly string[]) {
+    super(
+      "WEIR_PLAN_CHANGED",
+      `run "${runId}": the ${kind} changed since the run started: ${changes.join("; ")}; pass force: true to resume anyway`,
+    );
+    this.runId = runId;
+    this.changes = changes;
+  }
+}
