@@ -9,7 +9,7 @@ import type { DependencyResults, Known, NoResults } from "./TaskContext.js";
 import type { TaskFunction } from "./TaskFunction.js";
 import { TaskGraph } from "./TaskGraph.js";
 import type { FailurePolicy, TaskOptions } from "./TaskOptions.js";
-import { topologicalOrder } from "./topologicalOrder.js";
+import { topologicalOrder } from "../graph/topologicalOrder.js";
 import type { WorkflowPlan } from "./WorkflowPlan.js";
 import { WorkflowRun } from "./WorkflowRun.js";
 import { fillRunOptions, type WorkflowRunOptions } from "./WorkflowRunOptions.js";
