@@ -137,16 +137,27 @@ export class Workflow<R = None> {
   tasks(specs: readonly TaskSpec[]): Workflow<R & Record<string, unknown>> {
     if (!Array.isArray(specs))
       throw new InvalidOptionError("tasks", "an array of task specs", specs, `workflow "${this.name}"`);
-    const batch = new Map<string, TaskDefinition>();
+    const batch: TaskDefinition[] = [];
+    const position = new Map<string, number>();
     for (const spec of specs) {
       const { name, run, ...options } = spec;
       const def = taskDefinition(this.name, name, options, run);
-      if (batch.has(def.name)) throw this.#duplicate(def.name);
-      batch.set(def.name, def);
+      if (position.has(def.name)) throw this.#duplicate(def.name);
+      position.set(def.name, batch.length);
+      batch.push(def);
     }
-    for (const def of batch.values()) this.#check(def, (d) => this.#has(d) || batch.has(d));
-    const order = topologicalOrder([...batch.keys()], (name) => batch.get(name)!.after);
-    return this.#with(order.map((name) => batch.get(name)!)) as Workflow<R & Record<string, unknown>>;
+    for (const def of batch) this.#check(def, (d) => this.#has(d) || position.has(d));
+    // only dependencies within the batch order it: the tasks defined before it come first anyway
+    const depsInBatch = (k: number): number[] => {
+      const deps: number[] = [];
+      for (const d of batch[k]!.after) {
+        const j = position.get(d);
+        if (j !== undefined) deps.push(j);
+      }
+      return deps;
+    };
+    const order = topologicalOrder(batch.length, depsInBatch, (k) => batch[k]!.name);
+    return this.#with(order.map((k) => batch[k]!)) as Workflow<R & Record<string, unknown>>;
   }
 
   /**
