@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { CycleError } from "../../src/errors/CycleError.js";
 import { WorkflowError } from "../../src/errors/WorkflowError.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import type { TaskContext } from "../../src/workflow/TaskContext.js";
-import { workflow } from "../../src/workflow/Workflow.js";
+import type { TaskContext } from "../../src/workflow/definition/TaskContext.js";
+import { workflow } from "../../src/workflow/definition/Workflow.js";
 import { deferred, turns } from "./helpers.js";
 
 describe("dynamic tasks (ctx.add)", () => {

@@ -4,8 +4,8 @@ import fc from "fast-check";
 import type { TaskStatus } from "../../src/state/TaskState.js";
 import { sleep } from "../../src/time/Clock.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import type { FailurePolicy } from "../../src/workflow/TaskOptions.js";
-import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
+import type { FailurePolicy } from "../../src/workflow/definition/TaskOptions.js";
+import { workflow, type TaskSpec } from "../../src/workflow/definition/Workflow.js";
 
 interface TaskShape {
   /** Indices of earlier tasks this one depends on. */

@@ -1,5 +1,5 @@
 import { ReadyQueue } from "./ReadyQueue.js";
-import type { RunGraph } from "./RunGraph.js";
+import type { RunGraph } from "../run/RunGraph.js";
 
 /** What the start loop starts tasks with. */
 export interface StartHost {

@@ -1,5 +1,5 @@
-import type { RunGraph } from "./RunGraph.js";
-import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, type TaskTable } from "./TaskTable.js";
+import type { RunGraph } from "../run/RunGraph.js";
+import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, type TaskTable } from "../results/TaskTable.js";
 
 /**
  * Skips every pending descendant of task `root` (which failed under `"skip-dependents"`), each

@@ -1,7 +1,7 @@
-import type { Executor } from "../executor/Executor.js";
-import type { Admission } from "../policy/Admission.js";
-import type { RetryOptions } from "../policy/retry.js";
-import type { ExecutionContext } from "../stage/StageContext.js";
+import type { Executor } from "../../executor/Executor.js";
+import type { Admission } from "../../policy/Admission.js";
+import type { RetryOptions } from "../../policy/retry.js";
+import type { ExecutionContext } from "../../stage/StageContext.js";
 
 /**
  * What happens when a task's last attempt fails:

@@ -1,18 +1,18 @@
-import { isRemoteStage, type RemoteStage } from "../executor/remote/RemoteStage.js";
-import { CycleError } from "../errors/CycleError.js";
-import { WorkflowError } from "../errors/WorkflowError.js";
-import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { nonEmptyString } from "../options/validate.js";
-import { planWorkflow } from "./planWorkflow.js";
+import { isRemoteStage, type RemoteStage } from "../../executor/remote/RemoteStage.js";
+import { CycleError } from "../../errors/CycleError.js";
+import { WorkflowError } from "../../errors/WorkflowError.js";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import { nonEmptyString } from "../../options/validate.js";
+import { planWorkflow } from "../plan/planWorkflow.js";
 import { taskDefinition, type TaskDefinition } from "./TaskDefinition.js";
 import type { DependencyResults, Known, NoResults } from "./TaskContext.js";
 import type { TaskFunction } from "./TaskFunction.js";
-import { TaskGraph } from "./TaskGraph.js";
+import { TaskGraph } from "../plan/TaskGraph.js";
 import type { FailurePolicy, TaskOptions } from "./TaskOptions.js";
-import { topologicalOrder } from "../graph/topologicalOrder.js";
-import type { WorkflowPlan } from "./WorkflowPlan.js";
-import { WorkflowRun } from "./WorkflowRun.js";
-import { fillRunOptions, type WorkflowRunOptions } from "./WorkflowRunOptions.js";
+import { topologicalOrder } from "../../graph/topologicalOrder.js";
+import type { WorkflowPlan } from "../plan/WorkflowPlan.js";
+import { WorkflowRun } from "../run/WorkflowRun.js";
+import { fillRunOptions, type WorkflowRunOptions } from "../run/WorkflowRunOptions.js";
 
 export type { DependencyResults } from "./TaskContext.js";
 

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { isEventSink, type EventSink } from "../events/EventSink.js";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import { isEventSink, type EventSink } from "../../events/EventSink.js";
 import {
   abortSignal,
   func,
@@ -10,11 +10,11 @@ import {
   optional,
   plainObject,
   positiveInt,
-} from "../options/validate.js";
-import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
-import { systemClock, type Clock } from "../time/Clock.js";
+} from "../../options/validate.js";
+import { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
+import { systemClock, type Clock } from "../../time/Clock.js";
 import type { WorkflowEvents } from "./WorkflowEvents.js";
-import type { WorkflowResult } from "./WorkflowResult.js";
+import type { WorkflowResult } from "../results/WorkflowResult.js";
 
 /**
  * Options of `wf.run()`.

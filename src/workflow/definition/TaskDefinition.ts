@@ -1,12 +1,20 @@
-import { isRemoteStage } from "../executor/remote/RemoteStage.js";
-import { WorkflowError } from "../errors/WorkflowError.js";
-import type { Executor } from "../executor/Executor.js";
-import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveNumber } from "../options/validate.js";
-import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import type { Admission } from "../policy/Admission.js";
-import { composeAdmissions } from "../policy/composeAdmissions.js";
-import { retryPolicy, type RetryPolicy } from "../policy/retry.js";
-import type { ExecutionContext } from "../stage/StageContext.js";
+import { isRemoteStage } from "../../executor/remote/RemoteStage.js";
+import { WorkflowError } from "../../errors/WorkflowError.js";
+import type { Executor } from "../../executor/Executor.js";
+import {
+  func,
+  knownKeys,
+  nonEmptyString,
+  oneOf,
+  optional,
+  plainObject,
+  positiveNumber,
+} from "../../options/validate.js";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import type { Admission } from "../../policy/Admission.js";
+import { composeAdmissions } from "../../policy/composeAdmissions.js";
+import { retryPolicy, type RetryPolicy } from "../../policy/retry.js";
+import type { ExecutionContext } from "../../stage/StageContext.js";
 import type { TaskFunction } from "./TaskFunction.js";
 import type { FailurePolicy, TaskInfo } from "./TaskOptions.js";
 

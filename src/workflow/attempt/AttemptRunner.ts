@@ -1,17 +1,17 @@
-import { TimeoutError } from "../errors/TimeoutError.js";
-import type { EventBus } from "../events/EventBus.js";
-import type { Executor } from "../executor/Executor.js";
-import { acquire } from "../policy/acquire.js";
-import { cancelledOutcome, neutralOutcome, type Admission } from "../policy/Admission.js";
-import { backoffDelay, shouldRetry } from "../policy/retry.js";
-import { retryAfterMs } from "../policy/retryAfterMs.js";
-import type { Clock, TimerHandle } from "../time/Clock.js";
-import type { RunGraph } from "./RunGraph.js";
-import type { StartLoop } from "./StartLoop.js";
+import { TimeoutError } from "../../errors/TimeoutError.js";
+import type { EventBus } from "../../events/EventBus.js";
+import type { Executor } from "../../executor/Executor.js";
+import { acquire } from "../../policy/acquire.js";
+import { cancelledOutcome, neutralOutcome, type Admission } from "../../policy/Admission.js";
+import { backoffDelay, shouldRetry } from "../../policy/retry.js";
+import { retryAfterMs } from "../../policy/retryAfterMs.js";
+import type { Clock, TimerHandle } from "../../time/Clock.js";
+import type { RunGraph } from "../run/RunGraph.js";
+import type { StartLoop } from "../scheduling/StartLoop.js";
 import { TaskAttempt, type AttemptHost } from "./TaskAttempt.js";
-import type { TaskDefinition } from "./TaskDefinition.js";
-import type { TaskTable } from "./TaskTable.js";
-import type { WorkflowEvents } from "./WorkflowEvents.js";
+import type { TaskDefinition } from "../definition/TaskDefinition.js";
+import type { TaskTable } from "../results/TaskTable.js";
+import type { WorkflowEvents } from "../run/WorkflowEvents.js";
 
 /** Where a task's final attempt outcome goes. */
 export interface AttemptOutcomes extends AttemptHost {

@@ -1,13 +1,13 @@
-import { CycleError } from "../errors/CycleError.js";
-import { WorkflowError } from "../errors/WorkflowError.js";
-import type { EventBus } from "../events/EventBus.js";
-import { pendingTask } from "../state/TaskState.js";
-import type { RunGraph } from "./RunGraph.js";
+import { CycleError } from "../../errors/CycleError.js";
+import { WorkflowError } from "../../errors/WorkflowError.js";
+import type { EventBus } from "../../events/EventBus.js";
+import { pendingTask } from "../../state/TaskState.js";
+import type { RunGraph } from "../run/RunGraph.js";
 import { addedTaskStart } from "./skipPropagation.js";
-import type { StartLoop } from "./StartLoop.js";
-import { taskDefinition, type TaskDefinition } from "./TaskDefinition.js";
-import { PENDING, type TaskTable } from "./TaskTable.js";
-import type { WorkflowEvents } from "./WorkflowEvents.js";
+import type { StartLoop } from "../scheduling/StartLoop.js";
+import { taskDefinition, type TaskDefinition } from "../definition/TaskDefinition.js";
+import { PENDING, type TaskTable } from "../results/TaskTable.js";
+import type { WorkflowEvents } from "../run/WorkflowEvents.js";
 
 /** The parts of a running workflow that `ctx.add()` extends. */
 export interface AddTarget {

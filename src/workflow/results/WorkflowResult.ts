@@ -1,5 +1,5 @@
-import type { TaskState, TaskStatus } from "../state/TaskState.js";
-import type { WorkflowSnapshot, WorkflowState } from "../state/WorkflowSnapshot.js";
+import type { TaskState, TaskStatus } from "../../state/TaskState.js";
+import type { WorkflowSnapshot, WorkflowState } from "../../state/WorkflowSnapshot.js";
 import { byName } from "./dependencyResults.js";
 
 /** Each task's final state by name: typed for tasks the builder knows, dynamic tasks included. */

@@ -1,5 +1,5 @@
-import type { TaskState } from "../state/TaskState.js";
-import type { WorkflowState } from "../state/WorkflowSnapshot.js";
+import type { TaskState } from "../../state/TaskState.js";
+import type { WorkflowState } from "../../state/WorkflowSnapshot.js";
 
 /**
  * Events every workflow run emits; subscribe with `run.on(type, handler)`, or pass a shared bus as
