@@ -7,7 +7,7 @@ import { backoffDelay, shouldRetry } from "../../policy/retry.js";
 import { retryAfterMs } from "../../policy/retryAfterMs.js";
 import type { Clock, TimerHandle } from "../../time/Clock.js";
 import type { RunGraph } from "../run/RunGraph.js";
-import type { StartLoop } from "../scheduling/StartLoop.js";
+import type { TaskScheduler } from "../scheduling/TaskScheduler.js";
 import { TaskAttempt, type AttemptHost } from "./TaskAttempt.js";
 import type { TaskDefinition } from "../definition/TaskDefinition.js";
 import type { TaskTable } from "../results/TaskTable.js";
@@ -25,7 +25,7 @@ export interface AttemptOutcomes extends AttemptHost {
 export interface AttemptContext {
   readonly graph: RunGraph;
   readonly table: TaskTable;
-  readonly loop: StartLoop;
+  readonly loop: TaskScheduler;
   readonly bus: EventBus<WorkflowEvents>;
   readonly clock: Clock;
   /** Where task timeouts and retry backoffs are set: the run's timer wheel (or its clock). */

@@ -3,8 +3,8 @@ import { WorkflowError } from "../../errors/WorkflowError.js";
 import type { EventBus } from "../../events/EventBus.js";
 import { pendingTask } from "../../state/TaskState.js";
 import type { RunGraph } from "../run/RunGraph.js";
-import { addedTaskStart } from "./skipPropagation.js";
-import type { StartLoop } from "../scheduling/StartLoop.js";
+import { addedTaskStart } from "./skipDescendants.js";
+import type { TaskScheduler } from "../scheduling/TaskScheduler.js";
 import { taskDefinition, type TaskDefinition } from "../definition/TaskDefinition.js";
 import { PENDING, type TaskTable } from "../results/TaskTable.js";
 import type { WorkflowEvents } from "../run/WorkflowEvents.js";
@@ -13,7 +13,7 @@ import type { WorkflowEvents } from "../run/WorkflowEvents.js";
 export interface AddTarget {
   readonly graph: RunGraph;
   readonly table: TaskTable;
-  readonly loop: StartLoop;
+  readonly loop: TaskScheduler;
   readonly bus: EventBus<WorkflowEvents>;
   /** Dependencies not yet done, per task. */
   readonly remaining: number[];

@@ -11,8 +11,8 @@ import { AttemptRunner, type AttemptOutcomes } from "../attempt/AttemptRunner.js
 import { dependencyErrors, dependencyResults } from "../results/dependencyResults.js";
 import type { RunGraph } from "./RunGraph.js";
 import { seedRun } from "./seedRun.js";
-import { skipDescendants } from "../lifecycle/skipPropagation.js";
-import { StartLoop, type StartHost } from "../scheduling/StartLoop.js";
+import { skipDescendants } from "../lifecycle/skipDescendants.js";
+import { TaskScheduler, type StartHost } from "../scheduling/TaskScheduler.js";
 import type { TaskAttempt } from "../attempt/TaskAttempt.js";
 import type { TaskGraph } from "../plan/TaskGraph.js";
 import { FAILED, PENDING, RUNNING, type TaskTable } from "../results/TaskTable.js";
@@ -31,7 +31,7 @@ import type { FilledRunOptions } from "./WorkflowRunOptions.js";
  *
  * This class owns the life cycle (what a task's end does to its dependents, how the run ends)
  * and wires the parts: {@link RunGraph} (its copy of the graph), {@link TaskTable} (statuses and
- * states), {@link StartLoop} (ready queue, slots), {@link AttemptRunner} (admission, calls,
+ * states), {@link TaskScheduler} (ready queue, slots), {@link AttemptRunner} (admission, calls,
  * timeouts, retries).
  *
  * @example
@@ -60,7 +60,7 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
   readonly #letGo: () => void;
   readonly #graph: RunGraph;
   readonly #table: TaskTable;
-  readonly #loop: StartLoop;
+  readonly #loop: TaskScheduler;
   readonly #attempts: AttemptRunner;
   readonly #addTarget: AddTarget;
   /** Dependencies not yet done, per task. */
@@ -98,7 +98,7 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
       completed: (i, attempt, value) => this.#completed(i, attempt, value),
       failed: (i, attempt, error) => this.#failed(i, attempt, error),
     };
-    const loop = (this.#loop = new StartLoop(this.#graph, starts, options.concurrency, options.yieldEvery));
+    const loop = (this.#loop = new TaskScheduler(this.#graph, starts, options.concurrency, options.yieldEvery));
     const parts = { graph: this.#graph, table: this.#table, loop, bus: this.#bus };
     // task timeouts and backoffs on one timer wheel: one system timer for any number of tasks
     const resolutionMs = options.timerResolutionMs;

@@ -16,10 +16,10 @@ export interface StartHost {
  * the event loop every `yieldEvery` starts, so a long graph of synchronous tasks cannot starve I/O.
  *
  * Slots: a task holds its slot from its start until it ends, retries included; when an attempt
- * times out while its code still runs, the slot passes to that attempt ({@link StartLoop.passSlot})
- * and is freed when it settles ({@link StartLoop.freeSlot}), so the task's retry needs a new one.
+ * times out while its code still runs, the slot passes to that attempt ({@link TaskScheduler.passSlot})
+ * and is freed when it settles ({@link TaskScheduler.freeSlot}), so the task's retry needs a new one.
  */
-export class StartLoop {
+export class TaskScheduler {
   readonly #graph: RunGraph;
   readonly #host: StartHost;
   readonly #concurrency: number;
@@ -85,7 +85,7 @@ export class StartLoop {
     }
   }
 
-  /** Task `i` ended: frees its slot, unless it passed to a timed-out attempt (see {@link StartLoop.freeSlot}). */
+  /** Task `i` ended: frees its slot, unless it passed to a timed-out attempt (see {@link TaskScheduler.freeSlot}). */
   release(i: number): void {
     if (this.#graph.defs[i]!.context !== "inline" && !this.#slotless.delete(i)) this.#active--;
   }
