@@ -7,25 +7,27 @@ import { backoffDelay, shouldRetry } from "../../policy/retry.js";
 import { retryAfterMs } from "../../policy/retryAfterMs.js";
 import type { Clock, TimerHandle } from "../../time/Clock.js";
 import type { RunGraph } from "../run/RunGraph.js";
-import type { TaskScheduler } from "../scheduling/TaskScheduler.js";
 import { TaskAttempt, type AttemptHost } from "./TaskAttempt.js";
 import type { TaskDefinition } from "../definition/TaskDefinition.js";
-import type { TaskTable } from "../results/TaskTable.js";
 import type { WorkflowEvents } from "../run/WorkflowEvents.js";
 
-/** Where a task's final attempt outcome goes. */
+/** Where the attempts' outcomes go: the task's lifecycle. */
 export interface AttemptOutcomes extends AttemptHost {
   /** Attempt `attempt` of task `i` returned `value`. */
   completed(i: number, attempt: number, value: unknown): void;
   /** Attempt `attempt` of task `i` failed with `error`, and no retry follows. */
   failed(i: number, attempt: number, error: unknown): void;
+  /** Attempt `attempt` of task `i` failed and its backoff has passed: start it when it has a slot. */
+  retryDue(i: number, attempt: number): void;
+  /** An attempt of task `i` timed out while its code still runs: it keeps the task's slot until it settles. */
+  timedOut(i: number): void;
+  /** That timed-out attempt of task `i` settled at last: the slot it kept is free. */
+  abandonedSettled(i: number): void;
 }
 
 /** What an {@link AttemptRunner} works with: the run's parts it reads and reports to. */
 export interface AttemptContext {
   readonly graph: RunGraph;
-  readonly table: TaskTable;
-  readonly loop: TaskScheduler;
   readonly bus: EventBus<WorkflowEvents>;
   readonly clock: Clock;
   /** Where task timeouts and retry backoffs are set: the run's timer wheel (or its clock). */
@@ -38,9 +40,10 @@ export interface AttemptContext {
 
 /**
  * Runs the attempts of a run's tasks: admission (per attempt, waiting in the task's slot), the
- * call (or the executor), the timeout, retries with backoff, and what a timed-out attempt keeps
- * while its code still runs (its slot, its admission). Reports each task's final outcome to the
- * run. A synchronous result or throw settles without a promise hop.
+ * call (or the executor), the timeout, the retry backoff, and the admission a timed-out attempt
+ * keeps while its code still runs. Reports every outcome to the task's lifecycle
+ * ({@link AttemptOutcomes}); it never touches a task's status or slot. A synchronous result or
+ * throw settles without a promise hop.
  */
 export class AttemptRunner {
   readonly #c: AttemptContext;
@@ -68,7 +71,6 @@ export class AttemptRunner {
     const def = this.#c.graph.defs[i]!;
     const a = new TaskAttempt(this.#c.outcomes, i, def.name, n);
     this.#current[i] = a;
-    if (n > 1) this.#c.table.retrying(i, n);
     if (def.admission === undefined) this.#call(a, def, now);
     else this.#admit(a, def, def.admission);
   }
@@ -172,8 +174,8 @@ export class AttemptRunner {
 
   /**
    * The attempt ran past its timeout: it fails now (the task fails or its retry is scheduled), but
-   * its code may still run, so it takes over the task's slot and keeps its admission until it
-   * settles; a retry has to get a slot of its own.
+   * its code may still run, so it keeps its admission, and the task's slot (the lifecycle passes
+   * it), until it settles; a retry has to get a slot of its own.
    */
   #timedOut(a: TaskAttempt, timeoutMs: number): void {
     if (this.#current[a.index] !== a) return;
@@ -181,7 +183,7 @@ export class AttemptRunner {
     a.abort(error);
     a.abandonedFor = error;
     this.#abandoned.add(a);
-    this.#c.loop.passSlot(a.index);
+    this.#c.outcomes.timedOut(a.index);
     this.#failed(a, error);
   }
 
@@ -189,7 +191,7 @@ export class AttemptRunner {
   #abandonedSettled(a: TaskAttempt): void {
     if (!this.#abandoned.delete(a)) return; // the run ended and released it
     this.#releaseAdmission(a, false, a.abandonedFor);
-    this.#c.loop.freeSlot(a.index);
+    this.#c.outcomes.abandonedSettled(a.index);
   }
 
   #done(a: TaskAttempt, value: unknown): void {
@@ -213,7 +215,7 @@ export class AttemptRunner {
       return;
     }
     const delayMs = backoffDelay(def.retry, a.attempt, this.#c.random);
-    const { bus, timers, loop } = this.#c;
+    const { bus, timers, outcomes } = this.#c;
     if (bus.has("task:retry"))
       bus.emit("task:retry", {
         workflow: this.#c.graph.workflow,
@@ -226,7 +228,7 @@ export class AttemptRunner {
       i,
       timers.setTimer(() => {
         this.#retryTimers.delete(i);
-        loop.retry(i, a.attempt + 1);
+        outcomes.retryDue(i, a.attempt + 1);
       }, delayMs),
     );
   }

@@ -1,57 +1,8 @@
 import { CycleError } from "../../errors/CycleError.js";
 import { WorkflowError } from "../../errors/WorkflowError.js";
-import type { EventBus } from "../../events/EventBus.js";
-import { pendingTask } from "../../state/TaskState.js";
-import type { RunGraph } from "../run/RunGraph.js";
-import { addedTaskStart } from "./skipDescendants.js";
-import type { TaskScheduler } from "../scheduling/TaskScheduler.js";
 import { taskDefinition, type TaskDefinition } from "../definition/TaskDefinition.js";
-import { PENDING, type TaskTable } from "../results/TaskTable.js";
-import type { WorkflowEvents } from "../run/WorkflowEvents.js";
-
-/** The parts of a running workflow that `ctx.add()` extends. */
-export interface AddTarget {
-  readonly graph: RunGraph;
-  readonly table: TaskTable;
-  readonly loop: TaskScheduler;
-  readonly bus: EventBus<WorkflowEvents>;
-  /** Dependencies not yet done, per task. */
-  readonly remaining: number[];
-  /** Skips task `i` because of task `because` (and reports it). */
-  skip(i: number, because: string): void;
-  /** Ends the run if every task is done. */
-  checkDone(): void;
-}
-
-/**
- * Adds a task to a running workflow on behalf of task `adder` (`ctx.add()`): validates it
- * ({@link addedTaskDefinition}), appends it, raises the remaining path of its pending ancestors
- * (so the critical path still goes first), reports `task:added`, and leaves it waiting for its
- * dependencies, ready, or skipped at once when one of them already failed.
- */
-export function addTask(target: AddTarget, adder: string, def: TaskDefinition, deps: readonly number[]): void {
-  const { graph, table, loop, bus } = target;
-  const i = graph.append(def, deps);
-  table.append(pendingTask(def.name, adder));
-  target.remaining.push(0);
-  graph.raiseRanks(
-    deps,
-    graph.rank[i]! + 1,
-    (j) => table.code[j] === PENDING,
-    (j) => loop.raised(j),
-  );
-  if (bus.has("task:added"))
-    bus.emit("task:added", { workflow: graph.workflow, task: def.name, addedBy: adder, after: def.after });
-  const { remaining, skippedBecause } = addedTaskStart(graph, table, deps);
-  target.remaining[i] = remaining;
-  if (skippedBecause !== undefined) {
-    target.skip(i, skippedBecause);
-    target.checkDone();
-  } else if (remaining === 0) {
-    loop.makeReady(i);
-    loop.pump();
-  }
-}
+import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, type TaskTable } from "../results/TaskTable.js";
+import type { RunGraph } from "../run/RunGraph.js";
 
 /**
  * Validates a task that task `adder` adds with `ctx.add()`: its options, a name no task of the
@@ -94,4 +45,25 @@ export function addedTaskDefinition(
     );
   }
   return { def, deps };
+}
+
+/** Where a task added with `ctx.add()` stands given its dependencies' statuses now. */
+export interface AddedTaskStart {
+  /** Dependencies not done yet. */
+  readonly remaining: number;
+  /** Set when a dependency already failed (not under "continue"), or was skipped or cancelled: the task is skipped at once, naming it. */
+  readonly skippedBecause: string | undefined;
+}
+
+/** How a task added now, depending on `deps`, starts: waiting, ready, or skipped at once. */
+export function addedTaskStart(graph: RunGraph, table: TaskTable, deps: readonly number[]): AddedTaskStart {
+  let remaining = 0;
+  let because: string | undefined;
+  for (const j of deps) {
+    const code = table.code[j]!;
+    if (code === PENDING || code === RUNNING) remaining++;
+    else if (code === FAILED && graph.defs[j]!.onFailure !== "continue") because ??= graph.defs[j]!.name;
+    else if (code === SKIPPED || code === CANCELLED) because ??= table.state(j).skippedBecause ?? graph.defs[j]!.name;
+  }
+  return { remaining, skippedBecause: because };
 }

@@ -1,5 +1,5 @@
 import type { RunGraph } from "../run/RunGraph.js";
-import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, type TaskTable } from "../results/TaskTable.js";
+import { PENDING, type TaskTable } from "../results/TaskTable.js";
 
 /**
  * Skips every pending descendant of task `root` (which failed under `"skip-dependents"`), each
@@ -19,25 +19,4 @@ export function skipDescendants(
     skip(d, because);
     for (const e of graph.dependents[d]!) stack.push(e);
   }
-}
-
-/** Where a task added with `ctx.add()` stands given its dependencies' statuses now. */
-export interface AddedTaskStart {
-  /** Dependencies not done yet. */
-  readonly remaining: number;
-  /** Set when a dependency already failed (not under "continue"), or was skipped or cancelled: the task is skipped at once, naming it. */
-  readonly skippedBecause: string | undefined;
-}
-
-/** How a task added now, depending on `deps`, starts: waiting, ready, or skipped at once. */
-export function addedTaskStart(graph: RunGraph, table: TaskTable, deps: readonly number[]): AddedTaskStart {
-  let remaining = 0;
-  let because: string | undefined;
-  for (const j of deps) {
-    const code = table.code[j]!;
-    if (code === PENDING || code === RUNNING) remaining++;
-    else if (code === FAILED && graph.defs[j]!.onFailure !== "continue") because ??= graph.defs[j]!.name;
-    else if (code === SKIPPED || code === CANCELLED) because ??= table.state(j).skippedBecause ?? graph.defs[j]!.name;
-  }
-  return { remaining, skippedBecause: because };
 }

@@ -1,52 +1,41 @@
-import { ReadyQueue } from "./ReadyQueue.js";
 import type { RunGraph } from "../run/RunGraph.js";
-
-/** What the start loop starts tasks with. */
-export interface StartHost {
-  /** Starts task `i`'s first attempt (its slot, if it takes one, is held). */
-  begin(i: number): void;
-  /** Starts attempt `attempt` of task `i`, a retry that waited for a slot (now held). */
-  resume(i: number, attempt: number): void;
-}
+import { ReadyQueue } from "./ReadyQueue.js";
 
 /**
- * The scheduler of one run: ready tasks and the run's `concurrency` slots. `async` tasks wait in
+ * Which ready task of a run starts next, and the run's `concurrency` slots. `async` tasks wait in
  * a {@link ReadyQueue} (priority, then remaining path, then definition order) and take a slot;
- * `inline` tasks run as soon as they are ready, in FIFO order, without one. The loop yields to
- * the event loop every `yieldEvery` starts, so a long graph of synchronous tasks cannot starve I/O.
+ * `inline` tasks go first, in FIFO order, without one. It only decides: the task's lifecycle asks
+ * {@link TaskScheduler.next} and starts what it gets.
  *
- * Slots: a task holds its slot from its start until it ends, retries included; when an attempt
- * times out while its code still runs, the slot passes to that attempt ({@link TaskScheduler.passSlot})
- * and is freed when it settles ({@link TaskScheduler.freeSlot}), so the task's retry needs a new one.
+ * A task holds its slot from its start until it ends, retries included. When an attempt times out
+ * while its code still runs, the slot passes to that attempt ({@link TaskScheduler.passSlot}) and
+ * is freed when it settles ({@link TaskScheduler.freeSlot}), so the task's retry needs a new one.
  */
 export class TaskScheduler {
   readonly #graph: RunGraph;
-  readonly #host: StartHost;
   readonly #concurrency: number;
-  readonly #yieldEvery: number;
   readonly #ready: ReadyQueue;
+  /** Inline tasks ready to start, first at `#inlineHead`. */
   readonly #inline: number[] = [];
   #inlineHead = 0;
   /** Slots held (by tasks, or by timed-out attempts still running). */
-  #active = 0;
+  #slotsHeld = 0;
   /** Async tasks whose slot passed to a timed-out attempt, holding none now. */
   readonly #slotless = new Set<number>();
   /** Retries queued in `#ready` for want of a free slot: task → attempt number. */
   readonly #queuedRetries = new Map<number, number>();
-  #pumping = false;
-  #yieldPending = false;
-  #stopped = false;
+  /** After {@link TaskScheduler.stopStarting}: only queued retries of running tasks start. */
+  #startsStopped = false;
 
-  constructor(graph: RunGraph, host: StartHost, concurrency: number, yieldEvery: number) {
+  constructor(graph: RunGraph, concurrency: number) {
     this.#graph = graph;
-    this.#host = host;
     this.#concurrency = concurrency;
-    this.#yieldEvery = yieldEvery;
     this.#ready = new ReadyQueue(graph.priority, graph.rank);
   }
 
-  /** Task `i`'s dependencies are done: queue it (or line it up, inline). */
+  /** Task `i`'s dependencies are done: queue it (or line it up, inline). Ignored once starts stopped. */
   makeReady(i: number): void {
+    if (this.#startsStopped) return;
     if (this.#graph.defs[i]!.context === "inline") this.#inline.push(i);
     else this.#ready.push(i);
   }
@@ -56,38 +45,56 @@ export class TaskScheduler {
     this.#ready.raise(i);
   }
 
-  /** Starts ready tasks while slots are free; re-entrant calls return at once (the loop goes on). */
-  pump(): void {
-    if (this.#pumping || this.#yieldPending || this.#stopped) return;
-    this.#pumping = true;
-    let budget = this.#yieldEvery;
-    try {
-      while (!this.#stopped) {
-        let i: number | undefined;
-        if (this.#inlineHead < this.#inline.length) {
-          i = this.#inline[this.#inlineHead++]!;
-          if (this.#inlineHead === this.#inline.length) this.#inline.length = this.#inlineHead = 0;
-        } else if (this.#active < this.#concurrency && (i = this.#ready.pop()) !== undefined) {
-          this.#active++;
-        } else break;
-        if (this.#queuedRetries.size === 0 || !this.#resumeQueued(i)) this.#host.begin(i);
-        if (--budget === 0) {
-          this.#yieldPending = true;
-          setImmediate(() => {
-            this.#yieldPending = false;
-            this.pump();
-          });
-          break;
-        }
-      }
-    } finally {
-      this.#pumping = false;
+  /**
+   * The next task to start, its slot (if it takes one) now held; -1 when none is ready or no slot
+   * is free. A retry that waited for a slot comes back this way too: see {@link TaskScheduler.queuedRetry}.
+   */
+  next(): number {
+    if (this.#inlineHead < this.#inline.length) {
+      const i = this.#inline[this.#inlineHead++]!;
+      if (this.#inlineHead === this.#inline.length) this.#inline.length = this.#inlineHead = 0;
+      return i;
     }
+    if (this.#slotsHeld >= this.#concurrency) return -1;
+    const i = this.#ready.pop();
+    if (i === undefined) return -1;
+    this.#slotsHeld++;
+    return i;
+  }
+
+  /**
+   * When task `i` (just given by {@link TaskScheduler.next}) is a retry that waited for a slot: its
+   * attempt number (the task holds the slot again); else 0 (a first start).
+   */
+  queuedRetry(i: number): number {
+    if (this.#queuedRetries.size === 0) return 0;
+    const attempt = this.#queuedRetries.get(i);
+    if (attempt === undefined) return 0;
+    this.#queuedRetries.delete(i);
+    this.#slotless.delete(i);
+    return attempt;
+  }
+
+  /**
+   * Retry `attempt` of task `i` is due. True when it may start at once: the task still holds its
+   * slot (or takes none), or a slot is free (now held). Otherwise it is queued, to come out of
+   * {@link TaskScheduler.next} in priority order when a slot frees, and this returns false.
+   */
+  retryDue(i: number, attempt: number): boolean {
+    if (!this.#slotless.has(i)) return true;
+    if (this.#slotsHeld < this.#concurrency) {
+      this.#slotless.delete(i);
+      this.#slotsHeld++;
+      return true;
+    }
+    this.#queuedRetries.set(i, attempt);
+    this.#ready.push(i);
+    return false;
   }
 
   /** Task `i` ended: frees its slot, unless it passed to a timed-out attempt (see {@link TaskScheduler.freeSlot}). */
   release(i: number): void {
-    if (this.#graph.defs[i]!.context !== "inline" && !this.#slotless.delete(i)) this.#active--;
+    if (this.#graph.defs[i]!.context !== "inline" && !this.#slotless.delete(i)) this.#slotsHeld--;
   }
 
   /** Task `i`'s attempt timed out but still runs: it keeps the slot; the task has none now. */
@@ -97,44 +104,23 @@ export class TaskScheduler {
 
   /** A timed-out attempt of task `i` settled: the slot it kept is free. */
   freeSlot(i: number): void {
-    if (this.#graph.defs[i]!.context === "inline") return;
-    this.#active--;
-    this.pump();
+    if (this.#graph.defs[i]!.context !== "inline") this.#slotsHeld--;
   }
 
-  /**
-   * Retry `attempt` of task `i` is due: starts it at once when the task still holds its slot (or
-   * takes none) or a slot is free; otherwise queues it, to start in priority order when one frees.
-   */
-  retry(i: number, attempt: number): void {
-    if (this.#stopped) return;
-    if (!this.#slotless.has(i)) this.#host.resume(i, attempt);
-    else if (this.#active < this.#concurrency) {
-      this.#slotless.delete(i);
-      this.#active++;
-      this.#host.resume(i, attempt);
-    } else {
-      this.#queuedRetries.set(i, attempt);
-      this.#ready.push(i);
-    }
+  /** The run is stopping: no task starts any more, except retries of running tasks waiting for a slot. */
+  stopStarting(): void {
+    this.#startsStopped = true;
+    this.#inline.length = this.#inlineHead = 0;
+    this.#ready.clear();
+    for (const i of this.#queuedRetries.keys()) this.#ready.push(i);
   }
 
   /** The run ended: nothing more starts. */
   stop(): void {
-    this.#stopped = true;
+    this.#startsStopped = true;
     this.#ready.clear();
     this.#inline.length = this.#inlineHead = 0;
     this.#slotless.clear();
     this.#queuedRetries.clear();
-  }
-
-  /** If `i` is a retry that waited for a slot (it has one now), starts it and returns true. */
-  #resumeQueued(i: number): boolean {
-    const attempt = this.#queuedRetries.get(i);
-    if (attempt === undefined) return false;
-    this.#queuedRetries.delete(i);
-    this.#slotless.delete(i);
-    this.#host.resume(i, attempt);
-    return true;
   }
 }
