@@ -97,14 +97,14 @@ export { FairQueue, type FairQueueOptions } from "./channel/FairQueue.js";
 export type { ItemQueue } from "./channel/ItemQueue.js";
 
 // workflows
-export { workflow, type Workflow, type TaskSpec, type DependencyResults } from "./workflow/definition/Workflow.js";
+export { workflow, type Workflow, type TaskSpec, type DependencyResults } from "./workflow/Workflow.js";
 export type { WorkflowRun } from "./workflow/run/WorkflowRun.js";
 export type { TaskOptions, FailurePolicy, TaskInfo } from "./workflow/definition/TaskOptions.js";
 export type { TaskContext } from "./workflow/definition/TaskContext.js";
 export type { TaskFunction } from "./workflow/definition/TaskFunction.js";
 export type { WorkflowRunOptions } from "./workflow/run/WorkflowRunOptions.js";
 export type { WorkflowResult, TaskStates } from "./workflow/results/WorkflowResult.js";
-export type { WorkflowEvents, WorkflowEventType } from "./workflow/run/WorkflowEvents.js";
+export type { WorkflowEvents, WorkflowEventType } from "./workflow/results/WorkflowEvents.js";
 export type { WorkflowPlan, PlannedTask } from "./workflow/plan/WorkflowPlan.js";
 
 // immutable state and projections

@@ -1,5 +1,5 @@
 import type { TaskState } from "../state/TaskState.js";
-import type { TaskSpec } from "../workflow/definition/Workflow.js";
+import type { TaskSpec } from "../workflow/Workflow.js";
 import type { ComponentDefinition } from "./ComponentDefinition.js";
 import type { ComponentStart } from "./RuntimeReport.js";
 

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { workflow, type TaskSpec } from "../../src/workflow/definition/Workflow.js";
+import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 import { deferred, turns, type Deferred } from "../workflow/helpers.js";
 
 describe("run.snapshot()", () => {

@@ -9,7 +9,7 @@ import { bulkhead } from "../../src/policy/Bulkhead.js";
 import type { Clock } from "../../src/time/Clock.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import type { TaskContext } from "../../src/workflow/definition/TaskContext.js";
-import { workflow, type TaskSpec } from "../../src/workflow/definition/Workflow.js";
+import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 import { deferred, turns } from "./helpers.js";
 
 /** An admission of `limit` slots that records every release (and whom it was for). */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { CancelledError } from "../../src/errors/CancelledError.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
+import { workflow } from "../../src/workflow/Workflow.js";
 import { turns } from "./helpers.js";
 
 describe("cancellation", () => {

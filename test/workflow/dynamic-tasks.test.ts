@@ -4,7 +4,7 @@ import { CycleError } from "../../src/errors/CycleError.js";
 import { WorkflowError } from "../../src/errors/WorkflowError.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import type { TaskContext } from "../../src/workflow/definition/TaskContext.js";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
+import { workflow } from "../../src/workflow/Workflow.js";
 import { deferred, turns } from "./helpers.js";
 
 describe("dynamic tasks (ctx.add)", () => {

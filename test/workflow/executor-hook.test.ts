@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Attempt, Executor, Settle } from "../../src/executor/Executor.js";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
+import { workflow } from "../../src/workflow/Workflow.js";
 import type { TaskInfo } from "../../src/workflow/definition/TaskOptions.js";
 
 /** A stand-in for a worker pool: records what it was given and runs `work` on the item. */

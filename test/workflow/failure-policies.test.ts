@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CancelledError } from "../../src/errors/CancelledError.js";
 import { TaskError } from "../../src/errors/TaskError.js";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
+import { workflow } from "../../src/workflow/Workflow.js";
 import { deferred, turns } from "./helpers.js";
 
 const boom = (): never => {

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { keepAliveHolders } from "../../src/time/keepAlive.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
+import { workflow } from "../../src/workflow/Workflow.js";
 import { deferred, turns } from "./helpers.js";
 
 const script = fileURLToPath(new URL("./fixtures/retry-backoff.ts", import.meta.url));

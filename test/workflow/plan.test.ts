@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { exactWidthLimit } from "../../src/workflow/plan/graphWidth.js";
-import { workflow, type TaskSpec } from "../../src/workflow/definition/Workflow.js";
+import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 
 const noop = (): void => {};
 

@@ -2,8 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TimeoutError } from "../../src/errors/TimeoutError.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
-import type { WorkflowEvents } from "../../src/workflow/run/WorkflowEvents.js";
+import { workflow } from "../../src/workflow/Workflow.js";
+import type { WorkflowEvents } from "../../src/workflow/results/WorkflowEvents.js";
 import { turns } from "./helpers.js";
 
 describe("retry and timeout", () => {

@@ -5,7 +5,7 @@ import type { TaskStatus } from "../../src/state/TaskState.js";
 import { sleep } from "../../src/time/Clock.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import type { FailurePolicy } from "../../src/workflow/definition/TaskOptions.js";
-import { workflow, type TaskSpec } from "../../src/workflow/definition/Workflow.js";
+import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 
 interface TaskShape {
   /** Indices of earlier tasks this one depends on. */

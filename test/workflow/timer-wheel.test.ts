@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
+import { workflow } from "../../src/workflow/Workflow.js";
 import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
 import { turns } from "./helpers.js";
 

@@ -2,7 +2,7 @@
 // be errors. The runtime part only checks that the typed workflow runs.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { workflow } from "../../src/workflow/definition/Workflow.js";
+import { workflow } from "../../src/workflow/Workflow.js";
 import type { TaskContext } from "../../src/workflow/definition/TaskContext.js";
 
 /** Compiles only when `A` and `B` are the same type. */

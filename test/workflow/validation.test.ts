@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { CycleError } from "../../src/errors/CycleError.js";
 import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
 import { WorkflowError } from "../../src/errors/WorkflowError.js";
-import { workflow, type TaskSpec } from "../../src/workflow/definition/Workflow.js";
+import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 
 const noop = (): void => {};
 

@@ -6,10 +6,10 @@ import { cancelledOutcome, neutralOutcome, type Admission } from "../../policy/A
 import { backoffDelay, shouldRetry } from "../../policy/retry.js";
 import { retryAfterMs } from "../../policy/retryAfterMs.js";
 import type { Clock, TimerHandle } from "../../time/Clock.js";
-import type { RunGraph } from "../run/RunGraph.js";
+import type { RunGraph } from "../plan/RunGraph.js";
 import { TaskAttempt, type AttemptHost } from "./TaskAttempt.js";
 import type { TaskDefinition } from "../definition/TaskDefinition.js";
-import type { WorkflowEvents } from "../run/WorkflowEvents.js";
+import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 
 /** Where the attempts' outcomes go: the task's lifecycle. */
 export interface AttemptOutcomes extends AttemptHost {

@@ -7,8 +7,8 @@ import { AttemptRunner, type AttemptOutcomes } from "../attempt/AttemptRunner.js
 import type { TaskAttempt } from "../attempt/TaskAttempt.js";
 import { dependencyErrors, dependencyResults } from "../results/dependencyResults.js";
 import { FAILED, PENDING, RUNNING, type TaskTable } from "../results/TaskTable.js";
-import type { WorkflowEvents } from "../run/WorkflowEvents.js";
-import type { RunGraph } from "../run/RunGraph.js";
+import type { WorkflowEvents } from "../results/WorkflowEvents.js";
+import type { RunGraph } from "../plan/RunGraph.js";
 import { TaskScheduler } from "../scheduling/TaskScheduler.js";
 import { addedTaskDefinition, addedTaskStart } from "./addedTask.js";
 import { skipDescendants } from "./skipDescendants.js";

@@ -2,7 +2,7 @@ import { CycleError } from "../../errors/CycleError.js";
 import { WorkflowError } from "../../errors/WorkflowError.js";
 import { taskDefinition, type TaskDefinition } from "../definition/TaskDefinition.js";
 import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, type TaskTable } from "../results/TaskTable.js";
-import type { RunGraph } from "../run/RunGraph.js";
+import type { RunGraph } from "../plan/RunGraph.js";
 
 /**
  * Validates a task that task `adder` adds with `ctx.add()`: its options, a name no task of the

@@ -8,9 +8,9 @@ import { TaskLifecycle } from "../lifecycle/TaskLifecycle.js";
 import type { TaskGraph } from "../plan/TaskGraph.js";
 import type { TaskTable } from "../results/TaskTable.js";
 import { workflowResult, type WorkflowResult } from "../results/WorkflowResult.js";
-import type { RunGraph } from "./RunGraph.js";
+import type { RunGraph } from "../plan/RunGraph.js";
 import { seedRun } from "./seedRun.js";
-import type { WorkflowEvents } from "./WorkflowEvents.js";
+import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { FilledRunOptions } from "./WorkflowRunOptions.js";
 
 /**

@@ -13,7 +13,7 @@ import {
 } from "../../options/validate.js";
 import { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import { systemClock, type Clock } from "../../time/Clock.js";
-import type { WorkflowEvents } from "./WorkflowEvents.js";
+import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { WorkflowResult } from "../results/WorkflowResult.js";
 
 /**

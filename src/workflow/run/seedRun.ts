@@ -1,7 +1,7 @@
 import type { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import { nextTaskState, pendingTask } from "../../state/TaskState.js";
 import { reusePlan } from "./reusePlan.js";
-import { RunGraph } from "./RunGraph.js";
+import { RunGraph } from "../plan/RunGraph.js";
 import { taskDefinition } from "../definition/TaskDefinition.js";
 import type { TaskGraph } from "../plan/TaskGraph.js";
 import { COMPLETED, TaskTable } from "../results/TaskTable.js";

@@ -1,4 +1,4 @@
-import type { RunGraph } from "../run/RunGraph.js";
+import type { RunGraph } from "../plan/RunGraph.js";
 import { ReadyQueue } from "./ReadyQueue.js";
 
 /**

@@ -1,20 +1,20 @@
-import { isRemoteStage, type RemoteStage } from "../../executor/remote/RemoteStage.js";
-import { CycleError } from "../../errors/CycleError.js";
-import { WorkflowError } from "../../errors/WorkflowError.js";
-import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
-import { nonEmptyString } from "../../options/validate.js";
-import { planWorkflow } from "../plan/planWorkflow.js";
-import { taskDefinition, type TaskDefinition } from "./TaskDefinition.js";
-import type { DependencyResults, Known, NoResults } from "./TaskContext.js";
-import type { TaskFunction } from "./TaskFunction.js";
-import { TaskGraph } from "../plan/TaskGraph.js";
-import type { FailurePolicy, TaskOptions } from "./TaskOptions.js";
-import { topologicalOrder } from "../../graph/topologicalOrder.js";
-import type { WorkflowPlan } from "../plan/WorkflowPlan.js";
-import { WorkflowRun } from "../run/WorkflowRun.js";
-import { fillRunOptions, type WorkflowRunOptions } from "../run/WorkflowRunOptions.js";
+import { isRemoteStage, type RemoteStage } from "../executor/remote/RemoteStage.js";
+import { CycleError } from "../errors/CycleError.js";
+import { WorkflowError } from "../errors/WorkflowError.js";
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { nonEmptyString } from "../options/validate.js";
+import { planWorkflow } from "./plan/planWorkflow.js";
+import { taskDefinition, type TaskDefinition } from "./definition/TaskDefinition.js";
+import type { DependencyResults, Known, NoResults } from "./definition/TaskContext.js";
+import type { TaskFunction } from "./definition/TaskFunction.js";
+import { TaskGraph } from "./plan/TaskGraph.js";
+import type { FailurePolicy, TaskOptions } from "./definition/TaskOptions.js";
+import { topologicalOrder } from "../graph/topologicalOrder.js";
+import type { WorkflowPlan } from "./plan/WorkflowPlan.js";
+import { WorkflowRun } from "./run/WorkflowRun.js";
+import { fillRunOptions, type WorkflowRunOptions } from "./run/WorkflowRunOptions.js";
 
-export type { DependencyResults } from "./TaskContext.js";
+export type { DependencyResults } from "./definition/TaskContext.js";
 
 /** `N` when it is a new task name, `never` (a type error) when the builder already has it. */
 type NewName<N extends string, R> = string extends keyof R ? N : N extends keyof R ? never : N;

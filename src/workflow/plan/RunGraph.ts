@@ -1,5 +1,5 @@
 import type { TaskDefinition } from "../definition/TaskDefinition.js";
-import type { TaskGraph } from "../plan/TaskGraph.js";
+import type { TaskGraph } from "./TaskGraph.js";
 
 /**
  * One run's copy of its graph: the compiled graph's arrays, copied so that `ctx.add()` can extend
