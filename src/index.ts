@@ -108,7 +108,7 @@ export type { WorkflowEvents, WorkflowEventType } from "./workflow/results/Workf
 export type { WorkflowPlan, PlannedTask } from "./workflow/plan/WorkflowPlan.js";
 
 // immutable state and projections
-export { WorkflowSnapshot, type WorkflowState } from "./state/WorkflowSnapshot.js";
+export { WorkflowSnapshot, type WorkflowState, type FinalWorkflowState } from "./state/WorkflowSnapshot.js";
 export { taskStatuses, type TaskState, type TaskStatus } from "./state/TaskState.js";
 export { progress, type Progress } from "./state/progress.js";
 export { tasksWithStatus, failedTasks, runningTasks } from "./state/tasksWithStatus.js";

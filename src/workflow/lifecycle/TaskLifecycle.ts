@@ -2,6 +2,7 @@ import { TaskError } from "../../errors/TaskError.js";
 import { WorkflowError } from "../../errors/WorkflowError.js";
 import type { EventBus } from "../../events/EventBus.js";
 import { pendingTask } from "../../state/TaskState.js";
+import type { FinalWorkflowState } from "../../state/WorkflowSnapshot.js";
 import type { Clock } from "../../time/Clock.js";
 import { AttemptRunner, type AttemptOutcomes } from "../attempt/AttemptRunner.js";
 import type { TaskAttempt } from "../attempt/TaskAttempt.js";
@@ -14,7 +15,7 @@ import { addedTaskDefinition, addedTaskStart } from "./addedTask.js";
 import { skipDescendants } from "./skipDescendants.js";
 
 /** How the tasks end their run: once, with its final state and the error that says why. */
-export type RunEnd = (state: "completed" | "failed" | "cancelled", error: unknown) => void;
+export type RunEnd = (state: FinalWorkflowState, error: unknown) => void;
 
 /** What a {@link TaskLifecycle} works with: the run's graph, table and clock, and where it reports. */
 export interface LifecycleOptions {

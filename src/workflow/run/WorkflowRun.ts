@@ -1,7 +1,9 @@
 import { CancelledError } from "../../errors/CancelledError.js";
 import { EventBus, type EventHandler, type SubscribeOptions } from "../../events/EventBus.js";
-import type { WorkflowSnapshot, WorkflowState } from "../../state/WorkflowSnapshot.js";
-import type { Clock } from "../../time/Clock.js";
+import { knownKeys, nonNegativeNumber, optional, plainObject } from "../../options/validate.js";
+import { STOP_GRACE_MS, type StopOptions } from "../../run/Run.js";
+import type { FinalWorkflowState, WorkflowSnapshot, WorkflowState } from "../../state/WorkflowSnapshot.js";
+import type { Clock, TimerHandle } from "../../time/Clock.js";
 import { keepAlive } from "../../time/keepAlive.js";
 import { TimerWheel } from "../../timer/TimerWheel.js";
 import { TaskLifecycle } from "../lifecycle/TaskLifecycle.js";
@@ -14,8 +16,12 @@ import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { FilledRunOptions } from "./WorkflowRunOptions.js";
 
 /**
- * A running workflow. Await it for the {@link WorkflowResult} (it always resolves; check `ok`).
- * Scheduling starts on the next microtask, so `run.on(...)` right after `wf.run()` sees every event.
+ * A running workflow. Await it for the {@link WorkflowResult}: it always resolves, because a
+ * workflow's failures are per task (check `ok`); a pipeline run, whose items flow to one end,
+ * rejects instead. Ending early: `stop({ graceMs })` lets running tasks finish (as a pipeline's
+ * `stop()` drains), `cancel()` ends at once (as aborting the `signal` option does), and
+ * `await using` cancels a run still going when its scope ends. Scheduling starts on the next
+ * microtask, so `run.on(...)` right after `wf.run()` sees every event.
  *
  * The run is the scope around its tasks: it starts them, cancels them, says what happens (events,
  * snapshots) and resolves with the result; what happens to each task, from ready to settled, is
@@ -31,7 +37,7 @@ import type { FilledRunOptions } from "./WorkflowRunOptions.js";
  * const result = await run;
  * ```
  */
-export class WorkflowRun<R = Record<string, unknown>> implements Promise<WorkflowResult<R>> {
+export class WorkflowRun<R = Record<string, unknown>> implements Promise<WorkflowResult<R>>, AsyncDisposable {
   /** The workflow's name. */
   readonly workflow: string;
   readonly [Symbol.toStringTag] = "WorkflowRun";
@@ -53,6 +59,8 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
   #state: WorkflowState = "running";
   readonly #startedAt: number;
   #endedAt: number | undefined;
+  /** Ends the run when `stop()`'s grace runs out. */
+  #graceTimer: TimerHandle | undefined;
 
   /** @internal Made by `Workflow.run()`. */
   constructor(graph: TaskGraph, options: FilledRunOptions) {
@@ -124,9 +132,52 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     return this.#table.copiedNodes;
   }
 
-  /** Cancels the run, as its `signal` option aborting would. No-op once it ended. */
+  /**
+   * Cancels the run now, as its `signal` option aborting would: running tasks' `ctx.signal`
+   * aborts, every unfinished task is `cancelled`, and the run resolves with state `cancelled`.
+   * No-op once it ended.
+   */
   cancel(reason?: unknown): void {
     this.#finish("cancelled", new CancelledError(`workflow "${this.workflow}"`, reason));
+  }
+
+  /**
+   * Stops the run gently, as `stop()` stops a pipeline: no task starts any more (pending ones
+   * never will); tasks already running go on, retries included, for up to `graceMs` (default
+   * 25 s, {@link STOP_GRACE_MS}; Infinity waits for them), then what still runs is cancelled.
+   * The run ends once no task runs. Resolves like the run, with `stopped: true` and state
+   * `cancelled` when some task did not get to end (else `completed` or `failed`). Emits
+   * `workflow:stopping`; the snapshot's state is `stopping` meanwhile. A second call, or one
+   * after the run ended, changes nothing and returns the same promise.
+   * @throws InvalidOptionError when `graceMs` is not a non-negative number (or Infinity)
+   */
+  stop(options: StopOptions = {}): Promise<WorkflowResult<R>> {
+    const where = `workflow "${this.workflow}" stop()`;
+    const o = plainObject(options, "options", where);
+    knownKeys(o, ["graceMs"], "", where);
+    const graceMs = optional(o.graceMs, STOP_GRACE_MS, (v) =>
+      v === Infinity ? Infinity : nonNegativeNumber(v, "graceMs", where),
+    );
+    if (this.#state !== "running") return this.#promise;
+    this.#state = "stopping";
+    this.#table.version++;
+    if (this.#bus.has("workflow:stopping")) this.#bus.emit("workflow:stopping", { workflow: this.workflow, graceMs });
+    if (Number.isFinite(graceMs)) {
+      const ranOut = `workflow "${this.workflow}" (stop grace of ${graceMs} ms ran out)`;
+      this.#graceTimer = this.#clock.setTimer(() => this.#finish("cancelled", new CancelledError(ranOut)), graceMs);
+    }
+    this.#tasks.stopStarting(new CancelledError(`workflow "${this.workflow}" (stopped before every task ran)`));
+    return this.#promise;
+  }
+
+  /**
+   * For `await using run = wf.run()`: when the scope ends, a run still going is cancelled
+   * ({@link WorkflowRun.cancel}), and the scope waits until it settled. For a graceful end, await
+   * `run.stop()` before the scope ends.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.cancel(new Error("its scope ended (await using)"));
+    await this.#promise;
   }
 
   then<A = WorkflowResult<R>, B = never>(
@@ -157,9 +208,11 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
   }
 
   /** Ends the run (first call wins): cancels what is unfinished, removes listeners, resolves. */
-  #finish(state: "completed" | "failed" | "cancelled", error: unknown): void {
+  #finish(state: FinalWorkflowState, error: unknown): void {
     if (this.#endedAt !== undefined) return;
     const now = this.#clock.now();
+    const stopped = this.#state === "stopping";
+    this.#graceTimer?.cancel();
     this.#state = state;
     this.#endedAt = now;
     const t = this.#table;
@@ -175,6 +228,6 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
       this.#bus.emit("workflow:end", { workflow: this.workflow, state, ok: state === "completed", durationMs, error });
     this.#bus.clear();
     this.#letGo();
-    this.#resolve(workflowResult<R>(this.snapshot(), error, durationMs));
+    this.#resolve(workflowResult<R>(this.snapshot(), error, durationMs, stopped));
   }
 }
