@@ -38,18 +38,10 @@ export interface LifecycleOptions {
 }
 
 /**
- * Every task of one run from ready to settled, in the order it happens:
- *
- * 1. **ready**: its dependencies are done ({@link TaskLifecycle.start}, then as they complete);
- * 2. **admitted**: the {@link TaskScheduler} gives it a slot (`#pump`), and it is `running`;
- * 3. **attempt**: the {@link AttemptRunner} waits for its admission policies, calls it, times it
- *    out, and backs off before a retry; each outcome comes back here;
- * 4. **settled**: `completed`, or `failed` under its failure policy;
- * 5. **dependents** released (they may become ready) or skipped; the run ends when every task
- *    ended (`end`).
- *
- * Tasks added by a running task (`ctx.add()`) join at step 1. The run only starts, stops and
- * ends this; it never sees a single task.
+ * Every task of one run from ready to settled: ready, given a slot by the {@link TaskScheduler},
+ * run attempt by attempt by the {@link AttemptRunner}, settled under its failure policy, then its
+ * dependents released or skipped. The sections below follow that path
+ * (docs/architecture-workflow.md). The run only starts and ends this; it never sees a task.
  */
 export class TaskLifecycle implements AttemptOutcomes {
   readonly workflow: string;

@@ -111,18 +111,19 @@ export interface FilledRunOptions {
   readonly yieldEvery: number;
 }
 
-const known = [
-  "concurrency",
-  "signal",
-  "clock",
-  "timerResolutionMs",
-  "random",
-  "reuse",
-  "only",
-  "events",
-  "maxAddedTasks",
-  "yieldEvery",
-];
+/** Every option of {@link WorkflowRunOptions}, no more, no less (the type says when one is missing). */
+const known = Object.keys({
+  concurrency: true,
+  signal: true,
+  clock: true,
+  timerResolutionMs: true,
+  random: true,
+  reuse: true,
+  only: true,
+  events: true,
+  maxAddedTasks: true,
+  yieldEvery: true,
+} satisfies Record<keyof WorkflowRunOptions, true>);
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
 export function fillRunOptions(options: unknown, where: string): FilledRunOptions {
