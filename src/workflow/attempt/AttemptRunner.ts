@@ -46,7 +46,7 @@ export interface AttemptContext {
  * throw settles without a promise hop.
  */
 export class AttemptRunner {
-  readonly #c: AttemptContext;
+  readonly #context: AttemptContext;
   /** The current attempt of each running task (undefined between attempts). */
   readonly #current: (TaskAttempt | undefined)[] = [];
   readonly #executors = new Map<number, Executor>();
@@ -55,7 +55,7 @@ export class AttemptRunner {
   readonly #abandoned = new Set<TaskAttempt>();
 
   constructor(context: AttemptContext) {
-    this.#c = context;
+    this.#context = context;
   }
 
   /**
@@ -68,8 +68,8 @@ export class AttemptRunner {
 
   /** Starts attempt `n` of task `i` (its slot is held). */
   start(i: number, n: number, now: number): void {
-    const def = this.#c.graph.defs[i]!;
-    const a = new TaskAttempt(this.#c.outcomes, i, def.name, n);
+    const def = this.#context.graph.defs[i]!;
+    const a = new TaskAttempt(this.#context.outcomes, i, def.name, n);
     this.#current[i] = a;
     if (def.admission === undefined) this.#call(a, def, now);
     else this.#admit(a, def, def.admission);
@@ -102,9 +102,9 @@ export class AttemptRunner {
 
   /** Waits until the task's admission admits attempt `a` (its slot held meanwhile), then calls it. */
   #admit(a: TaskAttempt, def: TaskDefinition, admission: Admission): void {
-    acquire(admission, a, { clock: this.#c.clock, signal: this.#c.signal }).then(
+    acquire(admission, a, { clock: this.#context.clock, signal: this.#context.signal }).then(
       () => {
-        const now = this.#c.clock.now();
+        const now = this.#context.clock.now();
         if (this.#current[a.index] !== a)
           admission.release(a, neutralOutcome, now); // the run ended meanwhile
         else {
@@ -119,9 +119,9 @@ export class AttemptRunner {
   /** Calls attempt `a`'s code (or hands it to the task's executor), with its timeout armed. */
   #call(a: TaskAttempt, def: TaskDefinition, now: number): void {
     a.startedAt = now;
-    const { bus, timers } = this.#c;
+    const { bus, timers } = this.#context;
     if (bus.has("task:start"))
-      bus.emit("task:start", { workflow: this.#c.graph.workflow, task: def.name, attempt: a.attempt, at: now });
+      bus.emit("task:start", { workflow: this.#context.graph.workflow, task: def.name, attempt: a.attempt, at: now });
     const timeoutMs = def.timeoutMs;
     if (timeoutMs !== undefined) a.timer = timers.setTimer(() => this.#timedOut(a, timeoutMs), timeoutMs);
     if (def.executor !== undefined) {
@@ -153,11 +153,11 @@ export class AttemptRunner {
     try {
       let executor = this.#executors.get(a.index);
       if (executor === undefined) {
-        executor = def.executor!({ workflow: this.#c.graph.workflow, task: def.name, context: def.context });
+        executor = def.executor!({ workflow: this.#context.graph.workflow, task: def.name, context: def.context });
         this.#executors.set(a.index, executor);
       }
       executor.execute(
-        { item: this.#c.outcomes.resultsOf(a.index), index: a.index, attempt: a.attempt, signal: a.signal },
+        { item: this.#context.outcomes.resultsOf(a.index), index: a.index, attempt: a.attempt, signal: a.signal },
         { resolve: (value) => this.#settled(a, true, value), reject: (error) => this.#settled(a, false, error) },
       );
     } catch (error) {
@@ -179,11 +179,11 @@ export class AttemptRunner {
    */
   #timedOut(a: TaskAttempt, timeoutMs: number): void {
     if (this.#current[a.index] !== a) return;
-    const error = new TimeoutError(`workflow "${this.#c.graph.workflow}": task "${a.task}"`, timeoutMs);
+    const error = new TimeoutError(`workflow "${this.#context.graph.workflow}": task "${a.task}"`, timeoutMs);
     a.abort(error);
     a.abandonedFor = error;
     this.#abandoned.add(a);
-    this.#c.outcomes.timedOut(a.index);
+    this.#context.outcomes.timedOut(a.index);
     this.#failed(a, error);
   }
 
@@ -191,7 +191,7 @@ export class AttemptRunner {
   #abandonedSettled(a: TaskAttempt): void {
     if (!this.#abandoned.delete(a)) return; // the run ended and released it
     this.#releaseAdmission(a, false, a.abandonedFor);
-    this.#c.outcomes.abandonedSettled(a.index);
+    this.#context.outcomes.abandonedSettled(a.index);
   }
 
   #done(a: TaskAttempt, value: unknown): void {
@@ -200,7 +200,7 @@ export class AttemptRunner {
     a.timer?.cancel();
     this.#current[i] = undefined;
     this.#releaseAdmission(a, true, undefined);
-    this.#c.outcomes.completed(i, a.attempt, value);
+    this.#context.outcomes.completed(i, a.attempt, value);
   }
 
   #failed(a: TaskAttempt, error: unknown): void {
@@ -209,16 +209,16 @@ export class AttemptRunner {
     a.timer?.cancel();
     this.#current[i] = undefined;
     if (a.abandonedFor === undefined) this.#releaseAdmission(a, false, error);
-    const def = this.#c.graph.defs[i]!;
+    const def = this.#context.graph.defs[i]!;
     if (!shouldRetry(def.retry, error, a.attempt)) {
-      this.#c.outcomes.failed(i, a.attempt, error);
+      this.#context.outcomes.failed(i, a.attempt, error);
       return;
     }
-    const delayMs = backoffDelay(def.retry, a.attempt, this.#c.random);
-    const { bus, timers, outcomes } = this.#c;
+    const delayMs = backoffDelay(def.retry, a.attempt, this.#context.random);
+    const { bus, timers, outcomes } = this.#context;
     if (bus.has("task:retry"))
       bus.emit("task:retry", {
-        workflow: this.#c.graph.workflow,
+        workflow: this.#context.graph.workflow,
         task: def.name,
         attempt: a.attempt + 1,
         delayMs,
@@ -240,8 +240,8 @@ export class AttemptRunner {
   #releaseAdmission(a: TaskAttempt, ok: boolean, error: unknown, cancelled = false): void {
     if (!a.admitted) return;
     a.admitted = false;
-    const admission = this.#c.graph.defs[a.index]!.admission!;
-    const now = this.#c.clock.now();
+    const admission = this.#context.graph.defs[a.index]!.admission!;
+    const now = this.#context.clock.now();
     const latencyMs = now - a.startedAt;
     if (cancelled) {
       admission.release(a, cancelledOutcome(error, latencyMs), now);

@@ -4,7 +4,7 @@ import type { EventBus } from "../../events/EventBus.js";
 import { pendingTask } from "../../state/TaskState.js";
 import type { FinalWorkflowState } from "../../state/WorkflowSnapshot.js";
 import type { Clock } from "../../time/Clock.js";
-import { AttemptRunner, type AttemptOutcomes } from "../attempt/AttemptRunner.js";
+import { AttemptRunner, type AttemptContext, type AttemptOutcomes } from "../attempt/AttemptRunner.js";
 import type { TaskAttempt } from "../attempt/TaskAttempt.js";
 import { dependencyErrors, dependencyResults } from "../results/dependencyResults.js";
 import { FAILED, PENDING, RUNNING, type TaskTable } from "../results/TaskTable.js";
@@ -17,19 +17,14 @@ import { skipDescendants } from "./skipDescendants.js";
 /** How the tasks end their run: once, with its final state and the error that says why. */
 export type RunEnd = (state: FinalWorkflowState, error: unknown) => void;
 
-/** What a {@link TaskLifecycle} works with: the run's graph, table and clock, and where it reports. */
-export interface LifecycleOptions {
-  readonly graph: RunGraph;
+/**
+ * What a {@link TaskLifecycle} works with: what its attempt runner needs (the graph, bus, clocks,
+ * randomness and the run's signal), the run's table and limits, and where it reports the end.
+ */
+export interface LifecycleOptions extends Omit<AttemptContext, "outcomes"> {
   readonly table: TaskTable;
   /** Dependencies not yet done, per task (counted down here). */
   readonly remaining: number[];
-  readonly bus: EventBus<WorkflowEvents>;
-  readonly clock: Clock;
-  /** Where task timeouts and retry backoffs are set: the run's timer wheel (or its clock). */
-  readonly timers: Clock;
-  readonly random: () => number;
-  /** Aborts when the run ends early: stops waits for admission. */
-  readonly signal: AbortSignal;
   readonly concurrency: number;
   readonly yieldEvery: number;
   readonly maxAddedTasks: number;
@@ -81,15 +76,8 @@ export class TaskLifecycle implements AttemptOutcomes {
     // policies that keep time follow the run's clock (one on another time base throws here)
     for (const def of graph.defs) def.admission?.bindClock?.(clock);
     this.#scheduler = new TaskScheduler(graph, options.concurrency);
-    this.#attempts = new AttemptRunner({
-      graph,
-      bus: options.bus,
-      clock,
-      timers: options.timers,
-      random: options.random,
-      signal: options.signal,
-      outcomes: this,
-    });
+    const { bus, timers, random, signal } = options;
+    this.#attempts = new AttemptRunner({ graph, bus, clock, timers, random, signal, outcomes: this });
   }
 
   // ── 1. Ready ────────────────────────────────────────────────────────────────────────────────
