@@ -98,17 +98,17 @@ export type { ItemQueue } from "./channel/ItemQueue.js";
 
 // workflows
 export { workflow, type Workflow, type TaskSpec, type DependencyResults } from "./workflow/Workflow.js";
-export type { WorkflowRun } from "./workflow/WorkflowRun.js";
-export type { TaskOptions, FailurePolicy, TaskInfo } from "./workflow/TaskOptions.js";
-export type { TaskContext } from "./workflow/TaskContext.js";
-export type { TaskFunction } from "./workflow/TaskFunction.js";
-export type { WorkflowRunOptions } from "./workflow/WorkflowRunOptions.js";
-export type { WorkflowResult, TaskStates } from "./workflow/WorkflowResult.js";
-export type { WorkflowEvents, WorkflowEventType } from "./workflow/WorkflowEvents.js";
-export type { WorkflowPlan, PlannedTask } from "./workflow/WorkflowPlan.js";
+export type { WorkflowRun } from "./workflow/run/WorkflowRun.js";
+export type { TaskOptions, FailurePolicy, TaskInfo } from "./workflow/definition/TaskOptions.js";
+export type { TaskContext } from "./workflow/definition/TaskContext.js";
+export type { TaskFunction } from "./workflow/definition/TaskFunction.js";
+export type { WorkflowRunOptions } from "./workflow/run/WorkflowRunOptions.js";
+export type { WorkflowResult, TaskStates } from "./workflow/results/WorkflowResult.js";
+export type { WorkflowEvents, WorkflowEventType } from "./workflow/results/WorkflowEvents.js";
+export type { WorkflowPlan, PlannedTask } from "./workflow/plan/WorkflowPlan.js";
 
 // immutable state and projections
-export { WorkflowSnapshot, type WorkflowState } from "./state/WorkflowSnapshot.js";
+export { WorkflowSnapshot, type WorkflowState, type FinalWorkflowState } from "./state/WorkflowSnapshot.js";
 export { taskStatuses, type TaskState, type TaskStatus } from "./state/TaskState.js";
 export { progress, type Progress } from "./state/progress.js";
 export { tasksWithStatus, failedTasks, runningTasks } from "./state/tasksWithStatus.js";

@@ -28,8 +28,8 @@ export interface RunCommandOptions {
  * code: 0 when it completed or drained after a stop, 1 when it failed, was aborted, or was stopped
  * by a signal and had to abandon work (what was pulled did not drain within the grace).
  *
- * The first SIGINT/SIGTERM calls `run.stop({ graceMs })` (a workflow, which cannot stop, is
- * aborted); a second one aborts. Once a run interrupted by a signal settles, the process exits
+ * The first SIGINT/SIGTERM calls `run.stop({ graceMs })` (pipelines and workflows both have it), and
+ * a second one aborts. Once a run interrupted by a signal settles, the process exits
  * even if stage code still holds a handle; if it has not settled `SETTLE_BOUND_MS` after the
  * grace, it exits anyway.
  */

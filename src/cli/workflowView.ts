@@ -1,6 +1,6 @@
 import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
 import { taskStatuses } from "../state/TaskState.js";
-import type { WorkflowResult } from "../workflow/WorkflowResult.js";
+import type { WorkflowResult } from "../workflow/results/WorkflowResult.js";
 
 /** True when `value` is a workflow snapshot (the CLI runs workflows as well as pipelines). */
 export function isWorkflowSnapshot(value: unknown): value is WorkflowSnapshot {

@@ -4,7 +4,7 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
 import { runBus } from "../events/runBus.js";
 import { workflow } from "../workflow/Workflow.js";
-import type { WorkflowRun } from "../workflow/WorkflowRun.js";
+import type { WorkflowRun } from "../workflow/run/WorkflowRun.js";
 import { checkHealth } from "./checkHealth.js";
 import type { ComponentSpec } from "./Component.js";
 import { componentDefinition, type ComponentDefinition } from "./ComponentDefinition.js";

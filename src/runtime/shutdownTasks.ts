@@ -1,6 +1,6 @@
 import { ComponentError } from "../errors/ComponentError.js";
 import type { TaskState } from "../state/TaskState.js";
-import type { WorkflowResult } from "../workflow/WorkflowResult.js";
+import type { WorkflowResult } from "../workflow/results/WorkflowResult.js";
 import type { TaskSpec } from "../workflow/Workflow.js";
 import type { ComponentDefinition } from "./ComponentDefinition.js";
 import type { RuntimeEvents } from "./RuntimeEvents.js";

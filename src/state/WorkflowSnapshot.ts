@@ -1,8 +1,11 @@
 import type { PersistentVector } from "./PersistentVector.js";
 import type { TaskState, TaskStatus } from "./TaskState.js";
 
-/** Life cycle of a workflow run. */
-export type WorkflowState = "running" | "completed" | "failed" | "cancelled";
+/** Life cycle of a workflow run: `stopping` after `run.stop()`, while running tasks finish. */
+export type WorkflowState = "running" | "stopping" | "completed" | "failed" | "cancelled";
+
+/** The state a workflow run ends in. */
+export type FinalWorkflowState = Exclude<WorkflowState, "running" | "stopping">;
 
 /**
  * An immutable (frozen) view of a workflow run at one moment. Consecutive snapshots share

@@ -3,18 +3,18 @@ import { CycleError } from "../errors/CycleError.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { nonEmptyString } from "../options/validate.js";
-import { planWorkflow } from "./planWorkflow.js";
-import { taskDefinition, type TaskDefinition } from "./TaskDefinition.js";
-import type { DependencyResults, Known, NoResults } from "./TaskContext.js";
-import type { TaskFunction } from "./TaskFunction.js";
-import { TaskGraph } from "./TaskGraph.js";
-import type { FailurePolicy, TaskOptions } from "./TaskOptions.js";
-import { topologicalOrder } from "./topologicalOrder.js";
-import type { WorkflowPlan } from "./WorkflowPlan.js";
-import { WorkflowRun } from "./WorkflowRun.js";
-import { fillRunOptions, type WorkflowRunOptions } from "./WorkflowRunOptions.js";
+import { planWorkflow } from "./plan/planWorkflow.js";
+import { taskDefinition, type TaskDefinition } from "./definition/TaskDefinition.js";
+import type { DependencyResults, Known, NoResults } from "./definition/TaskContext.js";
+import type { TaskFunction } from "./definition/TaskFunction.js";
+import { TaskGraph } from "./plan/TaskGraph.js";
+import type { FailurePolicy, TaskOptions } from "./definition/TaskOptions.js";
+import { topologicalOrder } from "../graph/topologicalOrder.js";
+import type { WorkflowPlan } from "./plan/WorkflowPlan.js";
+import { WorkflowRun } from "./run/WorkflowRun.js";
+import { fillRunOptions, type WorkflowRunOptions } from "./run/WorkflowRunOptions.js";
 
-export type { DependencyResults } from "./TaskContext.js";
+export type { DependencyResults } from "./definition/TaskContext.js";
 
 /** `N` when it is a new task name, `never` (a type error) when the builder already has it. */
 type NewName<N extends string, R> = string extends keyof R ? N : N extends keyof R ? never : N;
@@ -137,16 +137,27 @@ export class Workflow<R = None> {
   tasks(specs: readonly TaskSpec[]): Workflow<R & Record<string, unknown>> {
     if (!Array.isArray(specs))
       throw new InvalidOptionError("tasks", "an array of task specs", specs, `workflow "${this.name}"`);
-    const batch = new Map<string, TaskDefinition>();
+    const batch: TaskDefinition[] = [];
+    const position = new Map<string, number>();
     for (const spec of specs) {
       const { name, run, ...options } = spec;
       const def = taskDefinition(this.name, name, options, run);
-      if (batch.has(def.name)) throw this.#duplicate(def.name);
-      batch.set(def.name, def);
+      if (position.has(def.name)) throw this.#duplicate(def.name);
+      position.set(def.name, batch.length);
+      batch.push(def);
     }
-    for (const def of batch.values()) this.#check(def, (d) => this.#has(d) || batch.has(d));
-    const order = topologicalOrder([...batch.keys()], (name) => batch.get(name)!.after);
-    return this.#with(order.map((name) => batch.get(name)!)) as Workflow<R & Record<string, unknown>>;
+    for (const def of batch) this.#check(def, (d) => this.#has(d) || position.has(d));
+    // only dependencies within the batch order it: the tasks defined before it come first anyway
+    const depsInBatch = (k: number): number[] => {
+      const deps: number[] = [];
+      for (const d of batch[k]!.after) {
+        const j = position.get(d);
+        if (j !== undefined) deps.push(j);
+      }
+      return deps;
+    };
+    const order = topologicalOrder(batch.length, depsInBatch, (k) => batch[k]!.name);
+    return this.#with(order.map((k) => batch[k]!)) as Workflow<R & Record<string, unknown>>;
   }
 
   /**

@@ -1,15 +1,19 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CancelledError } from "../../src/errors/CancelledError.js";
-import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
-import { TimeoutError } from "../../src/errors/TimeoutError.js";
-import { pipeline } from "../../src/pipeline/pipeline.js";
-import type { Admission, AdmissionOutcome } from "../../src/policy/Admission.js";
-import { bulkhead } from "../../src/policy/Bulkhead.js";
-import type { Clock } from "../../src/time/Clock.js";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import type { TaskContext } from "../../src/workflow/TaskContext.js";
-import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
+import {
+  bulkhead,
+  CancelledError,
+  InvalidOptionError,
+  ManualClock,
+  pipeline,
+  TimeoutError,
+  workflow,
+  type Admission,
+  type AdmissionOutcome,
+  type Clock,
+  type TaskContext,
+  type TaskSpec,
+} from "../../src/index.js";
 import { deferred, turns } from "./helpers.js";
 
 /** An admission of `limit` slots that records every release (and whom it was for). */

@@ -1,9 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { CancelledError } from "../../src/errors/CancelledError.js";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/Workflow.js";
+import { CancelledError, ManualClock, workflow } from "../../src/index.js";
 import { turns } from "./helpers.js";
 
 describe("cancellation", () => {

@@ -1,10 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CycleError } from "../../src/errors/CycleError.js";
-import { WorkflowError } from "../../src/errors/WorkflowError.js";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import type { TaskContext } from "../../src/workflow/TaskContext.js";
-import { workflow } from "../../src/workflow/Workflow.js";
+import { CycleError, ManualClock, workflow, WorkflowError, type TaskContext } from "../../src/index.js";
 import { deferred, turns } from "./helpers.js";
 
 describe("dynamic tasks (ctx.add)", () => {

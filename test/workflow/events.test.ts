@@ -1,9 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { EventBus } from "../../src/events/EventBus.js";
-import { workflow } from "../../src/workflow/Workflow.js";
-import type { WorkflowEvents } from "../../src/workflow/WorkflowEvents.js";
+import { EventBus, workflow, type WorkflowEvents } from "../../src/index.js";
 import { turns } from "./helpers.js";
 
 describe("workflow events", () => {

@@ -1,8 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Attempt, Executor, Settle } from "../../src/executor/Executor.js";
-import { workflow } from "../../src/workflow/Workflow.js";
-import type { TaskInfo } from "../../src/workflow/TaskOptions.js";
+import { workflow, type Attempt, type Executor, type Settle, type TaskInfo } from "../../src/index.js";
 
 /** A stand-in for a worker pool: records what it was given and runs `work` on the item. */
 class FakePool implements Executor {

@@ -1,8 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CancelledError } from "../../src/errors/CancelledError.js";
-import { TaskError } from "../../src/errors/TaskError.js";
-import { workflow } from "../../src/workflow/Workflow.js";
+import { CancelledError, TaskError, workflow } from "../../src/index.js";
 import { deferred, turns } from "./helpers.js";
 
 const boom = (): never => {

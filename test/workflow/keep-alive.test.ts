@@ -2,9 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ManualClock, workflow } from "../../src/index.js";
 import { keepAliveHolders } from "../../src/time/keepAlive.js";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/Workflow.js";
 import { deferred, turns } from "./helpers.js";
 
 const script = fileURLToPath(new URL("./fixtures/retry-backoff.ts", import.meta.url));

@@ -1,8 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { exactWidthLimit } from "../../src/workflow/graphWidth.js";
-import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
+import { workflow, type TaskSpec } from "../../src/index.js";
+import { exactWidthLimit } from "../../src/workflow/plan/graphWidth.js";
 
 const noop = (): void => {};
 

@@ -1,8 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
+import { InvalidOptionError, workflow } from "../../src/index.js";
 import { keepAliveHolders } from "../../src/time/keepAlive.js";
-import { workflow } from "../../src/workflow/Workflow.js";
 
 describe("reuse and only", () => {
   it("reuse re-runs only failed, skipped and cancelled tasks and their descendants", async () => {

@@ -1,9 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { TimeoutError } from "../../src/errors/TimeoutError.js";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/Workflow.js";
-import type { WorkflowEvents } from "../../src/workflow/WorkflowEvents.js";
+import { ManualClock, TimeoutError, workflow, type WorkflowEvents } from "../../src/index.js";
 import { turns } from "./helpers.js";
 
 describe("retry and timeout", () => {

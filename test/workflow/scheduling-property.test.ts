@@ -1,11 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { TaskStatus } from "../../src/state/TaskState.js";
+import { ManualClock, workflow, type FailurePolicy, type TaskSpec, type TaskStatus } from "../../src/index.js";
 import { sleep } from "../../src/time/Clock.js";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import type { FailurePolicy } from "../../src/workflow/TaskOptions.js";
-import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
 
 interface TaskShape {
   /** Indices of earlier tasks this one depends on. */

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { workflow } from "../../src/workflow/Workflow.js";
+import { workflow } from "../../src/index.js";
 import { deferred, turns } from "./helpers.js";
 
 describe("workflow scheduling", () => {

@@ -1,8 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { TimeoutError } from "../../src/errors/TimeoutError.js";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
+import { ManualClock, TimeoutError, workflow, type TaskSpec } from "../../src/index.js";
 import { deferred, turns, type Deferred } from "./helpers.js";
 
 /** Tasks that ignore their signal and end only when their gate opens; counts code really running. */

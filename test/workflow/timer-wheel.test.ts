@@ -1,8 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ManualClock } from "../../src/time/ManualClock.js";
-import { workflow } from "../../src/workflow/Workflow.js";
-import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
+import { InvalidOptionError, ManualClock, workflow } from "../../src/index.js";
 import { turns } from "./helpers.js";
 
 describe("task timers on the run's timer wheel", () => {

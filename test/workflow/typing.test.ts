@@ -2,8 +2,7 @@
 // be errors. The runtime part only checks that the typed workflow runs.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { workflow } from "../../src/workflow/Workflow.js";
-import type { TaskContext } from "../../src/workflow/TaskContext.js";
+import { workflow, type TaskContext } from "../../src/index.js";
 
 /** Compiles only when `A` and `B` are the same type. */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

@@ -1,9 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CycleError } from "../../src/errors/CycleError.js";
-import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
-import { WorkflowError } from "../../src/errors/WorkflowError.js";
-import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
+import { CycleError, InvalidOptionError, workflow, WorkflowError, type TaskSpec } from "../../src/index.js";
 
 const noop = (): void => {};
 

@@ -8,7 +8,7 @@
 export class ReadyQueue {
   readonly #heap: number[] = [];
   /** Position of each queued task in `#heap`; -1 (or a hole) when not queued. */
-  readonly #pos: number[] = [];
+  readonly #position: number[] = [];
   readonly #priority: readonly number[];
   readonly #rank: readonly number[];
 
@@ -23,26 +23,26 @@ export class ReadyQueue {
 
   /** True when `task` is queued. */
   has(task: number): boolean {
-    const p = this.#pos[task];
+    const p = this.#position[task];
     return p !== undefined && p >= 0;
   }
 
   push(task: number): void {
     const h = this.#heap;
     h.push(task);
-    this.#up(h.length - 1, task);
+    this.#siftUp(h.length - 1, task);
   }
 
   /** Restores the order after `task`'s priority or rank grew (no-op when it is not queued). */
   raise(task: number): void {
-    const p = this.#pos[task];
-    if (p !== undefined && p >= 0) this.#up(p, task);
+    const p = this.#position[task];
+    if (p !== undefined && p >= 0) this.#siftUp(p, task);
   }
 
   /** Removes and returns the first task; undefined when empty. */
   pop(): number | undefined {
     const h = this.#heap;
-    const pos = this.#pos;
+    const pos = this.#position;
     const top = h[0];
     const last = h.pop();
     if (top === undefined || last === undefined) return undefined;
@@ -69,14 +69,14 @@ export class ReadyQueue {
 
   /** Removes every task. */
   clear(): void {
-    for (const t of this.#heap) this.#pos[t] = -1;
+    for (const t of this.#heap) this.#position[t] = -1;
     this.#heap.length = 0;
   }
 
   /** Sifts `task`, now at position `i`, up to its place. */
-  #up(i: number, task: number): void {
+  #siftUp(i: number, task: number): void {
     const h = this.#heap;
-    const pos = this.#pos;
+    const pos = this.#position;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = h[parent]!;

@@ -1,5 +1,5 @@
-import type { TaskState } from "../state/TaskState.js";
-import type { WorkflowState } from "../state/WorkflowSnapshot.js";
+import type { TaskState } from "../../state/TaskState.js";
+import type { FinalWorkflowState } from "../../state/WorkflowSnapshot.js";
 
 /**
  * Events every workflow run emits; subscribe with `run.on(type, handler)`, or pass a shared bus as
@@ -9,10 +9,12 @@ import type { WorkflowState } from "../state/WorkflowSnapshot.js";
 export interface WorkflowEvents {
   /** The run started scheduling. */
   "workflow:start": { readonly workflow: string; readonly at: number; readonly tasks: number };
+  /** `run.stop()` was called: no task starts any more; running ones have `graceMs` to finish. */
+  "workflow:stopping": { readonly workflow: string; readonly graceMs: number };
   /** The run ended. */
   "workflow:end": {
     readonly workflow: string;
-    readonly state: Exclude<WorkflowState, "running">;
+    readonly state: FinalWorkflowState;
     readonly ok: boolean;
     readonly durationMs: number;
     readonly error: unknown;

@@ -1,7 +1,7 @@
-import type { Executor } from "../executor/Executor.js";
-import type { Admission } from "../policy/Admission.js";
-import type { RetryOptions } from "../policy/retry.js";
-import type { ExecutionContext } from "../stage/StageContext.js";
+import type { Executor } from "../../executor/Executor.js";
+import type { Admission } from "../../policy/Admission.js";
+import type { RetryOptions } from "../../policy/retry.js";
+import type { ExecutionContext } from "../../stage/StageContext.js";
 
 /**
  * What happens when a task's last attempt fails:
@@ -87,17 +87,20 @@ export interface TaskOptions<D extends readonly string[] = readonly string[], F 
   /**
    * Where the task runs. `"async"`: on the main loop, queued by priority under the run's
    * `concurrency`. `"inline"`: cheap glue, run as soon as it is ready, bypassing the queue and the
-   * concurrency cap (no slot, no hop). `"worker"` / `"process"` need an `executor`.
+   * concurrency cap (no slot, no hop). `"worker"` / `"process"`: set by a `worker()` / `child()`
+   * task function, or given with an `executor` of your own.
    * @default "async"
    * @example `{ context: "inline" }`
    */
   readonly context?: ExecutionContext;
   /**
-   * Runs the task's attempts elsewhere (a worker-thread or child-process pool): called once per
-   * task per run; each attempt is `execute`d with `item` set to the dependencies' results (so it
-   * must be cloneable). The executor is closed when the run ends.
+   * Runs the task's attempts on an {@link Executor} of your own (for weir's worker-thread and
+   * child-process pools, give `worker(url, "export")` or `child(...)` as the task function
+   * instead: they bring their executor). Called once per task per run; each attempt is
+   * `execute`d with `item` set to the dependencies' results; the executor is closed when the run
+   * ends.
    * @default none: the task function runs on the main loop
-   * @example `{ context: "worker", executor: (task) => workerExecutor(new URL("./load.js", import.meta.url)) }`
+   * @example `{ context: "process", executor: (task) => new SandboxExecutor(task.task) }` (a class implementing `Executor`)
    */
   readonly executor?: (task: TaskInfo) => Executor;
   /**

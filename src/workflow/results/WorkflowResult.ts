@@ -1,5 +1,5 @@
-import type { TaskState, TaskStatus } from "../state/TaskState.js";
-import type { WorkflowSnapshot, WorkflowState } from "../state/WorkflowSnapshot.js";
+import type { TaskState, TaskStatus } from "../../state/TaskState.js";
+import type { FinalWorkflowState, WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import { byName } from "./dependencyResults.js";
 
 /** Each task's final state by name: typed for tasks the builder knows, dynamic tasks included. */
@@ -22,9 +22,11 @@ export interface WorkflowResult<R = Record<string, unknown>> {
   /** The workflow's name. */
   readonly workflow: string;
   /** `completed` (every task completed), `failed` (some task failed) or `cancelled`. */
-  readonly state: Exclude<WorkflowState, "running">;
+  readonly state: FinalWorkflowState;
   /** True when every task completed. */
   readonly ok: boolean;
+  /** True when the run ended after `run.stop()` was called. */
+  readonly stopped: boolean;
   /**
    * Why the run is not ok: a `TaskError` for the first task that failed, or a `CancelledError`.
    * Undefined when ok.
@@ -48,7 +50,12 @@ export interface WorkflowResult<R = Record<string, unknown>> {
 }
 
 /** The frozen result of a run that ended, from its final snapshot. */
-export function workflowResult<R>(snapshot: WorkflowSnapshot, error: unknown, durationMs: number): WorkflowResult<R> {
+export function workflowResult<R>(
+  snapshot: WorkflowSnapshot,
+  error: unknown,
+  durationMs: number,
+  stopped: boolean,
+): WorkflowResult<R> {
   // null prototype: a task named "__proto__" or "constructor" is a key like any other
   const results = byName<unknown>();
   const tasks = byName<TaskState>();
@@ -61,6 +68,7 @@ export function workflowResult<R>(snapshot: WorkflowSnapshot, error: unknown, du
     workflow: snapshot.workflow,
     state,
     ok: state === "completed",
+    stopped,
     error,
     results: Object.freeze(results) as WorkflowResult<R>["results"],
     tasks: Object.freeze(tasks) as WorkflowResult<R>["tasks"],

@@ -1,6 +1,6 @@
-import { nextTaskState, type TaskState, type TaskStatus } from "../state/TaskState.js";
-import { VectorBuilder } from "../state/VectorBuilder.js";
-import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
+import { nextTaskState, type TaskState, type TaskStatus } from "../../state/TaskState.js";
+import { VectorBuilder } from "../../state/VectorBuilder.js";
+import { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 
 // Status codes, kept in a plain array for the hot path (`TaskTable.code`).
 export const PENDING = 0;

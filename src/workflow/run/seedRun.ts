@@ -1,10 +1,10 @@
-import type { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
-import { nextTaskState, pendingTask } from "../state/TaskState.js";
+import type { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
+import { nextTaskState, pendingTask } from "../../state/TaskState.js";
 import { reusePlan } from "./reusePlan.js";
-import { RunGraph } from "./RunGraph.js";
-import { taskDefinition } from "./TaskDefinition.js";
-import type { TaskGraph } from "./TaskGraph.js";
-import { COMPLETED, TaskTable } from "./TaskTable.js";
+import { RunGraph } from "../plan/RunGraph.js";
+import { taskDefinition } from "../definition/TaskDefinition.js";
+import type { TaskGraph } from "../plan/TaskGraph.js";
+import { COMPLETED, TaskTable } from "../results/TaskTable.js";
 
 /** A run's starting point: its graph, its task table, and each task's count of unfinished dependencies. */
 export interface RunSeed {

@@ -1,5 +1,5 @@
-import type { ExecutionContext } from "../stage/StageContext.js";
-import type { FailurePolicy } from "./TaskOptions.js";
+import type { ExecutionContext } from "../../stage/StageContext.js";
+import type { FailurePolicy } from "../definition/TaskOptions.js";
 
 /** One task in a {@link WorkflowPlan}. */
 export interface PlannedTask {

@@ -1,4 +1,4 @@
-import type { TaskDefinition } from "./TaskDefinition.js";
+import type { TaskDefinition } from "../definition/TaskDefinition.js";
 import type { TaskGraph } from "./TaskGraph.js";
 
 /**

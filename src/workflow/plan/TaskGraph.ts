@@ -1,4 +1,4 @@
-import type { TaskDefinition } from "./TaskDefinition.js";
+import type { TaskDefinition } from "../definition/TaskDefinition.js";
 
 /**
  * A validated workflow graph, compiled for scheduling: tasks in topological order (every task

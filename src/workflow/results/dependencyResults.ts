@@ -1,4 +1,4 @@
-import type { RunGraph } from "./RunGraph.js";
+import type { RunGraph } from "../plan/RunGraph.js";
 import { FAILED, type TaskTable } from "./TaskTable.js";
 
 /**

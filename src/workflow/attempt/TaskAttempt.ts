@@ -1,5 +1,5 @@
-import type { TimerHandle } from "../time/Clock.js";
-import type { TaskContext } from "./TaskContext.js";
+import type { TimerHandle } from "../../time/Clock.js";
+import type { TaskContext } from "../definition/TaskContext.js";
 
 /** What an attempt needs from its run. */
 export interface AttemptHost {

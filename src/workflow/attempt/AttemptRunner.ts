@@ -1,31 +1,33 @@
-import { TimeoutError } from "../errors/TimeoutError.js";
-import type { EventBus } from "../events/EventBus.js";
-import type { Executor } from "../executor/Executor.js";
-import { acquire } from "../policy/acquire.js";
-import { cancelledOutcome, neutralOutcome, type Admission } from "../policy/Admission.js";
-import { backoffDelay, shouldRetry } from "../policy/retry.js";
-import { retryAfterMs } from "../policy/retryAfterMs.js";
-import type { Clock, TimerHandle } from "../time/Clock.js";
-import type { RunGraph } from "./RunGraph.js";
-import type { StartLoop } from "./StartLoop.js";
+import { TimeoutError } from "../../errors/TimeoutError.js";
+import type { EventBus } from "../../events/EventBus.js";
+import type { Executor } from "../../executor/Executor.js";
+import { acquire } from "../../policy/acquire.js";
+import { cancelledOutcome, neutralOutcome, type Admission } from "../../policy/Admission.js";
+import { backoffDelay, shouldRetry } from "../../policy/retry.js";
+import { retryAfterMs } from "../../policy/retryAfterMs.js";
+import type { Clock, TimerHandle } from "../../time/Clock.js";
+import type { RunGraph } from "../plan/RunGraph.js";
 import { TaskAttempt, type AttemptHost } from "./TaskAttempt.js";
-import type { TaskDefinition } from "./TaskDefinition.js";
-import type { TaskTable } from "./TaskTable.js";
-import type { WorkflowEvents } from "./WorkflowEvents.js";
+import type { TaskDefinition } from "../definition/TaskDefinition.js";
+import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 
-/** Where a task's final attempt outcome goes. */
+/** Where the attempts' outcomes go: the task's lifecycle. */
 export interface AttemptOutcomes extends AttemptHost {
   /** Attempt `attempt` of task `i` returned `value`. */
   completed(i: number, attempt: number, value: unknown): void;
   /** Attempt `attempt` of task `i` failed with `error`, and no retry follows. */
   failed(i: number, attempt: number, error: unknown): void;
+  /** Attempt `attempt` of task `i` failed and its backoff has passed: start it when it has a slot. */
+  retryDue(i: number, attempt: number): void;
+  /** An attempt of task `i` timed out while its code still runs: it keeps the task's slot until it settles. */
+  timedOut(i: number): void;
+  /** That timed-out attempt of task `i` settled at last: the slot it kept is free. */
+  abandonedSettled(i: number): void;
 }
 
 /** What an {@link AttemptRunner} works with: the run's parts it reads and reports to. */
 export interface AttemptContext {
   readonly graph: RunGraph;
-  readonly table: TaskTable;
-  readonly loop: StartLoop;
   readonly bus: EventBus<WorkflowEvents>;
   readonly clock: Clock;
   /** Where task timeouts and retry backoffs are set: the run's timer wheel (or its clock). */
@@ -38,12 +40,13 @@ export interface AttemptContext {
 
 /**
  * Runs the attempts of a run's tasks: admission (per attempt, waiting in the task's slot), the
- * call (or the executor), the timeout, retries with backoff, and what a timed-out attempt keeps
- * while its code still runs (its slot, its admission). Reports each task's final outcome to the
- * run. A synchronous result or throw settles without a promise hop.
+ * call (or the executor), the timeout, the retry backoff, and the admission a timed-out attempt
+ * keeps while its code still runs. Reports every outcome to the task's lifecycle
+ * ({@link AttemptOutcomes}); it never touches a task's status or slot. A synchronous result or
+ * throw settles without a promise hop.
  */
 export class AttemptRunner {
-  readonly #c: AttemptContext;
+  readonly #context: AttemptContext;
   /** The current attempt of each running task (undefined between attempts). */
   readonly #current: (TaskAttempt | undefined)[] = [];
   readonly #executors = new Map<number, Executor>();
@@ -52,7 +55,7 @@ export class AttemptRunner {
   readonly #abandoned = new Set<TaskAttempt>();
 
   constructor(context: AttemptContext) {
-    this.#c = context;
+    this.#context = context;
   }
 
   /**
@@ -65,10 +68,9 @@ export class AttemptRunner {
 
   /** Starts attempt `n` of task `i` (its slot is held). */
   start(i: number, n: number, now: number): void {
-    const def = this.#c.graph.defs[i]!;
-    const a = new TaskAttempt(this.#c.outcomes, i, def.name, n);
+    const def = this.#context.graph.defs[i]!;
+    const a = new TaskAttempt(this.#context.outcomes, i, def.name, n);
     this.#current[i] = a;
-    if (n > 1) this.#c.table.retrying(i, n);
     if (def.admission === undefined) this.#call(a, def, now);
     else this.#admit(a, def, def.admission);
   }
@@ -100,9 +102,9 @@ export class AttemptRunner {
 
   /** Waits until the task's admission admits attempt `a` (its slot held meanwhile), then calls it. */
   #admit(a: TaskAttempt, def: TaskDefinition, admission: Admission): void {
-    acquire(admission, a, { clock: this.#c.clock, signal: this.#c.signal }).then(
+    acquire(admission, a, { clock: this.#context.clock, signal: this.#context.signal }).then(
       () => {
-        const now = this.#c.clock.now();
+        const now = this.#context.clock.now();
         if (this.#current[a.index] !== a)
           admission.release(a, neutralOutcome, now); // the run ended meanwhile
         else {
@@ -117,9 +119,9 @@ export class AttemptRunner {
   /** Calls attempt `a`'s code (or hands it to the task's executor), with its timeout armed. */
   #call(a: TaskAttempt, def: TaskDefinition, now: number): void {
     a.startedAt = now;
-    const { bus, timers } = this.#c;
+    const { bus, timers } = this.#context;
     if (bus.has("task:start"))
-      bus.emit("task:start", { workflow: this.#c.graph.workflow, task: def.name, attempt: a.attempt, at: now });
+      bus.emit("task:start", { workflow: this.#context.graph.workflow, task: def.name, attempt: a.attempt, at: now });
     const timeoutMs = def.timeoutMs;
     if (timeoutMs !== undefined) a.timer = timers.setTimer(() => this.#timedOut(a, timeoutMs), timeoutMs);
     if (def.executor !== undefined) {
@@ -151,11 +153,11 @@ export class AttemptRunner {
     try {
       let executor = this.#executors.get(a.index);
       if (executor === undefined) {
-        executor = def.executor!({ workflow: this.#c.graph.workflow, task: def.name, context: def.context });
+        executor = def.executor!({ workflow: this.#context.graph.workflow, task: def.name, context: def.context });
         this.#executors.set(a.index, executor);
       }
       executor.execute(
-        { item: this.#c.outcomes.resultsOf(a.index), index: a.index, attempt: a.attempt, signal: a.signal },
+        { item: this.#context.outcomes.resultsOf(a.index), index: a.index, attempt: a.attempt, signal: a.signal },
         { resolve: (value) => this.#settled(a, true, value), reject: (error) => this.#settled(a, false, error) },
       );
     } catch (error) {
@@ -172,16 +174,16 @@ export class AttemptRunner {
 
   /**
    * The attempt ran past its timeout: it fails now (the task fails or its retry is scheduled), but
-   * its code may still run, so it takes over the task's slot and keeps its admission until it
-   * settles; a retry has to get a slot of its own.
+   * its code may still run, so it keeps its admission, and the task's slot (the lifecycle passes
+   * it), until it settles; a retry has to get a slot of its own.
    */
   #timedOut(a: TaskAttempt, timeoutMs: number): void {
     if (this.#current[a.index] !== a) return;
-    const error = new TimeoutError(`workflow "${this.#c.graph.workflow}": task "${a.task}"`, timeoutMs);
+    const error = new TimeoutError(`workflow "${this.#context.graph.workflow}": task "${a.task}"`, timeoutMs);
     a.abort(error);
     a.abandonedFor = error;
     this.#abandoned.add(a);
-    this.#c.loop.passSlot(a.index);
+    this.#context.outcomes.timedOut(a.index);
     this.#failed(a, error);
   }
 
@@ -189,7 +191,7 @@ export class AttemptRunner {
   #abandonedSettled(a: TaskAttempt): void {
     if (!this.#abandoned.delete(a)) return; // the run ended and released it
     this.#releaseAdmission(a, false, a.abandonedFor);
-    this.#c.loop.freeSlot(a.index);
+    this.#context.outcomes.abandonedSettled(a.index);
   }
 
   #done(a: TaskAttempt, value: unknown): void {
@@ -198,7 +200,7 @@ export class AttemptRunner {
     a.timer?.cancel();
     this.#current[i] = undefined;
     this.#releaseAdmission(a, true, undefined);
-    this.#c.outcomes.completed(i, a.attempt, value);
+    this.#context.outcomes.completed(i, a.attempt, value);
   }
 
   #failed(a: TaskAttempt, error: unknown): void {
@@ -207,16 +209,16 @@ export class AttemptRunner {
     a.timer?.cancel();
     this.#current[i] = undefined;
     if (a.abandonedFor === undefined) this.#releaseAdmission(a, false, error);
-    const def = this.#c.graph.defs[i]!;
+    const def = this.#context.graph.defs[i]!;
     if (!shouldRetry(def.retry, error, a.attempt)) {
-      this.#c.outcomes.failed(i, a.attempt, error);
+      this.#context.outcomes.failed(i, a.attempt, error);
       return;
     }
-    const delayMs = backoffDelay(def.retry, a.attempt, this.#c.random);
-    const { bus, timers, loop } = this.#c;
+    const delayMs = backoffDelay(def.retry, a.attempt, this.#context.random);
+    const { bus, timers, outcomes } = this.#context;
     if (bus.has("task:retry"))
       bus.emit("task:retry", {
-        workflow: this.#c.graph.workflow,
+        workflow: this.#context.graph.workflow,
         task: def.name,
         attempt: a.attempt + 1,
         delayMs,
@@ -226,7 +228,7 @@ export class AttemptRunner {
       i,
       timers.setTimer(() => {
         this.#retryTimers.delete(i);
-        loop.retry(i, a.attempt + 1);
+        outcomes.retryDue(i, a.attempt + 1);
       }, delayMs),
     );
   }
@@ -238,8 +240,8 @@ export class AttemptRunner {
   #releaseAdmission(a: TaskAttempt, ok: boolean, error: unknown, cancelled = false): void {
     if (!a.admitted) return;
     a.admitted = false;
-    const admission = this.#c.graph.defs[a.index]!.admission!;
-    const now = this.#c.clock.now();
+    const admission = this.#context.graph.defs[a.index]!.admission!;
+    const now = this.#context.clock.now();
     const latencyMs = now - a.startedAt;
     if (cancelled) {
       admission.release(a, cancelledOutcome(error, latencyMs), now);

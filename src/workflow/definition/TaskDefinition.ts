@@ -1,14 +1,22 @@
-import { isRemoteStage } from "../executor/remote/RemoteStage.js";
-import { WorkflowError } from "../errors/WorkflowError.js";
-import type { Executor } from "../executor/Executor.js";
-import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveNumber } from "../options/validate.js";
-import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import type { Admission } from "../policy/Admission.js";
-import { composeAdmissions } from "../policy/composeAdmissions.js";
-import { retryPolicy, type RetryPolicy } from "../policy/retry.js";
-import type { ExecutionContext } from "../stage/StageContext.js";
+import { isRemoteStage } from "../../executor/remote/RemoteStage.js";
+import { WorkflowError } from "../../errors/WorkflowError.js";
+import type { Executor } from "../../executor/Executor.js";
+import {
+  func,
+  knownKeys,
+  nonEmptyString,
+  oneOf,
+  optional,
+  plainObject,
+  positiveNumber,
+} from "../../options/validate.js";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import type { Admission } from "../../policy/Admission.js";
+import { composeAdmissions } from "../../policy/composeAdmissions.js";
+import { retryPolicy, type RetryPolicy } from "../../policy/retry.js";
+import type { ExecutionContext } from "../../stage/StageContext.js";
 import type { TaskFunction } from "./TaskFunction.js";
-import type { FailurePolicy, TaskInfo } from "./TaskOptions.js";
+import type { FailurePolicy, TaskInfo, TaskOptions } from "./TaskOptions.js";
 
 /** A task's options, validated, with every field present. */
 export interface TaskDefinition {
@@ -32,7 +40,18 @@ export const taskDefaults = Object.freeze({
   onFailure: "skip-dependents" as FailurePolicy,
 });
 
-const known = ["after", "priority", "retry", "timeoutMs", "context", "executor", "onFailure", "bulkhead", "admission"];
+/** Every option of {@link TaskOptions}, no more, no less (the type says when one is missing). */
+const known = Object.keys({
+  after: true,
+  priority: true,
+  retry: true,
+  timeoutMs: true,
+  context: true,
+  executor: true,
+  onFailure: true,
+  bulkhead: true,
+  admission: true,
+} satisfies Record<keyof TaskOptions, true>);
 const contexts: readonly ExecutionContext[] = ["inline", "async", "worker", "process"];
 const policies: readonly FailurePolicy[] = ["skip-dependents", "fail-workflow", "continue"];
 

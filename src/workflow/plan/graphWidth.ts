@@ -3,16 +3,9 @@ export const exactWidthLimit = 2_048;
 
 /**
  * The width of a task graph: the size of its largest antichain (tasks no two of which are
- * ancestor and descendant). That is exactly the most tasks that can run at once, whatever their
- * durations: tasks running together are never ancestor and descendant, and any antichain runs
- * together when its ancestors are quick and its members slow.
- *
- * By Dilworth's theorem the width is the task count minus a maximum matching between the tasks
- * and the tasks reachable from them (a minimum cover by chains). Reachability is kept as one
- * bitset row per task and the matching is grown by augmenting paths that scan rows a word at a
- * time: O(n · (n + e) + n³ / 32) at worst, a few milliseconds for a couple of thousand tasks.
- * Larger graphs get `undefined` (the caller reports a lower bound instead).
- *
+ * ancestor and descendant), which is exactly the most tasks that can run at once. Computed by
+ * Dilworth's theorem (tasks minus a maximum matching of the reachability relation, on bitset
+ * rows; docs/architecture-workflow.md); `undefined` above {@link exactWidthLimit} tasks.
  * `dependents[i]` must list only tasks after `i` (the graph in topological order).
  */
 export function graphWidth(dependents: readonly (readonly number[])[]): number | undefined {

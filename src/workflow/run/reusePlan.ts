@@ -1,7 +1,7 @@
-import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import type { TaskState } from "../state/TaskState.js";
-import type { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
-import type { TaskGraph } from "./TaskGraph.js";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import type { TaskState } from "../../state/TaskState.js";
+import type { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
+import type { TaskGraph } from "../plan/TaskGraph.js";
 
 /** What a run takes over from an earlier one. */
 export interface ReusePlan {

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { isEventSink, type EventSink } from "../events/EventSink.js";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import { isEventSink, type EventSink } from "../../events/EventSink.js";
 import {
   abortSignal,
   func,
@@ -10,11 +10,11 @@ import {
   optional,
   plainObject,
   positiveInt,
-} from "../options/validate.js";
-import { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
-import { systemClock, type Clock } from "../time/Clock.js";
-import type { WorkflowEvents } from "./WorkflowEvents.js";
-import type { WorkflowResult } from "./WorkflowResult.js";
+} from "../../options/validate.js";
+import { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
+import { systemClock, type Clock } from "../../time/Clock.js";
+import type { WorkflowEvents } from "../results/WorkflowEvents.js";
+import type { WorkflowResult } from "../results/WorkflowResult.js";
 
 /**
  * Options of `wf.run()`.
@@ -111,18 +111,19 @@ export interface FilledRunOptions {
   readonly yieldEvery: number;
 }
 
-const known = [
-  "concurrency",
-  "signal",
-  "clock",
-  "timerResolutionMs",
-  "random",
-  "reuse",
-  "only",
-  "events",
-  "maxAddedTasks",
-  "yieldEvery",
-];
+/** Every option of {@link WorkflowRunOptions}, no more, no less (the type says when one is missing). */
+const known = Object.keys({
+  concurrency: true,
+  signal: true,
+  clock: true,
+  timerResolutionMs: true,
+  random: true,
+  reuse: true,
+  only: true,
+  events: true,
+  maxAddedTasks: true,
+  yieldEvery: true,
+} satisfies Record<keyof WorkflowRunOptions, true>);
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
 export function fillRunOptions(options: unknown, where: string): FilledRunOptions {
