@@ -21,7 +21,11 @@ export type WeirErrorCode =
   | "WEIR_TASK_FAILED"
   | "WEIR_COMPONENT_FAILED"
   | "WEIR_LOAD_FAILED"
-  | "WEIR_USAGE";
+  | "WEIR_USAGE"
+  | "WEIR_REDIS_UNAVAILABLE"
+  | "WEIR_REDIS_AUTH"
+  | "WEIR_REDIS_TLS"
+  | "WEIR_FLEET_DELIVERIES";
 
 import { errorJson } from "./errorJson.js";
 

@@ -24,7 +24,8 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (node.kind === "merge") return { inline: false, reason: "merge point: reads several inputs from one channel" };
   if (node.kind === "route") return { inline: false, reason: "route: picks a branch per item at the end of its step" };
   if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
-  if (node.remote !== undefined) return { inline: false, reason: `runs in a ${node.remote.factory.context} pool` };
+  if (node.remote !== undefined)
+    return { inline: false, reason: node.remote.factory.placement ?? `runs in a ${node.remote.factory.context} pool` };
   if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
   const blockers = inlineBlockers(node.fn, s);
   // the builder rejects this when the stage is defined; kept for graphs built by other means

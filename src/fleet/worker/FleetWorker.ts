@@ -1,0 +1,684 @@
+import { performance } from "node:perf_hooks";
+import { CancelledError } from "../../errors/CancelledError.js";
+import { TimeoutError } from "../../errors/TimeoutError.js";
+import type { WeirError } from "../../errors/WeirError.js";
+import { FleetKeys, WORKER_GROUP } from "../protocol/FleetKeys.js";
+import {
+  claimStale,
+  completeEntries,
+  defineFleetScripts,
+  extendLeases,
+  fieldOf,
+  requeueEntries,
+  type Completion,
+  type Requeue,
+} from "../protocol/fleetScripts.js";
+import {
+  CONTROL_CANCEL,
+  CONTROL_RUN_ENDED,
+  unpackBody,
+  type ControlMessage,
+  type RequestBody,
+} from "../protocol/FleetWire.js";
+import { ensureGroup } from "../redis/ensureGroup.js";
+import { RedisLink } from "../redis/RedisLink.js";
+import { HeldEntry, wantsArray } from "./HeldEntry.js";
+import { ItemContext } from "./ItemContext.js";
+import type { Service } from "./loadServices.js";
+import type { FleetWorkerSettings } from "./WorkerOptions.js";
+
+/** What a worker did, for its log and for tests. */
+export interface FleetWorkerStats {
+  /** Entries answered. */
+  entries: number;
+  /** Items run. */
+  items: number;
+  /** Entries taken over from workers that died or stalled. */
+  claimed: number;
+  /** Entries split into one per item after their worker died holding them. */
+  split: number;
+  /** Entries answered with WEIR_FLEET_DELIVERIES (not run again). */
+  exhausted: number;
+  /** Entries this worker had lost to another when it tried to answer or renew them (results discarded). */
+  fenced: number;
+  /** Entries put back for other workers (shutdown). */
+  handedBack: number;
+  /** Entries dropped because their run ended. */
+  dropped: number;
+}
+
+/** How long a blocking read waits before it looks again (so a stop is seen within it). */
+const BLOCK_MS = 1000;
+/** Synchronous work a pump does before it yields to I/O (leases, reads, replies). */
+const SLICE_MS = 8;
+/** Runs remembered as ended (their late entries are dropped unseen). */
+const ENDED_RUNS = 4096;
+
+/**
+ * The server side of fleet stages: reads request entries of the exports it serves from their
+ * streams (consumer group `weir`, `XREADGROUP … BLOCK`), runs their items (up to `concurrency`
+ * asynchronous ones at once), and answers each entry with one fenced script call that acks it,
+ * deletes it and writes the reply, batched per stream. Leases are renewed every third of
+ * `leaseMs`; entries idle past the lease elsewhere are taken over (`XAUTOCLAIM`) every half. An
+ * entry taken over from a worker that died is split into one entry per item (so a poison item is
+ * alone when it strikes again); an item delivered more than `maxDeliveries` times is answered with
+ * `WEIR_FLEET_DELIVERIES` and not run. Cancellations come on the control channel.
+ *
+ * `stop(graceMs)`: no new entries; those not started are handed back at once; running ones may
+ * finish within the grace, then they are aborted and handed back too; anything still pending for
+ * this worker is handed back; it leaves the group.
+ */
+export class FleetWorker {
+  readonly name: string;
+  readonly stats: FleetWorkerStats = {
+    entries: 0,
+    items: 0,
+    claimed: 0,
+    split: 0,
+    exhausted: 0,
+    fenced: 0,
+    handedBack: 0,
+    dropped: 0,
+  };
+  readonly #settings: FleetWorkerSettings;
+  readonly #keys: FleetKeys;
+  readonly #services = new Map<string, Service>();
+  readonly #streams: string[];
+  readonly #reader: RedisLink;
+  readonly #commands: RedisLink;
+  readonly #subscriber: RedisLink;
+  /** Entries held, by stream and entry id. */
+  readonly #held = new Map<string, Map<string, HeldEntry>>();
+  /** Held entries by run and batch (cancellations name those). */
+  readonly #byRun = new Map<string, Set<HeldEntry>>();
+  readonly #endedRuns = new Set<string>();
+  /** Entries with items not started yet, in arrival order. */
+  #ready: HeldEntry[] = [];
+  #heldCount = 0;
+  #runningItems = 0;
+  #pumpScheduled = false;
+  /** Answers waiting for the next write, by stream. */
+  #answers = new Map<string, Array<{ entry: HeldEntry; payload: Buffer }>>();
+  #answerScheduled = false;
+  #answering = 0;
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+  #failure: WeirError | undefined;
+  #roomWaiter: (() => void) | undefined;
+  #cutGrace: (() => void) | undefined;
+  #idleWaiter: (() => void) | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #claimTimer: NodeJS.Timeout | undefined;
+  #readLoop: Promise<void> | undefined;
+  readonly #failed: Promise<WeirError>;
+  #resolveFailed: ((error: WeirError) => void) | undefined;
+  readonly #pump = (): void => {
+    this.#pumpScheduled = false;
+    this.#run();
+  };
+
+  constructor(settings: FleetWorkerSettings, services: readonly Service[]) {
+    this.#settings = settings;
+    this.name = settings.name;
+    this.#keys = new FleetKeys(settings.prefix);
+    for (const s of services) this.#services.set(this.#keys.requests(s.name), s);
+    this.#streams = [...this.#services.keys()];
+    const where = `weir worker ${settings.name}`;
+    const link = (): RedisLink =>
+      new RedisLink(settings.redis, { where, maxOutageMs: settings.maxOutageMs, name: `weir-worker` });
+    this.#reader = link();
+    this.#commands = link();
+    this.#subscriber = link();
+    defineFleetScripts(this.#commands.client);
+    this.#failed = new Promise((resolve) => (this.#resolveFailed = resolve));
+    for (const l of [this.#reader, this.#commands, this.#subscriber]) l.onFailure((error) => this.#fail(error));
+    this.#commands.onReconnect(() => void this.#declare().catch(() => undefined));
+  }
+
+  /** The services served, by name (`module:export`). */
+  get services(): string[] {
+    return [...this.#services.values()].map((s) => s.name);
+  }
+
+  /** Resolves with the error the worker stopped on when Redis is gone for good (past maxOutageMs). */
+  get failed(): Promise<WeirError> {
+    return this.#failed;
+  }
+
+  /** Connects, creates the consumer groups, subscribes to cancellations and starts serving. */
+  async start(): Promise<void> {
+    await Promise.all([this.#commands.ready(), this.#reader.ready(), this.#subscriber.ready()]);
+    await this.#declare();
+    this.#subscriber.client.on("messageBuffer", (_channel: Buffer, message: Buffer) => this.#control(message));
+    await this.#subscriber.client.subscribe(this.#keys.control);
+    const lease = this.#settings.leaseMs;
+    this.#leaseTimer = setInterval(() => void this.#renewLeases(), Math.max(10, Math.floor(lease / 3)));
+    this.#claimTimer = setInterval(() => void this.#claim(), Math.max(15, Math.floor(lease / 2)));
+    this.#readLoop = this.#read();
+    this.#settings.log(
+      `weir worker ${this.name}: serving ${this.services.join(", ")} from ${this.#settings.redis.server} (concurrency ${this.#settings.concurrency}, lease ${lease} ms)`,
+    );
+  }
+
+  /**
+   * Stops serving: entries not started are handed back at once; running ones get `graceMs` to
+   * finish (then they are aborted and handed back). Resolves when the worker has let go of
+   * everything and closed its connections. Safe to call twice (the first grace applies).
+   */
+  stop(graceMs = 0): Promise<void> {
+    if (this.#stopped !== undefined) {
+      // a second stop cuts the first one's grace short when it asks for less
+      if (graceMs === 0) this.#cutGrace?.();
+      return this.#stopped;
+    }
+    this.#stopped = this.#shutDown(graceMs);
+    return this.#stopped;
+  }
+
+  async #declare(): Promise<void> {
+    for (const stream of this.#streams) await ensureGroup(this.#commands.client, stream, WORKER_GROUP);
+  }
+
+  // ---- taking entries ----
+
+  async #read(): Promise<void> {
+    const client = this.#reader.client;
+    while (!this.#stopping && this.#failure === undefined) {
+      const room = this.#settings.prefetch - this.#heldCount;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
+        continue;
+      }
+      let result: Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
+      try {
+        result = (await client.callBuffer(
+          "XREADGROUP",
+          "GROUP",
+          WORKER_GROUP,
+          this.name,
+          "COUNT",
+          room,
+          "BLOCK",
+          BLOCK_MS,
+          "STREAMS",
+          ...this.#streams,
+          ...this.#streams.map(() => ">"),
+        )) as Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
+      } catch (error) {
+        if (this.#stopping || this.#failure !== undefined) return;
+        // Redis lost the groups (it restarted empty): declare them again
+        if (error instanceof Error && error.message.startsWith("NOGROUP")) await this.#declare().catch(() => undefined);
+        else await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (result === null) continue;
+      for (const [streamKey, entries] of result) {
+        const stream = streamKey.toString();
+        for (const [id, fields] of entries) this.#take(stream, id.toString(), fieldOf(fields, "m"), 1, "");
+      }
+      this.#schedulePump();
+    }
+  }
+
+  /** Takes over entries idle past the lease on other workers. */
+  async #claim(): Promise<void> {
+    if (this.#stopping || this.#failure !== undefined || !this.#commands.up) return;
+    for (const stream of this.#streams) {
+      const room = this.#settings.prefetch - this.#heldCount;
+      if (room <= 0) return;
+      let claimed;
+      try {
+        claimed = await claimStale(this.#commands.client, stream, WORKER_GROUP, this.name, this.#settings.leaseMs, room);
+      } catch {
+        continue;
+      }
+      for (const c of claimed) {
+        this.stats.claimed++;
+        this.#take(stream, c.id, c.body, c.deliveries, c.previous);
+      }
+    }
+    this.#schedulePump();
+  }
+
+  /** An entry delivered to this worker (`deliveries` 1 when read fresh, more when claimed). */
+  #take(stream: string, id: string, raw: Buffer | undefined, deliveries: number, previous: string): void {
+    const service = this.#services.get(stream)!;
+    let body: RequestBody | undefined;
+    try {
+      body = raw === undefined ? undefined : unpackBody<RequestBody>(raw);
+    } catch {
+      body = undefined;
+    }
+    if (body === undefined || !Array.isArray(body.x)) {
+      // not ours to understand: ack and delete it so it does not come back
+      this.#settings.log(`weir worker ${this.name}: dropped malformed entry ${id} on ${stream}`);
+      void completeEntries(this.#commands.client, stream, WORKER_GROUP, this.name, [], [
+        { id, run: 0, payload: Buffer.alloc(0) },
+      ]).catch(() => undefined);
+      return;
+    }
+    // stopping: leave it pending here; the shutdown hands back whatever Redis counts as ours
+    if (this.#stopping) return;
+    const entry = new HeldEntry(stream, id, body, service, deliveries + (body.p ?? 0));
+    this.#hold(entry);
+    if (this.#endedRuns.has(body.r)) {
+      entry.dropped = true;
+      this.#finish(entry);
+      return;
+    }
+    if (entry.deliveries > this.#settings.maxDeliveries) {
+      this.stats.exhausted++;
+      this.#settings.log(
+        `weir worker ${this.name}: entry ${id} of stage "${body.s}" was delivered ${entry.deliveries - 1} times without an answer: answering WEIR_FLEET_DELIVERIES`,
+      );
+      entry.finished = true;
+      this.#answer(entry, entry.deliveriesReply(this.name, previous));
+      return;
+    }
+    if (deliveries >= 2 && entry.size > 1) {
+      // its worker died or stalled holding it: one entry per item, so a poison item ends alone
+      this.stats.split++;
+      entry.finished = true;
+      void this.#requeue(stream, [{ id, bodies: entry.split() }]).finally(() => this.#unhold(entry));
+      return;
+    }
+    this.#ready.push(entry);
+  }
+
+  #hold(entry: HeldEntry): void {
+    let byId = this.#held.get(entry.stream);
+    if (byId === undefined) this.#held.set(entry.stream, (byId = new Map()));
+    byId.set(entry.id, entry);
+    let run = this.#byRun.get(entry.body.r);
+    if (run === undefined) this.#byRun.set(entry.body.r, (run = new Set()));
+    run.add(entry);
+    this.#heldCount++;
+  }
+
+  #unhold(entry: HeldEntry): void {
+    const byId = this.#held.get(entry.stream);
+    if (byId?.get(entry.id) !== entry) return;
+    byId.delete(entry.id);
+    const run = this.#byRun.get(entry.body.r);
+    run?.delete(entry);
+    if (run?.size === 0) this.#byRun.delete(entry.body.r);
+    this.#heldCount--;
+    const waiter = this.#roomWaiter;
+    this.#roomWaiter = undefined;
+    waiter?.();
+    if (this.#heldCount === 0) {
+      const idle = this.#idleWaiter;
+      this.#idleWaiter = undefined;
+      idle?.();
+    }
+  }
+
+  // ---- running items ----
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(this.#pump);
+  }
+
+  #run(): void {
+    const sliceEnd = performance.now() + SLICE_MS;
+    const concurrency = this.#settings.concurrency;
+    while (this.#ready.length > 0 && this.#runningItems < concurrency) {
+      const entry = this.#ready[0]!;
+      if (entry.finished || entry.dropped) {
+        this.#ready.shift();
+        if (!entry.finished) this.#skipRest(entry);
+        continue;
+      }
+      if (entry.startedAt < 0) entry.startedAt = performance.now();
+      while (entry.next < entry.size && this.#runningItems < concurrency) this.#start(entry, entry.next++);
+      if (entry.next >= entry.size) this.#ready.shift();
+      if (entry.complete) this.#finish(entry);
+      if (performance.now() > sliceEnd) {
+        this.#schedulePump();
+        return;
+      }
+    }
+  }
+
+  #start(entry: HeldEntry, k: number): void {
+    if (entry.settled[k] === 1) return; // cancelled before it started
+    const body = entry.body;
+    const ctx = new ItemContext(body.s, entry.index(k), entry.attempt(k));
+    const timeoutMs = body.t;
+    const started = timeoutMs === null ? 0 : performance.now();
+    let result: unknown;
+    try {
+      result = entry.service.fn(body.x[k], ctx);
+      if (wantsArray(body) && isSyncIterable(result)) result = Array.from(result);
+    } catch (error) {
+      entry.noteRetryAfter(k, ctx);
+      entry.reject(k, error);
+      this.stats.items++;
+      return;
+    }
+    if (isThenable(result) || (wantsArray(body) && isAsyncIterable(result))) {
+      this.#runAsync(entry, k, ctx, result, timeoutMs);
+      return;
+    }
+    this.stats.items++;
+    entry.noteRetryAfter(k, ctx);
+    if (timeoutMs !== null && performance.now() - started > timeoutMs) entry.timeout(k);
+    else entry.resolve(k, result);
+  }
+
+  #runAsync(entry: HeldEntry, k: number, ctx: ItemContext, result: unknown, timeoutMs: number | null): void {
+    this.#runningItems++;
+    entry.open++;
+    entry.running.set(k, ctx);
+    let timer: NodeJS.Timeout | undefined;
+    let over = false;
+    const end = (): void => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
+      this.stats.items++;
+      this.#runningItems--;
+      entry.open--;
+      entry.running.delete(k);
+      entry.noteRetryAfter(k, ctx);
+      if (entry.complete && entry.next >= entry.size) this.#finish(entry);
+      this.#schedulePump();
+    };
+    if (timeoutMs !== null) {
+      timer = setTimeout(() => {
+        if (over) return;
+        const error = new TimeoutError(`stage "${entry.body.s}" item ${ctx.index}`, timeoutMs);
+        entry.timeout(k);
+        ctx.cancel(error);
+        end();
+      }, timeoutMs);
+    }
+    const promise = isThenable(result) ? Promise.resolve(result) : collect(result as AsyncIterable<unknown>);
+    promise.then(
+      (value) => {
+        if (!over) entry.resolve(k, wantsArray(entry.body) && isSyncIterable(value) ? Array.from(value) : value);
+        end();
+      },
+      (error: unknown) => {
+        if (!over) entry.reject(k, error);
+        end();
+      },
+    );
+  }
+
+  /** The rest of a dropped entry's items will not run. */
+  #skipRest(entry: HeldEntry): void {
+    entry.next = entry.size;
+    if (entry.complete) this.#finish(entry);
+  }
+
+  /** Every item of `entry` has settled (or it was dropped): answer it, ack it, or forget it. */
+  #finish(entry: HeldEntry): void {
+    if (entry.finished) return;
+    entry.finished = true;
+    if (entry.fenced) {
+      this.#unhold(entry);
+      return;
+    }
+    if (entry.dropped) {
+      this.stats.dropped++;
+      this.#answer(entry, Buffer.alloc(0));
+      return;
+    }
+    this.stats.entries++;
+    const elapsed = entry.startedAt < 0 ? 0 : performance.now() - entry.startedAt;
+    this.#answer(entry, entry.reply(this.name, elapsed));
+  }
+
+  // ---- answering ----
+
+  #answer(entry: HeldEntry, payload: Buffer): void {
+    let list = this.#answers.get(entry.stream);
+    if (list === undefined) this.#answers.set(entry.stream, (list = []));
+    list.push({ entry, payload });
+    if (!this.#answerScheduled) {
+      this.#answerScheduled = true;
+      setImmediate(() => void this.#writeAnswers());
+    }
+  }
+
+  /** One fenced script call per stream for every answer ready. */
+  async #writeAnswers(): Promise<void> {
+    this.#answerScheduled = false;
+    const all = this.#answers;
+    this.#answers = new Map();
+    this.#answering++;
+    try {
+      await Promise.all(
+        [...all].map(async ([stream, answers]) => {
+          const runs: Array<[string, string]> = [];
+          const runIndex = new Map<string, number>();
+          const completions: Completion[] = answers.map(({ entry, payload }) => {
+            const run = entry.body.r;
+            let i = runIndex.get(run);
+            if (i === undefined) {
+              i = runs.length;
+              runIndex.set(run, i);
+              runs.push([this.#keys.replies(run), this.#keys.run(run)]);
+            }
+            return { id: entry.id, run: i, payload };
+          });
+          try {
+            const fenced = await completeEntries(this.#commands.client, stream, WORKER_GROUP, this.name, runs, completions);
+            if (fenced.length > 0) {
+              this.stats.fenced += fenced.length;
+              this.#settings.log(
+                `weir worker ${this.name}: ${fenced.length} entr${fenced.length === 1 ? "y was" : "ies were"} taken over by another worker (lease expired): results discarded`,
+              );
+            }
+          } catch (error) {
+            // Redis gone for good: the entries stay pending, another worker takes them after the lease
+            this.#settings.log(`weir worker ${this.name}: could not answer ${answers.length} entries: ${String(error)}`);
+          }
+          for (const { entry } of answers) this.#unhold(entry);
+        }),
+      );
+    } finally {
+      this.#answering--;
+    }
+  }
+
+  // ---- leases ----
+
+  async #renewLeases(): Promise<void> {
+    if (this.#failure !== undefined || !this.#commands.up) return;
+    for (const [stream, byId] of this.#held) {
+      const ids = [...byId.keys()];
+      if (ids.length === 0) continue;
+      let lost: string[];
+      try {
+        lost = await extendLeases(this.#commands.client, stream, WORKER_GROUP, this.name, ids);
+      } catch {
+        continue;
+      }
+      for (const id of lost) {
+        const entry = byId.get(id);
+        if (entry === undefined || entry.finished) continue;
+        // another worker has it now: stop its items and forget it
+        this.stats.fenced++;
+        entry.fenced = true;
+        this.#abort(entry, new CancelledError(`entry ${id}`, new Error("its lease expired: another worker took it over")));
+        this.#settings.log(`weir worker ${this.name}: lost entry ${id} (lease expired): another worker has it`);
+      }
+    }
+  }
+
+  /** Aborts an entry's running items and skips the rest; it finishes when the running ones settle. */
+  #abort(entry: HeldEntry, reason: unknown): void {
+    for (const ctx of entry.running.values()) ctx.cancel(reason);
+    for (let k = entry.next; k < entry.size; k++) entry.settled[k] = 1;
+    entry.next = entry.size;
+    if (entry.complete) this.#finish(entry);
+  }
+
+  // ---- cancellations ----
+
+  #control(message: Buffer): void {
+    let m: ControlMessage;
+    try {
+      m = unpackBody<ControlMessage>(message);
+    } catch {
+      return;
+    }
+    const run = m[1];
+    const held = this.#byRun.get(run);
+    if (m[0] === CONTROL_RUN_ENDED) {
+      this.#endedRuns.add(run);
+      if (this.#endedRuns.size > ENDED_RUNS) this.#endedRuns.delete(this.#endedRuns.values().next().value!);
+      if (held === undefined) return;
+      const reason = new CancelledError(`run ${run}`, new Error("its origin ended the run"));
+      for (const entry of [...held]) {
+        entry.dropped = true;
+        this.#abort(entry, reason);
+      }
+      return;
+    }
+    if (m[0] !== CONTROL_CANCEL || held === undefined) return;
+    const reason = new CancelledError(`run ${run}`, new Error("the origin cancelled the item"));
+    for (const [b, ks] of m[2]) {
+      for (const entry of held) {
+        if (entry.body.b !== b) continue;
+        for (const k0 of ks) {
+          const k = k0 - entry.body.f;
+          if (k < 0 || k >= entry.size) continue;
+          const ctx = entry.running.get(k);
+          if (ctx !== undefined) ctx.cancel(reason);
+          else if (k >= entry.next) entry.settled[k] = 1;
+        }
+      }
+    }
+  }
+
+  // ---- shutting down ----
+
+  async #requeue(stream: string, entries: Requeue[]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      const fenced = await requeueEntries(this.#commands.client, stream, WORKER_GROUP, this.name, entries);
+      this.stats.fenced += fenced.length;
+    } catch (error) {
+      this.#settings.log(`weir worker ${this.name}: could not hand back ${entries.length} entries: ${String(error)}`);
+    }
+  }
+
+  async #shutDown(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#claimTimer);
+    // a blocked read returns within BLOCK_MS; what it delivers then is handed back below
+    const waiter = this.#roomWaiter;
+    this.#roomWaiter = undefined;
+    waiter?.();
+    if (this.#failure === undefined) {
+      // entries not started: back at once
+      await this.#handBack((e) => e.next === 0 && !e.finished);
+      if (this.#heldCount > 0 && graceMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (this.#idleWaiter = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+          new Promise<void>((resolve) => (this.#cutGrace = resolve)),
+        ]);
+        clearTimeout(timer);
+        this.#cutGrace = undefined;
+      }
+      // past the grace: abort the rest and hand it back
+      await this.#handBack((e) => !e.finished);
+      await this.#readLoop;
+      await this.#handBackPending();
+      while (this.#answering > 0 || this.#answerScheduled) await new Promise((r) => setImmediate(r));
+      for (const stream of this.#streams)
+        await this.#commands.client.xgroup("DELCONSUMER", stream, WORKER_GROUP, this.name).catch(() => undefined);
+    }
+    clearInterval(this.#leaseTimer);
+    await Promise.all([this.#reader.close(0), this.#commands.close(), this.#subscriber.close()]);
+    this.#settings.log(
+      `weir worker ${this.name}: stopped (${this.stats.entries} entries, ${this.stats.items} items answered; ${this.stats.handedBack} handed back; ${this.stats.fenced} fenced off)`,
+    );
+  }
+
+  /** Hands back the held entries `which` selects (their running items are aborted). */
+  async #handBack(which: (entry: HeldEntry) => boolean): Promise<void> {
+    const reason = new CancelledError(`weir worker ${this.name}`, new Error("the worker is shutting down"));
+    for (const [stream, byId] of this.#held) {
+      const chosen = [...byId.values()].filter(which);
+      if (chosen.length === 0) continue;
+      for (const entry of chosen) {
+        entry.fenced = true; // its results, if any come, are not ours to send any more
+        for (const ctx of entry.running.values()) ctx.cancel(reason);
+        entry.next = entry.size;
+        entry.finished = true;
+        this.#unhold(entry);
+      }
+      this.#ready = this.#ready.filter((e) => !e.finished);
+      this.stats.handedBack += chosen.length;
+      await this.#requeue(
+        stream,
+        chosen.map((e) => ({ id: e.id, bodies: [] })),
+      );
+    }
+  }
+
+  /** Hands back whatever Redis still counts as pending for this worker (delivered while it stopped). */
+  async #handBackPending(): Promise<void> {
+    for (const stream of this.#streams) {
+      let pending: Array<[string, string, number, number]>;
+      try {
+        pending = (await this.#commands.client.xpending(stream, WORKER_GROUP, "-", "+", 10_000, this.name)) as Array<
+          [string, string, number, number]
+        >;
+      } catch {
+        continue;
+      }
+      if (pending.length === 0) continue;
+      this.stats.handedBack += pending.length;
+      await this.#requeue(
+        stream,
+        pending.map(([id]) => ({ id, bodies: [] })),
+      );
+    }
+  }
+
+  #fail(error: WeirError): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#settings.log(`weir worker ${this.name}: ${error.message}`);
+    this.#resolveFailed?.(error);
+    const waiter = this.#roomWaiter;
+    this.#roomWaiter = undefined;
+    waiter?.();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function"
+  );
+}
+
+function isSyncIterable(value: unknown): value is Iterable<unknown> {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function"
+  );
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return value !== null && typeof value === "object" && Symbol.asyncIterator in value;
+}
+
+async function collect(values: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const v of values) out.push(v);
+  return out;
+}
