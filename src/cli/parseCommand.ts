@@ -153,7 +153,10 @@ function oneFile(command: string, positionals: readonly string[]): string {
 function graceMs(value: string | boolean | undefined, command = "run"): number {
   if (value === undefined) return DEFAULT_GRACE_MS;
   if (typeof value !== "string" || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
-    throw new UsageError(command, `option --grace-ms: expected a non-negative integer (ms), received "${String(value)}"`);
+    throw new UsageError(
+      command,
+      `option --grace-ms: expected a non-negative integer (ms), received "${String(value)}"`,
+    );
   return Number(value);
 }
 
@@ -173,7 +176,10 @@ function workerCommand(args: readonly string[]): CliCommand {
           .filter((e) => e !== "")
       : undefined;
   if (exports !== undefined && exports.length === 0)
-    throw new UsageError("worker", `option --exports: expected export names separated by commas, received "${String(exportList)}"`);
+    throw new UsageError(
+      "worker",
+      `option --exports: expected export names separated by commas, received "${String(exportList)}"`,
+    );
   const text = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
   return {
     kind: "worker",

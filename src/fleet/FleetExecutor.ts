@@ -203,14 +203,7 @@ export class FleetExecutor implements Executor {
       settle.reject(attempt.signal.reason);
       return;
     }
-    const entry = new Entry(
-      attempt.item,
-      attempt.index,
-      attempt.attempt,
-      attempt.signal,
-      settle,
-      attempt.retryAfter,
-    );
+    const entry = new Entry(attempt.item, attempt.index, attempt.attempt, attempt.signal, settle, attempt.retryAfter);
     this.#queue.push(entry);
     this.#pending++;
     this.#watches.watch(entry.signal, entry);
@@ -591,7 +584,8 @@ export class FleetExecutor implements Executor {
         const e = this.#queue[i]!;
         if (e.signal === signal) abort(e);
       }
-      for (const batch of [...this.#inFlight.values()]) for (const e of batch.entries) if (e.signal === signal) abort(e);
+      for (const batch of [...this.#inFlight.values()])
+        for (const e of batch.entries) if (e.signal === signal) abort(e);
     }
     this.#publishCancels();
   }

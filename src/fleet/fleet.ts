@@ -43,7 +43,12 @@ export function fleet<I = unknown, O = unknown>(
   const where = "fleet()";
   const url = normalize(module, where);
   if (!url.startsWith("file:"))
-    throw new InvalidOptionError("module", "a file: URL or an absolute path (workers find the export by file name)", url, where);
+    throw new InvalidOptionError(
+      "module",
+      "a file: URL or an absolute path (workers find the export by file name)",
+      url,
+      where,
+    );
   nonEmptyString(exportName, "exportName", where);
   const settings = fleetSettings(options, where);
   const service = serviceName(url, exportName);

@@ -58,7 +58,9 @@ export class RedisLink {
       maxRetriesPerRequest: null,
       enableOfflineQueue: true,
       enableReadyCheck: true,
-      retryStrategy: (times: number) => (this.#failure !== undefined || this.#closed ? null : Math.min(1000, 25 * 2 ** Math.min(times, 6))),
+      lazyConnect: true,
+      retryStrategy: (times: number) =>
+        this.#failure !== undefined || this.#closed ? null : Math.min(1000, 25 * 2 ** Math.min(times, 6)),
     };
     this.client = target.url === undefined ? new Redis(settings) : new Redis(target.url, settings);
     this.client.on("connect", () => {
@@ -70,6 +72,8 @@ export class RedisLink {
     this.client.on("end", () => {
       if (!this.#closed) this.#giveUp(this.#unavailable("the connection ended"));
     });
+    guardSockets(this.client);
+    this.client.connect().catch(() => undefined); // failures arrive as events, handled above
     this.#armOutage();
   }
 
@@ -212,4 +216,21 @@ function isTlsFailure(code: unknown, message: string): boolean {
     if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO/.test(code)) return true;
   }
   return /wrong version number|certificate|handshake/i.test(message);
+}
+
+/**
+ * ioredis listens to each socket's `error` event once: a TLS socket that fails its handshake
+ * (a refused certificate) can emit a second error (the server's alert) with nobody listening,
+ * which would crash the process. Every socket the client opens gets a listener of its own.
+ */
+function guardSockets(client: Redis): void {
+  const connector = (client as unknown as { connector?: { connect?: (...args: unknown[]) => Promise<unknown> } })
+    .connector;
+  const connect = connector?.connect;
+  if (connector === undefined || typeof connect !== "function") return;
+  connector.connect = (...args: unknown[]) =>
+    connect.apply(connector, args).then((stream) => {
+      (stream as { on?: (event: string, listener: () => void) => void }).on?.("error", () => undefined);
+      return stream;
+    });
 }

@@ -105,7 +105,11 @@ export class FleetWorker {
   #stopped: Promise<void> | undefined;
   #failure: WeirError | undefined;
   #roomWaiter: (() => void) | undefined;
+  /** A suspect entry (delivered before to a worker that died) that runs alone, once the others end. */
+  #solo: HeldEntry | undefined;
   #cutGrace: (() => void) | undefined;
+  /** Read this worker's own pending entries before new ones (after a reconnection). */
+  #recover = false;
   #idleWaiter: (() => void) | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
   #claimTimer: NodeJS.Timeout | undefined;
@@ -133,6 +137,8 @@ export class FleetWorker {
     this.#failed = new Promise((resolve) => (this.#resolveFailed = resolve));
     for (const l of [this.#reader, this.#commands, this.#subscriber]) l.onFailure((error) => this.#fail(error));
     this.#commands.onReconnect(() => void this.#declare().catch(() => undefined));
+    // a read answered while the connection dropped delivered entries this worker never saw
+    this.#reader.onReconnect(() => (this.#recover = true));
   }
 
   /** The services served, by name (`module:export`). */
@@ -184,12 +190,14 @@ export class FleetWorker {
   async #read(): Promise<void> {
     const client = this.#reader.client;
     while (!this.#stopping && this.#failure === undefined) {
-      const room = this.#settings.prefetch - this.#heldCount;
+      const room = this.#room();
       if (room <= 0) {
         await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
         continue;
       }
-      let result: Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
+      const recovering = this.#recover;
+      this.#recover = false;
+      let result: Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null;
       try {
         result = (await client.callBuffer(
           "XREADGROUP",
@@ -197,13 +205,12 @@ export class FleetWorker {
           WORKER_GROUP,
           this.name,
           "COUNT",
-          room,
-          "BLOCK",
-          BLOCK_MS,
+          recovering ? 10_000 : room,
+          ...(recovering ? [] : ["BLOCK", BLOCK_MS]),
           "STREAMS",
           ...this.#streams,
-          ...this.#streams.map(() => ">"),
-        )) as Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
+          ...this.#streams.map(() => (recovering ? "0" : ">")),
+        )) as Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null;
       } catch (error) {
         if (this.#stopping || this.#failure !== undefined) return;
         // Redis lost the groups (it restarted empty): declare them again
@@ -214,7 +221,16 @@ export class FleetWorker {
       if (result === null) continue;
       for (const [streamKey, entries] of result) {
         const stream = streamKey.toString();
-        for (const [id, fields] of entries) this.#take(stream, id.toString(), fieldOf(fields, "m"), 1, "");
+        for (const [rawId, fields] of entries) {
+          const id = rawId.toString();
+          // recovering: entries held already are skipped; one deleted since (no fields) is let go
+          if (recovering && this.#held.get(stream)?.has(id) === true) continue;
+          if (fields === null) {
+            void client.xack(stream, WORKER_GROUP, id).catch(() => undefined);
+            continue;
+          }
+          this.#take(stream, id, fieldOf(fields, "m"), 1, "");
+        }
       }
       this.#schedulePump();
     }
@@ -224,11 +240,18 @@ export class FleetWorker {
   async #claim(): Promise<void> {
     if (this.#stopping || this.#failure !== undefined || !this.#commands.up) return;
     for (const stream of this.#streams) {
-      const room = this.#settings.prefetch - this.#heldCount;
+      const room = this.#room();
       if (room <= 0) return;
       let claimed;
       try {
-        claimed = await claimStale(this.#commands.client, stream, WORKER_GROUP, this.name, this.#settings.leaseMs, room);
+        claimed = await claimStale(
+          this.#commands.client,
+          stream,
+          WORKER_GROUP,
+          this.name,
+          this.#settings.leaseMs,
+          room,
+        );
       } catch {
         continue;
       }
@@ -252,9 +275,14 @@ export class FleetWorker {
     if (body === undefined || !Array.isArray(body.x)) {
       // not ours to understand: ack and delete it so it does not come back
       this.#settings.log(`weir worker ${this.name}: dropped malformed entry ${id} on ${stream}`);
-      void completeEntries(this.#commands.client, stream, WORKER_GROUP, this.name, [], [
-        { id, run: 0, payload: Buffer.alloc(0) },
-      ]).catch(() => undefined);
+      void completeEntries(
+        this.#commands.client,
+        stream,
+        WORKER_GROUP,
+        this.name,
+        [],
+        [{ id, run: 0, payload: Buffer.alloc(0) }],
+      ).catch(() => undefined);
       return;
     }
     // stopping: leave it pending here; the shutdown hands back whatever Redis counts as ours
@@ -282,7 +310,46 @@ export class FleetWorker {
       void this.#requeue(stream, [{ id, bodies: entry.split() }]).finally(() => this.#unhold(entry));
       return;
     }
+    if (entry.deliveries >= 2) {
+      // a suspect: a worker died or stalled holding it. It runs alone, so that if it kills this
+      // worker too, no other entry is charged a delivery for it.
+      if (this.#solo !== undefined) {
+        void this.#giveBack([entry]);
+        return;
+      }
+      this.#solo = entry;
+      void this.#giveBack([...this.#ready].filter((e) => e !== entry && e.next === 0 && !e.finished));
+    }
     this.#ready.push(entry);
+  }
+
+  /** Entries this worker may take now: none while a suspect waits to run alone. */
+  #room(): number {
+    return this.#solo !== undefined ? 0 : this.#settings.prefetch - this.#heldCount;
+  }
+
+  /** True while an entry other than the suspect is unfinished here. */
+  #othersUnfinished(solo: HeldEntry): boolean {
+    for (const byId of this.#held.values()) for (const e of byId.values()) if (e !== solo && !e.finished) return true;
+    return false;
+  }
+
+  /**
+   * Puts entries not started back in the stream for other workers, their deliveries so far kept
+   * in the body (`p`), without counting as handed back at shutdown.
+   */
+  async #giveBack(entries: HeldEntry[]): Promise<void> {
+    const byStream = new Map<string, Requeue[]>();
+    for (const e of entries) {
+      e.finished = true;
+      e.fenced = true;
+      this.#unhold(e);
+      let list = byStream.get(e.stream);
+      if (list === undefined) byStream.set(e.stream, (list = []));
+      list.push({ id: e.id, bodies: e.deliveries >= 2 ? [e.carrying()] : [] });
+    }
+    this.#ready = this.#ready.filter((e) => !e.finished);
+    await Promise.all([...byStream].map(([stream, list]) => this.#requeue(stream, list)));
   }
 
   #hold(entry: HeldEntry): void {
@@ -330,6 +397,15 @@ export class FleetWorker {
         this.#ready.shift();
         if (!entry.finished) this.#skipRest(entry);
         continue;
+      }
+      // the suspect starts once everything else here has ended
+      if (entry === this.#solo && entry.next === 0 && this.#othersUnfinished(entry)) {
+        if (this.#ready.length > 1) {
+          this.#ready.push(this.#ready.shift()!);
+          if (this.#ready[0] === entry) return;
+          continue;
+        }
+        return;
       }
       if (entry.startedAt < 0) entry.startedAt = performance.now();
       while (entry.next < entry.size && this.#runningItems < concurrency) this.#start(entry, entry.next++);
@@ -418,6 +494,13 @@ export class FleetWorker {
   #finish(entry: HeldEntry): void {
     if (entry.finished) return;
     entry.finished = true;
+    if (entry === this.#solo) {
+      this.#solo = undefined;
+      const waiter = this.#roomWaiter;
+      this.#roomWaiter = undefined;
+      waiter?.();
+    }
+    if (this.#solo !== undefined) this.#schedulePump();
     if (entry.fenced) {
       this.#unhold(entry);
       return;
@@ -466,7 +549,14 @@ export class FleetWorker {
             return { id: entry.id, run: i, payload };
           });
           try {
-            const fenced = await completeEntries(this.#commands.client, stream, WORKER_GROUP, this.name, runs, completions);
+            const fenced = await completeEntries(
+              this.#commands.client,
+              stream,
+              WORKER_GROUP,
+              this.name,
+              runs,
+              completions,
+            );
             if (fenced.length > 0) {
               this.stats.fenced += fenced.length;
               this.#settings.log(
@@ -475,7 +565,9 @@ export class FleetWorker {
             }
           } catch (error) {
             // Redis gone for good: the entries stay pending, another worker takes them after the lease
-            this.#settings.log(`weir worker ${this.name}: could not answer ${answers.length} entries: ${String(error)}`);
+            this.#settings.log(
+              `weir worker ${this.name}: could not answer ${answers.length} entries: ${String(error)}`,
+            );
           }
           for (const { entry } of answers) this.#unhold(entry);
         }),
@@ -504,7 +596,10 @@ export class FleetWorker {
         // another worker has it now: stop its items and forget it
         this.stats.fenced++;
         entry.fenced = true;
-        this.#abort(entry, new CancelledError(`entry ${id}`, new Error("its lease expired: another worker took it over")));
+        this.#abort(
+          entry,
+          new CancelledError(`entry ${id}`, new Error("its lease expired: another worker took it over")),
+        );
         this.#settings.log(`weir worker ${this.name}: lost entry ${id} (lease expired): another worker has it`);
       }
     }

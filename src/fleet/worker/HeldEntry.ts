@@ -116,7 +116,9 @@ export class HeldEntry {
           this.values[k] = undefined;
           (this.errors ??= []).push([
             k,
-            serializeError(new TypeError(`the result of item ${this.index(k)} cannot travel back as msgpack`, { cause: error })),
+            serializeError(
+              new TypeError(`the result of item ${this.index(k)} cannot travel back as msgpack`, { cause: error }),
+            ),
           ]);
         }
       }
@@ -138,6 +140,11 @@ export class HeldEntry {
       w: worker,
     };
     return packBody(body);
+  }
+
+  /** The request body again, carrying the deliveries so far (for an entry put back unrun). */
+  carrying(): Buffer {
+    return packBody({ ...this.body, p: this.deliveries - 1 });
   }
 
   /** One entry per item (a batch taken over from a worker that died), each carrying the lost deliveries. */

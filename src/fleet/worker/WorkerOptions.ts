@@ -105,10 +105,14 @@ export function workerSettings(value: unknown, where = "weir worker"): FleetWork
   };
   if (o.redis === undefined)
     throw new InvalidOptionError("redis", "a redis:// or rediss:// URL, or ioredis options", undefined, where);
-  const log = optional(o.log, () => {}, (v) => {
-    if (typeof v !== "function") throw new InvalidOptionError("log", "a function", v, where);
-    return v as (line: string) => void;
-  });
+  const log = optional(
+    o.log,
+    () => {},
+    (v) => {
+      if (typeof v !== "function") throw new InvalidOptionError("log", "a function", v, where);
+      return v as (line: string) => void;
+    },
+  );
   return Object.freeze({
     modules: strings(o.modules, "modules"),
     redis: redisTarget(o.redis, "redis", where),

@@ -24,7 +24,10 @@ export interface Service {
  * @throws LoadError when a module is missing or fails to load, a named export is missing or not a
  * function, two modules serve the same name, or nothing is left to serve
  */
-export async function loadServices(modules: readonly string[], exports: readonly string[] | undefined): Promise<Service[]> {
+export async function loadServices(
+  modules: readonly string[],
+  exports: readonly string[] | undefined,
+): Promise<Service[]> {
   const services = new Map<string, Service>();
   const found = new Set<string>();
   for (const module of modules) {
@@ -40,13 +43,18 @@ export async function loadServices(modules: readonly string[], exports: readonly
     try {
       mod = (await import(url)) as Record<string, unknown>;
     } catch (error) {
-      throw new LoadError(module, `could not load the module: ${error instanceof Error ? error.message : String(error)}`, error);
+      throw new LoadError(
+        module,
+        `could not load the module: ${error instanceof Error ? error.message : String(error)}`,
+        error,
+      );
     }
     for (const [exportName, value] of Object.entries(mod)) {
       if (exportName === "default" || typeof value !== "function") continue;
       if (exports !== undefined && !exports.includes(exportName)) continue;
       const name = serviceName(url, exportName);
-      if (services.has(name)) throw new LoadError(module, `"${name}" is served by two modules: give their files different names`);
+      if (services.has(name))
+        throw new LoadError(module, `"${name}" is served by two modules: give their files different names`);
       services.set(name, { name, exportName, moduleUrl: url, fn: value as Service["fn"] });
       found.add(exportName);
     }
@@ -60,10 +68,7 @@ export async function loadServices(modules: readonly string[], exports: readonly
   if (exports !== undefined) {
     const missing = exports.filter((name) => !found.has(name));
     if (missing.length > 0)
-      throw new LoadError(
-        modules.join(", "),
-        `no function exported as ${missing.map((m) => `"${m}"`).join(", ")}`,
-      );
+      throw new LoadError(modules.join(", "), `no function exported as ${missing.map((m) => `"${m}"`).join(", ")}`);
   }
   if (services.size === 0) throw new LoadError(modules.join(", "), "exports no function to serve");
   return [...services.values()];
