@@ -15,3 +15,7 @@ export { RedisUnavailableError } from "./fleet/errors/RedisUnavailableError.js";
 export { RedisAuthError } from "./fleet/errors/RedisAuthError.js";
 export { RedisTlsError } from "./fleet/errors/RedisTlsError.js";
 export { FleetDeliveriesError } from "./fleet/errors/FleetDeliveriesError.js";
+export { redisStreamSource } from "./fleet/stream/redisStreamSource.js";
+export type { RedisStreamSourceOptions, StreamFields } from "./fleet/stream/redisStreamSource.js";
+export { redisStreamSink } from "./fleet/stream/redisStreamSink.js";
+export type { RedisStreamSink, RedisStreamSinkOptions, StreamEntry } from "./fleet/stream/redisStreamSink.js";

@@ -374,7 +374,9 @@ export class Stream<T> extends Handle {
               factory: remote.factory,
               maxWindow:
                 remote.factory.maxWindow?.(settings.concurrency) ??
-                (r === undefined ? 1 : Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize),
+                (r === undefined
+                  ? 1
+                  : Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize),
             },
       settings,
       batch: undefined,
