@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,7 +40,8 @@ export interface RedisServerOptions {
   readonly port?: number;
 }
 
-export const redisBinary = "/usr/bin/redis-server";
+/** The `redis-server` binary: Debian's, else the one on PATH (`.ci/run` installs it where missing). */
+export const redisBinary = existsSync("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";
 
 /** A free loopback TCP port (bound, read, released). */
 export async function freePort(): Promise<number> {
