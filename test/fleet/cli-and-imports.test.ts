@@ -11,7 +11,10 @@ import { tasksUrl } from "./fleetHarness.js";
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await main(args, { out: { write: (t: string) => (out += t) }, err: { write: (t: string) => (err += t) } });
+  const code = await main(args, {
+    out: { write: (t: string) => (out += t) },
+    err: { write: (t: string) => (err += t) },
+  });
   return { code, out, err };
 }
 
@@ -66,7 +69,10 @@ describe("weir worker on the command line, weir plan, and the core's imports", (
     const r = await cli("plan", fileURLToPath(new URL("../fixtures/fleet/plan.ts", import.meta.url)));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /step 1 \[fleet, concurrency 1\]/);
-    assert.match(r.out, /\* map\s+double\s+runs on a fleet: weir workers serving "tasks:double" \(Redis stream weir:q:tasks:double at redis:\/\/127\.0\.0\.1:1\)/);
+    assert.match(
+      r.out,
+      /\* map\s+double\s+runs on a fleet: weir workers serving "tasks:double" \(Redis stream weir:q:tasks:double at redis:\/\/127\.0\.0\.1:1\)/,
+    );
   });
 
   it("fleet() checks its options when called, naming them", () => {
@@ -77,8 +83,9 @@ describe("weir worker on the command line, weir plan, and the core's imports", (
     );
     assert.throws(() => fleet(tasksUrl, "double", { redis: "redis://x", maxBatches: 0 }), /fleet\.maxBatches/);
     assert.throws(() => fleet("relative.ts", "double", { redis: "redis://x" }), /module/);
-    assert.throws(() => fleet(tasksUrl, "double", { redis: "redis://:secret@x" as string, prefix: "a b" }), (e: Error) =>
-      !e.message.includes("secret"),
+    assert.throws(
+      () => fleet(tasksUrl, "double", { redis: "redis://:secret@x" as string, prefix: "a b" }),
+      (e: Error) => !e.message.includes("secret"),
     );
     assert.equal(workerDefaults.leaseMs, 30_000);
   });

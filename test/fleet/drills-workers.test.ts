@@ -84,7 +84,8 @@ describe("fleet drills: workers", () => {
     const redis = await startRedis();
     const workers: WorkerProcess[] = [];
     try {
-      const args = ["--lease-ms", "400", "--max-deliveries", "2"];
+      // a lease long enough that a healthy worker starved of CPU on a loaded machine keeps its entries
+      const args = ["--lease-ms", "1500", "--max-deliveries", "2"];
       for (let i = 0; i < 3; i++) workers.push(await startWorker(redis.url, ...args));
       const items = Array.from({ length: 40 }, (_, i) => (i === 17 ? "poison" : `item${i}`));
       const stage = fleet<string, string>(tasksUrl, "poison", { redis: redis.url, maxBatchSize: 8 });
@@ -103,9 +104,10 @@ describe("fleet drills: workers", () => {
       assert.equal(error.deliveries, 2);
       assert.equal(sink.counts.size, 39);
       assert.deepEqual(sink.twice, []);
-      // two deliveries, two dead workers (the batch's and the lone item's); the third still serves
+      // two deliveries: the batch's worker and the lone item's died (fewer if a lease ran out on a
+      // starved worker first); the others still serve
       const alive = workers.filter((w) => !w.exited);
-      assert.equal(alive.length, 1, `alive: ${alive.length}`);
+      assert.ok(alive.length >= 1 && alive.length <= 2, `alive: ${alive.length}`);
       const again = await pipeline<string>("after").from(["a", "b"]).map(stage).run();
       assert.equal(again.stats.poison!.out, 2);
     } finally {

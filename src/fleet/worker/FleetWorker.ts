@@ -1,6 +1,5 @@
 import { performance } from "node:perf_hooks";
 import { CancelledError } from "../../errors/CancelledError.js";
-import { TimeoutError } from "../../errors/TimeoutError.js";
 import type { WeirError } from "../../errors/WeirError.js";
 import { FleetKeys, WORKER_GROUP } from "../protocol/FleetKeys.js";
 import {
@@ -10,7 +9,6 @@ import {
   extendLeases,
   fieldOf,
   requeueEntries,
-  type Completion,
   type Requeue,
 } from "../protocol/fleetScripts.js";
 import {
@@ -22,8 +20,9 @@ import {
 } from "../protocol/FleetWire.js";
 import { ensureGroup } from "../redis/ensureGroup.js";
 import { RedisLink } from "../redis/RedisLink.js";
-import { HeldEntry, wantsArray } from "./HeldEntry.js";
-import { ItemContext } from "./ItemContext.js";
+import { AnswerWriter } from "./AnswerWriter.js";
+import { HeldEntry } from "./HeldEntry.js";
+import { runItem } from "./runItem.js";
 import type { Service } from "./loadServices.js";
 import type { FleetWorkerSettings } from "./WorkerOptions.js";
 
@@ -97,10 +96,7 @@ export class FleetWorker {
   #heldCount = 0;
   #runningItems = 0;
   #pumpScheduled = false;
-  /** Answers waiting for the next write, by stream. */
-  #answers = new Map<string, Array<{ entry: HeldEntry; payload: Buffer }>>();
-  #answerScheduled = false;
-  #answering = 0;
+  readonly #answers: AnswerWriter;
   #stopping = false;
   #stopped: Promise<void> | undefined;
   #failure: WeirError | undefined;
@@ -134,6 +130,14 @@ export class FleetWorker {
     this.#commands = link();
     this.#subscriber = link();
     defineFleetScripts(this.#commands.client);
+    this.#answers = new AnswerWriter(
+      this.#commands.client,
+      this.#keys,
+      settings.name,
+      settings.log,
+      (entry) => this.#unhold(entry),
+      (count) => (this.stats.fenced += count),
+    );
     this.#failed = new Promise((resolve) => (this.#resolveFailed = resolve));
     for (const l of [this.#reader, this.#commands, this.#subscriber]) l.onFailure((error) => this.#fail(error));
     this.#commands.onReconnect(() => void this.#declare().catch(() => undefined));
@@ -420,68 +424,19 @@ export class FleetWorker {
 
   #start(entry: HeldEntry, k: number): void {
     if (entry.settled[k] === 1) return; // cancelled before it started
-    const body = entry.body;
-    const ctx = new ItemContext(body.s, entry.index(k), entry.attempt(k));
-    const timeoutMs = body.t;
-    const started = timeoutMs === null ? 0 : performance.now();
-    let result: unknown;
-    try {
-      result = entry.service.fn(body.x[k], ctx);
-      if (wantsArray(body) && isSyncIterable(result)) result = Array.from(result);
-    } catch (error) {
-      entry.noteRetryAfter(k, ctx);
-      entry.reject(k, error);
+    if (!runItem(entry, k, () => this.#asyncEnded(entry))) {
       this.stats.items++;
       return;
     }
-    if (isThenable(result) || (wantsArray(body) && isAsyncIterable(result))) {
-      this.#runAsync(entry, k, ctx, result, timeoutMs);
-      return;
-    }
-    this.stats.items++;
-    entry.noteRetryAfter(k, ctx);
-    if (timeoutMs !== null && performance.now() - started > timeoutMs) entry.timeout(k);
-    else entry.resolve(k, result);
+    this.#runningItems++;
   }
 
-  #runAsync(entry: HeldEntry, k: number, ctx: ItemContext, result: unknown, timeoutMs: number | null): void {
-    this.#runningItems++;
-    entry.open++;
-    entry.running.set(k, ctx);
-    let timer: NodeJS.Timeout | undefined;
-    let over = false;
-    const end = (): void => {
-      if (over) return;
-      over = true;
-      clearTimeout(timer);
-      this.stats.items++;
-      this.#runningItems--;
-      entry.open--;
-      entry.running.delete(k);
-      entry.noteRetryAfter(k, ctx);
-      if (entry.complete && entry.next >= entry.size) this.#finish(entry);
-      this.#schedulePump();
-    };
-    if (timeoutMs !== null) {
-      timer = setTimeout(() => {
-        if (over) return;
-        const error = new TimeoutError(`stage "${entry.body.s}" item ${ctx.index}`, timeoutMs);
-        entry.timeout(k);
-        ctx.cancel(error);
-        end();
-      }, timeoutMs);
-    }
-    const promise = isThenable(result) ? Promise.resolve(result) : collect(result as AsyncIterable<unknown>);
-    promise.then(
-      (value) => {
-        if (!over) entry.resolve(k, wantsArray(entry.body) && isSyncIterable(value) ? Array.from(value) : value);
-        end();
-      },
-      (error: unknown) => {
-        if (!over) entry.reject(k, error);
-        end();
-      },
-    );
+  /** An asynchronous item of `entry` settled (or timed out): its slot is free. */
+  #asyncEnded(entry: HeldEntry): void {
+    this.stats.items++;
+    this.#runningItems--;
+    if (entry.complete) this.#finish(entry);
+    this.#schedulePump();
   }
 
   /** The rest of a dropped entry's items will not run. */
@@ -515,66 +470,8 @@ export class FleetWorker {
     this.#answer(entry, entry.reply(this.name, elapsed));
   }
 
-  // ---- answering ----
-
   #answer(entry: HeldEntry, payload: Buffer): void {
-    let list = this.#answers.get(entry.stream);
-    if (list === undefined) this.#answers.set(entry.stream, (list = []));
-    list.push({ entry, payload });
-    if (!this.#answerScheduled) {
-      this.#answerScheduled = true;
-      setImmediate(() => void this.#writeAnswers());
-    }
-  }
-
-  /** One fenced script call per stream for every answer ready. */
-  async #writeAnswers(): Promise<void> {
-    this.#answerScheduled = false;
-    const all = this.#answers;
-    this.#answers = new Map();
-    this.#answering++;
-    try {
-      await Promise.all(
-        [...all].map(async ([stream, answers]) => {
-          const runs: Array<[string, string]> = [];
-          const runIndex = new Map<string, number>();
-          const completions: Completion[] = answers.map(({ entry, payload }) => {
-            const run = entry.body.r;
-            let i = runIndex.get(run);
-            if (i === undefined) {
-              i = runs.length;
-              runIndex.set(run, i);
-              runs.push([this.#keys.replies(run), this.#keys.run(run)]);
-            }
-            return { id: entry.id, run: i, payload };
-          });
-          try {
-            const fenced = await completeEntries(
-              this.#commands.client,
-              stream,
-              WORKER_GROUP,
-              this.name,
-              runs,
-              completions,
-            );
-            if (fenced.length > 0) {
-              this.stats.fenced += fenced.length;
-              this.#settings.log(
-                `weir worker ${this.name}: ${fenced.length} entr${fenced.length === 1 ? "y was" : "ies were"} taken over by another worker (lease expired): results discarded`,
-              );
-            }
-          } catch (error) {
-            // Redis gone for good: the entries stay pending, another worker takes them after the lease
-            this.#settings.log(
-              `weir worker ${this.name}: could not answer ${answers.length} entries: ${String(error)}`,
-            );
-          }
-          for (const { entry } of answers) this.#unhold(entry);
-        }),
-      );
-    } finally {
-      this.#answering--;
-    }
+    this.#answers.add(entry, payload);
   }
 
   // ---- leases ----
@@ -687,7 +584,7 @@ export class FleetWorker {
       await this.#handBack((e) => !e.finished);
       await this.#readLoop;
       await this.#handBackPending();
-      while (this.#answering > 0 || this.#answerScheduled) await new Promise((r) => setImmediate(r));
+      while (this.#answers.busy) await new Promise((r) => setImmediate(r));
       for (const stream of this.#streams)
         await this.#commands.client.xgroup("DELCONSUMER", stream, WORKER_GROUP, this.name).catch(() => undefined);
     }
@@ -749,31 +646,4 @@ export class FleetWorker {
     this.#roomWaiter = undefined;
     waiter?.();
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as PromiseLike<unknown>).then === "function"
-  );
-}
-
-function isSyncIterable(value: unknown): value is Iterable<unknown> {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    !Array.isArray(value) &&
-    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function"
-  );
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return value !== null && typeof value === "object" && Symbol.asyncIterator in value;
-}
-
-async function collect(values: AsyncIterable<unknown>): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for await (const v of values) out.push(v);
-  return out;
 }
