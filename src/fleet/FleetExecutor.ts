@@ -6,58 +6,11 @@ import { BatchSizer } from "../executor/pool/BatchSizer.js";
 import { rebuildError } from "../executor/pool/SerializedError.js";
 import { microtask } from "../time/microtask.js";
 import { FleetDeliveriesError } from "./errors/FleetDeliveriesError.js";
+import { FleetAttempt, FleetBatch, packRequest, type RequestHeader } from "./FleetBatch.js";
 import type { FleetSettings } from "./FleetOptions.js";
-import { FleetKeys, WORKER_GROUP } from "./protocol/FleetKeys.js";
-import { fieldOf } from "./protocol/fleetScripts.js";
-import {
-  CONTROL_CANCEL,
-  CONTROL_RUN_ENDED,
-  packBody,
-  unpackBody,
-  type ControlMessage,
-  type ReplyBody,
-  type RequestBody,
-} from "./protocol/FleetWire.js";
-import { ensureGroup } from "./redis/ensureGroup.js";
-import { RedisLink } from "./redis/RedisLink.js";
+import { CONTROL_CANCEL, packBody, RESULT_VALUE, type ReplyBody } from "./protocol/FleetWire.js";
+import { RunChannel } from "./RunChannel.js";
 import { SignalWatches } from "./SignalWatches.js";
-
-/** One attempt, from `execute` until it settles. */
-class Entry {
-  done = false;
-  batch: Batch | undefined = undefined;
-  k = 0;
-
-  constructor(
-    readonly item: unknown,
-    readonly index: number,
-    readonly attempt: number,
-    readonly signal: AbortSignal,
-    readonly settle: Settle,
-    readonly retryAfter: ((ms: number) => void) | undefined,
-  ) {}
-}
-
-/** One stream entry: a batch of attempts, sent together, answered together. */
-class Batch {
-  /** The stream entry's id, once XADD answered. */
-  entryId: string | undefined = undefined;
-  /** Attempts of the batch not settled yet. */
-  open: number;
-
-  constructor(
-    readonly id: number,
-    readonly entries: Entry[],
-  ) {
-    this.open = entries.length;
-  }
-}
-
-/** What the worker sends back per item, by stage kind. */
-export const RESULT_VALUE = 0;
-export const RESULT_ARRAY = 1;
-export const RESULT_NONE = 2;
-export const RESULT_TRUTH = 3;
 
 /** Counters of one fleet executor (for tests, logs and the bench). */
 export interface FleetExecutorStats {
@@ -67,32 +20,28 @@ export interface FleetExecutorStats {
   items: number;
   /** Replies read. */
   replies: number;
-  /** Replies for a batch no longer waited for (cancelled, or answered already): dropped. */
+  /** Replies for nothing still awaited (a cancelled batch, a second answer): dropped. */
   discarded: number;
   /** Batches sent again because Redis lost them (it restarted without their data). */
   resent: number;
 }
 
 /**
- * The origin side of a {@link fleet} stage: an {@link Executor} that packs attempts into stream
- * entries on the export's request stream (adaptive size, at most `maxBatches` entries and
- * `maxInFlight` items in flight), reads the run's reply stream with a blocking XREAD, and settles
- * each attempt exactly once: with its value, the error it threw in the worker (rebuilt, with its
- * name, message, code and fields), a `TimeoutError`, a `FleetDeliveriesError`, the abort reason
- * when its signal aborts (the workers are told, so the work stops there too), a
- * `RedisUnavailableError` (or auth / TLS error) when Redis is gone past `maxOutageMs`, or a
- * `CancelledError` when the executor closes first.
+ * The origin side of a {@link fleet} stage: an {@link Executor} that packs attempts into request
+ * entries (adaptive size, at most `maxBatches` entries and `maxInFlight` items in flight), hands
+ * them to its {@link RunChannel}, and settles each attempt exactly once: with its value, the error
+ * it threw in the worker (rebuilt with its name, message, code and fields), a `TimeoutError`, a
+ * `FleetDeliveriesError`, the abort reason when its signal aborts (the workers are told, so the
+ * work stops there too), a `RedisUnavailableError` (or auth / TLS error) when Redis is gone past
+ * `maxOutageMs`, or a `CancelledError` when the executor closes first.
  *
- * A reply for a batch that is no longer awaited is dropped: so is a duplicate. Workers cannot
- * answer an entry they lost (see fleetScripts), so a late result never reaches this side through
- * them; this check is the second line.
+ * A reply for nothing still awaited is dropped: a duplicate, or the answer to a cancelled batch.
+ * Workers cannot answer an entry they lost (see fleetScripts), so a late result never reaches this
+ * side through them; this check is the second line.
  *
- * One executor per stage and run: it owns the run id, its liveness key and reply stream, and
- * removes them on close, telling the workers to drop whatever of the run they still hold.
- *
- * Seam for durable runs: the run id is random here; a resumed run will pass its stored id (and
- * item keys, `ctx.key`) so that it re-attaches to the reply stream and the entries still in Redis
- * instead of sending them again (see docs/fleet.md, "What is left").
+ * One executor per stage and run: it owns the run id. Seam for durable runs: the run id is random
+ * here; a resumed run will pass its stored id (and item keys, `ctx.key`) so that it re-attaches to
+ * its reply stream and the entries still in Redis instead of sending them again (docs/fleet.md).
  */
 export class FleetExecutor implements Executor {
   readonly context = "fleet" as const;
@@ -103,32 +52,23 @@ export class FleetExecutor implements Executor {
   readonly ownsTimeouts: boolean;
   readonly stats: FleetExecutorStats = { batches: 0, items: 0, replies: 0, discarded: 0, resent: 0 };
   readonly #settings: FleetSettings;
-  readonly #stream: string;
-  readonly #runKey: string;
-  readonly #replyKey: string;
-  readonly #controlChannel: string;
-  readonly #timeoutMs: number | undefined;
-  readonly #resultKind: number;
-  readonly #commands: RedisLink;
-  readonly #replies: RedisLink;
+  readonly #header: RequestHeader;
+  readonly #channel: RunChannel;
   readonly #sizer: BatchSizer;
-  readonly #watches: SignalWatches<Entry>;
+  readonly #watches: SignalWatches<FleetAttempt>;
   /** Attempts not sent yet; `#head` is the first that may still be open. */
-  #queue: Entry[] = [];
+  #queue: FleetAttempt[] = [];
   #head = 0;
   #pending = 0;
-  readonly #inFlight = new Map<number, Batch>();
+  readonly #inFlight = new Map<number, FleetBatch>();
   #inFlightItems = 0;
   #nextBatchId = 0;
-  #lastReplyId = "0-0";
   /** Cancellations to publish, by batch id. */
   #cancels = new Map<number, number[]>();
   #flushScheduled = false;
-  #started = false;
   #failure: unknown;
   #closed = false;
   #closing: Promise<void> | undefined;
-  readonly #heartbeat: NodeJS.Timeout;
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     this.#send();
@@ -150,26 +90,17 @@ export class FleetExecutor implements Executor {
     this.stage = stage;
     this.runId = runId;
     this.#settings = settings;
-    this.#timeoutMs = timeoutMs;
     this.ownsTimeouts = timeoutMs !== undefined;
-    this.#resultKind = resultKind;
-    const keys = new FleetKeys(settings.prefix);
-    this.#stream = keys.requests(service);
-    this.#runKey = keys.run(runId);
-    this.#replyKey = keys.replies(runId);
-    this.#controlChannel = keys.control;
+    this.#header = { run: runId, stage, timeoutMs, resultKind };
     this.#sizer = new BatchSizer(settings.targetBatchMs, settings.maxBatchSize);
-    this.#watches = new SignalWatches<Entry>((signal, entries) => this.#aborted(signal, entries));
-    const where = `fleet stage "${stage}"`;
-    this.#commands = new RedisLink(settings.redis, { where, maxOutageMs: settings.maxOutageMs, name: `weir-origin` });
-    this.#replies = new RedisLink(settings.redis, { where, maxOutageMs: settings.maxOutageMs, name: `weir-origin` });
-    const fail = (error: unknown): void => this.#fail(error);
-    this.#commands.onFailure(fail);
-    this.#replies.onFailure(fail);
-    this.#commands.onReconnect(() => void this.#reconcile());
-    this.#heartbeat = setInterval(() => this.#refresh(), Math.max(10, Math.floor(settings.runTtlMs / 3)));
-    this.#heartbeat.unref();
-    void this.#start();
+    this.#watches = new SignalWatches<FleetAttempt>((signal, only) => this.#aborted(signal, only));
+    this.#channel = new RunChannel(stage, service, runId, settings, {
+      reply: (body) => this.#answered(body),
+      read: () => this.#scheduleFlush(),
+      lost: () => void this.#resend(),
+      failed: (error) => this.#fail(error),
+    });
+    void this.#channel.start().then(() => this.#scheduleFlush());
   }
 
   /**
@@ -203,26 +134,31 @@ export class FleetExecutor implements Executor {
       settle.reject(attempt.signal.reason);
       return;
     }
-    const entry = new Entry(attempt.item, attempt.index, attempt.attempt, attempt.signal, settle, attempt.retryAfter);
-    this.#queue.push(entry);
+    const a = new FleetAttempt(
+      attempt.item,
+      attempt.index,
+      attempt.attempt,
+      attempt.signal,
+      settle,
+      attempt.retryAfter,
+    );
+    this.#queue.push(a);
     this.#pending++;
-    this.#watches.watch(entry.signal, entry);
+    this.#watches.watch(a.signal, a);
     this.#scheduleFlush();
   }
 
   /**
-   * Fails every open attempt with a `CancelledError`, then removes the run's keys and entries
-   * from Redis and tells the workers to drop what they hold of it. Safe to call twice.
+   * Fails every open attempt with a `CancelledError`, then ends the run in Redis (its keys and
+   * unanswered entries removed, the workers told to drop what they hold of it). Safe to call twice.
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
-    clearInterval(this.#heartbeat);
-    const error = new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed"));
     const entryIds: string[] = [];
     for (const batch of this.#inFlight.values()) if (batch.entryId !== undefined) entryIds.push(batch.entryId);
-    this.#rejectAll(error);
-    this.#closing = this.#cleanUp(entryIds);
+    this.#rejectAll(new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed")));
+    this.#closing = this.#channel.close(this.runId, entryIds);
     return this.#closing;
   }
 
@@ -235,92 +171,60 @@ export class FleetExecutor implements Executor {
   }
 
   #send(): void {
-    if (!this.#started || this.#closed || this.#failure !== undefined) return;
+    if (!this.#channel.started || this.#closed || this.#failure !== undefined) return;
     const s = this.#settings;
-    const pipeline = this.#commands.client.pipeline();
-    const sent: Batch[] = [];
+    const sent: FleetBatch[] = [];
+    const bodies: Buffer[] = [];
     while (this.#pending > 0 && this.#inFlight.size < s.maxBatches && this.#inFlightItems < s.maxInFlight) {
       const n = Math.min(this.#sizer.size, this.#pending, s.maxInFlight - this.#inFlightItems);
-      const entries: Entry[] = [];
-      while (entries.length < n) {
-        const e = this.#queue[this.#head++]!;
-        if (!e.done) entries.push(e);
+      const attempts: FleetAttempt[] = [];
+      while (attempts.length < n) {
+        const a = this.#queue[this.#head++]!;
+        if (!a.done) attempts.push(a);
       }
       this.#pending -= n;
-      const body = this.#encode(entries);
+      const body = this.#encode(attempts);
       if (body === undefined) continue;
-      const batch = new Batch(this.#nextBatchId++, entries);
-      for (let k = 0; k < entries.length; k++) {
-        entries[k]!.batch = batch;
-        entries[k]!.k = k;
-      }
+      const batch = new FleetBatch(this.#nextBatchId++, attempts);
       this.#inFlight.set(batch.id, batch);
-      this.#inFlightItems += entries.length;
-      pipeline.xaddBuffer(this.#stream, "*", "m", body);
+      this.#inFlightItems += attempts.length;
       sent.push(batch);
+      bodies.push(body);
     }
     this.#compact();
     if (sent.length === 0) return;
     this.stats.batches += sent.length;
-    for (const b of sent) this.stats.items += b.entries.length;
-    pipeline.exec().then(
-      (results) => {
-        results?.forEach(([error, id], i) => {
-          const batch = sent[i]!;
-          if (error === null) batch.entryId = String(id);
-          else this.#failBatch(batch, this.#commands.explain(error));
-        });
-      },
-      (error: unknown) => {
-        for (const batch of sent) this.#failBatch(batch, this.#commands.explain(error));
-      },
-    );
+    for (const b of sent) this.stats.items += b.attempts.length;
+    void this.#channel.send(bodies).then((ids) => this.#sent(sent, ids));
+  }
+
+  #sent(batches: readonly FleetBatch[], ids: ReadonlyArray<string | { error: unknown }>): void {
+    batches.forEach((batch, i) => {
+      const id = ids[i]!;
+      if (typeof id === "string") batch.entryId = id;
+      else this.#failBatch(batch, id.error);
+    });
   }
 
   /**
-   * The request body of `entries`; an item msgpack cannot carry (a function, a symbol) fails
-   * alone with the encoder's error, and the rest go without it. Undefined when none is left.
+   * The request body of `attempts` (removing and failing any item msgpack cannot carry: a
+   * function, a symbol); undefined when none is left.
    */
-  #encode(entries: Entry[]): Buffer | undefined {
+  #encode(attempts: FleetAttempt[]): Buffer | undefined {
     for (;;) {
-      if (entries.length === 0) return undefined;
-      const items: unknown[] = [];
-      const indexes: number[] = [];
-      const attempts: number[] = [];
-      let consecutive = true;
-      let firstAttempts = true;
-      for (const e of entries) {
-        if (consecutive && indexes.length > 0 && e.index !== indexes[indexes.length - 1]! + 1) consecutive = false;
-        if (e.attempt !== 1) firstAttempts = false;
-        items.push(e.item);
-        indexes.push(e.index);
-        attempts.push(e.attempt);
-      }
-      const body: RequestBody = {
-        r: this.runId,
-        b: this.#nextBatchId,
-        f: 0,
-        s: this.stage,
-        x: items,
-        i: consecutive ? indexes[0]! : indexes,
-        a: firstAttempts ? 1 : attempts,
-        t: this.#timeoutMs ?? null,
-        p: 0,
-        k: this.#resultKind,
-      };
+      if (attempts.length === 0) return undefined;
       try {
-        return packBody(body);
+        return packRequest(this.#header, this.#nextBatchId, attempts);
       } catch {
-        // find the items that cannot travel; fail them, send the others
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const e = entries[i]!;
+        for (let i = attempts.length - 1; i >= 0; i--) {
+          const a = attempts[i]!;
           try {
-            packBody(e.item);
+            packBody(a.item);
           } catch (error) {
-            entries.splice(i, 1);
+            attempts.splice(i, 1);
             this.#reject(
-              e,
-              new TypeError(`stage "${this.stage}" item ${e.index} cannot travel to a fleet worker as msgpack`, {
+              a,
+              new TypeError(`stage "${this.stage}" item ${a.index} cannot travel to a fleet worker as msgpack`, {
                 cause: error,
               }),
             );
@@ -340,193 +244,79 @@ export class FleetExecutor implements Executor {
     }
   }
 
+  /** Redis lost the run: every batch in flight goes again, under its own id. */
+  async #resend(): Promise<void> {
+    const batches = [...this.#inFlight.values()];
+    if (batches.length === 0 || this.#closed) return;
+    this.stats.resent += batches.length;
+    const bodies = batches.map((b) => packRequest(this.#header, b.id, b.attempts));
+    this.#sent(batches, await this.#channel.send(bodies));
+  }
+
   // ---- replies ----
 
-  async #start(): Promise<void> {
-    try {
-      await this.#commands.ready();
-      await this.#declare();
-      await this.#replies.ready();
-    } catch (error) {
-      this.#fail(this.#commands.explain(error));
-      return;
-    }
-    this.#started = true;
-    this.#scheduleFlush();
-    void this.#readReplies();
-  }
-
-  /** Creates the run's liveness key and the export's consumer group (if missing). */
-  async #declare(): Promise<void> {
-    const client = this.#commands.client;
-    await client.set(this.#runKey, this.stage, "PX", this.#settings.runTtlMs);
-    await ensureGroup(client, this.#stream, WORKER_GROUP);
-  }
-
-  async #readReplies(): Promise<void> {
-    const client = this.#replies.client;
-    while (!this.#closed && this.#failure === undefined) {
-      let result: Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
-      try {
-        result = (await client.xreadBuffer(
-          "COUNT",
-          256,
-          "BLOCK",
-          2000,
-          "STREAMS",
-          this.#replyKey,
-          this.#lastReplyId,
-        )) as Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
-      } catch (error) {
-        if (this.#closed) return;
-        if (this.#replies.failure !== undefined) return; // #fail ran
-        this.#fail(this.#replies.explain(error));
-        return;
-      }
-      if (result === null) continue;
-      for (const [, entries] of result) {
-        for (const [id, fields] of entries) {
-          this.#lastReplyId = id.toString();
-          const body = fieldOf(fields, "m");
-          if (body === undefined) continue;
-          let reply: ReplyBody;
-          try {
-            reply = unpackBody<ReplyBody>(body);
-          } catch {
-            this.stats.discarded++;
-            continue;
-          }
-          this.#answered(reply);
-        }
-      }
-      // what was read is not needed again
-      this.#commands.client.xtrim(this.#replyKey, "MINID", this.#lastReplyId).catch(ignore);
-      this.#scheduleFlush();
-    }
-  }
-
-  #answered(reply: ReplyBody): void {
+  #answered(reply: ReplyBody | undefined): void {
     this.stats.replies++;
-    const batch = this.#inFlight.get(reply.b);
-    const entries = batch?.entries;
-    const f = reply.f;
-    const n = reply.v.length;
-    // a reply for nothing still open: a cancelled batch, or a second answer (dropped)
-    let open = false;
-    if (entries !== undefined) for (let k = 0; k < n && !open; k++) open = entries[f + k]?.done === false;
-    if (batch === undefined || entries === undefined || !open) {
+    const batch = reply === undefined ? undefined : this.#inFlight.get(reply.b);
+    if (reply === undefined || batch === undefined) {
       this.stats.discarded++;
       return;
     }
-    const at = (k: number): Entry | undefined => {
-      const e = entries[f + k];
-      return e === undefined || e.done ? undefined : e;
+    const attempts = batch.attempts;
+    const f = reply.f;
+    const n = reply.v.length;
+    // position k of the reply is attempt f + k of the batch (f > 0 for an entry split off it)
+    const at = (k: number): FleetAttempt | undefined => {
+      const a = attempts[f + k];
+      return a === undefined || a.done ? undefined : a;
     };
+    let open = false;
+    for (let k = 0; k < n && !open; k++) open = at(k) !== undefined;
+    if (!open) {
+      this.stats.discarded++;
+      return;
+    }
     if (reply.d === null) this.#sizer.update(reply.u);
     if (reply.r !== null) for (const [k, ms] of reply.r) at(k)?.retryAfter?.(ms);
     if (reply.d !== null) {
-      // the entry's items were not run (a split single answers for its one item)
+      // the items were not run: delivered too many times without an answer
       const error = new FleetDeliveriesError(this.stage, reply.d[0], reply.d[1]);
       for (let k = 0; k < n; k++) {
-        const e = at(k);
-        if (e !== undefined) this.#reject(e, error);
+        const a = at(k);
+        if (a !== undefined) this.#reject(a, error);
       }
     } else {
       if (reply.o !== null) {
         for (const k of reply.o) {
-          const e = at(k);
-          if (e !== undefined)
-            this.#reject(e, new TimeoutError(`stage "${this.stage}" item ${e.index}`, this.#timeoutMs ?? 0));
+          const a = at(k);
+          if (a !== undefined)
+            this.#reject(a, new TimeoutError(`stage "${this.stage}" item ${a.index}`, this.#header.timeoutMs ?? 0));
         }
       }
       if (reply.e !== null) {
         for (const [k, error] of reply.e) {
-          const e = at(k);
-          if (e !== undefined) this.#reject(e, rebuildError(error));
+          const a = at(k);
+          if (a !== undefined) this.#reject(a, rebuildError(error));
         }
       }
-      const values = reply.v;
-      for (let k = 0; k < values.length; k++) {
-        const e = at(k);
-        if (e === undefined) continue;
-        e.done = true;
+      for (let k = 0; k < n; k++) {
+        const a = at(k);
+        if (a === undefined) continue;
+        a.done = true;
         batch.open--;
-        this.#watches.unwatch(e.signal);
-        e.settle.resolve(values[k]);
+        this.#watches.unwatch(a.signal);
+        a.settle.resolve(reply.v[k]);
       }
     }
     if (batch.open === 0) this.#release(batch);
   }
 
   /** The batch is no longer in flight: its room is free. */
-  #release(batch: Batch): void {
-    if (this.#inFlight.delete(batch.id)) this.#inFlightItems -= batch.entries.length;
+  #release(batch: FleetBatch): void {
+    if (this.#inFlight.delete(batch.id)) this.#inFlightItems -= batch.attempts.length;
   }
 
-  // ---- liveness, reconnection, failure ----
-
-  /** Refreshes the run's liveness key (and the reply stream's expiry) while the run lasts. */
-  #refresh(): void {
-    if (!this.#started || this.#closed || !this.#commands.up) return;
-    const ttl = this.#settings.runTtlMs;
-    this.#commands.client
-      .pipeline()
-      .set(this.#runKey, this.stage, "PX", ttl)
-      .pexpire(this.#replyKey, ttl)
-      .exec()
-      .catch(ignore);
-  }
-
-  /**
-   * After a reconnection: if Redis lost the run (it restarted without its data), declare it
-   * again and send every batch still in flight again. Replies to both copies may come; the
-   * second is discarded.
-   */
-  async #reconcile(): Promise<void> {
-    if (!this.#started || this.#closed) return;
-    let alive: number;
-    try {
-      alive = await this.#commands.client.exists(this.#runKey);
-    } catch {
-      return;
-    }
-    if (alive === 1 || this.#closed) return;
-    try {
-      await this.#declare();
-    } catch {
-      return;
-    }
-    this.#lastReplyId = "0-0";
-    const pipeline = this.#commands.client.pipeline();
-    const batches = [...this.#inFlight.values()];
-    for (const batch of batches) {
-      const body = this.#resendBody(batch);
-      pipeline.xaddBuffer(this.#stream, "*", "m", body);
-    }
-    this.stats.resent += batches.length;
-    const results = await pipeline.exec().catch(() => null);
-    results?.forEach(([error, id], i) => {
-      if (error === null) batches[i]!.entryId = String(id);
-    });
-  }
-
-  /** A batch's body again, under its own id (its items keep their positions). */
-  #resendBody(batch: Batch): Buffer {
-    const entries = batch.entries;
-    const body: RequestBody = {
-      r: this.runId,
-      b: batch.id,
-      f: 0,
-      s: this.stage,
-      x: entries.map((e) => e.item),
-      i: entries.map((e) => e.index),
-      a: entries.map((e) => e.attempt),
-      t: this.#timeoutMs ?? null,
-      p: 0,
-      k: this.#resultKind,
-    };
-    return packBody(body);
-  }
+  // ---- failure and cancellation ----
 
   /** Redis is gone for good (or refused us): every open attempt fails with why; later ones at once. */
   #fail(error: unknown): void {
@@ -537,8 +327,8 @@ export class FleetExecutor implements Executor {
 
   #rejectAll(error: unknown): void {
     for (let i = this.#head; i < this.#queue.length; i++) {
-      const e = this.#queue[i]!;
-      if (!e.done) this.#reject(e, error);
+      const a = this.#queue[i]!;
+      if (!a.done) this.#reject(a, error);
     }
     this.#queue = [];
     this.#head = 0;
@@ -546,75 +336,49 @@ export class FleetExecutor implements Executor {
     for (const batch of [...this.#inFlight.values()]) this.#failBatch(batch, error);
   }
 
-  #failBatch(batch: Batch, error: unknown): void {
+  #failBatch(batch: FleetBatch, error: unknown): void {
     this.#release(batch);
-    for (const e of batch.entries) if (!e.done) this.#reject(e, error);
+    for (const a of batch.attempts) if (!a.done) this.#reject(a, error);
   }
 
-  #reject(e: Entry, error: unknown): void {
-    e.done = true;
-    this.#watches.unwatch(e.signal);
-    if (e.batch !== undefined) e.batch.open--;
-    e.settle.reject(error);
+  #reject(a: FleetAttempt, error: unknown): void {
+    a.done = true;
+    this.#watches.unwatch(a.signal);
+    if (a.batch !== undefined) a.batch.open--;
+    a.settle.reject(error);
   }
-
-  // ---- cancellation ----
 
   /** A signal aborted: settle its attempts with the reason; tell the workers to stop them. */
-  #aborted(signal: AbortSignal, only: Entry | undefined): void {
+  #aborted(signal: AbortSignal, only: FleetAttempt | undefined): void {
     const reason: unknown = signal.reason;
-    const abort = (e: Entry): void => {
-      if (e.done) return;
-      const batch = e.batch;
+    const abort = (a: FleetAttempt): void => {
+      if (a.done) return;
+      const batch = a.batch;
       if (batch === undefined) this.#pending--;
-      this.#reject(e, reason);
+      this.#reject(a, reason);
       if (batch === undefined || !this.#inFlight.has(batch.id)) return;
       let ks = this.#cancels.get(batch.id);
       if (ks === undefined) this.#cancels.set(batch.id, (ks = []));
-      ks.push(e.k);
+      ks.push(a.k);
       if (batch.open === 0) {
+        // nothing of it is awaited: room for others, and no worker needs to take it
         this.#release(batch);
-        if (batch.entryId !== undefined) this.#commands.client.xdel(this.#stream, batch.entryId).catch(ignore);
+        if (batch.entryId !== undefined) this.#channel.discard(batch.entryId);
         this.#scheduleFlush();
       }
     };
     if (only !== undefined) abort(only);
     else {
       for (let i = this.#head; i < this.#queue.length; i++) {
-        const e = this.#queue[i]!;
-        if (e.signal === signal) abort(e);
+        const a = this.#queue[i]!;
+        if (a.signal === signal) abort(a);
       }
       for (const batch of [...this.#inFlight.values()])
-        for (const e of batch.entries) if (e.signal === signal) abort(e);
+        for (const a of batch.attempts) if (a.signal === signal) abort(a);
     }
-    this.#publishCancels();
-  }
-
-  #publishCancels(): void {
-    if (this.#cancels.size === 0 || !this.#started || this.#closed) return;
-    const message: ControlMessage = [CONTROL_CANCEL, this.runId, [...this.#cancels]];
-    this.#cancels = new Map();
-    this.#commands.client.publish(this.#controlChannel, packBody(message)).catch(ignore);
-  }
-
-  async #cleanUp(entryIds: string[]): Promise<void> {
-    if (this.#started && this.#commands.up) {
-      const ended: ControlMessage = [CONTROL_RUN_ENDED, this.runId];
-      const pipeline = this.#commands.client
-        .pipeline()
-        .del(this.#runKey)
-        .publish(this.#controlChannel, packBody(ended))
-        .del(this.#replyKey);
-      for (let i = 0; i < entryIds.length; i += 1000) pipeline.xdel(this.#stream, ...entryIds.slice(i, i + 1000));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        pipeline.exec().catch(ignore),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000))),
-      ]);
-      clearTimeout(timer);
+    if (this.#cancels.size > 0 && !this.#closed) {
+      this.#channel.publish([CONTROL_CANCEL, this.runId, [...this.#cancels]]);
+      this.#cancels = new Map();
     }
-    await Promise.all([this.#replies.close(0), this.#commands.close()]);
   }
 }
-
-function ignore(): void {}

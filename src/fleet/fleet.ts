@@ -3,9 +3,10 @@ import { nonEmptyString } from "../options/validate.js";
 import type { ChainStep } from "../executor/pool/WireMessage.js";
 import { moduleUrl as normalize } from "../executor/remote/moduleUrl.js";
 import { remoteStageBrand, type RemoteStage } from "../executor/remote/RemoteStage.js";
-import { FleetExecutor, RESULT_ARRAY, RESULT_NONE, RESULT_TRUTH, RESULT_VALUE } from "./FleetExecutor.js";
+import { FleetExecutor } from "./FleetExecutor.js";
 import { fleetSettings, type FleetOptions } from "./FleetOptions.js";
 import { FleetKeys, serviceName } from "./protocol/FleetKeys.js";
+import { RESULT_ARRAY, RESULT_NONE, RESULT_TRUTH, RESULT_VALUE } from "./protocol/FleetWire.js";
 
 let stages = 0;
 

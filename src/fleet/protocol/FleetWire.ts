@@ -71,6 +71,12 @@ export type ControlMessage =
   /** These items were cancelled (timeout on the origin's clock, run stopping): abort them. */
   | readonly [kind: typeof CONTROL_CANCEL, run: string, batches: ReadonlyArray<readonly [b: number, ks: number[]]>];
 
+/** What a worker sends back per item, by stage kind (the request's `k`). */
+export const RESULT_VALUE = 0;
+export const RESULT_ARRAY = 1;
+export const RESULT_NONE = 2;
+export const RESULT_TRUTH = 3;
+
 export const CONTROL_RUN_ENDED = 0;
 export const CONTROL_CANCEL = 1;
 

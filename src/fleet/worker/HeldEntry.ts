@@ -1,6 +1,12 @@
 import { serializeError, type SerializedError } from "../../executor/pool/SerializedError.js";
-import { RESULT_ARRAY, RESULT_NONE, RESULT_TRUTH } from "../FleetExecutor.js";
-import { packBody, type ReplyBody, type RequestBody } from "../protocol/FleetWire.js";
+import {
+  packBody,
+  RESULT_ARRAY,
+  RESULT_NONE,
+  RESULT_TRUTH,
+  type ReplyBody,
+  type RequestBody,
+} from "../protocol/FleetWire.js";
 import type { ItemContext } from "./ItemContext.js";
 import type { Service } from "./loadServices.js";
 
