@@ -21,6 +21,7 @@ import {
 import { ensureGroup } from "../redis/ensureGroup.js";
 import { RedisLink } from "../redis/RedisLink.js";
 import { AnswerWriter } from "./AnswerWriter.js";
+import { HeldEntries } from "./HeldEntries.js";
 import { HeldEntry } from "./HeldEntry.js";
 import { runItem } from "./runItem.js";
 import type { Service } from "./loadServices.js";
@@ -86,14 +87,10 @@ export class FleetWorker {
   readonly #reader: RedisLink;
   readonly #commands: RedisLink;
   readonly #subscriber: RedisLink;
-  /** Entries held, by stream and entry id. */
-  readonly #held = new Map<string, Map<string, HeldEntry>>();
-  /** Held entries by run and batch (cancellations name those). */
-  readonly #byRun = new Map<string, Set<HeldEntry>>();
+  readonly #held: HeldEntries;
   readonly #endedRuns = new Set<string>();
   /** Entries with items not started yet, in arrival order. */
   #ready: HeldEntry[] = [];
-  #heldCount = 0;
   #runningItems = 0;
   #pumpScheduled = false;
   readonly #answers: AnswerWriter;
@@ -126,6 +123,7 @@ export class FleetWorker {
     const where = `weir worker ${settings.name}`;
     const link = (): RedisLink =>
       new RedisLink(settings.redis, { where, maxOutageMs: settings.maxOutageMs, name: `weir-worker` });
+    this.#held = new HeldEntries(() => this.#released());
     this.#reader = link();
     this.#commands = link();
     this.#subscriber = link();
@@ -228,7 +226,7 @@ export class FleetWorker {
         for (const [rawId, fields] of entries) {
           const id = rawId.toString();
           // recovering: entries held already are skipped; one deleted since (no fields) is let go
-          if (recovering && this.#held.get(stream)?.has(id) === true) continue;
+          if (recovering && this.#held.get(stream, id) !== undefined) continue;
           if (fields === null) {
             void client.xack(stream, WORKER_GROUP, id).catch(() => undefined);
             continue;
@@ -329,13 +327,7 @@ export class FleetWorker {
 
   /** Entries this worker may take now: none while a suspect waits to run alone. */
   #room(): number {
-    return this.#solo !== undefined ? 0 : this.#settings.prefetch - this.#heldCount;
-  }
-
-  /** True while an entry other than the suspect is unfinished here. */
-  #othersUnfinished(solo: HeldEntry): boolean {
-    for (const byId of this.#held.values()) for (const e of byId.values()) if (e !== solo && !e.finished) return true;
-    return false;
+    return this.#solo !== undefined ? 0 : this.#settings.prefetch - this.#held.size;
   }
 
   /**
@@ -357,27 +349,19 @@ export class FleetWorker {
   }
 
   #hold(entry: HeldEntry): void {
-    let byId = this.#held.get(entry.stream);
-    if (byId === undefined) this.#held.set(entry.stream, (byId = new Map()));
-    byId.set(entry.id, entry);
-    let run = this.#byRun.get(entry.body.r);
-    if (run === undefined) this.#byRun.set(entry.body.r, (run = new Set()));
-    run.add(entry);
-    this.#heldCount++;
+    this.#held.add(entry);
   }
 
   #unhold(entry: HeldEntry): void {
-    const byId = this.#held.get(entry.stream);
-    if (byId?.get(entry.id) !== entry) return;
-    byId.delete(entry.id);
-    const run = this.#byRun.get(entry.body.r);
-    run?.delete(entry);
-    if (run?.size === 0) this.#byRun.delete(entry.body.r);
-    this.#heldCount--;
+    this.#held.delete(entry);
+  }
+
+  /** An entry was let go: room to read more; wake a shutdown waiting for the worker to empty. */
+  #released(): void {
     const waiter = this.#roomWaiter;
     this.#roomWaiter = undefined;
     waiter?.();
-    if (this.#heldCount === 0) {
+    if (this.#held.size === 0) {
       const idle = this.#idleWaiter;
       this.#idleWaiter = undefined;
       idle?.();
@@ -403,7 +387,7 @@ export class FleetWorker {
         continue;
       }
       // the suspect starts once everything else here has ended
-      if (entry === this.#solo && entry.next === 0 && this.#othersUnfinished(entry)) {
+      if (entry === this.#solo && entry.next === 0 && this.#held.othersUnfinished(entry)) {
         if (this.#ready.length > 1) {
           this.#ready.push(this.#ready.shift()!);
           if (this.#ready[0] === entry) return;
@@ -478,7 +462,7 @@ export class FleetWorker {
 
   async #renewLeases(): Promise<void> {
     if (this.#failure !== undefined || !this.#commands.up) return;
-    for (const [stream, byId] of this.#held) {
+    for (const [stream, byId] of this.#held.streams()) {
       const ids = [...byId.keys()];
       if (ids.length === 0) continue;
       let lost: string[];
@@ -520,31 +504,19 @@ export class FleetWorker {
       return;
     }
     const run = m[1];
-    const held = this.#byRun.get(run);
+    const held = this.#held.ofRun(run);
     if (m[0] === CONTROL_RUN_ENDED) {
       this.#endedRuns.add(run);
       if (this.#endedRuns.size > ENDED_RUNS) this.#endedRuns.delete(this.#endedRuns.values().next().value!);
-      if (held === undefined) return;
       const reason = new CancelledError(`run ${run}`, new Error("its origin ended the run"));
-      for (const entry of [...held]) {
+      for (const entry of held) {
         entry.dropped = true;
         this.#abort(entry, reason);
       }
-      return;
-    }
-    if (m[0] !== CONTROL_CANCEL || held === undefined) return;
-    const reason = new CancelledError(`run ${run}`, new Error("the origin cancelled the item"));
-    for (const [b, ks] of m[2]) {
-      for (const entry of held) {
-        if (entry.body.b !== b) continue;
-        for (const k0 of ks) {
-          const k = k0 - entry.body.f;
-          if (k < 0 || k >= entry.size) continue;
-          const ctx = entry.running.get(k);
-          if (ctx !== undefined) ctx.cancel(reason);
-          else if (k >= entry.next) entry.settled[k] = 1;
-        }
-      }
+    } else if (m[0] === CONTROL_CANCEL && held.length > 0) {
+      const reason = new CancelledError(`run ${run}`, new Error("the origin cancelled the item"));
+      for (const [b, positions] of m[2])
+        for (const entry of held) if (entry.body.b === b) entry.cancel(positions, reason);
     }
   }
 
@@ -570,7 +542,7 @@ export class FleetWorker {
     if (this.#failure === undefined) {
       // entries not started: back at once
       await this.#handBack((e) => e.next === 0 && !e.finished);
-      if (this.#heldCount > 0 && graceMs > 0) {
+      if (this.#held.size > 0 && graceMs > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           new Promise<void>((resolve) => (this.#idleWaiter = resolve)),
@@ -598,7 +570,7 @@ export class FleetWorker {
   /** Hands back the held entries `which` selects (their running items are aborted). */
   async #handBack(which: (entry: HeldEntry) => boolean): Promise<void> {
     const reason = new CancelledError(`weir worker ${this.name}`, new Error("the worker is shutting down"));
-    for (const [stream, byId] of this.#held) {
+    for (const [stream, byId] of this.#held.streams()) {
       const chosen = [...byId.values()].filter(which);
       if (chosen.length === 0) continue;
       for (const entry of chosen) {

@@ -91,6 +91,20 @@ export class HeldEntry {
     if (ctx.retryAfterMs !== undefined) (this.retryAfter ??= []).push([k, ctx.retryAfterMs]);
   }
 
+  /**
+   * Cancels the items at these batch positions: a running one's `ctx.signal` aborts with
+   * `reason`; one not started yet will not run.
+   */
+  cancel(positions: readonly number[], reason: unknown): void {
+    for (const position of positions) {
+      const k = position - this.body.f;
+      if (k < 0 || k >= this.size) continue;
+      const ctx = this.running.get(k);
+      if (ctx !== undefined) ctx.cancel(reason);
+      else if (k >= this.next) this.settled[k] = 1;
+    }
+  }
+
   /** True when every item was started and has settled. */
   get complete(): boolean {
     return this.next >= this.size && this.open === 0;
