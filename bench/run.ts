@@ -8,8 +8,8 @@
  *   npm run bench -- memory --loader tsx
  *   npm run bench -- workers timers     # the standalone suites (own harness; flags after `--` go to them)
  *
- * Standalone suites (`workers`, `timers`, `adaptive`, `workflow`) have harnesses of their own
- * (threads, servers, graphs); they run as `node --import tsx bench/<name>.ts` in a child process.
+ * Standalone suites (`workers`, `timers`, `adaptive`, `workflow`, `fleet`) have harnesses of their own
+ * (threads, servers, graphs, Redis); they run as `node --import tsx bench/<name>.ts` in a child process.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -20,7 +20,7 @@ import { memory } from "./memory.js";
 import type { Suite } from "./suite.js";
 
 const suites: readonly Suite[] = [inline, asyncTasks, memory];
-const standalone = ["workers", "timers", "adaptive", "workflow"] as const;
+const standalone = ["workers", "timers", "adaptive", "workflow", "fleet"] as const;
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => (standalone as readonly string[]).includes(a));
