@@ -13,7 +13,8 @@
  *    - floor: raw ioredis with the same shape (1,000 items per msgpack entry, 16 entries in
  *      flight, XREADGROUP COUNT 4 BLOCK, one pipelined XADD + XACK per read) and 2 consumers.
  *    Each row also reports Redis' peak `used_memory` above its idle level during the timed run.
- * 2. CPU-bound items (~1 ms of arithmetic each) through a fleet stage: 1 worker process vs 2.
+ * 2. CPU-bound items (~1 ms of arithmetic each) through a fleet stage: 1 worker process vs 2,
+ *    beside the same loop in 1 and 2 plain node processes (what the machine gives at the time).
  *
  * Every measurement is a fresh child process (`--contender X`) that starts its own worker
  * processes, warms up, then times one run; rows run in rotated order; each figure is the median.
@@ -209,6 +210,25 @@ async function measureRaw(url: string, n: number): Promise<Measurement> {
   }
 }
 
+/** `processes` plain node processes running `cpu` over `n` items between them: what the machine gives. */
+async function measureLoop(n: number, processes: number): Promise<Measurement> {
+  const run = (count: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, ["--import", "tsx", here("./fleet/cpuLoop.ts"), String(count)], {
+        stdio: "ignore",
+      });
+      p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`cpu loop exited ${code}`))));
+    });
+  await run(200); // warm the file cache and tsx's
+  // each process pays its start-up: time it alone and take it off
+  const s0 = performance.now();
+  await Promise.all(Array.from({ length: processes }, () => run(0)));
+  const startup = performance.now() - s0;
+  const t = performance.now();
+  await Promise.all(Array.from({ length: processes }, () => run(Math.ceil(n / processes))));
+  return { items: n, ms: Math.max(1, performance.now() - t - startup), checksum: n, redisPeak: 0 };
+}
+
 async function child(contender: string, url: string, items: number, bullmqItems: number, cpuItems: number) {
   let m: Measurement;
   if (contender === "fleet") m = await measureFleet(url, items, 2, "tiny");
@@ -216,6 +236,8 @@ async function child(contender: string, url: string, items: number, bullmqItems:
   else if (contender === "raw") m = await measureRaw(url, items);
   else if (contender === "cpu-1") m = await measureFleet(url, cpuItems, 1, "cpu");
   else if (contender === "cpu-2") m = await measureFleet(url, cpuItems, 2, "cpu");
+  else if (contender === "loop-1") m = await measureLoop(cpuItems, 1);
+  else if (contender === "loop-2") m = await measureLoop(cpuItems, 2);
   else throw new Error(`unknown contender ${contender}`);
   process.stdout.write(`${RESULT}${JSON.stringify(m)}\n`);
 }
@@ -268,7 +290,7 @@ async function parent(
   const args = ["--items", String(items), "--bullmq-items", String(bullmqItems), "--cpu-items", String(cpuItems)];
   const groups = [
     ["fleet", "bullmq", "raw"],
-    ["cpu-1", "cpu-2"],
+    ["cpu-1", "cpu-2", "loop-1", "loop-2"],
   ].filter((g) => only === undefined || (only === "cpu") === g[0]!.startsWith("cpu"));
   const results = new Map<string, Measurement[]>();
   try {
@@ -329,11 +351,19 @@ function tinyTable(row: (c: string) => Row): void {
 function cpuTable(row: (c: string) => Row): void {
   const c1 = row("cpu-1");
   const c2 = row("cpu-2");
-  console.log(`\n### CPU-bound items (~1 ms each), ${c1.items.toLocaleString("en")} items through a fleet stage\n`);
-  console.log("| worker processes | items/s (median) | min – max | speedup |");
-  console.log("|---:|---:|---:|---:|");
-  console.log(`| 1 | ${fmt(c1.rate)} | ${fmt(c1.min)} – ${fmt(c1.max)} | 1.00× |`);
-  console.log(`| 2 | ${fmt(c2.rate)} | ${fmt(c2.min)} – ${fmt(c2.max)} | ${(c2.rate / c1.rate).toFixed(2)}× |`);
+  const l1 = row("loop-1");
+  const l2 = row("loop-2");
+  console.log(`\n### CPU-bound items (~1 ms each), ${c1.items.toLocaleString("en")} items\n`);
+  console.log("| contender | items/s (median) | min – max | speedup 1 → 2 processes |");
+  console.log("|---|---:|---:|---:|");
+  console.log(`| fleet stage, 1 \`weir worker\` | ${fmt(c1.rate)} | ${fmt(c1.min)} – ${fmt(c1.max)} | |`);
+  console.log(
+    `| fleet stage, 2 \`weir worker\` | ${fmt(c2.rate)} | ${fmt(c2.min)} – ${fmt(c2.max)} | ${ratio(c2.rate / c1.rate)}× |`,
+  );
+  console.log(`| plain loop, 1 process (the machine) | ${fmt(l1.rate)} | ${fmt(l1.min)} – ${fmt(l1.max)} | |`);
+  console.log(
+    `| plain loop, 2 processes (the machine) | ${fmt(l2.rate)} | ${fmt(l2.min)} – ${fmt(l2.max)} | ${ratio(l2.rate / l1.rate)}× |`,
+  );
 }
 
 const { values } = parseArgs({
