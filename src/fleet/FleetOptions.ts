@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
+import { keyPrefix } from "./protocol/FleetKeys.js";
 import { redisTarget, type RedisConnection, type RedisTarget } from "./redis/RedisConnection.js";
 
 /**
@@ -107,10 +108,7 @@ export function fleetSettings(value: unknown, where: string): FleetSettings {
   knownKeys(o, KEYS, "fleet", where);
   if (o.redis === undefined)
     throw new InvalidOptionError("fleet.redis", "a redis:// or rediss:// URL, or ioredis options", undefined, where);
-  const prefix = optional(o.prefix, fleetDefaults.prefix, (v) => {
-    if (typeof v === "string" && /^[A-Za-z0-9_.{}-]+$/.test(v)) return v;
-    throw new InvalidOptionError("fleet.prefix", "letters, digits, _ . - { } (no colon or space)", v, where);
-  });
+  const prefix = optional(o.prefix, fleetDefaults.prefix, (v) => keyPrefix(v, "fleet.prefix", where));
   return Object.freeze({
     redis: redisTarget(o.redis, "fleet.redis", where),
     prefix,

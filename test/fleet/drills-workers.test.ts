@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { pipeline } from "../../src/index.js";
 import { fleet } from "../../src/redis.js";
 import { startRedis } from "./redisServer.js";
@@ -167,6 +170,44 @@ describe("fleet drills: workers", () => {
       assert.deepEqual(sink.twice, []);
       assert.equal(result.deadLetters.length, 0);
     } finally {
+      await killAll(workers);
+      await redis.stop();
+    }
+  });
+
+  it("an origin killed with kill -9: its workers stop its work once its run key expires, and Redis empties", async () => {
+    const redis = await startRedis();
+    const workers: WorkerProcess[] = [];
+    const client = new Redis(redis.url);
+    try {
+      workers.push(await startWorker(redis.url, "--lease-ms", "600", "--concurrency", "2"));
+      const origin = spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(new URL("../fixtures/fleet/origin.ts", import.meta.url)), redis.url, "600"],
+        { stdio: ["ignore", "ignore", "pipe"] },
+      );
+      let err = "";
+      await new Promise<void>((resolve, reject) => {
+        origin.stderr.on("data", (d: Buffer) => {
+          err += d.toString();
+          if (err.includes("started")) resolve();
+        });
+        origin.once("exit", () => reject(new Error(`the origin exited early: ${err}`)));
+      });
+      origin.kill("SIGKILL");
+      // the worker drops what it holds of the dead run, then takes and drops (acks, deletes,
+      // answers nothing) what is left in the stream; the run's keys expire
+      await waitFor(
+        async () =>
+          (await client.xlen("weir:q:tasks:slow")) === 0 &&
+          (await client.keys("weir:r:*")).length === 0 &&
+          (await client.keys("weir:run:*")).length === 0,
+        "Redis to empty after the origin died",
+      );
+      assert.equal(Number(((await client.xpending("weir:q:tasks:slow", "weir")) as [number])[0]), 0);
+      assert.ok(!workers[0]!.exited);
+    } finally {
+      client.disconnect();
       await killAll(workers);
       await redis.stop();
     }

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
 
 /** The consumer group every request stream has; all `weir worker`s read through it. */
 export const WORKER_GROUP = "weir";
@@ -47,4 +48,14 @@ export function serviceName(moduleUrl: string, exportName: string): string {
   const path = moduleUrl.startsWith("file:") ? fileURLToPath(moduleUrl) : moduleUrl;
   const file = basename(path).replace(/\.(d\.)?[cm]?[jt]sx?$/, "");
   return `${file}:${exportName}`;
+}
+
+/**
+ * Checks a key prefix: letters, digits and `_ . - { }` (a `{tag}` keeps a fleet's keys in one
+ * Redis Cluster slot); no colon or space, which would make keys ambiguous.
+ * @throws InvalidOptionError naming `option`
+ */
+export function keyPrefix(value: unknown, option: string, where: string): string {
+  if (typeof value === "string" && /^[A-Za-z0-9_.{}-]+$/.test(value)) return value;
+  throw new InvalidOptionError(option, "letters, digits, _ . - { } (no colon or space)", value, where);
 }

@@ -8,7 +8,11 @@ import type { Redis } from "ioredis";
  * never both answer: the one whose script runs first wins, the other learns it was fenced off.
  */
 
-/** Acks, deletes and answers entries: one reply per entry (to its run's reply stream, while the run is alive). */
+/**
+ * Acks, deletes and answers entries: one reply per entry, to its run's reply stream while the
+ * run's liveness key lives, the stream expiring with the key (so nothing outlives an origin that
+ * died).
+ */
 const COMPLETE = `
 local q, g, me = KEYS[1], ARGV[1], ARGV[2]
 local fenced = {}
@@ -21,8 +25,10 @@ for i = 3, #ARGV, 3 do
     local payload = ARGV[i + 2]
     if payload ~= '' then
       local k = tonumber(ARGV[i + 1]) * 2
-      if redis.call('EXISTS', KEYS[k + 1]) == 1 then
+      local ttl = redis.call('PTTL', KEYS[k + 1])
+      if ttl > 0 then
         redis.call('XADD', KEYS[k], '*', 'm', payload)
+        redis.call('PEXPIRE', KEYS[k], ttl)
       end
     end
   else

@@ -24,6 +24,7 @@ import { AnswerWriter } from "./AnswerWriter.js";
 import { HeldEntries } from "./HeldEntries.js";
 import { HeldEntry } from "./HeldEntry.js";
 import { runItem } from "./runItem.js";
+import { RunLiveness } from "./RunLiveness.js";
 import type { Service } from "./loadServices.js";
 import type { FleetWorkerSettings } from "./WorkerOptions.js";
 
@@ -45,6 +46,17 @@ export interface FleetWorkerStats {
   handedBack: number;
   /** Entries dropped because their run ended. */
   dropped: number;
+}
+
+/** An entry as Redis delivered it, not decoded yet. */
+interface Delivered {
+  readonly stream: string;
+  readonly id: string;
+  readonly raw: Buffer | undefined;
+  /** Times Redis delivered it (1 when read fresh). */
+  readonly deliveries: number;
+  /** The worker that held it before (claimed entries). */
+  readonly previous: string;
 }
 
 /** How long a blocking read waits before it looks again (so a stop is seen within it). */
@@ -88,6 +100,7 @@ export class FleetWorker {
   readonly #commands: RedisLink;
   readonly #subscriber: RedisLink;
   readonly #held: HeldEntries;
+  readonly #liveness: RunLiveness;
   readonly #endedRuns = new Set<string>();
   /** Entries with items not started yet, in arrival order. */
   #ready: HeldEntry[] = [];
@@ -128,6 +141,7 @@ export class FleetWorker {
     this.#commands = link();
     this.#subscriber = link();
     defineFleetScripts(this.#commands.client);
+    this.#liveness = new RunLiveness(this.#commands.client, this.#keys, Math.max(10, Math.floor(settings.leaseMs / 3)));
     this.#answers = new AnswerWriter(
       this.#commands.client,
       this.#keys,
@@ -221,6 +235,7 @@ export class FleetWorker {
         continue;
       }
       if (result === null) continue;
+      const delivered: Delivered[] = [];
       for (const [streamKey, entries] of result) {
         const stream = streamKey.toString();
         for (const [rawId, fields] of entries) {
@@ -231,9 +246,10 @@ export class FleetWorker {
             void client.xack(stream, WORKER_GROUP, id).catch(() => undefined);
             continue;
           }
-          this.#take(stream, id, fieldOf(fields, "m"), 1, "");
+          delivered.push({ stream, id, raw: fieldOf(fields, "m"), deliveries: 1, previous: "" });
         }
       }
+      await this.#intake(delivered);
       this.#schedulePump();
     }
   }
@@ -257,36 +273,59 @@ export class FleetWorker {
       } catch {
         continue;
       }
-      for (const c of claimed) {
-        this.stats.claimed++;
-        this.#take(stream, c.id, c.body, c.deliveries, c.previous);
-      }
+      this.stats.claimed += claimed.length;
+      await this.#intake(
+        claimed.map((c) => ({ stream, id: c.id, raw: c.body, deliveries: c.deliveries, previous: c.previous })),
+      );
     }
     this.#schedulePump();
   }
 
+  /**
+   * Entries delivered to this worker: decoded (a malformed one is acked and deleted), those of a
+   * run whose origin is gone dropped unrun (acked and deleted), the others taken.
+   */
+  async #intake(delivered: readonly Delivered[]): Promise<void> {
+    const bodies: Array<[Delivered, RequestBody]> = [];
+    for (const d of delivered) {
+      let body: RequestBody | undefined;
+      try {
+        body = d.raw === undefined ? undefined : unpackBody<RequestBody>(d.raw);
+      } catch {
+        body = undefined;
+      }
+      if (body !== undefined && Array.isArray(body.x)) bodies.push([d, body]);
+      else {
+        // not ours to understand: ack and delete it so it does not come back
+        this.#settings.log(`weir worker ${this.name}: dropped malformed entry ${d.id} on ${d.stream}`);
+        this.#drop(d.stream, d.id);
+      }
+    }
+    if (bodies.length === 0) return;
+    const dead = await this.#liveness.dead(bodies.map(([, body]) => body.r));
+    for (const [d, body] of bodies) {
+      if (dead.has(body.r)) {
+        this.stats.dropped++;
+        this.#drop(d.stream, d.id);
+      } else this.#take(d.stream, d.id, body, d.deliveries, d.previous);
+    }
+  }
+
+  /** Acks and deletes an entry without answering it. */
+  #drop(stream: string, id: string): void {
+    void completeEntries(
+      this.#commands.client,
+      stream,
+      WORKER_GROUP,
+      this.name,
+      [],
+      [{ id, run: 0, payload: Buffer.alloc(0) }],
+    ).catch(() => undefined);
+  }
+
   /** An entry delivered to this worker (`deliveries` 1 when read fresh, more when claimed). */
-  #take(stream: string, id: string, raw: Buffer | undefined, deliveries: number, previous: string): void {
+  #take(stream: string, id: string, body: RequestBody, deliveries: number, previous: string): void {
     const service = this.#services.get(stream)!;
-    let body: RequestBody | undefined;
-    try {
-      body = raw === undefined ? undefined : unpackBody<RequestBody>(raw);
-    } catch {
-      body = undefined;
-    }
-    if (body === undefined || !Array.isArray(body.x)) {
-      // not ours to understand: ack and delete it so it does not come back
-      this.#settings.log(`weir worker ${this.name}: dropped malformed entry ${id} on ${stream}`);
-      void completeEntries(
-        this.#commands.client,
-        stream,
-        WORKER_GROUP,
-        this.name,
-        [],
-        [{ id, run: 0, payload: Buffer.alloc(0) }],
-      ).catch(() => undefined);
-      return;
-    }
     // stopping: leave it pending here; the shutdown hands back whatever Redis counts as ours
     if (this.#stopping) return;
     const entry = new HeldEntry(stream, id, body, service, deliveries + (body.p ?? 0));
@@ -482,6 +521,25 @@ export class FleetWorker {
           new CancelledError(`entry ${id}`, new Error("its lease expired: another worker took it over")),
         );
         this.#settings.log(`weir worker ${this.name}: lost entry ${id} (lease expired): another worker has it`);
+      }
+    }
+    await this.#dropDeadRuns();
+  }
+
+  /**
+   * Drops the entries of runs whose liveness key is gone: their origin died (kill -9) and stopped
+   * refreshing it, so nobody reads their results. Their work stops within a lease renewal after
+   * the key expires (`runTtlMs`). Not remembered as ended: an origin whose Redis restarted empty
+   * declares its run again and sends its batches again.
+   */
+  async #dropDeadRuns(): Promise<void> {
+    const runs = this.#held.runs();
+    if (runs.length === 0) return;
+    for (const run of await this.#liveness.dead(runs, true)) {
+      const reason = new CancelledError(`run ${run}`, new Error("its origin stopped refreshing it"));
+      for (const entry of this.#held.ofRun(run)) {
+        entry.dropped = true;
+        this.#abort(entry, reason);
       }
     }
   }

@@ -51,6 +51,11 @@ export class HeldEntries {
     return this.#byStream.entries();
   }
 
+  /** The runs with entries held. */
+  runs(): string[] {
+    return [...this.#byRun.keys()];
+  }
+
   /** Held entries of `run` (a copy). */
   ofRun(run: string): HeldEntry[] {
     return [...(this.#byRun.get(run) ?? [])];

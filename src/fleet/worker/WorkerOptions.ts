@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
-import { knownKeys, nonNegativeInt, optional, plainObject, positiveInt } from "../../options/validate.js";
+import { knownKeys, optional, plainObject, positiveInt } from "../../options/validate.js";
+import { keyPrefix } from "../protocol/FleetKeys.js";
 import { redisTarget, type RedisConnection, type RedisTarget } from "../redis/RedisConnection.js";
 
 /**
@@ -127,14 +128,8 @@ export function workerSettings(value: unknown, where = "weir worker"): FleetWork
     maxDeliveries: optional(o.maxDeliveries, workerDefaults.maxDeliveries, (v) =>
       positiveInt(v, "maxDeliveries", where),
     ),
-    prefix: optional(o.prefix, workerDefaults.prefix, (v) => {
-      if (typeof v === "string" && /^[A-Za-z0-9_.{}-]+$/.test(v)) return v;
-      throw new InvalidOptionError("prefix", "letters, digits, _ . - { } (no colon or space)", v, where);
-    }),
-    maxOutageMs: optional(o.maxOutageMs, workerDefaults.maxOutageMs, (v) => {
-      nonNegativeInt(v, "maxOutageMs", where);
-      return positiveInt(v, "maxOutageMs", where);
-    }),
+    prefix: optional(o.prefix, workerDefaults.prefix, (v) => keyPrefix(v, "prefix", where)),
+    maxOutageMs: optional(o.maxOutageMs, workerDefaults.maxOutageMs, (v) => positiveInt(v, "maxOutageMs", where)),
     name: optional(o.name, `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`, (v) => {
       if (typeof v === "string" && v.length > 0 && !/\s/.test(v)) return v;
       throw new InvalidOptionError("name", "a non-empty string without spaces", v, where);
