@@ -4,7 +4,6 @@ import { pipeline, WeirError } from "../../src/index.js";
 import { FleetDeliveriesError, fleet } from "../../src/redis.js";
 import { startRedis, type RedisServer } from "./redisServer.js";
 import { killAll, startWorker, tasksUrl, type WorkerProcess } from "./fleetHarness.js";
-import { pendingByConsumer, waitFor } from "./waitFor.js";
 
 const codeOf = (e: unknown): unknown => (e as { code?: unknown }).code;
 
@@ -106,8 +105,8 @@ describe("fleet stages", () => {
       .from([101, 102])
       .map(stage<number, never>("waitForAbort"))
       .run({ signal: controller.signal });
-    // both items reached a worker: wait for them to be held (their entries pending in the group)
-    await waitFor(async () => (await pendingByConsumer(redis.url, "tasks:waitForAbort")).size > 0, "items held");
+    // both items run in a worker
+    for (const n of [101, 102]) await Promise.race(workers.map((w) => w.stderrHas(`waiting ${n}`)));
     controller.abort(new Error("enough"));
     await assert.rejects(run, (e: unknown) => codeOf(e) === "WEIR_CANCELLED");
     for (const n of [101, 102]) await Promise.race(workers.map((w) => w.stderrHas(`aborted ${n}:`)));

@@ -54,6 +54,10 @@ describe("Redis streams as sources and sinks", () => {
   it("two readers in one group share the stream: each entry goes to one of them", async () => {
     await produce("shared", 3000);
     const sink = new KeyedSink<string>();
+    // each reader holds its first item until the other has one too: neither can take everything
+    const started = new Set<string>();
+    let bothStarted: () => void = () => {};
+    const both = new Promise<void>((resolve) => (bothStarted = resolve));
     const read = (consumer: string) =>
       pipeline<Order>(`reader-${consumer}`)
         .from(
@@ -67,7 +71,9 @@ describe("Redis streams as sources and sinks", () => {
           }),
         )
         .map(async (o) => {
-          await new Promise((r) => setImmediate(r));
+          started.add(consumer);
+          if (started.size === 2) bothStarted();
+          await both;
           return o;
         })
         .to((o) => sink.add(o.n))
