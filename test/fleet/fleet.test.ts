@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { pipeline, WeirError } from "../../src/index.js";
+import { pipeline, WeirError, workflow } from "../../src/index.js";
 import { FleetDeliveriesError, fleet } from "../../src/redis.js";
 import { startRedis, type RedisServer } from "./redisServer.js";
 import { killAll, startWorker, tasksUrl, type WorkerProcess } from "./fleetHarness.js";
@@ -138,6 +138,15 @@ describe("fleet stages", () => {
     assert.deepEqual(out, [2, 6]);
     assert.equal(result.deadLetters[0]!.index, 1);
     assert.match(String((result.deadLetters[0]!.error as Error).message), /cannot travel to a fleet worker/);
+  });
+
+  it("a workflow task on a fleet", async () => {
+    const result = await workflow("wf")
+      .task("seed", () => 21)
+      .task("twice", { after: ["seed"] }, stage<{ seed: number }, number>("doubleSeed"))
+      .run();
+    assert.equal(result.tasks.twice!.status, "completed", String(result.tasks.twice!.error));
+    assert.equal(result.results.twice, 42);
   });
 
   it("the plan says the stage runs on a fleet", () => {
