@@ -8,8 +8,8 @@
  *   npm run bench -- memory --loader tsx
  *   npm run bench -- workers timers     # the standalone suites (own harness; flags after `--` go to them)
  *
- * Standalone suites (`workers`, `large-items`, `timers`, `adaptive`, `workflow`, `faults`, `durable`)
- * have harnesses of their own (threads, servers, graphs, drills); they run as
+ * Standalone suites (`workers`, `large-items`, `timers`, `adaptive`, `workflow`, `faults`, `durable`,
+ * `fleet`) have harnesses of their own (threads, servers, graphs, drills, Redis); they run as
  * `node --import tsx bench/<name>.ts` in a child process.
  */
 import { spawnSync } from "node:child_process";
@@ -21,7 +21,7 @@ import { memory } from "./memory.js";
 import type { Suite } from "./suite.js";
 
 const suites: readonly Suite[] = [inline, asyncTasks, memory];
-const standalone = ["workers", "large-items", "timers", "adaptive", "workflow", "faults", "durable"] as const;
+const standalone = ["workers", "large-items", "timers", "adaptive", "workflow", "faults", "durable", "fleet"] as const;
 
 const args = process.argv.slice(2);
 const wanted = args.filter((a) => (standalone as readonly string[]).includes(a));

@@ -7,7 +7,10 @@ import { parseCommand, type CliCommand } from "./parseCommand.js";
 import { runCommand } from "./runCommand.js";
 import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
-import { planUsage, runUsage, weirUsage } from "./usage.js";
+import { planUsage, runUsage, weirUsage, workerUsage } from "./usage.js";
+
+const usageOf = (topic: string): string =>
+  topic === "run" ? runUsage : topic === "plan" ? planUsage : topic === "worker" ? workerUsage : weirUsage;
 
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
@@ -30,13 +33,13 @@ export async function main(
   } catch (error) {
     io.err.write(`${describeError(error)}\n`);
     if (error instanceof UsageError) {
-      io.err.write(`\n${error.command === "run" ? runUsage : error.command === "plan" ? planUsage : weirUsage}\n`);
+      io.err.write(`\n${usageOf(error.command)}\n`);
       return EXIT_USAGE;
     }
     return EXIT_FAILED;
   }
   if (command.kind === "help") {
-    io.out.write(`${command.topic === "run" ? runUsage : command.topic === "plan" ? planUsage : weirUsage}\n`);
+    io.out.write(`${usageOf(command.topic)}\n`);
     return EXIT_OK;
   }
   if (command.kind === "version") {
@@ -45,6 +48,11 @@ export async function main(
     };
     io.out.write(`${pkg.version}\n`);
     return EXIT_OK;
+  }
+  if (command.kind === "worker") {
+    // loaded only here: the rest of the CLI never loads the Redis client
+    const { workerCommand } = await import("../fleet/worker/workerCommand.js");
+    return workerCommand(command, io);
   }
   // machine-readable output: the module's own writes to stdout go to stderr
   const cliIo: CliIo = command.json && io.out === process.stdout ? { out: stdoutToStderr(), err: io.err } : io;

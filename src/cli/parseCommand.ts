@@ -5,7 +5,7 @@ import { DEFAULT_GRACE_MS } from "./usage.js";
 
 /** A command line, understood. */
 export type CliCommand =
-  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" }
+  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" }
   | { readonly kind: "version" }
   | {
       readonly kind: "run";
@@ -14,7 +14,25 @@ export type CliCommand =
       readonly progress: boolean;
       readonly graceMs: number;
     }
-  | { readonly kind: "plan"; readonly file: string; readonly json: boolean };
+  | { readonly kind: "plan"; readonly file: string; readonly json: boolean }
+  | WorkerCommand;
+
+/** `weir worker`: the modules to serve and the options given (absent ones take the defaults). */
+export interface WorkerCommand {
+  readonly kind: "worker";
+  readonly modules: readonly string[];
+  /** `--redis`, or `WEIR_REDIS_URL` when not given. */
+  readonly redis: string;
+  readonly exports: readonly string[] | undefined;
+  readonly concurrency: number | undefined;
+  readonly prefetch: number | undefined;
+  readonly leaseMs: number | undefined;
+  readonly maxDeliveries: number | undefined;
+  readonly maxOutageMs: number | undefined;
+  readonly prefix: string | undefined;
+  readonly name: string | undefined;
+  readonly graceMs: number;
+}
 
 type OptionSpecs = Record<string, { type: "boolean" | "string"; short?: string }>;
 
@@ -26,7 +44,20 @@ const runOptions: OptionSpecs = {
   help: { type: "boolean", short: "h" },
 };
 const planOptions: OptionSpecs = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } };
-const commands = ["run", "plan", "help"];
+const workerOptions: OptionSpecs = {
+  redis: { type: "string" },
+  exports: { type: "string" },
+  concurrency: { type: "string" },
+  prefetch: { type: "string" },
+  "lease-ms": { type: "string" },
+  "max-deliveries": { type: "string" },
+  "max-outage-ms": { type: "string" },
+  prefix: { type: "string" },
+  name: { type: "string" },
+  "grace-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+const commands = ["run", "plan", "worker", "help"];
 
 /**
  * Parses `weir`'s arguments with `node:util` `parseArgs` in strict mode: an unknown option, a
@@ -47,8 +78,11 @@ export function parseCommand(args: readonly string[]): CliCommand {
     const { positionals } = parse("help", rest, {});
     const topic = positionals[0];
     if (topic === undefined) return { kind: "help", topic: "weir" };
-    if (positionals.length > 1 || (topic !== "run" && topic !== "plan"))
-      throw new UsageError("help", `no help for "${positionals.join(" ")}": try "weir help run" or "weir help plan"`);
+    if (positionals.length > 1 || (topic !== "run" && topic !== "plan" && topic !== "worker"))
+      throw new UsageError(
+        "help",
+        `no help for "${positionals.join(" ")}": try "weir help run", "weir help plan" or "weir help worker"`,
+      );
     return { kind: "help", topic };
   }
   if (first === "run") {
@@ -67,6 +101,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     if (values.help === true) return { kind: "help", topic: "plan" };
     return { kind: "plan", file: oneFile("plan", positionals), json: values.json === true };
   }
+  if (first === "worker") return workerCommand(rest);
   const guess = closestName(first, commands);
   throw new UsageError("weir", `unknown command "${first}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`);
 }
@@ -115,9 +150,56 @@ function oneFile(command: string, positionals: readonly string[]): string {
   return positionals[0]!;
 }
 
-function graceMs(value: string | boolean | undefined): number {
+function graceMs(value: string | boolean | undefined, command = "run"): number {
   if (value === undefined) return DEFAULT_GRACE_MS;
   if (typeof value !== "string" || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
-    throw new UsageError("run", `option --grace-ms: expected a non-negative integer (ms), received "${String(value)}"`);
+    throw new UsageError(
+      command,
+      `option --grace-ms: expected a non-negative integer (ms), received "${String(value)}"`,
+    );
+  return Number(value);
+}
+
+function workerCommand(args: readonly string[]): CliCommand {
+  const { values, positionals } = parse("worker", args, workerOptions);
+  if (values.help === true) return { kind: "help", topic: "worker" };
+  if (positionals.length === 0) throw new UsageError("worker", "no module given");
+  const redis = values.redis ?? process.env.WEIR_REDIS_URL;
+  if (typeof redis !== "string" || redis === "")
+    throw new UsageError("worker", "no Redis given: pass --redis <url> or set WEIR_REDIS_URL");
+  const exportList = values.exports;
+  const exports =
+    typeof exportList === "string"
+      ? exportList
+          .split(",")
+          .map((e) => e.trim())
+          .filter((e) => e !== "")
+      : undefined;
+  if (exports !== undefined && exports.length === 0)
+    throw new UsageError(
+      "worker",
+      `option --exports: expected export names separated by commas, received "${String(exportList)}"`,
+    );
+  const text = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+  return {
+    kind: "worker",
+    modules: positionals,
+    redis,
+    exports,
+    concurrency: positive(values.concurrency, "concurrency"),
+    prefetch: positive(values.prefetch, "prefetch"),
+    leaseMs: positive(values["lease-ms"], "lease-ms"),
+    maxDeliveries: positive(values["max-deliveries"], "max-deliveries"),
+    maxOutageMs: positive(values["max-outage-ms"], "max-outage-ms"),
+    prefix: text(values.prefix),
+    name: text(values.name),
+    graceMs: graceMs(values["grace-ms"], "worker"),
+  };
+}
+
+function positive(value: string | boolean | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1)
+    throw new UsageError("worker", `option --${option}: expected a positive integer, received "${String(value)}"`);
   return Number(value);
 }

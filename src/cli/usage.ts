@@ -7,6 +7,8 @@ export const weirUsage = `weir — run concurrent pipelines and workflows
 usage:
   weir run [options] <file>    run the pipeline (or workflow) the module exports by default
   weir plan [options] <file>   print its execution plan
+  weir worker [options] <module...>
+                               serve the modules' exports to fleet stages, through Redis
   weir help [command]          this help, or a command's
   weir --version               the version
 
@@ -40,3 +42,29 @@ are fused, which get a step and a channel, and why.
 options:
   --json            print the plan as JSON
   -h, --help        this help`;
+
+/** `weir worker --help`. */
+export const workerUsage = `usage: weir worker [options] <module...>
+
+Serves the exported functions of <module> (TypeScript or JavaScript; several may be given) to every
+pipeline whose fleet stages name them (fleet(url, "export", { redis }) from "weir/redis"), until
+SIGTERM or SIGINT. Items come from Redis streams <prefix>:q:<module>:<export>; only the exports of
+the modules given here are ever run.
+
+options:
+  --redis <url>          redis:// or rediss:// URL, user and password in it (or WEIR_REDIS_URL)
+  --exports <a,b>        serve only these exports (default: every exported function)
+  --concurrency <n>      asynchronous items running at once (default 16)
+  --prefetch <n>         stream entries held at once, running or waiting (default 4)
+  --lease-ms <n>         an entry held this long without renewal goes to another worker (default 30000)
+  --max-deliveries <n>   an item delivered this many times without an answer fails with
+                         WEIR_FLEET_DELIVERIES instead of running again (default 3)
+  --max-outage-ms <n>    give up (exit 1) when Redis is unreachable this long (default 30000)
+  --prefix <p>           key prefix, as the pipelines' (default weir)
+  --name <name>          consumer name (default <host>:<pid>:<random>)
+  --grace-ms <n>         on SIGTERM/SIGINT: entries not started go back at once; running ones
+                         may finish for up to <n> ms, then go back too (default ${DEFAULT_GRACE_MS})
+  -h, --help             this help
+
+A second SIGTERM/SIGINT hands everything back at once. Exit codes: 0 stopped, 1 Redis or a module
+failed, 2 the command line was wrong.`;

@@ -37,7 +37,11 @@ export type WeirErrorCode =
   | "WEIR_RUN_EXISTS"
   | "WEIR_RUN_OWNED"
   | "WEIR_RUN_FENCED"
-  | "WEIR_PLAN_CHANGED";
+  | "WEIR_PLAN_CHANGED"
+  | "WEIR_REDIS_UNAVAILABLE"
+  | "WEIR_REDIS_AUTH"
+  | "WEIR_REDIS_TLS"
+  | "WEIR_FLEET_DELIVERIES";
 
 import { errorJson } from "./errorJson.js";
 

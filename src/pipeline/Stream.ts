@@ -370,11 +370,15 @@ export class Stream<T> extends Handle {
       kind,
       fn: remote === undefined ? (fn as GraphNode["fn"]) : undefined,
       remote:
-        remote === undefined || r === undefined
+        remote === undefined
           ? undefined
           : {
               factory: remote.factory,
-              maxWindow: Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize,
+              maxWindow:
+                remote.factory.maxWindow?.(settings.concurrency) ??
+                (r === undefined
+                  ? 1
+                  : Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize),
             },
       settings,
       batch: undefined,

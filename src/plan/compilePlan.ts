@@ -24,7 +24,8 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (node.kind === "merge") return { inline: false, reason: "merge point: reads several inputs from one channel" };
   if (node.kind === "route") return { inline: false, reason: "route: picks a branch per item at the end of its step" };
   if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
-  if (node.remote !== undefined) return { inline: false, reason: `runs in a ${node.remote.factory.context} pool` };
+  if (node.remote !== undefined)
+    return { inline: false, reason: node.remote.factory.placement ?? `runs in a ${node.remote.factory.context} pool` };
   if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
   const blockers = inlineBlockers(node.fn, s);
   // the builder rejects this when the stage is defined; kept for graphs built by other means
@@ -229,10 +230,14 @@ function queueOf(node: GraphNode): "fifo" | "priority" | "aging-priority" | "fai
  */
 const POOL_CAPACITY_PER_WORKER = 128;
 
+/** The channel in front of a fleet stage, at most (its own window bounds what is in flight). */
+const FLEET_CAPACITY = 1024;
+
 /** How a pool stage head uses its pool (its workers and window, from its pool options). */
-function plannedPool(node: GraphNode, concurrency: number): PlannedPool {
+function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
   const remote = node.remote!;
   const s = remote.factory.settings;
+  if (s === undefined || remote.factory.context === "fleet") return null; // a fleet's workers are elsewhere
   const workers = Math.max(1, Math.min(concurrency, s.maxWorkers));
   return {
     context: remote.factory.context,
@@ -252,7 +257,10 @@ export function capacityOf(node: GraphNode): number {
   const floor =
     s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
   if (node.remote !== undefined) {
-    const workers = Math.max(1, Math.min(s?.concurrency ?? 1, node.remote.factory.settings.maxWorkers));
+    const pool = node.remote.factory.settings;
+    // a fleet stage (no pool here) bounds its own window; the channel only smooths the source's pulls
+    if (pool === undefined) return Math.max(floor, Math.min(node.remote.maxWindow, FLEET_CAPACITY));
+    const workers = Math.max(1, Math.min(s?.concurrency ?? 1, pool.maxWorkers));
     return Math.max(floor, POOL_CAPACITY_PER_WORKER * workers);
   }
   return Math.max(floor, 2 * (s?.concurrency ?? 1));

@@ -10,6 +10,7 @@ import type { GraphNode } from "../pipeline/GraphNode.js";
 import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
 import { openSource } from "../source/openSource.js";
 import { describeSource } from "../source/describeSource.js";
+import { attachSourceToRun } from "../source/attachRun.js";
 import type { StageContext } from "../stage/StageContext.js";
 import { StageCounters } from "../stats/StageCounters.js";
 import type { StageStats } from "../stats/StageStats.js";
@@ -86,6 +87,8 @@ export class PipelineRun implements Run, RunScope {
   readonly #startedAt: number;
   /** Undefined only when the run failed while being set up. */
   #source: SourceStep | undefined;
+  /** What a run-aware source wants done before the run settles (its last acknowledgements). */
+  #sourceEnd: (() => Promise<void>) | undefined;
   #steps: readonly Step[] = [];
   #state: RunState = "running";
   #stopped = false;
@@ -162,7 +165,7 @@ export class PipelineRun implements Run, RunScope {
           this.#endedAt = this.clock.now();
           this.#finalWatermark = this.#scanWatermark();
           this.#mainLoopDelayMs = mainLoopDelayMs();
-          await Promise.allSettled(this.#executors.map((e) => e.close()));
+          await Promise.allSettled([...this.#executors.map((e) => e.close()), this.#sourceEnd?.()]);
           const durationMs = this.#endedAt - this.#startedAt;
           const sourceFailure = this.#source?.failure;
           if (sourceFailure !== undefined) {
@@ -221,7 +224,7 @@ export class PipelineRun implements Run, RunScope {
     this.#controller.abort(error);
     for (const c of this.#channels) c.closeAll();
     for (const dispose of this.#disposers) dispose();
-    await Promise.allSettled(this.#executors.map((e) => e.close()));
+    await Promise.allSettled([...this.#executors.map((e) => e.close()), this.#sourceEnd?.()]);
     this.events.emit("run:end", { pipeline: this.pipeline, ok: false, durationMs: 0, error });
     this.events.clear();
     throw error;
@@ -352,6 +355,7 @@ export class PipelineRun implements Run, RunScope {
             this,
             sourceGate(options, this.clock, this.signal),
           );
+          this.#sourceEnd = attachSourceToRun(head.source, this);
           return this.#source;
         case "batch":
           return new BatchStep(input!, emitter, this, counters, head.batch!.size, head.batch!.maxWaitMs);

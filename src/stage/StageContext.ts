@@ -37,5 +37,5 @@ export interface StageContext {
   retryAfter(ms: number): void;
 }
 
-/** Where a stage's function runs. */
-export type ExecutionContext = "inline" | "async" | "worker" | "process";
+/** Where a stage's function runs (`fleet`: in `weir worker` processes, through Redis). */
+export type ExecutionContext = "inline" | "async" | "worker" | "process" | "fleet";

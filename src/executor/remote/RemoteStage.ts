@@ -5,16 +5,20 @@ import type { ChainStep } from "../pool/WireMessage.js";
 /** Global-registry brand shared with the pipeline builder's `isRemoteStage` check. */
 export const remoteStageBrand: unique symbol = Symbol.for("weir.remote-stage") as never;
 
-/** Builds the executor of a stage that runs in a pool; the pipeline builder calls it. */
+/** Builds the executor of a stage that runs in a pool or on a fleet; the pipeline builder calls it. */
 export interface RemoteStageFactory {
-  /** `worker` (threads) or `process` (child processes). */
-  readonly context: "worker" | "process";
+  /** `worker` (threads), `process` (child processes) or `fleet` (`weir worker`s over Redis). */
+  readonly context: "worker" | "process" | "fleet";
+  /** What `weir plan` says about where the stage runs. @default `runs in a <context> pool` */
+  readonly placement?: string;
+  /** Most items its executors keep in flight at a stage `concurrency`. @default from the pool settings */
+  maxWindow?(concurrency: number): number;
   /** Stages with equal keys run in the same module and pool, and may be colocated. */
   readonly colocationKey: string;
   /** The export the stage calls. */
   readonly exportName: string;
-  /** The pool's options, validated (the plan reports how a stage uses its pool). */
-  readonly settings: PoolSettings;
+  /** The pool's options, validated (the plan reports how a stage uses its pool); undefined for a fleet stage. */
+  readonly settings: PoolSettings | undefined;
   /**
    * Creates the executor for a chain of colocated stages of this module (this stage last);
    * `timeoutMs`, the stage's timeout, is then enforced by the executor (`ownsTimeouts`).
@@ -36,15 +40,15 @@ export interface RemoteStageFactory {
  */
 export interface RemoteStage<I, O> {
   readonly [remoteStageBrand]: true;
-  readonly context: "worker" | "process";
+  readonly context: "worker" | "process" | "fleet";
   /** The module, as a `file:` URL string. */
   readonly moduleUrl: string;
   /** The module export the stage calls. */
   readonly exportName: string;
-  /** The pool options as given. */
-  readonly options: PoolOptions;
-  /** The pool options validated, every field present. */
-  readonly settings: PoolSettings;
+  /** The options as given: pool options (`worker()`, `child()`) or fleet options (`fleet()`). */
+  readonly options: PoolOptions | object;
+  /** The pool options validated, every field present; undefined for a fleet stage (no pool here). */
+  readonly settings: PoolSettings | undefined;
   /** Builds the executors. */
   readonly factory: RemoteStageFactory;
   /** Type-only: the function's input and output. */

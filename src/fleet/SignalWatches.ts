@@ -1,0 +1,62 @@
+/** Abort listening for all entries that share one signal (usually the run's). */
+interface Watch<E> {
+  count: number;
+  /** The only entry with this signal, while there is exactly one (a per-item timeout signal). */
+  only: E | undefined;
+  readonly listener: () => void;
+}
+
+/**
+ * One abort listener per distinct signal, however many attempts share it: attempts of a run
+ * share the run's signal (one listener for all), an attempt the stage times itself has its own.
+ * When a signal aborts, `onAbort(signal, only)` runs once: `only` is the entry when it was the
+ * signal's only one, so the caller need not search. Listeners are removed when their last entry
+ * is unwatched.
+ */
+export class SignalWatches<E> {
+  readonly #watches = new Map<AbortSignal, Watch<E>>();
+  readonly #onAbort: (signal: AbortSignal, only: E | undefined) => void;
+  #lastSignal: AbortSignal | undefined;
+  #lastWatch: Watch<E> | undefined;
+
+  constructor(onAbort: (signal: AbortSignal, only: E | undefined) => void) {
+    this.#onAbort = onAbort;
+  }
+
+  /** Counts `entry` under `signal` (which has not aborted). */
+  watch(signal: AbortSignal, entry: E): void {
+    let w = signal === this.#lastSignal ? this.#lastWatch : this.#watches.get(signal);
+    if (w === undefined) {
+      const watch: Watch<E> = {
+        count: 0,
+        only: entry,
+        listener: () => {
+          this.#forget(signal);
+          this.#onAbort(signal, watch.count === 1 ? watch.only : undefined);
+        },
+      };
+      w = watch;
+      this.#watches.set(signal, w);
+      signal.addEventListener("abort", w.listener, { once: true });
+    } else w.only = undefined;
+    w.count++;
+    this.#lastSignal = signal;
+    this.#lastWatch = w;
+  }
+
+  /** One entry under `signal` settled. */
+  unwatch(signal: AbortSignal): void {
+    const w = signal === this.#lastSignal ? this.#lastWatch : this.#watches.get(signal);
+    if (w === undefined || --w.count > 0) return;
+    signal.removeEventListener("abort", w.listener);
+    this.#forget(signal);
+  }
+
+  #forget(signal: AbortSignal): void {
+    this.#watches.delete(signal);
+    if (this.#lastSignal === signal) {
+      this.#lastSignal = undefined;
+      this.#lastWatch = undefined;
+    }
+  }
+}

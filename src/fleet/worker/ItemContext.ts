@@ -1,0 +1,54 @@
+import type { StageContext } from "../../stage/StageContext.js";
+
+/**
+ * The `ctx` an export receives in a `weir worker`: the stage's name, the item's source index and
+ * attempt as the origin numbered them, a `signal` (made on first use, so items that never read
+ * it cost no AbortController) that aborts when the item times out, is cancelled by the origin,
+ * or the worker gives the item up (lease lost, shutdown past its grace), and `retryAfter`, whose
+ * last value travels back with the result.
+ */
+export class ItemContext implements StageContext {
+  readonly stage: string;
+  readonly index: number;
+  readonly attempt: number;
+  #controller: AbortController | undefined = undefined;
+  #reason: unknown = undefined;
+  #cancelled = false;
+  /** The last value given to {@link retryAfter}. */
+  retryAfterMs: number | undefined = undefined;
+
+  constructor(stage: string, index: number, attempt: number) {
+    this.stage = stage;
+    this.index = index;
+    this.attempt = attempt;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#cancelled) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** True once the item was cancelled. */
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  retryAfter(ms: number): void {
+    this.retryAfterMs = Number(ms);
+  }
+
+  /** Aborts the item's signal with `reason` (once). */
+  cancel(reason: unknown): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  toJSON(): object {
+    return { stage: this.stage, index: this.index, attempt: this.attempt };
+  }
+}

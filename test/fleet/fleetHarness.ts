@@ -1,0 +1,97 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The package root. */
+export const root = fileURLToPath(new URL("../..", import.meta.url));
+/** The fixture module the workers serve. */
+export const tasksUrl = new URL("../fixtures/fleet/tasks.ts", import.meta.url);
+export const tasksPath = fileURLToPath(tasksUrl);
+
+/** A `weir worker` child process, run from the TypeScript sources (the same CLI code as `bin/weir.js`). */
+export interface WorkerProcess {
+  readonly pid: number;
+  stderr(): string;
+  /** Resolves once stderr contains `text`; rejects if the process exits first. */
+  stderrHas(text: string): Promise<void>;
+  /** Resolves with the exit; rejects after `guardMs` (then the process is killed). */
+  exit(guardMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  signal(signal: NodeJS.Signals): void;
+  readonly exited: boolean;
+}
+
+const cli = `
+import { main } from ${JSON.stringify(new URL("../../src/cli/main.ts", import.meta.url).href)};
+process.exitCode = await main(process.argv.slice(1));
+`;
+
+/** Starts `weir worker ...args` (no wait). */
+export function startWorkerProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", cli, "worker", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  let exited = false;
+  const waiters: Array<() => void> = [];
+  child.stdout.on("data", (d: Buffer) => (err += d.toString()));
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters.splice(0)) w();
+  });
+  const reap = (): void => void child.kill("SIGKILL");
+  process.once("exit", reap);
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exited = true;
+      process.removeListener("exit", reap);
+      for (const w of waiters.splice(0)) w();
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    pid: child.pid!,
+    stderr: () => err,
+    get exited() {
+      return exited;
+    },
+    stderrHas(text: string): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (err.includes(text)) resolve();
+          else if (exited) reject(new Error(`weir worker exited before writing "${text}"; stderr:\n${err}`));
+          else waiters.push(check);
+        };
+        check();
+      });
+    },
+    async exit(guardMs = 60_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const guard = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error(`weir worker did not exit within ${guardMs} ms; stderr:\n${err}`));
+        }, guardMs);
+      });
+      try {
+        return await Promise.race([done, guard]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    signal: (signal) => void child.kill(signal),
+  };
+}
+
+/** Starts a worker serving the fixture tasks and waits until it serves. */
+export async function startWorker(redisUrl: string, ...args: string[]): Promise<WorkerProcess> {
+  const w = startWorkerProcess([tasksPath, "--redis", redisUrl, ...args]);
+  await w.stderrHas("serving");
+  return w;
+}
+
+/** Stops workers (SIGKILL, then waits for each exit). */
+export async function killAll(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const w of workers) if (!w.exited) w.signal("SIGKILL");
+  await Promise.all(workers.map((w) => w.exit().catch(() => undefined)));
+}
