@@ -13,9 +13,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { child } from "../src/executor/remote/child.js";
-import { createExecutor } from "../src/executor/remote/createExecutor.js";
-import { worker } from "../src/executor/remote/worker.js";
+import { child } from "../src/executor/pool/stage/child.js";
+import { createExecutor } from "../src/executor/pool/stage/createExecutor.js";
+import { worker } from "../src/executor/pool/stage/worker.js";
 import type { Executor } from "../src/executor/Executor.js";
 
 const moduleUrl = new URL("../test/fixtures/faults/wire.mjs", import.meta.url);

@@ -20,12 +20,12 @@ import { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import type { Executor } from "../src/executor/Executor.js";
-import { child } from "../src/executor/remote/child.js";
-import { createExecutor } from "../src/executor/remote/createExecutor.js";
-import { worker } from "../src/executor/remote/worker.js";
+import { child } from "../src/executor/pool/stage/child.js";
+import { createExecutor } from "../src/executor/pool/stage/createExecutor.js";
+import { worker } from "../src/executor/pool/stage/worker.js";
 import { pipeline } from "../src/pipeline/pipeline.js";
-import { closeIdlePools } from "../src/executor/pool/PoolRegistry.js";
-import type { PoolExecutor } from "../src/executor/pool/PoolExecutor.js";
+import { closeIdlePools } from "../src/executor/pool/workers/PoolRegistry.js";
+import type { PoolExecutor } from "../src/executor/pool/executor/PoolExecutor.js";
 
 /** The main-thread baseline of `cpu5` in test/fixtures/workers/bench.mjs: busy about 5 ms. */
 function cpu5(x: number): number {
@@ -137,7 +137,7 @@ function weirPipeline(
   pool: "warm" | "cold" = "warm",
 ): Contender {
   let keeper: PoolExecutor | undefined;
-  const remote = (): ReturnType<typeof worker<number, number>> =>
+  const poolStage = (): ReturnType<typeof worker<number, number>> =>
     make<number, number>(moduleUrl, exportName, { maxWorkers: workers, minWorkers: workers });
   const run = async (n: number): Promise<void> => {
     function* range(): Generator<number> {
@@ -145,14 +145,14 @@ function weirPipeline(
     }
     const r = await pipeline<number>("bench")
       .from(range())
-      .map(remote(), { name: "w", concurrency: workers, ...stage })
+      .map(poolStage(), { name: "w", concurrency: workers, ...stage })
       .run();
     if (r.stats.w!.out !== n) throw new Error(`${name}: ${r.stats.w!.out} of ${n} items`);
   };
   return {
     name,
     async setup() {
-      if (pool === "warm") keeper = createExecutor(remote(), "keeper");
+      if (pool === "warm") keeper = createExecutor(poolStage(), "keeper");
       await run(exportName === "cpu5" ? 20 : 50_000);
     },
     run,

@@ -17,7 +17,7 @@ export {
   type RouteOptions,
   type Runnable,
 } from "./pipeline/Stream.js";
-export type { RemoteStage } from "./executor/remote/RemoteStage.js";
+export type { PoolStage, RemoteStage } from "./executor/pool/stage/PoolStage.js";
 export type { StageOptions, BatchOptions } from "./stage/StageOptions.js";
 export type { StageContext, ExecutionContext } from "./stage/StageContext.js";
 export type { StageKind, ErrorPolicy } from "./stage/StageKind.js";
@@ -172,11 +172,18 @@ export type { EventMiddleware } from "./events/EventMiddleware.js";
 export type { RecordedEvent } from "./events/EventHistory.js";
 
 // execution contexts: worker threads and child processes
-export { worker } from "./executor/remote/worker.js";
-export { child } from "./executor/remote/child.js";
-export type { PoolOptions } from "./executor/pool/PoolOptions.js";
-export type { WorkerEnv } from "./executor/pool/WorkerEnv.js";
-export { closeIdlePools } from "./executor/pool/PoolRegistry.js";
+export { worker } from "./executor/pool/stage/worker.js";
+export { child } from "./executor/pool/stage/child.js";
+export type { PoolOptions } from "./executor/pool/stage/PoolOptions.js";
+export type { WorkerEnv } from "./executor/pool/stage/WorkerEnv.js";
+export type {
+  PoolStageContext,
+  WorkerSetup,
+  WorkerSetupInfo,
+  WorkerTeardown,
+  WorkerTeardownInfo,
+} from "./executor/pool/stage/PoolStageContext.js";
+export { closeIdlePools } from "./executor/pool/workers/PoolRegistry.js";
 
 // executors (the seam for running stages elsewhere)
 export type { Executor, Attempt, Settle } from "./executor/Executor.js";
@@ -203,3 +210,4 @@ export { WorkerProtocolError } from "./errors/WorkerProtocolError.js";
 export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
+export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";

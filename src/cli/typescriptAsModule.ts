@@ -5,7 +5,8 @@ import { register } from "node:module";
  * written with `import`/`export` as an ES module wherever it lives. tsx takes a `.ts` file outside
  * a `"type": "module"` package for CommonJS and turns its imports into `require()` calls, which
  * cannot load an ES module such as weir ("Cannot require() ES Module"). Files under node_modules,
- * `.cts` files and files without ES module syntax keep the format tsx gave them.
+ * `.cts` files and files without ES module syntax keep the format tsx gave them (or leaves to its load
+ * hook, as it does on Node 22 and later).
  */
 const hooks = `
 import { readFileSync } from "node:fs";
@@ -13,7 +14,8 @@ import { fileURLToPath } from "node:url";
 const esmSyntax = /^\\s*(?:import\\s*[\\w{*"'\\x60]|export\\s)/m;
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
-  if (resolved.format !== "commonjs" || !resolved.url.startsWith("file:")) return resolved;
+  // tsx gives "commonjs" (Node 20) or leaves the format to its load hook (Node 22 and later)
+  if ((resolved.format != null && resolved.format !== "commonjs") || !resolved.url.startsWith("file:")) return resolved;
   const path = fileURLToPath(resolved.url);
   if (!/\\.tsx?$/.test(path) || /[\\\\/]node_modules[\\\\/]/.test(path)) return resolved;
   let source;

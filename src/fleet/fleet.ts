@@ -1,8 +1,8 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { nonEmptyString } from "../options/validate.js";
-import type { ChainStep } from "../executor/pool/WireMessage.js";
-import { moduleUrl as normalize } from "../executor/remote/moduleUrl.js";
-import { remoteStageBrand, type RemoteStage } from "../executor/remote/RemoteStage.js";
+import type { ChainStep } from "../executor/pool/wire/WireMessage.js";
+import { moduleUrl as normalize } from "../executor/pool/stage/moduleUrl.js";
+import { poolStageBrand, type PoolStage } from "../executor/pool/stage/PoolStage.js";
 import { FleetExecutor } from "./FleetExecutor.js";
 import { fleetSettings, type FleetOptions } from "./FleetOptions.js";
 import { FleetKeys, serviceName } from "./protocol/FleetKeys.js";
@@ -40,7 +40,7 @@ export function fleet<I = unknown, O = unknown>(
   module: URL | string,
   exportName: string,
   options: FleetOptions,
-): RemoteStage<I, O> {
+): PoolStage<I, O> {
   const where = "fleet()";
   const url = normalize(module, where);
   if (!url.startsWith("file:"))
@@ -57,10 +57,11 @@ export function fleet<I = unknown, O = unknown>(
   // each fleet stage is its own chain: no colocation (a hop through Redis per stage)
   const colocationKey = `fleet\n${url}\n${exportName}\n${++stages}`;
   return Object.freeze({
-    [remoteStageBrand]: true as const,
+    [poolStageBrand]: true as const,
     context: "fleet" as const,
     moduleUrl: url,
     exportName,
+    name: exportName,
     options,
     settings: undefined,
     factory: Object.freeze({

@@ -1,4 +1,4 @@
-import type { RemoteStageFactory } from "../executor/remote/RemoteStage.js";
+import type { PoolStageFactory } from "../executor/pool/stage/PoolStage.js";
 import type { StageSettings } from "../stage/StageOptions.js";
 import type { StageKind } from "../stage/StageKind.js";
 import type { SourceInput } from "../source/SourceInput.js";
@@ -24,7 +24,7 @@ export interface GraphNode {
   /** Set when the stage runs in a worker-thread or child-process pool. */
   readonly remote:
     | {
-        readonly factory: RemoteStageFactory;
+        readonly factory: PoolStageFactory;
         /** Most items its executor keeps in flight. */ readonly maxWindow: number;
       }
     | undefined;

@@ -15,7 +15,7 @@ import { validateRunOptions } from "../run/validateRunOptions.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { StageKind } from "../stage/StageKind.js";
 import { batchSettings, stageSettings, type BatchOptions, type StageOptions } from "../stage/StageOptions.js";
-import { isRemoteStage, type RemoteStage } from "../executor/remote/RemoteStage.js";
+import { isPoolStage, type PoolStage } from "../executor/pool/stage/PoolStage.js";
 import type { GraphNode } from "./GraphNode.js";
 import type { PipelineGraph } from "./PipelineGraph.js";
 
@@ -127,7 +127,7 @@ abstract class Handle implements Runnable {
  */
 export class Stream<T> extends Handle {
   /** Applies `fn` to each item. */
-  map<U>(fn: StageFn<T, U> | RemoteStage<T, U>, options?: StageOptions<T>): Stream<Awaited<U>> {
+  map<U>(fn: StageFn<T, U> | PoolStage<T, U>, options?: StageOptions<T>): Stream<Awaited<U>> {
     return this.#stage<Awaited<U>>("map", fn, options);
   }
 
@@ -141,21 +141,21 @@ export class Stream<T> extends Handle {
    */
   filter<S extends T>(fn: (item: T, ctx: StageContext) => item is S, options?: StageOptions<T>): Stream<S>;
   /** Keeps the items for which `fn` is truthy (or resolves truthy). */
-  filter(fn: StageFn<T, unknown> | RemoteStage<T, unknown>, options?: StageOptions<T>): Stream<T>;
-  filter(fn: StageFn<T, unknown> | RemoteStage<T, unknown>, options?: StageOptions<T>): Stream<T> {
+  filter(fn: StageFn<T, unknown> | PoolStage<T, unknown>, options?: StageOptions<T>): Stream<T>;
+  filter(fn: StageFn<T, unknown> | PoolStage<T, unknown>, options?: StageOptions<T>): Stream<T> {
     return this.#stage<T>("filter", fn, options);
   }
 
   /** Replaces each item with the items of the Iterable or AsyncIterable `fn` returns. */
   flatMap<U>(
-    fn: StageFn<T, Iterable<U> | AsyncIterable<U>> | RemoteStage<T, Iterable<U>>,
+    fn: StageFn<T, Iterable<U> | AsyncIterable<U>> | PoolStage<T, Iterable<U>>,
     options?: StageOptions<T>,
   ): Stream<U> {
     return this.#stage<U>("flatMap", fn, options);
   }
 
   /** Calls `fn` for each item and passes the item on unchanged. */
-  tap(fn: StageFn<T, unknown> | RemoteStage<T, unknown>, options?: StageOptions<T>): Stream<T> {
+  tap(fn: StageFn<T, unknown> | PoolStage<T, unknown>, options?: StageOptions<T>): Stream<T> {
     return this.#stage<T>("tap", fn, options);
   }
 
@@ -185,7 +185,7 @@ export class Stream<T> extends Handle {
   }
 
   /** Ends this branch in a sink: `fn` consumes each item. */
-  to(fn: StageFn<T, unknown> | RemoteStage<T, unknown>, options?: StageOptions<T>): Sink {
+  to(fn: StageFn<T, unknown> | PoolStage<T, unknown>, options?: StageOptions<T>): Sink {
     const node = this.#node("sink", fn, options);
     return new Sink(this.graph, node);
   }
@@ -341,8 +341,8 @@ export class Stream<T> extends Handle {
   }
 
   #node(kind: StageKind, fn: unknown, options: StageOptions<T> | undefined): GraphNode {
-    const remote = isRemoteStage(fn) ? fn : undefined;
-    const label = this.#label(kind, remote?.exportName ?? (typeof fn === "function" ? fn.name : undefined), options);
+    const remote = isPoolStage(fn) ? fn : undefined;
+    const label = this.#label(kind, remote?.name ?? (typeof fn === "function" ? fn.name : undefined), options);
     const where = `stage "${label}"`;
     if (remote === undefined) func(fn, "fn", where);
     const settings = stageSettings(options, where);

@@ -1,4 +1,4 @@
-import { isRemoteStage, type RemoteStage } from "../executor/remote/RemoteStage.js";
+import { isPoolStage, type PoolStage } from "../executor/pool/stage/PoolStage.js";
 import { CycleError } from "../errors/CycleError.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
@@ -114,11 +114,11 @@ export class Workflow<R = None> {
   >(
     name: N & NewName<N, R>,
     options: TaskOptions<D, F>,
-    fn: RemoteStage<DependencyResults<R, D>, T>,
+    fn: PoolStage<DependencyResults<R, D>, T>,
   ): Workflow<R & { readonly [K in N]: Seen<Awaited<T>, F> }>;
   task<S>(name: string, optionsOrFn: unknown, fn?: unknown): Workflow<S> {
     const [options, f] =
-      typeof optionsOrFn === "function" || isRemoteStage(optionsOrFn) ? [undefined, optionsOrFn] : [optionsOrFn, fn];
+      typeof optionsOrFn === "function" || isPoolStage(optionsOrFn) ? [undefined, optionsOrFn] : [optionsOrFn, fn];
     const def = taskDefinition(this.name, name, options, f);
     this.#check(def, (d) => this.#has(d));
     return this.#with<S>([def]);

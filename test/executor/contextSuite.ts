@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { child } from "../../src/executor/remote/child.js";
-import { createExecutor } from "../../src/executor/remote/createExecutor.js";
-import { worker } from "../../src/executor/remote/worker.js";
-import type { PoolOptions } from "../../src/executor/pool/PoolOptions.js";
-import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
-import type { ChainStep } from "../../src/executor/pool/WireMessage.js";
+import { child } from "../../src/executor/pool/stage/child.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
+import { worker } from "../../src/executor/pool/stage/worker.js";
+import type { PoolOptions } from "../../src/executor/pool/stage/PoolOptions.js";
+import type { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
+import type { ChainStep } from "../../src/executor/pool/wire/WireMessage.js";
 import { attempt, attemptAll, codeOf, fns, values } from "./harness.js";
 
 /**

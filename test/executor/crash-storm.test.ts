@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
-import { pools } from "../../src/executor/pool/PoolRegistry.js";
-import { createExecutor } from "../../src/executor/remote/createExecutor.js";
+import { pools } from "../../src/executor/pool/workers/PoolRegistry.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { child, pipeline, worker } from "../../src/index.js";
 import { attempt, groupMembers, isAlive } from "./harness.js";
 

@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
 import { WorkerOutOfMemoryError } from "../../src/errors/WorkerOutOfMemoryError.js";
-import { child } from "../../src/executor/remote/child.js";
-import { createExecutor } from "../../src/executor/remote/createExecutor.js";
-import { worker } from "../../src/executor/remote/worker.js";
-import type { PoolExecutor } from "../../src/executor/pool/PoolExecutor.js";
+import { child } from "../../src/executor/pool/stage/child.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
+import { worker } from "../../src/executor/pool/stage/worker.js";
+import type { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
 import {
   attempt,
   attemptAll,
@@ -134,9 +134,9 @@ describe("failures", () => {
 
   it("after close(), a process that used both pools exits on its own", async () => {
     const script = `
-      import { createExecutor } from ${JSON.stringify(new URL("../../src/executor/remote/createExecutor.ts", import.meta.url).href)};
-      import { worker } from ${JSON.stringify(new URL("../../src/executor/remote/worker.ts", import.meta.url).href)};
-      import { child } from ${JSON.stringify(new URL("../../src/executor/remote/child.ts", import.meta.url).href)};
+      import { createExecutor } from ${JSON.stringify(new URL("../../src/executor/pool/stage/createExecutor.ts", import.meta.url).href)};
+      import { worker } from ${JSON.stringify(new URL("../../src/executor/pool/stage/worker.ts", import.meta.url).href)};
+      import { child } from ${JSON.stringify(new URL("../../src/executor/pool/stage/child.ts", import.meta.url).href)};
       const url = ${JSON.stringify(fns.href)};
       for (const make of [worker, child]) {
         const e = createExecutor(make(url, "exitOn", { minWorkers: 2 }), "s");

@@ -85,6 +85,7 @@ export async function runScript(script: string): Promise<{ code: number | null; 
   });
   let out = "";
   p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => p.once("exit", resolve));
+  // "close", not "exit": the process may exit before all it wrote has been read
+  const code = await new Promise<number | null>((resolve) => p.once("close", resolve));
   return { code, out };
 }

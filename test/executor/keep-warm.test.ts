@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { closeIdlePools, InvalidOptionError, pipeline, worker, child } from "../../src/index.js";
-import { pools } from "../../src/executor/pool/PoolRegistry.js";
+import { pools } from "../../src/executor/pool/workers/PoolRegistry.js";
 import { fns, runScript } from "./harness.js";
 
 /** Which workers ran `n` items of one pipeline run. */

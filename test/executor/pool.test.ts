@@ -1,20 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
-import { createExecutor } from "../../src/executor/remote/createExecutor.js";
-import { worker } from "../../src/executor/remote/worker.js";
-import { child } from "../../src/executor/remote/child.js";
-import { isRemoteStage } from "../../src/executor/remote/RemoteStage.js";
-import { WorkerExecutor } from "../../src/executor/WorkerExecutor.js";
-import { ProcessExecutor } from "../../src/executor/ProcessExecutor.js";
-import { collectTransferables } from "../../src/executor/pool/collectTransferables.js";
-import { BatchSizer } from "../../src/executor/pool/BatchSizer.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
+import { worker } from "../../src/executor/pool/stage/worker.js";
+import { child } from "../../src/executor/pool/stage/child.js";
+import { isPoolStage } from "../../src/executor/pool/stage/PoolStage.js";
+import { collectTransferables } from "../../src/executor/pool/wire/collectTransferables.js";
+import { BatchSizer } from "../../src/executor/pool/executor/BatchSizer.js";
 import { attempt, attemptAll, fns, values } from "./harness.js";
 
-describe("remote stage descriptors", () => {
+describe("pool stage descriptors", () => {
   it("are typed, branded plain objects with a factory the pipeline builder calls", () => {
     const d = worker<string, number>(fns, "inc", { maxWorkers: 2 });
-    assert.ok(isRemoteStage(d));
+    assert.ok(isPoolStage(d));
     assert.equal(d.context, "worker");
     assert.equal(d.exportName, "inc");
     assert.equal(d.moduleUrl, fns.href);
@@ -22,7 +20,7 @@ describe("remote stage descriptors", () => {
     assert.equal(d.factory.colocationKey, worker(fns, "double", { maxWorkers: 2 }).factory.colocationKey);
     assert.notEqual(d.factory.colocationKey, child(fns, "inc", { maxWorkers: 2 }).factory.colocationKey);
     assert.notEqual(d.factory.colocationKey, worker(fns, "inc", { maxWorkers: 3 }).factory.colocationKey);
-    assert.equal(isRemoteStage({}), false);
+    assert.equal(isPoolStage({}), false);
   });
 
   it("validate the module and options at construction, naming the option", () => {
@@ -54,10 +52,10 @@ describe("remote stage descriptors", () => {
   });
 });
 
-describe("WorkerExecutor and ProcessExecutor classes", () => {
+describe("pool executors", () => {
   it("run a chain given directly", async () => {
-    for (const E of [WorkerExecutor, ProcessExecutor]) {
-      const e = new E(fns, "s", [{ kind: "map", exportName: "double" }], { maxWorkers: 1 });
+    for (const stage of [worker(fns, "inc", { maxWorkers: 1 }), child(fns, "inc", { maxWorkers: 1 })]) {
+      const e = createExecutor(stage, "s", [{ kind: "map", exportName: "double" }]);
       assert.deepEqual(values(await attemptAll(e, [1, 2])), [2, 4]);
       await e.close();
     }

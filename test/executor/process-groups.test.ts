@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { WorkerOutOfMemoryError } from "../../src/errors/WorkerOutOfMemoryError.js";
-import { child } from "../../src/executor/remote/child.js";
-import { createExecutor } from "../../src/executor/remote/createExecutor.js";
+import { child } from "../../src/executor/pool/stage/child.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { pipeline } from "../../src/index.js";
 import { attempt, attemptAll, codeOf, fns, groupMembers, isAlive } from "./harness.js";
 

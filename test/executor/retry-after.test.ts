@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Executor } from "../../src/executor/Executor.js";
-import { createExecutor } from "../../src/executor/remote/createExecutor.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { child, pipeline, worker, type PoolOptions } from "../../src/index.js";
 import { fns } from "./harness.js";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
-import { collectTransferables, hasDetachedBuffer } from "../../src/executor/pool/collectTransferables.js";
-import { createExecutor } from "../../src/executor/remote/createExecutor.js";
+import { collectTransferables, hasDetachedBuffer } from "../../src/executor/pool/wire/collectTransferables.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { ItemTransferredError, pipeline, worker, type RunResult } from "../../src/index.js";
 import { attempt, attemptAll, codeOf, fns, type Outcome } from "./harness.js";
 

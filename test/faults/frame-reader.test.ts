@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { FrameReader } from "../../src/executor/pool/FrameReader.js";
+import { FrameReader } from "../../src/executor/pool/wire/FrameReader.js";
 
 function framed(bodies: readonly Uint8Array[]): Buffer {
   const parts: Buffer[] = [];

@@ -13,7 +13,7 @@ import {
   WeirError,
   type DeadLetter,
   type PoolOptions,
-  type RemoteStage,
+  type PoolStage,
 } from "../../src/index.js";
 
 const wire = new URL("../fixtures/faults/wire.mjs", import.meta.url);
@@ -24,7 +24,7 @@ interface Outcome {
 }
 
 /** Runs `items` through `stage` (named "s"), dead-lettering failures. */
-async function runAll(stage: RemoteStage<unknown, unknown>, items: readonly unknown[]): Promise<Outcome> {
+async function runAll(stage: PoolStage<unknown, unknown>, items: readonly unknown[]): Promise<Outcome> {
   const out: unknown[] = [];
   const result = await pipeline("wire")
     .from(items)
@@ -229,7 +229,7 @@ for (const format of ["msgpack", "ipc"] as const) {
 
 describe("large items cross whole, and the wire goes on after them", () => {
   const big = "x".repeat(17 * 1024 * 1024); // over the size after which an encoder starts afresh
-  const stages: Array<[string, () => RemoteStage<unknown, unknown>]> = [
+  const stages: Array<[string, () => PoolStage<unknown, unknown>]> = [
     ["child()", () => child(wire, "echo", { maxWorkers: 1 })],
     ['child(), wire: "ipc"', () => child(wire, "echo", { maxWorkers: 1, wire: "ipc" })],
     ["worker()", () => worker(wire, "echo", { maxWorkers: 1 })],

@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
-import { packrOptions } from "../../executor/pool/FrameCodec.js";
-import type { SerializedError } from "../../executor/pool/SerializedError.js";
+import { packrOptions } from "../../executor/pool/wire/FrameCodec.js";
+import type { SerializedError } from "../../executor/pool/wire/SerializedError.js";
 
 /**
  * The bodies of stream entries, msgpack-encoded into one field `m`. Each entry is packed with a

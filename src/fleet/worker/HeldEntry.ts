@@ -1,4 +1,4 @@
-import { serializeError, type SerializedError } from "../../executor/pool/SerializedError.js";
+import { serializeError, type SerializedError } from "../../executor/pool/wire/SerializedError.js";
 import {
   packBody,
   RESULT_ARRAY,

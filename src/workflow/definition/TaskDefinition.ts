@@ -1,4 +1,4 @@
-import { isRemoteStage } from "../../executor/remote/RemoteStage.js";
+import { isPoolStage } from "../../executor/pool/stage/PoolStage.js";
 import { WorkflowError } from "../../errors/WorkflowError.js";
 import type { Executor } from "../../executor/Executor.js";
 import {
@@ -115,7 +115,7 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
       throw new InvalidOptionError("priority", "a finite number", v, at);
     return v;
   });
-  const remote = isRemoteStage(fn) ? fn : undefined;
+  const remote = isPoolStage(fn) ? fn : undefined;
   const context = optional(o.context, remote?.context ?? taskDefaults.context, (v) =>
     oneOf(v, contexts, "context", at),
   );

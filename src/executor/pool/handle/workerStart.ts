@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type * as Esbuild from "esbuild";
+
+/**
+ * How workers start, from the built package or from weir's TypeScript sources.
+ *
+ * - Built package (`dist/*.js`) with a `.js` user module: the entry file itself, no loader.
+ * - From source (tests, `node --import tsx`): the entry and its imports are bundled once per
+ *   process with esbuild (tsx's own dependency) into a `.mjs` file, so each worker starts in
+ *   ~20 ms instead of ~150 ms with tsx. The file is written, never reused, in a directory of this
+ *   process's own (`mkdtemp`: a fresh name only its user can enter, mode 0700), removed when the
+ *   process exits: another local user can neither plant a bundle for it nor swap one. Without
+ *   esbuild, tsx loads the `.ts` entry.
+ * - A `.ts` user module: tsx is loaded in the worker. Child processes take `--import tsx`;
+ *   threads cannot (Node 20 does not apply `--import` hooks to a worker's entry), so a thread
+ *   starts from a one-line bootstrap that registers tsx through its API and imports the entry.
+ */
+export interface WorkerStart {
+  /** What to run: a file URL, or code when `eval` is true (threads). */
+  readonly entry: URL | string;
+  readonly eval: boolean;
+  /** Node flags the worker needs before the user's own. */
+  readonly execArgv: readonly string[];
+}
+
+const built = new Map<string, URL | null>();
+
+/** How to start a thread or a process running `moduleUrl`. */
+export function workerStart(kind: "threadEntry" | "processEntry", moduleUrl: string): WorkerStart {
+  const source = new URL(`../runtime/${kind}${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+  const tsModule = isTypeScript(moduleUrl);
+  const entry = isTypeScript(source.href) ? (bundled(source) ?? source) : source;
+  const needsTsx = tsModule || isTypeScript(entry.href);
+  if (!needsTsx) return { entry, eval: false, execArgv: [] };
+  if (kind === "processEntry") return { entry, eval: false, execArgv: ["--import", resolveOr("tsx")] };
+  const api = resolveOr("tsx/esm/api");
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return { entry: code, eval: true, execArgv: [] };
+}
+
+/** Bundles a `.ts` entry into one `.mjs` file (once per process); null when esbuild is missing. */
+function bundled(source: URL): URL | null {
+  const cached = built.get(source.href);
+  if (cached !== undefined) return cached;
+  let out: URL | null = null;
+  try {
+    const require = createRequire(resolveOr("tsx"));
+    const esbuild = require("esbuild") as typeof Esbuild;
+    const result = esbuild.buildSync({
+      entryPoints: [fileURLToPath(source)],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      write: false,
+      logLevel: "silent",
+      external: ["msgpackr-extract"],
+      banner: {
+        js: "import { createRequire as __weirRequire } from 'node:module'; const require = __weirRequire(import.meta.url);",
+      },
+    });
+    const path = join(privateDir(), `${kindOf(source)}.mjs`);
+    // "wx": a file already there (it cannot be, in a fresh directory) is an error, never reused
+    writeFileSync(path, result.outputFiles[0]!.text, { flag: "wx", mode: 0o600 });
+    out = pathToFileURL(path);
+  } catch {
+    out = null;
+  }
+  built.set(source.href, out);
+  return out;
+}
+
+/** This process's directory for bundles, made on first use (mode 0700) and removed at exit. */
+let ownDir: string | undefined;
+
+function privateDir(): string {
+  if (ownDir !== undefined) return ownDir;
+  const dir = mkdtempSync(join(tmpdir(), "weir-"));
+  ownDir = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `threadEntry` or `processEntry`, from the entry's URL. */
+function kindOf(source: URL): string {
+  return source.pathname.slice(source.pathname.lastIndexOf("/") + 1).replace(/\.[cm]?[jt]s$/, "");
+}
+
+function resolveOr(specifier: string): string {
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return specifier; // resolved by Node from the working directory instead
+  }
+}
+
+function isTypeScript(url: string): boolean {
+  if (url.startsWith("data:")) return false; // a function's source (worker(fn)), already JavaScript
+  const path = url.startsWith("file:") ? fileURLToPath(url) : url;
+  return /\.[cm]?ts$/.test(path);
+}

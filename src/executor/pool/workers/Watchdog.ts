@@ -1,0 +1,116 @@
+import type { Clock } from "../../../time/Clock.js";
+import type { ProgressMessage } from "../wire/WireMessage.js";
+import type { PoolBatch } from "./PoolClient.js";
+import type { PoolWorker, StopReason } from "./PoolWorker.js";
+
+/** What the watchdog needs from its pool. */
+export interface WatchdogHost {
+  stop(w: PoolWorker, reason: StopReason): void;
+  /** Sends what waits (after batches were given back to their clients). */
+  pump(): void;
+}
+
+/**
+ * Times the work of each worker of a pool whose stage has a timeout, from where the worker says
+ * its loop is (progress notes) and when it started on its oldest batch. An item that has been
+ * inside its synchronous call for its whole timeout fails there and then, what its worker holds
+ * goes to other workers, and the worker is stopped unless it shows life within `cancelGraceMs`
+ * (`"stuck"`). A batch past its limit (the stage's timeout plus its expected work, plus
+ * `cancelGraceMs`) stops its worker (`"overdue"`) after the batches not to blame went elsewhere.
+ */
+export class Watchdog {
+  readonly #clock: Clock;
+  readonly #graceMs: number;
+  readonly #host: WatchdogHost;
+
+  /** @param graceMs `cancelGraceMs` */
+  constructor(clock: Clock, graceMs: number, host: WatchdogHost) {
+    this.#clock = clock;
+    this.#graceMs = graceMs;
+    this.#host = host;
+  }
+
+  /** The worker starts on its oldest batch now (if its module has loaded): watch its limit. */
+  headChanged(w: PoolWorker): void {
+    w.headSince = this.#clock.now();
+    this.#arm(w);
+  }
+
+  /** A progress note: one per item of a timed chain whose items are not tiny, so kept cheap. */
+  progress(w: PoolWorker, m: ProgressMessage): void {
+    const now = this.#clock.now();
+    w.noteProgress(m.b, m.k, now);
+    // a later note only moves deadlines later (an armed watchdog re-arms itself when it fires);
+    // a note that enters an item may bring its deadline before the oldest batch's
+    const timeoutMs = w.progressBatch?.timeoutMs;
+    if (w.watchdog === undefined || (m.k >= 0 && timeoutMs !== undefined && now + timeoutMs < w.watchAt)) this.#arm(w);
+  }
+
+  /**
+   * Arms the worker's timer for its earliest deadline (see {@link PoolWorker.deadline}).
+   * Deadlines only move later, except when a new batch becomes the oldest: then the timer is
+   * re-armed.
+   */
+  #arm(w: PoolWorker): void {
+    if (!w.ready || w.stopped !== undefined || w.hung !== undefined) return;
+    const at = w.deadline(this.#graceMs);
+    if (at >= w.watchAt) return;
+    w.watchdog?.cancel();
+    w.watchAt = at;
+    if (at === Infinity) {
+      w.watchdog = undefined;
+      return;
+    }
+    w.watchdog = this.#clock.setTimer(
+      () =>
+        // judged after this turn's I/O: when this process was busy past the deadline, notes and
+        // replies the worker sent meanwhile wait to be read, and a timer runs before them
+        setImmediate(() => {
+          w.watchdog = undefined;
+          w.watchAt = Infinity;
+          this.#fired(w);
+        }),
+      Math.max(0, at - this.#clock.now()),
+    );
+  }
+
+  #fired(w: PoolWorker): void {
+    if (w.stopped !== undefined || w.hung !== undefined) return;
+    const now = this.#clock.now();
+    const b = w.progressBatch;
+    if (b !== undefined && w.progressK >= 0 && b.timeoutMs !== undefined && now >= w.progressSince + b.timeoutMs) {
+      this.#stuckItem(w, b, w.progressK);
+      return;
+    }
+    const head = w.batches.values().next();
+    if (head.done !== true && now >= w.deadline(this.#graceMs)) {
+      // inside a batch not noted item by item: one of its items is stuck, the other batches are
+      // not to blame and go elsewhere now; the batch's items are sent again alone (see Blame)
+      const suspect = w.progressBatch;
+      if (suspect !== undefined) {
+        for (const [batch, client] of w.takeBatches(suspect)) client.resend(batch, -1);
+        this.#host.pump();
+      }
+      w.overdue = suspect ?? head.value[0];
+      this.#host.stop(w, "overdue");
+      return;
+    }
+    this.#arm(w);
+  }
+
+  /**
+   * Item `k` of `batch` has been inside its function's synchronous call for its whole timeout:
+   * it fails with a `TimeoutError` now, everything else the worker holds goes to other workers
+   * now, and the worker is stopped unless it shows life within `cancelGraceMs` (the item may
+   * still return).
+   */
+  #stuckItem(w: PoolWorker, batch: PoolBatch, k: number): void {
+    const held = w.takeBatches();
+    w.hung = this.#clock.setTimer(() => {
+      w.hung = undefined;
+      this.#host.stop(w, "stuck");
+    }, this.#graceMs);
+    for (const [b, client] of held) client.resend(b, b === batch ? k : -1);
+    this.#host.pump();
+  }
+}
