@@ -210,4 +210,5 @@ export { WorkerProtocolError } from "./errors/WorkerProtocolError.js";
 export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
+export { TypeScriptUnsupportedError } from "./errors/TypeScriptUnsupportedError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { WeirError } from "../errors/WeirError.js";
-import { loadTypeScriptAsModules } from "./typescriptAsModule.js";
+import { enableTypeScript } from "../load/enableTypeScript.js";
 
 /** What `weir run` can run: anything with `run()` and `plan()` (a pipeline handle or a workflow). */
 export interface CliRunnable {
@@ -53,9 +53,7 @@ export async function loadRunnable(file: string): Promise<CliRunnable> {
   const path = resolve(process.cwd(), file);
   if (!existsSync(path)) throw new LoadError(file, "no such file");
   if (/\.[mc]?tsx?$/.test(path)) {
-    const { register } = await import("tsx/esm/api");
-    register();
-    loadTypeScriptAsModules();
+    await enableTypeScript(file); // or WEIR_TYPESCRIPT_UNSUPPORTED, naming the file
   }
   let mod: { default?: unknown };
   try {

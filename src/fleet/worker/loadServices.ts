@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { LoadError } from "../../cli/loadRunnable.js";
-import { loadTypeScriptAsModules } from "../../cli/typescriptAsModule.js";
+import { enableTypeScript } from "../../load/enableTypeScript.js";
 import type { StageContext } from "../../stage/StageContext.js";
 import { serviceName } from "../protocol/FleetKeys.js";
 
@@ -35,9 +35,7 @@ export async function loadServices(
     const path = fileURLToPath(url);
     if (!existsSync(path)) throw new LoadError(module, "no such file");
     if (/\.[mc]?tsx?$/.test(path)) {
-      const { register } = await import("tsx/esm/api");
-      register();
-      loadTypeScriptAsModules();
+      await enableTypeScript(module); // or WEIR_TYPESCRIPT_UNSUPPORTED, naming the module
     }
     let mod: Record<string, unknown>;
     try {

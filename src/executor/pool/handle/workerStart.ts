@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as Esbuild from "esbuild";
+import { typeScriptSupport } from "../../../load/typeScriptSupport.js";
 
 /**
  * How workers start, from the built package or from weir's TypeScript sources.
@@ -15,9 +16,11 @@ import type * as Esbuild from "esbuild";
  *   process's own (`mkdtemp`: a fresh name only its user can enter, mode 0700), removed when the
  *   process exits: another local user can neither plant a bundle for it nor swap one. Without
  *   esbuild, tsx loads the `.ts` entry.
- * - A `.ts` user module: tsx is loaded in the worker. Child processes take `--import tsx`;
- *   threads cannot (Node 20 does not apply `--import` hooks to a worker's entry), so a thread
- *   starts from a one-line bootstrap that registers tsx through its API and imports the entry.
+ * - A `.ts` user module: tsx is loaded in the worker when it is installed. Child processes take
+ *   `--import tsx`; threads cannot (Node 20 does not apply `--import` hooks to a worker's entry),
+ *   so a thread starts from a one-line bootstrap that registers tsx through its API and imports
+ *   the entry. Without tsx, a Node that strips types (22.18 and later) loads the module itself;
+ *   otherwise the stage fails with `WEIR_TYPESCRIPT_UNSUPPORTED`.
  */
 export interface WorkerStart {
   /** What to run: a file URL, or code when `eval` is true (threads). */
@@ -34,11 +37,12 @@ export function workerStart(kind: "threadEntry" | "processEntry", moduleUrl: str
   const source = new URL(`../runtime/${kind}${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
   const tsModule = isTypeScript(moduleUrl);
   const entry = isTypeScript(source.href) ? (bundled(source) ?? source) : source;
-  const needsTsx = tsModule || isTypeScript(entry.href);
-  if (!needsTsx) return { entry, eval: false, execArgv: [] };
-  if (kind === "processEntry") return { entry, eval: false, execArgv: ["--import", resolveOr("tsx")] };
-  const api = resolveOr("tsx/esm/api");
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  const needsTypeScript = tsModule || isTypeScript(entry.href);
+  if (!needsTypeScript) return { entry, eval: false, execArgv: [] };
+  const support = typeScriptSupport(tsModule ? moduleUrl : entry.href);
+  if (support.kind === "node") return { entry, eval: false, execArgv: [] }; // Node strips types itself
+  if (kind === "processEntry") return { entry, eval: false, execArgv: ["--import", support.tsx] };
+  const code = `import(${JSON.stringify(support.api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
   return { entry: code, eval: true, execArgv: [] };
 }
 
@@ -48,8 +52,8 @@ function bundled(source: URL): URL | null {
   if (cached !== undefined) return cached;
   let out: URL | null = null;
   try {
-    const require = createRequire(resolveOr("tsx"));
-    const esbuild = require("esbuild") as typeof Esbuild;
+    const require = createRequire(import.meta.url);
+    const esbuild = require("esbuild") as typeof Esbuild; // a devDependency: weir runs from source only in development
     const result = esbuild.buildSync({
       entryPoints: [fileURLToPath(source)],
       bundle: true,
@@ -88,14 +92,6 @@ function privateDir(): string {
 /** `threadEntry` or `processEntry`, from the entry's URL. */
 function kindOf(source: URL): string {
   return source.pathname.slice(source.pathname.lastIndexOf("/") + 1).replace(/\.[cm]?[jt]s$/, "");
-}
-
-function resolveOr(specifier: string): string {
-  try {
-    return import.meta.resolve(specifier);
-  } catch {
-    return specifier; // resolved by Node from the working directory instead
-  }
 }
 
 function isTypeScript(url: string): boolean {

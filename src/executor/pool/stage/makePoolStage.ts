@@ -7,6 +7,7 @@ import { moduleUrl as normalize } from "./moduleUrl.js";
 import { checkProcessWorkerData } from "./workerData.js";
 import { FUNCTION_EXPORT, functionModule } from "./functionModule.js";
 import { poolStageBrand, type PoolStage } from "./PoolStage.js";
+import { typeScriptSupport } from "../../../load/typeScriptSupport.js";
 
 /**
  * Builds a {@link PoolStage} for `worker()` and `child()`, from a module and export, or from a
@@ -32,6 +33,8 @@ export function makePoolStage<I, O>(
       throw new InvalidOptionError("options", "no third argument after a function", moreOptions, where);
   } else {
     url = normalize(moduleOrFn, where);
+    // a .ts module needs tsx or a Node that strips types: say so now, not in every worker
+    if (/\.[cm]?ts$/.test(new URL(url).pathname)) typeScriptSupport(url);
     exportName = nonEmptyString(exportOrOptions, "exportName", where);
     name = exportName;
     options = moreOptions;
