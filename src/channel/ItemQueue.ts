@@ -2,7 +2,7 @@
  * The queue inside a channel: items with the source index (`seq`) they derive from. Two values
  * per entry instead of an envelope object, so a queued item costs no allocation.
  *
- * Implementations: {@link FifoQueue} (arrival order) and {@link PriorityQueue} (higher priority
+ * Implementations: `FifoQueue` (arrival order) and `PriorityQueue` (higher priority
  * first, arrival order among equals). All pass `test/channel/queue-conformance.test.ts`.
  */
 export interface ItemQueue<T> {
@@ -20,7 +20,7 @@ export interface ItemQueue<T> {
   readonly shiftedSeq: number;
   /**
    * When the item most recently returned by `shift` or `evict` was pushed (clock ms), for a queue
-   * that stamps its items ({@link StampedQueue}); absent otherwise.
+   * that stamps its items (`StampedQueue`); absent otherwise.
    */
   readonly shiftedAt?: number;
 }

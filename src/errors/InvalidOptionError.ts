@@ -23,7 +23,7 @@ export class InvalidOptionError extends WeirError {
   readonly where: string | undefined;
 
   /**
-   * `received` is the value given (rendered by {@link describeValue}); pass `shown` to say in
+   * `received` is the value given (rendered by `describeValue`); pass `shown` to say in
    * words what was received instead (e.g. `unknown option "singal" (did you mean "signal"?)`).
    */
   constructor(option: string, expected: string, received: unknown, where?: string, shown?: string) {

@@ -8,7 +8,7 @@ export interface StoredError {
   readonly code: string | undefined;
   readonly message: string;
   readonly stack: string | undefined;
-  /** The `cause` chain, outermost first, at most {@link maxCauseDepth} deep. */
+  /** The `cause` chain, outermost first, at most `maxCauseDepth` deep. */
   readonly causes: readonly StoredError[];
 }
 

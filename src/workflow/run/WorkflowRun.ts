@@ -25,7 +25,7 @@ import type { FilledRunOptions } from "./WorkflowRunOptions.js";
  *
  * The run is the scope around its tasks: it starts them, cancels them, says what happens (events,
  * snapshots) and resolves with the result; what happens to each task, from ready to settled, is
- * the {@link TaskLifecycle}'s. Every listener the run added (on the caller's signal, on the run's
+ * the `TaskLifecycle`'s. Every listener the run added (on the caller's signal, on the run's
  * bus) is removed when it ends, and the run keeps the process alive from `wf.run()` until it
  * settles (weir's own timers do not).
  *
