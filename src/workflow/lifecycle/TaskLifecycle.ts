@@ -36,7 +36,7 @@ export interface LifecycleOptions extends Omit<AttemptContext, "outcomes"> {
  * Every task of one run from ready to settled: ready, given a slot by the {@link TaskScheduler},
  * run attempt by attempt by the {@link AttemptRunner}, settled under its failure policy, then its
  * dependents released or skipped. The sections below follow that path
- * (docs/architecture-workflow.md). The run only starts and ends this; it never sees a task.
+ * (docs/architecture.md). The run only starts and ends this; it never sees a task.
  */
 export class TaskLifecycle implements AttemptOutcomes {
   readonly workflow: string;

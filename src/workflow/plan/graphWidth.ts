@@ -5,7 +5,7 @@ export const exactWidthLimit = 2_048;
  * The width of a task graph: the size of its largest antichain (tasks no two of which are
  * ancestor and descendant), which is exactly the most tasks that can run at once. Computed by
  * Dilworth's theorem (tasks minus a maximum matching of the reachability relation, on bitset
- * rows; docs/architecture-workflow.md); `undefined` above {@link exactWidthLimit} tasks.
+ * rows; docs/architecture.md); `undefined` above {@link exactWidthLimit} tasks.
  * `dependents[i]` must list only tasks after `i` (the graph in topological order).
  */
 export function graphWidth(dependents: readonly (readonly number[])[]): number | undefined {
