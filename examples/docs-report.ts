@@ -1,17 +1,18 @@
 /**
  * A workflow that runs a pipeline inside one of its tasks: find the Markdown files under a
  * directory (default node_modules/), digest them concurrently, measure them, and write a report
- * to out/docs-report.json once both branches are done.
+ * to out/docs-report.json (or $WEIR_REPORT_OUT) once both branches are done.
  *
  *   npx weir run examples/docs-report.ts
  */
 import { mkdir, opendir, stat, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pipeline, workflow } from "weir";
 
 const root = process.env.WEIR_DIGEST_DIR ?? "node_modules";
+const reportPath = process.env.WEIR_REPORT_OUT ?? "out/docs-report.json";
 
 async function findMarkdown(dir: string, out: string[] = []): Promise<string[]> {
   let entries;
@@ -51,7 +52,7 @@ export default workflow("docs-report")
   })
   .task("report", { after: ["digest", "sizes"], priority: 1 }, async ({ results }) => {
     const report = { root, ...results.digest, ...results.sizes };
-    await mkdir("out", { recursive: true });
-    await writeFile("out/docs-report.json", JSON.stringify(report, null, 2) + "\n");
+    await mkdir(dirname(reportPath), { recursive: true });
+    await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
     return report;
   });
