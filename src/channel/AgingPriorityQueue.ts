@@ -1,5 +1,5 @@
 import { func, knownKeys, optional, plainObject, positiveNumber } from "../options/validate.js";
-import { clockOption } from "../policy/clockOption.js";
+import { clockOption } from "../time/clockOption.js";
 import { systemClock, type Clock } from "../time/Clock.js";
 import type { ItemQueue } from "./ItemQueue.js";
 

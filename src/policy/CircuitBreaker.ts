@@ -15,7 +15,7 @@ import {
 import type { Clock, TimerHandle } from "../time/Clock.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
-import { clockOption } from "./clockOption.js";
+import { clockOption } from "../time/clockOption.js";
 import { OutcomeWindow } from "./OutcomeWindow.js";
 import { PolicyClock } from "./PolicyClock.js";
 

@@ -2,7 +2,7 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { EventBus, type EventHandler } from "../events/EventBus.js";
 import { func, knownKeys, optional, plainObject, positiveNumber } from "../options/validate.js";
 import type { Clock, TimerHandle } from "../time/Clock.js";
-import { clockOption } from "./clockOption.js";
+import { clockOption } from "../time/clockOption.js";
 import { PolicyClock } from "./PolicyClock.js";
 
 /**

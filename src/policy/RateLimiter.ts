@@ -13,7 +13,7 @@ import {
 import type { Clock } from "../time/Clock.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
-import { clockOption } from "./clockOption.js";
+import { clockOption } from "../time/clockOption.js";
 import { PolicyClock } from "./PolicyClock.js";
 import { describeSpec, rateSpec, type RateLimits, type RateSpec } from "./RateLimits.js";
 import { RateState } from "./RateState.js";

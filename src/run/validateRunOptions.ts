@@ -1,7 +1,7 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { isEventSink } from "../events/EventSink.js";
 import { abortSignal, func, knownKeys, nonNegativeNumber, plainObject } from "../options/validate.js";
-import { clockOption } from "../policy/clockOption.js";
+import { clockOption } from "../time/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
 import type { RunOptions } from "./RunOptions.js";

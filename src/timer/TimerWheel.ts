@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
-import { clockOption } from "../policy/clockOption.js";
+import { clockOption } from "../time/clockOption.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
 
 /**

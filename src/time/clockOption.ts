@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import type { Clock } from "../time/Clock.js";
+import type { Clock } from "./Clock.js";
 
 /** Validates a `clock` option: anything with `now()` and `setTimer()`. */
 export function clockOption(value: unknown, where: string, option = "clock"): Clock {
