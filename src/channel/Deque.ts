@@ -1,6 +1,7 @@
 /**
  * A growable ring buffer of (value, seq) pairs with O(1) push at the back and removal at either
- * end: the per-key lane of a {@link FairQueue}.
+ * end, no per-item allocation: a channel's FIFO queue (`FifoQueue`) and the per-key lane of
+ * a `FairQueue`.
  */
 export class Deque<T> {
   #values: (T | undefined)[];
@@ -8,8 +9,8 @@ export class Deque<T> {
   #head = 0;
   #size = 0;
   #mask: number;
-  /** Seq of the value last removed. */
-  removedSeq = -1;
+  /** Seq of the value last removed (by `shift` or `pop`). */
+  shiftedSeq = -1;
 
   constructor(initialCapacity = 4) {
     let cap = 4;
@@ -51,7 +52,7 @@ export class Deque<T> {
     const i = this.#head;
     const value = this.#values[i] as T;
     this.#values[i] = undefined;
-    this.removedSeq = this.#seqs[i]!;
+    this.shiftedSeq = this.#seqs[i]!;
     this.#head = (i + 1) & this.#mask;
     this.#size--;
     return value;
@@ -62,7 +63,7 @@ export class Deque<T> {
     const i = (this.#head + this.#size - 1) & this.#mask;
     const value = this.#values[i] as T;
     this.#values[i] = undefined;
-    this.removedSeq = this.#seqs[i]!;
+    this.shiftedSeq = this.#seqs[i]!;
     this.#size--;
     return value;
   }

@@ -79,7 +79,7 @@ export class FairQueue<T> implements ItemQueue<T> {
   shift(): T {
     const lane = this.#current();
     const value = lane.items.shift();
-    this.shiftedSeq = lane.items.removedSeq;
+    this.shiftedSeq = lane.items.shiftedSeq;
     this.#size--;
     lane.credit--;
     if (lane.items.size === 0) {
@@ -109,7 +109,7 @@ export class FairQueue<T> implements ItemQueue<T> {
     }
     const lane = worst!;
     const value = lane.items.pop();
-    this.shiftedSeq = lane.items.removedSeq;
+    this.shiftedSeq = lane.items.shiftedSeq;
     this.#size--;
     if (lane.items.size === 0) {
       lane.dead = true;
