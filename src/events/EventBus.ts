@@ -3,6 +3,7 @@ import { boolean, knownKeys, nonNegativeInt, optional, plainObject } from "../op
 import { EventHistory, type RecordedEvent } from "./EventHistory.js";
 import type { EventMiddleware } from "./EventMiddleware.js";
 import { isEventSink, type EventSink } from "./EventSink.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /** A handler for events of one type. Its return value is ignored, except that a rejected promise goes to the bus's error hook. */
 export type EventHandler<P> = (payload: P) => unknown;
@@ -30,7 +31,7 @@ export interface SubscribeOptions {
   readonly sender?: object;
 }
 
-const subscribeKeys = ["signal", "once", "sender"];
+const subscribeKeys = optionKeys<SubscribeOptions>()("signal", "once", "sender");
 
 /** True when `value` looks like an AbortSignal (has `aborted` and the listener methods). */
 function isAbortSignal(value: unknown): value is AbortSignal {

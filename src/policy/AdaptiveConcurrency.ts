@@ -13,6 +13,7 @@ import {
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
 import { isOverload } from "./isOverload.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Options of {@link adaptiveConcurrency}.
@@ -144,7 +145,7 @@ export interface AdaptiveConcurrencyStats {
   readonly refused: number;
 }
 
-const optionKeys = [
+const knownOptions = optionKeys<AdaptiveConcurrencyOptions>()(
   "name",
   "min",
   "max",
@@ -160,7 +161,7 @@ const optionKeys = [
   "minWindow",
   "maxLoopDelayMs",
   "loopDelay",
-];
+);
 
 /**
  * An AIMD concurrency limit driven by latency, overload errors and (with `maxLoopDelayMs`) the
@@ -223,7 +224,7 @@ export class AdaptiveConcurrency<I = unknown> implements Admission<I> {
   constructor(options: AdaptiveConcurrencyOptions = {}, host: AdaptiveConcurrencyHost = {}) {
     const o = plainObject(options, "options", "adaptiveConcurrency");
     const where = `adaptiveConcurrency "${typeof o.name === "string" ? o.name : adaptiveConcurrencyDefaults.name}"`;
-    knownKeys(o, optionKeys, "", where);
+    knownKeys(o, knownOptions, "", where);
     const d = adaptiveConcurrencyDefaults;
     this.name = optional(o.name, d.name, (v) => nonEmptyString(v, "name", where));
     this.min = optional(o.min, d.min, (v) => positiveInt(v, "min", where));

@@ -18,6 +18,7 @@ import { ChangeListeners } from "./ChangeListeners.js";
 import { clockOption } from "../time/clockOption.js";
 import { OutcomeWindow } from "./OutcomeWindow.js";
 import { PolicyClock } from "./PolicyClock.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * A breaker's state: `closed` (admits), `open` (refuses until `halfOpenAfterMs` passed),
@@ -111,7 +112,7 @@ export interface CircuitBreakerStats {
   readonly consecutiveFailures: number;
 }
 
-const optionKeys = [
+const knownOptions = optionKeys<CircuitBreakerOptions>()(
   "name",
   "consecutiveFailures",
   "failureRatio",
@@ -122,7 +123,7 @@ const optionKeys = [
   "isFailure",
   "clock",
   "initialState",
-];
+);
 const states: readonly CircuitState[] = ["closed", "open", "half-open", "isolated"];
 
 /**
@@ -165,7 +166,7 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
   constructor(options: CircuitBreakerOptions = {}) {
     const o = plainObject(options, "options", "circuitBreaker");
     const where = `circuitBreaker "${typeof o.name === "string" ? o.name : circuitBreakerDefaults.name}"`;
-    knownKeys(o, optionKeys, "", where);
+    knownKeys(o, knownOptions, "", where);
     const d = circuitBreakerDefaults;
     this.name = optional(o.name, d.name, (v) => nonEmptyString(v, "name", where));
     this.#o = {

@@ -17,6 +17,7 @@ import { clockOption } from "../time/clockOption.js";
 import { PolicyClock } from "./PolicyClock.js";
 import { describeSpec, rateSpec, type RateLimits, type RateSpec } from "./RateLimits.js";
 import { RateState } from "./RateState.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Options of {@link rateLimiter}. The top-level limits are the global cap (every item, whatever
@@ -85,7 +86,17 @@ export interface RateLimiterStats {
   readonly perKey: RateLimits | undefined;
 }
 
-const optionKeys = ["name", "perSecond", "burst", "windows", "key", "perKey", "maxKeys", "maxPenaltyMs", "clock"];
+const knownOptions = optionKeys<RateLimiterOptions>()(
+  "name",
+  "perSecond",
+  "burst",
+  "windows",
+  "key",
+  "perKey",
+  "maxKeys",
+  "maxPenaltyMs",
+  "clock",
+);
 
 /**
  * A rate limiter as an {@link Admission}: token bucket and sliding windows, global and per key,
@@ -113,7 +124,7 @@ export class RateLimiter<I = unknown> implements Admission<I> {
   constructor(options: RateLimiterOptions<I>, now = 0) {
     const o = plainObject(options, "options", "rateLimiter");
     const where = `rateLimiter "${typeof o.name === "string" ? o.name : rateLimiterDefaults.name}"`;
-    knownKeys(o, optionKeys, "", where);
+    knownKeys(o, knownOptions, "", where);
     this.name = optional(o.name, rateLimiterDefaults.name, (v) => nonEmptyString(v, "name", where));
     this.#key = optional(o.key, undefined, (v) => func<(item: I) => string | number>(v, "key", where));
     this.#maxKeys = optional(o.maxKeys, rateLimiterDefaults.maxKeys, (v) => positiveInt(v, "maxKeys", where));

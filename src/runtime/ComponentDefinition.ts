@@ -3,6 +3,7 @@ import { func, knownKeys, nonEmptyString, optional, plainObject, positiveNumber 
 import { retryPolicy } from "../policy/retry.js";
 import { componentDefaults, type ComponentSpec } from "./Component.js";
 import { unhealthyPolicy, type UnhealthyPolicy } from "./UnhealthyPolicy.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /** A component's spec, validated, with every limit filled in. */
 export interface ComponentDefinition {
@@ -19,7 +20,7 @@ export interface ComponentDefinition {
   readonly healthTimeoutMs: number;
 }
 
-const specKeys = [
+const specKeys = optionKeys<ComponentSpec<Record<string, unknown>, unknown>>()(
   "dependsOn",
   "critical",
   "start",
@@ -31,7 +32,7 @@ const specKeys = [
   "retry",
   "priority",
   "onUnhealthy",
-];
+);
 
 /**
  * Validates component `name`'s spec against the components defined before it (`known`): a
