@@ -150,6 +150,10 @@ describe("sqlite store", () => {
     const pkg = (await import("../../package.json", { with: { type: "json" } })).default as {
       exports: Record<string, unknown>;
     };
-    assert.deepEqual(pkg.exports["./sqlite"], { types: "./dist/sqlite.d.ts", import: "./dist/sqlite.js" });
+    assert.deepEqual(pkg.exports["./sqlite"], {
+      types: "./dist/sqlite.d.ts",
+      import: "./dist/sqlite.js",
+      default: "./dist/sqlite.js", // require("weir/sqlite") where Node can require ES modules
+    });
   });
 });
