@@ -211,3 +211,8 @@ export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
+
+// durable workflows, dead letters that outlive the process
+export { persistDeadLetter, type PersistedDeadLetter } from "./store/persistDeadLetter.js";
+export { replayDeadLetters, type ReplayOptions, type ReplayReport } from "./store/replayDeadLetters.js";
+export type { DurableRunOptions } from "./workflow/run/WorkflowRunOptions.js";

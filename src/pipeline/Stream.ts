@@ -1,4 +1,5 @@
 import { Channel } from "../channel/Channel.js";
+import { registerHandleGraph } from "./handleGraph.js";
 import { FifoQueue } from "../channel/FifoQueue.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
@@ -76,6 +77,7 @@ abstract class Handle implements Runnable {
     this.#graph = graph;
     this.#node = node;
     Object.defineProperty(this, runnable, { value: true });
+    registerHandleGraph(this, graph);
   }
 
   /** The pipeline's name. */

@@ -1,4 +1,5 @@
 import type { RunHandle } from "../../store/RunHandle.js";
+import { persistDeadLetter } from "../../store/persistDeadLetter.js";
 import type { TaskResultRecord } from "../../store/TaskRecords.js";
 import type { TaskDefinition } from "../definition/TaskDefinition.js";
 import type { StoredTaskResult, TaskRecorder } from "../lifecycle/TaskRecorder.js";
@@ -29,6 +30,20 @@ export class TaskJournal implements TaskRecorder {
 
   added(task: string, parent: string, def: TaskDefinition): void {
     this.handle.recordAddedTask({ task, parent, spec: { after: def.after, fingerprint: def.fingerprint } });
+  }
+
+  failed(task: string, item: unknown, error: unknown, attempts: number): { readonly refused: unknown } | undefined {
+    const at = Date.now();
+    const outcome = persistDeadLetter(this.handle, {
+      key: `${this.handle.id}/${task}`,
+      stage: task,
+      item,
+      error,
+      attempts,
+      firstFailedAt: at,
+      lastFailedAt: at,
+    });
+    return outcome.stored ? undefined : { refused: outcome.error };
   }
 
   storedResult(task: string): StoredTaskResult | undefined {

@@ -193,8 +193,9 @@ export class TaskLifecycle implements AttemptOutcomes {
   /** The task's last attempt failed: its failure policy decides what happens to the rest. */
   failed(i: number, attempt: number, error: unknown): void {
     this.#table.fail(i, attempt, error, this.#clock.now());
-    this.#finished(i);
     const def = this.#graph.defs[i]!;
+    if (this.#recorder !== undefined) this.#deadLetter(i, def.name, attempt, error);
+    this.#finished(i);
     const failure = new TaskError(this.workflow, def.name, error, attempt);
     this.#firstFailure ??= failure;
     if (def.onFailure === "fail-workflow") {
@@ -203,6 +204,20 @@ export class TaskLifecycle implements AttemptOutcomes {
     }
     if (def.onFailure === "skip-dependents") skipDescendants(this.#graph, this.#table, i, this.#skipTask);
     this.#release(i);
+  }
+
+  /** A durable run keeps a task that failed for good as a dead letter; one the store cannot carry stays in memory, with a warning. */
+  #deadLetter(i: number, task: string, attempt: number, error: unknown): void {
+    let refused: unknown;
+    try {
+      refused = this.#recorder!.failed(task, this.resultsOf(i), error, attempt)?.refused;
+    } catch (failure) {
+      refused = failure; // the store failed: the run ends through the handle's failure
+    }
+    if (refused !== undefined && this.#bus.has("store:warning")) {
+      const message = `task "${task}" failed; its dead letter is kept in memory only: ${String(refused)}`;
+      this.#bus.emit("store:warning", { workflow: this.workflow, task, message, error: refused });
+    }
   }
 
   #skip(i: number, because: string): void {

@@ -18,6 +18,11 @@ export interface TaskRecorder {
   completed(task: string, result: unknown, attempts: number): Promise<void>;
   /** Records a task added with `ctx.add()`, so that a resume sees the same graph. */
   added(task: string, parent: string, def: TaskDefinition): void;
+  /**
+   * Records a task that failed for good as a dead letter (its item: the dependency results it was
+   * given). Returns the refusal when the store cannot carry the item (the caller warns).
+   */
+  failed(task: string, item: unknown, error: unknown, attempts: number): { readonly refused: unknown } | undefined;
   /** The stored result of an added task that a resumed run's adder adds again; undefined when it has none. */
   storedResult(task: string): StoredTaskResult | undefined;
 }
