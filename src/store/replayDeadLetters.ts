@@ -4,7 +4,7 @@ import { handleGraph } from "../pipeline/handleGraph.js";
 import { replayGraph } from "../pipeline/replayGraph.js";
 import { Stream } from "../pipeline/Stream.js";
 import type { RunOptions } from "../run/RunOptions.js";
-import { Workflow } from "../workflow/Workflow.js";
+import type { Workflow } from "../workflow/Workflow.js";
 import type { DeadLetterFilter, DeadLetterRecord } from "./DeadLetterRecord.js";
 import { persistDeadLetter } from "./persistDeadLetter.js";
 import type { Store } from "./Store.js";
@@ -69,7 +69,7 @@ export async function replayDeadLetters(
     throw new InvalidOptionError("store", "a Store", store, where);
   }
   if (o["edit"] !== undefined) func(o["edit"], "edit", where);
-  const isWorkflow = target instanceof Workflow;
+  const isWorkflow = isWorkflowLike(target);
   const graph = isWorkflow ? undefined : handleGraph(target);
   if (!isWorkflow && graph === undefined) {
     throw new InvalidOptionError("target", "a pipeline handle or a workflow", target, where);
@@ -199,4 +199,16 @@ async function replayWorkflow(
     await store.deadLetters.markReplayed(mine.map((l) => l.id));
   }
   return { replayed: letters.length, succeeded, failedAgain: letters.length - succeeded, runIds, unstored: 0 };
+}
+
+/** A workflow of this copy of weir or another (a job importing the built package): by its shape. */
+function isWorkflowLike(value: unknown): value is Workflow<never> {
+  const w = value as Partial<Workflow<never>> | null;
+  return (
+    typeof w === "object" &&
+    w !== null &&
+    Array.isArray(w.taskNames) &&
+    typeof w.run === "function" &&
+    typeof w.tasks === "function"
+  );
 }
