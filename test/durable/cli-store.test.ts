@@ -56,7 +56,7 @@ before(async () => {
   await handle.finish("completed");
 });
 
-describe("weir runs", () => {
+describe("weir runs", { timeout: 600_000 }, () => {
   it("lists the runs, with state and progress, as a table or JSON", () => {
     const r = weir(["runs", "--db", db]);
     assert.equal(r.code, 0, r.stderr);
@@ -85,7 +85,7 @@ describe("weir runs", () => {
   });
 });
 
-describe("weir dlq", () => {
+describe("weir dlq", { timeout: 600_000 }, () => {
   it("ls filters by pipeline, workflow, stage, code and since", () => {
     const all = weir(["dlq", "ls", "--db", db]);
     assert.equal(all.code, 0, all.stderr);

@@ -64,7 +64,7 @@ function storedTasks(): Set<string> {
   }
 }
 
-it("10 SIGKILLs mid-DAG: a task whose result was stored never runs again", { timeout: 240_000 }, async () => {
+it("10 SIGKILLs mid-DAG: a task whose result was stored never runs again", { timeout: 600_000 }, async () => {
   /** Per task: the side file's length (in lines) at the first kill that found its result stored. */
   const storedAtKill = new Map<string, number>();
   let kills = 0;
