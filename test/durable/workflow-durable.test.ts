@@ -27,12 +27,13 @@ for (const [kind, open] of Object.entries(stores)) {
         .task("a", () => 1)
         .task("b", { after: ["a"] }, ({ results }) => results.a + 1)
         .task("c", { after: ["b"] }, async ({ results }) => ({ total: results.b * 10 }));
-      const r = await wf.run({ store, runId: "n-1" });
+      const r = await wf.run({ store, runId: "n-1", inputs: { day: "2026-12-03" } });
       assert.equal(r.state, "completed");
       const row = await store.getRun("n-1");
       assert.equal(row?.kind, "workflow");
       assert.equal(row?.name, "nightly");
       assert.equal(row?.state, "completed");
+      assert.deepEqual(row?.inputs, { day: "2026-12-03" });
       assert.deepEqual(row?.progress, { done: 3, total: 3, deadLetters: 0 });
       assert.deepEqual(
         row?.plan.map((p) => p.name),
@@ -251,6 +252,14 @@ describe("durable options", () => {
     );
     assert.equal(
       code(() => wf.run({ store: memoryStore(), resume: "x", runId: "y" })),
+      "WEIR_INVALID_OPTION",
+    );
+    assert.equal(
+      code(() => wf.run({ inputs: 1 })),
+      "WEIR_INVALID_OPTION",
+    );
+    assert.equal(
+      code(() => wf.run({ store: memoryStore(), resume: "x", inputs: 1 })),
       "WEIR_INVALID_OPTION",
     );
   });

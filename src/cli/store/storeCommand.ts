@@ -148,6 +148,7 @@ function runJson(run: RunRecord): Record<string, unknown> {
     epoch: run.epoch,
     planHash: run.planHash,
     plan: run.plan,
+    inputs: run.inputs ?? null,
     error: run.error ?? null,
   };
 }
@@ -185,6 +186,7 @@ function runDetails(run: RunRecord): string {
     `  epoch     ${run.epoch}`,
     `  plan      ${run.planHash}: ${run.plan.map((p) => p.name).join(", ")}`,
   ];
+  if (run.inputs !== undefined) lines.push(`  inputs    ${preview(run.inputs, 200)}`);
   if (run.error !== undefined) lines.push(`  error     ${errorLine(run.error)}`);
   if (stateOf(run) === "interrupted")
     lines.push(
@@ -207,14 +209,14 @@ function letterJson(l: DeadLetterRecord): Record<string, unknown> {
   };
 }
 
-function preview(value: unknown): string {
+function preview(value: unknown, max = 40): string {
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
     text = String(value);
   }
-  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function lettersTable(letters: readonly DeadLetterRecord[], more: boolean): string {

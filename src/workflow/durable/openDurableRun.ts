@@ -31,6 +31,7 @@ export async function openDurableRun(
       name: graph.workflow,
       plan,
       total: graph.size,
+      ...(options.inputs === undefined ? {} : { inputs: options.inputs }),
     });
     return { journal: new TaskJournal(handle, new Map()), stored: undefined };
   }

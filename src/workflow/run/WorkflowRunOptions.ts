@@ -113,6 +113,13 @@ export interface WorkflowRunOptions<Name extends string = string> {
    * @default false
    */
   readonly force?: boolean;
+  /**
+   * What the durable run was started with (msgpack-able data: a date, a tenant), stored in its run
+   * row for `weir runs show` and `store.getRun(id).inputs`. Tasks read their inputs from their own
+   * closures; this is the record of them. With `store`, not with `resume` (the stored ones stay).
+   * @default none
+   */
+  readonly inputs?: unknown;
 }
 
 /** Run option defaults. */
@@ -146,6 +153,8 @@ export interface DurableRunOptions {
   /** The new run's id (undefined: a random one), or the id of the run to resume. */
   readonly runId: string | undefined;
   readonly resume: boolean;
+  /** Stored with a new run's row. */
+  readonly inputs: unknown;
 }
 
 /** Every option of {@link WorkflowRunOptions}, no more, no less (the type says when one is missing). */
@@ -164,6 +173,7 @@ const known = Object.keys({
   runId: true,
   resume: true,
   force: true,
+  inputs: true,
 } satisfies Record<keyof WorkflowRunOptions, true>);
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
@@ -219,6 +229,8 @@ function durableOptions(o: Record<string, unknown>, where: string): DurableRunOp
     if (runId !== undefined)
       throw new InvalidOptionError("store", "a store (runId makes a durable run)", undefined, where);
     if (resume !== undefined) throw new InvalidOptionError("store", "a store to resume the run from", undefined, where);
+    if (o.inputs !== undefined)
+      throw new InvalidOptionError("store", "a store (inputs are stored with a durable run)", undefined, where);
     return undefined;
   }
   const store = o.store as Partial<Store> | null;
@@ -231,7 +243,15 @@ function durableOptions(o: Record<string, unknown>, where: string): DurableRunOp
   if (resume !== undefined && o.reuse !== undefined) {
     throw new InvalidOptionError("reuse", "no reuse with resume (the stored run's results are used)", o.reuse, where);
   }
-  return { store: o.store as Store, runId: resume ?? runId, resume: resume !== undefined };
+  if (resume !== undefined && o.inputs !== undefined) {
+    throw new InvalidOptionError(
+      "inputs",
+      "no inputs with resume (the run keeps those it started with)",
+      o.inputs,
+      where,
+    );
+  }
+  return { store: o.store as Store, runId: resume ?? runId, resume: resume !== undefined, inputs: o.inputs };
 }
 
 function plainObjectLike(v: unknown, option: string, where: string): object {
