@@ -212,3 +212,10 @@ export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
 export { TypeScriptUnsupportedError } from "./errors/TypeScriptUnsupportedError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
+
+// durable workflows, dead letters that outlive the process
+export { persistDeadLetter, type PersistedDeadLetter } from "./store/persistDeadLetter.js";
+export { replayDeadLetters, type ReplayOptions, type ReplayReport } from "./store/replayDeadLetters.js";
+export type { DurableRunOptions } from "./workflow/run/WorkflowRunOptions.js";
+export { stageCacheDefaults, type StageCacheOptions } from "./stage/cache/StageCacheOptions.js";
+export type { StageCacheStats } from "./stage/cache/StageCache.js";

@@ -4,13 +4,24 @@ import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
 import { describeError, errorForJson } from "./describe.js";
 import { loadRunnable } from "./loadRunnable.js";
 import { parseCommand, type CliCommand } from "./parseCommand.js";
+import type { StoreCommand } from "./store/parseStoreCommand.js";
 import { runCommand } from "./runCommand.js";
 import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
-import { planUsage, runUsage, weirUsage, workerUsage } from "./usage.js";
+import { dlqUsage, planUsage, runUsage, runsUsage, weirUsage, workerUsage } from "./usage.js";
 
 const usageOf = (topic: string): string =>
-  topic === "run" ? runUsage : topic === "plan" ? planUsage : topic === "worker" ? workerUsage : weirUsage;
+  topic === "run"
+    ? runUsage
+    : topic === "plan"
+      ? planUsage
+      : topic === "worker"
+        ? workerUsage
+        : topic === "runs"
+          ? runsUsage
+          : topic === "dlq"
+            ? dlqUsage
+            : weirUsage;
 
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
@@ -54,6 +65,19 @@ export async function main(
     const { workerCommand } = await import("../fleet/worker/workerCommand.js");
     return workerCommand(command, io);
   }
+  if (isStoreCommand(command)) {
+    // loaded only here: the rest of the CLI never loads the SQLite store
+    const { storeCommand } = await import("./store/storeCommand.js");
+    try {
+      return await storeCommand(
+        command,
+        command.json && io.out === process.stdout ? { out: stdoutToStderr(), err: io.err } : io,
+      );
+    } catch (error) {
+      io.err.write(`${describeError(error)}\n`);
+      return EXIT_FAILED;
+    }
+  }
   // machine-readable output: the module's own writes to stdout go to stderr
   const cliIo: CliIo = command.json && io.out === process.stdout ? { out: stdoutToStderr(), err: io.err } : io;
   try {
@@ -71,6 +95,10 @@ export async function main(
     io.err.write(`${describeError(error)}\n`);
     return EXIT_FAILED;
   }
+}
+
+function isStoreCommand(command: CliCommand): command is StoreCommand {
+  return command.kind === "runs" || command.kind === "runs-show" || command.kind.startsWith("dlq-");
 }
 
 function isPipelinePlan(plan: unknown): plan is ExecutionPlan {

@@ -2,10 +2,11 @@ import { parseArgs } from "node:util";
 import { closestName } from "../options/closestName.js";
 import { UsageError } from "./UsageError.js";
 import { DEFAULT_GRACE_MS } from "./usage.js";
+import { parseStoreCommand, type StoreCommand } from "./store/parseStoreCommand.js";
 
 /** A command line, understood. */
 export type CliCommand =
-  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" }
+  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" | "runs" | "dlq" }
   | { readonly kind: "version" }
   | {
       readonly kind: "run";
@@ -15,7 +16,8 @@ export type CliCommand =
       readonly graceMs: number;
     }
   | { readonly kind: "plan"; readonly file: string; readonly json: boolean }
-  | WorkerCommand;
+  | WorkerCommand
+  | StoreCommand;
 
 /** `weir worker`: the modules to serve and the options given (absent ones take the defaults). */
 export interface WorkerCommand {
@@ -57,7 +59,7 @@ const workerOptions: OptionSpecs = {
   "grace-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
-const commands = ["run", "plan", "worker", "help"];
+const commands = ["run", "plan", "worker", "help", "runs", "dlq"];
 
 /**
  * Parses `weir`'s arguments with `node:util` `parseArgs` in strict mode: an unknown option, a
@@ -78,6 +80,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     const { positionals } = parse("help", rest, {});
     const topic = positionals[0];
     if (topic === undefined) return { kind: "help", topic: "weir" };
+    if (topic === "runs" || topic === "dlq") return { kind: "help", topic };
     if (positionals.length > 1 || (topic !== "run" && topic !== "plan" && topic !== "worker"))
       throw new UsageError(
         "help",
@@ -102,11 +105,16 @@ export function parseCommand(args: readonly string[]): CliCommand {
     return { kind: "plan", file: oneFile("plan", positionals), json: values.json === true };
   }
   if (first === "worker") return workerCommand(rest);
+  if (first === "runs" || first === "dlq") {
+    const parsed = parseStoreCommand(first, rest);
+    return "help" in parsed ? { kind: "help", topic: parsed.help } : parsed;
+  }
   const guess = closestName(first, commands);
   throw new UsageError("weir", `unknown command "${first}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`);
 }
 
-function parse(
+/** Strict `parseArgs` for `command`: a refused option is a {@link UsageError} naming it. */
+export function parse(
   command: string,
   args: readonly string[],
   options: OptionSpecs,

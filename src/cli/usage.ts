@@ -9,6 +9,9 @@ usage:
   weir plan [options] <file>   print its execution plan
   weir worker [options] <module...>
                                serve the modules' exports to fleet stages, through Redis
+  weir runs [show <id>]        the runs of the durable store (.weir/weir.db, $WEIR_DB or --db)
+  weir dlq <ls|show|replay|purge>
+                               its dead letters
   weir help [command]          this help, or a command's
   weir --version               the version
 
@@ -68,3 +71,42 @@ options:
 
 A second SIGTERM/SIGINT hands everything back at once. Exit codes: 0 stopped, 1 Redis or a module
 failed, 2 the command line was wrong.`;
+
+/** `weir runs --help`. */
+export const runsUsage = `usage: weir runs [options]
+       weir runs show <id> [options]
+
+Lists the runs of the durable store, newest first: id, kind, name, state (running, interrupted,
+completed, failed, cancelled), progress (done/total, dead letters), started, ended. "interrupted"
+is a run whose owner is gone (killed): resume it. "show" prints one run: its owner, epoch, plan
+and error.
+
+options:
+  --db <file>       the store (default $WEIR_DB, else .weir/weir.db)
+  --json            print JSON
+  --limit <n>       at most <n> runs (default 50)
+  -h, --help        this help`;
+
+/** `weir dlq --help`. */
+export const dlqUsage = `usage: weir dlq ls [filters] [--replayed] [--limit <n>]
+       weir dlq show <id>
+       weir dlq replay <id...> --file <job.ts> [--edit <item.json>]
+       weir dlq replay --all [filters] --file <job.ts>
+       weir dlq purge <id...> | --all [filters] [--replayed]
+
+The dead letters of the durable store: items a pipeline stage, or workflow tasks, gave up on,
+with their error (class, code, message, stack, causes), attempts and failure times.
+"ls" lists those not replayed yet (--replayed: every one). "replay" runs each again with the job
+<job.ts> exports (the one that made them): a pipeline's item through the stage it failed in and
+every stage after it, keeping its key (--edit: with this JSON as the item instead); a workflow's
+by resuming its run. Replayed ones are marked; one that fails again is a new dead letter (exit 1).
+"purge" deletes them.
+
+filters:
+  --pipeline <name>   --workflow <name>   --run <id>   --stage <name>   --code <code>
+  --since <when>      a duration back from now (30m, 2h, 7d) or a date (2026-12-01T10:00Z)
+
+options:
+  --db <file>       the store (default $WEIR_DB, else .weir/weir.db)
+  --json            print JSON
+  -h, --help        this help`;

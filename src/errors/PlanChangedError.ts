@@ -16,10 +16,14 @@ export class PlanChangedError extends WeirError {
   /** One line per difference, e.g. `"enrich" changed`, `"audit" added`, `order changed`. */
   readonly changes: readonly string[];
 
-  constructor(runId: string, kind: string, changes: readonly string[]) {
+  /**
+   * @param action what `force: true` would do anyway: `"resume"` (a stored run), or `"reuse"` (a
+   * workflow run's `reuse` of an earlier run's results).
+   */
+  constructor(runId: string, kind: string, changes: readonly string[], action: "resume" | "reuse" = "resume") {
     super(
       "WEIR_PLAN_CHANGED",
-      `run "${runId}": the ${kind} changed since the run started: ${changes.join("; ")}; pass force: true to resume anyway`,
+      `run "${runId}": the ${kind} changed since the run started: ${changes.join("; ")}; pass force: true to ${action} anyway`,
     );
     this.runId = runId;
     this.changes = changes;

@@ -1,4 +1,5 @@
 import { Channel } from "../channel/Channel.js";
+import { registerHandleGraph } from "./handleGraph.js";
 import { FifoQueue } from "../channel/FifoQueue.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
@@ -76,6 +77,7 @@ abstract class Handle implements Runnable {
     this.#graph = graph;
     this.#node = node;
     Object.defineProperty(this, runnable, { value: true });
+    registerHandleGraph(this, graph);
   }
 
   /** The pipeline's name. */
@@ -365,10 +367,23 @@ export class Stream<T> extends Handle {
         );
     }
     const r = remote?.settings;
+    const cache = settings.cache;
+    if (cache !== undefined && (remote !== undefined || (kind !== "map" && kind !== "filter" && kind !== "flatMap"))) {
+      const what = remote !== undefined ? `a ${remote.context} pool stage` : `a ${kind} stage`;
+      throw new InvalidOptionError("cache", "a map, filter or flatMap stage on the main loop", what, where);
+    }
     return this.graph.add({
       name: settings.name ?? label,
       kind,
-      fn: remote === undefined ? (fn as GraphNode["fn"]) : undefined,
+      fn:
+        remote !== undefined
+          ? undefined
+          : cache === undefined
+            ? (fn as GraphNode["fn"])
+            : (cache.wrap(
+                fn as NonNullable<GraphNode["fn"]>,
+                `${this.graph.name}/${settings.name ?? label}`,
+              ) as GraphNode["fn"]),
       remote:
         remote === undefined
           ? undefined

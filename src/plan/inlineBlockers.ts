@@ -25,5 +25,6 @@ export function inlineBlockers(fn: unknown, s: StageSettings): string[] {
   if (s.bulkhead !== undefined) blockers.push("bulkhead");
   if (s.admissions.length > 0) blockers.push("admission policy");
   if (s.fairBy !== undefined) blockers.push("fair queue");
+  if (s.cache?.settings.store !== undefined) blockers.push("cache with a store (read asynchronously)");
   return blockers;
 }

@@ -122,6 +122,7 @@ export class PipelineRun implements Run, RunScope {
     this.#counters = graph.nodes.map(
       (n) => new StageCounters(n.name, n.kind, compiled.plan.stages.find((s) => s.name === n.name)!.context),
     );
+    graph.nodes.forEach((n, k) => n.settings?.cache && (this.#counters[k]!.cache = n.settings.cache.counter()));
     // inline stages run on the main loop: they report its delay (async stages, through their executor)
     const releaseLoop = holdMainLoopDelay();
     for (const c of this.#counters)

@@ -17,6 +17,8 @@ import type { Admission } from "../policy/Admission.js";
 import type { AdaptiveConcurrencyOptions } from "../policy/AdaptiveConcurrency.js";
 import type { RateLimiterOptions } from "../policy/RateLimiter.js";
 import { validateAdmissionOptions } from "../policy/validateAdmissionOptions.js";
+import { StageCache } from "./cache/StageCache.js";
+import { stageCacheSettings, type StageCacheOptions } from "./cache/StageCacheOptions.js";
 
 /**
  * Adaptive concurrency for a stage: the limit moves between `min` and `max`, driven by latency,
@@ -146,6 +148,14 @@ export interface StageOptions<I = unknown> {
    * @example `{ context: "async" }` (its own step, even for a synchronous function)
    */
   readonly context?: "inline" | "async";
+  /**
+   * Memoize the stage's results by item key: a bounded in-memory LRU and, with `store`, the
+   * store's cache tier (survives restarts). For pure `map`, `filter` and `flatMap` stages on the
+   * main loop. Hits and misses show in the stage's stats (`cache`). See {@link StageCacheOptions}.
+   * @default none
+   * @example `{ cache: { key: (order) => order.sku, ttlMs: 60_000, maxEntries: 10_000 } }`
+   */
+  readonly cache?: StageCacheOptions<I>;
 }
 
 /**
@@ -207,6 +217,8 @@ export interface StageSettings {
   readonly priority: ((item: unknown) => number) | undefined;
   /** The `context` option; undefined lets the plan decide. */
   readonly context: "inline" | "async" | undefined;
+  /** The `cache` option's cache; undefined when the stage is not cached. */
+  readonly cache?: StageCache | undefined;
 }
 
 /** Stage defaults, used for every option not given. */
@@ -235,6 +247,7 @@ const stageKeys = [
   "breaker",
   "bulkhead",
   "admission",
+  "cache",
   "maxWaitMs",
   "fairBy",
   "fairWeight",
@@ -320,6 +333,7 @@ export function stageSettings(value: unknown, where: string): StageSettings {
     context: optional<"inline" | "async" | undefined>(o.context, undefined, (v) =>
       oneOf(v, ["inline", "async"] as const, "context", where),
     ),
+    cache: optional(o.cache, undefined, (v) => new StageCache(stageCacheSettings(v, where))),
   };
   if (settings.agingPerSecond !== undefined && settings.priority === undefined) {
     throw new InvalidOptionError("agingPerSecond", "to be given with priority", settings.agingPerSecond, where);

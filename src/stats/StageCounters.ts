@@ -1,6 +1,7 @@
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { LatencyHistogram } from "./LatencyHistogram.js";
 import type { StageBreakerStats, StageStats } from "./StageStats.js";
+import type { StageCacheStats } from "../stage/cache/StageCache.js";
 
 /**
  * The mutable counters behind one stage's {@link StageStats}. Written on the hot path by the
@@ -35,6 +36,8 @@ export class StageCounters {
   breaker: (() => StageBreakerStats) | undefined = undefined;
   /** Reads the stage's concurrency limit now (adaptive stages move it). */
   limit: () => number = () => 0;
+  /** Reads a cached stage's hits and misses (set for stages with the `cache` option). */
+  cache: (() => StageCacheStats) | undefined = undefined;
   /** Reads the context's event-loop delay. */
   loopDelayMs: () => number = () => 0;
 
@@ -77,6 +80,9 @@ export class StageCounters {
       latency: this.latency.summary(),
       loopDelayMs: this.loopDelayMs(),
     };
-    return Object.freeze(this.breaker === undefined ? stats : { ...stats, breaker: Object.freeze(this.breaker()) });
+    const withCache = this.cache === undefined ? stats : { ...stats, cache: Object.freeze(this.cache()) };
+    return Object.freeze(
+      this.breaker === undefined ? withCache : { ...withCache, breaker: Object.freeze(this.breaker()) },
+    );
   }
 }

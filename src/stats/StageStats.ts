@@ -1,3 +1,4 @@
+import type { StageCacheStats } from "../stage/cache/StageCache.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 
 /** Latency percentiles of a stage, in milliseconds, from a bounded histogram. */
@@ -74,4 +75,6 @@ export interface StageStats {
   readonly latency: LatencySummary;
   /** Mean event-loop delay of the context the stage runs in, ms (0 when not measured). */
   readonly loopDelayMs: number;
+  /** A cached stage's hits and misses in this run (stages with the `cache` option only). */
+  readonly cache?: StageCacheStats;
 }

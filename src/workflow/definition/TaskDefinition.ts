@@ -16,6 +16,7 @@ import { composeAdmissions } from "../../policy/composeAdmissions.js";
 import { retryPolicy, type RetryPolicy } from "../../policy/retry.js";
 import type { ExecutionContext } from "../../stage/StageContext.js";
 import type { TaskFunction } from "./TaskFunction.js";
+import { taskFingerprint } from "./taskFingerprint.js";
 import type { FailurePolicy, TaskInfo, TaskOptions } from "./TaskOptions.js";
 
 /** A task's options, validated, with every field present. */
@@ -31,6 +32,8 @@ export interface TaskDefinition {
   /** `bulkhead` then `admission`, composed into one; undefined when the task has none. */
   readonly admission: Admission | undefined;
   readonly fn: TaskFunction<Record<string, unknown>, unknown>;
+  /** What changes the task's result, digested (see {@link taskFingerprint}): compared on resume and reuse. */
+  readonly fingerprint: string;
 }
 
 /** Task option defaults. */
@@ -134,6 +137,7 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
   if ((context === "worker" || context === "process") && executor === undefined) {
     throw new InvalidOptionError("executor", `an executor factory for context "${context}"`, undefined, at);
   }
+  const onFailure = optional(o.onFailure, taskDefaults.onFailure, (v) => oneOf(v, policies, "onFailure", at));
   return Object.freeze({
     name: taskName,
     after,
@@ -142,9 +146,10 @@ export function taskDefinition(workflow: string, name: unknown, options: unknown
     timeoutMs: optional(o.timeoutMs, undefined, (v) => positiveNumber(v, "timeoutMs", at)),
     context,
     executor,
-    onFailure: optional(o.onFailure, taskDefaults.onFailure, (v) => oneOf(v, policies, "onFailure", at)),
+    onFailure,
     admission: taskAdmission(o, at),
     fn:
       remote !== undefined ? runsInPool : func<TaskFunction<Record<string, unknown>, unknown>>(fn, "task function", at),
+    fingerprint: taskFingerprint(fn, remote, after, context, onFailure),
   });
 }

@@ -1,18 +1,19 @@
 import { TaskError } from "../../errors/TaskError.js";
 import { WorkflowError } from "../../errors/WorkflowError.js";
 import type { EventBus } from "../../events/EventBus.js";
-import { pendingTask } from "../../state/TaskState.js";
+import { nextTaskState, pendingTask } from "../../state/TaskState.js";
 import type { FinalWorkflowState } from "../../state/WorkflowSnapshot.js";
 import type { Clock } from "../../time/Clock.js";
 import { AttemptRunner, type AttemptContext, type AttemptOutcomes } from "../attempt/AttemptRunner.js";
 import type { TaskAttempt } from "../attempt/TaskAttempt.js";
 import { dependencyErrors, dependencyResults } from "../results/dependencyResults.js";
-import { FAILED, PENDING, RUNNING, type TaskTable } from "../results/TaskTable.js";
+import { COMPLETED, FAILED, PENDING, RUNNING, type TaskTable } from "../results/TaskTable.js";
 import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { RunGraph } from "../plan/RunGraph.js";
 import { TaskScheduler } from "../scheduling/TaskScheduler.js";
 import { addedTaskDefinition, addedTaskStart } from "./addedTask.js";
 import { skipDescendants } from "./skipDescendants.js";
+import type { TaskRecorder } from "./TaskRecorder.js";
 
 /** How the tasks end their run: once, with its final state and the error that says why. */
 export type RunEnd = (state: FinalWorkflowState, error: unknown) => void;
@@ -30,6 +31,8 @@ export interface LifecycleOptions extends Omit<AttemptContext, "outcomes"> {
   readonly maxAddedTasks: number;
   /** Called when the tasks end the run (every task ended, a `fail-workflow` failure, a stop drained). */
   readonly end: RunEnd;
+  /** A durable run's store: a task is done once its result is recorded there. @default none */
+  readonly recorder?: TaskRecorder | undefined;
 }
 
 /**
@@ -50,6 +53,7 @@ export class TaskLifecycle implements AttemptOutcomes {
   readonly #end: RunEnd;
   readonly #yieldEvery: number;
   readonly #maxAddedTasks: number;
+  readonly #recorder: TaskRecorder | undefined;
   readonly #skipTask = (i: number, because: string): void => this.#skip(i, because);
   #addedTasks = 0;
   /** The first task failure: the run's error when it ends `failed`. */
@@ -73,6 +77,7 @@ export class TaskLifecycle implements AttemptOutcomes {
     this.#end = options.end;
     this.#yieldEvery = options.yieldEvery;
     this.#maxAddedTasks = options.maxAddedTasks;
+    this.#recorder = options.recorder;
     // policies that keep time follow the run's clock (one on another time base throws here)
     for (const def of graph.defs) def.admission?.bindClock?.(clock);
     this.#scheduler = new TaskScheduler(graph, options.concurrency);
@@ -152,7 +157,34 @@ export class TaskLifecycle implements AttemptOutcomes {
 
   // ── 4. Settled ──────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * The task's attempt returned. In a durable run, the task stays running until its result is
+   * recorded (a result that cannot be stored fails it: never marked done without its record).
+   */
   completed(i: number, attempt: number, value: unknown): void {
+    const recorder = this.#recorder;
+    if (recorder === undefined) {
+      this.#complete(i, attempt, value);
+      return;
+    }
+    let recorded: Promise<void>;
+    try {
+      recorded = recorder.completed(this.#graph.defs[i]!.name, value, attempt);
+    } catch (error) {
+      this.failed(i, attempt, error);
+      return;
+    }
+    recorded.then(
+      () => {
+        if (!this.#ended && this.#table.code[i] === RUNNING) this.#complete(i, attempt, value);
+      },
+      (error: unknown) => {
+        if (!this.#ended && this.#table.code[i] === RUNNING) this.failed(i, attempt, error);
+      },
+    );
+  }
+
+  #complete(i: number, attempt: number, value: unknown): void {
     this.#table.complete(i, attempt, value, this.#clock.now());
     this.#finished(i);
     this.#release(i);
@@ -161,8 +193,9 @@ export class TaskLifecycle implements AttemptOutcomes {
   /** The task's last attempt failed: its failure policy decides what happens to the rest. */
   failed(i: number, attempt: number, error: unknown): void {
     this.#table.fail(i, attempt, error, this.#clock.now());
-    this.#finished(i);
     const def = this.#graph.defs[i]!;
+    if (this.#recorder !== undefined) this.#deadLetter(i, def.name, attempt, error);
+    this.#finished(i);
     const failure = new TaskError(this.workflow, def.name, error, attempt);
     this.#firstFailure ??= failure;
     if (def.onFailure === "fail-workflow") {
@@ -171,6 +204,20 @@ export class TaskLifecycle implements AttemptOutcomes {
     }
     if (def.onFailure === "skip-dependents") skipDescendants(this.#graph, this.#table, i, this.#skipTask);
     this.#release(i);
+  }
+
+  /** A durable run keeps a task that failed for good as a dead letter; one the store cannot carry stays in memory, with a warning. */
+  #deadLetter(i: number, task: string, attempt: number, error: unknown): void {
+    let refused: unknown;
+    try {
+      refused = this.#recorder!.failed(task, this.resultsOf(i), error, attempt)?.refused;
+    } catch (failure) {
+      refused = failure; // the store failed: the run ends through the handle's failure
+    }
+    if (refused !== undefined && this.#bus.has("store:warning")) {
+      const message = `task "${task}" failed; its dead letter is kept in memory only: ${String(refused)}`;
+      this.#bus.emit("store:warning", { workflow: this.workflow, task, message, error: refused });
+    }
   }
 
   #skip(i: number, because: string): void {
@@ -238,8 +285,16 @@ export class TaskLifecycle implements AttemptOutcomes {
     const { def, deps } = addedTaskDefinition(graph, adder, this.#addedTasks, this.#maxAddedTasks, name, options, fn);
     def.admission?.bindClock?.(this.#clock);
     this.#addedTasks++;
+    this.#recorder?.added(def.name, adder, def);
     const i = graph.append(def, deps);
-    table.append(pendingTask(def.name, adder));
+    // a resumed run's adder adds again what it added before: what had completed does not run again
+    const stored = this.#recorder?.storedResult(def.name);
+    const pending = pendingTask(def.name, adder);
+    table.append(
+      stored === undefined
+        ? pending
+        : nextTaskState(pending, "completed", 0, stored.result, undefined, undefined, undefined, undefined, true),
+    );
     this.#remaining.push(0);
     graph.raiseRanks(
       deps,
@@ -249,6 +304,12 @@ export class TaskLifecycle implements AttemptOutcomes {
     );
     if (this.#bus.has("task:added"))
       this.#bus.emit("task:added", { workflow: this.workflow, task: def.name, addedBy: adder, after: def.after });
+    if (table.code[i] === COMPLETED) {
+      // counted as finished by the table (appended completed); nothing waits on a task just added
+      if (this.#bus.has("task:end")) this.#bus.emit("task:end", { workflow: this.workflow, task: table.state(i) });
+      this.#checkDone();
+      return;
+    }
     const { remaining, skippedBecause } = addedTaskStart(graph, table, deps);
     this.#remaining[i] = remaining;
     if (skippedBecause !== undefined) {

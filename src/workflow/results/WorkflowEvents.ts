@@ -38,6 +38,17 @@ export interface WorkflowEvents {
     readonly addedBy: string;
     readonly after: readonly string[];
   };
+  /**
+   * A durable run's store refused something it was given: a failed task's dead letter whose item
+   * (its dependency results) msgpack cannot carry. The dead letter stays in memory (the task's
+   * state in the result); nothing is dropped silently.
+   */
+  "store:warning": {
+    readonly workflow: string;
+    readonly task: string;
+    readonly message: string;
+    readonly error: unknown;
+  };
 }
 
 /** Names of the workflow events. */

@@ -11,7 +11,13 @@ import type { TaskGraph } from "../plan/TaskGraph.js";
 import type { TaskTable } from "../results/TaskTable.js";
 import { workflowResult, type WorkflowResult } from "../results/WorkflowResult.js";
 import type { RunGraph } from "../plan/RunGraph.js";
-import { seedRun } from "./seedRun.js";
+import { seedRun, type RunSeed } from "./seedRun.js";
+import { reusePlan } from "./reusePlan.js";
+import { rememberFingerprints } from "./snapshotFingerprints.js";
+import { openDurableRun } from "../durable/openDurableRun.js";
+import { storedPlan } from "../durable/storedPlan.js";
+import type { TaskJournal } from "../durable/TaskJournal.js";
+import type { TaskRecorder } from "../lifecycle/TaskRecorder.js";
 import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { FilledRunOptions } from "./WorkflowRunOptions.js";
 
@@ -52,10 +58,21 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
   #resolve!: (result: WorkflowResult<R>) => void;
   /** Lets the process exit again; called once, when the run settles. */
   readonly #letGo: () => void;
-  /** The run's graph and task table, for snapshots (the lifecycle changes them). */
-  readonly #graph: RunGraph;
-  readonly #table: TaskTable;
-  readonly #tasks: TaskLifecycle;
+  /**
+   * The run's graph and task table, for snapshots (the lifecycle changes them). A durable run
+   * replaces them (and the lifecycle) once its store said what a resume takes over.
+   */
+  #graph: RunGraph;
+  #table: TaskTable;
+  #tasks: TaskLifecycle;
+  readonly #options: FilledRunOptions;
+  readonly #timers: Clock | TimerWheel;
+  /** A durable run's journal, once its store run is open. */
+  #journal: TaskJournal | undefined;
+  readonly #fingerprintOf = (task: string): string | undefined => {
+    const i = this.#graph.index.get(task);
+    return i === undefined ? undefined : this.#graph.defs[i]!.fingerprint;
+  };
   #state: WorkflowState = "running";
   readonly #startedAt: number;
   #endedAt: number | undefined;
@@ -69,30 +86,28 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     this.#bus = new EventBus<WorkflowEvents>({ forward: options.events, sender: this });
     this.#userSignal = options.signal;
     this.#startedAt = this.#clock.now();
-    const seed = seedRun(graph, options.reuse); // throws for another workflow's snapshot
+    this.#options = options;
+    // throws for another workflow's snapshot, or one whose completed tasks changed since (unless forced)
+    const seed = seedRun(graph, options.reuse && reusePlan(graph, options.reuse, options.force));
     this.#graph = seed.graph;
     this.#table = seed.table;
     // task timeouts and backoffs on one timer wheel: one system timer for any number of tasks
     const resolutionMs = options.timerResolutionMs;
-    this.#tasks = new TaskLifecycle({
-      ...seed,
-      bus: this.#bus,
-      clock: this.#clock,
-      timers: resolutionMs > 0 ? new TimerWheel({ clock: this.#clock, resolutionMs }) : this.#clock,
-      random: options.random,
-      signal: this.#controller.signal,
-      concurrency: options.concurrency,
-      yieldEvery: options.yieldEvery,
-      maxAddedTasks: options.maxAddedTasks,
-      end: (state, error) => this.#finish(state, error),
-    });
+    this.#timers = resolutionMs > 0 ? new TimerWheel({ clock: this.#clock, resolutionMs }) : this.#clock;
+    this.#tasks = this.#lifecycle(seed, undefined);
     this.#promise = new Promise<WorkflowResult<R>>((resolve) => {
       this.#resolve = resolve;
     });
     // weir's timers are unref'd: hold the process while the run is unsettled (a run waiting only
     // on a retry backoff must not let Node exit under the caller's await). Released in #finish.
     this.#letGo = keepAlive();
-    queueMicrotask(() => this.#start());
+    if (options.durable === undefined) queueMicrotask(() => this.#start());
+    else void this.#startDurable(graph);
+  }
+
+  /** The durable run's store id, once its store run is open (undefined for a run without `store`). */
+  get runId(): string | undefined {
+    return this.#journal?.handle.id;
   }
 
   /** Aborts when the run fails (a task under `onFailure: "fail-workflow"`) or is cancelled. */
@@ -118,10 +133,12 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
    * changed since the last snapshot): unchanged tasks are the same objects as before.
    */
   snapshot(): WorkflowSnapshot {
-    return this.#table.snapshot(
+    const snapshot = this.#table.snapshot(
       { workflow: this.workflow, state: this.#state, startedAt: this.#startedAt, endedAt: this.#endedAt },
       this.#graph.index,
     );
+    rememberFingerprints(snapshot, this.#fingerprintOf); // what a later run's reuse compares
+    return snapshot;
   }
 
   /**
@@ -195,6 +212,70 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     return this.#promise.finally(onFinally);
   }
 
+  #lifecycle(seed: RunSeed, recorder: TaskRecorder | undefined): TaskLifecycle {
+    const options = this.#options;
+    return new TaskLifecycle({
+      ...seed,
+      bus: this.#bus,
+      clock: this.#clock,
+      timers: this.#timers,
+      random: options.random,
+      signal: this.#controller.signal,
+      concurrency: options.concurrency,
+      yieldEvery: options.yieldEvery,
+      maxAddedTasks: options.maxAddedTasks,
+      end: (state, error) => this.#finish(state, error),
+      recorder,
+    });
+  }
+
+  /**
+   * A durable run opens its store run first (a new one, or the one it resumes: what the store
+   * held decides which tasks start completed), then starts. A store that refuses (a changed
+   * definition, a live owner, a full disk) ends the run `failed` with its error.
+   */
+  async #startDurable(graph: TaskGraph): Promise<void> {
+    const options = this.#options;
+    let opened;
+    try {
+      opened = await openDurableRun(graph, options.durable!, options.force);
+    } catch (error) {
+      this.#finish("failed", error);
+      return;
+    }
+    const { journal, stored } = opened;
+    if (this.#endedAt !== undefined) {
+      // cancelled while the store opened: leave the run resumable
+      await journal.handle.finish("running").catch(() => {});
+      return;
+    }
+    this.#journal = journal;
+    if (stored !== undefined) {
+      const seed = seedRun(graph, storedPlan(graph, stored));
+      this.#graph = seed.graph;
+      this.#table = seed.table;
+      this.#tasks = this.#lifecycle(seed, journal);
+    } else {
+      this.#tasks = this.#lifecycle(
+        { graph: this.#graph, table: this.#table, remaining: this.#remainingNow() },
+        journal,
+      );
+      // results taken over from `reuse` belong to this run too
+      for (let i = 0; i < this.#table.size; i++) {
+        const t = this.#table.state(i);
+        if (t.status === "completed") journal.handle.recordTaskResult(t.name, t.result, { attempts: t.attempts });
+      }
+    }
+    journal.handle.onFailure((error) => this.#finish("failed", error));
+    this.#start();
+  }
+
+  /** Dependencies not yet completed, per task of the current table (a fresh seed's count). */
+  #remainingNow(): number[] {
+    const graph = this.#graph;
+    return graph.deps.map((deps) => deps.filter((j) => this.#table.state(j).status !== "completed").length);
+  }
+
   #start(): void {
     if (this.#endedAt !== undefined) return;
     if (this.#userSignal?.aborted) {
@@ -227,7 +308,20 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     if (this.#bus.has("workflow:end"))
       this.#bus.emit("workflow:end", { workflow: this.workflow, state, ok: state === "completed", durationMs, error });
     this.#bus.clear();
-    this.#letGo();
-    this.#resolve(workflowResult<R>(this.snapshot(), error, durationMs, stopped));
+    const result = workflowResult<R>(this.snapshot(), error, durationMs, stopped);
+    const journal = this.#journal;
+    if (journal === undefined) {
+      this.#letGo();
+      this.#resolve(result);
+      return;
+    }
+    // the run's row says how it ended before the caller hears it (a store that fails here leaves it resumable)
+    void journal.handle
+      .finish(state, state === "completed" ? undefined : error)
+      .catch(() => {})
+      .finally(() => {
+        this.#letGo();
+        this.#resolve(result);
+      });
   }
 }

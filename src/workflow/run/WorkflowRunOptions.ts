@@ -1,7 +1,9 @@
 import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
 import { isEventSink, type EventSink } from "../../events/EventSink.js";
+import type { Store } from "../../store/Store.js";
 import {
   abortSignal,
+  boolean,
   func,
   knownKeys,
   nonEmptyString,
@@ -87,6 +89,37 @@ export interface WorkflowRunOptions<Name extends string = string> {
    * @default 1024
    */
   readonly yieldEvery?: number;
+  /**
+   * Makes the run durable: a run row (name, plan hash, owner, state) and one row per completed
+   * task with its result, written to this store before the task counts as done (a result the
+   * store cannot carry fails the task with `WEIR_NOT_SERIALIZABLE`). `resume` continues such a
+   * run after a crash or kill: tasks with a stored result never run again. See docs/durability.md.
+   * @default none: the run lives in memory only
+   * @example `{ store: sqliteStore(), runId: "nightly-2026-12-03" }`
+   */
+  readonly store?: Store;
+  /** The durable run's id (with `store`). @default a random UUID */
+  readonly runId?: string;
+  /**
+   * Continues the stored run with this id (with `store`): only tasks without a stored result run.
+   * Refused with `WEIR_PLAN_CHANGED`, naming the tasks, when the definition changed since
+   * (`force: true` runs the changed tasks again instead), with `WEIR_RUN_OWNED` while its owner lives.
+   * @default none: a new run
+   */
+  readonly resume?: string;
+  /**
+   * Accept a changed definition: with `resume`, the changed tasks run again; with `reuse`, the
+   * changed tasks run again with their descendants (without it, both refuse with `WEIR_PLAN_CHANGED`).
+   * @default false
+   */
+  readonly force?: boolean;
+  /**
+   * What the durable run was started with (msgpack-able data: a date, a tenant), stored in its run
+   * row for `weir runs show` and `store.getRun(id).inputs`. Tasks read their inputs from their own
+   * closures; this is the record of them. With `store`, not with `resume` (the stored ones stay).
+   * @default none
+   */
+  readonly inputs?: unknown;
 }
 
 /** Run option defaults. */
@@ -109,6 +142,19 @@ export interface FilledRunOptions {
   readonly events: EventSink<WorkflowEvents> | undefined;
   readonly maxAddedTasks: number;
   readonly yieldEvery: number;
+  /** Set when the run is durable (`store`). */
+  readonly durable: DurableRunOptions | undefined;
+  readonly force: boolean;
+}
+
+/** A durable run's options, validated. */
+export interface DurableRunOptions {
+  readonly store: Store;
+  /** The new run's id (undefined: a random one), or the id of the run to resume. */
+  readonly runId: string | undefined;
+  readonly resume: boolean;
+  /** Stored with a new run's row. */
+  readonly inputs: unknown;
 }
 
 /** Every option of {@link WorkflowRunOptions}, no more, no less (the type says when one is missing). */
@@ -123,6 +169,11 @@ const known = Object.keys({
   events: true,
   maxAddedTasks: true,
   yieldEvery: true,
+  store: true,
+  runId: true,
+  resume: true,
+  force: true,
+  inputs: true,
 } satisfies Record<keyof WorkflowRunOptions, true>);
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
@@ -135,7 +186,10 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
     if (snap instanceof WorkflowSnapshot) return snap;
     throw new InvalidOptionError("reuse", "an earlier run's result or snapshot", v, where);
   });
+  const force = optional(o.force, false, (v) => boolean(v, "force", where));
   return {
+    durable: durableOptions(o, where),
+    force,
     concurrency: optional(o.concurrency, workflowRunDefaults.concurrency, (v) =>
       v === Infinity ? Infinity : positiveInt(v, "concurrency", where),
     ),
@@ -166,6 +220,38 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
     ),
     yieldEvery: optional(o.yieldEvery, workflowRunDefaults.yieldEvery, (v) => positiveInt(v, "yieldEvery", where)),
   };
+}
+
+function durableOptions(o: Record<string, unknown>, where: string): DurableRunOptions | undefined {
+  const runId = optional(o.runId, undefined, (v) => nonEmptyString(v, "runId", where));
+  const resume = optional(o.resume, undefined, (v) => nonEmptyString(v, "resume", where));
+  if (o.store === undefined) {
+    if (runId !== undefined)
+      throw new InvalidOptionError("store", "a store (runId makes a durable run)", undefined, where);
+    if (resume !== undefined) throw new InvalidOptionError("store", "a store to resume the run from", undefined, where);
+    if (o.inputs !== undefined)
+      throw new InvalidOptionError("store", "a store (inputs are stored with a durable run)", undefined, where);
+    return undefined;
+  }
+  const store = o.store as Partial<Store> | null;
+  if (typeof store !== "object" || store === null || typeof store.createRun !== "function") {
+    throw new InvalidOptionError("store", "a Store (memoryStore(), sqliteStore())", o.store, where);
+  }
+  if (resume !== undefined && runId !== undefined) {
+    throw new InvalidOptionError("runId", "no runId with resume (resume names the run)", runId, where);
+  }
+  if (resume !== undefined && o.reuse !== undefined) {
+    throw new InvalidOptionError("reuse", "no reuse with resume (the stored run's results are used)", o.reuse, where);
+  }
+  if (resume !== undefined && o.inputs !== undefined) {
+    throw new InvalidOptionError(
+      "inputs",
+      "no inputs with resume (the run keeps those it started with)",
+      o.inputs,
+      where,
+    );
+  }
+  return { store: o.store as Store, runId: resume ?? runId, resume: resume !== undefined, inputs: o.inputs };
 }
 
 function plainObjectLike(v: unknown, option: string, where: string): object {

@@ -1,7 +1,9 @@
 import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import { PlanChangedError } from "../../errors/PlanChangedError.js";
 import type { TaskState } from "../../state/TaskState.js";
 import type { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import type { TaskGraph } from "../plan/TaskGraph.js";
+import { fingerprintIn } from "./snapshotFingerprints.js";
 
 /** What a run takes over from an earlier one. */
 export interface ReusePlan {
@@ -15,9 +17,12 @@ export interface ReusePlan {
  * Decides which tasks of `graph` an earlier run spares: a task runs again when it did not
  * complete there, when a dynamic task it added (directly or through other dynamic tasks) did not
  * complete, or when any of its ancestors runs again. O(tasks + edges). Throws an
- * `InvalidOptionError` when `earlier` comes from a workflow of another name.
+ * `InvalidOptionError` when `earlier` comes from a workflow of another name, and a
+ * `PlanChangedError` naming them when tasks that completed there changed since (their code,
+ * dependencies, context or failure policy: the task definition's `fingerprint`); with `force`,
+ * those tasks run again instead, with their descendants.
  */
-export function reusePlan(graph: TaskGraph, earlier: WorkflowSnapshot): ReusePlan {
+export function reusePlan(graph: TaskGraph, earlier: WorkflowSnapshot, force = false): ReusePlan {
   if (earlier.workflow !== graph.workflow) {
     // tasks are matched by name, so another workflow's results would be taken for this one's
     throw new InvalidOptionError(
@@ -47,6 +52,18 @@ export function reusePlan(graph: TaskGraph, earlier: WorkflowSnapshot): ReusePla
       const root = rootAdder(t);
       if (root !== undefined) dirty[graph.index.get(root)!] = 1;
     }
+  }
+  const changed: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const def = graph.defs[i]!;
+    if (byName.get(def.name)?.status !== "completed") continue;
+    const was = fingerprintIn(earlier, def.name);
+    if (was === undefined || was === def.fingerprint) continue;
+    changed.push(`"${def.name}" changed`);
+    dirty[i] = 1;
+  }
+  if (changed.length > 0 && !force) {
+    throw new PlanChangedError(`earlier run of "${graph.workflow}"`, "workflow", changed, "reuse");
   }
   const reused: (TaskState | undefined)[] = new Array<TaskState | undefined>(n);
   for (let i = 0; i < n; i++) {

@@ -1,6 +1,5 @@
-import type { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import { nextTaskState, pendingTask } from "../../state/TaskState.js";
-import { reusePlan } from "./reusePlan.js";
+import type { ReusePlan } from "./reusePlan.js";
 import { RunGraph } from "../plan/RunGraph.js";
 import { taskDefinition } from "../definition/TaskDefinition.js";
 import type { TaskGraph } from "../plan/TaskGraph.js";
@@ -20,13 +19,12 @@ const carriedFn = (): never => {
 };
 
 /**
- * The starting point of a run of `graph`: every task pending, except what `reuse` (an earlier
- * run's snapshot) spares: those start completed with their earlier results (`reused: true`), and
- * completed dynamic tasks of a reused task are carried over as they were (see {@link reusePlan},
- * which also refuses another workflow's snapshot). O(tasks + edges).
+ * The starting point of a run of `graph`: every task pending, except what `plan` spares (an
+ * earlier run's snapshot given as `reuse`: `reusePlan`; a resumed durable run's store:
+ * `storedPlan`): those start completed with their earlier results (`reused: true`), and completed
+ * dynamic tasks of a spared task are carried over as they were. O(tasks + edges).
  */
-export function seedRun(taskGraph: TaskGraph, reuse: WorkflowSnapshot | undefined): RunSeed {
-  const plan = reuse === undefined ? undefined : reusePlan(taskGraph, reuse);
+export function seedRun(taskGraph: TaskGraph, plan: ReusePlan | undefined): RunSeed {
   const graph = new RunGraph(taskGraph);
   const table = new TaskTable(
     taskGraph.defs.map((def, i) => {

@@ -1,0 +1,214 @@
+import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { func, plainObject, positiveInt } from "../options/validate.js";
+import { handleGraph } from "../pipeline/handleGraph.js";
+import { replayGraph } from "../pipeline/replayGraph.js";
+import { Stream } from "../pipeline/Stream.js";
+import type { RunOptions } from "../run/RunOptions.js";
+import type { Workflow } from "../workflow/Workflow.js";
+import type { DeadLetterFilter, DeadLetterRecord } from "./DeadLetterRecord.js";
+import { persistDeadLetter } from "./persistDeadLetter.js";
+import type { Store } from "./Store.js";
+
+/**
+ * What {@link replayDeadLetters} replays and how.
+ *
+ * @example
+ * ```ts
+ * await replayDeadLetters(job, { store, stage: "enrich", code: "ECONNRESET" });
+ * await replayDeadLetters(job, { store, ids: [17], edit: (item) => ({ ...item, email: item.email.trim() }) });
+ * ```
+ */
+export interface ReplayOptions extends Omit<DeadLetterFilter, "runKind" | "runName" | "replayed"> {
+  /** The store holding the dead letters (and where the replay's own dead letters go). */
+  readonly store: Store;
+  /** Replay exactly these dead letters. @default every dead letter of this pipeline or workflow matching the filter, not replayed yet */
+  readonly ids?: readonly number[];
+  /** Changes an item before it is replayed (pipelines; `weir dlq replay --edit file.json`). @default none */
+  readonly edit?: (item: unknown, letter: DeadLetterRecord) => unknown;
+  /** Options of the replay runs of a pipeline (concurrency, signal, events…). @default {} */
+  readonly run?: RunOptions;
+}
+
+/** What a replay did. */
+export interface ReplayReport {
+  /** Dead letters replayed. */
+  readonly replayed: number;
+  /** Of those, items that went through this time. */
+  readonly succeeded: number;
+  /** Of those, items that failed again: each is a new dead letter, with the same key. */
+  readonly failedAgain: number;
+  /** The runs the replay made (pipelines: one per stage; workflows: the runs it resumed). */
+  readonly runIds: readonly string[];
+  /** New dead letters the store could not carry (kept only in the replay run's result). */
+  readonly unstored: number;
+}
+
+/**
+ * Replays stored dead letters of `target` (the pipeline or workflow that made them: its code is
+ * what runs, so the definition must be given).
+ *
+ * - A pipeline's dead letter is run through the stage it failed in and every stage after it (the
+ *   stages before it are not run again), grouped by stage: one replay run per stage, registered
+ *   in the store as a pipeline run of the same name, whose dead letters keep the original keys.
+ * - A workflow's dead letter (a task that failed for good in a durable run) is replayed by
+ *   resuming its run (`wf.run({ store, resume })`): the failed tasks, and what they blocked, run
+ *   again; what had completed does not.
+ *
+ * Every replayed dead letter is marked replayed (`replayedAt`), whatever the outcome; one that
+ * fails again is a new row. A replay run that fails as a whole (a stage under `onError: "fail"`)
+ * rejects, and nothing is marked.
+ */
+export async function replayDeadLetters(
+  target: { readonly name: string } | Workflow<never>,
+  options: ReplayOptions,
+): Promise<ReplayReport> {
+  const where = "replayDeadLetters";
+  const o = plainObject(options, "options", where);
+  const store = o["store"] as Store | undefined;
+  if (typeof store !== "object" || store === null || typeof store.createRun !== "function") {
+    throw new InvalidOptionError("store", "a Store", store, where);
+  }
+  if (o["edit"] !== undefined) func(o["edit"], "edit", where);
+  const isWorkflow = isWorkflowLike(target);
+  const graph = isWorkflow ? undefined : handleGraph(target);
+  if (!isWorkflow && graph === undefined) {
+    throw new InvalidOptionError("target", "a pipeline handle or a workflow", target, where);
+  }
+  const letters = await select(store, target.name, isWorkflow ? "workflow" : "pipeline", options);
+  if (letters.length === 0) return { replayed: 0, succeeded: 0, failedAgain: 0, runIds: [], unstored: 0 };
+  return isWorkflow
+    ? replayWorkflow(target as Workflow<never>, store, letters)
+    : replayPipeline(graph!, store, letters, options);
+}
+
+async function select(
+  store: Store,
+  name: string,
+  kind: "pipeline" | "workflow",
+  options: ReplayOptions,
+): Promise<DeadLetterRecord[]> {
+  const { store: _s, ids, edit: _e, run: _r, ...filter } = options;
+  if (ids !== undefined) {
+    if (!Array.isArray(ids))
+      throw new InvalidOptionError("ids", "an array of dead-letter ids", ids, "replayDeadLetters");
+    const found: DeadLetterRecord[] = [];
+    for (const [k, id] of ids.entries()) {
+      const letter = await store.deadLetters.get(positiveInt(id, `ids[${k}]`, "replayDeadLetters"));
+      if (letter === undefined || letter.runKind !== kind || letter.runName !== name) {
+        const what =
+          letter === undefined ? "no such dead letter" : `it belongs to ${letter.runKind} "${letter.runName}"`;
+        throw new InvalidOptionError(
+          `ids[${k}]`,
+          `a dead letter of ${kind} "${name}" (${what})`,
+          id,
+          "replayDeadLetters",
+        );
+      }
+      found.push(letter);
+    }
+    return found;
+  }
+  const all: DeadLetterRecord[] = [];
+  let after: number | undefined = 0;
+  while (after !== undefined) {
+    const page = await store.deadLetters.list({
+      ...filter,
+      runKind: kind,
+      runName: name,
+      replayed: false,
+      after,
+      limit: 1000,
+    });
+    all.push(...page.records);
+    after = page.next;
+  }
+  return all;
+}
+
+async function replayPipeline(
+  graph: NonNullable<ReturnType<typeof handleGraph>>,
+  store: Store,
+  letters: readonly DeadLetterRecord[],
+  options: ReplayOptions,
+): Promise<ReplayReport> {
+  const byStage = new Map<string, DeadLetterRecord[]>();
+  for (const letter of letters) {
+    const list = byStage.get(letter.stage) ?? [];
+    list.push(letter);
+    byStage.set(letter.stage, list);
+  }
+  let failedAgain = 0;
+  let unstored = 0;
+  const runIds: string[] = [];
+  for (const [stage, group] of byStage) {
+    const items = group.map((letter) => (options.edit === undefined ? letter.item : options.edit(letter.item, letter)));
+    const { graph: part, last } = replayGraph(graph, stage, items);
+    const handle = await store.createRun({
+      kind: "pipeline",
+      name: graph.name,
+      plan: [{ name: `replay:${stage}`, fingerprint: "replay" }],
+      total: group.length,
+    });
+    runIds.push(handle.id);
+    const failed = new Set<number>();
+    const run = new Stream(part, last).run(options.run ?? {});
+    run.on("stage:dead-letter", (d) => {
+      failed.add(d.index);
+      const original = group[d.index]!;
+      const at = Date.now();
+      const outcome = persistDeadLetter(handle, {
+        key: original.key,
+        stage: d.stage,
+        ...(original.index === undefined ? {} : { index: original.index }),
+        item: d.item,
+        error: d.error,
+        attempts: d.attempts,
+        firstFailedAt: at,
+        lastFailedAt: at,
+      });
+      if (!outcome.stored) unstored++;
+    });
+    try {
+      await run;
+    } catch (error) {
+      await handle.finish("failed", error).catch(() => {});
+      throw error;
+    }
+    await handle.finish("completed");
+    await store.deadLetters.markReplayed(group.map((l) => l.id));
+    failedAgain += failed.size;
+  }
+  return { replayed: letters.length, succeeded: letters.length - failedAgain, failedAgain, runIds, unstored };
+}
+
+async function replayWorkflow(
+  wf: Workflow<never>,
+  store: Store,
+  letters: readonly DeadLetterRecord[],
+): Promise<ReplayReport> {
+  const runIds = [...new Set(letters.map((l) => l.runId))];
+  let succeeded = 0;
+  for (const runId of runIds) {
+    const result = await wf.run({ store, resume: runId });
+    if (result.error !== undefined && (result.error as { code?: unknown }).code === "WEIR_PLAN_CHANGED") {
+      throw result.error;
+    }
+    const mine = letters.filter((l) => l.runId === runId);
+    const tasks = result.tasks as Readonly<Record<string, { readonly status: string } | undefined>>;
+    succeeded += mine.filter((l) => tasks[l.stage]?.status === "completed").length;
+    await store.deadLetters.markReplayed(mine.map((l) => l.id));
+  }
+  return { replayed: letters.length, succeeded, failedAgain: letters.length - succeeded, runIds, unstored: 0 };
+}
+
+/** A workflow of this copy of weir or another (a job importing the built package): by its shape. */
+function isWorkflowLike(value: unknown): value is Workflow<never> {
+  const w = value as Partial<Workflow<never>> | null;
+  return (
+    typeof w === "object" &&
+    w !== null &&
+    Array.isArray(w.taskNames) &&
+    typeof w.run === "function" &&
+    typeof w.tasks === "function"
+  );
+}
