@@ -16,7 +16,7 @@ const layers = [
   ["executor", "source"],
   ["plan", "run", "store"],
   ["pipeline", "workflow", "runtime"],
-  ["fleet", "cli"],
+  ["replay", "fleet", "cli"],
 ];
 /** Modules the core must never load (packages, and src folders or files that hold optional subsystems). */
 const optionalPackages = [

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { DeadLetterFilter, DeadLetterRecord } from "../../store/DeadLetterRecord.js";
-import { replayDeadLetters } from "../../store/replayDeadLetters.js";
+import { replayDeadLetters } from "../../replay/replayDeadLetters.js";
 import type { RunRecord } from "../../store/RunRecord.js";
 import type { StoredError } from "../../store/StoredError.js";
 import type { Store } from "../../store/Store.js";

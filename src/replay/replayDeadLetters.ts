@@ -5,9 +5,9 @@ import { replayGraph } from "../pipeline/replayGraph.js";
 import { Stream } from "../pipeline/Stream.js";
 import type { RunOptions } from "../run/RunOptions.js";
 import type { Workflow } from "../workflow/Workflow.js";
-import type { DeadLetterFilter, DeadLetterRecord } from "./DeadLetterRecord.js";
-import { persistDeadLetter } from "./persistDeadLetter.js";
-import type { Store } from "./Store.js";
+import type { DeadLetterFilter, DeadLetterRecord } from "../store/DeadLetterRecord.js";
+import { persistDeadLetter } from "../store/persistDeadLetter.js";
+import type { Store } from "../store/Store.js";
 
 /**
  * What {@link replayDeadLetters} replays and how.
