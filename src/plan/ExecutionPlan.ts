@@ -87,7 +87,11 @@ export interface PlanStep {
     readonly capacity: number;
     /** What it does when full. */
     readonly overflow: OverflowPolicy;
-    /** Its queue discipline. */
+    /**
+     * Its queue discipline, as it runs: `"aging-priority"` for a stage with `priority` (its queue
+     * always ages, by `agingPerSecond`, default 1, so low priority never starves), `"fair"` with
+     * `fairBy`, else `"fifo"`. (`"priority"`, a queue that never ages, is not built today.)
+     */
     readonly queue: "fifo" | "priority" | "aging-priority" | "fair";
     /** Steps that feed it. */
     readonly from: readonly number[];

@@ -218,11 +218,14 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
   return { plan: deepFreeze(plan), stepNodes, stepOf };
 }
 
-/** The queue discipline of the channel in front of a node. */
+/**
+ * The queue discipline of the channel in front of a node, as the run builds it (`stageQueue`): a
+ * priority stage's queue always ages (`agingPerSecond` defaults to 1), so it is `"aging-priority"`.
+ */
 function queueOf(node: GraphNode): "fifo" | "priority" | "aging-priority" | "fair" {
   const s = node.settings;
   if (s?.fairBy !== undefined) return "fair";
-  if (s?.priority !== undefined) return s.agingPerSecond !== undefined ? "aging-priority" : "priority";
+  if (s?.priority !== undefined) return "aging-priority";
   return "fifo";
 }
 
