@@ -211,3 +211,6 @@ export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
+
+// diagnostics_channel hooks (for APM tools)
+export { diagnosticsChannels, type DiagnosticsMessages } from "./events/diagnostics.js";
