@@ -492,6 +492,11 @@ export class PipelineRun implements Run, RunScope {
    * left and resolves with `abandoned` saying how much. Resolves like the run otherwise.
    * @throws InvalidOptionError when `graceMs` is not a non-negative number (or Infinity)
    */
+  /** Stops the run with the default grace and waits until it settled; never throws (see {@link Run}). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop().then(noop, noop);
+  }
+
   stop(options: StopOptions = {}): Promise<RunResult> {
     const where = `pipeline "${this.pipeline}" stop()`;
     const o = plainObject(options, "options", where);
