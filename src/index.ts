@@ -163,6 +163,7 @@ export { PlanChangedError } from "./errors/PlanChangedError.js";
 
 // time
 export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";
+/** @deprecated Import it from `weir/testing`; this re-export goes in the next minor version. */
 export { ManualClock } from "./time/ManualClock.js";
 
 // events

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, ManualClock, StageError, type RunEvents } from "../../src/index.js";
+import { pipeline, StageError, type RunEvents } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
