@@ -91,10 +91,6 @@ export {
   type MemoryGuardEvents,
   type MemoryGuardStats,
 } from "./policy/MemoryGuard.js";
-export { TimerWheel, timerWheelDefaults, type TimerWheelOptions } from "./timer/TimerWheel.js";
-export { AgingPriorityQueue, type AgingPriorityQueueOptions } from "./channel/AgingPriorityQueue.js";
-export { FairQueue, type FairQueueOptions } from "./channel/FairQueue.js";
-export type { ItemQueue } from "./channel/ItemQueue.js";
 
 // workflows
 export { workflow, type Workflow, type TaskSpec, type DependencyResults } from "./workflow/Workflow.js";
@@ -113,8 +109,6 @@ export { taskStatuses, type TaskState, type TaskStatus } from "./state/TaskState
 export { progress, type Progress } from "./state/progress.js";
 export { tasksWithStatus, failedTasks, runningTasks } from "./state/tasksWithStatus.js";
 export { projection } from "./state/projection.js";
-export { VectorBuilder } from "./state/VectorBuilder.js";
-export type { PersistentVector } from "./state/PersistentVector.js";
 
 // component runtime
 export { runtime, type Runtime, type RuntimeState } from "./runtime/Runtime.js";
