@@ -95,6 +95,7 @@ interface Job {
 /** Runs one child and parses its result line. */
 function runChildProcess(suite: Suite, launch: Launch, job: Job): Promise<ChildResult> {
   const args = [
+    ...(suite.contenders[job.contender]?.nodeFlags ?? []),
     ...launch.args,
     "--contender",
     job.contender,

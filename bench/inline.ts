@@ -145,6 +145,26 @@ export const inline: Suite = {
         return sum;
       },
     }),
+    "weir-interpreted": contender({
+      role: "reference",
+      label: "weir, array source, interpreted fused loop (`--disallow-code-generation-from-strings`)",
+      nodeFlags: ["--disallow-code-generation-from-strings"],
+      prepare: numbers,
+      async run(a: number[]) {
+        let sum = 0;
+        const p = pipeline<number>("b")
+          .from(a)
+          .map((x) => x * 2)
+          .filter((x) => x % 3 !== 0)
+          .map((x) => x + 1)
+          .to((x) => {
+            sum += x;
+          });
+        if (p.plan().steps[0]!.fusedLoop !== "interpreted") throw new Error("the fused loop is not interpreted");
+        await p.run();
+        return sum;
+      },
+    }),
     "weir-generator": contender({
       role: "weir",
       label: "weir, generator source",

@@ -25,6 +25,8 @@ export interface Contender<I> {
   prepare(size: number): I;
   /** Does the work over `input`; returns a checksum that every contender of the suite must agree on. */
   run(input: I, size: number): number | Promise<number>;
+  /** Node flags the contender's child process starts with, before the suite's own (e.g. `--disallow-code-generation-from-strings`). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** A contender with its input type erased, as a suite stores it. */
@@ -33,6 +35,7 @@ export interface AnyContender {
   readonly label: string;
   prepare(size: number): unknown;
   run(input: unknown, size: number): number | Promise<number>;
+  readonly nodeFlags?: readonly string[];
 }
 
 /** Erases a contender's input type (the harness passes `prepare`'s result straight to `run`). */

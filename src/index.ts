@@ -91,10 +91,6 @@ export {
   type MemoryGuardEvents,
   type MemoryGuardStats,
 } from "./policy/MemoryGuard.js";
-export { TimerWheel, timerWheelDefaults, type TimerWheelOptions } from "./timer/TimerWheel.js";
-export { AgingPriorityQueue, type AgingPriorityQueueOptions } from "./channel/AgingPriorityQueue.js";
-export { FairQueue, type FairQueueOptions } from "./channel/FairQueue.js";
-export type { ItemQueue } from "./channel/ItemQueue.js";
 
 // workflows
 export { workflow, type Workflow, type TaskSpec, type DependencyResults } from "./workflow/Workflow.js";
@@ -113,8 +109,6 @@ export { taskStatuses, type TaskState, type TaskStatus } from "./state/TaskState
 export { progress, type Progress } from "./state/progress.js";
 export { tasksWithStatus, failedTasks, runningTasks } from "./state/tasksWithStatus.js";
 export { projection } from "./state/projection.js";
-export { VectorBuilder } from "./state/VectorBuilder.js";
-export type { PersistentVector } from "./state/PersistentVector.js";
 
 // component runtime
 export { runtime, type Runtime, type RuntimeState } from "./runtime/Runtime.js";
@@ -163,6 +157,7 @@ export { PlanChangedError } from "./errors/PlanChangedError.js";
 
 // time
 export { systemClock, type Clock, type TimerHandle } from "./time/Clock.js";
+/** @deprecated Import it from `weir/testing`; this re-export goes in the next minor version. */
 export { ManualClock } from "./time/ManualClock.js";
 
 // events
@@ -219,3 +214,6 @@ export { replayDeadLetters, type ReplayOptions, type ReplayReport } from "./repl
 export type { DurableRunOptions } from "./workflow/run/WorkflowRunOptions.js";
 export { stageCacheDefaults, type StageCacheOptions } from "./stage/cache/StageCacheOptions.js";
 export type { StageCacheStats } from "./stage/cache/StageCache.js";
+
+// diagnostics_channel hooks (for APM tools)
+export { diagnosticsChannels, type DiagnosticsMessages } from "./events/diagnostics.js";

@@ -10,6 +10,8 @@ import { WeirError } from "../errors/WeirError.js";
  * ```
  */
 export class UsageError extends WeirError {
+  /** The class name: `error.name`, and what `UsageError.is(e)` matches. */
+  static override readonly name: string = "UsageError";
   /** The command whose arguments were wrong (`run`, `plan`), or `weir` for the command itself. */
   readonly command: string;
 

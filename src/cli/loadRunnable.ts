@@ -22,6 +22,8 @@ export interface CliRunnable {
  * export is a factory that threw, or it exports nothing runnable. The module's error is the `cause`.
  */
 export class LoadError extends WeirError {
+  /** The class name: `error.name`, and what `LoadError.is(e)` matches. */
+  static override readonly name: string = "LoadError";
   /** The file as given on the command line. */
   readonly file: string;
 

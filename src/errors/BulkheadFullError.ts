@@ -5,6 +5,8 @@ import { WeirError } from "./WeirError.js";
  * `maxWaitMs`). The item then follows the stage's error policy.
  */
 export class BulkheadFullError extends WeirError {
+  /** The class name: `error.name`, and what `BulkheadFullError.is(e)` matches. */
+  static override readonly name: string = "BulkheadFullError";
   /** Name of the bulkhead. */
   readonly bulkhead: string;
   /** Its limit, in weight units. */

@@ -5,6 +5,8 @@ import { WeirError } from "./WeirError.js";
  * the abort reason when one was given.
  */
 export class CancelledError extends WeirError {
+  /** The class name: `error.name`, and what `CancelledError.is(e)` matches. */
+  static override readonly name: string = "CancelledError";
   /** The abort reason, if any. */
   readonly reason: unknown;
 

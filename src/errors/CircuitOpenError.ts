@@ -10,6 +10,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class CircuitOpenError extends WeirError {
+  /** The class name: `error.name`, and what `CircuitOpenError.is(e)` matches. */
+  static override readonly name: string = "CircuitOpenError";
   /** Name of the breaker. */
   readonly breaker: string;
   /** Ms until the breaker lets a probe through (0 when half-open and waiting on a probe). */

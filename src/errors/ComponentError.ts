@@ -11,6 +11,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class ComponentError extends WeirError {
+  /** The class name: `error.name`, and what `ComponentError.is(e)` matches. */
+  static override readonly name: string = "ComponentError";
   /** The component's name. */
   readonly component: string;
   /** What the component was doing. */

@@ -5,6 +5,8 @@ import { WeirError } from "./WeirError.js";
  * closed the cycle and the nodes on it.
  */
 export class CycleError extends WeirError {
+  /** The class name: `error.name`, and what `CycleError.is(e)` matches. */
+  static override readonly name: string = "CycleError";
   /** The nodes on the cycle, in order, first repeated at the end. */
   readonly cycle: readonly string[];
 

@@ -13,6 +13,8 @@ export { describeValue } from "./describeValue.js";
  * ```
  */
 export class InvalidOptionError extends WeirError {
+  /** The class name: `error.name`, and what `InvalidOptionError.is(e)` matches. */
+  static override readonly name: string = "InvalidOptionError";
   /** Dotted path of the option, e.g. `retry.attempts`. */
   readonly option: string;
   /** What was expected, in words. */

@@ -5,6 +5,8 @@ import { WeirError, type WeirErrorCode } from "./WeirError.js";
  * an unknown branch. Thrown when the pipeline is defined.
  */
 export class InvalidPipelineError extends WeirError {
+  /** The class name: `error.name`, and what `InvalidPipelineError.is(e)` matches. */
+  static override readonly name: string = "InvalidPipelineError";
   /** The pipeline's name. */
   readonly pipeline: string;
 

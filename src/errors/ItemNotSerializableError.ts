@@ -14,6 +14,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class ItemNotSerializableError extends WeirError {
+  /** The class name: `error.name`, and what `ItemNotSerializableError.is(e)` matches. */
+  static override readonly name: string = "ItemNotSerializableError";
   /** The stage the item was sent to. */
   readonly stage: string;
   /** Source index of the item. */

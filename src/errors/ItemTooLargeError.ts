@@ -12,6 +12,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class ItemTooLargeError extends WeirError {
+  /** The class name: `error.name`, and what `ItemTooLargeError.is(e)` matches. */
+  static override readonly name: string = "ItemTooLargeError";
   /** The stage the item was sent to. */
   readonly stage: string;
   /** Source index of the item. */

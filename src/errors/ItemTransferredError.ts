@@ -20,6 +20,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class ItemTransferredError extends WeirError {
+  /** The class name: `error.name`, and what `ItemTransferredError.is(e)` matches. */
+  static override readonly name: string = "ItemTransferredError";
   /** The stage the item was sent to. */
   readonly stage: string;
   /** Source index of the item. */

@@ -18,6 +18,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class ModuleLoadError extends WeirError {
+  /** The class name: `error.name`, and what `ModuleLoadError.is(e)` matches. */
+  static override readonly name: string = "ModuleLoadError";
   /** The stage whose function it is. */
   readonly stage: string;
   /** The module's URL. */

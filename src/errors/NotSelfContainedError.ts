@@ -16,6 +16,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class NotSelfContainedError extends WeirError {
+  /** The class name: `error.name`, and what `NotSelfContainedError.is(e)` matches. */
+  static override readonly name: string = "NotSelfContainedError";
   /** `worker()` or `child()`. */
   readonly where: string;
   /** The function's name ("" when anonymous). */

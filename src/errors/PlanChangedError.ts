@@ -11,6 +11,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class PlanChangedError extends WeirError {
+  /** The class name: `error.name`, and what `PlanChangedError.is(e)` matches. */
+  static override readonly name: string = "PlanChangedError";
   /** The run's id. */
   readonly runId: string;
   /** One line per difference, e.g. `"enrich" changed`, `"audit" added`, `order changed`. */

@@ -5,6 +5,8 @@ import { WeirError } from "./WeirError.js";
  * `maxWaitMs`). The item then follows the stage's error policy.
  */
 export class RateLimitedError extends WeirError {
+  /** The class name: `error.name`, and what `RateLimitedError.is(e)` matches. */
+  static override readonly name: string = "RateLimitedError";
   /** Name of the limiter. */
   readonly limiter: string;
   /** The limited key, when the limiter is keyed and the key was the limit. */

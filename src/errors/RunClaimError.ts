@@ -14,6 +14,8 @@ export type RunClaimErrorCode = Extract<WeirErrorCode, "WEIR_RUN_NOT_FOUND" | "W
  * ```
  */
 export class RunClaimError extends WeirError {
+  /** The class name: `error.name`, and what `RunClaimError.is(e)` matches. */
+  static override readonly name: string = "RunClaimError";
   declare readonly code: RunClaimErrorCode;
   /** The run's id. */
   readonly runId: string;

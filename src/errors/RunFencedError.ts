@@ -12,6 +12,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class RunFencedError extends WeirError {
+  /** The class name: `error.name`, and what `RunFencedError.is(e)` matches. */
+  static override readonly name: string = "RunFencedError";
   /** The run's id. */
   readonly runId: string;
   /** The epoch this handle held. */

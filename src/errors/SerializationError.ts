@@ -12,6 +12,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class SerializationError extends WeirError {
+  /** The class name: `error.name`, and what `SerializationError.is(e)` matches. */
+  static override readonly name: string = "SerializationError";
   /** What was being stored: `"dead letter item"`, `"task result"`, `"inbox item"`, `"checkpoint"`, `"cache value"`… */
   readonly what: string;
   /** Where it came from (`run "id": stage "name"`), when known. */

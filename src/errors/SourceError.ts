@@ -5,6 +5,8 @@ import { WeirError } from "./WeirError.js";
  * items read before the failure still flow through the pipeline before the run rejects with it.
  */
 export class SourceError extends WeirError {
+  /** The class name: `error.name`, and what `SourceError.is(e)` matches. */
+  static override readonly name: string = "SourceError";
   /** The pipeline whose source failed. */
   readonly pipeline: string;
   /** How many items had been pulled before the failure. */

@@ -14,6 +14,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class StageError extends WeirError {
+  /** The class name: `error.name`, and what `StageError.is(e)` matches. */
+  static override readonly name: string = "StageError";
   /** Name of the stage that failed. */
   readonly stage: string;
   /** Index (0-based) of the source item the failing item derives from; -1 when not known. */

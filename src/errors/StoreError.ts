@@ -24,6 +24,8 @@ export type StoreErrorCode = Extract<
  * ```
  */
 export class StoreError extends WeirError {
+  /** The class name: `error.name`, and what `StoreError.is(e)` matches. */
+  static override readonly name: string = "StoreError";
   declare readonly code: StoreErrorCode;
   /** The store's location: a file path, or `":memory:"`. */
   readonly location: string;

@@ -12,6 +12,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class TaskError extends WeirError {
+  /** The class name: `error.name`, and what `TaskError.is(e)` matches. */
+  static override readonly name: string = "TaskError";
   /** The workflow's name. */
   readonly workflow: string;
   /** The task that failed. */

@@ -43,25 +43,55 @@ export type WeirErrorCode =
   | "WEIR_REDIS_UNAVAILABLE"
   | "WEIR_REDIS_AUTH"
   | "WEIR_REDIS_TLS"
-  | "WEIR_FLEET_DELIVERIES";
+  | "WEIR_FLEET_DELIVERIES"
+  | "WEIR_INJECTED_FAULT";
 
 import { errorJson } from "./errorJson.js";
 
+/** `true` on every weir error (what copies of the package before class brands check). */
 const brand = Symbol.for("weir.error");
+/**
+ * The names of an error's classes, its own first, up to `WeirError` (e.g. `["StageError",
+ * "WeirError"]`): what `X.is(e)` checks, so it works across copies of the package.
+ */
+const classesKey = Symbol.for("weir.error.classes");
 const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
+
+/** Class-name lists, one per error class (shared, frozen). */
+const classLists = new WeakMap<object, readonly string[]>();
+
+/** The static `name`s of `ctor` and its ancestors up to `WeirError`, own first. */
+function classNames(ctor: abstract new (...args: never[]) => unknown): readonly string[] {
+  let names = classLists.get(ctor);
+  if (names === undefined) {
+    const list: string[] = [];
+    for (let c: unknown = ctor; typeof c === "function" && c !== Error; c = Object.getPrototypeOf(c)) {
+      list.push((c as { name: string }).name);
+    }
+    names = Object.freeze(list);
+    classLists.set(ctor, names);
+  }
+  return names;
+}
 
 /**
  * Base class of every error weir throws. Each subclass has a stable {@link WeirError.code}.
  *
- * `WeirError.is(e)` recognises weir errors even across two copies of the package (it checks a
- * global-registry symbol, not the prototype chain).
+ * `WeirError.is(e)`, `StageError.is(e)`, … recognise an error of that class (or a subclass) even
+ * across two copies of the package, where `instanceof` fails: each error records the names of its
+ * classes under a global-registry symbol when it is built, and `is` checks the list. A subclass
+ * gets this by declaring its name: `static override readonly name = "MyError"` (explicit, so
+ * that minified code keeps it). `error.name` is that name too.
  *
  * @example
  * ```ts
- * try { await run; } catch (e) { if (WeirError.is(e) && e.code === "WEIR_STAGE_FAILED") … }
+ * try { await run; } catch (e) { if (StageError.is(e)) console.log(e.stage, e.index); }
  * ```
  */
 export class WeirError extends Error {
+  /** The class's name: what `error.name` says and what {@link WeirError.is} matches. */
+  static override readonly name: string = "WeirError";
+
   /** Stable, documented code: match on this, not on the message. */
   readonly code: WeirErrorCode;
 
@@ -69,10 +99,12 @@ export class WeirError extends Error {
     super(message, options);
     this.code = code;
     Object.defineProperty(this, brand, { value: true });
+    Object.defineProperty(this, classesKey, { value: classNames(new.target) });
   }
 
+  /** The error's class name (its class's static `name`): `"StageError"`, `"TimeoutError"`… */
   override get name(): string {
-    return this.constructor.name;
+    return (this as unknown as Record<symbol, readonly string[]>)[classesKey]![0]!;
   }
 
   /**
@@ -104,8 +136,21 @@ export class WeirError extends Error {
     return inspect(shown, options);
   }
 
-  /** True when `value` is a weir error, from this copy of the package or another. */
-  static is(value: unknown): value is WeirError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  /**
+   * True when `value` is an error of this class or a subclass, from this copy of the package or
+   * another: `WeirError.is(e)` for any weir error, `StageError.is(e)` for a stage's, and so on.
+   * (A weir error from a copy older than class brands answers only to `WeirError.is`.)
+   *
+   * @example
+   * ```ts
+   * if (TimeoutError.is(e.cause)) console.log(`gave up after ${e.cause.timeoutMs} ms`);
+   * ```
+   */
+  static is<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    if (typeof value !== "object" || value === null) return false;
+    const name = (this as unknown as { readonly name: string }).name;
+    const classes = (value as Record<symbol, unknown>)[classesKey];
+    if (Array.isArray(classes)) return classes.includes(name);
+    return name === "WeirError" && (value as Record<symbol, unknown>)[brand] === true;
   }
 }

@@ -11,6 +11,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class WorkerCrashedError extends WeirError {
+  /** The class name: `error.name`, and what `WorkerCrashedError.is(e)` matches. */
+  static override readonly name: string = "WorkerCrashedError";
   /** Where the worker ran: `worker` (thread) or `process`. */
   readonly context: "worker" | "process";
   /** The exit code, when the worker exited with one. */

@@ -11,6 +11,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class WorkerOutOfMemoryError extends WeirError {
+  /** The class name: `error.name`, and what `WorkerOutOfMemoryError.is(e)` matches. */
+  static override readonly name: string = "WorkerOutOfMemoryError";
   /** Where the worker ran: `worker` (thread) or `process`. */
   readonly context: "worker" | "process";
 

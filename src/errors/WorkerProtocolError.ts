@@ -14,6 +14,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class WorkerProtocolError extends WeirError {
+  /** The class name: `error.name`, and what `WorkerProtocolError.is(e)` matches. */
+  static override readonly name: string = "WorkerProtocolError";
   /** Where the worker ran: `worker` (thread) or `process`. */
   readonly context: "worker" | "process";
   /** What the worker sent that broke the protocol. */

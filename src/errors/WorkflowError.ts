@@ -12,6 +12,8 @@ import { WeirError, type WeirErrorCode } from "./WeirError.js";
  * ```
  */
 export class WorkflowError extends WeirError {
+  /** The class name: `error.name`, and what `WorkflowError.is(e)` matches. */
+  static override readonly name: string = "WorkflowError";
   /** The workflow's name. */
   readonly workflow: string;
   /** The task being defined or added. */

@@ -1,6 +1,7 @@
 import type { OverflowPolicy } from "../channel/Channel.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import type { StageKind } from "../stage/StageKind.js";
+import type { FusedLoop } from "./fusedLoop.js";
 
 /** How one stage is placed in the plan, and why. */
 export interface PlannedStage {
@@ -73,13 +74,24 @@ export interface PlanStep {
   readonly reorderWindow: number;
   /** Synchronous stages fused after the head, in order. */
   readonly fused: readonly string[];
+  /**
+   * How the step's synchronous inline stages run, when it has any (fused after the head, or an inline
+   * head reading a channel): `"generated"`, one loop generated for them (`new Function`), or
+   * `"interpreted"`, a plain loop over them where the host forbids code generation from strings
+   * (`node --disallow-code-generation-from-strings`); null when the step runs none.
+   */
+  readonly fusedLoop: FusedLoop | null;
   /** The bounded channel in front of the step (null for the source step). */
   readonly input: {
     /** Items it holds at most. */
     readonly capacity: number;
     /** What it does when full. */
     readonly overflow: OverflowPolicy;
-    /** Its queue discipline. */
+    /**
+     * Its queue discipline, as it runs: `"aging-priority"` for a stage with `priority` (its queue
+     * always ages, by `agingPerSecond`, default 1, so low priority never starves), `"fair"` with
+     * `fairBy`, else `"fifo"`. (`"priority"`, a queue that never ages, is not built today.)
+     */
     readonly queue: "fifo" | "priority" | "aging-priority" | "fair";
     /** Steps that feed it. */
     readonly from: readonly number[];

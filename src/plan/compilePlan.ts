@@ -3,6 +3,7 @@ import type { GraphNode } from "../pipeline/GraphNode.js";
 import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { stageDefaults } from "../stage/StageOptions.js";
+import { fusedLoop } from "./fusedLoop.js";
 import { inlineBlockers } from "./inlineBlockers.js";
 import type { RetryPolicy } from "../policy/retry.js";
 import type { ExecutionPlan, PlannedPool, PlannedStage, PlanStep } from "./ExecutionPlan.js";
@@ -194,6 +195,12 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       reorderWindow:
         headKind === "stage" && ordered ? Math.max(head.remote?.maxWindow ?? concurrency, capacityOf(head)) : 0,
       fused: ids.slice(1).map((i) => graph.nodes[i]!.name),
+      // as the run builds it: the inline head (one reading a channel) and the fused stages that are neither routes nor pool stages
+      fusedLoop:
+        (headKind === "channel" && head.kind !== "merge" && head.kind !== "route") ||
+        ids.slice(1).some((i) => graph.nodes[i]!.kind !== "route" && graph.nodes[i]!.remote === undefined)
+          ? fusedLoop()
+          : null,
       input:
         head.kind === "source"
           ? null
@@ -211,11 +218,14 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
   return { plan: deepFreeze(plan), stepNodes, stepOf };
 }
 
-/** The queue discipline of the channel in front of a node. */
+/**
+ * The queue discipline of the channel in front of a node, as the run builds it (`stageQueue`): a
+ * priority stage's queue always ages (`agingPerSecond` defaults to 1), so it is `"aging-priority"`.
+ */
 function queueOf(node: GraphNode): "fifo" | "priority" | "aging-priority" | "fair" {
   const s = node.settings;
   if (s?.fairBy !== undefined) return "fair";
-  if (s?.priority !== undefined) return s.agingPerSecond !== undefined ? "aging-priority" : "priority";
+  if (s?.priority !== undefined) return "aging-priority";
   return "fifo";
 }
 

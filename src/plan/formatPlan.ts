@@ -1,4 +1,10 @@
 import type { ExecutionPlan } from "./ExecutionPlan.js";
+import type { FusedLoop } from "./fusedLoop.js";
+
+const LOOP_WORDS: Record<FusedLoop, string> = {
+  generated: "one function generated for the inline stages",
+  interpreted: "a plain loop over the inline stages: this host forbids code generation from strings",
+};
 
 /**
  * Renders a plan for people: one block per step, its fused stages, its channel, and the reason
@@ -26,6 +32,7 @@ export function formatPlan(plan: ExecutionPlan): string {
       const stage = plan.stages.find((s) => s.name === name)!;
       lines.push(`  ${stage.fused ? "+" : "*"} ${stage.kind.padEnd(7)} ${name.padEnd(20)} ${stage.reason}`);
     }
+    if (step.fusedLoop !== null) lines.push(`  loop: ${step.fusedLoop} (${LOOP_WORDS[step.fusedLoop]})`);
     const route = step.output.route === null ? "" : ` by route "${step.output.route}"`;
     lines.push(step.output.to.length === 0 ? "  -> (end)" : `  -> step ${step.output.to.join(", ")}${route}`);
   }

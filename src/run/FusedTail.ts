@@ -1,13 +1,16 @@
 import { compileTail, SPILL_AT, type CompiledTail, type TailState } from "./compileTail.js";
 import type { InlineOp } from "./InlineOp.js";
+import { interpretTail } from "./interpretTail.js";
 import { itemFailed } from "./itemFailed.js";
+import { fusedLoop, type FusedLoop } from "../plan/fusedLoop.js";
 import type { RunScope } from "./RunScope.js";
 
 /** Hands `outV[0..n)` on (to the step's outlet); a promise when it had to wait for room. */
 export type Spill = (n: number) => Promise<void> | undefined;
 
 /**
- * Runs a chunk of items through a step's fused synchronous stages. The compiled loop handles the
+ * Runs a chunk of items through a step's fused synchronous stages. The compiled loop (generated, or
+ * interpreted where the host forbids code generation: see {@link fusedLoop}) handles the
  * common case; an op that returns a thenable (or a flatMap that returns an AsyncIterable) or throws
  * hands over to a small interpreter for that one item (and the rest of any flatMap it was inside),
  * then the compiled loop carries on. Items are processed one after another, so a fused stage's
@@ -24,6 +27,8 @@ export class FusedTail {
   readonly #scope: RunScope;
   readonly #cnt: Float64Array;
   readonly #loop: CompiledTail;
+  /** Whether {@link FusedTail.run}'s loop was generated or is the interpreter (no code generation here). */
+  readonly loop: FusedLoop;
   readonly #st: TailState = { i: 0, k: 0, o: 0, v: undefined, s: 0, p: undefined, e: undefined, iters: [] };
   #in = 0;
   /** End of the chunk the slow path is working through (-1 when it is not). */
@@ -34,7 +39,8 @@ export class FusedTail {
     this.ops = ops;
     this.#scope = scope;
     this.#cnt = new Float64Array(ops.length);
-    this.#loop = compileTail(ops, this.#cnt);
+    this.loop = fusedLoop();
+    this.#loop = this.loop === "generated" ? compileTail(ops, this.#cnt) : interpretTail(ops, this.#cnt);
   }
 
   /** True when the tail is only a sink (or ends in one): nothing flows out. */

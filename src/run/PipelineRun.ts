@@ -1,4 +1,5 @@
 import { Channel } from "../channel/Channel.js";
+import { observeRun } from "../events/diagnostics.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { SourceError } from "../errors/SourceError.js";
 import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
@@ -114,6 +115,7 @@ export class PipelineRun implements Run, RunScope {
   ) {
     this.pipeline = graph.name;
     this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`, this);
+    observeRun(this, this.events);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
     const base = options.clock ?? systemClock;
     this.clock = resolution > 0 ? new TimerWheel({ clock: base, resolutionMs: resolution }) : base;
@@ -491,6 +493,11 @@ export class PipelineRun implements Run, RunScope {
    * left and resolves with `abandoned` saying how much. Resolves like the run otherwise.
    * @throws InvalidOptionError when `graceMs` is not a non-negative number (or Infinity)
    */
+  /** Stops the run with the default grace and waits until it settled; never throws (see {@link Run}). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop().then(noop, noop);
+  }
+
   stop(options: StopOptions = {}): Promise<RunResult> {
     const where = `pipeline "${this.pipeline}" stop()`;
     const o = plainObject(options, "options", where);

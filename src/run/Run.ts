@@ -36,7 +36,7 @@ export interface StopOptions {
  * const result = await run;
  * ```
  */
-export interface Run extends Promise<RunResult> {
+export interface Run extends Promise<RunResult>, AsyncDisposable {
   /** The pipeline's name. */
   readonly pipeline: string;
   /** Aborts when the run fails, is cancelled, or runs out of stop grace. */
@@ -54,4 +54,10 @@ export interface Run extends Promise<RunResult> {
    * invalid `graceMs`.
    */
   stop(options?: StopOptions): Promise<RunResult>;
+  /**
+   * For `await using run = p.run()`: when the scope ends, a run still going is stopped with the
+   * default grace ({@link STOP_GRACE_MS}: the source is no longer pulled, what was pulled drains),
+   * and the scope waits until it settled. Never throws: a failure is what awaiting the run reports.
+   */
+  [Symbol.asyncDispose](): Promise<void>;
 }

@@ -103,7 +103,7 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
           `k = ${k}; { ${call(k)} ${pending(k, "r")} ${leave(k, asyncOnly("r"), "r")} ` +
           `const K${d} = ${k}; const it${d} = r[Symbol.iterator](); ` +
           `for (;;) { if (o >= ${SPILL_AT}) { st.i = i; st.k = ${k}; st.o = o; st.s = s; st.p = undefined; ${saveIters(d + 1)} return -3; } ` +
-          `const x${d} = it${d}.next(); if (x${d}.done === true) break; v = x${d}.value; n${k}++; ` +
+          `k = ${k}; const x${d} = it${d}.next(); if (x${d}.done === true) break; v = x${d}.value; n${k}++; ` +
           `try { ${body} } catch (e) { if (st.iters.length === 0) ${saveIters(d + 1)} throw e; } } }`
         );
       }

@@ -183,6 +183,15 @@ export class Runtime<R = None> {
     return this.#stopping;
   }
 
+  /**
+   * For `await using app = runtime()…`: when the scope ends, the runtime is stopped
+   * ({@link Runtime.stop}, no grace limit) and the scope waits for the stop. Never throws; read the
+   * report from `await app.stop()` when it matters.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
   /** The last health report (undefined before the first check). */
   health(): HealthReport | undefined {
     return this.#health;

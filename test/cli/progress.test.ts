@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ProgressView } from "../../src/cli/ProgressView.js";
-import { pipeline, ManualClock } from "../../src/index.js";
+import { pipeline } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 describe("ProgressView", () => {
   it("renders per-stage items/s since the previous frame, in flight, queue and errors", async () => {

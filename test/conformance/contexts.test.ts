@@ -4,13 +4,13 @@ import {
   pipeline,
   worker,
   child,
-  ManualClock,
   StageError,
   TimeoutError,
   CancelledError,
   type StageContext,
   type StageOptions,
 } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import * as fns from "../fixtures/conformance/stages.mjs";
 
 const module = new URL("../fixtures/conformance/stages.mjs", import.meta.url);

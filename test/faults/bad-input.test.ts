@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { pipeline, workflow, InvalidOptionError, ManualClock, EventBus, memoryGuard } from "../../src/index.js";
+import { pipeline, workflow, InvalidOptionError, EventBus, memoryGuard } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { runScript } from "../executor/harness.js";
 
 const index = fileURLToPath(new URL("../../src/index.ts", import.meta.url));

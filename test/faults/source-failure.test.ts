@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, SourceError, StageError, ManualClock } from "../../src/index.js";
+import { pipeline, SourceError, StageError } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));

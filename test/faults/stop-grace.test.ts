@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { pipeline, ManualClock, CancelledError, STOP_GRACE_MS, type RunEvents } from "../../src/index.js";
+import { pipeline, CancelledError, STOP_GRACE_MS, type RunEvents } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { pipeline, ManualClock, type Run } from "../../src/index.js";
+import { pipeline, type Run } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));

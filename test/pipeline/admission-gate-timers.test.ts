@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ManualClock, pipeline, type TimerHandle } from "../../src/index.js";
+import { pipeline, type TimerHandle } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 /** A manual clock that counts the timers set on it, and refuses a storm of them (fails fast, not hangs). */
 class CountingClock extends ManualClock {

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, ManualClock } from "../../src/index.js";
+import { pipeline } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { rateLimiter } from "../../src/policy/RateLimiter.js";
 import { circuitBreaker } from "../../src/policy/CircuitBreaker.js";
 import { bulkhead } from "../../src/policy/Bulkhead.js";

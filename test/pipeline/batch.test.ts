@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { pipeline, ManualClock } from "../../src/index.js";
+import { pipeline } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, ManualClock, StageError, TimeoutError, WeirError, type RunEvents } from "../../src/index.js";
+import { pipeline, StageError, TimeoutError, WeirError, type RunEvents } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 describe("errors and retries", () => {
   for (const context of ["inline", "async"] as const) {

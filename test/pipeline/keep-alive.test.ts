@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { pipeline, ManualClock } from "../../src/index.js";
+import { pipeline } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { keepAliveHolders } from "../../src/time/keepAlive.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));

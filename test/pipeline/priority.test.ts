@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, ManualClock, StageError, type RunEvents } from "../../src/index.js";
+import { pipeline, StageError, type RunEvents } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -112,4 +113,31 @@ describe("priority", () => {
     );
     assert.equal(r.stats.fair!.out, 2);
   });
+});
+
+describe("the plan names the priority queue that runs", () => {
+  for (const agingPerSecond of [undefined, 1]) {
+    it(`a priority stage ${agingPerSecond === undefined ? "without agingPerSecond (default 1)" : "with agingPerSecond: 1"}: the plan says "aging-priority", and an old low-priority item is served before a newer higher one`, async () => {
+      const clock = new ManualClock();
+      const sleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimer(r, ms));
+      async function* jobs(): AsyncGenerator<{ name: string; p: number }> {
+        yield { name: "blocker", p: 100 };
+        yield { name: "old", p: 0 };
+        await sleep(10_000);
+        yield { name: "new", p: 5 };
+      }
+      const p = pipeline("p")
+        .from(jobs)
+        .map((job) => (job.name === "blocker" ? sleep(20_000).then(() => job.name) : job.name), {
+          name: "work",
+          priority: (job) => job.p,
+          ...(agingPerSecond === undefined ? {} : { agingPerSecond }),
+        });
+      assert.equal(p.plan().steps.find((s) => s.head === "work")!.input!.queue, "aging-priority");
+      const got = collect(p.stream({ clock }));
+      await clock.runAll();
+      // at 20 s "old" (0, waited 20 s → 20) outranks "new" (5, waited 10 s → 15); without aging "new" would go first
+      assert.deepEqual(await got, ["blocker", "old", "new"]);
+    });
+  }
 });

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { pipeline, CancelledError, ManualClock } from "../../src/index.js";
+import { pipeline, CancelledError } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));

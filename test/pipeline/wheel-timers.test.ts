@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, ManualClock } from "../../src/index.js";
+import { pipeline } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { sleep } from "../../src/time/Clock.js";
 
 const TICK = 10;

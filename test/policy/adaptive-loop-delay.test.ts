@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import {
   adaptiveConcurrency,
   InvalidOptionError,
-  ManualClock,
   pipeline,
   worker,
   type AdaptiveConcurrency,
   type AdaptiveConcurrencyEvents,
 } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { sleep } from "../../src/time/Clock.js";
 
 type Move = AdaptiveConcurrencyEvents["limit"];

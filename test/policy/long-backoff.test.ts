@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ManualClock, pipeline, runtime, workflow } from "../../src/index.js";
+import { pipeline, runtime, workflow } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 /** Fails the first `failures` calls of each item, then returns it. */
 function flaky<T>(failures: number): (x: T) => T {

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { ManualClock, runtime, type SignalTarget } from "../../src/index.js";
+import { runtime, type SignalTarget } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { deferred, turns } from "../workflow/helpers.js";
 
 describe("starting a stopped runtime starts it again, from a clean state", () => {

@@ -6,7 +6,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ManualClock,
   RangeSet,
   WeirError,
   InvalidOptionError,
@@ -15,6 +14,7 @@ import {
   type PlanShape,
   type RunHandle,
 } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 
 /** Makes a fresh, empty store with the given options. */
 export type StoreFactory = (options: StoreOptions) => Store;

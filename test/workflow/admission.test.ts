@@ -4,7 +4,6 @@ import {
   bulkhead,
   CancelledError,
   InvalidOptionError,
-  ManualClock,
   pipeline,
   TimeoutError,
   workflow,
@@ -14,6 +13,7 @@ import {
   type TaskContext,
   type TaskSpec,
 } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { deferred, turns } from "./helpers.js";
 
 /** An admission of `limit` slots that records every release (and whom it was for). */

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { CancelledError, ManualClock, workflow } from "../../src/index.js";
+import { CancelledError, workflow } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { turns } from "./helpers.js";
 
 describe("cancellation", () => {

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CycleError, ManualClock, workflow, WorkflowError, type TaskContext } from "../../src/index.js";
+import { CycleError, workflow, WorkflowError, type TaskContext } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { deferred, turns } from "./helpers.js";
 
 describe("dynamic tasks (ctx.add)", () => {

@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ManualClock, workflow } from "../../src/index.js";
+import { workflow } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { keepAliveHolders } from "../../src/time/keepAlive.js";
 import { deferred, turns } from "./helpers.js";
 

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ManualClock, TimeoutError, workflow, type WorkflowEvents } from "../../src/index.js";
+import { TimeoutError, workflow, type WorkflowEvents } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { turns } from "./helpers.js";
 
 describe("retry and timeout", () => {

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ManualClock, workflow, type FailurePolicy, type TaskSpec, type TaskStatus } from "../../src/index.js";
+import { workflow, type FailurePolicy, type TaskSpec, type TaskStatus } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { sleep } from "../../src/time/Clock.js";
 
 interface TaskShape {

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import {
   CancelledError,
   InvalidOptionError,
-  ManualClock,
   workflow,
   type TaskContext,
   type WorkflowEvents,
 } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { deferred, turns } from "./helpers.js";
 
 describe("run.stop({ graceMs }): no task starts any more, running ones finish", () => {

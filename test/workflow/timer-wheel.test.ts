@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { InvalidOptionError, ManualClock, workflow } from "../../src/index.js";
+import { InvalidOptionError, workflow } from "../../src/index.js";
+import { ManualClock } from "../../src/testing.js";
 import { turns } from "./helpers.js";
 
 describe("task timers on the run's timer wheel", () => {

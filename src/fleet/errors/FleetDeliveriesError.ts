@@ -8,6 +8,8 @@ import { WeirError } from "../../errors/WeirError.js";
  * give `retry.retryIf` a test on `code` to keep such items from being sent again.
  */
 export class FleetDeliveriesError extends WeirError {
+  /** The class name: `error.name`, and what `FleetDeliveriesError.is(e)` matches. */
+  static override readonly name: string = "FleetDeliveriesError";
   /** Times the item was handed to a worker. */
   readonly deliveries: number;
   /** The consumer (worker) that held it last. */

@@ -6,6 +6,8 @@ import { WeirError } from "../../errors/WeirError.js";
  * Not retried: the same credentials would be refused again.
  */
 export class RedisAuthError extends WeirError {
+  /** The class name: `error.name`, and what `RedisAuthError.is(e)` matches. */
+  static override readonly name: string = "RedisAuthError";
   /** The server, as `host:port` (never the password). */
   readonly server: string;
   /** Who was connecting. */

@@ -7,6 +7,8 @@ import { WeirError } from "../../errors/WeirError.js";
  * (connect with `rediss://`). Not retried.
  */
 export class RedisTlsError extends WeirError {
+  /** The class name: `error.name`, and what `RedisTlsError.is(e)` matches. */
+  static override readonly name: string = "RedisTlsError";
   /** The server, as `host:port`. */
   readonly server: string;
   /** Who was connecting. */

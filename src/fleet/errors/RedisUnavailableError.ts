@@ -12,6 +12,8 @@ import { WeirError } from "../../errors/WeirError.js";
  * ```
  */
 export class RedisUnavailableError extends WeirError {
+  /** The class name: `error.name`, and what `RedisUnavailableError.is(e)` matches. */
+  static override readonly name: string = "RedisUnavailableError";
   /** The server, as `host:port` (or the URL without its password). */
   readonly server: string;
   /** Who was connecting: `fleet stage "embed"`, `weir worker`, `stream source "orders"`. */

@@ -1,4 +1,5 @@
 import { CancelledError } from "../../errors/CancelledError.js";
+import { observeWorkflow } from "../../events/diagnostics.js";
 import { EventBus, type EventHandler, type SubscribeOptions } from "../../events/EventBus.js";
 import { knownKeys, nonNegativeNumber, optional, plainObject } from "../../options/validate.js";
 import { STOP_GRACE_MS, type StopOptions } from "../../run/Run.js";
@@ -84,6 +85,7 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     this.workflow = graph.workflow;
     this.#clock = options.clock;
     this.#bus = new EventBus<WorkflowEvents>({ forward: options.events, sender: this });
+    observeWorkflow(this, this.#bus);
     this.#userSignal = options.signal;
     this.#startedAt = this.#clock.now();
     this.#options = options;

@@ -28,6 +28,7 @@ import { PoolWorker, type StopReason } from "./PoolWorker.js";
 import { ChainTable } from "./ChainTable.js";
 import { PoolSize } from "./PoolSize.js";
 import { Watchdog } from "./Watchdog.js";
+import { workerExited, workerStarted } from "../../../events/diagnostics.js";
 import { pickIdleWorker, pickWorker } from "./pickWorker.js";
 
 export type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure } from "./PoolClient.js";
@@ -285,6 +286,7 @@ export class WorkerPool {
         ? new ThreadHandle(this.moduleUrl, s, events)
         : new ProcessHandle(this.moduleUrl, s, events);
     worker = new PoolWorker(handle);
+    workerStarted(this.context, this.moduleUrl, handle.pid);
     worker.idleSince = this.#clock.now();
     handle.unref();
     this.#workers.push(worker);
@@ -433,6 +435,7 @@ export class WorkerPool {
   }
 
   #onExit(w: PoolWorker, exit: WorkerExit): void {
+    workerExited(this.context, this.moduleUrl, w.handle.pid, exit, w.batches.size);
     const i = this.#workers.indexOf(w);
     if (i >= 0) this.#workers.splice(i, 1);
     w.clearTimers();

@@ -1,0 +1,123 @@
+/**
+ * The interpreted fused loop keeps the generated loop's contract exactly: for any chain of fused
+ * ops (map, filter, flatMap, tap, sink; values, thenables, throws, async-only iterables, large
+ * expansions) and any input, both return the same code and output, leave the same state and add
+ * the same counts. This is what lets FusedTail's slow path run on either.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { compileTail, SPILL_AT, type TailState } from "../../src/run/compileTail.js";
+import { interpretTail } from "../../src/run/interpretTail.js";
+import { fusedContext, type InlineOp } from "../../src/run/InlineOp.js";
+import { StageCounters } from "../../src/stats/StageCounters.js";
+
+type Behaviour = "value" | "thenable" | "throw" | "asyncOnly" | "big";
+interface OpSpec {
+  readonly kind: InlineOp["kind"];
+  /** What the op does on items whose value % 7 equals `on`. */
+  readonly on: number;
+  readonly behaviour: Behaviour;
+}
+
+const thenable = { then: (): void => {} };
+
+function makeOps(specs: readonly OpSpec[]): InlineOp[] {
+  const signal = new AbortController().signal;
+  return specs.map((spec, k) => {
+    const special = (x: number): boolean => Math.abs(x) % 7 === spec.on;
+    const fn = (x: unknown): unknown => {
+      const v = x as number;
+      if (special(v)) {
+        if (spec.behaviour === "thenable") return thenable;
+        if (spec.behaviour === "throw") throw new Error(`op ${k} on ${v}`);
+        if (spec.behaviour === "asyncOnly" && spec.kind === "flatMap")
+          return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) };
+      }
+      switch (spec.kind) {
+        case "map":
+          return v * 3 + k;
+        case "filter":
+          return v % 2 === 0;
+        case "flatMap":
+          return spec.behaviour === "big" && special(v)
+            ? Array.from({ length: SPILL_AT + 5 }, (_, i) => v + i)
+            : [v, v + 1];
+        default:
+          return undefined;
+      }
+    };
+    return {
+      kind: spec.kind,
+      fn,
+      ctx: fusedContext(signal, `s${k}`),
+      onError: "skip",
+      counters: new StageCounters(`s${k}`, spec.kind, "inline"),
+    };
+  });
+}
+
+function freshState(): TailState {
+  return { i: 0, k: 0, o: 0, v: undefined, s: 0, p: undefined, e: undefined, iters: [] };
+}
+
+/** One call of a loop: its code, output, state (iterators by op index and their next value) and counts. */
+function runOnce(
+  make: (ops: readonly InlineOp[], cnt: Float64Array) => ReturnType<typeof compileTail>,
+  specs: readonly OpSpec[],
+  input: readonly number[],
+  indexed: boolean,
+): unknown {
+  const ops = makeOps(specs);
+  const cnt = new Float64Array(ops.length);
+  const loop = make(ops, cnt);
+  const st = freshState();
+  const outV: unknown[] = [];
+  const outS: number[] = [];
+  const inS = indexed ? input.map((_, i) => i * 10) : null;
+  const code = loop(input, inS, 0, input.length, outV, outS, 0, st);
+  return {
+    code,
+    out: outV.slice(0, code >= 0 ? code : st.o),
+    outS: outS.slice(0, code >= 0 ? code : st.o),
+    cnt: [...cnt],
+    state:
+      code >= 0
+        ? { iters: st.iters.length }
+        : {
+            i: st.i,
+            k: st.k,
+            o: st.o,
+            s: st.s,
+            v: code === -3 ? undefined : st.v,
+            p: code === -1 ? (st.p === thenable ? "thenable" : typeof st.p) : undefined,
+            e: code === -2 ? String(st.e) : undefined,
+            // each iterator mid-way: its op, and what it yields next (same position in both loops)
+            iters: st.iters.map(([k, it]) => [k, it.next().value]),
+          },
+  };
+}
+
+const opSpec = fc.record({
+  kind: fc.constantFrom<InlineOp["kind"]>("map", "filter", "flatMap", "tap"),
+  on: fc.integer({ min: 0, max: 6 }),
+  behaviour: fc.constantFrom<Behaviour>("value", "value", "thenable", "throw", "asyncOnly", "big"),
+});
+
+describe("interpretTail matches compileTail", () => {
+  it("same code, output, state and counts for random op chains and inputs", () => {
+    fc.assert(
+      fc.property(
+        fc.array(opSpec, { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 40 }),
+        fc.boolean(),
+        (specs, endsInSink, input, indexed) => {
+          const chain: OpSpec[] = endsInSink ? [...specs, { kind: "sink", on: 0, behaviour: "value" }] : specs;
+          assert.deepEqual(runOnce(interpretTail, chain, input, indexed), runOnce(compileTail, chain, input, indexed));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
