@@ -7,6 +7,8 @@ import { WeirError } from "./WeirError.js";
  * (`npm install --save-dev tsx`), run a newer Node, or compile the module to JavaScript.
  */
 export class TypeScriptUnsupportedError extends WeirError {
+  /** The class name: `error.name`, and what `TypeScriptUnsupportedError.is(e)` matches. */
+  static override readonly name: string = "TypeScriptUnsupportedError";
   /** The module that needed TypeScript support. */
   readonly module: string;
 
