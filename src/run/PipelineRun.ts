@@ -32,6 +32,7 @@ import type { RunOptions } from "./RunOptions.js";
 import type { RunResult, RunSnapshot, RunState } from "./RunResult.js";
 import type { RunScope } from "./RunScope.js";
 import { SourceStep } from "./SourceStep.js";
+import { routePicker } from "./routePicker.js";
 import { sourceRunView, sourceWatermark } from "./sourceRunView.js";
 import { StageStep } from "./StageStep.js";
 import { stageAdmission } from "./stageAdmission.js";
@@ -361,7 +362,13 @@ export class PipelineRun implements Run, RunScope {
         for (const c of consumers) {
           for (const e of c.inputs) if (e.from === exit.id) branches.get(e.key!)!.push(inputs[compiled.stepOf[c.id]!]!);
         }
-        route = { key: exit.route!.key, branches, counters: this.#counters[exit.id]!, onError: exit.route!.onError };
+        route = {
+          key: routePicker(exit.route!, branches),
+          emit: exit.route!.emit as OutletRoute["emit"],
+          branches,
+          counters: this.#counters[exit.id]!,
+          onError: exit.route!.onError,
+        };
       } else {
         channels = consumers.map((c) => inputs[compiled.stepOf[c.id]!]!);
       }
