@@ -49,6 +49,8 @@ export interface GraphNode {
     | undefined;
   /** What the pipeline reads (the source node). */
   readonly source: SourceInput<unknown> | undefined;
+  /** The fragment instance it was added by (`enrich`, `outer/inner`), if any: its name starts with it and a `/`. */
+  readonly group?: string | undefined;
   /** Edges into the node (several for a merge point). */
   readonly inputs: GraphEdge[];
 }

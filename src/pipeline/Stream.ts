@@ -17,6 +17,7 @@ import type { StageKind } from "../stage/StageKind.js";
 import { batchSettings, stageSettings, type BatchOptions, type StageOptions } from "../stage/StageOptions.js";
 import { isPoolStage, type PoolStage } from "../executor/pool/stage/PoolStage.js";
 import type { DispatchContext, RouteStrategy } from "./DispatchContext.js";
+import { isFragment, type Fragment } from "./fragment.js";
 import type { GraphNode } from "./GraphNode.js";
 import type { PipelineGraph } from "./PipelineGraph.js";
 
@@ -32,6 +33,19 @@ export interface StreamOptions extends RunOptions {
    * @example `p.stream({ capacity: 64 })`
    */
   readonly capacity?: number;
+}
+
+/**
+ * Options of {@link Stream.through}.
+ *
+ * @example
+ * ```ts
+ * stream.through(enrich, { name: "enrich-eu" })
+ * ```
+ */
+export interface ThroughOptions {
+  /** This use of the fragment: its stages are named `<name>/<stage>`. @default the fragment's name (`<name>-2`… when used again) */
+  readonly name?: string;
 }
 
 /**
@@ -289,6 +303,36 @@ export class Stream<T> extends Handle {
     return out;
   }
 
+  /**
+   * Applies a fragment (a named, reusable run of stages: see {@link fragment}): its stages are
+   * added after this stream, named `<fragment>/<stage>`. `options.name` names this use of it
+   * (default: the fragment's name, then `<name>-2`… when it is used again in the pipeline).
+   *
+   * @example
+   * ```ts
+   * orders.through(enrich).to(write); // stages "enrich/parse", "enrich/paid"
+   * ```
+   */
+  through<O>(fragment: Fragment<T, O>, options: ThroughOptions = {}): Stream<O> {
+    const where = `pipeline "${this.graph.name}" through()`;
+    if (!isFragment(fragment))
+      throw new InvalidOptionError("fragment", "a fragment (from fragment())", fragment, where);
+    const o = plainObject(options, "options", where);
+    knownKeys(o, ["name"], "", where);
+    const name = optional(o.name, undefined, (v) => nonEmptyString(v, "name", where));
+    if (name?.includes("/") === true) throw new InvalidOptionError("name", "a name without '/'", name, where);
+    return this.graph.inGroup(fragment.name, name, () => {
+      const out: unknown = fragment.build(this);
+      if (!(out instanceof Stream) || out.graph !== this.graph) {
+        throw new InvalidPipelineError(
+          this.graph.name,
+          `fragment "${fragment.name}" must return a stream of the pipeline it was given (it returned ${out instanceof Handle ? "a sink or another pipeline's stream" : typeof out})`,
+        );
+      }
+      return out as Stream<O>;
+    });
+  }
+
   /** Merges this stream with others of the same pipeline into one (arrival order). */
   merge<U>(...others: Stream<U>[]): Stream<T | U> {
     return mergeStreams<T | U>([this as Stream<T | U>, ...(others as Stream<T | U>[])]);
@@ -393,7 +437,7 @@ export class Stream<T> extends Handle {
   /** The name a node will get: its `name` option when usable, else the default (so errors name it as the plan will). */
   #label(kind: string, fnName: string | undefined, options: unknown): string {
     const name = typeof options === "object" && options !== null ? (options as { name?: unknown }).name : undefined;
-    return typeof name === "string" && name !== "" ? name : this.graph.defaultName(kind, fnName);
+    return typeof name === "string" && name !== "" ? this.graph.qualify(name) : this.graph.defaultName(kind, fnName);
   }
 
   #node(kind: StageKind, fn: unknown, options: StageOptions<T> | undefined): GraphNode {

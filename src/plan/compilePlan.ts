@@ -171,6 +171,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       step: stepOf[id]!,
       fused,
       reason,
+      group: node.group ?? null,
     });
   }
 
