@@ -158,6 +158,29 @@ describe("several producers in one pipeline", () => {
     assert.ok(other.n <= pulled + 1, `pulled ${other.n - pulled} more`);
   });
 
+  it("stop() stops every source; what was pulled drains and the run resolves", async () => {
+    const pulls = { a: 0, b: 0 };
+    const endless = (key: "a" | "b") =>
+      (async function* () {
+        for (;;) {
+          await new Promise((r) => setImmediate(r));
+          yield pulls[key]++;
+        }
+      })();
+    const p = pipeline<number>("stopping");
+    let sunk = 0;
+    const run = merge([p.from(endless("a"), { name: "a" }), p.from(endless("b"), { name: "b" })])
+      .to(() => void sunk++)
+      .run();
+    while (pulls.a < 20 || pulls.b < 20) await new Promise((r) => setImmediate(r));
+    const result = await run.stop({ graceMs: Infinity });
+    assert.equal(result.stopped, true);
+    assert.equal(result.abandoned, 0);
+    assert.equal(run.snapshot().sourceDone, true);
+    assert.equal(result.stats.a!.out + result.stats.b!.out, sunk, "everything pulled went through");
+    assert.equal(result.sourceItems, sunk);
+  });
+
   it("rejects a duplicate source name and unknown from() options with coded errors", () => {
     const p = pipeline("dupes");
     p.from([1], { name: "orders" });
