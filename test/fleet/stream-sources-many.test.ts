@@ -38,7 +38,7 @@ describe("Redis stream sources as two of several sources of one pipeline", () =>
     await produce("us", 700);
     const source = (stream: string) =>
       redisStreamSource<Entry>({ redis: redis.url, stream, endWhenEmpty: true, count: 100, blockMs: 50 });
-    const p = pipeline<Entry>("regions");
+    const p = pipeline("regions");
     const seen = new Map<string, number>();
     const result = await merge([
       p.from(source("eu"), { name: "eu" }).map((e) => `eu:${e.n}`),
@@ -83,7 +83,7 @@ describe("Redis stream sources as two of several sources of one pipeline", () =>
       const held = new Promise<void>((r) => (release = r));
       let heldNow: () => void = () => {};
       const holding = new Promise<void>((r) => (heldNow = r));
-      const p = pipeline<Entry>("acks");
+      const p = pipeline("acks");
       const run = merge([
         p.from(source("left"), { name: "left" }).map((e) => `left:${e.n}`),
         p.from(source("right"), { name: "right" }).map((e) => `right:${e.n}`),
