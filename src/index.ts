@@ -23,6 +23,10 @@ export type { StageContext, ExecutionContext } from "./stage/StageContext.js";
 export type { StageKind, ErrorPolicy } from "./stage/StageKind.js";
 export type { SourceInput } from "./source/SourceInput.js";
 export type { OverflowPolicy } from "./channel/Channel.js";
+export type { SourceOptions } from "./pipeline/pipeline.js";
+export type { ThroughOptions } from "./pipeline/Stream.js";
+export { fragment, type Fragment } from "./pipeline/fragment.js";
+export type { DispatchContext, RouteStrategy } from "./pipeline/DispatchContext.js";
 
 // plans
 export type { ExecutionPlan, PlanStep, PlannedStage, PlannedPool } from "./plan/ExecutionPlan.js";

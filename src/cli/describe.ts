@@ -11,6 +11,8 @@ export function summary(result: unknown): string {
   const lines = [
     `${r.pipeline}: ${r.stopped ? "stopped" : "completed"} in ${(r.durationMs / 1000).toFixed(2)}s, ${fmt(r.sourceItems)} source items`,
   ];
+  // names as wide as the longest (fragment stages are named "<fragment>/<stage>"), at least 16
+  const width = Math.max(16, ...Object.values(r.stats).map((s) => s.name.length));
   for (const s of Object.values(r.stats)) {
     const extra = [
       s.errors ? `${s.errors} errors` : "",
@@ -24,7 +26,7 @@ export function summary(result: unknown): string {
         ? `  p50 ${s.latency.p50.toFixed(2)}ms p99 ${s.latency.p99.toFixed(2)}ms`
         : "";
     lines.push(
-      `  ${s.name.padEnd(16)} ${s.context.padEnd(7)} in ${fmt(s.in).padStart(11)}  out ${fmt(s.out).padStart(11)}${p}${extra.length ? `  ${extra.join(", ")}` : ""}`,
+      `  ${s.name.padEnd(width)} ${s.context.padEnd(7)} in ${fmt(s.in).padStart(11)}  out ${fmt(s.out).padStart(11)}${p}${extra.length ? `  ${extra.join(", ")}` : ""}`,
     );
   }
   const first = r.deadLetters[0];

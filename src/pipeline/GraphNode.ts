@@ -34,16 +34,23 @@ export interface GraphNode {
   readonly batch:
     | { readonly size: number; readonly maxWaitMs: number | undefined; readonly capacity: number | undefined }
     | undefined;
-  /** The key function, branch names and error policy (route nodes). */
+  /** How it picks branches, the branch names and the error policy (route nodes). */
   readonly route:
     | {
-        readonly key: (item: unknown) => unknown;
+        /** `key` (the default): `key(item)` names the branch; `emit`: `emit(item, ctx)` emits to any; else a built-in strategy. */
+        readonly strategy?: "key" | "emit" | "round-robin" | "least-loaded" | undefined;
+        /** The key function (strategy `key`). */
+        readonly key: ((item: unknown) => unknown) | undefined;
+        /** The emitting function (strategy `emit`). */
+        readonly emit?: ((item: unknown, ctx: never) => unknown) | undefined;
         readonly keys: readonly string[];
         readonly onError: StageSettings["onError"];
       }
     | undefined;
   /** What the pipeline reads (the source node). */
   readonly source: SourceInput<unknown> | undefined;
+  /** The fragment instance it was added by (`enrich`, `outer/inner`), if any: its name starts with it and a `/`. */
+  readonly group?: string | undefined;
   /** Edges into the node (several for a merge point). */
   readonly inputs: GraphEdge[];
 }

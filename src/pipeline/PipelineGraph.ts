@@ -13,6 +13,9 @@ export class PipelineGraph {
   readonly nodes: GraphNode[] = [];
   readonly #names = new Map<string, number>();
   readonly #kindCounts = new Map<string, number>();
+  /** Fragment instances applied so far (qualified names), and the one being applied now, innermost last. */
+  readonly #groups = new Set<string>();
+  readonly #groupStack: string[] = [];
   /** Bumped on every change, so a compiled plan can be cached until the graph changes. */
   version = 0;
 
@@ -26,22 +29,70 @@ export class PipelineGraph {
    * stage whose options fail validation is named in the error as it would have been in the plan).
    */
   defaultName(kind: string, fnName: string | undefined): string {
-    if (fnName !== undefined && fnName !== "" && !fnName.startsWith("bound ") && !this.#names.has(fnName))
-      return fnName;
-    let n = this.#kindCounts.get(kind) ?? 0;
+    const prefix = this.#prefix();
+    if (fnName !== undefined && fnName !== "" && !fnName.startsWith("bound ") && !this.#names.has(prefix + fnName))
+      return prefix + fnName;
+    const counter = prefix + kind;
+    let n = this.#kindCounts.get(counter) ?? 0;
     let name: string;
-    do name = `${kind}-${++n}`;
+    do name = `${prefix}${kind}-${++n}`;
     while (this.#names.has(name));
-    this.#kindCounts.set(kind, n - 1); // every number below n is taken
+    this.#kindCounts.set(counter, n - 1); // every number below n is taken
     return name;
+  }
+
+  /** `name` as a node added now is named: inside a fragment, under the fragment's name (`enrich/parse`). */
+  qualify(name: string): string {
+    const prefix = this.#prefix();
+    return prefix === "" || name.startsWith(prefix) ? name : prefix + name;
+  }
+
+  /** The fragment instance nodes are added under now (qualified), if any. */
+  get group(): string | undefined {
+    return this.#groupStack[this.#groupStack.length - 1];
+  }
+
+  /**
+   * Runs `build` with the nodes it adds grouped under a fragment instance: named `<group>/<stage>`
+   * and carrying the group. `name` is the instance's name: given, it must be free (else a
+   * duplicate-name error); by default the fragment's own name, then `<name>-2`, `<name>-3`… when
+   * the fragment is used again.
+   */
+  inGroup<R>(fragmentName: string, name: string | undefined, build: () => R): R {
+    let group: string;
+    if (name !== undefined) {
+      group = this.qualify(name);
+      if (this.#groups.has(group) || this.#names.has(group)) {
+        throw new InvalidPipelineError(this.name, `duplicate fragment name "${group}"`, "WEIR_DUPLICATE_NAME");
+      }
+    } else {
+      group = this.qualify(fragmentName);
+      for (let n = 2; this.#groups.has(group) || this.#names.has(group); n++)
+        group = this.qualify(`${fragmentName}-${n}`);
+    }
+    this.#groups.add(group);
+    this.#groupStack.push(group);
+    try {
+      return build();
+    } finally {
+      this.#groupStack.pop();
+    }
+  }
+
+  #prefix(): string {
+    const group = this.group;
+    return group === undefined ? "" : `${group}/`;
   }
 
   /** Adds a node; rejects a duplicate name or an edge from a sink or from a route itself. */
   add(node: Omit<GraphNode, "id">): GraphNode {
-    if (this.#names.has(node.name)) {
-      throw new InvalidPipelineError(this.name, `duplicate stage name "${node.name}"`, "WEIR_DUPLICATE_NAME");
+    const name = this.qualify(node.name);
+    if (this.#names.has(name) || this.#groups.has(name)) {
+      throw new InvalidPipelineError(this.name, `duplicate stage name "${name}"`, "WEIR_DUPLICATE_NAME");
     }
-    const full: GraphNode = { ...node, id: this.nodes.length };
+    const group = this.group;
+    const full: GraphNode =
+      group === undefined ? { ...node, id: this.nodes.length } : { ...node, name, group, id: this.nodes.length };
     for (const edge of full.inputs) this.#checkEdge(edge, full);
     this.nodes.push(full);
     this.#names.set(full.name, full.id);

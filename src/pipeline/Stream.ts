@@ -17,6 +17,8 @@ import type { StageContext } from "../stage/StageContext.js";
 import type { StageKind } from "../stage/StageKind.js";
 import { batchSettings, stageSettings, type BatchOptions, type StageOptions } from "../stage/StageOptions.js";
 import { isPoolStage, type PoolStage } from "../executor/pool/stage/PoolStage.js";
+import type { DispatchContext, RouteStrategy } from "./DispatchContext.js";
+import { isFragment, type Fragment } from "./fragment.js";
 import type { GraphNode } from "./GraphNode.js";
 import type { PipelineGraph } from "./PipelineGraph.js";
 
@@ -32,6 +34,19 @@ export interface StreamOptions extends RunOptions {
    * @example `p.stream({ capacity: 64 })`
    */
   readonly capacity?: number;
+}
+
+/**
+ * Options of {@link Stream.through}.
+ *
+ * @example
+ * ```ts
+ * stream.through(enrich, { name: "enrich-eu" })
+ * ```
+ */
+export interface ThroughOptions {
+  /** This use of the fragment: its stages are named `<name>/<stage>`. @default the fragment's name (`<name>-2`… when used again) */
+  readonly name?: string;
 }
 
 /**
@@ -193,24 +208,79 @@ export class Stream<T> extends Handle {
   }
 
   /**
-   * Splits the stream: each item goes to the branch `key(item)` names. Returns one stream per key.
-   * An item whose key is not listed fails the route (its `onError` applies).
+   * Splits the stream: each item goes to one branch. Returns one stream per branch name. The
+   * first argument picks the branch:
+   * - a function: the branch `key(item)` names (an item whose key is not listed fails the route:
+   *   its `onError` applies);
+   * - `"round-robin"`: the branches in turn, item by item (exactly even);
+   * - `"least-loaded"`: the branch with the most room in its input channel (ties in turn), so a
+   *   slow branch gets fewer items.
    *
    * @example
    * ```ts
    * const { small, large } = files.route((f) => (f.size < 1e6 ? "small" : "large"), ["small", "large"]);
+   * const { a, b, c } = jobs.route("round-robin", ["a", "b", "c"]);
    * ```
    */
-  route<K extends string>(key: (item: T) => K, keys: readonly K[], options: RouteOptions = {}): Record<K, Stream<T>> {
+  route<K extends string>(
+    key: ((item: T) => K) | RouteStrategy,
+    keys: readonly K[],
+    options: RouteOptions = {},
+  ): Record<K, Stream<T>> {
+    const where = `route "${this.#label("route", undefined, options)}"`;
+    const strategy =
+      typeof key === "string" ? oneOf(key, ["round-robin", "least-loaded"] as const, "key", where) : "key";
+    if (strategy === "key") func(key, "key", where);
+    return this.#route<K, Record<K, T>>(
+      strategy,
+      strategy === "key" ? (key as (item: unknown) => unknown) : undefined,
+      undefined,
+      keys,
+      options,
+    );
+  }
+
+  /**
+   * A router: `fn(item, ctx)` sends the item, or values derived from it, to any of the named
+   * branches with `ctx.emit(branch, value)` — to several, or to none. Returns one stream per
+   * branch; each ends when this stream ended. Type the branches with `B` when they carry
+   * different values.
+   *
+   * @example
+   * ```ts
+   * const { audit, review } = orders.dispatch<"audit" | "review", { audit: Order; review: Flag }>(
+   *   (o, ctx) => {
+   *     ctx.emit("audit", o);
+   *     if (o.total > 1000) ctx.emit("review", { id: o.id });
+   *   },
+   *   ["audit", "review"],
+   * );
+   * ```
+   */
+  dispatch<K extends string, B extends { [k in K]: unknown } = { [k in K]: T }>(
+    fn: (item: T, ctx: DispatchContext<B>) => void,
+    branches: readonly K[],
+    options: RouteOptions = {},
+  ): { [k in K]: Stream<B[k]> } {
+    func(fn, "fn", `dispatch "${this.#label("route", undefined, options)}"`);
+    return this.#route<K, B>("emit", undefined, fn as (item: unknown, ctx: never) => unknown, branches, options);
+  }
+
+  #route<K extends string, B extends { [k in K]: unknown }>(
+    strategy: "key" | "emit" | RouteStrategy,
+    key: ((item: unknown) => unknown) | undefined,
+    emit: ((item: unknown, ctx: never) => unknown) | undefined,
+    keys: readonly K[],
+    options: RouteOptions,
+  ): { [k in K]: Stream<B[k]> } {
     const label = this.#label("route", undefined, options);
-    const where = `route "${label}"`;
+    const where = `${strategy === "emit" ? "dispatch" : "route"} "${label}"`;
     const o = plainObject(options, "options", where);
     knownKeys(o, ["name", "onError"], "", where);
     const name = optional(o.name, label, (v) => nonEmptyString(v, "name", where));
     const onError = optional(o.onError, "fail" as const, (v) =>
       oneOf(v, ["fail", "skip", "dead-letter"] as const, "onError", where),
     );
-    func(key, "key", where);
     const list: readonly unknown[] = keys;
     if (!Array.isArray(list) || list.length === 0)
       throw new InvalidOptionError("keys", "a non-empty array of branch names", keys, where);
@@ -226,13 +296,43 @@ export class Stream<T> extends Handle {
       remote: undefined,
       settings: undefined,
       batch: undefined,
-      route: { key: key as (item: unknown) => unknown, keys: keys.map(String), onError },
+      route: { strategy, key, emit, keys: keys.map(String), onError },
       source: undefined,
       inputs: [this.#edge()],
     });
-    const out = {} as Record<K, Stream<T>>;
-    for (const k of keys as K[]) out[k] = new Stream<T>(this.graph, node, k);
+    const out = {} as { [k in K]: Stream<B[k]> };
+    for (const k of keys) out[k] = new Stream<B[typeof k]>(this.graph, node, k);
     return out;
+  }
+
+  /**
+   * Applies a fragment (a named, reusable run of stages: see {@link fragment}): its stages are
+   * added after this stream, named `<fragment>/<stage>`. `options.name` names this use of it
+   * (default: the fragment's name, then `<name>-2`… when it is used again in the pipeline).
+   *
+   * @example
+   * ```ts
+   * orders.through(enrich).to(write); // stages "enrich/parse", "enrich/paid"
+   * ```
+   */
+  through<O>(fragment: Fragment<T, O>, options: ThroughOptions = {}): Stream<O> {
+    const where = `pipeline "${this.graph.name}" through()`;
+    if (!isFragment(fragment))
+      throw new InvalidOptionError("fragment", "a fragment (from fragment())", fragment, where);
+    const o = plainObject(options, "options", where);
+    knownKeys(o, ["name"], "", where);
+    const name = optional(o.name, undefined, (v) => nonEmptyString(v, "name", where));
+    if (name?.includes("/") === true) throw new InvalidOptionError("name", "a name without '/'", name, where);
+    return this.graph.inGroup(fragment.name, name, () => {
+      const out: unknown = fragment.build(this);
+      if (!(out instanceof Stream) || out.graph !== this.graph) {
+        throw new InvalidPipelineError(
+          this.graph.name,
+          `fragment "${fragment.name}" must return a stream of the pipeline it was given (it returned ${out instanceof Handle ? "a sink or another pipeline's stream" : typeof out})`,
+        );
+      }
+      return out as Stream<O>;
+    });
   }
 
   /** Merges this stream with others of the same pipeline into one (arrival order). */
@@ -339,7 +439,7 @@ export class Stream<T> extends Handle {
   /** The name a node will get: its `name` option when usable, else the default (so errors name it as the plan will). */
   #label(kind: string, fnName: string | undefined, options: unknown): string {
     const name = typeof options === "object" && options !== null ? (options as { name?: unknown }).name : undefined;
-    return typeof name === "string" && name !== "" ? name : this.graph.defaultName(kind, fnName);
+    return typeof name === "string" && name !== "" ? this.graph.qualify(name) : this.graph.defaultName(kind, fnName);
   }
 
   #node(kind: StageKind, fn: unknown, options: StageOptions<T> | undefined): GraphNode {

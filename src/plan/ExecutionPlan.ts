@@ -17,6 +17,11 @@ export interface PlannedStage {
   readonly fused: boolean;
   /** Why it was fused or given a step of its own. */
   readonly reason: string;
+  /**
+   * The fragment instance it belongs to (its name starts with it and a `/`: `enrich`, or
+   * `outer/inner` for a fragment applied inside another); null for a stage written in line.
+   */
+  readonly group: string | null;
 }
 
 /**

@@ -23,7 +23,8 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   const s = node.settings;
   if (node.kind === "batch") return { inline: false, reason: "batch: groups items and flushes on a timer" };
   if (node.kind === "merge") return { inline: false, reason: "merge point: reads several inputs from one channel" };
-  if (node.kind === "route") return { inline: false, reason: "route: picks a branch per item at the end of its step" };
+  if (node.kind === "route")
+    return { inline: false, reason: `${routeLabel(node)}: picks a branch per item at the end of its step` };
   if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
   if (node.remote !== undefined)
     return { inline: false, reason: node.remote.factory.placement ?? `runs in a ${node.remote.factory.context} pool` };
@@ -41,6 +42,12 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (s.context === "async") blockers.push('context: "async"');
   if (blockers.length > 0) return { inline: false, reason: `own step: ${blockers.join(", ")}` };
   return { inline: true, reason: "synchronous, concurrency 1, no retry/timeout/priority" };
+}
+
+/** How the plan names a route: `route`, `route (round-robin)`, `route (least-loaded)`, `route (dispatch)`. */
+function routeLabel(node: GraphNode): string {
+  const strategy = node.route?.strategy ?? "key";
+  return strategy === "key" ? "route" : `route (${strategy === "emit" ? "dispatch" : strategy})`;
 }
 
 /** The context a node runs in. */
@@ -146,7 +153,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       node.inputs.length === 1
     ) {
       fused = true;
-      reason = "route: picks the branch at the end of its input's step";
+      reason = `${routeLabel(node)}: picks the branch at the end of its input's step`;
     }
     if (fused) {
       const step = stepOf[input!.id]!;
@@ -165,6 +172,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       step: stepOf[id]!,
       fused,
       reason,
+      group: node.group ?? null,
     });
   }
 

@@ -36,6 +36,17 @@ export function formatPlan(plan: ExecutionPlan): string {
     const route = step.output.route === null ? "" : ` by route "${step.output.route}"`;
     lines.push(step.output.to.length === 0 ? "  -> (end)" : `  -> step ${step.output.to.join(", ")}${route}`);
   }
+  const groups = new Map<string, string[]>();
+  for (const stage of plan.stages) {
+    if (stage.group === null || stage.group === undefined) continue;
+    const members = groups.get(stage.group) ?? [];
+    members.push(`${stage.name.slice(stage.group.length + 1)} (step ${stage.step})`);
+    groups.set(stage.group, members);
+  }
+  if (groups.size > 0) {
+    lines.push("", "fragments:");
+    for (const [group, members] of groups) lines.push(`  ${group}: ${members.join(", ")}`);
+  }
   lines.push("", "* heads a step   + fused into the step (no channel, no per-item promise)");
   return lines.join("\n");
 }

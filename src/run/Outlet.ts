@@ -1,4 +1,5 @@
 import type { Channel } from "../channel/Channel.js";
+import type { DispatchContext } from "../pipeline/DispatchContext.js";
 import type { ErrorPolicy } from "../stage/StageKind.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import { itemFailed } from "./itemFailed.js";
@@ -8,10 +9,15 @@ import type { RunScope } from "./RunScope.js";
 /** The guard of each channel whose stage orders its queue by a function of the item (`priority`, `fairBy`). */
 export type ChannelGuards = ReadonlyMap<Channel<unknown>, QueueKeyGuard<unknown>>;
 
-/** Routing at the end of a step: each item goes to the channels of the branch its key names. */
+/**
+ * Routing at the end of a step: each item goes to the channels of the branch its key names, or
+ * (a dispatch route) to the branches its function emits to.
+ */
 export interface OutletRoute {
-  /** Picks the branch of an item. */
-  readonly key: (item: unknown) => unknown;
+  /** Picks the branch of an item (routes by key or by a built-in strategy). */
+  readonly key: ((item: unknown) => unknown) | undefined;
+  /** Emits an item, or values derived from it, to any branches (dispatch routes). */
+  readonly emit: ((item: unknown, ctx: DispatchContext<Record<string, unknown>>) => unknown) | undefined;
   /** The input channels of each branch's stages, by key. */
   readonly branches: ReadonlyMap<string, readonly Channel<unknown>[]>;
   /** The route's counters. */
@@ -35,6 +41,12 @@ export class Outlet {
   readonly #guards: ChannelGuards;
   readonly #route: OutletRoute | undefined;
   readonly #scope: RunScope;
+  /** The emissions of the item a dispatch route's function is called with: their branches. */
+  readonly #emitBranches: string[] = [];
+  /** … and their values. */
+  readonly #emitValues: unknown[] = [];
+  /** The context handed to a dispatch route's function (one per outlet; `index` set per item). */
+  readonly #dispatch: { emit(branch: string, item: unknown): void; index: number } | undefined;
   /** Items that left through this outlet. */
   delivered = 0;
   /** Items handed to {@link Outlet.push} that wait for room in a full channel (per channel waiting). */
@@ -51,6 +63,23 @@ export class Outlet {
     this.#guardOf = channels.map((c) => guards.get(c));
     this.#route = route;
     this.#scope = scope;
+    if (route?.emit !== undefined) {
+      const branches = route.branches;
+      const emitBranches = this.#emitBranches;
+      const emitValues = this.#emitValues;
+      this.#dispatch = {
+        index: 0,
+        emit(branch: string, item: unknown): void {
+          if (!branches.has(branch)) {
+            throw new RangeError(
+              `emit() to ${JSON.stringify(branch)}: not one of ${[...branches.keys()].map((k) => JSON.stringify(k)).join(", ")}`,
+            );
+          }
+          emitBranches.push(branch);
+          emitValues.push(item);
+        },
+      };
+    }
   }
 
   /** True when nothing reads this outlet. */
@@ -88,7 +117,10 @@ export class Outlet {
   push(values: readonly unknown[], seqs: ArrayLike<number>, n: number): Promise<void> | undefined {
     if (n === 0) return undefined;
     this.delivered += n;
-    if (this.#route !== undefined) return this.#pushRouted(values, seqs, n, 0);
+    if (this.#route !== undefined)
+      return this.#dispatch === undefined
+        ? this.#pushRouted(values, seqs, n, 0)
+        : this.#pushDispatched(values, seqs, n, 0);
     const channels = this.#channels;
     const signal = this.#scope.signal;
     if (channels.length === 1) return pushAll(channels[0]!, values, seqs, 0, n, signal, this.#guardOf[0], this);
@@ -108,7 +140,7 @@ export class Outlet {
       route.counters.in++;
       let targets: readonly Channel<unknown>[] | undefined;
       try {
-        const key = route.key(v);
+        const key = route.key!(v);
         targets = route.branches.get(String(key));
         if (targets === undefined) {
           throw new RangeError(
@@ -150,6 +182,76 @@ export class Outlet {
       if (!this.#scope.signal.aborted) this.pending -= waiting;
     }
     const rest = this.#pushRouted(values, seqs, n, i + 1);
+    if (rest !== undefined) await rest;
+  }
+
+  /**
+   * A dispatch route: calls its function per item, then pushes what it emitted (nothing when it
+   * threw: the route's `onError` applies to the item).
+   */
+  #pushDispatched(
+    values: readonly unknown[],
+    seqs: ArrayLike<number>,
+    n: number,
+    from: number,
+  ): Promise<void> | undefined {
+    const route = this.#route!;
+    const ctx = this.#dispatch!;
+    const emitBranches = this.#emitBranches;
+    const emitValues = this.#emitValues;
+    for (let i = from; i < n; i++) {
+      const v = values[i];
+      const s = seqs[i]!;
+      route.counters.in++;
+      emitBranches.length = 0;
+      emitValues.length = 0;
+      ctx.index = s;
+      try {
+        route.emit!(v, ctx as unknown as DispatchContext<Record<string, unknown>>);
+      } catch (error) {
+        emitBranches.length = 0;
+        emitValues.length = 0;
+        route.counters.errors++;
+        itemFailed(this.#scope, route.counters, route.onError, v, s, error, 1);
+        continue;
+      }
+      route.counters.out += emitBranches.length;
+      for (let e = 0; e < emitBranches.length; e++) {
+        const targets = route.branches.get(emitBranches[e]!)!;
+        for (const c of targets) if (!c.hasSpace) return this.#dispatchSlow(values, seqs, n, i, e);
+        for (const c of targets) pushOne(c, emitValues[e], s, this.#guards.get(c));
+      }
+    }
+    return undefined;
+  }
+
+  /** Emission `e` of item `i` found a full channel: wait for room for it and the rest of the item's, then go on. */
+  async #dispatchSlow(
+    values: readonly unknown[],
+    seqs: ArrayLike<number>,
+    n: number,
+    i: number,
+    e: number,
+  ): Promise<void> {
+    const route = this.#route!;
+    const s = seqs[i]!;
+    const waiting = n - i;
+    this.pending += waiting;
+    try {
+      // the buffers hold item i's emissions until the rest of the chunk is pushed below
+      for (let k = e; k < this.#emitBranches.length; k++) {
+        for (const c of route.branches.get(this.#emitBranches[k]!)!) {
+          while (!c.hasSpace) {
+            if (this.#scope.signal.aborted) return;
+            await c.space();
+          }
+          pushOne(c, this.#emitValues[k], s, this.#guards.get(c));
+        }
+      }
+    } finally {
+      if (!this.#scope.signal.aborted) this.pending -= waiting;
+    }
+    const rest = this.#pushDispatched(values, seqs, n, i + 1);
     if (rest !== undefined) await rest;
   }
 

@@ -33,6 +33,8 @@ import type { RunOptions } from "./RunOptions.js";
 import type { RunResult, RunSnapshot, RunState } from "./RunResult.js";
 import type { RunScope } from "./RunScope.js";
 import { SourceStep } from "./SourceStep.js";
+import { routePicker } from "./routePicker.js";
+import { sourceRunView, sourceWatermark } from "./sourceRunView.js";
 import { StageStep } from "./StageStep.js";
 import { stageAdmission } from "./stageAdmission.js";
 import { stageQueue } from "./stageQueue.js";
@@ -86,10 +88,12 @@ export class PipelineRun implements Run, RunScope {
   readonly #taps: Channel<unknown>[] = [];
   readonly #promise: Promise<RunResult>;
   readonly #startedAt: number;
-  /** Undefined only when the run failed while being set up. */
-  #source: SourceStep | undefined;
-  /** What a run-aware source wants done before the run settles (its last acknowledgements). */
-  #sourceEnd: (() => Promise<void>) | undefined;
+  /** The source steps, in the order the sources were added (none when the run failed while being set up). */
+  readonly #sources: PipelineSource[] = [];
+  /** The source that failed first (the run rejects with it once what was read drained). */
+  #failedSource: PipelineSource | undefined;
+  /** What run-aware sources want done before the run settles (their last acknowledgements). */
+  readonly #sourceEnds: Array<() => Promise<void>> = [];
   #steps: readonly Step[] = [];
   #state: RunState = "running";
   #stopped = false;
@@ -101,8 +105,6 @@ export class PipelineRun implements Run, RunScope {
   #endedAt: number | undefined;
   /** The low watermark when the run ended (what is left in the steps then no longer moves). */
   #finalWatermark: number | undefined;
-  /** How errors name the source. */
-  #sourceLabel = "source";
   /** The main loop's delay when the run ended (inline stages report it; read after release). */
   #mainLoopDelayMs: number | undefined;
 
@@ -158,7 +160,14 @@ export class PipelineRun implements Run, RunScope {
         // steps listen through one fan-out: a run of many stages adds one listener to its signal
         let unsubscribeAborted = noop;
         const aborted = new Promise<void>((r) => (unsubscribeAborted = onAbort(this.signal, r)));
-        const all = Promise.all(steps.map((s) => s.run().catch((error: unknown) => this.fail(error))));
+        const all = Promise.all(
+          steps.map((s) =>
+            s.run().then(
+              () => this.#stepEnded(s),
+              (error: unknown) => this.fail(error),
+            ),
+          ),
+        );
         void Promise.race([all, aborted]).then(async () => {
           unsubscribeUser();
           unsubscribeAborted();
@@ -168,18 +177,24 @@ export class PipelineRun implements Run, RunScope {
           this.#endedAt = this.clock.now();
           this.#finalWatermark = this.#scanWatermark();
           this.#mainLoopDelayMs = mainLoopDelayMs();
-          await Promise.allSettled([...this.#executors.map((e) => e.close()), this.#sourceEnd?.()]);
+          await Promise.allSettled([...this.#executors.map((e) => e.close()), ...this.#sourceEnds.map((end) => end())]);
           const durationMs = this.#endedAt - this.#startedAt;
-          const sourceFailure = this.#source?.failure;
-          if (sourceFailure !== undefined) {
+          const failed = this.#failedSource ?? this.#sources.find((s) => s.step.failure !== undefined);
+          const sourceFailure = failed?.step.failure;
+          if (failed !== undefined && sourceFailure !== undefined) {
             // what was read before the failure drained (or as much as the run let through)
             this.#failed = true;
             this.#error = new SourceError(
               this.pipeline,
               sourceFailure.position,
               sourceFailure.cause,
-              this.#finalWatermark,
-              this.#sourceLabel,
+              sourceWatermark(
+                this.#sources.length === 1 ? this.#finalWatermark : this.#scanWatermark(failed.step),
+                this.#sources.length,
+                failed.index,
+                sourceFailure.position,
+              ),
+              failed.label,
             );
           }
           if (this.#failed) {
@@ -227,7 +242,7 @@ export class PipelineRun implements Run, RunScope {
     this.#controller.abort(error);
     for (const c of this.#channels) c.closeAll();
     for (const dispose of this.#disposers) dispose();
-    await Promise.allSettled([...this.#executors.map((e) => e.close()), this.#sourceEnd?.()]);
+    await Promise.allSettled([...this.#executors.map((e) => e.close()), ...this.#sourceEnds.map((end) => end())]);
     this.events.emit("run:end", { pipeline: this.pipeline, ok: false, durationMs: 0, error });
     this.events.clear();
     throw error;
@@ -251,6 +266,16 @@ export class PipelineRun implements Run, RunScope {
     if (this.#deadLetters.length < this.#deadLetterKeep) this.#deadLetters.push(letter);
     else this.#deadLettersDropped++;
     if (this.events.has("stage:dead-letter")) this.events.emit("stage:dead-letter", letter);
+  }
+
+  /**
+   * A step ended without failing the run. A source that failed stops the pipeline's other sources
+   * (the run will reject with its error once what was read drained, so reading on is wasted).
+   */
+  #stepEnded(step: Step): void {
+    if (!(step instanceof SourceStep) || step.failure === undefined || this.#failedSource !== undefined) return;
+    this.#failedSource = this.#sources.find((s) => s.step === step);
+    for (const s of this.#sources) if (s.step !== step) s.step.stop();
   }
 
   /** Fails the run (the first failure wins; nothing after completion or after a stop was cut short). */
@@ -289,6 +314,8 @@ export class PipelineRun implements Run, RunScope {
       this.#taps.push(ch);
     }
     const guards = new Map<Channel<unknown>, QueueKeyGuard<unknown>>();
+    const sourceCount = graph.nodes.filter((n) => n.kind === "source").length;
+    const sourceTurns = sourceCount === 1 ? undefined : { last: -1, waiting: 0 };
     const inputs = plan.steps.map((step) => {
       if (step.input === null) return undefined;
       const head = graph.nodes[stepNodes[step.id]![0]!]!;
@@ -338,7 +365,13 @@ export class PipelineRun implements Run, RunScope {
         for (const c of consumers) {
           for (const e of c.inputs) if (e.from === exit.id) branches.get(e.key!)!.push(inputs[compiled.stepOf[c.id]!]!);
         }
-        route = { key: exit.route!.key, branches, counters: this.#counters[exit.id]!, onError: exit.route!.onError };
+        route = {
+          key: routePicker(exit.route!, branches),
+          emit: exit.route!.emit as OutletRoute["emit"],
+          branches,
+          counters: this.#counters[exit.id]!,
+          onError: exit.route!.onError,
+        };
       } else {
         channels = consumers.map((c) => inputs[compiled.stepOf[c.id]!]!);
       }
@@ -349,17 +382,26 @@ export class PipelineRun implements Run, RunScope {
       const input = inputs[step.id];
 
       switch (step.headKind) {
-        case "source":
-          this.#sourceLabel = describeSource(head.source!);
-          this.#source = new SourceStep(
+        case "source": {
+          const numbering = { sources: sourceCount, index: this.#sources.length, turns: sourceTurns };
+          const described = describeSource(head.source!);
+          const step = new SourceStep(
             openSource(head.source!, this.pipeline),
             emitter,
             counters,
             this,
             sourceGate(options, this.clock, this.signal),
+            numbering,
           );
-          this.#sourceEnd = attachSourceToRun(head.source, this);
-          return this.#source;
+          this.#sources.push({
+            step,
+            index: numbering.index,
+            label: sourceCount === 1 ? described : sourceLabel(head.name, described),
+          });
+          const end = attachSourceToRun(head.source, sourceCount === 1 ? this : sourceRunView(this, numbering));
+          if (end !== undefined) this.#sourceEnds.push(end);
+          return step;
+        }
         case "batch":
           return new BatchStep(input!, emitter, this, counters, head.batch!.size, head.batch!.maxWaitMs);
         case "channel":
@@ -508,7 +550,7 @@ export class PipelineRun implements Run, RunScope {
     if (!this.#stopped && this.#state === "running") {
       this.#stopped = true;
       this.#state = "stopping";
-      this.#source?.stop();
+      for (const s of this.#sources) s.step.stop();
       this.events.emit("run:stopping", { pipeline: this.pipeline, graceMs });
       if (Number.isFinite(graceMs)) {
         this.#graceTimer = this.clock.setTimer(() => this.#cutShort(graceMs), graceMs);
@@ -524,8 +566,8 @@ export class PipelineRun implements Run, RunScope {
       pipeline: this.pipeline,
       state: this.#state,
       elapsedMs: now - this.#startedAt,
-      sourceItems: this.#source?.position ?? 0,
-      sourceDone: this.#source?.finished ?? true,
+      sourceItems: this.#sourceItems(),
+      sourceDone: this.#sources.every((s) => s.step.finished),
       lowWatermark: this.lowWatermark(),
       stages: Object.freeze(this.#stageStats(now)),
       deadLetters: this.#deadLetters.length + this.#deadLettersDropped,
@@ -541,10 +583,39 @@ export class PipelineRun implements Run, RunScope {
     return this.#finalWatermark ?? this.#scanWatermark();
   }
 
-  #scanWatermark(): number {
-    let min = this.#source?.position ?? 0;
+  /** Items pulled from every source. */
+  #sourceItems(): number {
+    let n = 0;
+    for (const s of this.#sources) n += s.step.position;
+    return n;
+  }
+
+  /**
+   * The smallest index a source may still hand on: the next index of a source still pulled; when
+   * none is, every item pulled has an index below the largest next index.
+   */
+  #sourceFloor(): number {
+    const sources = this.#sources;
+    if (sources.length === 1) return sources[0]!.step.position;
+    let pulled = Infinity;
+    let last = 0;
+    for (const s of sources) {
+      const next = s.step.nextIndex;
+      if (!s.step.finished && next < pulled) pulled = next;
+      if (next > last) last = next;
+    }
+    return pulled === Infinity ? last : pulled;
+  }
+
+  /**
+   * The low watermark; with `only`, leaving out what the other sources hold (a read they were
+   * stopped in holds no item of `only`).
+   */
+  #scanWatermark(only?: SourceStep): number {
+    let min = this.#sourceFloor();
     for (const c of this.#channels) min = Math.min(min, c.minSeq());
-    for (const s of this.#steps) min = Math.min(min, s.minSeq());
+    for (const s of this.#steps)
+      if (only === undefined || s === only || !(s instanceof SourceStep)) min = Math.min(min, s.minSeq());
     return min;
   }
 
@@ -567,7 +638,7 @@ export class PipelineRun implements Run, RunScope {
       deadLetters: Object.freeze([...this.#deadLetters]),
       deadLettersDropped: this.#deadLettersDropped,
       durationMs: now - this.#startedAt,
-      sourceItems: this.#source?.position ?? 0,
+      sourceItems: this.#sourceItems(),
       lowWatermark: this.lowWatermark(),
       stopped: this.#stopped,
       abandoned: this.#abandoned ?? 0,
@@ -576,3 +647,19 @@ export class PipelineRun implements Run, RunScope {
 }
 
 function noop(): void {}
+
+/** One source of the run. */
+interface PipelineSource {
+  readonly step: SourceStep;
+  /** Its place among the pipeline's sources. */
+  readonly index: number;
+  /** How errors name it. */
+  readonly label: string;
+}
+
+/** How errors name one of several sources: `source "refunds" (an async iterable)`. */
+function sourceLabel(name: string, described: string): string {
+  const what = described.replace(/^source ?/, "");
+  if (what === "") return `source "${name}"`;
+  return what.startsWith("(") ? `source "${name}" ${what}` : `source "${name}" (${what})`;
+}

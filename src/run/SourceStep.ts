@@ -5,7 +5,7 @@ import type { Emitter } from "./Emitter.js";
 import type { RunScope } from "./RunScope.js";
 import { LoopTurns } from "./LoopTurns.js";
 import { onAbort } from "./onAbort.js";
-import { CHUNK, type Step } from "./Step.js";
+import { CHUNK, yieldToLoop, type Step } from "./Step.js";
 
 /** Hooks a source step consults between chunks (memory-aware pausing plugs in here). */
 export interface SourceGate {
@@ -17,6 +17,32 @@ export interface SourceGate {
 export interface SourceFailure {
   readonly cause: unknown;
   readonly position: number;
+}
+
+/**
+ * Where a source stands among the pipeline's sources. Item indices interleave: the item at
+ * position `p` of source `index` gets the run-wide index `p × sources + index`, so every item's
+ * index is unique and stable (the same on every run), and one source's items are found from it.
+ */
+export interface SourceNumbering {
+  /** How many sources the pipeline has. */
+  readonly sources: number;
+  /** This source's place among them (0-based, in the order they were added). */
+  readonly index: number;
+  /**
+   * Shared by the sources of one run (absent with one source): which pulled last, and how many
+   * wait for room below. A source that pulled last lets a waiting one go first (one turn of the
+   * event loop), so sources feeding one channel share its room instead of the first starving the rest.
+   */
+  readonly turns?: SourceTurns | undefined;
+}
+
+/** What the sources of one run share to take turns (see {@link SourceNumbering.turns}). */
+export interface SourceTurns {
+  /** Index of the source that pulled last (-1 before any did). */
+  last: number;
+  /** Sources waiting for room below. */
+  waiting: number;
 }
 
 const interrupted = Symbol("interrupted");
@@ -41,6 +67,11 @@ export class SourceStep implements Step {
   readonly #scope: RunScope;
   readonly #counters: StageCounters;
   readonly #gate: SourceGate | undefined;
+  /** Sources of the pipeline (several sources interleave their indices: see {@link SourceNumbering}). */
+  readonly #stride: number;
+  /** This source's place among them. */
+  readonly #offset: number;
+  readonly #turns: SourceTurns | undefined;
   #stopped = false;
   #failure: SourceFailure | undefined;
   /** Smallest source index of a chunk being read, or read and not yet handed on. */
@@ -67,7 +98,11 @@ export class SourceStep implements Step {
     counters: StageCounters,
     scope: RunScope,
     gate?: SourceGate,
+    numbering: SourceNumbering = { sources: 1, index: 0 },
   ) {
+    this.#stride = numbering.sources;
+    this.#offset = numbering.index;
+    this.#turns = numbering.turns;
     this.#reader = reader;
     this.#emitter = emitter;
     this.#counters = counters;
@@ -113,6 +148,11 @@ export class SourceStep implements Step {
     return this.#reader.position;
   }
 
+  /** The run-wide index the next item pulled will get (its position, when the pipeline has one source). */
+  get nextIndex(): number {
+    return this.#reader.position * this.#stride + this.#offset;
+  }
+
   /** Set when the source threw or rejected: what, and after how many items. */
   get failure(): SourceFailure | undefined {
     return this.#failure;
@@ -135,17 +175,45 @@ export class SourceStep implements Step {
     const signal = this.#scope.signal;
     const buf: unknown[] = [];
     const seqs: number[] = [];
-    const turns = new LoopTurns();
+    const loopTurns = new LoopTurns();
     // an array (not a typed array: its items are read by index either way) feeding a fused tail is read in place
+    const stride = this.#stride;
+    const offset = this.#offset;
+    const turns = this.#turns;
+    let deferred = false;
     const inPlace =
-      reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items) ? reader : undefined;
+      stride === 1 && reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items)
+        ? reader
+        : undefined;
     const unsubscribe = onAbort(signal, this.#interrupt);
     try {
       while (!this.#stopped && !signal.aborted) {
         const space = emitter.space();
         if (space !== undefined) {
-          if ((await this.#unlessInterrupted(space)) === interrupted) break;
+          if (turns === undefined) {
+            if ((await this.#unlessInterrupted(space)) === interrupted) break;
+            continue;
+          }
+          turns.waiting++;
+          let woke: unknown;
+          try {
+            woke = await this.#unlessInterrupted(space);
+          } finally {
+            // in this step's own continuation: a source woken with it still counts as waiting until then
+            turns.waiting--;
+          }
+          if (woke === interrupted) break;
           continue;
+        }
+        if (turns !== undefined) {
+          // pulled last while another source waits for room: let it go first, once
+          if (turns.last === offset && turns.waiting > 0 && !deferred) {
+            deferred = true;
+            if ((await this.#unlessInterrupted(yieldToLoop())) === interrupted) break;
+            continue;
+          }
+          deferred = false;
+          turns.last = offset;
         }
         const gate = this.#gate?.ready();
         if (gate !== undefined) {
@@ -165,13 +233,13 @@ export class SourceStep implements Step {
           // an abort cuts a push short: what was not pushed stays held (never counted done)
           if (signal.aborted) break;
           this.#held = Infinity;
-          const turn = turns.chunk();
+          const turn = loopTurns.chunk();
           if (turn !== undefined) await turn;
           continue;
         }
         buf.length = 0;
         let n: number;
-        this.#held = base;
+        this.#held = base * stride + offset;
         try {
           const r = reader.read(max, buf);
           if (typeof r === "number") n = r;
@@ -196,14 +264,15 @@ export class SourceStep implements Step {
           if (reader.done) break;
           continue;
         }
-        for (let i = 0; i < n; i++) seqs[i] = base + i;
+        if (stride === 1) for (let i = 0; i < n; i++) seqs[i] = base + i;
+        else for (let i = 0; i < n; i++) seqs[i] = (base + i) * stride + offset;
         this.#counters.out += n;
         this.#counters.in += n;
         const w = emitter.emit(buf, seqs, n);
         if (w !== undefined) await w;
         if (signal.aborted) break;
         this.#held = Infinity;
-        const turn = turns.chunk();
+        const turn = loopTurns.chunk();
         if (turn !== undefined) await turn;
       }
     } finally {
