@@ -5,12 +5,21 @@ import { describeError, errorForJson } from "./describe.js";
 import { loadRunnable } from "./loadRunnable.js";
 import { parseCommand, type CliCommand } from "./parseCommand.js";
 import { runCommand } from "./runCommand.js";
+import { durableRunCommand } from "./durableRunCommand.js";
 import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
-import { planUsage, runUsage, weirUsage, workerUsage } from "./usage.js";
+import { planUsage, resumeUsage, runUsage, weirUsage, workerUsage } from "./usage.js";
 
 const usageOf = (topic: string): string =>
-  topic === "run" ? runUsage : topic === "plan" ? planUsage : topic === "worker" ? workerUsage : weirUsage;
+  topic === "run"
+    ? runUsage
+    : topic === "plan"
+      ? planUsage
+      : topic === "worker"
+        ? workerUsage
+        : topic === "resume"
+          ? resumeUsage
+          : weirUsage;
 
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
@@ -65,6 +74,8 @@ export async function main(
       );
       return EXIT_OK;
     }
+    if (command.durable !== undefined)
+      return await durableRunCommand(runnable, { ...command, durable: command.durable }, cliIo);
     return await runCommand(runnable, command, cliIo);
   } catch (error) {
     if (command.json) cliIo.out.write(`${JSON.stringify({ error: errorForJson(error) }, null, 2)}\n`);
