@@ -39,9 +39,10 @@ export interface DurableRunOptions {
  *   function): the checkpoint holds the run's low watermark (every source index below it is
  *   done: sunk, filtered out, or dead-lettered). A resume reads the source from the watermark;
  *   what was past it when the process died runs again with its old keys.
- * - **Any other source** (an async iterable, a stream, an iterator): each item is written to the
- *   store's inbox as it is read and removed once the watermark passes it; a resume first replays
- *   the inbox (old indexes, old keys), then goes on reading the source under new indexes.
+ * - **Any other source** (an async iterable, a stream, an iterator): each chunk read is written to
+ *   the store's inbox (one row per chunk) and removed once the watermark passes its end; a resume
+ *   first replays the inbox (old indexes, old keys), then goes on reading the source under new
+ *   indexes.
  *
  * Items in a `batch()` accumulator are not done (the watermark stays below them), so a resume
  * runs them again from the source; their batch may then be grouped differently.
@@ -89,7 +90,9 @@ export class DurablePipeline {
       }
       const state = checkpoint?.stageState["source"] as { next?: unknown } | undefined;
       const stored = typeof state?.next === "number" ? state.next : 0;
-      const next = Math.max(stored, (replay.at(-1)?.index ?? -1) + 1, checkpoint?.watermark ?? 0);
+      const last = replay.at(-1);
+      const lastEnd = last === undefined ? 0 : last.index + (Array.isArray(last.item) ? last.item.length : 1);
+      const next = Math.max(stored, lastEnd, checkpoint?.watermark ?? 0);
       return new DurablePipeline(handle, checkpoint?.watermark ?? 0, replay, next);
     } catch (error) {
       await handle.finish("running").catch(() => {});
@@ -133,6 +136,7 @@ export class DurablePipeline {
       this.handle,
       this.#replay,
       this.#next,
+      this.watermark,
     );
     return this.#inbox;
   }

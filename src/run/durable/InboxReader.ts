@@ -2,28 +2,41 @@ import type { SourceReader } from "../../source/SourceReader.js";
 import type { InboxEntry, RunHandle } from "../../store/RunHandle.js";
 
 /**
- * The source of a durable run over a non-replayable source (an async iterable, a stream): first the
- * items a resumed run found in its inbox (admitted before, never done), one per read and each
- * under its old index, then the source's own items under new indexes from `next` on, each written
- * to the inbox as it is read (`admitted` remembers them, for the checkpoint to remove once done).
+ * The source of a durable run over a non-replayable source (an async iterable, a stream).
+ *
+ * Each read of the source is written to the store's inbox as **one row per chunk**: the row's
+ * index is the chunk's first source index, its item the chunk's items (an array); the row is
+ * removed once the run's watermark passes the chunk's end. So the inbox costs one encoded write
+ * per chunk, not per item.
+ *
+ * A resumed run first replays the chunks it found in the inbox, item by item under their old
+ * indexes (skipping those below the checkpoint's watermark: done), then reads the source on under
+ * new indexes from `next`.
  */
 export class InboxReader<T> implements SourceReader<T> {
   readonly #inner: SourceReader<T>;
   readonly #run: RunHandle;
-  readonly #replay: readonly InboxEntry[];
+  /** Items to replay, ascending by index. */
+  readonly #replay: Array<{ readonly index: number; readonly item: unknown }> = [];
   #replayAt = 0;
-  /** `admitted[#head..]` are still in the inbox. */
-  #head = 0;
   readonly #next: number;
-  /** Indexes written to the inbox (from `#head` on: not yet removed), ascending. */
-  readonly #admitted: number[] = [];
+  /** Chunks in the inbox, ascending: their first index and their end (exclusive), from `#head` on. */
+  readonly #starts: number[] = [];
+  readonly #ends: number[] = [];
+  #head = 0;
 
-  constructor(inner: SourceReader<T>, run: RunHandle, replay: readonly InboxEntry[], next: number) {
+  constructor(inner: SourceReader<T>, run: RunHandle, inbox: readonly InboxEntry[], next: number, watermark: number) {
     this.#inner = inner;
     this.#run = run;
-    this.#replay = replay;
     this.#next = next;
-    for (const e of replay) this.#admitted.push(e.index);
+    for (const row of inbox) {
+      const items = Array.isArray(row.item) ? (row.item as unknown[]) : [row.item];
+      this.#starts.push(row.index);
+      this.#ends.push(row.index + items.length);
+      for (let i = 0; i < items.length; i++) {
+        if (row.index + i >= watermark) this.#replay.push({ index: row.index + i, item: items[i] });
+      }
+    }
   }
 
   read(max: number, out: T[]): number | Promise<number> {
@@ -39,20 +52,20 @@ export class InboxReader<T> implements SourceReader<T> {
   }
 
   #admit(out: T[], start: number, base: number, n: number): number {
-    for (let i = 0; i < n; i++) {
-      this.#run.inboxAdd(base + i, out[start + i]);
-      this.#admitted.push(base + i);
-    }
+    if (n === 0) return 0;
+    this.#run.inboxAdd(base, out.slice(start, start + n));
+    this.#starts.push(base);
+    this.#ends.push(base + n);
     return n;
   }
 
-  /** Removes from the inbox every admitted item below `watermark` (all done). */
+  /** Removes from the inbox every chunk whose items are all below `watermark` (all done). */
   removeBelow(watermark: number): void {
-    const a = this.#admitted;
     let h = this.#head;
-    while (h < a.length && a[h]! < watermark) this.#run.inboxRemove(a[h++]!);
-    if (h > 4096 && h * 2 > a.length) {
-      a.splice(0, h);
+    while (h < this.#starts.length && this.#ends[h]! <= watermark) this.#run.inboxRemove(this.#starts[h++]!);
+    if (h > 4096 && h * 2 > this.#starts.length) {
+      this.#starts.splice(0, h);
+      this.#ends.splice(0, h);
       h = 0;
     }
     this.#head = h;
