@@ -67,6 +67,30 @@ describe("weir run --durable, weir resume", () => {
     }
   });
 
+  it("a second process resuming a run that a live process holds is refused with WEIR_RUN_OWNED", async () => {
+    const db = join(dir, "owned.db");
+    const restore = withEnv({ WEIR_DB: db, WEIR_TEST_OUT: join(dir, "owned.txt"), WEIR_TEST_N: "100000" });
+    try {
+      const p = startWeir(["run", "--durable", "--no-progress", fixture]);
+      await p.stderrHas("STARTED");
+      const runId = /durable run (\S+) in/.exec(p.stderr())![1]!;
+      const second = weir(["resume", "--no-progress", runId, fixture]);
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(second.stderr, /WEIR_RUN_OWNED/);
+      p.kill("SIGKILL"); // a killed owner's run is claimable at once (its pid is gone)
+      await p.exit(HANG_GUARD_MS);
+      const third = startWeir(["resume", "--no-progress", runId, fixture]);
+      await third.stderrHas("STARTED");
+      assert.match(third.stderr(), /\(resumed\)/);
+      third.kill("SIGTERM");
+      const { code } = await third.exit(HANG_GUARD_MS);
+      assert.equal(code, 0, third.stderr());
+      assert.match(third.stderr(), new RegExp(`resume the run with: WEIR_DB=\\S+ weir resume ${runId} `));
+    } finally {
+      restore();
+    }
+  });
+
   it("resume refuses an unknown run id and a missing argument", () => {
     const restore = withEnv({ WEIR_DB: join(dir, "empty.db") });
     try {
