@@ -3,6 +3,7 @@
  * how the writer treats the event loop, to choose and justify `commitWindowMs`/`commitMaxOps`.
  *
  *   node --import tsx bench/durable.ts [--rounds 3] [--rows 200000] [filter…]
+ *   node --import tsx bench/durable.ts --pipeline [--rounds 3]   (durable pipelines: bench/durablePipeline.ts)
  *
  * Rows (each measured in a fresh process, after a warm-up pass of a tenth of the rows on another
  * run; rounds rotate the order; the table shows the median over rounds):
@@ -258,7 +259,10 @@ const fmtMs = (x: number): string =>
 const childIndex = process.argv.indexOf("--child");
 const total = arg("rows", 200_000);
 
-if (childIndex >= 0) {
+if (process.argv.includes("--pipeline")) {
+  // the pipeline-level rows: durable runs against the same pipelines without a store
+  await import("./durablePipeline.js");
+} else if (childIndex >= 0) {
   const r = rows[Number(process.argv[childIndex + 1])]!;
   const m = await measureHere(r, Math.max(1000, Math.floor(total * r.share)));
   process.stdout.write(`${JSON.stringify(m)}\n`);

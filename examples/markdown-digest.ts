@@ -5,6 +5,15 @@
  *
  *   npx weir run examples/markdown-digest.ts
  *   WEIR_DIGEST_DIR=docs npx weir run examples/markdown-digest.ts
+ *
+ * Durably (Ctrl-C, a kill, a crash: `weir resume` finishes the run without redoing what was done):
+ *   npx weir run --durable examples/markdown-digest.ts
+ *   npx weir resume <runId> examples/markdown-digest.ts   (the command the run prints)
+ *
+ * The source is seekable, `(offset) => …`: a resumed run walks the tree again and skips the
+ * `offset` files its checkpoint says are done (in the same order: the tree must not change in
+ * between). Rows are appended (at least once): the batch in flight when a run was killed may be
+ * written again on resume; tell them apart by `path`.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -17,6 +26,12 @@ import { pipeline } from "weir";
 const root = process.env.WEIR_DIGEST_DIR ?? "node_modules";
 const output = process.env.WEIR_DIGEST_OUT ?? "out/markdown-digest.jsonl";
 const gzipAsync = promisify(gzip);
+
+/** The items of `items` from the `offset`-th on. */
+async function* skip<T>(items: AsyncIterable<T>, offset: number): AsyncGenerator<T> {
+  let i = 0;
+  for await (const item of items) if (i++ >= offset) yield item;
+}
 
 /** Walks `dir` lazily, yielding Markdown file paths: pulled as the pipeline has room, never listed up front. */
 async function* markdownFiles(dir: string): AsyncGenerator<string> {
@@ -66,10 +81,10 @@ function clean(doc: Parsed): Parsed {
 }
 
 export default pipeline<string>("markdown-digest")
-  .from(() => {
+  .from((offset) => {
     mkdirSync(output.replace(/\/[^/]+$/, ""), { recursive: true });
-    writeFileSync(output, "");
-    return markdownFiles(root);
+    if (offset === 0) writeFileSync(output, ""); // a resumed run appends to what it wrote
+    return skip(markdownFiles(root), offset);
   })
   .map(async (path) => ({ path, text: await readFile(path, "utf8") }), { name: "read", concurrency: 16 })
   .map(parse)

@@ -17,3 +17,4 @@ export {
 } from "./store/sqlite/sqliteStore.js";
 export type { SqliteSettings } from "./store/sqlite/SqliteSettings.js";
 export { schemaVersion } from "./store/sqlite/schema.js";
+export { sqliteSink, type SqliteSinkOptions, type SqliteValue } from "./store/sqlite/sqliteSink.js";

@@ -9,7 +9,7 @@ export interface CliRunnable {
   /** The pipeline's or workflow's name. */
   readonly name: string;
   /** Starts a run: awaitable, with `snapshot()` and, for pipelines, `stop()`. */
-  run(options?: { signal?: AbortSignal }): PromiseLike<unknown> & {
+  run(options?: { signal?: AbortSignal; readonly [option: string]: unknown }): PromiseLike<unknown> & {
     stop?(options?: { graceMs?: number }): Promise<unknown>;
     snapshot(): unknown;
   };

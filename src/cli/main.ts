@@ -6,9 +6,10 @@ import { loadRunnable } from "./loadRunnable.js";
 import { parseCommand, type CliCommand } from "./parseCommand.js";
 import type { StoreCommand } from "./store/parseStoreCommand.js";
 import { runCommand } from "./runCommand.js";
+import { durableRunCommand } from "./durableRunCommand.js";
 import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
-import { dlqUsage, planUsage, runUsage, runsUsage, weirUsage, workerUsage } from "./usage.js";
+import { dlqUsage, planUsage, resumeUsage, runUsage, runsUsage, weirUsage, workerUsage } from "./usage.js";
 
 const usageOf = (topic: string): string =>
   topic === "run"
@@ -21,7 +22,9 @@ const usageOf = (topic: string): string =>
           ? runsUsage
           : topic === "dlq"
             ? dlqUsage
-            : weirUsage;
+            : topic === "resume"
+              ? resumeUsage
+              : weirUsage;
 
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
@@ -89,6 +92,8 @@ export async function main(
       );
       return EXIT_OK;
     }
+    if (command.durable !== undefined)
+      return await durableRunCommand(runnable, { ...command, durable: command.durable }, cliIo);
     return await runCommand(runnable, command, cliIo);
   } catch (error) {
     if (command.json) cliIo.out.write(`${JSON.stringify({ error: errorForJson(error) }, null, 2)}\n`);

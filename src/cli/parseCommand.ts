@@ -6,7 +6,7 @@ import { parseStoreCommand, type StoreCommand } from "./store/parseStoreCommand.
 
 /** A command line, understood. */
 export type CliCommand =
-  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" | "runs" | "dlq" }
+  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" | "runs" | "dlq" | "resume" }
   | { readonly kind: "version" }
   | {
       readonly kind: "run";
@@ -14,6 +14,8 @@ export type CliCommand =
       readonly json: boolean;
       readonly progress: boolean;
       readonly graceMs: number;
+      /** `--durable` (run) or `weir resume <runId>`: the run is recorded in the SQLite store. */
+      readonly durable?: { readonly resume: string | undefined; readonly force: boolean };
     }
   | { readonly kind: "plan"; readonly file: string; readonly json: boolean }
   | WorkerCommand
@@ -44,6 +46,14 @@ const runOptions: OptionSpecs = {
   "no-progress": { type: "boolean" },
   "grace-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
+  durable: { type: "boolean" },
+};
+const resumeOptions: OptionSpecs = {
+  json: { type: "boolean" },
+  "no-progress": { type: "boolean" },
+  "grace-ms": { type: "string" },
+  force: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
 };
 const planOptions: OptionSpecs = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } };
 const workerOptions: OptionSpecs = {
@@ -59,7 +69,7 @@ const workerOptions: OptionSpecs = {
   "grace-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
-const commands = ["run", "plan", "worker", "help", "runs", "dlq"];
+const commands = ["run", "plan", "worker", "help", "runs", "dlq", "resume"];
 
 /**
  * Parses `weir`'s arguments with `node:util` `parseArgs` in strict mode: an unknown option, a
@@ -81,7 +91,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     const topic = positionals[0];
     if (topic === undefined) return { kind: "help", topic: "weir" };
     if (topic === "runs" || topic === "dlq") return { kind: "help", topic };
-    if (positionals.length > 1 || (topic !== "run" && topic !== "plan" && topic !== "worker"))
+    if (positionals.length > 1 || (topic !== "run" && topic !== "plan" && topic !== "worker" && topic !== "resume"))
       throw new UsageError(
         "help",
         `no help for "${positionals.join(" ")}": try "weir help run", "weir help plan" or "weir help worker"`,
@@ -97,6 +107,21 @@ export function parseCommand(args: readonly string[]): CliCommand {
       json: values.json === true,
       progress: values["no-progress"] !== true,
       graceMs: graceMs(values["grace-ms"]),
+      ...(values.durable === true ? { durable: { resume: undefined, force: false } } : {}),
+    };
+  }
+  if (first === "resume") {
+    const { values, positionals } = parse("resume", rest, resumeOptions);
+    if (values.help === true) return { kind: "help", topic: "resume" };
+    if (positionals.length !== 2)
+      throw new UsageError("resume", `a run id and a file expected, received ${positionals.length} arguments`);
+    return {
+      kind: "run",
+      file: positionals[1]!,
+      json: values.json === true,
+      progress: values["no-progress"] !== true,
+      graceMs: graceMs(values["grace-ms"], "resume"),
+      durable: { resume: positionals[0]!, force: values.force === true },
     };
   }
   if (first === "plan") {

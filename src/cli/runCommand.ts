@@ -21,6 +21,10 @@ export interface RunCommandOptions {
   readonly progress: boolean;
   /** How long the first signal's stop lets what was pulled drain. @default 25000 */
   readonly graceMs: number;
+  /** More options for `run()` (a durable run's `store`, `runId`, `resume`, `force`). */
+  readonly runOptions?: Readonly<Record<string, unknown>>;
+  /** Called on the first SIGINT/SIGTERM, after the stop notice (a durable run prints how to resume). */
+  readonly onSignal?: () => void;
 }
 
 /**
@@ -35,7 +39,7 @@ export interface RunCommandOptions {
  */
 export async function runCommand(runnable: CliRunnable, options: RunCommandOptions, io: CliIo): Promise<number> {
   const abort = new AbortController();
-  const run = runnable.run({ signal: abort.signal });
+  const run = runnable.run({ ...options.runOptions, signal: abort.signal });
   let stoppedBy: NodeJS.Signals | undefined;
   let aborted = false;
   const exitSoon = (ms: number, message?: string): void => {
@@ -52,6 +56,7 @@ export async function runCommand(runnable: CliRunnable, options: RunCommandOptio
         `\nweir: ${signal}: stopping: the source is closed, what was pulled drains for up to ${options.graceMs} ms (${signal} again aborts)\n`,
       );
       run.stop({ graceMs: options.graceMs }).catch(() => undefined);
+      options.onSignal?.();
       exitSoon(
         options.graceMs + SETTLE_BOUND_MS,
         `weir: the run did not end within ${SETTLE_BOUND_MS} ms after its grace; exiting\n`,

@@ -7,6 +7,8 @@ export const weirUsage = `weir — run concurrent pipelines and workflows
 usage:
   weir run [options] <file>    run the pipeline (or workflow) the module exports by default
   weir plan [options] <file>   print its execution plan
+  weir resume [options] <runId> <file>
+                               finish a durable run (weir run --durable) after a kill or Ctrl-C
   weir worker [options] <module...>
                                serve the modules' exports to fleet stages, through Redis
   weir runs [show <id>]        the runs of the durable store (.weir/weir.db, $WEIR_DB or --db)
@@ -33,8 +35,26 @@ options:
   --grace-ms <n>    on the first SIGINT/SIGTERM, stop: the source is closed and what was pulled
                     drains for up to <n> ms, then what is left is aborted (default ${DEFAULT_GRACE_MS})
   -h, --help        this help
+  --durable         record the run in the SQLite store ($WEIR_DB, or .weir/weir.db): it prints its
+                    run id, and after a kill or Ctrl-C the command that resumes it (weir resume)
 
 A second SIGINT/SIGTERM aborts at once. A run that had to abandon work exits 1.`;
+
+/** `weir resume --help`. */
+export const resumeUsage = `usage: weir resume [options] <runId> <file>
+
+Continues the durable run <runId> (started by "weir run --durable <file>") from its last
+checkpoint, in the SQLite store ($WEIR_DB, or .weir/weir.db): what was done is not done again,
+the rest runs with the same item keys. Refused when <file>'s pipeline changed since (stage names,
+order, functions, options that change results) unless --force, and while another live process
+holds the run.
+
+options:
+  --force           resume even though the pipeline changed
+  --json            print the result as JSON on stdout
+  --no-progress     no live view, only the summary
+  --grace-ms <n>    as for weir run (default ${DEFAULT_GRACE_MS})
+  -h, --help        this help`;
 
 /** `weir plan --help`. */
 export const planUsage = `usage: weir plan [options] <file>

@@ -18,6 +18,8 @@ export class AsyncExecutor implements Executor {
   readonly #release: () => void;
   /** The delay when the executor closed (final stats are read after). */
   #final: number | undefined;
+  /** `ctx.key` prefix in a durable run (undefined: no keys). */
+  #keyPrefix: string | undefined;
 
   constructor(fn: StageFunction<unknown, unknown>, stage: string) {
     this.#fn = fn;
@@ -28,6 +30,10 @@ export class AsyncExecutor implements Executor {
   /** The main loop's delay (the loop this executor's work runs on). */
   loopDelayMs(): number {
     return this.#final ?? mainLoopDelayMs();
+  }
+
+  useKeys(prefix: string): void {
+    this.#keyPrefix = prefix;
   }
 
   window(concurrency: number): number {
@@ -42,6 +48,7 @@ export class AsyncExecutor implements Executor {
         attempt: attempt.attempt,
         stage: this.#stage,
         index: attempt.index,
+        key: this.#keyPrefix === undefined ? undefined : this.#keyPrefix + attempt.index,
         retryAfter: attempt.retryAfter ?? ignore,
       });
     } catch (error) {

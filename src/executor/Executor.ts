@@ -75,6 +75,11 @@ export interface Executor {
   readonly ownsTimeouts?: boolean;
   /** Event-loop delay of the context the work runs in, in ms (mean over the last interval). */
   loopDelayMs?(): number;
+  /**
+   * Gives every attempt's `ctx.key` from now on: `prefix` followed by the item's source index
+   * (a durable run calls it once, before its first item). Executors without it give no key.
+   */
+  useKeys?(prefix: string): void;
   /** Releases the executor's resources (a pool it owns, timers). Safe to call twice. */
   close(): Promise<void>;
 }

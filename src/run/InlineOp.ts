@@ -27,9 +27,23 @@ export interface InlineOp {
   readonly counters: StageCounters;
 }
 
-/** A fresh context for a fused stage: `index` is -1 until the first item. */
-export function fusedContext(signal: AbortSignal, stage: string): FusedContext {
-  return { signal, attempt: 1, stage, index: -1, retryAfter: ignoreRetryAfter };
+/**
+ * A fresh context for a fused stage: `index` is -1 until the first item. With `keyPrefix` (a
+ * durable run), `key` is read from the current index when the function asks for it (no per-item
+ * work for functions that do not).
+ */
+export function fusedContext(signal: AbortSignal, stage: string, keyPrefix?: string): FusedContext {
+  if (keyPrefix === undefined) return { signal, attempt: 1, stage, index: -1, retryAfter: ignoreRetryAfter };
+  return {
+    signal,
+    attempt: 1,
+    stage,
+    index: -1,
+    get key(): string {
+      return keyPrefix + this.index;
+    },
+    retryAfter: ignoreRetryAfter,
+  };
 }
 
 /** Inline stages have no rate limiter or adaptive limit to tell. */

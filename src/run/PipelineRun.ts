@@ -42,6 +42,7 @@ import { sourceGate } from "./sourceGate.js";
 import { TimerWheel } from "../timer/TimerWheel.js";
 import type { Step } from "./Step.js";
 import { holdMainLoopDelay, mainLoopDelayMs } from "../executor/mainLoopDelay.js";
+import { DurablePipeline, type DurableRunOptions } from "./durable/DurablePipeline.js";
 
 /** Extra outputs a caller taps (e.g. `stream()` reads a node's output through a channel). */
 export interface RunTaps {
@@ -107,6 +108,8 @@ export class PipelineRun implements Run, RunScope {
   #finalWatermark: number | undefined;
   /** The main loop's delay when the run ended (inline stages report it; read after release). */
   #mainLoopDelayMs: number | undefined;
+  /** The run's durable side (`run({ store })`), once claimed. */
+  #durable: DurablePipeline | undefined;
 
   constructor(
     graph: PipelineGraph,
@@ -142,20 +145,67 @@ export class PipelineRun implements Run, RunScope {
       releaseLoop();
       releaseKeepAlive();
     };
+    const durable = durableOptions(options);
+    if (durable !== undefined) {
+      // claimed first: the source opens where the last checkpoint left it
+      this.#promise = DurablePipeline.open(graph, durable).then(
+        (d) => {
+          this.#durable = d;
+          return this.#settleDurable(
+            this.#start(
+              graph,
+              compiled,
+              options,
+              taps,
+              userSignal,
+              onUserAbort,
+              () => unsubscribeUser(),
+              (u) => (unsubscribeUser = u),
+            ),
+          );
+        },
+        (error: unknown) => this.#setupFailed(error),
+      );
+    } else {
+      this.#promise = this.#start(
+        graph,
+        compiled,
+        options,
+        taps,
+        userSignal,
+        onUserAbort,
+        () => unsubscribeUser(),
+        (u) => (unsubscribeUser = u),
+      );
+    }
+    this.#promise.then(release, release);
+  }
+
+  /** Builds the steps and starts them on the next microtask; settles when the run ends. */
+  #start(
+    graph: PipelineGraph,
+    compiled: CompiledPlan,
+    options: RunOptions,
+    taps: RunTaps,
+    userSignal: AbortSignal | undefined,
+    onUserAbort: () => void,
+    unsubscribeUser: () => void,
+    setUnsubscribeUser: (unsubscribe: () => void) => void,
+  ): Promise<RunResult> {
     let steps: Step[];
     try {
       this.#deadLetterKeep = deadLetterSettings(options.deadLetters, `pipeline "${graph.name}" run()`).keep;
       steps = this.#build(graph, compiled, options, taps);
       this.#steps = steps;
+      if (this.#stopped) for (const s of this.#sources) s.step.stop();
+      this.#durable?.attach(this);
     } catch (error) {
-      this.#promise = this.#setupFailed(error);
-      this.#promise.then(release, release);
-      return;
+      return this.#setupFailed(error);
     }
-    this.#promise = new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunResult>((resolve, reject) => {
       queueMicrotask(() => {
         if (userSignal?.aborted) onUserAbort();
-        else if (userSignal !== undefined) unsubscribeUser = onAbort(userSignal, onUserAbort);
+        else if (userSignal !== undefined) setUnsubscribeUser(onAbort(userSignal, onUserAbort));
         this.events.emit("run:start", { pipeline: this.pipeline, at: this.#startedAt });
         // steps listen through one fan-out: a run of many stages adds one listener to its signal
         let unsubscribeAborted = noop;
@@ -225,7 +275,31 @@ export class PipelineRun implements Run, RunScope {
         });
       });
     });
-    this.#promise.then(release, release);
+  }
+
+  /**
+   * A durable run's end in the store: completed, failed, or (stopped, cancelled, cut short)
+   * released unfinished, resumable. A store failure then (fenced off, disk full) fails the run.
+   */
+  async #settleDurable(run: Promise<RunResult>): Promise<RunResult> {
+    const durable = this.#durable!;
+    let result: RunResult;
+    try {
+      result = await run;
+    } catch (error) {
+      const state = error instanceof CancelledError ? "running" : "failed";
+      await durable.end(state, state === "failed" ? error : undefined).catch(() => {});
+      throw durable.handle.failure ?? error;
+    }
+    const unfinished = result.stopped || result.abandoned > 0;
+    await durable.end(unfinished ? "running" : "completed");
+    if (durable.handle.failure !== undefined) throw durable.handle.failure;
+    return result;
+  }
+
+  /** The id of a durable run (`run({ store })`) once claimed; undefined otherwise. */
+  get runId(): string | undefined {
+    return this.#durable?.runId;
   }
 
   /**
@@ -263,6 +337,7 @@ export class PipelineRun implements Run, RunScope {
    * emits `stage:dead-letter`.
    */
   deadLetter(letter: DeadLetter): void {
+    this.#durable?.deadLetter(letter, Date.now());
     if (this.#deadLetters.length < this.#deadLetterKeep) this.#deadLetters.push(letter);
     else this.#deadLettersDropped++;
     if (this.events.has("stage:dead-letter")) this.events.emit("stage:dead-letter", letter);
@@ -386,7 +461,9 @@ export class PipelineRun implements Run, RunScope {
           const numbering = { sources: sourceCount, index: this.#sources.length, turns: sourceTurns };
           const described = describeSource(head.source!);
           const step = new SourceStep(
-            openSource(head.source!, this.pipeline),
+            this.#durable === undefined
+              ? openSource(head.source!, this.pipeline)
+              : this.#durable.openSource(head.source!, this.pipeline),
             emitter,
             counters,
             this,
@@ -458,6 +535,7 @@ export class PipelineRun implements Run, RunScope {
       }
     } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
     this.#executors.push(executor);
+    if (this.#durable !== undefined) executor.useKeys?.(this.#durable.keyPrefix);
     return executor;
   }
 
@@ -498,7 +576,7 @@ export class PipelineRun implements Run, RunScope {
     return {
       kind: node.kind as InlineOp["kind"],
       fn: node.fn as InlineOp["fn"],
-      ctx: fusedContext(this.signal, node.name),
+      ctx: fusedContext(this.signal, node.name, this.#durable?.keyPrefix),
       onError: node.settings!.onError,
       counters: this.#counters[node.id]!,
     };
@@ -662,4 +740,10 @@ function sourceLabel(name: string, described: string): string {
   const what = described.replace(/^source ?/, "");
   if (what === "") return `source "${name}"`;
   return what.startsWith("(") ? `source "${name}" ${what}` : `source "${name}" (${what})`;
+}
+
+/** The durable options of a run, or undefined when it has no store. */
+function durableOptions(options: RunOptions): DurableRunOptions | undefined {
+  if (options.store === undefined) return undefined;
+  return { store: options.store, runId: options.runId, resume: options.resume, force: options.force ?? false };
 }

@@ -41,6 +41,11 @@ export interface Run extends Promise<RunResult>, AsyncDisposable {
   readonly pipeline: string;
   /** Aborts when the run fails, is cancelled, or runs out of stop grace. */
   readonly signal: AbortSignal;
+  /**
+   * A durable run's id (`run({ store })`), once the store gave it (after the first await);
+   * undefined for a run without a store. `run({ store, resume: id })` continues the run.
+   */
+  readonly runId?: string | undefined;
   /** Subscribes to run events; returns the unsubscribe function. */
   on<K extends keyof RunEvents>(type: K, handler: EventHandler<RunEvents[K]>, options?: SubscribeOptions): () => void;
   /** An immutable view of the run now. */

@@ -3,6 +3,7 @@ import type { MemoryGuard, MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import type { Clock } from "../time/Clock.js";
 import type { DeadLetterOptions } from "./DeadLetterOptions.js";
 import type { RunEvents } from "./RunEvents.js";
+import type { Store } from "../store/Store.js";
 
 /**
  * Options of `pipeline.run()`.
@@ -61,4 +62,25 @@ export interface RunOptions {
    * @example `{ deadLetters: { keep: 100 } }`
    */
   readonly deadLetters?: DeadLetterOptions;
+  /**
+   * Makes the run durable: it is recorded in this store (`sqliteStore()` from `weir/sqlite` for a
+   * file that survives the process, `memoryStore()` for this process), every item gets a stable
+   * `ctx.key` (`<runId>/<index>`), and each group commit checkpoints how far the run got, so that
+   * `run({ store, resume: runId })` continues it after a crash or a kill without redoing what was
+   * done. See docs/durability.md.
+   * @default none (the run lives in memory only)
+   * @example `await p.run({ store: sqliteStore(), runId: "nightly-2026-12-03" })`
+   */
+  readonly store?: Store;
+  /** The id of a new durable run (with `store`). @default a random UUID (read it as `run.runId`) */
+  readonly runId?: string;
+  /**
+   * Continues the durable run with this id (with `store`): from its last checkpoint, with the same
+   * item keys. Refused with `WEIR_PLAN_CHANGED` when the pipeline's shape changed (unless `force`),
+   * and with `WEIR_RUN_OWNED` while another live process holds the run.
+   * @default none (a new run)
+   */
+  readonly resume?: string;
+  /** Resumes (`resume`) even when the pipeline's shape changed since the run started. @default false */
+  readonly force?: boolean;
 }

@@ -1,6 +1,15 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { isEventSink } from "../events/EventSink.js";
-import { abortSignal, func, knownKeys, nonNegativeNumber, plainObject } from "../options/validate.js";
+import {
+  abortSignal,
+  boolean,
+  func,
+  knownKeys,
+  nonEmptyString,
+  nonNegativeNumber,
+  plainObject,
+} from "../options/validate.js";
+import type { Store } from "../store/Store.js";
 import { clockOption } from "../time/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
@@ -32,6 +41,14 @@ const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, whe
   events: (v, where) => {
     if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
   },
+  store: (v, where) => {
+    const s = v as Partial<Store> | null;
+    if (typeof s !== "object" || s === null || typeof s.createRun !== "function" || typeof s.resumeRun !== "function")
+      throw new InvalidOptionError("store", "a store (sqliteStore() from weir/sqlite, or memoryStore())", v, where);
+  },
+  runId: (v, where) => void nonEmptyString(v, "runId", where),
+  resume: (v, where) => void nonEmptyString(v, "resume", where),
+  force: (v, where) => void boolean(v, "force", where),
 };
 
 const known = Object.keys(checks);
@@ -60,6 +77,13 @@ export function validateRunOptions<O extends RunOptions = RunOptions>(
   for (const key of known) {
     const value = o[key];
     if (value !== undefined) checks[key as keyof RunOptions](value, where);
+  }
+  if (o["store"] === undefined) {
+    for (const key of ["runId", "resume", "force"]) {
+      if (o[key] !== undefined) throw new InvalidOptionError(key, "to be given with store", o[key], where);
+    }
+  } else if (o["runId"] !== undefined && o["resume"] !== undefined) {
+    throw new InvalidOptionError("runId", "runId (a new run) or resume (an existing one), not both", o["runId"], where);
   }
   return o as O;
 }

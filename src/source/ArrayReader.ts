@@ -10,8 +10,10 @@ export class ArrayReader<T> implements SourceReader<T> {
   #position = 0;
   #closed = false;
 
-  constructor(items: ArrayLike<T>) {
+  /** `start`: the index of the first item to read (a resumed durable run starts at its watermark). */
+  constructor(items: ArrayLike<T>, start = 0) {
     this.#items = items;
+    this.#position = start;
   }
 
   /** True once the source is exhausted. */

@@ -24,7 +24,7 @@ export function openSource<T>(input: SourceInput<T>, pipeline: string): SourceRe
   let value: unknown = input;
   if (typeof input === "function") {
     try {
-      value = input();
+      value = input(0);
     } catch (error) {
       throw new SourceError(pipeline, 0, error, 0, describeSource(input));
     }

@@ -16,6 +16,12 @@ export interface StageContext {
   /** Index (0-based) of the source item this item derives from. */
   readonly index: number;
   /**
+   * The item's stable key in a durable run (`run({ store })`): `<runId>/<index>`, the same on
+   * every replay of the item after a resume, so a sink can upsert on it (idempotent writes).
+   * Undefined in a run without a store. Items a flatMap made from one source item share its key.
+   */
+  readonly key?: string | undefined;
+  /**
    * Reports that the service asked to back off (a 429 with Retry-After): when the attempt ends,
    * the stage's rate limiter blocks the item's key (or everything, when it is not keyed) for `ms`,
    * and its adaptive concurrency limit backs off. An error carrying `retryAfterMs` or a

@@ -80,6 +80,11 @@ export class ClaimedRun implements RunHandle {
     this.#scheduleHeartbeat();
   }
 
+  /** Where the run's store lives (a file path, or `":memory:"`). @internal */
+  get storeLocation(): string {
+    return this.#host.location;
+  }
+
   get pending(): number {
     return this.#pendingGeneration === this.#host.group.generation ? this.#pendingCount : 0;
   }
@@ -130,6 +135,17 @@ export class ClaimedRun implements RunHandle {
     };
     this.#latest.supersede("checkpoint", op);
     this.#push(op);
+  }
+
+  /**
+   * Queues a write of the caller's own rows into the store's SQLite file, run on the store's
+   * connection inside the commit group's transaction (fenced like every write of the run).
+   * `weir/sqlite`'s `sqliteSink` uses it; a memory store fails the commit.
+   * @internal
+   */
+  writeWith(apply: (connection: unknown) => void): void {
+    this.#checkWritable("writeWith");
+    this.#push({ kind: "sql", runId: this.id, epoch: this.epoch, cancelled: false, apply });
   }
 
   async lastCheckpoint(): Promise<Checkpoint | undefined> {

@@ -17,7 +17,8 @@ export type WriteOp =
   | RunEndOp
   | HeartbeatOp
   | SnapshotOp
-  | CacheSetOp;
+  | CacheSetOp
+  | SqlOp;
 
 interface RunScoped {
   readonly runId: string;
@@ -108,6 +109,17 @@ export interface CacheSetOp {
   readonly expiresAt: number | undefined;
   readonly maxEntries: number;
   cancelled: boolean;
+}
+
+/**
+ * A write of the user's own rows into the store's SQLite file (`sqliteSink`), run in the commit
+ * group's transaction, in queue order: the rows commit together with the checkpoint that covers
+ * them, or not at all. Only the SQLite store applies it.
+ */
+export interface SqlOp extends RunScoped {
+  readonly kind: "sql";
+  /** Runs the write on the store's connection (a better-sqlite3 `Database`), inside the transaction. */
+  readonly apply: (connection: unknown) => void;
 }
 
 /** A run-scoped op (everything but cache writes). */

@@ -281,6 +281,10 @@ export class MemoryBackend implements StoreBackend {
       case "snapshot":
         this.#runs.set(run.id, { ...run, snapshot: op.snapshot });
         return;
+      case "sql":
+        // sqliteSink refuses a memory store before it queues anything: this is a bug if reached
+        throw new TypeError("a SQL write reached the memory store (sqliteSink needs sqliteStore())");
+        return;
     }
   }
 

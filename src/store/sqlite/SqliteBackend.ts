@@ -37,7 +37,7 @@ export class SqliteBackend implements StoreBackend {
     this.location = location;
     this.#checkpointer = checkpointer;
     const commit = db.transaction((ops: readonly WriteOp[], now: number) =>
-      applyGroup((sql) => this.#statement(sql), ops, now),
+      applyGroup((sql) => this.#statement(sql), ops, now, db),
     );
     this.#commitTransaction = (ops, now) => commit.immediate(ops, now);
   }

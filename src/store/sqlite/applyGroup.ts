@@ -7,7 +7,12 @@ import type { Statement } from "./statements.js";
  * (which also touches the heartbeat), then the ops in queue order, skipping cancelled ones and those
  * of fenced-off runs, then cache eviction. Returns the fenced-off runs.
  */
-export function applyGroup(statement: (sql: string) => Statement, ops: readonly WriteOp[], now: number): FencedRuns {
+export function applyGroup(
+  statement: (sql: string) => Statement,
+  ops: readonly WriteOp[],
+  now: number,
+  connection?: unknown,
+): FencedRuns {
   const fenced = new Map<string, number | undefined>();
   const checked = new Set<string>();
   for (const op of ops) {
@@ -26,7 +31,8 @@ export function applyGroup(statement: (sql: string) => Statement, ops: readonly 
   const evict = new Map<string, number>();
   for (const op of ops) {
     if (op.cancelled || (op.kind !== "cache-set" && fenced.has(op.runId))) continue;
-    applyOp(statement, op);
+    if (op.kind === "sql") op.apply(connection);
+    else applyOp(statement, op);
     if (op.kind === "cache-set") evict.set(op.stage, op.maxEntries);
   }
   for (const [stage, maxEntries] of evict) {

@@ -40,6 +40,8 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   readonly #registry: PoolRegistry;
   readonly #settings: PoolSettings;
   readonly #chainId: number;
+  /** `ctx.key` prefix in a durable run (undefined: no keys). */
+  #keyPrefix: string | undefined;
   readonly #sizer: BatchSizer;
   readonly #transfer: boolean;
   readonly #timeoutMs: number | undefined;
@@ -85,6 +87,10 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     this.#transfer = context === "worker" && settings.transferItems;
     this.workersWanted = settings.maxWorkers;
     this.#pool.attach(this);
+  }
+
+  useKeys(prefix: string): void {
+    this.#keyPrefix = prefix;
   }
 
   /**
@@ -172,7 +178,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     if (alone) add(this.#queues.takeAlone(), 0);
     else this.#queues.take(n, add);
     this.#inFlight.add(batch);
-    return batchMessage(batch, this.#chainId, this.#transfer);
+    return batchMessage(batch, this.#chainId, this.#transfer, this.#keyPrefix);
   }
 
   completed(batch: AttemptBatch, reply: ResultMessage): void {

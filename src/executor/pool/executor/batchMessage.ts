@@ -8,7 +8,12 @@ import type { AttemptBatch } from "./AttemptBatch.js";
  * source indices (one number when they are consecutive) and attempt numbers (one number when all
  * are equal), and with `transfer` (threads, `transferItems`) the items' ArrayBuffers to move.
  */
-export function batchMessage(batch: AttemptBatch, chain: number, transfer: boolean): OutgoingBatch<AttemptBatch> {
+export function batchMessage(
+  batch: AttemptBatch,
+  chain: number,
+  transfer: boolean,
+  keyPrefix?: string,
+): OutgoingBatch<AttemptBatch> {
   const entries = batch.entries;
   const n = entries.length;
   // filled by push, so the arrays stay packed (a holey array encodes slower)
@@ -30,16 +35,17 @@ export function batchMessage(batch: AttemptBatch, chain: number, transfer: boole
     if (transfer && e.item !== null && typeof e.item === "object")
       buffers = collectTransferables(e.item, buffers ?? []);
   }
+  const message = {
+    t: MSG_BATCH,
+    b: batch.id,
+    c: chain,
+    x: items,
+    i: consecutive ? (indices[0] ?? 0) : indices,
+    a: sameAttempt ? (attempts[0] ?? 1) : attempts,
+  } as const;
   return {
     batch,
-    message: {
-      t: MSG_BATCH,
-      b: batch.id,
-      c: chain,
-      x: items,
-      i: consecutive ? (indices[0] ?? 0) : indices,
-      a: sameAttempt ? (attempts[0] ?? 1) : attempts,
-    },
+    message: keyPrefix === undefined ? message : { ...message, k: keyPrefix },
     transfer: buffers,
   };
 }

@@ -75,6 +75,7 @@ export class BatchRun {
       this.chain.stage,
       typeof m.i === "number" ? m.i + k : m.i[k]!,
       typeof m.a === "number" ? m.a : m.a[k]!,
+      m.k,
     );
     this.ctxs[k] = ctx;
     if (this.early?.has(k) === true) ctx.cancel(this.early.get(k));

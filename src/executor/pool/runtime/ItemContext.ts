@@ -41,10 +41,19 @@ export class ItemContext implements ChainContext {
   /** @internal the value the running step of a colocated chain was given */
   _input: unknown = undefined;
 
-  constructor(stage: string, index: number, attempt: number) {
+  /** `ctx.key` prefix of a durable run (undefined: no keys). */
+  readonly #keyPrefix: string | undefined;
+
+  constructor(stage: string, index: number, attempt: number, keyPrefix?: string) {
     this.stage = stage;
     this.index = index;
     this.attempt = attempt;
+    this.#keyPrefix = keyPrefix;
+  }
+
+  /** The item's stable key in a durable run (`<runId>/<index>`); undefined otherwise. */
+  get key(): string | undefined {
+    return this.#keyPrefix === undefined ? undefined : this.#keyPrefix + this.index;
   }
 
   /** What the module's `setup` returned in this worker (undefined without one). */

@@ -105,6 +105,8 @@ export interface BatchMessage {
   readonly i: number[] | number;
   /** Attempt number of each item, or one number for all. */
   readonly a: number[] | number;
+  /** `ctx.key` prefix (a durable run): each item's key is it followed by the item's index. */
+  readonly k?: string;
 }
 
 /** Parent → worker: abort item `k` of batch `b` (its `ctx.signal`) with `r` as the reason. */
