@@ -12,6 +12,8 @@ import { openSource } from "../source/openSource.js";
 import { describeSource } from "../source/describeSource.js";
 import { attachSourceToRun } from "../source/attachRun.js";
 import type { StageContext } from "../stage/StageContext.js";
+import { BlockedTime } from "../stats/BlockedTime.js";
+import { bottleneckStage } from "../stats/bottleneckStage.js";
 import { StageCounters } from "../stats/StageCounters.js";
 import type { StageStats } from "../stats/StageStats.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
@@ -198,7 +200,10 @@ export class PipelineRun implements Run, RunScope {
           this.#state = "completed";
           for (const c of this.#counters) {
             if (this.events.has("stage:end"))
-              this.events.emit("stage:end", { stage: c.name, stats: c.snapshot(this.#endedAt) });
+              this.events.emit("stage:end", {
+                stage: c.name,
+                stats: c.snapshot(this.#endedAt!, this.#endedAt! - this.#startedAt),
+              });
           }
           const result = this.#result();
           this.events.emit("run:end", { pipeline: this.pipeline, ok: true, durationMs });
@@ -298,6 +303,7 @@ export class PipelineRun implements Run, RunScope {
       if (guard !== undefined) guards.set(channel, guard.guard);
       this.#channels.push(channel);
       counters.queueDepth = () => channel.size;
+      counters.queueCapacity = () => channel.capacity;
       counters.dropped = () => channel.dropped;
       if (step.input.overflow !== "block") {
         channel.onDrop = (item, index) => {
@@ -341,7 +347,9 @@ export class PipelineRun implements Run, RunScope {
       }
       const tap = tapList.find(([id]) => id === exit.id)?.[1];
       if (tap !== undefined) channels.push(tap);
-      const emitter = new Emitter(tail, new Outlet(channels, route, this, guards));
+      const blocked = new BlockedTime(() => this.clock.now());
+      for (const id of ids) this.#counters[id]!.backPressuredMs = (now) => blocked.totalMs(now);
+      const emitter = new Emitter(tail, new Outlet(channels, route, this, guards, blocked));
       const counters = this.#counters[head.id]!;
       const input = inputs[step.id];
 
@@ -512,6 +520,7 @@ export class PipelineRun implements Run, RunScope {
   /** An immutable view of the run now (also after it settled, and when it failed to set up). */
   snapshot(): RunSnapshot {
     const now = this.#endedAt ?? this.clock.now();
+    const stages = this.#stageStats(now);
     return Object.freeze({
       pipeline: this.pipeline,
       state: this.#state,
@@ -519,8 +528,9 @@ export class PipelineRun implements Run, RunScope {
       sourceItems: this.#source?.position ?? 0,
       sourceDone: this.#source?.finished ?? true,
       lowWatermark: this.lowWatermark(),
-      stages: Object.freeze(this.#stageStats(now)),
+      stages: Object.freeze(stages),
       deadLetters: this.#deadLetters.length + this.#deadLettersDropped,
+      bottleneck: bottleneckStage(stages, now - this.#startedAt),
     });
   }
 
@@ -542,7 +552,7 @@ export class PipelineRun implements Run, RunScope {
 
   /** Per-stage stats; a pool stage colocated in a chain reports the chain's (its head's) counts. */
   #stageStats(now: number): StageStats[] {
-    const own = this.#counters.map((c) => c.snapshot(now));
+    const own = this.#counters.map((c) => c.snapshot(now, now - this.#startedAt));
     return own.map((s, id) => {
       const head = this.#colocated.get(id);
       return head === undefined ? s : Object.freeze({ ...own[head]!, name: s.name, kind: s.kind });
