@@ -211,3 +211,16 @@ export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
+
+// metrics (the prom-client publisher is the `weir/metrics` subpath: the core never loads prom-client)
+export type {
+  MetricsSink,
+  MetricsSource,
+  MetricsReading,
+  PipelineReading,
+  StageReading,
+  PoolReading,
+  WorkflowReading,
+  DurationHistogram,
+} from "./stats/MetricsSink.js";
+export { ListenError } from "./errors/ListenError.js";

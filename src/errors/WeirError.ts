@@ -42,7 +42,8 @@ export type WeirErrorCode =
   | "WEIR_REDIS_UNAVAILABLE"
   | "WEIR_REDIS_AUTH"
   | "WEIR_REDIS_TLS"
-  | "WEIR_FLEET_DELIVERIES";
+  | "WEIR_FLEET_DELIVERIES"
+  | "WEIR_LISTEN_FAILED";
 
 import { errorJson } from "./errorJson.js";
 

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from "../stage/StageContext.js";
+import type { PoolReading } from "../stats/MetricsSink.js";
 
 /** One attempt of one item, handed to an {@link Executor}. */
 export interface Attempt<I = unknown> {
@@ -75,6 +76,8 @@ export interface Executor {
   readonly ownsTimeouts?: boolean;
   /** Event-loop delay of the context the work runs in, in ms (mean over the last interval). */
   loopDelayMs?(): number;
+  /** Its worker pool's state, for executors that run in one (read at a metrics scrape). */
+  poolStats?(): PoolReading;
   /** Releases the executor's resources (a pool it owns, timers). Safe to call twice. */
   close(): Promise<void>;
 }

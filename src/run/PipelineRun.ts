@@ -14,6 +14,7 @@ import { attachSourceToRun } from "../source/attachRun.js";
 import type { StageContext } from "../stage/StageContext.js";
 import { BlockedTime } from "../stats/BlockedTime.js";
 import { bottleneckStage } from "../stats/bottleneckStage.js";
+import type { PipelineReading, StageReading } from "../stats/MetricsSink.js";
 import { StageCounters } from "../stats/StageCounters.js";
 import type { StageStats } from "../stats/StageStats.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
@@ -76,6 +77,8 @@ export class PipelineRun implements Run, RunScope {
   readonly #executors: Executor[] = [];
   /** Unsubscribes from shared policies' events when the run ends. */
   readonly #disposers: Array<() => void> = [];
+  /** Stages that run in an executor of their own, by node id (for its pool's metrics). */
+  readonly #executorOf = new Map<number, Executor>();
   /** Colocated pool stages → the head of their chain (their stats are the chain's). */
   readonly #colocated = new Map<number, number>();
   /** The first `deadLetters.keep` dead letters; the rest are counted in #deadLettersDropped. */
@@ -106,6 +109,8 @@ export class PipelineRun implements Run, RunScope {
   #sourceLabel = "source";
   /** The main loop's delay when the run ended (inline stages report it; read after release). */
   #mainLoopDelayMs: number | undefined;
+  /** Ends the `metrics` sink's reading of this run (its counters are final then). */
+  #detachMetrics: (() => void) | undefined;
 
   constructor(
     graph: PipelineGraph,
@@ -138,12 +143,21 @@ export class PipelineRun implements Run, RunScope {
       this.#mainLoopDelayMs ??= mainLoopDelayMs();
       releaseLoop();
       releaseKeepAlive();
+      this.#detachMetrics?.();
+      this.#detachMetrics = undefined;
     };
     let steps: Step[];
     try {
       this.#deadLetterKeep = deadLetterSettings(options.deadLetters, `pipeline "${graph.name}" run()`).keep;
       steps = this.#build(graph, compiled, options, taps);
       this.#steps = steps;
+      if (options.metrics !== undefined) {
+        this.#detachMetrics = options.metrics.attach({
+          kind: "pipeline",
+          name: this.pipeline,
+          read: () => this.#metricsReading(),
+        });
+      }
     } catch (error) {
       this.#promise = this.#setupFailed(error);
       this.#promise.then(release, release);
@@ -377,6 +391,7 @@ export class PipelineRun implements Run, RunScope {
         case "stage": {
           const s = head.settings!;
           const executor = this.#executor(head, ids, graph, options.clock === undefined);
+          this.#executorOf.set(head.id, executor);
           counters.loopDelayMs = () => executor.loopDelayMs?.() ?? 0;
           const policies = stageAdmission(s, counters, this);
           this.#disposers.push(policies.dispose);
@@ -557,6 +572,28 @@ export class PipelineRun implements Run, RunScope {
       const head = this.#colocated.get(id);
       return head === undefined ? s : Object.freeze({ ...own[head]!, name: s.name, kind: s.kind });
     });
+  }
+
+  /** What a metrics sink reads at a scrape: the snapshot's stage stats and what only metrics need. */
+  #metricsReading(): PipelineReading {
+    const now = this.#endedAt ?? this.clock.now();
+    const stats = this.#stageStats(now);
+    const stages: StageReading[] = stats.map((s, id) => {
+      const c = this.#counters[this.#colocated.get(id) ?? id]!;
+      return {
+        stats: s,
+        failures: c.failures,
+        queueCapacity: this.#counters[id]!.queueCapacity(),
+        durations: c.latency,
+        pool: this.#executorOf.get(this.#colocated.get(id) ?? id)?.poolStats?.(),
+      };
+    });
+    return {
+      kind: "pipeline",
+      elapsedMs: now - this.#startedAt,
+      mainLoopDelayMs: this.#mainLoopDelayMs ?? mainLoopDelayMs(),
+      stages,
+    };
   }
 
   #result(): RunResult {

@@ -3,6 +3,7 @@ import { isEventSink } from "../events/EventSink.js";
 import { abortSignal, func, knownKeys, nonNegativeNumber, plainObject } from "../options/validate.js";
 import { clockOption } from "../policy/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
+import { isMetricsSink } from "../stats/MetricsSink.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
 import type { RunOptions } from "./RunOptions.js";
 
@@ -31,6 +32,10 @@ const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, whe
   deadLetters: (v, where) => void deadLetterSettings(v, where),
   events: (v, where) => {
     if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
+  },
+  metrics: (v, where) => {
+    if (!isMetricsSink(v))
+      throw new InvalidOptionError("metrics", 'a metrics sink (metrics(registry) from "weir/metrics")', v, where);
   },
 };
 
