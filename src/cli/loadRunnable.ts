@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { WeirError } from "../errors/WeirError.js";
+import type { MetricsSink } from "../stats/MetricsSink.js";
 import { loadTypeScriptAsModules } from "./typescriptAsModule.js";
 
 /** What `weir run` can run: anything with `run()` and `plan()` (a pipeline handle or a workflow). */
@@ -9,7 +10,7 @@ export interface CliRunnable {
   /** The pipeline's or workflow's name. */
   readonly name: string;
   /** Starts a run: awaitable, with `snapshot()` and, for pipelines, `stop()`. */
-  run(options?: { signal?: AbortSignal }): PromiseLike<unknown> & {
+  run(options?: { signal?: AbortSignal; metrics?: MetricsSink }): PromiseLike<unknown> & {
     stop?(options?: { graceMs?: number }): Promise<unknown>;
     snapshot(): unknown;
   };

@@ -21,6 +21,8 @@ export interface RunCommandOptions {
   readonly progress: boolean;
   /** How long the first signal's stop lets what was pulled drain. @default 25000 */
   readonly graceMs: number;
+  /** Serve `/metrics` on this loopback port (0: any free one). @default none */
+  readonly metricsPort?: number | undefined;
 }
 
 /**
@@ -35,7 +37,12 @@ export interface RunCommandOptions {
  */
 export async function runCommand(runnable: CliRunnable, options: RunCommandOptions, io: CliIo): Promise<number> {
   const abort = new AbortController();
-  const run = runnable.run({ signal: abort.signal });
+  let stopFromTop = (): void => undefined;
+  // loaded here only: the status server for `weir top` (and /metrics) is HTTP code
+  const { observe } = await import("./observe.js");
+  const observation = await observe(runnable.name, options.metricsPort, () => stopFromTop(), io);
+  const run = runnable.run({ signal: abort.signal, metrics: observation.sink });
+  observation.watch(run);
   let stoppedBy: NodeJS.Signals | undefined;
   let aborted = false;
   const exitSoon = (ms: number, message?: string): void => {
@@ -75,6 +82,7 @@ export async function runCommand(runnable: CliRunnable, options: RunCommandOptio
     const why = aborted ? "the run was aborted" : `the grace of ${options.graceMs} ms ran out`;
     return `weir: stopped by ${stoppedBy}: ${what} abandoned (${why})\n`;
   };
+  stopFromTop = () => onSignal("SIGTERM");
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const live = io.out.isTTY === true && options.progress && !options.json;
@@ -106,6 +114,7 @@ export async function runCommand(runnable: CliRunnable, options: RunCommandOptio
     }
     return 0;
   } finally {
+    await observation.close();
     if (timer !== undefined) clearInterval(timer);
     if (stoppedBy !== undefined) exitSoon(EXIT_AFTER_SETTLE_MS);
     process.off("SIGINT", onSignal);

@@ -9,6 +9,7 @@ usage:
   weir plan [options] <file>   print its execution plan
   weir worker [options] <module...>
                                serve the modules' exports to fleet stages, through Redis
+  weir top [options]           a live table of the weir runs on this machine
   weir help [command]          this help, or a command's
   weir --version               the version
 
@@ -29,6 +30,9 @@ options:
   --no-progress     no live view, only the summary
   --grace-ms <n>    on the first SIGINT/SIGTERM, stop: the source is closed and what was pulled
                     drains for up to <n> ms, then what is left is aborted (default ${DEFAULT_GRACE_MS})
+  --metrics-port <n>
+                    serve Prometheus metrics on http://127.0.0.1:<n>/metrics (0: a free port;
+                    the URL is printed on stderr)
   -h, --help        this help
 
 A second SIGINT/SIGTERM aborts at once. A run that had to abandon work exits 1.`;
@@ -68,3 +72,19 @@ options:
 
 A second SIGTERM/SIGINT hands everything back at once. Exit codes: 0 stopped, 1 Redis or a module
 failed, 2 the command line was wrong.`;
+
+/** `weir top --help`. */
+export const topUsage = `usage: weir top [options]
+
+A live table of every weir run on this machine (each \`weir run\` registers itself), or of the one
+at --address: per stage, items in and out per second, errors, queue fill, busy share, p50/p99
+latency and pool workers; the bottleneck stage is marked *. Refreshed every second.
+
+keys: up/down or j/k pick a run; enter shows it alone (again: all); s stops it (as a first
+SIGTERM would: the source closes, what was pulled drains); q or Ctrl-C quits.
+
+options:
+  --address <url>     watch this run's status address (http://127.0.0.1:<port>/?token=…)
+  --interval-ms <n>   refresh period (default 1000)
+  --once              print one frame and exit
+  -h, --help          this help`;
