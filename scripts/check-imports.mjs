@@ -16,7 +16,7 @@ const layers = [
   ["executor", "source"],
   ["plan", "run", "store"],
   ["pipeline", "workflow", "runtime"],
-  ["replay", "fleet", "cli"],
+  ["replay", "fleet", "metrics", "top", "testing", "cli"],
 ];
 /** Modules the core must never load (packages, and src folders or files that hold optional subsystems). */
 const optionalPackages = [
@@ -100,6 +100,10 @@ function trail(file) {
 
 // 2. layers
 const layerOf = new Map(layers.flatMap((names, i) => names.map((n) => [n, i])));
+for (const name of readdirSync(src)) {
+  if (statSync(join(src, name)).isDirectory() && !layerOf.has(name))
+    problems.push(`src/${name}/ is in no layer: add it to scripts/check-imports.mjs`);
+}
 for (const [file, deps] of graph) {
   const from = relative(src, file).split("/")[0];
   const level = layerOf.get(from);

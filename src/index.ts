@@ -221,3 +221,16 @@ export type { StageCacheStats } from "./stage/cache/StageCache.js";
 
 // diagnostics_channel hooks (for APM tools)
 export { diagnosticsChannels, type DiagnosticsMessages } from "./events/diagnostics.js";
+
+// metrics (the prom-client publisher is the `weir/metrics` subpath: the core never loads prom-client)
+export type {
+  MetricsSink,
+  MetricsSource,
+  MetricsReading,
+  PipelineReading,
+  StageReading,
+  PoolReading,
+  WorkflowReading,
+  DurationHistogram,
+} from "./stats/MetricsSink.js";
+export { ListenError } from "./errors/ListenError.js";

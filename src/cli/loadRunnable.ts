@@ -3,13 +3,18 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { WeirError } from "../errors/WeirError.js";
 import { enableTypeScript } from "../load/enableTypeScript.js";
+import type { MetricsSink } from "../stats/MetricsSink.js";
 
 /** What `weir run` can run: anything with `run()` and `plan()` (a pipeline handle or a workflow). */
 export interface CliRunnable {
   /** The pipeline's or workflow's name. */
   readonly name: string;
   /** Starts a run: awaitable, with `snapshot()` and, for pipelines, `stop()`. */
-  run(options?: { signal?: AbortSignal; readonly [option: string]: unknown }): PromiseLike<unknown> & {
+  run(options?: {
+    signal?: AbortSignal;
+    metrics?: MetricsSink;
+    readonly [option: string]: unknown;
+  }): PromiseLike<unknown> & {
     stop?(options?: { graceMs?: number }): Promise<unknown>;
     snapshot(): unknown;
   };

@@ -9,7 +9,7 @@ import { runCommand } from "./runCommand.js";
 import { durableRunCommand } from "./durableRunCommand.js";
 import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
-import { dlqUsage, planUsage, resumeUsage, runUsage, runsUsage, weirUsage, workerUsage } from "./usage.js";
+import { dlqUsage, planUsage, resumeUsage, runUsage, runsUsage, topUsage, weirUsage, workerUsage } from "./usage.js";
 
 const usageOf = (topic: string): string =>
   topic === "run"
@@ -24,7 +24,9 @@ const usageOf = (topic: string): string =>
             ? dlqUsage
             : topic === "resume"
               ? resumeUsage
-              : weirUsage;
+              : topic === "top"
+                ? topUsage
+                : weirUsage;
 
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
@@ -80,6 +82,11 @@ export async function main(
       io.err.write(`${describeError(error)}\n`);
       return EXIT_FAILED;
     }
+  }
+  if (command.kind === "top") {
+    // loaded only here: HTTP code stays out of the rest of the CLI
+    const { topCommand } = await import("../top/topCommand.js");
+    return topCommand(command, io);
   }
   // machine-readable output: the module's own writes to stdout go to stderr
   const cliIo: CliIo = command.json && io.out === process.stdout ? { out: stdoutToStderr(), err: io.err } : io;

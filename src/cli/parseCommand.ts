@@ -6,7 +6,7 @@ import { parseStoreCommand, type StoreCommand } from "./store/parseStoreCommand.
 
 /** A command line, understood. */
 export type CliCommand =
-  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" | "runs" | "dlq" | "resume" }
+  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" | "runs" | "dlq" | "resume" | "top" }
   | { readonly kind: "version" }
   | {
       readonly kind: "run";
@@ -16,10 +16,20 @@ export type CliCommand =
       readonly graceMs: number;
       /** `--durable` (run) or `weir resume <runId>`: the run is recorded in the SQLite store. */
       readonly durable?: { readonly resume: string | undefined; readonly force: boolean };
+      readonly metricsPort: number | undefined;
     }
   | { readonly kind: "plan"; readonly file: string; readonly json: boolean }
   | WorkerCommand
-  | StoreCommand;
+  | StoreCommand
+  | TopCommand;
+
+/** `weir top`: every run on this machine, or the one at `address`. */
+export interface TopCommand {
+  readonly kind: "top";
+  readonly address: string | undefined;
+  readonly intervalMs: number;
+  readonly once: boolean;
+}
 
 /** `weir worker`: the modules to serve and the options given (absent ones take the defaults). */
 export interface WorkerCommand {
@@ -45,6 +55,7 @@ const runOptions: OptionSpecs = {
   json: { type: "boolean" },
   "no-progress": { type: "boolean" },
   "grace-ms": { type: "string" },
+  "metrics-port": { type: "string" },
   help: { type: "boolean", short: "h" },
   durable: { type: "boolean" },
 };
@@ -69,7 +80,13 @@ const workerOptions: OptionSpecs = {
   "grace-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
-const commands = ["run", "plan", "worker", "help", "runs", "dlq", "resume"];
+const topOptions: OptionSpecs = {
+  address: { type: "string" },
+  "interval-ms": { type: "string" },
+  once: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+const commands = ["run", "plan", "worker", "help", "runs", "dlq", "resume", "top"];
 
 /**
  * Parses `weir`'s arguments with `node:util` `parseArgs` in strict mode: an unknown option, a
@@ -91,7 +108,10 @@ export function parseCommand(args: readonly string[]): CliCommand {
     const topic = positionals[0];
     if (topic === undefined) return { kind: "help", topic: "weir" };
     if (topic === "runs" || topic === "dlq") return { kind: "help", topic };
-    if (positionals.length > 1 || (topic !== "run" && topic !== "plan" && topic !== "worker" && topic !== "resume"))
+    if (
+      positionals.length > 1 ||
+      (topic !== "run" && topic !== "plan" && topic !== "worker" && topic !== "resume" && topic !== "top")
+    )
       throw new UsageError(
         "help",
         `no help for "${positionals.join(" ")}": try "weir help run", "weir help plan" or "weir help worker"`,
@@ -107,6 +127,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
       json: values.json === true,
       progress: values["no-progress"] !== true,
       graceMs: graceMs(values["grace-ms"]),
+      metricsPort: port(values["metrics-port"], "run", "metrics-port"),
       ...(values.durable === true ? { durable: { resume: undefined, force: false } } : {}),
     };
   }
@@ -122,6 +143,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
       progress: values["no-progress"] !== true,
       graceMs: graceMs(values["grace-ms"], "resume"),
       durable: { resume: positionals[0]!, force: values.force === true },
+      metricsPort: undefined,
     };
   }
   if (first === "plan") {
@@ -134,6 +156,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     const parsed = parseStoreCommand(first, rest);
     return "help" in parsed ? { kind: "help", topic: parsed.help } : parsed;
   }
+  if (first === "top") return topCommand(rest);
   const guess = closestName(first, commands);
   throw new UsageError("weir", `unknown command "${first}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`);
 }
@@ -235,4 +258,39 @@ function positive(value: string | boolean | undefined, option: string): number |
   if (typeof value !== "string" || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1)
     throw new UsageError("worker", `option --${option}: expected a positive integer, received "${String(value)}"`);
   return Number(value);
+}
+
+/** A port option: 0 to 65535 (0 picks a free one); undefined when not given. */
+function port(value: string | boolean | undefined, command: string, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d+$/.test(value) || Number(value) > 65535)
+    throw new UsageError(
+      command,
+      `option --${option}: expected a port number (0 to 65535), received "${String(value)}"`,
+    );
+  return Number(value);
+}
+
+function topCommand(args: readonly string[]): CliCommand {
+  const { values, positionals } = parse("top", args, topOptions);
+  if (values.help === true) return { kind: "help", topic: "top" };
+  if (positionals.length > 0) throw new UsageError("top", `no file is taken, received "${positionals[0]}"`);
+  const address = values.address;
+  if (typeof address === "string" && !URL.canParse(address))
+    throw new UsageError(
+      "top",
+      `option --address: expected a URL (http://127.0.0.1:<port>/?token=…), received "${address}"`,
+    );
+  const interval = values["interval-ms"];
+  if (interval !== undefined && (typeof interval !== "string" || !/^\d+$/.test(interval) || Number(interval) < 100))
+    throw new UsageError(
+      "top",
+      `option --interval-ms: expected an integer of 100 or more, received "${String(interval)}"`,
+    );
+  return {
+    kind: "top",
+    address: typeof address === "string" ? address : undefined,
+    intervalMs: interval === undefined ? 1000 : Number(interval),
+    once: values.once === true,
+  };
 }

@@ -25,6 +25,8 @@ export interface RunCommandOptions {
   readonly runOptions?: Readonly<Record<string, unknown>>;
   /** Called on the first SIGINT/SIGTERM, after the stop notice (a durable run prints how to resume). */
   readonly onSignal?: () => void;
+  /** Serve `/metrics` on this loopback port (0: any free one). @default none */
+  readonly metricsPort?: number | undefined;
 }
 
 /**
@@ -39,7 +41,12 @@ export interface RunCommandOptions {
  */
 export async function runCommand(runnable: CliRunnable, options: RunCommandOptions, io: CliIo): Promise<number> {
   const abort = new AbortController();
-  const run = runnable.run({ ...options.runOptions, signal: abort.signal });
+  let stopFromTop = (): void => undefined;
+  // loaded here only: the status server for `weir top` (and /metrics) is HTTP code
+  const { observe } = await import("./observe.js");
+  const observation = await observe(runnable.name, options.metricsPort, () => stopFromTop(), io);
+  const run = runnable.run({ ...options.runOptions, signal: abort.signal, metrics: observation.sink });
+  observation.watch(run);
   let stoppedBy: NodeJS.Signals | undefined;
   let aborted = false;
   const exitSoon = (ms: number, message?: string): void => {
@@ -80,6 +87,7 @@ export async function runCommand(runnable: CliRunnable, options: RunCommandOptio
     const why = aborted ? "the run was aborted" : `the grace of ${options.graceMs} ms ran out`;
     return `weir: stopped by ${stoppedBy}: ${what} abandoned (${why})\n`;
   };
+  stopFromTop = () => onSignal("SIGTERM");
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const live = io.out.isTTY === true && options.progress && !options.json;
@@ -111,6 +119,7 @@ export async function runCommand(runnable: CliRunnable, options: RunCommandOptio
     }
     return 0;
   } finally {
+    await observation.close();
     if (timer !== undefined) clearInterval(timer);
     if (stoppedBy !== undefined) exitSoon(EXIT_AFTER_SETTLE_MS);
     process.off("SIGINT", onSignal);

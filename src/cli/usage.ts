@@ -14,6 +14,8 @@ usage:
   weir runs [show <id>]        the runs of the durable store (.weir/weir.db, $WEIR_DB or --db)
   weir dlq <ls|show|replay|purge>
                                its dead letters
+
+  weir top [options]           a live table of the weir runs on this machine
   weir help [command]          this help, or a command's
   weir --version               the version
 
@@ -34,6 +36,9 @@ options:
   --no-progress     no live view, only the summary
   --grace-ms <n>    on the first SIGINT/SIGTERM, stop: the source is closed and what was pulled
                     drains for up to <n> ms, then what is left is aborted (default ${DEFAULT_GRACE_MS})
+  --metrics-port <n>
+                    serve Prometheus metrics on http://127.0.0.1:<n>/metrics (0: a free port;
+                    the URL is printed on stderr)
   -h, --help        this help
   --durable         record the run in the SQLite store ($WEIR_DB, or .weir/weir.db): it prints its
                     run id, and after a kill or Ctrl-C the command that resumes it (weir resume)
@@ -130,3 +135,19 @@ options:
   --db <file>       the store (default $WEIR_DB, else .weir/weir.db)
   --json            print JSON
   -h, --help        this help`;
+
+/** `weir top --help`. */
+export const topUsage = `usage: weir top [options]
+
+A live table of every weir run on this machine (each \`weir run\` registers itself), or of the one
+at --address: per stage, items in and out per second, errors, queue fill, busy share, p50/p99
+latency and pool workers; the bottleneck stage is marked *. Refreshed every second.
+
+keys: up/down or j/k pick a run; enter shows it alone (again: all); s stops it (as a first
+SIGTERM would: the source closes, what was pulled drains); q or Ctrl-C quits.
+
+options:
+  --address <url>     watch this run's status address (http://127.0.0.1:<port>/?token=…)
+  --interval-ms <n>   refresh period (default 1000)
+  --once              print one frame and exit
+  -h, --help          this help`;

@@ -44,7 +44,8 @@ export type WeirErrorCode =
   | "WEIR_REDIS_AUTH"
   | "WEIR_REDIS_TLS"
   | "WEIR_FLEET_DELIVERIES"
-  | "WEIR_INJECTED_FAULT";
+  | "WEIR_INJECTED_FAULT"
+  | "WEIR_LISTEN_FAILED";
 
 import { errorJson } from "./errorJson.js";
 

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from "../stage/StageContext.js";
+import type { PoolReading } from "../stats/MetricsSink.js";
 
 /** One attempt of one item, handed to an {@link Executor}. */
 export interface Attempt<I = unknown> {
@@ -80,6 +81,9 @@ export interface Executor {
    * (a durable run calls it once, before its first item). Executors without it give no key.
    */
   useKeys?(prefix: string): void;
+
+  /** Its worker pool's state, for executors that run in one (read at a metrics scrape). */
+  poolStats?(): PoolReading;
   /** Releases the executor's resources (a pool it owns, timers). Safe to call twice. */
   close(): Promise<void>;
 }

@@ -256,7 +256,7 @@ export class FusedTail {
 
   #failed(k: number, item: unknown, index: number, error: unknown): void {
     const op = this.ops[k]!;
-    op.counters.errors++;
+    op.counters.failed(error);
     itemFailed(this.#scope, op.counters, op.onError, item, index, error, 1);
   }
 

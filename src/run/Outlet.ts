@@ -1,6 +1,7 @@
 import type { Channel } from "../channel/Channel.js";
 import type { DispatchContext } from "../pipeline/DispatchContext.js";
 import type { ErrorPolicy } from "../stage/StageKind.js";
+import type { BlockedTime } from "../stats/BlockedTime.js";
 import type { StageCounters } from "../stats/StageCounters.js";
 import { itemFailed } from "./itemFailed.js";
 import type { QueueKeyGuard } from "./QueueKeyGuard.js";
@@ -51,13 +52,17 @@ export class Outlet {
   delivered = 0;
   /** Items handed to {@link Outlet.push} that wait for room in a full channel (per channel waiting). */
   pending = 0;
+  /** Where the time spent waiting for room below is counted (the step's back-pressured time). */
+  readonly blocked: BlockedTime | undefined;
 
   constructor(
     channels: readonly Channel<unknown>[],
     route: OutletRoute | undefined,
     scope: RunScope,
     guards: ChannelGuards = new Map(),
+    blocked?: BlockedTime,
   ) {
+    this.blocked = blocked;
     this.#channels = channels;
     this.#guards = guards;
     this.#guardOf = channels.map((c) => guards.get(c));
@@ -105,8 +110,13 @@ export class Outlet {
   }
 
   async #allSpace(): Promise<void> {
-    for (const c of this.#channels) {
-      while (!c.hasSpace && !this.#scope.signal.aborted) await c.space();
+    this.blocked?.begin();
+    try {
+      for (const c of this.#channels) {
+        while (!c.hasSpace && !this.#scope.signal.aborted) await c.space();
+      }
+    } finally {
+      this.blocked?.end();
     }
   }
 
@@ -148,7 +158,7 @@ export class Outlet {
           );
         }
       } catch (error) {
-        route.counters.errors++;
+        route.counters.failed(error);
         itemFailed(this.#scope, route.counters, route.onError, v, s, error, 1);
         continue;
       }
@@ -169,6 +179,7 @@ export class Outlet {
   ): Promise<void> {
     const waiting = n - i;
     this.pending += waiting;
+    this.blocked?.begin();
     try {
       for (const c of targets) {
         while (!c.hasSpace) {
@@ -178,6 +189,7 @@ export class Outlet {
         pushOne(c, values[i], seqs[i]!, this.#guards.get(c));
       }
     } finally {
+      this.blocked?.end();
       // cut short by an abort, they stay pending (counted as abandoned)
       if (!this.#scope.signal.aborted) this.pending -= waiting;
     }
@@ -290,7 +302,7 @@ function pushAll(
   n: number,
   signal: AbortSignal,
   guard: QueueKeyGuard<unknown> | undefined,
-  counts: { pending: number },
+  counts: { pending: number; readonly blocked: BlockedTime | undefined },
 ): Promise<void> | undefined {
   let i = from;
   if (guard === undefined) {
@@ -306,17 +318,22 @@ function pushAll(
   }
   if (i === n) return undefined;
   counts.pending += n - i;
+  counts.blocked?.begin();
   return (async () => {
-    while (i < n) {
-      // cut short by an abort, the rest stay pending (counted as abandoned)
-      if (signal.aborted) return;
-      if (!channel.hasSpace) {
-        await channel.space();
-        continue;
+    try {
+      while (i < n) {
+        // cut short by an abort, the rest stay pending (counted as abandoned)
+        if (signal.aborted) return;
+        if (!channel.hasSpace) {
+          await channel.space();
+          continue;
+        }
+        pushOne(channel, values[i], seqs[i]!, guard);
+        i++;
+        counts.pending--;
       }
-      pushOne(channel, values[i], seqs[i]!, guard);
-      i++;
-      counts.pending--;
+    } finally {
+      counts.blocked?.end();
     }
   })();
 }

@@ -13,6 +13,9 @@ import { openSource } from "../source/openSource.js";
 import { describeSource } from "../source/describeSource.js";
 import { attachSourceToRun } from "../source/attachRun.js";
 import type { StageContext } from "../stage/StageContext.js";
+import { BlockedTime } from "../stats/BlockedTime.js";
+import { bottleneckStage } from "../stats/bottleneckStage.js";
+import type { PipelineReading, StageReading } from "../stats/MetricsSink.js";
 import { StageCounters } from "../stats/StageCounters.js";
 import type { StageStats } from "../stats/StageStats.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
@@ -78,6 +81,8 @@ export class PipelineRun implements Run, RunScope {
   readonly #executors: Executor[] = [];
   /** Unsubscribes from shared policies' events when the run ends. */
   readonly #disposers: Array<() => void> = [];
+  /** Stages that run in an executor of their own, by node id (for its pool's metrics). */
+  readonly #executorOf = new Map<number, Executor>();
   /** Colocated pool stages → the head of their chain (their stats are the chain's). */
   readonly #colocated = new Map<number, number>();
   /** The first `deadLetters.keep` dead letters; the rest are counted in #deadLettersDropped. */
@@ -110,6 +115,8 @@ export class PipelineRun implements Run, RunScope {
   #mainLoopDelayMs: number | undefined;
   /** The run's durable side (`run({ store })`), once claimed. */
   #durable: DurablePipeline | undefined;
+  /** Ends the `metrics` sink's reading of this run (its counters are final then). */
+  #detachMetrics: (() => void) | undefined;
 
   constructor(
     graph: PipelineGraph,
@@ -144,6 +151,8 @@ export class PipelineRun implements Run, RunScope {
       this.#mainLoopDelayMs ??= mainLoopDelayMs();
       releaseLoop();
       releaseKeepAlive();
+      this.#detachMetrics?.();
+      this.#detachMetrics = undefined;
     };
     const durable = durableOptions(options);
     if (durable !== undefined) {
@@ -199,6 +208,13 @@ export class PipelineRun implements Run, RunScope {
       this.#steps = steps;
       if (this.#stopped) for (const s of this.#sources) s.step.stop();
       this.#durable?.attach(this);
+      if (options.metrics !== undefined) {
+        this.#detachMetrics = options.metrics.attach({
+          kind: "pipeline",
+          name: this.pipeline,
+          read: () => this.#metricsReading(),
+        });
+      }
     } catch (error) {
       return this.#setupFailed(error);
     }
@@ -266,7 +282,10 @@ export class PipelineRun implements Run, RunScope {
           this.#state = "completed";
           for (const c of this.#counters) {
             if (this.events.has("stage:end"))
-              this.events.emit("stage:end", { stage: c.name, stats: c.snapshot(this.#endedAt) });
+              this.events.emit("stage:end", {
+                stage: c.name,
+                stats: c.snapshot(this.#endedAt!, this.#endedAt! - this.#startedAt),
+              });
           }
           const result = this.#result();
           this.events.emit("run:end", { pipeline: this.pipeline, ok: true, durationMs });
@@ -403,6 +422,7 @@ export class PipelineRun implements Run, RunScope {
       if (guard !== undefined) guards.set(channel, guard.guard);
       this.#channels.push(channel);
       counters.queueDepth = () => channel.size;
+      counters.queueCapacity = () => channel.capacity;
       counters.dropped = () => channel.dropped;
       if (step.input.overflow !== "block") {
         channel.onDrop = (item, index) => {
@@ -452,7 +472,9 @@ export class PipelineRun implements Run, RunScope {
       }
       const tap = tapList.find(([id]) => id === exit.id)?.[1];
       if (tap !== undefined) channels.push(tap);
-      const emitter = new Emitter(tail, new Outlet(channels, route, this, guards));
+      const blocked = new BlockedTime(() => this.clock.now());
+      for (const id of ids) this.#counters[id]!.backPressuredMs = (now) => blocked.totalMs(now);
+      const emitter = new Emitter(tail, new Outlet(channels, route, this, guards, blocked));
       const counters = this.#counters[head.id]!;
       const input = inputs[step.id];
 
@@ -491,6 +513,7 @@ export class PipelineRun implements Run, RunScope {
         case "stage": {
           const s = head.settings!;
           const executor = this.#executor(head, ids, graph, options.clock === undefined);
+          this.#executorOf.set(head.id, executor);
           counters.loopDelayMs = () => executor.loopDelayMs?.() ?? 0;
           const policies = stageAdmission(s, counters, this);
           this.#disposers.push(policies.dispose);
@@ -640,6 +663,7 @@ export class PipelineRun implements Run, RunScope {
   /** An immutable view of the run now (also after it settled, and when it failed to set up). */
   snapshot(): RunSnapshot {
     const now = this.#endedAt ?? this.clock.now();
+    const stages = this.#stageStats(now);
     return Object.freeze({
       pipeline: this.pipeline,
       state: this.#state,
@@ -647,8 +671,9 @@ export class PipelineRun implements Run, RunScope {
       sourceItems: this.#sourceItems(),
       sourceDone: this.#sources.every((s) => s.step.finished),
       lowWatermark: this.lowWatermark(),
-      stages: Object.freeze(this.#stageStats(now)),
+      stages: Object.freeze(stages),
       deadLetters: this.#deadLetters.length + this.#deadLettersDropped,
+      bottleneck: bottleneckStage(stages, now - this.#startedAt),
     });
   }
 
@@ -699,11 +724,33 @@ export class PipelineRun implements Run, RunScope {
 
   /** Per-stage stats; a pool stage colocated in a chain reports the chain's (its head's) counts. */
   #stageStats(now: number): StageStats[] {
-    const own = this.#counters.map((c) => c.snapshot(now));
+    const own = this.#counters.map((c) => c.snapshot(now, now - this.#startedAt));
     return own.map((s, id) => {
       const head = this.#colocated.get(id);
       return head === undefined ? s : Object.freeze({ ...own[head]!, name: s.name, kind: s.kind });
     });
+  }
+
+  /** What a metrics sink reads at a scrape: the snapshot's stage stats and what only metrics need. */
+  #metricsReading(): PipelineReading {
+    const now = this.#endedAt ?? this.clock.now();
+    const stats = this.#stageStats(now);
+    const stages: StageReading[] = stats.map((s, id) => {
+      const c = this.#counters[this.#colocated.get(id) ?? id]!;
+      return {
+        stats: s,
+        failures: c.failures,
+        queueCapacity: this.#counters[id]!.queueCapacity(),
+        durations: c.latency,
+        pool: this.#executorOf.get(this.#colocated.get(id) ?? id)?.poolStats?.(),
+      };
+    });
+    return {
+      kind: "pipeline",
+      elapsedMs: now - this.#startedAt,
+      mainLoopDelayMs: this.#mainLoopDelayMs ?? mainLoopDelayMs(),
+      stages,
+    };
   }
 
   #result(): RunResult {

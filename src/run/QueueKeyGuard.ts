@@ -70,7 +70,7 @@ export class QueueKeyGuard<K> {
     } catch (error) {
       const c = this.#counters;
       c.in++;
-      c.errors++;
+      c.failed(error);
       itemFailed(this.#scope, c, this.#onError, item, seq, error, 1);
       return false;
     }

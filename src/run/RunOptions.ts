@@ -1,4 +1,5 @@
 import type { EventSink } from "../events/EventSink.js";
+import type { MetricsSink } from "../stats/MetricsSink.js";
 import type { MemoryGuard, MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import type { Clock } from "../time/Clock.js";
 import type { DeadLetterOptions } from "./DeadLetterOptions.js";
@@ -83,4 +84,16 @@ export interface RunOptions {
   readonly resume?: string;
   /** Resumes (`resume`) even when the pipeline's shape changed since the run started. @default false */
   readonly force?: boolean;
+  /**
+   * Publishes the run's counters to a metrics system, read when it is scraped (nothing per item):
+   * a `metrics(registry)` from `"weir/metrics"` (prom-client). Runs of one pipeline add up under
+   * its name; totals survive the run.
+   * @default none
+   * @example
+   * ```ts
+   * import { metrics } from "weir/metrics";
+   * await p.run({ metrics: metrics(registry) });
+   * ```
+   */
+  readonly metrics?: MetricsSink;
 }

@@ -61,6 +61,12 @@ export interface RunSnapshot {
   readonly stages: readonly StageStats[];
   /** Dead letters so far (all of them, kept in memory or not). */
   readonly deadLetters: number;
+  /**
+   * The stage that limits throughput: the highest {@link StageStats.utilisation} among the stages
+   * that were not back-pressured (waiting for room below) for a tenth or more of the run; undefined
+   * while no stage was busy. See `bottleneckStage`.
+   */
+  readonly bottleneck: string | undefined;
 }
 
 /**

@@ -230,7 +230,7 @@ export class StageStep implements Step {
     const error =
       refusal ??
       new TimeoutError(`stage "${this.#counters.name}" item ${slot.index} waiting for admission`, this.#o.maxWaitMs);
-    this.#counters.errors++;
+    this.#counters.failed(error);
     this.#counters.finished(now);
     this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
     this.#release(slot);
@@ -496,7 +496,7 @@ export class StageStep implements Step {
     if (failed) {
       try {
         const c = this.#counters;
-        c.errors++;
+        c.failed(error);
         itemFailed(this.#scope, c, this.#o.onError, e.item, e.index, error, e.attempts);
       } catch (stageError) {
         if (e.index < this.#failedSeq) this.#failedSeq = e.index;
@@ -521,7 +521,7 @@ export class StageStep implements Step {
     if (slot.abandoned || this.#ended) return;
     this.#clearTimer(slot);
     const c = this.#counters;
-    c.errors++;
+    c.failed(error);
     const scope = this.#scope;
     const now = scope.clock.now();
     c.latency.record(now - slot.startedAt);

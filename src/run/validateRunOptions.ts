@@ -12,6 +12,7 @@ import {
 import type { Store } from "../store/Store.js";
 import { clockOption } from "../time/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
+import { isMetricsSink } from "../stats/MetricsSink.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
 import type { RunOptions } from "./RunOptions.js";
 
@@ -49,6 +50,10 @@ const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, whe
   runId: (v, where) => void nonEmptyString(v, "runId", where),
   resume: (v, where) => void nonEmptyString(v, "resume", where),
   force: (v, where) => void boolean(v, "force", where),
+  metrics: (v, where) => {
+    if (!isMetricsSink(v))
+      throw new InvalidOptionError("metrics", 'a metrics sink (metrics(registry) from "weir/metrics")', v, where);
+  },
 };
 
 const known = Object.keys(checks);

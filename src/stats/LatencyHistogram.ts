@@ -14,6 +14,8 @@ export class LatencyHistogram {
   readonly #counts = new Float64Array(BUCKETS);
   #count = 0;
   #max = 0;
+  /** Sum of the samples, ms (non-positive and NaN ones count as 0). */
+  #sumMs = 0;
   /** The last duration recorded and its bucket: items settled together often share a duration. */
   #lastMs = Number.NaN;
   #lastIdx = 0;
@@ -40,6 +42,29 @@ export class LatencyHistogram {
     }
     this.#counts[idx]! += n;
     this.#count += n;
+    if (ms > 0) this.#sumMs += ms * n;
+  }
+
+  /** Sum of the samples recorded, in ms (what a Prometheus histogram's `_sum` reports). */
+  get sumMs(): number {
+    return this.#sumMs;
+  }
+
+  /**
+   * Cumulative counts at each bound (ms, ascending): how many samples fell at or below it, to the
+   * histogram's resolution (a sample counts under a bound when its bucket lies below the bound;
+   * the bucket holding the bound counts in full when its midpoint is at or below it).
+   */
+  cumulative(boundsMs: readonly number[]): number[] {
+    const out: number[] = [];
+    let i = 0;
+    let seen = 0;
+    for (const bound of boundsMs) {
+      const us = bound * 1000;
+      while (i < BUCKETS && bucketMid(i) <= us) seen += this.#counts[i++]!;
+      out.push(seen);
+    }
+    return out;
   }
 
   /** Samples recorded. */

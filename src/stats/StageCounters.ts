@@ -1,3 +1,4 @@
+import { WeirError } from "../errors/WeirError.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { LatencyHistogram } from "./LatencyHistogram.js";
 import type { StageBreakerStats, StageStats } from "./StageStats.js";
@@ -19,6 +20,8 @@ export class StageCounters {
   deadLettered = 0;
   inFlight = 0;
   busyMs = 0;
+  /** Failed attempts by error code (`errorCode` of the error): counted on the failure path only. */
+  readonly failures = new Map<string, number>();
   /** When inFlight last went from 0 to 1 (clock ms). */
   busySince = 0;
   readonly latency = new LatencyHistogram();
@@ -40,11 +43,22 @@ export class StageCounters {
   cache: (() => StageCacheStats) | undefined = undefined;
   /** Reads the context's event-loop delay. */
   loopDelayMs: () => number = () => 0;
+  /** Reads the capacity of the stage's input channel (0 when it has none). */
+  queueCapacity: () => number = () => 0;
+  /** Reads the milliseconds, up to `now`, the stage's step waited for room below (back-pressured). */
+  backPressuredMs: (now: number) => number = () => 0;
 
   constructor(name: string, kind: string, context: ExecutionContext) {
     this.name = name;
     this.kind = kind;
     this.context = context;
+  }
+
+  /** An attempt failed with `error`: counts it, and under its code. */
+  failed(error: unknown): void {
+    this.errors++;
+    const code = errorCode(error);
+    this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
   }
 
   /** An item started: count busy time from the first one in flight. */
@@ -57,8 +71,9 @@ export class StageCounters {
     if (--this.inFlight === 0) this.busyMs += now - this.busySince;
   }
 
-  /** A frozen copy, with busy time up to `now`. */
-  snapshot(now: number): StageStats {
+  /** A frozen copy, with busy time up to `now`, `elapsedMs` after the run started. */
+  snapshot(now: number, elapsedMs: number): StageStats {
+    const busyMs = this.busyMs + (this.inFlight > 0 ? now - this.busySince : 0);
     const stats: StageStats = {
       name: this.name,
       kind: this.kind,
@@ -76,7 +91,10 @@ export class StageCounters {
       penalties: this.penalties(),
       limit: this.limit(),
       queueDepth: this.queueDepth(),
-      busyMs: this.busyMs + (this.inFlight > 0 ? now - this.busySince : 0),
+      busyMs,
+      backPressuredMs: this.backPressuredMs(now),
+      utilisation: elapsedMs > 0 ? Math.min(1, busyMs / elapsedMs) : 0,
+      itemsPerSecond: elapsedMs > 0 ? (this.out * 1000) / elapsedMs : 0,
       latency: this.latency.summary(),
       loopDelayMs: this.loopDelayMs(),
     };
@@ -85,4 +103,14 @@ export class StageCounters {
       this.breaker === undefined ? withCache : { ...withCache, breaker: Object.freeze(this.breaker()) },
     );
   }
+}
+
+/**
+ * The code an error is counted under: a WeirError's `code`, or a string `code` the error carries
+ * (Node's `ECONNRESET`…, 64 characters at most), else `"none"`.
+ */
+export function errorCode(error: unknown): string {
+  if (WeirError.is(error)) return error.code;
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" && code.length > 0 && code.length <= 64 ? code : "none";
 }

@@ -71,6 +71,15 @@ export interface StageStats {
   readonly queueDepth: number;
   /** Milliseconds with at least one item in flight. */
   readonly busyMs: number;
+  /**
+   * Milliseconds the stage's step waited for room in a full channel below it (back-pressured):
+   * stages fused into one step share it.
+   */
+  readonly backPressuredMs: number;
+  /** Busy share since the run started: `busyMs / elapsedMs`, 0..1 (0 before any time passed). */
+  readonly utilisation: number;
+  /** Items emitted per second since the run started (`out / elapsed seconds`; 0 before any time passed). */
+  readonly itemsPerSecond: number;
   /** Per-item latency (one attempt). */
   readonly latency: LatencySummary;
   /** Mean event-loop delay of the context the stage runs in, ms (0 when not measured). */

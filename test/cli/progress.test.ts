@@ -35,4 +35,35 @@ describe("ProgressView", () => {
     release();
     await run;
   });
+
+  it("shows each stage's busy share between frames and names the bottleneck", async () => {
+    const clock = new ManualClock();
+    const sleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimer(r, ms));
+    const run = pipeline("view-busy")
+      .from(Array.from({ length: 500 }, (_, i) => i))
+      .map(
+        async (x: number) => {
+          await sleep(10);
+          return x;
+        },
+        { name: "slow", concurrency: 1 },
+      )
+      .run({ clock });
+    const view = new ProgressView();
+    await clock.advance(0);
+    view.render(run.snapshot());
+    for (let t = 0; t < 1000; t++) await clock.advance(1);
+    const lines = view.render(run.snapshot());
+    assert.match(lines[0]!, /bottleneck slow$/);
+    assert.match(lines[1]!, /errors\s+busy$/);
+    const slow = lines
+      .find((l) => l.startsWith("slow"))!
+      .trim()
+      .split(/\s{2,}/);
+    assert.equal(slow[8], "100%", "busy the whole second");
+    assert.equal(slow[4], "100", "10 ms an item: 100 items/s");
+    const stopped = run.stop({ graceMs: 0 });
+    await clock.runAll();
+    await stopped;
+  });
 });

@@ -77,6 +77,8 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
   #state: WorkflowState = "running";
   readonly #startedAt: number;
   #endedAt: number | undefined;
+  /** Ends the `metrics` sink's reading of this run. */
+  readonly #detachMetrics: (() => void) | undefined;
   /** Ends the run when `stop()`'s grace runs out. */
   #graceTimer: TimerHandle | undefined;
 
@@ -103,6 +105,15 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     // weir's timers are unref'd: hold the process while the run is unsettled (a run waiting only
     // on a retry backoff must not let Node exit under the caller's await). Released in #finish.
     this.#letGo = keepAlive();
+    this.#detachMetrics = options.metrics?.attach({
+      kind: "workflow",
+      name: this.workflow,
+      read: () => ({
+        kind: "workflow",
+        elapsedMs: (this.#endedAt ?? this.#clock.now()) - this.#startedAt,
+        tasks: [...this.snapshot().tasks()],
+      }),
+    });
     if (options.durable === undefined) queueMicrotask(() => this.#start());
     else void this.#startDurable(graph);
   }
@@ -310,6 +321,7 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
     if (this.#bus.has("workflow:end"))
       this.#bus.emit("workflow:end", { workflow: this.workflow, state, ok: state === "completed", durationMs, error });
     this.#bus.clear();
+    this.#detachMetrics?.();
     const result = workflowResult<R>(this.snapshot(), error, durationMs, stopped);
     const journal = this.#journal;
     if (journal === undefined) {

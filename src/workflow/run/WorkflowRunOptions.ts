@@ -15,6 +15,7 @@ import {
 } from "../../options/validate.js";
 import { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import { systemClock, type Clock } from "../../time/Clock.js";
+import { isMetricsSink, type MetricsSink } from "../../stats/MetricsSink.js";
 import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { WorkflowResult } from "../results/WorkflowResult.js";
 
@@ -78,6 +79,13 @@ export interface WorkflowRunOptions<Name extends string = string> {
    */
   readonly events?: EventSink<WorkflowEvents>;
   /**
+   * Publishes the run's task states and durations to a metrics system, read when it is scraped:
+   * a `metrics(registry)` from `"weir/metrics"` (prom-client).
+   * @default none
+   * @example `{ metrics: metrics(registry) }`
+   */
+  readonly metrics?: MetricsSink;
+  /**
    * Most tasks `ctx.add()` may add to the run (a bound on runaway fan-out); one more is a
    * `WorkflowError`.
    * @default 100000
@@ -140,6 +148,7 @@ export interface FilledRunOptions {
   readonly reuse: WorkflowSnapshot | undefined;
   readonly only: readonly string[] | undefined;
   readonly events: EventSink<WorkflowEvents> | undefined;
+  readonly metrics: MetricsSink | undefined;
   readonly maxAddedTasks: number;
   readonly yieldEvery: number;
   /** Set when the run is durable (`store`). */
@@ -167,6 +176,7 @@ const known = Object.keys({
   reuse: true,
   only: true,
   events: true,
+  metrics: true,
   maxAddedTasks: true,
   yieldEvery: true,
   store: true,
@@ -214,6 +224,11 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
       if (!isEventSink(v))
         throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
       return v as EventSink<WorkflowEvents>;
+    }),
+    metrics: optional(o.metrics, undefined, (v) => {
+      if (!isMetricsSink(v))
+        throw new InvalidOptionError("metrics", 'a metrics sink (metrics(registry) from "weir/metrics")', v, where);
+      return v;
     }),
     maxAddedTasks: optional(o.maxAddedTasks, workflowRunDefaults.maxAddedTasks, (v) =>
       nonNegativeInt(v, "maxAddedTasks", where),

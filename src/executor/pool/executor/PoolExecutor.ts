@@ -1,3 +1,4 @@
+import type { PoolReading } from "../../../stats/MetricsSink.js";
 import { CancelledError } from "../../../errors/CancelledError.js";
 import { ItemTransferredError } from "../../../errors/ItemTransferredError.js";
 import { ModuleLoadError } from "../../../errors/ModuleLoadError.js";
@@ -148,6 +149,10 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
 
   loopDelayMs(): number {
     return this.#pool.loopDelayMs();
+  }
+
+  poolStats(): PoolReading {
+    return this.#pool.stats();
   }
 
   // ---- PoolClient ----

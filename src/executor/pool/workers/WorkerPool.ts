@@ -30,6 +30,7 @@ import { PoolSize } from "./PoolSize.js";
 import { Watchdog } from "./Watchdog.js";
 import { workerExited, workerStarted } from "../../../events/diagnostics.js";
 import { pickIdleWorker, pickWorker } from "./pickWorker.js";
+import type { PoolReading } from "../../../stats/MetricsSink.js";
 
 export type { OutgoingBatch, PoolBatch, PoolClient, PoolFailure } from "./PoolClient.js";
 export { PoolWorker } from "./PoolWorker.js";
@@ -71,6 +72,8 @@ export class WorkerPool {
   readonly #watchdog: Watchdog;
   /** The last loop delay any worker reported (kept when workers exit). */
   #lastLoopDelayMs = 0;
+  /** Workers that ended for another reason than idleness or the pool closing. */
+  #restarts = 0;
 
   constructor(context: "worker" | "process", moduleUrl: string, settings: PoolSettings, clock: Clock = systemClock) {
     this.context = context;
@@ -105,6 +108,20 @@ export class WorkerPool {
     let n = 0;
     for (const w of this.#workers) if (w.stopped === undefined) n++;
     return n;
+  }
+
+  /** Its workers by state, restarts so far, and each worker's last loop delay (read at a metrics scrape). */
+  stats(): PoolReading {
+    const workers = { starting: 0, idle: 0, busy: 0, stopping: 0 };
+    const workerLoopDelayMs: number[] = [];
+    for (const w of this.#workers) {
+      if (w.stopped !== undefined) workers.stopping++;
+      else if (!w.ready) workers.starting++;
+      else if (w.batches.size > 0) workers.busy++;
+      else workers.idle++;
+      if (w.stopped === undefined && w.loopDelayMs >= 0) workerLoopDelayMs.push(w.loopDelayMs);
+    }
+    return { context: this.context, workers, restarts: this.#restarts, workerLoopDelayMs };
   }
 
   /** Chains declared and not yet forgotten (one per open executor). */
@@ -438,6 +455,7 @@ export class WorkerPool {
     workerExited(this.context, this.moduleUrl, w.handle.pid, exit, w.batches.size);
     const i = this.#workers.indexOf(w);
     if (i >= 0) this.#workers.splice(i, 1);
+    if (!this.#closed && w.stopped !== "idle" && w.stopped !== "closed") this.#restarts++;
     w.clearTimers();
     if (!w.ready && w.stopped === undefined) this.#size.startFailed();
     if (w.batches.size > 0) {

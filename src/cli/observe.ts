@@ -1,0 +1,68 @@
+import type { MetricsSink, MetricsSource } from "../stats/MetricsSink.js";
+import { LiveRegistry } from "../top/LiveRegistry.js";
+import { runStatus } from "../top/RunStatus.js";
+import { startStatusServer } from "../top/StatusServer.js";
+import type { CliIo } from "./stdoutToStderr.js";
+
+/** What `weir run` sets up to be observed: the `metrics` sink to run with, and its teardown. */
+export interface Observation {
+  /** Pass as the run's `metrics` option. */
+  readonly sink: MetricsSink;
+  /** Gives it the run (for its snapshot's state and bottleneck). */
+  watch(run: { snapshot(): unknown }): void;
+  /** Stops serving and unregisters. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loaded by `weir run` only (the core never loads HTTP code): serves the run's status to
+ * `weir top` on loopback and registers the process in the machine's {@link LiveRegistry};
+ * with `metricsPort`, also serves prom-client's default registry on `/metrics` there.
+ *
+ * @param stop what a stop from `weir top` does (the CLI's first-signal stop)
+ */
+export async function observe(
+  name: string,
+  metricsPort: number | undefined,
+  stop: () => void,
+  io: CliIo,
+): Promise<Observation> {
+  let source: MetricsSource | undefined;
+  let run: { snapshot(): unknown } | undefined;
+  let prom: MetricsSink | undefined;
+  let closeMetrics: (() => Promise<void>) | undefined;
+  if (metricsPort !== undefined) {
+    const { metrics, serveMetrics } = await import("../metrics.js");
+    prom = metrics();
+    const server = await serveMetrics({ port: metricsPort });
+    closeMetrics = () => server.close();
+    io.err.write(`weir: metrics on ${server.url}\n`);
+  }
+  const sink: MetricsSink = {
+    attach(s) {
+      source = s;
+      return prom?.attach(s) ?? (() => undefined);
+    },
+  };
+  const status = await startStatusServer({
+    status: () =>
+      source === undefined
+        ? { pid: process.pid, name, state: "starting", stages: [] }
+        : runStatus(source, run?.snapshot()),
+    stop,
+  });
+  const unregister = new LiveRegistry().register({
+    name,
+    kind: "run",
+    address: status.address,
+    startedAt: Date.now(),
+  });
+  return {
+    sink,
+    watch: (r) => void (run = r),
+    close: async () => {
+      unregister();
+      await Promise.all([status.close(), closeMetrics?.()]);
+    },
+  };
+}
