@@ -3,6 +3,7 @@ import type { MemoryGuard, MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import type { Clock } from "../time/Clock.js";
 import type { DeadLetterOptions } from "./DeadLetterOptions.js";
 import type { RunEvents } from "./RunEvents.js";
+import type { RunDashboardOptions } from "./RunDashboardOptions.js";
 
 /**
  * Options of `pipeline.run()`.
@@ -61,4 +62,13 @@ export interface RunOptions {
    * @example `{ deadLetters: { keep: 100 } }`
    */
   readonly deadLetters?: DeadLetterOptions;
+  /**
+   * Serves the web dashboard beside the run (loaded from `weir/dashboard` only when given) and
+   * prints its URL, token included, on stderr: `true` (127.0.0.1, a free port) or
+   * `{ port, host, allowRemote }`. Every run of the process given it shares one dashboard; it
+   * never keeps the process alive. See docs/dashboard.md.
+   * @default false
+   * @example `p.run({ dashboard: true })`
+   */
+  readonly dashboard?: boolean | RunDashboardOptions;
 }

@@ -4,6 +4,7 @@ import { abortSignal, func, knownKeys, nonNegativeNumber, plainObject } from "..
 import { clockOption } from "../policy/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
+import { checkRunDashboard } from "./RunDashboardOptions.js";
 import type { RunOptions } from "./RunOptions.js";
 
 /**
@@ -32,6 +33,7 @@ const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, whe
   events: (v, where) => {
     if (!isEventSink(v)) throw new InvalidOptionError("events", "an EventBus (an object with has and emit)", v, where);
   },
+  dashboard: (v, where) => void checkRunDashboard(v, where),
 };
 
 const known = Object.keys(checks);

@@ -15,6 +15,7 @@ import { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import { systemClock, type Clock } from "../../time/Clock.js";
 import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { WorkflowResult } from "../results/WorkflowResult.js";
+import { checkRunDashboard, type RunDashboardOptions } from "../../run/RunDashboardOptions.js";
 
 /**
  * Options of `wf.run()`.
@@ -87,6 +88,12 @@ export interface WorkflowRunOptions<Name extends string = string> {
    * @default 1024
    */
   readonly yieldEvery?: number;
+  /**
+   * Serves the web dashboard beside the run (the DAG with task states, a timeline of attempts),
+   * loaded from `weir/dashboard` only when given, and prints its URL on stderr: `true` or
+   * `{ port, host, allowRemote }`. See docs/dashboard.md. @default false
+   */
+  readonly dashboard?: boolean | RunDashboardOptions;
 }
 
 /** Run option defaults. */
@@ -109,6 +116,7 @@ export interface FilledRunOptions {
   readonly events: EventSink<WorkflowEvents> | undefined;
   readonly maxAddedTasks: number;
   readonly yieldEvery: number;
+  readonly dashboard: boolean | RunDashboardOptions;
 }
 
 /** Every option of {@link WorkflowRunOptions}, no more, no less (the type says when one is missing). */
@@ -123,6 +131,7 @@ const known = Object.keys({
   events: true,
   maxAddedTasks: true,
   yieldEvery: true,
+  dashboard: true,
 } satisfies Record<keyof WorkflowRunOptions, true>);
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
@@ -165,6 +174,7 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
       nonNegativeInt(v, "maxAddedTasks", where),
     ),
     yieldEvery: optional(o.yieldEvery, workflowRunDefaults.yieldEvery, (v) => positiveInt(v, "yieldEvery", where)),
+    dashboard: optional(o.dashboard, false, (v) => checkRunDashboard(v, where)),
   };
 }
 
