@@ -7,10 +7,18 @@ import { parseCommand, type CliCommand } from "./parseCommand.js";
 import { runCommand } from "./runCommand.js";
 import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
-import { planUsage, runUsage, weirUsage, workerUsage } from "./usage.js";
+import { dashboardUsage, planUsage, runUsage, weirUsage, workerUsage } from "./usage.js";
 
 const usageOf = (topic: string): string =>
-  topic === "run" ? runUsage : topic === "plan" ? planUsage : topic === "worker" ? workerUsage : weirUsage;
+  topic === "run"
+    ? runUsage
+    : topic === "plan"
+      ? planUsage
+      : topic === "worker"
+        ? workerUsage
+        : topic === "dashboard"
+          ? dashboardUsage
+          : weirUsage;
 
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
@@ -53,6 +61,16 @@ export async function main(
     // loaded only here: the rest of the CLI never loads the Redis client
     const { workerCommand } = await import("../fleet/worker/workerCommand.js");
     return workerCommand(command, io);
+  }
+  if (command.kind === "dashboard") {
+    // loaded only here: the rest of the CLI never loads the HTTP server or SQLite
+    const { dashboardCommand } = await import("./dashboardCommand.js");
+    try {
+      return await dashboardCommand(command, io);
+    } catch (error) {
+      io.err.write(`${describeError(error)}\n`);
+      return EXIT_FAILED;
+    }
   }
   // machine-readable output: the module's own writes to stdout go to stderr
   const cliIo: CliIo = command.json && io.out === process.stdout ? { out: stdoutToStderr(), err: io.err } : io;

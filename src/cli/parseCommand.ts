@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
 import { closestName } from "../options/closestName.js";
 import { UsageError } from "./UsageError.js";
+import type { DashboardCommand } from "./dashboardCommand.js";
 import { DEFAULT_GRACE_MS } from "./usage.js";
 
 /** A command line, understood. */
 export type CliCommand =
-  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" }
+  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" | "dashboard" }
   | { readonly kind: "version" }
   | {
       readonly kind: "run";
@@ -15,7 +16,8 @@ export type CliCommand =
       readonly graceMs: number;
     }
   | { readonly kind: "plan"; readonly file: string; readonly json: boolean }
-  | WorkerCommand;
+  | WorkerCommand
+  | DashboardCommand;
 
 /** `weir worker`: the modules to serve and the options given (absent ones take the defaults). */
 export interface WorkerCommand {
@@ -57,7 +59,14 @@ const workerOptions: OptionSpecs = {
   "grace-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
-const commands = ["run", "plan", "worker", "help"];
+const dashboardOptions: OptionSpecs = {
+  db: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  "allow-remote": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+const commands = ["run", "plan", "worker", "help", "dashboard"];
 
 /**
  * Parses `weir`'s arguments with `node:util` `parseArgs` in strict mode: an unknown option, a
@@ -78,6 +87,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     const { positionals } = parse("help", rest, {});
     const topic = positionals[0];
     if (topic === undefined) return { kind: "help", topic: "weir" };
+    if (topic === "dashboard" && positionals.length === 1) return { kind: "help", topic };
     if (positionals.length > 1 || (topic !== "run" && topic !== "plan" && topic !== "worker"))
       throw new UsageError(
         "help",
@@ -102,6 +112,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     return { kind: "plan", file: oneFile("plan", positionals), json: values.json === true };
   }
   if (first === "worker") return workerCommand(rest);
+  if (first === "dashboard") return dashboardCommand(rest);
   const guess = closestName(first, commands);
   throw new UsageError("weir", `unknown command "${first}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`);
 }
@@ -202,4 +213,22 @@ function positive(value: string | boolean | undefined, option: string): number |
   if (typeof value !== "string" || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1)
     throw new UsageError("worker", `option --${option}: expected a positive integer, received "${String(value)}"`);
   return Number(value);
+}
+
+function dashboardCommand(args: readonly string[]): CliCommand {
+  const { values, positionals } = parse("dashboard", args, dashboardOptions);
+  if (values.help === true) return { kind: "help", topic: "dashboard" };
+  if (positionals.length > 0)
+    throw new UsageError("dashboard", `no file expected, received ${positionals.map((p) => `"${p}"`).join(", ")}`);
+  const port = values.port;
+  if (port !== undefined && (typeof port !== "string" || !/^\d+$/.test(port) || Number(port) > 65535))
+    throw new UsageError("dashboard", `option --port: expected 0 to 65535, received "${String(port)}"`);
+  const host = typeof values.host === "string" ? values.host : "127.0.0.1";
+  return {
+    kind: "dashboard",
+    db: typeof values.db === "string" ? values.db : undefined,
+    port: port === undefined ? 0 : Number(port),
+    host,
+    allowRemote: values["allow-remote"] === true,
+  };
 }

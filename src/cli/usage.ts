@@ -9,6 +9,7 @@ usage:
   weir plan [options] <file>   print its execution plan
   weir worker [options] <module...>
                                serve the modules' exports to fleet stages, through Redis
+  weir dashboard [options]     serve the web dashboard of a store's runs and dead letters
   weir help [command]          this help, or a command's
   weir --version               the version
 
@@ -68,3 +69,19 @@ options:
 
 A second SIGTERM/SIGINT hands everything back at once. Exit codes: 0 stopped, 1 Redis or a module
 failed, 2 the command line was wrong.`;
+
+/** `weir dashboard --help`. */
+export const dashboardUsage = `usage: weir dashboard [options]
+
+Serves the web dashboard of a durable store: its runs (live ones too, with what their owners
+publish) and its dead letters (search, show, purge), until SIGINT/SIGTERM. Prints the URL on
+stdout; it carries a random token that every request needs. Live pipeline graphs and workflow
+DAGs are shown by a dashboard in the running process: run({ dashboard: true }).
+
+options:
+  --db <file>       the SQLite store (default $WEIR_DB, or .weir/weir.db)
+  --port <n>        the port (default 0: a free one)
+  --host <addr>     the address (default 127.0.0.1); anything but loopback needs --allow-remote
+  --allow-remote    listen on a non-loopback --host (prints a warning: the token is all that
+                    guards it then)
+  -h, --help        this help`;
