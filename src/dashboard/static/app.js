@@ -411,48 +411,61 @@ function pipelineView(root, detail) {
 const NODE_W = 190;
 const NODE_H = 96;
 
-/** Lays the plan's steps out left to right by depth; each step is one box, its fused stages listed in it. */
+/**
+ * One box per stage, left to right: the stages fused into a step follow its head (joined by a
+ * dashed line: no channel between them), and a step starts after every step feeding it.
+ */
 function pipelineGraph(plan, stages) {
   const steps =
     plan?.steps ??
     stages.map((st, i) => ({ id: i, head: st.name, fused: [], output: { to: i + 1 < stages.length ? [i + 1] : [] } }));
-  const depth = new Map();
+  const start = new Map();
   for (const step of steps) {
-    const d = depth.get(step.id) ?? 0;
-    depth.set(step.id, d);
-    for (const to of step.output.to) depth.set(to, Math.max(depth.get(to) ?? 0, d + 1));
+    const col = start.get(step.id) ?? 0;
+    start.set(step.id, col);
+    for (const to of step.output.to) start.set(to, Math.max(start.get(to) ?? 0, col + 1 + (step.fused?.length ?? 0)));
   }
   const rows = new Map();
   const pos = new Map();
+  let width = 0;
+  let height = 0;
   for (const step of steps) {
-    const d = depth.get(step.id);
-    const r = rows.get(d) ?? 0;
-    rows.set(d, r + 1);
-    pos.set(step.id, { x: 20 + d * (NODE_W + 50), y: 20 + r * (NODE_H + 24) });
+    const names = [step.head, ...(step.fused ?? [])];
+    const col0 = start.get(step.id);
+    const row = Math.max(...names.map((_, i) => rows.get(col0 + i) ?? 0));
+    names.forEach((name, i) => {
+      rows.set(col0 + i, row + 1);
+      const p = { x: 20 + (col0 + i) * (NODE_W + 50), y: 20 + row * (NODE_H + 24) };
+      pos.set(name, p);
+      width = Math.max(width, p.x + NODE_W + 20);
+      height = Math.max(height, p.y + NODE_H + 20);
+    });
   }
-  const width = 40 + Math.max(...[...depth.values()].map((d) => (d + 1) * (NODE_W + 50)));
-  const height = 40 + Math.max(...[...rows.values()]) * (NODE_H + 24);
   const svg = s("svg", { width, height, id: "graph" });
-  let edges = "";
+  const curve = (a, b) => {
+    const x1 = a.x + NODE_W;
+    const y1 = a.y + NODE_H / 2;
+    const x2 = b.x;
+    const y2 = b.y + NODE_H / 2;
+    return `M${x1},${y1} C${x1 + 25},${y1} ${x2 - 25},${y2} ${x2},${y2} `;
+  };
+  let channels = "";
+  let fused = "";
+  const byId = new Map(steps.map((st) => [st.id, st]));
   for (const step of steps) {
-    const a = pos.get(step.id);
+    const names = [step.head, ...(step.fused ?? [])];
+    for (let i = 1; i < names.length; i++) fused += curve(pos.get(names[i - 1]), pos.get(names[i]));
     for (const to of step.output.to) {
-      const b = pos.get(to);
-      if (!b) continue;
-      const x1 = a.x + NODE_W;
-      const y1 = a.y + NODE_H / 2;
-      const x2 = b.x;
-      const y2 = b.y + NODE_H / 2;
-      edges += `M${x1},${y1} C${x1 + 25},${y1} ${x2 - 25},${y2} ${x2},${y2} `;
+      const next = byId.get(to);
+      if (next) channels += curve(pos.get(names.at(-1)), pos.get(next.head));
     }
   }
-  svg.append(s("path", { class: "edge", d: edges }));
-  for (const step of steps) {
-    const { x, y } = pos.get(step.id);
-    const g = s("g", { class: "stage", "data-node": step.head, transform: `translate(${x},${y})` });
+  svg.append(s("path", { class: "edge", d: channels }), s("path", { class: "edge fused", d: fused }));
+  for (const [name, { x, y }] of pos) {
+    const g = s("g", { class: "stage", "data-node": name, transform: `translate(${x},${y})` });
     g.append(
       s("rect", { width: NODE_W, height: NODE_H, rx: 6 }),
-      s("text", { x: 8, y: 16, "font-weight": "bold" }, step.head),
+      s("text", { x: 8, y: 16, "font-weight": "bold" }, name),
       s("text", { x: 8, y: 32, "data-f": "rate" }, ""),
       s("text", { x: 8, y: 47, "data-f": "lat" }, ""),
       s("text", { x: 8, y: 62, "data-f": "err" }, ""),
@@ -460,10 +473,9 @@ function pipelineGraph(plan, stages) {
       s("rect", { class: "fill", x: 8, y: 70, width: 0, height: 6, "data-f": "queue" }),
       s("rect", { class: "fill-bg", x: 100, y: 70, width: 80, height: 6 }),
       s("rect", { class: "busy", x: 100, y: 70, width: 0, height: 6, "data-f": "busy" }),
-      s("text", { x: 8, y: 90, class: "muted", "font-size": 10 }, "queue"),
+      s("text", { x: 8, y: 90, "font-size": 10 }, "queue"),
       s("text", { x: 100, y: 90, "font-size": 10 }, "busy"),
     );
-    if (step.fused?.length) g.append(s("title", {}, `fused: ${step.fused.join(", ")}`));
     svg.append(g);
   }
   return svg;
