@@ -17,6 +17,7 @@ export {
   dashboardDefaults,
   type DashboardOptions,
   type WatchableRun,
+  type WatchableWorkflowRun,
   type WatchedRun,
   type ReplayHandler,
 } from "./dashboard/DashboardOptions.js";

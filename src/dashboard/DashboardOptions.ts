@@ -3,10 +3,21 @@ import type { Run } from "../run/Run.js";
 import type { DeadLetterRecord } from "../store/DeadLetterRecord.js";
 import type { Store } from "../store/Store.js";
 import type { WorkflowPlan } from "../workflow/plan/WorkflowPlan.js";
-import type { WorkflowRun } from "../workflow/run/WorkflowRun.js";
+import type { EventHandler } from "../events/EventBus.js";
+import type { WorkflowSnapshot } from "../state/WorkflowSnapshot.js";
+import type { WorkflowEvents } from "../workflow/results/WorkflowEvents.js";
+
+/** What the dashboard uses of a `WorkflowRun` (whatever its result type). */
+export interface WatchableWorkflowRun {
+  readonly workflow: string;
+  snapshot(): WorkflowSnapshot;
+  on<K extends keyof WorkflowEvents>(type: K, handler: EventHandler<WorkflowEvents[K]>): () => void;
+  stop(): Promise<unknown>;
+  cancel(reason?: unknown): void;
+}
 
 /** A run the dashboard can watch live: a pipeline's `Run` or a `WorkflowRun`. */
-export type WatchableRun = Run | WorkflowRun<never>;
+export type WatchableRun = Run | WatchableWorkflowRun;
 
 /**
  * A live run with its plan: the pipeline's `p.plan()` (the graph page draws its steps and

@@ -12,6 +12,19 @@ import { memoryStore, pipeline, workflow, type Store } from "../../src/index.js"
 import { dashboard, type Dashboard } from "../../src/dashboard.js";
 import { launchChromium, skipWithoutChromium } from "./chromium.js";
 
+/** The little of the DOM the page functions below use (this file is compiled without the DOM's types). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+  getElementById(id: string): { textContent: string | null } | null;
+};
+
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A source that never ends on its own: one item every few ms until the run stops it. */
@@ -47,6 +60,22 @@ async function addDeadLetters(store: Store, n: number, runName = "orders"): Prom
   await run.finish("completed");
 }
 
+/** Waits for the status line to say `text` (what the page says after an action). */
+async function status(page: Page, text: string): Promise<void> {
+  await page.waitForFunction((t) => document.getElementById("status")?.textContent === t, text);
+}
+
+/** A new page, and the errors it reports (uncaught exceptions, console errors such as CSP refusals). */
+async function openPage(browser: Browser): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  return { page, errors };
+}
+
 async function number(page: Page, selector: string): Promise<number> {
   const text = (await page.locator(selector).textContent()) ?? "";
   return Number(text.replace(/[^\d.]/g, "")) * (text.endsWith("k") ? 1000 : 1);
@@ -65,17 +94,17 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
     const p = endlessPipeline("live-counts");
     const run = p.run();
     await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
-    const page = await browser.newPage();
+    const { page, errors } = await openPage(browser);
     try {
       await page.goto(`${db.url}#/run/live-1`);
       const cell = '[data-stage="out"] td[data-col="in"]';
       await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, cell);
       const first = await number(page, cell);
-      await page.waitForFunction(
-        ([sel, seen]) =>
-          Number(document.querySelector(sel as string)?.textContent?.replace(/[^\d.]/g, "")) > (seen as number),
-        [cell, first] as const,
-      );
+      // the cell shows plain integers below 10,000
+      await page.waitForFunction(([sel, seen]) => Number(document.querySelector(sel)?.textContent) > seen, [
+        cell,
+        first,
+      ] as const);
       assert.ok((await number(page, cell)) > first);
       assert.equal(await page.locator("#graph [data-node]").count(), 3, "the graph shows the source and both stages");
       assert.equal(await page.locator("#graph .edge.fused").count(), 1, "fused into one step: one dashed path");
@@ -88,6 +117,7 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
         () => document.querySelector("h1 [data-state]")?.getAttribute("data-state") !== "running",
       );
       assert.ok(await page.locator("#stop").isDisabled(), "a run that ended cannot be stopped again");
+      assert.deepEqual(errors, [], "the page reported no error");
     } finally {
       await page.close();
       await run.stop({ graceMs: 0 }).catch(() => {});
@@ -108,7 +138,7 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
           .run();
       },
     });
-    const page = await browser.newPage();
+    const { page, errors } = await openPage(browser);
     try {
       await page.goto(`${db.url}#/dead-letters`);
       await page.waitForSelector('[data-dead-letter="2"]');
@@ -121,21 +151,22 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       assert.match(error, /at .*addDeadLetters/, "the stack is shown");
 
       await page.click("#replay-one");
-      await page.waitForFunction(() => document.getElementById("status")?.textContent === "replayed 1");
+      await status(page, "replayed 1");
       assert.deepEqual(seen, [{ order: 1 }], "the replaying pipeline's sink saw the item");
       assert.notEqual((await store.deadLetters.get(2))?.replayedAt, undefined, "marked replayed in the store");
 
       await page.waitForSelector("#dl-item");
       await page.fill("#dl-item", '{ "order": 1, "fixed": true }');
       await page.click("#edit-replay");
-      await page.waitForFunction(() => document.getElementById("status")?.textContent === "replayed 1");
+      await status(page, "replayed 1");
       assert.deepEqual(seen, [{ order: 1 }, { order: 1, fixed: true }], "the edited item was replayed");
 
       await page.click("#purge-one");
-      await page.waitForFunction(() => document.getElementById("status")?.textContent === "purged 1");
+      await status(page, "purged 1");
       assert.equal(await store.deadLetters.get(2), undefined);
       assert.equal(await store.deadLetters.count(), 2);
       await page.waitForFunction(() => document.querySelectorAll("#dead-letters tbody tr").length === 2);
+      assert.deepEqual(errors, [], "the page reported no error");
     } finally {
       await page.close();
       await store.close();
@@ -147,7 +178,7 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
     await addDeadLetters(store, 10_000);
     await addDeadLetters(store, 5, "invoices");
     await using db = await dashboard({ store, print: false });
-    const page = await browser.newPage();
+    const { page, errors } = await openPage(browser);
     try {
       await page.goto(`${db.url}#/dead-letters`);
       await page.waitForFunction(() => document.getElementById("dl-total")?.textContent?.startsWith("10005 matching"));
@@ -159,6 +190,7 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       await page.press('input[name="runName"]', "Enter");
       await page.waitForFunction(() => document.getElementById("dl-total")?.textContent?.startsWith("5 matching"));
       assert.equal(await page.locator("#dead-letters tbody tr").count(), 5);
+      assert.deepEqual(errors, [], "the page reported no error");
     } finally {
       await page.close();
       await store.close();
@@ -166,14 +198,15 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
   });
 
   it("draws a workflow of 1,000 tasks as a DAG with their states, and a timeline of attempts", async () => {
-    let wf = workflow("wide");
     let gate!: () => void;
     const held = new Promise<void>((resolve) => (gate = resolve));
-    wf = wf.task("root", async () => held);
-    for (let i = 0; i < 999; i++) wf = wf.task(`t${i}`, { after: ["root"] }, () => i);
+    const wf = workflow("wide").tasks([
+      { name: "root", run: () => held },
+      ...Array.from({ length: 999 }, (_, i) => ({ name: `t${i}`, after: ["root"], run: () => i })),
+    ]);
     const run = wf.run({ concurrency: 8 });
     await using db = await dashboard({ runs: [{ run, plan: wf.plan() }], print: false, sampleMs: 100 });
-    const page = await browser.newPage();
+    const { page, errors } = await openPage(browser);
     try {
       await page.goto(`${db.url}#/run/live-1`);
       await page.waitForFunction(() => document.querySelectorAll("#dag [data-task]").length === 1000);
@@ -183,13 +216,14 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       await page.waitForFunction(() => document.querySelectorAll("#dag .task.completed").length === 1000);
       assert.match((await page.locator('[data-count="completed"]').textContent()) ?? "", /completed 1000/);
       const drawn = await page.evaluate(() => {
-        const canvas = document.querySelector(".gantt canvas") as HTMLCanvasElement;
-        const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const canvas = document.querySelector(".gantt canvas") as unknown as Canvas;
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
         let painted = 0;
         for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
         return painted;
       });
       assert.ok(drawn > 0, "the timeline drew the attempts");
+      assert.deepEqual(errors, [], "the page reported no error");
     } finally {
       await page.close();
     }

@@ -1,8 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { ExecutionPlan } from "../../plan/ExecutionPlan.js";
 import type { WorkflowPlan } from "../../workflow/plan/WorkflowPlan.js";
-import type { WorkflowRun } from "../../workflow/run/WorkflowRun.js";
-import type { WatchableRun, WatchedRun } from "../DashboardOptions.js";
+import type { WatchableRun, WatchableWorkflowRun, WatchedRun } from "../DashboardOptions.js";
 import { PipelineWatch } from "./PipelineWatch.js";
 import type { RunSummary } from "./RunSummary.js";
 import type { Watch } from "./Watch.js";
@@ -99,7 +98,7 @@ function isWatched(value: WatchableRun | WatchedRun): value is WatchedRun {
   return typeof value === "object" && value !== null && "run" in value && !("snapshot" in value);
 }
 
-function isWorkflowRun(run: WatchableRun): run is WorkflowRun<never> {
+function isWorkflowRun(run: WatchableRun): run is WatchableWorkflowRun {
   return typeof (run as { workflow?: unknown }).workflow === "string";
 }
 

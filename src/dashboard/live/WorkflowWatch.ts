@@ -1,7 +1,7 @@
 import type { TaskState } from "../../state/TaskState.js";
 import type { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import type { WorkflowPlan } from "../../workflow/plan/WorkflowPlan.js";
-import type { WorkflowRun } from "../../workflow/run/WorkflowRun.js";
+import type { WatchableWorkflowRun } from "../DashboardOptions.js";
 import type { RunSummary } from "./RunSummary.js";
 import type { Watch } from "./Watch.js";
 
@@ -32,7 +32,7 @@ export interface AttemptView {
  */
 export class WorkflowWatch implements Watch {
   readonly id: string;
-  readonly #run: WorkflowRun<never>;
+  readonly #run: WatchableWorkflowRun;
   readonly #plan: WorkflowPlan | undefined;
   /** Monotonic ms when watching began: attempts are timed from it. */
   readonly #t0: number;
@@ -48,7 +48,7 @@ export class WorkflowWatch implements Watch {
   #rate: number | undefined;
   #lastEnded = { t: 0, count: 0 };
 
-  constructor(id: string, run: WorkflowRun<never>, plan: WorkflowPlan | undefined, now: () => number) {
+  constructor(id: string, run: WatchableWorkflowRun, plan: WorkflowPlan | undefined, now: () => number) {
     this.id = id;
     this.#run = run;
     this.#plan = plan;

@@ -520,7 +520,7 @@ const TASK_W = 150;
 const TASK_H = 20;
 
 function workflowView(root, detail) {
-  const dagBox = h("div", { class: "scroll", style: "max-height: 480px" });
+  const dagBox = h("div", { class: "scroll dag" });
   const gantt = h("div", { class: "scroll gantt" });
   const canvas = h("canvas", { height: 360 });
   const spacer = h("div");
