@@ -31,7 +31,7 @@ export interface StageView {
   readonly backPressured: number | undefined;
   readonly p50: number;
   readonly p99: number;
-  /** Workers of a pool stage, or its concurrency; 0 for fused stages. */
+  /** Workers of a pool stage, or a stage head's concurrency; 0 for fused stages, sources, batches and merges. */
   readonly workers: number;
 }
 
@@ -156,7 +156,7 @@ export class PipelineWatch implements Watch {
         typeof bp === "number" ? share(bp, typeof bpBefore === "number" ? bpBefore : undefined) : undefined,
       p50: s.latency.p50,
       p99: s.latency.p99,
-      workers: step === undefined ? 0 : (step.pool?.workers ?? step.concurrency),
+      workers: step === undefined ? 0 : (step.pool?.workers ?? (step.headKind === "stage" ? step.concurrency : 0)),
     };
   }
 }

@@ -464,7 +464,7 @@ function pipelineGraph(plan, stages) {
   for (const [name, { x, y }] of pos) {
     const g = s("g", { class: "stage", "data-node": name, transform: `translate(${x},${y})` });
     g.append(
-      s("rect", { width: NODE_W, height: NODE_H, rx: 6 }),
+      s("rect", { class: "box", width: NODE_W, height: NODE_H, rx: 6 }),
       s("text", { x: 8, y: 16, "font-weight": "bold" }, name),
       s("text", { x: 8, y: 32, "data-f": "rate" }, ""),
       s("text", { x: 8, y: 47, "data-f": "lat" }, ""),
@@ -674,7 +674,9 @@ function drawGantt(box, canvas, spacer, attempts, now) {
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const label = 160;
-  const span = Math.max(now, 1);
+  // the run's span: up to now while attempts run, else up to the last attempt's end
+  let span = 1;
+  for (const name of names) for (const a of attempts[name]) span = Math.max(span, a.end ?? now);
   const scale = (canvas.width - label - 10) / span;
   const first = Math.floor(box.scrollTop / ROW);
   const count = Math.ceil(canvas.height / ROW);
