@@ -176,6 +176,30 @@ describe("dashboard server", () => {
     await store.close();
   });
 
+  it("keeps the last 100 ended runs on the runs page, and every live one", async () => {
+    const live = pipeline("still-going")
+      .from(endless())
+      .to(() => {})
+      .run();
+    await using db = await dashboard({ runs: [live], print: false });
+    for (let i = 0; i < 105; i++) {
+      const run = pipeline(`done-${i}`)
+        .from([i])
+        .to(() => {})
+        .run();
+      await run;
+      db.watch(run);
+    }
+    const { runs } = (await (await fetch(`${base(db.url)}/api/runs?token=${db.token}`)).json()) as {
+      runs: Array<{ name: string }>;
+    };
+    assert.equal(runs.length, 101);
+    assert.equal(runs[0]!.name, "done-104");
+    assert.equal(runs.at(-2)!.name, "done-5", "the oldest ended runs were dropped");
+    assert.equal(runs.at(-1)!.name, "still-going", "a live run is never dropped");
+    await live.stop({ graceMs: 0 });
+  });
+
   it("run({ dashboard: true }) prints its URL, shows the run, and never keeps the process alive", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/dashboard/run-with-dashboard.ts"], {
       cwd: root,

@@ -7,6 +7,9 @@ import type { RunSummary } from "./RunSummary.js";
 import type { Watch } from "./Watch.js";
 import { WorkflowWatch } from "./WorkflowWatch.js";
 
+/** Ended runs kept on the runs page; older ones are dropped (a process running many runs stays bounded). */
+export const endedRunsKept = 100;
+
 /** A page's server-sent event stream, and whether it is keeping up. */
 interface Subscriber {
   readonly res: ServerResponse;
@@ -44,6 +47,7 @@ export class LiveRuns {
       ? new WorkflowWatch(id, run, plan as WorkflowPlan | undefined, this.#now)
       : new PipelineWatch(id, run, plan as ExecutionPlan | undefined, this.#now());
     this.#watches.set(id, watch);
+    this.#forgetOldRuns();
     return id;
   }
 
@@ -83,6 +87,20 @@ export class LiveRuns {
       if (set === undefined || set.size === 0) continue;
       const frame = `event: update\ndata: ${JSON.stringify(update)}\n\n`;
       for (const s of set) if (s.ready) s.ready = s.res.write(frame);
+    }
+  }
+
+  /** Drops the oldest ended runs beyond {@link endedRunsKept} (and ends their pages' streams). */
+  #forgetOldRuns(): void {
+    let ended = 0;
+    for (const w of this.#watches.values()) if (w.done) ended++;
+    for (const [id, w] of this.#watches) {
+      if (ended <= endedRunsKept) break;
+      if (!w.done) continue;
+      this.#watches.delete(id);
+      for (const s of this.#subscribers.get(id) ?? []) s.res.end();
+      this.#subscribers.delete(id);
+      ended--;
     }
   }
 
