@@ -47,4 +47,23 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // the dashboard's page runs in the browser
+    files: ["src/dashboard/static/**/*.js"],
+    languageOptions: {
+      globals: {
+        document: "readonly",
+        window: "readonly",
+        location: "readonly",
+        history: "readonly",
+        fetch: "readonly",
+        EventSource: "readonly",
+        URLSearchParams: "readonly",
+        Node: "readonly",
+        CSS: "readonly",
+        requestAnimationFrame: "readonly",
+        confirm: "readonly",
+      },
+    },
+  },
 );

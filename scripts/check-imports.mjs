@@ -16,7 +16,7 @@ const layers = [
   ["executor", "source"],
   ["plan", "run", "store"],
   ["pipeline", "workflow", "runtime"],
-  ["replay", "fleet", "metrics", "top", "testing", "cli"],
+  ["replay", "fleet", "metrics", "top", "testing", "dashboard", "cli"],
 ];
 /** Modules the core must never load (packages, and src folders or files that hold optional subsystems). */
 const optionalPackages = [

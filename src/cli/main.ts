@@ -9,7 +9,17 @@ import { runCommand } from "./runCommand.js";
 import { durableRunCommand } from "./durableRunCommand.js";
 import { UsageError } from "./UsageError.js";
 import { stdoutToStderr, type CliIo } from "./stdoutToStderr.js";
-import { dlqUsage, planUsage, resumeUsage, runUsage, runsUsage, topUsage, weirUsage, workerUsage } from "./usage.js";
+import {
+  dashboardUsage,
+  dlqUsage,
+  planUsage,
+  resumeUsage,
+  runUsage,
+  runsUsage,
+  topUsage,
+  weirUsage,
+  workerUsage,
+} from "./usage.js";
 
 const usageOf = (topic: string): string =>
   topic === "run"
@@ -26,7 +36,9 @@ const usageOf = (topic: string): string =>
               ? resumeUsage
               : topic === "top"
                 ? topUsage
-                : weirUsage;
+                : topic === "dashboard"
+                  ? dashboardUsage
+                  : weirUsage;
 
 /** Exit codes: done, failed (or abandoned work), and a wrong command line. */
 const EXIT_OK = 0;
@@ -69,6 +81,16 @@ export async function main(
     // loaded only here: the rest of the CLI never loads the Redis client
     const { workerCommand } = await import("../fleet/worker/workerCommand.js");
     return workerCommand(command, io);
+  }
+  if (command.kind === "dashboard") {
+    // loaded only here: the rest of the CLI never loads the HTTP server or SQLite
+    const { dashboardCommand } = await import("./dashboardCommand.js");
+    try {
+      return await dashboardCommand(command, io);
+    } catch (error) {
+      io.err.write(`${describeError(error)}\n`);
+      return EXIT_FAILED;
+    }
   }
   if (isStoreCommand(command)) {
     // loaded only here: the rest of the CLI never loads the SQLite store

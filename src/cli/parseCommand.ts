@@ -1,12 +1,16 @@
 import { parseArgs } from "node:util";
 import { closestName } from "../options/closestName.js";
 import { UsageError } from "./UsageError.js";
+import type { DashboardCommand } from "./dashboardCommand.js";
 import { DEFAULT_GRACE_MS } from "./usage.js";
 import { parseStoreCommand, type StoreCommand } from "./store/parseStoreCommand.js";
 
 /** A command line, understood. */
 export type CliCommand =
-  | { readonly kind: "help"; readonly topic: "weir" | "run" | "plan" | "worker" | "runs" | "dlq" | "resume" | "top" }
+  | {
+      readonly kind: "help";
+      readonly topic: "weir" | "run" | "plan" | "worker" | "runs" | "dlq" | "resume" | "top" | "dashboard";
+    }
   | { readonly kind: "version" }
   | {
       readonly kind: "run";
@@ -21,7 +25,8 @@ export type CliCommand =
   | { readonly kind: "plan"; readonly file: string; readonly json: boolean }
   | WorkerCommand
   | StoreCommand
-  | TopCommand;
+  | TopCommand
+  | DashboardCommand;
 
 /** `weir top`: every run on this machine, or the one at `address`. */
 export interface TopCommand {
@@ -86,7 +91,14 @@ const topOptions: OptionSpecs = {
   once: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 };
-const commands = ["run", "plan", "worker", "help", "runs", "dlq", "resume", "top"];
+const dashboardOptions: OptionSpecs = {
+  db: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  "allow-remote": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+const commands = ["run", "plan", "worker", "help", "runs", "dlq", "resume", "top", "dashboard"];
 
 /**
  * Parses `weir`'s arguments with `node:util` `parseArgs` in strict mode: an unknown option, a
@@ -107,6 +119,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     const { positionals } = parse("help", rest, {});
     const topic = positionals[0];
     if (topic === undefined) return { kind: "help", topic: "weir" };
+    if (topic === "dashboard" && positionals.length === 1) return { kind: "help", topic };
     if (topic === "runs" || topic === "dlq") return { kind: "help", topic };
     if (
       positionals.length > 1 ||
@@ -157,6 +170,7 @@ export function parseCommand(args: readonly string[]): CliCommand {
     return "help" in parsed ? { kind: "help", topic: parsed.help } : parsed;
   }
   if (first === "top") return topCommand(rest);
+  if (first === "dashboard") return dashboardCommand(rest);
   const guess = closestName(first, commands);
   throw new UsageError("weir", `unknown command "${first}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}`);
 }
@@ -292,5 +306,23 @@ function topCommand(args: readonly string[]): CliCommand {
     address: typeof address === "string" ? address : undefined,
     intervalMs: interval === undefined ? 1000 : Number(interval),
     once: values.once === true,
+  };
+}
+
+function dashboardCommand(args: readonly string[]): CliCommand {
+  const { values, positionals } = parse("dashboard", args, dashboardOptions);
+  if (values.help === true) return { kind: "help", topic: "dashboard" };
+  if (positionals.length > 0)
+    throw new UsageError("dashboard", `no file expected, received ${positionals.map((p) => `"${p}"`).join(", ")}`);
+  const port = values.port;
+  if (port !== undefined && (typeof port !== "string" || !/^\d+$/.test(port) || Number(port) > 65535))
+    throw new UsageError("dashboard", `option --port: expected 0 to 65535, received "${String(port)}"`);
+  const host = typeof values.host === "string" ? values.host : "127.0.0.1";
+  return {
+    kind: "dashboard",
+    db: typeof values.db === "string" ? values.db : undefined,
+    port: port === undefined ? 0 : Number(port),
+    host,
+    allowRemote: values["allow-remote"] === true,
   };
 }

@@ -16,6 +16,7 @@ usage:
                                its dead letters
 
   weir top [options]           a live table of the weir runs on this machine
+  weir dashboard [options]     serve the web dashboard of a store's runs and dead letters
   weir help [command]          this help, or a command's
   weir --version               the version
 
@@ -151,3 +152,19 @@ options:
   --interval-ms <n>   refresh period (default 1000)
   --once              print one frame and exit
   -h, --help          this help`;
+
+/** `weir dashboard --help`. */
+export const dashboardUsage = `usage: weir dashboard [options]
+
+Serves the web dashboard of a durable store: its runs (live ones too, with what their owners
+publish) and its dead letters (search, show, purge), until SIGINT/SIGTERM. Prints the URL on
+stdout; it carries a random token that every request needs. Live pipeline graphs and workflow
+DAGs are shown by a dashboard in the running process: run({ dashboard: true }).
+
+options:
+  --db <file>       the SQLite store (default $WEIR_DB, or .weir/weir.db)
+  --port <n>        the port (default 0: a free one)
+  --host <addr>     the address (default 127.0.0.1); anything but loopback needs --allow-remote
+  --allow-remote    listen on a non-loopback --host (prints a warning: the token is all that
+                    guards it then)
+  -h, --help        this help`;

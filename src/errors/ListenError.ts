@@ -10,6 +10,8 @@ import { WeirError } from "./WeirError.js";
  * ```
  */
 export class ListenError extends WeirError {
+  /** The class name: `error.name`, and what `ListenError.is(e)` matches. */
+  static override readonly name: string = "ListenError";
   /** What was starting: `"metrics server"`, `"status server"`. */
   readonly server: string;
   /** The address and port asked for. */

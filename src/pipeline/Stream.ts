@@ -9,6 +9,7 @@ import { compilePlan, type CompiledPlan } from "../plan/compilePlan.js";
 import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
 import { inlineBlockers } from "../plan/inlineBlockers.js";
 import { PipelineRun } from "../run/PipelineRun.js";
+import { openDashboard } from "../run/openDashboard.js";
 import { keepAlive } from "../time/keepAlive.js";
 import type { Run } from "../run/Run.js";
 import type { RunOptions } from "../run/RunOptions.js";
@@ -142,7 +143,9 @@ abstract class Handle implements Runnable {
           "a store",
         );
     }
-    return new PipelineRun(this.#graph, this.compiled(), checked);
+    const run = new PipelineRun(this.#graph, this.compiled(), checked);
+    openDashboard({ run, plan: () => this.compiled().plan }, checked.dashboard);
+    return run;
   }
 
   /** The execution plan: which stages are fused, which get a step and a channel, and why. */
@@ -399,6 +402,7 @@ export class Stream<T> extends Handle {
         }
         const tap = new Channel<unknown>(new FifoQueue<unknown>(Math.min(capacity, 1024)), capacity, 1);
         const run = new PipelineRun(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
+        openDashboard({ run, plan: () => compiled().plan }, runOptions.dashboard);
         return {
           async next(): Promise<IteratorResult<T>> {
             let release: (() => void) | undefined;

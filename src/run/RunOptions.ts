@@ -5,6 +5,7 @@ import type { Clock } from "../time/Clock.js";
 import type { DeadLetterOptions } from "./DeadLetterOptions.js";
 import type { RunEvents } from "./RunEvents.js";
 import type { Store } from "../store/Store.js";
+import type { RunDashboardOptions } from "./RunDashboardOptions.js";
 
 /**
  * Options of `pipeline.run()`.
@@ -96,4 +97,13 @@ export interface RunOptions {
    * ```
    */
   readonly metrics?: MetricsSink;
+  /**
+   * Serves the web dashboard beside the run (loaded from `weir/dashboard` only when given) and
+   * prints its URL, token included, on stderr: `true` (127.0.0.1, a free port) or
+   * `{ port, host, allowRemote }`. Every run of the process given it shares one dashboard; it
+   * never keeps the process alive. See docs/dashboard.md.
+   * @default false
+   * @example `p.run({ dashboard: true })`
+   */
+  readonly dashboard?: boolean | RunDashboardOptions;
 }

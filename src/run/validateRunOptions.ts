@@ -14,6 +14,7 @@ import { clockOption } from "../time/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import { isMetricsSink } from "../stats/MetricsSink.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
+import { checkRunDashboard } from "./RunDashboardOptions.js";
 import type { RunOptions } from "./RunOptions.js";
 
 /**
@@ -54,6 +55,7 @@ const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, whe
     if (!isMetricsSink(v))
       throw new InvalidOptionError("metrics", 'a metrics sink (metrics(registry) from "weir/metrics")', v, where);
   },
+  dashboard: (v, where) => void checkRunDashboard(v, where),
 };
 
 const known = Object.keys(checks);

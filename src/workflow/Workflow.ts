@@ -1,4 +1,5 @@
 import { isPoolStage, type PoolStage } from "../executor/pool/stage/PoolStage.js";
+import { openDashboard } from "../run/openDashboard.js";
 import { CycleError } from "../errors/CycleError.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
@@ -191,7 +192,9 @@ export class Workflow<R = None> {
       });
       graph = graph.select(targets);
     }
-    return new WorkflowRun<R>(graph, filled);
+    const run = new WorkflowRun<R>(graph, filled);
+    openDashboard({ run, plan: () => planWorkflow(graph) }, filled.dashboard);
+    return run;
   }
 
   #compiled(): TaskGraph {

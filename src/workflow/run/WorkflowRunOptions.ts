@@ -18,6 +18,7 @@ import { systemClock, type Clock } from "../../time/Clock.js";
 import { isMetricsSink, type MetricsSink } from "../../stats/MetricsSink.js";
 import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { WorkflowResult } from "../results/WorkflowResult.js";
+import { checkRunDashboard, type RunDashboardOptions } from "../../run/RunDashboardOptions.js";
 
 /**
  * Options of `wf.run()`.
@@ -128,6 +129,12 @@ export interface WorkflowRunOptions<Name extends string = string> {
    * @default none
    */
   readonly inputs?: unknown;
+  /**
+   * Serves the web dashboard beside the run (the DAG with task states, a timeline of attempts),
+   * loaded from `weir/dashboard` only when given, and prints its URL on stderr: `true` or
+   * `{ port, host, allowRemote }`. See docs/dashboard.md. @default false
+   */
+  readonly dashboard?: boolean | RunDashboardOptions;
 }
 
 /** Run option defaults. */
@@ -154,6 +161,7 @@ export interface FilledRunOptions {
   /** Set when the run is durable (`store`). */
   readonly durable: DurableRunOptions | undefined;
   readonly force: boolean;
+  readonly dashboard: boolean | RunDashboardOptions;
 }
 
 /** A durable run's options, validated. */
@@ -184,6 +192,7 @@ const known = Object.keys({
   resume: true,
   force: true,
   inputs: true,
+  dashboard: true,
 } satisfies Record<keyof WorkflowRunOptions, true>);
 
 /** Validates `wf.run()` options (task names in `only` are checked against the graph later). */
@@ -234,6 +243,7 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
       nonNegativeInt(v, "maxAddedTasks", where),
     ),
     yieldEvery: optional(o.yieldEvery, workflowRunDefaults.yieldEvery, (v) => positiveInt(v, "yieldEvery", where)),
+    dashboard: optional(o.dashboard, false, (v) => checkRunDashboard(v, where)),
   };
 }
 

@@ -1,0 +1,263 @@
+/**
+ * The dashboard in a real Chromium (Debian's package, driven by playwright-core): a running
+ * pipeline's counts go up on its page, the page's Stop button stops the run, dead letters from a
+ * store are shown, replayed (the replaying pipeline's sink sees the item) and purged, a workflow of
+ * 1,000 tasks and 10,000 dead letters stay usable, and requests without the token or the CSRF
+ * header are refused.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { memoryStore, pipeline, workflow, type Store } from "../../src/index.js";
+import { dashboard, type Dashboard } from "../../src/dashboard.js";
+import { launchChromium, skipWithoutChromium } from "./chromium.js";
+
+/** The little of the DOM the page functions below use (this file is compiled without the DOM's types). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+  getElementById(id: string): { textContent: string | null } | null;
+};
+
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A source that never ends on its own: one item every few ms until the run stops it. */
+async function* endless(): AsyncGenerator<number> {
+  for (let i = 0; ; i++) {
+    await sleep(3);
+    yield i;
+  }
+}
+
+function endlessPipeline(name: string) {
+  return pipeline(name)
+    .from(endless())
+    .map((x: number) => x * 2, { name: "double" })
+    .to(() => {}, { name: "out" });
+}
+
+/** Adds `n` dead letters to `store` under one run; resolves once they are committed. */
+async function addDeadLetters(store: Store, n: number, runName = "orders"): Promise<void> {
+  const run = await store.createRun({ kind: "pipeline", name: runName, plan: [{ name: "enrich", fingerprint: "f" }] });
+  for (let i = 0; i < n; i++) {
+    const error = Object.assign(new Error(`enrich failed on order ${i}`), { code: "E_ENRICH" });
+    run.addDeadLetter({
+      key: `k${i}`,
+      stage: "enrich",
+      index: i,
+      item: { order: i },
+      error,
+      attempts: 3,
+      firstFailedAt: 1,
+    });
+  }
+  await run.finish("completed");
+}
+
+/** Waits for the status line to say `text` (what the page says after an action). */
+async function status(page: Page, text: string): Promise<void> {
+  await page.waitForFunction((t) => document.getElementById("status")?.textContent === t, text);
+}
+
+/** A new page, and the errors it reports (uncaught exceptions, console errors such as CSP refusals). */
+async function openPage(browser: Browser): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  return { page, errors };
+}
+
+async function number(page: Page, selector: string): Promise<number> {
+  const text = (await page.locator(selector).textContent()) ?? "";
+  return Number(text.replace(/[^\d.]/g, "")) * (text.endsWith("k") ? 1000 : 1);
+}
+
+describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 }, () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it("a running pipeline's counts increase on its page, and its Stop button stops the run", async () => {
+    const p = endlessPipeline("live-counts");
+    const run = p.run();
+    await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
+    const { page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${db.url}#/run/live-1`);
+      const cell = '[data-stage="out"] td[data-col="in"]';
+      await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, cell);
+      const first = await number(page, cell);
+      // the cell shows plain integers below 10,000
+      await page.waitForFunction(([sel, seen]) => Number(document.querySelector(sel)?.textContent) > seen, [
+        cell,
+        first,
+      ] as const);
+      assert.ok((await number(page, cell)) > first);
+      assert.equal(await page.locator("#graph [data-node]").count(), 3, "the graph shows the source and both stages");
+      assert.equal(await page.locator("#graph .edge.fused").count(), 1, "fused into one step: one dashed path");
+      assert.equal(run.snapshot().state, "running");
+
+      await page.click("#stop");
+      const result = await run;
+      assert.equal(result.stopped, true, "the run ended because the page stopped it");
+      await page.waitForFunction(
+        () => document.querySelector("h1 [data-state]")?.getAttribute("data-state") !== "running",
+      );
+      assert.ok(await page.locator("#stop").isDisabled(), "a run that ended cannot be stopped again");
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+      await run.stop({ graceMs: 0 }).catch(() => {});
+    }
+  });
+
+  it("shows a dead letter from the store, replays it (the sink sees it), edits and replays, purges", async () => {
+    const store = memoryStore();
+    await addDeadLetters(store, 3);
+    const seen: unknown[] = [];
+    await using db = await dashboard({
+      store,
+      print: false,
+      replay: async (letters) => {
+        await pipeline("replay")
+          .from(letters.map((l) => l.item))
+          .to((item) => void seen.push(item))
+          .run();
+      },
+    });
+    const { page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${db.url}#/dead-letters`);
+      await page.waitForSelector('[data-dead-letter="2"]');
+      assert.equal(await page.locator("#dead-letters tbody tr").count(), 3);
+      await page.click('[data-dead-letter="2"]');
+      await page.waitForSelector("#dl-item");
+      assert.deepEqual(JSON.parse(await page.locator("#dl-item").inputValue()), { order: 1 });
+      const error = (await page.locator("#dl-error").textContent()) ?? "";
+      assert.match(error, /Error \[E_ENRICH\]: enrich failed on order 1/);
+      assert.match(error, /at .*addDeadLetters/, "the stack is shown");
+
+      await page.click("#replay-one");
+      await status(page, "replayed 1");
+      assert.deepEqual(seen, [{ order: 1 }], "the replaying pipeline's sink saw the item");
+      assert.notEqual((await store.deadLetters.get(2))?.replayedAt, undefined, "marked replayed in the store");
+
+      await page.waitForSelector("#dl-item");
+      await page.fill("#dl-item", '{ "order": 1, "fixed": true }');
+      await page.click("#edit-replay");
+      await status(page, "replayed 1");
+      assert.deepEqual(seen, [{ order: 1 }, { order: 1, fixed: true }], "the edited item was replayed");
+
+      await page.click("#purge-one");
+      await status(page, "purged 1");
+      assert.equal(await store.deadLetters.get(2), undefined);
+      assert.equal(await store.deadLetters.count(), 2);
+      await page.waitForFunction(() => document.querySelectorAll("#dead-letters tbody tr").length === 2);
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+      await store.close();
+    }
+  });
+
+  it("pages 10,000 dead letters server-side and searches them", async () => {
+    const store = memoryStore();
+    await addDeadLetters(store, 10_000);
+    await addDeadLetters(store, 5, "invoices");
+    await using db = await dashboard({ store, print: false });
+    const { page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${db.url}#/dead-letters`);
+      await page.waitForFunction(() => document.getElementById("dl-total")?.textContent?.startsWith("10005 matching"));
+      assert.equal(await page.locator("#dead-letters tbody tr").count(), 50, "one page, not ten thousand rows");
+      await page.click("#dl-next");
+      await page.waitForSelector('[data-dead-letter="51"]');
+      assert.match((await page.locator("#dl-total").textContent()) ?? "", /page 2 of 201/);
+      await page.fill('input[name="runName"]', "invoices");
+      await page.press('input[name="runName"]', "Enter");
+      await page.waitForFunction(() => document.getElementById("dl-total")?.textContent?.startsWith("5 matching"));
+      assert.equal(await page.locator("#dead-letters tbody tr").count(), 5);
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+      await store.close();
+    }
+  });
+
+  it("draws a workflow of 1,000 tasks as a DAG with their states, and a timeline of attempts", async () => {
+    let gate!: () => void;
+    const held = new Promise<void>((resolve) => (gate = resolve));
+    const wf = workflow("wide").tasks([
+      { name: "root", run: () => held },
+      ...Array.from({ length: 999 }, (_, i) => ({ name: `t${i}`, after: ["root"], run: () => i })),
+    ]);
+    const run = wf.run({ concurrency: 8 });
+    await using db = await dashboard({ runs: [{ run, plan: wf.plan() }], print: false, sampleMs: 100 });
+    const { page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${db.url}#/run/live-1`);
+      await page.waitForFunction(() => document.querySelectorAll("#dag [data-task]").length === 1000);
+      assert.equal(await page.locator('#dag [data-task="root"]').getAttribute("class"), "task running critical");
+      gate();
+      await run;
+      await page.waitForFunction(() => document.querySelectorAll("#dag .task.completed").length === 1000);
+      assert.match((await page.locator('[data-count="completed"]').textContent()) ?? "", /completed 1000/);
+      const drawn = await page.evaluate(() => {
+        const canvas = document.querySelector(".gantt canvas") as unknown as Canvas;
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+        return painted;
+      });
+      assert.ok(drawn > 0, "the timeline drew the attempts");
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("refuses the page without the token, and a POST without the CSRF header", async () => {
+    const p = endlessPipeline("guarded");
+    const run = p.run();
+    await using db = await dashboard({ runs: [run], print: false });
+    const page = await browser.newPage();
+    try {
+      const base = db.url.slice(0, db.url.indexOf("/?"));
+      const bare = await page.goto(`${base}/`);
+      assert.equal(bare?.status(), 401);
+      const wrong = await page.goto(`${base}/?token=not-the-token`);
+      assert.equal(wrong?.status(), 403);
+      await page.goto(db.url);
+      // a string, so the transpiler's helpers (__name) do not leak into the page
+      const statuses = (await page.evaluate(`(async () => {
+        const token = ${JSON.stringify(db.token)};
+        const stop = { method: "POST", body: "{}" };
+        return {
+          noCsrf: (await fetch("/api/runs/live-1/stop", { ...stop, headers: { "x-weir-token": token } })).status,
+          wrongCsrf: (await fetch("/api/runs/live-1/stop", { ...stop, headers: { "x-weir-token": token, "x-weir-csrf": "guess" } })).status,
+          get: (await fetch("/api/runs/live-1/stop?token=" + token)).status,
+        };
+      })()`)) as Record<string, number>;
+      assert.deepEqual(statuses, { noCsrf: 403, wrongCsrf: 403, get: 405 });
+      assert.equal(run.snapshot().state, "running", "nothing was stopped");
+    } finally {
+      await page.close();
+      await run.stop({ graceMs: 0 }).catch(() => {});
+    }
+  });
+});
+
+export type { Dashboard };
