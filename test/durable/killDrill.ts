@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
@@ -30,14 +30,14 @@ export interface DrillReport {
 }
 
 /**
- * Runs the drill: starts the child, SIGKILLs it a random time (0 to `maxKillDelayMs`) after it
- * says RUNNING, `kills` times, then lets one run to the end; reads the sink back.
+ * Runs the drill: starts the child, SIGKILLs it at a random point of its progress (once the counting
+ * sink grew by a random share of what is left) after it says RUNNING, `kills` times, then lets one
+ * run to the end; reads the sink back.
  */
 export async function killDrill(options: {
   readonly dir: string;
   readonly total: number;
   readonly kills: number;
-  readonly maxKillDelayMs: number;
   readonly random?: () => number;
 }): Promise<DrillReport> {
   const { dir, total, kills } = options;
@@ -81,7 +81,11 @@ export async function killDrill(options: {
       void exited.then(() => resolve(false));
     });
     if (killed < kills && (await running)) {
-      await new Promise((r) => setTimeout(r, random() * options.maxKillDelayMs));
+      // killed at a random point of its own progress, not of the wall clock: a fast machine
+      // would finish before a timed kill; at most 1/(kills left + 1) of what remains is done first
+      const from = Number(/FROM (\d+)/.exec(err)?.[1] ?? 0);
+      const share = (total - from) / (kills - killed + 1);
+      await progressed(countFile, readUpTo, Math.max(1, Math.floor(random() * share)) * bytesPerLine(total), exited);
       child.kill("SIGKILL");
       await exited;
     }
@@ -124,4 +128,16 @@ export async function killDrill(options: {
     maxCountDuplicatesPerKill: maxPerKill,
     ms: Math.round(performance.now() - started),
   };
+}
+
+/** Bytes of one counting-sink line (`drill/<i>\n`), at most. */
+function bytesPerLine(total: number): number {
+  return "drill/".length + String(total).length + 1;
+}
+
+/** Resolves once `file` grew `bytes` past `from` (polled every 2 ms), or the child exited. */
+async function progressed(file: string, from: number, bytes: number, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done && statSync(file).size < from + bytes) await new Promise((r) => setTimeout(r, 2));
 }
