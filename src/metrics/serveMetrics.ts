@@ -1,9 +1,9 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { register, type Registry } from "prom-client";
-import { ListenError } from "../errors/ListenError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject } from "../options/validate.js";
+import { listen } from "./listen.js";
 
 /** Options of {@link serveMetrics}. */
 export interface MetricsServerOptions {
@@ -82,16 +82,4 @@ export async function serveMetrics(options: MetricsServerOptions = {}): Promise<
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-/** Listens, or rejects with a ListenError. */
-export function listen(server: Server, port: number, host: string, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: unknown): void => reject(new ListenError(what, `${host}:${port}`, error));
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
 }

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { listen } from "../metrics/serveMetrics.js";
+import { listen } from "../metrics/listen.js";
 
 /** What a status server serves about its run. */
 export interface StatusSource {
