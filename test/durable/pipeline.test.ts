@@ -256,5 +256,19 @@ for (const [kind, open] of stores) {
       assert.throws(() => p.run({ store: {} as Store }), /store/);
       assert.throws(() => p.run({ store: memoryStore(), runId: "a", resume: "b" }), /not both/);
     });
+
+    it("refuses a store for a pipeline with several sources (a checkpoint is one source's watermark)", () => {
+      const start = pipeline("two-sources");
+      const a = start.from([1, 2], { name: "a" });
+      const b = start.from([3, 4], { name: "b" });
+      const p = a.merge(b).to(() => {});
+      assert.throws(
+        () => p.run({ store: memoryStore() }),
+        (e: unknown) =>
+          WeirError.is(e) &&
+          e.code === "WEIR_INVALID_OPTION" &&
+          /option store: expected a pipeline with one source \(this one has 2\)/.test(e.message),
+      );
+    });
   });
 }
