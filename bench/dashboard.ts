@@ -11,39 +11,16 @@
  *
  *   node --import tsx bench/dashboard.ts [--runs 3] [--size 2000000]
  */
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pipeline } from "../src/index.js";
 import { dashboard, type Dashboard } from "../src/dashboard.js";
-import type { Browser } from "playwright-core";
+import { chromiumPath, launchChromium } from "../test/dashboard/chromium.js";
 
 type Contender = "none" | "server" | "sse" | "chromium";
 const contenders: Contender[] = ["none", "server", "sse", "chromium"];
 const tag = "WEIR_DASHBOARD_RESULT ";
-
-function chromiumPath(): string | undefined {
-  try {
-    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function launch(): Promise<Browser> {
-  const { chromium } = await import("playwright-core");
-  return chromium.launch({
-    executablePath: chromiumPath()!,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
-}
 
 async function timedRun(size: number, contender: Contender): Promise<number> {
   const p = pipeline("bench")
@@ -51,7 +28,7 @@ async function timedRun(size: number, contender: Contender): Promise<number> {
     .map(async (x: number) => x + 1, { name: "inc", concurrency: 64 })
     .to(() => {}, { name: "drop" });
   // the browser starts before the clock (a page is opened on a browser already running)
-  const browser = contender === "chromium" ? await launch() : undefined;
+  const browser = contender === "chromium" ? await launchChromium() : undefined;
   const t0 = performance.now();
   const run = p.run();
   let db: Dashboard | undefined;
