@@ -210,6 +210,7 @@ export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
 export { TypeScriptUnsupportedError } from "./errors/TypeScriptUnsupportedError.js";
+export { OptionalDependencyMissingError } from "./errors/OptionalDependencyMissingError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
 
 // durable workflows, dead letters that outlive the process

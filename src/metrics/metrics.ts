@@ -1,9 +1,10 @@
-import { register, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, optional, plainObject } from "../options/validate.js";
 import type { MetricsSink } from "../stats/MetricsSink.js";
 import { defaultBuckets } from "./families.js";
 import { PromSink } from "./PromSink.js";
+import { promClient } from "./promClient.js";
 
 /** Options of {@link metrics}. */
 export interface MetricsOptions {
@@ -27,6 +28,8 @@ const sinks = new WeakMap<Registry, PromSink>();
  *
  * @throws InvalidOptionError when `registry` is not a prom-client Registry, or `buckets` is not
  *   an ascending list of positive numbers (or differs from the registry's first call)
+ * @throws OptionalDependencyMissingError (`WEIR_OPTIONAL_DEPENDENCY_MISSING`) when prom-client is
+ *   not installed
  * @example
  * ```ts
  * import { Registry } from "prom-client";
@@ -36,9 +39,11 @@ const sinks = new WeakMap<Registry, PromSink>();
  * console.log(await registry.metrics());
  * ```
  */
-export function metrics(registry: Registry = register, options: MetricsOptions = {}): MetricsSink {
+export function metrics(registry?: Registry, options: MetricsOptions = {}): MetricsSink {
   const where = "metrics()";
-  if (!(registry instanceof Registry))
+  const prom = promClient(where);
+  registry ??= prom.register;
+  if (!(registry instanceof prom.Registry))
     throw new InvalidOptionError("registry", "a prom-client Registry", registry, where);
   const o = plainObject(options, "options", where);
   knownKeys(o, ["buckets"], "", where);
