@@ -16,7 +16,7 @@ const layers = [
   ["executor", "source"],
   ["plan", "run", "store"],
   ["pipeline", "workflow", "runtime"],
-  ["replay", "fleet", "metrics", "top", "testing", "dashboard", "cli"],
+  ["replay", "fleet", "metrics", "otel", "top", "testing", "dashboard", "cli"],
 ];
 /** Modules the core must never load (packages, and src folders or files that hold optional subsystems). */
 const optionalPackages = [
@@ -28,6 +28,7 @@ const optionalPackages = [
   "prom-client",
   "playwright-core",
   "@opentelemetry/api",
+  "@opentelemetry", // every OpenTelemetry package (weir/otel uses the API's types only)
 ];
 const optionalSources = [
   "store/sqlite/",
@@ -37,6 +38,7 @@ const optionalSources = [
   "bullmq.ts",
   "dashboard",
   "metrics",
+  "otel",
   "cli/",
 ];
 

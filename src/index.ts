@@ -223,6 +223,9 @@ export type { StageCacheStats } from "./stage/cache/StageCache.js";
 // diagnostics_channel hooks (for APM tools)
 export { diagnosticsChannels, type DiagnosticsMessages } from "./events/diagnostics.js";
 
+// tracing (the OpenTelemetry tracer is the `weir/otel` subpath: the core never loads OpenTelemetry)
+export type { RunTracer, RunTrace, StageTrace, TracedRun } from "./stats/RunTracer.js";
+
 // metrics (the prom-client publisher is the `weir/metrics` subpath: the core never loads prom-client)
 export type {
   MetricsSink,

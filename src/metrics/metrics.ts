@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, optional, plainObject } from "../options/validate.js";
 import type { MetricsSink } from "../stats/MetricsSink.js";
+import { checkBuckets } from "./checkBuckets.js";
 import { defaultBuckets } from "./families.js";
 import { PromSink } from "./PromSink.js";
 import { promClient } from "./promClient.js";
@@ -47,15 +48,7 @@ export function metrics(registry?: Registry, options: MetricsOptions = {}): Metr
     throw new InvalidOptionError("registry", "a prom-client Registry", registry, where);
   const o = plainObject(options, "options", where);
   knownKeys(o, ["buckets"], "", where);
-  const buckets = optional(o.buckets, defaultBuckets, (v) => {
-    if (
-      !Array.isArray(v) ||
-      v.length === 0 ||
-      v.some((b, i) => typeof b !== "number" || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= (v[i - 1] as number)))
-    )
-      throw new InvalidOptionError("buckets", "an ascending list of positive numbers (seconds)", v, where);
-    return Object.freeze([...(v as number[])]);
-  });
+  const buckets = optional(o.buckets, defaultBuckets, (v) => checkBuckets(v, where));
   const existing = sinks.get(registry);
   if (existing !== undefined) {
     if (o.buckets !== undefined && existing.buckets.join() !== buckets.join())

@@ -137,6 +137,13 @@ export class PipelineRun implements Run, RunScope {
       (n) => new StageCounters(n.name, n.kind, compiled.plan.stages.find((s) => s.name === n.name)!.context),
     );
     graph.nodes.forEach((n, k) => n.settings?.cache && (this.#counters[k]!.cache = n.settings.cache.counter()));
+    // `tracer`: each stage's attempts report to its trace (untraced runs keep plain counters)
+    const trace = options.tracer?.start({ kind: "pipeline", name: graph.name });
+    if (trace !== undefined)
+      for (const c of this.#counters) {
+        const t = trace.stage(c);
+        if (t !== undefined) c.traceTo(t);
+      }
     // inline stages run on the main loop: they report its delay (async stages, through their executor)
     const releaseLoop = holdMainLoopDelay();
     for (const c of this.#counters)
@@ -188,6 +195,11 @@ export class PipelineRun implements Run, RunScope {
       );
     }
     this.#promise.then(release, release);
+    if (trace !== undefined)
+      this.#promise.then(
+        () => trace.end(true, undefined),
+        (e: unknown) => trace.end(false, e),
+      );
   }
 
   /** Builds the steps and starts them on the next microtask; settles when the run ends. */
