@@ -69,6 +69,10 @@ export const families = {
   tasks: gauge("weir_workflow_tasks", "Tasks of running workflows, by state."),
   tasksEnded: counter("weir_workflow_tasks_ended_total", "Tasks that reached a final state, by state."),
   taskDuration: histogram("weir_workflow_task_duration_seconds", "Time from a task's first attempt to its end."),
+  itemLatency: histogram(
+    "weir_pipeline_item_latency_seconds",
+    "Time from an item's admission by the source until it left the pipeline (sunk, filtered out, dropped or dead-lettered), per source batch, to about 5 ms.",
+  ),
 } as const satisfies Record<string, Family>;
 
 /** Default histogram bounds, in seconds. */

@@ -17,6 +17,9 @@ export function readPipeline(
   const boundsMs = bounds.map((b) => b * 1000);
   const elapsedS = reading.elapsedMs / 1000;
   frame.add(f.mainLoopDelay, {}, reading.mainLoopDelayMs / 1000);
+  const latency = reading.itemLatency;
+  if (latency !== undefined)
+    frame.addHistogram(f.itemLatency, { pipeline }, latency.cumulative(boundsMs), latency.sumMs / 1000, latency.count);
   for (const { stats: s, failures, queueCapacity, durations, pool } of reading.stages) {
     const labels = { pipeline, stage: s.name, context: s.context };
     frame.add(f.received, labels, s.in);

@@ -1,3 +1,4 @@
+import { ItemLatency } from "../stats/ItemLatency.js";
 import { Channel } from "../channel/Channel.js";
 import { observeRun } from "../events/diagnostics.js";
 import { CancelledError } from "../errors/CancelledError.js";
@@ -117,6 +118,8 @@ export class PipelineRun implements Run, RunScope {
   #durable: DurablePipeline | undefined;
   /** Ends the `metrics` sink's reading of this run (its counters are final then). */
   #detachMetrics: (() => void) | undefined;
+  /** End-to-end item latency, measured for a `metrics` sink (a run of one source). */
+  #itemLatency: ItemLatency | undefined;
 
   constructor(
     graph: PipelineGraph,
@@ -158,6 +161,7 @@ export class PipelineRun implements Run, RunScope {
       this.#mainLoopDelayMs ??= mainLoopDelayMs();
       releaseLoop();
       releaseKeepAlive();
+      this.#itemLatency?.end();
       this.#detachMetrics?.();
       this.#detachMetrics = undefined;
     };
@@ -221,6 +225,11 @@ export class PipelineRun implements Run, RunScope {
       if (this.#stopped) for (const s of this.#sources) s.step.stop();
       this.#durable?.attach(this);
       if (options.metrics !== undefined) {
+        const source = graph.nodes.findIndex((n) => n.kind === "source");
+        if (this.#sources.length === 1 && source >= 0) {
+          const latency = (this.#itemLatency = new ItemLatency(this.clock, () => this.lowWatermark()));
+          this.#counters[source]!.admitted = (start, n) => latency.admitted(start, n);
+        }
         this.#detachMetrics = options.metrics.attach({
           kind: "pipeline",
           name: this.pipeline,
@@ -762,6 +771,7 @@ export class PipelineRun implements Run, RunScope {
       elapsedMs: now - this.#startedAt,
       mainLoopDelayMs: this.#mainLoopDelayMs ?? mainLoopDelayMs(),
       stages,
+      itemLatency: this.#itemLatency?.histogram,
     };
   }
 

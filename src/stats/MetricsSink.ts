@@ -43,6 +43,11 @@ export interface PipelineReading {
   readonly mainLoopDelayMs: number;
   /** One per stage, in plan order. */
   readonly stages: readonly StageReading[];
+  /**
+   * End-to-end item latency, ms: from a source batch's admission until every item of it left
+   * the pipeline, one sample per item (a pipeline with one source; undefined otherwise).
+   */
+  readonly itemLatency?: DurationHistogram | undefined;
 }
 
 /** One stage's counters: its {@link StageStats} and what only metrics need. */

@@ -50,6 +50,8 @@ export class StageCounters {
   loopDelayMs: () => number = () => 0;
   /** Reads the capacity of the stage's input channel (0 when it has none). */
   queueCapacity: () => number = () => 0;
+  /** A source's stage: told of each batch the source admits (`[start, start + n)`), when the run measures item latency. */
+  admitted: ((start: number, n: number) => void) | undefined = undefined;
   /** Reads the milliseconds, up to `now`, the stage's step waited for room below (back-pressured). */
   backPressuredMs: (now: number) => number = () => 0;
 
