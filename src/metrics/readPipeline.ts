@@ -20,6 +20,20 @@ export function readPipeline(
   const latency = reading.itemLatency;
   if (latency !== undefined)
     frame.addHistogram(f.itemLatency, { pipeline }, latency.cumulative(boundsMs), latency.sumMs / 1000, latency.count);
+  const checkpoint = reading.checkpoint;
+  if (checkpoint !== undefined) {
+    const { commits } = checkpoint;
+    frame.addHistogram(
+      f.checkpointDuration,
+      { pipeline },
+      commits.cumulative(boundsMs),
+      commits.sumMs / 1000,
+      commits.count,
+    );
+    frame.add(f.checkpointLag, { pipeline }, checkpoint.lagItems);
+    frame.add(f.checkpointAge, { pipeline }, checkpoint.ageMs / 1000);
+    for (const [stage, n] of checkpoint.deadLetters) frame.add(f.deadLettersStored, { pipeline, stage }, n);
+  }
   for (const { stats: s, failures, queueCapacity, durations, pool } of reading.stages) {
     const labels = { pipeline, stage: s.name, context: s.context };
     frame.add(f.received, labels, s.in);

@@ -772,6 +772,7 @@ export class PipelineRun implements Run, RunScope {
       mainLoopDelayMs: this.#mainLoopDelayMs ?? mainLoopDelayMs(),
       stages,
       itemLatency: this.#itemLatency?.histogram,
+      checkpoint: this.#durable?.stats.reading(this.#itemLatency?.admittedEnd ?? 0, Date.now()),
     };
   }
 

@@ -22,6 +22,7 @@ export class ItemLatency {
   #sizes: number[] = [];
   #times: number[] = [];
   #head = 0;
+  #admittedEnd = 0;
   readonly #timer: ReturnType<typeof setInterval>;
 
   /** @param watermark the run's low watermark: every source index below it is done */
@@ -35,10 +36,16 @@ export class ItemLatency {
   /** The source admitted the items `[start, start + n)`. */
   admitted(start: number, n: number): void {
     const now = this.#clock.now();
+    if (start + n > this.#admittedEnd) this.#admittedEnd = start + n;
     this.#ends.push(start + n);
     this.#sizes.push(n);
     this.#times.push(now);
     this.#check(now);
+  }
+
+  /** One past the highest source index admitted so far (0 before the first batch). */
+  get admittedEnd(): number {
+    return this.#admittedEnd;
   }
 
   /** The run ended: a last check (at the run's end), and no more timer. */

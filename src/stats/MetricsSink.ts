@@ -48,6 +48,20 @@ export interface PipelineReading {
    * the pipeline, one sample per item (a pipeline with one source; undefined otherwise).
    */
   readonly itemLatency?: DurationHistogram | undefined;
+  /** A durable run's checkpointing (`run({ store })`); undefined without a store. */
+  readonly checkpoint?: CheckpointReading | undefined;
+}
+
+/** A durable pipeline run's checkpointing, as of one reading. */
+export interface CheckpointReading {
+  /** Durations of the group commits that carried a checkpoint (wall time). */
+  readonly commits: DurationHistogram;
+  /** Source items past the last committed checkpoint's watermark: what a resume now would read again. */
+  readonly lagItems: number;
+  /** Milliseconds since the last checkpoint was committed (since the run started, before the first). */
+  readonly ageMs: number;
+  /** Dead letters written to the store, by stage. */
+  readonly deadLetters: ReadonlyMap<string, number>;
 }
 
 /** One stage's counters: its {@link StageStats} and what only metrics need. */

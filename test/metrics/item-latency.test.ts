@@ -11,7 +11,7 @@ function manualClock(): Clock & { advance(ms: number): void } {
   return {
     now: () => now,
     setTimer: () => ({ cancel: () => undefined }),
-    advance: (ms) => void (now += ms),
+    advance: (ms: number) => void (now += ms),
   } as unknown as Clock & { advance(ms: number): void };
 }
 

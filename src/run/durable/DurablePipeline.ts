@@ -9,6 +9,7 @@ import type { SourceReader } from "../../source/SourceReader.js";
 import type { InboxEntry, RunHandle } from "../../store/RunHandle.js";
 import type { Store } from "../../store/Store.js";
 import type { DeadLetter } from "../RunEvents.js";
+import { CheckpointStats } from "../../stats/CheckpointStats.js";
 import { InboxReader } from "./InboxReader.js";
 import { pipelinePlan } from "./pipelinePlan.js";
 import { registerRun, unregisterRun } from "./activeRuns.js";
@@ -60,12 +61,17 @@ export class DurablePipeline {
   #unsubscribe: (() => void) | undefined;
   /** Dead letters the store could not take (not serializable): kept in the result only. */
   unstoredDeadLetters = 0;
+  /** Commits, their durations, the committed watermark, stored dead letters (for metrics). */
+  readonly stats: CheckpointStats;
+  /** Checkpoints made at the start of a group commit so far. */
+  #timed = 0;
 
   private constructor(handle: RunHandle, watermark: number, replay: readonly InboxEntry[], next: number) {
     this.handle = handle;
     this.watermark = watermark;
     this.#replay = replay;
     this.#next = next;
+    this.stats = new CheckpointStats(watermark, Date.now());
   }
 
   /** Claims the run (new, or resumed) and reads what a resume needs. */
@@ -145,7 +151,7 @@ export class DurablePipeline {
   attach(scope: DurableScope): void {
     this.#scope = scope;
     registerRun(this.handle);
-    this.handle.checkpointWith(() => this.#checkpoint());
+    this.handle.checkpointWith(() => this.#timedCheckpoint());
     this.#unsubscribe = this.handle.onFailure((error) => scope.fail(error));
     this.#timer = setInterval(() => this.#tick(), PROGRESS_EVERY_MS);
     this.#timer.unref();
@@ -160,6 +166,21 @@ export class DurablePipeline {
     } catch (error) {
       this.#scope!.fail(error);
     }
+  }
+
+  /**
+   * The checkpoint a group commit asks for at its start: the commit then runs synchronously, so
+   * the first microtask after it sees it done (its duration, for metrics).
+   */
+  #timedCheckpoint(): { watermark: number; stageState?: Record<string, unknown> } {
+    const checkpoint = this.#checkpoint();
+    const t0 = performance.now();
+    this.#timed++;
+    queueMicrotask(() => {
+      if (this.handle.failure === undefined)
+        this.stats.committed(checkpoint.watermark, performance.now() - t0, Date.now());
+    });
+    return checkpoint;
   }
 
   #checkpoint(): { watermark: number; stageState?: Record<string, unknown> } {
@@ -183,6 +204,7 @@ export class DurablePipeline {
         attempts: letter.attempts,
         firstFailedAt: at,
       });
+      this.stats.deadLettered(letter.stage);
     } catch {
       this.unstoredDeadLetters++;
     }
@@ -197,7 +219,13 @@ export class DurablePipeline {
     this.#unsubscribe?.();
     unregisterRun(this.handle);
     if (this.handle.failure !== undefined) return;
-    if (this.#scope !== undefined) this.handle.checkpoint(this.#checkpoint());
+    const last = this.#scope === undefined ? undefined : this.#checkpoint();
+    if (last !== undefined) this.handle.checkpoint(last);
+    const timed = this.#timed;
+    const t0 = performance.now();
     await this.handle.finish(state, error);
+    // counted once: unless a checkpoint asked for earlier took its place in the same commit
+    if (last !== undefined && this.#timed === timed && this.handle.failure === undefined)
+      this.stats.committed(last.watermark, performance.now() - t0, Date.now());
   }
 }
