@@ -30,7 +30,7 @@ export class RunFrames implements MetricsSink {
       if (!attached) return;
       attached = false;
       // the run's last reading is final: its counters join the totals of ended runs
-      const last = new Frame();
+      const last = new Frame(true);
       this.#read(last, source);
       this.#ended.addTotals(last);
       this.#live.delete(source);
