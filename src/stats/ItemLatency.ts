@@ -3,16 +3,15 @@ import { LatencyHistogram } from "./LatencyHistogram.js";
 
 /** How often a run with metrics looks whether its watermark passed batches it admitted, ms. */
 const CHECK_EVERY_MS = 5;
-/** A source batch admitted is stamped with the clock once in this many (and always when large). */
+/** A source batch admitted is stamped with the clock once in this many. */
 const STAMP_EVERY = 16;
-const LARGE_BATCH = 256;
 
 /**
  * A pipeline's end-to-end item latency, counted per source batch: the time from a batch's
  * admission by the source to the first check that finds the run's low watermark past it (every
  * item of it left the pipeline: sunk, filtered out, dropped or dead-lettered), recorded once for
  * each of its items. Cheap on the hot path: an admission costs a comparison; the clock is read
- * for one source batch in 16 (and every large one), the batches between taking the next stamp;
+ * for one source batch in 16, the batches between taking the next stamp (or the next check's);
  * the watermark is read every 5 ms and when the run ends, so a latency is precise to about 5 ms.
  * Items the run never finished are not counted.
  */
@@ -44,7 +43,7 @@ export class ItemLatency {
   admitted(start: number, n: number): void {
     const end = start + n;
     if (end > this.#admittedEnd) this.#admittedEnd = end;
-    if (this.#calls++ % STAMP_EVERY === 0 || n >= LARGE_BATCH) this.#mark(start, this.#clock.now());
+    if (this.#calls++ % STAMP_EVERY === 0) this.#mark(start, this.#clock.now());
   }
 
   /** One past the highest source index admitted so far (0 before the first batch). */
