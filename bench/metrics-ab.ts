@@ -8,6 +8,7 @@
  * time; the table gives both.
  *
  *   node --expose-gc --import tsx bench/metrics-ab.ts [pairs]     # default 21 pairs per workload
+ *   INLINE_N=5000000 node --expose-gc --import tsx bench/metrics-ab.ts 15   # a longer inline run
  */
 import { Registry } from "prom-client";
 import { pipeline, type RunOptions } from "../src/index.js";
@@ -16,7 +17,8 @@ import { metrics } from "../src/metrics.js";
 const pairs = Number(process.argv[2] ?? 21);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
-const array = Array.from({ length: 1_000_000 }, (_, i) => i);
+const inlineSize = Number(process.env.INLINE_N ?? 1_000_000);
+const array = Array.from({ length: inlineSize }, (_, i) => i);
 async function inline(options: RunOptions): Promise<number> {
   let sum = 0;
   await pipeline<number>("b")
@@ -64,7 +66,7 @@ console.log(
 );
 console.log("|---|---:|---:|---:|---:|---:|");
 for (const [label, work] of [
-  ["inline map/filter/map, 1,000,000 numbers", inline],
+  [`inline map/filter/map, ${inlineSize.toLocaleString("en-US")} numbers`, inline],
   ["200,000 tiny async tasks, concurrency 64", asyncTasks],
 ] as const) {
   for (let i = 0; i < 5; i++) await timed(work, i % 2 === 0); // warm-up, both paths
