@@ -32,6 +32,8 @@ export type CliCommand =
 export interface TopCommand {
   readonly kind: "top";
   readonly address: string | undefined;
+  /** `--db`: the store whose running processes to list. */
+  readonly db: string | undefined;
   readonly intervalMs: number;
   readonly once: boolean;
 }
@@ -87,6 +89,7 @@ const workerOptions: OptionSpecs = {
 };
 const topOptions: OptionSpecs = {
   address: { type: "string" },
+  db: { type: "string" },
   "interval-ms": { type: "string" },
   once: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -304,6 +307,7 @@ function topCommand(args: readonly string[]): CliCommand {
   return {
     kind: "top",
     address: typeof address === "string" ? address : undefined,
+    db: typeof values.db === "string" ? values.db : undefined,
     intervalMs: interval === undefined ? 1000 : Number(interval),
     once: values.once === true,
   };
