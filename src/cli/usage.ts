@@ -157,12 +157,14 @@ options:
   -h, --help          this help`;
 
 /** `weir dashboard --help`. */
-export const dashboardUsage = `usage: weir dashboard [options]
+export const dashboardUsage = `usage: weir dashboard [job.ts] [options]
 
 Serves the web dashboard of a durable store: its runs (live ones too, with what their owners
 publish) and its dead letters (search, show, purge), until SIGINT/SIGTERM. Prints the URL on
-stdout; it carries a random token that every request needs. Live pipeline graphs and workflow
-DAGs are shown by a dashboard in the running process: run({ dashboard: true }).
+stdout; it carries a random token that every request needs. With the job module that made the
+dead letters, the page also replays them (one, the selected ones, or one with its item edited),
+as \`weir dlq replay --file job.ts\` does; without it the replay buttons are off. Live pipeline
+graphs and workflow DAGs are shown by a dashboard in the running process: run({ dashboard: true }).
 
 options:
   --db <file>       the SQLite store (default $WEIR_DB, or .weir/weir.db)
