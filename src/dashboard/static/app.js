@@ -732,7 +732,7 @@ function deadLettersPage(params) {
   );
   const purgeAll = h(
     "button",
-    { class: "danger", onclick: () => purge({ filter: filter() }, true) },
+    { class: "danger", id: "purge-matching", onclick: () => purge({ filter: filter() }, true) },
     "Purge all matching",
   );
   const detail = h("div", { id: "dl-detail" });
