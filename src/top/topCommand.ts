@@ -2,6 +2,7 @@ import type { CliIo } from "../cli/stdoutToStderr.js";
 import { existsSync } from "node:fs";
 import { LiveRegistry, type LiveEntry } from "./LiveRegistry.js";
 import { registryStore } from "./registerProcess.js";
+import type { StoreRegistry } from "./StoreRegistry.js";
 import type { RunStatus } from "./RunStatus.js";
 import { TopView, type WatchedRun } from "./TopView.js";
 
@@ -40,10 +41,15 @@ export async function topCommand(
     return 1;
   }
   // loaded only when there is a store: the SQLite module is not needed otherwise
-  const store =
-    options.address === undefined && storePath !== undefined && existsSync(storePath)
-      ? new (await import("./StoreRegistry.js")).StoreRegistry(storePath)
-      : undefined;
+  let store: StoreRegistry | undefined;
+  if (options.address === undefined && storePath !== undefined && existsSync(storePath)) {
+    try {
+      store = new (await import("./StoreRegistry.js")).StoreRegistry(storePath);
+    } catch (error) {
+      io.err.write(`weir top: cannot read the store ${storePath}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   try {
     return await watch(options, io, stdin, () => listed(store?.list() ?? [], registry.list()), store?.path);
   } finally {

@@ -145,3 +145,23 @@ describe("weir dashboard <job> in Chromium", { skip: skipWithoutChromium, timeou
     }
   });
 });
+
+describe("weir dashboard's job module argument", () => {
+  it("refuses two modules (exit 2) and a module that does not load (exit 1), before listening", () => {
+    const weir = (args: string[]): { code: number | null; out: string } => {
+      const r = spawnSync(process.execPath, [bin, "dashboard", ...args], {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const two = weir(["a.ts", "b.ts"]);
+    assert.equal(two.code, 2);
+    assert.match(two.out, /one job module at most, received "a\.ts", "b\.ts"/);
+    const missing = weir(["no-such-job.ts", "--db", ":memory:"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.out, /WEIR_LOAD_FAILED|no-such-job\.ts: no such file/);
+    assert.doesNotMatch(missing.out, /http:\/\//, "nothing listened");
+  });
+});
