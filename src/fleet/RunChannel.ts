@@ -1,7 +1,14 @@
 import type { FleetSettings } from "./FleetOptions.js";
 import { FleetKeys, WORKER_GROUP } from "./protocol/FleetKeys.js";
 import { fieldOf } from "./protocol/fleetScripts.js";
-import { CONTROL_RUN_ENDED, packBody, unpackBody, type ControlMessage, type ReplyBody } from "./protocol/FleetWire.js";
+import {
+  CONTROL_RUN_ENDED,
+  packBody,
+  unpackBody,
+  type ControlMessage,
+  type ReplyBody,
+  type RequestBody,
+} from "./protocol/FleetWire.js";
 import { ensureGroup } from "./redis/ensureGroup.js";
 import { RedisLink } from "./redis/RedisLink.js";
 
@@ -15,7 +22,24 @@ export interface RunChannelEvents {
   lost(): void;
   /** Redis is gone for good, or refused us: every open attempt fails with `error`. */
   failed(error: unknown): void;
+  /**
+   * Durable runs only (its presence makes the channel re-attach): called once at start, before
+   * anything is sent, with the run's request entries still in Redis and the replies on its reply
+   * stream when the run's liveness key was still alive (an earlier incarnation of the run, killed,
+   * left them); empty otherwise. The replies are not given to `reply` again.
+   */
+  adopt?(
+    entries: ReadonlyArray<{ readonly id: string; readonly body: RequestBody }>,
+    replies: ReadonlyArray<ReplyBody | undefined>,
+  ): void;
 }
+
+/** Entries read per `XRANGE` call when looking for a run's entries. */
+const SCAN_PAGE = 1000;
+/** How often the fleet's workers and lag are read for the stage's stats. */
+const OBSERVE_EVERY_MS = 1000;
+/** A consumer Redis saw within this long counts as a live worker. */
+const LIVE_WITHIN_MS = 15_000;
 
 /**
  * The Redis side of one fleet stage in one run: two connections (commands; a blocking read of
@@ -28,12 +52,18 @@ export class RunChannel {
   readonly #stage: string;
   readonly #events: RunChannelEvents;
   readonly #stream: string;
+  readonly #runId: string;
   readonly #runKey: string;
   readonly #replyKey: string;
   readonly #controlChannel: string;
   readonly #commands: RedisLink;
   readonly #replies: RedisLink;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #observer: NodeJS.Timeout;
+  /** Live workers of the export's group, at the last reading. */
+  workers = 0;
+  /** Entries of the export's request stream waiting for an answer, at the last reading. */
+  lag = 0;
   #lastReplyId = "0-0";
   #started = false;
   #closed = false;
@@ -44,6 +74,7 @@ export class RunChannel {
     this.#events = events;
     const keys = new FleetKeys(settings.prefix);
     this.#stream = keys.requests(service);
+    this.#runId = runId;
     this.#runKey = keys.run(runId);
     this.#replyKey = keys.replies(runId);
     this.#controlChannel = keys.control;
@@ -60,6 +91,8 @@ export class RunChannel {
     this.#commands.onReconnect(() => void this.#reconcile());
     this.#heartbeat = setInterval(() => this.#refresh(), Math.max(10, Math.floor(settings.runTtlMs / 3)));
     this.#heartbeat.unref();
+    this.#observer = setInterval(() => void this.#observe(), OBSERVE_EVERY_MS);
+    this.#observer.unref();
   }
 
   /** True once connected and declared: entries may be sent. */
@@ -71,13 +104,15 @@ export class RunChannel {
   async start(): Promise<void> {
     try {
       await this.#commands.ready();
-      await this.#declare();
+      if (this.#events.adopt === undefined) await this.#declare();
+      else await this.#attach(this.#events.adopt);
       await this.#replies.ready();
     } catch (error) {
       if (!this.#closed) this.#events.failed(this.#commands.explain(error));
       return;
     }
     this.#started = true;
+    void this.#observe();
     void this.#readReplies();
   }
 
@@ -117,6 +152,7 @@ export class RunChannel {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#observer);
     if (this.#started && this.#commands.up) {
       const ended: ControlMessage = [CONTROL_RUN_ENDED, runId];
       const pipeline = this.#commands.client
@@ -142,6 +178,71 @@ export class RunChannel {
     await ensureGroup(client, this.#stream, WORKER_GROUP);
   }
 
+  /**
+   * A durable run's start: if the run's liveness key still lives (refreshed here in the same
+   * command, so workers cannot start dropping its entries after the check), an earlier
+   * incarnation's entries and unread replies are still in Redis: the entries go to `adopt`, the
+   * replies are read from the start of the reply stream. Otherwise the run is declared afresh,
+   * and whatever is left of it (entries workers have not dropped yet, replies) is deleted.
+   */
+  async #attach(adopt: NonNullable<RunChannelEvents["adopt"]>): Promise<void> {
+    const client = this.#commands.client;
+    const ttl = this.#settings.runTtlMs;
+    const alive = (await client.set(this.#runKey, this.#stage, "PX", ttl, "XX")) === "OK";
+    if (!alive) {
+      await client.set(this.#runKey, this.#stage, "PX", ttl);
+      await client.del(this.#replyKey);
+    }
+    await ensureGroup(client, this.#stream, WORKER_GROUP);
+    const found = await this.#scan();
+    if (alive) adopt(found, await this.#readAllReplies());
+    else {
+      adopt([], []);
+      const ids = found.map((f) => f.id);
+      for (let i = 0; i < ids.length; i += 1000) await client.xdel(this.#stream, ...ids.slice(i, i + 1000));
+    }
+  }
+
+  /** Every reply on the run's reply stream now (read from the start; later reads go on after them). */
+  async #readAllReplies(): Promise<Array<ReplyBody | undefined>> {
+    const out: Array<ReplyBody | undefined> = [];
+    const client = this.#commands.client;
+    for (;;) {
+      const start = this.#lastReplyId === "0-0" ? "-" : `(${this.#lastReplyId}`;
+      const page = (await client.xrangeBuffer(this.#replyKey, start, "+", "COUNT", SCAN_PAGE)) as unknown as Array<
+        [Buffer, Buffer[]]
+      >;
+      for (const [id, fields] of page) {
+        this.#lastReplyId = id.toString();
+        out.push(decodeReply(fields));
+      }
+      if (page.length < SCAN_PAGE) return out;
+    }
+  }
+
+  /** The run's entries in the request stream (bounded by what all runs keep in flight). */
+  async #scan(): Promise<Array<{ id: string; body: RequestBody }>> {
+    const out: Array<{ id: string; body: RequestBody }> = [];
+    const client = this.#commands.client;
+    for (let start = "-"; ;) {
+      const page = (await client.xrangeBuffer(this.#stream, start, "+", "COUNT", SCAN_PAGE)) as unknown as Array<
+        [Buffer, Buffer[]]
+      >;
+      for (const [id, fields] of page) {
+        const raw = fieldOf(fields, "m");
+        let body: RequestBody | undefined;
+        try {
+          body = raw === undefined ? undefined : unpackBody<RequestBody>(raw);
+        } catch {
+          body = undefined;
+        }
+        if (body?.r === this.#runId) out.push({ id: id.toString(), body });
+      }
+      if (page.length < SCAN_PAGE) return out;
+      start = `(${page.at(-1)![0].toString()}`;
+    }
+  }
+
   async #readReplies(): Promise<void> {
     const client = this.#replies.client;
     while (!this.#closed) {
@@ -165,19 +266,32 @@ export class RunChannel {
       for (const [, entries] of result) {
         for (const [id, fields] of entries) {
           this.#lastReplyId = id.toString();
-          const raw = fieldOf(fields, "m");
-          let body: ReplyBody | undefined;
-          try {
-            body = raw === undefined ? undefined : unpackBody<ReplyBody>(raw);
-          } catch {
-            body = undefined;
-          }
-          this.#events.reply(body);
+          this.#events.reply(decodeReply(fields));
         }
       }
       // what was read is not needed again
       this.#commands.client.xtrim(this.#replyKey, "MINID", this.#lastReplyId).catch(ignore);
       this.#events.read();
+    }
+  }
+
+  /**
+   * Reads the export's live workers (`XINFO CONSUMERS`: seen within 15 s) and its lag (`XLEN`:
+   * entries are deleted as they are answered, so what the stream holds waits for an answer).
+   */
+  async #observe(): Promise<void> {
+    if (!this.#started || this.#closed || !this.#commands.up) return;
+    try {
+      const [consumers, length] = (await this.#commands.client
+        .pipeline()
+        .xinfo("CONSUMERS", this.#stream, WORKER_GROUP)
+        .xlen(this.#stream)
+        .exec()) as [[Error | null, unknown[][] | null], [Error | null, number | null]];
+      if (consumers[0] === null && Array.isArray(consumers[1]))
+        this.workers = consumers[1].filter((c) => Number(fieldValue(c, "idle")) < LIVE_WITHIN_MS).length;
+      if (length[0] === null) this.lag = Number(length[1]);
+    } catch {
+      // a reading missed: the last one stands
     }
   }
 
@@ -208,3 +322,19 @@ export class RunChannel {
 }
 
 function ignore(): void {}
+
+/** A reply entry's body; undefined when it cannot be decoded. */
+function decodeReply(fields: readonly Buffer[]): ReplyBody | undefined {
+  const raw = fieldOf(fields, "m");
+  try {
+    return raw === undefined ? undefined : unpackBody<ReplyBody>(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value after `name` in a flat `[name, value, …]` reply. */
+function fieldValue(reply: readonly unknown[], name: string): unknown {
+  for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === name) return reply[i + 1];
+  return undefined;
+}
