@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { FleetSettings } from "./FleetOptions.js";
 import { FleetKeys, WORKER_GROUP } from "./protocol/FleetKeys.js";
 import { fieldOf } from "./protocol/fleetScripts.js";
@@ -34,6 +35,33 @@ export interface RunChannelEvents {
   ): void;
 }
 
+/**
+ * Refreshes a run's liveness key and its reply stream's expiry, unless another origin holds the
+ * run now (a durable run resumed elsewhere: its token is in the key). KEYS: run key, reply
+ * stream. ARGV: token, ttl.
+ */
+const REFRESH = `
+local v = redis.call('GET', KEYS[1])
+if v ~= false and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
+/**
+ * Ends a run in Redis if this origin still holds it: deletes its liveness key and reply stream,
+ * tells the workers, deletes its unanswered entries. An origin that lost the run to another (a
+ * durable run resumed elsewhere while this one hung) touches nothing the new one uses. KEYS: run
+ * key, reply stream, request stream. ARGV: token, control channel, "run ended" message, entry ids.
+ */
+const END = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+for i = 4, #ARGV, 1000 do
+  redis.call('XDEL', KEYS[3], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return 1`;
+
 /** Entries read per `XRANGE` call when looking for a run's entries. */
 const SCAN_PAGE = 1000;
 /** How often the fleet's workers and lag are read for the stage's stats. */
@@ -49,10 +77,11 @@ const LIVE_WITHIN_MS = 15_000;
  */
 export class RunChannel {
   readonly #settings: FleetSettings;
-  readonly #stage: string;
   readonly #events: RunChannelEvents;
   readonly #stream: string;
   readonly #runId: string;
+  /** This origin's value in the run key: the stage and a random token. */
+  readonly #token: string;
   readonly #runKey: string;
   readonly #replyKey: string;
   readonly #controlChannel: string;
@@ -70,11 +99,11 @@ export class RunChannel {
 
   constructor(stage: string, service: string, runId: string, settings: FleetSettings, events: RunChannelEvents) {
     this.#settings = settings;
-    this.#stage = stage;
     this.#events = events;
     const keys = new FleetKeys(settings.prefix);
     this.#stream = keys.requests(service);
     this.#runId = runId;
+    this.#token = `${stage} ${randomBytes(9).toString("base64url")}`;
     this.#runKey = keys.run(runId);
     this.#replyKey = keys.replies(runId);
     this.#controlChannel = keys.control;
@@ -144,9 +173,9 @@ export class RunChannel {
   }
 
   /**
-   * Ends the run in Redis: its liveness key and reply stream deleted, `entryIds` (entries still
-   * unanswered) deleted, the workers told to drop what they hold of it; then the connections
-   * close. Bounded: at most 2 s for the clean-up when Redis is slow.
+   * Ends the run in Redis, if this origin still holds it (its token is in the run key): its
+   * liveness key and reply stream deleted, `entryIds` (entries still unanswered) deleted, the
+   * workers told to drop what they hold of it, in one script; then the connections close. Bounded: at most 2 s for the clean-up when Redis is slow.
    */
   async close(runId: string, entryIds: readonly string[]): Promise<void> {
     if (this.#closed) return;
@@ -155,17 +184,19 @@ export class RunChannel {
     clearInterval(this.#observer);
     if (this.#started && this.#commands.up) {
       const ended: ControlMessage = [CONTROL_RUN_ENDED, runId];
-      const pipeline = this.#commands.client
-        .pipeline()
-        .del(this.#runKey)
-        .publish(this.#controlChannel, packBody(ended))
-        .del(this.#replyKey);
-      for (let i = 0; i < entryIds.length; i += 1000) pipeline.xdel(this.#stream, ...entryIds.slice(i, i + 1000));
+      const end = this.#commands.client.eval(
+        END,
+        3,
+        this.#runKey,
+        this.#replyKey,
+        this.#stream,
+        this.#token,
+        this.#controlChannel,
+        packBody(ended),
+        ...entryIds,
+      );
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        pipeline.exec().catch(ignore),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000))),
-      ]);
+      await Promise.race([end.catch(ignore), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
       clearTimeout(timer);
     }
     await Promise.all([this.#replies.close(0), this.#commands.close()]);
@@ -174,7 +205,7 @@ export class RunChannel {
   /** Creates the run's liveness key and the export's consumer group (if missing). */
   async #declare(): Promise<void> {
     const client = this.#commands.client;
-    await client.set(this.#runKey, this.#stage, "PX", this.#settings.runTtlMs);
+    await client.set(this.#runKey, this.#token, "PX", this.#settings.runTtlMs);
     await ensureGroup(client, this.#stream, WORKER_GROUP);
   }
 
@@ -188,9 +219,9 @@ export class RunChannel {
   async #attach(adopt: NonNullable<RunChannelEvents["adopt"]>): Promise<void> {
     const client = this.#commands.client;
     const ttl = this.#settings.runTtlMs;
-    const alive = (await client.set(this.#runKey, this.#stage, "PX", ttl, "XX")) === "OK";
+    const alive = (await client.set(this.#runKey, this.#token, "PX", ttl, "XX")) === "OK";
     if (!alive) {
-      await client.set(this.#runKey, this.#stage, "PX", ttl);
+      await client.set(this.#runKey, this.#token, "PX", ttl);
       await client.del(this.#replyKey);
     }
     await ensureGroup(client, this.#stream, WORKER_GROUP);
@@ -298,12 +329,8 @@ export class RunChannel {
   /** Refreshes the run's liveness key (and the reply stream's expiry) while the run lasts. */
   #refresh(): void {
     if (!this.#started || this.#closed || !this.#commands.up) return;
-    const ttl = this.#settings.runTtlMs;
     this.#commands.client
-      .pipeline()
-      .set(this.#runKey, this.#stage, "PX", ttl)
-      .pexpire(this.#replyKey, ttl)
-      .exec()
+      .eval(REFRESH, 2, this.#runKey, this.#replyKey, this.#token, this.#settings.runTtlMs)
       .catch(ignore);
   }
 

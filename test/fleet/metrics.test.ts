@@ -37,8 +37,7 @@ describe("fleet metrics", () => {
           { name: "sink" },
         )
         .run({ metrics: metrics(registry) });
-      const fleetOf = (): StageFleetStats | undefined =>
-        run.snapshot().stages.find((s) => s.name === "remote")?.fleet;
+      const fleetOf = (): StageFleetStats | undefined => run.snapshot().stages.find((s) => s.name === "remote")?.fleet;
       // both workers are seen, and entries wait in the stream
       await waitFor(() => fleetOf()?.workers === 2, "the stage to see 2 workers");
       await waitFor(
