@@ -559,6 +559,7 @@ export class PipelineRun implements Run, RunScope {
     } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
     this.#executors.push(executor);
     if (this.#durable !== undefined) executor.useKeys?.(this.#durable.keyPrefix);
+    if (executor.fleetStats !== undefined) this.#counters[node.id]!.fleet = () => executor.fleetStats!();
     return executor;
   }
 
