@@ -10,7 +10,7 @@ import { FleetAttempt, FleetBatch, packRequest, type RequestHeader } from "./Fle
 import type { FleetSettings } from "./FleetOptions.js";
 import { CONTROL_CANCEL, packBody, RESULT_VALUE, type ReplyBody } from "./protocol/FleetWire.js";
 import { RunChannel } from "./RunChannel.js";
-import { SignalWatches } from "./SignalWatches.js";
+import { SignalWatches } from "../executor/SignalWatches.js";
 
 /** Counters of one fleet executor (for tests, logs and the bench). */
 export interface FleetExecutorStats {

@@ -17,7 +17,7 @@ import { AttemptBatch } from "./AttemptBatch.js";
 import { AttemptQueues } from "./AttemptQueues.js";
 import { batchMessage } from "./batchMessage.js";
 import { PendingAttempt } from "./PendingAttempt.js";
-import { SignalWatches } from "./SignalWatches.js";
+import { SignalWatches } from "../../SignalWatches.js";
 
 /**
  * An {@link Executor} that runs a chain of one or more colocated stages of a module in a shared
@@ -52,7 +52,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   /** Attempts not yet sent. */
   readonly #queues = new AttemptQueues();
   readonly #inFlight = new Set<AttemptBatch>();
-  readonly #watches = new SignalWatches((signal, only) => this.#aborted(signal, only));
+  readonly #watches = new SignalWatches<PendingAttempt>((signal, only) => this.#aborted(signal, only));
   #flushScheduled = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -143,7 +143,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     }
     const entry = new PendingAttempt(item, attempt.index, attempt.attempt, signal, settle, attempt.retryAfter);
     this.#queues.push(entry);
-    this.#watches.watch(entry);
+    this.#watches.watch(signal, entry);
     this.#scheduleFlush();
   }
 
@@ -222,7 +222,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
       const e = entries[k]!;
       if (e.done) continue;
       e.done = true;
-      this.#watches.unwatch(e);
+      this.#watches.unwatch(e.signal);
       e.settle.resolve(values[k]);
     }
   }
@@ -340,7 +340,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
 
   #reject(e: PendingAttempt, error: unknown, step?: FailedStep): void {
     e.done = true;
-    this.#watches.unwatch(e);
+    this.#watches.unwatch(e.signal);
     e.settle.reject(error, step);
   }
 
