@@ -9,8 +9,9 @@
  *
  * Each round runs every row once, one process at a time, in an order that rotates by one each
  * round; the table shows medians and the extra cost over plain node. The child measures its own
- * import (`performance.now()` around `await import(...)`) and reports `maxRSS`; the parent times
- * the whole process, start to exit.
+ * import (`performance.now()` around `await import(...)`) and reports `maxRSS` and its CPU time
+ * (user + system: on a machine shared with other work, a steadier measure of start-up cost than
+ * wall time); the parent times the whole process, start to exit.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -44,18 +45,21 @@ interface Sample {
   readonly wallMs: number;
   readonly importMs: number;
   readonly maxRssMb: number;
+  /** CPU time (user + system) of the whole child process: steadier than wall time on a shared machine. */
+  readonly cpuMs: number;
 }
 
 function sample(row: Row): Sample {
   const script =
     `const t0 = performance.now(); ${row.body} const importMs = performance.now() - t0;` +
-    "process.stdout.write(JSON.stringify({ importMs, maxRss: process.resourceUsage().maxRSS }));";
+    "const cpu = process.cpuUsage();" +
+    "process.stdout.write(JSON.stringify({ importMs, maxRss: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 }));";
   const start = process.hrtime.bigint();
   const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (child.status !== 0) throw new Error(`${row.label}: exit ${child.status}\n${child.stderr}`);
-  const out = JSON.parse(child.stdout) as { importMs: number; maxRss: number };
-  return { wallMs, importMs: out.importMs, maxRssMb: out.maxRss / 1024 };
+  const out = JSON.parse(child.stdout) as { importMs: number; maxRss: number; cpuMs: number };
+  return { wallMs, importMs: out.importMs, maxRssMb: out.maxRss / 1024, cpuMs: out.cpuMs };
 }
 
 function median(values: readonly number[]): number {
@@ -84,17 +88,21 @@ const med = samples.map((s) => ({
   wallMs: median(s.map((x) => x.wallMs)),
   importMs: median(s.map((x) => x.importMs)),
   maxRssMb: median(s.map((x) => x.maxRssMb)),
+  cpuMs: median(s.map((x) => x.cpuMs)),
 }));
 const base = med[0]!;
 const fmt = (n: number): string => n.toFixed(1);
 const signed = (n: number): string => (n >= 0 ? "+" : "") + n.toFixed(1);
 console.log(`Node ${process.version}, median of ${runs} fresh processes per row\n`);
-console.log("| row | process wall ms | over plain node | import ms | peak RSS MB | over plain node |");
-console.log("|---|---:|---:|---:|---:|---:|");
+console.log(
+  "| row | process CPU ms | over plain node | process wall ms | over plain node | import ms | peak RSS MB | over plain node |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 rows.forEach((row, i) => {
   const m = med[i]!;
   console.log(
-    `| ${row.label} | ${fmt(m.wallMs)} | ${signed(m.wallMs - base.wallMs)} | ${fmt(m.importMs)} | ` +
+    `| ${row.label} | ${fmt(m.cpuMs)} | ${signed(m.cpuMs - base.cpuMs)} | ${fmt(m.wallMs)} | ${signed(m.wallMs - base.wallMs)} | ` +
+      `${fmt(m.importMs)} | ` +
       `${fmt(m.maxRssMb)} | ${signed(m.maxRssMb - base.maxRssMb)} |`,
   );
 });
