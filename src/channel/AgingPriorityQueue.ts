@@ -2,6 +2,7 @@ import { func, knownKeys, optional, plainObject, positiveNumber } from "../optio
 import { clockOption } from "../time/clockOption.js";
 import { systemClock, type Clock } from "../time/Clock.js";
 import { ScoredHeap } from "./ScoredHeap.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Options of {@link AgingPriorityQueue}.
@@ -39,7 +40,7 @@ export class AgingPriorityQueue<T> extends ScoredHeap<T> {
   constructor(options: AgingPriorityQueueOptions<T>) {
     const where = "AgingPriorityQueue";
     const o = plainObject(options, "options", where);
-    knownKeys(o, ["priority", "agingPerSecond", "clock"], "", where);
+    knownKeys(o, optionKeys<AgingPriorityQueueOptions<T>>()("priority", "agingPerSecond", "clock"), "", where);
     const priority = func<(item: T) => number>(o.priority, "priority", where);
     const perMs =
       optional(o.agingPerSecond, agingPriorityQueueDefaults.agingPerSecond, (v) =>
