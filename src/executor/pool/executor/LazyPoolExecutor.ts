@@ -5,6 +5,7 @@ import type { PoolSettings } from "../stage/PoolOptions.js";
 import type { ChainStep } from "../wire/WireMessage.js";
 import type * as PoolExecutorModule from "./PoolExecutor.js";
 import type { PoolExecutor } from "./PoolExecutor.js";
+import { maxPoolWindow, minBatchSize, workersFor } from "./poolWindow.js";
 
 /** The pool code (executor, registry, workers, wire codec), loaded once on the first pool stage's run. */
 let loading: Promise<typeof PoolExecutorModule> | undefined;
@@ -69,20 +70,16 @@ export class LazyPoolExecutor implements Executor {
     this.#target?.useKeys(prefix);
   }
 
-  /** The pool executor's window; before it exists, one batch of the smallest size per worker wanted. */
+  /** The pool executor's window; before it exists, batches of the smallest size. */
   window(concurrency: number): number {
     if (this.#target !== undefined) return this.#target.window(concurrency);
     this.#concurrency = concurrency;
     const s = this.#settings;
-    const workers = Math.max(1, Math.min(concurrency, s.maxWorkers));
-    return (
-      workers * s.batchesPerWorker * Math.min(s.maxBatchSize, Math.ceil(s.concurrencyPerWorker / s.batchesPerWorker))
-    );
+    return workersFor(s, concurrency) * s.batchesPerWorker * minBatchSize(s);
   }
 
   maxWindow(concurrency: number): number {
-    const s = this.#settings;
-    return Math.max(1, Math.min(concurrency, s.maxWorkers)) * s.batchesPerWorker * s.maxBatchSize;
+    return maxPoolWindow(this.#settings, concurrency);
   }
 
   execute(attempt: Attempt, settle: Settle): void {
