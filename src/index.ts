@@ -183,7 +183,7 @@ export type {
   WorkerTeardown,
   WorkerTeardownInfo,
 } from "./executor/pool/stage/PoolStageContext.js";
-export { closeIdlePools } from "./executor/pool/workers/PoolRegistry.js";
+export { closeIdlePools } from "./executor/pool/workers/idlePools.js";
 
 // executors (the seam for running stages elsewhere)
 export type { Executor, Attempt, Settle } from "./executor/Executor.js";

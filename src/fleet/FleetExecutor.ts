@@ -13,7 +13,7 @@ import type { FleetSettings } from "./FleetOptions.js";
 import { itemDigest } from "./itemDigest.js";
 import { CONTROL_CANCEL, packBody, RESULT_VALUE, type ReplyBody, type RequestBody } from "./protocol/FleetWire.js";
 import { RunChannel } from "./RunChannel.js";
-import { SignalWatches } from "./SignalWatches.js";
+import { SignalWatches } from "../executor/SignalWatches.js";
 
 /** Counters of one fleet executor (for tests, logs and the bench). */
 export interface FleetExecutorStats {
