@@ -1,9 +1,9 @@
-import type { Attempt, FailedStep, Settle } from "../executor/Executor.js";
+import type { Attempt, BatchSettle, FailedStep, Settle } from "../executor/Executor.js";
 import type { TimerHandle } from "../time/Clock.js";
 import type { Waiter } from "./AdmissionGate.js";
 
 /** Where a slot's bound settle functions and timer land (the stage runner). */
-export interface SlotOwner {
+export interface SlotOwner extends BatchSettle {
   resolved(slot: StageSlot, value: unknown): void;
   rejected(slot: StageSlot, error: unknown, failedStep?: FailedStep): void;
   timedOut(slot: StageSlot): void;
@@ -37,9 +37,12 @@ export class StageSlot implements Attempt, Settle, Waiter {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown, failedStep?: FailedStep) => void;
   readonly onTimeout: () => void;
+  /** The runner, which resolves a pool's batch of slots in one call. */
+  readonly owner: SlotOwner;
 
   constructor(owner: SlotOwner, signal: AbortSignal) {
     this.signal = signal;
+    this.owner = owner;
     this.resolve = (value) => owner.resolved(this, value);
     this.reject = (error, failedStep) => owner.rejected(this, error, failedStep);
     this.onTimeout = () => owner.timedOut(this);

@@ -1,6 +1,6 @@
 import type { Channel } from "../channel/Channel.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
-import type { Executor, FailedStep } from "../executor/Executor.js";
+import type { BatchSettle, Executor, FailedStep, Settle } from "../executor/Executor.js";
 import { cancelledOutcome, type Admission } from "../policy/Admission.js";
 import { retryAfterMs } from "../policy/retryAfterMs.js";
 import { AdmissionGate } from "./AdmissionGate.js";
@@ -54,7 +54,7 @@ const ignore = (): void => {};
  * ordered, only once every earlier item went out (expansions then drain one after another). It
  * counts in flight until exhausted, so at most the window of them are open.
  */
-export class StageStep implements Step, SlotOwner {
+export class StageStep implements Step, SlotOwner, BatchSettle {
   readonly #input: Channel<unknown>;
   readonly #executor: Executor;
   readonly #emitter: Emitter;
@@ -320,7 +320,30 @@ export class StageStep implements Step, SlotOwner {
   /** Called through a slot's bound `resolve`. */
   resolved(slot: StageSlot, value: unknown): void {
     if (slot.abandoned || this.#ended) return;
+    this.#resolvedAt(slot, value, this.#settleNow());
+  }
+
+  /**
+   * The batch path ({@link BatchSettle}): a pool resolves a batch's successes in one call. They
+   * share one clock read and one refill; each item is then handled as {@link StageStep.resolved}
+   * would (ordering, counters, latency, admission release). On an injected clock, where every
+   * read counts, each reads the clock as it would alone.
+   */
+  resolveBatch(settles: readonly Settle[], values: readonly unknown[], n: number): void {
+    if (this.#ended) return;
+    if (!this.#options.shareSettleTime) {
+      for (let k = 0; k < n; k++) this.resolved(settles[k] as StageSlot, values[k]);
+      return;
+    }
     const now = this.#settleNow();
+    for (let k = 0; k < n; k++) {
+      const slot = settles[k] as StageSlot;
+      if (slot.abandoned || this.#ended) continue;
+      this.#resolvedAt(slot, values[k], now);
+    }
+  }
+
+  #resolvedAt(slot: StageSlot, value: unknown, now: number): void {
     this.#clearTimer(slot);
     if (slot.admitted) this.#releaseAdmission(slot, true, undefined, now);
     const c = this.#counters;
