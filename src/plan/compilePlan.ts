@@ -274,7 +274,9 @@ function perItemOptions(node: GraphNode): string[] {
   if (s === undefined) return [];
   const out: string[] = [];
   if (s.timeoutMs !== undefined)
-    out.push("timeoutMs: on an injected clock the runner arms a timer per item (on the system clock the pool times items)");
+    out.push(
+      "timeoutMs: on an injected clock the runner arms a timer per item (on the system clock the pool times items)",
+    );
   if (s.retry.attempts > 1) out.push("retry: a failed item settles and is retried on its own");
   if (
     s.breaker !== undefined ||
