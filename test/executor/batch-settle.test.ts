@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { BatchSettle, Settle } from "../../src/executor/Executor.js";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
-import { CancelledError, child, pipeline, worker } from "../../src/index.js";
+import { CancelledError, child, formatPlan, pipeline, worker } from "../../src/index.js";
 import { fns } from "./harness.js";
 
 const contexts = [
@@ -189,5 +189,7 @@ describe("plan() and the batch settle path", () => {
     assert.equal(perItem.length, 2);
     assert.match(perItem[0]!, /^timeoutMs: /);
     assert.match(perItem[1]!, /^retry: /);
+    assert.match(formatPlan(slow.plan()), /\n {2}per item: timeoutMs: .*; retry: /);
+    assert.doesNotMatch(formatPlan(plain.plan()), /per item/);
   });
 });
