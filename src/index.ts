@@ -40,6 +40,7 @@ export { deadLetterDefaults, type DeadLetterOptions } from "./run/DeadLetterOpti
 export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
 export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
 export type { StageStats, StageBreakerStats, LatencySummary } from "./stats/StageStats.js";
+export type { StageFleetStats } from "./stats/StageStats.js";
 
 // policies: retry and flow control
 export { retryDefaults, type RetryOptions } from "./policy/retry.js";

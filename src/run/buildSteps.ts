@@ -256,6 +256,7 @@ function executorFor(
   } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
   parts.executors.push(executor);
   if (parts.durable !== undefined) executor.useKeys?.(parts.durable.keyPrefix);
+  if (executor.fleetStats !== undefined) parts.counters[node.id]!.fleet = () => executor.fleetStats!();
   return executor;
 }
 
