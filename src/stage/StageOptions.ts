@@ -178,6 +178,23 @@ export interface BatchOptions {
   readonly capacity?: number;
 }
 
+/**
+ * Options of `mapBatch`: the batch's size and wait, then the options of the stage that runs the
+ * function (they apply to each batch as a whole; `name` names the stage, and `<name>/batch` its
+ * batcher).
+ *
+ * @example
+ * ```ts
+ * .mapBatch(writeRows, { size: 500, maxWaitMs: 50, concurrency: 4, retry: 3 })
+ * ```
+ */
+export interface MapBatchOptions<T> extends StageOptions<T[]> {
+  /** Most items per call (the last batch may be smaller; a batch is never empty). */
+  readonly size: number;
+  /** Call with a partial batch once its first item has waited this long. @default wait for `size` */
+  readonly maxWaitMs?: number;
+}
+
 /** Stage options with every field decided. */
 export interface StageSettings {
   /** The `name` option; undefined when the builder picks a default. */

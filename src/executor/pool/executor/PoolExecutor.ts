@@ -217,7 +217,27 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
       }
     }
     const values = reply.v;
-    for (let k = 0; k < entries.length; k++) {
+    const n = entries.length;
+    const owner = n > 1 ? entries[0]!.settle.owner : undefined;
+    if (owner !== undefined) {
+      // the batch path: every open attempt resolved in one call to its runner
+      const settles: Settle[] = [];
+      const vals: unknown[] = [];
+      let same = true;
+      for (let k = 0; k < n; k++) {
+        const e = entries[k]!;
+        if (e.done) continue;
+        e.done = true;
+        this.#watches.unwatch(e);
+        if (e.settle.owner !== owner) same = false;
+        settles.push(e.settle);
+        vals.push(values[k]);
+      }
+      if (same) owner.resolveBatch(settles, vals, settles.length);
+      else for (let k = 0; k < settles.length; k++) settles[k]!.resolve(vals[k]);
+      return;
+    }
+    for (let k = 0; k < n; k++) {
       const e = entries[k]!;
       if (e.done) continue;
       e.done = true;
