@@ -14,7 +14,7 @@ const src = resolve("src");
 
 /** Folders from the bottom up; a folder may import its own layer and the layers below it. */
 const layers = [
-  ["errors", "options", "graph", "time", "timer", "state"],
+  ["errors", "options", "graph", "time", "state"],
   ["events", "channel", "stats", "policy", "stage", "load"],
   ["executor", "source"],
   ["plan", "run", "store"],

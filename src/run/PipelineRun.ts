@@ -6,7 +6,7 @@ import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBu
 import { runBus } from "../events/runBus.js";
 import type { Executor } from "../executor/Executor.js";
 import type { CompiledPlan } from "../plan/compilePlan.js";
-import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
+import type { PipelineGraph } from "../graph/PipelineGraph.js";
 import { bottleneckStage } from "../stats/bottleneckStage.js";
 import type { PipelineReading, StageReading } from "../stats/MetricsSink.js";
 import { StageCounters } from "../stats/StageCounters.js";
@@ -23,9 +23,9 @@ import type { RunResult, RunSnapshot, RunState } from "./RunResult.js";
 import type { RunScope } from "./RunScope.js";
 import { SourceStep } from "./SourceStep.js";
 import { sourceWatermark } from "./sourceRunView.js";
-import { TimerWheel } from "../timer/TimerWheel.js";
+import { TimerWheel } from "../time/TimerWheel.js";
 import type { Step } from "./Step.js";
-import { holdMainLoopDelay, mainLoopDelayMs } from "../executor/mainLoopDelay.js";
+import { holdMainLoopDelay, mainLoopDelayMs } from "../time/mainLoopDelay.js";
 import { DurablePipeline, type DurableRunOptions } from "./durable/DurablePipeline.js";
 import { buildSteps, type PipelineSource, type RunTaps } from "./buildSteps.js";
 

@@ -228,7 +228,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
         const e = entries[k]!;
         if (e.done) continue;
         e.done = true;
-        this.#watches.unwatch(e);
+        this.#watches.unwatch(e.signal);
         if (e.settle.owner !== owner) same = false;
         settles.push(e.settle);
         vals.push(values[k]);
