@@ -62,6 +62,20 @@ for i = 4, #ARGV, 1000 do
 end
 return 1`;
 
+/**
+ * What a stale origin must not do to a run another origin holds now, each done only while the
+ * run key holds this origin's token (or is gone): delete an entry (KEYS: run key, request
+ * stream; ARGV: token, "XDEL", entry id), trim the reply stream (KEYS: run key, reply stream;
+ * ARGV: token, "XTRIM", "MINID", id), publish a cancellation (KEYS: run key; ARGV: token,
+ * "PUBLISH", channel, message): the new origin adopted the entries, reads the replies and waits
+ * for the items these would cancel.
+ */
+const IF_OWNED = `
+local v = redis.call('GET', KEYS[1])
+if v ~= false and v ~= ARGV[1] then return -1 end
+if ARGV[2] == 'PUBLISH' then return redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return redis.call(ARGV[2], KEYS[2], unpack(ARGV, 3))`;
+
 /** Entries read per `XRANGE` call when looking for a run's entries. */
 const SCAN_PAGE = 1000;
 /** How often the fleet's workers and lag are read for the stage's stats. */
@@ -161,15 +175,20 @@ export class RunChannel {
     }
   }
 
-  /** Deletes an entry no worker needs any more (every item of it was cancelled); best effort. */
+  /**
+   * Deletes an entry no worker needs any more (every item of it was cancelled), while this origin
+   * holds the run; best effort.
+   */
   discard(entryId: string): void {
-    this.#commands.client.xdel(this.#stream, entryId).catch(ignore);
+    this.#commands.client.eval(IF_OWNED, 2, this.#runKey, this.#stream, this.#token, "XDEL", entryId).catch(ignore);
   }
 
-  /** Publishes a control message to the workers; best effort. */
+  /** Publishes a control message to the workers, while this origin holds the run; best effort. */
   publish(message: ControlMessage): void {
     if (!this.#started || this.#closed) return;
-    this.#commands.client.publish(this.#controlChannel, packBody(message)).catch(ignore);
+    this.#commands.client
+      .eval(IF_OWNED, 1, this.#runKey, this.#token, "PUBLISH", this.#controlChannel, packBody(message))
+      .catch(ignore);
   }
 
   /**
@@ -301,7 +320,9 @@ export class RunChannel {
         }
       }
       // what was read is not needed again
-      this.#commands.client.xtrim(this.#replyKey, "MINID", this.#lastReplyId).catch(ignore);
+      this.#commands.client
+        .eval(IF_OWNED, 2, this.#runKey, this.#replyKey, this.#token, "XTRIM", "MINID", this.#lastReplyId)
+        .catch(ignore);
       this.#events.read();
     }
   }

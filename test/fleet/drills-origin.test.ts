@@ -11,13 +11,15 @@ import { unpackBody, type ReplyBody, type RequestBody } from "../../src/fleet/pr
 import { fieldOf } from "../../src/fleet/protocol/fleetScripts.js";
 import { startRedis } from "./redisServer.js";
 import { killAll, startWorkerEnv, type WorkerProcess } from "./fleetHarness.js";
+import { waitFor } from "./waitFor.js";
 
 const originScript = fileURLToPath(new URL("../fixtures/fleet/durableOrigin.ts", import.meta.url));
 
 /** Starts the durable origin; resolves once its stderr has `text` (or it exits). */
-function startOrigin(redisUrl: string, db: string, total: number, mode: string) {
+function startOrigin(redisUrl: string, db: string, total: number, mode: string, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, ["--import", "tsx", originScript, redisUrl, db, String(total), mode], {
     stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...env },
   });
   let err = "";
   const waiters: Array<() => void> = [];
@@ -179,5 +181,72 @@ describe("fleet drills: the origin", () => {
         assert.equal(r.worker_key, `fleet-drill/${Math.floor(n / 2)}`);
       });
     });
+  });
+
+  it("a stale origin (SIGSTOPped, its run resumed by another process, then SIGCONT) is fenced off: it fails with WEIR_RUN_FENCED and deletes, trims and cancels nothing of the new owner's", async () => {
+    const total = 1000;
+    const redis = await startRedis();
+    const dir = mkdtempSync(join(tmpdir(), "weir-fleet-stale-"));
+    const db = join(dir, "drill.db");
+    const log = join(dir, "runs.log");
+    writeFileSync(log, "");
+    const workers: WorkerProcess[] = [];
+    const client = new Redis(redis.url);
+    // the store's lease: a stopped owner's run is claimable once its heartbeat is this old
+    const env = { WEIR_TEST_LEASE_MS: "1500", WEIR_TEST_ITEM_MS: "40", WEIR_TEST_MAX_IN_FLIGHT: "48" };
+    const stale = startOrigin(redis.url, db, total, "plain", env);
+    try {
+      const args = ["--concurrency", "4"];
+      const wenv = { WEIR_TEST_RUN_LOG: log };
+      workers.push(await startWorkerEnv(redis.url, wenv, ...args), await startWorkerEnv(redis.url, wenv, ...args));
+      await stale.has("RUNNING");
+      stale.child.kill("SIGSTOP");
+      // the new owner waits out the stopped one's lease, claims the run and re-attaches
+      const owner = startOrigin(redis.url, db, total, "plain", env);
+      await owner.has("ADOPTED");
+      // the workers pause, so that the new owner is mid-run, with entries in Redis, while the stale one wakes
+      for (const w of workers) w.signal("SIGSTOP");
+      const runKeys = await client.keys("weir:run:*");
+      assert.equal(runKeys.length, 1, "one fleet stage, one run key");
+      const token = await client.get(runKeys[0]!);
+      const entryIds = (await client.xrange("weir:q:tasks:logged", "-", "+")).map(([id]) => id);
+      assert.ok(entryIds.length > 0, "the new owner waits for entries in Redis");
+      const replyKey = runKeys[0]!.replace("weir:run:", "weir:r:");
+
+      stale.child.kill("SIGCONT");
+      assert.equal(await stale.exited, 3, stale.stderr());
+      assert.match(stale.stderr(), /FAILED WEIR_RUN_FENCED/, "the stale origin's store writes are fenced off");
+      // what it did on its way out (ended its stage, cancelled and discarded its batches, trimmed
+      // replies) touched nothing: the new owner's run key, entries and reply stream are there
+      assert.equal(await client.get(runKeys[0]!), token, "the run key still holds the new owner's token");
+      const after = new Set((await client.xrange("weir:q:tasks:logged", "-", "+")).map(([id]) => id));
+      assert.deepEqual(
+        entryIds.filter((id) => !after.has(id)),
+        [],
+        "no entry of the new owner's was deleted",
+      );
+      assert.equal(await client.exists(replyKey), 1, "the reply stream is there");
+
+      for (const w of workers) w.signal("SIGCONT");
+      assert.equal(await owner.exited, 0, owner.stderr());
+      const sqlite = new Database(db, { readonly: true });
+      const rows = sqlite.prepare("SELECT key, n, v, worker_key FROM rows ORDER BY n").all() as Row[];
+      sqlite.close();
+      assert.equal(rows.length, total);
+      rows.forEach((r, n) => {
+        assert.equal(r.n, n);
+        assert.equal(r.v, n * 2);
+        assert.equal(r.key, `fleet-drill/${n}`);
+      });
+      // the new owner's end removed its entries; a stray entry the stale one wrote is dropped unrun
+      await waitFor(async () => (await client.xlen("weir:q:tasks:logged")) === 0, "the request stream to empty");
+      assert.equal(await client.exists(runKeys[0]!), 0, "the new owner ended the run in Redis");
+    } finally {
+      stale.child.kill("SIGKILL");
+      client.disconnect();
+      await killAll(workers);
+      await redis.stop();
+      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
