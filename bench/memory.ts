@@ -90,6 +90,25 @@ export const memory: Suite = {
         return sink.sum();
       },
     }),
+    "weir-sync": contender({
+      role: "weir",
+      label: "weir: from(generator).to(sink returning a promise only when it yields)",
+      prepare: noInput,
+      async run(_: undefined, size) {
+        // not `async`: a sink that returns a non-promise is not awaited (the sync-return fast path)
+        let count = 0;
+        let sum = 0;
+        await pipeline<Row>("m")
+          .from(rows(size))
+          .to((row) => {
+            sum += row.id + row.payload.length;
+            if (++count % every === 0) return immediate();
+            return undefined;
+          })
+          .run();
+        return sum;
+      },
+    }),
     "weir-c4": contender({
       role: "weir",
       label: "weir: from(generator).to(async sink, { concurrency: 4 })",

@@ -19,6 +19,7 @@ export {
 } from "./pipeline/Stream.js";
 export type { PoolStage, RemoteStage } from "./executor/pool/stage/PoolStage.js";
 export type { StageOptions, BatchOptions } from "./stage/StageOptions.js";
+export type { MapBatchOptions } from "./stage/StageOptions.js";
 export type { StageContext, ExecutionContext } from "./stage/StageContext.js";
 export type { StageKind, ErrorPolicy } from "./stage/StageKind.js";
 export type { SourceInput } from "./source/SourceInput.js";
@@ -39,6 +40,7 @@ export { deadLetterDefaults, type DeadLetterOptions } from "./run/DeadLetterOpti
 export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
 export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
 export type { StageStats, StageBreakerStats, LatencySummary } from "./stats/StageStats.js";
+export type { StageFleetStats } from "./stats/StageStats.js";
 
 // policies: retry and flow control
 export { retryDefaults, type RetryOptions } from "./policy/retry.js";
@@ -182,10 +184,10 @@ export type {
   WorkerTeardown,
   WorkerTeardownInfo,
 } from "./executor/pool/stage/PoolStageContext.js";
-export { closeIdlePools } from "./executor/pool/workers/PoolRegistry.js";
+export { closeIdlePools } from "./executor/pool/workers/idlePools.js";
 
 // executors (the seam for running stages elsewhere)
-export type { Executor, Attempt, Settle } from "./executor/Executor.js";
+export type { Executor, Attempt, Settle, BatchSettle } from "./executor/Executor.js";
 
 // errors
 export { WeirError, type WeirErrorCode } from "./errors/WeirError.js";
@@ -203,6 +205,7 @@ export { WorkflowError } from "./errors/WorkflowError.js";
 export { TaskError } from "./errors/TaskError.js";
 export { ComponentError } from "./errors/ComponentError.js";
 export { ItemTransferredError } from "./errors/ItemTransferredError.js";
+export { BatchResultError } from "./errors/BatchResultError.js";
 export { ItemNotSerializableError } from "./errors/ItemNotSerializableError.js";
 export { ItemTooLargeError } from "./errors/ItemTooLargeError.js";
 export { WorkerProtocolError } from "./errors/WorkerProtocolError.js";

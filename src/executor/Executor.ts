@@ -1,5 +1,6 @@
 import type { ExecutionContext } from "../stage/StageContext.js";
 import type { PoolReading } from "../stats/MetricsSink.js";
+import type { StageFleetStats } from "../stats/StageStats.js";
 
 /** One attempt of one item, handed to an {@link Executor}. */
 export interface Attempt<I = unknown> {
@@ -37,6 +38,22 @@ export interface FailedStep {
 export interface Settle {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown, step?: FailedStep) => void;
+  /**
+   * Where many attempts of this runner may be resolved in one call ({@link BatchSettle}); absent
+   * when the runner takes them one at a time. An executor that gets results in batches (a pool)
+   * resolves a batch's successes through it when every one of them has the same owner; failures
+   * still go through `reject`, one by one, before.
+   */
+  readonly owner?: BatchSettle;
+}
+
+/**
+ * A stage runner's batch entry point: resolves `settles[k]` with `values[k]` for every k in
+ * `[0, n)` in one call (one clock read, one refill of the window), as if each `resolve` had been
+ * called in that order. Each settle must be one this runner handed out, not settled yet.
+ */
+export interface BatchSettle {
+  resolveBatch(settles: readonly Settle[], values: readonly unknown[], n: number): void;
 }
 
 /**
@@ -82,6 +99,8 @@ export interface Executor {
    */
   useKeys?(prefix: string): void;
 
+  /** A fleet stage's workers, lag and redeliveries (read at every snapshot: must be cheap). */
+  fleetStats?(): StageFleetStats;
   /** Its worker pool's state, for executors that run in one (read at a metrics scrape). */
   poolStats?(): PoolReading;
   /** Releases the executor's resources (a pool it owns, timers). Safe to call twice. */

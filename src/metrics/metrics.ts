@@ -6,6 +6,7 @@ import { checkBuckets } from "./checkBuckets.js";
 import { defaultBuckets } from "./families.js";
 import { PromSink } from "./PromSink.js";
 import { promClient } from "./promClient.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /** Options of {@link metrics}. */
 export interface MetricsOptions {
@@ -47,7 +48,7 @@ export function metrics(registry?: Registry, options: MetricsOptions = {}): Metr
   if (!(registry instanceof prom.Registry))
     throw new InvalidOptionError("registry", "a prom-client Registry", registry, where);
   const o = plainObject(options, "options", where);
-  knownKeys(o, ["buckets"], "", where);
+  knownKeys(o, optionKeys<MetricsOptions>()("buckets"), "", where);
   const buckets = optional(o.buckets, defaultBuckets, (v) => checkBuckets(v, where));
   const existing = sinks.get(registry);
   if (existing !== undefined) {

@@ -2,6 +2,7 @@ import type { Meter, Tracer } from "@opentelemetry/api";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { checkBuckets } from "../metrics/checkBuckets.js";
 import { defaultBuckets } from "../metrics/families.js";
+import { optionKeys } from "../options/optionKeys.js";
 import { knownKeys, optional, plainObject } from "../options/validate.js";
 import type { MetricsSink } from "../stats/MetricsSink.js";
 import type { RunTracer } from "../stats/RunTracer.js";
@@ -65,7 +66,7 @@ export function otelMetrics(meter: Meter, options: OtelMetricsOptions = {}): Met
   )
     throw new InvalidOptionError("meter", "an OpenTelemetry Meter (metrics.getMeter(name))", meter, where);
   const o = plainObject(options, "options", where);
-  knownKeys(o, ["buckets"], "", where);
+  knownKeys(o, optionKeys<OtelMetricsOptions>()("buckets"), "", where);
   const buckets = optional(o.buckets, defaultBuckets, (v) => checkBuckets(v, where));
   const existing = sinks.get(meter);
   if (existing !== undefined) {
@@ -118,7 +119,7 @@ export function tracing(tracer: Tracer): RunTracer {
 export function otel(options: OtelOptions): OtelRunOptions {
   const where = "otel()";
   const o = plainObject(options, "options", where);
-  knownKeys(o, ["meter", "tracer", "buckets"], "", where);
+  knownKeys(o, optionKeys<OtelOptions>()("meter", "tracer", "buckets"), "", where);
   if (o.meter === undefined && o.tracer === undefined)
     throw new InvalidOptionError("meter", "a meter or a tracer (or both)", undefined, where);
   const buckets = o.buckets === undefined ? {} : { buckets: o.buckets as readonly number[] };

@@ -4,6 +4,7 @@ import { FifoQueue } from "../channel/FifoQueue.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { InvalidPipelineError } from "../errors/InvalidPipelineError.js";
+import { BatchResultError } from "../errors/BatchResultError.js";
 import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveInt } from "../options/validate.js";
 import { compilePlan, type CompiledPlan } from "../plan/compilePlan.js";
 import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
@@ -16,12 +17,18 @@ import type { RunOptions } from "../run/RunOptions.js";
 import { validateRunOptions } from "../run/validateRunOptions.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { StageKind } from "../stage/StageKind.js";
-import { batchSettings, stageSettings, type BatchOptions, type StageOptions } from "../stage/StageOptions.js";
+import {
+  batchSettings,
+  stageSettings,
+  type BatchOptions,
+  type MapBatchOptions,
+  type StageOptions,
+} from "../stage/StageOptions.js";
 import { isPoolStage, type PoolStage } from "../executor/pool/stage/PoolStage.js";
 import type { DispatchContext, RouteStrategy } from "./DispatchContext.js";
 import { isFragment, type Fragment } from "./fragment.js";
-import type { GraphNode } from "./GraphNode.js";
-import type { PipelineGraph } from "./PipelineGraph.js";
+import type { GraphNode } from "../graph/GraphNode.js";
+import type { PipelineGraph } from "../graph/PipelineGraph.js";
 
 /** A stage function: `(item, ctx)`, synchronous or asynchronous. */
 export type StageFn<I, O> = (item: I, ctx: StageContext) => O | PromiseLike<O>;
@@ -215,6 +222,38 @@ export class Stream<T> extends Handle {
       inputs: [this.#edge()],
     });
     return new Stream<T[]>(this.graph, node);
+  }
+
+  /**
+   * Applies `fn` to whole batches: it gets up to `size` items at once (after `maxWaitMs` a partial
+   * batch goes) and returns an array with one result per item, in the same order; each result
+   * goes on as its own item. For a database writer or a model call that takes chunks, without a
+   * `batch()` stage and a flatten in front. The other options are the stage's (concurrency,
+   * retry, timeoutMs, onError…), and apply to a batch as a whole: a throw, a timeout or a result
+   * of the wrong length ({@link BatchResultError}) fails the batch, and `onError` then counts
+   * each of its items once (the plan shows the batcher and the stage as two steps).
+   *
+   * @example
+   * ```ts
+   * .mapBatch(async (rows) => db.insertReturningIds(rows), { size: 500, maxWaitMs: 50, concurrency: 4 })
+   * ```
+   */
+  mapBatch<U>(
+    fn: (items: T[], ctx: StageContext) => readonly U[] | PromiseLike<readonly U[]>,
+    options: MapBatchOptions<T>,
+  ): Stream<U> {
+    const label = this.#label("mapBatch", typeof fn === "function" ? fn.name : undefined, options);
+    const where = `stage "${label}"`;
+    func(fn, "fn", where);
+    const { size, maxWaitMs, ...stage } = plainObject(options, "options", where) as unknown as MapBatchOptions<T>;
+    const batched = this.batch({ size, ...(maxWaitMs === undefined ? {} : { maxWaitMs }), name: `${label}/batch` });
+    const whole = (items: T[], ctx: StageContext): readonly U[] | PromiseLike<readonly U[]> => {
+      const out = fn(items, ctx);
+      if (out !== null && typeof out === "object" && typeof (out as PromiseLike<readonly U[]>).then === "function")
+        return (out as PromiseLike<readonly U[]>).then((r) => checkedBatch<U>(label, items, r));
+      return checkedBatch<U>(label, items, out);
+    };
+    return batched.flatMap<U>(whole, { ...(stage as StageOptions<T[]>), name: label });
   }
 
   /** Ends this branch in a sink: `fn` consumes each item. */
@@ -561,4 +600,10 @@ export function mergeStreams<T>(streams: readonly Stream<T>[], name?: string): S
     inputs: edges,
   });
   return new Stream<T>(graph, node);
+}
+
+/** What a `mapBatch` function returned, checked: an array with one result per item. */
+function checkedBatch<U>(stage: string, items: readonly unknown[], out: unknown): readonly U[] {
+  if (!Array.isArray(out) || out.length !== items.length) throw new BatchResultError(stage, items.length, out);
+  return out as readonly U[];
 }

@@ -43,6 +43,17 @@ export interface PlannedPool {
    * `batchesPerWorker × targetBatchMs` of work per worker (a few items when items are slow).
    */
   readonly window: number;
+  /**
+   * `"batch"`: the pool's results reach the stage a batch at a time and are resolved into it in
+   * one call per batch (one clock read, one refill of the window); a failed item still settles
+   * on its own, by its index in the batch.
+   */
+  readonly settle: "batch";
+  /**
+   * The stage's options that still cost a step per item on that path, each with why (empty when
+   * none): per-item work stays only where an item needs it.
+   */
+  readonly perItem: readonly string[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import type { GraphNode } from "../pipeline/GraphNode.js";
-import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
+import type { GraphNode } from "../graph/GraphNode.js";
+import type { PipelineGraph } from "../graph/PipelineGraph.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { stageDefaults } from "../stage/StageOptions.js";
 import { fusedLoop } from "./fusedLoop.js";
@@ -263,7 +263,32 @@ function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
     perWorker: s.concurrencyPerWorker,
     running: workers * s.concurrencyPerWorker,
     window: remote.maxWindow,
+    settle: "batch",
+    perItem: perItemOptions(node),
   };
+}
+
+/** A pool stage's options that cost a step per item on the batch settle path, and why. */
+function perItemOptions(node: GraphNode): string[] {
+  const s = node.settings;
+  if (s === undefined) return [];
+  const out: string[] = [];
+  if (s.timeoutMs !== undefined)
+    out.push(
+      "timeoutMs: on an injected clock the runner arms a timer per item (on the system clock the pool times items)",
+    );
+  if (s.retry.attempts > 1) out.push("retry: a failed item settles and is retried on its own");
+  if (
+    s.breaker !== undefined ||
+    s.rateLimit !== undefined ||
+    s.bulkhead !== undefined ||
+    s.admissions.length > 0 ||
+    s.adaptive !== undefined
+  )
+    out.push("flow control (breaker, rateLimit, bulkhead, adaptive): each item is admitted and released on its own");
+  if (s.priority !== undefined || s.fairBy !== undefined)
+    out.push("priority / fairBy: each item's key is computed as it enters the stage's queue");
+  return out;
 }
 
 /** The capacity of the channel in front of a node. */

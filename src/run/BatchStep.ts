@@ -37,7 +37,7 @@ export class BatchStep implements Step {
     this.#maxWaitMs = maxWaitMs;
   }
 
-  minSeq(): number {
+  minIndex(): number {
     return Math.min(this.#batchMin, this.#held);
   }
 
@@ -54,13 +54,13 @@ export class BatchStep implements Step {
     let batch: unknown[] = [];
     let startedAt = 0;
     const out: unknown[] = [undefined];
-    const outSeq: number[] = [0];
+    const outIndexes: number[] = [0];
 
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       this.#held = this.#batchMin;
       out[0] = batch;
-      outSeq[0] = this.#batchMin;
+      outIndexes[0] = this.#batchMin;
       this.#batchMin = Infinity;
       const size = batch.length;
       batch = [];
@@ -68,7 +68,7 @@ export class BatchStep implements Step {
       counters.latency.record(clock.now() - startedAt);
       const space = this.#emitter.space();
       if (space !== undefined) await space;
-      const w = this.#emitter.emit(out, outSeq, 1);
+      const w = this.#emitter.emit(out, outIndexes, 1);
       if (w !== undefined) await w;
       // an abort cuts a push short: the batch stays held (never counted done)
       if (signal.aborted) return;

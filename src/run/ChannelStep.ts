@@ -23,7 +23,7 @@ export class ChannelStep implements Step {
     this.#counters = counters;
   }
 
-  minSeq(): number {
+  minIndex(): number {
     return this.#held;
   }
 
@@ -36,7 +36,7 @@ export class ChannelStep implements Step {
     const emitter = this.#emitter;
     const signal = this.#scope.signal;
     const buf: unknown[] = [];
-    const seqs: number[] = [];
+    const indexes: number[] = [];
     const turns = new LoopTurns();
     try {
       while (!signal.aborted) {
@@ -55,9 +55,9 @@ export class ChannelStep implements Step {
         let held = Infinity;
         while (n < max && input.size > 0) {
           buf[n] = input.shift();
-          const seq = input.shiftedSeq;
-          if (seq < held) held = seq;
-          seqs[n++] = seq;
+          const index = input.shiftedSeq;
+          if (index < held) held = index;
+          indexes[n++] = index;
         }
         if (this.#counters !== undefined) {
           this.#counters.in += n;
@@ -65,7 +65,7 @@ export class ChannelStep implements Step {
         }
         // held from the moment they left the channel (a fused stage may read the watermark)
         this.#held = held;
-        const w = emitter.emit(buf, seqs, n);
+        const w = emitter.emit(buf, indexes, n);
         if (w !== undefined) await w;
         // an abort cuts a push short: what was not pushed stays held (never counted done)
         if (signal.aborted) break;

@@ -42,10 +42,10 @@ export class Emitter {
   }
 
   /** Runs `values[0..n)` through the tail and out. Undefined when it all happened synchronously. */
-  emit(values: readonly unknown[], seqs: ArrayLike<number>, n: number): Promise<void> | undefined {
+  emit(values: readonly unknown[], indexes: ArrayLike<number>, n: number): Promise<void> | undefined {
     const tail = this.#tail;
-    if (tail === undefined) return this.#outlet.push(values, seqs, n);
-    return this.#run(tail, values, seqs, 0, n);
+    if (tail === undefined) return this.#outlet.push(values, indexes, n);
+    return this.#run(tail, values, indexes, 0, n);
   }
 
   /**
@@ -59,7 +59,7 @@ export class Emitter {
   #run(
     tail: FusedTail,
     values: readonly unknown[],
-    seqs: ArrayLike<number> | null,
+    indexes: ArrayLike<number> | null,
     start: number,
     end: number,
   ): Promise<void> | undefined {
@@ -67,7 +67,7 @@ export class Emitter {
     const outS = this.#outS;
     outV.length = 0;
     outS.length = 0;
-    const m = tail.run(values, seqs, start, end, outV, outS, this.#spill);
+    const m = tail.run(values, indexes, start, end, outV, outS, this.#spill);
     if (typeof m === "number") return m === 0 ? undefined : this.#outlet.push(outV, outS, m);
     return m.then((k) => this.#outlet.push(outV, outS, k));
   }

@@ -12,8 +12,8 @@ export class Expansion {
     readonly iterator: Iterator<unknown> | AsyncIterator<unknown>,
     /** True for an AsyncIterable's iterator (`next()` returns a promise). */
     readonly isAsync: boolean,
-    /** Arrival order of the item it came from. */
-    readonly ord: number,
+    /** Arrival number of the item it came from. */
+    readonly arrival: number,
     /** Source index of that item (its children keep it). */
     readonly index: number,
     /** The item the stage function was given. */
@@ -21,4 +21,20 @@ export class Expansion {
     /** Attempts it took to get the iterable. */
     readonly attempts: number,
   ) {}
+}
+
+/**
+ * What a flatMap result yields: an array as is (to go out at once), the iterator of any other
+ * Iterable or AsyncIterable (to be pulled lazily), or an array-like copied as `Array.from` would.
+ * Throws what reading the result throws.
+ */
+export function expansionOf(
+  value: unknown,
+): unknown[] | { readonly iterator: Iterator<unknown> | AsyncIterator<unknown>; readonly isAsync: boolean } {
+  if (Array.isArray(value)) return value;
+  if (value !== null && typeof value === "object" && Symbol.asyncIterator in value)
+    return { iterator: (value as AsyncIterable<unknown>)[Symbol.asyncIterator](), isAsync: true };
+  if (value !== null && value !== undefined && typeof (value as Iterable<unknown>)[Symbol.iterator] === "function")
+    return { iterator: (value as Iterable<unknown>)[Symbol.iterator](), isAsync: false };
+  return Array.from(value as ArrayLike<unknown>);
 }

@@ -124,29 +124,34 @@ export class Outlet {
    * Delivers `values[0..n)`. Returns undefined when everything went in at once, or a promise that
    * resolves when the last item went in (waiting on full channels; given up on abort).
    */
-  push(values: readonly unknown[], seqs: ArrayLike<number>, n: number): Promise<void> | undefined {
+  push(values: readonly unknown[], indexes: ArrayLike<number>, n: number): Promise<void> | undefined {
     if (n === 0) return undefined;
     this.delivered += n;
     if (this.#route !== undefined)
       return this.#dispatch === undefined
-        ? this.#pushRouted(values, seqs, n, 0)
-        : this.#pushDispatched(values, seqs, n, 0);
+        ? this.#pushRouted(values, indexes, n, 0)
+        : this.#pushDispatched(values, indexes, n, 0);
     const channels = this.#channels;
     const signal = this.#scope.signal;
-    if (channels.length === 1) return pushAll(channels[0]!, values, seqs, 0, n, signal, this.#guardOf[0], this);
+    if (channels.length === 1) return pushAll(channels[0]!, values, indexes, 0, n, signal, this.#guardOf[0], this);
     let wait: Promise<void> | undefined;
     for (let k = 0; k < channels.length; k++) {
-      const w = pushAll(channels[k]!, values, seqs, 0, n, signal, this.#guardOf[k], this);
+      const w = pushAll(channels[k]!, values, indexes, 0, n, signal, this.#guardOf[k], this);
       if (w !== undefined) wait = wait === undefined ? w : wait.then(() => w);
     }
     return wait;
   }
 
-  #pushRouted(values: readonly unknown[], seqs: ArrayLike<number>, n: number, from: number): Promise<void> | undefined {
+  #pushRouted(
+    values: readonly unknown[],
+    indexes: ArrayLike<number>,
+    n: number,
+    from: number,
+  ): Promise<void> | undefined {
     const route = this.#route!;
     for (let i = from; i < n; i++) {
       const v = values[i];
-      const s = seqs[i]!;
+      const index = indexes[i]!;
       route.counters.in++;
       let targets: readonly Channel<unknown>[] | undefined;
       try {
@@ -159,12 +164,12 @@ export class Outlet {
         }
       } catch (error) {
         route.counters.failed(error);
-        itemFailed(this.#scope, route.counters, route.onError, v, s, error, 1);
+        itemFailed(this.#scope, route.counters, route.onError, v, index, error, 1);
         continue;
       }
       route.counters.out++;
-      for (const c of targets) if (!c.hasSpace) return this.#routeSlow(values, seqs, n, i, targets);
-      for (const c of targets) pushOne(c, v, s, this.#guards.get(c));
+      for (const c of targets) if (!c.hasSpace) return this.#routeSlow(values, indexes, n, i, targets);
+      for (const c of targets) pushOne(c, v, index, this.#guards.get(c));
     }
     return undefined;
   }
@@ -172,7 +177,7 @@ export class Outlet {
   /** Item `i` found a full channel among its targets: wait for each, then route the rest. */
   async #routeSlow(
     values: readonly unknown[],
-    seqs: ArrayLike<number>,
+    indexes: ArrayLike<number>,
     n: number,
     i: number,
     targets: readonly Channel<unknown>[],
@@ -186,14 +191,14 @@ export class Outlet {
           if (this.#scope.signal.aborted) return;
           await c.space();
         }
-        pushOne(c, values[i], seqs[i]!, this.#guards.get(c));
+        pushOne(c, values[i], indexes[i]!, this.#guards.get(c));
       }
     } finally {
       this.blocked?.end();
       // cut short by an abort, they stay pending (counted as abandoned)
       if (!this.#scope.signal.aborted) this.pending -= waiting;
     }
-    const rest = this.#pushRouted(values, seqs, n, i + 1);
+    const rest = this.#pushRouted(values, indexes, n, i + 1);
     if (rest !== undefined) await rest;
   }
 
@@ -203,7 +208,7 @@ export class Outlet {
    */
   #pushDispatched(
     values: readonly unknown[],
-    seqs: ArrayLike<number>,
+    indexes: ArrayLike<number>,
     n: number,
     from: number,
   ): Promise<void> | undefined {
@@ -213,25 +218,25 @@ export class Outlet {
     const emitValues = this.#emitValues;
     for (let i = from; i < n; i++) {
       const v = values[i];
-      const s = seqs[i]!;
+      const index = indexes[i]!;
       route.counters.in++;
       emitBranches.length = 0;
       emitValues.length = 0;
-      ctx.index = s;
+      ctx.index = index;
       try {
         route.emit!(v, ctx as unknown as DispatchContext<Record<string, unknown>>);
       } catch (error) {
         emitBranches.length = 0;
         emitValues.length = 0;
         route.counters.errors++;
-        itemFailed(this.#scope, route.counters, route.onError, v, s, error, 1);
+        itemFailed(this.#scope, route.counters, route.onError, v, index, error, 1);
         continue;
       }
       route.counters.out += emitBranches.length;
       for (let e = 0; e < emitBranches.length; e++) {
         const targets = route.branches.get(emitBranches[e]!)!;
-        for (const c of targets) if (!c.hasSpace) return this.#dispatchSlow(values, seqs, n, i, e);
-        for (const c of targets) pushOne(c, emitValues[e], s, this.#guards.get(c));
+        for (const c of targets) if (!c.hasSpace) return this.#dispatchSlow(values, indexes, n, i, e);
+        for (const c of targets) pushOne(c, emitValues[e], index, this.#guards.get(c));
       }
     }
     return undefined;
@@ -240,13 +245,13 @@ export class Outlet {
   /** Emission `e` of item `i` found a full channel: wait for room for it and the rest of the item's, then go on. */
   async #dispatchSlow(
     values: readonly unknown[],
-    seqs: ArrayLike<number>,
+    indexes: ArrayLike<number>,
     n: number,
     i: number,
     e: number,
   ): Promise<void> {
     const route = this.#route!;
-    const s = seqs[i]!;
+    const index = indexes[i]!;
     const waiting = n - i;
     this.pending += waiting;
     try {
@@ -257,13 +262,13 @@ export class Outlet {
             if (this.#scope.signal.aborted) return;
             await c.space();
           }
-          pushOne(c, this.#emitValues[k], s, this.#guards.get(c));
+          pushOne(c, this.#emitValues[k], index, this.#guards.get(c));
         }
       }
     } finally {
       if (!this.#scope.signal.aborted) this.pending -= waiting;
     }
-    const rest = this.#pushDispatched(values, seqs, n, i + 1);
+    const rest = this.#pushDispatched(values, indexes, n, i + 1);
     if (rest !== undefined) await rest;
   }
 
@@ -278,16 +283,16 @@ export class Outlet {
 function pushOne(
   channel: Channel<unknown>,
   value: unknown,
-  seq: number,
+  index: number,
   guard: QueueKeyGuard<unknown> | undefined,
 ): void {
   if (guard === undefined) {
-    channel.push(value, seq);
+    channel.push(value, index);
     return;
   }
-  if (!guard.admit(value, seq)) return;
+  if (!guard.admit(value, index)) return;
   try {
-    channel.push(value, seq);
+    channel.push(value, index);
   } finally {
     guard.pushed();
   }
@@ -297,7 +302,7 @@ function pushOne(
 function pushAll(
   channel: Channel<unknown>,
   values: readonly unknown[],
-  seqs: ArrayLike<number>,
+  indexes: ArrayLike<number>,
   from: number,
   n: number,
   signal: AbortSignal,
@@ -307,12 +312,12 @@ function pushAll(
   let i = from;
   if (guard === undefined) {
     while (i < n && channel.hasSpace) {
-      channel.push(values[i], seqs[i]!);
+      channel.push(values[i], indexes[i]!);
       i++;
     }
   } else {
     while (i < n && channel.hasSpace) {
-      pushOne(channel, values[i], seqs[i]!, guard);
+      pushOne(channel, values[i], indexes[i]!, guard);
       i++;
     }
   }
@@ -328,7 +333,7 @@ function pushAll(
           await channel.space();
           continue;
         }
-        pushOne(channel, values[i], seqs[i]!, guard);
+        pushOne(channel, values[i], indexes[i]!, guard);
         i++;
         counts.pending--;
       }

@@ -1,20 +1,13 @@
-import { ItemLatency } from "../stats/ItemLatency.js";
-import { Channel } from "../channel/Channel.js";
+import type { Channel } from "../channel/Channel.js";
 import { observeRun } from "../events/diagnostics.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { SourceError } from "../errors/SourceError.js";
 import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
 import { runBus } from "../events/runBus.js";
-import { AsyncExecutor } from "../executor/AsyncExecutor.js";
+import { ItemLatency } from "../stats/ItemLatency.js";
 import type { Executor } from "../executor/Executor.js";
-import { capacityOf, type CompiledPlan } from "../plan/compilePlan.js";
-import type { GraphNode } from "../pipeline/GraphNode.js";
-import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
-import { openSource } from "../source/openSource.js";
-import { describeSource } from "../source/describeSource.js";
-import { attachSourceToRun } from "../source/attachRun.js";
-import type { StageContext } from "../stage/StageContext.js";
-import { BlockedTime } from "../stats/BlockedTime.js";
+import type { CompiledPlan } from "../plan/compilePlan.js";
+import type { PipelineGraph } from "../graph/PipelineGraph.js";
 import { bottleneckStage } from "../stats/bottleneckStage.js";
 import type { PipelineReading, StageReading } from "../stats/MetricsSink.js";
 import { StageCounters } from "../stats/StageCounters.js";
@@ -22,13 +15,6 @@ import type { StageStats } from "../stats/StageStats.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
 import { keepAlive } from "../time/keepAlive.js";
 import { knownKeys, nonNegativeNumber, optional, plainObject } from "../options/validate.js";
-import { BatchStep } from "./BatchStep.js";
-import { ChannelStep } from "./ChannelStep.js";
-import { Emitter } from "./Emitter.js";
-import { FusedTail } from "./FusedTail.js";
-import { fusedContext, type InlineOp } from "./InlineOp.js";
-import { Outlet, type OutletRoute } from "./Outlet.js";
-import { isFiniteNumber, isQueueKey, QueueKeyGuard } from "./QueueKeyGuard.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
 import { onAbort } from "./onAbort.js";
 import { STOP_GRACE_MS, type Run, type StopOptions } from "./Run.js";
@@ -37,21 +23,14 @@ import type { RunOptions } from "./RunOptions.js";
 import type { RunResult, RunSnapshot, RunState } from "./RunResult.js";
 import type { RunScope } from "./RunScope.js";
 import { SourceStep } from "./SourceStep.js";
-import { routePicker } from "./routePicker.js";
-import { sourceRunView, sourceWatermark } from "./sourceRunView.js";
-import { StageStep } from "./StageStep.js";
-import { stageAdmission } from "./stageAdmission.js";
-import { stageQueue } from "./stageQueue.js";
-import { sourceGate } from "./sourceGate.js";
-import { TimerWheel } from "../timer/TimerWheel.js";
+import { sourceWatermark } from "./sourceRunView.js";
+import { TimerWheel } from "../time/TimerWheel.js";
 import type { Step } from "./Step.js";
-import { holdMainLoopDelay, mainLoopDelayMs } from "../executor/mainLoopDelay.js";
+import { holdMainLoopDelay, mainLoopDelayMs } from "../time/mainLoopDelay.js";
 import { DurablePipeline, type DurableRunOptions } from "./durable/DurablePipeline.js";
+import { buildSteps, type PipelineSource, type RunTaps } from "./buildSteps.js";
 
-/** Extra outputs a caller taps (e.g. `stream()` reads a node's output through a channel). */
-export interface RunTaps {
-  readonly [nodeId: number]: Channel<unknown>;
-}
+export type { RunTaps } from "./buildSteps.js";
 
 /**
  * How a run holds the process alive while it has not settled (its timers are unref'd, so a run
@@ -220,7 +199,25 @@ export class PipelineRun implements Run, RunScope {
     let steps: Step[];
     try {
       this.#deadLetterKeep = deadLetterSettings(options.deadLetters, `pipeline "${graph.name}" run()`).keep;
-      steps = this.#build(graph, compiled, options, taps);
+      steps = buildSteps(
+        {
+          run: this,
+          counters: this.#counters,
+          channels: this.#channels,
+          taps: this.#taps,
+          executors: this.#executors,
+          executorOf: this.#executorOf,
+          colocated: this.#colocated,
+          disposers: this.#disposers,
+          sources: this.#sources,
+          sourceEnds: this.#sourceEnds,
+          durable: this.#durable,
+        },
+        graph,
+        compiled,
+        options,
+        taps,
+      );
       this.#steps = steps;
       if (this.#stopped) for (const s of this.#sources) s.step.stop();
       this.#durable?.attach(this);
@@ -418,214 +415,6 @@ export class PipelineRun implements Run, RunScope {
     for (const c of this.#channels) c.closeAll();
   }
 
-  // ---- building ----
-
-  #build(graph: PipelineGraph, compiled: CompiledPlan, options: RunOptions, taps: RunTaps): Step[] {
-    const { plan, stepNodes } = compiled;
-    // first, so that a run failing to set up closes them too
-    const tapList = Object.entries(taps).map(([id, ch]) => [Number(id), ch] as const);
-    for (const [, ch] of tapList) {
-      this.#channels.push(ch);
-      this.#taps.push(ch);
-    }
-    const guards = new Map<Channel<unknown>, QueueKeyGuard<unknown>>();
-    const sourceCount = graph.nodes.filter((n) => n.kind === "source").length;
-    const sourceTurns = sourceCount === 1 ? undefined : { last: -1, waiting: 0 };
-    const inputs = plan.steps.map((step) => {
-      if (step.input === null) return undefined;
-      const head = graph.nodes[stepNodes[step.id]![0]!]!;
-      const counters = this.#counters[head.id]!;
-      const guard = this.#queueGuard(head, counters);
-      const settings =
-        guard === undefined ? head.settings : { ...head.settings!, [guard.option]: guard.guard.forQueue };
-      const queue = stageQueue(settings, step.input.capacity, this.clock);
-      const channel = new Channel<unknown>(queue, capacityOf(head), head.inputs.length, step.input.overflow);
-      if (guard !== undefined) guards.set(channel, guard.guard);
-      this.#channels.push(channel);
-      counters.queueDepth = () => channel.size;
-      counters.queueCapacity = () => channel.capacity;
-      counters.dropped = () => channel.dropped;
-      if (step.input.overflow !== "block") {
-        channel.onDrop = (item, index) => {
-          if (this.events.has("stage:drop")) this.events.emit("stage:drop", { stage: head.name, index, item });
-        };
-      }
-      return channel;
-    });
-
-    return plan.steps.map((step) => {
-      const ids = stepNodes[step.id]!;
-      const head = graph.nodes[ids[0]!]!;
-      const exit = graph.nodes[ids[ids.length - 1]!]!;
-      const tailNodes = ids
-        .slice(1)
-        .map((i) => graph.nodes[i]!)
-        .filter((n) => n.kind !== "route" && n.remote === undefined);
-      const headIsInline = step.headKind === "channel" && head.kind !== "merge" && head.kind !== "route";
-      const inlineNodes = headIsInline ? [head, ...tailNodes] : tailNodes;
-      const tail =
-        inlineNodes.length > 0
-          ? new FusedTail(
-              inlineNodes.map((n) => this.#inlineOp(n)),
-              this,
-            )
-          : undefined;
-
-      // where the output goes
-      const consumers = graph.nodes.filter((n) => n.inputs.some((e) => e.from === exit.id));
-      let route: OutletRoute | undefined;
-      let channels: Channel<unknown>[] = [];
-      if (exit.kind === "route") {
-        const branches = new Map<string, Channel<unknown>[]>();
-        for (const key of exit.route!.keys) branches.set(key, []);
-        for (const c of consumers) {
-          for (const e of c.inputs) if (e.from === exit.id) branches.get(e.key!)!.push(inputs[compiled.stepOf[c.id]!]!);
-        }
-        route = {
-          key: routePicker(exit.route!, branches),
-          emit: exit.route!.emit as OutletRoute["emit"],
-          branches,
-          counters: this.#counters[exit.id]!,
-          onError: exit.route!.onError,
-        };
-      } else {
-        channels = consumers.map((c) => inputs[compiled.stepOf[c.id]!]!);
-      }
-      const tap = tapList.find(([id]) => id === exit.id)?.[1];
-      if (tap !== undefined) channels.push(tap);
-      const blocked = new BlockedTime(() => this.clock.now());
-      for (const id of ids) this.#counters[id]!.backPressuredMs = (now) => blocked.totalMs(now);
-      const emitter = new Emitter(tail, new Outlet(channels, route, this, guards, blocked));
-      const counters = this.#counters[head.id]!;
-      const input = inputs[step.id];
-
-      switch (step.headKind) {
-        case "source": {
-          const numbering = { sources: sourceCount, index: this.#sources.length, turns: sourceTurns };
-          const described = describeSource(head.source!);
-          const step = new SourceStep(
-            this.#durable === undefined
-              ? openSource(head.source!, this.pipeline)
-              : this.#durable.openSource(head.source!, this.pipeline),
-            emitter,
-            counters,
-            this,
-            sourceGate(options, this.clock, this.signal),
-            numbering,
-          );
-          this.#sources.push({
-            step,
-            index: numbering.index,
-            label: sourceCount === 1 ? described : sourceLabel(head.name, described),
-          });
-          const end = attachSourceToRun(head.source, sourceCount === 1 ? this : sourceRunView(this, numbering));
-          if (end !== undefined) this.#sourceEnds.push(end);
-          return step;
-        }
-        case "batch":
-          return new BatchStep(input!, emitter, this, counters, head.batch!.size, head.batch!.maxWaitMs);
-        case "channel":
-          return new ChannelStep(
-            input!,
-            emitter,
-            this,
-            head.kind === "merge" || head.kind === "route" ? counters : undefined,
-          );
-        case "stage": {
-          const s = head.settings!;
-          const executor = this.#executor(head, ids, graph, options.clock === undefined);
-          this.#executorOf.set(head.id, executor);
-          counters.loopDelayMs = () => executor.loopDelayMs?.() ?? 0;
-          const policies = stageAdmission(s, counters, this);
-          this.#disposers.push(policies.dispose);
-          return new StageStep(input!, executor, emitter, counters, this, {
-            kind: (executor.emitsMany === true && head.kind !== "sink" ? "flatMap" : head.kind) as "map",
-            concurrency: s.concurrency,
-            ordered: s.ordered,
-            reorderCapacity: capacityOf(head),
-            retry: s.retry,
-            timeoutMs: s.timeoutMs,
-            onError: s.onError,
-            admission: policies.admission,
-            maxWaitMs: s.maxWaitMs,
-            shareSettleTime: options.clock === undefined,
-          });
-        }
-      }
-    });
-  }
-
-  /**
-   * `realTime`: the run is on the system clock, so a pool stage's timeout can be the pool's (it
-   * times each item from when its worker starts it); on an injected clock the stage runner keeps
-   * timing it, from when it is handed to the pool.
-   */
-  #executor(node: GraphNode, stepIds: readonly number[], graph: PipelineGraph, realTime: boolean): Executor {
-    let executor: Executor;
-    if (node.remote !== undefined) {
-      // the head and the pool stages colocated after it, as one chain
-      const chain = stepIds
-        .map((id) => graph.nodes[id]!)
-        .filter((n) => n.remote !== undefined)
-        .map((n) => ({
-          kind: (n.kind === "sink" ? "tap" : n.kind) as "map",
-          exportName: n.remote!.factory.exportName,
-          stage: n.name,
-        }));
-      executor = node.remote.factory.create(node.name, chain, realTime ? node.settings?.timeoutMs : undefined);
-      for (const id of stepIds.slice(1)) {
-        const n = graph.nodes[id]!;
-        if (n.remote !== undefined) this.#colocated.set(n.id, node.id);
-      }
-    } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
-    this.#executors.push(executor);
-    if (this.#durable !== undefined) executor.useKeys?.(this.#durable.keyPrefix);
-    return executor;
-  }
-
-  /**
-   * A guard for a stage whose queue orders items by a function of the item (`priority`,
-   * `fairBy`): the function is called, and its value checked, as each item enters the channel.
-   */
-  #queueGuard(
-    node: GraphNode,
-    counters: StageCounters,
-  ): { option: "priority" | "fairBy"; guard: QueueKeyGuard<unknown> } | undefined {
-    const s = node.settings;
-    if (s === undefined) return undefined;
-    if (s.priority !== undefined) {
-      return {
-        option: "priority",
-        guard: new QueueKeyGuard("priority", s.priority, isFiniteNumber, "a finite number", counters, s.onError, this),
-      };
-    }
-    if (s.fairBy !== undefined) {
-      return {
-        option: "fairBy",
-        guard: new QueueKeyGuard(
-          "fairBy",
-          s.fairBy,
-          isQueueKey,
-          "a string or a finite number",
-          counters,
-          s.onError,
-          this,
-        ),
-      };
-    }
-    return undefined;
-  }
-
-  #inlineOp(node: GraphNode): InlineOp {
-    return {
-      kind: node.kind as InlineOp["kind"],
-      fn: node.fn as InlineOp["fn"],
-      ctx: fusedContext(this.signal, node.name, this.#durable?.keyPrefix),
-      onError: node.settings!.onError,
-      counters: this.#counters[node.id]!,
-    };
-  }
-
   // ---- the Run interface ----
 
   /** Settles like the run: its result, or the error that ended it. */
@@ -739,7 +528,7 @@ export class PipelineRun implements Run, RunScope {
     let min = this.#sourceFloor();
     for (const c of this.#channels) min = Math.min(min, c.minSeq());
     for (const s of this.#steps)
-      if (only === undefined || s === only || !(s instanceof SourceStep)) min = Math.min(min, s.minSeq());
+      if (only === undefined || s === only || !(s instanceof SourceStep)) min = Math.min(min, s.minIndex());
     return min;
   }
 
@@ -795,22 +584,6 @@ export class PipelineRun implements Run, RunScope {
 }
 
 function noop(): void {}
-
-/** One source of the run. */
-interface PipelineSource {
-  readonly step: SourceStep;
-  /** Its place among the pipeline's sources. */
-  readonly index: number;
-  /** How errors name it. */
-  readonly label: string;
-}
-
-/** How errors name one of several sources: `source "refunds" (an async iterable)`. */
-function sourceLabel(name: string, described: string): string {
-  const what = described.replace(/^source ?/, "");
-  if (what === "") return `source "${name}"`;
-  return what.startsWith("(") ? `source "${name}" ${what}` : `source "${name}" (${what})`;
-}
 
 /** The durable options of a run, or undefined when it has no store. */
 function durableOptions(options: RunOptions): DurableRunOptions | undefined {

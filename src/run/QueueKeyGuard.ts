@@ -57,10 +57,10 @@ export class QueueKeyGuard<K> {
   };
 
   /**
-   * Computes and checks the key of `item` (source index `seq`), right before it is pushed. False
+   * Computes and checks the key of `item` (source index `index`), right before it is pushed. False
    * when the item failed and was skipped or dead-lettered; throws the StageError under `"fail"`.
    */
-  admit(item: unknown, seq: number): boolean {
+  admit(item: unknown, index: number): boolean {
     let key: unknown;
     try {
       key = this.#fn(item);
@@ -71,7 +71,7 @@ export class QueueKeyGuard<K> {
       const c = this.#counters;
       c.in++;
       c.failed(error);
-      itemFailed(this.#scope, c, this.#onError, item, seq, error, 1);
+      itemFailed(this.#scope, c, this.#onError, item, index, error, 1);
       return false;
     }
     this.#key = key;

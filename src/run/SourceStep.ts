@@ -58,7 +58,7 @@ const ignore = (): void => {};
  *
  * A source that throws or rejects ends the step as if the source had ended: what was read before
  * flows through, and the step records the failure ({@link SourceStep.failure}) for the run to
- * reject with once it drained. Items pulled but not yet handed on count in {@link SourceStep.minSeq}
+ * reject with once it drained. Items pulled but not yet handed on count in {@link SourceStep.minIndex}
  * from the moment a read starts, so the run's low watermark is never ahead of them.
  */
 export class SourceStep implements Step {
@@ -164,7 +164,7 @@ export class SourceStep implements Step {
   }
 
   /** The smallest source index of a chunk pulled but not yet handed on (Infinity when none). */
-  minSeq(): number {
+  minIndex(): number {
     return this.#held;
   }
 
@@ -174,7 +174,7 @@ export class SourceStep implements Step {
     const emitter = this.#emitter;
     const signal = this.#scope.signal;
     const buf: unknown[] = [];
-    const seqs: number[] = [];
+    const indexes: number[] = [];
     const loopTurns = new LoopTurns();
     // an array (not a typed array: its items are read by index either way) feeding a fused tail is read in place
     const stride = this.#stride;
@@ -265,12 +265,12 @@ export class SourceStep implements Step {
           if (reader.done) break;
           continue;
         }
-        if (stride === 1) for (let i = 0; i < n; i++) seqs[i] = base + i;
-        else for (let i = 0; i < n; i++) seqs[i] = (base + i) * stride + offset;
+        if (stride === 1) for (let i = 0; i < n; i++) indexes[i] = base + i;
+        else for (let i = 0; i < n; i++) indexes[i] = (base + i) * stride + offset;
         this.#counters.out += n;
         this.#counters.in += n;
         this.#counters.admitted?.(base, n);
-        const w = emitter.emit(buf, seqs, n);
+        const w = emitter.emit(buf, indexes, n);
         if (w !== undefined) await w;
         if (signal.aborted) break;
         this.#held = Infinity;

@@ -1,20 +1,23 @@
 import type { Channel } from "../channel/Channel.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
-import type { Attempt, Executor, FailedStep, Settle } from "../executor/Executor.js";
+import type { BatchSettle, Executor, FailedStep, Settle } from "../executor/Executor.js";
 import { cancelledOutcome, type Admission } from "../policy/Admission.js";
 import { retryAfterMs } from "../policy/retryAfterMs.js";
-import { AdmissionGate, type Waiter } from "./AdmissionGate.js";
+import { AdmissionGate } from "./AdmissionGate.js";
 import { backoffDelay, shouldRetry, type RetryPolicy } from "../policy/retry.js";
 import type { ErrorPolicy } from "../stage/StageKind.js";
 import type { StageCounters } from "../stats/StageCounters.js";
-import type { TimerHandle } from "../time/Clock.js";
 import type { Emitter } from "./Emitter.js";
 import { itemFailed } from "./itemFailed.js";
 import type { RunScope } from "./RunScope.js";
-import { minOf, type Step } from "./Step.js";
+import type { Step } from "./Step.js";
 import { microtask } from "../time/microtask.js";
 import { SPILL_AT } from "./compileTail.js";
-import { Expansion } from "./Expansion.js";
+import { Expansion, expansionOf } from "./Expansion.js";
+import { failedAt } from "./failedAt.js";
+import { Outbox } from "./Outbox.js";
+import { DROPPED, EMPTY, EXPAND, MANY, READY, ReorderRing, type RingState } from "./ReorderRing.js";
+import { StageSlot, type SlotOwner } from "./StageSlot.js";
 import { onAbort } from "./onAbort.js";
 
 /** The settings a stage runner needs, every field present. */
@@ -38,51 +41,7 @@ export interface StageStepOptions {
   readonly shareSettleTime: boolean;
 }
 
-const EMPTY = 0;
-const READY = 1;
-const DROPPED = 2;
-const MANY = 3;
-/** A flatMap's iterable, to be pulled when its turn in the output order comes. */
-const EXPAND = 4;
 const ignore = (): void => {};
-
-/**
- * One item in flight. It is the {@link Attempt} handed to the executor (no per-item allocation)
- * and owns bound settle functions. A timed-out attempt abandons its slot: a late settle from it
- * is ignored, and the item moves to a fresh slot for its next attempt.
- */
-class Slot implements Attempt, Settle, Waiter {
-  item: unknown = undefined;
-  index = 0;
-  attempt = 1;
-  signal: AbortSignal;
-  ord = 0;
-  startedAt = 0;
-  controller: AbortController | undefined = undefined;
-  timer: TimerHandle | undefined = undefined;
-  abandoned = false;
-  /** An item is in this slot (first attempt to final settle, backoff included). */
-  busy = false;
-  /** Its current attempt holds an admission (to release when it ends). */
-  admitted = false;
-  waitingSince = -1;
-  /** Retry-After reported by the running attempt through `ctx.retryAfter`. */
-  retryAfterMs: number | undefined = undefined;
-  readonly retryAfter: (ms: number) => void;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown, failedStep?: FailedStep) => void;
-  readonly onTimeout: () => void;
-
-  constructor(step: StageStep, signal: AbortSignal) {
-    this.signal = signal;
-    this.resolve = (value) => step.resolved(this, value);
-    this.reject = (error, failedStep) => step.rejected(this, error, failedStep);
-    this.onTimeout = () => step.timedOut(this);
-    this.retryAfter = (ms) => {
-      this.retryAfterMs = ms;
-    };
-  }
-}
 
 /**
  * Runs a stage whose function is asynchronous, concurrent, retried, timed or remote: keeps up to
@@ -95,19 +54,19 @@ class Slot implements Attempt, Settle, Waiter {
  * ordered, only once every earlier item went out (expansions then drain one after another). It
  * counts in flight until exhausted, so at most the window of them are open.
  */
-export class StageStep implements Step {
+export class StageStep implements Step, SlotOwner, BatchSettle {
   readonly #input: Channel<unknown>;
   readonly #executor: Executor;
   readonly #emitter: Emitter;
   readonly #scope: RunScope;
   readonly #counters: StageCounters;
-  readonly #o: StageStepOptions;
+  readonly #options: StageStepOptions;
   /** Items kept in flight; re-read on each pump, as a pool's window grows with its batch size. */
   #window: number;
-  readonly #free: Slot[] = [];
-  readonly #gate: AdmissionGate<Slot> | undefined;
-  /** Every slot that may hold an item, for {@link StageStep.minSeq}. */
-  readonly #slots = new Set<Slot>();
+  readonly #free: StageSlot[] = [];
+  readonly #gate: AdmissionGate<StageSlot> | undefined;
+  /** Every slot that may hold an item, for {@link StageStep.minIndex}. */
+  readonly #slots = new Set<StageSlot>();
   /** flatMap results not yet exhausted (waiting for their turn, or being pulled). */
   readonly #expansions = new Set<Expansion>();
   /** Expansions waiting for the outbox to empty before they are pulled further. */
@@ -115,33 +74,25 @@ export class StageStep implements Step {
   #drainingRing = false;
   #redrain = false;
   /** Smallest source index of an item that failed the run (`onError: "fail"`): never done. */
-  #failedSeq = Infinity;
-  #flushingS: number[] | undefined;
-  readonly #timed = new Set<Slot>();
+  #failedIndex = Infinity;
+  readonly #timed = new Set<StageSlot>();
   #inFlight = 0;
-  // ordered output: a ring indexed by the item's arrival order
-  #nextOrd = 0;
-  #emitOrd = 0;
-  readonly #ringMask: number;
-  readonly #ringV: unknown[];
-  readonly #ringS: Float64Array;
-  readonly #ringState: Uint8Array;
+  // ordered output: a ring indexed by the item's arrival number
+  /** Arrival number of the next item taken from the input. */
+  #nextArrival = 0;
+  /** Arrival number of the next item to go out (ordered stages). */
+  #emitArrival = 0;
+  readonly #reorderRing: ReorderRing;
   readonly #reorderLimit: number;
   /** Most items held at the gate by their key alone (outside the window): the stage's capacity. */
   readonly #keyedLimit: number;
-  // outbox: completed items waiting to be emitted (double-buffered)
-  #outV: unknown[] = [];
-  #outS: number[] = [];
-  #spareV: unknown[] = [];
-  #spareS: number[] = [];
-  #flushScheduled = false;
-  #flushing = false;
+  /** Completed items waiting to be emitted. */
+  readonly #outbox: Outbox;
   #pumping = false;
   #repump = false;
   #waitingInput = false;
   #ended = false;
   #finish: (() => void) | undefined;
-  readonly #flushCb = (): void => this.#flush();
   /** A refill is queued for the end of this burst of settles (one microtask for the burst). */
   #pumpSoon = false;
   /** The clock read shared by this burst's settles (-1: none yet); the refill forgets it. */
@@ -151,7 +102,7 @@ export class StageStep implements Step {
     this.#settleTime = -1;
     this.#pump();
   };
-  readonly #pumpCb = (): void => {
+  readonly #pumpWhenReadable = (): void => {
     this.#waitingInput = false;
     this.#pump();
   };
@@ -169,21 +120,22 @@ export class StageStep implements Step {
     this.#emitter = emitter;
     this.#counters = counters;
     this.#scope = scope;
-    this.#o = options;
+    this.#options = options;
     this.#window = Math.max(1, executor.window(options.concurrency));
     const maxWindow = Math.max(this.#window, executor.maxWindow?.(options.concurrency) ?? 0);
     this.#reorderLimit = options.ordered ? Math.max(maxWindow, options.reorderCapacity) : Infinity;
     this.#keyedLimit = Math.max(maxWindow, options.reorderCapacity);
-    let ring = 2;
-    if (options.ordered) while (ring < this.#reorderLimit) ring *= 2;
-    this.#ringMask = ring - 1;
-    this.#ringV = new Array<unknown>(ring);
-    this.#ringS = new Float64Array(ring);
-    this.#ringState = new Uint8Array(ring);
+    this.#reorderRing = new ReorderRing(options.ordered ? this.#reorderLimit : 0);
+    this.#outbox = new Outbox(
+      emitter,
+      scope,
+      () => this.#ended,
+      () => this.#pump(),
+    );
     this.#gate =
       options.admission === undefined
         ? undefined
-        : new AdmissionGate<Slot>(
+        : new AdmissionGate<StageSlot>(
             options.admission,
             scope.clock,
             options.maxWaitMs,
@@ -210,29 +162,32 @@ export class StageStep implements Step {
   /**
    * Items that count against the window: those in flight (running, in backoff, or held at the gate
    * for every key; not those held for their key alone) and the completed ones not yet handed on
-   * (`#outV`). So a stage holds at most its window of items, running or waiting for room below,
+   * (the outbox). So a stage holds at most its window of items, running or waiting for room below,
    * and the source is never pulled further ahead than the channels' capacities plus the stages'
    * windows (and reorder windows).
    */
   #occupied(): number {
-    return this.#inFlight - (this.#gate?.keyedWaiting ?? 0) + this.#outV.length;
+    return this.#inFlight - (this.#gate?.keyedWaiting ?? 0) + this.#outbox.length;
   }
 
-  #room = (): boolean => !this.#flushing && !this.#scope.signal.aborted;
+  #room = (): boolean => !this.#outbox.flushing && !this.#scope.signal.aborted;
   #slotFree = (): boolean => this.#occupied() < this.#window;
-  #startWaiting = (slot: Slot): void => {
+  #startWaiting = (slot: StageSlot): void => {
     slot.admitted = true;
     slot.waitingSince = -1;
     this.#start(slot, this.#scope.clock.now());
   };
-  #expire = (slot: Slot, refusal: unknown): void => {
+  #expire = (slot: StageSlot, refusal: unknown): void => {
     const now = this.#scope.clock.now();
     const error =
       refusal ??
-      new TimeoutError(`stage "${this.#counters.name}" item ${slot.index} waiting for admission`, this.#o.maxWaitMs);
+      new TimeoutError(
+        `stage "${this.#counters.name}" item ${slot.index} waiting for admission`,
+        this.#options.maxWaitMs,
+      );
     this.#counters.failed(error);
     this.#counters.finished(now);
-    this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
+    this.#finalFailure(slot.item, slot.index, slot.arrival, error, slot.attempt);
     this.#release(slot);
   };
 
@@ -269,7 +224,7 @@ export class StageStep implements Step {
     }
     this.#pumping = true;
     const input = this.#input;
-    this.#window = Math.max(1, this.#executor.window(this.#o.concurrency));
+    this.#window = Math.max(1, this.#executor.window(this.#options.concurrency));
     let now = -1; // read the clock once per pump, and only if an item starts
     const gate = this.#gate;
     do {
@@ -285,8 +240,8 @@ export class StageStep implements Step {
         this.#occupied() < this.#window &&
         (gate === undefined || gate.keyedWaiting < this.#keyedLimit) &&
         input.size > 0 &&
-        !this.#flushing &&
-        this.#nextOrd - this.#emitOrd < this.#reorderLimit &&
+        !this.#outbox.flushing &&
+        this.#nextArrival - this.#emitArrival < this.#reorderLimit &&
         !this.#ended
       ) {
         const slot = this.#free.pop() ?? this.#newSlot();
@@ -294,7 +249,7 @@ export class StageStep implements Step {
         slot.item = input.shift();
         slot.index = input.shiftedSeq;
         slot.attempt = 1;
-        slot.ord = this.#nextOrd++;
+        slot.arrival = this.#nextArrival++;
         this.#inFlight++;
         this.#counters.in++;
         if (now < 0) now = this.#scope.clock.now();
@@ -319,17 +274,23 @@ export class StageStep implements Step {
     if (input.size === 0 && !input.closed) {
       if (!this.#waitingInput) {
         this.#waitingInput = true;
-        input.onReadable(this.#pumpCb);
+        input.onReadable(this.#pumpWhenReadable);
       }
-    } else if (input.closed && input.size === 0 && this.#inFlight === 0 && this.#outV.length === 0 && !this.#flushing) {
+    } else if (
+      input.closed &&
+      input.size === 0 &&
+      this.#inFlight === 0 &&
+      this.#outbox.length === 0 &&
+      !this.#outbox.flushing
+    ) {
       this.#end();
     }
   }
 
   /** Starts an attempt (the first or a retry) at clock time `now`. */
-  #start(slot: Slot, now: number): void {
+  #start(slot: StageSlot, now: number): void {
     slot.startedAt = now;
-    const timeoutMs = this.#o.timeoutMs;
+    const timeoutMs = this.#options.timeoutMs;
     if (timeoutMs !== undefined && this.#executor.ownsTimeouts !== true) {
       slot.controller = new AbortController();
       slot.signal = slot.controller.signal;
@@ -348,7 +309,7 @@ export class StageStep implements Step {
   /** The clock for a settle: read once per burst of settles when settle times may be shared. */
   #settleNow(): number {
     // one item at a time has no bursts to share a read with
-    if (!this.#o.shareSettleTime || this.#window === 1) return this.#scope.clock.now();
+    if (!this.#options.shareSettleTime || this.#window === 1) return this.#scope.clock.now();
     if (this.#settleTime < 0) {
       this.#settleTime = this.#scope.clock.now();
       this.#pumpAfterBurst();
@@ -357,32 +318,55 @@ export class StageStep implements Step {
   }
 
   /** Called through a slot's bound `resolve`. */
-  resolved(slot: Slot, value: unknown): void {
+  resolved(slot: StageSlot, value: unknown): void {
     if (slot.abandoned || this.#ended) return;
+    this.#resolvedAt(slot, value, this.#settleNow());
+  }
+
+  /**
+   * The batch path ({@link BatchSettle}): a pool resolves a batch's successes in one call. They
+   * share one clock read and one refill; each item is then handled as {@link StageStep.resolved}
+   * would (ordering, counters, latency, admission release). On an injected clock, where every
+   * read counts, each reads the clock as it would alone.
+   */
+  resolveBatch(settles: readonly Settle[], values: readonly unknown[], n: number): void {
+    if (this.#ended) return;
+    if (!this.#options.shareSettleTime) {
+      for (let k = 0; k < n; k++) this.resolved(settles[k] as StageSlot, values[k]);
+      return;
+    }
     const now = this.#settleNow();
+    for (let k = 0; k < n; k++) {
+      const slot = settles[k] as StageSlot;
+      if (slot.abandoned || this.#ended) continue;
+      this.#resolvedAt(slot, values[k], now);
+    }
+  }
+
+  #resolvedAt(slot: StageSlot, value: unknown, now: number): void {
     this.#clearTimer(slot);
     if (slot.admitted) this.#releaseAdmission(slot, true, undefined, now);
     const c = this.#counters;
     c.finished(now);
     c.latency.record(now - slot.startedAt);
-    switch (this.#o.kind) {
+    switch (this.#options.kind) {
       case "map":
         c.out++;
-        this.#deliver(slot.ord, slot.index, READY, value);
+        this.#deliver(slot.arrival, slot.index, READY, value);
         break;
       case "tap":
         c.out++;
-        this.#deliver(slot.ord, slot.index, READY, slot.item);
+        this.#deliver(slot.arrival, slot.index, READY, slot.item);
         break;
       case "sink":
         c.out++;
-        this.#deliver(slot.ord, slot.index, DROPPED, undefined);
+        this.#deliver(slot.arrival, slot.index, DROPPED, undefined);
         break;
       case "filter":
         if (value) {
           c.out++;
-          this.#deliver(slot.ord, slot.index, READY, slot.item);
-        } else this.#deliver(slot.ord, slot.index, DROPPED, undefined);
+          this.#deliver(slot.arrival, slot.index, READY, slot.item);
+        } else this.#deliver(slot.arrival, slot.index, DROPPED, undefined);
         break;
       case "flatMap":
         this.#expand(slot, value);
@@ -396,45 +380,33 @@ export class StageStep implements Step {
    * {@link Expansion}, pulled lazily when its turn comes (an array-like is copied, as
    * `Array.from` would).
    */
-  #expand(slot: Slot, value: unknown): void {
-    let iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
-    let isAsync = false;
-    let many: unknown[] | undefined;
+  #expand(slot: StageSlot, value: unknown): void {
+    let result: ReturnType<typeof expansionOf>;
     try {
-      if (Array.isArray(value)) many = value;
-      else if (value !== null && typeof value === "object" && Symbol.asyncIterator in value) {
-        iterator = (value as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-        isAsync = true;
-      } else if (
-        value !== null &&
-        value !== undefined &&
-        typeof (value as Iterable<unknown>)[Symbol.iterator] === "function"
-      ) {
-        iterator = (value as Iterable<unknown>)[Symbol.iterator]();
-      } else many = Array.from(value as ArrayLike<unknown>);
+      result = expansionOf(value);
     } catch (error) {
-      this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt);
+      this.#finalFailure(slot.item, slot.index, slot.arrival, error, slot.attempt);
       this.#release(slot);
       return;
     }
-    if (many !== undefined) {
-      this.#counters.out += many.length;
-      this.#deliver(slot.ord, slot.index, MANY, many);
+    if (Array.isArray(result)) {
+      this.#counters.out += result.length;
+      this.#deliver(slot.arrival, slot.index, MANY, result);
       this.#release(slot);
       return;
     }
-    const e = new Expansion(iterator!, isAsync, slot.ord, slot.index, slot.item, slot.attempt);
+    const e = new Expansion(result.iterator, result.isAsync, slot.arrival, slot.index, slot.item, slot.attempt);
     this.#expansions.add(e);
     this.#counters.started(this.#scope.clock.now());
     this.#inFlight++; // until exhausted: it counts against the window
     this.#release(slot);
-    if (this.#o.ordered) this.#deliver(e.ord, e.index, EXPAND, e);
+    if (this.#options.ordered) this.#deliver(e.arrival, e.index, EXPAND, e);
     else this.#pull(e);
   }
 
   /** The outbox may take more expanded items now. */
   #outboxOpen(): boolean {
-    return !this.#flushing && this.#outV.length < SPILL_AT;
+    return !this.#outbox.flushing && this.#outbox.length < SPILL_AT;
   }
 
   /** Pulls an expansion while the outbox has room (stalling it otherwise) until it ends. */
@@ -482,7 +454,7 @@ export class StageStep implements Step {
   /** One item of an expansion goes to the outbox. */
   #expanded(e: Expansion, value: unknown): void {
     this.#counters.out++;
-    this.#append(READY, value, e.index);
+    this.#outbox.append(READY, value, e.index);
   }
 
   /**
@@ -497,16 +469,16 @@ export class StageStep implements Step {
       try {
         const c = this.#counters;
         c.failed(error);
-        itemFailed(this.#scope, c, this.#o.onError, e.item, e.index, error, e.attempts);
+        itemFailed(this.#scope, c, this.#options.onError, e.item, e.index, error, e.attempts);
       } catch (stageError) {
-        if (e.index < this.#failedSeq) this.#failedSeq = e.index;
+        if (e.index < this.#failedIndex) this.#failedIndex = e.index;
         this.#scope.fail(stageError);
       }
     }
     this.#inFlight--;
-    if (this.#o.ordered) {
+    if (this.#options.ordered) {
       // it held the head of the order: what waited behind it goes out now
-      this.#emitOrd++;
+      this.#emitArrival++;
       this.#drainRing();
     }
     this.#pump();
@@ -517,7 +489,7 @@ export class StageStep implements Step {
    * chain that failed: the failure is reported under it, with the value it was given; a retry
    * still runs the whole chain again from the slot's item.
    */
-  rejected(slot: Slot, error: unknown, failedStep?: FailedStep): void {
+  rejected(slot: StageSlot, error: unknown, failedStep?: FailedStep): void {
     if (slot.abandoned || this.#ended) return;
     this.#clearTimer(slot);
     const c = this.#counters;
@@ -526,8 +498,8 @@ export class StageStep implements Step {
     const now = scope.clock.now();
     c.latency.record(now - slot.startedAt);
     if (slot.admitted) this.#releaseAdmission(slot, false, error, now);
-    if (!scope.signal.aborted && shouldRetry(this.#o.retry, error, slot.attempt)) {
-      const delay = backoffDelay(this.#o.retry, slot.attempt, scope.random);
+    if (!scope.signal.aborted && shouldRetry(this.#options.retry, error, slot.attempt)) {
+      const delay = backoffDelay(this.#options.retry, slot.attempt, scope.random);
       c.retries++;
       if (scope.events.has("stage:error")) {
         const [stage, item] = failedAt(c.name, slot.item, failedStep);
@@ -568,14 +540,14 @@ export class StageStep implements Step {
       return;
     }
     c.finished(now);
-    this.#finalFailure(slot.item, slot.index, slot.ord, error, slot.attempt, failedStep);
+    this.#finalFailure(slot.item, slot.index, slot.arrival, error, slot.attempt, failedStep);
     this.#release(slot);
   }
 
   /** Called by a slot's timer: abort the attempt and fail it with a TimeoutError. */
-  timedOut(slot: Slot): void {
+  timedOut(slot: StageSlot): void {
     if (slot.abandoned || this.#ended) return;
-    const error = new TimeoutError(`stage "${this.#counters.name}" item ${slot.index}`, this.#o.timeoutMs ?? 0);
+    const error = new TimeoutError(`stage "${this.#counters.name}" item ${slot.index}`, this.#options.timeoutMs ?? 0);
     slot.timer = undefined;
     if (slot.admitted) this.#releaseAdmission(slot, false, error, this.#scope.clock.now());
     // abandon the slot before aborting: an executor may reject from inside the abort listener,
@@ -590,13 +562,13 @@ export class StageStep implements Step {
     fresh.item = slot.item;
     fresh.index = slot.index;
     fresh.attempt = slot.attempt;
-    fresh.ord = slot.ord;
+    fresh.arrival = slot.arrival;
     fresh.startedAt = slot.startedAt;
     this.rejected(fresh, error);
   }
 
   /** The attempt holding an admission ended: release it, then apply any Retry-After it reported. */
-  #releaseAdmission(slot: Slot, ok: boolean, error: unknown, now: number): void {
+  #releaseAdmission(slot: StageSlot, ok: boolean, error: unknown, now: number): void {
     const gate = this.#gate!;
     slot.admitted = false;
     gate.release(
@@ -609,7 +581,7 @@ export class StageStep implements Step {
     if (ms !== undefined) gate.penalize(slot.item, ms, now);
   }
 
-  #clearTimer(slot: Slot): void {
+  #clearTimer(slot: StageSlot): void {
     if (slot.timer !== undefined) {
       slot.timer.cancel();
       slot.timer = undefined;
@@ -624,51 +596,40 @@ export class StageStep implements Step {
   #finalFailure(
     item: unknown,
     index: number,
-    ord: number,
+    arrival: number,
     error: unknown,
     attempts: number,
     failedStep?: FailedStep,
   ): void {
     try {
       const [stage, failedItem] = failedAt(this.#counters.name, item, failedStep);
-      itemFailed(this.#scope, this.#counters, this.#o.onError, failedItem, index, error, attempts, stage);
-      this.#deliver(ord, index, DROPPED, undefined);
+      itemFailed(this.#scope, this.#counters, this.#options.onError, failedItem, index, error, attempts, stage);
+      this.#deliver(arrival, index, DROPPED, undefined);
     } catch (stageError) {
-      if (index < this.#failedSeq) this.#failedSeq = index;
+      if (index < this.#failedIndex) this.#failedIndex = index;
       this.#scope.fail(stageError);
     }
   }
 
-  #newSlot(): Slot {
-    const slot = new Slot(this, this.#scope.signal);
+  #newSlot(): StageSlot {
+    const slot = new StageSlot(this, this.#scope.signal);
     this.#slots.add(slot);
     return slot;
   }
 
-  minSeq(): number {
-    let min = this.#failedSeq;
+  minIndex(): number {
+    let min = this.#failedIndex;
     for (const slot of this.#slots) if (slot.busy && slot.index < min) min = slot.index;
     for (const e of this.#expansions) if (e.index < min) min = e.index;
-    const states = this.#ringState;
-    for (let i = 0; i < states.length; i++) if (states[i] !== EMPTY && this.#ringS[i]! < min) min = this.#ringS[i]!;
-    min = Math.min(min, minOf(this.#outS, this.#outS.length));
-    if (this.#flushingS !== undefined) min = Math.min(min, minOf(this.#flushingS, this.#flushingS.length));
-    return min;
+    return this.#outbox.minIndex(this.#reorderRing.minIndex(min));
   }
 
   held(): number {
-    let n = this.#inFlight + this.#outV.length + this.#emitter.pending();
-    const states = this.#ringState;
-    for (let i = 0; i < states.length; i++) {
-      const st = states[i]!;
-      if (st === READY)
-        n++; // an expansion counts in #inFlight
-      else if (st === MANY) n += (this.#ringV[i] as unknown[]).length;
-    }
-    return n;
+    // an expansion counts in #inFlight
+    return this.#inFlight + this.#outbox.length + this.#emitter.pending() + this.#reorderRing.held();
   }
 
-  #release(slot: Slot): void {
+  #release(slot: StageSlot): void {
     slot.busy = false;
     slot.item = undefined;
     this.#inFlight--;
@@ -679,16 +640,14 @@ export class StageStep implements Step {
     else this.#pump();
   }
 
-  #deliver(ord: number, seq: number, state: number, value: unknown): void {
-    if (!this.#o.ordered) {
-      this.#append(state, value, seq);
+  #deliver(arrival: number, index: number, state: RingState, value: unknown): void {
+    if (!this.#options.ordered) {
+      this.#outbox.append(state, value, index);
       return;
     }
-    if (ord !== this.#emitOrd) {
-      const i = ord & this.#ringMask;
-      this.#ringState[i] = state;
-      this.#ringV[i] = value;
-      this.#ringS[i] = seq;
+    const ring = this.#reorderRing;
+    if (arrival !== this.#emitArrival) {
+      ring.put(arrival, state, value, index);
       return;
     }
     if (state === EXPAND) {
@@ -696,9 +655,9 @@ export class StageStep implements Step {
       this.#pull(value as Expansion);
       return;
     }
-    this.#append(state, value, seq);
-    this.#emitOrd++;
-    if (this.#ringState[this.#emitOrd & this.#ringMask] !== EMPTY) this.#drainRing();
+    this.#outbox.append(state, value, index);
+    this.#emitArrival++;
+    if (ring.stateAt(this.#emitArrival) !== EMPTY) this.#drainRing();
   }
 
   /**
@@ -712,92 +671,27 @@ export class StageStep implements Step {
       return;
     }
     this.#drainingRing = true;
-    const mask = this.#ringMask;
-    const states = this.#ringState;
+    const ring = this.#reorderRing;
     try {
       do {
         this.#redrain = false;
         for (;;) {
-          const i = this.#emitOrd & mask;
-          const st = states[i]!;
-          if (st === EMPTY) break;
-          const value = this.#ringV[i];
-          states[i] = EMPTY;
-          this.#ringV[i] = undefined;
-          if (st === EXPAND) {
+          const arrival = this.#emitArrival;
+          const state = ring.stateAt(arrival);
+          if (state === EMPTY) break;
+          const index = ring.indexAt(arrival);
+          const value = ring.take(arrival);
+          if (state === EXPAND) {
             this.#pull(value as Expansion); // exhausted at once: it asked for another pass
             break;
           }
-          this.#append(st, value, this.#ringS[i]!);
-          this.#emitOrd++;
+          this.#outbox.append(state, value, index);
+          this.#emitArrival++;
         }
       } while (this.#redrain);
     } finally {
       this.#drainingRing = false;
     }
-  }
-
-  #append(state: number, value: unknown, seq: number): void {
-    if (state === READY) {
-      this.#outV.push(value);
-      this.#outS.push(seq);
-    } else if (state === MANY) {
-      for (const v of value as unknown[]) {
-        this.#outV.push(v);
-        this.#outS.push(seq);
-      }
-    } else return;
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      microtask(this.#flushCb);
-    }
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#flushing || this.#outV.length === 0 || this.#ended) {
-      if (!this.#flushing) this.#pump();
-      return;
-    }
-    const v = this.#outV;
-    const s = this.#outS;
-    this.#outV = this.#spareV;
-    this.#outS = this.#spareS;
-    let wait: Promise<void> | undefined;
-    // held from the moment they left the outbox (a fused stage below may read the watermark)
-    this.#flushingS = s;
-    try {
-      wait = this.#emitter.emit(v, s, v.length);
-    } catch (error) {
-      this.#scope.fail(error);
-      return;
-    }
-    if (wait === undefined) {
-      this.#flushingS = undefined;
-      this.#recycle(v, s);
-      this.#pump();
-      return;
-    }
-    this.#flushing = true;
-    wait.then(
-      () => {
-        // an abort cuts a push short: what was not pushed stays held (never counted done)
-        if (this.#scope.signal.aborted) return;
-        this.#flushing = false;
-        this.#flushingS = undefined;
-        this.#recycle(v, s);
-        if (this.#outV.length > 0) this.#flush();
-        else this.#pump();
-      },
-      (error: unknown) => this.#scope.fail(error),
-    );
-  }
-
-  #recycle(v: unknown[], s: number[]): void {
-    v.length = 0;
-    s.length = 0;
-    this.#spareV = v;
-    this.#spareS = s;
   }
 
   #end(): void {
@@ -830,14 +724,4 @@ export class StageStep implements Step {
     if (finish !== undefined) finish();
     else queueMicrotask(() => this.#finish?.());
   }
-}
-
-/**
- * The stage and item a failure is reported under: the runner's own, or the later stage of a
- * colocated chain that failed, with what it was given (the chain's input when that could not
- * cross back).
- */
-function failedAt(stage: string, item: unknown, failedStep: FailedStep | undefined): [string, unknown] {
-  if (failedStep === undefined) return [stage, item];
-  return [failedStep.stage, "item" in failedStep ? failedStep.item : item];
 }

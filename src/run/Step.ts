@@ -6,7 +6,7 @@ export interface Step {
    * The smallest source index this step holds outside channels (in flight, in a reorder window,
    * in a batch, or in a chunk waiting for room below); Infinity when none.
    */
-  minSeq(): number;
+  minIndex(): number;
   /**
    * How many items the step holds outside channels now (in flight, in a reorder window or an
    * outbox, in a batch, or handed to its emitter and not yet gone out): what an abort would cut
@@ -15,10 +15,10 @@ export interface Step {
   held(): number;
 }
 
-/** The smallest of `seqs[0..n)` (Infinity when n is 0). */
-export function minOf(seqs: ArrayLike<number>, n: number): number {
+/** The smallest of `indexes[0..n)` (Infinity when n is 0). */
+export function minOf(indexes: ArrayLike<number>, n: number): number {
   let min = Infinity;
-  for (let i = 0; i < n; i++) if (seqs[i]! < min) min = seqs[i]!;
+  for (let i = 0; i < n; i++) if (indexes[i]! < min) min = indexes[i]!;
   return min;
 }
 

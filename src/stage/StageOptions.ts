@@ -19,6 +19,7 @@ import type { RateLimiterOptions } from "../policy/RateLimiter.js";
 import { validateAdmissionOptions } from "../policy/validateAdmissionOptions.js";
 import { StageCache } from "./cache/StageCache.js";
 import { stageCacheSettings, type StageCacheOptions } from "./cache/StageCacheOptions.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Adaptive concurrency for a stage: the limit moves between `min` and `max`, driven by latency,
@@ -175,6 +176,23 @@ export interface BatchOptions {
   readonly name?: string;
   /** Channel in front of the batcher. @default 2 × size, at least 64 */
   readonly capacity?: number;
+}
+
+/**
+ * Options of `mapBatch`: the batch's size and wait, then the options of the stage that runs the
+ * function (they apply to each batch as a whole; `name` names the stage, and `<name>/batch` its
+ * batcher).
+ *
+ * @example
+ * ```ts
+ * .mapBatch(writeRows, { size: 500, maxWaitMs: 50, concurrency: 4, retry: 3 })
+ * ```
+ */
+export interface MapBatchOptions<T> extends StageOptions<T[]> {
+  /** Most items per call (the last batch may be smaller; a batch is never empty). */
+  readonly size: number;
+  /** Call with a partial batch once its first item has waited this long. @default wait for `size` */
+  readonly maxWaitMs?: number;
 }
 
 /** Stage options with every field decided. */
@@ -360,7 +378,7 @@ export function batchSettings(
 ): { size: number; maxWaitMs: number | undefined; name: string | undefined; capacity: number | undefined } {
   if (value === undefined) throw new InvalidOptionError("size", "a positive integer", undefined, where);
   const o = plainObject(value, "options", where);
-  knownKeys(o, ["size", "maxWaitMs", "name", "capacity"], "", where);
+  knownKeys(o, optionKeys<BatchOptions>()("size", "maxWaitMs", "name", "capacity"), "", where);
   return {
     size: positiveInt(o.size, "size", where),
     maxWaitMs: optional(o.maxWaitMs, undefined, (v) => positiveNumber(v, "maxWaitMs", where)),

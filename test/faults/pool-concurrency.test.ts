@@ -77,6 +77,8 @@ for (const [label, make] of [
         perWorker: 2,
         running: 4,
         window: 2 * 2 * 1024,
+        settle: "batch",
+        perItem: [],
       });
       assert.equal(step.input?.capacity, 2 * 128);
       assert.match(formatPlan(p.plan()), /concurrency 2: 2 workers × 2 items at once, window ≤ 4096/);

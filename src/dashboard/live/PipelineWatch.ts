@@ -1,7 +1,7 @@
 import type { ExecutionPlan, PlanStep } from "../../plan/ExecutionPlan.js";
 import type { Run } from "../../run/Run.js";
 import type { RunSnapshot } from "../../run/RunResult.js";
-import type { StageStats } from "../../stats/StageStats.js";
+import type { StageFleetStats, StageStats } from "../../stats/StageStats.js";
 import { History } from "./History.js";
 import type { RunSummary } from "./RunSummary.js";
 import type { Watch } from "./Watch.js";
@@ -33,6 +33,11 @@ export interface StageView {
   readonly p99: number;
   /** Workers of a pool stage, or a stage head's concurrency; 0 for fused stages, sources, batches and merges. */
   readonly workers: number;
+  /**
+   * A fleet stage's workers (as Redis saw them), lag (entries waiting in its request stream) and
+   * redeliveries, as in its snapshot; absent for every other stage.
+   */
+  readonly fleet?: StageFleetStats;
 }
 
 const historySamples = 240;
@@ -157,6 +162,7 @@ export class PipelineWatch implements Watch {
       p50: s.latency.p50,
       p99: s.latency.p99,
       workers: step === undefined ? 0 : (step.pool?.workers ?? (step.headKind === "stage" ? step.concurrency : 0)),
+      ...(s.fleet === undefined ? {} : { fleet: s.fleet }),
     };
   }
 }

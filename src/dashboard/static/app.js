@@ -323,6 +323,8 @@ function pipelineView(root, detail) {
             "retries",
             "dead-lettered",
             "workers",
+            "lag",
+            "redelivered",
           ].map((c) => h("th", { class: "num" }, c)),
           h("th", {}, "throughput"),
         ),
@@ -353,6 +355,8 @@ function pipelineView(root, detail) {
           "retries",
           "deadLettered",
           "workers",
+          "lag",
+          "redeliveries",
         ];
         for (const c of cols) row[c] = h("td", { class: "num", "data-col": c });
         cells.set(st.name, row);
@@ -394,7 +398,16 @@ function pipelineView(root, detail) {
       row.errors.textContent = fmt(st.errors);
       row.retries.textContent = fmt(st.retries);
       row.deadLettered.textContent = fmt(st.deadLettered);
-      row.workers.textContent = st.workers > 0 ? String(st.workers) : "–";
+      // a fleet stage's workers are the `weir worker` processes Redis saw; lag and redeliveries are its fleet's
+      if (st.fleet) {
+        row.workers.textContent = String(st.fleet.workers);
+        row.lag.textContent = fmt(st.fleet.lag);
+        row.redeliveries.textContent = fmt(st.fleet.redeliveries);
+      } else {
+        row.workers.textContent = st.workers > 0 ? String(st.workers) : "–";
+        row.lag.textContent = "–";
+        row.redeliveries.textContent = "–";
+      }
       sparkline(row.canvas, history.series[st.name] ?? []);
       if (st.kind !== "source" && (hottest === undefined || st.busy > hottest.busy)) hottest = st;
       updateGraphNode(svgBox, st);
@@ -438,7 +451,7 @@ function pipelineGraph(plan, stages) {
       const p = { x: 20 + (col0 + i) * (NODE_W + 50), y: 20 + row * (NODE_H + 24) };
       pos.set(name, p);
       width = Math.max(width, p.x + NODE_W + 20);
-      height = Math.max(height, p.y + NODE_H + 20);
+      height = Math.max(height, p.y + NODE_H + 36); // room for a fleet stage's extra line
     });
   }
   const svg = s("svg", { width, height, id: "graph" });
@@ -490,6 +503,19 @@ function updateGraphNode(box, st) {
   f("err").textContent = `errors ${fmt(st.errors)} · bp ${pct(st.backPressured)}`;
   f("queue").setAttribute("width", st.capacity > 0 ? String(Math.min(80, (80 * st.queueDepth) / st.capacity)) : "0");
   f("busy").setAttribute("width", String(Math.round(80 * (st.busy ?? 0))));
+  if (st.fleet)
+    fleetLine(g).textContent =
+      `fleet: ${st.fleet.workers} w · lag ${fmt(st.fleet.lag)} · redeliv ${fmt(st.fleet.redeliveries)}`;
+}
+
+/** A fleet stage's box grows a line for its fleet (added at its first sample that has one). */
+function fleetLine(g) {
+  let line = g.querySelector('[data-f="fleet"]');
+  if (line) return line;
+  g.querySelector(".box").setAttribute("height", String(NODE_H + 16));
+  line = s("text", { x: 8, y: NODE_H + 8, "data-f": "fleet" }, "");
+  g.append(line);
+  return line;
 }
 
 function sparkline(canvas, values) {
@@ -732,7 +758,7 @@ function deadLettersPage(params) {
   );
   const purgeAll = h(
     "button",
-    { class: "danger", onclick: () => purge({ filter: filter() }, true) },
+    { class: "danger", id: "purge-matching", onclick: () => purge({ filter: filter() }, true) },
     "Purge all matching",
   );
   const detail = h("div", { id: "dl-detail" });
@@ -740,6 +766,7 @@ function deadLettersPage(params) {
   let cursors = [0];
   let current = 0;
   let canReplay = false;
+  let replayOff = "";
   let rows = [];
 
   const form = h(
@@ -798,6 +825,7 @@ function deadLettersPage(params) {
 
   function buttons() {
     replaySel.disabled = selected.size === 0 || !canReplay;
+    replaySel.title = canReplay ? "" : replayOff;
     purgeSel.disabled = selected.size === 0;
     prev.disabled = current === 0;
   }
@@ -812,6 +840,7 @@ function deadLettersPage(params) {
     try {
       const [data, info] = await Promise.all([api(`/api/dead-letters?${search}`), api("/api/info")]);
       canReplay = info.replay;
+      replayOff = info.replayOff ?? "";
       current = k;
       cursors = cursors.slice(0, k + 1);
       if (data.next !== undefined) cursors.push(data.next);
@@ -884,12 +913,22 @@ function deadLettersPage(params) {
         h(
           "div",
           { class: "actions" },
-          h("button", { id: "replay-one", disabled: !canReplay, onclick: () => replay([d.id]) }, "Replay"),
+          h(
+            "button",
+            {
+              id: "replay-one",
+              disabled: !canReplay,
+              title: canReplay ? undefined : replayOff,
+              onclick: () => replay([d.id]),
+            },
+            "Replay",
+          ),
           h(
             "button",
             {
               id: "edit-replay",
               disabled: !canReplay,
+              title: canReplay ? undefined : replayOff,
               onclick: () => {
                 let item;
                 try {
@@ -903,7 +942,7 @@ function deadLettersPage(params) {
             "Replay edited item",
           ),
           h("button", { class: "danger", id: "purge-one", onclick: () => purge({ ids: [d.id] }) }, "Purge"),
-          canReplay ? "" : h("span", { class: "muted" }, "no replay handler given to this dashboard"),
+          canReplay ? "" : h("span", { class: "muted", id: "replay-off" }, replayOff),
         ),
       );
     } catch (e) {

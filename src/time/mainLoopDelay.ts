@@ -1,4 +1,4 @@
-import { sharedHold } from "../time/sharedHold.js";
+import { sharedHold } from "./sharedHold.js";
 
 /**
  * The main event loop's delay, for stages that run on it (inline and async contexts): how late

@@ -1,6 +1,7 @@
 import { CycleError } from "../errors/CycleError.js";
 import { InvalidPipelineError } from "../errors/InvalidPipelineError.js";
 import type { GraphEdge, GraphNode } from "./GraphNode.js";
+import { topologicalOrder } from "./topologicalOrder.js";
 
 /**
  * The mutable graph behind a pipeline's builder handles. Nodes are only added; every edge is
@@ -161,18 +162,12 @@ export class PipelineGraph {
 
   /** Node ids in an order where every node comes after its inputs. */
   topologicalOrder(): number[] {
-    const indegree = this.nodes.map((n) => n.inputs.length);
-    const consumers = this.consumers();
-    const ready = this.nodes.filter((n) => n.inputs.length === 0).map((n) => n.id);
-    const order: number[] = [];
-    while (ready.length > 0) {
-      const id = ready.shift()!;
-      order.push(id);
-      for (const c of consumers.get(id) ?? []) {
-        for (const e of this.nodes[c]!.inputs) if (e.from === id) indegree[c]!--;
-        if (indegree[c] === 0) ready.push(c);
-      }
-    }
-    return order;
+    const nodes = this.nodes;
+    return topologicalOrder(
+      nodes.length,
+      (id) => nodes[id]!.inputs.map((e) => e.from),
+      (id) => nodes[id]!.name,
+      "edge",
+    );
   }
 }

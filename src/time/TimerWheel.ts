@@ -1,7 +1,7 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
-import { clockOption } from "../time/clockOption.js";
-import { systemClock, type Clock, type TimerHandle } from "../time/Clock.js";
+import { clockOption } from "./clockOption.js";
+import { systemClock, type Clock, type TimerHandle } from "./Clock.js";
 
 /**
  * Options of {@link TimerWheel}.

@@ -1,0 +1,112 @@
+import { microtask } from "../time/microtask.js";
+import type { Emitter } from "./Emitter.js";
+import { MANY, READY } from "./ReorderRing.js";
+import type { RunScope } from "./RunScope.js";
+import { minOf } from "./Step.js";
+
+/**
+ * A stage runner's completed items waiting to be emitted, in emission order, with their source
+ * indexes. Double-buffered: what is appended while a chunk waits for room below goes in the other
+ * buffer. Flushed once per microtask turn, not item by item; `drained` is called whenever the
+ * runner may start more work (a flush went out, or there was nothing to flush).
+ */
+export class Outbox {
+  readonly #emitter: Emitter;
+  readonly #scope: RunScope;
+  readonly #ended: () => boolean;
+  readonly #drained: () => void;
+  #values: unknown[] = [];
+  #indexes: number[] = [];
+  #spareValues: unknown[] = [];
+  #spareIndexes: number[] = [];
+  /** Indexes of the chunk handed to the emitter and not yet gone out. */
+  #flushingIndexes: number[] | undefined;
+  #flushScheduled = false;
+  /** A chunk waits for room below. */
+  flushing = false;
+  readonly #flushCallback = (): void => this.#flush();
+
+  constructor(emitter: Emitter, scope: RunScope, ended: () => boolean, drained: () => void) {
+    this.#emitter = emitter;
+    this.#scope = scope;
+    this.#ended = ended;
+    this.#drained = drained;
+  }
+
+  /** Items appended and not yet handed to the emitter. */
+  get length(): number {
+    return this.#values.length;
+  }
+
+  /** Appends an outcome ({@link READY}: one value; {@link MANY}: an array; anything else: nothing). */
+  append(state: number, value: unknown, index: number): void {
+    if (state === READY) {
+      this.#values.push(value);
+      this.#indexes.push(index);
+    } else if (state === MANY) {
+      for (const v of value as unknown[]) {
+        this.#values.push(v);
+        this.#indexes.push(index);
+      }
+    } else return;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      microtask(this.#flushCallback);
+    }
+  }
+
+  /** The smallest of `min` and the source indexes held here (appended, or flushing). */
+  minIndex(min: number): number {
+    min = Math.min(min, minOf(this.#indexes, this.#indexes.length));
+    const flushing = this.#flushingIndexes;
+    if (flushing !== undefined) min = Math.min(min, minOf(flushing, flushing.length));
+    return min;
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.flushing || this.#values.length === 0 || this.#ended()) {
+      if (!this.flushing) this.#drained();
+      return;
+    }
+    const values = this.#values;
+    const indexes = this.#indexes;
+    this.#values = this.#spareValues;
+    this.#indexes = this.#spareIndexes;
+    let wait: Promise<void> | undefined;
+    // held from the moment they left the outbox (a fused stage below may read the watermark)
+    this.#flushingIndexes = indexes;
+    try {
+      wait = this.#emitter.emit(values, indexes, values.length);
+    } catch (error) {
+      this.#scope.fail(error);
+      return;
+    }
+    if (wait === undefined) {
+      this.#flushingIndexes = undefined;
+      this.#recycle(values, indexes);
+      this.#drained();
+      return;
+    }
+    this.flushing = true;
+    wait.then(
+      () => {
+        // an abort cuts a push short: what was not pushed stays held (never counted done)
+        if (this.#scope.signal.aborted) return;
+        this.flushing = false;
+        this.#flushingIndexes = undefined;
+        this.#recycle(values, indexes);
+        if (this.#values.length > 0) this.#flush();
+        else this.#drained();
+      },
+      (error: unknown) => this.#scope.fail(error),
+    );
+  }
+
+  #recycle(values: unknown[], indexes: number[]): void {
+    values.length = 0;
+    indexes.length = 0;
+    this.#spareValues = values;
+    this.#spareIndexes = indexes;
+  }
+}
