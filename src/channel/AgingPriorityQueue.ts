@@ -98,6 +98,10 @@ export class AgingPriorityQueue<T> implements ItemQueue<T> {
     return min;
   }
 
+  forEachSeq(visit: (seq: number) => void): void {
+    for (const e of this.#heap) visit(e.seq);
+  }
+
   /** Removes the entry that would be served last: lowest effective priority, newest among equals. O(n). */
   evict(): T {
     const heap = this.#heap;

@@ -68,6 +68,10 @@ export class PriorityQueue<T> implements ItemQueue<T> {
     return min;
   }
 
+  forEachSeq(visit: (seq: number) => void): void {
+    for (const e of this.#heap) visit(e.seq);
+  }
+
   /** Removes the entry that would be served last: lowest priority, newest among equals. */
   evict(): T {
     const heap = this.#heap;

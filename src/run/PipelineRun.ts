@@ -1,3 +1,4 @@
+import { givenItemKeys, type ItemKeys } from "../executor/ItemKeys.js";
 import { Channel } from "../channel/Channel.js";
 import { observeRun } from "../events/diagnostics.js";
 import { CancelledError } from "../errors/CancelledError.js";
@@ -115,6 +116,8 @@ export class PipelineRun implements Run, RunScope {
   #mainLoopDelayMs: number | undefined;
   /** The run's durable side (`run({ store })`), once claimed. */
   #durable: DurablePipeline | undefined;
+  /** Item keys given by who started the run (a dead-letter replay: the original keys). */
+  readonly #givenKeys: ItemKeys | undefined;
   /** Ends the `metrics` sink's reading of this run (its counters are final then). */
   #detachMetrics: (() => void) | undefined;
 
@@ -126,6 +129,7 @@ export class PipelineRun implements Run, RunScope {
     hold: ProcessHold = "run",
   ) {
     this.pipeline = graph.name;
+    this.#givenKeys = givenItemKeys(options);
     this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`, this);
     observeRun(this, this.events);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
@@ -485,7 +489,7 @@ export class PipelineRun implements Run, RunScope {
           const step = new SourceStep(
             this.#durable === undefined
               ? openSource(head.source!, this.pipeline)
-              : this.#durable.openSource(head.source!, this.pipeline),
+              : this.#durable.openSource(head.source!, this.pipeline, numbering),
             emitter,
             counters,
             this,
@@ -558,7 +562,8 @@ export class PipelineRun implements Run, RunScope {
       }
     } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
     this.#executors.push(executor);
-    if (this.#durable !== undefined) executor.useKeys?.(this.#durable.keyPrefix);
+    const keys = this.#durable?.keys ?? this.#givenKeys;
+    if (keys !== undefined) executor.useKeys?.(keys);
     return executor;
   }
 
@@ -599,7 +604,7 @@ export class PipelineRun implements Run, RunScope {
     return {
       kind: node.kind as InlineOp["kind"],
       fn: node.fn as InlineOp["fn"],
-      ctx: fusedContext(this.signal, node.name, this.#durable?.keyPrefix),
+      ctx: fusedContext(this.signal, node.name, this.#durable?.keys ?? this.#givenKeys),
       onError: node.settings!.onError,
       counters: this.#counters[node.id]!,
     };
@@ -684,6 +689,17 @@ export class PipelineRun implements Run, RunScope {
    */
   lowWatermark(): number {
     return this.#finalWatermark ?? this.#scanWatermark();
+  }
+
+  /** Calls `visit` with every source index still inside the pipeline (a durable checkpoint's done ranges leave them out). */
+  forEachHeld(visit: (seq: number) => void): void {
+    for (const c of this.#channels) c.forEachSeq(visit);
+    for (const s of this.#steps) s.forEachHeld(visit);
+  }
+
+  /** Items pulled from each source, in their numbering order. */
+  sourcePositions(): number[] {
+    return this.#sources.map((s) => s.step.position);
   }
 
   /** Items pulled from every source. */

@@ -656,6 +656,16 @@ export class StageStep implements Step {
     return min;
   }
 
+  forEachHeld(visit: (seq: number) => void): void {
+    if (this.#failedSeq !== Infinity) visit(this.#failedSeq);
+    for (const slot of this.#slots) if (slot.busy) visit(slot.index);
+    for (const e of this.#expansions) visit(e.index);
+    const states = this.#ringState;
+    for (let i = 0; i < states.length; i++) if (states[i] !== EMPTY) visit(this.#ringS[i]!);
+    for (const s of this.#outS) visit(s);
+    if (this.#flushingS !== undefined) for (const s of this.#flushingS) visit(s);
+  }
+
   held(): number {
     let n = this.#inFlight + this.#outV.length + this.#emitter.pending();
     const states = this.#ringState;

@@ -10,7 +10,7 @@ import type { InboxEntry, RunHandle } from "../../store/RunHandle.js";
  * per chunk, not per item.
  *
  * A resumed run first replays the chunks it found in the inbox, item by item under their old
- * indexes (skipping those below the checkpoint's watermark: done), then reads the source on under
+ * indexes (skipping those below the checkpoint's watermark, and those `done` holds), then reads the source on under
  * new indexes from `next`.
  */
 export class InboxReader<T> implements SourceReader<T> {
@@ -25,7 +25,14 @@ export class InboxReader<T> implements SourceReader<T> {
   readonly #ends: number[] = [];
   #head = 0;
 
-  constructor(inner: SourceReader<T>, run: RunHandle, inbox: readonly InboxEntry[], next: number, watermark: number) {
+  constructor(
+    inner: SourceReader<T>,
+    run: RunHandle,
+    inbox: readonly InboxEntry[],
+    next: number,
+    watermark: number,
+    done?: { has(index: number): boolean },
+  ) {
     this.#inner = inner;
     this.#run = run;
     this.#next = next;
@@ -34,7 +41,7 @@ export class InboxReader<T> implements SourceReader<T> {
       this.#starts.push(row.index);
       this.#ends.push(row.index + items.length);
       for (let i = 0; i < items.length; i++) {
-        if (row.index + i >= watermark) this.#replay.push({ index: row.index + i, item: items[i] });
+        if (row.index + i >= watermark && done?.has(row.index + i) !== true) this.#replay.push({ index: row.index + i, item: items[i] });
       }
     }
   }
