@@ -14,6 +14,7 @@ import type { Store } from "../../store/Store.js";
 import { trackBatchCarriers, type BatchCarriers } from "../BatchCarriers.js";
 import type { DeadLetter } from "../RunEvents.js";
 import { InboxReader } from "./InboxReader.js";
+import { RunStates, registerStates, unregisterStates } from "./RunStates.js";
 import { SkippingReader } from "./SkippingReader.js";
 import { SourceProgress, type HeldView, type SourceMark } from "./SourceProgress.js";
 import { pipelinePlan } from "./pipelinePlan.js";
@@ -80,6 +81,8 @@ export class DurablePipeline {
   readonly #replay: readonly InboxEntry[];
   readonly #next: number;
   readonly #sourceNames: readonly string[];
+  /** What stages declared with `durableState()`, checkpointed with the run. */
+  readonly #states: RunStates;
   #inbox: InboxReader<unknown> | undefined;
   #scope: DurableScope | undefined;
   #carriers: BatchCarriers | undefined;
@@ -96,8 +99,10 @@ export class DurablePipeline {
     marks: readonly SourceMark[],
     replay: readonly InboxEntry[],
     next: number,
+    states: Readonly<Record<string, unknown>> = {},
   ) {
     this.handle = handle;
+    this.#states = new RunStates(states);
     this.#sourceNames = sourceNames;
     this.keys = { prefix: `${handle.id}/`, sources: sourceNames.length > 1 ? sourceNames : undefined };
     this.#progress = new SourceProgress(marks);
@@ -142,7 +147,8 @@ export class DurablePipeline {
       const last = replay.at(-1);
       const lastEnd = last === undefined ? 0 : last.index + (Array.isArray(last.item) ? last.item.length : 1);
       const next = Math.max(stored, lastEnd, checkpoint?.watermark ?? 0);
-      return new DurablePipeline(handle, names, marks, replay, next);
+      const states = (checkpoint?.stageState["state"] ?? {}) as Readonly<Record<string, unknown>>;
+      return new DurablePipeline(handle, names, marks, replay, next, states);
     } catch (error) {
       await handle.finish("running").catch(() => {});
       throw error;
@@ -217,6 +223,7 @@ export class DurablePipeline {
     this.#scope = scope;
     this.#carriers = trackBatchCarriers(scope);
     registerRun(this.handle);
+    registerStates(this.handle.id, this.#states);
     this.handle.checkpointWith(() => this.#checkpoint(false));
     this.#unsubscribe = this.handle.onFailure((error) => scope.fail(error));
     this.#timer = setInterval(() => this.#tick(), PROGRESS_EVERY_MS);
@@ -245,19 +252,21 @@ export class DurablePipeline {
     if (!scope.signal.aborted) progress.advance(scope, this.#carriers);
     else if (final) progress.lift(scope.lowWatermark(), scope.sourcePositions());
     const marks = progress.marks;
+    const state = this.#states.snapshot();
+    const withState = state === undefined ? {} : { state };
     if (marks.length > 1) {
       const sources: Record<string, StoredMark> = {};
       marks.forEach((m, k) => (sources[this.#sourceNames[k]!] = { watermark: m.watermark, done: m.done.encode() }));
       // the run's own columns count the items done (progress), over every source
       let done = 0;
       for (const m of marks) done += m.watermark + m.done.size;
-      return { watermark: done, stageState: { sources } };
+      return { watermark: done, stageState: { sources, ...withState } };
     }
     const { watermark, done } = marks[0]!;
     const inbox = this.#inbox;
-    if (inbox === undefined) return { watermark, done };
+    if (inbox === undefined) return { watermark, done, stageState: withState };
     inbox.removeBelow(watermark);
-    return { watermark, done, stageState: { source: { next: inbox.position } } };
+    return { watermark, done, stageState: { source: { next: inbox.position }, ...withState } };
   }
 
   /** Stores a dead letter with the run (kept in memory only when the store cannot take it). */
@@ -286,6 +295,7 @@ export class DurablePipeline {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#unsubscribe?.();
     unregisterRun(this.handle);
+    unregisterStates(this.handle.id, this.#states);
     if (this.handle.failure !== undefined) return;
     if (this.#scope !== undefined) this.handle.checkpoint(this.#checkpoint(true));
     await this.handle.finish(state, error);
