@@ -189,7 +189,11 @@ export class SourceStep implements Step {
     let deferred = false;
     const skip = reader.skip;
     const inPlace =
-      stride === 1 && skip === undefined && reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items)
+      stride === 1 &&
+      skip === undefined &&
+      reader instanceof ArrayReader &&
+      emitter.hasTail &&
+      Array.isArray(reader.items)
         ? reader
         : undefined;
     const unsubscribe = onAbort(signal, this.#interrupt);

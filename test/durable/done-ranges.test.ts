@@ -47,8 +47,7 @@ function doneCount(db: string): number {
     const conn = new Database(db, { readonly: true, fileMustExist: true });
     try {
       const row = conn.prepare("SELECT done_count AS n FROM checkpoints WHERE run_id = 'ooo'").get() as
-        | { n: number }
-        | undefined;
+        { n: number } | undefined;
       return row?.n ?? 0;
     } finally {
       conn.close();
@@ -153,8 +152,14 @@ describe("done ranges above the low watermark", () => {
     attempt = 1;
     await p.run({ store, resume: "batched" });
     const redone = [0, ...held].sort((a, b) => a - b);
-    assert.deepEqual([...sunk[1]!].sort((a, b) => a - b), redone);
-    assert.deepEqual([...sunk[0]!, ...sunk[1]!].sort((a, b) => a - b), range(41));
+    assert.deepEqual(
+      [...sunk[1]!].sort((a, b) => a - b),
+      redone,
+    );
+    assert.deepEqual(
+      [...sunk[0]!, ...sunk[1]!].sort((a, b) => a - b),
+      range(41),
+    );
     for (const x of range(41)) assert.equal(calls.get(x), redone.includes(x) ? 2 : 1, `item ${x}`);
   });
 });

@@ -283,8 +283,7 @@ for (const [kind, open] of stores) {
           .merge(d)
           .to(() => {})
           .run({ store }),
-        (e: unknown) =>
-          WeirError.is(e) && e.code === "WEIR_INVALID_OPTION" && /source "d" is/.test(e.message),
+        (e: unknown) => WeirError.is(e) && e.code === "WEIR_INVALID_OPTION" && /source "d" is/.test(e.message),
       );
     });
   });

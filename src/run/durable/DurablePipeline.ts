@@ -177,7 +177,9 @@ export class DurablePipeline {
     const mark = this.#progress.marks[place.index]!;
     const start = mark.watermark;
     const reader = this.#openAt(input, pipeline, start, place);
-    return mark.done.size === 0 || reader instanceof InboxReader ? reader : new SkippingReader(reader, mark.done.clone());
+    return mark.done.size === 0 || reader instanceof InboxReader
+      ? reader
+      : new SkippingReader(reader, mark.done.clone());
   }
 
   #openAt(input: SourceInput<unknown>, pipeline: string, start: number, place: SourcePlace): SourceReader<unknown> {
@@ -301,4 +303,3 @@ export class DurablePipeline {
     await this.handle.finish(state, error);
   }
 }
-

@@ -41,7 +41,8 @@ export class InboxReader<T> implements SourceReader<T> {
       this.#starts.push(row.index);
       this.#ends.push(row.index + items.length);
       for (let i = 0; i < items.length; i++) {
-        if (row.index + i >= watermark && done?.has(row.index + i) !== true) this.#replay.push({ index: row.index + i, item: items[i] });
+        if (row.index + i >= watermark && done?.has(row.index + i) !== true)
+          this.#replay.push({ index: row.index + i, item: items[i] });
       }
     }
   }

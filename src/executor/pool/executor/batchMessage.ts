@@ -52,8 +52,8 @@ export function batchMessage(
         : keys.listed !== undefined
           ? { ...message, kl: indices.map((i) => itemKey(keys, i)) }
           : keys.sources === undefined
-          ? { ...message, k: keys.prefix }
-          : { ...message, k: keys.prefix, ks: keys.sources },
+            ? { ...message, k: keys.prefix }
+            : { ...message, k: keys.prefix, ks: keys.sources },
     transfer: buffers,
   };
 }
