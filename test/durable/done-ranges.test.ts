@@ -162,4 +162,53 @@ describe("done ranges above the low watermark", () => {
     );
     for (const x of range(41)) assert.equal(calls.get(x), redone.includes(x) ? 2 : 1, `item ${x}`);
   });
+
+  it("two sources, one through the inbox: a resume replays its admitted items under their old keys", async () => {
+    await using store = sqliteStore({ path: join(dir, "inbox-two.db") });
+    let next = 0;
+    const queue = async function* (): AsyncGenerator<number> {
+      while (next < 300) yield 1000 + next++; // a queue (what was read is gone from it), items 1000 + i
+    };
+    let gate: Promise<void> | undefined;
+    let release!: () => void;
+    gate = new Promise<void>((r) => (release = r));
+    const calls = new Map<string, number>();
+    let onItem = (_x: number, _key: string): void => {};
+    const start = pipeline("inbox-two");
+    const p = start
+      .from(range(50), { name: "a" })
+      .merge(start.from(queue, { name: "q" }))
+      .map(
+        async (x: number, ctx) => {
+          calls.set(ctx.key!, (calls.get(ctx.key!) ?? 0) + 1);
+          if (x >= 1100 && gate !== undefined) await gate; // queue items 100.. stay in flight
+          return x;
+        },
+        { name: "work", concurrency: 16, ordered: false },
+      )
+      .map((x: number) => x, { name: "pass" })
+      .to((x: number, ctx) => onItem(x, ctx.key!), { name: "sink" });
+    const first: string[] = [];
+    const run = p.run({ store, runId: "inbox-two" });
+    onItem = (_x, key) => {
+      first.push(key);
+    };
+    // wait until every item of "a" and the queue's first 100 are done and checkpointed
+    while (((await store.getRun("inbox-two"))?.progress.done ?? 0) < 150) await new Promise((r) => setTimeout(r, 5));
+    await run.stop({ graceMs: 0 });
+    gate = undefined;
+    release();
+    const inFlight = next - 100; // read from the queue, never done
+    assert.ok(inFlight > 0);
+    const second: string[] = [];
+    onItem = (_x, key) => void second.push(key);
+    await p.run({ store, resume: "inbox-two" });
+    // what the queue gave away came back from the inbox, under the same keys
+    for (let i = 100; i < 100 + inFlight; i++) assert.ok(second.includes(`inbox-two/q/${i}`), `q/${i} was lost`);
+    const all = new Set([...first, ...second]);
+    const expected = [...range(50).map((i) => `inbox-two/a/${i}`), ...range(300).map((i) => `inbox-two/q/${i}`)];
+    assert.deepEqual([...all].sort(), [...expected].sort());
+    // nothing of "a" nor the queue's first 100 ran twice: they were done at the checkpoint
+    for (const key of expected.slice(0, 150)) assert.equal(calls.get(key), 1, key);
+  });
 });

@@ -1,4 +1,3 @@
-import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
 import { SourceError } from "../../errors/SourceError.js";
 import { itemKey, type ItemKeys } from "../../executor/ItemKeys.js";
 import type { PipelineGraph } from "../../pipeline/PipelineGraph.js";
@@ -41,6 +40,8 @@ export interface SourcePlace {
 interface StoredMark {
   readonly watermark: number;
   readonly done: Uint8Array;
+  /** An inbox source: the position it reads on from (see `InboxReader`). */
+  readonly next?: number;
 }
 
 /** The durable options of `run()`, checked. */
@@ -63,12 +64,12 @@ export interface DurableRunOptions {
  *   watermark and passes over the done positions; what was still in the pipeline when the process
  *   died runs again with its old keys.
  * - **Any other source** (an async iterable, a stream, an iterator): each chunk read is written to
- *   the store's inbox (one row per chunk) and removed once the watermark passes its end; a resume
+ *   the store's inbox (one row per chunk) and removed once its watermark passes its end; a resume
  *   first replays the inbox (old indexes, old keys, done ones passed over), then goes on reading
  *   the source under new indexes.
  * - **Several sources**: each has its own watermark and done ranges (in the checkpoint's
  *   `stageState.sources`, by source name), and keys name the source (`<runId>/<source>/<position>`).
- *   Each must be replayable.
+ *   A non-replayable one's inbox rows are indexed by the run-wide index of their first item.
  *
  * Items in a `batch()` accumulator are not done (they hold their positions), so a resume runs
  * them again from the source; their batch may then be grouped differently.
@@ -78,12 +79,15 @@ export class DurablePipeline {
   /** How items are keyed (`ctx.key`). */
   readonly keys: ItemKeys;
   readonly #progress: SourceProgress;
+  /** The inbox rows a resume found (run-wide indexes). */
   readonly #replay: readonly InboxEntry[];
-  readonly #next: number;
+  /** Per source, the position its inbox said it reads on from (0 when none). */
+  readonly #next: readonly number[];
   readonly #sourceNames: readonly string[];
   /** What stages declared with `durableState()`, checkpointed with the run. */
   readonly #states: RunStates;
-  #inbox: InboxReader<unknown> | undefined;
+  /** The inbox readers of the non-replayable sources, by source index. */
+  readonly #inboxes = new Map<number, InboxReader<unknown>>();
   #scope: DurableScope | undefined;
   #carriers: BatchCarriers | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -98,7 +102,7 @@ export class DurablePipeline {
     sourceNames: readonly string[],
     marks: readonly SourceMark[],
     replay: readonly InboxEntry[],
-    next: number,
+    next: readonly number[],
     states: Readonly<Record<string, unknown>> = {},
   ) {
     this.handle = handle;
@@ -123,30 +127,30 @@ export class DurablePipeline {
         name: graph.name,
         plan,
       });
-      return new DurablePipeline(handle, names, fresh(), [], 0);
+      return new DurablePipeline(handle, names, fresh(), [], []);
     }
     const handle = await store.resumeRun(options.resume, { kind: "pipeline", plan, force: options.force });
     try {
       const checkpoint = await handle.lastCheckpoint();
       const marks = fresh();
+      const next = names.map(() => 0);
       if (checkpoint !== undefined && names.length === 1) {
         marks[0] = { watermark: checkpoint.watermark, done: checkpoint.done.clone() };
+        const state = checkpoint.stageState["source"] as { next?: unknown } | undefined;
+        if (typeof state?.next === "number") next[0] = state.next;
       } else if (checkpoint !== undefined) {
         const stored = (checkpoint.stageState["sources"] ?? {}) as Readonly<Record<string, StoredMark | undefined>>;
         names.forEach((name, k) => {
           const mark = stored[name];
-          if (mark !== undefined) marks[k] = { watermark: mark.watermark, done: RangeSet.decode(mark.done) };
+          if (mark === undefined) return;
+          marks[k] = { watermark: mark.watermark, done: RangeSet.decode(mark.done) };
+          if (typeof mark.next === "number") next[k] = mark.next;
         });
       }
       const replay: InboxEntry[] = [];
       for (let page = await handle.inbox(); page.length > 0; page = await handle.inbox({ after: page.at(-1)!.index })) {
         replay.push(...page);
       }
-      const state = checkpoint?.stageState["source"] as { next?: unknown } | undefined;
-      const stored = typeof state?.next === "number" ? state.next : 0;
-      const last = replay.at(-1);
-      const lastEnd = last === undefined ? 0 : last.index + (Array.isArray(last.item) ? last.item.length : 1);
-      const next = Math.max(stored, lastEnd, checkpoint?.watermark ?? 0);
       const states = (checkpoint?.stageState["state"] ?? {}) as Readonly<Record<string, unknown>>;
       return new DurablePipeline(handle, names, marks, replay, next, states);
     } catch (error) {
@@ -167,7 +171,7 @@ export class DurablePipeline {
 
   /**
    * Opens a source where the run left it: a replayable one at its watermark, passing over the
-   * positions done above it; any other through the inbox (one source only).
+   * positions done above it; any other through the inbox.
    */
   openSource(
     input: SourceInput<unknown>,
@@ -199,25 +203,27 @@ export class DurablePipeline {
     if (Array.isArray(value) || ArrayBuffer.isView(value)) {
       return new ArrayReader(value as unknown as ArrayLike<unknown>, start);
     }
-    if (place.sources > 1) {
-      throw new InvalidOptionError(
-        "store",
-        `replayable sources (an array, a function returning one, or a seekable (offset) => … function) in a pipeline with ${place.sources} sources; source "${this.#sourceNames[place.index]}" is ${describeSource(input)}`,
-        input,
-        `pipeline "${pipeline}" run()`,
-        "a store",
-      );
-    }
-    const done = this.#progress.marks[0]!.done;
-    this.#inbox = new InboxReader(
+    // the inbox: rows are indexed by the run-wide index of their chunk's first item
+    const { sources, index } = place;
+    const rows =
+      sources === 1
+        ? this.#replay
+        : this.#replay
+            .filter((row) => row.index % sources === index)
+            .map((row) => ({ index: (row.index - index) / sources, item: row.item }));
+    const last = rows.at(-1);
+    const lastEnd = last === undefined ? 0 : last.index + (Array.isArray(last.item) ? last.item.length : 1);
+    const inbox = new InboxReader(
       openSource(() => value as never, pipeline),
       this.handle,
-      this.#replay,
-      this.#next,
+      rows,
+      Math.max(this.#next[index] ?? 0, lastEnd, start),
       start,
-      done,
+      this.#progress.marks[index]!.done,
+      sources === 1 ? undefined : (position) => position * sources + index,
     );
-    return this.#inbox;
+    this.#inboxes.set(index, inbox);
+    return inbox;
   }
 
   /** Starts checkpointing the run: one checkpoint per group commit in which it progressed. */
@@ -258,14 +264,22 @@ export class DurablePipeline {
     const withState = state === undefined ? {} : { state };
     if (marks.length > 1) {
       const sources: Record<string, StoredMark> = {};
-      marks.forEach((m, k) => (sources[this.#sourceNames[k]!] = { watermark: m.watermark, done: m.done.encode() }));
+      marks.forEach((m, k) => {
+        const inbox = this.#inboxes.get(k);
+        inbox?.removeBelow(m.watermark);
+        sources[this.#sourceNames[k]!] = {
+          watermark: m.watermark,
+          done: m.done.encode(),
+          ...(inbox === undefined ? {} : { next: inbox.position }),
+        };
+      });
       // the run's own columns count the items done (progress), over every source
       let done = 0;
       for (const m of marks) done += m.watermark + m.done.size;
       return { watermark: done, stageState: { sources, ...withState } };
     }
     const { watermark, done } = marks[0]!;
-    const inbox = this.#inbox;
+    const inbox = this.#inboxes.get(0);
     if (inbox === undefined) return { watermark, done, stageState: withState };
     inbox.removeBelow(watermark);
     return { watermark, done, stageState: { source: { next: inbox.position }, ...withState } };

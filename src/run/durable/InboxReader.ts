@@ -24,6 +24,8 @@ export class InboxReader<T> implements SourceReader<T> {
   readonly #starts: number[] = [];
   readonly #ends: number[] = [];
   #head = 0;
+  /** The inbox row index of a chunk starting at this position (several sources: the run-wide index). */
+  readonly #rowIndex: (position: number) => number;
 
   constructor(
     inner: SourceReader<T>,
@@ -32,7 +34,9 @@ export class InboxReader<T> implements SourceReader<T> {
     next: number,
     watermark: number,
     done?: { has(index: number): boolean },
+    rowIndex: (position: number) => number = (position) => position,
   ) {
+    this.#rowIndex = rowIndex;
     this.#inner = inner;
     this.#run = run;
     this.#next = next;
@@ -61,7 +65,7 @@ export class InboxReader<T> implements SourceReader<T> {
 
   #admit(out: T[], start: number, base: number, n: number): number {
     if (n === 0) return 0;
-    this.#run.inboxAdd(base, out.slice(start, start + n));
+    this.#run.inboxAdd(this.#rowIndex(base), out.slice(start, start + n));
     this.#starts.push(base);
     this.#ends.push(base + n);
     return n;
@@ -70,7 +74,7 @@ export class InboxReader<T> implements SourceReader<T> {
   /** Removes from the inbox every chunk whose items are all below `watermark` (all done). */
   removeBelow(watermark: number): void {
     let h = this.#head;
-    while (h < this.#starts.length && this.#ends[h]! <= watermark) this.#run.inboxRemove(this.#starts[h++]!);
+    while (h < this.#starts.length && this.#ends[h]! <= watermark) this.#run.inboxRemove(this.#rowIndex(this.#starts[h++]!));
     if (h > 4096 && h * 2 > this.#starts.length) {
       this.#starts.splice(0, h);
       this.#ends.splice(0, h);
