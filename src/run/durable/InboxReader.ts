@@ -74,7 +74,8 @@ export class InboxReader<T> implements SourceReader<T> {
   /** Removes from the inbox every chunk whose items are all below `watermark` (all done). */
   removeBelow(watermark: number): void {
     let h = this.#head;
-    while (h < this.#starts.length && this.#ends[h]! <= watermark) this.#run.inboxRemove(this.#rowIndex(this.#starts[h++]!));
+    while (h < this.#starts.length && this.#ends[h]! <= watermark)
+      this.#run.inboxRemove(this.#rowIndex(this.#starts[h++]!));
     if (h > 4096 && h * 2 > this.#starts.length) {
       this.#starts.splice(0, h);
       this.#ends.splice(0, h);
