@@ -697,6 +697,14 @@ export class PipelineRun implements Run, RunScope {
     for (const s of this.#steps) s.forEachHeld(visit);
   }
 
+  /** Items inside the pipeline now (channels and steps): a durable run's cheap sign of progress. */
+  heldCount(): number {
+    let n = 0;
+    for (const c of this.#channels) n += c.size;
+    for (const s of this.#steps) n += s.held();
+    return n;
+  }
+
   /** Items pulled from each source, in their numbering order. */
   sourcePositions(): number[] {
     return this.#sources.map((s) => s.step.position);

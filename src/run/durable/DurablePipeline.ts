@@ -28,6 +28,8 @@ export interface DurableScope extends HeldView {
   fail(error: unknown): void;
   /** Aborted: items may have been let go without being done (no fresh look at what is done). */
   readonly signal: AbortSignal;
+  /** Items inside the pipeline now: when it drops with nothing pulled, items got done. */
+  heldCount(): number;
 }
 
 /** Where a source stands among the pipeline's sources (see `SourceNumbering`). */
@@ -93,6 +95,7 @@ export class DurablePipeline {
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastWatermark = -1;
   #lastPulled = -1;
+  #lastHeld = -1;
   #unsubscribe: (() => void) | undefined;
   /** Dead letters the store could not take (not serializable): kept in the result only. */
   unstoredDeadLetters = 0;
@@ -243,9 +246,13 @@ export class DurablePipeline {
     const w = scope.lowWatermark();
     let pulled = 0;
     for (const p of scope.sourcePositions()) pulled += p;
-    if ((w === this.#lastWatermark && pulled === this.#lastPulled) || this.handle.failure !== undefined) return;
+    // items done above a watermark that does not move (one slow item) change what is held
+    const held = scope.heldCount();
+    if (w === this.#lastWatermark && pulled === this.#lastPulled && held === this.#lastHeld) return;
+    if (this.handle.failure !== undefined) return;
     this.#lastWatermark = w;
     this.#lastPulled = pulled;
+    this.#lastHeld = held;
     try {
       this.handle.progressed();
     } catch (error) {
