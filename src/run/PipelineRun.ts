@@ -691,7 +691,7 @@ export class PipelineRun implements Run, RunScope {
     return this.#finalWatermark ?? this.#scanWatermark();
   }
 
-  /** Calls `visit` with every source index still inside the pipeline (a durable checkpoint's done ranges leave them out). */
+  /** Calls `visit` with every source index still inside the pipeline (a durable checkpoint leaves them out). */
   forEachHeld(visit: (seq: number) => void): void {
     for (const c of this.#channels) c.forEachSeq(visit);
     for (const s of this.#steps) s.forEachHeld(visit);
