@@ -263,11 +263,19 @@ for (const [kind, open] of stores) {
       const start = pipeline("two-sources");
       const a = start.from([1, 2], { name: "a" });
       const b = start.from([3, 4], { name: "b" });
+      const poolKeys: string[] = [];
       await a
         .merge(b)
-        .to((_x, ctx) => void keys.push(ctx.key!))
+        .map(worker<number, { x: number; key: string; index: number }>(stages, "keyOf", { maxWorkers: 1 }), {
+          name: "pool",
+        })
+        .to((r, ctx) => {
+          poolKeys.push(r.key);
+          keys.push(ctx.key!);
+        })
         .run({ store, runId: "two" });
       assert.deepEqual(keys.sort(), ["two/a/0", "two/a/1", "two/b/0", "two/b/1"]);
+      assert.deepEqual(poolKeys.sort(), keys, "a worker-thread stage builds the same keys");
       assert.equal((await store.getRun("two"))?.progress.done, 4);
       // an async generator among them goes through the inbox, its rows under run-wide indexes
       const s2 = pipeline("two-streams");
