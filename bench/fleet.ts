@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/fleet.ts                  # everything, median of 3 rounds
  *   node --import tsx bench/fleet.ts --runs 5 --items 1000000 --bullmq-items 50000
- *   node --import tsx bench/fleet.ts --only cpu       # or --only tiny
+ *   node --import tsx bench/fleet.ts --only cpu       # or --only tiny, --only durable
  *
  * 1. Tiny items (x => x * 2), results back at the origin:
  *    - weir: `fleet()` stage in a pipeline, served by 2 `weir worker` processes;
@@ -15,6 +15,9 @@
  *    Each row also reports Redis' peak `used_memory` above its idle level during the timed run.
  * 2. CPU-bound items (~1 ms of arithmetic each) through a fleet stage: 1 worker process vs 2,
  *    beside the same loop in 1 and 2 plain node processes (what the machine gives at the time).
+ * 3. (`--only durable`, not in the default set) tiny items through a fleet stage in a plain run
+ *    vs in a durable run (`run({ store: memoryStore() })`: item keys and content digests travel,
+ *    checkpoints are taken): what durability, re-attach included, costs a fleet stage.
  *
  * Every measurement is a fresh child process (`--contender X`) that starts its own worker
  * processes, warms up, then times one run; rows run in rotated order; each figure is the median.
@@ -26,7 +29,7 @@ import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { Packr } from "msgpackr";
-import { pipeline } from "../src/index.js";
+import { memoryStore, pipeline } from "../src/index.js";
 import { fleet } from "../src/redis.js";
 import { startRedis } from "../test/fleet/redisServer.js";
 
@@ -90,23 +93,34 @@ function sampleMemory(url: string): { stop(): Promise<number> } {
   };
 }
 
-async function fleetRun(url: string, n: number, exportName: "tiny" | "cpu"): Promise<number> {
+async function fleetRun(url: string, n: number, exportName: "tiny" | "cpu", durable = false): Promise<number> {
   let sum = 0;
-  await pipeline<number>("bench")
-    .from(Array.from({ length: n }, (_, i) => i))
-    .map(fleet<number, number>(tasksUrl, exportName, { redis: url }))
-    .to((x) => void (sum += x))
-    .run();
+  const store = durable ? memoryStore() : undefined;
+  try {
+    await pipeline<number>("bench")
+      .from(Array.from({ length: n }, (_, i) => i))
+      .map(fleet<number, number>(tasksUrl, exportName, { redis: url }))
+      .to((x) => void (sum += x))
+      .run(store === undefined ? {} : { store });
+  } finally {
+    await store?.close();
+  }
   return sum;
 }
 
-async function measureFleet(url: string, n: number, workers: number, exportName: "tiny" | "cpu"): Promise<Measurement> {
+async function measureFleet(
+  url: string,
+  n: number,
+  workers: number,
+  exportName: "tiny" | "cpu",
+  durable = false,
+): Promise<Measurement> {
   const procs = await Promise.all(Array.from({ length: workers }, () => weirWorker(url)));
   try {
-    for (let i = 0; i < 3; i++) await fleetRun(url, exportName === "tiny" ? 100_000 : 200, exportName); // warm-up
+    for (let i = 0; i < 3; i++) await fleetRun(url, exportName === "tiny" ? 100_000 : 200, exportName, durable); // warm-up
     const memory = sampleMemory(url);
     const t = performance.now();
-    const checksum = await fleetRun(url, n, exportName);
+    const checksum = await fleetRun(url, n, exportName, durable);
     const ms = performance.now() - t;
     return { items: n, ms, checksum, redisPeak: await memory.stop() };
   } finally {
@@ -232,6 +246,7 @@ async function measureLoop(n: number, processes: number): Promise<Measurement> {
 async function child(contender: string, url: string, items: number, bullmqItems: number, cpuItems: number) {
   let m: Measurement;
   if (contender === "fleet") m = await measureFleet(url, items, 2, "tiny");
+  else if (contender === "fleet-durable") m = await measureFleet(url, items, 2, "tiny", true);
   else if (contender === "bullmq") m = await measureBullmq(url, bullmqItems);
   else if (contender === "raw") m = await measureRaw(url, items);
   else if (contender === "cpu-1") m = await measureFleet(url, cpuItems, 1, "cpu");
@@ -288,10 +303,12 @@ async function parent(
   const redis = await startRedis();
   const flush = new Redis(redis.url);
   const args = ["--items", String(items), "--bullmq-items", String(bullmqItems), "--cpu-items", String(cpuItems)];
-  const groups = [
-    ["fleet", "bullmq", "raw"],
-    ["cpu-1", "cpu-2", "loop-1", "loop-2"],
-  ].filter((g) => only === undefined || (only === "cpu") === g[0]!.startsWith("cpu"));
+  const sets: Record<string, string[]> = {
+    tiny: ["fleet", "bullmq", "raw"],
+    cpu: ["cpu-1", "cpu-2", "loop-1", "loop-2"],
+    durable: ["fleet", "fleet-durable"],
+  };
+  const groups = only === undefined ? [sets["tiny"]!, sets["cpu"]!] : [sets[only] ?? sets["tiny"]!];
   const results = new Map<string, Measurement[]>();
   try {
     for (let round = 0; round < runs; round++) {
@@ -326,11 +343,27 @@ async function parent(
   console.log(
     `Node ${process.version}, ${availableParallelism()} cores, redis-server on loopback; median of ${runs} rounds, rotated order, warmed up\n`,
   );
-  if (results.has("fleet")) tinyTable(row);
+  if (results.has("fleet-durable")) durableTable(row);
+  else if (results.has("fleet")) tinyTable(row);
   if (results.has("cpu-1")) cpuTable(row);
 }
 
 type Row = { rate: number; min: number; max: number; peak: number; items: number };
+
+function durableTable(row: (c: string) => Row): void {
+  const plain = row("fleet");
+  const durable = row("fleet-durable");
+  console.log(`### Tiny items through a fleet stage (2 worker processes): plain run vs durable run\n`);
+  console.log("| run | items | items/s (median) | min – max | × plain |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [name, x] of [
+    ["plain", plain],
+    ["durable (`memoryStore()`)", durable],
+  ] as const)
+    console.log(
+      `| ${name} | ${x.items.toLocaleString("en")} | ${fmt(x.rate)} | ${fmt(x.min)} – ${fmt(x.max)} | ${ratio(x.rate / plain.rate)}× |`,
+    );
+}
 
 function tinyTable(row: (c: string) => Row): void {
   const f = row("fleet");

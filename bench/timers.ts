@@ -16,7 +16,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { TimerWheel } from "../src/timer/TimerWheel.js";
+import { TimerWheel } from "../src/time/TimerWheel.js";
 
 type Variant = "cancel" | "jitter" | "fire";
 type Contender = "setTimeout" | "TimerWheel";

@@ -2,6 +2,9 @@
 // 1. The core (`src/index.ts` and everything it imports at run time) never loads an optional
 //    subsystem: SQLite, Redis, BullMQ, HTTP servers, metrics or browser code. Those are subpath
 //    exports (weir/sqlite, weir/redis, weir/bullmq, ...), loaded only when imported.
+//    Nor does it load, when imported, what weir loads on first use (bench/import-cost.ts): the pool
+//    code (a pool stage's first run imports it), node:crypto, node:v8 and msgpackr
+//    (src/load/onFirstUse.ts), worker_threads and child_process.
 // 2. Lower layers never import higher ones (type-only imports are free: they vanish at run time).
 // Usage: node scripts/check-imports.mjs
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -28,6 +31,12 @@ const optionalPackages = [
   "prom-client",
   "playwright-core",
   "@opentelemetry/api",
+  // loaded on first use
+  "msgpackr",
+  "node:crypto",
+  "node:v8",
+  "node:worker_threads",
+  "node:child_process",
 ];
 const optionalSources = [
   "store/sqlite/",
@@ -38,6 +47,12 @@ const optionalSources = [
   "dashboard",
   "metrics",
   "cli/",
+  // loaded on a pool stage's first run (LazyPoolExecutor)
+  "executor/pool/executor/PoolExecutor.ts",
+  "executor/pool/workers/PoolRegistry.ts",
+  "executor/pool/workers/WorkerPool.ts",
+  "executor/pool/handle/",
+  "executor/pool/runtime/",
 ];
 
 function walk(dir) {

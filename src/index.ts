@@ -39,6 +39,7 @@ export { deadLetterDefaults, type DeadLetterOptions } from "./run/DeadLetterOpti
 export type { RunResult, RunSnapshot, RunState } from "./run/RunResult.js";
 export type { RunEvents, RunEventType, DeadLetter } from "./run/RunEvents.js";
 export type { StageStats, StageBreakerStats, LatencySummary } from "./stats/StageStats.js";
+export type { StageFleetStats } from "./stats/StageStats.js";
 
 // policies: retry and flow control
 export { retryDefaults, type RetryOptions } from "./policy/retry.js";
@@ -182,7 +183,7 @@ export type {
   WorkerTeardown,
   WorkerTeardownInfo,
 } from "./executor/pool/stage/PoolStageContext.js";
-export { closeIdlePools } from "./executor/pool/workers/PoolRegistry.js";
+export { closeIdlePools } from "./executor/pool/workers/idlePools.js";
 
 // executors (the seam for running stages elsewhere)
 export type { Executor, Attempt, Settle } from "./executor/Executor.js";

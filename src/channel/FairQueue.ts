@@ -1,6 +1,7 @@
 import { func, knownKeys, optional, plainObject, positiveInt } from "../options/validate.js";
 import { Deque } from "./Deque.js";
 import type { ItemQueue } from "./ItemQueue.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Options of {@link FairQueue}.
@@ -49,7 +50,7 @@ export class FairQueue<T> implements ItemQueue<T> {
   constructor(options: FairQueueOptions<T>) {
     const where = "FairQueue";
     const o = plainObject(options, "options", where);
-    knownKeys(o, ["key", "weight"], "", where);
+    knownKeys(o, optionKeys<FairQueueOptions<T>>()("key", "weight"), "", where);
     this.#key = func<(item: T) => string | number>(o.key, "key", where);
     this.#weight = optional(o.weight, undefined, (v) => func<(key: string | number) => number>(v, "weight", where));
   }

@@ -1,5 +1,5 @@
 import type { MetricsSink, MetricsSource } from "../stats/MetricsSink.js";
-import { LiveRegistry } from "../top/LiveRegistry.js";
+import { registerProcess } from "../top/registerProcess.js";
 import { runStatus } from "../top/RunStatus.js";
 import { startStatusServer } from "../top/StatusServer.js";
 import type { CliIo } from "./stdoutToStderr.js";
@@ -16,16 +16,20 @@ export interface Observation {
 
 /**
  * Loaded by `weir run` only (the core never loads HTTP code): serves the run's status to
- * `weir top` on loopback and registers the process in the machine's {@link LiveRegistry};
- * with `metricsPort`, also serves prom-client's default registry on `/metrics` there.
+ * `weir top` on loopback and registers the process, with a heartbeat, in the store (the run's,
+ * else `$WEIR_DB`, else `.weir/weir.db` when it exists) or, without one, in the machine's
+ * registry (see `registerProcess`); with `metricsPort`, also serves prom-client's default
+ * registry on `/metrics` there.
  *
  * @param stop what a stop from `weir top` does (the CLI's first-signal stop)
+ * @param where the run's store file (a durable run's) and run ids, for the registration
  */
 export async function observe(
   name: string,
   metricsPort: number | undefined,
   stop: () => void,
   io: CliIo,
+  where: { readonly store?: string | undefined; readonly runIds?: readonly string[] } = {},
 ): Promise<Observation> {
   let source: MetricsSource | undefined;
   let run: { snapshot(): unknown } | undefined;
@@ -51,12 +55,11 @@ export async function observe(
         : runStatus(source, run?.snapshot()),
     stop,
   });
-  const unregister = new LiveRegistry().register({
-    name,
-    kind: "run",
-    address: status.address,
-    startedAt: Date.now(),
-  });
+  const { unregister } = await registerProcess(
+    { name, kind: "run", address: status.address, runIds: where.runIds ?? [], startedAt: Date.now() },
+    where.store,
+    (line) => io.err.write(`${line}\n`),
+  );
   return {
     sink,
     watch: (r) => void (run = r),

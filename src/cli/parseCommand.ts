@@ -32,6 +32,8 @@ export type CliCommand =
 export interface TopCommand {
   readonly kind: "top";
   readonly address: string | undefined;
+  /** `--db`: the store whose running processes to list. */
+  readonly db: string | undefined;
   readonly intervalMs: number;
   readonly once: boolean;
 }
@@ -87,6 +89,7 @@ const workerOptions: OptionSpecs = {
 };
 const topOptions: OptionSpecs = {
   address: { type: "string" },
+  db: { type: "string" },
   "interval-ms": { type: "string" },
   once: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -304,6 +307,7 @@ function topCommand(args: readonly string[]): CliCommand {
   return {
     kind: "top",
     address: typeof address === "string" ? address : undefined,
+    db: typeof values.db === "string" ? values.db : undefined,
     intervalMs: interval === undefined ? 1000 : Number(interval),
     once: values.once === true,
   };
@@ -312,14 +316,18 @@ function topCommand(args: readonly string[]): CliCommand {
 function dashboardCommand(args: readonly string[]): CliCommand {
   const { values, positionals } = parse("dashboard", args, dashboardOptions);
   if (values.help === true) return { kind: "help", topic: "dashboard" };
-  if (positionals.length > 0)
-    throw new UsageError("dashboard", `no file expected, received ${positionals.map((p) => `"${p}"`).join(", ")}`);
+  if (positionals.length > 1)
+    throw new UsageError(
+      "dashboard",
+      `one job module at most, received ${positionals.map((p) => `"${p}"`).join(", ")}`,
+    );
   const port = values.port;
   if (port !== undefined && (typeof port !== "string" || !/^\d+$/.test(port) || Number(port) > 65535))
     throw new UsageError("dashboard", `option --port: expected 0 to 65535, received "${String(port)}"`);
   const host = typeof values.host === "string" ? values.host : "127.0.0.1";
   return {
     kind: "dashboard",
+    file: positionals[0],
     db: typeof values.db === "string" ? values.db : undefined,
     port: port === undefined ? 0 : Number(port),
     host,

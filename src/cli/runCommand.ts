@@ -44,7 +44,12 @@ export async function runCommand(runnable: CliRunnable, options: RunCommandOptio
   let stopFromTop = (): void => undefined;
   // loaded here only: the status server for `weir top` (and /metrics) is HTTP code
   const { observe } = await import("./observe.js");
-  const observation = await observe(runnable.name, options.metricsPort, () => stopFromTop(), io);
+  const given = options.runOptions ?? {};
+  const runId = given["runId"] ?? given["resume"];
+  const observation = await observe(runnable.name, options.metricsPort, () => stopFromTop(), io, {
+    store: (given["store"] as { location?: string } | undefined)?.location,
+    runIds: typeof runId === "string" ? [runId] : [],
+  });
   const run = runnable.run({ ...options.runOptions, signal: abort.signal, metrics: observation.sink });
   observation.watch(run);
   let stoppedBy: NodeJS.Signals | undefined;

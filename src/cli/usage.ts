@@ -140,26 +140,31 @@ options:
 /** `weir top --help`. */
 export const topUsage = `usage: weir top [options]
 
-A live table of every weir run on this machine (each \`weir run\` registers itself), or of the one
-at --address: per stage, items in and out per second, errors, queue fill, busy share, p50/p99
-latency and pool workers; the bottleneck stage is marked *. Refreshed every second.
+A live table of every weir run on this machine, or of the one at --address: per stage, items in
+and out per second, errors, queue fill, busy share, p50/p99 latency and pool workers; the
+bottleneck stage is marked *. Refreshed every second. Each \`weir run\` registers itself with a
+heartbeat in its store (the durable run's, else $WEIR_DB, else .weir/weir.db when it exists), or
+without one in the machine's registry; weir top reads both.
 
 keys: up/down or j/k pick a run; enter shows it alone (again: all); s stops it (as a first
 SIGTERM would: the source closes, what was pulled drains); q or Ctrl-C quits.
 
 options:
   --address <url>     watch this run's status address (http://127.0.0.1:<port>/?token=…)
+  --db <file>         the store to find runs in (default $WEIR_DB, or .weir/weir.db if it exists)
   --interval-ms <n>   refresh period (default 1000)
   --once              print one frame and exit
   -h, --help          this help`;
 
 /** `weir dashboard --help`. */
-export const dashboardUsage = `usage: weir dashboard [options]
+export const dashboardUsage = `usage: weir dashboard [job.ts] [options]
 
 Serves the web dashboard of a durable store: its runs (live ones too, with what their owners
 publish) and its dead letters (search, show, purge), until SIGINT/SIGTERM. Prints the URL on
-stdout; it carries a random token that every request needs. Live pipeline graphs and workflow
-DAGs are shown by a dashboard in the running process: run({ dashboard: true }).
+stdout; it carries a random token that every request needs. With the job module that made the
+dead letters, the page also replays them (one, the selected ones, or one with its item edited),
+as \`weir dlq replay --file job.ts\` does; without it the replay buttons are off. Live pipeline
+graphs and workflow DAGs are shown by a dashboard in the running process: run({ dashboard: true }).
 
 options:
   --db <file>       the SQLite store (default $WEIR_DB, or .weir/weir.db)

@@ -1,7 +1,7 @@
 import { itemKey, type ItemKeys } from "./ItemKeys.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { Attempt, Executor, Settle } from "./Executor.js";
-import { holdMainLoopDelay, mainLoopDelayMs } from "./mainLoopDelay.js";
+import { holdMainLoopDelay, mainLoopDelayMs } from "../time/mainLoopDelay.js";
 
 const ignore = (): void => {};
 

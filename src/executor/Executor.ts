@@ -1,6 +1,7 @@
 import type { ItemKeys } from "./ItemKeys.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import type { PoolReading } from "../stats/MetricsSink.js";
+import type { StageFleetStats } from "../stats/StageStats.js";
 
 /** One attempt of one item, handed to an {@link Executor}. */
 export interface Attempt<I = unknown> {
@@ -83,6 +84,8 @@ export interface Executor {
    */
   useKeys?(keys: ItemKeys): void;
 
+  /** A fleet stage's workers, lag and redeliveries (read at every snapshot: must be cheap). */
+  fleetStats?(): StageFleetStats;
   /** Its worker pool's state, for executors that run in one (read at a metrics scrape). */
   poolStats?(): PoolReading;
   /** Releases the executor's resources (a pool it owns, timers). Safe to call twice. */

@@ -7,6 +7,10 @@ export class FleetAttempt {
   batch: FleetBatch | undefined = undefined;
   /** Its position in its batch. */
   k = 0;
+  /** Durable runs: a digest of the item's content (with its index, what a resumed origin matches). */
+  h = 0;
+  /** Set while it waits for an entry a killed origin left in Redis (see AdoptedEntries). */
+  adopted = false;
 
   constructor(
     readonly item: unknown,
@@ -43,6 +47,8 @@ export interface RequestHeader {
   readonly stage: string;
   readonly timeoutMs: number | undefined;
   readonly resultKind: number;
+  /** Durable runs: the key prefix (`<runId>/`); the bodies then carry it and item digests. */
+  readonly keyPrefix?: string | undefined;
 }
 
 /**
@@ -74,6 +80,7 @@ export function packRequest(header: RequestHeader, id: number, attempts: readonl
     t: header.timeoutMs ?? null,
     p: 0,
     k: header.resultKind,
+    ...(header.keyPrefix === undefined ? {} : { K: header.keyPrefix, h: attempts.map((a) => a.h) }),
   };
   return packBody(body);
 }

@@ -1,16 +1,20 @@
-import { randomBytes } from "node:crypto";
+import type { ItemKeys } from "../executor/ItemKeys.js";
+import { createHash, randomBytes } from "node:crypto";
 import { CancelledError } from "../errors/CancelledError.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
 import type { Attempt, Executor, Settle } from "../executor/Executor.js";
 import { BatchSizer } from "../executor/pool/executor/BatchSizer.js";
 import { rebuildError } from "../executor/pool/wire/SerializedError.js";
+import type { StageFleetStats } from "../stats/StageStats.js";
 import { microtask } from "../time/microtask.js";
+import { AdoptedEntries, type AdoptedOutcome } from "./AdoptedEntries.js";
 import { FleetDeliveriesError } from "./errors/FleetDeliveriesError.js";
 import { FleetAttempt, FleetBatch, packRequest, type RequestHeader } from "./FleetBatch.js";
 import type { FleetSettings } from "./FleetOptions.js";
-import { CONTROL_CANCEL, packBody, RESULT_VALUE, type ReplyBody } from "./protocol/FleetWire.js";
+import { itemDigest } from "./itemDigest.js";
+import { CONTROL_CANCEL, packBody, RESULT_VALUE, type ReplyBody, type RequestBody } from "./protocol/FleetWire.js";
 import { RunChannel } from "./RunChannel.js";
-import { SignalWatches } from "./SignalWatches.js";
+import { SignalWatches } from "../executor/SignalWatches.js";
 
 /** Counters of one fleet executor (for tests, logs and the bench). */
 export interface FleetExecutorStats {
@@ -24,6 +28,11 @@ export interface FleetExecutorStats {
   discarded: number;
   /** Batches sent again because Redis lost them (it restarted without their data). */
   resent: number;
+  /**
+   * Durable runs resumed after a kill: items that took an answer, or waited for an entry, that
+   * the run's earlier incarnation left in Redis, instead of being sent again.
+   */
+  adopted: number;
 }
 
 /**
@@ -39,23 +48,31 @@ export interface FleetExecutorStats {
  * Workers cannot answer an entry they lost (see fleetScripts), so a late result never reaches this
  * side through them; this check is the second line.
  *
- * One executor per stage and run: it owns the run id. Seam for durable runs: the run id is random
- * here; a resumed run will pass its stored id (and item keys, `ctx.key`) so that it re-attaches to
- * its reply stream and the entries still in Redis instead of sending them again (docs/fleet.md).
+ * One executor per stage and run: it owns the run id, random unless the run is durable
+ * ({@link FleetExecutor.useKeys}, called before the first item): then it is derived from the
+ * durable run's id and the stage, so a run resumed after its origin was killed finds its reply
+ * stream and the entries it left in Redis, and re-attaches to them ({@link AdoptedEntries}):
+ * items answered while it was down take those answers, items still queued or held by a worker
+ * wait for them, and only what Redis no longer has is sent again (docs/fleet.md).
  */
 export class FleetExecutor implements Executor {
   readonly context = "fleet" as const;
   readonly stage: string;
   /** The run id of this stage's run (its keys in Redis). */
-  readonly runId: string;
+  #runId: string;
   /** True when the stage's timeout travels to the workers (they time each item from its start). */
   readonly ownsTimeouts: boolean;
-  readonly stats: FleetExecutorStats = { batches: 0, items: 0, replies: 0, discarded: 0, resent: 0 };
+  readonly stats: FleetExecutorStats = { batches: 0, items: 0, replies: 0, discarded: 0, resent: 0, adopted: 0 };
   readonly #settings: FleetSettings;
-  readonly #header: RequestHeader;
-  readonly #channel: RunChannel;
+  readonly #service: string;
+  #header: RequestHeader;
+  #channel: RunChannel | undefined;
+  /** Durable runs: what an earlier incarnation left in Redis (empty for a new run). */
+  #adopted: AdoptedEntries | undefined;
   readonly #sizer: BatchSizer;
   readonly #watches: SignalWatches<FleetAttempt>;
+  /** Deliveries beyond the first of the items answered (a worker died or stalled holding them). */
+  #redeliveries = 0;
   /** Attempts not sent yet; `#head` is the first that may still be open. */
   #queue: FleetAttempt[] = [];
   #head = 0;
@@ -88,19 +105,67 @@ export class FleetExecutor implements Executor {
     runId = randomBytes(12).toString("base64url"),
   ) {
     this.stage = stage;
-    this.runId = runId;
+    this.#runId = runId;
+    this.#service = service;
     this.#settings = settings;
     this.ownsTimeouts = timeoutMs !== undefined;
     this.#header = { run: runId, stage, timeoutMs, resultKind };
     this.#sizer = new BatchSizer(settings.targetBatchMs, settings.maxBatchSize);
     this.#watches = new SignalWatches<FleetAttempt>((signal, only) => this.#aborted(signal, only));
-    this.#channel = new RunChannel(stage, service, runId, settings, {
+    // opened on the next microtask: a durable run names the run first (useKeys)
+    microtask(() => this.#open());
+  }
+
+  /** The run id of this stage's run (its keys in Redis). */
+  get runId(): string {
+    return this.#runId;
+  }
+
+  /**
+   * Makes this a durable run's stage: items carry their key (`ctx.key` in the worker is `prefix`
+   * and the source index) and a digest of their content, and the run id is derived from the
+   * durable run's (`prefix` is `<runId>/`) and the stage's name, so that a resume re-attaches.
+   * Called by the runner before the first item; ignored once the stage has opened its channel.
+   */
+  useKeys(keys: ItemKeys): void {
+    // a fleet worker builds `ctx.key` as the prefix and the index (one source's keys)
+    const prefix = keys.prefix;
+    if (this.#channel !== undefined || this.#closed) return;
+    this.#runId = createHash("sha256").update(`${prefix}\n${this.stage}`).digest("base64url").slice(0, 22);
+    this.#header = { ...this.#header, run: this.#runId, keyPrefix: prefix };
+    this.#adopted = new AdoptedEntries(this.stage, this.#header.timeoutMs);
+  }
+
+  #open(): void {
+    if (this.#closed) return;
+    const adopted = this.#adopted;
+    this.#channel = new RunChannel(this.stage, this.#service, this.#runId, this.#settings, {
       reply: (body) => this.#answered(body),
       read: () => this.#scheduleFlush(),
       lost: () => void this.#resend(),
       failed: (error) => this.#fail(error),
+      ...(adopted === undefined ? {} : { adopt: (entries, replies) => this.#adopt(adopted, entries, replies) }),
     });
     void this.#channel.start().then(() => this.#scheduleFlush());
+  }
+
+  /**
+   * A durable run's start: its batch ids go above any an earlier incarnation can have used (it
+   * numbered from its own start time, in ms × 1024), and the entries it left are adopted.
+   */
+  #adopt(
+    adopted: AdoptedEntries,
+    entries: ReadonlyArray<{ readonly id: string; readonly body: RequestBody }>,
+    replies: ReadonlyArray<ReplyBody | undefined>,
+  ): void {
+    let next = Date.now() * 1024;
+    for (const { id, body } of entries) {
+      next = Math.max(next, body.b + 1);
+      adopted.adoptEntry(id, body);
+    }
+    for (const reply of replies) if (reply !== undefined) next = Math.max(next, reply.b + 1);
+    this.#nextBatchId = next;
+    for (const reply of replies) this.#answered(reply);
   }
 
   /**
@@ -114,6 +179,17 @@ export class FleetExecutor implements Executor {
 
   maxWindow(_concurrency: number): number {
     return FleetExecutor.maxWindow(this.#settings);
+  }
+
+  /** The stage's view of its fleet, for the run's snapshot (workers and lag read about once a second). */
+  fleetStats(): StageFleetStats {
+    return {
+      workers: this.#channel?.workers ?? 0,
+      lag: this.#channel?.lag ?? 0,
+      redeliveries: this.#redeliveries,
+      sent: this.stats.items,
+      adopted: this.stats.adopted,
+    };
   }
 
   /** Current items per entry (adaptive). */
@@ -155,10 +231,10 @@ export class FleetExecutor implements Executor {
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
-    const entryIds: string[] = [];
+    const entryIds: string[] = this.#adopted?.entryIds() ?? [];
     for (const batch of this.#inFlight.values()) if (batch.entryId !== undefined) entryIds.push(batch.entryId);
     this.#rejectAll(new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed")));
-    this.#closing = this.#channel.close(this.runId, entryIds);
+    this.#closing = this.#channel?.close(this.runId, entryIds) ?? Promise.resolve();
     return this.#closing;
   }
 
@@ -171,18 +247,25 @@ export class FleetExecutor implements Executor {
   }
 
   #send(): void {
-    if (!this.#channel.started || this.#closed || this.#failure !== undefined) return;
+    if (this.#channel?.started !== true || this.#closed || this.#failure !== undefined) return;
     const s = this.#settings;
+    const keyed = this.#header.keyPrefix !== undefined;
+    const adopted = this.#adopted !== undefined && this.#adopted.size > 0 ? this.#adopted : undefined;
     const sent: FleetBatch[] = [];
     const bodies: Buffer[] = [];
     while (this.#pending > 0 && this.#inFlight.size < s.maxBatches && this.#inFlightItems < s.maxInFlight) {
       const n = Math.min(this.#sizer.size, this.#pending, s.maxInFlight - this.#inFlightItems);
       const attempts: FleetAttempt[] = [];
-      while (attempts.length < n) {
+      while (attempts.length < n && this.#pending > 0) {
         const a = this.#queue[this.#head++]!;
-        if (!a.done) attempts.push(a);
+        if (a.done) continue;
+        this.#pending--;
+        if (keyed) {
+          a.h = itemDigest(a.item);
+          if (adopted !== undefined && this.#takeAdopted(adopted, a)) continue;
+        }
+        attempts.push(a);
       }
-      this.#pending -= n;
       const body = this.#encode(attempts);
       if (body === undefined) continue;
       const batch = new FleetBatch(this.#nextBatchId++, attempts);
@@ -196,6 +279,26 @@ export class FleetExecutor implements Executor {
     this.stats.batches += sent.length;
     for (const b of sent) this.stats.items += b.attempts.length;
     void this.#channel.send(bodies).then((ids) => this.#sent(sent, ids));
+  }
+
+  /** True when `a` took an answer, or waits for an entry, its run's earlier incarnation left. */
+  #takeAdopted(adopted: AdoptedEntries, a: FleetAttempt): boolean {
+    const found = adopted.take(a);
+    if (found === undefined) return false;
+    this.stats.adopted++;
+    if (found !== "waiting") this.#settleAdopted(a, found);
+    return true;
+  }
+
+  #settleAdopted(a: FleetAttempt, outcome: AdoptedOutcome): void {
+    if (a.done) return;
+    if (outcome.retryAfterMs !== undefined) a.retryAfter?.(outcome.retryAfterMs);
+    a.adopted = false;
+    if (outcome.ok) {
+      a.done = true;
+      this.#watches.unwatch(a.signal);
+      a.settle.resolve(outcome.value);
+    } else this.#reject(a, outcome.error);
   }
 
   #sent(batches: readonly FleetBatch[], ids: ReadonlyArray<string | { error: unknown }>): void {
@@ -246,18 +349,32 @@ export class FleetExecutor implements Executor {
 
   /** Redis lost the run: every batch in flight goes again, under its own id. */
   async #resend(): Promise<void> {
+    const waiting = this.#adopted?.clear() ?? [];
+    if (waiting.length > 0) {
+      // what waited for the earlier incarnation's entries goes again, as new items
+      for (const a of waiting) if (!a.done) this.#queue.push(a);
+      this.#pending += waiting.filter((a) => !a.done).length;
+      this.#scheduleFlush();
+    }
     const batches = [...this.#inFlight.values()];
     if (batches.length === 0 || this.#closed) return;
     this.stats.resent += batches.length;
     const bodies = batches.map((b) => packRequest(this.#header, b.id, b.attempts));
-    this.#sent(batches, await this.#channel.send(bodies));
+    this.#sent(batches, await this.#channel!.send(bodies));
   }
 
   // ---- replies ----
 
   #answered(reply: ReplyBody | undefined): void {
     this.stats.replies++;
+    if (reply?.n !== undefined) this.#redeliveries += (reply.n - 1) * reply.v.length;
     const batch = reply === undefined ? undefined : this.#inFlight.get(reply.b);
+    if (
+      batch === undefined &&
+      reply !== undefined &&
+      this.#adopted?.reply(reply, (a, outcome) => this.#settleAdopted(a, outcome)) === true
+    )
+      return;
     if (reply === undefined || batch === undefined) {
       this.stats.discarded++;
       return;
@@ -334,6 +451,7 @@ export class FleetExecutor implements Executor {
     this.#head = 0;
     this.#pending = 0;
     for (const batch of [...this.#inFlight.values()]) this.#failBatch(batch, error);
+    for (const a of this.#adopted?.attached() ?? []) this.#reject(a, error);
   }
 
   #failBatch(batch: FleetBatch, error: unknown): void {
@@ -353,6 +471,11 @@ export class FleetExecutor implements Executor {
     const reason: unknown = signal.reason;
     const abort = (a: FleetAttempt): void => {
       if (a.done) return;
+      if (a.adopted) {
+        this.#adopted?.release(a);
+        this.#reject(a, reason);
+        return;
+      }
       const batch = a.batch;
       if (batch === undefined) this.#pending--;
       this.#reject(a, reason);
@@ -363,7 +486,7 @@ export class FleetExecutor implements Executor {
       if (batch.open === 0) {
         // nothing of it is awaited: room for others, and no worker needs to take it
         this.#release(batch);
-        if (batch.entryId !== undefined) this.#channel.discard(batch.entryId);
+        if (batch.entryId !== undefined) this.#channel?.discard(batch.entryId);
         this.#scheduleFlush();
       }
     };
@@ -375,9 +498,10 @@ export class FleetExecutor implements Executor {
       }
       for (const batch of [...this.#inFlight.values()])
         for (const a of batch.attempts) if (a.signal === signal) abort(a);
+      for (const a of this.#adopted?.attached() ?? []) if (a.signal === signal) abort(a);
     }
     if (this.#cancels.size > 0 && !this.#closed) {
-      this.#channel.publish([CONTROL_CANCEL, this.runId, [...this.#cancels]]);
+      this.#channel?.publish([CONTROL_CANCEL, this.runId, [...this.#cancels]]);
       this.#cancels = new Map();
     }
   }

@@ -64,6 +64,20 @@ export const families = {
     "Event-loop delay last reported by each worker of the stage's pool, by worker slot.",
     "max",
   ),
+  fleetWorkers: gauge(
+    "weir_fleet_workers",
+    "Workers (weir worker consumers Redis saw in the last 15 s) serving the fleet stage's export.",
+    "max",
+  ),
+  fleetLag: gauge(
+    "weir_fleet_lag_entries",
+    "Entries of the fleet stage's request stream waiting for an answer: queued, or held by a worker.",
+    "max",
+  ),
+  fleetRedeliveries: counter(
+    "weir_fleet_redeliveries_total",
+    "Items of the fleet stage delivered again after the worker holding them died or stalled past its lease.",
+  ),
   mainLoopDelay: gauge("weir_main_loop_delay_seconds", "Mean event-loop delay of the main thread.", "max"),
   runs: gauge("weir_runs_active", "Runs in progress, by pipeline or workflow."),
   tasks: gauge("weir_workflow_tasks", "Tasks of running workflows, by state."),

@@ -4,6 +4,7 @@ import { knownKeys, optional, plainObject } from "../options/validate.js";
 import type { MetricsSink } from "../stats/MetricsSink.js";
 import { defaultBuckets } from "./families.js";
 import { PromSink } from "./PromSink.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /** Options of {@link metrics}. */
 export interface MetricsOptions {
@@ -41,7 +42,7 @@ export function metrics(registry: Registry = register, options: MetricsOptions =
   if (!(registry instanceof Registry))
     throw new InvalidOptionError("registry", "a prom-client Registry", registry, where);
   const o = plainObject(options, "options", where);
-  knownKeys(o, ["buckets"], "", where);
+  knownKeys(o, optionKeys<MetricsOptions>()("buckets"), "", where);
   const buckets = optional(o.buckets, defaultBuckets, (v) => {
     if (
       !Array.isArray(v) ||

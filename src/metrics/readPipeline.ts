@@ -47,5 +47,11 @@ export function readPipeline(
         frame.add(f.workerLoopDelay, { ...poolLabels, worker: String(i) }, ms / 1000),
       );
     }
+    if (s.fleet !== undefined) {
+      const fleetLabels = { pipeline, stage: s.name };
+      frame.add(f.fleetWorkers, fleetLabels, s.fleet.workers);
+      frame.add(f.fleetLag, fleetLabels, s.fleet.lag);
+      frame.add(f.fleetRedeliveries, fleetLabels, s.fleet.redeliveries);
+    }
   }
 }

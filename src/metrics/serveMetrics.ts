@@ -4,6 +4,7 @@ import { register, type Registry } from "prom-client";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject } from "../options/validate.js";
 import { listen } from "./listen.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /** Options of {@link serveMetrics}. */
 export interface MetricsServerOptions {
@@ -41,7 +42,7 @@ export interface MetricsServer extends AsyncDisposable {
 export async function serveMetrics(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const where = "serveMetrics()";
   const o = plainObject(options, "options", where);
-  knownKeys(o, ["port", "host", "registry"], "", where);
+  knownKeys(o, optionKeys<MetricsServerOptions>()("port", "host", "registry"), "", where);
   const port = optional(o.port, 0, (v) => {
     const n = nonNegativeInt(v, "port", where);
     if (n > 65535) throw new InvalidOptionError("port", "a port number (0 to 65535)", v, where);

@@ -20,8 +20,8 @@ import { batchSettings, stageSettings, type BatchOptions, type StageOptions } fr
 import { isPoolStage, type PoolStage } from "../executor/pool/stage/PoolStage.js";
 import type { DispatchContext, RouteStrategy } from "./DispatchContext.js";
 import { isFragment, type Fragment } from "./fragment.js";
-import type { GraphNode } from "./GraphNode.js";
-import type { PipelineGraph } from "./PipelineGraph.js";
+import type { GraphNode } from "../graph/GraphNode.js";
+import type { PipelineGraph } from "../graph/PipelineGraph.js";
 
 /** A stage function: `(item, ctx)`, synchronous or asynchronous. */
 export type StageFn<I, O> = (item: I, ctx: StageContext) => O | PromiseLike<O>;

@@ -1,4 +1,4 @@
-import type { PipelineGraph } from "./PipelineGraph.js";
+import type { PipelineGraph } from "../graph/PipelineGraph.js";
 
 /**
  * Where a pipeline handle keeps its graph: a registered symbol, so that a handle made by another

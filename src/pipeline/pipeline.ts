@@ -2,7 +2,7 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, nonEmptyString, optional, plainObject } from "../options/validate.js";
 import { isSourceInput } from "../source/openSource.js";
 import type { SourceInput } from "../source/SourceInput.js";
-import { PipelineGraph } from "./PipelineGraph.js";
+import { PipelineGraph } from "../graph/PipelineGraph.js";
 import { Stream } from "./Stream.js";
 
 /**

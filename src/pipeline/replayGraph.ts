@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import type { GraphNode } from "./GraphNode.js";
-import { PipelineGraph } from "./PipelineGraph.js";
+import type { GraphNode } from "../graph/GraphNode.js";
+import { PipelineGraph } from "../graph/PipelineGraph.js";
 
 /**
  * A copy of the part of `graph` from stage `stage` on (the stage and every node it feeds, however

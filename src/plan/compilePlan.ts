@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import type { GraphNode } from "../pipeline/GraphNode.js";
-import type { PipelineGraph } from "../pipeline/PipelineGraph.js";
+import type { GraphNode } from "../graph/GraphNode.js";
+import type { PipelineGraph } from "../graph/PipelineGraph.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { stageDefaults } from "../stage/StageOptions.js";
 import { fusedLoop } from "./fusedLoop.js";

@@ -11,6 +11,7 @@ import {
 } from "../options/validate.js";
 import type { Admission, AdmissionOutcome } from "./Admission.js";
 import { ChangeListeners } from "./ChangeListeners.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Options of {@link bulkhead}.
@@ -79,7 +80,7 @@ export class Bulkhead<I = unknown> implements Admission<I> {
   constructor(options: BulkheadOptions<I>) {
     const o = plainObject(options, "options", "bulkhead");
     const where = `bulkhead${typeof o.name === "string" ? ` "${o.name}"` : ""}`;
-    knownKeys(o, ["name", "limit", "weight"], "", where);
+    knownKeys(o, optionKeys<BulkheadOptions<I>>()("name", "limit", "weight"), "", where);
     this.name = nonEmptyString(o.name, "name", where);
     this.#limit = positiveInt(o.limit, "limit", where);
     this.#weight = optional(o.weight, undefined, (v) => func<(item: I) => number>(v, "weight", where));

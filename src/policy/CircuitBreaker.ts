@@ -401,7 +401,12 @@ export class CircuitBreaker<I = unknown> implements Admission<I> {
 
   #restore(value: unknown, where: string): void {
     const s = plainObject(value, "initialState", where);
-    knownKeys(s, ["state", "consecutiveFailures", "halfOpenInMs"], "initialState", where);
+    knownKeys(
+      s,
+      optionKeys<CircuitBreakerSnapshot>()("state", "consecutiveFailures", "halfOpenInMs"),
+      "initialState",
+      where,
+    );
     if (!states.includes(s.state as CircuitState)) {
       throw new InvalidOptionError(
         "initialState.state",

@@ -4,6 +4,7 @@ import { func, knownKeys, optional, plainObject, positiveNumber } from "../optio
 import type { Clock, TimerHandle } from "../time/Clock.js";
 import { clockOption } from "../time/clockOption.js";
 import { PolicyClock } from "./PolicyClock.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Options of {@link memoryGuard}.
@@ -78,7 +79,12 @@ export class MemoryGuard {
   constructor(options: MemoryGuardOptions) {
     const where = "memoryGuard";
     const o = plainObject(options, "options", where);
-    knownKeys(o, ["highWaterBytes", "lowWaterBytes", "probe", "pollMs", "clock"], "", where);
+    knownKeys(
+      o,
+      optionKeys<MemoryGuardOptions>()("highWaterBytes", "lowWaterBytes", "probe", "pollMs", "clock"),
+      "",
+      where,
+    );
     this.highWaterBytes = positiveNumber(o.highWaterBytes, "highWaterBytes", where);
     this.lowWaterBytes = optional(o.lowWaterBytes, this.highWaterBytes * memoryGuardDefaults.lowWaterShare, (v) =>
       positiveNumber(v, "lowWaterBytes", where),

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { baseClock } from "../timer/baseClock.js";
+import { baseClock } from "../time/baseClock.js";
 import { systemClock, type Clock } from "../time/Clock.js";
 
 /**

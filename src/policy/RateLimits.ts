@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, optional, plainObject, positiveInt, positiveNumber } from "../options/validate.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * A sliding window: at most `limit` admissions in any `intervalMs` span. Exact (it keeps the last
@@ -64,7 +65,7 @@ export function rateSpec(value: unknown, option: string, where?: string): RateSp
     o.windows.forEach((w: unknown, i: number) => {
       const path = `${at("windows")}[${i}]`;
       const wo = plainObject(w, path, where);
-      knownKeys(wo, ["limit", "intervalMs"], path, where);
+      knownKeys(wo, optionKeys<RateWindow>()("limit", "intervalMs"), path, where);
       const limit = positiveInt(wo.limit, `${path}.limit`, where);
       if (limit > maxWindowLimit)
         throw new InvalidOptionError(`${path}.limit`, `at most ${maxWindowLimit}`, limit, where);

@@ -9,6 +9,7 @@ import {
   ratio,
 } from "../options/validate.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Retry policy for a stage or task: exponential backoff with jitter.
@@ -69,7 +70,7 @@ export function retryPolicy(value: unknown, where?: string, option = "retry"): R
   if (typeof value === "number")
     return Object.freeze({ ...retryDefaults, attempts: positiveInt(value, option, where) });
   const o = plainObject(value, option, where);
-  knownKeys(o, ["attempts", "baseMs", "maxMs", "factor", "jitter", "retryIf"], option, where);
+  knownKeys(o, optionKeys<RetryOptions>()("attempts", "baseMs", "maxMs", "factor", "jitter", "retryIf"), option, where);
   const baseMs = optional(o.baseMs, retryDefaults.baseMs, (v) => nonNegativeNumber(v, `${option}.baseMs`, where));
   const policy: RetryPolicy = {
     attempts: optional(o.attempts, retryDefaults.attempts, (v) => positiveInt(v, `${option}.attempts`, where)),

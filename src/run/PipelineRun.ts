@@ -564,6 +564,7 @@ export class PipelineRun implements Run, RunScope {
     this.#executors.push(executor);
     const keys = this.#durable?.keys ?? this.#givenKeys;
     if (keys !== undefined) executor.useKeys?.(keys);
+    if (executor.fleetStats !== undefined) this.#counters[node.id]!.fleet = () => executor.fleetStats!();
     return executor;
   }
 

@@ -3,6 +3,7 @@ import { isEventSink, type EventSink } from "../events/EventSink.js";
 import { func, knownKeys, nonNegativeNumber, optional, plainObject, positiveInt } from "../options/validate.js";
 import { systemClock, type Clock } from "../time/Clock.js";
 import type { RuntimeEvents } from "./RuntimeEvents.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /** Where process signals come from (`process`, or a stand-in in tests). */
 export interface SignalTarget {
@@ -101,11 +102,16 @@ export const runtimeDefaults = Object.freeze({
 export function fillRuntimeOptions(options: unknown): FilledRuntimeOptions {
   const where = "runtime";
   const o = plainObject(options ?? {}, "options", where);
-  knownKeys(o, ["concurrency", "clock", "random", "healthIntervalMs", "signals", "events"], "", where);
+  knownKeys(
+    o,
+    optionKeys<RuntimeOptions>()("concurrency", "clock", "random", "healthIntervalMs", "signals", "events"),
+    "",
+    where,
+  );
   const signals = optional(o.signals, undefined as FilledRuntimeOptions["signals"], (v) => {
     if (v === false) return undefined;
     const s = v === true ? {} : plainObject(v, "signals", where);
-    knownKeys(s, ["signals", "graceMs", "target"], "signals", where);
+    knownKeys(s, optionKeys<SignalOptions>()("signals", "graceMs", "target"), "signals", where);
     const target = optional(s.target, process as SignalTarget, (t) => {
       const tt = t as Partial<SignalTarget> | null;
       if (typeof tt?.on !== "function" || typeof tt.off !== "function")

@@ -2,6 +2,7 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import type { Clock } from "../time/Clock.js";
 import { callWithTimeout } from "./callWithTimeout.js";
 import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveNumber } from "../options/validate.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /** What a shutdown hook receives. */
 export interface ShutdownContext<R> {
@@ -75,7 +76,7 @@ export function shutdownHookDefinition(
   const at = `shutdown hook "${n}"`;
   const run = func<ShutdownHook<Record<string, unknown>>>(hook, "hook", at);
   const o = plainObject(options ?? {}, "options", at);
-  knownKeys(o, ["priority", "timeoutMs", "phase"], "", at);
+  knownKeys(o, optionKeys<ShutdownHookOptions>()("priority", "timeoutMs", "phase"), "", at);
   return Object.freeze({
     name: n,
     run,

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, oneOf, optional, plainObject, positiveInt } from "../options/validate.js";
 import { retryDefaults, retryPolicy, type RetryOptions, type RetryPolicy } from "../policy/retry.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * A component's response to failing health checks: `"restart"` it, `"restart-dependents"` (it and
@@ -56,7 +57,7 @@ const actions: readonly UnhealthyAction[] = ["restart", "restart-dependents", "s
 /** Validates a component's `onUnhealthy` option (a string means `{ action }`). */
 export function unhealthyPolicy(value: unknown, where: string): UnhealthyPolicy {
   const o = typeof value === "string" ? { action: value } : plainObject(value, "onUnhealthy", where);
-  knownKeys(o, ["action", "after", "restarts"], "onUnhealthy", where);
+  knownKeys(o, optionKeys<UnhealthyOptions>()("action", "after", "restarts"), "onUnhealthy", where);
   const action = oneOf(o.action, actions, "onUnhealthy.action", where);
   const after = optional(o.after, unhealthyDefaults.after, (v) => positiveInt(v, "onUnhealthy.after", where));
   if (action === "stop-runtime" && o.restarts !== undefined)

@@ -19,6 +19,7 @@ import type { RateLimiterOptions } from "../policy/RateLimiter.js";
 import { validateAdmissionOptions } from "../policy/validateAdmissionOptions.js";
 import { StageCache } from "./cache/StageCache.js";
 import { stageCacheSettings, type StageCacheOptions } from "./cache/StageCacheOptions.js";
+import { optionKeys } from "../options/optionKeys.js";
 
 /**
  * Adaptive concurrency for a stage: the limit moves between `min` and `max`, driven by latency,
@@ -360,7 +361,7 @@ export function batchSettings(
 ): { size: number; maxWaitMs: number | undefined; name: string | undefined; capacity: number | undefined } {
   if (value === undefined) throw new InvalidOptionError("size", "a positive integer", undefined, where);
   const o = plainObject(value, "options", where);
-  knownKeys(o, ["size", "maxWaitMs", "name", "capacity"], "", where);
+  knownKeys(o, optionKeys<BatchOptions>()("size", "maxWaitMs", "name", "capacity"), "", where);
   return {
     size: positiveInt(o.size, "size", where),
     maxWaitMs: optional(o.maxWaitMs, undefined, (v) => positiveNumber(v, "maxWaitMs", where)),

@@ -1,7 +1,7 @@
 import { WeirError } from "../errors/WeirError.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { LatencyHistogram } from "./LatencyHistogram.js";
-import type { StageBreakerStats, StageStats } from "./StageStats.js";
+import type { StageBreakerStats, StageFleetStats, StageStats } from "./StageStats.js";
 import type { StageCacheStats } from "../stage/cache/StageCache.js";
 
 /**
@@ -41,6 +41,8 @@ export class StageCounters {
   limit: () => number = () => 0;
   /** Reads a cached stage's hits and misses (set for stages with the `cache` option). */
   cache: (() => StageCacheStats) | undefined = undefined;
+  /** Reads a fleet stage's workers, lag and redeliveries (set for stages made with `fleet()`). */
+  fleet: (() => StageFleetStats) | undefined = undefined;
   /** Reads the context's event-loop delay. */
   loopDelayMs: () => number = () => 0;
   /** Reads the capacity of the stage's input channel (0 when it has none). */
@@ -98,7 +100,8 @@ export class StageCounters {
       latency: this.latency.summary(),
       loopDelayMs: this.loopDelayMs(),
     };
-    const withCache = this.cache === undefined ? stats : { ...stats, cache: Object.freeze(this.cache()) };
+    const withFleet = this.fleet === undefined ? stats : { ...stats, fleet: Object.freeze(this.fleet()) };
+    const withCache = this.cache === undefined ? withFleet : { ...withFleet, cache: Object.freeze(this.cache()) };
     return Object.freeze(
       this.breaker === undefined ? withCache : { ...withCache, breaker: Object.freeze(this.breaker()) },
     );

@@ -26,6 +26,33 @@ export interface StageBreakerStats {
 }
 
 /**
+ * A fleet stage's view of its fleet (stages made with `fleet()` from `weir/redis`), in its
+ * {@link StageStats}. `workers` and `lag` are read from Redis about once a second; the counts
+ * are this run's.
+ */
+export interface StageFleetStats {
+  /** Workers (consumers of the export's group) seen by Redis in the last 15 s, at the last reading. */
+  readonly workers: number;
+  /**
+   * Entries in the export's request stream waiting for an answer at the last reading: queued
+   * (not delivered yet) or held by a worker. All runs that use the export count.
+   */
+  readonly lag: number;
+  /**
+   * Items of this run delivered again to another worker after the one holding them died or
+   * stalled past its lease (`XAUTOCLAIM`): each answer counts its item's deliveries beyond the first.
+   */
+  readonly redeliveries: number;
+  /** Items this run sent to the fleet (sent again after Redis lost them included). */
+  readonly sent: number;
+  /**
+   * Durable runs resumed after their origin was killed: items that took an answer, or waited
+   * for an entry, the earlier incarnation left in Redis instead of being sent again.
+   */
+  readonly adopted: number;
+}
+
+/**
  * Counters and gauges of one stage, as of a snapshot. Immutable (frozen).
  *
  * Fused inline stages are timed per chunk, not per item: their latency is the chunk's time divided
@@ -86,4 +113,6 @@ export interface StageStats {
   readonly loopDelayMs: number;
   /** A cached stage's hits and misses in this run (stages with the `cache` option only). */
   readonly cache?: StageCacheStats;
+  /** A fleet stage's workers, lag and redeliveries (stages made with `fleet()` only). */
+  readonly fleet?: StageFleetStats;
 }

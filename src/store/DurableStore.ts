@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID } from "../load/onFirstUse.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { PlanChangedError } from "../errors/PlanChangedError.js";
 import { RunClaimError } from "../errors/RunClaimError.js";

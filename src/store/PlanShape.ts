@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash } from "../load/onFirstUse.js";
 
 /**
  * One named part of a run's shape: a pipeline stage or a workflow task, with a fingerprint of

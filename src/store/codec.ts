@@ -1,4 +1,5 @@
-import { Packr } from "msgpackr";
+import type { Packr } from "msgpackr";
+import { newPackr } from "../load/onFirstUse.js";
 import { SerializationError } from "../errors/SerializationError.js";
 
 /**
@@ -16,14 +17,15 @@ const options = (): ConstructorParameters<typeof Packr>[0] => ({
     throw new TypeError("a function cannot be stored");
   },
 });
-const packr = new Packr(options());
-const unpackr = new Packr(options());
+/** Made on first use: msgpackr loads then, not when weir is imported. */
+let packr: Packr | undefined;
+let unpackr: Packr | undefined;
 
 /** The value as bytes; throws a {@link SerializationError} naming `what` and `where` when msgpack cannot carry it. */
 export function encode(value: unknown, what: string, where?: string): Uint8Array {
   try {
     // pack() returns a view of a buffer it reuses: the blob gets its own copy
-    return Uint8Array.prototype.slice.call(packr.pack(value));
+    return Uint8Array.prototype.slice.call((packr ??= newPackr(options())).pack(value));
   } catch (error) {
     const tooDeep = error instanceof RangeError && /call stack/i.test(error.message);
     const cause = tooDeep
@@ -35,5 +37,5 @@ export function encode(value: unknown, what: string, where?: string): Uint8Array
 
 /** The value `encode()` wrote. */
 export function decode(bytes: Uint8Array): unknown {
-  return unpackr.unpack(bytes);
+  return (unpackr ??= newPackr(options())).unpack(bytes);
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID } from "../load/onFirstUse.js";
 import { hostname } from "node:os";
 import type { RunOwner } from "./RunRecord.js";
 

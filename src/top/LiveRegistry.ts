@@ -16,6 +16,8 @@ export interface LiveEntry {
   readonly kind: string;
   /** Its status endpoint, token included (`http://127.0.0.1:<port>/?token=…`). */
   readonly address: string;
+  /** The ids of its runs in the store (a durable run's), when it has any. */
+  readonly runIds?: readonly string[];
   /** Wall-clock ms. */
   readonly startedAt: number;
   /** Wall-clock ms of its last heartbeat. */
@@ -23,8 +25,9 @@ export interface LiveEntry {
 }
 
 /**
- * The machine's registry of running weir processes: one small JSON file per process in a
- * directory only this user can read (`$WEIR_RUN_DIR`, or `<tmp>/weir-<uid>/runs`), rewritten every
+ * The machine's registry of the running weir processes that have no store (a process with one
+ * registers in it: see `registerProcess`): one small JSON file per process in a directory only
+ * this user can read (`$WEIR_RUN_DIR`, or `<tmp>/weir-<uid>/runs`), rewritten every
  * {@link HEARTBEAT_MS} and removed when the process ends. `weir top` lists it; an entry whose
  * process is gone (no such pid, or no heartbeat for {@link STALE_MS}) is removed by the reader.
  */
@@ -98,7 +101,8 @@ export function defaultRunDir(): string {
   return join(tmpdir(), `weir-${uid}`, "runs");
 }
 
-function alive(pid: number): boolean {
+/** True when a process `pid` exists on this host (EPERM: it does, another user's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

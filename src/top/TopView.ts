@@ -21,8 +21,11 @@ export class TopView {
   /** Each stage's counts at the previous frame, by run address and stage. */
   #previous = new Map<string, { elapsedMs: number; in: number; out: number; busyMs: number }>();
 
-  /** Lines of one frame; `selected` is the index of the picked run, `only` shows it alone. */
-  render(runs: readonly WatchedRun[], selected: number, only: boolean): string[] {
+  /**
+   * Lines of one frame; `selected` is the index of the picked run, `only` shows it alone; `store`
+   * is the store file searched as well as the machine's registry (said when no run is found).
+   */
+  render(runs: readonly WatchedRun[], selected: number, only: boolean, store?: string): string[] {
     const rows: string[][] = [header];
     const marks: string[] = [];
     const next = new Map<string, { elapsedMs: number; in: number; out: number; busyMs: number }>();
@@ -74,7 +77,10 @@ export class TopView {
     );
     const title = `weir top — ${runs.length} run${runs.length === 1 ? "" : "s"}${only ? " (one shown)" : ""}   * bottleneck`;
     const help = "keys: ↑/↓ or j/k pick a run · enter show it alone/all · s stop it · q quit";
-    if (runs.length === 0) return [title, "", "no weir run on this machine (weir run registers itself)", "", help];
+    if (runs.length === 0) {
+      const where = store === undefined ? "the machine's registry" : `the store ${store} and the machine's registry`;
+      return [title, "", `no weir run on this machine (weir run registers itself; searched ${where})`, "", help];
+    }
     return [title, "", ` ${text[0]!}`, ...text.slice(1).map((l, i) => `${marks[i]}${l}`), "", help];
   }
 }

@@ -1,5 +1,8 @@
 import type { CliIo } from "../cli/stdoutToStderr.js";
-import { LiveRegistry } from "./LiveRegistry.js";
+import { existsSync } from "node:fs";
+import { LiveRegistry, type LiveEntry } from "./LiveRegistry.js";
+import { registryStore } from "./registerProcess.js";
+import type { StoreRegistry } from "./StoreRegistry.js";
 import type { RunStatus } from "./RunStatus.js";
 import { TopView, type WatchedRun } from "./TopView.js";
 
@@ -7,6 +10,8 @@ import { TopView, type WatchedRun } from "./TopView.js";
 export interface TopOptions {
   /** Watch this status address only, instead of every run the registry lists. */
   readonly address: string | undefined;
+  /** The store whose running processes to list (`--db`). @default $WEIR_DB, else .weir/weir.db when it exists */
+  readonly db?: string | undefined;
   /** Refresh period, ms. @default 1000 */
   readonly intervalMs: number;
   /** Print one frame and exit (no keys, no screen control). */
@@ -17,8 +22,10 @@ export interface TopOptions {
 const REQUEST_MS = 2_000;
 
 /**
- * `weir top`: a live table of every weir run on this machine (from the {@link LiveRegistry}), or
- * of the one at `--address`, redrawn every `intervalMs`. Keys: ↑/↓ (or j/k) pick a run, enter
+ * `weir top`: a live table of every weir run on this machine, or of the one at `--address`,
+ * redrawn every `intervalMs`. Runs are found in the store's `processes` table (`--db`, else
+ * `$WEIR_DB`, else `.weir/weir.db` when it exists: processes with a store register there) and in
+ * the machine's {@link LiveRegistry} (processes without one). Keys: ↑/↓ (or j/k) pick a run, enter
  * shows it alone (again: all), s stops it (as a first SIGTERM would), q or Ctrl-C quits.
  * Resolves with the exit code.
  */
@@ -28,6 +35,43 @@ export async function topCommand(
   stdin: NodeJS.ReadStream = process.stdin,
 ): Promise<number> {
   const registry = new LiveRegistry();
+  const storePath = registryStore(options.db);
+  if (options.db !== undefined && !existsSync(storePath!)) {
+    io.err.write(`weir top: no store at ${storePath} (--db)\n`);
+    return 1;
+  }
+  // loaded only when there is a store: the SQLite module is not needed otherwise
+  let store: StoreRegistry | undefined;
+  if (options.address === undefined && storePath !== undefined && existsSync(storePath)) {
+    try {
+      store = new (await import("./StoreRegistry.js")).StoreRegistry(storePath);
+    } catch (error) {
+      io.err.write(`weir top: cannot read the store ${storePath}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
+  try {
+    return await watch(options, io, stdin, () => listed(store?.list() ?? [], registry.list()), store?.path);
+  } finally {
+    store?.close();
+  }
+}
+
+/** The processes of the store and of the machine's registry, once each (by pid), oldest first. */
+function listed(inStore: readonly LiveEntry[], inRegistry: readonly LiveEntry[]): LiveEntry[] {
+  const pids = new Set(inStore.map((e) => e.pid));
+  return [...inStore, ...inRegistry.filter((e) => !pids.has(e.pid))].sort(
+    (a, b) => a.startedAt - b.startedAt || a.pid - b.pid,
+  );
+}
+
+async function watch(
+  options: TopOptions,
+  io: CliIo,
+  stdin: NodeJS.ReadStream,
+  list: () => LiveEntry[],
+  store: string | undefined,
+): Promise<number> {
   const view = new TopView();
   let selected = 0;
   let only = false;
@@ -38,11 +82,11 @@ export async function topCommand(
     const targets =
       options.address !== undefined
         ? [{ address: options.address, label: options.address }]
-        : registry.list().map((e) => ({ address: e.address, label: `${e.name}:${e.pid}` }));
+        : list().map((e) => ({ address: e.address, label: `${e.name}:${e.pid}` }));
     runs = await Promise.all(targets.map((t) => fetchStatus(t.address, t.label)));
     if (selected >= runs.length) selected = Math.max(0, runs.length - 1);
   };
-  const frame = (): string[] => [...view.render(runs, selected, only), ...(note === "" ? [] : [note])];
+  const frame = (): string[] => [...view.render(runs, selected, only, store), ...(note === "" ? [] : [note])];
 
   if (options.once) {
     await poll();

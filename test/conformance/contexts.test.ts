@@ -12,6 +12,7 @@ import {
 } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
 import * as fns from "../fixtures/conformance/stages.mjs";
+import { collect } from "../helpers.js";
 
 const module = new URL("../fixtures/conformance/stages.mjs", import.meta.url);
 type Fn = (x: number, ctx: StageContext) => unknown;
@@ -38,12 +39,6 @@ const contexts = {
 };
 
 const items = Array.from({ length: 300 }, (_, i) => i);
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
 
 for (const [name, ctx] of Object.entries(contexts)) {
   const { fn, options } = ctx;

@@ -106,6 +106,15 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
         first,
       ] as const);
       assert.ok((await number(page, cell)) > first);
+      // the throughput chart of each stage (items out per second over time) draws once two samples came
+      await page.waitForFunction(() => {
+        const canvas = document.querySelector('[data-stage="double"] canvas.spark') as unknown as Canvas | null;
+        if (canvas === null) return false;
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) return true;
+        return false;
+      });
+      assert.equal(await page.locator("#stages canvas.spark").count(), 3, "one chart per stage");
       assert.equal(await page.locator("#graph [data-node]").count(), 3, "the graph shows the source and both stages");
       assert.equal(await page.locator("#graph .edge.fused").count(), 1, "fused into one step: one dashed path");
       assert.equal(run.snapshot().state, "running");
@@ -166,6 +175,108 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       assert.equal(await store.deadLetters.get(2), undefined);
       assert.equal(await store.deadLetters.count(), 2);
       await page.waitForFunction(() => document.querySelectorAll("#dead-letters tbody tr").length === 2);
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+      await store.close();
+    }
+  });
+
+  it("replays the selected dead letters in bulk, purges the selected ones, and purges every one matching a filter", async () => {
+    const store = memoryStore();
+    await addDeadLetters(store, 6);
+    const seen: unknown[] = [];
+    await using db = await dashboard({
+      store,
+      print: false,
+      replay: async (letters) => {
+        await pipeline("replay")
+          .from(letters.map((l) => l.item))
+          .to((item) => void seen.push(item))
+          .run();
+      },
+    });
+    const { page, errors } = await openPage(browser);
+    const tick = (id: number): Promise<void> => page.check(`[data-dead-letter="${id}"] input[type=checkbox]`);
+    try {
+      await page.goto(`${db.url}#/dead-letters`);
+      await page.waitForSelector('[data-dead-letter="6"]');
+      assert.ok(await page.locator("#replay-selected").isDisabled(), "nothing selected yet");
+      await tick(2);
+      await tick(3);
+      await page.click("#replay-selected");
+      await status(page, "replayed 2");
+      assert.deepEqual(seen, [{ order: 1 }, { order: 2 }], "one replay of both selected items");
+      for (const id of [2, 3]) assert.notEqual((await store.deadLetters.get(id))?.replayedAt, undefined);
+      assert.equal((await store.deadLetters.get(1))?.replayedAt, undefined, "the others were not replayed");
+
+      await tick(4);
+      await tick(5);
+      await page.click("#purge-selected");
+      await status(page, "purged 2");
+      assert.deepEqual(
+        (await store.deadLetters.list({})).records.map((r) => r.id),
+        [1, 2, 3, 6],
+      );
+
+      await page.selectOption('select[name="replayed"]', "true");
+      await page.click("form.filters button");
+      await page.waitForFunction(() => document.getElementById("dl-total")?.textContent?.startsWith("2 matching"));
+      page.once("dialog", (dialog) => void dialog.accept());
+      await page.click("#purge-matching");
+      await status(page, "purged 2");
+      assert.deepEqual(
+        (await store.deadLetters.list({})).records.map((r) => r.id),
+        [1, 6],
+        "every replayed one was purged, only those",
+      );
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+      await store.close();
+    }
+  });
+
+  it("searches the runs by id, name, state and start date", async () => {
+    let now = Date.parse("2026-01-05T10:00:00Z");
+    const store = memoryStore({ now: () => now });
+    const make = async (id: string, kind: "pipeline" | "workflow", name: string, failed: boolean): Promise<void> => {
+      const run = await store.createRun({ id, kind, name, plan: [{ name: "s", fingerprint: "f" }] });
+      await (failed ? run.finish("failed", new Error("no")) : run.finish("completed"));
+    };
+    await make("orders-a", "pipeline", "orders", false);
+    now = Date.parse("2026-03-10T10:00:00Z");
+    await make("orders-b", "pipeline", "orders", true);
+    now = Date.parse("2026-03-12T10:00:00Z");
+    await make("nightly-1", "workflow", "nightly", false);
+    await using db = await dashboard({ store, print: false });
+    const { page, errors } = await openPage(browser);
+    const shown = async (ids: string[]): Promise<void> => {
+      await page.waitForFunction(
+        (want) =>
+          [...(document.querySelectorAll("#runs tbody tr") as unknown as Array<{ getAttribute(n: string): string }>)]
+            .map((tr) => tr.getAttribute("data-run"))
+            .join(",") === want,
+        ids.join(","),
+      );
+    };
+    try {
+      await page.goto(db.url);
+      await shown(["nightly-1", "orders-b", "orders-a"]);
+      await page.fill('input[name="q"]', "nightly");
+      await page.press('input[name="q"]', "Enter");
+      await shown(["nightly-1"]);
+      await page.fill('input[name="q"]', "ORDERS-B");
+      await page.press('input[name="q"]', "Enter");
+      await shown(["orders-b"]);
+      await page.fill('input[name="q"]', "");
+      await page.selectOption('select[name="state"]', "failed");
+      await shown(["orders-b"]);
+      await page.selectOption('select[name="state"]', "");
+      await page.fill('input[name="since"]', "2026-03-01");
+      await shown(["nightly-1", "orders-b"]);
+      await page.selectOption('select[name="state"]', "completed");
+      await shown(["nightly-1"]);
       assert.deepEqual(errors, [], "the page reported no error");
     } finally {
       await page.close();

@@ -7,17 +7,12 @@ import { describe, it } from "node:test";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { child, pipeline, worker, type RunResult } from "../../src/index.js";
 import { attemptAll, codeOf, fns } from "./harness.js";
+import { collect } from "../helpers.js";
 
 const contexts = [
   ["worker", worker],
   ["child", child],
 ] as const;
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const byNumber = (a: number, b: number): number => a - b;

@@ -2,10 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { pipeline, CancelledError } from "../../src/index.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 /** Collects the process warnings emitted while `fn` runs (and a few turns after, as warnings are emitted on nextTick). */
 async function warningsDuring(fn: () => Promise<void>): Promise<Error[]> {

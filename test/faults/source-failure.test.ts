@@ -2,10 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, SourceError, StageError } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 /** Passes items through a real async hop (a timer), so they are spread over stages when the source fails. */
 const hop = async (x: number): Promise<number> => {

@@ -4,10 +4,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { pipeline, type Run } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 /** A deterministic generator of numbers in [0, 1) (mulberry32). */
 function seeded(seed: number): () => number {

@@ -90,6 +90,17 @@ export async function startWorker(redisUrl: string, ...args: string[]): Promise<
   return w;
 }
 
+/** {@link startWorker} with environment variables for the worker process. */
+export async function startWorkerEnv(
+  redisUrl: string,
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<WorkerProcess> {
+  const w = startWorkerProcess([tasksPath, "--redis", redisUrl, ...args], env);
+  await w.stderrHas("serving");
+  return w;
+}
+
 /** Stops workers (SIGKILL, then waits for each exit). */
 export async function killAll(workers: readonly WorkerProcess[]): Promise<void> {
   for (const w of workers) if (!w.exited) w.signal("SIGKILL");

@@ -6,10 +6,7 @@ import { rateLimiter } from "../../src/policy/RateLimiter.js";
 import { circuitBreaker } from "../../src/policy/CircuitBreaker.js";
 import { bulkhead } from "../../src/policy/Bulkhead.js";
 import { CircuitOpenError } from "../../src/errors/CircuitOpenError.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 describe("admission gate in a stage", () => {
   it("a rate limit faster than the timer wheel's tick is kept on a wheel run (admission timers are not coarsened)", async () => {

@@ -1,10 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, type ExecutionPlan } from "../../src/index.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 /**
  * The most source items a linear pipeline (no flatMap, no batch) can hold, from its plan: every

@@ -3,12 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { pipeline } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
+import { collect } from "../helpers.js";
 
 describe("batch", () => {
   it("groups by size, flushes the rest at the end, never emits an empty batch (property)", async () => {

@@ -1,14 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, worker, child } from "../../src/index.js";
+import { collect } from "../helpers.js";
 
 const module = new URL("../fixtures/conformance/stages.mjs", import.meta.url);
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
 
 describe("pool stages in a plan", () => {
   it("colocates adjacent stages of the same module and pool: one step, one crossing per batch", async () => {

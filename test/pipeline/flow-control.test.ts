@@ -7,10 +7,7 @@ import { circuitBreaker } from "../../src/policy/CircuitBreaker.js";
 import { bulkhead } from "../../src/policy/Bulkhead.js";
 import { memoryGuard } from "../../src/policy/MemoryGuard.js";
 import { CircuitOpenError } from "../../src/errors/CircuitOpenError.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 describe("flow control in stages", () => {
   it("rateLimit admits attempts at the limiter's rate on the run's clock, and reports waits", async () => {

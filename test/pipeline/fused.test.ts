@@ -1,12 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, StageError, type StageContext } from "../../src/index.js";
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
+import { collect } from "../helpers.js";
 
 function* letters(): Generator<string> {
   yield* ["a", "b", "c", "d", "e"];

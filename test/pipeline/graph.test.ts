@@ -1,10 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, merge, CycleError, InvalidPipelineError, StageError, formatPlan } from "../../src/index.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 describe("graph: fan-out, routes, merges", () => {
   it("broadcasts to several branches; each sees every item", async () => {

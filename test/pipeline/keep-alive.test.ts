@@ -5,12 +5,9 @@ import { fileURLToPath } from "node:url";
 import { pipeline } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
 import { keepAliveHolders } from "../../src/time/keepAlive.js";
+import { turns } from "../helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
 
 describe("a run keeps the process alive until it settles", () => {
   it("a top-level await on a run waiting on a retry backoff exits 0 after the run, not 13", () => {

@@ -2,17 +2,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { pipeline } from "../../src/index.js";
+import { collect, turns } from "../helpers.js";
 
 /** Resolves after `n` turns of the event loop: a random but clock-free delay. */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
 
 describe("ordering", () => {
   it("keeps input order at concurrency 16 whatever the per-item delays (property)", async () => {

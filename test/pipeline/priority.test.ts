@@ -2,12 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, StageError, type RunEvents } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
+import { collect } from "../helpers.js";
 
 describe("priority", () => {
   it("with ordered: true (the default), output follows the order items left the queue, whatever completes first", async () => {

@@ -1,9 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, merge, StageError, WeirError } from "../../src/index.js";
+import { turns } from "../helpers.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe("route strategies", () => {
   it("round-robin sends the branches items in turn, exactly evenly", async () => {
@@ -42,7 +42,7 @@ describe("route strategies", () => {
       .to(
         async () => {
           // a slow consumer: several loop turns per item
-          for (let i = 0; i < 5; i++) await turn();
+          await turns(5);
           counts.slow++;
         },
         { name: "slow-sink", capacity: 16 },
@@ -174,7 +174,7 @@ describe("dispatch: one function emitting to several branches", () => {
     await s
       .to(
         async (x) => {
-          await turn();
+          await turns();
           slow.push(x);
         },
         { capacity: 4 },

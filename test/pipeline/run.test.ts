@@ -3,10 +3,7 @@ import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { pipeline, CancelledError } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
+import { turns } from "../helpers.js";
 
 function* naturals(): Generator<number> {
   for (let i = 0; ; i++) yield i;

@@ -2,12 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { pipeline, InvalidOptionError, SourceError } from "../../src/index.js";
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
+import { collect } from "../helpers.js";
 
 describe("sources", () => {
   it("reads an array", async () => {

@@ -1,12 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, InvalidOptionError, type StageContext } from "../../src/index.js";
-
-async function collect<T>(s: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x);
-  return out;
-}
+import { collect } from "../helpers.js";
 
 /** Every stage behaviour runs twice: fused inline, and as an async step (context: "async"). */
 for (const context of ["inline", "async"] as const) {

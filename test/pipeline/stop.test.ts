@@ -3,17 +3,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { pipeline, InvalidOptionError, type RunEvents } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
-
-/** A promise and its resolver: stands for I/O the test completes when it wants. */
-function io<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
+import { deferred, turns } from "../helpers.js";
 
 /** A web stream that enqueues `first` items, then never answers a pull; records its cancel. */
 function idleWebStream(first: number, onCancel: (reason: unknown) => void): ReadableStream<number> {
@@ -46,7 +36,7 @@ function idleReadable(first: number): Readable {
 
 describe("stop()", () => {
   it("settles while an async source waits on I/O, without a grace period; the source closes once its I/O settles", async () => {
-    const pendingRead = io<number>();
+    const pendingRead = deferred<number>();
     let closed = false;
     async function* source(): AsyncGenerator<number> {
       try {

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, merge, InvalidOptionError, InvalidPipelineError, type Stream, type Sink } from "../../src/index.js";
-import { PipelineGraph } from "../../src/pipeline/PipelineGraph.js";
+import { PipelineGraph } from "../../src/graph/PipelineGraph.js";
 
 /** Asserts an InvalidOptionError naming `option` and `where` (a stage, route, merge…), thrown by `build`. */
 function rejects(build: () => unknown, option: string, where: RegExp): void {

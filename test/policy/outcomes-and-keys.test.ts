@@ -9,7 +9,7 @@ import { adaptiveConcurrency } from "../../src/policy/AdaptiveConcurrency.js";
 import { memoryGuard } from "../../src/policy/MemoryGuard.js";
 import { withAdmission } from "../../src/policy/withAdmission.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { TimerWheel } from "../../src/timer/TimerWheel.js";
+import { TimerWheel } from "../../src/time/TimerWheel.js";
 import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";
 
 const cancelled = cancelledOutcome(new Error("cancelled"), 50);

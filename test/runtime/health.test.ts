@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { runtime } from "../../src/runtime/Runtime.js";
 import type { HealthCheckResult, HealthReport } from "../../src/runtime/HealthStatus.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { turns } from "../workflow/helpers.js";
+import { turns } from "../helpers.js";
 
 describe("runtime health", () => {
   it("checks on an interval on the injected clock and reports changes", async () => {

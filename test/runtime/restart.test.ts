@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { runtime, type SignalTarget } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { deferred, turns } from "../workflow/helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 describe("starting a stopped runtime starts it again, from a clean state", () => {
   it("start, stop, start: new instances, a new report, the new instances stopped by the next stop", async () => {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runtime, TimeoutError, type RuntimeEvents } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { deferred, turns } from "../workflow/helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 describe("start priorities", () => {
   it("among components whose dependencies are met, higher priority starts first", async () => {

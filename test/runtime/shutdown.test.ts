@@ -4,7 +4,7 @@ import { CancelledError } from "../../src/errors/CancelledError.js";
 import { ComponentError } from "../../src/errors/ComponentError.js";
 import { runtime } from "../../src/runtime/Runtime.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { deferred, turns } from "../workflow/helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 describe("runtime shutdown", () => {
   it("stops in reverse dependency order; independent components in parallel", async () => {

@@ -4,7 +4,7 @@ import { EventEmitter } from "node:events";
 import { runtime } from "../../src/runtime/Runtime.js";
 import type { SignalTarget } from "../../src/runtime/RuntimeOptions.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { turns } from "../workflow/helpers.js";
+import { turns } from "../helpers.js";
 
 /** A stand-in for `process` (so the test sends no real signal). */
 function fakeProcess(): EventEmitter & SignalTarget {

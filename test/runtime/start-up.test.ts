@@ -4,7 +4,7 @@ import { ComponentError } from "../../src/errors/ComponentError.js";
 import { TimeoutError } from "../../src/errors/TimeoutError.js";
 import { runtime } from "../../src/runtime/Runtime.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
-import { deferred, turns } from "../workflow/helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}

@@ -5,7 +5,7 @@ import { projection } from "../../src/state/projection.js";
 import { failedTasks, runningTasks, tasksWithStatus } from "../../src/state/tasksWithStatus.js";
 import type { WorkflowSnapshot } from "../../src/state/WorkflowSnapshot.js";
 import { workflow } from "../../src/workflow/Workflow.js";
-import { deferred, turns } from "../workflow/helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 describe("projections", () => {
   it("progress, failed and running tasks of a snapshot", async () => {

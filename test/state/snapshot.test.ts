@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
-import { deferred, turns, type Deferred } from "../workflow/helpers.js";
+import { deferred, turns, type Deferred } from "../helpers.js";
 
 describe("run.snapshot()", () => {
   it("shares structure: in a 10,000-task run, changing one task reuses the other 9,999 objects", async () => {

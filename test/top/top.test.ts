@@ -1,16 +1,22 @@
 /**
  * `weir run --metrics-port` and `weir top` against a real `weir run` process: /metrics scraped and
  * parsed back while it runs, then `weir top` driven in a real terminal (tmux on a private socket):
- * its table read from the screen, the run stopped with the `s` key.
+ * its table read from the screen, the run stopped with the `s` key. The run registers itself in
+ * the store's `processes` table (a real SQLite file) with a heartbeat, and leaves it when it
+ * ends; a killed run's row is pruned by `weir top`; a run without a store is found through the
+ * machine's registry.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import Database from "better-sqlite3";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseExposition, value } from "../metrics/parseExposition.js";
+import { StoreRegistry } from "../../src/top/StoreRegistry.js";
+import { STALE_MS } from "../../src/top/LiveRegistry.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = `${root}bin/weir.js`;
@@ -34,16 +40,44 @@ async function until<T>(read: () => T | undefined, what: string, ms = 30_000): P
   }
 }
 
-function startRun(env: NodeJS.ProcessEnv): {
+/** The rows of the store's `processes` table (read with a connection of the test's own). */
+function processRows(file: string): Array<{ pid: number; address: string; run_ids: string; heartbeat_at: number }> {
+  if (!existsSync(file)) return [];
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare("SELECT pid, address, run_ids, heartbeat_at FROM processes").all() as Array<{
+      pid: number;
+      address: string;
+      run_ids: string;
+      heartbeat_at: number;
+    }>;
+  } finally {
+    db.close();
+  }
+}
+
+/** The environment for a run and a `weir top` that see only this test's store and registry. */
+function isolated(dir: string, store: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, WEIR_RUN_DIR: join(dir, "runs") };
+  if (store) env.WEIR_DB = join(dir, "weir.db");
+  else delete env.WEIR_DB;
+  return env;
+}
+
+function startRun(
+  env: NodeJS.ProcessEnv,
+  cwd = root,
+  extra: readonly string[] = [],
+): {
   child: ChildProcess;
   stderr: () => string;
   exited: Promise<number | null>;
 } {
   const child = spawn(
     process.execPath,
-    [bin, "run", "--no-progress", "--metrics-port", "0", "test/fixtures/cli/endless.mjs"],
+    [bin, "run", "--no-progress", "--metrics-port", "0", ...extra, join(root, "test/fixtures/cli/endless.mjs")],
     {
-      cwd: root,
+      cwd,
       env,
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -56,9 +90,9 @@ function startRun(env: NodeJS.ProcessEnv): {
 }
 
 describe("weir run --metrics-port and weir top, against a real run", { timeout: 120_000 }, () => {
-  it("serves /metrics while it runs; weir top shows its stages in a terminal and stops it with s", async (t) => {
+  it("serves /metrics while it runs; weir top finds it in the store, shows its stages in a terminal and stops it with s", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "weir-top-"));
-    const env = { ...process.env, WEIR_RUN_DIR: join(dir, "runs") };
+    const env = isolated(dir, true);
     const run = startRun(env);
     const socket = `weir-top-test-${process.pid}`;
     t.after(() => {
@@ -74,6 +108,19 @@ describe("weir run --metrics-port and weir top, against a real run", { timeout: 
     });
     const url = await until(() => /weir: metrics on (\S+)/.exec(run.stderr())?.[1], "the metrics URL");
     await until(() => (run.stderr().includes("RUNNING") ? true : undefined), "the run to start");
+    // registered in the store (WEIR_DB), with a heartbeat; not in the machine's registry
+    const [row] = await until(() => {
+      const rows = processRows(env.WEIR_DB!);
+      return rows.length > 0 ? rows : undefined;
+    }, "the run's row in the store");
+    assert.equal(row!.pid, run.child.pid);
+    assert.match(row!.address, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32}$/);
+    assert.deepEqual(JSON.parse(row!.run_ids), [], "a run that is not durable has no run id in the store");
+    await until(
+      () => (processRows(env.WEIR_DB!)[0]!.heartbeat_at > row!.heartbeat_at ? true : undefined),
+      "a second heartbeat",
+    );
+    assert.equal(existsSync(env.WEIR_RUN_DIR!), false, "the machine's registry was not used");
 
     // /metrics, parsed back: the counts grow between two scrapes
     const scrape = async (): Promise<ReturnType<typeof parseExposition>> => {
@@ -109,6 +156,8 @@ describe("weir run --metrics-port and weir top, against a real run", { timeout: 
       "40",
       "-e",
       `WEIR_RUN_DIR=${env.WEIR_RUN_DIR}`,
+      "-e",
+      `WEIR_DB=${env.WEIR_DB}`,
       `${process.execPath} ${bin} top`,
     ]);
     const screen = (): string => execFileSync("tmux", ["-L", socket, "capture-pane", "-p"], { encoding: "utf8" });
@@ -137,6 +186,7 @@ describe("weir run --metrics-port and weir top, against a real run", { timeout: 
       () => (screen().includes("no weir run on this machine") ? true : undefined),
       "the run to leave the table",
     );
+    assert.deepEqual(processRows(env.WEIR_DB!), [], "the run's row left the store when it ended");
     execFileSync("tmux", ["-L", socket, "send-keys", "q"]);
     await until(() => {
       try {
@@ -148,10 +198,10 @@ describe("weir run --metrics-port and weir top, against a real run", { timeout: 
     }, "weir top to quit on q");
   });
 
-  it("weir top --once --address prints one frame of that run; a wrong token gets 401", async (t) => {
+  it("without a store, a run registers in the machine's registry; weir top --once --address prints one frame of it; a wrong token gets 401", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "weir-top-"));
-    const env = { ...process.env, WEIR_RUN_DIR: join(dir, "runs") };
-    const run = startRun(env);
+    const env = isolated(dir, false);
+    const run = startRun(env, dir); // no WEIR_DB, no .weir/weir.db in its working directory
     t.after(() => {
       run.child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
@@ -164,6 +214,10 @@ describe("weir run --metrics-port and weir top, against a real run", { timeout: 
       encoding: "utf8",
     });
     assert.match(frame, new RegExp(`cli-endless:${run.child.pid}\\s+tick`));
+    // weir top without --address finds it through the machine's registry
+    const all = execFileSync(process.execPath, [bin, "top", "--once"], { cwd: dir, env, encoding: "utf8" });
+    assert.match(all, new RegExp(`cli-endless:${run.child.pid}\\s+tick`));
+    assert.equal(existsSync(join(dir, ".weir")), false, "no store file was made for it");
     const bad = new URL(address);
     bad.searchParams.set("token", "0".repeat(32));
     bad.pathname = "/status";
@@ -173,5 +227,64 @@ describe("weir run --metrics-port and weir top, against a real run", { timeout: 
     assert.equal((await fetch(bad, { method: "POST" })).status, 403, "a stop needs its header");
     run.child.kill("SIGTERM");
     assert.equal(await run.exited, 0);
+  });
+  it("a durable run registers with its run id; once it is killed, weir top --db prunes its row", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-top-"));
+    const env = isolated(dir, false);
+    const db = join(dir, "jobs.db");
+    const run = startRun({ ...env, WEIR_DB: db }, dir, ["--durable"]);
+    t.after(() => {
+      run.child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await until(() => (run.stderr().includes("RUNNING") ? true : undefined), "the run to start");
+    const runId = /durable run (\S+) in /.exec(run.stderr())?.[1];
+    assert.ok(runId !== undefined, run.stderr());
+    const rows = processRows(db);
+    assert.deepEqual(
+      rows.map((r) => [r.pid, JSON.parse(r.run_ids) as unknown]),
+      [[run.child.pid, [runId]]],
+    );
+    const top = (): string =>
+      execFileSync(process.execPath, [bin, "top", "--once", "--db", db], { cwd: dir, env, encoding: "utf8" });
+    assert.match(top(), new RegExp(`cli-endless:${run.child.pid}\\s+tick`));
+
+    run.child.kill("SIGKILL"); // no exit handler runs: its row stays until a reader sees the pid gone
+    await run.exited;
+    assert.equal(processRows(db).length, 1, "a killed process leaves its row behind");
+    assert.match(top(), /no weir run on this machine .*searched the store .*jobs\.db/);
+    assert.deepEqual(processRows(db), [], "weir top deleted the row of the dead process");
+
+    const missing = spawn(process.execPath, [bin, "top", "--once", "--db", join(dir, "nope.db")], { cwd: dir, env });
+    let err = "";
+    missing.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => missing.once("exit", r));
+    assert.equal(code, 1);
+    assert.match(err, /weir top: no store at .*nope\.db/);
+    assert.equal(existsSync(join(dir, "nope.db")), false, "weir top never makes a store file");
+  });
+
+  it("a row whose heartbeat is older than the stale bound is ignored and deleted (injected clock)", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-top-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "weir.db");
+    const unregister = new StoreRegistry(file).register({
+      name: "here",
+      kind: "run",
+      address: "http://127.0.0.1:1/?token=x",
+      startedAt: Date.now(),
+    });
+    const reader = new StoreRegistry(file);
+    try {
+      assert.deepEqual(
+        reader.list().map((e) => [e.name, e.pid]),
+        [["here", process.pid]],
+      );
+      assert.deepEqual(reader.list(Date.now() + STALE_MS + 1_000), [], "stale: a stuck or stopped process");
+      assert.deepEqual(processRows(file), [], "and pruned");
+    } finally {
+      unregister();
+      reader.close();
+    }
   });
 });

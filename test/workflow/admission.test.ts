@@ -14,7 +14,7 @@ import {
   type TaskSpec,
 } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { deferred, turns } from "./helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 /** An admission of `limit` slots that records every release (and whom it was for). */
 class RecordingAdmission implements Admission {

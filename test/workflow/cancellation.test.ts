@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { CancelledError, workflow } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { turns } from "./helpers.js";
+import { turns } from "../helpers.js";
 
 describe("cancellation", () => {
   it("the run's signal aborts running tasks' ctx.signal and marks the rest cancelled", async () => {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CycleError, workflow, WorkflowError, type TaskContext } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { deferred, turns } from "./helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 describe("dynamic tasks (ctx.add)", () => {
   it("a running task adds tasks that depend on tasks already defined; the run waits for them", async () => {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { EventBus, workflow, type WorkflowEvents } from "../../src/index.js";
-import { turns } from "./helpers.js";
+import { turns } from "../helpers.js";
 
 describe("workflow events", () => {
   it("emits start, task events and end, in order, to run.on subscribers", async () => {

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CancelledError, TaskError, workflow } from "../../src/index.js";
-import { deferred, turns } from "./helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 const boom = (): never => {
   throw new Error("boom");

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { workflow } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
 import { keepAliveHolders } from "../../src/time/keepAlive.js";
-import { deferred, turns } from "./helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 const script = fileURLToPath(new URL("./fixtures/retry-backoff.ts", import.meta.url));
 

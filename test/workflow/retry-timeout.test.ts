@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TimeoutError, workflow, type WorkflowEvents } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { turns } from "./helpers.js";
+import { turns } from "../helpers.js";
 
 describe("retry and timeout", () => {
   it("retries with backoff on the run's clock, then succeeds", async () => {

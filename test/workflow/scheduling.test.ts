@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { workflow } from "../../src/index.js";
-import { deferred, turns } from "./helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 describe("workflow scheduling", () => {
   it("starts a task as soon as its own dependencies are done (no level barriers)", async () => {

@@ -8,7 +8,7 @@ import {
   type WorkflowEvents,
 } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { deferred, turns } from "./helpers.js";
+import { deferred, turns } from "../helpers.js";
 
 describe("run.stop({ graceMs }): no task starts any more, running ones finish", () => {
   it("lets running tasks finish, starts none of the pending ones, and resolves stopped and cancelled", async () => {

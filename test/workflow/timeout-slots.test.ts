@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TimeoutError, workflow, type TaskSpec } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { deferred, turns, type Deferred } from "./helpers.js";
+import { deferred, turns, type Deferred } from "../helpers.js";
 
 /** Tasks that ignore their signal and end only when their gate opens; counts code really running. */
 function stubborn(n: number): {

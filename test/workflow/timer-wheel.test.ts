@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidOptionError, workflow } from "../../src/index.js";
 import { ManualClock } from "../../src/testing.js";
-import { turns } from "./helpers.js";
+import { turns } from "../helpers.js";
 
 describe("task timers on the run's timer wheel", () => {
   it("1,000 tasks waiting on their timeouts hold one timer of the run's clock, and each times out on its tick, never early", async () => {

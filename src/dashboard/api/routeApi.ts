@@ -22,6 +22,11 @@ const pageMax = 500;
 /** Store runs the runs page searches. */
 const storeRunsScanned = 1000;
 
+/** Why a dashboard without a replay handler cannot replay: the page's tooltip and the API's error. */
+const noReplay =
+  "this dashboard has no job to replay with: start it with the job module that made the dead letters " +
+  "(weir dashboard <job.ts> --db <file>), or give dashboard({ replay })";
+
 /** True for the routes that change something: they need a POST with the CSRF header. */
 export function isMutating(path: string): boolean {
   return /^\/api\/runs\/[^/]+\/stop$/.test(path) || /^\/api\/dead-letters\/(purge|replay)$/.test(path);
@@ -34,7 +39,11 @@ export async function routeApi(ctx: ApiContext, req: IncomingMessage, res: Serve
   if (req.method !== "GET" && !isMutating(path))
     throw new DashboardError("WEIR_DASHBOARD_BAD_REQUEST", `${req.method} ${path}: only GET here`, { status: 405 });
   if (parts[0] === "info" && parts.length === 1)
-    return sendJson(res, 200, { store: ctx.store?.location ?? null, replay: ctx.replay !== undefined });
+    return sendJson(res, 200, {
+      store: ctx.store?.location ?? null,
+      replay: ctx.replay !== undefined,
+      replayOff: ctx.replay === undefined ? noReplay : null,
+    });
   if (parts[0] === "runs") {
     if (parts.length === 1) return sendJson(res, 200, await listRuns(ctx, url.searchParams));
     const id = parts[1]!;
@@ -145,11 +154,7 @@ async function purge(store: Store, body: Record<string, unknown>): Promise<numbe
 }
 
 async function replay(ctx: ApiContext, store: Store, body: Record<string, unknown>): Promise<unknown> {
-  if (ctx.replay === undefined)
-    throw new DashboardError(
-      "WEIR_DASHBOARD_UNSUPPORTED",
-      "replay: this dashboard was given no replay handler (dashboard({ replay }))",
-    );
+  if (ctx.replay === undefined) throw new DashboardError("WEIR_DASHBOARD_UNSUPPORTED", `replay: ${noReplay}`);
   const ids = idList(body["ids"]);
   const edited = "item" in body;
   if (edited && ids.length !== 1)

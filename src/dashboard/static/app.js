@@ -732,7 +732,7 @@ function deadLettersPage(params) {
   );
   const purgeAll = h(
     "button",
-    { class: "danger", onclick: () => purge({ filter: filter() }, true) },
+    { class: "danger", id: "purge-matching", onclick: () => purge({ filter: filter() }, true) },
     "Purge all matching",
   );
   const detail = h("div", { id: "dl-detail" });
@@ -740,6 +740,7 @@ function deadLettersPage(params) {
   let cursors = [0];
   let current = 0;
   let canReplay = false;
+  let replayOff = "";
   let rows = [];
 
   const form = h(
@@ -798,6 +799,7 @@ function deadLettersPage(params) {
 
   function buttons() {
     replaySel.disabled = selected.size === 0 || !canReplay;
+    replaySel.title = canReplay ? "" : replayOff;
     purgeSel.disabled = selected.size === 0;
     prev.disabled = current === 0;
   }
@@ -812,6 +814,7 @@ function deadLettersPage(params) {
     try {
       const [data, info] = await Promise.all([api(`/api/dead-letters?${search}`), api("/api/info")]);
       canReplay = info.replay;
+      replayOff = info.replayOff ?? "";
       current = k;
       cursors = cursors.slice(0, k + 1);
       if (data.next !== undefined) cursors.push(data.next);
@@ -884,12 +887,22 @@ function deadLettersPage(params) {
         h(
           "div",
           { class: "actions" },
-          h("button", { id: "replay-one", disabled: !canReplay, onclick: () => replay([d.id]) }, "Replay"),
+          h(
+            "button",
+            {
+              id: "replay-one",
+              disabled: !canReplay,
+              title: canReplay ? undefined : replayOff,
+              onclick: () => replay([d.id]),
+            },
+            "Replay",
+          ),
           h(
             "button",
             {
               id: "edit-replay",
               disabled: !canReplay,
+              title: canReplay ? undefined : replayOff,
               onclick: () => {
                 let item;
                 try {
@@ -903,7 +916,7 @@ function deadLettersPage(params) {
             "Replay edited item",
           ),
           h("button", { class: "danger", id: "purge-one", onclick: () => purge({ ids: [d.id] }) }, "Purge"),
-          canReplay ? "" : h("span", { class: "muted" }, "no replay handler given to this dashboard"),
+          canReplay ? "" : h("span", { class: "muted", id: "replay-off" }, replayOff),
         ),
       );
     } catch (e) {

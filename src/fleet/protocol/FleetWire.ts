@@ -40,6 +40,13 @@ export interface RequestBody {
    * collected), 2 nothing (tap, sink), 3 true or false (filter).
    */
   readonly k: number;
+  /**
+   * Durable runs only: the item key prefix (`<runId>/`; `ctx.key` is it followed by the index)
+   * and one content digest per item. A worker echoes `i` and `h` in its reply, so that an origin
+   * resumed after a kill can match the answers written while it was down to its items.
+   */
+  readonly K?: string;
+  readonly h?: readonly number[];
 }
 
 /** Worker → origin: the outcome of one request entry (on the run's reply stream). */
@@ -62,6 +69,14 @@ export interface ReplyBody {
   readonly u: number;
   /** The worker (consumer) that answered. */
   readonly w: string;
+  /**
+   * Deliveries of the entry (its own, and those before a split), when more than one: the items
+   * were handed to another worker before (it died or stalled past its lease).
+   */
+  readonly n?: number;
+  /** Durable runs: the request's indexes and digests, echoed (see {@link RequestBody.h}). */
+  readonly i?: number | readonly number[];
+  readonly h?: readonly number[];
 }
 
 /** Origin → workers, on the control channel. */

@@ -125,6 +125,7 @@ export class HeldEntry {
       d: null,
       u: this.size === 0 ? 0 : elapsedMs / this.size,
       w: worker,
+      ...this.#identity(),
     });
     try {
       return packBody(body());
@@ -158,8 +159,16 @@ export class HeldEntry {
       d: [this.deliveries - 1, previous === "" ? "unknown" : previous],
       u: 0,
       w: worker,
+      ...this.#identity(),
     };
     return packBody(body);
+  }
+
+  /** The deliveries (when more than one) and a durable run's item identity (indexes and digests), for a reply. */
+  #identity(): { n?: number; i?: number | readonly number[]; h?: readonly number[] } {
+    const h = this.body.h;
+    const n = this.deliveries > 1 ? { n: this.deliveries } : {};
+    return h === undefined ? n : { ...n, i: this.body.i, h };
   }
 
   /** The request body again, carrying the deliveries so far (for an entry put back unrun). */
@@ -180,6 +189,8 @@ export class HeldEntry {
         a: this.attempt(k),
         p: this.deliveries - 1,
       };
+      const h = this.body.h;
+      if (h !== undefined) (one as { h?: readonly number[] }).h = [h[k]!];
       out.push(packBody(one));
     }
     return out;

@@ -11,16 +11,23 @@ export class ItemContext implements StageContext {
   readonly stage: string;
   readonly index: number;
   readonly attempt: number;
+  readonly #keyPrefix: string | undefined;
   #controller: AbortController | undefined = undefined;
   #reason: unknown = undefined;
   #cancelled = false;
   /** The last value given to {@link retryAfter}. */
   retryAfterMs: number | undefined = undefined;
 
-  constructor(stage: string, index: number, attempt: number) {
+  constructor(stage: string, index: number, attempt: number, keyPrefix?: string) {
     this.stage = stage;
     this.index = index;
     this.attempt = attempt;
+    this.#keyPrefix = keyPrefix;
+  }
+
+  /** The item's stable key in a durable run (`<runId>/<index>`); undefined otherwise. */
+  get key(): string | undefined {
+    return this.#keyPrefix === undefined ? undefined : this.#keyPrefix + this.index;
   }
 
   get signal(): AbortSignal {
@@ -49,6 +56,6 @@ export class ItemContext implements StageContext {
   }
 
   toJSON(): object {
-    return { stage: this.stage, index: this.index, attempt: this.attempt };
+    return { stage: this.stage, index: this.index, attempt: this.attempt, key: this.key };
   }
 }

@@ -1,6 +1,6 @@
 import { SourceError } from "../../errors/SourceError.js";
 import { itemKey, type ItemKeys } from "../../executor/ItemKeys.js";
-import type { PipelineGraph } from "../../pipeline/PipelineGraph.js";
+import type { PipelineGraph } from "../../graph/PipelineGraph.js";
 import { ArrayReader } from "../../source/ArrayReader.js";
 import { describeSource } from "../../source/describeSource.js";
 import { OffsetReader } from "../../source/OffsetReader.js";

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import type { PipelineGraph } from "../../pipeline/PipelineGraph.js";
+import { createHash } from "../../load/onFirstUse.js";
+import type { PipelineGraph } from "../../graph/PipelineGraph.js";
 import type { PlanShape } from "../../store/PlanShape.js";
 
 /**

@@ -97,6 +97,20 @@ export const migrations: readonly string[] = [
   CREATE INDEX cache_write_order ON cache (stage);
   CREATE INDEX cache_expiry ON cache (stage, expires_at) WHERE expires_at IS NOT NULL;
   `,
+  // 1 → 2: running weir processes, for `weir top` (src/top/StoreRegistry.ts writes and reads it)
+  `
+  CREATE TABLE processes (
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL,
+    run_ids TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    PRIMARY KEY (host, pid)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash } from "../../load/onFirstUse.js";
 import type { PoolStage } from "../../executor/pool/stage/PoolStage.js";
 
 /**

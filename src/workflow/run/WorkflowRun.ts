@@ -6,7 +6,7 @@ import { STOP_GRACE_MS, type StopOptions } from "../../run/Run.js";
 import type { FinalWorkflowState, WorkflowSnapshot, WorkflowState } from "../../state/WorkflowSnapshot.js";
 import type { Clock, TimerHandle } from "../../time/Clock.js";
 import { keepAlive } from "../../time/keepAlive.js";
-import { TimerWheel } from "../../timer/TimerWheel.js";
+import { TimerWheel } from "../../time/TimerWheel.js";
 import { TaskLifecycle } from "../lifecycle/TaskLifecycle.js";
 import type { TaskGraph } from "../plan/TaskGraph.js";
 import type { TaskTable } from "../results/TaskTable.js";

@@ -18,7 +18,8 @@ import { AttemptBatch } from "./AttemptBatch.js";
 import { AttemptQueues } from "./AttemptQueues.js";
 import { batchMessage } from "./batchMessage.js";
 import { PendingAttempt } from "./PendingAttempt.js";
-import { SignalWatches } from "./SignalWatches.js";
+import { SignalWatches } from "../../SignalWatches.js";
+import { maxPoolWindow, minBatchSize, workersFor } from "./poolWindow.js";
 
 /**
  * An {@link Executor} that runs a chain of one or more colocated stages of a module in a shared
@@ -53,7 +54,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   /** Attempts not yet sent. */
   readonly #queues = new AttemptQueues();
   readonly #inFlight = new Set<AttemptBatch>();
-  readonly #watches = new SignalWatches((signal, only) => this.#aborted(signal, only));
+  readonly #watches = new SignalWatches<PendingAttempt>((signal, only) => this.#aborted(signal, only));
   #flushScheduled = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -101,14 +102,13 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
    * on each. Grows as the batch size learns; a runner that reads it on each refill follows.
    */
   window(concurrency: number): number {
-    this.workersWanted = Math.max(1, Math.min(concurrency, this.#settings.maxWorkers));
+    this.workersWanted = workersFor(this.#settings, concurrency);
     return this.workersWanted * this.#settings.batchesPerWorker * this.batchSize;
   }
 
   /** The largest {@link window} can grow to (for sizing a reorder buffer). */
   maxWindow(concurrency: number): number {
-    const workers = Math.max(1, Math.min(concurrency, this.#settings.maxWorkers));
-    return workers * this.#settings.batchesPerWorker * this.#settings.maxBatchSize;
+    return maxPoolWindow(this.#settings, concurrency);
   }
 
   /**
@@ -117,8 +117,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
    * as slow per item, yet a worker should still get enough of them to fill its slots.
    */
   get batchSize(): number {
-    const s = this.#settings;
-    return Math.min(s.maxBatchSize, Math.max(this.#sizer.size, Math.ceil(s.concurrencyPerWorker / s.batchesPerWorker)));
+    return Math.min(this.#settings.maxBatchSize, Math.max(this.#sizer.size, minBatchSize(this.#settings)));
   }
 
   /** The pool this executor runs in (shared with stages naming the same module and options). */
@@ -144,7 +143,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     }
     const entry = new PendingAttempt(item, attempt.index, attempt.attempt, signal, settle, attempt.retryAfter);
     this.#queues.push(entry);
-    this.#watches.watch(entry);
+    this.#watches.watch(signal, entry);
     this.#scheduleFlush();
   }
 
@@ -223,7 +222,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
       const e = entries[k]!;
       if (e.done) continue;
       e.done = true;
-      this.#watches.unwatch(e);
+      this.#watches.unwatch(e.signal);
       e.settle.resolve(values[k]);
     }
   }
@@ -341,7 +340,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
 
   #reject(e: PendingAttempt, error: unknown, step?: FailedStep): void {
     e.done = true;
-    this.#watches.unwatch(e);
+    this.#watches.unwatch(e.signal);
     e.settle.reject(error, step);
   }
 

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../../../errors/InvalidOptionError.js";
 import type { ChainStep } from "../wire/WireMessage.js";
-import type { PoolExecutor } from "../executor/PoolExecutor.js";
+import { PoolExecutor } from "../executor/PoolExecutor.js";
 import type { PoolStage } from "./PoolStage.js";
 
 /**
@@ -28,5 +28,7 @@ export function createExecutor<I, O>(
 ): PoolExecutor {
   const steps = chain ?? [{ kind: "map" as const, exportName: descriptor.exportName }];
   if (steps.length === 0) throw new InvalidOptionError("chain", "at least one stage", steps, `stage "${stage}"`);
-  return descriptor.factory.create(stage, steps) as PoolExecutor;
+  if (descriptor.context === "fleet" || descriptor.settings === undefined)
+    throw new InvalidOptionError("descriptor", "a worker() or child() stage", descriptor, `stage "${stage}"`);
+  return new PoolExecutor(descriptor.context, descriptor.moduleUrl, stage, steps, descriptor.settings);
 }

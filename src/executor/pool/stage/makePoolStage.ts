@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../../../errors/InvalidOptionError.js";
 import { nonEmptyString } from "../../../options/validate.js";
-import { PoolExecutor } from "../executor/PoolExecutor.js";
+import { LazyPoolExecutor } from "../executor/LazyPoolExecutor.js";
 import { poolSettings, settingsKey, type PoolOptions } from "./PoolOptions.js";
 import type { ChainStep } from "../wire/WireMessage.js";
 import { moduleUrl as normalize } from "./moduleUrl.js";
@@ -56,7 +56,7 @@ export function makePoolStage<I, O>(
       exportName,
       settings,
       create: (stage: string, chain: readonly ChainStep[], timeoutMs?: number) =>
-        new PoolExecutor(context, url, stage, chain, settings, undefined, timeoutMs),
+        new LazyPoolExecutor(context, url, stage, chain, settings, timeoutMs),
     }),
   });
 }

@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
-import { serialize } from "node:v8";
+import { createHash, newPackr, serialize } from "../../../load/onFirstUse.js";
 import { InvalidOptionError } from "../../../errors/InvalidOptionError.js";
-import { PackedPipe } from "../wire/PackedPipe.js";
+import { FrameTooLargeError } from "../wire/FrameTooLargeError.js";
+import { packrOptions } from "../wire/packrOptions.js";
 import type { PoolSettings } from "./PoolOptions.js";
 
 /**
@@ -28,7 +28,10 @@ export function workerDataCopy(value: unknown, where: string | undefined): unkno
 export function checkProcessWorkerData(s: PoolSettings, where: string): void {
   if (s.workerData === undefined) return;
   try {
-    PackedPipe.check({ t: 0, d: s.workerData }, s.wire, s.maxFrameBytes);
+    // as the pipe's own check would (PackedPipe.check), without loading the pool's wire code now
+    const message = { t: 0, d: s.workerData };
+    const bytes = (s.wire === "ipc" ? serialize(message) : newPackr(packrOptions()).pack(message)).length;
+    if (bytes > s.maxFrameBytes) throw new FrameTooLargeError(bytes, s.maxFrameBytes);
   } catch (error) {
     throw new InvalidOptionError(
       "pool.workerData",

@@ -1,25 +1,13 @@
 import { Packr } from "msgpackr";
+import { packrOptions } from "./packrOptions.js";
+
+export { packrOptions };
 
 /**
  * A frame this large is sent in the encoder's own buffer, and the encoder replaced, so it neither
  * copies the frame nor keeps the buffer it grew for it.
  */
 const LARGE_BYTES = 16 * 1024 * 1024;
-
-/**
- * msgpackr settings shared by every weir wire: records (object shapes sent once, inline, in
- * order), typed arrays, Sets, Dates and BigInts, and Maps decoded as Maps, as structured clone
- * would. A fresh object each time: msgpackr keeps its record table on the options it is given.
- */
-export const packrOptions = (): ConstructorParameters<typeof Packr>[0] => ({
-  sequential: true,
-  moreTypes: true,
-  mapsAsObjects: false,
-  // msgpackr would write a function as undefined; structured clone refuses it, and so do we
-  writeFunction: () => {
-    throw new TypeError("a function cannot cross to or from a worker");
-  },
-});
 
 /**
  * One direction of a thread's port as msgpack frames: each message packed into a `Uint8Array`

@@ -2,6 +2,7 @@ import { systemClock, type TimerHandle } from "../../../time/Clock.js";
 import type { PoolSettings } from "../stage/PoolOptions.js";
 import { settingsKey } from "../stage/PoolOptions.js";
 import { WorkerPool } from "./WorkerPool.js";
+import { closeIdlePools, setPoolRegistry } from "./idlePools.js";
 
 interface Held {
   readonly pool: WorkerPool;
@@ -75,20 +76,6 @@ export class PoolRegistry {
 
 /** The process-wide registry every executor uses. */
 export const pools = new PoolRegistry();
+setPoolRegistry(pools);
 
-/**
- * Closes every worker-thread and child-process pool that no run is using: the ones kept warm by
- * the `keepWarmMs` pool option. Resolves once their workers exited. Pools of running stages are
- * left alone; they close when their runs end.
- *
- * @example
- * ```ts
- * process.once("SIGTERM", async () => {
- *   await server.close();
- *   await closeIdlePools();
- * });
- * ```
- */
-export function closeIdlePools(): Promise<void> {
-  return pools.closeIdle();
-}
+export { closeIdlePools };

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { TimerWheel } from "../../src/timer/TimerWheel.js";
+import { TimerWheel } from "../../src/time/TimerWheel.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import type { Clock, TimerHandle } from "../../src/time/Clock.js";
 import { InvalidOptionError } from "../../src/errors/InvalidOptionError.js";

@@ -23,6 +23,11 @@ export class SignalWatches<E> {
     this.#onAbort = onAbort;
   }
 
+  /** True when `signal` has aborted (a signal watched now has not: its listener would have dropped the watch). */
+  aborted(signal: AbortSignal): boolean {
+    return (signal !== this.#lastSignal || this.#lastWatch === undefined) && signal.aborted;
+  }
+
   /** Counts `entry` under `signal` (which has not aborted). */
   watch(signal: AbortSignal, entry: E): void {
     let w = signal === this.#lastSignal ? this.#lastWatch : this.#watches.get(signal);

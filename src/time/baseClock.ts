@@ -1,4 +1,4 @@
-import type { Clock } from "../time/Clock.js";
+import type { Clock } from "./Clock.js";
 import { TimerWheel } from "./TimerWheel.js";
 
 /**

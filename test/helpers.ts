@@ -1,4 +1,4 @@
-/** Test helpers shared by the workflow tests. */
+/** Small helpers shared by the tests (one home, so no test file defines its own copy). */
 
 /** Lets `n` rounds of promise callbacks and immediates run. */
 export async function turns(n = 1): Promise<void> {
@@ -12,6 +12,14 @@ export interface Deferred<T> {
   reject(error: unknown): void;
 }
 
+/** Every item of `source`, in order. */
+export async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of source) out.push(x);
+  return out;
+}
+
+/** A promise and its resolve and reject functions (for I/O a test completes when it wants). */
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;

@@ -1,0 +1,108 @@
+/**
+ * What importing weir costs before any pipeline exists: wall time and peak RSS of a fresh
+ * `node` process that imports weir's built package (`dist/`, through the package's own name and
+ * `exports`, as a user's code does), against a fresh `node` process that imports nothing, in the
+ * same invocation. Build first (`npm run build`, or `npx tsc -p tsconfig.build.json`).
+ *
+ *   node --import tsx bench/import-cost.ts             # 15 rounds
+ *   node --import tsx bench/import-cost.ts --runs 31
+ *
+ * Each round runs every row once, one process at a time, in an order that rotates by one each
+ * round; the table shows medians and the extra cost over plain node. The child measures its own
+ * import (`performance.now()` around `await import(...)`) and reports `maxRSS` and its CPU time
+ * (user + system: on a machine shared with other work, a steadier measure of start-up cost than
+ * wall time); the parent times the whole process, start to exit.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+interface Row {
+  readonly label: string;
+  /** The module body run by the child (ESM); it must leave `import` timing to the wrapper. */
+  readonly body: string;
+}
+
+const rows: readonly Row[] = [
+  { label: "plain node (imports nothing)", body: "" },
+  { label: "plain node importing one empty ES module", body: 'await import("data:text/javascript,");' },
+  { label: 'import { pipeline } from "weir"', body: 'const { pipeline } = await import("weir"); void pipeline;' },
+  {
+    label: 'import { pipeline, workflow, worker } from "weir"',
+    body: 'const { pipeline, workflow, worker } = await import("weir"); void pipeline, workflow, worker;',
+  },
+  {
+    label: "import weir, run a 1-stage pipeline",
+    body:
+      'const { pipeline } = await import("weir");' +
+      'await pipeline("p").from([1, 2, 3]).map((x) => x * 2).to(() => {}).run();',
+  },
+];
+
+interface Sample {
+  readonly wallMs: number;
+  readonly importMs: number;
+  readonly maxRssMb: number;
+  /** CPU time (user + system) of the whole child process: steadier than wall time on a shared machine. */
+  readonly cpuMs: number;
+}
+
+function sample(row: Row): Sample {
+  const script =
+    `const t0 = performance.now(); ${row.body} const importMs = performance.now() - t0;` +
+    "const cpu = process.cpuUsage();" +
+    "process.stdout.write(JSON.stringify({ importMs, maxRss: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 }));";
+  const start = process.hrtime.bigint();
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  if (child.status !== 0) throw new Error(`${row.label}: exit ${child.status}\n${child.stderr}`);
+  const out = JSON.parse(child.stdout) as { importMs: number; maxRss: number; cpuMs: number };
+  return { wallMs, importMs: out.importMs, maxRssMb: out.maxRss / 1024, cpuMs: out.cpuMs };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const runsArg = process.argv.indexOf("--runs");
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+if (!existsSync(`${root}dist/index.js`)) {
+  process.stderr.write("dist/index.js is missing: run `npm run build` first\n");
+  process.exit(1);
+}
+
+const samples = rows.map((): Sample[] => []);
+for (let round = 0; round < runs; round++) {
+  for (let k = 0; k < rows.length; k++) {
+    const i = (k + round) % rows.length;
+    samples[i]!.push(sample(rows[i]!));
+  }
+  process.stderr.write(`round ${round + 1}/${runs}\n`);
+}
+
+const med = samples.map((s) => ({
+  wallMs: median(s.map((x) => x.wallMs)),
+  importMs: median(s.map((x) => x.importMs)),
+  maxRssMb: median(s.map((x) => x.maxRssMb)),
+  cpuMs: median(s.map((x) => x.cpuMs)),
+}));
+const base = med[0]!;
+const fmt = (n: number): string => n.toFixed(1);
+const signed = (n: number): string => (n >= 0 ? "+" : "") + n.toFixed(1);
+console.log(`Node ${process.version}, median of ${runs} fresh processes per row\n`);
+console.log(
+  "| row | process CPU ms | over plain node | process wall ms | over plain node | import ms | peak RSS MB | over plain node |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+rows.forEach((row, i) => {
+  const m = med[i]!;
+  console.log(
+    `| ${row.label} | ${fmt(m.cpuMs)} | ${signed(m.cpuMs - base.cpuMs)} | ${fmt(m.wallMs)} | ${signed(m.wallMs - base.wallMs)} | ` +
+      `${fmt(m.importMs)} | ` +
+      `${fmt(m.maxRssMb)} | ${signed(m.maxRssMb - base.maxRssMb)} |`,
+  );
+});

@@ -1,0 +1,47 @@
+import { createRequire } from "node:module";
+import type * as Crypto from "node:crypto";
+import type * as V8 from "node:v8";
+import type * as Msgpackr from "msgpackr";
+
+/**
+ * Modules weir loads on first use rather than when it is imported: `import { pipeline } from
+ * "weir"` should cost little more than plain Node (bench/import-cost.ts). `node:crypto`,
+ * `node:v8` and msgpackr each add milliseconds and megabytes to start-up, and most runs never
+ * hash, serialize or store anything. They load synchronously here, the first time they are
+ * needed (Node's own `require`, which both builtins and msgpackr's CommonJS build support).
+ */
+const require = createRequire(import.meta.url);
+
+let crypto: typeof Crypto | undefined;
+let v8: typeof V8 | undefined;
+let msgpackr: typeof Msgpackr | undefined;
+
+/** `createHash` of `node:crypto`. */
+export function createHash(algorithm: string): Crypto.Hash {
+  crypto ??= require("node:crypto") as typeof Crypto;
+  return crypto.createHash(algorithm);
+}
+
+/** `randomUUID` of `node:crypto`. */
+export function randomUUID(): string {
+  crypto ??= require("node:crypto") as typeof Crypto;
+  return crypto.randomUUID();
+}
+
+/** `serialize` of `node:v8`. */
+export function serialize(value: unknown): Buffer {
+  v8 ??= require("node:v8") as typeof V8;
+  return v8.serialize(value);
+}
+
+/** `deserialize` of `node:v8`. */
+export function deserialize(bytes: Buffer): unknown {
+  v8 ??= require("node:v8") as typeof V8;
+  return v8.deserialize(bytes);
+}
+
+/** A new msgpackr `Packr`. */
+export function newPackr(options: ConstructorParameters<typeof Msgpackr.Packr>[0]): Msgpackr.Packr {
+  msgpackr ??= require("msgpackr") as typeof Msgpackr;
+  return new msgpackr.Packr(options);
+}
