@@ -219,6 +219,7 @@ export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
 // durable workflows, dead letters that outlive the process
 export { persistDeadLetter, type PersistedDeadLetter } from "./store/persistDeadLetter.js";
 export { replayDeadLetters, type ReplayOptions, type ReplayReport } from "./replay/replayDeadLetters.js";
+export { durableState, type DurableState } from "./run/durable/durableState.js";
 export type { DurableRunOptions } from "./workflow/run/WorkflowRunOptions.js";
 export { stageCacheDefaults, type StageCacheOptions } from "./stage/cache/StageCacheOptions.js";
 export type { StageCacheStats } from "./stage/cache/StageCache.js";

@@ -107,6 +107,11 @@ export class Channel<T> {
     return this.#queue.minSeq();
   }
 
+  /** Calls `visit` with every queued source index (any order). */
+  forEachSeq(visit: (seq: number) => void): void {
+    this.#queue.forEachSeq(visit);
+  }
+
   /** Seq of the item last returned by {@link Channel.shift}. */
   get shiftedSeq(): number {
     return this.#queue.shiftedSeq;

@@ -42,6 +42,11 @@ export class Deque<T> {
     return min;
   }
 
+  /** Calls `visit` with every seq held (oldest first). O(size). */
+  forEachSeq(visit: (seq: number) => void): void {
+    for (let k = 0; k < this.#size; k++) visit(this.#seqs[(this.#head + k) & this.#mask]!);
+  }
+
   /** The oldest, not removed. Only when `size > 0`. */
   first(): T {
     return this.#values[this.#head] as T;

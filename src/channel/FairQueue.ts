@@ -102,6 +102,10 @@ export class FairQueue<T> implements ItemQueue<T> {
     return min;
   }
 
+  forEachSeq(visit: (seq: number) => void): void {
+    for (const lane of this.#lanes.values()) lane.items.forEachSeq(visit);
+  }
+
   evict(): T {
     let worst: Lane<T> | undefined;
     for (const lane of this.#lanes.values()) {

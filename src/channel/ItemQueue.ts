@@ -16,6 +16,8 @@ export interface ItemQueue<T> {
   evict(): T;
   /** The smallest seq queued (Infinity when empty). O(size): for watermarks, not the hot path. */
   minSeq(): number;
+  /** Calls `visit` with every queued seq (any order). O(size): for durable checkpoints, not the hot path. */
+  forEachSeq(visit: (seq: number) => void): void;
   /** The seq of the item most recently returned by `shift` or `evict`. */
   readonly shiftedSeq: number;
   /**

@@ -52,6 +52,10 @@ export class ScoredHeap<T> implements ItemQueue<T> {
     return min;
   }
 
+  forEachSeq(visit: (seq: number) => void): void {
+    for (const e of this.#heap) visit(e.seq);
+  }
+
   /** Removes the entry that would be served last: lowest score, newest among equals. O(n). */
   evict(): T {
     const heap = this.#heap;

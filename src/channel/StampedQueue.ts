@@ -56,4 +56,8 @@ export class StampedQueue<T> implements ItemQueue<T> {
   minSeq(): number {
     return this.#inner.minSeq();
   }
+
+  forEachSeq(visit: (seq: number) => void): void {
+    this.#inner.forEachSeq(visit);
+  }
 }

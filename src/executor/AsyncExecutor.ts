@@ -1,3 +1,4 @@
+import { itemKey, type ItemKeys } from "./ItemKeys.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { Attempt, Executor, Settle } from "./Executor.js";
 import { holdMainLoopDelay, mainLoopDelayMs } from "../time/mainLoopDelay.js";
@@ -18,8 +19,8 @@ export class AsyncExecutor implements Executor {
   readonly #release: () => void;
   /** The delay when the executor closed (final stats are read after). */
   #final: number | undefined;
-  /** `ctx.key` prefix in a durable run (undefined: no keys). */
-  #keyPrefix: string | undefined;
+  /** How `ctx.key` is made in a durable run (undefined: no keys). */
+  #keys: ItemKeys | undefined;
 
   constructor(fn: StageFunction<unknown, unknown>, stage: string) {
     this.#fn = fn;
@@ -32,8 +33,8 @@ export class AsyncExecutor implements Executor {
     return this.#final ?? mainLoopDelayMs();
   }
 
-  useKeys(prefix: string): void {
-    this.#keyPrefix = prefix;
+  useKeys(keys: ItemKeys): void {
+    this.#keys = keys;
   }
 
   window(concurrency: number): number {
@@ -48,7 +49,7 @@ export class AsyncExecutor implements Executor {
         attempt: attempt.attempt,
         stage: this.#stage,
         index: attempt.index,
-        key: this.#keyPrefix === undefined ? undefined : this.#keyPrefix + attempt.index,
+        key: this.#keys === undefined ? undefined : itemKey(this.#keys, attempt.index),
         retryAfter: attempt.retryAfter ?? ignore,
       });
     } catch (error) {

@@ -1,3 +1,4 @@
+import type { ItemKeys } from "./ItemKeys.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import type { PoolReading } from "../stats/MetricsSink.js";
 import type { StageFleetStats } from "../stats/StageStats.js";
@@ -94,10 +95,10 @@ export interface Executor {
   /** Event-loop delay of the context the work runs in, in ms (mean over the last interval). */
   loopDelayMs?(): number;
   /**
-   * Gives every attempt's `ctx.key` from now on: `prefix` followed by the item's source index
+   * Gives every attempt's `ctx.key` from now on, made from the item's source index by `keys`
    * (a durable run calls it once, before its first item). Executors without it give no key.
    */
-  useKeys?(prefix: string): void;
+  useKeys?(keys: ItemKeys): void;
 
   /** A fleet stage's workers, lag and redeliveries (read at every snapshot: must be cheap). */
   fleetStats?(): StageFleetStats;

@@ -1,3 +1,4 @@
+import type { ItemKeys } from "../executor/ItemKeys.js";
 import { createHash, randomBytes } from "node:crypto";
 import { CancelledError } from "../errors/CancelledError.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
@@ -126,7 +127,9 @@ export class FleetExecutor implements Executor {
    * durable run's (`prefix` is `<runId>/`) and the stage's name, so that a resume re-attaches.
    * Called by the runner before the first item; ignored once the stage has opened its channel.
    */
-  useKeys(prefix: string): void {
+  useKeys(keys: ItemKeys): void {
+    // a fleet worker builds `ctx.key` as the prefix and the index (one source's keys)
+    const prefix = keys.prefix;
     if (this.#channel !== undefined || this.#closed) return;
     this.#runId = createHash("sha256").update(`${prefix}\n${this.stage}`).digest("base64url").slice(0, 22);
     this.#header = { ...this.#header, run: this.#runId, keyPrefix: prefix };

@@ -30,7 +30,7 @@ export function readPipeline(
       commits.sumMs / 1000,
       commits.count,
     );
-    frame.add(f.checkpointLag, { pipeline }, checkpoint.lagItems);
+    if (checkpoint.lagItems !== undefined) frame.add(f.checkpointLag, { pipeline }, checkpoint.lagItems);
     frame.add(f.checkpointAge, { pipeline }, checkpoint.ageMs / 1000);
     for (const [stage, n] of checkpoint.deadLetters) frame.add(f.deadLettersStored, { pipeline, stage }, n);
   }

@@ -138,18 +138,6 @@ abstract class Handle implements Runnable {
   run(options: RunOptions = {}): Run {
     const where = `pipeline "${this.#graph.name}" run()`;
     const checked = validateRunOptions(options, where);
-    if (checked.store !== undefined) {
-      const sources = this.#graph.nodes.filter((n) => n.kind === "source").length;
-      // a checkpoint is one source's low watermark: several sources are not durable yet
-      if (sources > 1)
-        throw new InvalidOptionError(
-          "store",
-          `a pipeline with one source (this one has ${sources})`,
-          checked.store,
-          where,
-          "a store",
-        );
-    }
     const run = new PipelineRun(this.#graph, this.compiled(), checked);
     openDashboard({ run, plan: () => this.compiled().plan }, checked.dashboard);
     return run;

@@ -1,3 +1,4 @@
+import { giveItemKeys } from "../executor/ItemKeys.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { func, plainObject, positiveInt } from "../options/validate.js";
 import { handleGraph } from "../pipeline/handleGraph.js";
@@ -151,7 +152,10 @@ async function replayPipeline(
     });
     runIds.push(handle.id);
     const failed = new Set<number>();
-    const run = new Stream(part, last).run(options.run ?? {});
+    // each item keeps its original key (`ctx.key`) through the stages it runs again
+    const runOptions = { ...options.run };
+    giveItemKeys(runOptions, { prefix: "", listed: group.map((l) => l.key) });
+    const run = new Stream(part, last).run(runOptions);
     run.on("stage:dead-letter", (d) => {
       failed.add(d.index);
       const original = group[d.index]!;

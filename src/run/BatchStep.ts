@@ -4,6 +4,7 @@ import type { TimerHandle } from "../time/Clock.js";
 import type { Emitter } from "./Emitter.js";
 import type { RunScope } from "./RunScope.js";
 import type { Step } from "./Step.js";
+import { batchCarriersOf } from "./BatchCarriers.js";
 
 /**
  * Groups items into arrays of `size`, flushing early when the oldest item has waited `maxWaitMs`
@@ -20,6 +21,9 @@ export class BatchStep implements Step {
   readonly #maxWaitMs: number | undefined;
   #batchMin = Infinity;
   #held = Infinity;
+  /** Source indexes of the batch being filled, then of the one being handed on. */
+  #batchIndexes: number[] = [];
+  #heldSeqs: number[] = [];
 
   constructor(
     input: Channel<unknown>,
@@ -41,6 +45,11 @@ export class BatchStep implements Step {
     return Math.min(this.#batchMin, this.#held);
   }
 
+  forEachHeld(visit: (index: number) => void): void {
+    for (const s of this.#batchIndexes) visit(s);
+    if (this.#held !== Infinity) for (const s of this.#heldSeqs) visit(s);
+  }
+
   /** Items in the batch being filled and in the one being handed on. */
   held(): number {
     return this.#counters.inFlight;
@@ -59,6 +68,14 @@ export class BatchStep implements Step {
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       this.#held = this.#batchMin;
+      this.#heldSeqs = this.#batchIndexes;
+      this.#batchIndexes = [];
+      const carriers = batchCarriersOf(this.#scope);
+      if (carriers !== undefined) {
+        let last = -1;
+        for (const s of this.#heldSeqs) last = Math.max(last, carriers.lastCovered(s));
+        carriers.record(this.#batchMin, last);
+      }
       out[0] = batch;
       outIndexes[0] = this.#batchMin;
       this.#batchMin = Infinity;
@@ -88,6 +105,7 @@ export class BatchStep implements Step {
               batch.push(input.shift());
               if (input.shiftedSeq < this.#batchMin) this.#batchMin = input.shiftedSeq;
             }
+            this.#batchIndexes.push(input.shiftedSeq);
             counters.in++;
             counters.inFlight++;
           }

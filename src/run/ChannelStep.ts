@@ -15,6 +15,9 @@ export class ChannelStep implements Step {
   readonly #scope: RunScope;
   readonly #counters: StageCounters | undefined;
   #held = Infinity;
+  /** The chunk being handed on (its first `#heldCount` indexes), while `#held` is finite. */
+  #heldIndexes: readonly number[] = [];
+  #heldCount = 0;
 
   constructor(input: Channel<unknown>, emitter: Emitter, scope: RunScope, counters?: StageCounters) {
     this.#input = input;
@@ -25,6 +28,11 @@ export class ChannelStep implements Step {
 
   minIndex(): number {
     return this.#held;
+  }
+
+  forEachHeld(visit: (index: number) => void): void {
+    if (this.#held === Infinity) return;
+    for (let i = 0; i < this.#heldCount; i++) visit(this.#heldIndexes[i]!);
   }
 
   held(): number {
@@ -65,6 +73,8 @@ export class ChannelStep implements Step {
         }
         // held from the moment they left the channel (a fused stage may read the watermark)
         this.#held = held;
+        this.#heldIndexes = indexes;
+        this.#heldCount = n;
         const w = emitter.emit(buf, indexes, n);
         if (w !== undefined) await w;
         // an abort cuts a push short: what was not pushed stays held (never counted done)

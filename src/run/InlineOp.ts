@@ -1,3 +1,4 @@
+import { itemKey, type ItemKeys } from "../executor/ItemKeys.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { ErrorPolicy } from "../stage/StageKind.js";
 import type { StageCounters } from "../stats/StageCounters.js";
@@ -28,19 +29,19 @@ export interface InlineOp {
 }
 
 /**
- * A fresh context for a fused stage: `index` is -1 until the first item. With `keyPrefix` (a
+ * A fresh context for a fused stage: `index` is -1 until the first item. With `keys` (a
  * durable run), `key` is read from the current index when the function asks for it (no per-item
  * work for functions that do not).
  */
-export function fusedContext(signal: AbortSignal, stage: string, keyPrefix?: string): FusedContext {
-  if (keyPrefix === undefined) return { signal, attempt: 1, stage, index: -1, retryAfter: ignoreRetryAfter };
+export function fusedContext(signal: AbortSignal, stage: string, keys?: ItemKeys): FusedContext {
+  if (keys === undefined) return { signal, attempt: 1, stage, index: -1, retryAfter: ignoreRetryAfter };
   return {
     signal,
     attempt: 1,
     stage,
     index: -1,
     get key(): string {
-      return keyPrefix + this.index;
+      return itemKey(keys, this.index);
     },
     retryAfter: ignoreRetryAfter,
   };

@@ -63,6 +63,13 @@ export class Outbox {
     return min;
   }
 
+  /** Calls `visit` with the source index of every item in the outbox (filling and flushing). */
+  forEachIndex(visit: (index: number) => void): void {
+    for (const index of this.#indexes) visit(index);
+    const flushing = this.#flushingIndexes;
+    if (flushing !== undefined) for (const index of flushing) visit(index);
+  }
+
   #flush(): void {
     this.#flushScheduled = false;
     if (this.flushing || this.#values.length === 0 || this.#ended()) {

@@ -1,4 +1,5 @@
 import type { Channel } from "../channel/Channel.js";
+import { givenItemKeys, type ItemKeys } from "../executor/ItemKeys.js";
 import { observeRun } from "../events/diagnostics.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { SourceError } from "../errors/SourceError.js";
@@ -95,6 +96,8 @@ export class PipelineRun implements Run, RunScope {
   #mainLoopDelayMs: number | undefined;
   /** The run's durable side (`run({ store })`), once claimed. */
   #durable: DurablePipeline | undefined;
+  /** Item keys given by who started the run (a dead-letter replay: the original keys). */
+  readonly #givenKeys: ItemKeys | undefined;
   /** Ends the `metrics` sink's reading of this run (its counters are final then). */
   #detachMetrics: (() => void) | undefined;
   /** End-to-end item latency, measured for a `metrics` sink (a run of one source). */
@@ -108,6 +111,7 @@ export class PipelineRun implements Run, RunScope {
     hold: ProcessHold = "run",
   ) {
     this.pipeline = graph.name;
+    this.#givenKeys = givenItemKeys(options);
     this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`, this);
     observeRun(this, this.events);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
@@ -212,6 +216,7 @@ export class PipelineRun implements Run, RunScope {
           sources: this.#sources,
           sourceEnds: this.#sourceEnds,
           durable: this.#durable,
+          keys: this.#durable?.keys ?? this.#givenKeys,
         },
         graph,
         compiled,
@@ -496,6 +501,25 @@ export class PipelineRun implements Run, RunScope {
     return this.#finalWatermark ?? this.#scanWatermark();
   }
 
+  /** Calls `visit` with every source index still inside the pipeline (a durable checkpoint leaves them out). */
+  forEachHeld(visit: (index: number) => void): void {
+    for (const c of this.#channels) c.forEachSeq(visit);
+    for (const s of this.#steps) s.forEachHeld(visit);
+  }
+
+  /** Items inside the pipeline now (channels and steps): a durable run's cheap sign of progress. */
+  heldCount(): number {
+    let n = 0;
+    for (const c of this.#channels) n += c.size;
+    for (const s of this.#steps) n += s.held();
+    return n;
+  }
+
+  /** Items pulled from each source, in their numbering order. */
+  sourcePositions(): number[] {
+    return this.#sources.map((s) => s.step.position);
+  }
+
   /** Items pulled from every source. */
   #sourceItems(): number {
     let n = 0;
@@ -561,7 +585,7 @@ export class PipelineRun implements Run, RunScope {
       mainLoopDelayMs: this.#mainLoopDelayMs ?? mainLoopDelayMs(),
       stages,
       itemLatency: this.#itemLatency?.histogram,
-      checkpoint: this.#durable?.stats.reading(this.#itemLatency?.admittedEnd ?? 0, Date.now()),
+      checkpoint: this.#durable?.stats.reading(this.#itemLatency?.admittedEnd, Date.now()),
     };
   }
 

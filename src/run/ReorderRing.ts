@@ -68,6 +68,13 @@ export class ReorderRing {
     return min;
   }
 
+  /** Calls `visit` with the source index of every item parked in the ring. */
+  forEachIndex(visit: (index: number) => void): void {
+    const states = this.#states;
+    const indexes = this.#indexes;
+    for (let i = 0; i < states.length; i++) if (states[i] !== EMPTY) visit(indexes[i]!);
+  }
+
   /** Items parked in the ring (an array counts its length; an expansion counts where it is in flight). */
   held(): number {
     let n = 0;

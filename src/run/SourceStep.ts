@@ -158,6 +158,12 @@ export class SourceStep implements Step {
     return this.#failure;
   }
 
+  forEachHeld(visit: (index: number) => void): void {
+    // the chunk being read or handed on: every index from its first up to the next one pulled
+    const end = this.nextIndex;
+    for (let s = this.#held; s < end; s += this.#stride) visit(s);
+  }
+
   /** Items pulled and not yet gone out (through the fused tail into the channels below). */
   held(): number {
     return this.#emitter.pending();
@@ -181,8 +187,13 @@ export class SourceStep implements Step {
     const offset = this.#offset;
     const turns = this.#turns;
     let deferred = false;
+    const skip = reader.skip;
     const inPlace =
-      stride === 1 && reader instanceof ArrayReader && emitter.hasTail && Array.isArray(reader.items)
+      stride === 1 &&
+      skip === undefined &&
+      reader instanceof ArrayReader &&
+      emitter.hasTail &&
+      Array.isArray(reader.items)
         ? reader
         : undefined;
     const unsubscribe = onAbort(signal, this.#interrupt);
@@ -265,7 +276,20 @@ export class SourceStep implements Step {
           if (reader.done) break;
           continue;
         }
-        if (stride === 1) for (let i = 0; i < n; i++) indexes[i] = base + i;
+        if (skip !== undefined) {
+          // a resumed durable run: items done before it stopped are not handed on again
+          let kept = 0;
+          for (let i = 0; i < n; i++) {
+            if (skip.has(base + i)) continue;
+            buf[kept] = buf[i];
+            indexes[kept++] = (base + i) * stride + offset;
+          }
+          n = kept;
+          if (n === 0) {
+            this.#held = Infinity;
+            continue;
+          }
+        } else if (stride === 1) for (let i = 0; i < n; i++) indexes[i] = base + i;
         else for (let i = 0; i < n; i++) indexes[i] = (base + i) * stride + offset;
         this.#counters.out += n;
         this.#counters.in += n;

@@ -624,6 +624,14 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     return this.#outbox.minIndex(this.#reorderRing.minIndex(min));
   }
 
+  forEachHeld(visit: (index: number) => void): void {
+    if (this.#failedIndex !== Infinity) visit(this.#failedIndex);
+    for (const slot of this.#slots) if (slot.busy) visit(slot.index);
+    for (const e of this.#expansions) visit(e.index);
+    this.#reorderRing.forEachIndex(visit);
+    this.#outbox.forEachIndex(visit);
+  }
+
   held(): number {
     // an expansion counts in #inFlight
     return this.#inFlight + this.#outbox.length + this.#emitter.pending() + this.#reorderRing.held();

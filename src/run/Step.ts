@@ -8,6 +8,11 @@ export interface Step {
    */
   minIndex(): number;
   /**
+   * Calls `visit` with every source index this step holds outside channels (any order, repeats
+   * allowed): a superset of what it holds, never less. What a durable checkpoint's done ranges leave out.
+   */
+  forEachHeld(visit: (index: number) => void): void;
+  /**
    * How many items the step holds outside channels now (in flight, in a reorder window or an
    * outbox, in a batch, or handed to its emitter and not yet gone out): what an abort would cut
    * short there.

@@ -13,6 +13,7 @@ import type { StageCounters } from "../stats/StageCounters.js";
 import { BatchStep } from "./BatchStep.js";
 import { ChannelStep } from "./ChannelStep.js";
 import type { DurablePipeline } from "./durable/DurablePipeline.js";
+import type { ItemKeys } from "../executor/ItemKeys.js";
 import { Emitter } from "./Emitter.js";
 import { FusedTail } from "./FusedTail.js";
 import { fusedContext, type InlineOp } from "./InlineOp.js";
@@ -62,6 +63,8 @@ export interface RunParts {
   readonly sourceEnds: Array<() => Promise<void>>;
   /** The run's durable side (`run({ store })`), if any. */
   readonly durable: DurablePipeline | undefined;
+  /** Item keys for `ctx.key`: the durable run's, or those given by who started the run (a dead-letter replay). */
+  readonly keys: ItemKeys | undefined;
 }
 
 /** One source of the run. */
@@ -176,7 +179,7 @@ export function buildSteps(
         const step = new SourceStep(
           parts.durable === undefined
             ? openSource(head.source!, run.pipeline)
-            : parts.durable.openSource(head.source!, run.pipeline),
+            : parts.durable.openSource(head.source!, run.pipeline, numbering),
           emitter,
           counters,
           run,
@@ -255,7 +258,7 @@ function executorFor(
     }
   } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
   parts.executors.push(executor);
-  if (parts.durable !== undefined) executor.useKeys?.(parts.durable.keyPrefix);
+  if (parts.keys !== undefined) executor.useKeys?.(parts.keys);
   if (executor.fleetStats !== undefined) parts.counters[node.id]!.fleet = () => executor.fleetStats!();
   return executor;
 }
@@ -290,7 +293,7 @@ function inlineOp(parts: RunParts, node: GraphNode): InlineOp {
   return {
     kind: node.kind as InlineOp["kind"],
     fn: node.fn as InlineOp["fn"],
-    ctx: fusedContext(parts.run.signal, node.name, parts.durable?.keyPrefix),
+    ctx: fusedContext(parts.run.signal, node.name, parts.keys),
     onError: node.settings!.onError,
     counters: parts.counters[node.id]!,
   };

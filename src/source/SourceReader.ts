@@ -20,6 +20,11 @@ export interface SourceReader<T> {
    */
   readonly position: number;
   /**
+   * Positions to pass over (a resumed durable run's items that were done before it stopped): read
+   * and counted in {@link SourceReader.position}, never handed on. Absent: none.
+   */
+  readonly skip?: { has(position: number): boolean } | undefined;
+  /**
    * Stops the source early, releasing what it holds: cancels a web stream, destroys a Node
    * Readable, calls an iterator's `return()`. Never waits on a read in progress (that read then
    * yields nothing); an async generator busy awaiting finishes closing when that await settles.

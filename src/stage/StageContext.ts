@@ -16,9 +16,11 @@ export interface StageContext {
   /** Index (0-based) of the source item this item derives from. */
   readonly index: number;
   /**
-   * The item's stable key in a durable run (`run({ store })`): `<runId>/<index>`, the same on
-   * every replay of the item after a resume, so a sink can upsert on it (idempotent writes).
-   * Undefined in a run without a store. Items a flatMap made from one source item share its key.
+   * The item's stable key in a durable run (`run({ store })`): `<runId>/<index>`
+   * (`<runId>/<source name>/<position>` in a pipeline with several sources), the same on every
+   * replay of the item after a resume, so a sink can upsert on it (idempotent writes); in a
+   * dead-letter replay, the item's original key. Undefined in a run without a store. Items a
+   * flatMap made from one source item share its key.
    */
   readonly key?: string | undefined;
   /**

@@ -28,11 +28,14 @@ export class CheckpointStats {
     this.committedAt = at;
   }
 
-  /** A reading at `now` (`Date.now()`), the source having admitted up to `admittedEnd` (exclusive). */
-  reading(admittedEnd: number, now: number): CheckpointReading {
+  /**
+   * A reading at `now` (`Date.now()`), the source having admitted up to `admittedEnd` (exclusive;
+   * undefined for a run of several sources, whose checkpoint counts items done instead).
+   */
+  reading(admittedEnd: number | undefined, now: number): CheckpointReading {
     return {
       commits: this.commits,
-      lagItems: Math.max(0, admittedEnd - this.committedWatermark),
+      lagItems: admittedEnd === undefined ? undefined : Math.max(0, admittedEnd - this.committedWatermark),
       ageMs: Math.max(0, now - this.committedAt),
       deadLetters: this.deadLetters,
     };

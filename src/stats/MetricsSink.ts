@@ -56,8 +56,11 @@ export interface PipelineReading {
 export interface CheckpointReading {
   /** Durations of the group commits that carried a checkpoint (wall time). */
   readonly commits: DurationHistogram;
-  /** Source items past the last committed checkpoint's watermark: what a resume now would read again. */
-  readonly lagItems: number;
+  /**
+   * Source items past the last committed checkpoint's watermark: what a resume now would read
+   * again (undefined for a pipeline of several sources).
+   */
+  readonly lagItems: number | undefined;
   /** Milliseconds since the last checkpoint was committed (since the run started, before the first). */
   readonly ageMs: number;
   /** Dead letters written to the store, by stage. */

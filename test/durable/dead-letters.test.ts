@@ -9,7 +9,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline, persistDeadLetter, replayDeadLetters, workflow, WeirError, memoryStore } from "../../src/index.js";
+import {
+  pipeline,
+  persistDeadLetter,
+  replayDeadLetters,
+  worker,
+  workflow,
+  WeirError,
+  memoryStore,
+} from "../../src/index.js";
 import { sqliteStore } from "../../src/sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "weir-dlq-"));
@@ -142,6 +150,45 @@ describe("pipeline dead letters", () => {
 
     assert.equal(await store.deadLetters.purge({ runName: "orders" }), 4);
     assert.equal(await store.deadLetters.count(), 0);
+  });
+
+  it("inside a replay, ctx.key is the item's original key (inline, async and worker-thread stages)", async () => {
+    await using store = sqliteStore({ path: join(dir, "replay-keys.db") });
+    const stages = new URL("../fixtures/durable/stages.mjs", import.meta.url);
+    let broken = true;
+    const seen: Array<[string, string | undefined]> = [];
+    const p = pipeline<number>("keyed")
+      .from([10, 11, 12, 13, 14, 15])
+      .map(
+        (n: number, ctx) => {
+          if (broken && n % 2 === 1) throw new Error(`odd ${n}`);
+          seen.push(["check", ctx.key]);
+          return n;
+        },
+        { name: "check", onError: "dead-letter" },
+      )
+      .map(async (n: number, ctx) => (seen.push(["async", ctx.key]), await Promise.resolve(n)), {
+        name: "async",
+        concurrency: 4,
+      })
+      .map(worker<number, { x: number; key: string; index: number }>(stages, "keyOf", { maxWorkers: 1 }), {
+        name: "pool",
+      })
+      .to((r, ctx) => {
+        seen.push(["pool", r.key]);
+        seen.push(["sink", ctx.key]);
+      });
+    await p.run({ store, runId: "keyed-1" });
+    const original = (await store.deadLetters.list({ runName: "keyed" })).records.map((l) => l.key);
+    assert.deepEqual(original, ["keyed-1/1", "keyed-1/3", "keyed-1/5"]);
+    broken = false;
+    seen.length = 0;
+    const report = await replayDeadLetters(p, { store });
+    assert.equal(report.succeeded, 3);
+    for (const stage of ["check", "async", "pool", "sink"]) {
+      const keys = seen.filter(([s]) => s === stage).map(([, k]) => k);
+      assert.deepEqual(keys.sort(), original, stage);
+    }
   });
 
   it("an item the store cannot carry is refused at the call, so the run keeps it in memory", async () => {

@@ -257,18 +257,43 @@ for (const [kind, open] of stores) {
       assert.throws(() => p.run({ store: memoryStore(), runId: "a", resume: "b" }), /not both/);
     });
 
-    it("refuses a store for a pipeline with several sources (a checkpoint is one source's watermark)", () => {
+    it("runs a pipeline with several sources durably, an async one among them: keys name the source", async () => {
+      await using store = open();
+      const keys: string[] = [];
       const start = pipeline("two-sources");
       const a = start.from([1, 2], { name: "a" });
       const b = start.from([3, 4], { name: "b" });
-      const p = a.merge(b).to(() => {});
-      assert.throws(
-        () => p.run({ store: memoryStore() }),
-        (e: unknown) =>
-          WeirError.is(e) &&
-          e.code === "WEIR_INVALID_OPTION" &&
-          /option store: expected a pipeline with one source \(this one has 2\)/.test(e.message),
+      const poolKeys: string[] = [];
+      await a
+        .merge(b)
+        .map(worker<number, { x: number; key: string; index: number }>(stages, "keyOf", { maxWorkers: 1 }), {
+          name: "pool",
+        })
+        .to((r, ctx) => {
+          poolKeys.push(r.key);
+          keys.push(ctx.key!);
+        })
+        .run({ store, runId: "two" });
+      assert.deepEqual(keys.sort(), ["two/a/0", "two/a/1", "two/b/0", "two/b/1"]);
+      assert.deepEqual(poolKeys.sort(), keys, "a worker-thread stage builds the same keys");
+      assert.equal((await store.getRun("two"))?.progress.done, 4);
+      // an async generator among them goes through the inbox, its rows under run-wide indexes
+      const s2 = pipeline("two-streams");
+      const c = s2.from([1], { name: "c" });
+      const d = s2.from(
+        async function* () {
+          yield 2;
+          yield 3;
+        },
+        { name: "d" },
       );
+      const keys2: string[] = [];
+      await c
+        .merge(d)
+        .to((_x, ctx) => void keys2.push(ctx.key!))
+        .run({ store, runId: "two-streams" });
+      assert.deepEqual(keys2.sort(), ["two-streams/c/0", "two-streams/d/0", "two-streams/d/1"]);
+      assert.equal((await store.getRun("two-streams"))?.progress.done, 3);
     });
   });
 }

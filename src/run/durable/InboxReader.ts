@@ -10,7 +10,7 @@ import type { InboxEntry, RunHandle } from "../../store/RunHandle.js";
  * per chunk, not per item.
  *
  * A resumed run first replays the chunks it found in the inbox, item by item under their old
- * indexes (skipping those below the checkpoint's watermark: done), then reads the source on under
+ * indexes (skipping those below the checkpoint's watermark, and those `done` holds), then reads the source on under
  * new indexes from `next`.
  */
 export class InboxReader<T> implements SourceReader<T> {
@@ -24,8 +24,19 @@ export class InboxReader<T> implements SourceReader<T> {
   readonly #starts: number[] = [];
   readonly #ends: number[] = [];
   #head = 0;
+  /** The inbox row index of a chunk starting at this position (several sources: the run-wide index). */
+  readonly #rowIndex: (position: number) => number;
 
-  constructor(inner: SourceReader<T>, run: RunHandle, inbox: readonly InboxEntry[], next: number, watermark: number) {
+  constructor(
+    inner: SourceReader<T>,
+    run: RunHandle,
+    inbox: readonly InboxEntry[],
+    next: number,
+    watermark: number,
+    done?: { has(index: number): boolean },
+    rowIndex: (position: number) => number = (position) => position,
+  ) {
+    this.#rowIndex = rowIndex;
     this.#inner = inner;
     this.#run = run;
     this.#next = next;
@@ -34,7 +45,8 @@ export class InboxReader<T> implements SourceReader<T> {
       this.#starts.push(row.index);
       this.#ends.push(row.index + items.length);
       for (let i = 0; i < items.length; i++) {
-        if (row.index + i >= watermark) this.#replay.push({ index: row.index + i, item: items[i] });
+        if (row.index + i >= watermark && done?.has(row.index + i) !== true)
+          this.#replay.push({ index: row.index + i, item: items[i] });
       }
     }
   }
@@ -53,7 +65,7 @@ export class InboxReader<T> implements SourceReader<T> {
 
   #admit(out: T[], start: number, base: number, n: number): number {
     if (n === 0) return 0;
-    this.#run.inboxAdd(base, out.slice(start, start + n));
+    this.#run.inboxAdd(this.#rowIndex(base), out.slice(start, start + n));
     this.#starts.push(base);
     this.#ends.push(base + n);
     return n;
@@ -62,7 +74,8 @@ export class InboxReader<T> implements SourceReader<T> {
   /** Removes from the inbox every chunk whose items are all below `watermark` (all done). */
   removeBelow(watermark: number): void {
     let h = this.#head;
-    while (h < this.#starts.length && this.#ends[h]! <= watermark) this.#run.inboxRemove(this.#starts[h++]!);
+    while (h < this.#starts.length && this.#ends[h]! <= watermark)
+      this.#run.inboxRemove(this.#rowIndex(this.#starts[h++]!));
     if (h > 4096 && h * 2 > this.#starts.length) {
       this.#starts.splice(0, h);
       this.#ends.splice(0, h);

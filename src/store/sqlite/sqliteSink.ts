@@ -54,7 +54,7 @@ export function sqliteSink<T>(options: SqliteSinkOptions<T>): (item: T, ctx: Sta
   const row = "row" in o ? (o["row"] as (item: T, ctx: StageContext) => readonly SqliteValue[]) : undefined;
   return (item: T, ctx: StageContext): void => {
     const key = ctx.key;
-    const handle = key === undefined ? undefined : activeRun(key.slice(0, key.lastIndexOf("/")));
+    const handle = key === undefined ? undefined : runOfKey(key);
     if (key === undefined || handle === undefined) {
       throw new InvalidOptionError(
         "store",
@@ -110,4 +110,15 @@ function tableWriter<T>(
     }
     statement.run(key, ...(values as unknown as SqliteValue[]));
   };
+}
+
+/** The live run an item key belongs to: `<runId>/<index>`, or `<runId>/<source>/<position>` (several sources). */
+function runOfKey(key: string): ReturnType<typeof activeRun> {
+  let end = key.lastIndexOf("/");
+  for (let tries = 0; tries < 2 && end > 0; tries++) {
+    const handle = activeRun(key.slice(0, end));
+    if (handle !== undefined) return handle;
+    end = key.lastIndexOf("/", end - 1);
+  }
+  return undefined;
 }

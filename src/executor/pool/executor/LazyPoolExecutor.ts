@@ -1,3 +1,4 @@
+import type { ItemKeys } from "../../ItemKeys.js";
 import { CancelledError } from "../../../errors/CancelledError.js";
 import type { PoolReading } from "../../../stats/MetricsSink.js";
 import type { Attempt, Executor, Settle } from "../../Executor.js";
@@ -26,7 +27,7 @@ export class LazyPoolExecutor implements Executor {
   #target: PoolExecutor | undefined;
   #failed: unknown;
   #waiting: { attempt: Attempt; settle: Settle }[] = [];
-  #keyPrefix: string | undefined;
+  #keys: ItemKeys | undefined;
   #concurrency: number | undefined;
   #closing: Promise<void> | undefined;
   readonly #ready: Promise<void>;
@@ -49,7 +50,7 @@ export class LazyPoolExecutor implements Executor {
       .then(({ PoolExecutor }) => {
         if (this.#closing !== undefined) return;
         const target = new PoolExecutor(context, moduleUrl, stage, chain, settings, undefined, timeoutMs);
-        if (this.#keyPrefix !== undefined) target.useKeys(this.#keyPrefix);
+        if (this.#keys !== undefined) target.useKeys(this.#keys);
         if (this.#concurrency !== undefined) target.window(this.#concurrency);
         this.#target = target;
         const waiting = this.#waiting;
@@ -65,9 +66,9 @@ export class LazyPoolExecutor implements Executor {
       });
   }
 
-  useKeys(prefix: string): void {
-    this.#keyPrefix = prefix;
-    this.#target?.useKeys(prefix);
+  useKeys(keys: ItemKeys): void {
+    this.#keys = keys;
+    this.#target?.useKeys(keys);
   }
 
   /** The pool executor's window; before it exists, batches of the smallest size. */

@@ -1,3 +1,4 @@
+import type { ItemKeys } from "../../ItemKeys.js";
 import type { PoolReading } from "../../../stats/MetricsSink.js";
 import { CancelledError } from "../../../errors/CancelledError.js";
 import { ItemTransferredError } from "../../../errors/ItemTransferredError.js";
@@ -42,8 +43,8 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   readonly #registry: PoolRegistry;
   readonly #settings: PoolSettings;
   readonly #chainId: number;
-  /** `ctx.key` prefix in a durable run (undefined: no keys). */
-  #keyPrefix: string | undefined;
+  /** How `ctx.key` is made in a durable run (undefined: no keys). */
+  #keys: ItemKeys | undefined;
   readonly #sizer: BatchSizer;
   readonly #transfer: boolean;
   readonly #timeoutMs: number | undefined;
@@ -91,8 +92,8 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     this.#pool.attach(this);
   }
 
-  useKeys(prefix: string): void {
-    this.#keyPrefix = prefix;
+  useKeys(keys: ItemKeys): void {
+    this.#keys = keys;
   }
 
   /**
@@ -182,7 +183,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     if (alone) add(this.#queues.takeAlone(), 0);
     else this.#queues.take(n, add);
     this.#inFlight.add(batch);
-    return batchMessage(batch, this.#chainId, this.#transfer, this.#keyPrefix);
+    return batchMessage(batch, this.#chainId, this.#transfer, this.#keys);
   }
 
   completed(batch: AttemptBatch, reply: ResultMessage): void {

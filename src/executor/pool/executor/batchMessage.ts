@@ -1,3 +1,4 @@
+import { itemKey, type ItemKeys } from "../../ItemKeys.js";
 import { collectTransferables } from "../wire/collectTransferables.js";
 import { MSG_BATCH } from "../wire/WireMessage.js";
 import type { OutgoingBatch } from "../workers/PoolClient.js";
@@ -12,7 +13,7 @@ export function batchMessage(
   batch: AttemptBatch,
   chain: number,
   transfer: boolean,
-  keyPrefix?: string,
+  keys?: ItemKeys,
 ): OutgoingBatch<AttemptBatch> {
   const entries = batch.entries;
   const n = entries.length;
@@ -45,7 +46,14 @@ export function batchMessage(
   } as const;
   return {
     batch,
-    message: keyPrefix === undefined ? message : { ...message, k: keyPrefix },
+    message:
+      keys === undefined
+        ? message
+        : keys.listed !== undefined
+          ? { ...message, kl: indices.map((i) => itemKey(keys, i)) }
+          : keys.sources === undefined
+            ? { ...message, k: keys.prefix }
+            : { ...message, k: keys.prefix, ks: keys.sources },
     transfer: buffers,
   };
 }

@@ -75,7 +75,7 @@ export class BatchRun {
       this.chain.stage,
       typeof m.i === "number" ? m.i + k : m.i[k]!,
       typeof m.a === "number" ? m.a : m.a[k]!,
-      m.k,
+      m.kl !== undefined ? m.kl[k] : m.k === undefined ? undefined : { prefix: m.k, sources: m.ks },
     );
     this.ctxs[k] = ctx;
     if (this.early?.has(k) === true) ctx.cancel(this.early.get(k));

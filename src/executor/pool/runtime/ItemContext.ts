@@ -1,3 +1,4 @@
+import { itemKey, type ItemKeys } from "../../ItemKeys.js";
 import type { ChainContext } from "./ChainRunner.js";
 
 /**
@@ -41,19 +42,21 @@ export class ItemContext implements ChainContext {
   /** @internal the value the running step of a colocated chain was given */
   _input: unknown = undefined;
 
-  /** `ctx.key` prefix of a durable run (undefined: no keys). */
-  readonly #keyPrefix: string | undefined;
+  /** How `ctx.key` is made in a durable run (undefined: no keys). */
+  readonly #keys: ItemKeys | string | undefined;
 
-  constructor(stage: string, index: number, attempt: number, keyPrefix?: string) {
+  /** `keys`: how keys are made, or this item's own key. */
+  constructor(stage: string, index: number, attempt: number, keys?: ItemKeys | string) {
     this.stage = stage;
     this.index = index;
     this.attempt = attempt;
-    this.#keyPrefix = keyPrefix;
+    this.#keys = keys;
   }
 
   /** The item's stable key in a durable run (`<runId>/<index>`); undefined otherwise. */
   get key(): string | undefined {
-    return this.#keyPrefix === undefined ? undefined : this.#keyPrefix + this.index;
+    const keys = this.#keys;
+    return keys === undefined || typeof keys === "string" ? keys : itemKey(keys, this.index);
   }
 
   /** What the module's `setup` returned in this worker (undefined without one). */

@@ -107,6 +107,10 @@ export interface BatchMessage {
   readonly a: number[] | number;
   /** `ctx.key` prefix (a durable run): each item's key is it followed by the item's index. */
   readonly k?: string;
+  /** The pipeline's source names when it has several (keys then name the item's source: see `ItemKeys`). */
+  readonly ks?: readonly string[];
+  /** Each item's key, when keys are given item by item (a dead-letter replay). */
+  readonly kl?: readonly string[];
 }
 
 /** Parent → worker: abort item `k` of batch `b` (its `ctx.signal`) with `r` as the reason. */
