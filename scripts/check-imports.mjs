@@ -19,7 +19,7 @@ const layers = [
   ["executor", "source"],
   ["plan", "run", "store"],
   ["pipeline", "workflow", "runtime"],
-  ["replay", "fleet", "metrics", "top", "testing", "dashboard", "cli"],
+  ["replay", "fleet", "metrics", "otel", "top", "testing", "dashboard", "cli"],
 ];
 /** Modules the core must never load (packages, and src folders or files that hold optional subsystems). */
 const optionalPackages = [
@@ -31,6 +31,7 @@ const optionalPackages = [
   "prom-client",
   "playwright-core",
   "@opentelemetry/api",
+  "@opentelemetry", // every OpenTelemetry package (weir/otel uses the API's types only)
   // loaded on first use
   "msgpackr",
   "node:crypto",
@@ -46,6 +47,7 @@ const optionalSources = [
   "bullmq.ts",
   "dashboard",
   "metrics",
+  "otel",
   "cli/",
   // loaded on a pool stage's first run (LazyPoolExecutor)
   "executor/pool/executor/PoolExecutor.ts",

@@ -213,6 +213,7 @@ export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
 export { TypeScriptUnsupportedError } from "./errors/TypeScriptUnsupportedError.js";
+export { OptionalDependencyMissingError } from "./errors/OptionalDependencyMissingError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
 
 // durable workflows, dead letters that outlive the process
@@ -225,6 +226,9 @@ export type { StageCacheStats } from "./stage/cache/StageCache.js";
 
 // diagnostics_channel hooks (for APM tools)
 export { diagnosticsChannels, type DiagnosticsMessages } from "./events/diagnostics.js";
+
+// tracing (the OpenTelemetry tracer is the `weir/otel` subpath: the core never loads OpenTelemetry)
+export type { RunTracer, RunTrace, StageTrace, TracedRun } from "./stats/RunTracer.js";
 
 // metrics (the prom-client publisher is the `weir/metrics` subpath: the core never loads prom-client)
 export type {

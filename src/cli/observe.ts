@@ -37,6 +37,8 @@ export async function observe(
   let closeMetrics: (() => Promise<void>) | undefined;
   if (metricsPort !== undefined) {
     const { metrics, serveMetrics } = await import("../metrics.js");
+    const { promClient } = await import("../metrics/promClient.js");
+    promClient("weir run --metrics-port"); // a coded error, naming the flag, when prom-client is missing
     prom = metrics();
     const server = await serveMetrics({ port: metricsPort });
     closeMetrics = () => server.close();

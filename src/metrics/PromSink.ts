@@ -1,9 +1,8 @@
 import type { Metric, Registry } from "prom-client";
 import type { MetricsSink, MetricsSource } from "../stats/MetricsSink.js";
 import { families, type Family } from "./families.js";
-import { Frame, type Series } from "./Frame.js";
-import { readPipeline } from "./readPipeline.js";
-import { readWorkflow } from "./readWorkflow.js";
+import type { Series } from "./Frame.js";
+import { RunFrames } from "./RunFrames.js";
 
 /** One sample as prom-client formats it. */
 interface PromValue {
@@ -24,15 +23,12 @@ export class PromSink implements MetricsSink {
   readonly registry: Registry;
   /** Histogram bounds, seconds. */
   readonly buckets: readonly number[];
-  readonly #live = new Set<MetricsSource>();
-  /** Counters and histograms of the runs that ended. */
-  readonly #ended = new Frame();
-  /** The frame of the scrape under way: computed once for all of the registry's metrics. */
-  #frame: Frame | undefined;
+  readonly #runs: RunFrames;
 
   constructor(registry: Registry, buckets: readonly number[]) {
     this.registry = registry;
     this.buckets = buckets;
+    this.#runs = new RunFrames(buckets);
     for (const family of Object.values(families)) {
       const metric = {
         name: family.name,
@@ -48,49 +44,19 @@ export class PromSink implements MetricsSink {
   }
 
   attach(source: MetricsSource): () => void {
-    this.#live.add(source);
-    let attached = true;
-    return () => {
-      if (!attached) return;
-      attached = false;
-      // the run's last reading is final: its counters join the totals of ended runs
-      const last = new Frame();
-      this.#read(last, source);
-      this.#ended.addTotals(last);
-      this.#live.delete(source);
-      this.#frame = undefined;
-    };
+    return this.#runs.attach(source);
   }
 
   /** Runs being read now. */
   get liveRuns(): number {
-    return this.#live.size;
+    return this.#runs.liveRuns;
   }
 
   #get(family: Family): { name: string; help: string; type: string; aggregator: string; values: PromValue[] } {
-    const series = this.#scrape().series.get(family);
+    const series = this.#runs.frame().series.get(family);
     const values: PromValue[] = [];
     if (series !== undefined) for (const s of series.values()) this.#format(family, s, values);
     return { name: family.name, help: family.help, type: family.type, aggregator: "sum", values };
-  }
-
-  /** The frame of this scrape: the registry asks each metric in turn, synchronously; read once. */
-  #scrape(): Frame {
-    if (this.#frame !== undefined) return this.#frame;
-    const frame = this.#ended.totals();
-    for (const source of this.#live) this.#read(frame, source);
-    this.#frame = frame;
-    queueMicrotask(() => {
-      if (this.#frame === frame) this.#frame = undefined;
-    });
-    return frame;
-  }
-
-  #read(frame: Frame, source: MetricsSource): void {
-    const reading = source.read();
-    frame.add(families.runs, { [source.kind]: source.name }, this.#live.has(source) ? 1 : 0);
-    if (reading.kind === "pipeline") readPipeline(frame, source.name, reading, this.buckets);
-    else readWorkflow(frame, source.name, reading, this.buckets);
   }
 
   #format(family: Family, s: Series, out: PromValue[]): void {

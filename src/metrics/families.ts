@@ -83,6 +83,27 @@ export const families = {
   tasks: gauge("weir_workflow_tasks", "Tasks of running workflows, by state."),
   tasksEnded: counter("weir_workflow_tasks_ended_total", "Tasks that reached a final state, by state."),
   taskDuration: histogram("weir_workflow_task_duration_seconds", "Time from a task's first attempt to its end."),
+  itemLatency: histogram(
+    "weir_pipeline_item_latency_seconds",
+    "Time from an item's admission by the source until it left the pipeline (sunk, filtered out, dropped or dead-lettered), per source batch, to about 5 ms.",
+  ),
+  checkpointDuration: histogram(
+    "weir_checkpoint_commit_duration_seconds",
+    "Wall time of the store's group commits that carried a durable run's checkpoint.",
+  ),
+  checkpointLag: gauge(
+    "weir_checkpoint_lag_items",
+    "Source items admitted past the last committed checkpoint's watermark: what a resume now would read again.",
+  ),
+  checkpointAge: gauge(
+    "weir_checkpoint_age_seconds",
+    "Seconds since a durable run's last checkpoint was committed (since it started, before the first).",
+    "max",
+  ),
+  deadLettersStored: counter(
+    "weir_dead_letters_stored_total",
+    "Dead letters a durable run wrote to its store (those the store could not take are not counted).",
+  ),
 } as const satisfies Record<string, Family>;
 
 /** Default histogram bounds, in seconds. */

@@ -1,9 +1,11 @@
-import { register, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, optional, plainObject } from "../options/validate.js";
 import type { MetricsSink } from "../stats/MetricsSink.js";
+import { checkBuckets } from "./checkBuckets.js";
 import { defaultBuckets } from "./families.js";
 import { PromSink } from "./PromSink.js";
+import { promClient } from "./promClient.js";
 import { optionKeys } from "../options/optionKeys.js";
 
 /** Options of {@link metrics}. */
@@ -28,6 +30,8 @@ const sinks = new WeakMap<Registry, PromSink>();
  *
  * @throws InvalidOptionError when `registry` is not a prom-client Registry, or `buckets` is not
  *   an ascending list of positive numbers (or differs from the registry's first call)
+ * @throws OptionalDependencyMissingError (`WEIR_OPTIONAL_DEPENDENCY_MISSING`) when prom-client is
+ *   not installed
  * @example
  * ```ts
  * import { Registry } from "prom-client";
@@ -37,21 +41,15 @@ const sinks = new WeakMap<Registry, PromSink>();
  * console.log(await registry.metrics());
  * ```
  */
-export function metrics(registry: Registry = register, options: MetricsOptions = {}): MetricsSink {
+export function metrics(registry?: Registry, options: MetricsOptions = {}): MetricsSink {
   const where = "metrics()";
-  if (!(registry instanceof Registry))
+  const prom = promClient(where);
+  registry ??= prom.register;
+  if (!(registry instanceof prom.Registry))
     throw new InvalidOptionError("registry", "a prom-client Registry", registry, where);
   const o = plainObject(options, "options", where);
   knownKeys(o, optionKeys<MetricsOptions>()("buckets"), "", where);
-  const buckets = optional(o.buckets, defaultBuckets, (v) => {
-    if (
-      !Array.isArray(v) ||
-      v.length === 0 ||
-      v.some((b, i) => typeof b !== "number" || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= (v[i - 1] as number)))
-    )
-      throw new InvalidOptionError("buckets", "an ascending list of positive numbers (seconds)", v, where);
-    return Object.freeze([...(v as number[])]);
-  });
+  const buckets = optional(o.buckets, defaultBuckets, (v) => checkBuckets(v, where));
   const existing = sinks.get(registry);
   if (existing !== undefined) {
     if (o.buckets !== undefined && existing.buckets.join() !== buckets.join())

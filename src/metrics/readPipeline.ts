@@ -17,6 +17,23 @@ export function readPipeline(
   const boundsMs = bounds.map((b) => b * 1000);
   const elapsedS = reading.elapsedMs / 1000;
   frame.add(f.mainLoopDelay, {}, reading.mainLoopDelayMs / 1000);
+  const latency = reading.itemLatency;
+  if (latency !== undefined)
+    frame.addHistogram(f.itemLatency, { pipeline }, latency.cumulative(boundsMs), latency.sumMs / 1000, latency.count);
+  const checkpoint = reading.checkpoint;
+  if (checkpoint !== undefined) {
+    const { commits } = checkpoint;
+    frame.addHistogram(
+      f.checkpointDuration,
+      { pipeline },
+      commits.cumulative(boundsMs),
+      commits.sumMs / 1000,
+      commits.count,
+    );
+    if (checkpoint.lagItems !== undefined) frame.add(f.checkpointLag, { pipeline }, checkpoint.lagItems);
+    frame.add(f.checkpointAge, { pipeline }, checkpoint.ageMs / 1000);
+    for (const [stage, n] of checkpoint.deadLetters) frame.add(f.deadLettersStored, { pipeline, stage }, n);
+  }
   for (const { stats: s, failures, queueCapacity, durations, pool } of reading.stages) {
     const labels = { pipeline, stage: s.name, context: s.context };
     frame.add(f.received, labels, s.in);

@@ -1,9 +1,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { register, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, nonEmptyString, nonNegativeInt, optional, plainObject } from "../options/validate.js";
 import { listen } from "./listen.js";
+import { promClient } from "./promClient.js";
 import { optionKeys } from "../options/optionKeys.js";
 
 /** Options of {@link serveMetrics}. */
@@ -30,7 +31,8 @@ export interface MetricsServer extends AsyncDisposable {
  * Serves `registry` on `GET /metrics` in Prometheus' text format (what `weir run --metrics-port`
  * does), on loopback unless told otherwise. Other paths answer 404, other methods 405.
  *
- * @throws InvalidOptionError for a bad option; rejects with a ListenError (`WEIR_LISTEN_FAILED`)
+ * @throws InvalidOptionError for a bad option; OptionalDependencyMissingError
+ *   (`WEIR_OPTIONAL_DEPENDENCY_MISSING`) without a registry when prom-client is not installed; rejects with a ListenError (`WEIR_LISTEN_FAILED`)
  *   when the port cannot be bound
  * @example
  * ```ts
@@ -49,11 +51,12 @@ export async function serveMetrics(options: MetricsServerOptions = {}): Promise<
     return n;
   });
   const host = optional(o.host, "127.0.0.1", (v) => nonEmptyString(v, "host", where));
-  const registry = optional(o.registry, register, (v) => {
-    if (typeof (v as Registry | null)?.metrics !== "function")
-      throw new InvalidOptionError("registry", "a prom-client Registry", v, where);
-    return v as Registry;
-  });
+  const registry =
+    optional<Registry | undefined>(o.registry, undefined, (v) => {
+      if (typeof (v as Registry | null)?.metrics !== "function")
+        throw new InvalidOptionError("registry", "a prom-client Registry", v, where);
+      return v as Registry;
+    }) ?? promClient(where).register;
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/metrics") {

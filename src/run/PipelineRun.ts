@@ -5,6 +5,7 @@ import { CancelledError } from "../errors/CancelledError.js";
 import { SourceError } from "../errors/SourceError.js";
 import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
 import { runBus } from "../events/runBus.js";
+import { ItemLatency } from "../stats/ItemLatency.js";
 import type { Executor } from "../executor/Executor.js";
 import type { CompiledPlan } from "../plan/compilePlan.js";
 import type { PipelineGraph } from "../graph/PipelineGraph.js";
@@ -99,6 +100,8 @@ export class PipelineRun implements Run, RunScope {
   readonly #givenKeys: ItemKeys | undefined;
   /** Ends the `metrics` sink's reading of this run (its counters are final then). */
   #detachMetrics: (() => void) | undefined;
+  /** End-to-end item latency, measured for a `metrics` sink (a run of one source). */
+  #itemLatency: ItemLatency | undefined;
 
   constructor(
     graph: PipelineGraph,
@@ -120,6 +123,13 @@ export class PipelineRun implements Run, RunScope {
       (n) => new StageCounters(n.name, n.kind, compiled.plan.stages.find((s) => s.name === n.name)!.context),
     );
     graph.nodes.forEach((n, k) => n.settings?.cache && (this.#counters[k]!.cache = n.settings.cache.counter()));
+    // `tracer`: each stage's attempts report to its trace (untraced runs keep plain counters)
+    const trace = options.tracer?.start({ kind: "pipeline", name: graph.name });
+    if (trace !== undefined)
+      for (const c of this.#counters) {
+        const t = trace.stage(c);
+        if (t !== undefined) c.traceTo(t);
+      }
     // inline stages run on the main loop: they report its delay (async stages, through their executor)
     const releaseLoop = holdMainLoopDelay();
     for (const c of this.#counters)
@@ -134,6 +144,7 @@ export class PipelineRun implements Run, RunScope {
       this.#mainLoopDelayMs ??= mainLoopDelayMs();
       releaseLoop();
       releaseKeepAlive();
+      this.#itemLatency?.end();
       this.#detachMetrics?.();
       this.#detachMetrics = undefined;
     };
@@ -171,6 +182,11 @@ export class PipelineRun implements Run, RunScope {
       );
     }
     this.#promise.then(release, release);
+    if (trace !== undefined)
+      this.#promise.then(
+        () => trace.end(true, undefined),
+        (e: unknown) => trace.end(false, e),
+      );
   }
 
   /** Builds the steps and starts them on the next microtask; settles when the run ends. */
@@ -211,6 +227,11 @@ export class PipelineRun implements Run, RunScope {
       if (this.#stopped) for (const s of this.#sources) s.step.stop();
       this.#durable?.attach(this);
       if (options.metrics !== undefined) {
+        const source = graph.nodes.findIndex((n) => n.kind === "source");
+        if (this.#sources.length === 1 && source >= 0) {
+          const latency = (this.#itemLatency = new ItemLatency(this.clock, () => this.lowWatermark()));
+          this.#counters[source]!.admitted = (start, n) => latency.admitted(start, n);
+        }
         this.#detachMetrics = options.metrics.attach({
           kind: "pipeline",
           name: this.pipeline,
@@ -563,6 +584,8 @@ export class PipelineRun implements Run, RunScope {
       elapsedMs: now - this.#startedAt,
       mainLoopDelayMs: this.#mainLoopDelayMs ?? mainLoopDelayMs(),
       stages,
+      itemLatency: this.#itemLatency?.histogram,
+      checkpoint: this.#durable?.stats.reading(this.#itemLatency?.admittedEnd, Date.now()),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { EventSink } from "../events/EventSink.js";
 import type { MetricsSink } from "../stats/MetricsSink.js";
+import type { RunTracer } from "../stats/RunTracer.js";
 import type { MemoryGuard, MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import type { Clock } from "../time/Clock.js";
 import type { DeadLetterOptions } from "./DeadLetterOptions.js";
@@ -97,6 +98,18 @@ export interface RunOptions {
    * ```
    */
   readonly metrics?: MetricsSink;
+  /**
+   * Records a span per attempt (async and pool stages) or per batch (fused inline stages,
+   * `batch()` stages), linked to a span for the run: a `tracing(tracer)` from `"weir/otel"`
+   * (OpenTelemetry). Nothing is recorded per item without it.
+   * @default none
+   * @example
+   * ```ts
+   * import { tracing } from "weir/otel";
+   * await p.run({ tracer: tracing(trace.getTracer("my-app")) });
+   * ```
+   */
+  readonly tracer?: RunTracer;
   /**
    * Serves the web dashboard beside the run (loaded from `weir/dashboard` only when given) and
    * prints its URL, token included, on stderr: `true` (127.0.0.1, a free port) or

@@ -238,6 +238,7 @@ export class SourceStep implements Step {
           if (n === 0) break;
           this.#counters.out += n;
           this.#counters.in += n;
+          this.#counters.admitted?.(base, n);
           this.#held = base;
           const w = emitter.emitInPlace(inPlace.items as unknown[], base, base + n);
           if (w !== undefined) await w;
@@ -292,6 +293,7 @@ export class SourceStep implements Step {
         else for (let i = 0; i < n; i++) indexes[i] = (base + i) * stride + offset;
         this.#counters.out += n;
         this.#counters.in += n;
+        this.#counters.admitted?.(base, n);
         const w = emitter.emit(buf, indexes, n);
         if (w !== undefined) await w;
         if (signal.aborted) break;

@@ -13,6 +13,7 @@ import type { Store } from "../store/Store.js";
 import { clockOption } from "../time/clockOption.js";
 import { MemoryGuard, type MemoryGuardOptions } from "../policy/MemoryGuard.js";
 import { isMetricsSink } from "../stats/MetricsSink.js";
+import { isRunTracer } from "../stats/RunTracer.js";
 import { deadLetterSettings } from "./DeadLetterOptions.js";
 import { checkRunDashboard } from "./RunDashboardOptions.js";
 import type { RunOptions } from "./RunOptions.js";
@@ -56,6 +57,10 @@ const checks: { readonly [K in keyof Required<RunOptions>]: (value: unknown, whe
       throw new InvalidOptionError("metrics", 'a metrics sink (metrics(registry) from "weir/metrics")', v, where);
   },
   dashboard: (v, where) => void checkRunDashboard(v, where),
+  tracer: (v, where) => {
+    if (!isRunTracer(v))
+      throw new InvalidOptionError("tracer", 'a run tracer (tracing(tracer) from "weir/otel")', v, where);
+  },
 };
 
 const known = Object.keys(checks);

@@ -43,6 +43,28 @@ export interface PipelineReading {
   readonly mainLoopDelayMs: number;
   /** One per stage, in plan order. */
   readonly stages: readonly StageReading[];
+  /**
+   * End-to-end item latency, ms: from a source batch's admission until every item of it left
+   * the pipeline, one sample per item (a pipeline with one source; undefined otherwise).
+   */
+  readonly itemLatency?: DurationHistogram | undefined;
+  /** A durable run's checkpointing (`run({ store })`); undefined without a store. */
+  readonly checkpoint?: CheckpointReading | undefined;
+}
+
+/** A durable pipeline run's checkpointing, as of one reading. */
+export interface CheckpointReading {
+  /** Durations of the group commits that carried a checkpoint (wall time). */
+  readonly commits: DurationHistogram;
+  /**
+   * Source items past the last committed checkpoint's watermark: what a resume now would read
+   * again (undefined for a pipeline of several sources).
+   */
+  readonly lagItems: number | undefined;
+  /** Milliseconds since the last checkpoint was committed (since the run started, before the first). */
+  readonly ageMs: number;
+  /** Dead letters written to the store, by stage. */
+  readonly deadLetters: ReadonlyMap<string, number>;
 }
 
 /** One stage's counters: its {@link StageStats} and what only metrics need. */

@@ -1,6 +1,8 @@
 import { WeirError } from "../errors/WeirError.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { LatencyHistogram } from "./LatencyHistogram.js";
+import type { StageTrace } from "./RunTracer.js";
+import { TracedLatencyHistogram } from "./TracedLatencyHistogram.js";
 import type { StageBreakerStats, StageFleetStats, StageStats } from "./StageStats.js";
 import type { StageCacheStats } from "../stage/cache/StageCache.js";
 
@@ -24,7 +26,10 @@ export class StageCounters {
   readonly failures = new Map<string, number>();
   /** When inFlight last went from 0 to 1 (clock ms). */
   busySince = 0;
-  readonly latency = new LatencyHistogram();
+  /** Per-attempt durations (a {@link TracedLatencyHistogram} once {@link StageCounters.traceTo} was called). */
+  latency: LatencyHistogram = new LatencyHistogram();
+  /** Where attempts are traced (`run({ tracer })`), if anywhere. */
+  #trace: StageTrace | undefined;
   /** Reads the queue depth of the stage's input channel, when it has one. */
   queueDepth: () => number = () => 0;
   /** Reads items dropped by the input channel's overflow policy. */
@@ -47,6 +52,8 @@ export class StageCounters {
   loopDelayMs: () => number = () => 0;
   /** Reads the capacity of the stage's input channel (0 when it has none). */
   queueCapacity: () => number = () => 0;
+  /** A source's stage: told of each batch the source admits (`[start, start + n)`), when the run measures item latency. */
+  admitted: ((start: number, n: number) => void) | undefined = undefined;
   /** Reads the milliseconds, up to `now`, the stage's step waited for room below (back-pressured). */
   backPressuredMs: (now: number) => number = () => 0;
 
@@ -61,6 +68,13 @@ export class StageCounters {
     this.errors++;
     const code = errorCode(error);
     this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
+    this.#trace?.failed(error);
+  }
+
+  /** Reports the stage's attempts to `trace` from now on (called before the run starts). */
+  traceTo(trace: StageTrace): void {
+    this.#trace = trace;
+    this.latency = new TracedLatencyHistogram(trace);
   }
 
   /** An item started: count busy time from the first one in flight. */

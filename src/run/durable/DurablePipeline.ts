@@ -12,6 +12,7 @@ import { RangeSet } from "../../store/RangeSet.js";
 import type { Store } from "../../store/Store.js";
 import { trackBatchCarriers, type BatchCarriers } from "../BatchCarriers.js";
 import type { DeadLetter } from "../RunEvents.js";
+import { CheckpointStats } from "../../stats/CheckpointStats.js";
 import { InboxReader } from "./InboxReader.js";
 import { RunStates, registerStates, unregisterStates } from "./RunStates.js";
 import { SkippingReader } from "./SkippingReader.js";
@@ -99,6 +100,10 @@ export class DurablePipeline {
   #unsubscribe: (() => void) | undefined;
   /** Dead letters the store could not take (not serializable): kept in the result only. */
   unstoredDeadLetters = 0;
+  /** Commits, their durations, the committed watermark, stored dead letters (for metrics). */
+  readonly stats: CheckpointStats;
+  /** Checkpoints made at the start of a group commit so far. */
+  #timed = 0;
 
   private constructor(
     handle: RunHandle,
@@ -115,6 +120,7 @@ export class DurablePipeline {
     this.#progress = new SourceProgress(marks);
     this.#replay = replay;
     this.#next = next;
+    this.stats = new CheckpointStats(marks.length === 1 ? marks[0]!.watermark : 0, Date.now());
   }
 
   /** Claims the run (new, or resumed) and reads what a resume needs. */
@@ -235,7 +241,7 @@ export class DurablePipeline {
     this.#carriers = trackBatchCarriers(scope);
     registerRun(this.handle);
     registerStates(this.handle.id, this.#states);
-    this.handle.checkpointWith(() => this.#checkpoint(false));
+    this.handle.checkpointWith(() => this.#timedCheckpoint());
     this.#unsubscribe = this.handle.onFailure((error) => scope.fail(error));
     this.#timer = setInterval(() => this.#tick(), PROGRESS_EVERY_MS);
     this.#timer.unref();
@@ -258,6 +264,21 @@ export class DurablePipeline {
     } catch (error) {
       this.#scope!.fail(error);
     }
+  }
+
+  /**
+   * The checkpoint a group commit asks for at its start: the commit then runs synchronously, so
+   * the first microtask after it sees it done (its duration, for metrics).
+   */
+  #timedCheckpoint(): { watermark: number; done?: RangeSet; stageState?: Record<string, unknown> } {
+    const checkpoint = this.#checkpoint(false);
+    const t0 = performance.now();
+    this.#timed++;
+    queueMicrotask(() => {
+      if (this.handle.failure === undefined)
+        this.stats.committed(checkpoint.watermark, performance.now() - t0, Date.now());
+    });
+    return checkpoint;
   }
 
   #checkpoint(final: boolean): { watermark: number; done?: RangeSet; stageState?: Record<string, unknown> } {
@@ -305,6 +326,7 @@ export class DurablePipeline {
         attempts: letter.attempts,
         firstFailedAt: at,
       });
+      this.stats.deadLettered(letter.stage);
     } catch {
       this.unstoredDeadLetters++;
     }
@@ -320,7 +342,13 @@ export class DurablePipeline {
     unregisterRun(this.handle);
     unregisterStates(this.handle.id, this.#states);
     if (this.handle.failure !== undefined) return;
-    if (this.#scope !== undefined) this.handle.checkpoint(this.#checkpoint(true));
+    const last = this.#scope === undefined ? undefined : this.#checkpoint(true);
+    if (last !== undefined) this.handle.checkpoint(last);
+    const timed = this.#timed;
+    const t0 = performance.now();
     await this.handle.finish(state, error);
+    // counted once: unless a checkpoint asked for earlier took its place in the same commit
+    if (last !== undefined && this.#timed === timed && this.handle.failure === undefined)
+      this.stats.committed(last.watermark, performance.now() - t0, Date.now());
   }
 }

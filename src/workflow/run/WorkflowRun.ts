@@ -1,3 +1,4 @@
+import type { RunTrace } from "../../stats/RunTracer.js";
 import { CancelledError } from "../../errors/CancelledError.js";
 import { observeWorkflow } from "../../events/diagnostics.js";
 import { EventBus, type EventHandler, type SubscribeOptions } from "../../events/EventBus.js";
@@ -79,6 +80,8 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
   #endedAt: number | undefined;
   /** Ends the `metrics` sink's reading of this run. */
   readonly #detachMetrics: (() => void) | undefined;
+  /** The run's trace (`tracer` option), ended with the run. */
+  #trace: RunTrace | undefined;
   /** Ends the run when `stop()`'s grace runs out. */
   #graceTimer: TimerHandle | undefined;
 
@@ -114,6 +117,11 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
         tasks: [...this.snapshot().tasks()],
       }),
     });
+    const trace = options.tracer?.start({ kind: "workflow", name: this.workflow });
+    if (trace !== undefined) {
+      this.#trace = trace;
+      this.#bus.on("task:end", ({ task }) => trace.task(task, this.#clock.now()));
+    }
     if (options.durable === undefined) queueMicrotask(() => this.#start());
     else void this.#startDurable(graph);
   }
@@ -322,6 +330,7 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
       this.#bus.emit("workflow:end", { workflow: this.workflow, state, ok: state === "completed", durationMs, error });
     this.#bus.clear();
     this.#detachMetrics?.();
+    this.#trace?.end(state === "completed", error);
     const result = workflowResult<R>(this.snapshot(), error, durationMs, stopped);
     const journal = this.#journal;
     if (journal === undefined) {

@@ -16,6 +16,7 @@ import {
 import { WorkflowSnapshot } from "../../state/WorkflowSnapshot.js";
 import { systemClock, type Clock } from "../../time/Clock.js";
 import { isMetricsSink, type MetricsSink } from "../../stats/MetricsSink.js";
+import { isRunTracer, type RunTracer } from "../../stats/RunTracer.js";
 import type { WorkflowEvents } from "../results/WorkflowEvents.js";
 import type { WorkflowResult } from "../results/WorkflowResult.js";
 import { checkRunDashboard, type RunDashboardOptions } from "../../run/RunDashboardOptions.js";
@@ -87,6 +88,14 @@ export interface WorkflowRunOptions<Name extends string = string> {
    */
   readonly metrics?: MetricsSink;
   /**
+   * Records a span per task that ran (from its first attempt to its end, with its state, and
+   * an error status when it failed), linked to a span for the run: a `tracing(tracer)` from
+   * `"weir/otel"` (OpenTelemetry).
+   * @default none
+   * @example `{ tracer: tracing(trace.getTracer("my-app")) }`
+   */
+  readonly tracer?: RunTracer;
+  /**
    * Most tasks `ctx.add()` may add to the run (a bound on runaway fan-out); one more is a
    * `WorkflowError`.
    * @default 100000
@@ -156,6 +165,7 @@ export interface FilledRunOptions {
   readonly only: readonly string[] | undefined;
   readonly events: EventSink<WorkflowEvents> | undefined;
   readonly metrics: MetricsSink | undefined;
+  readonly tracer: RunTracer | undefined;
   readonly maxAddedTasks: number;
   readonly yieldEvery: number;
   /** Set when the run is durable (`store`). */
@@ -185,6 +195,7 @@ const known = Object.keys({
   only: true,
   events: true,
   metrics: true,
+  tracer: true,
   maxAddedTasks: true,
   yieldEvery: true,
   store: true,
@@ -237,6 +248,11 @@ export function fillRunOptions(options: unknown, where: string): FilledRunOption
     metrics: optional(o.metrics, undefined, (v) => {
       if (!isMetricsSink(v))
         throw new InvalidOptionError("metrics", 'a metrics sink (metrics(registry) from "weir/metrics")', v, where);
+      return v;
+    }),
+    tracer: optional(o.tracer, undefined, (v) => {
+      if (!isRunTracer(v))
+        throw new InvalidOptionError("tracer", 'a run tracer (tracing(tracer) from "weir/otel")', v, where);
       return v;
     }),
     maxAddedTasks: optional(o.maxAddedTasks, workflowRunDefaults.maxAddedTasks, (v) =>
