@@ -114,10 +114,7 @@ export class ClaimedRun implements RunHandle {
   #queueCheckpoint(input: CheckpointInput): void {
     const given = plainObject(input, "checkpoint", this.#where);
     const watermark = nonNegativeInt(given["watermark"], "checkpoint.watermark", this.#where);
-    if (input.done !== undefined && !(input.done instanceof RangeSet)) {
-      throw new InvalidOptionError("checkpoint.done", "a RangeSet", input.done, this.#where);
-    }
-    const done = input.done === undefined ? new RangeSet() : input.done.clone();
+    const done = doneRanges(input.done, this.#where);
     done.deleteBelow(watermark);
     const total = input.total === undefined ? undefined : nonNegativeInt(input.total, "checkpoint.total", this.#where);
     const op: CheckpointOp = {
@@ -356,4 +353,16 @@ export class ClaimedRun implements RunHandle {
       this.#scheduleHeartbeat();
     }, this.#host.heartbeatMs);
   }
+}
+
+/**
+ * A checkpoint's done ranges as this module's own `RangeSet`: a copy of the given one, also when it
+ * comes from another copy of weir (a job that imports weir's sources while the CLI runs its build).
+ */
+function doneRanges(given: unknown, where: string): RangeSet {
+  if (given === undefined) return new RangeSet();
+  if (given instanceof RangeSet) return given.clone();
+  const ranges = (given as { ranges?: unknown } | null)?.ranges;
+  if (typeof ranges !== "function") throw new InvalidOptionError("checkpoint.done", "a RangeSet", given, where);
+  return RangeSet.from((ranges as () => Iterable<readonly [number, number]>).call(given));
 }
