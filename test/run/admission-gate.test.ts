@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { AdmissionGate, type Waiter } from "../../src/run/AdmissionGate.js";
+import { AdmissionGate, type Waiter } from "../../src/run/stage/AdmissionGate.js";
 import { rateLimiter } from "../../src/policy/RateLimiter.js";
 import { composeAdmissions } from "../../src/policy/composeAdmissions.js";
 import { circuitBreaker } from "../../src/policy/CircuitBreaker.js";

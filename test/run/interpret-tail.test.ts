@@ -7,9 +7,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileTail, SPILL_AT, type TailState } from "../../src/run/compileTail.js";
-import { interpretTail } from "../../src/run/interpretTail.js";
-import { fusedContext, type InlineOp } from "../../src/run/InlineOp.js";
+import { compileTail, SPILL_AT, type TailState } from "../../src/run/fused/compileTail.js";
+import { interpretTail } from "../../src/run/fused/interpretTail.js";
+import { fusedContext, type InlineOp } from "../../src/run/fused/InlineOp.js";
 import { StageCounters } from "../../src/stats/StageCounters.js";
 
 type Behaviour = "value" | "thenable" | "throw" | "asyncOnly" | "big";

@@ -10,7 +10,7 @@ import type { SourceReader } from "../../source/SourceReader.js";
 import type { InboxEntry, RunHandle } from "../../store/RunHandle.js";
 import { RangeSet } from "../../store/RangeSet.js";
 import type { Store } from "../../store/Store.js";
-import { trackBatchCarriers, type BatchCarriers } from "../BatchCarriers.js";
+import { trackBatchCarriers, type BatchCarriers } from "../queue/BatchCarriers.js";
 import type { DeadLetter } from "../RunEvents.js";
 import { CheckpointStats } from "../../stats/CheckpointStats.js";
 import { InboxReader } from "./InboxReader.js";

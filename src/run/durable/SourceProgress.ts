@@ -1,5 +1,5 @@
 import { RangeSet } from "../../store/RangeSet.js";
-import type { BatchCarriers } from "../BatchCarriers.js";
+import type { BatchCarriers } from "../queue/BatchCarriers.js";
 
 /** How far one source of a durable run got, in its own positions. */
 export interface SourceMark {

@@ -1,10 +1,10 @@
-import { AgingPriorityQueue, agingPriorityQueueDefaults } from "../channel/AgingPriorityQueue.js";
-import { FairQueue } from "../channel/FairQueue.js";
-import { FifoQueue } from "../channel/FifoQueue.js";
-import type { ItemQueue } from "../channel/ItemQueue.js";
-import { StampedQueue, type Stamped } from "../channel/StampedQueue.js";
-import type { StageSettings } from "../stage/StageOptions.js";
-import type { Clock } from "../time/Clock.js";
+import { AgingPriorityQueue, agingPriorityQueueDefaults } from "../../channel/AgingPriorityQueue.js";
+import { FairQueue } from "../../channel/FairQueue.js";
+import { FifoQueue } from "../../channel/FifoQueue.js";
+import type { ItemQueue } from "../../channel/ItemQueue.js";
+import { StampedQueue, type Stamped } from "../../channel/StampedQueue.js";
+import type { StageSettings } from "../../stage/StageOptions.js";
+import type { Clock } from "../../time/Clock.js";
 
 /**
  * The queue in front of a stage, by its options: fair by key, priority (always with aging:

@@ -1,7 +1,7 @@
-import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { MemoryGuard } from "../policy/MemoryGuard.js";
-import type { Clock } from "../time/Clock.js";
-import type { RunOptions } from "./RunOptions.js";
+import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import { MemoryGuard } from "../../policy/MemoryGuard.js";
+import type { Clock } from "../../time/Clock.js";
+import type { RunOptions } from "../RunOptions.js";
 import type { SourceGate } from "./SourceStep.js";
 
 /**

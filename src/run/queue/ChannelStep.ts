@@ -1,9 +1,9 @@
-import type { Channel } from "../channel/Channel.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import type { Emitter } from "./Emitter.js";
-import type { RunScope } from "./RunScope.js";
-import { LoopTurns } from "./LoopTurns.js";
-import { CHUNK, type Step } from "./Step.js";
+import type { Channel } from "../../channel/Channel.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import type { Emitter } from "../emit/Emitter.js";
+import type { RunScope } from "../RunScope.js";
+import { LoopTurns } from "../source/LoopTurns.js";
+import { CHUNK, type Step } from "../Step.js";
 
 /**
  * Reads a channel and emits what it reads: the head of a merge point, and of a run of fused

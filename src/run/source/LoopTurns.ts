@@ -1,4 +1,4 @@
-import { YIELD_EVERY, yieldToLoop } from "./Step.js";
+import { YIELD_EVERY, yieldToLoop } from "../Step.js";
 
 /**
  * Makes sure the event loop turns while a step moves items (a source pulled, a channel read): every {@link YIELD_EVERY} chunks, the

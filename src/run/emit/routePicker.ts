@@ -1,5 +1,5 @@
-import type { Channel } from "../channel/Channel.js";
-import type { GraphNode } from "../graph/GraphNode.js";
+import type { Channel } from "../../channel/Channel.js";
+import type { GraphNode } from "../../graph/GraphNode.js";
 
 /**
  * The per-run function that names an item's branch, for a route by key or a built-in strategy

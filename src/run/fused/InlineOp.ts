@@ -1,7 +1,7 @@
-import { itemKey, type ItemKeys } from "../executor/ItemKeys.js";
-import type { StageContext } from "../stage/StageContext.js";
-import type { ErrorPolicy } from "../stage/StageKind.js";
-import type { StageCounters } from "../stats/StageCounters.js";
+import { itemKey, type ItemKeys } from "../../executor/ItemKeys.js";
+import type { StageContext } from "../../stage/StageContext.js";
+import type { ErrorPolicy } from "../../stage/StageKind.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
 
 /**
  * The context a fused stage hands its function: one object per stage for the whole run, whose

@@ -1,24 +1,24 @@
-import type { Channel } from "../channel/Channel.js";
-import { TimeoutError } from "../errors/TimeoutError.js";
-import type { BatchSettle, Executor, FailedStep, Settle } from "../executor/Executor.js";
-import { cancelledOutcome, type Admission } from "../policy/Admission.js";
-import { retryAfterMs } from "../policy/retryAfterMs.js";
+import type { Channel } from "../../channel/Channel.js";
+import { TimeoutError } from "../../errors/TimeoutError.js";
+import type { BatchSettle, Executor, FailedStep, Settle } from "../../executor/Executor.js";
+import { cancelledOutcome, type Admission } from "../../policy/Admission.js";
+import { retryAfterMs } from "../../policy/retryAfterMs.js";
 import { AdmissionGate } from "./AdmissionGate.js";
-import { backoffDelay, shouldRetry, type RetryPolicy } from "../policy/retry.js";
-import type { ErrorPolicy } from "../stage/StageKind.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import type { Emitter } from "./Emitter.js";
+import { backoffDelay, shouldRetry, type RetryPolicy } from "../../policy/retry.js";
+import type { ErrorPolicy } from "../../stage/StageKind.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import type { Emitter } from "../emit/Emitter.js";
 import { itemFailed } from "./itemFailed.js";
-import type { RunScope } from "./RunScope.js";
-import type { Step } from "./Step.js";
-import { microtask } from "../time/microtask.js";
-import { SPILL_AT } from "./compileTail.js";
+import type { RunScope } from "../RunScope.js";
+import type { Step } from "../Step.js";
+import { microtask } from "../../time/microtask.js";
+import { SPILL_AT } from "../fused/compileTail.js";
 import { Expansion, expansionOf } from "./Expansion.js";
 import { failedAt } from "./failedAt.js";
 import { Outbox } from "./Outbox.js";
 import { DROPPED, EMPTY, EXPAND, MANY, READY, ReorderRing, type RingState } from "./ReorderRing.js";
 import { StageSlot, type SlotOwner } from "./StageSlot.js";
-import { onAbort } from "./onAbort.js";
+import { onAbort } from "../onAbort.js";
 
 /** The settings a stage runner needs, every field present. */
 export interface StageStepOptions {

@@ -1,7 +1,7 @@
-import type { ErrorPolicy } from "../stage/StageKind.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import { itemFailed } from "./itemFailed.js";
-import type { RunScope } from "./RunScope.js";
+import type { ErrorPolicy } from "../../stage/StageKind.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import { itemFailed } from "../stage/itemFailed.js";
+import type { RunScope } from "../RunScope.js";
 
 /**
  * Calls a stage's queue-ordering function (`priority(item)`, `fairBy(item)`) where an item is

@@ -1,8 +1,8 @@
-import { microtask } from "../time/microtask.js";
-import type { Emitter } from "./Emitter.js";
+import { microtask } from "../../time/microtask.js";
+import type { Emitter } from "../emit/Emitter.js";
 import { MANY, READY } from "./ReorderRing.js";
-import type { RunScope } from "./RunScope.js";
-import { minOf } from "./Step.js";
+import type { RunScope } from "../RunScope.js";
+import { minOf } from "../Step.js";
 
 /**
  * A stage runner's completed items waiting to be emitted, in emission order, with their source

@@ -1,11 +1,11 @@
-import type { Channel } from "../channel/Channel.js";
-import type { DispatchContext } from "../pipeline/DispatchContext.js";
-import type { ErrorPolicy } from "../stage/StageKind.js";
-import type { BlockedTime } from "../stats/BlockedTime.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import { itemFailed } from "./itemFailed.js";
-import type { QueueKeyGuard } from "./QueueKeyGuard.js";
-import type { RunScope } from "./RunScope.js";
+import type { Channel } from "../../channel/Channel.js";
+import type { DispatchContext } from "../../pipeline/DispatchContext.js";
+import type { ErrorPolicy } from "../../stage/StageKind.js";
+import type { BlockedTime } from "../../stats/BlockedTime.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import { itemFailed } from "../stage/itemFailed.js";
+import type { QueueKeyGuard } from "../queue/QueueKeyGuard.js";
+import type { RunScope } from "../RunScope.js";
 
 /** The guard of each channel whose stage orders its queue by a function of the item (`priority`, `fairBy`). */
 export type ChannelGuards = ReadonlyMap<Channel<unknown>, QueueKeyGuard<unknown>>;

@@ -1,5 +1,5 @@
-import type { Attempt, BatchSettle, FailedStep, Settle } from "../executor/Executor.js";
-import type { TimerHandle } from "../time/Clock.js";
+import type { Attempt, BatchSettle, FailedStep, Settle } from "../../executor/Executor.js";
+import type { TimerHandle } from "../../time/Clock.js";
 import type { Waiter } from "./AdmissionGate.js";
 
 /** Where a slot's bound settle functions and timer land (the stage runner). */

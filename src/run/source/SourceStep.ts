@@ -1,11 +1,11 @@
-import { ArrayReader } from "../source/ArrayReader.js";
-import type { SourceReader } from "../source/SourceReader.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import type { Emitter } from "./Emitter.js";
-import type { RunScope } from "./RunScope.js";
+import { ArrayReader } from "../../source/ArrayReader.js";
+import type { SourceReader } from "../../source/SourceReader.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import type { Emitter } from "../emit/Emitter.js";
+import type { RunScope } from "../RunScope.js";
 import { LoopTurns } from "./LoopTurns.js";
-import { onAbort } from "./onAbort.js";
-import { CHUNK, yieldToLoop, type Step } from "./Step.js";
+import { onAbort } from "../onAbort.js";
+import { CHUNK, yieldToLoop, type Step } from "../Step.js";
 
 /** Hooks a source step consults between chunks (memory-aware pausing plugs in here). */
 export interface SourceGate {

@@ -1,9 +1,9 @@
 import { compileTail, SPILL_AT, type CompiledTail, type TailState } from "./compileTail.js";
 import type { InlineOp } from "./InlineOp.js";
 import { interpretTail } from "./interpretTail.js";
-import { itemFailed } from "./itemFailed.js";
-import { fusedLoop, type FusedLoop } from "../plan/fusedLoop.js";
-import type { RunScope } from "./RunScope.js";
+import { itemFailed } from "../stage/itemFailed.js";
+import { fusedLoop, type FusedLoop } from "../../plan/fusedLoop.js";
+import type { RunScope } from "../RunScope.js";
 
 /** Hands `outV[0..n)` on (to the step's outlet); a promise when it had to wait for room. */
 export type Spill = (n: number) => Promise<void> | undefined;

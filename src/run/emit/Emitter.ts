@@ -1,4 +1,4 @@
-import type { FusedTail, Spill } from "./FusedTail.js";
+import type { FusedTail, Spill } from "../fused/FusedTail.js";
 import type { Outlet } from "./Outlet.js";
 
 /**

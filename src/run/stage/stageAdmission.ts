@@ -1,10 +1,10 @@
-import { AdaptiveConcurrency } from "../policy/AdaptiveConcurrency.js";
-import type { Admission } from "../policy/Admission.js";
-import { composeAdmissions } from "../policy/composeAdmissions.js";
-import { rateLimiter, type RateLimiterOptions } from "../policy/RateLimiter.js";
-import type { StageSettings } from "../stage/StageOptions.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import type { RunScope } from "./RunScope.js";
+import { AdaptiveConcurrency } from "../../policy/AdaptiveConcurrency.js";
+import type { Admission } from "../../policy/Admission.js";
+import { composeAdmissions } from "../../policy/composeAdmissions.js";
+import { rateLimiter, type RateLimiterOptions } from "../../policy/RateLimiter.js";
+import type { StageSettings } from "../../stage/StageOptions.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import type { RunScope } from "../RunScope.js";
 
 /** What a stage's flow-control options become for one run. */
 export interface StageAdmission {

@@ -1,7 +1,7 @@
-import type { WeirError } from "../errors/WeirError.js";
-import type { Admission, AdmissionOutcome } from "../policy/Admission.js";
-import { baseClock } from "../time/baseClock.js";
-import type { Clock, TimerHandle } from "../time/Clock.js";
+import type { WeirError } from "../../errors/WeirError.js";
+import type { Admission, AdmissionOutcome } from "../../policy/Admission.js";
+import { baseClock } from "../../time/baseClock.js";
+import type { Clock, TimerHandle } from "../../time/Clock.js";
 
 /** An item held at the gate. */
 export interface Waiter {

@@ -1,7 +1,7 @@
-import { StageError } from "../errors/StageError.js";
-import type { ErrorPolicy } from "../stage/StageKind.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import type { RunScope } from "./RunScope.js";
+import { StageError } from "../../errors/StageError.js";
+import type { ErrorPolicy } from "../../stage/StageKind.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import type { RunScope } from "../RunScope.js";
 
 /**
  * Applies a stage's error policy to an item whose last attempt failed, reporting it under `stage`

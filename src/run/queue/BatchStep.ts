@@ -1,9 +1,9 @@
-import type { Channel } from "../channel/Channel.js";
-import type { StageCounters } from "../stats/StageCounters.js";
-import type { TimerHandle } from "../time/Clock.js";
-import type { Emitter } from "./Emitter.js";
-import type { RunScope } from "./RunScope.js";
-import type { Step } from "./Step.js";
+import type { Channel } from "../../channel/Channel.js";
+import type { StageCounters } from "../../stats/StageCounters.js";
+import type { TimerHandle } from "../../time/Clock.js";
+import type { Emitter } from "../emit/Emitter.js";
+import type { RunScope } from "../RunScope.js";
+import type { Step } from "../Step.js";
 import { batchCarriersOf } from "./BatchCarriers.js";
 
 /**

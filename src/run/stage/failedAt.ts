@@ -1,4 +1,4 @@
-import type { FailedStep } from "../executor/Executor.js";
+import type { FailedStep } from "../../executor/Executor.js";
 
 /**
  * The stage and item a failure is reported under: the runner's own, or the later stage of a

@@ -1,7 +1,7 @@
-import type { EventHandler, SubscribeOptions } from "../events/EventBus.js";
-import type { Run } from "./Run.js";
-import type { RunEvents } from "./RunEvents.js";
-import type { RunSnapshot } from "./RunResult.js";
+import type { EventHandler, SubscribeOptions } from "../../events/EventBus.js";
+import type { Run } from "../Run.js";
+import type { RunEvents } from "../RunEvents.js";
+import type { RunSnapshot } from "../RunResult.js";
 import type { SourceNumbering } from "./SourceStep.js";
 
 /**
