@@ -181,11 +181,12 @@ try {
   console.log("| pipeline | items/s, no store | items/s, durable | durable / plain wall time |");
   console.log("|---|---:|---:|---:|");
   for (const r of rows) console.log(r);
-  console.log(
-    `\ngroup commits of the durable tiny-items runs (synchronous ms each, the event loop's pause): ` +
-      `n=${tinyCommits.length}, p50 ${pct(tinyCommits, 0.5).toFixed(3)}, p99 ${pct(tinyCommits, 0.99).toFixed(3)}, ` +
-      `max ${Math.max(...tinyCommits).toFixed(3)}`,
-  );
+  if (tinyCommits.length > 0)
+    console.log(
+      `\ngroup commits of the durable tiny-items runs (synchronous ms each, the event loop's pause): ` +
+        `n=${tinyCommits.length}, p50 ${pct(tinyCommits, 0.5).toFixed(3)}, p99 ${pct(tinyCommits, 0.99).toFixed(3)}, ` +
+        `max ${Math.max(...tinyCommits).toFixed(3)}`,
+    );
   if (resumeMs.length > 0)
     console.log(
       `resume of a 1,000,000-item run stopped halfway, run({ resume }) to its first item: ` +
