@@ -49,10 +49,10 @@ export class SignalWatches<E> {
     this.#lastWatch = w;
   }
 
-  /** One entry under `signal` settled. */
-  unwatch(signal: AbortSignal): void {
+  /** `count` entries under `signal` settled (one by default). */
+  unwatch(signal: AbortSignal, count = 1): void {
     const w = signal === this.#lastSignal ? this.#lastWatch : this.#watches.get(signal);
-    if (w === undefined || --w.count > 0) return;
+    if (w === undefined || (w.count -= count) > 0) return;
     signal.removeEventListener("abort", w.listener);
     this.#forget(signal);
   }

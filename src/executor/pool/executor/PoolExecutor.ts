@@ -17,7 +17,6 @@ import { microtask } from "../../../time/microtask.js";
 import { AttemptBatch } from "./AttemptBatch.js";
 import { AttemptQueues } from "./AttemptQueues.js";
 import { batchMessage } from "./batchMessage.js";
-import { PendingAttempt } from "./PendingAttempt.js";
 import { SignalWatches } from "../../SignalWatches.js";
 import { maxPoolWindow, minBatchSize, workersFor } from "./poolWindow.js";
 
@@ -54,7 +53,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   /** Attempts not yet sent. */
   readonly #queues = new AttemptQueues();
   readonly #inFlight = new Set<AttemptBatch>();
-  readonly #watches = new SignalWatches<PendingAttempt>((signal, only) => this.#aborted(signal, only));
+  readonly #watches = new SignalWatches<Attempt>((signal) => this.#aborted(signal));
   #flushScheduled = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -141,9 +140,8 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
       settle.reject(new ItemTransferredError(this.stage, attempt.index, "retry"));
       return;
     }
-    const entry = new PendingAttempt(item, attempt.index, attempt.attempt, signal, settle, attempt.retryAfter);
-    this.#queues.push(entry);
-    this.#watches.watch(signal, entry);
+    this.#queues.push(attempt, settle);
+    this.#watches.watch(signal, attempt);
     this.#scheduleFlush();
   }
 
@@ -173,15 +171,9 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     const alone = this.isolating();
     const n = alone ? 1 : Math.min(this.batchSize, maxItems, this.#queues.pending);
     if (n <= 0) return undefined;
-    const entries: PendingAttempt[] = [];
-    const batch = new AttemptBatch(id, entries, this.#limitMs(n), alone, this.#timeoutMs);
-    const add = (e: PendingAttempt, k: number): void => {
-      e.batch = batch;
-      e.k = k;
-      entries.push(e);
-    };
-    if (alone) add(this.#queues.takeAlone(), 0);
-    else this.#queues.take(n, add);
+    const batch = new AttemptBatch(id, this.#limitMs(n), alone, this.#timeoutMs);
+    if (alone) this.#queues.takeAlone(batch);
+    else this.#queues.take(n, batch);
     this.#inFlight.add(batch);
     return batchMessage(batch, this.#chainId, this.#transfer, this.#keys);
   }
@@ -189,81 +181,94 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   completed(batch: AttemptBatch, reply: ResultMessage): void {
     this.#inFlight.delete(batch);
     this.#sizer.update(reply.u);
-    const entries = batch.entries;
+    const attempts = batch.attempts;
+    const settles = batch.settles;
     // Retry-After first: the runner reads it when the attempt settles, whichever way
     if (reply.r !== null) {
       for (const [k, ms] of reply.r) {
-        const e = entries[k];
-        if (e !== undefined && !e.done) e.retryAfter?.(ms);
+        if (settles[k] !== undefined) attempts[k]!.retryAfter?.(ms);
       }
     }
     if (reply.o !== null) {
       for (const k of reply.o) {
-        const e = entries[k];
-        if (e !== undefined && !e.done) this.#reject(e, this.#timeoutError(e));
+        if (settles[k] !== undefined) this.#reject(batch, k, this.#timeoutError(attempts[k]!));
       }
     }
     if (reply.e !== null) {
       for (const failure of reply.e) {
-        const e = entries[failure[0]];
-        if (e === undefined || e.done) continue;
+        const k = failure[0];
+        if (settles[k] === undefined) continue;
         const error = this.#workerError(failure[1]);
-        if (failure.length === 2) this.#reject(e, error);
+        if (failure.length === 2) this.#reject(batch, k, error);
         else
           this.#reject(
-            e,
+            batch,
+            k,
             error,
             failure.length === 4 ? { stage: failure[2], item: failure[3] } : { stage: failure[2] },
           );
       }
     }
     const values = reply.v;
-    const n = entries.length;
-    const owner = n > 1 ? entries[0]!.settle.owner : undefined;
+    const n = attempts.length;
+    const open = batch.open;
+    if (open === 0) return;
+    batch.open = 0;
+    if (batch.oneSignal) this.#watches.unwatch(batch.signal!, open);
+    const owner = n > 1 ? batch.owner : undefined;
+    if (owner !== undefined && open === n) {
+      // the batch path, every attempt open: its settles and the reply's values as they are (the
+      // batch left #inFlight above, so nothing reads its settles again)
+      owner.resolveBatch(settles as unknown as readonly Settle[], values, n);
+      return;
+    }
+    const oneSignal = batch.oneSignal;
     if (owner !== undefined) {
-      // the batch path: every open attempt resolved in one call to its runner
-      const settles: Settle[] = [];
+      // the batch path, some settled already: the open ones, in order
+      const open: Settle[] = [];
       const vals: unknown[] = [];
-      let same = true;
       for (let k = 0; k < n; k++) {
-        const e = entries[k]!;
-        if (e.done) continue;
-        e.done = true;
-        this.#watches.unwatch(e.signal);
-        if (e.settle.owner !== owner) same = false;
-        settles.push(e.settle);
+        const settle = settles[k];
+        if (settle === undefined) continue;
+        settles[k] = undefined;
+        if (!oneSignal) this.#watches.unwatch(attempts[k]!.signal);
+        open.push(settle);
         vals.push(values[k]);
       }
-      if (same) owner.resolveBatch(settles, vals, settles.length);
-      else for (let k = 0; k < settles.length; k++) settles[k]!.resolve(vals[k]);
+      owner.resolveBatch(open, vals, open.length);
       return;
     }
     for (let k = 0; k < n; k++) {
-      const e = entries[k]!;
-      if (e.done) continue;
-      e.done = true;
-      this.#watches.unwatch(e.signal);
-      e.settle.resolve(values[k]);
+      const settle = settles[k];
+      if (settle === undefined) continue;
+      settles[k] = undefined;
+      if (!oneSignal) this.#watches.unwatch(attempts[k]!.signal);
+      settle.resolve(values[k]);
     }
   }
 
   failed(batch: AttemptBatch, failure: PoolFailure): void {
     this.#inFlight.delete(batch);
-    const open = batch.entries.filter((e) => !e.done);
     // the items' own doing when nothing else ran beside them; otherwise each goes again alone
-    const blamed = failure.final || batch.isolated || (open.length === 1 && failure.alone);
+    const blamed = failure.final || batch.isolated || (batch.open === 1 && failure.alone);
     // the batch reached its worker (the pool clears `worker` when the send itself failed): the
     // buffers it transferred are gone with that worker
     const moved = this.#transfer && !blamed && batch.worker !== undefined;
+    const attempts = batch.attempts;
+    const settles = batch.settles;
     let resent = 0;
-    for (const e of open) {
-      if (blamed) this.#reject(e, failure.overdue ? this.#timeoutError(e) : failure.error);
-      else if (moved && e.item !== null && typeof e.item === "object" && hasDetachedBuffer(e.item)) {
-        this.#reject(e, new ItemTransferredError(this.stage, e.index, "crash", failure.error));
+    for (let k = 0; k < attempts.length; k++) {
+      const settle = settles[k];
+      if (settle === undefined) continue;
+      const a = attempts[k]!;
+      if (blamed) this.#reject(batch, k, failure.overdue ? this.#timeoutError(a) : failure.error);
+      else if (moved && detached(batch.items[k])) {
+        this.#reject(batch, k, new ItemTransferredError(this.stage, a.index, "crash", failure.error));
       } else {
         resent++;
-        e.batch = undefined;
-        this.#queues.pushAlone(e);
+        settles[k] = undefined;
+        batch.open--;
+        this.#queues.pushAlone(a, settle);
       }
     }
     if (resent > 0) this.#scheduleFlush();
@@ -273,16 +278,21 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     this.#inFlight.delete(batch);
     // the batch reached a worker that is gone: buffers it transferred went with it
     const moved = this.#transfer && batch.worker !== undefined;
+    const attempts = batch.attempts;
+    const settles = batch.settles;
     let resent = 0;
-    for (const e of batch.entries) {
-      if (e.done) continue;
-      if (e.k === timedOut) this.#reject(e, this.#timeoutError(e));
-      else if (moved && e.item !== null && typeof e.item === "object" && hasDetachedBuffer(e.item)) {
-        this.#reject(e, new ItemTransferredError(this.stage, e.index, "crash"));
+    for (let k = 0; k < attempts.length; k++) {
+      const settle = settles[k];
+      if (settle === undefined) continue;
+      const a = attempts[k]!;
+      if (k === timedOut) this.#reject(batch, k, this.#timeoutError(a));
+      else if (moved && detached(batch.items[k])) {
+        this.#reject(batch, k, new ItemTransferredError(this.stage, a.index, "crash"));
       } else {
         resent++;
-        e.batch = undefined;
-        this.#queues.pushAgain(e);
+        settles[k] = undefined;
+        batch.open--;
+        this.#queues.pushAgain(a, settle);
       }
     }
     // an item sent alone goes alone again: it is still a suspect
@@ -305,9 +315,9 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     );
     for (const batch of held) {
       this.#inFlight.delete(batch);
-      for (const e of batch.entries) if (!e.done) this.#reject(e, error);
+      for (let k = 0; k < batch.settles.length; k++) if (batch.settles[k] !== undefined) this.#reject(batch, k, error);
     }
-    this.#queues.forEachOpen((e) => this.#reject(e, error));
+    this.#queues.forEachOpen((a, settle, remove) => this.#rejectQueued(a, settle, remove, error));
     this.#queues.clear();
   }
 
@@ -321,7 +331,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     this.#pool.detach(this);
     this.#pool.unregisterChain(this.#chainId);
     const error = new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed"));
-    this.#queues.forEachOpen((e) => this.#reject(e, error));
+    this.#queues.forEachOpen((a, settle, remove) => this.#rejectQueued(a, settle, remove, error));
     this.#queues.clear();
     for (const batch of [...this.#inFlight]) this.failed(batch, { error, alone: false, overdue: false, final: true });
     this.#closing = this.#registry.release(this.#pool);
@@ -354,14 +364,24 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     );
   }
 
-  #timeoutError(e: PendingAttempt): TimeoutError {
-    return new TimeoutError(`stage "${this.stage}" item ${e.index}`, this.#timeoutMs ?? 0);
+  #timeoutError(a: Attempt): TimeoutError {
+    return new TimeoutError(`stage "${this.stage}" item ${a.index}`, this.#timeoutMs ?? 0);
   }
 
-  #reject(e: PendingAttempt, error: unknown, step?: FailedStep): void {
-    e.done = true;
-    this.#watches.unwatch(e.signal);
-    e.settle.reject(error, step);
+  /** Settles the open attempt at `k` in `batch` with `error`. */
+  #reject(batch: AttemptBatch, k: number, error: unknown, step?: FailedStep): void {
+    const settle = batch.settles[k]!;
+    batch.settles[k] = undefined;
+    batch.open--;
+    this.#watches.unwatch(batch.attempts[k]!.signal);
+    settle.reject(error, step);
+  }
+
+  /** Settles an open attempt still queued with `error` (`remove` clears its place). */
+  #rejectQueued(a: Attempt, settle: Settle, remove: () => void, error: unknown): void {
+    remove();
+    this.#watches.unwatch(a.signal);
+    settle.reject(error);
   }
 
   #scheduleFlush(): void {
@@ -370,26 +390,25 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     microtask(this.#flush);
   }
 
-  /**
-   * A signal aborted: settle its attempts with the reason (`only`, when it had one); cancel the
-   * ones running in workers.
-   */
-  #aborted(signal: AbortSignal, only: PendingAttempt | undefined): void {
+  /** A signal aborted: settle its attempts with the reason; cancel the ones running in workers. */
+  #aborted(signal: AbortSignal): void {
     const reason: unknown = signal.reason;
-    const abort = (e: PendingAttempt): void => {
-      if (e.done) return;
-      const batch = e.batch;
-      if (batch === undefined) this.#queues.pending--;
-      this.#reject(e, reason);
-      if (batch !== undefined && this.#inFlight.has(batch)) this.#pool.cancel(batch, e.k, reason);
-    };
-    if (only !== undefined) {
-      abort(only);
-      return;
-    }
-    this.#queues.forEachOpen((e) => {
-      if (e.signal === signal) abort(e);
+    this.#queues.forEachOpen((a, settle, remove) => {
+      if (a.signal !== signal) return;
+      this.#queues.pending--;
+      this.#rejectQueued(a, settle, remove, reason);
     });
-    for (const batch of [...this.#inFlight]) for (const e of batch.entries) if (e.signal === signal) abort(e);
+    for (const batch of [...this.#inFlight]) {
+      for (let k = 0; k < batch.settles.length; k++) {
+        if (batch.settles[k] === undefined || batch.attempts[k]!.signal !== signal) continue;
+        this.#reject(batch, k, reason);
+        if (this.#inFlight.has(batch)) this.#pool.cancel(batch, k, reason);
+      }
+    }
   }
+}
+
+/** True when `item` holds an ArrayBuffer that was moved away. */
+function detached(item: unknown): boolean {
+  return item !== null && typeof item === "object" && hasDetachedBuffer(item);
 }

@@ -5,9 +5,10 @@ import type { OutgoingBatch } from "../workers/PoolClient.js";
 import type { AttemptBatch } from "./AttemptBatch.js";
 
 /**
- * The message that carries `batch`'s attempts to a worker, for chain `chain`: the items, their
- * source indices (one number when they are consecutive) and attempt numbers (one number when all
- * are equal), and with `transfer` (threads, `transferItems`) the items' ArrayBuffers to move.
+ * The message that carries `batch`'s attempts to a worker, for chain `chain`: the items (the
+ * batch's own array, not a copy), their source indices (one number when they are consecutive)
+ * and attempt numbers (one number when all are equal), and with `transfer` (threads,
+ * `transferItems`) the items' ArrayBuffers to move.
  */
 export function batchMessage(
   batch: AttemptBatch,
@@ -15,34 +16,34 @@ export function batchMessage(
   transfer: boolean,
   keys?: ItemKeys,
 ): OutgoingBatch<AttemptBatch> {
-  const entries = batch.entries;
-  const n = entries.length;
-  // filled by push, so the arrays stay packed (a holey array encodes slower)
-  const items: unknown[] = [];
-  const indices: number[] = [];
-  const attempts: number[] = [];
-  let sameAttempt = true;
+  const attempts = batch.attempts;
+  const items = batch.items;
+  const n = attempts.length;
+  const first = n > 0 ? attempts[0]! : undefined;
+  const index0 = first?.index ?? 0;
+  const attempt0 = first?.attempt ?? 1;
   let consecutive = true;
+  let sameAttempt = true;
+  for (let k = 1; k < n; k++) {
+    const a = attempts[k]!;
+    if (a.index !== index0 + k) consecutive = false;
+    if (a.attempt !== attempt0) sameAttempt = false;
+    if (!consecutive && !sameAttempt) break;
+  }
   let buffers: ArrayBuffer[] | undefined;
-  for (let k = 0; k < n; k++) {
-    const e = entries[k]!;
-    items.push(e.item);
-    indices.push(e.index);
-    attempts.push(e.attempt);
-    if (k > 0) {
-      if (e.attempt !== attempts[0]) sameAttempt = false;
-      if (consecutive && e.index !== indices[k - 1]! + 1) consecutive = false;
+  if (transfer) {
+    for (let k = 0; k < n; k++) {
+      const item = items[k];
+      if (item !== null && typeof item === "object") buffers = collectTransferables(item, buffers ?? []);
     }
-    if (transfer && e.item !== null && typeof e.item === "object")
-      buffers = collectTransferables(e.item, buffers ?? []);
   }
   const message = {
     t: MSG_BATCH,
     b: batch.id,
     c: chain,
     x: items,
-    i: consecutive ? (indices[0] ?? 0) : indices,
-    a: sameAttempt ? (attempts[0] ?? 1) : attempts,
+    i: consecutive ? index0 : attempts.map((a) => a.index),
+    a: sameAttempt ? attempt0 : attempts.map((a) => a.attempt),
   } as const;
   return {
     batch,
