@@ -51,7 +51,7 @@ export function batchMessage(
       keys === undefined
         ? message
         : keys.listed !== undefined
-          ? { ...message, kl: indices.map((i) => itemKey(keys, i)) }
+          ? { ...message, kl: attempts.map((a) => itemKey(keys, a.index)) }
           : keys.sources === undefined
             ? { ...message, k: keys.prefix }
             : { ...message, k: keys.prefix, ks: keys.sources },
