@@ -7,7 +7,8 @@ import { WeirError } from "./WeirError.js";
  *
  * @example
  * ```
- * PlanChangedError: run "orders-1": the pipeline changed since the run started: "enrich" changed; "audit" added; pass force: true to resume anyway
+ * PlanChangedError: run "orders-1": the pipeline changed since the run started: "enrich" changed;
+ *   "audit" added; pass force: true to resume anyway
  * ```
  */
 export class PlanChangedError extends WeirError {

@@ -124,7 +124,9 @@ export class WeirError extends Error {
    *
    * @example
    * ```ts
-   * JSON.stringify(stageError) // {"name":"StageError","code":"WEIR_STAGE_FAILED","message":"stage \"parse\" failed on item 1: …","stage":"parse","index":1,"attempts":1,"cause":{…}}
+   * JSON.stringify(stageError)
+   * // {"name":"StageError","code":"WEIR_STAGE_FAILED","message":"stage \"parse\" failed on item 1: …",
+   * //  "stage":"parse","index":1,"attempts":1,"cause":{…}}
    * ```
    */
   toJSON(): Record<string, unknown> {

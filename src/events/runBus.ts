@@ -4,8 +4,9 @@ import { isEventSink, type EventSink } from "./EventSink.js";
 
 /**
  * The private bus of a run (`run.on(...)`), forwarding every event to the run's `events` option
- * when one was given, with `sender` (the run, workflow run or runtime) as the events' sender. The option is checked here, under its own name: anything but an
- * {@link EventSink} (in practice an `EventBus`) throws an `InvalidOptionError` for `events`.
+ * when one was given, with `sender` (the run, workflow run or runtime) as the events' sender. The option
+ * is checked here, under its own name: anything but an {@link EventSink} (in practice an `EventBus`)
+ * throws an `InvalidOptionError` for `events`.
  *
  * @example
  * ```ts

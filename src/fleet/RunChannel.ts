@@ -194,7 +194,8 @@ export class RunChannel {
   /**
    * Ends the run in Redis, if this origin still holds it (its token is in the run key): its
    * liveness key and reply stream deleted, `entryIds` (entries still unanswered) deleted, the
-   * workers told to drop what they hold of it, in one script; then the connections close. Bounded: at most 2 s for the clean-up when Redis is slow.
+   * workers told to drop what they hold of it, in one script; then the connections close. Bounded: at most 2 s for
+   * the clean-up when Redis is slow.
    */
   async close(runId: string, entryIds: readonly string[]): Promise<void> {
     if (this.#closed) return;

@@ -32,8 +32,8 @@ export interface MetricsServer extends AsyncDisposable {
  * does), on loopback unless told otherwise. Other paths answer 404, other methods 405.
  *
  * @throws InvalidOptionError for a bad option; OptionalDependencyMissingError
- *   (`WEIR_OPTIONAL_DEPENDENCY_MISSING`) without a registry when prom-client is not installed; rejects with a ListenError (`WEIR_LISTEN_FAILED`)
- *   when the port cannot be bound
+ *   (`WEIR_OPTIONAL_DEPENDENCY_MISSING`) without a registry when prom-client is not installed; rejects with a
+ *   ListenError (`WEIR_LISTEN_FAILED`) when the port cannot be bound
  * @example
  * ```ts
  * const server = await serveMetrics({ port: 9464, registry });

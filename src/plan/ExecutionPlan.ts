@@ -73,7 +73,10 @@ export interface PlanStep {
   readonly id: number;
   /** The stage that heads the step. */
   readonly head: string;
-  /** `source` pulls the source; `stage` runs a concurrent stage; `batch` groups; `channel` reads a channel (merge points, fused runs after a fan-out). */
+  /**
+   * `source` pulls the source; `stage` runs a concurrent stage; `batch` groups; `channel` reads a channel (merge
+   * points, fused runs after a fan-out).
+   */
   readonly headKind: "source" | "stage" | "batch" | "channel";
   /** Where the head runs. */
   readonly context: ExecutionContext;

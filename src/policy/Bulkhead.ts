@@ -71,7 +71,10 @@ export class Bulkhead<I = unknown> implements Admission<I> {
   #limit: number;
   /** Units taken by admitted items not yet released; never above the limit at admission time. */
   #inUse = 0;
-  /** Weights taken by admitted items (only with a weight function), so a release gives back exactly what was taken even if the limit changed. */
+  /**
+   * Weights taken by admitted items (only with a weight function), so a release gives back exactly what was
+   * taken even if the limit changed.
+   */
   readonly #held = new Map<I, number[]>();
   #peak = 0;
   #admitted = 0;

@@ -195,7 +195,10 @@ export class RateLimiter<I = unknown> implements Admission<I> {
     if (this.#key !== undefined) this.#keys.get(this.#key(item))?.refund(now);
   }
 
-  /** Blocks the item's key (everything, when the limiter is not keyed) for `ms` (capped at `maxPenaltyMs`), then resumes at the normal rate. */
+  /**
+   * Blocks the item's key (everything, when the limiter is not keyed) for `ms` (capped at `maxPenaltyMs`), then
+   * resumes at the normal rate.
+   */
   penalize(item: I, ms: number, now: number): void {
     if (!(ms > 0)) return;
     const cut = Math.min(ms, this.#maxPenaltyMs);

@@ -54,7 +54,10 @@ export interface RunHandle {
    * fails the handle with that error (a `SerializationError` when its state cannot be stored).
    */
   checkpointWith(make: () => CheckpointInput): void;
-  /** Marks that the run's state moved (an item done): the next group commit takes a checkpoint made by `checkpointWith`'s function. Cheap enough to call per item. */
+  /**
+   * Marks that the run's state moved (an item done): the next group commit takes a checkpoint made by
+   * `checkpointWith`'s function. Cheap enough to call per item.
+   */
   progressed(): void;
   /** The latest committed checkpoint, or undefined. Commits what is queued first. */
   lastCheckpoint(): Promise<Checkpoint | undefined>;

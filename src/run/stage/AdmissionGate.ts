@@ -147,8 +147,8 @@ export class AdmissionGate<W extends Waiter> {
 
   /**
    * Goes through the waiters in order while `room()` says items may start: retries each one that
-   * is due and not held by an earlier waiter (one held by its key alone only while `slotFree()`), `start`s those admitted, `expire`s every one past
-   * `maxWaitMs`, and sets the timer for the next one due.
+   * is due and not held by an earlier waiter (one held by its key alone only while `slotFree()`), `start`s those
+   * admitted, `expire`s every one past `maxWaitMs`, and sets the timer for the next one due.
    */
   drain(
     now: number,
