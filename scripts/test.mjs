@@ -22,14 +22,19 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const reporter = process.env.CI ? "spec" : process.stdout.isTTY ? "spec" : "spec";
+// WEIR_TEST_TIMES=<file> also writes each file's summed test time there, slowest first
+const times = process.env.WEIR_TEST_TIMES
+  ? ["--test-reporter=./scripts/file-times-reporter.mjs", `--test-reporter-destination=${process.env.WEIR_TEST_TIMES}`]
+  : [];
 const result = spawnSync(
   process.execPath,
   [
     "--import",
     "tsx",
     "--test",
-    `--test-reporter=${reporter}`,
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    ...times,
     "--test-concurrency=2",
     "--test-timeout=180000",
     ...files,
