@@ -2,7 +2,7 @@
  * What importing weir costs before any pipeline exists: wall time and peak RSS of a fresh
  * `node` process that imports weir's built package (`dist/`, through the package's own name and
  * `exports`, as a user's code does), against a fresh `node` process that imports nothing, in the
- * same invocation. Build first (`npm run build`, or `npx tsc -p tsconfig.build.json`).
+ * same invocation. Build first (`npm run build`: the bundle scripts/build.mjs makes).
  *
  *   node --import tsx bench/import-cost.ts             # 15 rounds
  *   node --import tsx bench/import-cost.ts --runs 31
