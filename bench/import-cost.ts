@@ -2,10 +2,15 @@
  * What importing weir costs before any pipeline exists: wall time and peak RSS of a fresh
  * `node` process that imports weir's built package (`dist/`, through the package's own name and
  * `exports`, as a user's code does), against a fresh `node` process that imports nothing, in the
- * same invocation. Build first (`npm run build`, or `npx tsc -p tsconfig.build.json`).
+ * same invocation. Build first (`npm run build`: the bundle scripts/build.mjs makes).
  *
  *   node --import tsx bench/import-cost.ts             # 15 rounds
  *   node --import tsx bench/import-cost.ts --runs 31
+ *   node --import tsx bench/import-cost.ts --before /tmp/weir-main   # also rows for another build
+ *
+ * `--before <dir>` adds the import rows for another checkout's built package (`<dir>/dist/index.js`,
+ * imported by path: build it there first), so a change to the build is measured before and after
+ * in one invocation, rows interleaved.
  *
  * Each round runs every row once, one process at a time, in an order that rotates by one each
  * round; the table shows medians and the extra cost over plain node. The child measures its own
@@ -15,7 +20,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -25,7 +31,14 @@ interface Row {
   readonly body: string;
 }
 
-const rows: readonly Row[] = [
+const flag = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const beforeDir = flag("--before");
+const before = beforeDir === undefined ? undefined : pathToFileURL(resolve(beforeDir, "dist/index.js")).href;
+
+const rows: Row[] = [
   { label: "plain node (imports nothing)", body: "" },
   { label: "plain node importing one empty ES module", body: 'await import("data:text/javascript,");' },
   { label: 'import { pipeline } from "weir"', body: 'const { pipeline } = await import("weir"); void pipeline;' },
@@ -40,6 +53,20 @@ const rows: readonly Row[] = [
       'await pipeline("p").from([1, 2, 3]).map((x) => x * 2).to(() => {}).run();',
   },
 ];
+if (before !== undefined) {
+  rows.push(
+    {
+      label: 'before: import { pipeline } from "weir"',
+      body: `const { pipeline } = await import(${JSON.stringify(before)}); void pipeline;`,
+    },
+    {
+      label: "before: import weir, run a 1-stage pipeline",
+      body:
+        `const { pipeline } = await import(${JSON.stringify(before)});` +
+        'await pipeline("p").from([1, 2, 3]).map((x) => x * 2).to(() => {}).run();',
+    },
+  );
+}
 
 interface Sample {
   readonly wallMs: number;
@@ -68,11 +95,12 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const runsArg = process.argv.indexOf("--runs");
-const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
-if (!existsSync(`${root}dist/index.js`)) {
-  process.stderr.write("dist/index.js is missing: run `npm run build` first\n");
-  process.exit(1);
+const runs = Number(flag("--runs") ?? 15);
+for (const index of [`${root}dist/index.js`, ...(before === undefined ? [] : [fileURLToPath(before)])]) {
+  if (!existsSync(index)) {
+    process.stderr.write(`${index} is missing: run \`npm run build\` first\n`);
+    process.exit(1);
+  }
 }
 
 const samples = rows.map((): Sample[] => []);

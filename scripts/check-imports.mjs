@@ -6,6 +6,9 @@
 //    code (a pool stage's first run imports it), node:crypto, node:v8 and msgpackr
 //    (src/load/onFirstUse.ts), worker_threads and child_process.
 // 2. Lower layers never import higher ones (type-only imports are free: they vanish at run time).
+// The built package is a bundle (scripts/build.mjs) that keeps this graph's split points: what the
+// sources import with `import()` is a chunk of its own, loaded on use. test/packaging/bundle.test.ts
+// checks the same rule on dist/ (what `import { pipeline } from "weir"` loads).
 // Usage: node scripts/check-imports.mjs
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";

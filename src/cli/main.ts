@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { packageRoot } from "../load/shippedFile.js";
 import { formatPlan } from "../plan/formatPlan.js";
 import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
 import { describeError, errorForJson } from "./describe.js";
@@ -71,7 +72,7 @@ export async function main(
     return EXIT_OK;
   }
   if (command.kind === "version") {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    const pkg = JSON.parse(readFileSync(new URL("package.json", packageRoot()), "utf8")) as {
       version: string;
     };
     io.out.write(`${pkg.version}\n`);

@@ -1,35 +1,49 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { sharedHold } from "./sharedHold.js";
 
 /**
- * The main event loop's delay, for stages that run on it (inline and async contexts): how late
- * a timer fires, as a moving average. One unref'd timer samples it while anything holds the
- * monitor, whatever the number of runs and stages reading it.
+ * The main event loop's delay, for stages that run on it (inline and async contexts), measured
+ * like a worker's (`LoopMeter` in the worker runtime): Node's `monitorEventLoopDelay` samples the
+ * loop in native code, and one unref'd timer folds the histogram's mean into a moving average every
+ * {@link FOLD_MS} ms. A loop blocked so long that the fold itself is late reports how late it is.
+ * One histogram and one timer while anything holds the monitor, whatever the number of runs and
+ * stages reading it.
  */
-const PERIOD_MS = 20;
-/** Weight of the newest sample in the moving average. */
-const ALPHA = 0.2;
+const RESOLUTION_MS = 10;
+/** How often the histogram's mean folds into the moving average (and the histogram resets). */
+const FOLD_MS = 100;
+/** Weight of the newest fold in the moving average. */
+const ALPHA = 0.5;
 
+let histogram: IntervalHistogram | undefined;
 let timer: NodeJS.Timeout | undefined;
-let expected = 0;
+/** When the fold last ran: a loop blocked by work leaves it behind. */
+let lastFold = 0;
 let average = 0;
 
-function sample(): void {
-  const now = performance.now();
-  const late = Math.max(0, now - expected);
-  average += ALPHA * (late - average);
-  expected = now + PERIOD_MS;
+function fold(): void {
+  const h = histogram;
+  if (h === undefined) return;
+  lastFold = performance.now();
+  // the histogram records whole intervals between its own timer's runs: the delay is the excess
+  if (h.count > 0) average += ALPHA * (Math.max(0, h.mean / 1e6 - RESOLUTION_MS) - average);
+  h.reset();
 }
 
 const sampling = sharedHold(
   () => {
     average = 0;
-    expected = performance.now() + PERIOD_MS;
-    timer = setInterval(sample, PERIOD_MS);
+    lastFold = performance.now();
+    histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    histogram.enable();
+    timer = setInterval(fold, FOLD_MS);
     timer.unref();
   },
   () => {
     clearInterval(timer);
     timer = undefined;
+    histogram?.disable();
+    histogram = undefined;
   },
 );
 
@@ -42,11 +56,11 @@ export function holdMainLoopDelay(): () => void {
 }
 
 /**
- * The main loop's delay in ms (a moving average of how late the sampling timer fired), counting
- * a lateness that is building up right now; 0 while nothing holds the monitor.
+ * The main loop's delay in ms (a moving average of the mean delay `monitorEventLoopDelay`
+ * measured), counting a lateness that is building up right now; 0 while nothing holds the monitor.
  */
 export function mainLoopDelayMs(): number {
   if (sampling.holders === 0) return 0;
-  const pending = performance.now() - expected;
+  const pending = performance.now() - lastFold - FOLD_MS;
   return pending > average ? pending : average;
 }

@@ -4,12 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as Esbuild from "esbuild";
+import { shippedModule } from "../../../load/shippedFile.js";
 import { typeScriptSupport } from "../../../load/typeScriptSupport.js";
 
 /**
  * How workers start, from the built package or from weir's TypeScript sources.
  *
- * - Built package (`dist/*.js`) with a `.js` user module: the entry file itself, no loader.
+ * - Built package (`dist/`) with a `.js` user module: the entry file itself
+ *   (`dist/executor/pool/runtime/threadEntry.js`, an entry point of the bundle), no loader.
  * - From source (tests, `node --import tsx`): the entry and its imports are bundled once per
  *   process with esbuild (tsx's own dependency) into a `.mjs` file, so each worker starts in
  *   ~20 ms instead of ~150 ms with tsx. The file is written, never reused, in a directory of this
@@ -34,7 +36,7 @@ const built = new Map<string, URL | null>();
 
 /** How to start a thread or a process running `moduleUrl`. */
 export function workerStart(kind: "threadEntry" | "processEntry", moduleUrl: string): WorkerStart {
-  const source = new URL(`../runtime/${kind}${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+  const source = shippedModule(`executor/pool/runtime/${kind}`);
   const tsModule = isTypeScript(moduleUrl);
   const entry = isTypeScript(source.href) ? (bundled(source) ?? source) : source;
   const needsTypeScript = tsModule || isTypeScript(entry.href);

@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from "node:fs";
+
+/**
+ * Where the files weir ships (worker entry modules, the dashboard's page, `package.json`) are,
+ * whether weir runs from its TypeScript sources (`src/`, under tsx) or from the built package
+ * (`dist/`, bundled: a module's code sits in whichever chunk the bundler chose, so no path is
+ * relative to the module that asks). The package's root is the nearest folder above this module
+ * that holds weir's `package.json`; it is found once, on first use, never on import.
+ */
+let root: URL | undefined;
+
+/** Running from the TypeScript sources (tests, `node --import tsx`) rather than from `dist/`. */
+const fromSources = import.meta.url.endsWith(".ts");
+
+/** The package's root folder (a URL ending in `/`). */
+export function packageRoot(): URL {
+  if (root !== undefined) return root;
+  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
+    const manifest = new URL("package.json", dir);
+    if (existsSync(manifest) && isWeir(manifest)) return (root = dir);
+    if (dir.pathname === "/") break;
+  }
+  // no manifest (a copy of weir's files without it): src/load/ and dist/chunks/ both sit one below
+  // the root, so a missing file is then reported under the path it was expected at
+  return (root = new URL("..", import.meta.url));
+}
+
+function isWeir(manifest: URL): boolean {
+  try {
+    return (JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name === "weir";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file weir ships, by its path under `src/` (and `dist/`, where the build puts it at the same
+ * path): `shippedFile("dashboard/static/app.js")`.
+ */
+export function shippedFile(path: string): URL {
+  return new URL(`${fromSources ? "src" : "dist"}/${path}`, packageRoot());
+}
+
+/**
+ * A module weir ships as an entry point of its own (the build lists it), by its path without
+ * extension: the `.ts` source when running from sources, else the built `.js` file.
+ * `shippedModule("executor/pool/runtime/threadEntry")`.
+ */
+export function shippedModule(path: string): URL {
+  return shippedFile(`${path}${fromSources ? ".ts" : ".js"}`);
+}

@@ -1,0 +1,116 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// The built package (`npm run build`: scripts/build.mjs). These tests read dist/, like the CLI tests.
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const dist = join(root, "dist");
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+const builtModules = () => files(dist).filter((f) => f.endsWith(".js") && !f.includes("/dashboard/static/"));
+
+describe("the built package (dist/, an esbuild bundle)", () => {
+  it("has every subpath export, the CLI and the worker entries at their stable paths", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      exports: Record<string, string | { types?: string; import?: string }>;
+    };
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === "string") continue; // ./package.json
+      for (const file of [target.import, target.types]) {
+        assert.ok(file !== undefined && existsSync(join(root, file)), `${subpath}: ${file} is missing`);
+      }
+    }
+    for (const file of [
+      "cli/main.js",
+      "executor/pool/runtime/threadEntry.js",
+      "executor/pool/runtime/processEntry.js",
+      "dashboard/static/index.html",
+    ]) {
+      assert.ok(existsSync(join(dist, file)), `dist/${file} is missing`);
+    }
+    assert.ok(
+      !existsSync(join(dist, "pipeline/pipeline.js")),
+      "a module of an older, unbundled build is left in dist/",
+    );
+  });
+
+  it("defines each class once: the CLI, the subpaths and a job importing weir share one copy", () => {
+    const defined = new Map<string, string[]>();
+    for (const file of builtModules()) {
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/^(?:var (\w+) = class\b|class (\w+)\b)/gm)) {
+        const name = m[1] ?? m[2]!;
+        defined.set(name, [...(defined.get(name) ?? []), relative(dist, file)]);
+      }
+    }
+    for (const name of ["WeirError", "StageError", "InvalidOptionError", "PipelineRun", "Stream", "EventBus"]) {
+      assert.equal(defined.get(name)?.length, 1, `${name} is defined in ${JSON.stringify(defined.get(name))}`);
+    }
+  });
+
+  it("ships every source map with the sources it maps", () => {
+    const maps = files(dist).filter((f) => f.endsWith(".js.map"));
+    assert.ok(maps.length > 0);
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(map, "utf8")) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
+      assert.equal(sourcesContent?.length, sources.length, relative(dist, map));
+      assert.ok(
+        sourcesContent.every((s) => typeof s === "string"),
+        `${relative(dist, map)} lacks a source`,
+      );
+    }
+    for (const file of builtModules()) assert.ok(existsSync(`${file}.map`), `${relative(dist, file)} has no map`);
+  });
+
+  it('import { pipeline } from "weir" loads no optional subsystem and no first-use module', () => {
+    // a child process records every module the ESM loader loads (module.register, Node 20.6 and later)
+    const hooks = `let port; export function initialize(d) { port = d.port; }
+      export async function load(url, context, next) { port.postMessage(url); return next(url, context); }`;
+    const script = `
+      import { register } from "node:module";
+      import { MessageChannel } from "node:worker_threads";
+      const { port1, port2 } = new MessageChannel();
+      const urls = [];
+      port1.on("message", (u) => urls.push(u));
+      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
+      const { pipeline } = await import("weir");
+      if (typeof pipeline !== "function") throw new Error("no pipeline");
+      await new Promise((r) => setTimeout(r, 50));
+      port1.close();
+      process.stdout.write(JSON.stringify(urls));`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    assert.equal(child.status, 0, child.stderr);
+    const loaded = (JSON.parse(child.stdout) as string[]).filter((u) => !u.startsWith("data:"));
+    const own = loaded.filter((u) => u.startsWith("file:"));
+    assert.ok(own.length > 0 && own.every((u) => fileURLToPath(u).startsWith(dist)), own.join("\n"));
+    const forbidden = ["better-sqlite3", "ioredis", "bullmq", "prom-client", "msgpackr", "node:http", "node:crypto"];
+    for (const name of forbidden) {
+      assert.ok(
+        !loaded.some((u) => u === name || u.includes(`/node_modules/${name}/`)),
+        `importing weir loaded ${name}`,
+      );
+    }
+    // the modules behind these load on first use: their code sits in chunks of their own
+    for (const name of ["PoolExecutor", "SqliteBackend", "LiveRuns", "RedisLink"]) {
+      const definition = new RegExp(`^(?:var ${name} = class\\b|class ${name}\\b)`, "m");
+      assert.ok(
+        builtModules().some((f) => definition.test(readFileSync(f, "utf8"))),
+        `${name} is not in dist/ under the name this test looks for`,
+      );
+      for (const url of own) {
+        const file = fileURLToPath(url);
+        assert.ok(!definition.test(readFileSync(file, "utf8")), `${relative(dist, file)} holds ${name}`);
+      }
+    }
+  });
+});
