@@ -15,11 +15,12 @@ export type StageFunction<I, O> = (item: I, ctx: StageContext) => O | PromiseLik
  * (one declared parameter: see {@link readsContext}) gets no context object: none is made per
  * attempt.
  *
- * A promise is awaited by a lane (an async loop), not given a `.then` per attempt: when settling
- * it makes the runner start the next attempt at once (a window of one: each item starts as the
- * one before settles), that attempt's promise is handed to the same lane, which awaits it next.
- * So a stage that runs one item at a time makes no promise of its own per item. Other thenables
- * get `.then(resolve, reject)`.
+ * In a stage of one item at a time (a window of one), a promise is awaited by a lane (an async
+ * loop), not given a `.then` per attempt: settling it makes the runner start the next attempt at
+ * once, and that attempt's promise is handed to the same lane, which awaits it next; so no promise
+ * of weir's own is made per item. Wider windows refill once per burst of settles (outside any
+ * lane), where a lane per attempt would cost more than a `.then`; other thenables always get
+ * `.then(resolve, reject)`.
  */
 export class AsyncExecutor implements Executor {
   readonly context = "async" as const;
@@ -32,6 +33,8 @@ export class AsyncExecutor implements Executor {
   #final: number | undefined;
   /** How `ctx.key` is made in a durable run (undefined: no keys). */
   #keys: ItemKeys | undefined;
+  /** The runner keeps one item in flight (its window is 1): promises go to lanes. */
+  #serial = false;
   /** A lane is settling an attempt: a promise of an attempt started meanwhile goes to that lane. */
   #settling = false;
   /** The promise handed to the settling lane, and its settle (undefined: none). */
@@ -55,6 +58,7 @@ export class AsyncExecutor implements Executor {
   }
 
   window(concurrency: number): number {
+    this.#serial = concurrency <= 1;
     return concurrency;
   }
 
@@ -75,7 +79,7 @@ export class AsyncExecutor implements Executor {
       settle.reject(error);
       return;
     }
-    if (result instanceof Promise) {
+    if (this.#serial && result instanceof Promise) {
       if (this.#settling && this.#handedSettle === undefined) {
         this.#handedPromise = result;
         this.#handedSettle = settle;
