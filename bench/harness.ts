@@ -23,18 +23,26 @@ export interface HarnessOptions {
   readonly loader?: Loader;
   /** Extra node flags for every child (e.g. `--max-semi-space-size=4`). */
   readonly nodeArgs?: readonly string[];
+  /** Only these contenders (by name; those a suite lacks are ignored). @default every contender */
+  readonly contenders?: readonly string[];
   /** Where progress lines go. @default process.stderr */
   readonly log?: (line: string) => void;
 }
 
 /**
  * Parses the command line of `bench/run.ts` and of a suite run directly: suite names, then
- * `--runs N` (rounds per row), `--loader tsx|bundle` and `--node-arg=<flag>` (repeatable).
+ * `--runs N` (rounds per row), `--loader tsx|bundle`, `--node-arg=<flag>` (repeatable) and
+ * `--contenders a,b` (only those rows).
  */
 export function harnessArgs(argv: readonly string[]): { names: string[]; options: HarnessOptions } {
   const { values, positionals } = parseArgs({
     args: [...argv],
-    options: { runs: { type: "string" }, loader: { type: "string" }, "node-arg": { type: "string", multiple: true } },
+    options: {
+      runs: { type: "string" },
+      loader: { type: "string" },
+      "node-arg": { type: "string", multiple: true },
+      contenders: { type: "string" },
+    },
     allowPositionals: true,
   });
   let options: HarnessOptions = {};
@@ -50,6 +58,7 @@ export function harnessArgs(argv: readonly string[]): { names: string[]; options
     options = { ...options, loader: values.loader };
   }
   if (values["node-arg"] !== undefined) options = { ...options, nodeArgs: values["node-arg"] };
+  if (values.contenders !== undefined) options = { ...options, contenders: values.contenders.split(",") };
   return { names: positionals, options };
 }
 
@@ -172,7 +181,8 @@ export async function measureSuite(suite: Suite, options: HarnessOptions = {}): 
 async function measureJobs(suite: Suite, launch: Launch, runs: number, options: HarnessOptions): Promise<Summary[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const jobs: Job[] = [];
-  for (const size of suite.sizes) for (const contender of Object.keys(suite.contenders)) jobs.push({ contender, size });
+  const names = Object.keys(suite.contenders).filter((c) => options.contenders?.includes(c) ?? true);
+  for (const size of suite.sizes) for (const contender of names) jobs.push({ contender, size });
   const results = new Map<Job, ChildResult[]>(jobs.map((j) => [j, []]));
   for (let round = 0; round < runs; round++) {
     // Rotate by one each round, so no contender always runs first (cold disk cache, CPU clock).

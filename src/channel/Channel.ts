@@ -16,7 +16,11 @@ export type OverflowPolicy = "block" | "drop-newest" | "drop-oldest";
  *
  * Producers check {@link Channel.hasSpace} and `await` {@link Channel.space} when it is full;
  * the consumer registers one callback with {@link Channel.onReadable}. No promise is made per
- * item: waits happen only at the boundary of full or empty.
+ * item: waits happen only at the boundary of full or empty. A producer that waited for space is
+ * woken as soon as the channel has drained to half its capacity (at least one free place), not at
+ * the first free place, so it refills half the channel in one go instead of one item per wake-up;
+ * and at the latest on the next turn of the event loop once there is any space, so a consumer that
+ * stopped taking items above that mark still finds the channel full again.
  */
 export class Channel<T> {
   readonly capacity: number;
@@ -26,6 +30,14 @@ export class Channel<T> {
   #dropped = 0;
   #readable: (() => void) | undefined;
   #spaceWaiters: (() => void)[] = [];
+  /** Waiting producers are woken when the size drops to this (half the capacity; capacity - 1 at most). */
+  readonly #wakeAt: number;
+  /** A wake-up of waiting producers is due on the next turn of the event loop. */
+  #lateWake = false;
+  readonly #wakeLate = (): void => {
+    this.#lateWake = false;
+    if (this.#spaceWaiters.length > 0 && this.hasSpace) this.#wakeProducers();
+  };
   /** Items that were ever pushed (dropped ones excluded). */
   pushed = 0;
   /** Called with each item the overflow policy drops. */
@@ -36,6 +48,7 @@ export class Channel<T> {
     this.capacity = capacity;
     this.#openProducers = producers;
     this.overflow = overflow;
+    this.#wakeAt = capacity - Math.max(1, Math.floor(capacity / 2));
   }
 
   /** Queued items. */
@@ -63,7 +76,11 @@ export class Channel<T> {
     return this.#queue.size < this.capacity || this.overflow !== "block";
   }
 
-  /** Resolves when there is space (at once if there is). */
+  /**
+   * Resolves at once if there is space; else once the consumer drained the channel to half its
+   * capacity, or on the next turn of the event loop after it made any space (or once the channel
+   * was closed for every producer).
+   */
   space(): Promise<void> {
     if (this.hasSpace) return Promise.resolve();
     return new Promise((resolve) => this.#spaceWaiters.push(resolve));
@@ -98,7 +115,13 @@ export class Channel<T> {
   /** Removes the next item; its seq is then in {@link Channel.shiftedSeq}. Only when `size > 0`. */
   shift(): T {
     const value = this.#queue.shift();
-    if (this.#spaceWaiters.length > 0 && this.#queue.size < this.capacity) this.#wakeProducers();
+    if (this.#spaceWaiters.length > 0) {
+      if (this.#queue.size <= this.#wakeAt) this.#wakeProducers();
+      else if (!this.#lateWake) {
+        this.#lateWake = true;
+        setImmediate(this.#wakeLate);
+      }
+    }
     return value;
   }
 

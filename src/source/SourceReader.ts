@@ -7,9 +7,10 @@
  */
 export interface SourceReader<T> {
   /**
-   * Appends up to `max` items to `out` and returns how many. Synchronous sources return a number;
-   * asynchronous ones a promise. Returns 0 only at the end, after which {@link SourceReader.done}
-   * is true.
+   * Writes up to `max` items to `out[0..n)` and returns n (entries of `out` from n on are left
+   * as they were: the caller reuses one buffer, whose backing store then never shrinks and grows
+   * again). Synchronous sources return a number; asynchronous ones a promise. Returns 0 only at
+   * the end, after which {@link SourceReader.done} is true.
    */
   read(max: number, out: T[]): number | Promise<number>;
   /** True once the source is exhausted. */

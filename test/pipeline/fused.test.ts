@@ -44,6 +44,23 @@ describe("fused inline stages", () => {
     });
   }
 
+  it("ctx.index is the source index across many chunks of a generator (numbered from each chunk's first)", async () => {
+    function* numbers(): Generator<number> {
+      for (let i = 0; i < 5_000; i++) yield i;
+    }
+    let wrong = 0;
+    let seen = 0;
+    await pipeline<number>("p")
+      .from(numbers())
+      .map((x, ctx) => (ctx.index === x ? x : (wrong++, x)))
+      .to((x, ctx) => {
+        seen++;
+        if (ctx.index !== x) wrong++;
+      })
+      .run();
+    assert.deepEqual([seen, wrong], [5_000, 0]);
+  });
+
   it("ctx.index stays right on the slow path (a fused function returned a promise) and in the sink", async () => {
     const seen: Array<[number, number]> = [];
     await pipeline("p")

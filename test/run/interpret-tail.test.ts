@@ -57,6 +57,9 @@ function makeOps(specs: readonly OpSpec[]): InlineOp[] {
   });
 }
 
+/** How the input's source indexes are given: an array of them, null (the position), a number (offset + position). */
+type Numbering = "array" | "null" | "offset";
+
 function freshState(): TailState {
   return { i: 0, k: 0, o: 0, v: undefined, s: 0, p: undefined, e: undefined, iters: [] };
 }
@@ -66,7 +69,7 @@ function runOnce(
   make: (ops: readonly InlineOp[], cnt: Float64Array) => ReturnType<typeof compileTail>,
   specs: readonly OpSpec[],
   input: readonly number[],
-  indexed: boolean,
+  indexed: Numbering,
 ): unknown {
   const ops = makeOps(specs);
   const cnt = new Float64Array(ops.length);
@@ -74,7 +77,7 @@ function runOnce(
   const st = freshState();
   const outV: unknown[] = [];
   const outS: number[] = [];
-  const inS = indexed ? input.map((_, i) => i * 10) : null;
+  const inS = indexed === "array" ? input.map((_, i) => i * 10) : indexed === "offset" ? 1000 : null;
   const code = loop(input, inS, 0, input.length, outV, outS, 0, st);
   return {
     code,
@@ -111,7 +114,7 @@ describe("interpretTail matches compileTail", () => {
         fc.array(opSpec, { minLength: 1, maxLength: 5 }),
         fc.boolean(),
         fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 40 }),
-        fc.boolean(),
+        fc.constantFrom<Numbering>("array", "null", "offset"),
         (specs, endsInSink, input, indexed) => {
           const chain: OpSpec[] = endsInSink ? [...specs, { kind: "sink", on: 0, behaviour: "value" }] : specs;
           assert.deepEqual(runOnce(interpretTail, chain, input, indexed), runOnce(compileTail, chain, input, indexed));
@@ -119,5 +122,19 @@ describe("interpretTail matches compileTail", () => {
       ),
       { numRuns: 400 },
     );
+  });
+});
+
+describe("a fused loop over a chunk numbered from an offset", () => {
+  it("gives item i the source index offset + i, in both loops", () => {
+    for (const make of [compileTail, interpretTail]) {
+      const ops = makeOps([{ kind: "map", on: 0, behaviour: "value" }]);
+      const loop = make(ops, new Float64Array(ops.length));
+      const outV: unknown[] = [];
+      const outS: number[] = [];
+      const o = loop([5, 6, 7], 4096, 0, 3, outV, outS, 0, freshState());
+      assert.equal(o, 3);
+      assert.deepEqual(outS.slice(0, 3), [4096, 4097, 4098]);
+    }
   });
 });

@@ -56,10 +56,18 @@ export class Emitter {
     return this.#run(this.#tail!, source, null, start, end);
   }
 
+  /**
+   * Runs `values[0..n)` through the tail, item `k`'s source index being `first + k` (a chunk of
+   * consecutive indexes: no array of them to fill). Only when {@link Emitter.hasTail}.
+   */
+  emitNumbered(values: readonly unknown[], first: number, n: number): Promise<void> | undefined {
+    return this.#run(this.#tail!, values, first, 0, n);
+  }
+
   #run(
     tail: FusedTail,
     values: readonly unknown[],
-    indexes: ArrayLike<number> | null,
+    indexes: ArrayLike<number> | number | null,
     start: number,
     end: number,
   ): Promise<void> | undefined {

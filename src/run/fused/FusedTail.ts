@@ -58,14 +58,14 @@ export class FusedTail {
 
   /**
    * Processes `inV[start..end)` and appends survivors to `outV`/`outS` (which must start empty).
-   * `inS` holds their source indexes; null means item `i`'s index is `i` (an array source read in
-   * place). Returns the output count, or a promise of it when an op went asynchronous. A flatMap
+   * `inS` holds their source indexes; a number means item `i`'s index is `inS + i` (consecutive
+   * indexes), null that it is `i` (an array source read in place). Returns the output count, or a promise of it when an op went asynchronous. A flatMap
    * expansion may hand output on early through `spill` (then `outV`/`outS` start again at 0).
    * Throws (or rejects) a StageError when an item fails under `onError: "fail"`.
    */
   run(
     inV: readonly unknown[],
-    inS: ArrayLike<number> | null,
+    inS: ArrayLike<number> | number | null,
     start: number,
     end: number,
     outV: unknown[],
@@ -86,7 +86,7 @@ export class FusedTail {
 
   async #slow(
     inV: readonly unknown[],
-    inS: ArrayLike<number> | null,
+    inS: ArrayLike<number> | number | null,
     end: number,
     outV: unknown[],
     outS: number[],

@@ -1,4 +1,5 @@
 import type { InlineOp } from "./InlineOp.js";
+import { readsContext } from "../../stage/readsContext.js";
 
 /**
  * State a compiled tail leaves behind when it stops early: at a thenable or an async-only
@@ -35,12 +36,14 @@ export const SPILL_AT = 1024;
  * `(inV, inS, start, n, outV, outS, o, st) => o'`: runs items `start..n-1` through every op and
  * appends survivors to `outV`/`outS` from index `o`. Returns the new output length, or -1
  * (an op returned a thenable, or a flatMap an AsyncIterable) / -2 (an op threw) / -3 (a flatMap
- * filled the output to {@link SPILL_AT} before its next item) with details in `st`. When `inS`
- * is null the source index of item `i` is `i` itself (an array source read in place).
+ * filled the output to {@link SPILL_AT} before its next item) with details in `st`. `inS` holds
+ * the items' source indexes, or is a number: item `i`'s source index is then `inS + i` (no array
+ * to fill and read: a chunk of consecutive indexes); null is 0, item `i`'s index is `i` itself
+ * (an array source read in place).
  */
 export type CompiledTail = (
   inV: readonly unknown[],
-  inS: ArrayLike<number> | null,
+  inS: ArrayLike<number> | number | null,
   start: number,
   n: number,
   outV: unknown[],
@@ -115,28 +118,11 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
   const source =
     `"use strict"; return function fusedTail(inV, inS, start, n, outV, outS, o, st) {` +
     `let i = start, k = 0, v, s, ${counters}; st.iters = [];` +
-    `try { if (inS === null) { for (; i < n; i++) { v = inV[i]; s = i; ${gen(0)} } } ` +
+    `try { if (inS === null || typeof inS === "number") { const off = inS === null ? 0 : inS; for (; i < n; i++) { v = inV[i]; s = off + i; ${gen(0)} } } ` +
     `else { for (; i < n; i++) { v = inV[i]; s = inS[i]; ${gen(0)} } } }` +
     `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return -2; }` +
     `finally { ${writeBack} }` +
     `return o; };`;
   const factory = new Function("cnt", ...params, source) as (...a: unknown[]) => CompiledTail;
   return factory(cnt, ...args);
-}
-
-/**
- * False only when `fn` certainly cannot read its second argument: it declares exactly one
- * parameter (no default, rest or destructuring with a comma in its parameter list) and does not
- * mention `arguments`. Native and bound functions are assumed to read it. A false "true" costs one
- * property store per item; a false "false" would hand a stale `ctx.index`, so every doubt says true.
- */
-export function readsContext(fn: (...args: never[]) => unknown): boolean {
-  if (fn.length !== 1) return true;
-  const src = Function.prototype.toString.call(fn);
-  if (src.includes("[native code]") || /\barguments\b/.test(src)) return true;
-  // the parameter list: up to the first "=>" or ")" (one bare parameter: `x => ...`)
-  const arrow = src.indexOf("=>");
-  const paren = src.indexOf(")");
-  const end = paren < 0 ? arrow : arrow < 0 ? paren : Math.min(arrow, paren);
-  return end < 0 || src.slice(0, end).includes(",");
 }

@@ -1,4 +1,5 @@
-import { readsContext, SPILL_AT, type CompiledTail, type TailState } from "./compileTail.js";
+import { readsContext } from "../../stage/readsContext.js";
+import { SPILL_AT, type CompiledTail, type TailState } from "./compileTail.js";
 import type { InlineOp } from "./InlineOp.js";
 
 /**
@@ -109,9 +110,10 @@ export function interpretTail(ops: readonly InlineOp[], cnt: Float64Array): Comp
     st = st0;
     iters = [];
     st0.iters = [];
+    const off = inS === null ? 0 : typeof inS === "number" ? inS : -1;
     for (i = start; i < n; i++) {
       v = inV[i];
-      s = inS === null ? i : inS[i]!;
+      s = off >= 0 ? off + i : (inS as ArrayLike<number>)[i]!;
       let code: number;
       try {
         code = through(0);

@@ -179,7 +179,11 @@ export class SourceStep implements Step {
     const reader = this.#reader;
     const emitter = this.#emitter;
     const signal = this.#scope.signal;
+    // one buffer for every chunk: readers write from 0 (emptying it would drop its backing store,
+    // which then grows again, item by item, on every chunk)
     const buf: unknown[] = [];
+    /** Entries of `buf` the last chunk filled: those past the next chunk's end are cleared. */
+    let filled = 0;
     const indexes: number[] = [];
     const loopTurns = new LoopTurns();
     // an array (not a typed array: its items are read by index either way) feeding a fused tail is read in place
@@ -196,6 +200,8 @@ export class SourceStep implements Step {
       Array.isArray(reader.items)
         ? reader
         : undefined;
+    // a fused tail numbers a chunk's items itself (consecutive indexes: no array of them)
+    const numbered = stride === 1 && skip === undefined && emitter.hasTail;
     const unsubscribe = onAbort(signal, this.#interrupt);
     try {
       while (!this.#stopped && !signal.aborted) {
@@ -249,7 +255,6 @@ export class SourceStep implements Step {
           if (turn !== undefined) await turn;
           continue;
         }
-        buf.length = 0;
         let n: number;
         this.#held = base * stride + offset;
         try {
@@ -271,9 +276,24 @@ export class SourceStep implements Step {
           this.#held = Infinity;
           break;
         }
+        // what the last chunk left past this one's end is not held on to
+        for (let i = n; i < filled; i++) buf[i] = undefined;
+        filled = n;
         if (n === 0) {
           this.#held = Infinity;
           if (reader.done) break;
+          continue;
+        }
+        if (numbered) {
+          this.#counters.out += n;
+          this.#counters.in += n;
+          this.#counters.admitted?.(base, n);
+          const w = emitter.emitNumbered(buf, base, n);
+          if (w !== undefined) await w;
+          if (signal.aborted) break;
+          this.#held = Infinity;
+          const turn = loopTurns.chunk();
+          if (turn !== undefined) await turn;
           continue;
         }
         if (skip !== undefined) {

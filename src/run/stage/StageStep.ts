@@ -216,7 +216,11 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     });
   }
 
-  #pump(): void {
+  /**
+   * Starts what the window, the gate and the input allow. `now`: a clock read the caller took in
+   * this same synchronous turn, for the items started here (-1: read it if an item starts).
+   */
+  #pump(now = -1): void {
     if (this.#ended) return;
     if (this.#pumping) {
       this.#repump = true;
@@ -225,7 +229,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     this.#pumping = true;
     const input = this.#input;
     this.#window = Math.max(1, this.#executor.window(this.#options.concurrency));
-    let now = -1; // read the clock once per pump, and only if an item starts
+    // read the clock once per pump, and only if an item starts
     const gate = this.#gate;
     do {
       this.#repump = false;
@@ -372,7 +376,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
         this.#expand(slot, value);
         return;
     }
-    this.#release(slot);
+    // one item at a time: the next one starts in this same turn, at the clock read just taken
+    this.#release(slot, this.#options.shareSettleTime ? now : -1);
   }
 
   /**
@@ -637,7 +642,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     return this.#inFlight + this.#outbox.length + this.#emitter.pending() + this.#reorderRing.held();
   }
 
-  #release(slot: StageSlot): void {
+  /** The slot is free again; `now` as in {@link StageStep.#pump}, for a window of one. */
+  #release(slot: StageSlot, now = -1): void {
     slot.busy = false;
     slot.item = undefined;
     this.#inFlight--;
@@ -645,7 +651,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     // refill once per microtask turn, not once per settle: settles come in bursts (a pool's
     // batch resolves a thousand attempts in one go; promise reactions run back to back)
     if (this.#window > 1) this.#pumpAfterBurst();
-    else this.#pump();
+    else this.#pump(now);
   }
 
   #deliver(arrival: number, index: number, state: RingState, value: unknown): void {
