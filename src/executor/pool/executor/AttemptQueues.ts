@@ -3,23 +3,43 @@ import type { AttemptBatch } from "./AttemptBatch.js";
 
 /**
  * One queue of attempts in parallel arrays (no object per item): `settles[i]` is cleared when
- * attempt `i` settles while queued; `head` is the first that may still be open.
+ * attempt `i` settles while queued; `head` is the first that may still be open, `tail` one past
+ * the last. The arrays keep their storage across refills (a drained queue starts again at 0,
+ * a long one moves its open part to the front in place): a steady stream of attempts allocates
+ * nothing here. Places outside `head..tail` hold nothing (an item is not kept alive by a queue
+ * it left).
  */
 class AttemptQueue {
-  attempts: Attempt[] = [];
-  settles: (Settle | undefined)[] = [];
+  readonly attempts: (Attempt | undefined)[] = [];
+  readonly settles: (Settle | undefined)[] = [];
   head = 0;
+  tail = 0;
 
   push(attempt: Attempt, settle: Settle): void {
-    this.attempts.push(attempt);
-    this.settles.push(settle);
+    const t = this.tail++;
+    if (t < this.attempts.length) {
+      this.attempts[t] = attempt;
+      this.settles[t] = settle;
+    } else {
+      this.attempts.push(attempt);
+      this.settles.push(settle);
+    }
+  }
+
+  /** Takes the last attempt pushed (which must be open) out of the queue. */
+  pop(): [Attempt, Settle] {
+    const t = --this.tail;
+    const taken: [Attempt, Settle] = [this.attempts[t]!, this.settles[t]!];
+    this.attempts[t] = undefined;
+    this.settles[t] = undefined;
+    return taken;
   }
 
   /** Skips settled attempts at the head; true while one is open. */
   hasOpen(): boolean {
     const s = this.settles;
-    while (this.head < s.length && s[this.head] === undefined) this.head++;
-    if (this.head < s.length) return true;
+    while (this.head < this.tail && s[this.head] === undefined) this.attempts[this.head++] = undefined;
+    if (this.head < this.tail) return true;
     this.clear();
     return false;
   }
@@ -27,24 +47,32 @@ class AttemptQueue {
   /** Calls `fn` with every open attempt and its place. */
   forEachOpen(fn: (attempt: Attempt, settle: Settle, i: number) => void): void {
     const s = this.settles;
-    for (let i = this.head; i < s.length; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const settle = s[i];
       if (settle !== undefined) fn(this.attempts[i]!, settle, i);
     }
   }
 
+  /** Empties the queue, keeping its storage. */
   clear(): void {
-    this.attempts = [];
-    this.settles = [];
+    this.attempts.fill(undefined, this.head, this.tail);
+    this.settles.fill(undefined, this.head, this.tail);
     this.head = 0;
+    this.tail = 0;
   }
 
+  /** After a take: starts again at 0 when drained; moves a long queue's open part to the front. */
   compact(): void {
-    if (this.head === this.settles.length) this.clear();
-    else if (this.head > 1024 && this.head * 2 > this.settles.length) {
-      this.attempts = this.attempts.slice(this.head);
-      this.settles = this.settles.slice(this.head);
+    const head = this.head;
+    if (head === this.tail) {
       this.head = 0;
+      this.tail = 0;
+    } else if (head > 1024 && head * 2 > this.tail) {
+      const n = this.tail - head;
+      this.attempts.copyWithin(0, head, this.tail).fill(undefined, n, this.tail);
+      this.settles.copyWithin(0, head, this.tail).fill(undefined, n, this.tail);
+      this.head = 0;
+      this.tail = n;
     }
   }
 }
@@ -82,8 +110,8 @@ export class AttemptQueues {
 
   /** Moves the attempt last queued to go again in a batch to the queue of those that go alone. */
   lastAgainAlone(): void {
-    const q = this.#again;
-    this.#alone.push(q.attempts.pop()!, q.settles.pop()!);
+    const [attempt, settle] = this.#again.pop();
+    this.#alone.push(attempt, settle);
   }
 
   /** True while an attempt waits to go alone. */
@@ -94,8 +122,10 @@ export class AttemptQueues {
   /** Adds the next attempt to go alone to `batch` (call after {@link hasAlone} said there is one). */
   takeAlone(batch: AttemptBatch): void {
     const q = this.#alone;
-    batch.add(q.attempts[q.head]!, q.settles[q.head]!);
-    q.head++;
+    const i = q.head++;
+    batch.add(q.attempts[i]!, q.settles[i]!);
+    q.attempts[i] = undefined;
+    q.settles[i] = undefined;
     q.compact();
     this.pending--;
   }
@@ -110,13 +140,15 @@ export class AttemptQueues {
       const attempts = q.attempts;
       const settles = q.settles;
       let i = q.head;
-      const end = settles.length;
+      const end = q.tail;
       while (k < n && i < end) {
         const settle = settles[i];
         if (settle !== undefined) {
           batch.add(attempts[i]!, settle);
+          settles[i] = undefined;
           k++;
         }
+        attempts[i] = undefined;
         i++;
       }
       q.head = i;
