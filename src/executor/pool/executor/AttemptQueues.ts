@@ -2,77 +2,96 @@ import type { Attempt, Settle } from "../../Executor.js";
 import type { AttemptBatch } from "./AttemptBatch.js";
 
 /**
- * One queue of attempts in parallel arrays (no object per item): `settles[i]` is cleared when
- * attempt `i` settles while queued; `head` is the first that may still be open, `tail` one past
- * the last. The arrays keep their storage across refills (a drained queue starts again at 0,
- * a long one moves its open part to the front in place): a steady stream of attempts allocates
- * nothing here. Places outside `head..tail` hold nothing (an item is not kept alive by a queue
- * it left).
+ * One queue of attempts in parallel ring buffers (no object per item): the attempt at position
+ * `p` (counted from the first ever queued) lives at `p & mask`; `settles` there is cleared when it
+ * settles while queued. `head` is the first position that may still be open, `tail` one past the
+ * last. The storage is kept across refills and doubles when full (positions stay valid), so a
+ * steady stream of attempts allocates and copies nothing here; places outside `head..tail` hold
+ * nothing (an item is not kept alive by a queue it left).
  */
 class AttemptQueue {
-  readonly attempts: (Attempt | undefined)[] = [];
-  readonly settles: (Settle | undefined)[] = [];
+  attempts: (Attempt | undefined)[] = new Array<Attempt | undefined>(16).fill(undefined);
+  settles: (Settle | undefined)[] = new Array<Settle | undefined>(16).fill(undefined);
+  mask = 15;
   head = 0;
   tail = 0;
 
   push(attempt: Attempt, settle: Settle): void {
-    const t = this.tail++;
-    if (t < this.attempts.length) {
-      this.attempts[t] = attempt;
-      this.settles[t] = settle;
-    } else {
-      this.attempts.push(attempt);
-      this.settles.push(settle);
+    if (this.tail - this.head > this.mask) this.#grow();
+    const i = this.tail++ & this.mask;
+    this.attempts[i] = attempt;
+    this.settles[i] = settle;
+  }
+
+  /** Twice the room, each queued attempt at the same position. */
+  #grow(): void {
+    const mask = this.mask * 2 + 1;
+    const attempts = new Array<Attempt | undefined>(mask + 1).fill(undefined);
+    const settles = new Array<Settle | undefined>(mask + 1).fill(undefined);
+    for (let p = this.head; p < this.tail; p++) {
+      attempts[p & mask] = this.attempts[p & this.mask];
+      settles[p & mask] = this.settles[p & this.mask];
     }
+    this.attempts = attempts;
+    this.settles = settles;
+    this.mask = mask;
   }
 
   /** Takes the last attempt pushed (which must be open) out of the queue. */
   pop(): [Attempt, Settle] {
-    const t = --this.tail;
-    const taken: [Attempt, Settle] = [this.attempts[t]!, this.settles[t]!];
-    this.attempts[t] = undefined;
-    this.settles[t] = undefined;
+    const i = --this.tail & this.mask;
+    const taken: [Attempt, Settle] = [this.attempts[i]!, this.settles[i]!];
+    this.attempts[i] = undefined;
+    this.settles[i] = undefined;
+    return taken;
+  }
+
+  /** Takes the attempt at the head (which must be open) out of the queue. */
+  shift(): [Attempt, Settle] {
+    const i = this.head++ & this.mask;
+    const taken: [Attempt, Settle] = [this.attempts[i]!, this.settles[i]!];
+    this.attempts[i] = undefined;
+    this.settles[i] = undefined;
+    this.rewind();
     return taken;
   }
 
   /** Skips settled attempts at the head; true while one is open. */
   hasOpen(): boolean {
-    const s = this.settles;
-    while (this.head < this.tail && s[this.head] === undefined) this.attempts[this.head++] = undefined;
-    if (this.head < this.tail) return true;
-    this.clear();
-    return false;
+    while (this.head < this.tail && this.settles[this.head & this.mask] === undefined)
+      this.attempts[this.head++ & this.mask] = undefined;
+    this.rewind();
+    return this.head < this.tail;
   }
 
-  /** Calls `fn` with every open attempt and its place. */
-  forEachOpen(fn: (attempt: Attempt, settle: Settle, i: number) => void): void {
-    const s = this.settles;
-    for (let i = this.head; i < this.tail; i++) {
-      const settle = s[i];
-      if (settle !== undefined) fn(this.attempts[i]!, settle, i);
+  /** Calls `fn` with every open attempt and its position (new ones queued meanwhile included). */
+  forEachOpen(fn: (attempt: Attempt, settle: Settle, p: number) => void): void {
+    for (let p = this.head; p < this.tail; p++) {
+      const settle = this.settles[p & this.mask];
+      if (settle !== undefined) fn(this.attempts[p & this.mask]!, settle, p);
     }
+  }
+
+  /** Marks the attempt at position `p` settled. */
+  clearAt(p: number): void {
+    this.settles[p & this.mask] = undefined;
   }
 
   /** Empties the queue, keeping its storage. */
   clear(): void {
-    this.attempts.fill(undefined, this.head, this.tail);
-    this.settles.fill(undefined, this.head, this.tail);
+    for (let p = this.head; p < this.tail; p++) {
+      this.attempts[p & this.mask] = undefined;
+      this.settles[p & this.mask] = undefined;
+    }
     this.head = 0;
     this.tail = 0;
   }
 
-  /** After a take: starts again at 0 when drained; moves a long queue's open part to the front. */
-  compact(): void {
-    const head = this.head;
-    if (head === this.tail) {
+  /** Once empty, positions start again at 0 (they stay small integers). */
+  rewind(): void {
+    if (this.head === this.tail) {
       this.head = 0;
       this.tail = 0;
-    } else if (head > 1024 && head * 2 > this.tail) {
-      const n = this.tail - head;
-      this.attempts.copyWithin(0, head, this.tail).fill(undefined, n, this.tail);
-      this.settles.copyWithin(0, head, this.tail).fill(undefined, n, this.tail);
-      this.head = 0;
-      this.tail = n;
     }
   }
 }
@@ -121,12 +140,8 @@ export class AttemptQueues {
 
   /** Adds the next attempt to go alone to `batch` (call after {@link hasAlone} said there is one). */
   takeAlone(batch: AttemptBatch): void {
-    const q = this.#alone;
-    const i = q.head++;
-    batch.add(q.attempts[i]!, q.settles[i]!);
-    q.attempts[i] = undefined;
-    q.settles[i] = undefined;
-    q.compact();
+    const [attempt, settle] = this.#alone.shift();
+    batch.add(attempt, settle);
     this.pending--;
   }
 
@@ -139,9 +154,11 @@ export class AttemptQueues {
     for (const q of [this.#again, this.#fresh]) {
       const attempts = q.attempts;
       const settles = q.settles;
-      let i = q.head;
+      const mask = q.mask;
+      let p = q.head;
       const end = q.tail;
-      while (k < n && i < end) {
+      while (k < n && p < end) {
+        const i = p & mask;
         const settle = settles[i];
         if (settle !== undefined) {
           batch.add(attempts[i]!, settle);
@@ -149,10 +166,10 @@ export class AttemptQueues {
           k++;
         }
         attempts[i] = undefined;
-        i++;
+        p++;
       }
-      q.head = i;
-      q.compact();
+      q.head = p;
+      q.rewind();
       if (k === n) break;
     }
     this.pending -= n;
@@ -161,11 +178,7 @@ export class AttemptQueues {
   /** Calls `fn` with every open attempt still queued, and a function that clears its place. */
   forEachOpen(fn: (attempt: Attempt, settle: Settle, remove: () => void) => void): void {
     for (const q of [this.#fresh, this.#alone, this.#again]) {
-      q.forEachOpen((attempt, settle, i) =>
-        fn(attempt, settle, () => {
-          q.settles[i] = undefined;
-        }),
-      );
+      q.forEachOpen((attempt, settle, p) => fn(attempt, settle, () => q.clearAt(p)));
     }
   }
 
