@@ -39,13 +39,13 @@ export class ArrayReader<T> implements SourceReader<T> {
     return this.#position - start;
   }
 
-  /** Appends up to `max` items to `out`; returns how many (0 only at the end). */
+  /** Writes up to `max` items to `out[0..n)`; returns `n` (0 only at the end). */
   read(max: number, out: T[]): number {
     if (this.#closed) return 0;
     const items = this.#items;
     const start = this.#position;
     const end = Math.min(items.length, start + max);
-    let o = out.length;
+    let o = 0;
     for (let i = start; i < end; i++) out[o++] = items[i]!;
     this.#position = end;
     return end - start;

@@ -45,7 +45,7 @@ export class AsyncIteratorReader<T> implements SourceReader<T> {
     return this.#position;
   }
 
-  /** Appends up to `max` items to `out`; returns how many (0 only at the end). */
+  /** Writes up to `max` items to `out[0..n)`; returns `n` (0 only at the end). */
   async read(max: number, out: T[]): Promise<number> {
     if (this.#done) return 0;
     let n = 0;
@@ -71,8 +71,7 @@ export class AsyncIteratorReader<T> implements SourceReader<T> {
         this.#done = true;
         break;
       }
-      out.push(r.value);
-      n++;
+      out[n++] = r.value;
       this.#position++;
       if (n >= max) break;
       next = this.#iterator.next();

@@ -23,7 +23,7 @@ export class IteratorReader<T> implements SourceReader<T> {
   /** An error thrown after some items of a read: those are returned first, the error on the next read. */
   #error: { error: unknown } | undefined;
 
-  /** Appends up to `max` items to `out`; returns how many (0 only at the end). */
+  /** Writes up to `max` items to `out[0..n)`; returns `n` (0 only at the end). */
   read(max: number, out: T[]): number {
     if (this.#error !== undefined) {
       this.#done = true;
@@ -32,7 +32,7 @@ export class IteratorReader<T> implements SourceReader<T> {
     if (this.#done) return 0;
     const it = this.#iterator;
     let n = 0;
-    let o = out.length;
+    let o = 0;
     try {
       while (n < max) {
         const r = it.next();

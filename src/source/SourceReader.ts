@@ -7,8 +7,9 @@
  */
 export interface SourceReader<T> {
   /**
-   * Appends up to `max` items to `out` and returns how many. Synchronous sources return a number;
-   * asynchronous ones a promise. Returns 0 only at the end, after which {@link SourceReader.done}
+   * Writes up to `max` items to `out[0..n)` and returns `n` (what `out` holds beyond is left as
+   * it is: the caller reuses one buffer, whose storage outlives each read). Synchronous sources
+   * return a number; asynchronous ones a promise. Returns 0 only at the end, after which {@link SourceReader.done}
    * is true.
    */
   read(max: number, out: T[]): number | Promise<number>;

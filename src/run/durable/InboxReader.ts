@@ -53,19 +53,18 @@ export class InboxReader<T> implements SourceReader<T> {
 
   read(max: number, out: T[]): number | Promise<number> {
     if (this.#replayAt < this.#replay.length) {
-      out.push(this.#replay[this.#replayAt++]!.item as T);
+      out[0] = this.#replay[this.#replayAt++]!.item as T;
       return 1;
     }
     const base = this.position;
-    const start = out.length;
     const r = this.#inner.read(max, out);
-    if (typeof r === "number") return this.#admit(out, start, base, r);
-    return r.then((n) => this.#admit(out, start, base, n));
+    if (typeof r === "number") return this.#admit(out, base, r);
+    return r.then((n) => this.#admit(out, base, n));
   }
 
-  #admit(out: T[], start: number, base: number, n: number): number {
+  #admit(out: T[], base: number, n: number): number {
     if (n === 0) return 0;
-    this.#run.inboxAdd(this.#rowIndex(base), out.slice(start, start + n));
+    this.#run.inboxAdd(this.#rowIndex(base), out.slice(0, n));
     this.#starts.push(base);
     this.#ends.push(base + n);
     return n;

@@ -249,7 +249,8 @@ export class SourceStep implements Step {
           if (turn !== undefined) await turn;
           continue;
         }
-        buf.length = 0;
+        // the reader writes buf[0..n): one buffer for the whole run, its storage kept (emptied
+        // after each chunk went out, so it holds no item longer than the push that carried it)
         let n: number;
         this.#held = base * stride + offset;
         try {
@@ -276,6 +277,7 @@ export class SourceStep implements Step {
           if (reader.done) break;
           continue;
         }
+        const read = n;
         if (skip !== undefined) {
           // a resumed durable run: items done before it stopped are not handed on again
           let kept = 0;
@@ -286,6 +288,7 @@ export class SourceStep implements Step {
           }
           n = kept;
           if (n === 0) {
+            buf.fill(undefined, 0, read);
             this.#held = Infinity;
             continue;
           }
@@ -296,6 +299,7 @@ export class SourceStep implements Step {
         this.#counters.admitted?.(base, n);
         const w = emitter.emit(buf, indexes, n);
         if (w !== undefined) await w;
+        buf.fill(undefined, 0, read);
         if (signal.aborted) break;
         this.#held = Infinity;
         const turn = loopTurns.chunk();
