@@ -27,14 +27,18 @@ export class AttemptBatch implements PoolBatch {
   /** The runner that owns every settle of the batch, when one does and it resolves in batches. */
   owner: BatchSettle | undefined = undefined;
 
-  /** A batch of `size` attempts, to be filled by as many calls of {@link add}. */
+  /** Its attempts: the room it was made with, or fewer once {@link seal}ed. */
+  size: number;
+
+  /** A batch of room for `size` attempts, to be filled by calls of {@link add}, then sealed. */
   constructor(
     readonly id: number,
-    readonly size: number,
+    size: number,
     readonly limitMs: number | undefined,
     readonly isolated: boolean,
     readonly timeoutMs: number | undefined,
   ) {
+    this.size = size;
     this.attempts = new Array<Attempt>(size);
     this.settles = new Array<Settle | undefined>(size);
     this.items = new Array<unknown>(size);
@@ -54,5 +58,15 @@ export class AttemptBatch implements PoolBatch {
       if (attempt.signal !== this.signal) this.oneSignal = false;
       if (settle.owner !== this.owner) this.owner = undefined;
     }
+  }
+
+  /** Ends filling: a batch given fewer attempts than its room shrinks to them. */
+  seal(): void {
+    const n = this.#added;
+    if (n === this.size) return;
+    this.attempts.length = n;
+    this.settles.length = n;
+    this.items.length = n;
+    this.size = n;
   }
 }

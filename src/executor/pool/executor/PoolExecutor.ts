@@ -174,6 +174,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     const batch = new AttemptBatch(id, n, this.#limitMs(n), alone, this.#timeoutMs);
     if (alone) this.#queues.takeAlone(batch);
     else this.#queues.take(n, batch);
+    batch.seal();
     this.#inFlight.add(batch);
     return batchMessage(batch, this.#chainId, this.#transfer, this.#keys);
   }
