@@ -1,23 +1,47 @@
 /**
  * Before/after in one process: `pipeline().map(worker())` over 200,000 tiny items (x => x + 1),
- * 2 threads, warm pools, run by this checkout and by another one (`--before <path>`, e.g. a
- * worktree of main), in rotated order; prints each median and the ratio. For a change to the
- * stage runner or the pool executor, on a machine too busy for absolute figures.
+ * 2 workers, run by this checkout and by another one (`--before <path>`, e.g. a worktree of
+ * main, or a copy of its `src/` beside a `node_modules` link), in rotated order; prints each
+ * median and the ratio. For a change to the stage runner or the pool executor, on a machine too
+ * busy for absolute figures.
  *
- *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5]
+ * Besides wall-clock items/s it prints the main thread's own CPU time per item (Linux: the
+ * thread's run time from `/proc/self/task/<pid>/schedstat`), which other jobs on the machine
+ * disturb far less than the wall clock: it is the cost the change is about.
+ *
+ *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--mode warm|cold|child]
+ *
+ * `--mode warm` (default): worker threads, the pool kept warm by a keeper executor; `cold`: each
+ * run starts and stops its own pool (the public API's default), inside the timed run; `child`:
+ * child processes (`child()`), kept warm.
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { child as childType } from "../src/executor/pool/stage/child.js";
 import type { createExecutor as createExecutorType } from "../src/executor/pool/stage/createExecutor.js";
 import type { worker as workerType } from "../src/executor/pool/stage/worker.js";
 import type { pipeline as pipelineType } from "../src/pipeline/pipeline.js";
 
-const { values } = parseArgs({ options: { before: { type: "string" }, rounds: { type: "string" } } });
+const { values } = parseArgs({
+  options: { before: { type: "string" }, rounds: { type: "string" }, mode: { type: "string" } },
+});
 if (values.before === undefined) throw new Error("--before <path of the other checkout> is required");
+const mode = values.mode ?? "warm";
+if (mode !== "warm" && mode !== "cold" && mode !== "child") throw new Error(`--mode warm|cold|child, not ${mode}`);
 const trees = { before: resolve(values.before), after: resolve(new URL("..", import.meta.url).pathname) };
 const N = 200_000;
 const rounds = Number(values.rounds ?? 5);
 const moduleUrl = new URL("../test/fixtures/workers/bench.mjs", import.meta.url);
+
+/** The main thread's CPU time so far in ms (NaN where schedstat is not there). */
+function mainCpuMs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 interface Side {
   run(n: number): Promise<void>;
@@ -27,12 +51,14 @@ interface Side {
 async function side(root: string): Promise<Side> {
   const { pipeline } = (await import(`${root}/src/pipeline/pipeline.ts`)) as { pipeline: typeof pipelineType };
   const { worker } = (await import(`${root}/src/executor/pool/stage/worker.ts`)) as { worker: typeof workerType };
+  const { child } = (await import(`${root}/src/executor/pool/stage/child.ts`)) as { child: typeof childType };
   const { createExecutor } = (await import(`${root}/src/executor/pool/stage/createExecutor.ts`)) as {
     createExecutor: typeof createExecutorType;
   };
+  const make = mode === "child" ? child : worker;
   const stage = (): ReturnType<typeof workerType<number, number>> =>
-    worker<number, number>(moduleUrl, "inc", { maxWorkers: 2, minWorkers: 2 });
-  const keeper = createExecutor(stage(), "keeper");
+    make<number, number>(moduleUrl, "inc", { maxWorkers: 2, minWorkers: 2 });
+  const keeper = mode === "cold" ? undefined : createExecutor(stage(), "keeper");
   const run = async (n: number): Promise<void> => {
     function* range(): Generator<number> {
       for (let i = 0; i < n; i++) yield i;
@@ -41,24 +67,34 @@ async function side(root: string): Promise<Side> {
     if (r.stats.w!.out !== n) throw new Error(`${root}: ${r.stats.w!.out} of ${n} items`);
   };
   await run(50_000); // warm-up
-  return { run, close: () => keeper.close() };
+  return { run, close: async () => keeper?.close() };
 }
 
 const sides = { before: await side(trees.before), after: await side(trees.after) };
 const times: Record<"before" | "after", number[]> = { before: [], after: [] };
+const cpu: Record<"before" | "after", number[]> = { before: [], after: [] };
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const);
   for (const k of order) {
+    const c = mainCpuMs();
     const t = performance.now();
     await sides[k].run(N);
     times[k].push(performance.now() - t);
+    cpu[k].push(mainCpuMs() - c);
   }
 }
 const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+const nsPerItem = (k: "before" | "after"): number => (median(cpu[k]) * 1e6) / N;
+console.log(`mode ${mode}, ${N.toLocaleString("en")} items, ${rounds} rounds`);
 for (const k of ["before", "after"] as const) {
   const ms = times[k].map((t) => t.toFixed(0)).join(" ");
-  console.log(`${k.padEnd(6)} ${(N / median(times[k]) / 1e3).toFixed(2)} M items/s (ms: ${ms}) ${trees[k]}`);
+  console.log(
+    `${k.padEnd(6)} ${(N / median(times[k]) / 1e3).toFixed(2)} M items/s, main thread ${nsPerItem(k).toFixed(0)} ns CPU/item (ms: ${ms}) ${trees[k]}`,
+  );
 }
-console.log(`after / before: ${(median(times.before) / median(times.after)).toFixed(3)}× (median of ${rounds})`);
+console.log(
+  `after / before: ${(median(times.before) / median(times.after)).toFixed(3)}× items/s, ` +
+    `${(nsPerItem("after") / nsPerItem("before")).toFixed(3)}× main-thread CPU per item (median of ${rounds})`,
+);
 await sides.before.close();
 await sides.after.close();

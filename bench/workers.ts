@@ -12,11 +12,15 @@
  * 2. 400 CPU-bound tasks of ~5 ms: speedup over one thread (the main thread running them in a
  *    loop). Target: >= 1.9x on 2 cores.
  * 3. The same two through child processes (weir over msgpack and over IPC, Tinypool's
- *    child_process runtime).
+ *    child_process runtime), the tiny ones beside a raw floor: batches of 1,024 as length-prefixed
+ *    msgpack frames over the children's stdin/stdout pipes, two in flight per process.
  * 4. Short runs: 100 pipeline runs of 1,000 tiny items each (a pipeline per request), the pool
  *    started in every run or kept warm by `keepWarmMs`, beside one long-lived Piscina pool.
  */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { Packr } from "msgpackr";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import type { Executor } from "../src/executor/Executor.js";
@@ -37,6 +41,7 @@ function cpu5(x: number): number {
 
 const moduleUrl = new URL("../test/fixtures/workers/bench.mjs", import.meta.url);
 const rawUrl = new URL("../test/fixtures/workers/rawBatch.mjs", import.meta.url);
+const rawPipeUrl = new URL("../test/fixtures/workers/rawPipe.mjs", import.meta.url);
 const TINY = 200_000;
 const CPU = 400;
 const OBJECTS = 100_000;
@@ -312,6 +317,72 @@ function raw(name: string, mode: "batch" | "cpu", threads: number): Contender {
   };
 }
 
+/**
+ * The floor for child processes: `processes` children of `rawPipe.mjs`, batches of 1,024 numbers
+ * as `[u32 length][msgpack]` frames over stdin, replies the same way over stdout, two batches in
+ * flight per child. No pool, no ordering, no bookkeeping: what a process hop costs at the least.
+ */
+function rawPipe(name: string, processes: number): Contender {
+  let children: ChildProcess[] = [];
+  const packr = new Packr({ useRecords: false });
+  const run = (n: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      let next = 0;
+      let done = 0;
+      const send = (c: ChildProcess): void => {
+        if (next >= n) return;
+        const count = Math.min(1024, n - next);
+        const body = packr.pack(Array.from({ length: count }, (_, i) => next + i));
+        const frame = Buffer.allocUnsafe(4 + body.length);
+        frame.writeUInt32LE(body.length, 0);
+        body.copy(frame, 4);
+        c.stdin!.write(frame);
+        next += count;
+      };
+      for (const c of children) {
+        let pending: Buffer = Buffer.alloc(0);
+        c.stdout!.removeAllListeners("data");
+        c.stdout!.on("data", (chunk: Buffer) => {
+          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+          let off = 0;
+          while (pending.length - off >= 4) {
+            const len = pending.readUInt32LE(off);
+            if (pending.length - off - 4 < len) break;
+            const out = packr.unpack(pending.subarray(off + 4, off + 4 + len)) as number[];
+            off += 4 + len;
+            done += out.length;
+            if (done === n) resolve();
+            else send(c);
+          }
+          pending = pending.subarray(off);
+        });
+        send(c);
+        send(c); // two in flight per process
+      }
+    });
+  return {
+    name,
+    async setup() {
+      children = Array.from({ length: processes }, () =>
+        spawn(process.execPath, [fileURLToPath(rawPipeUrl)], { stdio: ["pipe", "pipe", "inherit"] }),
+      );
+      await run(50_000);
+    },
+    run,
+    async teardown() {
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              c.once("exit", () => resolve());
+              c.stdin!.end();
+            }),
+        ),
+      );
+    },
+  };
+}
+
 function mainThread(name: string): Contender {
   return {
     name,
@@ -429,8 +500,9 @@ printTiny(
     weirPipeline("weir pipeline().map(child()), msgpack", child, "inc", 2),
     weirPipeline("weir pipeline().map(child()), msgpack, cold pool (started in the run)", child, "inc", 2, {}, "cold"),
     tinypool("Tinypool child_process (1 task per item)", "inc", 2, "child_process"),
+    rawPipe("raw batched pipe, msgpack frames (floor)", 2),
   ]),
-  "weir child(), msgpack frames",
+  "raw batched pipe, msgpack frames (floor)",
   ["Tinypool child_process (1 task per item)"],
 );
 

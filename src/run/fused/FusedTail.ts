@@ -59,9 +59,9 @@ export class FusedTail {
   /**
    * Processes `inV[start..end)` and appends survivors to `outV`/`outS` (which must start empty).
    * `inS` holds their source indexes; a number means item `i`'s index is `inS + i` (consecutive
-   * indexes), null that it is `i` (an array source read in place). Returns the output count, or a promise of it when an op went asynchronous. A flatMap
-   * expansion may hand output on early through `spill` (then `outV`/`outS` start again at 0).
-   * Throws (or rejects) a StageError when an item fails under `onError: "fail"`.
+   * indexes), null that it is `i` (an array source read in place). Returns the output count, or a
+   * promise of it when an op went asynchronous. A flatMap expansion may hand output on early
+   * through `spill` (then `outV`/`outS` start again at 0). Throws (or rejects) a StageError when an item fails under `onError: "fail"`.
    */
   run(
     inV: readonly unknown[],

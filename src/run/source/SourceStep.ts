@@ -182,7 +182,7 @@ export class SourceStep implements Step {
     // one buffer for every chunk: readers write from 0 (emptying it would drop its backing store,
     // which then grows again, item by item, on every chunk)
     const buf: unknown[] = [];
-    /** Entries of `buf` the last chunk filled: those past the next chunk's end are cleared. */
+    /** Entries of `buf` the chunk being pushed filled: emptied once it went out (`release`). */
     let filled = 0;
     const indexes: number[] = [];
     const loopTurns = new LoopTurns();
@@ -276,8 +276,6 @@ export class SourceStep implements Step {
           this.#held = Infinity;
           break;
         }
-        // what the last chunk left past this one's end is not held on to
-        for (let i = n; i < filled; i++) buf[i] = undefined;
         filled = n;
         if (n === 0) {
           this.#held = Infinity;
@@ -290,6 +288,7 @@ export class SourceStep implements Step {
           this.#counters.admitted?.(base, n);
           const w = emitter.emitNumbered(buf, base, n);
           if (w !== undefined) await w;
+          filled = release(buf, filled);
           if (signal.aborted) break;
           this.#held = Infinity;
           const turn = loopTurns.chunk();
@@ -306,6 +305,7 @@ export class SourceStep implements Step {
           }
           n = kept;
           if (n === 0) {
+            filled = release(buf, filled);
             this.#held = Infinity;
             continue;
           }
@@ -316,6 +316,7 @@ export class SourceStep implements Step {
         this.#counters.admitted?.(base, n);
         const w = emitter.emit(buf, indexes, n);
         if (w !== undefined) await w;
+        filled = release(buf, filled);
         if (signal.aborted) break;
         this.#held = Infinity;
         const turn = loopTurns.chunk();
@@ -328,4 +329,13 @@ export class SourceStep implements Step {
       await reader.close().catch(ignore);
     }
   }
+}
+
+/**
+ * Empties the first `filled` places of the source's reused chunk buffer once its chunk went out,
+ * so it holds no item longer than the push that carried it (its storage is kept); returns 0.
+ */
+function release(buf: unknown[], filled: number): 0 {
+  for (let i = 0; i < filled; i++) buf[i] = undefined;
+  return 0;
 }

@@ -171,9 +171,10 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     const alone = this.isolating();
     const n = alone ? 1 : Math.min(this.batchSize, maxItems, this.#queues.pending);
     if (n <= 0) return undefined;
-    const batch = new AttemptBatch(id, this.#limitMs(n), alone, this.#timeoutMs);
+    const batch = new AttemptBatch(id, n, this.#limitMs(n), alone, this.#timeoutMs);
     if (alone) this.#queues.takeAlone(batch);
     else this.#queues.take(n, batch);
+    batch.seal();
     this.#inFlight.add(batch);
     return batchMessage(batch, this.#chainId, this.#transfer, this.#keys);
   }
