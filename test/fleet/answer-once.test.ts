@@ -9,7 +9,7 @@ import { completeEntries, defineFleetScripts } from "../../src/fleet/protocol/fl
 import { fleet } from "../../src/redis.js";
 import { startRedis } from "./redisServer.js";
 import { killAll, startWorker, startWorkerEnv, tasksUrl, type WorkerProcess } from "./fleetHarness.js";
-import { KeyedSink, waitFor } from "./waitFor.js";
+import { KeyedSink, pendingByConsumer, waitFor } from "./waitFor.js";
 
 type Slow = { n: number; ms: number };
 type Tagged = { n: number; pid: number };
@@ -146,6 +146,63 @@ describe("fleet: each item answered once (the run's done hash)", () => {
       assert.deepEqual(fromStopped, [], "nothing of the stopped worker's answer reached the origin");
       assert.equal(result.deadLetters.length, 0);
     } finally {
+      await killAll(workers);
+      await redis.stop();
+    }
+  });
+
+  it("two copies of an entry (the origin sent its batches again) held by two workers: the second answer is dropped in Redis", async () => {
+    const redis = await startRedis();
+    const workers: WorkerProcess[] = [];
+    const client = new Redis(redis.url);
+    try {
+      // long leases: nothing is taken over here; the copies come from the origin
+      const args = ["--lease-ms", "60000", "--concurrency", "4"];
+      const first = await startWorkerEnv(redis.url, HOLD, ...args, "--prefetch", "8");
+      workers.push(first);
+      const items = Array.from({ length: 12 }, (_, n) => ({ n, ms: 5 }));
+      const sink = new GatedSink(items.length);
+      const run = pipeline<Slow>("drill")
+        .from(items)
+        .map(fleet<Slow, Tagged>(tasksUrl, "slow", { redis: redis.url, maxBatchSize: 4 }))
+        .to((r) => sink.add(r.n))
+        .run();
+      // the first worker ran an entry and holds its answer; it is stopped there, holding entries
+      await first.stderrHas("holding its first answer");
+      await waitFor(async () => (await pendingByConsumer(redis.url, "tasks:slow")).size > 0, "entries held");
+      first.signal("SIGSTOP");
+      // the origin loses its run (its key gone, its connections cut): it declares the run again
+      // and sends every batch in flight again, under the same batch ids
+      const before = await client.xlen("weir:q:tasks:slow");
+      const [runKey] = await client.keys("weir:run:*");
+      await client.del(runKey!);
+      const list = (await client.client("LIST")) as string;
+      for (const line of list.split("\n"))
+        if (line.includes("name=weir-origin")) await client.client("KILL", "ID", /id=(\d+)/.exec(line)![1]!);
+      await waitFor(async () => (await client.xlen("weir:q:tasks:slow")) > before, "the batches sent again");
+      // another worker answers every copy the stopped one does not hold (Redis may have handed
+      // the stopped one a copy too: its read was blocked when the copies came)
+      workers.push(await startWorker(redis.url, ...args));
+      const heldByFirst = async (): Promise<number> =>
+        [...(await pendingByConsumer(redis.url, "tasks:slow"))]
+          .filter(([name]) => name.includes(`:${first.pid}:`))
+          .reduce((sum, [, n]) => sum + n, 0);
+      await waitFor(
+        async () => (await client.xlen("weir:q:tasks:slow")) === (await heldByFirst()),
+        "every entry but the stopped worker's answered",
+      );
+      // the first worker wakes and answers the entries it still holds (its lease is its own):
+      // the done hash has their items, so no second answer is written
+      first.signal("SIGCONT");
+      await waitFor(() => first.stderr().includes("answered before"), "the first worker's answers to be dropped");
+      sink.open();
+      const result = await run;
+      assert.deepEqual(sink.seen.twice, [], "the counting sink saw each item once");
+      assert.equal(sink.seen.counts.size, items.length);
+      assert.equal(result.deadLetters.length, 0);
+      assert.doesNotMatch(first.stderr(), /taken over/, "its entries were still its own: the done hash dropped them");
+    } finally {
+      client.disconnect();
       await killAll(workers);
       await redis.stop();
     }
