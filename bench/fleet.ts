@@ -5,6 +5,8 @@
  *   node --import tsx bench/fleet.ts                  # everything, median of 3 rounds
  *   node --import tsx bench/fleet.ts --runs 5 --items 1000000 --bullmq-items 50000
  *   node --import tsx bench/fleet.ts --only cpu       # or --only tiny, --only durable
+ *   node --import tsx bench/fleet.ts --workers 1,2,4,8,16 --cpu-items 20000   # scaling, one command
+ *   node --import tsx bench/fleet.ts --baseline-worker /path/to/other/checkout  # answer-once cost
  *
  * 1. Tiny items (x => x * 2), results back at the origin:
  *    - weir: `fleet()` stage in a pipeline, served by 2 `weir worker` processes;
@@ -18,6 +20,12 @@
  * 3. (`--only durable`, not in the default set) tiny items through a fleet stage in a plain run
  *    vs in a durable run (`run({ store: memoryStore() })`: item keys and content digests travel,
  *    checkpoints are taken): what durability, re-attach included, costs a fleet stage.
+ * 4. (`--workers 1,2,4,8,16`) scaling: tiny and CPU-bound items through a fleet stage served by
+ *    each number of `weir worker` processes, beside the plain loop in as many processes; one
+ *    command for a many-core machine. `--cpu-items` should grow with the largest count.
+ * 5. (`--baseline-worker <checkout>`) what answer-once costs: tiny items through a fleet stage
+ *    served by workers of this checkout vs workers of another (one without the done hash, e.g.
+ *    the commit before it), the same origin.
  *
  * Every measurement is a fresh child process (`--contender X`) that starts its own worker
  * processes, warms up, then times one run; rows run in rotated order; each figure is the median.
@@ -64,8 +72,14 @@ async function helper(args: string[], ready: string): Promise<ChildProcess> {
 const cliEntry = `import { main } from ${JSON.stringify(new URL("../src/cli/main.ts", import.meta.url).href)};
 process.exitCode = await main(process.argv.slice(1));`;
 
-function weirWorker(url: string): Promise<ChildProcess> {
-  return helper(["--input-type=module", "-e", cliEntry, "worker", here("./fleet/tasks.ts"), "--redis", url], "serving");
+/** A `weir worker` of this checkout, or of `checkout` (a directory with src/cli/main.ts). */
+function weirWorker(url: string, checkout?: string): Promise<ChildProcess> {
+  const entry =
+    checkout === undefined
+      ? cliEntry
+      : `import { main } from ${JSON.stringify(`file://${checkout}/src/cli/main.ts`)};
+process.exitCode = await main(process.argv.slice(1));`;
+  return helper(["--input-type=module", "-e", entry, "worker", here("./fleet/tasks.ts"), "--redis", url], "serving");
 }
 
 /** Samples Redis' used_memory every 20 ms until stopped; resolves with the peak above `base`. */
@@ -114,8 +128,9 @@ async function measureFleet(
   workers: number,
   exportName: "tiny" | "cpu",
   durable = false,
+  checkout?: string,
 ): Promise<Measurement> {
-  const procs = await Promise.all(Array.from({ length: workers }, () => weirWorker(url)));
+  const procs = await Promise.all(Array.from({ length: workers }, () => weirWorker(url, checkout)));
   try {
     for (let i = 0; i < 3; i++) await fleetRun(url, exportName === "tiny" ? 100_000 : 200, exportName, durable); // warm-up
     const memory = sampleMemory(url);
@@ -253,7 +268,15 @@ async function child(contender: string, url: string, items: number, bullmqItems:
   else if (contender === "cpu-2") m = await measureFleet(url, cpuItems, 2, "cpu");
   else if (contender === "loop-1") m = await measureLoop(cpuItems, 1);
   else if (contender === "loop-2") m = await measureLoop(cpuItems, 2);
-  else throw new Error(`unknown contender ${contender}`);
+  else if (contender.startsWith("baseline:")) m = await measureFleet(url, items, 2, "tiny", false, contender.slice(9));
+  else if (/^(tiny|cpu|loop)-w\d+$/.test(contender)) {
+    const [kind, w] = contender.split("-w") as ["tiny" | "cpu" | "loop", string];
+    const n = Number(w);
+    m =
+      kind === "loop"
+        ? await measureLoop(cpuItems, n)
+        : await measureFleet(url, kind === "tiny" ? items : cpuItems, n, kind);
+  } else throw new Error(`unknown contender ${contender}`);
   process.stdout.write(`${RESULT}${JSON.stringify(m)}\n`);
 }
 
@@ -299,6 +322,8 @@ async function parent(
   bullmqItems: number,
   cpuItems: number,
   only: string | undefined,
+  workerCounts: number[] | undefined,
+  baseline: string | undefined,
 ): Promise<void> {
   const redis = await startRedis();
   const flush = new Redis(redis.url);
@@ -308,7 +333,18 @@ async function parent(
     cpu: ["cpu-1", "cpu-2", "loop-1", "loop-2"],
     durable: ["fleet", "fleet-durable"],
   };
-  const groups = only === undefined ? [sets["tiny"]!, sets["cpu"]!] : [sets[only] ?? sets["tiny"]!];
+  const groups =
+    workerCounts !== undefined
+      ? [
+          workerCounts.map((n) => `tiny-w${n}`),
+          workerCounts.map((n) => `cpu-w${n}`),
+          workerCounts.map((n) => `loop-w${n}`),
+        ]
+      : baseline !== undefined
+        ? [["fleet", `baseline:${baseline}`]]
+        : only === undefined
+          ? [sets["tiny"]!, sets["cpu"]!]
+          : [sets[only] ?? sets["tiny"]!];
   const results = new Map<string, Measurement[]>();
   try {
     for (let round = 0; round < runs; round++) {
@@ -343,7 +379,9 @@ async function parent(
   console.log(
     `Node ${process.version}, ${availableParallelism()} cores, redis-server on loopback; median of ${runs} rounds, rotated order, warmed up\n`,
   );
-  if (results.has("fleet-durable")) durableTable(row);
+  if (workerCounts !== undefined) scaleTable(row, workerCounts);
+  else if (baseline !== undefined) baselineTable(row, baseline);
+  else if (results.has("fleet-durable")) durableTable(row);
   else if (results.has("fleet")) tinyTable(row);
   if (results.has("cpu-1")) cpuTable(row);
 }
@@ -362,6 +400,42 @@ function durableTable(row: (c: string) => Row): void {
   ] as const)
     console.log(
       `| ${name} | ${x.items.toLocaleString("en")} | ${fmt(x.rate)} | ${fmt(x.min)} – ${fmt(x.max)} | ${ratio(x.rate / plain.rate)}× |`,
+    );
+}
+
+function scaleTable(row: (c: string) => Row, counts: number[]): void {
+  const t1 = row(`tiny-w${counts[0]}`);
+  const c1 = row(`cpu-w${counts[0]}`);
+  const l1 = row(`loop-w${counts[0]}`);
+  console.log(
+    `### A fleet stage across worker processes (tiny: ${t1.items.toLocaleString("en")} items of x => x * 2; CPU: ${c1.items.toLocaleString("en")} items of ~1 ms)\n`,
+  );
+  console.log(
+    `| workers | tiny items/s (median) | min – max | CPU items/s (median) | min – max | CPU × ${counts[0]} worker${counts[0] === 1 ? "" : "s"} | plain loop, as many processes | loop × ${counts[0]} |`,
+  );
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const n of counts) {
+    const t = row(`tiny-w${n}`);
+    const c = row(`cpu-w${n}`);
+    const l = row(`loop-w${n}`);
+    console.log(
+      `| ${n} | ${fmt(t.rate)} | ${fmt(t.min)} – ${fmt(t.max)} | ${fmt(c.rate)} | ${fmt(c.min)} – ${fmt(c.max)} | ${ratio(c.rate / c1.rate)}× | ${fmt(l.rate)} | ${ratio(l.rate / l1.rate)}× |`,
+    );
+  }
+}
+
+function baselineTable(row: (c: string) => Row, checkout: string): void {
+  const now = row("fleet");
+  const before = row(`baseline:${checkout}`);
+  console.log(`### Tiny items through a fleet stage (2 worker processes): workers of this checkout vs ${checkout}\n`);
+  console.log("| workers | items | items/s (median) | min – max | × baseline | Redis peak above idle |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const [name, x] of [
+    [`baseline (${checkout})`, before],
+    ["this checkout", now],
+  ] as const)
+    console.log(
+      `| ${name} | ${x.items.toLocaleString("en")} | ${fmt(x.rate)} | ${fmt(x.min)} – ${fmt(x.max)} | ${ratio(x.rate / before.rate)}× | ${mb(x.peak)} |`,
     );
 }
 
@@ -408,6 +482,8 @@ const { values } = parseArgs({
     "bullmq-items": { type: "string" },
     "cpu-items": { type: "string" },
     only: { type: "string" },
+    workers: { type: "string" },
+    "baseline-worker": { type: "string" },
   },
 });
 const items = Number(values.items ?? 1_000_000);
@@ -417,5 +493,8 @@ if (values.contender !== undefined) {
   await child(values.contender, values.redis!, items, bullmqItems, cpuItems);
   process.exit(0);
 } else {
-  await parent(Number(values.runs ?? 3), items, bullmqItems, cpuItems, values.only);
+  const counts = values.workers?.split(",").map(Number);
+  if (counts !== undefined && (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1)))
+    throw new Error(`--workers: a list of positive integers (1,2,4), got ${values.workers}`);
+  await parent(Number(values.runs ?? 3), items, bullmqItems, cpuItems, values.only, counts, values["baseline-worker"]);
 }

@@ -78,6 +78,7 @@ export class AdoptedEntries {
     const h = reply.h;
     if (positions === undefined && h === undefined) return false;
     for (let j = 0; j < reply.v.length; j++) {
+      if (reply.s?.includes(j) === true) continue; // answered by a copy before
       const k = reply.f + j;
       let slot = positions?.get(k);
       if (slot !== undefined) positions!.delete(k);

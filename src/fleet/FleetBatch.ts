@@ -28,6 +28,11 @@ export class FleetBatch {
   entryId: string | undefined = undefined;
   /** Attempts of the batch not settled yet. */
   open: number;
+  /**
+   * Sent again under its id (Redis lost the run): a copy of its entry may still be in Redis, so
+   * its done record stays until the run ends (a copy answered later finds its items answered).
+   */
+  resent = false;
 
   constructor(
     readonly id: number,

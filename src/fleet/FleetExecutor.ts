@@ -359,6 +359,7 @@ export class FleetExecutor implements Executor {
     const batches = [...this.#inFlight.values()];
     if (batches.length === 0 || this.#closed) return;
     this.stats.resent += batches.length;
+    for (const b of batches) b.resent = true;
     const bodies = batches.map((b) => packRequest(this.#header, b.id, b.attempts));
     this.#sent(batches, await this.#channel!.send(bodies));
   }
@@ -382,8 +383,11 @@ export class FleetExecutor implements Executor {
     const attempts = batch.attempts;
     const f = reply.f;
     const n = reply.v.length;
-    // position k of the reply is attempt f + k of the batch (f > 0 for an entry split off it)
+    // position k of the reply is attempt f + k of the batch (f > 0 for an entry split off it);
+    // positions in `s` were answered by a copy of the entry before, not by this reply
+    const skipped = reply.s;
     const at = (k: number): FleetAttempt | undefined => {
+      if (skipped !== undefined && skipped.includes(k)) return undefined;
       const a = attempts[f + k];
       return a === undefined || a.done ? undefined : a;
     };
@@ -428,9 +432,14 @@ export class FleetExecutor implements Executor {
     if (batch.open === 0) this.#release(batch);
   }
 
-  /** The batch is no longer in flight: its room is free. */
+  /**
+   * The batch is no longer in flight: its room is free, and its done record in Redis can go
+   * (every entry of it was answered and deleted, or cancelled) unless it was sent twice.
+   */
   #release(batch: FleetBatch): void {
-    if (this.#inFlight.delete(batch.id)) this.#inFlightItems -= batch.attempts.length;
+    if (!this.#inFlight.delete(batch.id)) return;
+    this.#inFlightItems -= batch.attempts.length;
+    if (!batch.resent) this.#channel?.forget(batch.id);
   }
 
   // ---- failure and cancellation ----

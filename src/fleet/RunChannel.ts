@@ -36,26 +36,28 @@ export interface RunChannelEvents {
 }
 
 /**
- * Refreshes a run's liveness key and its reply stream's expiry, unless another origin holds the
- * run now (a durable run resumed elsewhere: its token is in the key). KEYS: run key, reply
- * stream. ARGV: token, ttl.
+ * Refreshes a run's liveness key and the expiry of its reply stream and done hash, unless another
+ * origin holds the run now (a durable run resumed elsewhere: its token is in the key). KEYS: run
+ * key, reply stream, done hash. ARGV: token, ttl.
  */
 const REFRESH = `
 local v = redis.call('GET', KEYS[1])
 if v ~= false and v ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
 return 1`;
 
 /**
- * Ends a run in Redis if this origin still holds it: deletes its liveness key and reply stream,
- * tells the workers, deletes its unanswered entries. An origin that lost the run to another (a
- * durable run resumed elsewhere while this one hung) touches nothing the new one uses. KEYS: run
- * key, reply stream, request stream. ARGV: token, control channel, "run ended" message, entry ids.
+ * Ends a run in Redis if this origin still holds it: deletes its liveness key, reply stream and
+ * done hash, tells the workers, deletes its unanswered entries. An origin that lost the run to
+ * another (a durable run resumed elsewhere while this one hung) touches nothing the new one uses.
+ * KEYS: run key, reply stream, request stream, done hash. ARGV: token, control channel, "run
+ * ended" message, entry ids.
  */
 const END = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 for i = 4, #ARGV, 1000 do
   redis.call('XDEL', KEYS[3], unpack(ARGV, i, math.min(i + 999, #ARGV)))
@@ -75,6 +77,19 @@ local v = redis.call('GET', KEYS[1])
 if v ~= false and v ~= ARGV[1] then return -1 end
 if ARGV[2] == 'PUBLISH' then return redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return redis.call(ARGV[2], KEYS[2], unpack(ARGV, 3))`;
+
+/**
+ * After a read of replies, while this origin holds the run: trims the reply stream up to what
+ * was read, and forgets the done records of batches settled (no copy of their entries can be
+ * answered any more: see FleetExecutor). KEYS: run key, reply stream, done hash. ARGV: token,
+ * last id read, batch ids.
+ */
+const TRIM = `
+local v = redis.call('GET', KEYS[1])
+if v ~= false and v ~= ARGV[1] then return -1 end
+redis.call('XTRIM', KEYS[2], 'MINID', ARGV[2])
+if #ARGV > 2 then redis.call('HDEL', KEYS[3], unpack(ARGV, 3)) end
+return 1`;
 
 /** Entries read per `XRANGE` call when looking for a run's entries. */
 const SCAN_PAGE = 1000;
@@ -98,7 +113,10 @@ export class RunChannel {
   readonly #token: string;
   readonly #runKey: string;
   readonly #replyKey: string;
+  readonly #doneKey: string;
   readonly #controlChannel: string;
+  /** Batches settled since the last trim: their done records go with it. */
+  #settled: number[] = [];
   readonly #commands: RedisLink;
   readonly #replies: RedisLink;
   readonly #heartbeat: NodeJS.Timeout;
@@ -120,6 +138,7 @@ export class RunChannel {
     this.#token = `${stage} ${randomBytes(9).toString("base64url")}`;
     this.#runKey = keys.run(runId);
     this.#replyKey = keys.replies(runId);
+    this.#doneKey = keys.done(runId);
     this.#controlChannel = keys.control;
     const where = `fleet stage "${stage}"`;
     const link = (): RedisLink =>
@@ -183,6 +202,14 @@ export class RunChannel {
     this.#commands.client.eval(IF_OWNED, 2, this.#runKey, this.#stream, this.#token, "XDEL", entryId).catch(ignore);
   }
 
+  /**
+   * Batch `id` is settled and no copy of its entries can come back: its done record goes with
+   * the next trim (so the done hash holds what is in flight, not the whole run).
+   */
+  forget(id: number): void {
+    if (this.#settled.length < 4000) this.#settled.push(id);
+  }
+
   /** Publishes a control message to the workers, while this origin holds the run; best effort. */
   publish(message: ControlMessage): void {
     if (!this.#started || this.#closed) return;
@@ -206,10 +233,11 @@ export class RunChannel {
       const ended: ControlMessage = [CONTROL_RUN_ENDED, runId];
       const end = this.#commands.client.eval(
         END,
-        3,
+        4,
         this.#runKey,
         this.#replyKey,
         this.#stream,
+        this.#doneKey,
         this.#token,
         this.#controlChannel,
         packBody(ended),
@@ -242,7 +270,7 @@ export class RunChannel {
     const alive = (await client.set(this.#runKey, this.#token, "PX", ttl, "XX")) === "OK";
     if (!alive) {
       await client.set(this.#runKey, this.#token, "PX", ttl);
-      await client.del(this.#replyKey);
+      await client.del(this.#replyKey, this.#doneKey);
     }
     await ensureGroup(client, this.#stream, WORKER_GROUP);
     const found = await this.#scan();
@@ -320,9 +348,11 @@ export class RunChannel {
           this.#events.reply(decodeReply(fields));
         }
       }
-      // what was read is not needed again
+      // what was read is not needed again, nor the done records of the batches it settled
+      const settled = this.#settled;
+      this.#settled = [];
       this.#commands.client
-        .eval(IF_OWNED, 2, this.#runKey, this.#replyKey, this.#token, "XTRIM", "MINID", this.#lastReplyId)
+        .eval(TRIM, 3, this.#runKey, this.#replyKey, this.#doneKey, this.#token, this.#lastReplyId, ...settled)
         .catch(ignore);
       this.#events.read();
     }
@@ -352,7 +382,7 @@ export class RunChannel {
   #refresh(): void {
     if (!this.#started || this.#closed || !this.#commands.up) return;
     this.#commands.client
-      .eval(REFRESH, 2, this.#runKey, this.#replyKey, this.#token, this.#settings.runTtlMs)
+      .eval(REFRESH, 3, this.#runKey, this.#replyKey, this.#doneKey, this.#token, this.#settings.runTtlMs)
       .catch(ignore);
   }
 

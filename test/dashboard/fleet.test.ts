@@ -5,39 +5,20 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, type StageFleetStats } from "../../src/index.js";
+import type { StageFleetStats } from "../../src/index.js";
 import { dashboard } from "../../src/dashboard.js";
-import { fleet } from "../../src/redis.js";
-import { startRedis } from "../fleet/redisServer.js";
-import { killAll, startWorker, tasksUrl, type WorkerProcess } from "../fleet/fleetHarness.js";
-import { KeyedSink, waitFor } from "../fleet/waitFor.js";
+import { fleetWithVictim } from "../fleet/fleetHarness.js";
+import { waitFor } from "../fleet/waitFor.js";
 import { launchChromium, skipWithoutChromium } from "./chromium.js";
-
-type Slow = { n: number; ms: number };
-type Tagged = { n: number; pid: number };
 
 describe("dashboard: fleet stages", { skip: skipWithoutChromium, timeout: 180_000 }, () => {
   it("shows a fleet stage's 2 workers, and its lag and redeliveries as in the snapshot", async () => {
-    const redis = await startRedis();
-    const workers: WorkerProcess[] = [];
-    const browser = await launchChromium();
+    const { victim, sink, fromVictim, items, pipeline: p, close } = await fleetWithVictim("fleet-dashboard", 600, 20);
+    const browser = await launchChromium().catch(async (error: unknown) => {
+      await close();
+      throw error;
+    });
     try {
-      const args = ["--lease-ms", "500", "--concurrency", "2"];
-      workers.push(await startWorker(redis.url, ...args), await startWorker(redis.url, ...args));
-      const [victim] = workers;
-      const sink = new KeyedSink<number>();
-      const fromVictim: number[] = [];
-      const items = Array.from({ length: 600 }, (_, n) => ({ n, ms: 20 }));
-      const p = pipeline<Slow>("fleet-dashboard")
-        .from(items)
-        .map(fleet<Slow, Tagged>(tasksUrl, "slow", { redis: redis.url, maxBatchSize: 8 }), { name: "remote" })
-        .to(
-          (r) => {
-            sink.add(r.n);
-            if (r.pid === victim!.pid) fromVictim.push(r.n);
-          },
-          { name: "sink" },
-        );
       const run = p.run();
       await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
       const page = await browser.newPage();
@@ -70,7 +51,7 @@ describe("dashboard: fleet stages", { skip: skipWithoutChromium, timeout: 180_00
 
       // a worker killed mid-run: its entries are delivered again, and the page counts them
       await waitFor(() => fromVictim.length >= 16, "the victim to be mid-run");
-      victim!.signal("SIGKILL");
+      victim.signal("SIGKILL");
       const result = await run;
       const stats = result.stats["remote"]!.fleet!;
       assert.ok(stats.redeliveries > 0, `redeliveries in the result: ${JSON.stringify(stats)}`);
@@ -96,8 +77,7 @@ describe("dashboard: fleet stages", { skip: skipWithoutChromium, timeout: 180_00
       await page.close();
     } finally {
       await browser.close();
-      await killAll(workers);
-      await redis.stop();
+      await close();
     }
   });
 });

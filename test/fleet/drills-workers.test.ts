@@ -6,7 +6,15 @@ import { Redis } from "ioredis";
 import { pipeline } from "../../src/index.js";
 import { fleet } from "../../src/redis.js";
 import { startRedis } from "./redisServer.js";
-import { killAll, startWorker, startWorkerProcess, tasksPath, tasksUrl, type WorkerProcess } from "./fleetHarness.js";
+import {
+  fleetWithVictim,
+  killAll,
+  startWorker,
+  startWorkerProcess,
+  tasksPath,
+  tasksUrl,
+  type WorkerProcess,
+} from "./fleetHarness.js";
 import { KeyedSink, pendingByConsumer, waitFor } from "./waitFor.js";
 
 type Slow = { n: number; ms: number };
@@ -14,37 +22,31 @@ type Tagged = { n: number; pid: number };
 
 describe("fleet drills: workers", () => {
   it("SIGKILL a worker mid-batch: every item completes, none twice at a keyed sink", async () => {
-    const redis = await startRedis();
-    const workers: WorkerProcess[] = [];
+    const {
+      redis,
+      workers,
+      victim,
+      items,
+      sink,
+      fromVictim,
+      pipeline: p,
+      close,
+    } = await fleetWithVictim("drill", 300, 5);
     try {
-      const args = ["--lease-ms", "500", "--concurrency", "2"];
-      workers.push(await startWorker(redis.url, ...args), await startWorker(redis.url, ...args));
-      const [victim] = workers;
-      const sink = new KeyedSink<number>();
-      const fromVictim: number[] = [];
-      const items = Array.from({ length: 300 }, (_, n) => ({ n, ms: 5 }));
-      const run = pipeline<Slow>("drill")
-        .from(items)
-        .map(fleet<Slow, Tagged>(tasksUrl, "slow", { redis: redis.url, maxBatchSize: 8 }))
-        .to((r) => {
-          sink.add(r.n);
-          if (r.pid === victim!.pid) fromVictim.push(r.n);
-        })
-        .run();
+      const run = p.run();
       // the victim is working: it answered some entries and holds others
       await waitFor(
         async () => fromVictim.length >= 16 && ((await pendingByConsumer(redis.url, "tasks:slow")).size ?? 0) > 0,
         "the victim to be mid-run",
       );
-      victim!.signal("SIGKILL");
+      victim.signal("SIGKILL");
       const result = await run;
       assert.equal(sink.counts.size, items.length, "every item completed");
       assert.deepEqual(sink.twice, [], "none twice");
       assert.equal(result.deadLetters.length, 0);
       await workers[1]!.stderrHas("serving");
     } finally {
-      await killAll(workers);
-      await redis.stop();
+      await close();
     }
   });
 

@@ -1,5 +1,9 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { pipeline, type Sink } from "../../src/index.js";
+import { fleet } from "../../src/redis.js";
+import { startRedis, type RedisServer } from "./redisServer.js";
+import { KeyedSink } from "./waitFor.js";
 
 /** The package root. */
 export const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -105,4 +109,61 @@ export async function startWorkerEnv(
 export async function killAll(workers: readonly WorkerProcess[]): Promise<void> {
   for (const w of workers) if (!w.exited) w.signal("SIGKILL");
   await Promise.all(workers.map((w) => w.exit().catch(() => undefined)));
+}
+
+/** An item of the fixture's `slow` export, and what it answers. */
+export type SlowItem = { n: number; ms: number };
+export type TaggedResult = { n: number; pid: number };
+
+/** What {@link fleetWithVictim} set up; `close()` kills the workers and stops Redis. */
+export interface FleetWithVictim {
+  readonly redis: RedisServer;
+  readonly workers: WorkerProcess[];
+  /** The worker a test kills mid-run (the first of the two). */
+  readonly victim: WorkerProcess;
+  readonly items: readonly SlowItem[];
+  /** Counts per item at the sink (a keyed sink: "none twice" is `twice` empty). */
+  readonly sink: KeyedSink<number>;
+  /** Items the victim answered, in the order the sink got them. */
+  readonly fromVictim: number[];
+  /** The pipeline, not run yet: `from(items).map(fleet(slow), { name: "remote" }).to(sink, { name: "sink" })`. */
+  readonly pipeline: Sink;
+  close(): Promise<void>;
+}
+
+/**
+ * The setup the kill drills, the fleet metrics test and the dashboard's fleet test share: a real
+ * `redis-server`, two `weir worker` processes (`--lease-ms 500 --concurrency 2`), and a pipeline
+ * of `count` items of `ms` each through the fixture's `slow` export (entries of at most 8 items)
+ * into a keyed sink that notes which items the victim (the first worker) answered.
+ */
+export async function fleetWithVictim(name: string, count: number, ms: number): Promise<FleetWithVictim> {
+  const redis = await startRedis();
+  const workers: WorkerProcess[] = [];
+  const close = async (): Promise<void> => {
+    await killAll(workers);
+    await redis.stop();
+  };
+  try {
+    const args = ["--lease-ms", "500", "--concurrency", "2"];
+    workers.push(await startWorker(redis.url, ...args), await startWorker(redis.url, ...args));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const victim = workers[0]!;
+  const sink = new KeyedSink<number>();
+  const fromVictim: number[] = [];
+  const items = Array.from({ length: count }, (_, n) => ({ n, ms }));
+  const p = pipeline<SlowItem>(name)
+    .from(items)
+    .map(fleet<SlowItem, TaggedResult>(tasksUrl, "slow", { redis: redis.url, maxBatchSize: 8 }), { name: "remote" })
+    .to(
+      (r) => {
+        sink.add(r.n);
+        if (r.pid === victim.pid) fromVictim.push(r.n);
+      },
+      { name: "sink" },
+    );
+  return { redis, workers, victim, items, sink, fromVictim, pipeline: p, close };
 }

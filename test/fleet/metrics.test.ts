@@ -1,42 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
-import { pipeline } from "../../src/index.js";
 import { metrics } from "../../src/metrics.js";
-import { fleet } from "../../src/redis.js";
 import type { StageFleetStats } from "../../src/index.js";
 import { parseExposition, value } from "../metrics/parseExposition.js";
-import { startRedis } from "./redisServer.js";
-import { killAll, startWorker, tasksUrl, type WorkerProcess } from "./fleetHarness.js";
-import { KeyedSink, pendingByConsumer, waitFor } from "./waitFor.js";
-
-type Slow = { n: number; ms: number };
-type Tagged = { n: number; pid: number };
+import { fleetWithVictim } from "./fleetHarness.js";
+import { pendingByConsumer, waitFor } from "./waitFor.js";
 
 describe("fleet metrics", () => {
   it("a fleet stage's snapshot and /metrics show its workers, lag and the redeliveries a SIGKILLed worker caused", async () => {
-    const redis = await startRedis();
-    const workers: WorkerProcess[] = [];
+    // long enough (600 × 20 ms over 4 slots) for readings of the fleet, taken once a second
+    const { redis, victim, items, sink, fromVictim, pipeline, close } = await fleetWithVictim("fleet-metrics", 600, 20);
     try {
-      const args = ["--lease-ms", "500", "--concurrency", "2"];
-      workers.push(await startWorker(redis.url, ...args), await startWorker(redis.url, ...args));
-      const [victim] = workers;
       const registry = new Registry();
-      const sink = new KeyedSink<number>();
-      const fromVictim: number[] = [];
-      // long enough (600 × 20 ms over 4 slots) for readings of the fleet, taken once a second
-      const items = Array.from({ length: 600 }, (_, n) => ({ n, ms: 20 }));
-      const run = pipeline<Slow>("fleet-metrics")
-        .from(items)
-        .map(fleet<Slow, Tagged>(tasksUrl, "slow", { redis: redis.url, maxBatchSize: 8 }), { name: "remote" })
-        .to(
-          (r) => {
-            sink.add(r.n);
-            if (r.pid === victim!.pid) fromVictim.push(r.n);
-          },
-          { name: "sink" },
-        )
-        .run({ metrics: metrics(registry) });
+      const run = pipeline.run({ metrics: metrics(registry) });
       const fleetOf = (): StageFleetStats | undefined => run.snapshot().stages.find((s) => s.name === "remote")?.fleet;
       // both workers are seen, and entries wait in the stream
       await waitFor(() => fleetOf()?.workers === 2, "the stage to see 2 workers");
@@ -52,7 +29,7 @@ describe("fleet metrics", () => {
       assert.equal(value(live, "weir_fleet_workers", at), 2);
       assert.ok(value(live, "weir_fleet_lag_entries", at) > 0, "entries wait in the stream");
       assert.equal(value(live, "weir_fleet_redeliveries_total", at), 0);
-      victim!.signal("SIGKILL");
+      victim.signal("SIGKILL");
       const result = await run;
       assert.equal(sink.counts.size, items.length);
       assert.deepEqual(sink.twice, []);
@@ -64,8 +41,7 @@ describe("fleet metrics", () => {
       assert.equal(value(after, "weir_fleet_redeliveries_total", at), stats.redeliveries);
       assert.ok(!after.samples.some((s) => s.name.startsWith("weir_fleet_") && s.labels.stage === "sink"));
     } finally {
-      await killAll(workers);
-      await redis.stop();
+      await close();
     }
   });
 });

@@ -13,6 +13,8 @@ export const WORKER_GROUP = "weir";
  * - `<prefix>:run:<run>`: a run's liveness key, refreshed by its origin with a TTL; workers write
  *   no result for a run whose key is gone.
  * - `<prefix>:r:<run>`: the run's reply stream (results, trimmed as the origin reads them).
+ * - `<prefix>:done:<run>`: the run's done hash (per batch, the positions answered: each item is
+ *   answered once), expiring with the run, trimmed as the origin settles batches.
  * - `<prefix>:ctl`: the pub/sub channel for cancellations (a run that ended, items aborted).
  */
 export class FleetKeys {
@@ -32,6 +34,10 @@ export class FleetKeys {
 
   replies(runId: string): string {
     return `${this.prefix}:r:${runId}`;
+  }
+
+  done(runId: string): string {
+    return `${this.prefix}:done:${runId}`;
   }
 
   get control(): string {

@@ -77,6 +77,11 @@ export interface ReplyBody {
   /** Durable runs: the request's indexes and digests, echoed (see {@link RequestBody.h}). */
   readonly i?: number | readonly number[];
   readonly h?: readonly number[];
+  /**
+   * Positions (in the entry) this reply does not answer: a copy of the entry answered them
+   * before (the run's done hash says so), so their values are left out.
+   */
+  readonly s?: readonly number[];
 }
 
 /** Origin → workers, on the control channel. */

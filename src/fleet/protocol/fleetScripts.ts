@@ -11,31 +11,81 @@ import type { Redis } from "ioredis";
 /**
  * Acks, deletes and answers entries: one reply per entry, to its run's reply stream while the
  * run's liveness key lives, the stream expiring with the key (so nothing outlives an origin that
- * died).
+ * died). Answer once: the items an entry answers are recorded in the run's done hash (one field
+ * per batch, its answered positions as `first,count;` ranges, expiring with the run), and an
+ * entry whose items were all answered already (a copy of it answered first) is acked and deleted
+ * with no reply; one with only some of them is left alone and returned with those positions, for
+ * the worker to answer the rest (so no item ever gets a second answer).
+ *
+ * KEYS: the request stream, then per run its reply stream, liveness key and done hash.
+ * ARGV: group, consumer, then per entry: id, run (1-based), batch, first position, items,
+ * mask (one '1' or '0' per item: answered here or not; empty: all), payload (empty: no answer).
+ * Returns { fenced ids, [id, "*" or "k,k,…", …] entries answered before (wholly or in part) }.
  */
 const COMPLETE = `
 local q, g, me = KEYS[1], ARGV[1], ARGV[2]
-local fenced = {}
-for i = 3, #ARGV, 3 do
-  local id = ARGV[i]
+local fenced, before = {}, {}
+for i = 3, #ARGV, 7 do
+  local id, r, b, f, n, mask, payload = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6]
   local p = redis.call('XPENDING', q, g, id, id, 1)
-  if p[1] ~= nil and p[1][2] == me then
+  if p[1] == nil or p[1][2] ~= me then
+    fenced[#fenced + 1] = id
+  elseif payload == '' then
     redis.call('XACK', q, g, id)
     redis.call('XDEL', q, id)
-    local payload = ARGV[i + 2]
-    if payload ~= '' then
-      local k = tonumber(ARGV[i + 1]) * 2
-      local ttl = redis.call('PTTL', KEYS[k + 1])
-      if ttl > 0 then
-        redis.call('XADD', KEYS[k], '*', 'm', payload)
-        redis.call('PEXPIRE', KEYS[k], ttl)
+  else
+    local replies, runKey, done = KEYS[r * 3 - 1], KEYS[r * 3], KEYS[r * 3 + 1]
+    local recorded = redis.call('HGET', done, b)
+    local again, answering = {}, n
+    if mask ~= '' then
+      answering = 0
+      for k = 1, n do if string.byte(mask, k) == 49 then answering = answering + 1 end end
+    end
+    if recorded then
+      for k = 0, n - 1 do
+        if mask == '' or string.byte(mask, k + 1) == 49 then
+          local pos = f + k
+          for s, c in string.gmatch(recorded, '(%d+),(%d+);') do
+            s = tonumber(s)
+            if pos >= s and pos < s + tonumber(c) then again[#again + 1] = k break end
+          end
+        end
       end
     end
-  else
-    fenced[#fenced + 1] = id
+    if #again == 0 then
+      redis.call('XACK', q, g, id)
+      redis.call('XDEL', q, id)
+      local ttl = redis.call('PTTL', runKey)
+      if ttl > 0 then
+        redis.call('XADD', replies, '*', 'm', payload)
+        redis.call('PEXPIRE', replies, ttl)
+        local add = {}
+        if mask == '' then add[1] = f .. ',' .. n .. ';'
+        else
+          local k = 1
+          while k <= n do
+            if string.byte(mask, k) == 49 then
+              local s = k
+              while k <= n and string.byte(mask, k) == 49 do k = k + 1 end
+              add[#add + 1] = (f + s - 1) .. ',' .. (k - s) .. ';'
+            else k = k + 1 end
+          end
+        end
+        redis.call('HSET', done, b, (recorded or '') .. table.concat(add))
+        redis.call('PEXPIRE', done, ttl)
+      end
+    elseif #again == answering then
+      redis.call('XACK', q, g, id)
+      redis.call('XDEL', q, id)
+      before[#before + 1] = id
+      before[#before + 1] = '*'
+    else
+      before[#before + 1] = id
+      before[#before + 1] = table.concat(again, ',')
+    end
   end
 end
-return fenced`;
+return { fenced, before }`;
 
 /** Renews the lease of entries this worker still holds (resets their idle time, not their delivery count). */
 const EXTEND = `
@@ -123,27 +173,53 @@ export interface Completion {
   readonly id: string;
   /** Index into `runs` (0-based) of the entry's run. */
   readonly run: number;
+  /** The entry's batch id and the batch position of its first item (what the done hash records). */
+  readonly batch: number;
+  readonly first: number;
+  /** Its items. */
+  readonly size: number;
+  /** One '1' (answered here) or '0' (answered before: not in the payload) per item; empty: all answered here. */
+  readonly mask: string;
   /** The reply body, or an empty buffer to ack and drop the entry without answering. */
   readonly payload: Buffer;
 }
 
+/** What {@link completeEntries} could not do as asked. */
+export interface CompletionOutcome {
+  /** Entries `me` no longer holds (another worker took them over): left alone. */
+  readonly fenced: string[];
+  /**
+   * Entries with items answered before (a copy of the entry was answered first): `"all"`, acked
+   * and deleted with no reply; or the positions (in the entry) answered before, the entry left
+   * alone for the caller to answer again without them.
+   */
+  readonly answeredBefore: ReadonlyArray<{ readonly id: string; readonly positions: "all" | number[] }>;
+}
+
 /**
- * Acks, deletes and answers entries of stream `q` held by `me`; resolves with the ids it had to
- * leave alone because `me` no longer holds them (fenced off).
+ * Acks, deletes and answers entries of stream `q` held by `me`, each item at most once per run
+ * (see the script above).
  */
 export async function completeEntries(
   client: Redis,
   q: string,
   group: string,
   me: string,
-  runs: ReadonlyArray<readonly [replies: string, runKey: string]>,
+  runs: ReadonlyArray<readonly [replies: string, runKey: string, done: string]>,
   entries: readonly Completion[],
-): Promise<string[]> {
+): Promise<CompletionOutcome> {
   const args: Arg[] = [q];
-  for (const [replies, runKey] of runs) args.push(replies, runKey);
+  for (const [replies, runKey, done] of runs) args.push(replies, runKey, done);
   args.push(group, me);
-  for (const e of entries) args.push(e.id, e.run + 1, e.payload);
-  return (await call(client, "weirComplete")(1 + runs.length * 2, ...args)) as string[];
+  for (const e of entries) args.push(e.id, e.run + 1, e.batch, e.first, e.size, e.mask, e.payload);
+  const [fenced, before] = (await call(client, "weirComplete")(1 + runs.length * 3, ...args)) as [string[], string[]];
+  const answeredBefore: Array<{ id: string; positions: "all" | number[] }> = [];
+  for (let i = 0; i + 1 < before.length; i += 2)
+    answeredBefore.push({
+      id: before[i]!,
+      positions: before[i + 1] === "*" ? "all" : before[i + 1]!.split(",").map(Number),
+    });
+  return { fenced, answeredBefore };
 }
 
 /** Renews the lease on `ids`; resolves with those `me` no longer holds. */

@@ -42,6 +42,8 @@ export interface FleetWorkerStats {
   exhausted: number;
   /** Entries this worker had lost to another when it tried to answer or renew them (results discarded). */
   fenced: number;
+  /** Entries whose items a copy had answered first (the run's done hash said so): no second answer written. */
+  answeredBefore: number;
   /** Entries put back for other workers (shutdown). */
   handedBack: number;
   /** Entries dropped because their run ended. */
@@ -89,6 +91,7 @@ export class FleetWorker {
     split: 0,
     exhausted: 0,
     fenced: 0,
+    answeredBefore: 0,
     handedBack: 0,
     dropped: 0,
   };
@@ -142,14 +145,13 @@ export class FleetWorker {
     this.#subscriber = link();
     defineFleetScripts(this.#commands.client);
     this.#liveness = new RunLiveness(this.#commands.client, this.#keys, Math.max(10, Math.floor(settings.leaseMs / 3)));
-    this.#answers = new AnswerWriter(
-      this.#commands.client,
-      this.#keys,
-      settings.name,
-      settings.log,
-      (entry) => this.#unhold(entry),
-      (count) => (this.stats.fenced += count),
-    );
+    const hold = process.env["WEIR_TEST_HOLD_FIRST_ANSWER"] === "1" ? holdUntilContinued(settings) : undefined;
+    this.#answers = new AnswerWriter(this.#commands.client, this.#keys, settings.name, settings.log, {
+      written: (entry) => this.#unhold(entry),
+      fenced: (count) => (this.stats.fenced += count),
+      answeredBefore: (count) => (this.stats.answeredBefore += count),
+      ...(hold === undefined ? {} : { beforeFirstAnswer: hold }),
+    });
     this.#failed = new Promise((resolve) => (this.#resolveFailed = resolve));
     for (const l of [this.#reader, this.#commands, this.#subscriber]) l.onFailure((error) => this.#fail(error));
     this.#commands.onReconnect(() => void this.#declare().catch(() => undefined));
@@ -319,7 +321,7 @@ export class FleetWorker {
       WORKER_GROUP,
       this.name,
       [],
-      [{ id, run: 0, payload: Buffer.alloc(0) }],
+      [{ id, run: 0, batch: 0, first: 0, size: 0, mask: "", payload: Buffer.alloc(0) }],
     ).catch(() => undefined);
   }
 
@@ -341,7 +343,8 @@ export class FleetWorker {
         `weir worker ${this.name}: entry ${id} of stage "${body.s}" was delivered ${entry.deliveries - 1} times without an answer: answering WEIR_FLEET_DELIVERIES`,
       );
       entry.finished = true;
-      this.#answer(entry, entry.deliveriesReply(this.name, previous));
+      entry.answer = () => entry.deliveriesReply(this.name, previous);
+      this.#answer(entry, entry.answer());
       return;
     }
     if (deliveries >= 2 && entry.size > 1) {
@@ -490,7 +493,8 @@ export class FleetWorker {
     }
     this.stats.entries++;
     const elapsed = entry.startedAt < 0 ? 0 : performance.now() - entry.startedAt;
-    this.#answer(entry, entry.reply(this.name, elapsed));
+    entry.answer = () => entry.reply(this.name, elapsed);
+    this.#answer(entry, entry.answer());
   }
 
   #answer(entry: HeldEntry, payload: Buffer): void {
@@ -621,7 +625,7 @@ export class FleetWorker {
     clearInterval(this.#leaseTimer);
     await Promise.all([this.#reader.close(0), this.#commands.close(), this.#subscriber.close()]);
     this.#settings.log(
-      `weir worker ${this.name}: stopped (${this.stats.entries} entries, ${this.stats.items} items answered; ${this.stats.handedBack} handed back; ${this.stats.fenced} fenced off)`,
+      `weir worker ${this.name}: stopped (${this.stats.entries} entries, ${this.stats.items} items answered; ${this.stats.handedBack} handed back; ${this.stats.fenced} fenced off; ${this.stats.answeredBefore} answered before)`,
     );
   }
 
@@ -676,4 +680,20 @@ export class FleetWorker {
     this.#roomWaiter = undefined;
     waiter?.();
   }
+}
+
+/**
+ * The test hook behind `WEIR_TEST_HOLD_FIRST_ANSWER=1`: the worker's first answer waits, after
+ * its items ran and before its answer script, until the process gets SIGCONT. A drill kills the
+ * worker there (SIGKILL), or stops it (SIGSTOP) and resumes it (SIGCONT) once another worker
+ * took its entry over.
+ */
+function holdUntilContinued(settings: FleetWorkerSettings): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      process.once("SIGCONT", () => resolve());
+      settings.log(
+        `weir worker ${settings.name}: holding its first answer until SIGCONT (WEIR_TEST_HOLD_FIRST_ANSWER)`,
+      );
+    });
 }

@@ -36,6 +36,10 @@ export class HeldEntry {
   readonly running = new Map<number, ItemContext>();
   /** Items settled already (an item cancelled before it started counts too). */
   readonly settled: Uint8Array;
+  /** Builds the entry's answer (set when it finished), again without `answeredBefore` if need be. */
+  answer: (() => Buffer) | undefined = undefined;
+  /** Positions a copy of this entry answered first (the run's done hash said so): left out of the answer. */
+  answeredBefore: Set<number> | undefined = undefined;
 
   constructor(
     readonly stream: string,
@@ -115,6 +119,7 @@ export class HeldEntry {
    * item with the encoder's error instead; the other items' values go as they are.
    */
   reply(worker: string, elapsedMs: number): Buffer {
+    this.#leaveOut();
     const body = (): ReplyBody => ({
       b: this.body.b,
       f: this.body.f,
@@ -149,6 +154,7 @@ export class HeldEntry {
 
   /** The reply that fails every item with "delivered too many times" (the items are not run). */
   deliveriesReply(worker: string, previous: string): Buffer {
+    this.#leaveOut();
     const body: ReplyBody = {
       b: this.body.b,
       f: this.body.f,
@@ -164,10 +170,36 @@ export class HeldEntry {
     return packBody(body);
   }
 
-  /** The deliveries (when more than one) and a durable run's item identity (indexes and digests), for a reply. */
-  #identity(): { n?: number; i?: number | readonly number[]; h?: readonly number[] } {
+  /**
+   * The mask `completeEntries` takes: one '1' per item this answer carries, '0' for one
+   * answered before; empty when it carries them all.
+   */
+  mask(): string {
+    const before = this.answeredBefore;
+    if (before === undefined) return "";
+    let mask = "";
+    for (let k = 0; k < this.size; k++) mask += before.has(k) ? "0" : "1";
+    return mask;
+  }
+
+  /** Drops what the answer must not carry: the values and outcomes of items answered before. */
+  #leaveOut(): void {
+    const before = this.answeredBefore;
+    if (before === undefined) return;
+    for (const k of before) this.values[k] = undefined;
+    if (this.errors !== null) this.errors = this.errors.filter(([k]) => !before.has(k));
+    if (this.timedOut !== null) this.timedOut = this.timedOut.filter((k) => !before.has(k));
+    if (this.retryAfter !== null) this.retryAfter = this.retryAfter.filter(([k]) => !before.has(k));
+  }
+
+  /** The deliveries (when more than one), positions left out, and a durable run's item identity, for a reply. */
+  #identity(): { n?: number; s?: readonly number[]; i?: number | readonly number[]; h?: readonly number[] } {
     const h = this.body.h;
-    const n = this.deliveries > 1 ? { n: this.deliveries } : {};
+    const before = this.answeredBefore;
+    const n = {
+      ...(this.deliveries > 1 ? { n: this.deliveries } : {}),
+      ...(before === undefined ? {} : { s: [...before].sort((a, b) => a - b) }),
+    };
     return h === undefined ? n : { ...n, i: this.body.i, h };
   }
 
