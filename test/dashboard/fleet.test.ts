@@ -13,7 +13,16 @@ import { launchChromium, skipWithoutChromium } from "./chromium.js";
 
 describe("dashboard: fleet stages", { skip: skipWithoutChromium, timeout: 180_000 }, () => {
   it("shows a fleet stage's 2 workers, and its lag and redeliveries as in the snapshot", async () => {
-    const { victim, sink, fromVictim, items, pipeline: p, close } = await fleetWithVictim("fleet-dashboard", 600, 20);
+    const {
+      victim,
+      sink,
+      fromVictim,
+      items,
+      pipeline: p,
+      close,
+    } = await fleetWithVictim("fleet-dashboard", 600, 20, {
+      holdVictim: true,
+    });
     const browser = await launchChromium().catch(async (error: unknown) => {
       await close();
       throw error;
@@ -49,8 +58,11 @@ describe("dashboard: fleet stages", { skip: skipWithoutChromium, timeout: 180_00
       assert.equal(await cell("sink", "lag"), "–", "a stage that is not a fleet stage has no lag");
       assert.equal(await cell("sink", "redeliveries"), "–");
 
-      // a worker killed mid-run: its entries are delivered again, and the page counts them
-      await waitFor(() => fromVictim.length >= 16, "the victim to be mid-run");
+      // a worker killed mid-run: its entries are delivered again, and the page counts them. The
+      // victim holds its first answer until it is killed, so the kill cannot come after the run
+      // ended (however slow the browser steps above were) and it always leaves entries behind
+      await victim.stderrHas("holding its first answer");
+      assert.deepEqual(fromVictim, [], "the victim answered nothing");
       victim.signal("SIGKILL");
       const result = await run;
       const stats = result.stats["remote"]!.fleet!;

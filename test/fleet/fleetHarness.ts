@@ -137,7 +137,19 @@ export interface FleetWithVictim {
  * of `count` items of `ms` each through the fixture's `slow` export (entries of at most 8 items)
  * into a keyed sink that notes which items the victim (the first worker) answered.
  */
-export async function fleetWithVictim(name: string, count: number, ms: number): Promise<FleetWithVictim> {
+export async function fleetWithVictim(
+  name: string,
+  count: number,
+  ms: number,
+  options: {
+    /**
+     * Starts the victim with `WEIR_TEST_HOLD_FIRST_ANSWER=1`: it runs its first entry and holds
+     * the answer (it says "holding its first answer" on stderr), so a kill then is certain to
+     * leave entries for the other worker to take over, however late it comes.
+     */
+    holdVictim?: boolean;
+  } = {},
+): Promise<FleetWithVictim> {
   const redis = await startRedis();
   const workers: WorkerProcess[] = [];
   const close = async (): Promise<void> => {
@@ -146,7 +158,11 @@ export async function fleetWithVictim(name: string, count: number, ms: number): 
   };
   try {
     const args = ["--lease-ms", "500", "--concurrency", "2"];
-    workers.push(await startWorker(redis.url, ...args), await startWorker(redis.url, ...args));
+    const hold = options.holdVictim === true ? { WEIR_TEST_HOLD_FIRST_ANSWER: "1" } : undefined;
+    workers.push(
+      hold === undefined ? await startWorker(redis.url, ...args) : await startWorkerEnv(redis.url, hold, ...args),
+      await startWorker(redis.url, ...args),
+    );
   } catch (error) {
     await close();
     throw error;
