@@ -31,17 +31,25 @@ export interface InlineOp {
 /**
  * A fresh context for a fused stage: `index` is -1 until the first item. With `keys` (a
  * durable run), `key` is read from the current index when the function asks for it (no per-item
- * work for functions that do not).
+ * work for functions that do not); `index` is then the source index of the id the loop wrote (a
+ * flatMap child's id is not one).
  */
 export function fusedContext(signal: AbortSignal, stage: string, keys?: ItemKeys): FusedContext {
   if (keys === undefined) return { signal, attempt: 1, stage, index: -1, retryAfter: ignoreRetryAfter };
+  // the loop writes the item's id: a flatMap child's is its source index plus a fraction (ChildKeys)
+  let id = -1;
   return {
     signal,
     attempt: 1,
     stage,
-    index: -1,
+    get index(): number {
+      return Math.floor(id);
+    },
+    set index(value: number) {
+      id = value;
+    },
     get key(): string {
-      return itemKey(keys, this.index);
+      return itemKey(keys, id);
     },
     retryAfter: ignoreRetryAfter,
   };

@@ -1,3 +1,4 @@
+import type { ChildKeys } from "../../executor/ChildKeys.js";
 import { microtask } from "../../time/microtask.js";
 import type { Emitter } from "../emit/Emitter.js";
 import { MANY, READY } from "./ReorderRing.js";
@@ -15,6 +16,8 @@ export class Outbox {
   readonly #scope: RunScope;
   readonly #ended: () => boolean;
   readonly #drained: () => void;
+  /** A flatMap of a keyed run: each item of a {@link MANY} outcome goes on under a child id of its own. */
+  readonly #children: ChildKeys | undefined;
   #values: unknown[] = [];
   #indexes: number[] = [];
   #spareValues: unknown[] = [];
@@ -26,7 +29,8 @@ export class Outbox {
   flushing = false;
   readonly #flushCallback = (): void => this.#flush();
 
-  constructor(emitter: Emitter, scope: RunScope, ended: () => boolean, drained: () => void) {
+  constructor(emitter: Emitter, scope: RunScope, ended: () => boolean, drained: () => void, children?: ChildKeys) {
+    this.#children = children;
     this.#emitter = emitter;
     this.#scope = scope;
     this.#ended = ended;
@@ -38,15 +42,20 @@ export class Outbox {
     return this.#values.length;
   }
 
-  /** Appends an outcome ({@link READY}: one value; {@link MANY}: an array; anything else: nothing). */
+  /**
+   * Appends an outcome ({@link READY}: one value; {@link MANY}: an array, a flatMap's children;
+   * anything else: nothing).
+   */
   append(state: number, value: unknown, index: number): void {
     if (state === READY) {
       this.#values.push(value);
       this.#indexes.push(index);
     } else if (state === MANY) {
+      const children = this.#children;
+      let position = 0;
       for (const v of value as unknown[]) {
         this.#values.push(v);
-        this.#indexes.push(index);
+        this.#indexes.push(children === undefined ? index : children.child(index, position++));
       }
     } else return;
     if (!this.#flushScheduled) {

@@ -1,4 +1,5 @@
 import type { Channel } from "../../channel/Channel.js";
+import type { ChildKeys } from "../../executor/ChildKeys.js";
 import { TimeoutError } from "../../errors/TimeoutError.js";
 import type { BatchSettle, Executor, FailedStep, Settle } from "../../executor/Executor.js";
 import { cancelledOutcome, type Admission } from "../../policy/Admission.js";
@@ -39,6 +40,11 @@ export interface StageStepOptions {
    * read, taken once per microtask turn. Off on an injected clock, where every read counts.
    */
   readonly shareSettleTime: boolean;
+  /**
+   * A keyed run's flatMap (or pool chain holding one): the stage's outputs are children, each
+   * under an id of its own (its key: the item's and its position). Undefined otherwise.
+   */
+  readonly children?: ChildKeys | undefined;
 }
 
 const ignore = (): void => {};
@@ -131,6 +137,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       scope,
       () => this.#ended,
       () => this.#pump(),
+      options.children,
     );
     this.#gate =
       options.admission === undefined
@@ -454,7 +461,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   /** One item of an expansion goes to the outbox. */
   #expanded(e: Expansion, value: unknown): void {
     this.#counters.out++;
-    this.#outbox.append(READY, value, e.index);
+    const children = this.#options.children;
+    this.#outbox.append(READY, value, children === undefined ? e.index : children.child(e.index, e.pulled++));
   }
 
   /**
@@ -630,6 +638,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     for (const e of this.#expansions) visit(e.index);
     this.#reorderRing.forEachIndex(visit);
     this.#outbox.forEachIndex(visit);
+  }
+
+  forEachPending(visit: (index: number) => void): void {
+    this.#emitter.forEachPending(visit);
   }
 
   held(): number {
