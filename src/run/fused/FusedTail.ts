@@ -248,14 +248,20 @@ export class FusedTail {
         // each item goes on as it arrives: a slow generator's first items do not wait for its last
         for await (const w of result as AsyncIterable<unknown>) {
           this.#cnt[k]!++;
-          o = await this.#interpretChild(k, w, s, position++, outV, outS, o);
+          o =
+            child === undefined
+              ? await this.#interpret(k + 1, w, s, outV, outS, o)
+              : await this.#interpretChild(k, w, s, position++, outV, outS, o);
           o = await this.#handOn(outV, outS, o);
           if (this.#scope.signal.aborted) break; // returns the iterator: an endless one ends here
         }
       } else {
         for (const w of result as Iterable<unknown>) {
           this.#cnt[k]!++;
-          o = await this.#interpretChild(k, w, s, position++, outV, outS, o);
+          o =
+            child === undefined
+              ? await this.#interpret(k + 1, w, s, outV, outS, o)
+              : await this.#interpretChild(k, w, s, position++, outV, outS, o);
           if (this.#scope.signal.aborted) break;
         }
       }
@@ -269,7 +275,7 @@ export class FusedTail {
 
   /**
    * Item `position` of flatMap `k`'s expansion of the item with id `parent` through the ops
-   * after it: under an id of its own in a keyed run (pinned while on its way), else `parent`'s.
+   * after it, in a keyed run: under an id of its own, pinned while on its way.
    */
   async #interpretChild(
     k: number,
@@ -280,9 +286,7 @@ export class FusedTail {
     outS: number[],
     o: number,
   ): Promise<number> {
-    const child = this.#child;
-    if (child === undefined) return this.#interpret(k + 1, w, parent, outV, outS, o);
-    const id = child(parent, position);
+    const id = this.#child!(parent, position);
     const pinned = this.#pinned;
     const depth = pinned.length;
     pinned.push(id);

@@ -151,7 +151,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
               if (scope.events.has("stage:wait")) {
                 scope.events.emit("stage:wait", {
                   stage: counters.name,
-                  index: slot.index,
+                  index: Math.floor(slot.index), // a keyed run's flatMap child: its id's source index
                   waitMs,
                   refusal: this.#gate?.refusal(slot.item, now),
                 });
@@ -189,7 +189,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     const error =
       refusal ??
       new TimeoutError(
-        `stage "${this.#counters.name}" item ${slot.index} waiting for admission`,
+        `stage "${this.#counters.name}" item ${Math.floor(slot.index)} waiting for admission`,
         this.#options.maxWaitMs,
       );
     this.#counters.failed(error);
@@ -513,7 +513,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
         const [stage, item] = failedAt(c.name, slot.item, failedStep);
         scope.events.emit("stage:error", {
           stage,
-          index: slot.index,
+          index: Math.floor(slot.index), // a keyed run's flatMap child: its id's source index
           item,
           error,
           attempt: slot.attempt,
@@ -523,7 +523,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       if (scope.events.has("stage:retry")) {
         scope.events.emit("stage:retry", {
           stage: c.name,
-          index: slot.index,
+          index: Math.floor(slot.index), // a keyed run's flatMap child: its id's source index
           attempt: slot.attempt + 1,
           delayMs: delay,
         });
@@ -555,7 +555,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   /** Called by a slot's timer: abort the attempt and fail it with a TimeoutError. */
   timedOut(slot: StageSlot): void {
     if (slot.abandoned || this.#ended) return;
-    const error = new TimeoutError(`stage "${this.#counters.name}" item ${slot.index}`, this.#options.timeoutMs ?? 0);
+    const error = new TimeoutError(
+      `stage "${this.#counters.name}" item ${Math.floor(slot.index)}`,
+      this.#options.timeoutMs ?? 0,
+    );
     slot.timer = undefined;
     if (slot.admitted) this.#releaseAdmission(slot, false, error, this.#scope.clock.now());
     // abandon the slot before aborting: an executor may reject from inside the abort listener,
