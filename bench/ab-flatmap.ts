@@ -6,25 +6,32 @@
  * checkout and by another one (`--before <path>`), in rotated order; prints each median and the
  * ratio. On a machine too busy for absolute figures, the ratio is what to read.
  *
- *   node --import tsx bench/ab-flatmap.ts --before ../main [--rounds 7]
+ *   node --import tsx bench/ab-flatmap.ts --before ../main [--rounds 7] [--cases fusedFlatMap,inline]
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { pipeline as pipelineType } from "../src/pipeline/pipeline.js";
 import type { memoryStore as memoryStoreType } from "../src/store/memoryStore.js";
 
-const { values } = parseArgs({ options: { before: { type: "string" }, rounds: { type: "string" } } });
+const { values } = parseArgs({
+  options: { before: { type: "string" }, rounds: { type: "string" }, cases: { type: "string" } },
+});
 if (values.before === undefined) throw new Error("--before <path of the other checkout> is required");
 const trees = { before: resolve(values.before), after: resolve(new URL("..", import.meta.url).pathname) };
 const rounds = Number(values.rounds ?? 7);
 
 type Case = "inline" | "fusedFlatMap" | "asyncFlatMap" | "durableFlatMap";
-const sizes: Record<Case, number> = {
+const allSizes: Record<Case, number> = {
   inline: 1_000_000,
   fusedFlatMap: 300_000,
   asyncFlatMap: 100_000,
   durableFlatMap: 100_000,
 };
+/** `--cases a,b`: only those (each case warms up, and so trains, the code the others share). */
+const only = values.cases?.split(",");
+const sizes = Object.fromEntries(
+  Object.entries(allSizes).filter(([c]) => only === undefined || only.includes(c)),
+) as Record<Case, number>;
 type Side = Record<Case, (n: number) => Promise<number>>;
 
 async function side(root: string): Promise<Side> {
