@@ -64,14 +64,16 @@ export class AsyncExecutor implements Executor {
 
   execute(attempt: Attempt, settle: Settle): void {
     let result: unknown;
+    const keys = this.#keys;
     try {
       result = this.#readsContext
         ? this.#fn(attempt.item, {
             signal: attempt.signal,
             attempt: attempt.attempt,
             stage: this.#stage,
-            index: attempt.index,
-            key: this.#keys === undefined ? undefined : itemKey(this.#keys, attempt.index),
+            // a keyed run's flatMap child has an id of its own: its source index plus a fraction
+            index: keys === undefined ? attempt.index : Math.floor(attempt.index),
+            key: keys === undefined ? undefined : itemKey(keys, attempt.index),
             retryAfter: attempt.retryAfter ?? ignore,
           })
         : (this.#fn as (item: unknown) => unknown)(attempt.item);

@@ -54,6 +54,8 @@ export interface RequestHeader {
   readonly resultKind: number;
   /** Durable runs: the key prefix (`<runId>/`); the bodies then carry it and item digests. */
   readonly keyPrefix?: string | undefined;
+  /** Durable runs: the key of an item (a flatMap child's id has one of its own: sent as `KL`). */
+  readonly keyOf?: ((index: number) => string) | undefined;
 }
 
 /**
@@ -86,6 +88,10 @@ export function packRequest(header: RequestHeader, id: number, attempts: readonl
     p: 0,
     k: header.resultKind,
     ...(header.keyPrefix === undefined ? {} : { K: header.keyPrefix, h: attempts.map((a) => a.h) }),
+    // a keyed run's flatMap children travel under ids that are not source indexes: their keys go along
+    ...(header.keyOf !== undefined && attempts.some((a) => a.index % 1 !== 0)
+      ? { KL: attempts.map((a) => header.keyOf!(a.index)) }
+      : {}),
   };
   return packBody(body);
 }

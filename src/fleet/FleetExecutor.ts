@@ -1,4 +1,4 @@
-import type { ItemKeys } from "../executor/ItemKeys.js";
+import { itemKey, type ItemKeys } from "../executor/ItemKeys.js";
 import { createHash, randomBytes } from "node:crypto";
 import { CancelledError } from "../errors/CancelledError.js";
 import { TimeoutError } from "../errors/TimeoutError.js";
@@ -132,7 +132,7 @@ export class FleetExecutor implements Executor {
     const prefix = keys.prefix;
     if (this.#channel !== undefined || this.#closed) return;
     this.#runId = createHash("sha256").update(`${prefix}\n${this.stage}`).digest("base64url").slice(0, 22);
-    this.#header = { ...this.#header, run: this.#runId, keyPrefix: prefix };
+    this.#header = { ...this.#header, run: this.#runId, keyPrefix: prefix, keyOf: (index) => itemKey(keys, index) };
     this.#adopted = new AdoptedEntries(this.stage, this.#header.timeoutMs);
   }
 

@@ -161,7 +161,8 @@ async function replayPipeline(
       const original = group[d.index]!;
       const at = Date.now();
       const outcome = persistDeadLetter(handle, {
-        key: original.key,
+        // an item a replayed flatMap made has a key of its own (the original's and its position)
+        key: d.key ?? original.key,
         stage: d.stage,
         ...(original.index === undefined ? {} : { index: original.index }),
         item: d.item,

@@ -1,5 +1,6 @@
 import type { Channel } from "../channel/Channel.js";
-import { givenItemKeys, type ItemKeys } from "../executor/ItemKeys.js";
+import { ChildKeys } from "../executor/ChildKeys.js";
+import { givenItemKeys, itemKey, type ItemKeys } from "../executor/ItemKeys.js";
 import { observeRun } from "../events/diagnostics.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { SourceError } from "../errors/SourceError.js";
@@ -98,6 +99,8 @@ export class PipelineRun implements Run, RunScope {
   #durable: DurablePipeline | undefined;
   /** Item keys given by who started the run (a dead-letter replay: the original keys). */
   readonly #givenKeys: ItemKeys | undefined;
+  /** The keys the run's items have (`ctx.key`), with its flatMap children's; undefined without keys. */
+  #keys: ItemKeys | undefined;
   /** Ends the `metrics` sink's reading of this run (its counters are final then). */
   #detachMetrics: (() => void) | undefined;
   /** End-to-end item latency, measured for a `metrics` sink (a run of one source). */
@@ -216,7 +219,7 @@ export class PipelineRun implements Run, RunScope {
           sources: this.#sources,
           sourceEnds: this.#sourceEnds,
           durable: this.#durable,
-          keys: this.#durable?.keys ?? this.#givenKeys,
+          keys: (this.#keys = this.#withChildren(this.#durable?.keys ?? this.#givenKeys)),
         },
         graph,
         compiled,
@@ -378,8 +381,10 @@ export class PipelineRun implements Run, RunScope {
    * Records a dead letter (kept in the result up to `deadLetters.keep`, counted beyond) and
    * emits `stage:dead-letter`.
    */
-  deadLetter(letter: DeadLetter): void {
-    this.#durable?.deadLetter(letter, Date.now());
+  deadLetter(letter: DeadLetter, id: number = letter.index): void {
+    // a flatMap child of a keyed run: its own key (any other item's derives from its index)
+    if (id !== letter.index && this.#keys !== undefined) letter = { ...letter, key: itemKey(this.#keys, id) };
+    this.#durable?.deadLetter(letter, Date.now(), letter.key);
     if (this.#deadLetters.length < this.#deadLetterKeep) this.#deadLetters.push(letter);
     else this.#deadLettersDropped++;
     if (this.events.has("stage:dead-letter")) this.events.emit("stage:dead-letter", letter);
@@ -507,6 +512,28 @@ export class PipelineRun implements Run, RunScope {
     for (const s of this.#steps) s.forEachHeld(visit);
   }
 
+  /**
+   * {@link PipelineRun.forEachHeld}, and the ids of items on their way out of a step (a fused
+   * tail's output, the items a fused flatMap is expanding): every id a flatMap child's key may
+   * still be asked for.
+   */
+  #forEachLive(visit: (index: number) => void): void {
+    this.forEachHeld(visit);
+    for (const s of this.#steps) s.forEachPending?.(visit);
+  }
+
+  /** `keys` with a registry of the flatMap children's keys (a run with keys only). */
+  #withChildren(keys: ItemKeys | undefined): ItemKeys | undefined {
+    if (keys === undefined) return undefined;
+    return {
+      ...keys,
+      children: new ChildKeys(
+        (index) => itemKey(keys, index),
+        (visit) => this.#forEachLive(visit),
+      ),
+    };
+  }
+
   /** Items inside the pipeline now (channels and steps): a durable run's cheap sign of progress. */
   heldCount(): number {
     let n = 0;
@@ -553,7 +580,8 @@ export class PipelineRun implements Run, RunScope {
     for (const c of this.#channels) min = Math.min(min, c.minSeq());
     for (const s of this.#steps)
       if (only === undefined || s === only || !(s instanceof SourceStep)) min = Math.min(min, s.minIndex());
-    return min;
+    // a flatMap child's id is its source index plus a fraction (see ChildKeys)
+    return Math.floor(min);
   }
 
   /** Per-stage stats; a pool stage colocated in a chain reports the chain's (its head's) counts. */

@@ -16,6 +16,12 @@ export interface DeadLetter {
   readonly error: unknown;
   /** Attempts made. */
   readonly attempts: number;
+  /**
+   * In a keyed run (durable, or a dead-letter replay), the key of an item a flatMap made: its
+   * parent's key and its position (`ctx.key`). Absent for other items, whose key derives from
+   * `index`.
+   */
+  readonly key?: string;
 }
 
 /** Events every pipeline run emits; subscribe with `run.on(type, handler)`. */

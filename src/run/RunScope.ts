@@ -13,6 +13,9 @@ export interface RunScope {
   readonly random: () => number;
   /** Ends the run with `error` (the first call wins). */
   fail(error: unknown): void;
-  /** Records a dead letter. */
-  deadLetter(letter: DeadLetter): void;
+  /**
+   * Records a dead letter; `id` is the item's id when it is a flatMap child of a keyed run (its
+   * key is the child's; `letter.index` is its source index).
+   */
+  deadLetter(letter: DeadLetter, id?: number): void;
 }

@@ -13,6 +13,12 @@ export interface Step {
    */
   forEachHeld(visit: (index: number) => void): void;
   /**
+   * Calls `visit` with the ids of items the step's emitter has not handed on yet (a fused tail's
+   * output, the flatMap items it is expanding), stale ones allowed: what the keys of a run's
+   * flatMap children are kept for (see `ChildKeys`). Not what a checkpoint reads.
+   */
+  forEachPending?(visit: (index: number) => void): void;
+  /**
    * How many items the step holds outside channels now (in flight, in a reorder window or an
    * outbox, in a batch, or handed to its emitter and not yet gone out): what an abort would cut
    * short there.

@@ -141,6 +141,7 @@ export function buildSteps(
         ? new FusedTail(
             inlineNodes.map((n) => inlineOp(parts, n)),
             run,
+            parts.keys?.children,
           )
         : undefined;
 
@@ -222,6 +223,14 @@ export function buildSteps(
           admission: policies.admission,
           maxWaitMs: s.maxWaitMs,
           shareSettleTime: options.clock === undefined,
+          // a keyed run's flatMap: its outputs are children with keys of their own (in a pool
+          // chain holding one, by their place among the chain's outputs)
+          children:
+            head.kind === "flatMap" ||
+            (head.remote !== undefined &&
+              ids.some((id) => graph.nodes[id]!.remote !== undefined && graph.nodes[id]!.kind === "flatMap"))
+              ? parts.keys?.children
+              : undefined,
         });
       }
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { pipeline, WeirError, workflow } from "../../src/index.js";
+import { memoryStore, pipeline, WeirError, workflow } from "../../src/index.js";
 import { FleetDeliveriesError, fleet } from "../../src/redis.js";
 import { startRedis, type RedisServer } from "./redisServer.js";
 import { killAll, startWorker, tasksUrl, type WorkerProcess } from "./fleetHarness.js";
@@ -57,6 +57,24 @@ describe("fleet stages", () => {
       .to((x) => void out.push(x))
       .run();
     assert.deepEqual(out, [2, 2, 4, 4, 6, 6]);
+  });
+
+  it("a durable run's flatMap children reach a fleet stage with keys of their own", async () => {
+    const seen: Array<{ n: number; key: string | undefined; index: number }> = [];
+    await pipeline<number>("kids")
+      .from([1, 2, 3])
+      .flatMap(stage<number, number[]>("twice"))
+      .map(stage<number, { n: number; key: string | undefined; index: number }>("keyed"))
+      .to((r) => void seen.push(r))
+      .run({ store: memoryStore(), runId: "fk" });
+    assert.deepEqual(seen, [
+      { n: 1, key: "fk/0/0", index: 0 },
+      { n: 1, key: "fk/0/1", index: 0 },
+      { n: 2, key: "fk/1/0", index: 1 },
+      { n: 2, key: "fk/1/1", index: 1 },
+      { n: 3, key: "fk/2/0", index: 2 },
+      { n: 3, key: "fk/2/1", index: 2 },
+    ]);
   });
 
   it("a sink on a fleet", async () => {

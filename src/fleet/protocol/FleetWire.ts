@@ -47,6 +47,11 @@ export interface RequestBody {
    */
   readonly K?: string;
   readonly h?: readonly number[];
+  /**
+   * Durable runs, when the entry holds flatMap children (their `i` is their source index plus a
+   * fraction): each item's key, which `ctx.key` is then (and `ctx.index` the source index).
+   */
+  readonly KL?: readonly string[];
 }
 
 /** Worker → origin: the outcome of one request entry (on the run's reply stream). */

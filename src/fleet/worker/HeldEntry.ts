@@ -223,6 +223,8 @@ export class HeldEntry {
       };
       const h = this.body.h;
       if (h !== undefined) (one as { h?: readonly number[] }).h = [h[k]!];
+      const kl = this.body.KL;
+      if (kl !== undefined) (one as { KL?: readonly string[] }).KL = [kl[k]!];
       out.push(packBody(one));
     }
     return out;

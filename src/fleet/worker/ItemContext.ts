@@ -18,15 +18,21 @@ export class ItemContext implements StageContext {
   /** The last value given to {@link retryAfter}. */
   retryAfterMs: number | undefined = undefined;
 
-  constructor(stage: string, index: number, attempt: number, keyPrefix?: string) {
+  /** The item's key when the origin sent it (a flatMap child's). */
+  readonly #key: string | undefined;
+
+  constructor(stage: string, index: number, attempt: number, keyPrefix?: string, key?: string) {
     this.stage = stage;
-    this.index = index;
+    // a flatMap child's index travels as its id: its source index plus a fraction
+    this.index = key === undefined ? index : Math.floor(index);
     this.attempt = attempt;
     this.#keyPrefix = keyPrefix;
+    this.#key = key;
   }
 
-  /** The item's stable key in a durable run (`<runId>/<index>`); undefined otherwise. */
+  /** The item's stable key in a durable run (`<runId>/<index>`, or the one sent); undefined otherwise. */
   get key(): string | undefined {
+    if (this.#key !== undefined) return this.#key;
     return this.#keyPrefix === undefined ? undefined : this.#keyPrefix + this.index;
   }
 

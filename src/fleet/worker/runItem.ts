@@ -13,7 +13,7 @@ import { ItemContext } from "./ItemContext.js";
  */
 export function runItem(entry: HeldEntry, k: number, settled: () => void): boolean {
   const body = entry.body;
-  const ctx = new ItemContext(body.s, entry.index(k), entry.attempt(k), body.K);
+  const ctx = new ItemContext(body.s, entry.index(k), entry.attempt(k), body.K, body.KL?.[k]);
   const timeoutMs = body.t;
   const started = timeoutMs === null ? 0 : performance.now();
   let result: unknown;

@@ -313,12 +313,12 @@ export class DurablePipeline {
     return { watermark, done, stageState: { source: { next: inbox.position }, ...withState } };
   }
 
-  /** Stores a dead letter with the run (kept in memory only when the store cannot take it). */
-  deadLetter(letter: DeadLetter, at: number): void {
+  /** Stores a dead letter with the run, under `key` (a flatMap child's own) (kept in memory only when the store cannot take it). */
+  deadLetter(letter: DeadLetter, at: number, key: string = this.keyOf(letter.index)): void {
     if (this.handle.failure !== undefined) return;
     try {
       this.handle.addDeadLetter({
-        key: this.keyOf(letter.index),
+        key,
         stage: letter.stage,
         index: letter.index,
         item: letter.item,

@@ -41,7 +41,9 @@ export class SourceProgress {
       if (index >= 0 && Number.isFinite(index)) all.push(index);
     });
     const perSource: number[][] = this.marks.map(() => []);
-    for (const index of all) {
+    for (const id of all) {
+      // a flatMap child's id is its source index plus a fraction (see ChildKeys): it holds that index
+      const index = Math.floor(id);
       const k = index % sources;
       perSource[k]!.push((index - k) / sources);
     }

@@ -26,6 +26,16 @@ export class Emitter {
     return (this.#tail?.pending() ?? 0) + this.#outlet.pending;
   }
 
+  /**
+   * Calls `visit` with the ids of the tail's output not handed on yet (stale ones allowed) and
+   * of what its slow path is working on: what a keyed run's flatMap children keep their keys for.
+   */
+  forEachPending(visit: (index: number) => void): void {
+    const outS = this.#outS;
+    for (let i = 0; i < outS.length; i++) visit(outS[i]!);
+    this.#tail?.forEachPending(visit);
+  }
+
   /** Room below before a push would wait (Infinity when nothing reads). */
   free(): number {
     return this.#outlet.free();

@@ -1,4 +1,12 @@
-import { compileTail, SPILL_AT, type CompiledTail, type TailState } from "./compileTail.js";
+import type { ChildKeys } from "../../executor/ChildKeys.js";
+import {
+  compileTail,
+  SPILL_AT,
+  type ChildId,
+  type CompiledTail,
+  type TailIter,
+  type TailState,
+} from "./compileTail.js";
 import type { InlineOp } from "./InlineOp.js";
 import { interpretTail } from "./interpretTail.js";
 import { itemFailed } from "../stage/itemFailed.js";
@@ -34,13 +42,32 @@ export class FusedTail {
   /** End of the chunk the slow path is working through (-1 when it is not). */
   #slowEnd = -1;
   #spill: Spill | undefined;
+  /** A keyed run: gives a flatMap's items ids of their own (see `ChildKeys`). */
+  readonly #child: ChildId | undefined;
+  /** Ids the slow path is working on (the item it took over, expanded items, a child on its way). */
+  readonly #pinned: number[] = [];
 
-  constructor(ops: readonly InlineOp[], scope: RunScope) {
+  constructor(ops: readonly InlineOp[], scope: RunScope, children?: ChildKeys) {
     this.ops = ops;
     this.#scope = scope;
     this.#cnt = new Float64Array(ops.length);
     this.loop = fusedLoop();
-    this.#loop = this.loop === "generated" ? compileTail(ops, this.#cnt) : interpretTail(ops, this.#cnt);
+    const child =
+      children !== undefined && ops.some((op) => op.kind === "flatMap")
+        ? (parent: number, position: number): number => children.child(parent, position)
+        : undefined;
+    this.#child = child;
+    this.#loop = this.loop === "generated" ? compileTail(ops, this.#cnt, child) : interpretTail(ops, this.#cnt, child);
+  }
+
+  /**
+   * Calls `visit` with the ids the slow path is working on (none when it is not): with the
+   * emitter's output, what a keyed run's flatMap children keep their keys for.
+   */
+  forEachPending(visit: (index: number) => void): void {
+    if (this.#slowEnd < 0) return;
+    visit(this.#st.s);
+    for (const id of this.#pinned) visit(id);
   }
 
   /** True when the tail is only a sink (or ends in one): nothing flows out. */
@@ -103,6 +130,10 @@ export class FusedTail {
         // an aborted run ends here: what is left of the chunk (and of its expansions) is dropped
         if (signal.aborted) return st.o;
         const { i, k, v, s, p, e, iters } = st;
+        const pinned = this.#pinned;
+        pinned.length = 0;
+        pinned.push(s);
+        for (const entry of iters) if (entry[2] !== undefined) pinned.push(entry[2]);
         let o = st.o;
         if (code === -3) {
           // a flatMap filled the output: hand it on, then finish its iterators lazily
@@ -126,6 +157,7 @@ export class FusedTail {
       }
     } finally {
       this.#slowEnd = -1;
+      this.#pinned.length = 0;
       this.#account(t0, n);
     }
   }
@@ -206,49 +238,86 @@ export class FusedTail {
     outS: number[],
     o: number,
   ): Promise<number> {
+    const child = this.#child;
+    const pinned = this.#pinned;
+    const depth = pinned.length;
+    let position = 0;
+    if (child !== undefined) pinned.push(s);
     try {
       if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
         // each item goes on as it arrives: a slow generator's first items do not wait for its last
         for await (const w of result as AsyncIterable<unknown>) {
           this.#cnt[k]!++;
-          o = await this.#interpret(k + 1, w, s, outV, outS, o);
+          o =
+            child === undefined
+              ? await this.#interpret(k + 1, w, s, outV, outS, o)
+              : await this.#interpretChild(k, w, s, position++, outV, outS, o);
           o = await this.#handOn(outV, outS, o);
           if (this.#scope.signal.aborted) break; // returns the iterator: an endless one ends here
         }
       } else {
         for (const w of result as Iterable<unknown>) {
           this.#cnt[k]!++;
-          o = await this.#interpret(k + 1, w, s, outV, outS, o);
+          o =
+            child === undefined
+              ? await this.#interpret(k + 1, w, s, outV, outS, o)
+              : await this.#interpretChild(k, w, s, position++, outV, outS, o);
           if (this.#scope.signal.aborted) break;
         }
       }
+      pinned.length = depth;
     } catch (error) {
+      pinned.length = depth;
       this.#failed(k, v, s, error);
     }
     return o;
   }
 
-  /** Finishes flatMap iterators left mid-way, innermost first. */
-  async #drainIters(
-    iters: Array<[number, Iterator<unknown>]>,
-    s: number,
+  /**
+   * Item `position` of flatMap `k`'s expansion of the item with id `parent` through the ops
+   * after it, in a keyed run: under an id of its own, pinned while on its way.
+   */
+  async #interpretChild(
+    k: number,
+    w: unknown,
+    parent: number,
+    position: number,
     outV: unknown[],
     outS: number[],
     o: number,
   ): Promise<number> {
+    const id = this.#child!(parent, position);
+    const pinned = this.#pinned;
+    const depth = pinned.length;
+    pinned.push(id);
+    try {
+      return await this.#interpret(k + 1, w, id, outV, outS, o);
+    } finally {
+      pinned.length = depth;
+    }
+  }
+
+  /** Finishes flatMap iterators left mid-way, innermost first. */
+  async #drainIters(iters: TailIter[], s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
     for (let d = iters.length - 1; d >= 0; d--) {
-      const [k, it] = iters[d]!;
+      const entry = iters[d]!;
+      const [k, it] = entry;
+      // a keyed run's iterator: the item it expands, and how many items it gave
+      const parent = entry[2] ?? s;
       try {
         for (let x = it.next(); x.done !== true; x = it.next()) {
           this.#cnt[k]!++;
-          o = await this.#interpret(k + 1, x.value, s, outV, outS, o);
+          o =
+            entry[3] === undefined
+              ? await this.#interpret(k + 1, x.value, s, outV, outS, o)
+              : await this.#interpretChild(k, x.value, parent, entry[3]++, outV, outS, o);
           if (this.#scope.signal.aborted) {
             it.return?.();
             break;
           }
         }
       } catch (error) {
-        this.#failed(k, undefined, s, error);
+        this.#failed(k, undefined, parent, error);
       }
     }
     return o;

@@ -31,20 +31,46 @@ export interface InlineOp {
 /**
  * A fresh context for a fused stage: `index` is -1 until the first item. With `keys` (a
  * durable run), `key` is read from the current index when the function asks for it (no per-item
- * work for functions that do not).
+ * work for functions that do not); `index` is then the source index of the id the loop wrote (a
+ * flatMap child's id is not one).
  */
 export function fusedContext(signal: AbortSignal, stage: string, keys?: ItemKeys): FusedContext {
   if (keys === undefined) return { signal, attempt: 1, stage, index: -1, retryAfter: ignoreRetryAfter };
-  return {
-    signal,
-    attempt: 1,
-    stage,
-    index: -1,
-    get key(): string {
-      return itemKey(keys, this.index);
-    },
-    retryAfter: ignoreRetryAfter,
-  };
+  return new KeyedContext(signal, stage, keys);
+}
+
+/**
+ * A keyed run's fused context: the loop writes the item's id, a flatMap child's being its source
+ * index plus a fraction (`ChildKeys`); `index` reads the source index, `key` the key. The id is a
+ * field that holds doubles, so writing one does not allocate.
+ */
+class KeyedContext implements FusedContext {
+  readonly signal: AbortSignal;
+  readonly attempt = 1;
+  readonly stage: string;
+  readonly #keys: ItemKeys;
+  #id = -0.5;
+
+  constructor(signal: AbortSignal, stage: string, keys: ItemKeys) {
+    this.signal = signal;
+    this.stage = stage;
+    this.#keys = keys;
+    this.#id = -1;
+  }
+
+  get index(): number {
+    return Math.floor(this.#id);
+  }
+
+  set index(id: number) {
+    this.#id = id;
+  }
+
+  get key(): string {
+    return itemKey(this.#keys, this.#id);
+  }
+
+  retryAfter(): void {}
 }
 
 /** Inline stages have no rate limiter or adaptive limit to tell. */

@@ -23,8 +23,17 @@ export interface TailState {
   /** What the op threw (-2). */
   e: unknown;
   /** flatMap iterators left mid-way, outermost first, with the op index each belongs to. */
-  iters: Array<[number, Iterator<unknown>]>;
+  iters: TailIter[];
 }
+
+/**
+ * A flatMap iterator left mid-way: its op, the iterator, and in a keyed run (children get ids of
+ * their own: see `ChildKeys`) the id of the item it expands and how many items it gave so far.
+ */
+export type TailIter = [op: number, iterator: Iterator<unknown>, parent?: number, pulled?: number];
+
+/** Gives a keyed run's flatMap child its id: output `position` of the item with id `parent`. */
+export type ChildId = (parent: number, position: number) => number;
 
 /**
  * Most outputs a tail buffers before handing them on: a flatMap's expansion is pulled only while
@@ -66,15 +75,20 @@ export type CompiledTail = (
  * thenable does: the slow path iterates it asynchronously. A flatMap checks the output before
  * each `next()` of its iterator: once it holds {@link SPILL_AT} items, the loop leaves (-3) so the
  * caller hands them on (waiting for room below) before the iterator is pulled further.
+ *
+ * With `child` (a keyed run), each item a flatMap yields goes on under the id `child` gives it
+ * (its key: the expanded item's and its position); without it, under the expanded item's index,
+ * and the generated loop is the same as it always was.
  */
-export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): CompiledTail {
+export function compileTail(ops: readonly InlineOp[], cnt: Float64Array, child?: ChildId): CompiledTail {
   const params = ops.flatMap((_, k) => [`f${k}`, `c${k}`]);
   const args = ops.flatMap((op) => [op.fn, op.ctx]);
+  const keyed = child !== undefined;
   let depth = 0;
   const thenable = (x: string): string =>
     `(${x} !== null && typeof ${x} === "object" && typeof ${x}.then === "function")`;
   const saveIters = (d: number): string =>
-    `st.iters = [${Array.from({ length: d }, (_, j) => `[K${j}, it${j}]`).join(", ")}];`;
+    `st.iters = [${Array.from({ length: d }, (_, j) => (keyed ? `[K${j}, it${j}, p${j}, j${j}]` : `[K${j}, it${j}]`)).join(", ")}];`;
   const leave = (k: number, cond: string, x: string): string =>
     `if (${cond}) { st.i = i; st.k = ${k}; st.o = o; st.v = v; st.s = s; st.p = ${x}; ${saveIters(depth)} return -1; }`;
   const pending = (k: number, x: string): string => leave(k, thenable(x), x);
@@ -102,11 +116,15 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
         const d = depth++;
         const body = gen(k + 1);
         depth--;
+        // keyed: each child goes on under its own id (the item's is `p`, restored while it is pulled)
+        const own = keyed ? `const p${d} = s; let j${d} = 0; ` : "";
+        const parent = keyed ? `s = p${d}; ` : "";
+        const childId = keyed ? `s = ch(p${d}, j${d}++); ` : "";
         return (
           `k = ${k}; { ${call(k)} ${pending(k, "r")} ${leave(k, asyncOnly("r"), "r")} ` +
-          `const K${d} = ${k}; const it${d} = r[Symbol.iterator](); ` +
+          `const K${d} = ${k}; const it${d} = r[Symbol.iterator](); ${own}` +
           `for (;;) { if (o >= ${SPILL_AT}) { st.i = i; st.k = ${k}; st.o = o; st.s = s; st.p = undefined; ${saveIters(d + 1)} return -3; } ` +
-          `k = ${k}; const x${d} = it${d}.next(); if (x${d}.done === true) break; v = x${d}.value; n${k}++; ` +
+          `k = ${k}; ${parent}const x${d} = it${d}.next(); if (x${d}.done === true) break; v = x${d}.value; ${childId}n${k}++; ` +
           `try { ${body} } catch (e) { if (st.iters.length === 0) ${saveIters(d + 1)} throw e; } } }`
         );
       }
@@ -123,6 +141,6 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array): Compil
     `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return -2; }` +
     `finally { ${writeBack} }` +
     `return o; };`;
-  const factory = new Function("cnt", ...params, source) as (...a: unknown[]) => CompiledTail;
-  return factory(cnt, ...args);
+  const factory = new Function("cnt", "ch", ...params, source) as (...a: unknown[]) => CompiledTail;
+  return factory(cnt, child, ...args);
 }

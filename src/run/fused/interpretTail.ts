@@ -1,5 +1,5 @@
 import { readsContext } from "../../stage/readsContext.js";
-import { SPILL_AT, type CompiledTail, type TailState } from "./compileTail.js";
+import { SPILL_AT, type ChildId, type CompiledTail, type TailIter, type TailState } from "./compileTail.js";
 import type { InlineOp } from "./InlineOp.js";
 
 /**
@@ -8,10 +8,12 @@ import type { InlineOp } from "./InlineOp.js";
  * plain loop over the ops. Used where the host forbids `new Function`
  * (`--disallow-code-generation-from-strings`); bench/inline.ts measures what it costs.
  *
+ * With `child` (a keyed run), a flatMap's items go on under ids of their own, as there.
+ *
  * The returned function keeps the call in progress in its closure: calls never overlap (it is
  * synchronous, and a stage function cannot re-enter its own step's tail).
  */
-export function interpretTail(ops: readonly InlineOp[], cnt: Float64Array): CompiledTail {
+export function interpretTail(ops: readonly InlineOp[], cnt: Float64Array, child?: ChildId): CompiledTail {
   const last = ops.length;
   const emits = ops[last - 1]?.kind !== "sink";
   const reads = ops.map((op) => readsContext(op.fn));
@@ -25,7 +27,7 @@ export function interpretTail(ops: readonly InlineOp[], cnt: Float64Array): Comp
   let v: unknown;
   let s = 0;
   /** flatMap iterators mid-way around the current value, outermost first. */
-  let iters: Array<[number, Iterator<unknown>]> = [];
+  let iters: TailIter[] = [];
 
   /** Leaves at op `at` (-1): it returned `p`, a thenable or an AsyncIterable from a flatMap. */
   function leave(at: number, p: unknown): number {
@@ -73,7 +75,10 @@ export function interpretTail(ops: readonly InlineOp[], cnt: Float64Array): Comp
 
   /** Pulls flatMap `j`'s iterator while the output has room, each value through the ops after it. */
   function expand(j: number, it: Iterator<unknown>): number {
-    iters.push([j, it]);
+    // keyed: each item goes on under an id of its own (entry[3]: how many were pulled)
+    const parent = s;
+    const entry: TailIter = child === undefined ? [j, it] : [j, it, parent, 0];
+    iters.push(entry);
     for (;;) {
       if (o >= SPILL_AT) {
         const state = st!;
@@ -86,6 +91,7 @@ export function interpretTail(ops: readonly InlineOp[], cnt: Float64Array): Comp
         return -3;
       }
       k = j;
+      s = parent;
       let x: IteratorResult<unknown>;
       try {
         x = it.next();
@@ -95,6 +101,7 @@ export function interpretTail(ops: readonly InlineOp[], cnt: Float64Array): Comp
       }
       if (x.done === true) break;
       v = x.value;
+      if (child !== undefined) s = child(parent, entry[3]!++);
       cnt[j]!++;
       const code = through(j + 1);
       if (code < 0) return code;

@@ -50,6 +50,10 @@ export class BatchStep implements Step {
     if (this.#held !== Infinity) for (const s of this.#heldSeqs) visit(s);
   }
 
+  forEachPending(visit: (index: number) => void): void {
+    this.#emitter.forEachPending(visit);
+  }
+
   /** Items in the batch being filled and in the one being handed on. */
   held(): number {
     return this.#counters.inFlight;

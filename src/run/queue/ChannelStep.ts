@@ -35,6 +35,10 @@ export class ChannelStep implements Step {
     for (let i = 0; i < this.#heldCount; i++) visit(this.#heldIndexes[i]!);
   }
 
+  forEachPending(visit: (index: number) => void): void {
+    this.#emitter.forEachPending(visit);
+  }
+
   held(): number {
     return this.#emitter.pending();
   }

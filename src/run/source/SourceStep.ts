@@ -164,6 +164,10 @@ export class SourceStep implements Step {
     for (let s = this.#held; s < end; s += this.#stride) visit(s);
   }
 
+  forEachPending(visit: (index: number) => void): void {
+    this.#emitter.forEachPending(visit);
+  }
+
   /** Items pulled and not yet gone out (through the fused tail into the channels below). */
   held(): number {
     return this.#emitter.pending();

@@ -6,6 +6,8 @@
 export class Expansion {
   /** A `next()` of an async iterator is outstanding. */
   pulling = false;
+  /** Items pulled so far (the next one's position among the item's children). */
+  pulled = 0;
 
   constructor(
     /** The result's iterator. */
@@ -14,7 +16,7 @@ export class Expansion {
     readonly isAsync: boolean,
     /** Arrival number of the item it came from. */
     readonly arrival: number,
-    /** Source index of that item (its children keep it). */
+    /** Source index (or id) of that item; its children keep it, or get ids of their own in a keyed run. */
     readonly index: number,
     /** The item the stage function was given. */
     readonly item: unknown,

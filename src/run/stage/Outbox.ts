@@ -1,3 +1,4 @@
+import type { ChildKeys } from "../../executor/ChildKeys.js";
 import { microtask } from "../../time/microtask.js";
 import type { Emitter } from "../emit/Emitter.js";
 import { MANY, READY } from "./ReorderRing.js";
@@ -17,6 +18,8 @@ export class Outbox {
   readonly #scope: RunScope;
   readonly #ended: () => boolean;
   readonly #drained: () => void;
+  /** A flatMap of a keyed run: each item of a {@link MANY} outcome goes on under a child id of its own. */
+  readonly #children: ChildKeys | undefined;
   #values: unknown[] = [];
   #indexes: number[] = [];
   /** Items in use in `#values` and `#indexes`. */
@@ -31,7 +34,8 @@ export class Outbox {
   flushing = false;
   readonly #flushCallback = (): void => this.#flush();
 
-  constructor(emitter: Emitter, scope: RunScope, ended: () => boolean, drained: () => void) {
+  constructor(emitter: Emitter, scope: RunScope, ended: () => boolean, drained: () => void, children?: ChildKeys) {
+    this.#children = children;
     this.#emitter = emitter;
     this.#scope = scope;
     this.#ended = ended;
@@ -43,11 +47,17 @@ export class Outbox {
     return this.#count;
   }
 
-  /** Appends an outcome ({@link READY}: one value; {@link MANY}: an array; anything else: nothing). */
+  /**
+   * Appends an outcome ({@link READY}: one value; {@link MANY}: an array, a flatMap's children;
+   * anything else: nothing).
+   */
   append(state: number, value: unknown, index: number): void {
     if (state === READY) this.#put(value, index);
     else if (state === MANY) {
-      for (const v of value as unknown[]) this.#put(v, index);
+      const children = this.#children;
+      let position = 0;
+      for (const v of value as unknown[])
+        this.#put(v, children === undefined ? index : children.child(index, position++));
     } else return;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;

@@ -1,4 +1,5 @@
 import type { Channel } from "../../channel/Channel.js";
+import type { ChildKeys } from "../../executor/ChildKeys.js";
 import { TimeoutError } from "../../errors/TimeoutError.js";
 import type { BatchSettle, Executor, FailedStep, Settle } from "../../executor/Executor.js";
 import { cancelledOutcome, type Admission } from "../../policy/Admission.js";
@@ -39,6 +40,11 @@ export interface StageStepOptions {
    * read, taken once per microtask turn. Off on an injected clock, where every read counts.
    */
   readonly shareSettleTime: boolean;
+  /**
+   * A keyed run's flatMap (or pool chain holding one): the stage's outputs are children, each
+   * under an id of its own (its key: the item's and its position). Undefined otherwise.
+   */
+  readonly children?: ChildKeys | undefined;
 }
 
 const ignore = (): void => {};
@@ -131,6 +137,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       scope,
       () => this.#ended,
       () => this.#pump(),
+      options.children,
     );
     this.#gate =
       options.admission === undefined
@@ -144,7 +151,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
               if (scope.events.has("stage:wait")) {
                 scope.events.emit("stage:wait", {
                   stage: counters.name,
-                  index: slot.index,
+                  index: Math.floor(slot.index), // a keyed run's flatMap child: its id's source index
                   waitMs,
                   refusal: this.#gate?.refusal(slot.item, now),
                 });
@@ -182,7 +189,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     const error =
       refusal ??
       new TimeoutError(
-        `stage "${this.#counters.name}" item ${slot.index} waiting for admission`,
+        `stage "${this.#counters.name}" item ${Math.floor(slot.index)} waiting for admission`,
         this.#options.maxWaitMs,
       );
     this.#counters.failed(error);
@@ -459,7 +466,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   /** One item of an expansion goes to the outbox. */
   #expanded(e: Expansion, value: unknown): void {
     this.#counters.out++;
-    this.#outbox.append(READY, value, e.index);
+    const children = this.#options.children;
+    this.#outbox.append(READY, value, children === undefined ? e.index : children.child(e.index, e.pulled++));
   }
 
   /**
@@ -510,7 +518,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
         const [stage, item] = failedAt(c.name, slot.item, failedStep);
         scope.events.emit("stage:error", {
           stage,
-          index: slot.index,
+          index: Math.floor(slot.index), // a keyed run's flatMap child: its id's source index
           item,
           error,
           attempt: slot.attempt,
@@ -520,7 +528,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       if (scope.events.has("stage:retry")) {
         scope.events.emit("stage:retry", {
           stage: c.name,
-          index: slot.index,
+          index: Math.floor(slot.index), // a keyed run's flatMap child: its id's source index
           attempt: slot.attempt + 1,
           delayMs: delay,
         });
@@ -552,7 +560,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   /** Called by a slot's timer: abort the attempt and fail it with a TimeoutError. */
   timedOut(slot: StageSlot): void {
     if (slot.abandoned || this.#ended) return;
-    const error = new TimeoutError(`stage "${this.#counters.name}" item ${slot.index}`, this.#options.timeoutMs ?? 0);
+    const error = new TimeoutError(
+      `stage "${this.#counters.name}" item ${Math.floor(slot.index)}`,
+      this.#options.timeoutMs ?? 0,
+    );
     slot.timer = undefined;
     if (slot.admitted) this.#releaseAdmission(slot, false, error, this.#scope.clock.now());
     // abandon the slot before aborting: an executor may reject from inside the abort listener,
@@ -635,6 +646,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     for (const e of this.#expansions) visit(e.index);
     this.#reorderRing.forEachIndex(visit);
     this.#outbox.forEachIndex(visit);
+  }
+
+  forEachPending(visit: (index: number) => void): void {
+    this.#emitter.forEachPending(visit);
   }
 
   held(): number {

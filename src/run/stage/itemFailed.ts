@@ -18,6 +18,9 @@ export function itemFailed(
   attempts: number,
   stage = counters.name,
 ): void {
+  // a keyed run's flatMap child travels under an id: its source index plus a fraction (ChildKeys)
+  const id = index;
+  index = Math.floor(index);
   if (scope.events.has("stage:error")) {
     scope.events.emit("stage:error", { stage, index, item, error, attempt: attempts, action: policy });
   }
@@ -27,5 +30,6 @@ export function itemFailed(
     return;
   }
   counters.deadLettered++;
-  scope.deadLetter({ stage, index, item, error, attempts });
+  if (id === index) scope.deadLetter({ stage, index, item, error, attempts });
+  else scope.deadLetter({ stage, index, item, error, attempts }, id);
 }

@@ -45,13 +45,20 @@ export function batchMessage(
     i: consecutive ? index0 : attempts.map((a) => a.index),
     a: sameAttempt ? attempt0 : attempts.map((a) => a.attempt),
   } as const;
+  // a keyed run's flatMap children travel under ids of their own: the worker gets their source
+  // indexes (`ctx.index`) and each item's key
+  const children = keys !== undefined && (consecutive ? index0 % 1 !== 0 : attempts.some((a) => a.index % 1 !== 0));
   return {
     batch,
     message:
       keys === undefined
         ? message
-        : keys.listed !== undefined
-          ? { ...message, kl: attempts.map((a) => itemKey(keys, a.index)) }
+        : keys.listed !== undefined || children
+          ? {
+              ...message,
+              ...(children ? { i: attempts.map((a) => Math.floor(a.index)) } : {}),
+              kl: attempts.map((a) => itemKey(keys, a.index)),
+            }
           : keys.sources === undefined
             ? { ...message, k: keys.prefix }
             : { ...message, k: keys.prefix, ks: keys.sources },
