@@ -120,7 +120,8 @@ export function buildSteps(
     counters.dropped = () => channel.dropped;
     if (step.input.overflow !== "block") {
       channel.onDrop = (item, index) => {
-        if (run.events.has("stage:drop")) run.events.emit("stage:drop", { stage: head.name, index, item });
+        if (run.events.has("stage:drop"))
+          run.events.emit("stage:drop", { stage: head.name, index: Math.floor(index), item });
       };
     }
     return channel;

@@ -241,4 +241,24 @@ describe("flatMap children's keys", () => {
       );
     }
   });
+
+  it("a dispatch route below a flatMap sees each child's source index as ctx.index", async () => {
+    const seen: Array<[number, number]> = [];
+    const { out } = pipeline<number>("kids-dispatch")
+      .from(Array.from({ length: 6 }, (_, i) => i))
+      .flatMap((i: number) => children(i), { name: "split" })
+      .dispatch<"out", { out: number }>(
+        (x, ctx) => {
+          seen.push([x, ctx.index]);
+          ctx.emit("out", x);
+        },
+        ["out"],
+        { name: "d" },
+      );
+    const got: number[] = [];
+    await out.to((x) => void got.push(x)).run({ store: memoryStore(), runId: "rd" });
+    assert.equal(got.length, 12);
+    // a child id is its source index plus a fraction inside the run: a route sees the index
+    for (const [x, index] of seen) assert.equal(index, Math.floor(x / 10), `child ${x}`);
+  });
 });

@@ -222,7 +222,7 @@ export class Outlet {
       route.counters.in++;
       emitBranches.length = 0;
       emitValues.length = 0;
-      ctx.index = index;
+      ctx.index = Math.floor(index); // a keyed run's flatMap child: its source index
       try {
         route.emit!(v, ctx as unknown as DispatchContext<Record<string, unknown>>);
       } catch (error) {
