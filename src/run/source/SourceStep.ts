@@ -286,19 +286,6 @@ export class SourceStep implements Step {
           if (reader.done) break;
           continue;
         }
-        if (numbered) {
-          this.#counters.out += n;
-          this.#counters.in += n;
-          this.#counters.admitted?.(base, n);
-          const w = emitter.emitNumbered(buf, base, n);
-          if (w !== undefined) await w;
-          filled = release(buf, filled);
-          if (signal.aborted) break;
-          this.#held = Infinity;
-          const turn = loopTurns.chunk();
-          if (turn !== undefined) await turn;
-          continue;
-        }
         if (skip !== undefined) {
           // a resumed durable run: items done before it stopped are not handed on again
           let kept = 0;
@@ -313,12 +300,14 @@ export class SourceStep implements Step {
             this.#held = Infinity;
             continue;
           }
+        } else if (numbered) {
+          // the fused tail numbers the chunk itself: base, base + 1, …
         } else if (stride === 1) for (let i = 0; i < n; i++) indexes[i] = base + i;
         else for (let i = 0; i < n; i++) indexes[i] = (base + i) * stride + offset;
         this.#counters.out += n;
         this.#counters.in += n;
         this.#counters.admitted?.(base, n);
-        const w = emitter.emit(buf, indexes, n);
+        const w = numbered ? emitter.emitNumbered(buf, base, n) : emitter.emit(buf, indexes, n);
         if (w !== undefined) await w;
         filled = release(buf, filled);
         if (signal.aborted) break;
