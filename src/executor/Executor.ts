@@ -86,6 +86,12 @@ export interface Executor {
   /** Starts one attempt; must end it through `settle` exactly once, even if the work cannot start. */
   execute(attempt: Attempt, settle: Settle): void;
   /**
+   * Starts `runs[k]` for every k in `[0, n)`, in that order, as `execute(runs[k], runs[k])` would
+   * (each run is its own attempt and settle, as a stage runner's slots are): the batch-submit path,
+   * one call for a run of first attempts. Absent: the runner calls {@link Executor.execute} per item.
+   */
+  executeBatch?(runs: readonly (Attempt & Settle)[], n: number): void;
+  /**
    * True when the executor enforces the stage's `timeoutMs` itself (it was given it when made)
    * and rejects a timed-out attempt with a `TimeoutError`: the runner then arms no timer and
    * does not abort `attempt.signal` on timeout. Pools do, because an item waiting in a batch

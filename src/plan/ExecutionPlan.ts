@@ -50,8 +50,13 @@ export interface PlannedPool {
    */
   readonly settle: "batch";
   /**
-   * The stage's options that still cost a step per item on that path, each with why (empty when
-   * none): per-item work stays only where an item needs it.
+   * `"batch"`: the stage runner hands the pool the first attempts it takes from its input in one
+   * pump a run at a time, in one call (a retry is sent on its own).
+   */
+  readonly submit: "batch";
+  /**
+   * The stage's options that still cost a step per item on those paths (settle and submit), each
+   * with why (empty when none): per-item work stays only where an item needs it.
    */
   readonly perItem: readonly string[];
 }

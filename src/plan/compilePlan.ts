@@ -264,18 +264,19 @@ function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
     running: workers * s.concurrencyPerWorker,
     window: remote.maxWindow,
     settle: "batch",
+    submit: "batch",
     perItem: perItemOptions(node),
   };
 }
 
-/** A pool stage's options that cost a step per item on the batch settle path, and why. */
+/** A pool stage's options that cost a step per item on the batch settle and submit paths, and why. */
 function perItemOptions(node: GraphNode): string[] {
   const s = node.settings;
   if (s === undefined) return [];
   const out: string[] = [];
   if (s.timeoutMs !== undefined)
     out.push(
-      "timeoutMs: on an injected clock the runner arms a timer per item (on the system clock the pool times items)",
+      "timeoutMs: on an injected clock the runner arms a timer per item and hands items to the pool one by one (on the system clock the pool times items)",
     );
   if (s.retry.attempts > 1) out.push("retry: a failed item settles and is retried on its own");
   if (
@@ -285,7 +286,9 @@ function perItemOptions(node: GraphNode): string[] {
     s.admissions.length > 0 ||
     s.adaptive !== undefined
   )
-    out.push("flow control (breaker, rateLimit, bulkhead, adaptive): each item is admitted and released on its own");
+    out.push(
+      "flow control (breaker, rateLimit, bulkhead, adaptive): each item is admitted, handed to the pool and released on its own",
+    );
   if (s.priority !== undefined || s.fairBy !== undefined)
     out.push("priority / fairBy: each item's key is computed as it enters the stage's queue");
   return out;

@@ -33,7 +33,7 @@ export function formatPlan(plan: ExecutionPlan): string {
       lines.push(`  ${stage.fused ? "+" : "*"} ${stage.kind.padEnd(7)} ${name.padEnd(20)} ${stage.reason}`);
     }
     if (step.fusedLoop !== null) lines.push(`  loop: ${step.fusedLoop} (${LOOP_WORDS[step.fusedLoop]})`);
-    // what still costs a step per item on a pool stage's batch settle path
+    // what still costs a step per item on a pool stage's batch settle and submit paths
     if (pool !== null && pool.perItem.length > 0) lines.push(`  per item: ${pool.perItem.join("; ")}`);
     const route = step.output.route === null ? "" : ` by route "${step.output.route}"`;
     lines.push(step.output.to.length === 0 ? "  -> (end)" : `  -> step ${step.output.to.join(", ")}${route}`);

@@ -82,6 +82,12 @@ export class StageCounters {
     if (this.inFlight++ === 0) this.busySince = now;
   }
 
+  /** `n` items started at once, as `n` calls of {@link started}. */
+  startedMany(n: number, now: number): void {
+    if (this.inFlight === 0) this.busySince = now;
+    this.inFlight += n;
+  }
+
   /** An item finished (whatever the outcome). */
   finished(now: number): void {
     if (--this.inFlight === 0) this.busyMs += now - this.busySince;

@@ -78,6 +78,7 @@ for (const [label, make] of [
         running: 4,
         window: 2 * 2 * 1024,
         settle: "batch",
+        submit: "batch",
         perItem: [],
       });
       assert.equal(step.input?.capacity, 2 * 128);

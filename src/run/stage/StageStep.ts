@@ -96,6 +96,13 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   readonly #outbox: Outbox;
   #pumping = false;
   #repump = false;
+  /**
+   * True when first attempts go to the executor a run at a time ({@link Executor.executeBatch}):
+   * it has that path, no gate admits items one by one and the runner arms no timer per item.
+   */
+  readonly #submitsBatches: boolean;
+  /** The slots one pump takes from the input, handed to the executor in one call (reused). */
+  readonly #submit: StageSlot[] = [];
   #waitingInput = false;
   #ended = false;
   #finish: (() => void) | undefined;
@@ -158,6 +165,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
               }
             },
           );
+    this.#submitsBatches =
+      executor.executeBatch !== undefined &&
+      this.#gate === undefined &&
+      (options.timeoutMs === undefined || executor.ownsTimeouts === true);
     if (this.#gate !== undefined) {
       const gate = this.#gate;
       counters.waiting = () => gate.waiting;
@@ -238,6 +249,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     this.#window = Math.max(1, this.#executor.window(this.#options.concurrency));
     // read the clock once per pump, and only if an item starts
     const gate = this.#gate;
+    const batching = this.#submitsBatches;
     do {
       this.#repump = false;
       // An abort ends this step in its listener (#ended); one that fired before that listener ran
@@ -246,32 +258,34 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       // waiters first (at the same `now` as new items, so a key stays first-in first-out)
       if (gate !== undefined && gate.waiting > 0)
         gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
-      while (
-        gate?.blocked !== true &&
-        this.#occupied() < this.#window &&
-        (gate === undefined || gate.keyedWaiting < this.#keyedLimit) &&
-        input.size > 0 &&
-        !this.#outbox.flushing &&
-        this.#nextArrival - this.#emitArrival < this.#reorderLimit &&
-        !this.#ended
-      ) {
-        const slot = this.#free.pop() ?? this.#newSlot();
-        slot.busy = true;
-        slot.item = input.shift();
-        slot.index = input.shiftedSeq;
-        slot.attempt = 1;
-        slot.arrival = this.#nextArrival++;
-        this.#inFlight++;
-        this.#counters.in++;
-        if (now < 0) now = this.#scope.clock.now();
-        this.#counters.started(now);
-        if (gate !== undefined) {
-          slot.waitingSince = -1;
-          if (!gate.admit(slot, now, false, input.shiftedAt)) continue;
-          slot.admitted = true;
+      if (batching) now = this.#submitRun(now);
+      else
+        while (
+          gate?.blocked !== true &&
+          this.#occupied() < this.#window &&
+          (gate === undefined || gate.keyedWaiting < this.#keyedLimit) &&
+          input.size > 0 &&
+          !this.#outbox.flushing &&
+          this.#nextArrival - this.#emitArrival < this.#reorderLimit &&
+          !this.#ended
+        ) {
+          const slot = this.#free.pop() ?? this.#newSlot();
+          slot.busy = true;
+          slot.item = input.shift();
+          slot.index = input.shiftedSeq;
+          slot.attempt = 1;
+          slot.arrival = this.#nextArrival++;
+          this.#inFlight++;
+          this.#counters.in++;
+          if (now < 0) now = this.#scope.clock.now();
+          this.#counters.started(now);
+          if (gate !== undefined) {
+            slot.waitingSince = -1;
+            if (!gate.admit(slot, now, false, input.shiftedAt)) continue;
+            slot.admitted = true;
+          }
+          this.#start(slot, now);
         }
-        this.#start(slot, now);
-      }
     } while (this.#repump);
     this.#pumping = false;
     if (this.#ended) return;
@@ -296,6 +310,43 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     ) {
       this.#end();
     }
+  }
+
+  /**
+   * The batch-submit pass of {@link StageStep.#pump} (no gate, no timer per item): takes what the
+   * window, the reorder limit and the input allow, as the per-item loop would, and hands the run
+   * of first attempts to the executor in one call, in arrival order. Returns the clock read (`now`,
+   * or the one taken here if items started).
+   */
+  #submitRun(now: number): number {
+    const input = this.#input;
+    const n = Math.min(
+      this.#window - this.#occupied(),
+      input.size,
+      this.#reorderLimit - (this.#nextArrival - this.#emitArrival),
+    );
+    if (n <= 0 || this.#outbox.flushing || this.#ended) return now;
+    if (now < 0) now = this.#scope.clock.now();
+    const submit = this.#submit;
+    const free = this.#free;
+    let arrival = this.#nextArrival;
+    for (let k = 0; k < n; k++) {
+      const slot = free.pop() ?? this.#newSlot();
+      slot.busy = true;
+      slot.item = input.shift();
+      slot.index = input.shiftedSeq;
+      slot.attempt = 1;
+      slot.arrival = arrival++;
+      slot.startedAt = now;
+      submit[k] = slot;
+    }
+    this.#nextArrival = arrival;
+    this.#inFlight += n;
+    const c = this.#counters;
+    c.in += n;
+    c.startedMany(n, now);
+    this.#executor.executeBatch!(submit, n);
+    return now;
   }
 
   /** Starts an attempt (the first or a retry) at clock time `now`. */

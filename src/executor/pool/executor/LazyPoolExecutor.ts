@@ -91,6 +91,13 @@ export class LazyPoolExecutor implements Executor {
     else this.#waiting.push({ attempt, settle });
   }
 
+  /** The pool executor's batch submit once it exists; before, each run waits as {@link execute} has it. */
+  executeBatch(runs: readonly (Attempt & Settle)[], n: number): void {
+    const target = this.#target;
+    if (target !== undefined) target.executeBatch(runs, n);
+    else for (let k = 0; k < n; k++) this.execute(runs[k]!, runs[k]!);
+  }
+
   loopDelayMs(): number {
     return this.#target?.loopDelayMs() ?? 0;
   }

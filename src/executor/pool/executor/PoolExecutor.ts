@@ -145,6 +145,34 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     this.#scheduleFlush();
   }
 
+  /**
+   * {@link execute} for a run of attempts (a stage runner's first attempts, taken from its input
+   * in one pump): each is checked and queued as it would be alone, in order; one flush for all.
+   */
+  executeBatch(runs: readonly (Attempt & Settle)[], n: number): void {
+    if (this.#closed || this.#transfer) {
+      for (let k = 0; k < n; k++) this.execute(runs[k]!, runs[k]!);
+      return;
+    }
+    const queues = this.#queues;
+    const watches = this.#watches;
+    let queued = 0;
+    for (let k = 0; k < n; k++) {
+      const run = runs[k]!;
+      const signal = run.signal;
+      if (this.#closed)
+        this.execute(run, run); // closed by an earlier run's settle: rejects it
+      else if (watches.aborted(signal)) {
+        run.reject(signal.reason);
+      } else {
+        queues.push(run, run);
+        watches.watch(signal, run);
+        queued++;
+      }
+    }
+    if (queued > 0) this.#scheduleFlush();
+  }
+
   loopDelayMs(): number {
     return this.#pool.loopDelayMs();
   }

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import type { Attempt, Settle } from "../../src/executor/Executor.js";
+import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
+import { CancelledError, pipeline, worker } from "../../src/index.js";
+import { fns } from "./harness.js";
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** One run for executeBatch: the attempt and its settle in one object, as a runner's slot is. */
+interface Run extends Attempt, Settle {
+  outcome?: { value?: unknown; error?: unknown };
+}
+
+function runs(items: readonly number[], signal: AbortSignal, onDone: () => void): Run[] {
+  return items.map((item, index) => {
+    const run: Run = {
+      item,
+      index,
+      attempt: 1,
+      signal,
+      resolve: (value) => {
+        assert.equal(run.outcome, undefined, `item ${index} settled twice`);
+        run.outcome = { value };
+        onDone();
+      },
+      reject: (error) => {
+        assert.equal(run.outcome, undefined, `item ${index} settled twice`);
+        run.outcome = { error };
+        onDone();
+      },
+    };
+    return run;
+  });
+}
+
+/** Counts the runs a pool executor is handed through its batch-submit path while `fn` runs. */
+async function countingSubmits<T>(fn: () => Promise<T>): Promise<{ result: T; calls: number[] }> {
+  const calls: number[] = [];
+  const original = PoolExecutor.prototype.executeBatch;
+  PoolExecutor.prototype.executeBatch = function (this: PoolExecutor, r, n) {
+    calls.push(n);
+    original.call(this, r, n);
+  };
+  try {
+    return { result: await fn(), calls };
+  } finally {
+    PoolExecutor.prototype.executeBatch = original;
+  }
+}
+
+describe("the batch-submit path", () => {
+  const exec = createExecutor(worker<number, number>(fns, "fail", { maxWorkers: 1 }), "s");
+  after(() => exec.close());
+
+  it("settles each run of a batch exactly once: values, and the failures by index", async () => {
+    const items = range(40);
+    let left = items.length;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const batch = runs(items, new AbortController().signal, () => {
+      if (--left === 0) done();
+    });
+    exec.executeBatch!(batch, batch.length);
+    await finished;
+    for (const i of items) {
+      const outcome = batch[i]!.outcome!;
+      if (i === 3) assert.match(String((outcome.error as Error).message), /bad item 3/);
+      else assert.deepEqual(outcome, { value: i }, `item ${i}`);
+    }
+  });
+
+  it("rejects the runs of an aborted signal with its reason, at once", () => {
+    const ac = new AbortController();
+    const reason = new Error("stopped");
+    ac.abort(reason);
+    const batch = runs([1, 2, 3], ac.signal, () => {});
+    exec.executeBatch!(batch, 3);
+    for (const run of batch) assert.equal(run.outcome?.error, reason);
+  });
+
+  it("rejects every run with a CancelledError once the executor is closed", async () => {
+    const closed = createExecutor(worker<number, number>(fns, "inc", { maxWorkers: 1 }), "c");
+    // let the pool code load, so the call reaches the pool executor itself
+    await new Promise<void>((resolve) =>
+      closed.execute(
+        { item: 1, index: 0, attempt: 1, signal: new AbortController().signal },
+        {
+          resolve: () => resolve(),
+          reject: () => resolve(),
+        },
+      ),
+    );
+    await closed.close();
+    const batch = runs([1, 2], new AbortController().signal, () => {});
+    closed.executeBatch!(batch, 2);
+    for (const run of batch) assert.ok(run.outcome?.error instanceof CancelledError);
+  });
+});
+
+describe("a pool stage's submits", () => {
+  it("go to the pool a run at a time, every item once and in order; plan() says so", async () => {
+    const p = pipeline<number>("submits")
+      .from(range(5000))
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w" });
+    assert.equal(p.plan().steps[1]!.pool?.submit, "batch");
+    const out: number[] = [];
+    const { result, calls } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());
+    assert.deepEqual(
+      out,
+      range(5000).map((x) => x + 1),
+    );
+    assert.equal(result.stats.w!.in, 5000);
+    assert.equal(result.stats.w!.out, 5000);
+    assert.equal(result.stats.w!.inFlight, 0);
+    assert.equal(result.lowWatermark, 5000);
+    // the first pump's items wait for the pool code (a few, one by one); the rest go in runs
+    const submitted = calls.reduce((a, b) => a + b, 0);
+    assert.ok(submitted <= 5000 && 5000 - submitted <= 64, `submitted in runs: ${submitted}`);
+    assert.ok(calls.length < 5000, `calls: ${calls.length}`);
+  });
+
+  it("go one by one through a rate limit (each item is admitted on its own)", async () => {
+    const p = pipeline<number>("limited")
+      .from(range(50))
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 1 }), {
+        name: "w",
+        rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
+      });
+    const out: number[] = [];
+    const { calls } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());
+    assert.deepEqual(
+      out,
+      range(50).map((x) => x + 1),
+    );
+    assert.deepEqual(calls, []);
+  });
+});
