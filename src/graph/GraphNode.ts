@@ -21,8 +21,8 @@ export interface GraphNode {
   readonly kind: StageKind;
   /** The stage function (map, filter, flatMap, tap and sink stages on the main loop). */
   readonly fn: ((item: unknown, ctx: never) => unknown) | undefined;
-  /** Set when the stage runs in a worker-thread or child-process pool. */
-  readonly remote:
+  /** Set when the stage runs off the main loop: in a worker-thread or child-process pool, or on a fleet. */
+  readonly pool:
     | {
         readonly factory: PoolStageFactory;
         /** Most items its executor keeps in flight. */ readonly maxWindow: number;

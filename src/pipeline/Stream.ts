@@ -202,7 +202,7 @@ export class Stream<T> extends Handle {
       name: b.name ?? label,
       kind: "batch",
       fn: undefined,
-      remote: undefined,
+      pool: undefined,
       settings: undefined,
       batch: { size: b.size, maxWaitMs: b.maxWaitMs, capacity: b.capacity },
       route: undefined,
@@ -336,7 +336,7 @@ export class Stream<T> extends Handle {
       name,
       kind: "route",
       fn: undefined,
-      remote: undefined,
+      pool: undefined,
       settings: undefined,
       batch: undefined,
       route: { strategy, key, emit, keys: keys.map(String), onError },
@@ -528,7 +528,7 @@ export class Stream<T> extends Handle {
                 fn as NonNullable<GraphNode["fn"]>,
                 `${this.graph.name}/${settings.name ?? label}`,
               ) as GraphNode["fn"]),
-      remote:
+      pool:
         remote === undefined
           ? undefined
           : {
@@ -580,7 +580,7 @@ export function mergeStreams<T>(streams: readonly Stream<T>[], name?: string): S
     name: name ?? graph.defaultName("merge", undefined),
     kind: "merge",
     fn: undefined,
-    remote: undefined,
+    pool: undefined,
     settings: undefined,
     batch: undefined,
     route: undefined,

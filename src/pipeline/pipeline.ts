@@ -76,7 +76,7 @@ export function pipeline<T = unknown>(name: string): PipelineStart<T> {
         name: sourceName,
         kind: "source",
         fn: undefined,
-        remote: undefined,
+        pool: undefined,
         settings: undefined,
         batch: undefined,
         route: undefined,

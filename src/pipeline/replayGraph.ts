@@ -42,7 +42,7 @@ export function replayGraph(
     name: start.name === "source" ? "replay-source" : "source",
     kind: "source",
     fn: undefined,
-    remote: undefined,
+    pool: undefined,
     settings: undefined,
     batch: undefined,
     route: undefined,

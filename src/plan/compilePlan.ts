@@ -26,8 +26,8 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (node.kind === "route")
     return { inline: false, reason: `${routeLabel(node)}: picks a branch per item at the end of its step` };
   if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
-  if (node.remote !== undefined)
-    return { inline: false, reason: node.remote.factory.placement ?? `runs in a ${node.remote.factory.context} pool` };
+  if (node.pool !== undefined)
+    return { inline: false, reason: node.pool.factory.placement ?? `runs in a ${node.pool.factory.context} pool` };
   if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
   const blockers = inlineBlockers(node.fn, s);
   // the builder rejects this when the stage is defined; kept for graphs built by other means
@@ -52,7 +52,7 @@ function routeLabel(node: GraphNode): string {
 
 /** The context a node runs in. */
 function contextOf(node: GraphNode, inline: boolean): ExecutionContext {
-  if (node.remote !== undefined) return node.remote.factory.context;
+  if (node.pool !== undefined) return node.pool.factory.context;
   if (inline || node.kind === "batch" || node.kind === "merge" || node.kind === "route" || node.kind === "source")
     return "inline";
   return "async";
@@ -131,17 +131,17 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
     // a pool stage after a pool stage of the same module and pool: one batch crossing for both
     if (
       !fused &&
-      node.remote !== undefined &&
-      input?.remote !== undefined &&
+      node.pool !== undefined &&
+      input?.pool !== undefined &&
       only!.key === undefined &&
-      node.remote.factory.colocationKey === input.remote.factory.colocationKey &&
+      node.pool.factory.colocationKey === input.pool.factory.colocationKey &&
       (consumers.get(input.id) ?? []).length === 1 &&
-      stepNodes[stepOf[input.id]!]!.every((i) => graph.nodes[i]!.remote !== undefined)
+      stepNodes[stepOf[input.id]!]!.every((i) => graph.nodes[i]!.pool !== undefined)
     ) {
       const head = graph.nodes[stepNodes[stepOf[input.id]!]![0]!]!;
       if (joinsChain(node, head)) {
         fused = true;
-        reason = `colocated with "${input.name}" in its ${node.remote.factory.context} pool: items cross once for both`;
+        reason = `colocated with "${input.name}" in its ${node.pool.factory.context} pool: items cross once for both`;
       } else {
         reason = `own step: same pool as "${input.name}", but a colocated stage runs under the retry, timeout and error policy of "${head.name}", and its options differ`;
       }
@@ -188,7 +188,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
             ? "channel"
             : "stage";
     const concurrency = head.settings?.concurrency ?? 1;
-    const pool = headKind === "stage" && head.remote !== undefined ? plannedPool(head, concurrency) : null;
+    const pool = headKind === "stage" && head.pool !== undefined ? plannedPool(head, concurrency) : null;
     const to = [...new Set((consumers.get(exit.id) ?? []).map((c) => stepOf[c]!))];
     const ordered = headKind !== "stage" || head.settings!.ordered;
     return {
@@ -201,12 +201,12 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
       ordered,
       // as the stage runner sizes it: the larger of its window and its capacity
       reorderWindow:
-        headKind === "stage" && ordered ? Math.max(head.remote?.maxWindow ?? concurrency, capacityOf(head)) : 0,
+        headKind === "stage" && ordered ? Math.max(head.pool?.maxWindow ?? concurrency, capacityOf(head)) : 0,
       fused: ids.slice(1).map((i) => graph.nodes[i]!.name),
       // as the run builds it: the inline head (one reading a channel) and the fused stages that are neither routes nor pool stages
       fusedLoop:
         (headKind === "channel" && head.kind !== "merge" && head.kind !== "route") ||
-        ids.slice(1).some((i) => graph.nodes[i]!.kind !== "route" && graph.nodes[i]!.remote === undefined)
+        ids.slice(1).some((i) => graph.nodes[i]!.kind !== "route" && graph.nodes[i]!.pool === undefined)
           ? fusedLoop()
           : null,
       input:
@@ -253,16 +253,16 @@ const FLEET_CAPACITY = 1024;
 
 /** How a pool stage head uses its pool (its workers and window, from its pool options). */
 function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
-  const remote = node.remote!;
-  const s = remote.factory.settings;
-  if (s === undefined || remote.factory.context === "fleet") return null; // a fleet's workers are elsewhere
+  const pool = node.pool!;
+  const s = pool.factory.settings;
+  if (s === undefined || pool.factory.context === "fleet") return null; // a fleet's workers are elsewhere
   const workers = Math.max(1, Math.min(concurrency, s.maxWorkers));
   return {
-    context: remote.factory.context,
+    context: pool.factory.context,
     workers,
     perWorker: s.concurrencyPerWorker,
     running: workers * s.concurrencyPerWorker,
-    window: remote.maxWindow,
+    window: pool.maxWindow,
     settle: "batch",
     submit: "batch",
     perItem: perItemOptions(node),
@@ -302,10 +302,10 @@ export function capacityOf(node: GraphNode): number {
   // a queue that picks by priority or key can only choose among what it holds
   const floor =
     s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
-  if (node.remote !== undefined) {
-    const pool = node.remote.factory.settings;
+  if (node.pool !== undefined) {
+    const pool = node.pool.factory.settings;
     // a fleet stage (no pool here) bounds its own window; the channel only smooths the source's pulls
-    if (pool === undefined) return Math.max(floor, Math.min(node.remote.maxWindow, FLEET_CAPACITY));
+    if (pool === undefined) return Math.max(floor, Math.min(node.pool.maxWindow, FLEET_CAPACITY));
     const workers = Math.max(1, Math.min(s?.concurrency ?? 1, pool.maxWorkers));
     return Math.max(floor, POOL_CAPACITY_PER_WORKER * workers);
   }

@@ -134,7 +134,7 @@ export function buildSteps(
     const tailNodes = ids
       .slice(1)
       .map((i) => graph.nodes[i]!)
-      .filter((n) => n.kind !== "route" && n.remote === undefined);
+      .filter((n) => n.kind !== "route" && n.pool === undefined);
     const headIsInline = step.headKind === "channel" && head.kind !== "merge" && head.kind !== "route";
     const inlineNodes = headIsInline ? [head, ...tailNodes] : tailNodes;
     const tail =
@@ -228,8 +228,8 @@ export function buildSteps(
           // chain holding one, by their place among the chain's outputs)
           children:
             head.kind === "flatMap" ||
-            (head.remote !== undefined &&
-              ids.some((id) => graph.nodes[id]!.remote !== undefined && graph.nodes[id]!.kind === "flatMap"))
+            (head.pool !== undefined &&
+              ids.some((id) => graph.nodes[id]!.pool !== undefined && graph.nodes[id]!.kind === "flatMap"))
               ? parts.keys?.children
               : undefined,
         });
@@ -251,20 +251,20 @@ function executorFor(
   realTime: boolean,
 ): Executor {
   let executor: Executor;
-  if (node.remote !== undefined) {
+  if (node.pool !== undefined) {
     // the head and the pool stages colocated after it, as one chain
     const chain = stepIds
       .map((id) => graph.nodes[id]!)
-      .filter((n) => n.remote !== undefined)
+      .filter((n) => n.pool !== undefined)
       .map((n) => ({
         kind: (n.kind === "sink" ? "tap" : n.kind) as "map",
-        exportName: n.remote!.factory.exportName,
+        exportName: n.pool!.factory.exportName,
         stage: n.name,
       }));
-    executor = node.remote.factory.create(node.name, chain, realTime ? node.settings?.timeoutMs : undefined);
+    executor = node.pool.factory.create(node.name, chain, realTime ? node.settings?.timeoutMs : undefined);
     for (const id of stepIds.slice(1)) {
       const n = graph.nodes[id]!;
-      if (n.remote !== undefined) parts.colocated.set(n.id, node.id);
+      if (n.pool !== undefined) parts.colocated.set(n.id, node.id);
     }
   } else executor = new AsyncExecutor(node.fn as (item: unknown, ctx: StageContext) => unknown, node.name);
   parts.executors.push(executor);

@@ -132,7 +132,7 @@ describe("the graph's shape is checked when it is defined (WEIR_INVALID_PIPELINE
     const graph = new PipelineGraph("p");
     const none = {
       fn: undefined,
-      remote: undefined,
+      pool: undefined,
       settings: undefined,
       batch: undefined,
       route: undefined,

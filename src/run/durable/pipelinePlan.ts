@@ -16,7 +16,8 @@ export function pipelinePlan(graph: PipelineGraph): PlanShape {
     const shape = {
       kind: node.kind,
       fn: node.fn === undefined ? undefined : String(node.fn),
-      remote: node.remote?.factory.exportName,
+      // named "remote" in stored plan hashes (its former name): renaming it would refuse every resume
+      remote: node.pool?.factory.exportName,
       inputs: node.inputs.map((e) => `${graph.nodes[e.from]!.name}${e.key === undefined ? "" : `:${e.key}`}`),
       batch: node.batch?.size,
       route: node.route === undefined ? undefined : { keys: node.route.keys, key: String(node.route.key) },
