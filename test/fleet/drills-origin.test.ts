@@ -171,14 +171,15 @@ describe("fleet drills: the origin", () => {
     });
   });
 
-  it("items sharing a key (a flatMap's outputs) are told apart by content when re-attaching", async () => {
+  it("a flatMap's outputs (each under its own child key) each get their own answer when re-attaching", async () => {
     const total = 200;
     await drill(total, "flat", (rows) => {
       assert.equal(rows.length, total * 2);
       rows.forEach((r, n) => {
         assert.equal(r.n, n);
         assert.equal(r.v, n * 2, `item ${n} got its own answer`);
-        assert.equal(r.worker_key, `fleet-drill/${Math.floor(n / 2)}`);
+        // a child's key: its parent's (the source item n / 2) and its position among the outputs
+        assert.equal(r.worker_key, `fleet-drill/${Math.floor(n / 2)}/${n % 2}`);
       });
     });
   });
