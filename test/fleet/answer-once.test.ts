@@ -113,54 +113,90 @@ describe("fleet: each item answered once (the run's done hash)", () => {
     }
   });
 
-  // KNOWN FAILURE on Node 22 (CI, 2026-12-03): the worker that takes the stopped worker's entry
-  // over claims it (XPENDING shows it as its own) and then answers nothing, so the run never ends.
-  // It passes on Node 20. Until the cause is found it runs as a todo there: it still runs and
-  // reports, and it is named as open in issue 12.
-  const knownFailure = Number(process.versions.node.split(".")[0]) >= 22;
-  it(
-    "a worker SIGSTOPped with its answer ready, resumed after its entry was taken over: its late answer is dropped",
-    {
-      todo: knownFailure ? "fails on Node 22+: the taking-over worker answers nothing (issue 12)" : false,
-    },
-    async () => {
-      const redis = await startRedis();
-      const workers: WorkerProcess[] = [];
-      try {
-        const args = ["--lease-ms", "500", "--concurrency", "4"];
-        const stopped = await startWorkerEnv(redis.url, HOLD, ...args);
-        workers.push(stopped);
-        const items = Array.from({ length: 12 }, (_, n) => ({ n, ms: 5 }));
-        const sink = new GatedSink(items.length);
-        const fromStopped: number[] = [];
-        const run = pipeline<Slow>("drill")
-          .from(items)
-          .map(fleet<Slow, Tagged>(tasksUrl, "slow", { redis: redis.url, maxBatchSize: 4 }))
-          .to(async (r) => {
-            if (r.pid === stopped.pid) fromStopped.push(r.n);
-            await sink.add(r.n);
-          })
-          .run();
-        await stopped.stderrHas("holding its first answer");
-        stopped.signal("SIGSTOP");
-        workers.push(await startWorker(redis.url, ...args));
-        // the other worker takes over what the stopped one held and answers every item; the run
-        // stays open (the sink waits) so the late answer has a run to go to
-        await waitFor(() => sink.seen.counts.size === items.length, "every item answered by the other worker");
-        stopped.signal("SIGCONT");
-        await stopped.stderrHas("taken over by another worker");
-        sink.open();
-        const result = await run;
-        assert.deepEqual(sink.seen.twice, [], "the counting sink saw each item once");
-        assert.equal(sink.seen.counts.size, items.length);
-        assert.deepEqual(fromStopped, [], "nothing of the stopped worker's answer reached the origin");
-        assert.equal(result.deadLetters.length, 0);
-      } finally {
-        await killAll(workers);
-        await redis.stop();
-      }
-    },
-  );
+  it("an entry its first reader never answered, claimed by a worker serving other exports after it: run alone and answered", async () => {
+    const redis = await startRedis();
+    const workers: WorkerProcess[] = [];
+    const client = new Redis(redis.url);
+    try {
+      // the origin sends one entry to tasks:double (the first export the worker serves); a reader
+      // that is not a worker takes it and never answers, as a stopped worker's blocked read does
+      const out: number[] = [];
+      const run = pipeline<number>("claimed")
+        .from([21])
+        .map(fleet<number, number>(tasksUrl, "double", { redis: redis.url }))
+        .to((n) => void out.push(n))
+        .run();
+      const q = "weir:q:tasks:double";
+      await waitFor(async () => (await client.exists(q)) === 1 && (await client.xlen(q)) === 1, "the entry sent");
+      await waitFor(
+        async () =>
+          ((await client.xreadgroup("GROUP", "weir", "ghost", "COUNT", 10, "STREAMS", q, ">")) ?? []).length > 0,
+        "the ghost's read",
+      );
+      // the worker finds it idle past its lease and takes it over: a suspect (delivered before)
+      // that runs alone; the worker must run it, not wait for room (it has none while a suspect
+      // waits) with nothing else left to wake it
+      const worker = await startWorker(redis.url, "--lease-ms", "300", "--concurrency", "4");
+      workers.push(worker);
+      let guard: NodeJS.Timeout | undefined;
+      const result = await Promise.race([
+        run,
+        new Promise<never>((_, reject) => {
+          guard = setTimeout(
+            () => reject(new Error(`the claimed entry never ran; worker log:\n${worker.stderr()}`)),
+            30_000,
+          );
+        }),
+      ]).finally(() => clearTimeout(guard));
+      assert.deepEqual(out, [42]);
+      assert.equal(result.deadLetters.length, 0);
+    } finally {
+      client.disconnect();
+      await killAll(workers);
+      await redis.stop();
+    }
+  });
+
+  // A stopped worker's blocked read can still be handed an entry (Redis serves it; the reply
+  // waits in its socket): the other worker claims it past the lease as a suspect, which runs
+  // alone. This drill found a worker that claimed such an entry and never ran it.
+  it("a worker SIGSTOPped with its answer ready, resumed after its entry was taken over: its late answer is dropped", async () => {
+    const redis = await startRedis();
+    const workers: WorkerProcess[] = [];
+    try {
+      const args = ["--lease-ms", "500", "--concurrency", "4"];
+      const stopped = await startWorkerEnv(redis.url, HOLD, ...args);
+      workers.push(stopped);
+      const items = Array.from({ length: 12 }, (_, n) => ({ n, ms: 5 }));
+      const sink = new GatedSink(items.length);
+      const fromStopped: number[] = [];
+      const run = pipeline<Slow>("drill")
+        .from(items)
+        .map(fleet<Slow, Tagged>(tasksUrl, "slow", { redis: redis.url, maxBatchSize: 4 }))
+        .to(async (r) => {
+          if (r.pid === stopped.pid) fromStopped.push(r.n);
+          await sink.add(r.n);
+        })
+        .run();
+      await stopped.stderrHas("holding its first answer");
+      stopped.signal("SIGSTOP");
+      workers.push(await startWorker(redis.url, ...args));
+      // the other worker takes over what the stopped one held and answers every item; the run
+      // stays open (the sink waits) so the late answer has a run to go to
+      await waitFor(() => sink.seen.counts.size === items.length, "every item answered by the other worker");
+      stopped.signal("SIGCONT");
+      await stopped.stderrHas("taken over by another worker");
+      sink.open();
+      const result = await run;
+      assert.deepEqual(sink.seen.twice, [], "the counting sink saw each item once");
+      assert.equal(sink.seen.counts.size, items.length);
+      assert.deepEqual(fromStopped, [], "nothing of the stopped worker's answer reached the origin");
+      assert.equal(result.deadLetters.length, 0);
+    } finally {
+      await killAll(workers);
+      await redis.stop();
+    }
+  });
 
   it("two copies of an entry (the origin sent its batches again) held by two workers: the second answer is dropped in Redis", async () => {
     const redis = await startRedis();

@@ -261,7 +261,8 @@ export class FleetWorker {
     if (this.#stopping || this.#failure !== undefined || !this.#commands.up) return;
     for (const stream of this.#streams) {
       const room = this.#room();
-      if (room <= 0) return;
+      // no room (a suspect taken above runs alone): stop claiming, but still run what was taken
+      if (room <= 0) break;
       let claimed;
       try {
         claimed = await claimStale(
