@@ -26,6 +26,7 @@ import type { WorkerExit, WorkerHandle } from "../handle/WorkerHandle.js";
 import type { PoolBatch, PoolClient } from "./PoolClient.js";
 import { PoolWorker, type StopReason } from "./PoolWorker.js";
 import { ChainTable } from "./ChainTable.js";
+import { MessageInbox } from "./MessageInbox.js";
 import { PoolSize } from "./PoolSize.js";
 import { Watchdog } from "./Watchdog.js";
 import { workerExited, workerStarted } from "../../../events/diagnostics.js";
@@ -74,6 +75,8 @@ export class WorkerPool {
   #lastLoopDelayMs = 0;
   /** Workers that ended for another reason than idleness or the pool closing. */
   #restarts = 0;
+  /** Workers' messages, handled in the check phase (so a busy worker cannot hold the loop's timers back). */
+  readonly #inbox = new MessageInbox<PoolWorker, FromWorker>((w, m) => this.#onMessage(w, m));
 
   constructor(context: "worker" | "process", moduleUrl: string, settings: PoolSettings, clock: Clock = systemClock) {
     this.context = context;
@@ -295,7 +298,7 @@ export class WorkerPool {
     // eslint-disable-next-line prefer-const
     let worker: PoolWorker;
     const events = {
-      message: (m: FromWorker): void => this.#onMessage(worker, m),
+      message: (m: FromWorker): void => this.#inbox.push(worker, m),
       exit: (e: WorkerExit): void => this.#onExit(worker, e),
     };
     const handle: WorkerHandle =
@@ -452,6 +455,8 @@ export class WorkerPool {
   }
 
   #onExit(w: PoolWorker, exit: WorkerExit): void {
+    // what it sent before it exited comes first
+    this.#inbox.flush();
     workerExited(this.context, this.moduleUrl, w.handle.pid, exit, w.batches.size);
     const i = this.#workers.indexOf(w);
     if (i >= 0) this.#workers.splice(i, 1);
