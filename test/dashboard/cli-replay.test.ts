@@ -119,7 +119,10 @@ describe("weir dashboard <job> in Chromium", { skip: skipWithoutChromium, timeou
       await page.click('[data-dead-letter="2"]');
       await page.waitForFunction(() => document.getElementById("dl-item")?.textContent === "40");
       await page.fill("#dl-item", "400");
+      // the status still reads "replayed 1" from the first replay: wait for this replay's answer
+      const answered = page.waitForResponse((r) => r.url().endsWith("/api/dead-letters/replay"));
       await page.click("#edit-replay");
+      assert.equal((await answered).status(), 200);
       await status(page, "replayed 1");
       assert.deepEqual(
         readFileSync(sink, "utf8").split("\n").filter(Boolean),

@@ -952,6 +952,7 @@ function deadLettersPage(params) {
 
   async function replay(ids, item, edited = false) {
     if (ids.length === 0) return;
+    setStatus(`replaying ${ids.length}…`);
     try {
       const r = await api("/api/dead-letters/replay", edited ? { ids, item } : { ids });
       setStatus(`replayed ${r.replayed}`);
