@@ -223,7 +223,10 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       await page.click("form.filters button");
       await page.waitForFunction(() => document.getElementById("dl-total")?.textContent?.startsWith("2 matching"));
       page.once("dialog", (dialog) => void dialog.accept());
+      // the status still reads "purged 2" from the purge above: wait for this purge's answer
+      const answered = page.waitForResponse((r) => r.url().endsWith("/api/dead-letters/purge"));
       await page.click("#purge-matching");
+      assert.equal((await answered).status(), 200);
       await status(page, "purged 2");
       assert.deepEqual(
         (await store.deadLetters.list({})).records.map((r) => r.id),

@@ -955,9 +955,10 @@ function deadLettersPage(params) {
     setStatus(`replaying ${ids.length}…`);
     try {
       const r = await api("/api/dead-letters/replay", edited ? { ids, item } : { ids });
-      setStatus(`replayed ${r.replayed}`);
+      // the list and the detail are redrawn first: once the status says so, the page is settled
       await page(current);
       if (ids.length === 1) await show(ids[0]);
+      setStatus(`replayed ${r.replayed}`);
     } catch (e) {
       setStatus(e.message);
     }
@@ -966,11 +967,12 @@ function deadLettersPage(params) {
   async function purge(body, confirmFirst = false) {
     if (body.ids && body.ids.length === 0) return;
     if (confirmFirst && !confirm("Purge every dead letter matching the filter?")) return;
+    setStatus("purging…");
     try {
       const r = await api("/api/dead-letters/purge", body);
-      setStatus(`purged ${r.purged}`);
       detail.replaceChildren();
       await page(0, true);
+      setStatus(`purged ${r.purged}`);
     } catch (e) {
       setStatus(e.message);
     }
