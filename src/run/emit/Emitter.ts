@@ -83,15 +83,32 @@ export class Emitter {
   ): Promise<void> | undefined {
     const outV = this.#outV;
     const outS = this.#outS;
-    outV.length = 0;
+    // the tail writes from 0 over what the last chunk left (emptying the arrays would drop their
+    // storage, grown again item by item on every chunk); `release` empties the values it wrote
     outS.length = 0;
     const m = tail.run(values, indexes, start, end, outV, outS, this.#spill);
-    if (typeof m === "number") return m === 0 ? undefined : this.#outlet.push(outV, outS, m);
-    return m.then((k) => this.#outlet.push(outV, outS, k));
+    if (typeof m === "number") {
+      if (m === 0) return undefined;
+      const w = this.#outlet.push(outV, outS, m);
+      if (w === undefined) {
+        release(outV, m);
+        return undefined;
+      }
+      return w.then(() => release(outV, m));
+    }
+    return m.then((k) => {
+      const w = this.#outlet.push(outV, outS, k);
+      return w === undefined ? release(outV, k) : w.then(() => release(outV, k));
+    });
   }
 
   /** No more output. */
   close(): void {
     this.#outlet.close();
   }
+}
+
+/** Empties `values[0..n)` once they went out, so the buffer holds no item longer than its push (its storage is kept). */
+function release(values: unknown[], n: number): void {
+  for (let i = 0; i < n; i++) values[i] = undefined;
 }
