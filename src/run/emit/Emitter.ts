@@ -83,8 +83,9 @@ export class Emitter {
   ): Promise<void> | undefined {
     const outV = this.#outV;
     const outS = this.#outS;
-    // the tail writes from 0 over what the last chunk left (emptying the arrays would drop their
-    // storage, grown again item by item on every chunk); `release` empties the values it wrote
+    // the values are written from 0 over the last chunk's entries, which `release` emptied once
+    // they went out (`length = 0` would drop the array's storage, grown again item by item on every
+    // chunk); the indexes start empty (forEachPending reads up to their length)
     outS.length = 0;
     const m = tail.run(values, indexes, start, end, outV, outS, this.#spill);
     if (typeof m === "number") {
