@@ -1,13 +1,15 @@
 /**
  * Before/after in one process for the inline and async paths (issue 14): the rows of
  * `bench/async.ts`, the slow sink of `bench/memory.ts` and the generator and array rows of
- * `bench/inline.ts`, each run by this checkout and by another copy of weir (`--before <path>`: a
- * folder holding a `src/` of main, e.g. `cp -r src /tmp/base-src/`), with the hand-written
+ * `bench/inline.ts`, and a fused tail feeding a stage below (`tail`: array → map/filter → batch,
+ * generator → map → async stage), each run by this checkout and by another copy of weir
+ * (`--before <path>`: a folder holding a `src/` of main, e.g. `cp -r src /tmp/base-src/`; a
+ * second copy of this same `src/` shows the spread of identical code), with the hand-written
  * references they are measured against (a window of promises, `for…of`, stream.pipeline). Every
  * round runs every row once, in rotated order; prints each row's median and its ratio to the
  * reference, before and after. For a machine too busy for the harness's absolute figures.
  *
- *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array]
+ *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array,tail]
  */
 import { Readable, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
@@ -52,6 +54,7 @@ function weirCases(p: Pipeline): Record<string, Case> {
   const N_ASYNC = 1_000_000;
   const N_SINK = 1_000_000;
   const N_INLINE = 5_000_000;
+  const N_TAIL_ASYNC = 500_000;
   return {
     async: {
       group: "async",
@@ -131,6 +134,40 @@ function weirCases(p: Pipeline): Record<string, Case> {
         return sum;
       },
     },
+    // a fused tail that hands its output on (the source's step feeds the stage below); no reference
+    "tail-batch": {
+      group: "tail",
+      n: N_TAIL,
+      run: async () => {
+        let sum = 0;
+        await p<number>("t")
+          .from(tailNumbers)
+          .map((x) => x * 2)
+          .filter((x) => x % 3 !== 0)
+          .batch({ size: 1000 })
+          .to((b) => {
+            sum += b.length;
+          })
+          .run();
+        return sum;
+      },
+    },
+    "tail-async": {
+      group: "tail",
+      n: N_TAIL_ASYNC,
+      run: async () => {
+        let sum = 0;
+        await p<number>("t")
+          .from(range(N_TAIL_ASYNC))
+          .map((x) => ({ id: x }))
+          .map(async (o) => o.id, { concurrency: 8 })
+          .to((x) => {
+            sum += x;
+          })
+          .run();
+        return sum;
+      },
+    },
     array: {
       group: "array",
       n: N_INLINE,
@@ -152,6 +189,8 @@ function weirCases(p: Pipeline): Record<string, Case> {
 }
 
 const numbers = Array.from({ length: 5_000_000 }, (_, i) => i);
+const N_TAIL = 2_000_000;
+const tailNumbers = numbers.slice(0, N_TAIL);
 
 /** The hand-written reference of each group. */
 const references: Record<string, Case> = {

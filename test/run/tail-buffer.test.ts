@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { pipeline } from "../../src/index.js";
+import { deferred, turns } from "../helpers.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -21,14 +22,12 @@ describe("a fused tail's output buffer", () => {
   it("holds no item once its chunk went out, while the source waits", async () => {
     // the items are made by the fused map: its output buffer is the only place in weir they pass
     const refs: WeakRef<Item>[] = [];
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gate = deferred();
+    const firstThree = deferred();
     let sunk = 0;
-    let threeSunk!: () => void;
-    const firstThree = new Promise<void>((resolve) => (threeSunk = resolve));
     async function* source(): AsyncGenerator<number> {
       yield* [0, 1, 2];
-      await gate; // the source waits: the chunk of three went out long ago
+      await gate.promise; // the source waits: the chunk of three went out long ago
       yield 3;
     }
     const run = pipeline<number>("tail-buffer")
@@ -40,17 +39,16 @@ describe("a fused tail's output buffer", () => {
       })
       .to(
         async () => {
-          if (++sunk === 3) threeSunk();
+          if (++sunk === 3) firstThree.resolve();
         },
         { concurrency: 2, name: "sink" },
       )
       .run();
-    await firstThree;
-    // let the sink's slots let go of the items, then collect
-    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    await firstThree.promise;
+    await turns(3); // the sink's slots let go of the items
     gc();
     const alive = refs.filter((r) => r.deref() !== undefined).length;
-    open();
+    gate.resolve();
     const result = await run;
     assert.equal(result.stats["sink"]!.out, 4);
     assert.equal(refs.length, 3);
