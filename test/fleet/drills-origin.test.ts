@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,11 +28,13 @@ function startOrigin(redisUrl: string, db: string, total: number, mode: string, 
     for (const w of waiters.splice(0)) w();
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // `done` before the waiters check again: a waiter that ran first would wait for ever on an
+  // origin that exited without saying what it waits for (instead of failing with its stderr)
+  let done = false;
   void exited.then(() => {
+    done = true;
     for (const w of waiters.splice(0)) w();
   });
-  let done = false;
-  void exited.then(() => (done = true));
   return {
     child,
     stderr: () => err,
@@ -48,6 +50,32 @@ function startOrigin(redisUrl: string, db: string, total: number, mode: string, 
       });
     },
   };
+}
+
+/**
+ * SIGSTOPs `child` at a moment it holds no write lock on `db`: a process stopped in the middle of a
+ * commit keeps SQLite's lock, and every other process's write (a resume's claim of the run) fails
+ * with WEIR_STORE_BUSY until it goes on. The drill is about a stale owner that wakes up later, not
+ * about one frozen inside a transaction: while the lock is held, the child runs a little longer.
+ */
+async function stopBetweenTransactions(child: ChildProcess, db: string): Promise<void> {
+  const probe = new Database(db, { timeout: 0 });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      child.kill("SIGSTOP");
+      try {
+        probe.exec("BEGIN IMMEDIATE");
+        probe.exec("ROLLBACK");
+        return;
+      } catch (error) {
+        if (!String((error as { code?: string }).code).startsWith("SQLITE_BUSY") || attempt === 100) throw error;
+      }
+      child.kill("SIGCONT");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    probe.close();
+  }
 }
 
 /**
@@ -201,7 +229,7 @@ describe("fleet drills: the origin", () => {
       const wenv = { WEIR_TEST_RUN_LOG: log };
       workers.push(await startWorkerEnv(redis.url, wenv, ...args), await startWorkerEnv(redis.url, wenv, ...args));
       await stale.has("RUNNING");
-      stale.child.kill("SIGSTOP");
+      await stopBetweenTransactions(stale.child, db);
       // the new owner waits out the stopped one's lease, claims the run and re-attaches
       const owner = startOrigin(redis.url, db, total, "plain", env);
       await owner.has("ADOPTED");
