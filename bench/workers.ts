@@ -16,6 +16,10 @@
  *    msgpack frames over the children's stdin/stdout pipes, two in flight per process.
  * 4. Short runs: 100 pipeline runs of 1,000 tiny items each (a pipeline per request), the pool
  *    started in every run or kept warm by `keepWarmMs`, beside one long-lived Piscina pool.
+ * 5. (`--scale 2,4,8,16`, for a many-core machine; nothing else runs) each worker count: CPU-bound
+ *    5 ms tasks (100 per worker) through worker threads and child processes beside Piscina, as
+ *    speedup over the main thread and per worker; tiny tasks beside hand-batched Piscina and the
+ *    raw floors.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -50,7 +54,17 @@ const SHORT = 100_000;
 const ROUNDS = 3;
 /** Runs in the short-runs sections. */
 const RUNS = 100;
-const filters = process.argv.slice(2);
+/** `--scale 2,4,8,16`: only the scaling sections, over these worker counts (a many-core machine). */
+const scaleAt = process.argv.indexOf("--scale");
+const scale = scaleAt < 0 ? undefined : parseCounts(process.argv[scaleAt + 1]);
+const filters = scaleAt < 0 ? process.argv.slice(2) : [];
+
+function parseCounts(text: string | undefined): number[] {
+  const counts = (text ?? "").split(",").map(Number);
+  if (counts.length === 0 || counts.some((c) => !Number.isInteger(c) || c < 1))
+    throw new Error(`--scale: a list of positive integers (2,4,8,16), got ${text}`);
+  return counts;
+}
 
 /** A contender: set up (and warm up), run n items, tear down. */
 interface Contender {
@@ -404,7 +418,12 @@ interface Row {
 }
 
 async function section(title: string, n: number, contenders: Contender[]): Promise<Row[] | undefined> {
-  if (filters.length > 0 && !filters.some((f) => title.includes(f))) return undefined;
+  if (scale !== undefined || (filters.length > 0 && !filters.some((f) => title.includes(f)))) return undefined;
+  return measure(n, contenders);
+}
+
+/** Each contender's median over `ROUNDS` rounds in rotated order, set up and torn down in each. */
+async function measure(n: number, contenders: Contender[]): Promise<Row[]> {
   const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
@@ -556,3 +575,44 @@ printCpu(
   ]),
   "main thread loop (one thread)",
 );
+
+if (scale !== undefined) {
+  const perWorker = 100;
+  const [base] = await measure(perWorker, [mainThread("main thread loop (one thread)")]);
+  const basePerTask = base!.ms / perWorker;
+  console.log(`\n### ${perWorker} CPU-bound tasks of ~5 ms per worker: speedup over one thread\n`);
+  console.log(`main thread: ${basePerTask.toFixed(2)} ms per task\n`);
+  console.log("| workers | contender | tasks | median ms | tasks/s | speedup | speedup per worker |");
+  console.log("|---:|---|---:|---:|---:|---:|---:|");
+  for (const n of scale) {
+    const tasks = perWorker * n;
+    const rows = await measure(tasks, [
+      weirPipeline(`weir pipeline().map(worker())`, worker, "cpu5", n),
+      weirPipeline(`weir pipeline().map(child())`, child, "cpu5", n),
+      piscina(`Piscina`, "cpu5", n),
+    ]);
+    for (const r of rows) {
+      const speedup = (basePerTask * tasks) / r.ms;
+      console.log(
+        `| ${n} | ${r.name} | ${tasks} | ${r.ms.toFixed(1)} | ${fmtRate(tasks, r.ms)} | ${speedup.toFixed(2)}x | ${(speedup / n).toFixed(2)} |`,
+      );
+    }
+  }
+  console.log(`\n### ${TINY.toLocaleString("en")} tiny tasks (x => x + 1) per worker count\n`);
+  console.log("| workers | contender | median ms | items/s | vs Piscina batched |");
+  console.log("|---:|---|---:|---:|---:|");
+  for (const n of scale) {
+    const rows = await measure(TINY, [
+      weirPipeline("weir pipeline().map(worker())", worker, "inc", n),
+      weirPipeline("weir pipeline().map(child())", child, "inc", n),
+      piscina("Piscina (batches of 1024, by hand)", "inc", n, 1024),
+      raw("raw batched postMessage (floor)", "batch", n),
+      rawPipe("raw batched pipe, msgpack (floor)", n),
+    ]);
+    const batched = rows.find((r) => r.name.startsWith("Piscina (batches"))!;
+    for (const r of rows)
+      console.log(
+        `| ${n} | ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(TINY, r.ms)} | ${(batched.ms / r.ms).toFixed(2)}x |`,
+      );
+  }
+}
