@@ -72,6 +72,27 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     for (const file of builtModules()) assert.ok(existsSync(`${file}.map`), `${relative(dist, file)} has no map`);
   });
 
+  it("a worker's entry loads the worker runtime, not the core the main entry loads", () => {
+    /** A built module and the chunks it imports statically, transitively. */
+    const closure = (file: string, seen = new Set<string>()): Set<string> => {
+      seen.add(file);
+      for (const m of readFileSync(file, "utf8").matchAll(/^(?:import|export)\b[^;]*?from "(\.[^"]+)";/gms)) {
+        const next = join(file, "..", m[1]!);
+        if (!seen.has(next)) closure(next, seen);
+      }
+      return seen;
+    };
+    const bytes = (files: Set<string>): number => [...files].reduce((n, f) => n + readFileSync(f).length, 0);
+    const core = closure(join(dist, "index.js"));
+    assert.ok(core.size <= 4 && bytes(core) > 300_000, `index.js: ${core.size} files, ${bytes(core)} bytes`);
+    for (const entry of ["threadEntry.js", "processEntry.js"]) {
+      const runtime = closure(join(dist, "executor/pool/runtime", entry));
+      const shared = [...runtime].filter((f) => core.has(f));
+      assert.ok(bytes(new Set(shared)) < 50_000, `${entry} loads ${shared.map((f) => relative(dist, f)).join(", ")}`);
+      assert.ok(bytes(runtime) < 250_000, `${entry} loads ${bytes(runtime)} bytes`);
+    }
+  });
+
   it('import { pipeline } from "weir" loads no optional subsystem and no first-use module', () => {
     // a child process records every module the ESM loader loads (module.register, Node 20.6 and later)
     const hooks = `let port; export function initialize(d) { port = d.port; }
@@ -93,6 +114,9 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     const loaded = (JSON.parse(child.stdout) as string[]).filter((u) => !u.startsWith("data:"));
     const own = loaded.filter((u) => u.startsWith("file:"));
     assert.ok(own.length > 0 && own.every((u) => fileURLToPath(u).startsWith(dist)), own.join("\n"));
+    // the core is one chunk (scripts/build.mjs): index.js, the core and the few modules the core
+    // shares with the worker runtime; dozens of small chunks cost twice the time (bench/import-cost.ts)
+    assert.ok(own.length <= 4, `importing weir loaded ${own.length} files:\n${own.join("\n")}`);
     const forbidden = ["better-sqlite3", "ioredis", "bullmq", "prom-client", "msgpackr", "node:http", "node:crypto"];
     for (const name of forbidden) {
       assert.ok(
