@@ -16,13 +16,19 @@
 //    `import "weir"` loads three files instead of thirty-odd small chunks, in about half the CPU
 //    time and memory over plain node (bench/import-cost.ts): the links between chunks were the
 //    cost. The worker runtime entries are not wrapped: a worker loads its runtime, not the core.
-// 4. copies the dashboard's page (src/dashboard/static → dist/dashboard/static).
+// 4. makes every built module ASCII-only. esbuild escapes non-ASCII characters in strings, but
+//    the doc comments it keeps hold a few ("…", "→"); one such character makes V8 hold the whole
+//    module's source as two-byte text: 0.5 MB more memory and 0.5 ms more to import the core
+//    (bench/README.md, "Import cost"). Each one becomes one ASCII character, so every column a
+//    source map names stays where it was; the module minified before and after must be the same
+//    code, which proves only comments changed.
+// 5. copies the dashboard's page (src/dashboard/static → dist/dashboard/static).
 // Usage: node scripts/build.mjs
 import { spawnSync } from "node:child_process";
-import { cpSync, readFileSync, rmSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
-import { build } from "esbuild";
+import { build, transformSync } from "esbuild";
 
 /** Entry points that are no subpath export: the CLI (bin/weir.js) and the files a worker thread or child process starts from (src/load/shippedFile.ts). */
 const internalEntries = [
@@ -91,5 +97,19 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
+
+/** Comment characters and their one-character stand-ins; anything else becomes "?". */
+const ascii = { "…": ".", "→": ">", "←": "<", "—": "-", "–": "-", "─": "-", "−": "-", "×": "x", "≥": ">", "≤": "<" };
+for (const entry of readdirSync("dist", { recursive: true })) {
+  const file = join("dist", entry);
+  if (!file.endsWith(".js")) continue;
+  const code = readFileSync(file, "utf8");
+  if (!/[\u{80}-\u{10ffff}]/u.test(code)) continue;
+  // a character outside the BMP is two UTF-16 units in a source map's columns: two stand-ins
+  const plain = code.replace(/[\u{80}-\u{10ffff}]/gu, (c) => ascii[c] ?? "?".repeat(c.length));
+  const same = (text) => transformSync(text, { minifyWhitespace: true, format: "esm" }).code;
+  if (same(plain) !== same(code)) throw new Error(`${file}: a non-ASCII character outside a comment`);
+  writeFileSync(file, plain);
+}
 
 cpSync("src/dashboard/static", "dist/dashboard/static", { recursive: true });

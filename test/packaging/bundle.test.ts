@@ -55,6 +55,13 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     }
   });
 
+  it("is ASCII-only, so V8 keeps each module's source as one-byte text", () => {
+    for (const file of builtModules()) {
+      const at = readFileSync(file, "utf8").search(/[\u{80}-\u{10ffff}]/u);
+      assert.equal(at, -1, `${relative(dist, file)} has a non-ASCII character at ${at}`);
+    }
+  });
+
   it("ships every source map with the sources it maps", () => {
     const maps = files(dist).filter((f) => f.endsWith(".js.map"));
     assert.ok(maps.length > 0);
