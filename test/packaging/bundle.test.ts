@@ -97,6 +97,11 @@ describe("the built package (dist/, an esbuild bundle)", () => {
       const shared = [...runtime].filter((f) => core.has(f));
       assert.ok(bytes(new Set(shared)) < 50_000, `${entry} loads ${shared.map((f) => relative(dist, f)).join(", ")}`);
       assert.ok(bytes(runtime) < 250_000, `${entry} loads ${bytes(runtime)} bytes`);
+      // a relative import() there is built to load the core first (scripts/build.mjs): none may be
+      for (const file of runtime) {
+        const lazy = /\bimport\(\s*"\.{1,2}\//.exec(readFileSync(file, "utf8"));
+        assert.equal(lazy, null, `${relative(dist, file)} (loaded by ${entry}) has ${lazy?.[0]}`);
+      }
     }
   });
 
