@@ -4,7 +4,7 @@
 //    exports (weir/sqlite, weir/redis, weir/bullmq, ...), loaded only when imported.
 //    Nor does it load, when imported, what weir loads on first use (bench/import-cost.ts): the pool
 //    code (a pool stage's first run imports it), node:crypto, node:v8 and msgpackr
-//    (src/load/onFirstUse.ts), worker_threads and child_process.
+//    (src/load/onFirstUse.ts), worker_threads, child_process and perf_hooks.
 // 2. Lower layers never import higher ones (type-only imports are free: they vanish at run time).
 // The built package is a bundle (scripts/build.mjs) that keeps this graph's split points: what the
 // sources import with `import()` is a chunk of its own, loaded on use. test/packaging/bundle.test.ts
@@ -41,6 +41,7 @@ const optionalPackages = [
   "node:v8",
   "node:worker_threads",
   "node:child_process",
+  "node:perf_hooks", // src/time/mainLoopDelay.ts requires it on the first hold
 ];
 const optionalSources = [
   "store/sqlite/",

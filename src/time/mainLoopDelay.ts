@@ -1,4 +1,5 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { createRequire } from "node:module";
+import type * as PerfHooks from "node:perf_hooks";
 import { sharedHold } from "./sharedHold.js";
 
 /**
@@ -15,7 +16,12 @@ const FOLD_MS = 100;
 /** Weight of the newest fold in the moving average. */
 const ALPHA = 0.5;
 
-let histogram: IntervalHistogram | undefined;
+/**
+ * `node:perf_hooks`, loaded by the first hold rather than when weir is imported: its modules add
+ * 0.5–1.3 MB to the memory of a process that imports weir (bench/README.md, "Import cost").
+ */
+let perfHooks: typeof PerfHooks | undefined;
+let histogram: PerfHooks.IntervalHistogram | undefined;
 let timer: NodeJS.Timeout | undefined;
 /** When the fold last ran: a loop blocked by work leaves it behind. */
 let lastFold = 0;
@@ -34,7 +40,8 @@ const sampling = sharedHold(
   () => {
     average = 0;
     lastFold = performance.now();
-    histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    perfHooks ??= createRequire(import.meta.url)("node:perf_hooks") as typeof PerfHooks;
+    histogram = perfHooks.monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     histogram.enable();
     timer = setInterval(fold, FOLD_MS);
     timer.unref();

@@ -129,7 +129,16 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     // the core is one chunk (scripts/build.mjs): index.js, the core and the few modules the core
     // shares with the worker runtime; dozens of small chunks cost twice the time (bench/import-cost.ts)
     assert.ok(own.length <= 4, `importing weir loaded ${own.length} files:\n${own.join("\n")}`);
-    const forbidden = ["better-sqlite3", "ioredis", "bullmq", "prom-client", "msgpackr", "node:http", "node:crypto"];
+    const forbidden = [
+      "better-sqlite3",
+      "ioredis",
+      "bullmq",
+      "prom-client",
+      "msgpackr",
+      "node:http",
+      "node:crypto",
+      "node:perf_hooks",
+    ];
     for (const name of forbidden) {
       assert.ok(
         !loaded.some((u) => u === name || u.includes(`/node_modules/${name}/`)),
