@@ -16,12 +16,17 @@
 //    `import "weir"` loads three files instead of thirty-odd small chunks, in about half the CPU
 //    time and memory over plain node (bench/import-cost.ts): the links between chunks were the
 //    cost. The worker runtime entries are not wrapped: a worker loads its runtime, not the core.
-// 4. makes every built module ASCII-only. esbuild escapes non-ASCII characters in strings, but
-//    the doc comments it keeps hold a few ("…", "→"); one such character makes V8 hold the whole
-//    module's source as two-byte text: 0.5 MB more memory and 0.5 ms more to import the core
-//    (bench/README.md, "Import cost"). Each one becomes one ASCII character, so every column a
-//    source map names stays where it was; the module minified before and after must be the same
-//    code, which proves only comments changed.
+// 4. empties every line of a built module that holds only a comment. esbuild keeps doc comments;
+//    they were a sixth of the core (94 of 540 KB), and V8 scans them at every import: the core
+//    imports about 8 % faster without them (bench/README.md, "Import cost"). The lines stay, empty,
+//    so line numbers in stack traces and every position a source map names stay where they were.
+//    Then makes every built module ASCII-only. esbuild escapes non-ASCII characters in strings, but
+//    a comment it keeps beside code may hold a few ("…", "→"); one such character makes V8 hold the
+//    whole module's source as two-byte text: 0.5 MB more memory and 0.5 ms more to import the core.
+//    Each one becomes one ASCII character, so every column a source map names stays where it was.
+//    The module minified before and after must be the same code, which proves only comments
+//    changed (a string holding a comment-like line fails the build: keep comments out of code
+//    kept in strings).
 // 5. copies the dashboard's page (src/dashboard/static → dist/dashboard/static).
 // Usage: node scripts/build.mjs
 import { spawnSync } from "node:child_process";
@@ -98,18 +103,48 @@ await build({
   logLevel: "warning",
 });
 
+/** The code of `text` with its whitespace and comments gone: equal for two texts that differ only in those. */
+const code = (text) => transformSync(text, { minifyWhitespace: true, format: "esm" }).code;
+
+/**
+ * `text` with every line that holds only a comment left empty: `//` lines (but the source map's
+ * `//# sourceMappingURL=`), and block comments that start a line and end one (but legal ones,
+ * `/*!`, `@license`, `@preserve`). A comment that shares a line with code stays.
+ */
+function blankCommentLines(text) {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trimStart();
+    if (line.startsWith("//")) {
+      if (!line.startsWith("//# sourceMappingURL=")) lines[i] = "";
+      continue;
+    }
+    if (!line.startsWith("/*") || line.startsWith("/*!")) continue;
+    let last = i;
+    let close = lines[i].indexOf("*/", lines[i].indexOf("/*") + 2);
+    while (close < 0 && last + 1 < lines.length) close = lines[++last].indexOf("*/");
+    if (close < 0 || lines[last].slice(close + 2).trim() !== "") continue;
+    const comment = lines.slice(i, last + 1).join("\n");
+    if (comment.includes("@license") || comment.includes("@preserve")) continue;
+    for (let k = i; k <= last; k++) lines[k] = "";
+    i = last;
+  }
+  return lines.join("\n");
+}
+
 /** Comment characters and their one-character stand-ins; anything else becomes "?". */
 const ascii = { "…": ".", "→": ">", "←": "<", "—": "-", "–": "-", "─": "-", "−": "-", "×": "x", "≥": ">", "≤": "<" };
 for (const entry of readdirSync("dist", { recursive: true })) {
   const file = join("dist", entry);
   if (!file.endsWith(".js")) continue;
-  const code = readFileSync(file, "utf8");
-  if (!/[\u{80}-\u{10ffff}]/u.test(code)) continue;
+  const built = readFileSync(file, "utf8");
+  let text = blankCommentLines(built);
   // a character outside the BMP is two UTF-16 units in a source map's columns: two stand-ins
-  const plain = code.replace(/[\u{80}-\u{10ffff}]/gu, (c) => ascii[c] ?? "?".repeat(c.length));
-  const same = (text) => transformSync(text, { minifyWhitespace: true, format: "esm" }).code;
-  if (same(plain) !== same(code)) throw new Error(`${file}: a non-ASCII character outside a comment`);
-  writeFileSync(file, plain);
+  text = text.replace(/[\u{80}-\u{10ffff}]/gu, (c) => ascii[c] ?? "?".repeat(c.length));
+  if (text === built) continue;
+  // the same code before and after: only comments changed (a "comment" inside a string would not be)
+  if (code(text) !== code(built)) throw new Error(`${file}: a change outside a comment`);
+  writeFileSync(file, text);
 }
 
 cpSync("src/dashboard/static", "dist/dashboard/static", { recursive: true });

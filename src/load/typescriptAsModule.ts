@@ -6,7 +6,9 @@ import { register } from "node:module";
  * a `"type": "module"` package for CommonJS and turns its imports into `require()` calls, which
  * cannot load an ES module such as weir ("Cannot require() ES Module"). Files under node_modules,
  * `.cts` files and files without ES module syntax keep the format tsx gave them (or leaves to its load
- * hook, as it does on Node 22 and later).
+ * hook, as it does on Node 22 and later): tsx gives "commonjs" on Node 20 and leaves the format
+ * to its load hook on Node 22 and later. (No comments inside the hooks' code: the build empties
+ * comment lines of built modules and refuses to touch a string.)
  */
 const hooks = `
 import { readFileSync } from "node:fs";
@@ -14,7 +16,6 @@ import { fileURLToPath } from "node:url";
 const esmSyntax = /^\\s*(?:import\\s*[\\w{*"'\\x60]|export\\s)/m;
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
-  // tsx gives "commonjs" (Node 20) or leaves the format to its load hook (Node 22 and later)
   if ((resolved.format != null && resolved.format !== "commonjs") || !resolved.url.startsWith("file:")) return resolved;
   const path = fileURLToPath(resolved.url);
   if (!/\\.tsx?$/.test(path) || /[\\\\/]node_modules[\\\\/]/.test(path)) return resolved;

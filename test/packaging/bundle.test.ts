@@ -62,6 +62,34 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     }
   });
 
+  it("keeps no comment-only lines (they cost parse time), and lines stay where the source map says", () => {
+    for (const file of builtModules()) {
+      const lines = readFileSync(file, "utf8").split("\n");
+      const at = lines.findIndex((line) => /^\s*(?:\/\/(?!# sourceMappingURL=)|\/\*(?!!))/.test(line));
+      assert.equal(at, -1, `${relative(dist, file)}:${at + 1} is a comment: ${lines[at]}`);
+    }
+    // an error thrown in the core, mapped back (--enable-source-maps) to the line of the source that threw
+    const source = readFileSync(join(root, "src/pipeline/pipeline.ts"), "utf8").split("\n");
+    const line = source.findIndex((l) => l.includes('nonEmptyString(name, "name", "pipeline()")')) + 1;
+    assert.ok(line > 0);
+    const child = spawnSync(
+      process.execPath,
+      [
+        "--enable-source-maps",
+        "--input-type=module",
+        "-e",
+        `import { pipeline } from ${JSON.stringify(join(dist, "index.js"))};` +
+          "try { pipeline(42); } catch (e) { console.log(e.stack); }",
+      ],
+      { encoding: "utf8" },
+    );
+    assert.match(
+      child.stdout,
+      new RegExp(`at pipeline \\(.*src/pipeline/pipeline\\.ts:${line}:\\d+\\)`),
+      child.stdout + child.stderr,
+    );
+  });
+
   it("ships every source map with the sources it maps", () => {
     const maps = files(dist).filter((f) => f.endsWith(".js.map"));
     assert.ok(maps.length > 0);
