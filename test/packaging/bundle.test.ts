@@ -65,7 +65,8 @@ describe("the built package (dist/, an esbuild bundle)", () => {
   it("keeps no comment-only lines (they cost parse time), and lines stay where the source map says", () => {
     for (const file of builtModules()) {
       const lines = readFileSync(file, "utf8").split("\n");
-      const at = lines.findIndex((line) => /^\s*(?:\/\/(?!# sourceMappingURL=)|\/\*(?!!))/.test(line));
+      // a line comment, or a block comment that starts the line and leaves no code after it on the line
+      const at = lines.findIndex((line) => /^\s*(?:\/\/(?!# sourceMappingURL=)|\/\*(?!!)(?!.*\*\/\s*\S))/.test(line));
       assert.equal(at, -1, `${relative(dist, file)}:${at + 1} is a comment: ${lines[at]}`);
     }
     // an error thrown in the core, mapped back (--enable-source-maps) to the line of the source that threw
