@@ -14,9 +14,9 @@
  * Modes: no `gc()` between runs; `gc()` before each run; `gc()` before each run with every run
  * kept reachable (its objects live on); and `stream.pipeline` (Readable.from → Writable) with and
  * without `gc()`. `node --trace-deopt` on a child (`--child weir-gc`) shows what the collection
- * does: weir's hot functions (`StageStep#pump`, `Outlet#allSpace`, `space`, `AbortSignal`'s
- * `aborted` getter and its brand check) are deoptimized for "weak objects" after every forced
- * collection, and the next run starts from colder code.
+ * does: V8 drops the hidden classes of the dead runs' objects, and the code that relied on them is
+ * deoptimized for "weak objects"; the next run starts from colder code. weir's shape anchors
+ * (`src/pipeline/shapeAnchors.ts`) keep most of them alive; bench/README.md has the before/after.
  */
 import { spawnSync } from "node:child_process";
 import { Readable, Writable } from "node:stream";

@@ -1,5 +1,6 @@
 import { Channel } from "../channel/Channel.js";
 import { registerHandleGraph } from "./handleGraph.js";
+import { keepShapesAfter } from "./shapeAnchors.js";
 import { FifoQueue } from "../channel/FifoQueue.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
@@ -140,6 +141,7 @@ abstract class Handle implements Runnable {
     const checked = validateRunOptions(options, where);
     const run = new PipelineRun(this.#graph, this.compiled(), checked);
     openDashboard({ run, plan: () => this.compiled().plan }, checked.dashboard);
+    keepShapesAfter(run);
     return run;
   }
 
@@ -430,6 +432,7 @@ export class Stream<T> extends Handle {
         const tap = new Channel<unknown>(new FifoQueue<unknown>(Math.min(capacity, 1024)), capacity, 1);
         const run = new PipelineRun(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
         openDashboard({ run, plan: () => compiled().plan }, runOptions.dashboard);
+        keepShapesAfter(run);
         return {
           async next(): Promise<IteratorResult<T>> {
             let release: (() => void) | undefined;

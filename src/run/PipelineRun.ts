@@ -38,9 +38,11 @@ export type { RunTaps } from "./buildSteps.js";
  * How a run holds the process alive while it has not settled (its timers are unref'd, so a run
  * waiting only on a backoff or a rate limit would otherwise let Node exit under its `await`):
  * `"run"` holds from the start until it settles; `"caller"` leaves it to the caller (`stream()`
- * holds while its reader waits in `next()`, so an abandoned reader cannot keep a process alive).
+ * holds while its reader waits in `next()`, so an abandoned reader cannot keep a process alive);
+ * `"weir"`, weir's own run (`src/pipeline/shapeAnchors.ts`), holds nothing and is not published
+ * to `diagnostics_channel`.
  */
-export type ProcessHold = "run" | "caller";
+export type ProcessHold = "run" | "caller" | "weir";
 
 /**
  * A run of a compiled plan: builds channels, counters and steps, starts them on the next
@@ -116,7 +118,7 @@ export class PipelineRun implements Run, RunScope {
     this.pipeline = graph.name;
     this.#givenKeys = givenItemKeys(options);
     this.events = runBus<RunEvents>(options.events, `pipeline "${graph.name}"`, this);
-    observeRun(this, this.events);
+    if (hold !== "weir") observeRun(this, this.events);
     const resolution = options.timerResolutionMs ?? (options.clock === undefined ? 10 : 0);
     const base = options.clock ?? systemClock;
     this.clock = resolution > 0 ? new TimerWheel({ clock: base, resolutionMs: resolution }) : base;
