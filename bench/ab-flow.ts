@@ -9,16 +9,32 @@
  * round runs every row once, in rotated order; prints each row's median and its ratio to the
  * reference, before and after. For a machine too busy for the harness's absolute figures.
  *
- *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array,tail]
+ * In one process the copy loaded second can run faster by itself (+6-20 % on a 2-core machine,
+ * two copies of the same code). `--processes K` runs each side in fresh processes of its own
+ * instead, K per side, alternating which goes first, each doing every round of its side's rows
+ * and the references; the table then shows, per row, the median over the processes of each
+ * process's median, and for a row with a reference its ratio to the reference timed in the same
+ * process (median over the processes): the after / before column is then the ratio of those, so
+ * a machine that slows down for a while (both sides' rows and references slow alike) moves it less.
+ *
+ *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array,tail] [--processes 5]
  */
 import { Readable, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
+import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { pipeline as pipelineType } from "../src/pipeline/pipeline.js";
 
 const { values } = parseArgs({
-  options: { before: { type: "string" }, rounds: { type: "string" }, only: { type: "string" } },
+  options: {
+    before: { type: "string" },
+    rounds: { type: "string" },
+    only: { type: "string" },
+    processes: { type: "string" },
+    // a child of --processes: runs one side's rows (and the references), prints their medians as JSON
+    side: { type: "string" },
+  },
 });
 if (values.before === undefined) throw new Error("--before <path of the other copy> is required");
 const roots = { before: resolve(values.before), after: resolve(new URL("..", import.meta.url).pathname) };
@@ -28,7 +44,11 @@ const only = values.only?.split(",");
 type Pipeline = typeof pipelineType;
 const load = async (root: string): Promise<Pipeline> =>
   ((await import(`${root}/src/pipeline/pipeline.ts`)) as { pipeline: Pipeline }).pipeline;
-const pipelines = { before: await load(roots.before), after: await load(roots.after) };
+const side = values.side as "before" | "after" | undefined;
+const processes = values.processes === undefined ? undefined : Number(values.processes);
+const sides = side === undefined ? (["before", "after"] as const) : [side];
+const pipelines: Partial<Record<"before" | "after", Pipeline>> = {};
+if (processes === undefined) for (const s of sides) pipelines[s] = await load(roots[s]);
 
 function* range(size: number): Generator<number> {
   for (let i = 0; i < size; i++) yield i;
@@ -256,24 +276,53 @@ const referenceName: Record<string, string> = {
 const cases: Record<string, Case> = {};
 for (const [name, c] of Object.entries(references))
   if (name !== "array" && (only === undefined || only.includes(c.group))) cases[`ref:${name}`] = c;
-for (const side of ["before", "after"] as const)
-  for (const [name, c] of Object.entries(weirCases(pipelines[side])))
-    if (only === undefined || only.includes(c.group)) cases[`${side}:${name}`] = c;
+for (const s of sides)
+  for (const [name, c] of Object.entries(weirCases(pipelines[s] ?? (await load(roots[s])))))
+    if (only === undefined || only.includes(c.group)) cases[`${s}:${name}`] = c;
 
 const names = Object.keys(cases);
-const times = new Map<string, number[]>(names.map((k) => [k, []]));
-for (const name of names) for (let w = 0; w < 3; w++) await cases[name]!.run(); // warm-up
-for (let r = 0; r < rounds; r++) {
-  const order = names.slice(r % names.length).concat(names.slice(0, r % names.length));
-  for (const name of order) {
-    globalThis.gc?.();
-    const t = performance.now();
-    await cases[name]!.run();
-    times.get(name)!.push(performance.now() - t);
-  }
-  process.stderr.write(`round ${r + 1}/${rounds}\n`);
-}
 const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+/** Each case's milliseconds: one per round, or with --processes one per process (its median). */
+const times = new Map<string, number[]>(names.map((k) => [k, []]));
+/** With --processes: each process's rate of a row over its reference's rate in that same process. */
+const ratios = new Map<string, number[]>();
+if (processes !== undefined) {
+  for (let p = 0; p < processes; p++) {
+    for (const s of p % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const)) {
+      const args = [...process.execArgv, new URL(import.meta.url).pathname, "--before", roots.before];
+      args.push("--rounds", String(rounds), "--side", s, ...(values.only === undefined ? [] : ["--only", values.only]));
+      const child = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+      if (child.status !== 0) throw new Error(`the ${s} process failed (exit ${child.status})`);
+      const medians = JSON.parse(child.stdout.trim().split("\n").pop()!) as Record<string, number>;
+      for (const [name, ms] of Object.entries(medians)) {
+        times.get(name)!.push(ms);
+        // against the reference timed in the same process: a machine that slows down for a while slows both
+        const ref = medians[`ref:${cases[name]!.group}`];
+        if (ref !== undefined && !name.startsWith("ref:")) {
+          const ratio = cases[name]!.n / ms / (cases[`ref:${cases[name]!.group}`]!.n / ref);
+          (ratios.get(name) ?? ratios.set(name, []).get(name)!).push(ratio);
+        }
+      }
+    }
+    process.stderr.write(`processes ${p + 1}/${processes}\n`);
+  }
+} else {
+  for (const name of names) for (let w = 0; w < 3; w++) await cases[name]!.run(); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    const order = names.slice(r % names.length).concat(names.slice(0, r % names.length));
+    for (const name of order) {
+      globalThis.gc?.();
+      const t = performance.now();
+      await cases[name]!.run();
+      times.get(name)!.push(performance.now() - t);
+    }
+    process.stderr.write(`round ${r + 1}/${rounds}\n`);
+  }
+}
+if (side !== undefined) {
+  console.log(JSON.stringify(Object.fromEntries(names.map((name) => [name, median(times.get(name)!)]))));
+  process.exit(0);
+}
 const rate = (name: string): number => cases[name]!.n / median(times.get(name)!) / 1e3;
 console.log(`| row | before M/s | after M/s | after / before | before × ref | after × ref |`);
 console.log(`|---|---:|---:|---:|---:|---:|`);
@@ -281,12 +330,21 @@ const groups = [...new Set(Object.values(cases).map((c) => c.group))];
 for (const g of groups) {
   const ref = cases[`ref:${g}`] === undefined ? undefined : rate(`ref:${g}`);
   if (ref !== undefined) console.log(`| ${referenceName[g]} (reference) | ${ref.toFixed(2)} | | | | |`);
-  for (const name of Object.keys(weirCases(pipelines.after))) {
-    if (cases[`after:${name}`]?.group !== g) continue;
-    const b = rate(`before:${name}`);
-    const a = rate(`after:${name}`);
-    const x = (v: number): string => (ref === undefined ? "" : `${(v / ref).toFixed(2)}×`);
-    console.log(`| ${name} | ${b.toFixed(2)} | ${a.toFixed(2)} | ${(a / b).toFixed(3)}× | ${x(b)} | ${x(a)} |`);
+  for (const name of names) {
+    if (!name.startsWith("after:") || cases[name]!.group !== g) continue;
+    const row = name.slice(6);
+    const b = rate(`before:${row}`);
+    const a = rate(name);
+    // with --processes, a row with a reference is compared through the per-process ratios
+    const rb = ratios.has(name) ? median(ratios.get(`before:${row}`)!) : ref === undefined ? undefined : b / ref;
+    const ra = ratios.has(name) ? median(ratios.get(name)!) : ref === undefined ? undefined : a / ref;
+    const x = (v: number | undefined): string => (v === undefined ? "" : `${v.toFixed(2)}×`);
+    const change = rb !== undefined && ra !== undefined ? ra / rb : a / b;
+    console.log(`| ${row} | ${b.toFixed(2)} | ${a.toFixed(2)} | ${change.toFixed(3)}× | ${x(rb)} | ${x(ra)} |`);
   }
 }
-console.log(`median of ${rounds} rounds, rows in rotated order, 3 warm-up calls each; before: ${roots.before}`);
+const how =
+  processes === undefined
+    ? `median of ${rounds} rounds, rows in rotated order, 3 warm-up calls each`
+    : `median over ${processes} fresh processes per side (each: the median of ${rounds} rounds)`;
+console.log(`${how}; before: ${roots.before}`);

@@ -55,6 +55,20 @@ export class IteratorReader<T> implements SourceReader<T> {
     return n;
   }
 
+  /**
+   * The iterator, for a fused tail that pulls it itself (`FusedTail.pull`) instead of calling
+   * {@link IteratorReader.read}; it reports what it took with {@link IteratorReader.took}.
+   */
+  get iterator(): Iterator<T> {
+    return this.#iterator;
+  }
+
+  /** `n` items were pulled from {@link IteratorReader.iterator} directly; `ended`: it ended or threw. */
+  took(n: number, ended: boolean): void {
+    this.#position += n;
+    if (ended) this.#done = true;
+  }
+
   /** Stops the source early, releasing what it holds. */
   async close(): Promise<void> {
     if (this.#done) return;

@@ -1,4 +1,4 @@
-import type { FusedTail, Spill } from "../fused/FusedTail.js";
+import type { FusedTail, PullTaker, Spill } from "../fused/FusedTail.js";
 import type { Outlet } from "./Outlet.js";
 
 /**
@@ -87,7 +87,28 @@ export class Emitter {
     // they went out (`length = 0` would drop the array's storage, grown again item by item on every
     // chunk); the indexes start empty (forEachPending reads up to their length)
     outS.length = 0;
-    const m = tail.run(values, indexes, start, end, outV, outS, this.#spill);
+    return this.#out(tail.run(values, indexes, start, end, outV, outS, this.#spill));
+  }
+
+  /** True when {@link Emitter.emitPulled} may be called: a fused tail whose loop is generated. */
+  get pulls(): boolean {
+    return this.#tail?.pulls === true;
+  }
+
+  /**
+   * Has the fused tail pull up to `max` items from the synchronous iterator `it` itself, item `k`
+   * having the source index `first + k`, and hands what comes out on; `taker` hears what it took
+   * (see {@link FusedTail.pull}). Only when {@link Emitter.pulls}.
+   */
+  emitPulled(it: Iterator<unknown>, first: number, max: number, taker: PullTaker): Promise<void> | undefined {
+    this.#outS.length = 0;
+    return this.#out(this.#tail!.pull(it, first, max, this.#outV, this.#outS, this.#spill, taker));
+  }
+
+  /** Hands the tail's output (`m` items, or a promise of their count) on. */
+  #out(m: number | Promise<number>): Promise<void> | undefined {
+    const outV = this.#outV;
+    const outS = this.#outS;
     if (typeof m === "number") {
       if (m === 0) return undefined;
       const w = this.#outlet.push(outV, outS, m);

@@ -1,9 +1,11 @@
 import type { ChildKeys } from "../../executor/ChildKeys.js";
 import {
+  compilePullTail,
   compileTail,
   SPILL_AT,
   type ChildId,
   type CompiledTail,
+  type PullTail,
   type TailIter,
   type TailState,
 } from "./compileTail.js";
@@ -12,6 +14,18 @@ import { interpretTail } from "./interpretTail.js";
 import { itemFailed } from "../stage/itemFailed.js";
 import { fusedLoop, type FusedLoop } from "../../plan/fusedLoop.js";
 import type { RunScope } from "../RunScope.js";
+
+/** Told by {@link FusedTail.pull} what it took from its iterator, before anything it took fails or waits. */
+export interface PullTaker {
+  /**
+   * `n` items were taken; `ended`: the iterator ended, or its `next()` threw `error` (after the
+   * `n` items before it, which went through).
+   */
+  took(n: number, ended: boolean, error: { error: unknown } | undefined): void;
+}
+
+/** Stands for the input of a pull's slow path, which reads no item from it (it finishes the one that left). */
+const noItems: readonly unknown[] = [];
 
 /** Hands `outV[0..n)` on (to the step's outlet); a promise when it had to wait for room. */
 export type Spill = (n: number) => Promise<void> | undefined;
@@ -35,6 +49,8 @@ export class FusedTail {
   readonly #scope: RunScope;
   readonly #cnt: Float64Array;
   readonly #loop: CompiledTail;
+  /** The loop that pulls a synchronous iterator itself (generated on the first {@link FusedTail.pull}). */
+  #pullLoop: PullTail | undefined;
   /** Whether {@link FusedTail.run}'s loop was generated or is the interpreter (no code generation here). */
   readonly loop: FusedLoop;
   readonly #st: TailState = { i: 0, k: 0, o: 0, v: undefined, s: 0, p: undefined, e: undefined, iters: [] };
@@ -58,6 +74,11 @@ export class FusedTail {
         : undefined;
     this.#child = child;
     this.#loop = this.loop === "generated" ? compileTail(ops, this.#cnt, child) : interpretTail(ops, this.#cnt, child);
+  }
+
+  /** True when {@link FusedTail.pull} may be called (the loop is generated). */
+  get pulls(): boolean {
+    return this.loop === "generated";
   }
 
   /**
@@ -109,6 +130,42 @@ export class FusedTail {
       return o;
     }
     return this.#slow(inV, inS, end, outV, outS, o, t0, n);
+  }
+
+  /**
+   * As {@link FusedTail.run}, for up to `max` items the tail pulls from the synchronous iterator
+   * `it` itself, item `i` having the source index `first + i` (only when {@link FusedTail.pulls}).
+   * `taker` hears what was taken as soon as the loop stops. An item that goes asynchronous (or
+   * fails, or fills the output from a flatMap) ends the pull: it is the last one taken.
+   */
+  pull(
+    it: Iterator<unknown>,
+    first: number,
+    max: number,
+    outV: unknown[],
+    outS: number[],
+    spill: Spill,
+    taker: PullTaker,
+  ): number | Promise<number> {
+    this.#spill = spill;
+    const t0 = this.#scope.clock.now();
+    const st = this.#st;
+    this.#pullLoop ??= compilePullTail(this.ops, this.#cnt, this.#child);
+    const o = this.#pullLoop(it, first, max, outV, outS, 0, st);
+    if (o >= 0 || o === -4) {
+      const n = st.i;
+      const error = o === -4 ? { error: st.e } : undefined;
+      st.e = undefined;
+      this.#in += n;
+      taker.took(n, o === -4 || st.k === 1, error);
+      this.#account(t0, n);
+      return o >= 0 ? o : st.o;
+    }
+    // the item at st.i left the loop: it is the pull's last, finished by the slow path
+    const n = st.i + 1;
+    this.#in += n;
+    taker.took(n, false, undefined);
+    return this.#slow(noItems, first, n, outV, outS, o, t0, n);
   }
 
   async #slow(

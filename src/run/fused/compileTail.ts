@@ -81,6 +81,61 @@ export type CompiledTail = (
  * and the generated loop is the same as it always was.
  */
 export function compileTail(ops: readonly InlineOp[], cnt: Float64Array, child?: ChildId): CompiledTail {
+  const { params, args, body, counters, writeBack } = tailParts(ops, child);
+  const source =
+    `"use strict"; return function fusedTail(inV, inS, start, n, outV, outS, o, st) {` +
+    `let i = start, k = 0, v, s, ${counters}; st.iters = [];` +
+    `try { if (inS === null || typeof inS === "number") { const off = inS === null ? 0 : inS; for (; i < n; i++) { v = inV[i]; s = off + i; ${body} } } ` +
+    `else { for (; i < n; i++) { v = inV[i]; s = inS[i]; ${body} } } }` +
+    `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return -2; }` +
+    `finally { ${writeBack} }` +
+    `return o; };`;
+  const factory = new Function("cnt", "ch", ...params, source) as (...a: unknown[]) => CompiledTail;
+  return factory(cnt, child, ...args);
+}
+
+/**
+ * `(it, first, max, outV, outS, o, st) => o'`: pulls up to `max` items from the synchronous
+ * iterator `it` and runs each through every op as it comes (item `i` of the call has the source
+ * index `first + i`), with no array in between: a generator source read by its fused tail. The
+ * exits are {@link CompiledTail}'s (-1, -2, -3: the pull stops at the item that left, which is
+ * `st.i`), plus -4: `it.next()` threw (`st.e`; the `st.i` items before it went through). On a
+ * normal exit `st.i` is the count of items pulled and `st.k` is 1 if the iterator ended, else 0.
+ */
+export type PullTail = (
+  it: Iterator<unknown>,
+  first: number,
+  max: number,
+  outV: unknown[],
+  outS: number[],
+  o: number,
+  st: TailState,
+) => number;
+
+/**
+ * Generates the loop of {@link compileTail} for items pulled from an iterator ({@link PullTail}).
+ * Pulling inside the loop instead of reading a chunk into an array first is about a third faster
+ * for a generator source (bench/README.md, "Generator sources").
+ */
+export function compilePullTail(ops: readonly InlineOp[], cnt: Float64Array, child?: ChildId): PullTail {
+  const { params, args, body, counters, writeBack } = tailParts(ops, child);
+  const source =
+    `"use strict"; return function pulledTail(it, first, max, outV, outS, o, st) {` +
+    `let i = 0, k = -1, v, s, ${counters}; st.iters = [];` +
+    `try { for (; i < max; i++) { k = -1; const x = it.next(); if (x.done === true) { st.i = i; st.k = 1; return o; } ` +
+    `v = x.value; s = first + i; ${body} } }` +
+    `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return k === -1 ? -4 : -2; }` +
+    `finally { ${writeBack} }` +
+    `st.i = i; st.k = 0; return o; };`;
+  const factory = new Function("cnt", "ch", ...params, source) as (...a: unknown[]) => PullTail;
+  return factory(cnt, child, ...args);
+}
+
+/** What both generated loops share: their parameters and the body that runs one item through every op. */
+function tailParts(
+  ops: readonly InlineOp[],
+  child: ChildId | undefined,
+): { params: string[]; args: unknown[]; body: string; counters: string; writeBack: string } {
   const params = ops.flatMap((_, k) => [`f${k}`, `c${k}`]);
   const args = ops.flatMap((op) => [op.fn, op.ctx]);
   const keyed = child !== undefined;
@@ -133,14 +188,5 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array, child?:
 
   const counters = ops.map((_, k) => `n${k} = 0`).join(", ");
   const writeBack = ops.map((_, k) => `cnt[${k}] += n${k};`).join(" ");
-  const source =
-    `"use strict"; return function fusedTail(inV, inS, start, n, outV, outS, o, st) {` +
-    `let i = start, k = 0, v, s, ${counters}; st.iters = [];` +
-    `try { if (inS === null || typeof inS === "number") { const off = inS === null ? 0 : inS; for (; i < n; i++) { v = inV[i]; s = off + i; ${gen(0)} } } ` +
-    `else { for (; i < n; i++) { v = inV[i]; s = inS[i]; ${gen(0)} } } }` +
-    `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return -2; }` +
-    `finally { ${writeBack} }` +
-    `return o; };`;
-  const factory = new Function("cnt", "ch", ...params, source) as (...a: unknown[]) => CompiledTail;
-  return factory(cnt, child, ...args);
+  return { params, args, body: gen(0), counters, writeBack };
 }

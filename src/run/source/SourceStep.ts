@@ -1,7 +1,9 @@
 import { ArrayReader } from "../../source/ArrayReader.js";
+import { IteratorReader } from "../../source/IteratorReader.js";
 import type { SourceReader } from "../../source/SourceReader.js";
 import type { StageCounters } from "../../stats/StageCounters.js";
 import type { Emitter } from "../emit/Emitter.js";
+import type { PullTaker } from "../fused/FusedTail.js";
 import type { RunScope } from "../RunScope.js";
 import { LoopTurns } from "./LoopTurns.js";
 import { onAbort } from "../onAbort.js";
@@ -87,6 +89,16 @@ export class SourceStep implements Step {
   };
   readonly #waitResolved = (value: unknown): void => this.#settleWait(value, undefined, false);
   readonly #waitRejected = (error: unknown): void => this.#settleWait(undefined, error, true);
+  /** What a fused tail that pulls the source itself took ({@link Emitter.emitPulled}): counted as a read would be. */
+  readonly #took: PullTaker = {
+    took: (n, ended, error) => {
+      (this.#reader as IteratorReader<unknown>).took(n, ended);
+      this.#counters.out += n;
+      this.#counters.in += n;
+      // what was taken before flows through; the run rejects with this once it drained
+      if (error !== undefined) this.#failure = { cause: error.error, position: this.#reader.position };
+    },
+  };
   readonly #startWait = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
     this.#resolveWait = resolve;
     this.#rejectWait = reject;
@@ -206,6 +218,12 @@ export class SourceStep implements Step {
         : undefined;
     // a fused tail numbers a chunk's items itself (consecutive indexes: no array of them)
     const numbered = stride === 1 && skip === undefined && emitter.hasTail;
+    // and pulls a synchronous iterator itself, with no chunk array between them (not when the run
+    // keeps item latency metrics: those stamp a chunk when it is admitted, before its tail runs)
+    const pulled =
+      numbered && reader instanceof IteratorReader && emitter.pulls && this.#counters.admitted === undefined
+        ? reader
+        : undefined;
     const unsubscribe = onAbort(signal, this.#interrupt);
     try {
       while (!this.#stopped && !signal.aborted) {
@@ -255,6 +273,17 @@ export class SourceStep implements Step {
           // an abort cuts a push short: what was not pushed stays held (never counted done)
           if (signal.aborted) break;
           this.#held = Infinity;
+          const turn = loopTurns.chunk();
+          if (turn !== undefined) await turn;
+          continue;
+        }
+        if (pulled !== undefined) {
+          this.#held = base;
+          const w = emitter.emitPulled(pulled.iterator, base, max, this.#took);
+          if (w !== undefined) await w;
+          if (signal.aborted) break;
+          this.#held = Infinity;
+          if (this.#failure !== undefined || pulled.done) break;
           const turn = loopTurns.chunk();
           if (turn !== undefined) await turn;
           continue;

@@ -1,0 +1,164 @@
+/**
+ * A synchronous iterator (a generator) feeding fused stages is pulled by the fused loop itself,
+ * one item at a time as each goes through, with no chunk array in between (FusedTail.pull). These
+ * tests hold what a run promises on that path: order, counts, source errors with their position,
+ * an item that goes asynchronous or expands past the output's bound, a failing stage, and how far
+ * ahead of the stages the source is read.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { pipeline, SourceError, StageError } from "../../src/index.js";
+import { SPILL_AT } from "../../src/run/fused/compileTail.js";
+
+/** A generator of 0..n-1 that counts what it yielded and whether it was closed early. */
+function counted(n: number): { source: Generator<number>; readonly yielded: number; readonly closed: boolean } {
+  const state = { yielded: 0, closed: false };
+  function* numbers(): Generator<number> {
+    try {
+      for (let i = 0; i < n; i++) {
+        state.yielded++;
+        yield i;
+      }
+    } finally {
+      state.closed = state.yielded < n;
+    }
+  }
+  return {
+    source: numbers(),
+    get yielded() {
+      return state.yielded;
+    },
+    get closed() {
+      return state.closed;
+    },
+  };
+}
+
+describe("a generator read by its fused stages", () => {
+  it("is pulled as items go through: a stage sees item i when the generator has yielded i + 1", async () => {
+    const g = counted(5_000);
+    let behind = 0;
+    let sum = 0;
+    const r = await pipeline<number>("p")
+      .from(g.source)
+      .map((x) => x * 2)
+      .to((x) => {
+        if (g.yielded !== x / 2 + 1) behind++;
+        sum += x;
+      })
+      .run();
+    assert.equal(behind, 0);
+    assert.equal(sum, 5_000 * 4_999);
+    assert.deepEqual([r.stats.source!.out, r.stats["map-1"]!.in, r.stats["sink-1"]!.in], [5_000, 5_000, 5_000]);
+  });
+
+  it("a source that throws mid-chunk: the items before go through, the run fails at that position", async () => {
+    function* failing(): Generator<number> {
+      for (let i = 0; i < 1_500; i++) yield i;
+      throw new Error("disk gone");
+    }
+    const seen: number[] = [];
+    const run = pipeline<number>("p")
+      .from(failing)
+      .map((x) => x + 1)
+      .to((x) => void seen.push(x))
+      .run();
+    await assert.rejects(run, (e: unknown) => {
+      assert.ok(e instanceof SourceError);
+      assert.equal(e.position, 1_500);
+      assert.equal((e.cause as Error).message, "disk gone");
+      return true;
+    });
+    assert.equal(seen.length, 1_500);
+    assert.equal(seen[1_499], 1_500);
+    const snapshot = run.snapshot();
+    assert.equal(snapshot.sourceItems, 1_500);
+    assert.equal(snapshot.stages.find((s) => s.name === "map-1")?.in, 1_500);
+  });
+
+  it("a source that throws on its first item fails the run at position 0", async () => {
+    const failing = (): Iterator<number> => ({
+      next: () => {
+        throw new Error("no input");
+      },
+    });
+    const run = pipeline<number>("p")
+      .from({ [Symbol.iterator]: failing })
+      .map((x) => x)
+      .to(() => {})
+      .run();
+    await assert.rejects(run, (e: unknown) => e instanceof SourceError && e.position === 0);
+  });
+
+  it("an item that goes asynchronous ends the pull there: nothing is pulled while it waits, and order holds", async () => {
+    const g = counted(3_000);
+    let pulledWhileWaiting = -1;
+    const out: number[] = [];
+    await pipeline<number>("p")
+      .from(g.source)
+      .map((x) => {
+        if (x % 1_000 !== 3) return x;
+        const at = g.yielded;
+        return new Promise<number>((resolve) =>
+          setImmediate(() => {
+            if (x === 3) pulledWhileWaiting = g.yielded - at;
+            resolve(x);
+          }),
+        );
+      })
+      .to((x) => void out.push(x))
+      .run();
+    assert.equal(pulledWhileWaiting, 0);
+    assert.equal(out.length, 3_000);
+    assert.ok(
+      out.every((x, i) => x === i),
+      "in source order",
+    );
+  });
+
+  it("a flatMap expanding past the output's bound hands its items on in order, and the pull goes on after", async () => {
+    const out: number[] = [];
+    const r = await pipeline<number>("p")
+      .from(counted(10).source)
+      .flatMap((x) => (x === 4 ? Array.from({ length: SPILL_AT * 3 }, (_, i) => 1_000 + i) : [x]))
+      .to((x) => void out.push(x))
+      .run();
+    const expected = [0, 1, 2, 3, ...Array.from({ length: SPILL_AT * 3 }, (_, i) => 1_000 + i), 5, 6, 7, 8, 9];
+    assert.deepEqual(out, expected);
+    assert.deepEqual([r.stats["flatMap-1"]!.in, r.stats["flatMap-1"]!.out], [10, expected.length]);
+  });
+
+  it("a stage failing under onError: 'fail' fails the run and closes the generator", async () => {
+    const g = counted(10_000);
+    await assert.rejects(
+      pipeline<number>("p")
+        .from(g.source)
+        .map((x) => {
+          if (x === 2_500) throw new Error("bad item");
+          return x;
+        })
+        .to(() => {})
+        .run(),
+      (e: unknown) => e instanceof StageError && e.index === 2_500,
+    );
+    assert.equal(g.closed, true, "return() was called");
+    assert.ok(g.yielded <= 2_501, `pulled ${g.yielded} items, none past the failing one`);
+  });
+
+  it("a stage skipping its failures goes on pulling where it was", async () => {
+    const out: number[] = [];
+    const r = await pipeline<number>("p")
+      .from(counted(3_000).source)
+      .map(
+        (x) => {
+          if (x % 700 === 0) throw new Error(`bad ${x}`);
+          return x;
+        },
+        { onError: "skip" },
+      )
+      .to((x) => void out.push(x))
+      .run();
+    assert.equal(out.length, 3_000 - 5);
+    assert.deepEqual([r.stats["map-1"]!.in, r.stats["map-1"]!.out, r.stats["map-1"]!.skipped], [3_000, 2_995, 5]);
+  });
+});
