@@ -22,6 +22,7 @@ import {
   runScript,
   type Outcome,
 } from "./harness.js";
+import { turns } from "../helpers.js";
 
 /** Retries an item while it fails with WEIR_WORKER_CRASHED, like a stage with a retry policy. */
 async function withRetry(e: PoolExecutor, item: number, index: number, attempts: number): Promise<Outcome> {
@@ -162,6 +163,28 @@ describe("failures", () => {
       assert.deepEqual(await attemptAll(e, ["a", "b"]), [
         { ok: true, value: "a" },
         { ok: true, value: "b" },
+      ]);
+      await e.close();
+    });
+  }
+
+  for (const make of [worker, child]) {
+    it(`${make === worker ? "thread" : "process"}: an item cancelled before its worker started it never starts (a function deaf to its signal cannot hold the worker)`, async () => {
+      const e = createExecutor(make(fns, "holdOrSpin", { maxWorkers: 1, cancelGraceMs: 50 }), "holdOrSpin");
+      assert.deepEqual(await attempt(e, "a"), { ok: true, value: "a" }); // its one worker is up
+      const held = attempt(e, "hold", 1); // keeps the worker's one item slot for 300 ms
+      await turns(1);
+      const ac = new AbortController();
+      const stuck = attempt(e, "spin", 2, ac.signal); // a second batch, waiting in the worker
+      await turns(1);
+      ac.abort(new Error("cancelled while waiting"));
+      assert.equal(((await stuck) as { error: Error }).error.message, "cancelled while waiting");
+      assert.deepEqual(await held, { ok: true, value: "hold" });
+      const after = attemptAll(e, ["b", "c"]);
+      assert.equal(await withinSeconds(after, 10), "done", "the worker is not stuck on the cancelled item");
+      assert.deepEqual(await after, [
+        { ok: true, value: "b" },
+        { ok: true, value: "c" },
       ]);
       await e.close();
     });

@@ -31,7 +31,7 @@ export class BatchRun {
   finished = 0;
   /** Items the parent cancelled that are still inside the function: answered when they settle. */
   readonly cancelled = new Set<number>();
-  /** Cancellations of items not started yet: they start with their signal aborted. */
+  /** Cancellations of items not started yet: they never start (their attempts settled in the parent). */
   early: Map<number, unknown> | undefined;
   /** When each asynchronous item with a timeout started (pending ones only). */
   readonly starts = new Map<number, number>();

@@ -2,7 +2,7 @@ import type { BatchMessage } from "../wire/WireMessage.js";
 
 /**
  * Batches a worker received and has not started, in order, and cancellations that arrived for
- * items of them: such an item starts with its signal aborted.
+ * items of them: such an item never starts.
  */
 export class ReceivedBatches {
   readonly #batches: BatchMessage[] = [];

@@ -204,6 +204,15 @@ export class WorkerRuntime {
 
   #start(run: BatchRun, k: number): void {
     const ctx = run.context(k);
+    const early = run.early;
+    if (early !== undefined && early.has(k)) {
+      // cancelled before it started: it does not start. Its attempt already settled in the parent,
+      // which was told at once (no cancel grace is left running for it), so a function deaf to its
+      // signal would hold this worker for good.
+      (run.errors ??= []).push(failedItem(this.#port, k, early.get(k), ctx, run.chain.stage));
+      if (run.finish(k, DONE)) this.#finish(run);
+      return;
+    }
     const timeoutMs = run.timeoutMs;
     if (run.noteEach) this.#note(run.id, k);
     // with a timeout, each item is timed from its own start (the clock is read only then)
@@ -331,7 +340,7 @@ export class WorkerRuntime {
     const run = this.#open.get(b);
     if (run !== undefined) {
       if (k >= run.next) {
-        // not started yet: it will start with its signal aborted
+        // not started yet: it never will (see #start)
         (run.early ??= new Map()).set(k, rebuildError(reason));
       } else if (run.state[k] !== DONE && run.ctxs[k] !== undefined) {
         run.cancelled.add(k);
