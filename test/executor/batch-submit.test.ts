@@ -3,7 +3,7 @@ import { after, describe, it } from "node:test";
 import type { Attempt, Settle } from "../../src/executor/Executor.js";
 import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
-import { CancelledError, pipeline, worker } from "../../src/index.js";
+import { CancelledError, ItemTransferredError, pipeline, worker } from "../../src/index.js";
 import { fns } from "./harness.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -80,6 +80,35 @@ describe("the batch-submit path", () => {
     for (const run of batch) assert.equal(run.outcome?.error, reason);
   });
 
+  it("fails a retry whose item's buffer an earlier attempt moved into a worker, as execute does", async () => {
+    const bytes = new Uint8Array(8);
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer] }); // moved away: detached here
+    let left = 2;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const batch = runs([1], new AbortController().signal, () => {
+      if (--left === 0) done();
+    });
+    const retry: Run = {
+      item: { bytes },
+      index: 1,
+      attempt: 2,
+      signal: batch[0]!.signal,
+      resolve: (value) => {
+        retry.outcome = { value };
+        if (--left === 0) done();
+      },
+      reject: (error) => {
+        retry.outcome = { error };
+        if (--left === 0) done();
+      },
+    };
+    exec.executeBatch!([batch[0]!, retry], 2);
+    await finished;
+    assert.ok(ItemTransferredError.is(retry.outcome?.error), String(retry.outcome?.error));
+    assert.deepEqual(batch[0]!.outcome, { value: 1 });
+  });
+
   it("rejects every run with a CancelledError once the executor is closed", async () => {
     const closed = createExecutor(worker<number, number>(fns, "inc", { maxWorkers: 1 }), "c");
     // let the pool code load, so the call reaches the pool executor itself
@@ -119,6 +148,31 @@ describe("a pool stage's submits", () => {
     const submitted = calls.reduce((a, b) => a + b, 0);
     assert.ok(submitted <= 5000 && 5000 - submitted <= 64, `submitted in runs: ${submitted}`);
     assert.ok(calls.length < 5000, `calls: ${calls.length}`);
+  });
+
+  it("of a thread stage that moves its items' buffers (the default) are queued as runs, not one by one", async () => {
+    let one = 0;
+    const execute = PoolExecutor.prototype.execute;
+    PoolExecutor.prototype.execute = function (this: PoolExecutor, a, s) {
+      one++;
+      execute.call(this, a, s);
+    };
+    try {
+      const out: number[] = [];
+      const { calls } = await countingSubmits(() =>
+        pipeline<number>("moved")
+          .from(range(5000))
+          .map(worker<number, number>(fns, "inc", { maxWorkers: 2, transferItems: true }), { name: "w" })
+          .tap((x) => void out.push(x))
+          .run(),
+      );
+      assert.equal(out.length, 5000);
+      const submitted = calls.reduce((a, b) => a + b, 0);
+      // only the items that waited for the pool code go one by one
+      assert.ok(one <= 5000 - submitted && one <= 64, `one by one: ${one}, in runs: ${submitted}`);
+    } finally {
+      PoolExecutor.prototype.execute = execute;
+    }
   });
 
   it("go one by one through a rate limit (each item is admitted on its own)", async () => {

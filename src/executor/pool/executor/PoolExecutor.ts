@@ -150,7 +150,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
    * in one pump): each is checked and queued as it would be alone, in order; one flush for all.
    */
   executeBatch(runs: readonly (Attempt & Settle)[], n: number): void {
-    if (this.#closed || this.#transfer) {
+    if (this.#closed) {
       for (let k = 0; k < n; k++) this.execute(runs[k]!, runs[k]!);
       return;
     }
@@ -160,8 +160,10 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     for (let k = 0; k < n; k++) {
       const run = runs[k]!;
       const signal = run.signal;
-      if (this.#closed)
-        this.execute(run, run); // closed by an earlier run's settle: rejects it
+      if (this.#closed || run.attempt > 1)
+        // closed by an earlier run's settle (rejects it), or a retry (its item's buffers may have
+        // moved into a worker): as alone
+        this.execute(run, run);
       else if (watches.aborted(signal)) {
         run.reject(signal.reason);
       } else {
