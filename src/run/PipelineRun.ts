@@ -61,6 +61,8 @@ export class PipelineRun implements Run, RunScope {
   /** The run's bus (`run.on`); it forwards every event to `options.events` when given. */
   readonly events: EventBus<RunEvents>;
   readonly #controller = new AbortController();
+  /** The controller has aborted (set just before it does: see {@link PipelineRun.aborted}). */
+  #aborted = false;
   readonly #counters: StageCounters[];
   readonly #executors: Executor[] = [];
   /** Unsubscribes from shared policies' events when the run ends. */
@@ -360,7 +362,7 @@ export class PipelineRun implements Run, RunScope {
     this.#state = "failed";
     this.#endedAt = this.#startedAt;
     this.#finalWatermark = 0;
-    this.#controller.abort(error);
+    this.#abortController(error);
     for (const c of this.#channels) c.closeAll();
     for (const dispose of this.#disposers) dispose();
     await Promise.allSettled([...this.#executors.map((e) => e.close()), ...this.#sourceEnds.map((end) => end())]);
@@ -372,6 +374,17 @@ export class PipelineRun implements Run, RunScope {
   /** Aborts when the run fails, is cancelled, or runs out of stop grace. */
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** `signal.aborted` without the signal's getter (weir's steps check it per item). */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Aborts the run's signal; {@link PipelineRun.aborted} is true before its listeners run. */
+  #abortController(reason: unknown): void {
+    this.#aborted = true;
+    this.#controller.abort(reason);
   }
 
   /** Ends the run with `error` (the first failure wins; nothing after completion). */
@@ -407,7 +420,7 @@ export class PipelineRun implements Run, RunScope {
     if (this.#failed || this.#abandoned !== undefined || this.#state === "completed") return;
     this.#failed = true;
     this.#error = error;
-    this.#controller.abort(error);
+    this.#abortController(error);
     for (const c of this.#channels) c.closeAll();
   }
 
@@ -421,7 +434,7 @@ export class PipelineRun implements Run, RunScope {
     for (const c of this.#channels) held += c.size;
     for (const step of this.#steps) held += step.held();
     this.#abandoned = held;
-    this.#controller.abort(
+    this.#abortController(
       new CancelledError(`pipeline "${this.pipeline}" (stop grace of ${graceMs} ms ran out; ${held} items abandoned)`),
     );
     for (const c of this.#channels) c.closeAll();

@@ -8,6 +8,12 @@ export interface RunScope {
   readonly clock: Clock;
   /** Aborts when the run fails, is cancelled, or `stop()` runs out of grace. */
   readonly signal: AbortSignal;
+  /**
+   * `signal.aborted`, read from a field: true from the moment the run aborts (before any of the
+   * signal's listeners runs). For per-item checks: `AbortSignal`'s own getter checks its receiver
+   * on every read (about 18 ns on the benchmark machine, once per item of a serial stage).
+   */
+  readonly aborted: boolean;
   readonly events: EventBus<RunEvents>;
   /** Randomness for retry jitter (injectable for tests). */
   readonly random: () => number;

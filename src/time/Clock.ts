@@ -15,9 +15,16 @@ export interface Clock {
   setTimer(callback: () => void, ms: number): TimerHandle;
 }
 
+/**
+ * The global `performance`, read once: Node keeps it behind a getter on `globalThis` (read on
+ * every `performance.now()`: about 6 ns of a 45 ns clock read here, one read per item of a serial
+ * stage). Read on first use, not at import, so importing weir loads no timing code it does not use.
+ */
+let perf: typeof performance | undefined;
+
 class SystemClock implements Clock {
   now(): number {
-    return performance.now();
+    return (perf ??= performance).now();
   }
 
   setTimer(callback: () => void, ms: number): TimerHandle {

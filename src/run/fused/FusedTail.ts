@@ -181,11 +181,11 @@ export class FusedTail {
     const st = this.#st;
     let code = first;
     this.#slowEnd = end;
-    const signal = this.#scope.signal;
+    const scope = this.#scope;
     try {
       for (;;) {
         // an aborted run ends here: what is left of the chunk (and of its expansions) is dropped
-        if (signal.aborted) return st.o;
+        if (scope.aborted) return st.o;
         const { i, k, v, s, p, e, iters } = st;
         const pinned = this.#pinned;
         pinned.length = 0;
@@ -310,7 +310,7 @@ export class FusedTail {
               ? await this.#interpret(k + 1, w, s, outV, outS, o)
               : await this.#interpretChild(k, w, s, position++, outV, outS, o);
           o = await this.#handOn(outV, outS, o);
-          if (this.#scope.signal.aborted) break; // returns the iterator: an endless one ends here
+          if (this.#scope.aborted) break; // returns the iterator: an endless one ends here
         }
       } else {
         for (const w of result as Iterable<unknown>) {
@@ -319,7 +319,7 @@ export class FusedTail {
             child === undefined
               ? await this.#interpret(k + 1, w, s, outV, outS, o)
               : await this.#interpretChild(k, w, s, position++, outV, outS, o);
-          if (this.#scope.signal.aborted) break;
+          if (this.#scope.aborted) break;
         }
       }
       pinned.length = depth;
@@ -368,7 +368,7 @@ export class FusedTail {
             entry[3] === undefined
               ? await this.#interpret(k + 1, x.value, s, outV, outS, o)
               : await this.#interpretChild(k, x.value, parent, entry[3]++, outV, outS, o);
-          if (this.#scope.signal.aborted) {
+          if (this.#scope.aborted) {
             it.return?.();
             break;
           }

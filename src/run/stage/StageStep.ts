@@ -188,7 +188,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     return this.#inFlight - (this.#gate?.keyedWaiting ?? 0) + this.#outbox.length;
   }
 
-  #room = (): boolean => !this.#outbox.flushing && !this.#scope.signal.aborted;
+  #room = (): boolean => !this.#outbox.flushing && !this.#scope.aborted;
   #slotFree = (): boolean => this.#occupied() < this.#window;
   #startWaiting = (slot: StageSlot): void => {
     slot.admitted = true;
@@ -254,7 +254,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       this.#repump = false;
       // An abort ends this step in its listener (#ended); one that fired before that listener ran
       // (this pump called from an earlier one) is seen here. Cheaper than the signal per item.
-      if (this.#scope.signal.aborted) break;
+      if (this.#scope.aborted) break;
       // waiters first (at the same `now` as new items, so a key stays first-in first-out)
       if (gate !== undefined && gate.waiting > 0)
         gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
