@@ -5,9 +5,9 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, type Run } from "../../src/index.js";
+import { pipeline, type Run, type StageContext } from "../../src/index.js";
 import type { RunScope } from "../../src/run/RunScope.js";
-import { deferred } from "../helpers.js";
+import { deferred, type Deferred } from "../helpers.js";
 
 /** The run seen as the scope its steps get. */
 const scope = (run: Run): RunScope => run as unknown as RunScope;
@@ -18,6 +18,15 @@ function watch(run: Run): { seen: boolean[] } {
   assert.equal(scope(run).aborted, false, "not aborted while it runs");
   run.signal.addEventListener("abort", () => seen.push(scope(run).aborted));
   return { seen };
+}
+
+/** A stage function whose items run until the run aborts (then resolve): `started` on the first. */
+function untilAborted(started: Deferred<void>): (x: number, ctx: StageContext) => Promise<number> {
+  return (x, ctx) =>
+    new Promise<number>((resolve) => {
+      started.resolve();
+      ctx.signal.addEventListener("abort", () => resolve(x));
+    });
 }
 
 describe("a run's aborted field", () => {
@@ -52,13 +61,7 @@ describe("a run's aborted field", () => {
     const started = deferred();
     const run = pipeline<number>("cancelled")
       .from([1, 2, 3])
-      .map(
-        (x, ctx) =>
-          new Promise<number>((resolve) => {
-            started.resolve();
-            ctx.signal.addEventListener("abort", () => resolve(x));
-          }),
-      )
+      .map(untilAborted(started))
       .run({ signal: controller.signal });
     const { seen } = watch(run);
     await started.promise;
@@ -69,16 +72,7 @@ describe("a run's aborted field", () => {
 
   it("is true before the signal's listeners run when stop()'s grace runs out", async () => {
     const started = deferred();
-    const run = pipeline<number>("cut-short")
-      .from([1, 2, 3])
-      .map(
-        (x, ctx) =>
-          new Promise<number>((resolve) => {
-            started.resolve();
-            ctx.signal.addEventListener("abort", () => resolve(x));
-          }),
-      )
-      .run();
+    const run = pipeline<number>("cut-short").from([1, 2, 3]).map(untilAborted(started)).run();
     const { seen } = watch(run);
     await started.promise;
     const result = await run.stop({ graceMs: 0 });
