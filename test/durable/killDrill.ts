@@ -26,6 +26,11 @@ export interface DrillReport {
   readonly countDuplicates: number;
   /** The most duplicates one kill caused in the counting sink. */
   readonly maxCountDuplicatesPerKill: number;
+  /**
+   * Counting-sink lines of a resumed child for items below the checkpoint it started from (its
+   * `startedFrom`), counted before: items its run had recorded done, run again. Must be 0.
+   */
+  readonly recountedBelowCheckpoint: number;
   readonly ms: number;
 }
 
@@ -54,15 +59,19 @@ export async function killDrill(options: {
   let countDuplicates = 0;
   let maxPerKill = 0;
   const startedFrom: number[] = [];
-  const readNew = (): number => {
+  let recountedBelowCheckpoint = 0;
+  /** Reads the lines the last child appended; `from`: the checkpoint it started from. */
+  const readNew = (from: number): number => {
     const text = readFileSync(countFile, "utf8");
     const fresh = text.slice(readUpTo, text.lastIndexOf("\n") + 1);
     readUpTo += fresh.length;
     let dup = 0;
     for (const key of fresh.split("\n")) {
       if (key === "") continue;
-      if (seen.has(key)) dup++;
-      else seen.add(key);
+      if (seen.has(key)) {
+        dup++;
+        if (Number(key.slice("drill/".length)) < from) recountedBelowCheckpoint++;
+      } else seen.add(key);
     }
     return dup;
   };
@@ -92,7 +101,7 @@ export async function killDrill(options: {
     const code = await exited;
     const from = /FROM (\d+)/.exec(err);
     if (from !== null) startedFrom.push(Number(from[1]));
-    const dup = readNew();
+    const dup = readNew(from === null ? 0 : Number(from[1]));
     countDuplicates += dup;
     if (starts > 1) maxPerKill = Math.max(maxPerKill, dup);
     if (code === null) {
@@ -126,6 +135,7 @@ export async function killDrill(options: {
     sinkRewrites: writes - total,
     countDuplicates,
     maxCountDuplicatesPerKill: maxPerKill,
+    recountedBelowCheckpoint,
     ms: Math.round(performance.now() - started),
   };
 }
