@@ -120,7 +120,19 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       assert.equal(run.snapshot().state, "running");
 
       await page.click("#stop");
-      const result = await run;
+      // bounded: a run the click did not stop would hold this test (and its dashboard, and the
+      // process) past the suite's timeout, where this finally never runs (CI, Node 24, once)
+      let timer: NodeJS.Timeout | undefined;
+      const result = await Promise.race([
+        run,
+        new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 30_000, undefined))),
+      ]);
+      clearTimeout(timer);
+      assert.ok(
+        result !== undefined,
+        `the run did not end within 30 s of the page's Stop: ${run.snapshot().state}, ` +
+          `page status ${JSON.stringify(await page.locator("#status").textContent())}, page errors ${JSON.stringify(errors)}`,
+      );
       assert.equal(result.stopped, true, "the run ended because the page stopped it");
       await page.waitForFunction(
         () => document.querySelector("h1 [data-state]")?.getAttribute("data-state") !== "running",
