@@ -99,9 +99,10 @@ export async function killDrill(options: {
       await exited;
     }
     const code = await exited;
-    const from = /FROM (\d+)/.exec(err);
-    if (from !== null) startedFrom.push(Number(from[1]));
-    const dup = readNew(from === null ? 0 : Number(from[1]));
+    const said = /FROM (\d+)/.exec(err);
+    const from = said === null ? 0 : Number(said[1]);
+    if (said !== null) startedFrom.push(from);
+    const dup = readNew(from);
     countDuplicates += dup;
     if (starts > 1) maxPerKill = Math.max(maxPerKill, dup);
     if (code === null) {
