@@ -81,6 +81,32 @@ async function number(page: Page, selector: string): Promise<number> {
   return Number(text.replace(/[^\d.]/g, "")) * (text.endsWith("k") ? 1000 : 1);
 }
 
+/**
+ * The run's result once it ended, waiting at most 30 s after the page's Stop; fails saying the
+ * run's state, the page's status line and its errors if it did not end. Bounded: a run a click did
+ * not stop would hold the test (and its dashboard, and the process) past the suite's timeout,
+ * where the test's finally never runs (CI, Node 24, once).
+ */
+async function endedAfterStop<R>(
+  run: PromiseLike<R> & { snapshot(): { state: string } },
+  page: Page,
+  errors: readonly string[],
+): Promise<R> {
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    run,
+    new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 30_000, undefined))),
+  ]);
+  clearTimeout(timer);
+  if (result !== undefined) return result;
+  // what the page and the run said, read only when it failed
+  const pageStatus = await page.locator("#status").textContent();
+  return assert.fail(
+    `the run did not end within 30 s of the page's Stop: ${run.snapshot().state}, ` +
+      `page status ${JSON.stringify(pageStatus)}, page errors ${JSON.stringify(errors)}`,
+  );
+}
+
 describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 }, () => {
   let browser: Browser;
   before(async () => {
@@ -120,27 +146,44 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       assert.equal(run.snapshot().state, "running");
 
       await page.click("#stop");
-      // bounded: a run the click did not stop would hold this test (and its dashboard, and the
-      // process) past the suite's timeout, where this finally never runs (CI, Node 24, once)
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([
-        run,
-        new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 30_000, undefined))),
-      ]);
-      clearTimeout(timer);
-      if (result === undefined) {
-        // what the page and the run said, read only when it failed
-        const pageStatus = await page.locator("#status").textContent();
-        assert.fail(
-          `the run did not end within 30 s of the page's Stop: ${run.snapshot().state}, ` +
-            `page status ${JSON.stringify(pageStatus)}, page errors ${JSON.stringify(errors)}`,
-        );
-      }
+      const result = await endedAfterStop(run, page, errors);
       assert.equal(result.stopped, true, "the run ended because the page stopped it");
       await page.waitForFunction(
         () => document.querySelector("h1 [data-state]")?.getAttribute("data-state") !== "running",
       );
       assert.ok(await page.locator("#stop").isDisabled(), "a run that ended cannot be stopped again");
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+      await run.stop({ graceMs: 0 }).catch(() => {});
+    }
+  });
+
+  it("a click on Stop still stops the run when an update redraws the page between press and release", async () => {
+    // updates every 100 ms redraw the run's header: a Stop button made anew by one of them, after
+    // the mouse went down on the old one, would never get the click (the press and the release
+    // must land on one element)
+    const p = endlessPipeline("straddled-click");
+    const run = p.run();
+    await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
+    const { page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${db.url}#/run/live-1`);
+      const done = '[data-card="done"]';
+      await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, done);
+      const box = await page.locator("#stop").boundingBox();
+      assert.ok(box !== null, "the Stop button is on the page");
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      const pressed = await page.locator(done).textContent();
+      // an update came and the header was redrawn while the button is held down
+      await page.waitForFunction(([sel, seen]) => document.querySelector(sel)?.textContent !== seen, [
+        done,
+        pressed,
+      ] as const);
+      await page.mouse.up();
+      const result = await endedAfterStop(run, page, errors);
+      assert.equal(result.stopped, true, "the run ended because the page stopped it");
       assert.deepEqual(errors, [], "the page reported no error");
     } finally {
       await page.close();

@@ -227,27 +227,35 @@ async function runPage(id) {
   });
 }
 
+/** The parts of each run page's header that updates change in place (see renderHeader). */
+const headers = new WeakMap();
+
+/**
+ * Draws a run's header, or brings the one already drawn up to date. The Stop and Cancel buttons
+ * are made once per page and only enabled or disabled after: an update arrives every `sampleMs`,
+ * and a button replaced between a click's mousedown and its mouseup never gets the click.
+ */
 function renderHeader(head, r) {
-  const stop = h("button", { id: "stop", disabled: !r.stoppable, onclick: () => stopRun(r.id, false) }, "Stop");
-  const cancel = h(
-    "button",
-    { id: "cancel", class: "danger", disabled: !r.stoppable, onclick: () => stopRun(r.id, true) },
-    "Cancel",
+  let parts = headers.get(head);
+  if (parts === undefined) {
+    const stop = h("button", { id: "stop", onclick: () => stopRun(r.id, false) }, "Stop");
+    const cancel = h("button", { id: "cancel", class: "danger", onclick: () => stopRun(r.id, true) }, "Cancel");
+    parts = { title: h("h1"), cards: h("div", { class: "cards" }), stop, cancel, id: h("span", { class: "muted" }) };
+    head.replaceChildren(parts.title, parts.cards, h("div", { class: "actions" }, stop, cancel, parts.id));
+    headers.set(head, parts);
+  }
+  parts.title.replaceChildren(`${r.kind} `, h("span", { id: "run-name" }, r.name), " ", stateBadge(r.state));
+  parts.cards.replaceChildren(
+    card("progress", r.total === undefined ? fmt(r.done) : `${fmt(r.done)} / ${fmt(r.total)}`, "done"),
+    card("rate /s", fmt(r.rate, 1), "rate"),
+    card("errors", fmt(r.errors), "errors"),
+    card("dead letters", fmt(r.deadLetters), "dead-letters"),
+    card("started", when(r.startedAt)),
+    card("ended", when(r.endedAt)),
   );
-  head.replaceChildren(
-    h("h1", {}, `${r.kind} `, h("span", { id: "run-name" }, r.name), " ", stateBadge(r.state)),
-    h(
-      "div",
-      { class: "cards" },
-      card("progress", r.total === undefined ? fmt(r.done) : `${fmt(r.done)} / ${fmt(r.total)}`, "done"),
-      card("rate /s", fmt(r.rate, 1), "rate"),
-      card("errors", fmt(r.errors), "errors"),
-      card("dead letters", fmt(r.deadLetters), "dead-letters"),
-      card("started", when(r.startedAt)),
-      card("ended", when(r.endedAt)),
-    ),
-    h("div", { class: "actions" }, stop, cancel, h("span", { class: "muted" }, r.id)),
-  );
+  parts.stop.disabled = !r.stoppable;
+  parts.cancel.disabled = !r.stoppable;
+  parts.id.textContent = r.id;
 }
 
 function card(label, value, id) {
