@@ -191,6 +191,36 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
     }
   });
 
+  it("a click on a row of the runs list opens its run when the list reloads between press and release", async () => {
+    const p = endlessPipeline("straddled-row");
+    const run = p.run();
+    await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
+    const { page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${db.url}#/`);
+      const done = '[data-run="live-1"] [data-col="done"]';
+      await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, done);
+      const box = await page.locator('[data-run="live-1"] td:nth-child(3)').boundingBox();
+      assert.ok(box !== null, "the run's row is on the page");
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      const pressed = await page.locator(done).textContent();
+      // the list reloaded (every 2 s) while the row is held down
+      await page.waitForFunction(([sel, seen]) => document.querySelector(sel)?.textContent !== seen, [
+        done,
+        pressed,
+      ] as const);
+      await page.mouse.up();
+      await page.waitForFunction(() => document.querySelector("#run-name")?.textContent === "straddled-row", null, {
+        timeout: 10_000,
+      });
+      assert.deepEqual(errors, [], "the page reported no error");
+    } finally {
+      await page.close();
+      await run.stop({ graceMs: 0 }).catch(() => {});
+    }
+  });
+
   it("shows a dead letter from the store, replays it (the sink sees it), edits and replays, purges", async () => {
     const store = memoryStore();
     await addDeadLetters(store, 3);

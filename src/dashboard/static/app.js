@@ -161,6 +161,8 @@ function runsPage(params) {
     ),
     note,
   );
+  /** The list's rows by run id, kept from one reload to the next. */
+  const rows = new Map();
   async function load() {
     const search = new URLSearchParams();
     if (q.value) search.set("q", q.value);
@@ -168,28 +170,17 @@ function runsPage(params) {
     if (since.value) search.set("since", since.value);
     try {
       const data = await api(`/api/runs?${search}`);
-      body.replaceChildren(
-        ...data.runs.map((r) =>
-          h(
-            "tr",
-            { class: "clickable", "data-run": r.id, onclick: () => go(`/run/${encodeURIComponent(r.id)}`) },
-            h("td", {}, h("a", { href: `#/run/${encodeURIComponent(r.id)}` }, r.id)),
-            h("td", {}, r.kind, r.source === "live" ? h("span", { class: "muted" }, " · live") : ""),
-            h("td", {}, r.name),
-            h("td", {}, stateBadge(r.state)),
-            h(
-              "td",
-              { class: "num", "data-col": "done" },
-              r.total === undefined ? fmt(r.done) : `${fmt(r.done)} / ${fmt(r.total)}`,
-            ),
-            h("td", { class: "num" }, fmt(r.rate, 1)),
-            h("td", { class: "num" }, fmt(r.errors)),
-            h("td", { class: "num" }, fmt(r.deadLetters)),
-            h("td", {}, when(r.startedAt)),
-            h("td", {}, when(r.endedAt)),
-          ),
-        ),
-      );
+      const shown = data.runs.map((r) => {
+        let row = rows.get(r.id);
+        if (row === undefined) rows.set(r.id, (row = runRow(r.id)));
+        row.update(r);
+        return row.tr;
+      });
+      const ids = new Set(data.runs.map((r) => r.id));
+      for (const id of rows.keys()) if (!ids.has(id)) rows.delete(id);
+      // rows stay in the page while they stay in the list: see runRow
+      const current = [...body.children];
+      if (current.length !== shown.length || current.some((tr, i) => tr !== shown[i])) body.replaceChildren(...shown);
       note.textContent = `${data.runs.length} runs${data.store ? "" : " · no store: live runs of this process only"}`;
     } catch (e) {
       note.replaceChildren(errorBox(e));
@@ -198,6 +189,50 @@ function runsPage(params) {
   void load();
   const timer = setInterval(load, 2000);
   cleanup.push(() => clearInterval(timer));
+}
+
+/**
+ * A row of the runs list, made once per run and updated in place at every reload (each 2 s): a
+ * click is a press and a release on one element, so a row drawn anew between them would lose it.
+ * A cell is only redrawn when what it shows changed.
+ */
+function runRow(id) {
+  const cells = Array.from({ length: 10 }, () => h("td"));
+  for (const k of [4, 5, 6, 7]) cells[k].className = "num";
+  cells[4].dataset.col = "done";
+  const tr = h(
+    "tr",
+    { class: "clickable", "data-run": id, onclick: () => go(`/run/${encodeURIComponent(id)}`) },
+    cells,
+  );
+  cells[0].append(h("a", { href: `#/run/${encodeURIComponent(id)}` }, id));
+  const shows = [];
+  const show = (k, key, ...content) => {
+    if (shows[k] === key) return;
+    shows[k] = key;
+    cells[k].replaceChildren(...content);
+  };
+  return {
+    tr,
+    update(r) {
+      const live = r.source === "live";
+      show(1, `${r.kind}${live}`, r.kind, live ? h("span", { class: "muted" }, " · live") : "");
+      show(2, r.name, r.name);
+      show(3, r.state, stateBadge(r.state));
+      const done = r.total === undefined ? fmt(r.done) : `${fmt(r.done)} / ${fmt(r.total)}`;
+      show(4, done, done);
+      const rate = fmt(r.rate, 1);
+      show(5, rate, rate);
+      const errors = fmt(r.errors);
+      show(6, errors, errors);
+      const dead = fmt(r.deadLetters);
+      show(7, dead, dead);
+      const started = when(r.startedAt);
+      show(8, started, started);
+      const ended = when(r.endedAt);
+      show(9, ended, ended);
+    },
+  };
 }
 
 // ---------- one run ----------
