@@ -82,6 +82,25 @@ async function number(page: Page, selector: string): Promise<number> {
 }
 
 /**
+ * Presses the mouse on `target`, waits for the text of `changing` to change (an update redrew the
+ * page meanwhile), then releases it: a click that an element drawn anew between press and
+ * release would lose.
+ */
+async function clickAcrossRedraw(page: Page, target: string, changing: string): Promise<void> {
+  await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, changing);
+  const box = await page.locator(target).boundingBox();
+  assert.ok(box !== null, `${target} is on the page`);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  const pressed = await page.locator(changing).textContent();
+  await page.waitForFunction(([sel, seen]) => document.querySelector(sel)?.textContent !== seen, [
+    changing,
+    pressed,
+  ] as const);
+  await page.mouse.up();
+}
+
+/**
  * The run's result once it ended, waiting at most 30 s after the page's Stop; fails saying the
  * run's state, the page's status line and its errors if it did not end. Bounded: a run a click did
  * not stop would hold the test (and its dashboard, and the process) past the suite's timeout,
@@ -169,19 +188,8 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
     const { page, errors } = await openPage(browser);
     try {
       await page.goto(`${db.url}#/run/live-1`);
-      const done = '[data-card="done"]';
-      await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, done);
-      const box = await page.locator("#stop").boundingBox();
-      assert.ok(box !== null, "the Stop button is on the page");
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-      await page.mouse.down();
-      const pressed = await page.locator(done).textContent();
-      // an update came and the header was redrawn while the button is held down
-      await page.waitForFunction(([sel, seen]) => document.querySelector(sel)?.textContent !== seen, [
-        done,
-        pressed,
-      ] as const);
-      await page.mouse.up();
+      // an update redraws the header (the progress card's count changes) while the button is held
+      await clickAcrossRedraw(page, "#stop", '[data-card="done"]');
       const result = await endedAfterStop(run, page, errors);
       assert.equal(result.stopped, true, "the run ended because the page stopped it");
       assert.deepEqual(errors, [], "the page reported no error");
@@ -198,19 +206,8 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
     const { page, errors } = await openPage(browser);
     try {
       await page.goto(`${db.url}#/`);
-      const done = '[data-run="live-1"] [data-col="done"]';
-      await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, done);
-      const box = await page.locator('[data-run="live-1"] td:nth-child(3)').boundingBox();
-      assert.ok(box !== null, "the run's row is on the page");
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-      await page.mouse.down();
-      const pressed = await page.locator(done).textContent();
-      // the list reloaded (every 2 s) while the row is held down
-      await page.waitForFunction(([sel, seen]) => document.querySelector(sel)?.textContent !== seen, [
-        done,
-        pressed,
-      ] as const);
-      await page.mouse.up();
+      // the list reloads (every 2 s: the row's count changes) while the row is held down
+      await clickAcrossRedraw(page, '[data-run="live-1"] td:nth-child(3)', '[data-run="live-1"] [data-col="done"]');
       await page.waitForFunction(() => document.querySelector("#run-name")?.textContent === "straddled-row", null, {
         timeout: 10_000,
       });
