@@ -42,6 +42,31 @@ function endlessPipeline(name: string) {
     .to(() => {}, { name: "out" });
 }
 
+/** A run of {@link endlessPipeline}, as the dashboard tests hold it. */
+type EndlessRun = ReturnType<ReturnType<typeof endlessPipeline>["run"]>;
+
+/**
+ * Runs `body` with an endless pipeline running, a dashboard showing it (an update every 100 ms;
+ * the run is `live-1`) and a page of Chromium; closes the page and stops the run after, whatever
+ * `body` did.
+ */
+async function withLiveRun(
+  browser: Browser,
+  name: string,
+  body: (live: { run: EndlessRun; db: Dashboard; page: Page; errors: string[] }) => Promise<void>,
+): Promise<void> {
+  const p = endlessPipeline(name);
+  const run = p.run();
+  await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
+  const { page, errors } = await openPage(browser);
+  try {
+    await body({ run, db, page, errors });
+  } finally {
+    await page.close();
+    await run.stop({ graceMs: 0 }).catch(() => {});
+  }
+}
+
 /** Adds `n` dead letters to `store` under one run; resolves once they are committed. */
 async function addDeadLetters(store: Store, n: number, runName = "orders"): Promise<void> {
   const run = await store.createRun({ kind: "pipeline", name: runName, plan: [{ name: "enrich", fingerprint: "f" }] });
@@ -87,7 +112,8 @@ async function number(page: Page, selector: string): Promise<number> {
  * release would lose.
  */
 async function clickAcrossRedraw(page: Page, target: string, changing: string): Promise<void> {
-  await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, changing);
+  // a count above 0 (parseFloat: the page writes 10,000 and more as "10.2k")
+  await page.waitForFunction((sel) => Number.parseFloat(document.querySelector(sel)?.textContent ?? "") > 0, changing);
   const box = await page.locator(target).boundingBox();
   assert.ok(box !== null, `${target} is on the page`);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -136,11 +162,7 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
   });
 
   it("a running pipeline's counts increase on its page, and its Stop button stops the run", async () => {
-    const p = endlessPipeline("live-counts");
-    const run = p.run();
-    await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
-    const { page, errors } = await openPage(browser);
-    try {
+    await withLiveRun(browser, "live-counts", async ({ run, db, page, errors }) => {
       await page.goto(`${db.url}#/run/live-1`);
       const cell = '[data-stage="out"] td[data-col="in"]';
       await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent) > 0, cell);
@@ -172,39 +194,25 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
       );
       assert.ok(await page.locator("#stop").isDisabled(), "a run that ended cannot be stopped again");
       assert.deepEqual(errors, [], "the page reported no error");
-    } finally {
-      await page.close();
-      await run.stop({ graceMs: 0 }).catch(() => {});
-    }
+    });
   });
 
   it("a click on Stop still stops the run when an update redraws the page between press and release", async () => {
     // updates every 100 ms redraw the run's header: a Stop button made anew by one of them, after
     // the mouse went down on the old one, would never get the click (the press and the release
     // must land on one element)
-    const p = endlessPipeline("straddled-click");
-    const run = p.run();
-    await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
-    const { page, errors } = await openPage(browser);
-    try {
+    await withLiveRun(browser, "straddled-click", async ({ run, db, page, errors }) => {
       await page.goto(`${db.url}#/run/live-1`);
       // an update redraws the header (the progress card's count changes) while the button is held
       await clickAcrossRedraw(page, "#stop", '[data-card="done"]');
       const result = await endedAfterStop(run, page, errors);
       assert.equal(result.stopped, true, "the run ended because the page stopped it");
       assert.deepEqual(errors, [], "the page reported no error");
-    } finally {
-      await page.close();
-      await run.stop({ graceMs: 0 }).catch(() => {});
-    }
+    });
   });
 
   it("a click on a row of the runs list opens its run when the list reloads between press and release", async () => {
-    const p = endlessPipeline("straddled-row");
-    const run = p.run();
-    await using db = await dashboard({ runs: [{ run, plan: p.plan() }], print: false, sampleMs: 100 });
-    const { page, errors } = await openPage(browser);
-    try {
+    await withLiveRun(browser, "straddled-row", async ({ db, page, errors }) => {
       await page.goto(`${db.url}#/`);
       // the list reloads (every 2 s: the row's count changes) while the row is held down
       await clickAcrossRedraw(page, '[data-run="live-1"] td:nth-child(3)', '[data-run="live-1"] [data-col="done"]');
@@ -212,10 +220,7 @@ describe("dashboard in Chromium", { skip: skipWithoutChromium, timeout: 120_000 
         timeout: 10_000,
       });
       assert.deepEqual(errors, [], "the page reported no error");
-    } finally {
-      await page.close();
-      await run.stop({ graceMs: 0 }).catch(() => {});
-    }
+    });
   });
 
   it("shows a dead letter from the store, replays it (the sink sees it), edits and replays, purges", async () => {
