@@ -1,5 +1,4 @@
-import { DurableStore } from "./DurableStore.js";
-import { MemoryBackend } from "./memory/MemoryBackend.js";
+import { engines } from "../load/engines.js";
 import type { Store } from "./Store.js";
 import { fillStoreOptions, type StoreOptions } from "./StoreOptions.js";
 
@@ -15,5 +14,5 @@ import { fillStoreOptions, type StoreOptions } from "./StoreOptions.js";
  * ```
  */
 export function memoryStore(options: StoreOptions = {}): Store {
-  return new DurableStore(new MemoryBackend(), fillStoreOptions(options, "memoryStore"));
+  return engines().openMemoryStore(fillStoreOptions(options, "memoryStore"));
 }
