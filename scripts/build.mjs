@@ -35,14 +35,9 @@ import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { build, transformSync } from "esbuild";
 
-/**
- * Entry points that are no subpath export: the CLI (bin/weir.js), the files a worker thread or
- * child process starts from (src/load/shippedFile.ts), and the run engines' entry, loaded on the
- * first run (see `enginesOnFirstUse`).
- */
+/** Entry points that are no subpath export: the CLI (bin/weir.js) and the files a worker thread or child process starts from (src/load/shippedFile.ts). */
 const internalEntries = [
   "src/cli/main.ts",
-  "src/runEngines.ts",
   "src/executor/pool/runtime/threadEntry.ts",
   "src/executor/pool/runtime/processEntry.ts",
 ];
@@ -62,14 +57,8 @@ if (types.status !== 0) process.exit(types.status ?? 1);
 const outName = (file) => file.replace(/^src\//, "").replace(/\.ts$/, "");
 const wrapped = (file) => file !== "src/index.ts" && !file.startsWith("src/executor/pool/runtime/");
 const main = resolve("src/index.ts");
-const runEngines = resolve("src/runEngines.ts");
 
-/**
- * Builds each wrapped entry point (see 3. above) from `import "src/index.ts"; export * from
- * "<entry>"`, and each but the run engines' entry (src/runEngines.ts, see `enginesOnFirstUse`)
- * imports that entry too: every module the engines reach is then reached by the same entry points,
- * and esbuild puts them in one chunk, so the first run loads two files, not five.
- */
+/** Builds each wrapped entry point (see 3. above) from `import "src/index.ts"; export * from "<entry>"`. */
 const coreFirst = {
   name: "core-first",
   setup(b) {
@@ -86,35 +75,12 @@ const coreFirst = {
     b.onLoad({ filter: /.*/, namespace: "core-first" }, (args) => {
       const hasDefault = /^export default\b/m.test(readFileSync(args.path, "utf8"));
       const from = JSON.stringify(args.path);
-      const first = args.path === runEngines ? [main] : [main, runEngines];
       return {
-        contents: `${first.map((f) => `import ${JSON.stringify(f)};\n`).join("")}export * from ${from};\n${hasDefault ? `export { default } from ${from};\n` : ""}`,
+        contents: `import ${JSON.stringify(main)};\nexport * from ${from};\n${hasDefault ? `export { default } from ${from};\n` : ""}`,
         resolveDir: dirname(args.path),
         loader: "ts",
       };
     });
-  },
-};
-
-/**
- * Puts src/load/requireEngines.ts in the place of src/load/engines.ts, whose static import of the
- * run engines' entry would make them part of the core: the core then reaches them only through
- * `require()` of their own entry point (dist/runEngines.js) on first use, and importing
- * weir compiles a core of less than half the size (bench/import-cost.ts).
- */
-const enginesOnFirstUse = {
-  name: "engines-on-first-use",
-  setup(b) {
-    const seam = resolve("src/load/engines.ts");
-    b.onLoad({ filter: /[\\/]src[\\/]load[\\/]engines\.ts$/ }, (args) =>
-      args.path === seam
-        ? {
-            contents: 'export { requireEngines as engines } from "./requireEngines.js";\n',
-            resolveDir: dirname(seam),
-            loader: "ts",
-          }
-        : undefined,
-    );
   },
 };
 
@@ -123,7 +89,7 @@ await build({
     in: wrapped(file) ? `core-first:${file}` : file,
     out: outName(file),
   })),
-  plugins: [coreFirst, enginesOnFirstUse],
+  plugins: [coreFirst],
   outdir: "dist",
   bundle: true,
   splitting: true,
@@ -180,12 +146,5 @@ for (const entry of readdirSync("dist", { recursive: true })) {
   if (code(text) !== code(built)) throw new Error(`${file}: a change outside a comment`);
   writeFileSync(file, text);
 }
-
-// requireEngines (see `enginesOnFirstUse`) finds the engines' entry relative to its own chunk
-const requirers = readdirSync("dist", { recursive: true }).filter(
-  (f) => f.endsWith(".js") && readFileSync(join("dist", f), "utf8").includes('"../runEngines.js"'),
-);
-if (requirers.length !== 1 || dirname(requirers[0]) !== "chunks")
-  throw new Error(`requireEngines is built into ${JSON.stringify(requirers)}, not one module of dist/chunks/`);
 
 cpSync("src/dashboard/static", "dist/dashboard/static", { recursive: true });

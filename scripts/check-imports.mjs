@@ -6,8 +6,6 @@
 //    code (a pool stage's first run imports it), node:crypto, node:v8 and msgpackr
 //    (src/load/onFirstUse.ts), worker_threads, child_process and perf_hooks.
 // 2. Lower layers never import higher ones (type-only imports are free: they vanish at run time).
-//    One seam is let through: src/load/engines.ts imports the run engines' entry (src/runEngines.ts),
-//    an import the build swaps for a require() on first use (scripts/build.mjs, enginesOnFirstUse).
 // The built package is a bundle (scripts/build.mjs) that keeps this graph's split points: what the
 // sources import with `import()` is a chunk of its own, loaded on use. test/packaging/bundle.test.ts
 // checks the same rule on dist/ (what `import { pipeline } from "weir"` loads).
@@ -90,9 +88,6 @@ function imports(file) {
   return out;
 }
 
-/** Imports of an entry file the build turns into a load on first use: [importing file, entry], under src/. */
-const seams = [["load/engines.ts", "runEngines.ts"]];
-
 const files = walk(src);
 const graph = new Map(files.map((f) => [f, imports(f)]));
 const problems = [];
@@ -138,8 +133,7 @@ for (const [file, deps] of graph) {
     if (path === null) continue;
     const to = relative(src, path).split("/")[0];
     const target = layerOf.get(to);
-    const seam = seams.some(([a, b]) => relative(src, file) === a && relative(src, path) === b);
-    if (target === undefined && !seam) problems.push(`src/${relative(src, file)} imports the entry file ${spec}`);
+    if (target === undefined) problems.push(`src/${relative(src, file)} imports the entry file ${spec}`);
     else if (target > level)
       problems.push(`src/${relative(src, file)} (${from}) imports ${spec} (${to}, a higher layer)`);
   }

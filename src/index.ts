@@ -117,8 +117,7 @@ export { tasksWithStatus, failedTasks, runningTasks } from "./state/tasksWithSta
 export { projection } from "./state/projection.js";
 
 // component runtime
-export { runtime } from "./runtime/createRuntime.js";
-export type { Runtime, RuntimeState } from "./runtime/Runtime.js";
+export { runtime, type Runtime, type RuntimeState } from "./runtime/Runtime.js";
 export type { ComponentSpec, StartContext, ComponentContext } from "./runtime/Component.js";
 export type { UnhealthyAction, UnhealthyOptions } from "./runtime/UnhealthyPolicy.js";
 export type { ShutdownHook, ShutdownHookOptions, ShutdownContext } from "./runtime/ShutdownHook.js";
@@ -214,7 +213,6 @@ export { WorkerCrashedError } from "./errors/WorkerCrashedError.js";
 export { WorkerOutOfMemoryError } from "./errors/WorkerOutOfMemoryError.js";
 export { ModuleLoadError } from "./errors/ModuleLoadError.js";
 export { TypeScriptUnsupportedError } from "./errors/TypeScriptUnsupportedError.js";
-export { NodeUnsupportedError } from "./errors/NodeUnsupportedError.js";
 export { OptionalDependencyMissingError } from "./errors/OptionalDependencyMissingError.js";
 export { NotSelfContainedError } from "./errors/NotSelfContainedError.js";
 

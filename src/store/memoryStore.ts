@@ -1,4 +1,5 @@
-import { engines } from "../load/engines.js";
+import { DurableStore } from "./DurableStore.js";
+import { MemoryBackend } from "./memory/MemoryBackend.js";
 import type { Store } from "./Store.js";
 import { fillStoreOptions, type StoreOptions } from "./StoreOptions.js";
 
@@ -14,5 +15,5 @@ import { fillStoreOptions, type StoreOptions } from "./StoreOptions.js";
  * ```
  */
 export function memoryStore(options: StoreOptions = {}): Store {
-  return engines().openMemoryStore(fillStoreOptions(options, "memoryStore"));
+  return new DurableStore(new MemoryBackend(), fillStoreOptions(options, "memoryStore"));
 }

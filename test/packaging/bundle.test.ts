@@ -120,8 +120,7 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     };
     const bytes = (files: Set<string>): number => [...files].reduce((n, f) => n + readFileSync(f).length, 0);
     const core = closure(join(dist, "index.js"));
-    // the core without the run engines (dist/runEngines.js, loaded on the first run)
-    assert.ok(core.size <= 4 && bytes(core) > 150_000, `index.js: ${core.size} files, ${bytes(core)} bytes`);
+    assert.ok(core.size <= 4 && bytes(core) > 300_000, `index.js: ${core.size} files, ${bytes(core)} bytes`);
     for (const entry of ["threadEntry.js", "processEntry.js"]) {
       const runtime = closure(join(dist, "executor/pool/runtime", entry));
       const shared = [...runtime].filter((f) => core.has(f));
@@ -176,10 +175,7 @@ describe("the built package (dist/, an esbuild bundle)", () => {
       );
     }
     // the modules behind these load on first use: their code sits in chunks of their own
-    const firstUse = ["PoolExecutor", "SqliteBackend", "LiveRuns", "RedisLink"];
-    // the run engines (src/runEngines.ts): the first run loads them
-    firstUse.push("PipelineRun", "StageStep", "WorkflowRun", "Runtime", "DurableStore");
-    for (const name of firstUse) {
+    for (const name of ["PoolExecutor", "SqliteBackend", "LiveRuns", "RedisLink"]) {
       const definition = new RegExp(`^(?:var ${name} = class\\b|class ${name}\\b)`, "m");
       assert.ok(
         builtModules().some((f) => definition.test(readFileSync(f, "utf8"))),
@@ -190,61 +186,5 @@ describe("the built package (dist/, an esbuild bundle)", () => {
         assert.ok(!definition.test(readFileSync(file, "utf8")), `${relative(dist, file)} holds ${name}`);
       }
     }
-  });
-
-  it("loads the run engines on the first run, synchronously, sharing the core's classes", () => {
-    const script = `
-      import { createRequire } from "node:module";
-      const weir = await import("weir");
-      const cache = createRequire(import.meta.url).cache;
-      const loaded = () => Object.keys(cache).filter((f) => f.endsWith("/dist/runEngines.js")).length;
-      const out = { before: loaded() };
-      const failing = weir.pipeline("p").from([1, 2]).map((x) => { if (x === 2) throw new Error("two"); return x; });
-      const run = failing.run();
-      out.afterRun = loaded();
-      out.state = run.snapshot().state;
-      try { await run; } catch (e) { out.stageError = e instanceof weir.StageError && weir.StageError.is(e); }
-      const ok = await weir.pipeline("q").from([1, 2, 3]).map((x) => x * 2).run();
-      out.mapped = Object.values(ok.stats).find((s) => s.kind === "map")?.out;
-      out.workflow = (await weir.workflow("w").task("a", () => 1).task("b", { after: ["a"] }, () => 2).run()).state;
-      out.store = typeof weir.memoryStore().createRun;
-      const app = weir.runtime();
-      await app.start();
-      await app.stop();
-      out.runtime = app.state;
-      process.stdout.write(JSON.stringify(out));`;
-    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
-    assert.equal(child.status, 0, child.stderr);
-    assert.equal(child.stderr, "", "no warning"); // require() of an ES module warns on no supported Node
-    assert.deepEqual(JSON.parse(child.stdout), {
-      before: 0,
-      afterRun: 1,
-      state: "running",
-      stageError: true,
-      mapped: 3,
-      workflow: "completed",
-      store: "function",
-      runtime: "stopped",
-    });
-  });
-
-  it("says which Node it needs where require() of an ES module is off, and imports still", () => {
-    const script = `
-      const weir = await import("weir");
-      const codes = [];
-      for (const start of [() => weir.pipeline("p").from([1]).run(), () => weir.memoryStore(), () => weir.runtime()]) {
-        try { start(); codes.push("started"); } catch (e) { codes.push(weir.NodeUnsupportedError.is(e) ? e.code : String(e)); }
-      }
-      process.stdout.write(JSON.stringify(codes));`;
-    const child = spawnSync(
-      process.execPath,
-      ["--no-experimental-require-module", "--input-type=module", "-e", script],
-      {
-        cwd: root,
-        encoding: "utf8",
-      },
-    );
-    assert.equal(child.status, 0, child.stderr);
-    assert.deepEqual(JSON.parse(child.stdout), Array(3).fill("WEIR_NODE_UNSUPPORTED"));
   });
 });
