@@ -219,18 +219,16 @@ function runRow(id) {
       show(1, `${r.kind}${live}`, r.kind, live ? h("span", { class: "muted" }, " · live") : "");
       show(2, r.name, r.name);
       show(3, r.state, stateBadge(r.state));
-      const done = r.total === undefined ? fmt(r.done) : `${fmt(r.done)} / ${fmt(r.total)}`;
-      show(4, done, done);
-      const rate = fmt(r.rate, 1);
-      show(5, rate, rate);
-      const errors = fmt(r.errors);
-      show(6, errors, errors);
-      const dead = fmt(r.deadLetters);
-      show(7, dead, dead);
-      const started = when(r.startedAt);
-      show(8, started, started);
-      const ended = when(r.endedAt);
-      show(9, ended, ended);
+      // cells 4-9 show text only
+      const texts = [
+        progress(r),
+        fmt(r.rate, 1),
+        fmt(r.errors),
+        fmt(r.deadLetters),
+        when(r.startedAt),
+        when(r.endedAt),
+      ];
+      texts.forEach((text, j) => show(4 + j, text, text));
     },
   };
 }
@@ -281,7 +279,7 @@ function renderHeader(head, r) {
   }
   parts.title.replaceChildren(`${r.kind} `, h("span", { id: "run-name" }, r.name), " ", stateBadge(r.state));
   parts.cards.replaceChildren(
-    card("progress", r.total === undefined ? fmt(r.done) : `${fmt(r.done)} / ${fmt(r.total)}`, "done"),
+    card("progress", progress(r), "done"),
     card("rate /s", fmt(r.rate, 1), "rate"),
     card("errors", fmt(r.errors), "errors"),
     card("dead letters", fmt(r.deadLetters), "dead-letters"),
@@ -291,6 +289,11 @@ function renderHeader(head, r) {
   parts.stop.disabled = !r.stoppable;
   parts.cancel.disabled = !r.stoppable;
   parts.id.textContent = r.id;
+}
+
+/** A run's items done, and of how many when its total is known. */
+function progress(r) {
+  return r.total === undefined ? fmt(r.done) : `${fmt(r.done)} / ${fmt(r.total)}`;
 }
 
 function card(label, value, id) {
