@@ -87,6 +87,14 @@ export class Channel<T> {
   }
 
   /**
+   * Calls `wake` once, when {@link Channel.space} would resolve (the channel is full now): the
+   * same wait with no promise of its own, for a caller that has one already.
+   */
+  onSpace(wake: () => void): void {
+    this.#spaceWaiters.push(wake);
+  }
+
+  /**
    * Queues an item. Under `block` the caller must have checked {@link Channel.hasSpace}: pushing
    * into a full channel is a bug, and throws. Returns false when the item was dropped.
    */

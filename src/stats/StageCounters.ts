@@ -93,6 +93,11 @@ export class StageCounters {
     if (--this.inFlight === 0) this.busyMs += now - this.busySince;
   }
 
+  /** `n` items finished at the same `now`. */
+  finishedMany(n: number, now: number): void {
+    if (n > 0 && (this.inFlight -= n) === 0) this.busyMs += now - this.busySince;
+  }
+
   /** A frozen copy, with busy time up to `now`, `elapsedMs` after the run started. */
   snapshot(now: number, elapsedMs: number): StageStats {
     const busyMs = this.busyMs + (this.inFlight > 0 ? now - this.busySince : 0);

@@ -46,6 +46,11 @@ export class Emitter {
     return this.#outlet.space();
   }
 
+  /** {@link Emitter.space} as a callback: see {@link Outlet.whenSpace}. */
+  whenSpace(wake: () => void): boolean {
+    return this.#outlet.whenSpace(wake);
+  }
+
   /** True when a fused tail runs before the outlet. */
   get hasTail(): boolean {
     return this.#tail !== undefined;

@@ -109,6 +109,34 @@ export class Outlet {
     return undefined;
   }
 
+  /**
+   * {@link Outlet.space} for a caller with a promise of its own to settle: false when every
+   * channel below has room; else true, and `wake` is called once when {@link Outlet.space} would
+   * have resolved (or, rarely, earlier: the caller asks again once woken).
+   */
+  whenSpace(wake: () => void): boolean {
+    const channels = this.#channels;
+    if (channels.length === 1) {
+      // one channel below (the common case): its own waker list, no promise in between
+      const c = channels[0]!;
+      if (c.hasSpace) return false;
+      const blocked = this.blocked;
+      if (blocked === undefined) c.onSpace(wake);
+      else {
+        blocked.begin();
+        c.onSpace(() => {
+          blocked.end();
+          wake();
+        });
+      }
+      return true;
+    }
+    const space = this.space();
+    if (space === undefined) return false;
+    void space.then(wake, wake);
+    return true;
+  }
+
   async #allSpace(): Promise<void> {
     this.blocked?.begin();
     try {

@@ -88,6 +88,13 @@ export class SourceStep implements Step {
     this.#settleWait(interrupted, undefined, false);
   };
   readonly #waitResolved = (value: unknown): void => this.#settleWait(value, undefined, false);
+  /** Room below, maybe (see {@link SourceStep.#spaceBelow}). */
+  readonly #wokeForSpace = (): void => {
+    // a waker left from a wait the interrupt ended must not settle a later wait of another kind
+    if (this.#waitingForSpace) this.#settleWait(undefined, undefined, false);
+  };
+  /** The pending wait is {@link SourceStep.#spaceBelow}'s. */
+  #waitingForSpace = false;
   readonly #waitRejected = (error: unknown): void => this.#settleWait(undefined, error, true);
   /** What a fused tail that pulls the source itself took ({@link Emitter.emitPulled}): counted as a read would be. */
   readonly #took: PullTaker = {
@@ -141,7 +148,22 @@ export class SourceStep implements Step {
     return wait;
   }
 
+  /**
+   * Undefined when every channel below has room; else a promise that resolves when they may have
+   * (the caller asks again), or with `interrupted`. One promise per wait: the channel wakes this
+   * step's own wait, not a promise of its own that this one would then follow.
+   */
+  #spaceBelow(emitter: Emitter): Promise<unknown> | undefined {
+    // (the channel calls its wakers later, never from here)
+    if (!emitter.whenSpace(this.#wokeForSpace)) return undefined;
+    if (this.#isInterrupted) return Promise.resolve(interrupted);
+    const wait = new Promise<unknown>(this.#startWait);
+    this.#waitingForSpace = true;
+    return wait;
+  }
+
   #settleWait(value: unknown, error: unknown, failed: boolean): void {
+    this.#waitingForSpace = false;
     const resolve = this.#resolveWait;
     const reject = this.#rejectWait;
     this.#resolveWait = undefined;
@@ -227,16 +249,16 @@ export class SourceStep implements Step {
     const unsubscribe = onAbort(signal, this.#interrupt);
     try {
       while (!this.#stopped && !signal.aborted) {
-        const space = emitter.space();
+        const space = this.#spaceBelow(emitter);
         if (space !== undefined) {
           if (turns === undefined) {
-            if ((await this.#unlessInterrupted(space)) === interrupted) break;
+            if ((await space) === interrupted) break;
             continue;
           }
           turns.waiting++;
           let woke: unknown;
           try {
-            woke = await this.#unlessInterrupted(space);
+            woke = await space;
           } finally {
             // in this step's own continuation: a source woken with it still counts as waiting until then
             turns.waiting--;

@@ -65,6 +65,15 @@ export class Outbox {
     }
   }
 
+  /** Appends one value (a {@link READY} outcome). */
+  appendValue(value: unknown, index: number): void {
+    this.#put(value, index);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      microtask(this.#flushCallback);
+    }
+  }
+
   /** Writes one item at the end, in place while the buffer's storage allows. */
   #put(value: unknown, index: number): void {
     const k = this.#count++;

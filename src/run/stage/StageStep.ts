@@ -69,7 +69,12 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   readonly #options: StageStepOptions;
   /** Items kept in flight; re-read on each pump, as a pool's window grows with its batch size. */
   #window: number;
+  /**
+   * Free slots: a stack in `#free[0..#freeCount)`. Its length never shrinks (an array popped
+   * empty and pushed full again on every burst has its storage trimmed and grown again each time).
+   */
   readonly #free: StageSlot[] = [];
+  #freeCount = 0;
   readonly #gate: AdmissionGate<StageSlot> | undefined;
   /** Every slot that may hold an item, for {@link StageStep.minIndex}. */
   readonly #slots = new Set<StageSlot>();
@@ -110,7 +115,18 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   #pumpSoon = false;
   /** The clock read shared by this burst's settles (-1: none yet); the refill forgets it. */
   #settleTime = -1;
+  /**
+   * Slots whose attempt resolved in this burst and were not handled yet (`#settled[k]` resolved
+   * with `#settledValues[k]`, for k below `#settledCount`): handled together at the burst's end,
+   * at one clock read, before the refill. Only while settle times are shared and the window is
+   * wider than one (see {@link StageStep.resolved}).
+   */
+  readonly #settled: StageSlot[] = [];
+  readonly #settledValues: unknown[] = [];
+  #settledCount = 0;
   readonly #pumpLater = (): void => {
+    // (still marked as due while the burst is handled: its settles need no refill of their own)
+    if (this.#settledCount > 0) this.#handleSettled();
     this.#pumpSoon = false;
     this.#settleTime = -1;
     this.#pump();
@@ -269,7 +285,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
           this.#nextArrival - this.#emitArrival < this.#reorderLimit &&
           !this.#ended
         ) {
-          const slot = this.#free.pop() ?? this.#newSlot();
+          const slot = this.#takeSlot();
           slot.busy = true;
           slot.item = input.shift();
           slot.index = input.shiftedSeq;
@@ -328,10 +344,9 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     if (n <= 0 || this.#outbox.flushing || this.#ended) return now;
     if (now < 0) now = this.#scope.clock.now();
     const submit = this.#submit;
-    const free = this.#free;
     let arrival = this.#nextArrival;
     for (let k = 0; k < n; k++) {
-      const slot = free.pop() ?? this.#newSlot();
+      const slot = this.#takeSlot();
       slot.busy = true;
       slot.item = input.shift();
       slot.index = input.shiftedSeq;
@@ -379,10 +394,76 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     return this.#settleTime;
   }
 
-  /** Called through a slot's bound `resolve`. */
+  /**
+   * Called through a slot's bound `resolve`. With a window wider than one on the real clock, the
+   * outcome waits for the end of the burst of settles it came in (see {@link StageStep.#handleSettled}).
+   */
   resolved(slot: StageSlot, value: unknown): void {
     if (slot.abandoned || this.#ended) return;
+    if (this.#options.shareSettleTime && this.#window > 1) {
+      const k = this.#settledCount++;
+      this.#settled[k] = slot;
+      this.#settledValues[k] = value;
+      if (!this.#pumpSoon) {
+        this.#pumpSoon = true;
+        microtask(this.#pumpLater);
+      }
+      return;
+    }
     this.#resolvedAt(slot, value, this.#settleNow());
+  }
+
+  /**
+   * Handles the burst's resolved attempts, in the order they settled, at one clock read: as
+   * {@link StageStep.#resolvedAt} would, one by one. The common case (no timer, no admission to
+   * give back, not a flatMap, and in an ordered stage the next item due out) is done here
+   * inline: its result goes straight into the outbox, its slot back to the free ones, and the
+   * items it finished are counted once for the burst.
+   */
+  #handleSettled(): void {
+    const slots = this.#settled;
+    const values = this.#settledValues;
+    const now = this.#settleNow();
+    const c = this.#counters;
+    const kind = this.#options.kind;
+    const ordered = this.#options.ordered;
+    const outbox = this.#outbox;
+    let finished = 0;
+    for (let k = 0; k < this.#settledCount; k++) {
+      const slot = slots[k]!;
+      const value = values[k];
+      slots[k] = undefined as unknown as StageSlot;
+      values[k] = undefined;
+      if (slot.abandoned || this.#ended) continue;
+      if (
+        kind === "flatMap" ||
+        slot.timer !== undefined ||
+        slot.controller !== undefined ||
+        slot.admitted ||
+        (ordered && slot.arrival !== this.#emitArrival)
+      ) {
+        this.#resolvedAt(slot, value, now);
+        continue;
+      }
+      finished++;
+      // one sample per item (a tracer sees each as an attempt of its own)
+      c.latency.record(now - slot.startedAt);
+      if (kind === "map") {
+        c.out++;
+        outbox.appendValue(value, slot.index);
+      } else if (kind === "tap" || (kind === "filter" && value)) {
+        c.out++;
+        outbox.appendValue(slot.item, slot.index);
+      } else if (kind === "sink") c.out++;
+      if (ordered) this.#emitArrival++;
+      slot.busy = false;
+      slot.item = undefined;
+      this.#inFlight--;
+      this.#putSlot(slot);
+    }
+    c.finishedMany(finished, now);
+    this.#settledCount = 0;
+    if (ordered && this.#reorderRing.stateAt(this.#emitArrival) !== EMPTY) this.#drainRing();
   }
 
   /**
@@ -678,6 +759,15 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     }
   }
 
+  /** A free slot, or a new one. */
+  #takeSlot(): StageSlot {
+    return this.#freeCount > 0 ? this.#free[--this.#freeCount]! : this.#newSlot();
+  }
+
+  #putSlot(slot: StageSlot): void {
+    this.#free[this.#freeCount++] = slot;
+  }
+
   #newSlot(): StageSlot {
     const slot = new StageSlot(this, this.#scope.signal);
     this.#slots.add(slot);
@@ -713,7 +803,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     slot.busy = false;
     slot.item = undefined;
     this.#inFlight--;
-    this.#free.push(slot);
+    this.#putSlot(slot);
     // refill once per microtask turn, not once per settle: settles come in bursts (a pool's
     // batch resolves a thousand attempts in one go; promise reactions run back to back)
     if (this.#window > 1) this.#pumpAfterBurst();
