@@ -31,6 +31,7 @@ import type { Step } from "./Step.js";
 import { holdMainLoopDelay, mainLoopDelayMs } from "../time/mainLoopDelay.js";
 import { DurablePipeline, type DurableRunOptions } from "./durable/DurablePipeline.js";
 import { buildSteps, type PipelineSource, type RunTaps } from "./buildSteps.js";
+import { startTrace } from "../stats/startTrace.js";
 
 export type { RunTaps } from "./buildSteps.js";
 
@@ -131,7 +132,7 @@ export class PipelineRun implements Run, RunScope {
     );
     graph.nodes.forEach((n, k) => n.settings?.cache && (this.#counters[k]!.cache = n.settings.cache.counter()));
     // `tracer`: each stage's attempts report to its trace (untraced runs keep plain counters)
-    const trace = options.tracer?.start({ kind: "pipeline", name: graph.name });
+    const trace = startTrace(options.tracer, { kind: "pipeline", name: graph.name });
     if (trace !== undefined)
       for (const c of this.#counters) {
         const t = trace.stage(c);

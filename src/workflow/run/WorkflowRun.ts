@@ -1,4 +1,5 @@
 import type { RunTrace } from "../../stats/RunTracer.js";
+import { startTrace } from "../../stats/startTrace.js";
 import { CancelledError } from "../../errors/CancelledError.js";
 import { observeWorkflow } from "../../events/diagnostics.js";
 import { EventBus, type EventHandler, type SubscribeOptions } from "../../events/EventBus.js";
@@ -117,7 +118,7 @@ export class WorkflowRun<R = Record<string, unknown>> implements Promise<Workflo
         tasks: [...this.snapshot().tasks()],
       }),
     });
-    const trace = options.tracer?.start({ kind: "workflow", name: this.workflow });
+    const trace = startTrace(options.tracer, { kind: "workflow", name: this.workflow });
     if (trace !== undefined) {
       this.#trace = trace;
       this.#bus.on("task:end", ({ task }) => trace.task(task, this.#clock.now()));

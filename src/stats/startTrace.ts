@@ -1,0 +1,78 @@
+import type { RunTrace, RunTracer, StageTrace, TracedRun } from "./RunTracer.js";
+
+/** The `code` of the warning a run emits when its tracer threw. */
+export const TRACER_FAILED = "WEIR_TRACER_FAILED";
+
+/**
+ * Starts `tracer`'s trace of `run`, guarded: a tracer is observability, and an error it throws
+ * (from `start`, `stage`, a stage's `attempt` or `failed`, `task` or `end`) must not fail the
+ * run, lose its items or, thrown from a promise callback, end the process. The first such error
+ * is reported once with `process.emitWarning` (code {@link TRACER_FAILED}, naming the run and the
+ * method); the trace then hears nothing more but the run's end, and the run goes on untraced.
+ * Undefined when there is no tracer, or when its `start` threw.
+ */
+export function startTrace(tracer: RunTracer | undefined, run: TracedRun): RunTrace | undefined {
+  if (tracer === undefined) return undefined;
+  let failed = false;
+  const fail = (method: string, error: unknown): void => {
+    if (failed) return;
+    failed = true;
+    process.emitWarning(
+      `weir: the tracer of ${run.kind} "${run.name}" threw in ${method}(); the run goes on untraced: ${String(error)}`,
+      { code: TRACER_FAILED, detail: error instanceof Error ? error.stack : undefined },
+    );
+  };
+  let trace: RunTrace;
+  try {
+    trace = tracer.start(run);
+  } catch (error) {
+    fail("start", error);
+    return undefined;
+  }
+  const guardStage = (t: StageTrace): StageTrace => ({
+    failed(error) {
+      if (failed) return;
+      try {
+        t.failed(error);
+      } catch (thrown) {
+        fail("failed", thrown);
+      }
+    },
+    attempt(durationMs, items) {
+      if (failed) return;
+      try {
+        t.attempt(durationMs, items);
+      } catch (thrown) {
+        fail("attempt", thrown);
+      }
+    },
+  });
+  return {
+    stage(stage) {
+      if (failed) return undefined;
+      try {
+        const t = trace.stage(stage);
+        return t === undefined ? undefined : guardStage(t);
+      } catch (thrown) {
+        fail("stage", thrown);
+        return undefined;
+      }
+    },
+    task(task, nowMs) {
+      if (failed) return;
+      try {
+        trace.task(task, nowMs);
+      } catch (thrown) {
+        fail("task", thrown);
+      }
+    },
+    end(ok, error) {
+      // still ended after an earlier error, so the tracer can close what it opened for the run
+      try {
+        trace.end(ok, error);
+      } catch (thrown) {
+        fail("end", thrown);
+      }
+    },
+  };
+}
