@@ -29,3 +29,20 @@ export function deferred<T = void>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
+
+/**
+ * The process warnings emitted while `fn` runs, and a few turns after (warnings are emitted on
+ * a later tick). Each may carry the `code` it was emitted with.
+ */
+export async function warningsDuring(fn: () => Promise<void>): Promise<(Error & { code?: string })[]> {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on("warning", onWarning);
+  try {
+    await fn();
+    await turns(3);
+  } finally {
+    process.off("warning", onWarning);
+  }
+  return warnings;
+}

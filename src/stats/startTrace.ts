@@ -29,50 +29,27 @@ export function startTrace(tracer: RunTracer | undefined, run: TracedRun): RunTr
     fail("start", error);
     return undefined;
   }
+  /** Calls the tracer unless it failed before (`always`: even then), reporting its first error. */
+  const guarded = (method: string, call: () => void, always = false): void => {
+    if (failed && !always) return;
+    try {
+      call();
+    } catch (thrown) {
+      fail(method, thrown);
+    }
+  };
   const guardStage = (t: StageTrace): StageTrace => ({
-    failed(error) {
-      if (failed) return;
-      try {
-        t.failed(error);
-      } catch (thrown) {
-        fail("failed", thrown);
-      }
-    },
-    attempt(durationMs, items) {
-      if (failed) return;
-      try {
-        t.attempt(durationMs, items);
-      } catch (thrown) {
-        fail("attempt", thrown);
-      }
-    },
+    failed: (error) => guarded("failed", () => t.failed(error)),
+    attempt: (durationMs, items) => guarded("attempt", () => t.attempt(durationMs, items)),
   });
   return {
     stage(stage) {
-      if (failed) return undefined;
-      try {
-        const t = trace.stage(stage);
-        return t === undefined ? undefined : guardStage(t);
-      } catch (thrown) {
-        fail("stage", thrown);
-        return undefined;
-      }
+      let t: StageTrace | undefined;
+      guarded("stage", () => (t = trace.stage(stage)));
+      return t === undefined || failed ? undefined : guardStage(t);
     },
-    task(task, nowMs) {
-      if (failed) return;
-      try {
-        trace.task(task, nowMs);
-      } catch (thrown) {
-        fail("task", thrown);
-      }
-    },
-    end(ok, error) {
-      // still ended after an earlier error, so the tracer can close what it opened for the run
-      try {
-        trace.end(ok, error);
-      } catch (thrown) {
-        fail("end", thrown);
-      }
-    },
+    task: (task, nowMs) => guarded("task", () => trace.task(task, nowMs)),
+    // still ended after an earlier error, so the tracer can close what it opened for the run
+    end: (ok, error) => guarded("end", () => trace.end(ok, error), true),
   };
 }

@@ -2,21 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { pipeline, CancelledError } from "../../src/index.js";
-import { turns } from "../helpers.js";
-
-/** Collects the process warnings emitted while `fn` runs (and a few turns after, as warnings are emitted on nextTick). */
-async function warningsDuring(fn: () => Promise<void>): Promise<Error[]> {
-  const warnings: Error[] = [];
-  const onWarning = (w: Error): void => void warnings.push(w);
-  process.on("warning", onWarning);
-  try {
-    await fn();
-    await turns(3);
-  } finally {
-    process.off("warning", onWarning);
-  }
-  return warnings;
-}
+import { turns, warningsDuring } from "../helpers.js";
 
 const leakWarning = (w: Error): boolean => w.name === "MaxListenersExceededWarning";
 

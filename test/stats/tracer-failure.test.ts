@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pipeline, workflow, type RunTrace, type RunTracer } from "../../src/index.js";
-import { turns } from "../helpers.js";
+import { warningsDuring } from "../helpers.js";
 
 /** A tracer that throws from `method` (and records what it heard); the others work. */
 function throwingTracer(method: "start" | "stage" | "attempt" | "failed" | "task" | "end"): {
@@ -30,26 +30,12 @@ function throwingTracer(method: "start" | "stage" | "attempt" | "failed" | "task
   return { tracer, heard };
 }
 
-/** Runs `body`, collecting the process warnings it caused (they are emitted on a later tick). */
-async function warningsOf(body: () => Promise<void>): Promise<(Error & { code?: string })[]> {
-  const warnings: Error[] = [];
-  const onWarning = (w: Error): void => void warnings.push(w);
-  process.on("warning", onWarning);
-  try {
-    await body();
-    await turns(2);
-  } finally {
-    process.off("warning", onWarning);
-  }
-  return warnings;
-}
-
 describe("a tracer that throws", { timeout: 60_000 }, () => {
   for (const method of ["start", "stage", "attempt", "failed", "end"] as const) {
     it(`in ${method}(): the pipeline run keeps every item, and one warning names the run and the method`, async () => {
       const { tracer, heard } = throwingTracer(method);
       const out: number[] = [];
-      const warnings = await warningsOf(async () => {
+      const warnings = await warningsDuring(async () => {
         const result = await pipeline<number>("traced")
           .from(Array.from({ length: 50 }, (_, i) => i))
           .map(
@@ -80,7 +66,7 @@ describe("a tracer that throws", { timeout: 60_000 }, () => {
   it("in task(): the workflow completes, and one warning names it", async () => {
     const { tracer } = throwingTracer("task");
     let result: Awaited<ReturnType<ReturnType<typeof workflow>["run"]>> | undefined;
-    const warnings = await warningsOf(async () => {
+    const warnings = await warningsDuring(async () => {
       result = await workflow("nightly")
         .task("a", () => 1)
         .task("b", { after: ["a"] }, () => 2)
