@@ -29,7 +29,10 @@ export function startTrace(tracer: RunTracer | undefined, run: TracedRun): RunTr
     fail("start", error);
     return undefined;
   }
-  /** Calls the tracer unless it failed before (`always`: even then), reporting its first error. */
+  /**
+   * Calls the tracer unless it failed before (`always`: even then), reporting its first error
+   * (for the calls made once per run or task; a stage's calls are guarded in place below).
+   */
   const guarded = (method: string, call: () => void, always = false): void => {
     if (failed && !always) return;
     try {
@@ -38,9 +41,24 @@ export function startTrace(tracer: RunTracer | undefined, run: TracedRun): RunTr
       fail(method, thrown);
     }
   };
+  // called per attempt: no closure per call
   const guardStage = (t: StageTrace): StageTrace => ({
-    failed: (error) => guarded("failed", () => t.failed(error)),
-    attempt: (durationMs, items) => guarded("attempt", () => t.attempt(durationMs, items)),
+    failed(error) {
+      if (failed) return;
+      try {
+        t.failed(error);
+      } catch (thrown) {
+        fail("failed", thrown);
+      }
+    },
+    attempt(durationMs, items) {
+      if (failed) return;
+      try {
+        t.attempt(durationMs, items);
+      } catch (thrown) {
+        fail("attempt", thrown);
+      }
+    },
   });
   return {
     stage(stage) {

@@ -15,6 +15,14 @@ const hops = async (x: number): Promise<void> => {
 };
 const input = Array.from({ length: 200 }, (_, i) => i);
 
+/** `fn` as an async stage function whose item waits `hops(key(x))` first. */
+function scrambled<T>(fn: (x: number) => T, key = (x: number): number => x): (x: number) => Promise<T> {
+  return async (x) => {
+    await hops(key(x));
+    return fn(x);
+  };
+}
+
 function stageNamed(stats: Readonly<Record<string, StageStats>>, name: string): StageStats {
   const s = Object.values(stats).find((x) => x.name === name);
   assert.ok(s !== undefined, `no stage ${name}`);
@@ -28,25 +36,24 @@ describe("an async stage's burst of settles", { timeout: 60_000 }, () => {
     const result = await pipeline<number>("burst")
       .from(input)
       .map(
-        async (x: number) => {
-          await hops(x);
-          return x * 10;
-        },
+        scrambled((x) => x * 10),
         { name: "times10", concurrency: 8 },
       )
       .filter(
-        async (x: number) => {
-          await hops(x / 10);
-          return x % 20 === 0;
-        },
+        scrambled(
+          (x) => x % 20 === 0,
+          (x) => x / 10,
+        ),
         { name: "even", concurrency: 8 },
       )
       .tap(
-        async (x: number) => {
-          await hops(x / 10);
-          seen.push(x);
-          return "a tap's return value is not its output";
-        },
+        scrambled(
+          (x) => {
+            seen.push(x);
+            return "a tap's return value is not its output";
+          },
+          (x) => x / 10,
+        ),
         { name: "look", concurrency: 8 },
       )
       .to((x: number) => void out.push(x))
@@ -76,10 +83,7 @@ describe("an async stage's burst of settles", { timeout: 60_000 }, () => {
     const result = await pipeline<number>("sink")
       .from(input)
       .to(
-        async (x: number) => {
-          await hops(x);
-          written.push(x);
-        },
+        scrambled((x) => void written.push(x)),
         { name: "write", concurrency: 8 },
       )
       .run();
@@ -97,10 +101,7 @@ describe("an async stage's burst of settles", { timeout: 60_000 }, () => {
     const result = await pipeline<number>("unordered")
       .from(input)
       .map(
-        async (x: number) => {
-          await hops(x);
-          return x;
-        },
+        scrambled((x) => x),
         { name: "id", concurrency: 8, ordered: false },
       )
       .to((x: number) => void out.push(x))
@@ -118,11 +119,10 @@ describe("an async stage's burst of settles", { timeout: 60_000 }, () => {
     const result = await pipeline<number>("skip")
       .from(input)
       .map(
-        async (x: number) => {
-          await hops(x);
+        scrambled((x) => {
           if (x % 10 === 3) throw new Error(`bad ${x}`);
           return x;
-        },
+        }),
         { name: "check", concurrency: 8, onError: "skip" },
       )
       .to((x: number) => void out.push(x))
@@ -151,10 +151,7 @@ describe("an async stage's burst of settles", { timeout: 60_000 }, () => {
     await pipeline<number>("traced")
       .from(input)
       .map(
-        async (x: number) => {
-          await hops(x);
-          return x;
-        },
+        scrambled((x) => x),
         { name: "traced", concurrency: 8 },
       )
       .to(() => {})

@@ -59,15 +59,17 @@ export class Outbox {
       for (const v of value as unknown[])
         this.#put(v, children === undefined ? index : children.child(index, position++));
     } else return;
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      microtask(this.#flushCallback);
-    }
+    this.#scheduleFlush();
   }
 
   /** Appends one value (a {@link READY} outcome). */
   appendValue(value: unknown, index: number): void {
     this.#put(value, index);
+    this.#scheduleFlush();
+  }
+
+  /** Flushes at the end of this microtask turn (once, however many items are appended meanwhile). */
+  #scheduleFlush(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       microtask(this.#flushCallback);
