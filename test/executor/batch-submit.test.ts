@@ -3,7 +3,7 @@ import { after, describe, it } from "node:test";
 import type { Attempt, Settle } from "../../src/executor/Executor.js";
 import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
-import { CancelledError, ItemTransferredError, pipeline, worker } from "../../src/index.js";
+import { CancelledError, ItemTransferredError, pipeline, worker, type RunTracer } from "../../src/index.js";
 import { fns } from "./harness.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -189,5 +189,61 @@ describe("a pool stage's submits", () => {
       range(50).map((x) => x + 1),
     );
     assert.deepEqual(calls, []);
+  });
+});
+
+describe("a pool stage's settles", () => {
+  /** A tracer that notes the items of each attempt the stage named `name` reports. */
+  function attemptsOf(name: string): { tracer: RunTracer; items: number[] } {
+    const items: number[] = [];
+    const tracer: RunTracer = {
+      start: () => ({
+        stage: (stage) =>
+          stage.name === name
+            ? { failed: () => {}, attempt: (_ms: number, n: number) => void items.push(n) }
+            : undefined,
+        task: () => {},
+        end: () => {},
+      }),
+    };
+    return { tracer, items };
+  }
+
+  for (const ordered of [true, false]) {
+    it(`resolve a batch's items together (ordered: ${ordered}): each once, one latency sample each`, async () => {
+      const out: number[] = [];
+      const result = await pipeline<number>("settles")
+        .from(range(5000))
+        .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", ordered })
+        .to((x) => void out.push(x))
+        .run();
+      const expected = range(5000).map((x) => x + 1);
+      if (ordered) assert.deepEqual(out, expected);
+      else
+        assert.deepEqual(
+          [...out].sort((a, b) => a - b),
+          expected,
+        );
+      const w = result.stats.w!;
+      assert.equal(w.out, 5000);
+      assert.equal(w.inFlight, 0);
+      assert.equal(w.latency.count, 5000, "one latency sample per item");
+      assert.ok(w.latency.max > 0 && w.latency.p50 <= w.latency.max);
+    });
+  }
+
+  it("traced, each item of a batch is an attempt of its own", async () => {
+    const { tracer, items } = attemptsOf("w");
+    const result = await pipeline<number>("traced")
+      .from(range(3000))
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w" })
+      .to(() => {})
+      .run({ tracer });
+    assert.equal(result.stats.w!.out, 3000);
+    assert.equal(items.length, 3000);
+    assert.ok(
+      items.every((n) => n === 1),
+      "one item per attempt",
+    );
   });
 });

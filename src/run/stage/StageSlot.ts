@@ -11,10 +11,15 @@ export interface SlotOwner extends BatchSettle {
 
 /**
  * One item in flight in a stage runner. It is the {@link Attempt} handed to the executor (no
- * per-item allocation) and owns bound settle functions. A timed-out attempt abandons its slot: a
- * late settle from it is ignored, and the item moves to a fresh slot for its next attempt.
+ * per-item allocation) and owns settle functions bound to it. A timed-out attempt abandons its
+ * slot: a late settle from it is ignored, and the item moves to a fresh slot for its next attempt.
+ *
+ * Two kinds: a {@link BoundSlot} has its settle functions from the start (an async stage hands
+ * them to every attempt's promise); a {@link PoolSlot} makes them when first asked for, since a
+ * pool resolves its batches through {@link SlotOwner.resolveBatch} and reads them only for a
+ * failure. The timer callback and the Retry-After hook are made on first use by both.
  */
-export class StageSlot implements Attempt, Settle, Waiter {
+export abstract class StageSlot implements Attempt, Settle, Waiter {
   item: unknown = undefined;
   /** Source index of the item. */
   index = 0;
@@ -33,21 +38,53 @@ export class StageSlot implements Attempt, Settle, Waiter {
   waitingSince = -1;
   /** Retry-After reported by the running attempt through `ctx.retryAfter`. */
   retryAfterMs: number | undefined = undefined;
-  readonly retryAfter: (ms: number) => void;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown, failedStep?: FailedStep) => void;
-  readonly onTimeout: () => void;
   /** The runner, which resolves a pool's batch of slots in one call. */
   readonly owner: SlotOwner;
+  /** Settles the attempt with a value (bound: may be handed on as a callback). */
+  abstract readonly resolve: (value: unknown) => void;
+  /** Settles the attempt with an error (bound). */
+  abstract readonly reject: (error: unknown, failedStep?: FailedStep) => void;
+  #onTimeout: (() => void) | undefined = undefined;
+  #retryAfter: ((ms: number) => void) | undefined = undefined;
 
   constructor(owner: SlotOwner, signal: AbortSignal) {
     this.signal = signal;
     this.owner = owner;
-    this.resolve = (value) => owner.resolved(this, value);
-    this.reject = (error, failedStep) => owner.rejected(this, error, failedStep);
-    this.onTimeout = () => owner.timedOut(this);
-    this.retryAfter = (ms) => {
+  }
+
+  /** The attempt's timer callback (bound). */
+  get onTimeout(): () => void {
+    return (this.#onTimeout ??= () => this.owner.timedOut(this));
+  }
+
+  /** Where `ctx.retryAfter(ms)` lands (bound). */
+  get retryAfter(): (ms: number) => void {
+    return (this.#retryAfter ??= (ms) => {
       this.retryAfterMs = ms;
-    };
+    });
+  }
+}
+
+/** A slot whose settle functions exist from the start: read for every attempt (an async stage's). */
+export class BoundSlot extends StageSlot {
+  readonly resolve = (value: unknown): void => this.owner.resolved(this, value);
+  readonly reject = (error: unknown, failedStep?: FailedStep): void => this.owner.rejected(this, error, failedStep);
+}
+
+/**
+ * A pool stage's slot: its settle functions are made when first read (a failure, a retry, an
+ * item that waits for the pool's code), not for each of the thousands of slots a pool's window
+ * holds, made anew by every run (bench/README.md, "Pool slots without closures").
+ */
+export class PoolSlot extends StageSlot {
+  #resolve: ((value: unknown) => void) | undefined = undefined;
+  #reject: ((error: unknown, failedStep?: FailedStep) => void) | undefined = undefined;
+
+  get resolve(): (value: unknown) => void {
+    return (this.#resolve ??= (value) => this.owner.resolved(this, value));
+  }
+
+  get reject(): (error: unknown, failedStep?: FailedStep) => void {
+    return (this.#reject ??= (error, failedStep) => this.owner.rejected(this, error, failedStep));
   }
 }

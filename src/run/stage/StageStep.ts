@@ -18,7 +18,7 @@ import { Expansion, expansionOf } from "./Expansion.js";
 import { failedAt } from "./failedAt.js";
 import { Outbox } from "./Outbox.js";
 import { DROPPED, EMPTY, EXPAND, MANY, READY, ReorderRing, type RingState } from "./ReorderRing.js";
-import { StageSlot, type SlotOwner } from "./StageSlot.js";
+import { BoundSlot, PoolSlot, type SlotOwner, type StageSlot } from "./StageSlot.js";
 import { onAbort } from "../onAbort.js";
 
 /** The settings a stage runner needs, every field present. */
@@ -106,6 +106,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * it has that path, no gate admits items one by one and the runner arms no timer per item.
    */
   readonly #submitsBatches: boolean;
+  /** The executor is a pool's (it resolves batches through {@link StageStep.resolveBatch}): its slots are {@link PoolSlot}s. */
+  readonly #poolSlots: boolean;
   /** The slots one pump takes from the input, handed to the executor in one call (reused). */
   readonly #submit: StageSlot[] = [];
   #waitingInput = false;
@@ -181,8 +183,9 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
               }
             },
           );
+    this.#poolSlots = executor.executeBatch !== undefined;
     this.#submitsBatches =
-      executor.executeBatch !== undefined &&
+      this.#poolSlots &&
       this.#gate === undefined &&
       (options.timeoutMs === undefined || executor.ownsTimeouts === true);
     if (this.#gate !== undefined) {
@@ -421,19 +424,32 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * items it finished are counted once for the burst.
    */
   #handleSettled(): void {
-    const slots = this.#settled;
-    const values = this.#settledValues;
-    const now = this.#settleNow();
+    const n = this.#settledCount;
+    this.#settleMany(this.#settled, this.#settledValues, n, this.#settleNow(), true);
+    this.#settledCount = 0;
+  }
+
+  /**
+   * Resolves `n` attempts that settled at `now` with `values` (a burst, or a pool's batch): each
+   * one that needs nothing of its own (no timer, no admission to release, next out when ordered)
+   * goes straight into the outbox and its slot back to the free ones; the rest take
+   * {@link StageStep.#resolvedAt}. `clear` empties the arrays' entries (the runner's own burst
+   * buffers, which outlive the burst). The window is refilled by the pump the burst scheduled.
+   */
+  #settleMany(slots: readonly StageSlot[], values: unknown[], n: number, now: number, clear: boolean): void {
     const c = this.#counters;
     const kind = this.#options.kind;
     const ordered = this.#options.ordered;
     const outbox = this.#outbox;
+    const mutable = slots as StageSlot[];
     let finished = 0;
-    for (let k = 0; k < this.#settledCount; k++) {
+    for (let k = 0; k < n; k++) {
       const slot = slots[k]!;
       const value = values[k];
-      slots[k] = undefined as unknown as StageSlot;
-      values[k] = undefined;
+      if (clear) {
+        mutable[k] = undefined as unknown as StageSlot;
+        values[k] = undefined;
+      }
       if (slot.abandoned || this.#ended) continue;
       if (
         kind === "flatMap" ||
@@ -462,7 +478,6 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       this.#putSlot(slot);
     }
     c.finishedMany(finished, now);
-    this.#settledCount = 0;
     if (ordered && this.#reorderRing.stateAt(this.#emitArrival) !== EMPTY) this.#drainRing();
   }
 
@@ -479,6 +494,11 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       return;
     }
     const now = this.#settleNow();
+    if (this.#window > 1) {
+      // (the first clock read of the burst scheduled its refill)
+      this.#settleMany(settles as readonly StageSlot[], values as unknown[], n, now, false);
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const slot = settles[k] as StageSlot;
       if (slot.abandoned || this.#ended) continue;
@@ -769,7 +789,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   }
 
   #newSlot(): StageSlot {
-    const slot = new StageSlot(this, this.#scope.signal);
+    const signal = this.#scope.signal;
+    const slot = this.#poolSlots ? new PoolSlot(this, signal) : new BoundSlot(this, signal);
     this.#slots.add(slot);
     return slot;
   }
