@@ -81,7 +81,7 @@ export const inline: Suite = {
       },
     }),
     // the same loop in a function handed the pipeline's four functions, the sum kept in a
-    // closure as a sink keeps it: the floor for any engine that runs functions it was given
+    // closure as a sink keeps it: a plain loop running the code a weir user hands over
     // (bench/README.md, "What a generator source is compared with")
     "loop-generator-fns": contender({
       role: "reference",

@@ -424,26 +424,37 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * items it finished are counted once for the burst.
    */
   #handleSettled(): void {
-    const n = this.#settledCount;
-    this.#settleMany(this.#settled, this.#settledValues, n, this.#settleNow(), true);
+    // an attempt that settles while the burst is handled joins it
+    for (let from = 0; from < this.#settledCount;) {
+      const to = this.#settledCount;
+      this.#settleMany(this.#settled, this.#settledValues, from, to, this.#settleNow(), true);
+      from = to;
+    }
     this.#settledCount = 0;
   }
 
   /**
-   * Resolves `n` attempts that settled at `now` with `values` (a burst, or a pool's batch): each
-   * one that needs nothing of its own (no timer, no admission to release, next out when ordered)
-   * goes straight into the outbox and its slot back to the free ones; the rest take
+   * Resolves the attempts `slots[from..to)` that settled at `now` with `values` (a burst, or a
+   * pool's batch): each one that needs nothing of its own (no timer, no admission to release, next
+   * out when ordered) goes straight into the outbox and its slot back to the free ones; the rest take
    * {@link StageStep.#resolvedAt}. `clear` empties the arrays' entries (the runner's own burst
    * buffers, which outlive the burst). The window is refilled by the pump the burst scheduled.
    */
-  #settleMany(slots: readonly StageSlot[], values: unknown[], n: number, now: number, clear: boolean): void {
+  #settleMany(
+    slots: readonly StageSlot[],
+    values: unknown[],
+    from: number,
+    to: number,
+    now: number,
+    clear: boolean,
+  ): void {
     const c = this.#counters;
     const kind = this.#options.kind;
     const ordered = this.#options.ordered;
     const outbox = this.#outbox;
     const mutable = slots as StageSlot[];
     let finished = 0;
-    for (let k = 0; k < n; k++) {
+    for (let k = from; k < to; k++) {
       const slot = slots[k]!;
       const value = values[k];
       if (clear) {
@@ -496,7 +507,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     const now = this.#settleNow();
     if (this.#window > 1) {
       // (the first clock read of the burst scheduled its refill)
-      this.#settleMany(settles as readonly StageSlot[], values as unknown[], n, now, false);
+      this.#settleMany(settles as readonly StageSlot[], values as unknown[], 0, n, now, false);
       return;
     }
     for (let k = 0; k < n; k++) {
