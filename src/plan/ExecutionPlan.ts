@@ -51,9 +51,11 @@ export interface PlannedPool {
   readonly settle: "batch";
   /**
    * `"batch"`: the stage runner hands the pool the first attempts it takes from its input in one
-   * pump a run at a time, in one call (a retry is sent on its own).
+   * pump a run at a time, in one call (a retry is sent on its own). `"one"`: each item is handed
+   * to the pool on its own, after its admission (the stage has flow control: a breaker, a rate
+   * limit, a bulkhead or adaptive concurrency; see {@link PlannedPool.perItem}).
    */
-  readonly submit: "batch";
+  readonly submit: "batch" | "one";
   /**
    * The stage's options that still cost a step per item on those paths (settle and submit), each
    * with why (empty when none): per-item work stays only where an item needs it.

@@ -264,9 +264,22 @@ function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
     running: workers * s.concurrencyPerWorker,
     window: pool.maxWindow,
     settle: "batch",
-    submit: "batch",
+    submit: admitsOneByOne(node) ? "one" : "batch",
     perItem: perItemOptions(node),
   };
+}
+
+/** True when the stage's flow control admits each item on its own (the stage runner's gate). */
+function admitsOneByOne(node: GraphNode): boolean {
+  const s = node.settings;
+  return (
+    s !== undefined &&
+    (s.breaker !== undefined ||
+      s.rateLimit !== undefined ||
+      s.bulkhead !== undefined ||
+      s.admissions.length > 0 ||
+      s.adaptive !== undefined)
+  );
 }
 
 /** A pool stage's options that cost a step per item on the batch settle and submit paths, and why. */
@@ -279,13 +292,7 @@ function perItemOptions(node: GraphNode): string[] {
       "timeoutMs: on an injected clock the runner arms a timer per item and hands items to the pool one by one (on the system clock the pool times items)",
     );
   if (s.retry.attempts > 1) out.push("retry: a failed item settles and is retried on its own");
-  if (
-    s.breaker !== undefined ||
-    s.rateLimit !== undefined ||
-    s.bulkhead !== undefined ||
-    s.admissions.length > 0 ||
-    s.adaptive !== undefined
-  )
+  if (admitsOneByOne(node))
     out.push(
       "flow control (breaker, rateLimit, bulkhead, adaptive): each item is admitted, handed to the pool and released on its own",
     );

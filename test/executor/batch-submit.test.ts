@@ -182,6 +182,7 @@ describe("a pool stage's submits", () => {
         name: "w",
         rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
       });
+    assert.equal(p.plan().steps[1]!.pool?.submit, "one");
     const out: number[] = [];
     const { calls } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());
     assert.deepEqual(
