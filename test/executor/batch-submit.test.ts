@@ -194,22 +194,6 @@ describe("a pool stage's submits", () => {
 });
 
 describe("a pool stage's settles", () => {
-  /** A tracer that notes the items of each attempt the stage named `name` reports. */
-  function attemptsOf(name: string): { tracer: RunTracer; items: number[] } {
-    const items: number[] = [];
-    const tracer: RunTracer = {
-      start: () => ({
-        stage: (stage) =>
-          stage.name === name
-            ? { failed: () => {}, attempt: (_ms: number, n: number) => void items.push(n) }
-            : undefined,
-        task: () => {},
-        end: () => {},
-      }),
-    };
-    return { tracer, items };
-  }
-
   for (const ordered of [true, false]) {
     it(`resolve a batch's items together (ordered: ${ordered}): each once, one latency sample each`, async () => {
       const out: number[] = [];
@@ -234,7 +218,17 @@ describe("a pool stage's settles", () => {
   }
 
   it("traced, each item of a batch is an attempt of its own", async () => {
-    const { tracer, items } = attemptsOf("w");
+    const items: number[] = [];
+    const tracer: RunTracer = {
+      start: () => ({
+        stage: (stage) =>
+          stage.name === "w"
+            ? { failed: () => {}, attempt: (_ms: number, n: number) => void items.push(n) }
+            : undefined,
+        task: () => {},
+        end: () => {},
+      }),
+    };
     const result = await pipeline<number>("traced")
       .from(range(3000))
       .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w" })

@@ -106,7 +106,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * it has that path, no gate admits items one by one and the runner arms no timer per item.
    */
   readonly #submitsBatches: boolean;
-  /** The executor is a pool's (it resolves batches through {@link StageStep.resolveBatch}): its slots are {@link PoolSlot}s. */
+  /**
+   * The executor is a pool's (it resolves batches through {@link StageStep.resolveBatch}): its
+   * slots are {@link PoolSlot}s.
+   */
   readonly #poolSlots: boolean;
   /** The slots one pump takes from the input, handed to the executor in one call (reused). */
   readonly #submit: StageSlot[] = [];
@@ -435,10 +438,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
 
   /**
    * Resolves the attempts `slots[from..to)` that settled at `now` with `values` (a burst, or a
-   * pool's batch): each one that needs nothing of its own (no timer, no admission to release, next
-   * out when ordered) goes straight into the outbox and its slot back to the free ones; the rest take
-   * {@link StageStep.#resolvedAt}. `clear` empties the arrays' entries (the runner's own burst
-   * buffers, which outlive the burst). The window is refilled by the pump the burst scheduled.
+   * pool's batch): each one that needs nothing of its own (no timer, no admission to release,
+   * next out when ordered) goes straight into the outbox and its slot back to the free ones; the
+   * rest take {@link StageStep.#resolvedAt}. `clear` empties the arrays' entries (the runner's own
+   * burst buffers, which outlive the burst). The pump the burst scheduled refills the window.
    */
   #settleMany(
     slots: readonly StageSlot[],
