@@ -1,6 +1,7 @@
 import { itemKey, type ItemKeys } from "./ItemKeys.js";
 import type { StageContext } from "../stage/StageContext.js";
 import type { Attempt, Executor, Settle } from "./Executor.js";
+import { followThenable, thenOf } from "./followThenable.js";
 import { holdMainLoopDelay, mainLoopDelayMs } from "../time/mainLoopDelay.js";
 import { readsContext } from "../stage/readsContext.js";
 
@@ -86,15 +87,22 @@ export class AsyncExecutor implements Executor {
         this.#handedPromise = result;
         this.#handedSettle = settle;
       } else void this.#lane(result, settle);
-    } else if (
-      result !== null &&
-      typeof result === "object" &&
-      typeof (result as PromiseLike<unknown>).then === "function"
-    ) {
-      (result as PromiseLike<unknown>).then(settle.resolve, settle.reject);
-    } else {
-      settle.resolve(result);
+      return;
     }
+    if (result instanceof Promise) {
+      result.then(settle.resolve, settle.reject);
+      return;
+    }
+    let then;
+    try {
+      then = thenOf(result);
+    } catch (error) {
+      settle.reject(error);
+      return;
+    }
+    // any other thenable settles the item once, whatever it calls back (a promise settles once)
+    if (then !== undefined) followThenable(result as object, then, settle.resolve, settle.reject);
+    else settle.resolve(result);
   }
 
   /** Awaits `promise`, settles it, and goes on with any promise handed to it while settling. */

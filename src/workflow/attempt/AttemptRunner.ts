@@ -1,6 +1,7 @@
 import { TimeoutError } from "../../errors/TimeoutError.js";
 import type { EventBus } from "../../events/EventBus.js";
 import type { Executor } from "../../executor/Executor.js";
+import { followThenable, thenOf } from "../../executor/followThenable.js";
 import { acquire } from "../../policy/acquire.js";
 import { cancelledOutcome, neutralOutcome, type Admission } from "../../policy/Admission.js";
 import { backoffDelay, shouldRetry } from "../../policy/retry.js";
@@ -135,18 +136,22 @@ export class AttemptRunner {
       this.#failed(a, error);
       return;
     }
-    if (
-      out !== null &&
-      (typeof out === "object" || typeof out === "function") &&
-      typeof (out as PromiseLike<unknown>).then === "function"
-    ) {
-      (out as PromiseLike<unknown>).then(
+    let then;
+    try {
+      then = thenOf(out);
+    } catch (error) {
+      // a `then` getter that throws fails the attempt, as `await` would
+      this.#failed(a, error);
+      return;
+    }
+    if (then !== undefined)
+      followThenable(
+        out as object,
+        then,
         (value) => this.#settled(a, true, value),
         (error: unknown) => this.#settled(a, false, error),
       );
-    } else {
-      this.#done(a, out);
-    }
+    else this.#done(a, out);
   }
 
   #execute(a: TaskAttempt, def: TaskDefinition): void {
