@@ -1,4 +1,5 @@
 /** Small helpers shared by the tests (one home, so no test file defines its own copy). */
+import type { RunTracer } from "../src/index.js";
 
 /** Lets `n` rounds of promise callbacks and immediates run. */
 export async function turns(n = 1): Promise<void> {
@@ -45,4 +46,18 @@ export async function warningsDuring(fn: () => Promise<void>): Promise<(Error & 
     process.off("warning", onWarning);
   }
   return warnings;
+}
+
+/** A tracer that notes how many items each attempt of the stage named `stage` reported, in order. */
+export function attemptSizes(stage: string): { readonly tracer: RunTracer; readonly sizes: number[] } {
+  const sizes: number[] = [];
+  const tracer: RunTracer = {
+    start: () => ({
+      stage: (s) =>
+        s.name === stage ? { failed: () => {}, attempt: (_ms: number, n: number) => void sizes.push(n) } : undefined,
+      task: () => {},
+      end: () => {},
+    }),
+  };
+  return { tracer, sizes };
 }

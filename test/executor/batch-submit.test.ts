@@ -3,7 +3,8 @@ import { after, describe, it } from "node:test";
 import type { Attempt, Settle } from "../../src/executor/Executor.js";
 import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
-import { CancelledError, ItemTransferredError, pipeline, worker, type RunTracer } from "../../src/index.js";
+import { CancelledError, ItemTransferredError, pipeline, worker } from "../../src/index.js";
+import { attemptSizes } from "../helpers.js";
 import { fns } from "./harness.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -218,26 +219,16 @@ describe("a pool stage's settles", () => {
   }
 
   it("traced, each item of a batch is an attempt of its own", async () => {
-    const items: number[] = [];
-    const tracer: RunTracer = {
-      start: () => ({
-        stage: (stage) =>
-          stage.name === "w"
-            ? { failed: () => {}, attempt: (_ms: number, n: number) => void items.push(n) }
-            : undefined,
-        task: () => {},
-        end: () => {},
-      }),
-    };
+    const { tracer, sizes } = attemptSizes("w");
     const result = await pipeline<number>("traced")
       .from(range(3000))
       .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w" })
       .to(() => {})
       .run({ tracer });
     assert.equal(result.stats.w!.out, 3000);
-    assert.equal(items.length, 3000);
+    assert.equal(sizes.length, 3000);
     assert.ok(
-      items.every((n) => n === 1),
+      sizes.every((n) => n === 1),
       "one item per attempt",
     );
   });

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, ManualClock, type RunTracer, type StageStats } from "../../src/index.js";
+import { pipeline, ManualClock, type StageStats } from "../../src/index.js";
+import { attemptSizes } from "../helpers.js";
 
 /**
  * An async stage wider than one, on the real clock, handles the attempts that resolved in one
@@ -137,17 +138,7 @@ describe("an async stage's burst of settles", { timeout: 60_000 }, () => {
   });
 
   it("a tracer hears one attempt per item, as with one item at a time", async () => {
-    const attempts: number[] = [];
-    const tracer: RunTracer = {
-      start: () => ({
-        stage: (stage) =>
-          stage.name === "traced"
-            ? { failed: () => {}, attempt: (_ms: number, items: number) => void attempts.push(items) }
-            : undefined,
-        task: () => {},
-        end: () => {},
-      }),
-    };
+    const { tracer, sizes: attempts } = attemptSizes("traced");
     await pipeline<number>("traced")
       .from(input)
       .map(
