@@ -17,7 +17,10 @@
  * process (median over the processes): the after / before column is then the ratio of those, so
  * a machine that slows down for a while (both sides' rows and references slow alike) moves it less.
  *
- *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array,tail] [--processes 5]
+ * `--dist` loads each side's built package (`<path>/dist/index.js`, built by `npm run build` there)
+ * instead of its sources: the code as a user runs it (the run engines in dist/engines/*.cjs).
+ *
+ *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array,tail] [--processes 5] [--dist]
  */
 import { Readable, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     only: { type: "string" },
     processes: { type: "string" },
+    dist: { type: "boolean" },
     // a child of --processes: runs one side's rows (and the references), prints their medians as JSON
     side: { type: "string" },
   },
@@ -43,7 +47,11 @@ const only = values.only?.split(",");
 
 type Pipeline = typeof pipelineType;
 const load = async (root: string): Promise<Pipeline> =>
-  ((await import(`${root}/src/pipeline/pipeline.ts`)) as { pipeline: Pipeline }).pipeline;
+  (
+    (await import(values.dist === true ? `${root}/dist/index.js` : `${root}/src/pipeline/pipeline.ts`)) as {
+      pipeline: Pipeline;
+    }
+  ).pipeline;
 const side = values.side as "before" | "after" | undefined;
 const processes = values.processes === undefined ? undefined : Number(values.processes);
 const sides = side === undefined ? (["before", "after"] as const) : [side];
@@ -291,6 +299,7 @@ if (processes !== undefined) {
     for (const s of p % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const)) {
       const args = [...process.execArgv, new URL(import.meta.url).pathname, "--before", roots.before];
       args.push("--rounds", String(rounds), "--side", s, ...(values.only === undefined ? [] : ["--only", values.only]));
+      if (values.dist === true) args.push("--dist");
       const child = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
       if (child.status !== 0) throw new Error(`the ${s} process failed (exit ${child.status})`);
       const medians = JSON.parse(child.stdout.trim().split("\n").pop()!) as Record<string, number>;

@@ -16,6 +16,9 @@
 //    `import "weir"` loads three files instead of thirty-odd small chunks, in about half the CPU
 //    time and memory over plain node (bench/import-cost.ts): the links between chunks were the
 //    cost. The worker runtime entries are not wrapped: a worker loads its runtime, not the core.
+//    The run engines (src/engines/: PipelineRun, WorkflowRun, the component Runtime, the store
+//    over a backend) are no part of the core: each is one CommonJS file of its own,
+//    dist/engines/<name>.cjs, loaded on first use ("The run engines" below).
 // 4. empties every line of a built module that holds only a comment. esbuild keeps doc comments;
 //    they were a sixth of the core (94 of 540 KB), and V8 scans them at every import: the core
 //    imports about 8 % faster without them (bench/README.md, "Import cost"). The lines stay, empty,
@@ -31,7 +34,7 @@
 // Usage: node scripts/build.mjs
 import { spawnSync } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { createRequire } from "node:module";
 import { build, transformSync } from "esbuild";
 
@@ -84,12 +87,41 @@ const coreFirst = {
   },
 };
 
-await build({
+/**
+ * The run engines (src/engines/: pipeline, workflow, runtime, store) load on first use, each when
+ * the first run of its kind (or `runtime()`, `memoryStore()`, `sqliteStore()`) asks for it, not on
+ * `import "weir"`: they are half the core's code, and compiling the core is most of what importing
+ * weir costs (bench/README.md, "Import cost"). `run()` returns its run synchronously, so the core
+ * loads an engine with `require()`, and each is built as one CommonJS file (dist/engines/<name>.cjs)
+ * that imports nothing of weir: the modules of the core it uses are handed to it as a table of the
+ * core's own module namespaces. Under a require hook (tsx compiles what `require()` loads) that
+ * file is still the only copy of its engine, and the core the only copy of every class it holds
+ * (an error a stage throws is `instanceof` the `StageError` the caller imported). A module two
+ * engines use is made part of the core (the seam imports it), so no module is in two files.
+ *
+ * The builds: the ES modules with the seam (src/load/engines.ts) holding no engine, to learn which
+ * modules the core holds (twice: again with the modules engines share); each engine, every import
+ * of a module of the core made a read of the table; the ES modules again, the seam now the table
+ * and the `require()`s.
+ */
+const seam = resolve("src/load/engines.ts");
+const engineNames = readdirSync("src/engines").map((file) => file.replace(/\.ts$/, ""));
+
+/** Puts `contents` in the place of the seam (src/load/engines.ts), whose source imports the engines statically. */
+const enginesSeam = (contents) => ({
+  name: "engines-seam",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]load[\\/]engines\.ts$/ }, (args) =>
+      args.path === seam ? { contents, resolveDir: dirname(seam), loader: "ts" } : undefined,
+    );
+  },
+});
+
+const esm = {
   entryPoints: [...subpaths, ...internalEntries].map((file) => ({
     in: wrapped(file) ? `core-first:${file}` : file,
     out: outName(file),
   })),
-  plugins: [coreFirst],
   outdir: "dist",
   bundle: true,
   splitting: true,
@@ -101,7 +133,148 @@ await build({
   // the sources ride inside the maps (sourcesContent), so the maps are useful without src/
   sourcemap: true,
   logLevel: "warning",
+};
+/** The source files a build's metafile lists (absolute paths; wrappers and virtual modules left out). */
+const sourcesOf = (metafile) =>
+  new Set(
+    Object.keys(metafile.inputs)
+      .filter((input) => !input.includes(":"))
+      .map((input) => resolve(input)),
+  );
+
+/** The source files of the core when the seam also imports `kept` (absolute paths). */
+async function coreWith(kept) {
+  const imports = kept.map((path, i) => `import * as k${i} from ${JSON.stringify(path)};`);
+  const contents = `${imports.join("\n")}\nexport const engine = (): unknown => [${kept.map((_, i) => `k${i}`).join(", ")}];\n`;
+  const probe = await build({
+    ...esm,
+    plugins: [coreFirst, enginesSeam(contents)],
+    write: false,
+    metafile: true,
+    sourcemap: false,
+  });
+  return sourcesOf(probe.metafile);
+}
+
+/** The value exports of one source module, as esbuild reads them. */
+async function exportNames(path) {
+  const one = await build({
+    entryPoints: [path],
+    write: false,
+    metafile: true,
+    outdir: "/",
+    format: "esm",
+    logLevel: "silent",
+  });
+  return Object.values(one.metafile.outputs).flatMap((output) => output.exports);
+}
+
+/** The modules of the core the engines import: table key (path under src/) → absolute path. */
+const fromCore = new Map();
+const resolving = Symbol("resolving");
+/** Makes every import of a module of `core` a read of the table (`__weirCore`) the engine is handed. */
+const takeFromTable = (core) => ({
+  name: "take-from-table",
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === resolving || args.namespace !== "file") return undefined;
+      const { path, errors } = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: resolving,
+      });
+      if (errors.length > 0 || !core.has(path)) return undefined;
+      if (args.kind !== "import-statement")
+        throw new Error(
+          `${args.importer}: ${args.kind} of ${args.path}, a module of the core: engines take those by static import only`,
+        );
+      const key = relative("src", path).split(sep).join("/");
+      fromCore.set(key, path);
+      return { path: key, namespace: "weir-core" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "weir-core" }, async (args) => {
+      const names = await exportNames(fromCore.get(args.path));
+      const lines = names.map((name) =>
+        name === "default" ? "export default m.default;" : `export const ${name} = m.${name};`,
+      );
+      return { contents: `const m = __weirCore[${JSON.stringify(args.path)}];\n${lines.join("\n")}\n`, loader: "js" };
+    });
+  },
 });
+/** Builds one engine against `core`: written to dist/engines/<name>.cjs, or only its metafile. */
+const buildEngine = (name, core, write) =>
+  build({
+    entryPoints: [{ in: `src/engines/${name}.ts`, out: `engines/${name}` }],
+    outExtension: { ".js": ".cjs" },
+    plugins: [takeFromTable(core)],
+    outdir: "dist",
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    sourcemap: true,
+    metafile: true,
+    write,
+    logLevel: "warning",
+    // the file is one function of the core's table, in parentheses so that V8 compiles it at once
+    // (a first run about 6 ms sooner than when its body was parsed twice); import.meta.url is its own URL
+    define: { "import.meta.url": "__weirEngineUrl" },
+    banner: {
+      js: [
+        `module.exports = (function ${name}Engine(__weirCore) {`,
+        '"use strict";',
+        "const module = { exports: {} };",
+        'const __weirEngineUrl = require("node:url").pathToFileURL(__filename).href;',
+      ].join(" "),
+    },
+    footer: { js: "return module.exports;\n});" },
+  });
+
+// the core, then the modules more than one engine reaches, made part of it
+const alone = await coreWith([]);
+const reached = await Promise.all(
+  engineNames.map(async (name) => sourcesOf((await buildEngine(name, alone, false)).metafile)),
+);
+const shared = [...new Set(reached.flatMap((set) => [...set]))].filter(
+  (path) => reached.filter((set) => set.has(path)).length > 1,
+);
+const core = shared.length === 0 ? alone : await coreWith(shared);
+fromCore.clear();
+const engines = await Promise.all(
+  engineNames.map(async (name) => sourcesOf((await buildEngine(name, core, true)).metafile)),
+);
+
+const keys = [...fromCore.keys()];
+const { metafile } = await build({
+  ...esm,
+  plugins: [
+    coreFirst,
+    enginesSeam(
+      [
+        'import { createRequire } from "node:module";',
+        ...keys.map((key, i) => `import * as m${i} from ${JSON.stringify(fromCore.get(key))};`),
+        `const core = { ${keys.map((key, i) => `${JSON.stringify(key)}: m${i}`).join(", ")} };`,
+        "const loaded: Record<string, unknown> = {};",
+        "// this module is built into dist/chunks/ (checked below): the engines are in dist/engines/",
+        "export const engine = (name: string): any =>",
+        "  (loaded[name] ??= createRequire(import.meta.url)(`../engines/${name}.cjs`)(core));",
+      ].join("\n"),
+    ),
+  ],
+  metafile: true,
+});
+const built = sourcesOf(metafile);
+engines.forEach((own, i) => {
+  const twice = [...own].filter((path) => built.has(path) || engines.some((other, k) => k !== i && other.has(path)));
+  if (twice.length > 0) throw new Error(`the ${engineNames[i]} engine shares modules: ${twice.join(", ")}`);
+});
+const seams = Object.keys(metafile.outputs).filter((file) =>
+  Object.keys(metafile.outputs[file].inputs).some((input) => resolve(input) === seam),
+);
+if (seams.length !== 1 || dirname(relative("dist", seams[0])) !== "chunks")
+  throw new Error(`the engines' seam is built into ${seams.join(", ")}, not one module of dist/chunks/`);
 
 /** The code of `text` with its whitespace and comments gone: equal for two texts that differ only in those. */
 const code = (text) => transformSync(text, { minifyWhitespace: true, format: "esm" }).code;
@@ -136,7 +309,7 @@ function blankCommentLines(text) {
 const ascii = { "…": ".", "→": ">", "←": "<", "—": "-", "–": "-", "─": "-", "−": "-", "×": "x", "≥": ">", "≤": "<" };
 for (const entry of readdirSync("dist", { recursive: true })) {
   const file = join("dist", entry);
-  if (!file.endsWith(".js")) continue;
+  if (!file.endsWith(".js") && !file.endsWith(".cjs")) continue;
   const built = readFileSync(file, "utf8");
   let text = blankCommentLines(built);
   // a character outside the BMP is two UTF-16 units in a source map's columns: two stand-ins

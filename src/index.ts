@@ -117,7 +117,8 @@ export { tasksWithStatus, failedTasks, runningTasks } from "./state/tasksWithSta
 export { projection } from "./state/projection.js";
 
 // component runtime
-export { runtime, type Runtime, type RuntimeState } from "./runtime/Runtime.js";
+export { runtime } from "./runtime/createRuntime.js";
+export type { Runtime, RuntimeState } from "./runtime/Runtime.js";
 export type { ComponentSpec, StartContext, ComponentContext } from "./runtime/Component.js";
 export type { UnhealthyAction, UnhealthyOptions } from "./runtime/UnhealthyPolicy.js";
 export type { ShutdownHook, ShutdownHookOptions, ShutdownContext } from "./runtime/ShutdownHook.js";

@@ -10,7 +10,7 @@ import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positive
 import { compilePlan, type CompiledPlan } from "../plan/compilePlan.js";
 import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
 import { inlineBlockers } from "../plan/inlineBlockers.js";
-import { PipelineRun } from "../run/PipelineRun.js";
+import { engine } from "../load/engines.js";
 import { openDashboard } from "../run/openDashboard.js";
 import { keepAlive } from "../time/keepAlive.js";
 import type { Run } from "../run/Run.js";
@@ -139,7 +139,7 @@ abstract class Handle implements Runnable {
   run(options: RunOptions = {}): Run {
     const where = `pipeline "${this.#graph.name}" run()`;
     const checked = validateRunOptions(options, where);
-    const run = new PipelineRun(this.#graph, this.compiled(), checked);
+    const run = new (engine("pipeline").PipelineRun)(this.#graph, this.compiled(), checked);
     openDashboard({ run, plan: () => this.compiled().plan }, checked.dashboard);
     keepShapesAfter(run);
     return run;
@@ -430,7 +430,7 @@ export class Stream<T> extends Handle {
           );
         }
         const tap = new Channel<unknown>(new FifoQueue<unknown>(Math.min(capacity, 1024)), capacity, 1);
-        const run = new PipelineRun(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
+        const run = new (engine("pipeline").PipelineRun)(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
         openDashboard({ run, plan: () => compiled().plan }, runOptions.dashboard);
         keepShapesAfter(run);
         return {

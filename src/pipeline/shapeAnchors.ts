@@ -1,7 +1,7 @@
 import { handleGraph } from "./handleGraph.js";
 import { pipeline } from "./pipeline.js";
 import { compilePlan } from "../plan/compilePlan.js";
-import { PipelineRun } from "../run/PipelineRun.js";
+import { engine } from "../load/engines.js";
 import type { Run } from "../run/Run.js";
 
 /**
@@ -63,6 +63,6 @@ function anchorRuns(): Run[] {
   ];
   return streams.map((stream) => {
     const graph = handleGraph(stream)!;
-    return new PipelineRun(graph, compilePlan(graph), {}, {}, "weir");
+    return new (engine("pipeline").PipelineRun)(graph, compilePlan(graph), {}, {}, "weir");
   });
 }

@@ -356,18 +356,3 @@ export class Runtime<R = None> {
     });
   }
 }
-
-/**
- * Starts a runtime definition: add components with `.component()`, then `start()` and `stop()`.
- *
- * @example
- * ```ts
- * const app = runtime({ signals: { graceMs: 15_000 } })
- *   .component("db", { start: () => connect(), stop: (db) => db.close() })
- *   .component("api", { dependsOn: ["db"], start: ({ deps }) => serve(deps.db), stop: (s) => s.close() });
- * await app.start();
- * ```
- */
-export function runtime(options: RuntimeOptions = {}): Runtime {
-  return new Runtime(options);
-}

@@ -1,5 +1,4 @@
-import { DurableStore } from "./DurableStore.js";
-import { MemoryBackend } from "./memory/MemoryBackend.js";
+import { engine } from "../load/engines.js";
 import type { Store } from "./Store.js";
 import { fillStoreOptions, type StoreOptions } from "./StoreOptions.js";
 
@@ -15,5 +14,6 @@ import { fillStoreOptions, type StoreOptions } from "./StoreOptions.js";
  * ```
  */
 export function memoryStore(options: StoreOptions = {}): Store {
-  return new DurableStore(new MemoryBackend(), fillStoreOptions(options, "memoryStore"));
+  const { openStore, MemoryBackend } = engine("store");
+  return openStore(new MemoryBackend(), fillStoreOptions(options, "memoryStore"));
 }

@@ -12,7 +12,8 @@ import { TaskGraph } from "./plan/TaskGraph.js";
 import type { FailurePolicy, TaskOptions } from "./definition/TaskOptions.js";
 import { topologicalOrder } from "../graph/topologicalOrder.js";
 import type { WorkflowPlan } from "./plan/WorkflowPlan.js";
-import { WorkflowRun } from "./run/WorkflowRun.js";
+import { engine } from "../load/engines.js";
+import type { WorkflowRun } from "./run/WorkflowRun.js";
 import { fillRunOptions, type WorkflowRunOptions } from "./run/WorkflowRunOptions.js";
 
 export type { DependencyResults } from "./definition/TaskContext.js";
@@ -192,7 +193,7 @@ export class Workflow<R = None> {
       });
       graph = graph.select(targets);
     }
-    const run = new WorkflowRun<R>(graph, filled);
+    const run = new (engine("workflow").WorkflowRun)<R>(graph, filled);
     openDashboard({ run, plan: () => planWorkflow(graph) }, filled.dashboard);
     return run;
   }

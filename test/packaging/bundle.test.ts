@@ -14,7 +14,7 @@ function files(dir: string): string[] {
     e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
   );
 }
-const builtModules = () => files(dist).filter((f) => f.endsWith(".js") && !f.includes("/dashboard/static/"));
+const builtModules = () => files(dist).filter((f) => /\.c?js$/.test(f) && !f.includes("/dashboard/static/"));
 
 describe("the built package (dist/, an esbuild bundle)", () => {
   it("has every subpath export, the CLI and the worker entries at their stable paths", () => {
@@ -92,7 +92,7 @@ describe("the built package (dist/, an esbuild bundle)", () => {
   });
 
   it("ships every source map with the sources it maps", () => {
-    const maps = files(dist).filter((f) => f.endsWith(".js.map"));
+    const maps = files(dist).filter((f) => /\.c?js\.map$/.test(f));
     assert.ok(maps.length > 0);
     for (const map of maps) {
       const { sources, sourcesContent } = JSON.parse(readFileSync(map, "utf8")) as {
@@ -120,7 +120,8 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     };
     const bytes = (files: Set<string>): number => [...files].reduce((n, f) => n + readFileSync(f).length, 0);
     const core = closure(join(dist, "index.js"));
-    assert.ok(core.size <= 4 && bytes(core) > 300_000, `index.js: ${core.size} files, ${bytes(core)} bytes`);
+    // the core without the run engines (dist/engines/, each loaded on first use)
+    assert.ok(core.size <= 4 && bytes(core) > 150_000, `index.js: ${core.size} files, ${bytes(core)} bytes`);
     for (const entry of ["threadEntry.js", "processEntry.js"]) {
       const runtime = closure(join(dist, "executor/pool/runtime", entry));
       const shared = [...runtime].filter((f) => core.has(f));
@@ -175,7 +176,10 @@ describe("the built package (dist/, an esbuild bundle)", () => {
       );
     }
     // the modules behind these load on first use: their code sits in chunks of their own
-    for (const name of ["PoolExecutor", "SqliteBackend", "LiveRuns", "RedisLink"]) {
+    const firstUse = ["PoolExecutor", "SqliteBackend", "LiveRuns", "RedisLink"];
+    // the run engines (src/engines/): each loads on first use
+    firstUse.push("PipelineRun", "StageStep", "WorkflowRun", "Runtime", "DurableStore");
+    for (const name of firstUse) {
       const definition = new RegExp(`^(?:var ${name} = class\\b|class ${name}\\b)`, "m");
       assert.ok(
         builtModules().some((f) => definition.test(readFileSync(f, "utf8"))),
@@ -185,6 +189,60 @@ describe("the built package (dist/, an esbuild bundle)", () => {
         const file = fileURLToPath(url);
         assert.ok(!definition.test(readFileSync(file, "utf8")), `${relative(dist, file)} holds ${name}`);
       }
+    }
+  });
+
+  it("loads each run engine on first use, synchronously, sharing the core's classes", () => {
+    // with node's own loaders and under tsx's (whose require() hook compiles what it loads)
+    const script = `
+      import { createRequire } from "node:module";
+      const weir = await import("weir");
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).filter((f) => f.startsWith(${JSON.stringify(join(dist, "engines"))})).length;
+      const out = { before: loaded() };
+      const failing = weir.pipeline("p").from([1, 2]).map((x) => { if (x === 2) throw new Error("two"); return x; });
+      const run = failing.run();
+      out.afterRun = loaded();
+      out.state = run.snapshot().state;
+      try { await run; } catch (e) { out.stageError = e instanceof weir.StageError && weir.StageError.is(e); out.stack = e.stack; }
+      const ok = await weir.pipeline("q").from([1, 2, 3]).map((x) => x * 2).run();
+      out.mapped = Object.values(ok.stats).find((s) => s.kind === "map")?.out;
+      out.workflow = (await weir.workflow("w").task("a", () => 1).task("b", { after: ["a"] }, () => 2).run()).state;
+      out.store = typeof weir.memoryStore().createRun;
+      const app = weir.runtime();
+      await app.start();
+      await app.stop();
+      out.runtime = app.state;
+      out.engines = Object.keys(cache).filter((f) => f.startsWith(${JSON.stringify(dist)})).map((f) => f.slice(${dist.length + 1})).sort();
+      process.stdout.write(JSON.stringify(out));`;
+    const source = readFileSync(join(root, "src/run/stage/itemFailed.ts"), "utf8").split("\n");
+    const line = source.findIndex((l) => l.includes("throw new StageError(")) + 1;
+    assert.ok(line > 0);
+    for (const flags of [["--enable-source-maps"], ["--import", "tsx"]]) {
+      const child = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], {
+        cwd: root,
+        encoding: "utf8",
+      });
+      assert.equal(child.status, 0, child.stderr);
+      assert.equal(child.stderr, "", `${flags.join(" ")}: no warning`);
+      const { stack, ...out } = JSON.parse(child.stdout) as { stack: string };
+      assert.deepEqual(
+        out,
+        {
+          before: 0,
+          afterRun: 1,
+          state: "running",
+          stageError: true,
+          mapped: 3,
+          workflow: "completed",
+          store: "function",
+          runtime: "stopped",
+          engines: ["engines/pipeline.cjs", "engines/runtime.cjs", "engines/store.cjs", "engines/workflow.cjs"],
+        },
+        flags.join(" "),
+      );
+      // the engines' source map places a frame on the line of the source that threw
+      assert.match(stack, new RegExp(`at itemFailed \\(.*src/run/stage/itemFailed\\.ts:${line}:\\d+\\)`), stack);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runtime } from "../../src/runtime/Runtime.js";
+import { runtime } from "../../src/runtime/createRuntime.js";
 import type { HealthCheckResult, HealthReport } from "../../src/runtime/HealthStatus.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import { turns } from "../helpers.js";

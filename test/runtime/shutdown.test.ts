@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CancelledError } from "../../src/errors/CancelledError.js";
 import { ComponentError } from "../../src/errors/ComponentError.js";
-import { runtime } from "../../src/runtime/Runtime.js";
+import { runtime } from "../../src/runtime/createRuntime.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import { deferred, turns } from "../helpers.js";
 

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { runtime } from "../../src/runtime/Runtime.js";
+import { runtime } from "../../src/runtime/createRuntime.js";
 import type { SignalTarget } from "../../src/runtime/RuntimeOptions.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import { turns } from "../helpers.js";

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ComponentError } from "../../src/errors/ComponentError.js";
 import { TimeoutError } from "../../src/errors/TimeoutError.js";
-import { runtime } from "../../src/runtime/Runtime.js";
+import { runtime } from "../../src/runtime/createRuntime.js";
 import { ManualClock } from "../../src/time/ManualClock.js";
 import { deferred, turns } from "../helpers.js";
 

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
+import { engine } from "../../load/engines.js";
 import { nonEmptyString, oneOf, positiveInt } from "../../options/validate.js";
-import { DurableStore } from "../DurableStore.js";
 import type { Store } from "../Store.js";
 import { fillStoreOptions, type StoreOptions } from "../StoreOptions.js";
 import { openDatabase, storePath } from "./openDatabase.js";
@@ -103,5 +103,5 @@ export function sqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
     ? new WalCheckpointer(path, busyTimeoutMs, sqliteStoreDefaults.walCheckpointEveryBytes)
     : undefined;
   const backend = new SqliteBackend(db, path, checkpointer);
-  return Object.assign(new DurableStore(backend, common), { settings: () => backend.settings() });
+  return Object.assign(engine("store").openStore(backend, common), { settings: () => backend.settings() });
 }
