@@ -73,6 +73,16 @@ export function groupMembers(pgid: number): string[] {
     .map((f) => f.join(" "));
 }
 
+/** Polls `done` every 10 ms until it holds or `ms` have passed; returns whether it held. */
+export async function eventually(done: () => boolean, ms = 3_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** The process group of `pid`. */
 export function groupOf(pid: number): number {
   return Number(execFileSync("ps", ["-o", "pgid=", "-p", String(pid)], { encoding: "utf8" }).trim());

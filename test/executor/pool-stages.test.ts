@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { child, pipeline, worker, type RunResult } from "../../src/index.js";
-import { attemptAll, codeOf, fns } from "./harness.js";
+import { attemptAll, codeOf, eventually, fns } from "./harness.js";
 import { collect } from "../helpers.js";
 
 const contexts = [
@@ -21,16 +21,6 @@ const byNumber = (a: number, b: number): number => a - b;
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
   while (performance.now() < end);
-}
-
-/** Polls `done` every 10 ms until it holds or `ms` have passed; returns whether it held. */
-async function eventually(done: () => boolean, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (done()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 interface Span {
@@ -122,6 +112,7 @@ for (const [label, make] of contexts) {
           .run();
         const queued = await eventually(
           () => run.snapshot().stages.find((s) => s.name === "prio")?.queueDepth === priorities.length,
+          10_000,
         );
         writeFileSync(gate, "");
         await run;

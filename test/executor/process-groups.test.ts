@@ -9,22 +9,12 @@ import { WorkerOutOfMemoryError } from "../../src/errors/WorkerOutOfMemoryError.
 import { child } from "../../src/executor/pool/stage/child.js";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { pipeline } from "../../src/index.js";
-import { attempt, attemptAll, codeOf, fns, groupMembers, isAlive } from "./harness.js";
+import { attempt, attemptAll, codeOf, eventually, fns, groupMembers, isAlive } from "./harness.js";
 
 const repo = new URL("../../", import.meta.url);
 const srcIndex = new URL("../../src/index.ts", import.meta.url);
 
 /** Live (non-zombie) processes in process group `pgid`, as `ps` lines. */
-
-/** Polls `done` every 20 ms until it holds or `ms` have passed; returns whether it held. */
-async function eventually(done: () => boolean, ms = 3_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (done()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Asserts the grandchild and everything else in the pool child's group is gone (within 3 s). */
 async function assertGone(grandchild: number, childPid: number): Promise<void> {
