@@ -142,6 +142,12 @@ const sourcesOf = (metafile) =>
       .map((input) => resolve(input)),
   );
 
+/** `path` (absolute) as an import specifier in the seam (src/load/engines.ts). */
+function fromSeam(path) {
+  const specifier = relative(dirname(seam), path).split(sep).join("/");
+  return specifier.startsWith("../") ? specifier : `./${specifier}`;
+}
+
 /** The source files of the core when the seam also imports `kept` (absolute paths). */
 async function coreWith(kept) {
   const imports = kept.map((path, i) => `import * as k${i} from ${JSON.stringify(path)};`);
@@ -254,7 +260,8 @@ const { metafile } = await build({
     enginesSeam(
       [
         'import { createRequire } from "node:module";',
-        ...keys.map((key, i) => `import * as m${i} from ${JSON.stringify(fromCore.get(key))};`),
+        // specifiers relative to the seam: the seam's text is in its source map, which ships
+        ...keys.map((key, i) => `import * as m${i} from ${JSON.stringify(fromSeam(fromCore.get(key)))};`),
         `const core = { ${keys.map((key, i) => `${JSON.stringify(key)}: m${i}`).join(", ")} };`,
         "const loaded: Record<string, unknown> = {};",
         "// this module is built into dist/chunks/ (checked below): the engines are in dist/engines/",

@@ -106,6 +106,10 @@ describe("the built package (dist/, an esbuild bundle)", () => {
       );
     }
     for (const file of builtModules()) assert.ok(existsSync(`${file}.map`), `${relative(dist, file)} has no map`);
+    // nothing built names the machine it was built on (a map's sources are relative paths)
+    for (const file of files(dist)) {
+      assert.ok(!readFileSync(file, "utf8").includes(root), `${relative(dist, file)} holds the path ${root}`);
+    }
   });
 
   it("a worker's entry loads the worker runtime, not the core the main entry loads", () => {
