@@ -162,18 +162,18 @@ async function coreWith(kept) {
   return sourcesOf(probe.metafile);
 }
 
-/** The value exports of one source module, as esbuild reads them. */
-async function exportNames(path) {
-  const one = await build({
-    entryPoints: [path],
-    write: false,
-    metafile: true,
-    outdir: "/",
-    format: "esm",
-    logLevel: "silent",
-  });
-  return Object.values(one.metafile.outputs).flatMap((output) => output.exports);
-}
+/** Each source module's value exports, as esbuild reads them (every engine build asks again). */
+const exportsOf = new Map();
+const exportNames = (path) => {
+  if (!exportsOf.has(path))
+    exportsOf.set(
+      path,
+      build({ entryPoints: [path], write: false, metafile: true, outdir: "/", format: "esm", logLevel: "silent" }).then(
+        ({ metafile }) => Object.values(metafile.outputs).flatMap((output) => output.exports),
+      ),
+    );
+  return exportsOf.get(path);
+};
 
 /** The modules of the core the engines import: table key (path under src/) → absolute path. */
 const fromCore = new Map();

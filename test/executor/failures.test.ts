@@ -228,8 +228,8 @@ describe("failures", () => {
     assert.equal(((await pending) as { error: Error }).error.message, "timed out");
     await e.pool.atMinimum(); // the child has exited and its group was killed
     while (isAlive(grandchild)) await new Promise((r) => setImmediate(r));
-    // the group was killed as a whole; a member other than the grandchild (the shell that started
-    // it) may still be on its way out when the grandchild is gone: every member is gone within 3 s.
+    // the group was killed as a whole; a member other than the grandchild (a fork of its shell)
+    // may still be on its way out when the grandchild is gone: every member is gone within 3 s.
     // Other test files run beside this one and spawn their own `sleep 60`: look at this group only
     assert.ok(
       await eventually(() => groupMembers(group).length === 0),
