@@ -14,7 +14,8 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PGraph, type DependencyList, type PGraphNodeMap } from "p-graph";
-import { workflow, type TaskSpec } from "../src/workflow/Workflow.js";
+import { workflow } from "../src/workflow/createWorkflow.js";
+import type { TaskSpec } from "../src/workflow/Workflow.js";
 
 interface Graph {
   readonly name: string;

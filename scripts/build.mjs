@@ -142,6 +142,29 @@ const sourcesOf = (metafile) =>
       .map((input) => resolve(input)),
   );
 
+/**
+ * The source files of an ES modules build that can load in the main process: every module an
+ * entry point other than a worker runtime's imports, directly or not (`import()` included; a
+ * module whose code the bundle shakes out is counted too, since a namespace import keeps it). A
+ * module only a worker runtime reaches runs in a worker thread or child process, never in the
+ * realm of the core and the engines, so an engine may hold a copy of its own.
+ */
+function mainSourcesOf(metafile) {
+  const runtimes = resolve("src/executor/pool/runtime");
+  const pending = Object.values(metafile.outputs)
+    .map((output) => output.entryPoint)
+    .filter((entry) => entry !== undefined && !resolve(entry.replace(/^core-first:/, "")).startsWith(runtimes));
+  const seen = new Set(pending);
+  while (pending.length > 0) {
+    for (const { path, external } of metafile.inputs[pending.pop()]?.imports ?? []) {
+      if (external || seen.has(path)) continue;
+      seen.add(path);
+      pending.push(path);
+    }
+  }
+  return new Set([...seen].filter((input) => !input.includes(":")).map((input) => resolve(input)));
+}
+
 /** `path` (absolute) as an import specifier in the seam (src/load/engines.ts). */
 function fromSeam(path) {
   const specifier = relative(dirname(seam), path).split(sep).join("/");
@@ -159,7 +182,7 @@ async function coreWith(kept) {
     metafile: true,
     sourcemap: false,
   });
-  return sourcesOf(probe.metafile);
+  return mainSourcesOf(probe.metafile);
 }
 
 /** Each source module's value exports, as esbuild reads them (every engine build asks again). */
@@ -272,7 +295,7 @@ const { metafile } = await build({
   ],
   metafile: true,
 });
-const built = sourcesOf(metafile);
+const built = mainSourcesOf(metafile);
 engines.forEach((own, i) => {
   const twice = [...own].filter((path) => built.has(path) || engines.some((other, k) => k !== i && other.has(path)));
   if (twice.length > 0) throw new Error(`the ${engineNames[i]} engine shares modules: ${twice.join(", ")}`);

@@ -99,7 +99,8 @@ export {
 } from "./policy/MemoryGuard.js";
 
 // workflows
-export { workflow, type Workflow, type TaskSpec, type DependencyResults } from "./workflow/Workflow.js";
+export { workflow } from "./workflow/createWorkflow.js";
+export type { Workflow, TaskSpec, DependencyResults } from "./workflow/Workflow.js";
 export type { WorkflowRun } from "./workflow/run/WorkflowRun.js";
 export type { TaskOptions, FailurePolicy, TaskInfo } from "./workflow/definition/TaskOptions.js";
 export type { TaskContext } from "./workflow/definition/TaskContext.js";

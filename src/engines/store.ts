@@ -9,6 +9,8 @@ import type { FilledStoreOptions } from "../store/StoreOptions.js";
  * `memoryStore()` or `sqliteStore()` (scripts/build.mjs builds it as dist/engines/store.cjs).
  */
 export { MemoryBackend } from "../store/memory/MemoryBackend.js";
+/** A run claimed in a store (`sqliteSink()` checks that a run's store is a file). */
+export { ClaimedRun } from "../store/ClaimedRun.js";
 
 /** A store over `backend` (`memoryStore()`, `sqliteStore()`). */
 export function openStore(backend: StoreBackend, options: FilledStoreOptions): Store {

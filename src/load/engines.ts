@@ -1,9 +1,10 @@
 import * as pipeline from "../engines/pipeline.js";
+import * as pool from "../engines/pool.js";
 import * as runtime from "../engines/runtime.js";
 import * as store from "../engines/store.js";
 import * as workflow from "../engines/workflow.js";
 
-const engines = { pipeline, workflow, runtime, store };
+const engines = { pipeline, pool, workflow, runtime, store };
 
 /** The run engines by name (src/engines/). */
 export type Engines = typeof engines;

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type * as Crypto from "node:crypto";
+import type * as Fs from "node:fs";
 import type * as V8 from "node:v8";
 import type * as Msgpackr from "msgpackr";
 
@@ -9,10 +10,15 @@ import type * as Msgpackr from "msgpackr";
  * `node:v8` and msgpackr each add milliseconds and megabytes to start-up, and most runs never
  * hash, serialize or store anything. They load synchronously here, the first time they are
  * needed (Node's own `require`, which both builtins and msgpackr's CommonJS build support).
+ * `node:fs` is loaded already, but an ES module `import` of it builds a namespace of all its
+ * exports, which runs its lazy getters (`fs.promises`, the stream classes) and loads Node's
+ * streams: about 3.5 ms on import (bench/README.md, "Import cost"). `require()` hands the module
+ * over without touching them.
  */
 const require = createRequire(import.meta.url);
 
 let crypto: typeof Crypto | undefined;
+let fs: typeof Fs | undefined;
 let v8: typeof V8 | undefined;
 let msgpackr: typeof Msgpackr | undefined;
 
@@ -26,6 +32,18 @@ export function createHash(algorithm: string): Crypto.Hash {
 export function randomUUID(): string {
   crypto ??= require("node:crypto") as typeof Crypto;
   return crypto.randomUUID();
+}
+
+/** `existsSync` of `node:fs`. */
+export function existsSync(path: Fs.PathLike): boolean {
+  fs ??= require("node:fs") as typeof Fs;
+  return fs.existsSync(path);
+}
+
+/** `readFileSync` of `node:fs`, as text. */
+export function readTextFileSync(path: Fs.PathOrFileDescriptor): string {
+  fs ??= require("node:fs") as typeof Fs;
+  return fs.readFileSync(path, "utf8");
 }
 
 /** `serialize` of `node:v8`. */

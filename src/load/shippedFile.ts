@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readTextFileSync } from "./onFirstUse.js";
 
 /**
  * Where the files weir ships (worker entry modules, the dashboard's page, `package.json`) are,
@@ -27,7 +27,7 @@ export function packageRoot(): URL {
 
 function isWeir(manifest: URL): boolean {
   try {
-    return (JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name === "weir";
+    return (JSON.parse(readTextFileSync(manifest)) as { name?: unknown }).name === "weir";
   } catch {
     return false;
   }

@@ -7,7 +7,7 @@ import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { InvalidPipelineError } from "../errors/InvalidPipelineError.js";
 import { BatchResultError } from "../errors/BatchResultError.js";
 import { func, knownKeys, nonEmptyString, oneOf, optional, plainObject, positiveInt } from "../options/validate.js";
-import { compilePlan, type CompiledPlan } from "../plan/compilePlan.js";
+import type { CompiledPlan } from "../plan/compilePlan.js";
 import type { ExecutionPlan } from "../plan/ExecutionPlan.js";
 import { inlineBlockers } from "../plan/inlineBlockers.js";
 import { engine } from "../load/engines.js";
@@ -123,7 +123,7 @@ abstract class Handle implements Runnable {
   protected compiled(): CompiledPlan {
     const cached = this.#cached;
     if (cached !== undefined && cached.version === this.#graph.version) return cached.compiled;
-    const compiled = compilePlan(this.#graph);
+    const compiled = engine("pipeline").compilePlan(this.#graph);
     this.#cached = { version: this.#graph.version, compiled };
     return compiled;
   }

@@ -1,6 +1,5 @@
 import { handleGraph } from "./handleGraph.js";
 import { pipeline } from "./pipeline.js";
-import { compilePlan } from "../plan/compilePlan.js";
 import { engine } from "../load/engines.js";
 import type { Run } from "../run/Run.js";
 
@@ -63,6 +62,7 @@ function anchorRuns(): Run[] {
   ];
   return streams.map((stream) => {
     const graph = handleGraph(stream)!;
-    return new (engine("pipeline").PipelineRun)(graph, compilePlan(graph), {}, {}, "weir");
+    const { PipelineRun, compilePlan } = engine("pipeline");
+    return new PipelineRun(graph, compilePlan(graph), {}, {}, "weir");
   });
 }

@@ -3,7 +3,7 @@ import { ComponentError } from "../errors/ComponentError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import type { EventBus, EventHandler, SubscribeOptions } from "../events/EventBus.js";
 import { runBus } from "../events/runBus.js";
-import { workflow } from "../workflow/Workflow.js";
+import { workflow } from "../workflow/createWorkflow.js";
 import type { WorkflowRun } from "../workflow/run/WorkflowRun.js";
 import { checkHealth } from "./checkHealth.js";
 import type { ComponentSpec } from "./Component.js";

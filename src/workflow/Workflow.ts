@@ -3,7 +3,6 @@ import { openDashboard } from "../run/openDashboard.js";
 import { CycleError } from "../errors/CycleError.js";
 import { WorkflowError } from "../errors/WorkflowError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
-import { nonEmptyString } from "../options/validate.js";
 import { planWorkflow } from "./plan/planWorkflow.js";
 import { taskDefinition, type TaskDefinition } from "./definition/TaskDefinition.js";
 import type { DependencyResults, Known, NoResults } from "./definition/TaskContext.js";
@@ -12,8 +11,7 @@ import { TaskGraph } from "./plan/TaskGraph.js";
 import type { FailurePolicy, TaskOptions } from "./definition/TaskOptions.js";
 import { topologicalOrder } from "../graph/topologicalOrder.js";
 import type { WorkflowPlan } from "./plan/WorkflowPlan.js";
-import { engine } from "../load/engines.js";
-import type { WorkflowRun } from "./run/WorkflowRun.js";
+import { WorkflowRun } from "./run/WorkflowRun.js";
 import { fillRunOptions, type WorkflowRunOptions } from "./run/WorkflowRunOptions.js";
 
 export type { DependencyResults } from "./definition/TaskContext.js";
@@ -193,7 +191,7 @@ export class Workflow<R = None> {
       });
       graph = graph.select(targets);
     }
-    const run = new (engine("workflow").WorkflowRun)<R>(graph, filled);
+    const run = new WorkflowRun<R>(graph, filled);
     openDashboard({ run, plan: () => planWorkflow(graph) }, filled.dashboard);
     return run;
   }
@@ -239,22 +237,4 @@ export class Workflow<R = None> {
     }
     return new Workflow<S>(this.name, all, all.length, index);
   }
-}
-
-/**
- * Starts a workflow definition: add tasks with `.task()`, inspect it with `.plan()`, run it with
- * `.run()`.
- *
- * @example
- * ```ts
- * const wf = workflow("nightly")
- *   .task("extract", async ({ signal }) => fetchAll(signal))
- *   .task("transform", { after: ["extract"], retry: { attempts: 3 }, priority: 10 },
- *         async ({ results }) => clean(results.extract))
- *   .task("load", { after: ["transform"] }, ({ results }) => save(results.transform));
- * const r = await wf.run({ concurrency: 4 });
- * ```
- */
-export function workflow(name: string): Workflow {
-  return new Workflow(nonEmptyString(name, "name", "workflow"));
 }

@@ -4,7 +4,7 @@ import { getEventListeners } from "node:events";
 import { EventBus } from "../../src/events/EventBus.js";
 import { pipeline } from "../../src/pipeline/pipeline.js";
 import type { RunEvents } from "../../src/run/RunEvents.js";
-import { workflow } from "../../src/workflow/Workflow.js";
+import { workflow } from "../../src/workflow/createWorkflow.js";
 import type { WorkflowEvents } from "../../src/workflow/results/WorkflowEvents.js";
 
 type AllEvents = RunEvents & WorkflowEvents;

@@ -183,8 +183,11 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     const firstUse = ["PoolExecutor", "SqliteBackend", "LiveRuns", "RedisLink"];
     // the run engines (src/engines/): each loads on first use
     firstUse.push("PipelineRun", "StageStep", "WorkflowRun", "Runtime", "DurableStore");
+    // and what defines a pool stage or a workflow, and the store's claimed run
+    firstUse.push("LazyPoolExecutor", "Workflow", "ClaimedRun");
     for (const name of firstUse) {
-      const definition = new RegExp(`^(?:var ${name} = class\\b|class ${name}\\b)`, "m");
+      // at a line's start, or indented where the module is initialized on first use (an engine's import())
+      const definition = new RegExp(`^\\s*(?:(?:var )?${name} = class\\b|class ${name}\\b)`, "m");
       assert.ok(
         builtModules().some((f) => definition.test(readFileSync(f, "utf8"))),
         `${name} is not in dist/ under the name this test looks for`,
@@ -211,7 +214,14 @@ describe("the built package (dist/, an esbuild bundle)", () => {
       try { await run; } catch (e) { out.stageError = e instanceof weir.StageError && weir.StageError.is(e); out.stack = e.stack; }
       const ok = await weir.pipeline("q").from([1, 2, 3]).map((x) => x * 2).run();
       out.mapped = Object.values(ok.stats).find((s) => s.kind === "map")?.out;
-      out.workflow = (await weir.workflow("w").task("a", () => 1).task("b", { after: ["a"] }, () => 2).run()).state;
+      const defined = loaded();
+      const wf = weir.workflow("w").task("a", () => 1).task("b", { after: ["a"] }, () => 2);
+      out.workflowDefined = loaded() - defined;
+      out.workflow = (await wf.run()).state;
+      const double = weir.worker((x) => x * 2);
+      out.poolDefined = loaded() - defined;
+      const doubled = await weir.pipeline("w").from([1, 2, 3]).map(double).run();
+      out.doubled = Object.values(doubled.stats).find((s) => s.kind === "map")?.out;
       out.store = typeof weir.memoryStore().createRun;
       const app = weir.runtime();
       await app.start();
@@ -238,10 +248,19 @@ describe("the built package (dist/, an esbuild bundle)", () => {
           state: "running",
           stageError: true,
           mapped: 3,
+          workflowDefined: 1,
           workflow: "completed",
+          poolDefined: 2,
+          doubled: 3,
           store: "function",
           runtime: "stopped",
-          engines: ["engines/pipeline.cjs", "engines/runtime.cjs", "engines/store.cjs", "engines/workflow.cjs"],
+          engines: [
+            "engines/pipeline.cjs",
+            "engines/pool.cjs",
+            "engines/runtime.cjs",
+            "engines/store.cjs",
+            "engines/workflow.cjs",
+          ],
         },
         flags.join(" "),
       );

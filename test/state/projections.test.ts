@@ -4,7 +4,7 @@ import { progress } from "../../src/state/progress.js";
 import { projection } from "../../src/state/projection.js";
 import { failedTasks, runningTasks, tasksWithStatus } from "../../src/state/tasksWithStatus.js";
 import type { WorkflowSnapshot } from "../../src/state/WorkflowSnapshot.js";
-import { workflow } from "../../src/workflow/Workflow.js";
+import { workflow } from "../../src/workflow/createWorkflow.js";
 import { deferred, turns } from "../helpers.js";
 
 describe("projections", () => {

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { workflow, type TaskSpec } from "../../src/workflow/Workflow.js";
+import { workflow } from "../../src/workflow/createWorkflow.js";
+import type { TaskSpec } from "../../src/workflow/Workflow.js";
 import { deferred, turns, type Deferred } from "../helpers.js";
 
 describe("run.snapshot()", () => {

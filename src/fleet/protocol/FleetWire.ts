@@ -1,5 +1,5 @@
 import { Packr } from "msgpackr";
-import { packrOptions } from "../../executor/pool/wire/FrameCodec.js";
+import { packrOptions } from "../../executor/pool/wire/packrOptions.js";
 import type { SerializedError } from "../../executor/pool/wire/SerializedError.js";
 
 /**

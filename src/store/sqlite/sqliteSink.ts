@@ -3,7 +3,7 @@ import { InvalidOptionError } from "../../errors/InvalidOptionError.js";
 import { func, knownKeys, nonEmptyString, plainObject } from "../../options/validate.js";
 import { activeRun } from "../../run/durable/activeRuns.js";
 import type { StageContext } from "../../stage/StageContext.js";
-import { ClaimedRun } from "../ClaimedRun.js";
+import { engine } from "../../load/engines.js";
 
 /** A value SQLite can store in a column (what better-sqlite3 binds). */
 export type SqliteValue = string | number | bigint | Uint8Array | null;
@@ -63,7 +63,7 @@ export function sqliteSink<T>(options: SqliteSinkOptions<T>): (item: T, ctx: Sta
         `${where} in stage "${ctx.stage}"`,
       );
     }
-    if (!(handle instanceof ClaimedRun) || handle.storeLocation === ":memory:") {
+    if (!(handle instanceof engine("store").ClaimedRun) || handle.storeLocation === ":memory:") {
       throw new InvalidOptionError(
         "store",
         "sqliteStore() (the rows go into its file)",

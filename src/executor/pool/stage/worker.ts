@@ -1,5 +1,5 @@
 import type { PoolOptions } from "./PoolOptions.js";
-import { makePoolStage } from "./makePoolStage.js";
+import { engine } from "../../../load/engines.js";
 import type { PoolStage } from "./PoolStage.js";
 import type { PoolFunction } from "./PoolStageContext.js";
 
@@ -53,5 +53,5 @@ export function worker(
   exportOrOptions?: string | PoolOptions,
   options?: PoolOptions,
 ): PoolStage<unknown, unknown> {
-  return makePoolStage("worker", moduleOrFn, exportOrOptions, options);
+  return engine("pool").makePoolStage("worker", moduleOrFn, exportOrOptions, options);
 }

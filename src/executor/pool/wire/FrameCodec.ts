@@ -1,8 +1,6 @@
 import { Packr } from "msgpackr";
 import { packrOptions } from "./packrOptions.js";
 
-export { packrOptions };
-
 /**
  * A frame this large is sent in the encoder's own buffer, and the encoder replaced, so it neither
  * copies the frame nor keeps the buffer it grew for it.

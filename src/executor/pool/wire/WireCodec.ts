@@ -1,6 +1,6 @@
 import { deserialize, serialize } from "node:v8";
 import { Packr } from "msgpackr";
-import { packrOptions } from "./FrameCodec.js";
+import { packrOptions } from "./packrOptions.js";
 
 /** How a pipe's frames encode messages: msgpack, or V8's structured-clone format (`"ipc"`). */
 export type WireFormat = "msgpack" | "ipc";
