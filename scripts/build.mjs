@@ -276,6 +276,7 @@ const engines = await Promise.all(
 );
 
 const keys = [...fromCore.keys()];
+const names = await Promise.all(keys.map((key) => exportNames(fromCore.get(key))));
 const { metafile } = await build({
   ...esm,
   plugins: [
@@ -284,12 +285,19 @@ const { metafile } = await build({
       [
         'import { createRequire } from "node:module";',
         // specifiers relative to the seam: the seam's text is in its source map, which ships
-        ...keys.map((key, i) => `import * as m${i} from ${JSON.stringify(fromSeam(fromCore.get(key)))};`),
-        `const core = { ${keys.map((key, i) => `${JSON.stringify(key)}: m${i}`).join(", ")} };`,
+        // named imports, not namespaces: a namespace the bundle builds (an object of getters)
+        // for each module would cost the import about half a millisecond
+        ...keys.map(
+          (key, i) =>
+            `import { ${names[i].map((name) => `${name} as m${i}_${name}`).join(", ")} } from ${JSON.stringify(fromSeam(fromCore.get(key)))};`,
+        ),
+        "// the table is made when the first engine loads",
+        `const table = () => ({ ${keys.map((key, i) => `${JSON.stringify(key)}: { ${names[i].map((name) => `${name}: m${i}_${name}`).join(", ")} }`).join(", ")} });`,
+        "let core: ReturnType<typeof table> | undefined;",
         "const loaded: Record<string, unknown> = {};",
         "// this module is built into dist/chunks/ (checked below): the engines are in dist/engines/",
         "export const engine = (name: string): any =>",
-        "  (loaded[name] ??= createRequire(import.meta.url)(`../engines/${name}.cjs`)(core));",
+        "  (loaded[name] ??= createRequire(import.meta.url)(`../engines/${name}.cjs`)((core ??= table())));",
       ].join("\n"),
     ),
   ],

@@ -15,7 +15,9 @@ import type * as Msgpackr from "msgpackr";
  * streams: about 3.5 ms on import (bench/README.md, "Import cost"). `require()` hands the module
  * over without touching them.
  */
-const require = createRequire(import.meta.url);
+/** Node's `require`, made on the first load (making it resolves paths: not on import). */
+let required: NodeJS.Require | undefined;
+const require = (id: string): unknown => (required ??= createRequire(import.meta.url))(id);
 
 let crypto: typeof Crypto | undefined;
 let fs: typeof Fs | undefined;

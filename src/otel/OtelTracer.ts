@@ -1,6 +1,6 @@
 import type { Attributes, Link, Span, Tracer } from "@opentelemetry/api";
 import type { RunTrace, RunTracer, StageTrace, TracedRun } from "../stats/RunTracer.js";
-import { errorCode } from "../stats/StageCounters.js";
+import { errorCode } from "../stats/errorCode.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import type { TaskState } from "../state/TaskState.js";
 

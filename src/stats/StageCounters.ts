@@ -1,4 +1,4 @@
-import { WeirError } from "../errors/WeirError.js";
+import { errorCode } from "./errorCode.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
 import { LatencyHistogram } from "./LatencyHistogram.js";
 import type { StageTrace } from "./RunTracer.js";
@@ -131,14 +131,4 @@ export class StageCounters {
       this.breaker === undefined ? withCache : { ...withCache, breaker: Object.freeze(this.breaker()) },
     );
   }
-}
-
-/**
- * The code an error is counted under: a WeirError's `code`, or a string `code` the error carries
- * (Node's `ECONNRESET`…, 64 characters at most), else `"none"`.
- */
-export function errorCode(error: unknown): string {
-  if (WeirError.is(error)) return error.code;
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === "string" && code.length > 0 && code.length <= 64 ? code : "none";
 }
