@@ -16,9 +16,10 @@
 //    `import "weir"` loads three files instead of thirty-odd small chunks, in about half the CPU
 //    time and memory over plain node (bench/import-cost.ts): the links between chunks were the
 //    cost. The worker runtime entries are not wrapped: a worker loads its runtime, not the core.
-//    The run engines (src/engines/: PipelineRun, WorkflowRun, the component Runtime, the store
-//    over a backend) are no part of the core: each is one CommonJS file of its own,
-//    dist/engines/<name>.cjs, loaded on first use ("The run engines" below).
+//    The engines (src/engines/: what plans and runs a pipeline, what defines and runs a pool
+//    stage or a workflow, the component Runtime, the store over a backend) are no part of the
+//    core: each is one CommonJS file of its own, dist/engines/<name>.cjs, loaded on first use
+//    ("The engines" below).
 // 4. empties every line of a built module that holds only a comment. esbuild keeps doc comments;
 //    they were a sixth of the core (94 of 540 KB), and V8 scans them at every import: the core
 //    imports about 8 % faster without them (bench/README.md, "Import cost"). The lines stay, empty,
@@ -88,16 +89,19 @@ const coreFirst = {
 };
 
 /**
- * The run engines (src/engines/: pipeline, workflow, runtime, store) load on first use, each when
- * the first run of its kind (or `runtime()`, `memoryStore()`, `sqliteStore()`) asks for it, not on
- * `import "weir"`: they are half the core's code, and compiling the core is most of what importing
- * weir costs (bench/README.md, "Import cost"). `run()` returns its run synchronously, so the core
- * loads an engine with `require()`, and each is built as one CommonJS file (dist/engines/<name>.cjs)
- * that imports nothing of weir: the modules of the core it uses are handed to it as a table of the
- * core's own module namespaces. Under a require hook (tsx compiles what `require()` loads) that
- * file is still the only copy of its engine, and the core the only copy of every class it holds
- * (an error a stage throws is `instanceof` the `StageError` the caller imported). A module two
- * engines use is made part of the core (the seam imports it), so no module is in two files.
+ * The engines (src/engines/: pipeline, pool, workflow, runtime, store) load on first use, each when
+ * the first call that needs it (a pipeline's `plan()` or `run()`, `worker()`, `workflow()`,
+ * `runtime()`, a store) asks for it, not on `import "weir"`: they are most of weir's code, and
+ * compiling the core is most of what importing weir costs (bench/README.md, "Import cost"). `run()`
+ * returns its run synchronously, so the core loads an engine with `require()`, and each is built
+ * as one CommonJS file (dist/engines/<name>.cjs) that imports nothing of weir: the exports of the
+ * core's modules it uses are handed to it as a table. Under a require hook (tsx compiles what
+ * `require()` loads) that file is still the only copy of its engine, and the core the only copy of
+ * every class it holds (an error a stage throws is `instanceof` the `StageError` the caller
+ * imported). A module two engines use, or an engine and another entry point the main process can
+ * load, is made part of the core (the seam imports it), so no module is in two files the main
+ * process loads; a module only a worker runtime reaches runs in another thread or process, and an
+ * engine keeps a copy of its own.
  *
  * The builds: the ES modules with the seam (src/load/engines.ts) holding no engine, to learn which
  * modules the core holds (twice: again with the modules engines share); each engine, every import

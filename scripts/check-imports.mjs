@@ -6,8 +6,8 @@
 //    code (a pool stage's first run imports it), node:crypto, node:v8 and msgpackr
 //    (src/load/onFirstUse.ts), worker_threads, child_process and perf_hooks.
 // 2. Lower layers never import higher ones (type-only imports are free: they vanish at run time).
-//    One seam is let through: src/load/engines.ts imports the run engines (src/engines/), imports
-//    the build swaps for a require() of each on first use (scripts/build.mjs, "The run engines").
+//    One seam is let through: src/load/engines.ts imports the engines (src/engines/), imports
+//    the build swaps for a require() of each on first use (scripts/build.mjs, "The engines").
 // The built package is a bundle (scripts/build.mjs) that keeps this graph's split points: what the
 // sources import with `import()` is a chunk of its own, loaded on use. test/packaging/bundle.test.ts
 // checks the same rule on dist/ (what `import { pipeline } from "weir"` loads).
