@@ -13,9 +13,9 @@ import type * as Msgpackr from "msgpackr";
  * `node:fs` is loaded already, but an ES module `import` of it builds a namespace of all its
  * exports, which runs its lazy getters (`fs.promises`, the stream classes) and loads Node's
  * streams: about 3.5 ms on import (bench/README.md, "Import cost"). `require()` hands the module
- * over without touching them.
+ * over without touching them. The `require` itself is made on the first load: making one resolves
+ * paths.
  */
-/** Node's `require`, made on the first load (making it resolves paths: not on import). */
 let required: NodeJS.Require | undefined;
 const require = (id: string): unknown => (required ??= createRequire(import.meta.url))(id);
 
