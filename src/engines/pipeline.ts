@@ -8,3 +8,6 @@
 export { PipelineRun } from "../run/PipelineRun.js";
 export { compilePlan } from "../plan/compilePlan.js";
 export { replay } from "../replay/replayLetters.js";
+/** The channel a pipeline's `stream()` reads from. */
+export { Channel } from "../channel/Channel.js";
+export { FifoQueue } from "../channel/FifoQueue.js";

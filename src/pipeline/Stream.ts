@@ -1,7 +1,5 @@
-import { Channel } from "../channel/Channel.js";
 import { registerHandleGraph } from "./handleGraph.js";
 import { keepShapesAfter } from "./shapeAnchors.js";
-import { FifoQueue } from "../channel/FifoQueue.js";
 import { CancelledError } from "../errors/CancelledError.js";
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { InvalidPipelineError } from "../errors/InvalidPipelineError.js";
@@ -429,8 +427,9 @@ export class Stream<T> extends Handle {
             `stream(): "${node.name}" feeds other stages; stream the end of a branch`,
           );
         }
+        const { Channel, FifoQueue, PipelineRun } = engine("pipeline");
         const tap = new Channel<unknown>(new FifoQueue<unknown>(Math.min(capacity, 1024)), capacity, 1);
-        const run = new (engine("pipeline").PipelineRun)(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
+        const run = new PipelineRun(graph, compiled(), runOptions, { [node.id]: tap }, "caller");
         openDashboard({ run, plan: () => compiled().plan }, runOptions.dashboard);
         keepShapesAfter(run);
         return {

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
 import { knownKeys, nonEmptyString, optional, plainObject } from "../options/validate.js";
-import { isSourceInput } from "../source/openSource.js";
+import { isSourceInput } from "../source/isSourceInput.js";
 import type { SourceInput } from "../source/SourceInput.js";
 import { PipelineGraph } from "../graph/PipelineGraph.js";
 import { Stream } from "./Stream.js";

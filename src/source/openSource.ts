@@ -4,15 +4,9 @@ import { ArrayReader } from "./ArrayReader.js";
 import { AsyncIteratorReader } from "./AsyncIteratorReader.js";
 import { IteratorReader } from "./IteratorReader.js";
 import { describeSource } from "./describeSource.js";
+import { isWebStream } from "./isSourceInput.js";
 import type { SourceInput } from "./SourceInput.js";
 import type { SourceReader } from "./SourceReader.js";
-
-/** True when `value` can be a pipeline source (checked when the pipeline is defined). */
-export function isSourceInput(value: unknown): boolean {
-  if (typeof value === "function") return true;
-  if (value === null || typeof value !== "object") return typeof value === "string";
-  return Symbol.iterator in value || Symbol.asyncIterator in value || isWebStream(value);
-}
 
 /**
  * Opens a reader over a source; a function source is called now. A web ReadableStream is read
@@ -60,12 +54,6 @@ export function openSource<T>(input: SourceInput<T>, pipeline: string): SourceRe
     value,
     `pipeline "${pipeline}"`,
   );
-}
-
-/** A web ReadableStream (duck-typed: any realm, any implementation). */
-function isWebStream(value: object): boolean {
-  const v = value as Partial<ReadableStream>;
-  return typeof v.getReader === "function" && typeof v.cancel === "function" && typeof v.tee === "function";
 }
 
 /** A Node Readable (duck-typed, so `readable-stream` copies count too). */
