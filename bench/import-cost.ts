@@ -12,6 +12,14 @@
  * imported by path: build it there first), so a change to the build is measured before and after
  * in one invocation, rows interleaved.
  *
+ * The first table's child is `node --input-type=module -e <script>`: a process that loads no file,
+ * so its first `import` of a file also pays for Node's ES module file loader (resolving, reading
+ * files through `fs/promises`, the modules behind them): about 7 ms of CPU on Node 20 that a
+ * program started as `node job.mjs` has paid before its first import. The second table measures
+ * that program: each child runs an ES module file (written under a temporary folder in the
+ * package, so `import "weir"` resolves as in a user's package) against a module file that imports
+ * nothing.
+ *
  * Each round runs every row once, one process at a time, in an order that rotates by one each
  * round; the table shows medians and the extra cost over plain node. The child measures its own
  * import (`performance.now()` around `await import(...)`) and reports `maxRSS` and its CPU time
@@ -19,8 +27,8 @@
  * wall time); the parent times the whole process, start to exit.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -29,6 +37,8 @@ interface Row {
   readonly label: string;
   /** The module body run by the child (ESM); it must leave `import` timing to the wrapper. */
   readonly body: string;
+  /** Run as a module file (the second table) rather than with `-e`. */
+  readonly file?: true;
 }
 
 const flag = (name: string): string | undefined => {
@@ -68,6 +78,24 @@ if (before !== undefined) {
   );
 }
 
+const pipelineFrom = (specifier: string): string =>
+  `const { pipeline } = await import(${JSON.stringify(specifier)}); void pipeline;`;
+rows.push(
+  { label: "plain node running an empty ES module file", body: "", file: true },
+  { label: 'a module file: import { pipeline } from "weir"', body: pipelineFrom("weir"), file: true },
+);
+if (before !== undefined) {
+  rows.push({
+    label: 'before: a module file: import { pipeline } from "weir"',
+    body: pipelineFrom(before),
+    file: true,
+  });
+}
+
+/** Where the module files of the second table are written (removed at the end). */
+const files = mkdtempSync(join(root, ".import-cost-"));
+process.on("exit", () => rmSync(files, { recursive: true, force: true }));
+
 interface Sample {
   readonly wallMs: number;
   readonly importMs: number;
@@ -81,8 +109,14 @@ function sample(row: Row): Sample {
     `const t0 = performance.now(); ${row.body} const importMs = performance.now() - t0;` +
     "const cpu = process.cpuUsage();" +
     "process.stdout.write(JSON.stringify({ importMs, maxRss: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 }));";
+  let args = ["--input-type=module", "-e", script];
+  if (row.file === true) {
+    const file = join(files, `row-${rows.indexOf(row)}.mjs`);
+    writeFileSync(file, script);
+    args = [file];
+  }
   const start = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+  const child = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (child.status !== 0) throw new Error(`${row.label}: exit ${child.status}\n${child.stderr}`);
   const out = JSON.parse(child.stdout) as { importMs: number; maxRss: number; cpuMs: number };
@@ -118,19 +152,26 @@ const med = samples.map((s) => ({
   maxRssMb: median(s.map((x) => x.maxRssMb)),
   cpuMs: median(s.map((x) => x.cpuMs)),
 }));
-const base = med[0]!;
 const fmt = (n: number): string => n.toFixed(1);
 const signed = (n: number): string => (n >= 0 ? "+" : "") + n.toFixed(1);
-console.log(`Node ${process.version}, median of ${runs} fresh processes per row\n`);
-console.log(
-  "| row | process CPU ms | over plain node | process wall ms | over plain node | import ms | peak RSS MB | over plain node |",
-);
-console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
-rows.forEach((row, i) => {
-  const m = med[i]!;
+console.log(`Node ${process.version}, median of ${runs} fresh processes per row`);
+for (const [title, file, over] of [
+  ["`node --input-type=module -e`", false, "plain node"],
+  ["`node <module file>`", true, "the empty module file"],
+] as const) {
+  const indexes = rows.flatMap((row, i) => ((row.file === true) === file ? [i] : []));
+  const base = med[indexes[0]!]!;
+  console.log(`\n${title}\n`);
   console.log(
-    `| ${row.label} | ${fmt(m.cpuMs)} | ${signed(m.cpuMs - base.cpuMs)} | ${fmt(m.wallMs)} | ${signed(m.wallMs - base.wallMs)} | ` +
-      `${fmt(m.importMs)} | ` +
-      `${fmt(m.maxRssMb)} | ${signed(m.maxRssMb - base.maxRssMb)} |`,
+    `| row | process CPU ms | over ${over} | process wall ms | over ${over} | import ms | peak RSS MB | over ${over} |`,
   );
-});
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const i of indexes) {
+    const m = med[i]!;
+    console.log(
+      `| ${rows[i]!.label} | ${fmt(m.cpuMs)} | ${signed(m.cpuMs - base.cpuMs)} | ${fmt(m.wallMs)} | ${signed(m.wallMs - base.wallMs)} | ` +
+        `${fmt(m.importMs)} | ` +
+        `${fmt(m.maxRssMb)} | ${signed(m.maxRssMb - base.maxRssMb)} |`,
+    );
+  }
+}
