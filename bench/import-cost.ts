@@ -14,7 +14,7 @@
  *
  * The first table's child is `node --input-type=module -e <script>`: a process that loads no file,
  * so its first `import` of a file also pays for Node's ES module file loader (resolving, reading
- * files through `fs/promises`, the modules behind them): about 7 ms of CPU on Node 20 that a
+ * files through `fs/promises`, the modules behind them): about 6 ms of CPU on Node 20 that a
  * program started as `node job.mjs` has paid before its first import. The second table measures
  * that program: each child runs an ES module file (written under a temporary folder in the
  * package, so `import "weir"` resolves as in a user's package) against a module file that imports
