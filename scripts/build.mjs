@@ -189,7 +189,7 @@ async function coreWith(kept) {
   return mainSourcesOf(probe.metafile);
 }
 
-/** Each source module's value exports, as esbuild reads them (every engine build asks again). */
+/** Each source module's value exports, as esbuild reads them (asked once per module, for the engines and the seam). */
 const exportsOf = new Map();
 const exportNames = (path) => {
   if (!exportsOf.has(path))
