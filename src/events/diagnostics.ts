@@ -1,4 +1,3 @@
-import { channel } from "node:diagnostics_channel";
 import type { Run } from "../run/Run.js";
 import type { RunEvents } from "../run/RunEvents.js";
 import type { TaskState } from "../state/TaskState.js";
@@ -102,23 +101,32 @@ interface TypedChannel<M> {
 }
 
 function typed<N extends keyof DiagnosticsMessages>(name: N): TypedChannel<DiagnosticsMessages[N]> {
-  return channel(name) as TypedChannel<DiagnosticsMessages[N]>;
+  return process.getBuiltinModule("node:diagnostics_channel").channel(name) as TypedChannel<DiagnosticsMessages[N]>;
 }
 
-const runStart = typed(diagnosticsChannels.runStart);
-const runEnd = typed(diagnosticsChannels.runEnd);
-const stageError = typed(diagnosticsChannels.stageError);
-const workerStart = typed(diagnosticsChannels.workerStart);
-const workerExit = typed(diagnosticsChannels.workerExit);
-const workflowStart = typed(diagnosticsChannels.workflowStart);
-const workflowEnd = typed(diagnosticsChannels.workflowEnd);
-const taskEnd = typed(diagnosticsChannels.taskEnd);
+/**
+ * The channels, made on the first run, workflow run or worker: `node:diagnostics_channel` is no
+ * module Node 20 has loaded before weir asks (a subscriber's channel is the same object whenever
+ * it is made).
+ */
+const opened = () => ({
+  runStart: typed(diagnosticsChannels.runStart),
+  runEnd: typed(diagnosticsChannels.runEnd),
+  stageError: typed(diagnosticsChannels.stageError),
+  workerStart: typed(diagnosticsChannels.workerStart),
+  workerExit: typed(diagnosticsChannels.workerExit),
+  workflowStart: typed(diagnosticsChannels.workflowStart),
+  workflowEnd: typed(diagnosticsChannels.workflowEnd),
+  taskEnd: typed(diagnosticsChannels.taskEnd),
+});
+let channels: ReturnType<typeof opened> | undefined;
 
 /**
  * @internal Forwards a pipeline run's events to the channels that have subscribers now (nothing
  * is subscribed on the run's bus otherwise).
  */
 export function observeRun(run: Run, events: EventBus<RunEvents>): void {
+  const { runStart, runEnd, stageError } = (channels ??= opened());
   if (runStart.hasSubscribers) events.on("run:start", (e) => runStart.publish({ ...e, run }));
   if (runEnd.hasSubscribers) events.on("run:end", (e) => runEnd.publish({ ...e, run }));
   if (stageError.hasSubscribers) {
@@ -130,6 +138,7 @@ export function observeRun(run: Run, events: EventBus<RunEvents>): void {
 
 /** @internal Forwards a workflow run's events to the channels that have subscribers now. */
 export function observeWorkflow(run: object, events: EventBus<WorkflowEvents>): void {
+  const { workflowStart, workflowEnd, taskEnd } = (channels ??= opened());
   if (workflowStart.hasSubscribers) events.on("workflow:start", (e) => workflowStart.publish({ ...e, run }));
   if (workflowEnd.hasSubscribers) events.on("workflow:end", (e) => workflowEnd.publish({ ...e, run }));
   if (taskEnd.hasSubscribers) events.on("task:end", (e) => taskEnd.publish({ ...e, run }));
@@ -137,6 +146,7 @@ export function observeWorkflow(run: object, events: EventBus<WorkflowEvents>): 
 
 /** @internal A pool started a worker. */
 export function workerStarted(context: "worker" | "process", module: string, pid: number | undefined): void {
+  const { workerStart } = (channels ??= opened());
   if (workerStart.hasSubscribers) workerStart.publish({ context, module, pid });
 }
 
@@ -148,6 +158,7 @@ export function workerExited(
   exit: WorkerExit,
   heldBatches: number,
 ): void {
+  const { workerExit } = (channels ??= opened());
   if (!workerExit.hasSubscribers) return;
   const { code, signal, outOfMemory } = exit;
   workerExit.publish({ context, module, pid, code, signal, outOfMemory, heldBatches });

@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { requireFrom } from "./requireFrom.js";
 import type * as Crypto from "node:crypto";
 import type * as Fs from "node:fs";
 import type * as V8 from "node:v8";
@@ -9,15 +9,14 @@ import type * as Msgpackr from "msgpackr";
  * "weir"` should cost little more than plain Node (bench/import-cost.ts). `node:crypto`,
  * `node:v8` and msgpackr each add milliseconds and megabytes to start-up, and most runs never
  * hash, serialize or store anything. They load synchronously here, the first time they are
- * needed (Node's own `require`, which both builtins and msgpackr's CommonJS build support).
- * `node:fs` is loaded already, but an ES module `import` of it builds a namespace of all its
- * exports, which runs its lazy getters (`fs.promises`, the stream classes) and loads Node's
- * streams: about 3.5 ms on import (bench/README.md, "Import cost"). `require()` hands the module
- * over without touching them. The `require` itself is made on the first load: making one resolves
- * paths.
+ * needed: the builtins through `process.getBuiltinModule`, msgpackr through Node's own `require`
+ * (its CommonJS build). `node:fs` is loaded already, but an ES module `import` of it builds a
+ * namespace of all its exports, which runs its lazy getters (`fs.promises`, the stream classes)
+ * and loads Node's streams: about 3.5 ms on import (bench/README.md, "Import cost");
+ * `getBuiltinModule` hands the module over without touching them. The `require` is made on the
+ * first load of msgpackr: making one resolves paths.
  */
 let required: NodeJS.Require | undefined;
-const require = (id: string): unknown => (required ??= createRequire(import.meta.url))(id);
 
 let crypto: typeof Crypto | undefined;
 let fs: typeof Fs | undefined;
@@ -26,42 +25,42 @@ let msgpackr: typeof Msgpackr | undefined;
 
 /** `createHash` of `node:crypto`. */
 export function createHash(algorithm: string): Crypto.Hash {
-  crypto ??= require("node:crypto") as typeof Crypto;
+  crypto ??= process.getBuiltinModule("node:crypto");
   return crypto.createHash(algorithm);
 }
 
 /** `randomUUID` of `node:crypto`. */
 export function randomUUID(): string {
-  crypto ??= require("node:crypto") as typeof Crypto;
+  crypto ??= process.getBuiltinModule("node:crypto");
   return crypto.randomUUID();
 }
 
 /** `existsSync` of `node:fs`. */
 export function existsSync(path: Fs.PathLike): boolean {
-  fs ??= require("node:fs") as typeof Fs;
+  fs ??= process.getBuiltinModule("node:fs");
   return fs.existsSync(path);
 }
 
 /** `readFileSync` of `node:fs`, as text. */
 export function readTextFileSync(path: Fs.PathOrFileDescriptor): string {
-  fs ??= require("node:fs") as typeof Fs;
+  fs ??= process.getBuiltinModule("node:fs");
   return fs.readFileSync(path, "utf8");
 }
 
 /** `serialize` of `node:v8`. */
 export function serialize(value: unknown): Buffer {
-  v8 ??= require("node:v8") as typeof V8;
+  v8 ??= process.getBuiltinModule("node:v8");
   return v8.serialize(value);
 }
 
 /** `deserialize` of `node:v8`. */
 export function deserialize(bytes: Buffer): unknown {
-  v8 ??= require("node:v8") as typeof V8;
+  v8 ??= process.getBuiltinModule("node:v8");
   return v8.deserialize(bytes);
 }
 
 /** A new msgpackr `Packr`. */
 export function newPackr(options: ConstructorParameters<typeof Msgpackr.Packr>[0]): Msgpackr.Packr {
-  msgpackr ??= require("msgpackr") as typeof Msgpackr;
+  msgpackr ??= (required ??= requireFrom(import.meta.url))("msgpackr") as typeof Msgpackr;
   return new msgpackr.Packr(options);
 }

@@ -1,7 +1,7 @@
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { TypeScriptUnsupportedError } from "../errors/TypeScriptUnsupportedError.js";
+import { requireFrom } from "./requireFrom.js";
 
 /**
  * How this process loads a TypeScript module: through `tsx` (an optional peer dependency; full
@@ -48,7 +48,7 @@ function resolveTsx(specifier: string): string | null {
     // not installed where weir is: try the user's project
   }
   try {
-    const require = createRequire(join(process.cwd(), "package.json"));
+    const require = requireFrom(join(process.cwd(), "package.json"));
     // tsx's "exports" has a "require" condition for both entries
     return pathToFileURL(require.resolve(specifier)).href;
   } catch {

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import type * as PerfHooks from "node:perf_hooks";
 import { sharedHold } from "./sharedHold.js";
 
@@ -40,7 +39,7 @@ const sampling = sharedHold(
   () => {
     average = 0;
     lastFold = performance.now();
-    perfHooks ??= createRequire(import.meta.url)("node:perf_hooks") as typeof PerfHooks;
+    perfHooks ??= process.getBuiltinModule("node:perf_hooks");
     histogram = perfHooks.monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     histogram.enable();
     timer = setInterval(fold, FOLD_MS);
