@@ -8,9 +8,11 @@
  *   node --import tsx bench/import-cost.ts --runs 31
  *   node --import tsx bench/import-cost.ts --before /tmp/weir-main   # also rows for another build
  *
- * `--before <dir>` adds the import rows for another checkout's built package (`<dir>/dist/index.js`,
- * imported by path: build it there first), so a change to the build is measured before and after
- * in one invocation, rows interleaved.
+ * `--before <dir>` adds the import rows for another checkout's built package (build it there
+ * first), so a change to the build is measured before and after in one invocation, rows
+ * interleaved. Those children run in that checkout (their module files are written there), so
+ * `import "weir"` resolves by the package's own name there as it does here: resolving the name
+ * through `package.json` costs about 2 ms of its own on Node 20, which an import by path skips.
  *
  * The first table's child is `node --input-type=module -e <script>`: a process that loads no file,
  * so its first `import` of a file also pays for Node's ES module file loader (resolving, reading
@@ -22,14 +24,16 @@
  *
  * Each round runs every row once, one process at a time, in an order that rotates by one each
  * round; the table shows medians and the extra cost over plain node. The child measures its own
- * import (`performance.now()` around `await import(...)`) and reports `maxRSS` and its CPU time
- * (user + system: on a machine shared with other work, a steadier measure of start-up cost than
- * wall time); the parent times the whole process, start to exit.
+ * import (`performance.now()` and `process.cpuUsage()` around `await import(...)`) and reports
+ * `maxRSS` and its CPU time (user + system: on a machine shared with other work, a steadier
+ * measure of start-up cost than wall time); the parent times the whole process, start to exit.
+ * The import's own CPU time leaves out the start-up and exit every row pays, whose spread on a
+ * shared machine is larger than the differences between two builds.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -39,6 +43,8 @@ interface Row {
   readonly body: string;
   /** Run as a module file (the second table) rather than with `-e`. */
   readonly file?: true;
+  /** The package the child runs in, where `"weir"` resolves (this one unless said). */
+  readonly dir?: string;
 }
 
 const flag = (name: string): string | undefined => {
@@ -46,59 +52,58 @@ const flag = (name: string): string | undefined => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const beforeDir = flag("--before");
-const before = beforeDir === undefined ? undefined : pathToFileURL(resolve(beforeDir, "dist/index.js")).href;
+const before = beforeDir === undefined ? undefined : resolve(beforeDir);
 
+const importPipeline = 'const { pipeline } = await import("weir"); void pipeline;';
+const importAndRun =
+  'const { pipeline } = await import("weir");' +
+  'await pipeline("p").from([1, 2, 3]).map((x) => x * 2).to(() => {}).run();';
 const rows: Row[] = [
   { label: "plain node (imports nothing)", body: "" },
   { label: "plain node importing one empty ES module", body: 'await import("data:text/javascript,");' },
-  { label: 'import { pipeline } from "weir"', body: 'const { pipeline } = await import("weir"); void pipeline;' },
+  { label: 'import { pipeline } from "weir"', body: importPipeline },
   {
     label: 'import { pipeline, workflow, worker } from "weir"',
     body: 'const { pipeline, workflow, worker } = await import("weir"); void pipeline, workflow, worker;',
   },
-  {
-    label: "import weir, run a 1-stage pipeline",
-    body:
-      'const { pipeline } = await import("weir");' +
-      'await pipeline("p").from([1, 2, 3]).map((x) => x * 2).to(() => {}).run();',
-  },
+  { label: "import weir, run a 1-stage pipeline", body: importAndRun },
 ];
 if (before !== undefined) {
   rows.push(
-    {
-      label: 'before: import { pipeline } from "weir"',
-      body: `const { pipeline } = await import(${JSON.stringify(before)}); void pipeline;`,
-    },
-    {
-      label: "before: import weir, run a 1-stage pipeline",
-      body:
-        `const { pipeline } = await import(${JSON.stringify(before)});` +
-        'await pipeline("p").from([1, 2, 3]).map((x) => x * 2).to(() => {}).run();',
-    },
+    { label: 'before: import { pipeline } from "weir"', body: importPipeline, dir: before },
+    { label: "before: import weir, run a 1-stage pipeline", body: importAndRun, dir: before },
   );
 }
 
-const pipelineFrom = (specifier: string): string =>
-  `const { pipeline } = await import(${JSON.stringify(specifier)}); void pipeline;`;
 rows.push(
   { label: "plain node running an empty ES module file", body: "", file: true },
-  { label: 'a module file: import { pipeline } from "weir"', body: pipelineFrom("weir"), file: true },
+  { label: 'a module file: import { pipeline } from "weir"', body: importPipeline, file: true },
 );
 if (before !== undefined) {
   rows.push({
     label: 'before: a module file: import { pipeline } from "weir"',
-    body: pipelineFrom(before),
+    body: importPipeline,
     file: true,
+    dir: before,
   });
 }
 
-/** Where the module files of the second table are written (removed at the end). */
-const files = mkdtempSync(join(root, ".import-cost-"));
-process.on("exit", () => rmSync(files, { recursive: true, force: true }));
+/** Where the module files of the second table are written, in each package measured (removed at the end). */
+const filesIn = new Map<string, string>();
+const filesOf = (dir: string): string => {
+  let files = filesIn.get(dir);
+  if (files === undefined) filesIn.set(dir, (files = mkdtempSync(join(dir, ".import-cost-"))));
+  return files;
+};
+process.on("exit", () => {
+  for (const files of filesIn.values()) rmSync(files, { recursive: true, force: true });
+});
 
 interface Sample {
   readonly wallMs: number;
   readonly importMs: number;
+  /** CPU time (user + system) the child spent in its body (the import): no start-up or exit in it. */
+  readonly importCpuMs: number;
   readonly maxRssMb: number;
   /** CPU time (user + system) of the whole child process: steadier than wall time on a shared machine. */
   readonly cpuMs: number;
@@ -106,21 +111,28 @@ interface Sample {
 
 function sample(row: Row): Sample {
   const script =
-    `const t0 = performance.now(); ${row.body} const importMs = performance.now() - t0;` +
-    "const cpu = process.cpuUsage();" +
-    "process.stdout.write(JSON.stringify({ importMs, maxRss: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 }));";
+    `const c0 = process.cpuUsage(); const t0 = performance.now(); ${row.body} const importMs = performance.now() - t0;` +
+    "const cpu = process.cpuUsage(); const importCpu = process.cpuUsage(c0);" +
+    "process.stdout.write(JSON.stringify({ importMs, importCpuMs: (importCpu.user + importCpu.system) / 1000, maxRss: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 }));";
+  const dir = row.dir ?? root;
   let args = ["--input-type=module", "-e", script];
   if (row.file === true) {
-    const file = join(files, `row-${rows.indexOf(row)}.mjs`);
+    const file = join(filesOf(dir), `row-${rows.indexOf(row)}.mjs`);
     writeFileSync(file, script);
     args = [file];
   }
   const start = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+  const child = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8" });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (child.status !== 0) throw new Error(`${row.label}: exit ${child.status}\n${child.stderr}`);
-  const out = JSON.parse(child.stdout) as { importMs: number; maxRss: number; cpuMs: number };
-  return { wallMs, importMs: out.importMs, maxRssMb: out.maxRss / 1024, cpuMs: out.cpuMs };
+  const out = JSON.parse(child.stdout) as { importMs: number; importCpuMs: number; maxRss: number; cpuMs: number };
+  return {
+    wallMs,
+    importMs: out.importMs,
+    importCpuMs: out.importCpuMs,
+    maxRssMb: out.maxRss / 1024,
+    cpuMs: out.cpuMs,
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -130,7 +142,7 @@ function median(values: readonly number[]): number {
 }
 
 const runs = Number(flag("--runs") ?? 15);
-for (const index of [`${root}dist/index.js`, ...(before === undefined ? [] : [fileURLToPath(before)])]) {
+for (const index of [join(root, "dist/index.js"), ...(before === undefined ? [] : [join(before, "dist/index.js")])]) {
   if (!existsSync(index)) {
     process.stderr.write(`${index} is missing: run \`npm run build\` first\n`);
     process.exit(1);
@@ -149,6 +161,7 @@ for (let round = 0; round < runs; round++) {
 const med = samples.map((s) => ({
   wallMs: median(s.map((x) => x.wallMs)),
   importMs: median(s.map((x) => x.importMs)),
+  importCpuMs: median(s.map((x) => x.importCpuMs)),
   maxRssMb: median(s.map((x) => x.maxRssMb)),
   cpuMs: median(s.map((x) => x.cpuMs)),
 }));
@@ -163,14 +176,14 @@ for (const [title, file, over] of [
   const base = med[indexes[0]!]!;
   console.log(`\n${title}\n`);
   console.log(
-    `| row | process CPU ms | over ${over} | process wall ms | over ${over} | import ms | peak RSS MB | over ${over} |`,
+    `| row | process CPU ms | over ${over} | process wall ms | over ${over} | import ms | import CPU ms | peak RSS MB | over ${over} |`,
   );
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const i of indexes) {
     const m = med[i]!;
     console.log(
       `| ${rows[i]!.label} | ${fmt(m.cpuMs)} | ${signed(m.cpuMs - base.cpuMs)} | ${fmt(m.wallMs)} | ${signed(m.wallMs - base.wallMs)} | ` +
-        `${fmt(m.importMs)} | ` +
+        `${fmt(m.importMs)} | ${fmt(m.importCpuMs)} | ` +
         `${fmt(m.maxRssMb)} | ${signed(m.maxRssMb - base.maxRssMb)} |`,
     );
   }

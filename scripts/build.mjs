@@ -3,19 +3,24 @@
 // 2. tsc writes the type declarations (dist/**/*.d.ts, beside where the modules were: the
 //    package's `types` paths);
 // 3. esbuild bundles the JavaScript with code splitting: every public subpath (package.json
-//    `exports`), the CLI and the two worker runtime entries are entry points, each at a stable path
-//    (src/sqlite.ts → dist/sqlite.js, src/cli/main.ts → dist/cli/main.js, …); the code they share
-//    lives once in dist/chunks/, so the CLI and a job importing "weir" share one copy of every
-//    module (one class per error, one registry of pools). Fewer, larger files import several times
-//    faster than one file per module (bench/import-cost.ts). Packages stay external (node_modules);
-//    a `import()` in the source stays a split point: what it loads is its own chunk, loaded on use.
-//    The main entry's code is one chunk (the core): esbuild puts each module in the chunk of the
-//    set of entry points that reach it, so every other entry point of the package (the other
-//    subpaths, the CLI, each module loaded by `import()`) is built from a wrapper that imports
-//    src/index.ts first. Every module of the core is then reached by all of them alike, and
-//    `import "weir"` loads three files instead of thirty-odd small chunks, in about half the CPU
-//    time and memory over plain node (bench/import-cost.ts): the links between chunks were the
-//    cost. The worker runtime entries are not wrapped: a worker loads its runtime, not the core.
+//    `exports`) and the CLI are entry points, each at a stable path (src/sqlite.ts →
+//    dist/sqlite.js, src/cli/main.ts → dist/cli/main.js, …); the code they share lives once in
+//    dist/chunks/, so the CLI and a job importing "weir" share one copy of every module (one class
+//    per error, one registry of pools). Packages stay external (node_modules); a `import()` in the
+//    source stays a split point: what it loads is its own chunk, loaded on use.
+//    The core (the modules src/index.ts imports, directly or not) is one file, dist/index.js, that
+//    imports no other file of weir: `import "weir"` loads that file and nothing else. Every file
+//    Node loads is resolved, read, compiled and linked on its own, and a re-export is a link more:
+//    the core as one file imports 2.6-5.6 ms sooner than the entry, the core's chunk and the chunk
+//    it shared with the worker runtimes it was before (bench/README.md, "The core as one file").
+//    Any other module that imports a module of the core reads that module's exports from the
+//    core's table instead (the table the engines are handed, below), through one module that
+//    imports dist/index.js ("How a module outside the core reads the table" below), so esbuild
+//    never puts a module of the core in a chunk. The two worker runtime entries (the files a
+//    worker thread or child process starts from) are built apart, with their own chunks
+//    (dist/chunks/runtime-*.js): a worker loads its runtime, never the core, and runs in a
+//    thread or process of its own, where copies of the few modules it shares with the core (the
+//    errors, the wire) are no second copy of anything.
 //    The engines (src/engines/: what plans and runs a pipeline, what defines and runs a pool
 //    stage or a workflow, the component Runtime, the store over a backend) are no part of the
 //    core: each is one CommonJS file of its own, dist/engines/<name>.cjs, loaded on first use
@@ -39,12 +44,10 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { createRequire } from "node:module";
 import { build, transformSync } from "esbuild";
 
-/** Entry points that are no subpath export: the CLI (bin/weir.js) and the files a worker thread or child process starts from (src/load/shippedFile.ts). */
-const internalEntries = [
-  "src/cli/main.ts",
-  "src/executor/pool/runtime/threadEntry.ts",
-  "src/executor/pool/runtime/processEntry.ts",
-];
+/** The CLI's entry point (bin/weir.js runs it), no subpath export. */
+const cliEntry = "src/cli/main.ts";
+/** The files a worker thread or child process starts from (src/load/shippedFile.ts), built apart (see 3. above). */
+const runtimeEntries = ["src/executor/pool/runtime/threadEntry.ts", "src/executor/pool/runtime/processEntry.ts"];
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 const subpaths = Object.values(pkg.exports)
@@ -59,33 +62,22 @@ const types = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { 
 if (types.status !== 0) process.exit(types.status ?? 1);
 
 const outName = (file) => file.replace(/^src\//, "").replace(/\.ts$/, "");
-const wrapped = (file) => file !== "src/index.ts" && !file.startsWith("src/executor/pool/runtime/");
 const main = resolve("src/index.ts");
 
-/** Builds each wrapped entry point (see 3. above) from `import "src/index.ts"; export * from "<entry>"`. */
-const coreFirst = {
-  name: "core-first",
-  setup(b) {
-    b.onResolve({ filter: /^core-first:/ }, (args) => ({
-      path: resolve(args.path.slice(11)),
-      namespace: "core-first",
-    }));
-    b.onResolve({ filter: /^\./ }, async (args) => {
-      if (args.kind !== "dynamic-import" || args.namespace === "core-first") return undefined;
-      const target = await b.resolve(args.path, { kind: "import-statement", resolveDir: args.resolveDir });
-      if (target.errors.length > 0 || target.external) return undefined;
-      return { path: target.path, namespace: "core-first" };
-    });
-    b.onLoad({ filter: /.*/, namespace: "core-first" }, (args) => {
-      const hasDefault = /^export default\b/m.test(readFileSync(args.path, "utf8"));
-      const from = JSON.stringify(args.path);
-      return {
-        contents: `import ${JSON.stringify(main)};\nexport * from ${from};\n${hasDefault ? `export { default } from ${from};\n` : ""}`,
-        resolveDir: dirname(args.path),
-        loader: "ts",
-      };
-    });
-  },
+/** The main build: the public subpaths and the CLI (the worker runtimes are built apart). */
+const esm = {
+  entryPoints: [...subpaths, cliEntry].map((file) => ({ in: file, out: outName(file) })),
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  chunkNames: "chunks/[name]-[hash]",
+  // the sources ride inside the maps (sourcesContent), so the maps are useful without src/
+  sourcemap: true,
+  logLevel: "warning",
 };
 
 /**
@@ -103,10 +95,12 @@ const coreFirst = {
  * process loads; a module only a worker runtime reaches runs in another thread or process, and an
  * engine keeps a copy of its own.
  *
- * The builds: the ES modules with the seam (src/load/engines.ts) holding no engine, to learn which
- * modules the core holds (twice: again with the modules engines share); each engine, every import
- * of a module of the core made a read of the table; the ES modules again, the seam now the table
- * and the `require()`s.
+ * The builds: the main build with the seam (src/load/engines.ts) holding no engine, to learn which
+ * modules the main process can load (twice: again with the modules engines share); each engine,
+ * every import of such a module made a read of the table; the core alone, to learn its modules;
+ * the main build, each import of a module of the core from outside it made a read of the table
+ * (once to learn which modules those are, once written), the seam now the table and the
+ * `require()`s; the worker runtimes.
  */
 const seam = resolve("src/load/engines.ts");
 const engineNames = readdirSync("src/engines").map((file) => file.replace(/\.ts$/, ""));
@@ -121,24 +115,7 @@ const enginesSeam = (contents) => ({
   },
 });
 
-const esm = {
-  entryPoints: [...subpaths, ...internalEntries].map((file) => ({
-    in: wrapped(file) ? `core-first:${file}` : file,
-    out: outName(file),
-  })),
-  outdir: "dist",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
-  chunkNames: "chunks/[name]-[hash]",
-  // the sources ride inside the maps (sourcesContent), so the maps are useful without src/
-  sourcemap: true,
-  logLevel: "warning",
-};
-/** The source files a build's metafile lists (absolute paths; wrappers and virtual modules left out). */
+/** The source files a build's metafile lists (absolute paths; virtual modules left out). */
 const sourcesOf = (metafile) =>
   new Set(
     Object.keys(metafile.inputs)
@@ -146,22 +123,14 @@ const sourcesOf = (metafile) =>
       .map((input) => resolve(input)),
   );
 
-/**
- * The source files of an ES modules build that can load in the main process: every module an
- * entry point other than a worker runtime's imports, directly or not (`import()` included; a
- * module whose code the bundle shakes out is counted too, since the seam's import keeps it). A
- * module only a worker runtime reaches runs in a worker thread or child process, never in the
- * realm of the core and the engines, so an engine may hold a copy of its own.
- */
-function mainSourcesOf(metafile) {
-  const runtimes = resolve("src/executor/pool/runtime");
-  const pending = Object.values(metafile.outputs)
-    .map((output) => output.entryPoint)
-    .filter((entry) => entry !== undefined && !resolve(entry.replace(/^core-first:/, "")).startsWith(runtimes));
+/** The source files `entry` (absolute) reaches in a build's metafile by static imports, itself included. */
+function staticClosure(metafile, entry) {
+  const start = relative(process.cwd(), entry).split(sep).join("/");
+  const pending = [start];
   const seen = new Set(pending);
   while (pending.length > 0) {
-    for (const { path, external } of metafile.inputs[pending.pop()]?.imports ?? []) {
-      if (external || seen.has(path)) continue;
+    for (const { path, kind, external } of metafile.inputs[pending.pop()]?.imports ?? []) {
+      if (external || kind === "dynamic-import" || seen.has(path)) continue;
       seen.add(path);
       pending.push(path);
     }
@@ -175,18 +144,18 @@ function fromSeam(path) {
   return specifier.startsWith("../") ? specifier : `./${specifier}`;
 }
 
-/** The source files of the core when the seam also imports `kept` (absolute paths). */
-async function coreWith(kept) {
+/** The source files the main process can load when the seam also imports `kept` (absolute paths). */
+async function mainWith(kept) {
   const imports = kept.map((path, i) => `import * as k${i} from ${JSON.stringify(path)};`);
   const contents = `${imports.join("\n")}\nexport const engine = (): unknown => [${kept.map((_, i) => `k${i}`).join(", ")}];\n`;
   const probe = await build({
     ...esm,
-    plugins: [coreFirst, enginesSeam(contents)],
+    plugins: [enginesSeam(contents)],
     write: false,
     metafile: true,
     sourcemap: false,
   });
-  return mainSourcesOf(probe.metafile);
+  return sourcesOf(probe.metafile);
 }
 
 /** Each source module's value exports, as esbuild reads them (asked once per module, for the engines and the seam). */
@@ -202,45 +171,67 @@ const exportNames = (path) => {
   return exportsOf.get(path);
 };
 
-/** The modules of the core the engines import: table key (path under src/) → absolute path. */
-const fromCore = new Map();
+/** A module of the core's table by its key (its path under src/): where an engine or another module reads it. */
+const keyOf = (path) => relative("src", path).split(sep).join("/");
+/** The text of a module that exports what the table holds for `key`, read from `table` (an expression). */
+async function tableModule(key, table) {
+  const names = await exportNames(resolve("src", key));
+  const lines = names.map((name) =>
+    name === "default" ? "export default m.default;" : `export const ${name} = m.${name};`,
+  );
+  return `const m = ${table}[${JSON.stringify(key)}];\n${lines.join("\n")}\n`;
+}
+
+/**
+ * Makes every import of a module of `modules` (absolute paths) from a module `from` accepts a read
+ * of a table: a module in namespace `namespace`, whose text `text(key)` returns, or what
+ * `to(key)` resolves it to; the key is recorded in `keys`.
+ */
 const resolving = Symbol("resolving");
-/** Makes every import of a module of `core` a read of the table (`__weirCore`) the engine is handed. */
-const takeFromTable = (core) => ({
-  name: "take-from-table",
+const readFromTable = ({ modules, from, namespace, keys, staticOnly, text, to }) => ({
+  name: `read-from-${namespace}`,
   setup(b) {
     b.onResolve({ filter: /^\./ }, async (args) => {
-      if (args.pluginData === resolving || args.namespace !== "file") return undefined;
+      if (
+        args.kind === "entry-point" ||
+        args.pluginData === resolving ||
+        args.namespace !== "file" ||
+        !from(args.importer)
+      )
+        return undefined;
       const { path, errors } = await b.resolve(args.path, {
         kind: args.kind,
         importer: args.importer,
         resolveDir: args.resolveDir,
         pluginData: resolving,
       });
-      if (errors.length > 0 || !core.has(path)) return undefined;
-      if (args.kind !== "import-statement")
+      if (errors.length > 0 || !modules.has(path)) return undefined;
+      if (staticOnly && args.kind !== "import-statement")
         throw new Error(
           `${args.importer}: ${args.kind} of ${args.path}, a module of the core: engines take those by static import only`,
         );
-      const key = relative("src", path).split(sep).join("/");
-      fromCore.set(key, path);
-      return { path: key, namespace: "weir-core" };
+      keys.add(keyOf(path));
+      return to?.(keyOf(path)) ?? { path: keyOf(path), namespace };
     });
-    b.onLoad({ filter: /.*/, namespace: "weir-core" }, async (args) => {
-      const names = await exportNames(fromCore.get(args.path));
-      const lines = names.map((name) =>
-        name === "default" ? "export default m.default;" : `export const ${name} = m.${name};`,
-      );
-      return { contents: `const m = __weirCore[${JSON.stringify(args.path)}];\n${lines.join("\n")}\n`, loader: "js" };
-    });
+    b.onLoad({ filter: /.*/, namespace }, async (args) => ({ contents: await text(args.path), loader: "js" }));
   },
 });
-/** Builds one engine against `core`: written to dist/engines/<name>.cjs, or only its metafile. */
-const buildEngine = (name, core, write) =>
+
+/** Builds one engine against `core` (absolute paths): written to dist/engines/<name>.cjs, or only its metafile. */
+const buildEngine = (name, core, keys, write) =>
   build({
     entryPoints: [{ in: `src/engines/${name}.ts`, out: `engines/${name}` }],
     outExtension: { ".js": ".cjs" },
-    plugins: [takeFromTable(core)],
+    plugins: [
+      readFromTable({
+        modules: core,
+        from: () => true,
+        namespace: "weir-core",
+        keys,
+        staticOnly: true,
+        text: (key) => tableModule(key, "__weirCore"),
+      }),
+    ],
     outdir: "dist",
     bundle: true,
     format: "cjs",
@@ -265,49 +256,156 @@ const buildEngine = (name, core, write) =>
     footer: { js: "return module.exports;\n});" },
   });
 
-// the core, then the modules more than one engine reaches, made part of it
-const alone = await coreWith([]);
+// what the main process can load, then the modules more than one engine reaches, made part of it
+const alone = await mainWith([]);
 const reached = await Promise.all(
-  engineNames.map(async (name) => sourcesOf((await buildEngine(name, alone, false)).metafile)),
+  engineNames.map(async (name) => sourcesOf((await buildEngine(name, alone, new Set(), false)).metafile)),
 );
 const shared = [...new Set(reached.flatMap((set) => [...set]))].filter(
   (path) => reached.filter((set) => set.has(path)).length > 1,
 );
-const core = shared.length === 0 ? alone : await coreWith(shared);
-fromCore.clear();
+const mainSources = shared.length === 0 ? alone : await mainWith(shared);
+const engineKeys = new Set();
 const engines = await Promise.all(
-  engineNames.map(async (name) => sourcesOf((await buildEngine(name, core, true)).metafile)),
+  engineNames.map(async (name) => sourcesOf((await buildEngine(name, mainSources, engineKeys, true)).metafile)),
 );
 
-const keys = [...fromCore.keys()];
-const names = await Promise.all(keys.map((key) => exportNames(fromCore.get(key))));
-const { metafile } = await build({
-  ...esm,
-  plugins: [
-    coreFirst,
-    enginesSeam(
-      [
-        'import { createRequire } from "node:module";',
-        // specifiers relative to the seam: the seam's text is in its source map, which ships
-        // named imports, not namespaces: a namespace the bundle builds on import (an object of
-        // getters per module) made the core 11 KB larger and its compile about 2 ms longer
-        ...keys.map(
-          (key, i) =>
-            `import { ${names[i].map((name) => `${name} as m${i}_${name}`).join(", ")} } from ${JSON.stringify(fromSeam(fromCore.get(key)))};`,
-        ),
-        "// the table is made when the first engine loads",
-        `const table = () => ({ ${keys.map((key, i) => `${JSON.stringify(key)}: { ${names[i].map((name) => `${name}: m${i}_${name}`).join(", ")} }`).join(", ")} });`,
-        "let core: ReturnType<typeof table> | undefined;",
-        "const loaded: Record<string, unknown> = {};",
-        "// this module is built into dist/chunks/ (checked below): the engines are in dist/engines/",
-        "export const engine = (name: string): any =>",
-        "  (loaded[name] ??= createRequire(import.meta.url)(`../engines/${name}.cjs`)((core ??= table())));",
-      ].join("\n"),
+/** The key under which the core hands its table to the modules outside it (a property of `WeirError`, not enumerable). */
+const tableKey = "weir.core";
+const weirError = resolve("src/errors/WeirError.ts");
+/** The seam's text when the table holds `keys` (the modules the engines and the rest of the package read from it). */
+async function seamText(keys) {
+  const paths = keys.map((key) => resolve("src", key));
+  const names = await Promise.all(paths.map((path) => exportNames(path)));
+  return [
+    `import { requireFrom } from ${JSON.stringify(fromSeam(resolve("src/load/requireFrom.ts")))};`,
+    `import { WeirError as weirError } from ${JSON.stringify(fromSeam(weirError))};`,
+    // specifiers relative to the seam: the seam's text is in its source map, which ships
+    // named imports, not namespaces: a namespace the bundle builds on import (an object of
+    // getters per module) made the core 11 KB larger and its compile about 2 ms longer
+    ...paths.map(
+      (path, i) =>
+        `import { ${names[i].map((name) => `${name} as m${i}_${name}`).join(", ")} } from ${JSON.stringify(fromSeam(path))};`,
     ),
-  ],
+    "// the table is made when the first engine, or the first module outside the core that reads it, loads",
+    `const table = () => ({ ${keys.map((key, i) => `${JSON.stringify(key)}: { ${names[i].map((name) => `${name}: m${i}_${name}`).join(", ")} }`).join(", ")} });`,
+    "let core: ReturnType<typeof table> | undefined;",
+    `Object.defineProperty(weirError, Symbol.for(${JSON.stringify(tableKey)}), { value: () => (core ??= table()) });`,
+    "const loaded: Record<string, unknown> = {};",
+    "// this module is built into dist/index.js (checked below): the engines are in dist/engines/",
+    "export const engine = (name: string): any =>",
+    "  (loaded[name] ??= requireFrom(import.meta.url)(`./engines/${name}.cjs`)((core ??= table())));",
+  ].join("\n");
+}
+
+// the core's modules: what src/index.ts reaches by static imports, the seam importing what the engines read
+const coreProbe = await build({
+  entryPoints: [main],
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  packages: "external",
+  write: false,
   metafile: true,
+  outdir: "/",
+  logLevel: "silent",
+  plugins: [enginesSeam(await seamText([...engineKeys]))],
 });
-const built = mainSourcesOf(metafile);
+const core = staticClosure(coreProbe.metafile, main);
+
+/**
+ * How a module outside the core reads the table. A probe build learns which modules of the core
+ * they read (`keys`), each read by a module of its own. The build that is written resolves every
+ * such import to one module, `weir-core:table` (in whichever file esbuild puts it), which imports
+ * dist/index.js, takes the table from `WeirError` and exports every name the modules of `known`
+ * export: a module of its own per module of the core left a file per set of entry points that
+ * read it, several of them empty, which the CLI loaded at every start. Those names must be
+ * unique across `known` (checked), and no module outside the core may `export *` from a module
+ * of the core (it would re-export the whole table: each entry point's exports are checked
+ * below). An import of src/index.ts itself is an import of dist/index.js. The import of
+ * dist/index.js is written with a stand-in for the path, made relative to the file it is in
+ * below.
+ */
+const indexStandIn = "weir-core-index-stand-in";
+const coreTable = (known) => ({
+  name: "core-table",
+  setup(b) {
+    b.onResolve({ filter: /^weir-core:index$/ }, () => ({ path: indexStandIn, external: true }));
+    b.onResolve({ filter: /^weir-core:table$/ }, () => ({ path: "table", namespace: "weir-core-table" }));
+    b.onLoad({ filter: /.*/, namespace: "weir-core-table" }, async () => {
+      const lines = [
+        'import { WeirError as weirError } from "weir-core:index";',
+        `export const core = weirError[Symbol.for(${JSON.stringify(tableKey)})]();`,
+      ];
+      const from = new Map();
+      for (const [i, key] of known.entries()) {
+        const names = await exportNames(resolve("src", key));
+        for (const name of names) {
+          if (name === "default") throw new Error(`${key}, a module of the core read outside it, has a default export`);
+          if (from.has(name)) throw new Error(`${key} and ${from.get(name)} both export ${name}: rename one`);
+          from.set(name, key);
+        }
+        lines.push(`const m${i} = core[${JSON.stringify(key)}];`);
+        lines.push(...names.map((name) => `export const ${name} = m${i}.${name};`));
+      }
+      return { contents: `${lines.join("\n")}\n`, loader: "js" };
+    });
+  },
+});
+/** The main build, every module outside the core reading the core's modules from its table (see above). */
+const mainBuild = async (keys, known) =>
+  build({
+    ...esm,
+    plugins: [
+      enginesSeam(await seamText([...new Set([...engineKeys, ...keys, ...(known ?? [])])])),
+      coreTable(known ?? []),
+      readFromTable({
+        modules: core,
+        from: (importer) => !core.has(importer),
+        namespace: "weir-table",
+        keys,
+        staticOnly: false,
+        text: async (key) => `import { core } from "weir-core:table";\n${await tableModule(key, "core")}`,
+        to: (key) =>
+          key === "index.ts"
+            ? { path: indexStandIn, external: true }
+            : known === undefined
+              ? undefined
+              : { path: "table", namespace: "weir-core-table" },
+      }),
+    ],
+    metafile: true,
+    write: known !== undefined,
+  });
+const tableKeys = new Set();
+await mainBuild(tableKeys);
+const known = [...tableKeys].filter((key) => key !== "index.ts").sort();
+const { metafile } = await mainBuild(new Set(), known);
+for (const file of Object.keys(metafile.outputs).filter((output) => output.endsWith(".js"))) {
+  const text = readFileSync(file, "utf8");
+  if (!text.includes(indexStandIn)) continue;
+  const path = relative(dirname(file), "dist/index.js").split(sep).join("/");
+  writeFileSync(file, text.replaceAll(`"${indexStandIn}"`, JSON.stringify(path.startsWith(".") ? path : `./${path}`)));
+}
+
+// the core is dist/index.js alone, which imports no other file of weir, and no module is in two files
+const index = Object.keys(metafile.outputs).find((file) => metafile.outputs[file].entryPoint === "src/index.ts");
+if (index !== "dist/index.js") throw new Error(`src/index.ts is built into ${index}`);
+const linked = metafile.outputs[index].imports.filter((i) => !i.external && i.kind !== "dynamic-import");
+if (linked.length > 0) throw new Error(`dist/index.js imports ${linked.map((i) => i.path).join(", ")}`);
+for (const [file, output] of Object.entries(metafile.outputs)) {
+  if (file === index) continue;
+  const copied = Object.keys(output.inputs).filter((input) => core.has(resolve(input)));
+  if (copied.length > 0) throw new Error(`${file} holds modules of the core: ${copied.join(", ")}`);
+}
+// an entry point exports what its source does, and nothing of the table (an `export *` would)
+for (const output of Object.values(metafile.outputs)) {
+  if (output.entryPoint === undefined || output.entryPoint === "src/index.ts") continue;
+  const own = [...(await exportNames(resolve(output.entryPoint)))].sort();
+  if (JSON.stringify([...output.exports].sort()) !== JSON.stringify(own))
+    throw new Error(`${output.entryPoint} is built to export ${output.exports.join(", ")}, not ${own.join(", ")}`);
+}
+const built = sourcesOf(metafile);
 engines.forEach((own, i) => {
   const twice = [...own].filter((path) => built.has(path) || engines.some((other, k) => k !== i && other.has(path)));
   if (twice.length > 0) throw new Error(`the ${engineNames[i]} engine shares modules: ${twice.join(", ")}`);
@@ -315,8 +413,15 @@ engines.forEach((own, i) => {
 const seams = Object.keys(metafile.outputs).filter((file) =>
   Object.keys(metafile.outputs[file].inputs).some((input) => resolve(input) === seam),
 );
-if (seams.length !== 1 || dirname(relative("dist", seams[0])) !== "chunks")
-  throw new Error(`the engines' seam is built into ${seams.join(", ")}, not one module of dist/chunks/`);
+if (seams.length !== 1 || seams[0] !== index)
+  throw new Error(`the engines' seam is built into ${seams.join(", ")}, not dist/index.js`);
+
+// the worker runtimes, apart: the chunks they share are theirs alone
+await build({
+  ...esm,
+  entryPoints: runtimeEntries.map((file) => ({ in: file, out: outName(file) })),
+  chunkNames: "chunks/runtime-[hash]",
+});
 
 /** The code of `text` with its whitespace and comments gone: equal for two texts that differ only in those. */
 const code = (text) => transformSync(text, { minifyWhitespace: true, format: "esm" }).code;

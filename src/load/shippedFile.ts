@@ -3,7 +3,7 @@ import { existsSync, readTextFileSync } from "./onFirstUse.js";
 /**
  * Where the files weir ships (worker entry modules, the dashboard's page, `package.json`) are,
  * whether weir runs from its TypeScript sources (`src/`, under tsx) or from the built package
- * (`dist/`, bundled: a module's code sits in whichever chunk the bundler chose, so no path is
+ * (`dist/`, bundled: a module's code sits in whichever file the bundler chose, so no path is
  * relative to the module that asks). The package's root is the nearest folder above this module
  * that holds weir's `package.json`; it is found once, on first use, never on import.
  */
@@ -20,9 +20,9 @@ export function packageRoot(): URL {
     if (existsSync(manifest) && isWeir(manifest)) return (root = dir);
     if (dir.pathname === "/") break;
   }
-  // no manifest (a copy of weir's files without it): src/load/ and dist/chunks/ both sit one below
-  // the root, so a missing file is then reported under the path it was expected at
-  return (root = new URL("..", import.meta.url));
+  // no manifest (a copy of weir's files without it): this module is src/load/shippedFile.ts or
+  // part of dist/index.js (the core is one file), so a missing file is reported where expected
+  return (root = new URL(fromSources ? "../.." : "..", import.meta.url));
 }
 
 function isWeir(manifest: URL): boolean {

@@ -15,6 +15,18 @@ function files(dir: string): string[] {
   );
 }
 const builtModules = () => files(dist).filter((f) => /\.c?js$/.test(f) && !f.includes("/dashboard/static/"));
+/** A built module and the files it imports statically, transitively. */
+const closure = (file: string, seen = new Set<string>()): Set<string> => {
+  seen.add(file);
+  for (const m of readFileSync(file, "utf8").matchAll(/^(?:import|export)\b[^;]*?from "(\.[^"]+)";/gms)) {
+    const next = join(file, "..", m[1]!);
+    if (!seen.has(next)) closure(next, seen);
+  }
+  return seen;
+};
+const runtimeEntries = ["threadEntry.js", "processEntry.js"].map((f) => join(dist, "executor/pool/runtime", f));
+/** The files a worker thread or child process loads (built apart: scripts/build.mjs), never the main process. */
+const runtimeModules = () => new Set(runtimeEntries.flatMap((entry) => [...closure(entry)]));
 
 describe("the built package (dist/, an esbuild bundle)", () => {
   it("has every subpath export, the CLI and the worker entries at their stable paths", () => {
@@ -43,7 +55,10 @@ describe("the built package (dist/, an esbuild bundle)", () => {
 
   it("defines each class once: the CLI, the subpaths and a job importing weir share one copy", () => {
     const defined = new Map<string, string[]>();
-    for (const file of builtModules()) {
+    // a worker's runtime runs in its own thread or process, with its own copies (the errors, the wire)
+    const runtime = runtimeModules();
+    assert.ok(runtime.size >= 2);
+    for (const file of builtModules().filter((f) => !runtime.has(f))) {
       const text = readFileSync(file, "utf8");
       for (const m of text.matchAll(/^(?:var (\w+) = class\b|class (\w+)\b)/gm)) {
         const name = m[1] ?? m[2]!;
@@ -113,29 +128,20 @@ describe("the built package (dist/, an esbuild bundle)", () => {
   });
 
   it("a worker's entry loads the worker runtime, not the core the main entry loads", () => {
-    /** A built module and the chunks it imports statically, transitively. */
-    const closure = (file: string, seen = new Set<string>()): Set<string> => {
-      seen.add(file);
-      for (const m of readFileSync(file, "utf8").matchAll(/^(?:import|export)\b[^;]*?from "(\.[^"]+)";/gms)) {
-        const next = join(file, "..", m[1]!);
-        if (!seen.has(next)) closure(next, seen);
-      }
-      return seen;
-    };
     const bytes = (files: Set<string>): number => [...files].reduce((n, f) => n + readFileSync(f).length, 0);
     const core = closure(join(dist, "index.js"));
-    // the core without the run engines (dist/engines/, each loaded on first use)
-    assert.ok(core.size <= 4 && bytes(core) > 150_000, `index.js: ${core.size} files, ${bytes(core)} bytes`);
-    for (const entry of ["threadEntry.js", "processEntry.js"]) {
-      const runtime = closure(join(dist, "executor/pool/runtime", entry));
-      const shared = [...runtime].filter((f) => core.has(f));
-      assert.ok(bytes(new Set(shared)) < 50_000, `${entry} loads ${shared.map((f) => relative(dist, f)).join(", ")}`);
-      assert.ok(bytes(runtime) < 250_000, `${entry} loads ${bytes(runtime)} bytes`);
-      // a relative import() there is built to load the core first (scripts/build.mjs): none may be
-      for (const file of runtime) {
-        const lazy = /\bimport\(\s*"\.{1,2}\//.exec(readFileSync(file, "utf8"));
-        assert.equal(lazy, null, `${relative(dist, file)} (loaded by ${entry}) has ${lazy?.[0]}`);
-      }
+    // the core is one file, without the run engines (dist/engines/, each loaded on first use)
+    assert.ok(core.size === 1 && bytes(core) > 150_000, `index.js: ${core.size} files, ${bytes(core)} bytes`);
+    const runtime = runtimeModules();
+    for (const entry of runtimeEntries) {
+      const own = closure(entry);
+      assert.ok(!own.has(join(dist, "index.js")), `${relative(dist, entry)} loads the core`);
+      assert.ok(bytes(own) < 250_000, `${relative(dist, entry)} loads ${bytes(own)} bytes`);
+    }
+    // built apart: no module the main process loads imports a file of the worker runtimes
+    for (const file of builtModules().filter((f) => f.endsWith(".js") && !runtime.has(f))) {
+      const into = [...closure(file)].filter((f) => runtime.has(f));
+      assert.deepEqual(into, [], `${relative(dist, file)} loads ${into.map((f) => relative(dist, f)).join(", ")}`);
     }
   });
 
@@ -160,9 +166,13 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     const loaded = (JSON.parse(child.stdout) as string[]).filter((u) => !u.startsWith("data:"));
     const own = loaded.filter((u) => u.startsWith("file:"));
     assert.ok(own.length > 0 && own.every((u) => fileURLToPath(u).startsWith(dist)), own.join("\n"));
-    // the core is one chunk (scripts/build.mjs): index.js, the core and the few modules the core
-    // shares with the worker runtime; dozens of small chunks cost twice the time (bench/import-cost.ts)
-    assert.ok(own.length <= 4, `importing weir loaded ${own.length} files:\n${own.join("\n")}`);
+    // the core is one file (scripts/build.mjs): each file more is resolved, read, compiled and
+    // linked on its own (bench/import-cost.ts)
+    assert.deepEqual(
+      own.map((u) => relative(dist, fileURLToPath(u))),
+      ["index.js"],
+      `importing weir loaded ${own.length} files:\n${own.join("\n")}`,
+    );
     const forbidden = [
       "better-sqlite3",
       "ioredis",
@@ -196,6 +206,38 @@ describe("the built package (dist/, an esbuild bundle)", () => {
         const file = fileURLToPath(url);
         assert.ok(!definition.test(readFileSync(file, "utf8")), `${relative(dist, file)} holds ${name}`);
       }
+    }
+  });
+
+  it("the subpaths read the core's modules from dist/index.js: one copy of each, shared", () => {
+    const script = `
+      const weir = await import("weir");
+      const testing = await import("weir/testing");
+      const { sqliteStore } = await import("weir/sqlite");
+      let invalid;
+      try { sqliteStore({ maxBytes: -1 }); } catch (e) { invalid = e; }
+      const out = {
+        manualClock: testing.ManualClock === weir.ManualClock,
+        invalidOption: invalid instanceof weir.InvalidOptionError && invalid instanceof weir.WeirError,
+        code: invalid?.code,
+        // the table the core hands over is no export of its own
+        exports: Object.keys(weir).filter((k) => k.includes("core") || k.includes("table")),
+      };
+      process.stdout.write(JSON.stringify(out));`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), {
+      manualClock: true,
+      invalidOption: true,
+      code: "WEIR_INVALID_OPTION",
+      exports: [],
+    });
+    // a module of the core is in dist/index.js alone (the build checks it too)
+    const own = readFileSync(join(dist, "index.js"), "utf8");
+    const definition = /^var InvalidOptionError = class\b/m;
+    assert.ok(definition.test(own));
+    for (const file of builtModules().filter((f) => f !== join(dist, "index.js") && !runtimeModules().has(f))) {
+      assert.ok(!definition.test(readFileSync(file, "utf8")), `${relative(dist, file)} holds InvalidOptionError`);
     }
   });
 
