@@ -17,7 +17,8 @@
  * The first table's child is `node --input-type=module -e <script>`: a process that loads no file,
  * so its first `import` of a file also pays for Node's ES module file loader (resolving, reading
  * files through `fs/promises`, the modules behind them): about 6 ms of CPU on Node 20 that a
- * program started as `node job.mjs` has paid before its first import. The second table measures
+ * program started as `node job.mjs` has paid before its first import; the row that imports one
+ * empty module file shows it. The second table measures
  * that program: each child runs an ES module file (written under a temporary folder in the
  * package, so `import "weir"` resolves as in a user's package) against a module file that imports
  * nothing.
@@ -54,6 +55,21 @@ const flag = (name: string): string | undefined => {
 const beforeDir = flag("--before");
 const before = beforeDir === undefined ? undefined : resolve(beforeDir);
 
+/** Where the module files of the second table are written, in each package measured (removed at the end). */
+const filesIn = new Map<string, string>();
+const filesOf = (dir: string): string => {
+  let files = filesIn.get(dir);
+  if (files === undefined) filesIn.set(dir, (files = mkdtempSync(join(dir, ".import-cost-"))));
+  return files;
+};
+process.on("exit", () => {
+  for (const files of filesIn.values()) rmSync(files, { recursive: true, force: true });
+});
+
+/** An empty ES module file: what the first import of a file costs a `-e` child, whatever the file holds. */
+const emptyFile = join(filesOf(root), "empty.mjs");
+writeFileSync(emptyFile, "");
+
 const importPipeline = 'const { pipeline } = await import("weir"); void pipeline;';
 const importAndRun =
   'const { pipeline } = await import("weir");' +
@@ -61,6 +77,7 @@ const importAndRun =
 const rows: Row[] = [
   { label: "plain node (imports nothing)", body: "" },
   { label: "plain node importing one empty ES module", body: 'await import("data:text/javascript,");' },
+  { label: "plain node importing one empty ES module file", body: `await import(${JSON.stringify(emptyFile)});` },
   { label: 'import { pipeline } from "weir"', body: importPipeline },
   {
     label: 'import { pipeline, workflow, worker } from "weir"',
@@ -87,17 +104,6 @@ if (before !== undefined) {
     dir: before,
   });
 }
-
-/** Where the module files of the second table are written, in each package measured (removed at the end). */
-const filesIn = new Map<string, string>();
-const filesOf = (dir: string): string => {
-  let files = filesIn.get(dir);
-  if (files === undefined) filesIn.set(dir, (files = mkdtempSync(join(dir, ".import-cost-"))));
-  return files;
-};
-process.on("exit", () => {
-  for (const files of filesIn.values()) rmSync(files, { recursive: true, force: true });
-});
 
 interface Sample {
   readonly wallMs: number;

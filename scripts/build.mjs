@@ -11,7 +11,7 @@
 //    The core (the modules src/index.ts imports, directly or not) is one file, dist/index.js, that
 //    imports no other file of weir: `import "weir"` loads that file and nothing else. Every file
 //    Node loads is resolved, read, compiled and linked on its own, and a re-export is a link more:
-//    the core as one file imports 2.6-5.6 ms sooner than the entry, the core's chunk and the chunk
+//    the core as one file imports 2-5 ms sooner than the entry, the core's chunk and the chunk
 //    it shared with the worker runtimes it was before (bench/README.md, "The core as one file").
 //    Any other module that imports a module of the core reads that module's exports from the
 //    core's table instead (the table the engines are handed, below), through one module that
