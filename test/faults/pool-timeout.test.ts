@@ -57,7 +57,8 @@ for (const [label, make] of [
         stuckAlive();
       });
       const result = await run;
-      assert.equal(result.deadLetters.length, 1);
+      // the events name every item that failed, and when: say them if more than one did
+      assert.equal(result.deadLetters.length, 1, events.join(", "));
       const letter = result.deadLetters[0]!;
       assert.equal(letter.index, 0);
       assert.equal(letter.attempts, 1);
