@@ -183,9 +183,9 @@ async function tableModule(key, table) {
 }
 
 /**
- * Makes every import of a module of `modules` (absolute paths) from a module `from` accepts a read
- * of a table: a module in namespace `namespace`, whose text `text(key)` returns, or what
- * `to(key)` resolves it to; the key is recorded in `keys`.
+ * Makes every import of a module of `modules` (absolute paths), by a module `from` accepts, a read
+ * of a table: a module in namespace `namespace` whose text `text(key)` returns, or what `to(key)`
+ * resolves it to; the key is recorded in `keys`.
  */
 const resolving = Symbol("resolving");
 const readFromTable = ({ modules, from, namespace, keys, staticOnly, text, to }) => ({
