@@ -7,13 +7,15 @@
  *
  * Besides wall-clock items/s it prints the main thread's own CPU time per item (Linux: the
  * thread's run time from `/proc/self/task/<pid>/schedstat`), which other jobs on the machine
- * disturb far less than the wall clock: it is the cost the change is about.
+ * disturb far less than the wall clock: it is the cost the change is about. For a change inside
+ * the workers, the process's CPU time per item (every thread: the workers' included) says more.
  *
- *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--mode warm|cold|child]
+ *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--mode warm|cold|child] [--timeout-ms 30000]
  *
  * `--mode warm` (default): worker threads, the pool kept warm by a keeper executor; `cold`: each
  * run starts and stops its own pool (the public API's default), inside the timed run; `child`:
- * child processes (`child()`), kept warm.
+ * child processes (`child()`), kept warm. `--timeout-ms`: the stage has that `timeoutMs` (its
+ * workers time each item).
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -24,7 +26,12 @@ import type { worker as workerType } from "../src/executor/pool/stage/worker.js"
 import type { pipeline as pipelineType } from "../src/pipeline/pipeline.js";
 
 const { values } = parseArgs({
-  options: { before: { type: "string" }, rounds: { type: "string" }, mode: { type: "string" } },
+  options: {
+    before: { type: "string" },
+    rounds: { type: "string" },
+    mode: { type: "string" },
+    "timeout-ms": { type: "string" },
+  },
 });
 if (values.before === undefined) throw new Error("--before <path of the other checkout> is required");
 const mode = values.mode ?? "warm";
@@ -32,6 +39,9 @@ if (mode !== "warm" && mode !== "cold" && mode !== "child") throw new Error(`--m
 const trees = { before: resolve(values.before), after: resolve(new URL("..", import.meta.url).pathname) };
 const N = 200_000;
 const rounds = Number(values.rounds ?? 5);
+const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
+if (timeoutMs !== undefined && !(timeoutMs > 0))
+  throw new Error(`--timeout-ms: a positive number, not ${values["timeout-ms"]}`);
 const moduleUrl = new URL("../test/fixtures/workers/bench.mjs", import.meta.url);
 
 /** The main thread's CPU time so far in ms (NaN where schedstat is not there). */
@@ -63,7 +73,10 @@ async function side(root: string): Promise<Side> {
     function* range(): Generator<number> {
       for (let i = 0; i < n; i++) yield i;
     }
-    const r = await pipeline<number>("bench").from(range()).map(stage(), { name: "w", concurrency: 2 }).run();
+    const r = await pipeline<number>("bench")
+      .from(range())
+      .map(stage(), { name: "w", concurrency: 2, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+      .run();
     if (r.stats.w!.out !== n) throw new Error(`${root}: ${r.stats.w!.out} of ${n} items`);
   };
   await run(50_000); // warm-up
@@ -73,28 +86,38 @@ async function side(root: string): Promise<Side> {
 const sides = { before: await side(trees.before), after: await side(trees.after) };
 const times: Record<"before" | "after", number[]> = { before: [], after: [] };
 const cpu: Record<"before" | "after", number[]> = { before: [], after: [] };
+/** The process's CPU time (every thread) per run. */
+const allCpu: Record<"before" | "after", number[]> = { before: [], after: [] };
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const);
   for (const k of order) {
     const c = mainCpuMs();
+    const all = process.cpuUsage();
     const t = performance.now();
     await sides[k].run(N);
     times[k].push(performance.now() - t);
     cpu[k].push(mainCpuMs() - c);
+    const used = process.cpuUsage(all);
+    allCpu[k].push((used.user + used.system) / 1e3);
   }
 }
 const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 const nsPerItem = (k: "before" | "after"): number => (median(cpu[k]) * 1e6) / N;
-console.log(`mode ${mode}, ${N.toLocaleString("en")} items, ${rounds} rounds`);
+const allNsPerItem = (k: "before" | "after"): number => (median(allCpu[k]) * 1e6) / N;
+console.log(
+  `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}, ${N.toLocaleString("en")} items, ${rounds} rounds`,
+);
 for (const k of ["before", "after"] as const) {
   const ms = times[k].map((t) => t.toFixed(0)).join(" ");
   console.log(
-    `${k.padEnd(6)} ${(N / median(times[k]) / 1e3).toFixed(2)} M items/s, main thread ${nsPerItem(k).toFixed(0)} ns CPU/item (ms: ${ms}) ${trees[k]}`,
+    `${k.padEnd(6)} ${(N / median(times[k]) / 1e3).toFixed(2)} M items/s, main thread ${nsPerItem(k).toFixed(0)} ns CPU/item, ` +
+      `process ${allNsPerItem(k).toFixed(0)} ns CPU/item (ms: ${ms}) ${trees[k]}`,
   );
 }
 console.log(
   `after / before: ${(median(times.before) / median(times.after)).toFixed(3)}× items/s, ` +
-    `${(nsPerItem("after") / nsPerItem("before")).toFixed(3)}× main-thread CPU per item (median of ${rounds})`,
+    `${(nsPerItem("after") / nsPerItem("before")).toFixed(3)}× main-thread CPU per item, ` +
+    `${(allNsPerItem("after") / allNsPerItem("before")).toFixed(3)}× process CPU per item (median of ${rounds})`,
 );
 await sides.before.close();
 await sides.after.close();

@@ -85,7 +85,8 @@ export class BatchRun {
   /** Marks item `k` finished; true when it was the last. */
   finish(k: number, state: typeof DONE | typeof LINGERING): boolean {
     this.state[k] = state;
-    this.starts.delete(k);
+    // only asynchronous items of a timed chain are in `starts`: most batches never hold one
+    if (this.starts.size > 0) this.starts.delete(k);
     return ++this.finished === this.size;
   }
 }
