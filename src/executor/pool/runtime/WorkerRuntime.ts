@@ -216,6 +216,7 @@ export class WorkerRuntime {
       // which was told at once (no cancel grace is left running for it), so a function deaf to its
       // signal would hold this worker for good.
       (run.errors ??= []).push(failedItem(this.#port, k, early.get(k), ctx, run.chain.stage));
+      this.#endedAt = -1; // its error took its time: the next item reads the clock afresh
       if (run.finish(k, DONE)) this.#finish(run);
       return;
     }
@@ -244,7 +245,10 @@ export class WorkerRuntime {
       else run.values[k] = r;
     } catch (error) {
       if (timeoutMs !== undefined && this.#overran(began, timeoutMs)) (run.timedOut ??= []).push(k);
-      else (run.errors ??= []).push(failedItem(this.#port, k, error, ctx, run.chain.stage));
+      else {
+        (run.errors ??= []).push(failedItem(this.#port, k, error, ctx, run.chain.stage));
+        this.#endedAt = -1; // serializing its error took its time: the next item reads the clock afresh
+      }
     }
     if (run.finish(k, DONE)) this.#finish(run);
   }
