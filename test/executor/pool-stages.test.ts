@@ -240,6 +240,34 @@ for (const [label, make] of contexts) {
       assert.deepEqual(indices, [0, 1, 2, 3], "every index exactly once");
     });
 
+    it("a function that cannot see its context (one parameter) gets none, yet its waiting item still times out in its worker and its throw fails alone", async () => {
+      // holdOrSpin(x): "hold" waits 300 ms; fail(x): item 3 throws. Neither can read a context.
+      const passed: string[] = [];
+      const held = await pipeline("hold")
+        .from(["a", "hold", "b"])
+        .map(make<string, string>(fns, "holdOrSpin", { maxWorkers: 1 }), {
+          name: "hold",
+          timeoutMs: 100,
+          onError: "dead-letter",
+        })
+        .to((x) => void passed.push(x))
+        .run();
+      assert.deepEqual(passed, ["a", "b"]);
+      assert.equal(held.deadLetters.length, 1);
+      assert.equal(held.deadLetters[0]!.index, 1);
+      assert.equal(codeOf(held.deadLetters[0]!.error), "WEIR_TIMEOUT");
+      const out: number[] = [];
+      const failed = await pipeline("fail")
+        .from([1, 2, 3, 4])
+        .map(make<number, number>(fns, "fail", { maxWorkers: 1 }), { name: "fail", onError: "dead-letter" })
+        .to((x) => void out.push(x))
+        .run();
+      assert.deepEqual(out, [1, 2, 4]);
+      assert.equal(failed.deadLetters.length, 1);
+      assert.equal(failed.deadLetters[0]!.index, 2);
+      assert.equal(codeOf(failed.deadLetters[0]!.error), "E_BAD_ITEM");
+    });
+
     it("a synchronous item that returns after 400 ms with timeoutMs 200 times out in its worker; its batch-mates succeed there", async () => {
       const items = ["f0", "f1", "slow", "f2", "f3"];
       const out: Array<{ x: string; who: string }> = [];

@@ -1,3 +1,4 @@
+import { readsContext } from "../../../stage/readsContext.js";
 import type { ChainStep, ChainStepKind } from "../wire/WireMessage.js";
 
 /** A stage function as it runs inside a worker: `(item, ctx)`, sync or async. */
@@ -41,6 +42,12 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
 export class ChainRunner {
   readonly stage: string;
   readonly emitsMany: boolean;
+  /**
+   * False when no function of the chain can see its context (one stage, whose function certainly
+   * cannot read its second argument: see {@link readsContext}): {@link ChainRunner.run} may then
+   * be given none, and a synchronous item costs no context object.
+   */
+  readonly readsContext: boolean;
   readonly #steps: readonly Step[];
   /** More than one step: each names its own stage on the context as it runs. */
   readonly #several: boolean;
@@ -64,25 +71,29 @@ export class ChainRunner {
       return { kind: s.kind, fn: fn as WorkerStageFunction, stage: s.stage ?? stage };
     });
     this.#several = steps.length > 1;
+    // a chain of several stages names the running one on the context (for its failures)
+    this.readsContext = this.#several || this.#steps.some((s) => readsContext(s.fn));
     this.emitsMany = steps.some((s) => s.kind === "filter" || s.kind === "flatMap");
   }
 
   /**
    * Runs `item` through the chain: the result, or a promise of it; throws what a function throws.
    * After a failure, `ctx.stage` and `ctx._input` name the stage that failed and what it was given.
+   * `ctx` may be left out only when the chain does not {@link ChainRunner.readsContext}.
    */
-  run(item: unknown, ctx: ChainContext): unknown {
+  run(item: unknown, ctx: ChainContext | undefined): unknown {
     return this.emitsMany ? this.#many([item], 0, ctx) : this.#single(item, 0, ctx);
   }
 
   /** Marks `step` as the one running on `ctx`, given `input` (chains of several stages only). */
-  #enter(step: Step, input: unknown, ctx: ChainContext): void {
+  #enter(step: Step, input: unknown, ctx: ChainContext | undefined): void {
     if (!this.#several) return;
-    ctx.stage = step.stage;
-    ctx._input = input;
+    // a chain of several stages reads its context: it was given one
+    ctx!.stage = step.stage;
+    ctx!._input = input;
   }
 
-  #single(item: unknown, from: number, ctx: ChainContext): unknown {
+  #single(item: unknown, from: number, ctx: ChainContext | undefined): unknown {
     const steps = this.#steps;
     let value = item;
     for (let s = from; s < steps.length; s++) {
@@ -95,12 +106,17 @@ export class ChainRunner {
     return value;
   }
 
-  async #singleAsync(pending: PromiseLike<unknown>, keep: unknown, s: number, ctx: ChainContext): Promise<unknown> {
+  async #singleAsync(
+    pending: PromiseLike<unknown>,
+    keep: unknown,
+    s: number,
+    ctx: ChainContext | undefined,
+  ): Promise<unknown> {
     const r = await pending;
     return this.#single(this.#steps[s]!.kind === "map" ? r : keep, s + 1, ctx);
   }
 
-  #many(values: unknown[], from: number, ctx: ChainContext): unknown[] | Promise<unknown[]> {
+  #many(values: unknown[], from: number, ctx: ChainContext | undefined): unknown[] | Promise<unknown[]> {
     const steps = this.#steps;
     let current = values;
     for (let s = from; s < steps.length; s++) {
@@ -127,7 +143,7 @@ export class ChainRunner {
     s: number,
     j: number,
     r: unknown,
-    ctx: ChainContext,
+    ctx: ChainContext | undefined,
   ): Promise<unknown[]> {
     const step = this.#steps[s]!;
     for (;;) {

@@ -209,9 +209,9 @@ export class WorkerRuntime {
   }
 
   #start(run: BatchRun, k: number): void {
-    const ctx = run.context(k);
     const early = run.early;
     if (early !== undefined && early.has(k)) {
+      const ctx = run.context(k);
       // cancelled before it started: it does not start. Its attempt already settled in the parent,
       // which was told at once (no cancel grace is left running for it), so a function deaf to its
       // signal would hold this worker for good.
@@ -230,9 +230,14 @@ export class WorkerRuntime {
     const began = timeoutMs === undefined ? 0 : this.#endedAt >= 0 ? this.#endedAt : performance.now();
     if (k === 0) run.startedAt = timeoutMs === undefined ? performance.now() : began;
     this.#endedAt = -1;
+    // a function that cannot see its context gets none: a synchronous item then costs no object
+    const ctx = run.chain.readsContext ? run.context(k) : undefined;
     try {
       const r = run.chain.run(run.message.x[k], ctx);
       if (r instanceof Promise) {
+        // an item that waits has a context all the same (its function cannot see it): it is
+        // what the runtime cancels, times out and fails it through
+        if (ctx === undefined) run.context(k);
         this.#inFunction++;
         if (timeoutMs !== undefined) this.#timeFrom(run, k, began);
         r.then(

@@ -30,17 +30,18 @@ export function sendResult(port: WorkerPort, reply: ResultMessage): void {
 
 /**
  * The failure of item `k`: under the chain's stage, or, when a later stage of a colocated chain
- * threw, under that stage with the value it was given (left out when it cannot cross back).
+ * threw, under that stage with the value it was given (left out when it cannot cross back). No
+ * `ctx`: a chain of one stage that does not read it.
  */
 export function failedItem(
   port: WorkerPort,
   k: number,
   error: unknown,
-  ctx: ChainContext,
+  ctx: ChainContext | undefined,
   chainStage: string,
 ): FailedItem {
   const serialized = serializeError(error);
-  if (ctx.stage === chainStage) return [k, serialized];
+  if (ctx === undefined || ctx.stage === chainStage) return [k, serialized];
   const input = ctx._input;
   try {
     port.check(input);
