@@ -240,7 +240,7 @@ for (const [label, make] of contexts) {
       assert.deepEqual(indices, [0, 1, 2, 3], "every index exactly once");
     });
 
-    it("a function that cannot see its context (one parameter) gets none, yet its waiting item still times out in its worker and its throw fails alone", async () => {
+    it("a function that cannot see its context (one parameter): its waiting item still times out in its worker, and its throw fails alone", async () => {
       // holdOrSpin(x): "hold" waits 300 ms; fail(x): item 3 throws. Neither can read a context.
       const passed: string[] = [];
       const held = await pipeline("hold")
@@ -266,6 +266,34 @@ for (const [label, make] of contexts) {
       assert.equal(failed.deadLetters.length, 1);
       assert.equal(failed.deadLetters[0]!.index, 2);
       assert.equal(codeOf(failed.deadLetters[0]!.error), "E_BAD_ITEM");
+    });
+
+    it("in a batch noted once, the item after a slow synchronous one is timed from that one's end, not charged with it", async () => {
+      // the first batches (no estimate yet, or one taken while the worker was cold) note each
+      // item's start; once the worker's estimate of its tiny items is down, a batch is noted once
+      // and each item starts where the one before it ended
+      const fast = Array.from({ length: 400 }, (_, i) => `f${i}`);
+      const after = Array.from({ length: 8 }, (_, i) => `g${i}`);
+      // two slow items apart: one that happens to end its batch is followed by a fresh clock read
+      const items = [...fast, "slow", ...after, "slow", "h0", "h1"];
+      const out: string[] = [];
+      const result = await pipeline("after-slow")
+        .from(items)
+        .map(make<string, { x: string; who: string }>(fns, "slowOrFast", { maxWorkers: 1, cancelGraceMs: 10_000 }), {
+          name: "slow",
+          timeoutMs: 200,
+          onError: "dead-letter",
+        })
+        .to((o) => void out.push(o.x))
+        .run();
+      assert.deepEqual(out, [...fast, ...after, "h0", "h1"]);
+      assert.deepEqual(
+        result.deadLetters.map((d) => [d.index, codeOf(d.error)]),
+        [
+          [400, "WEIR_TIMEOUT"],
+          [409, "WEIR_TIMEOUT"],
+        ],
+      );
     });
 
     it("a synchronous item that returns after 400 ms with timeoutMs 200 times out in its worker; its batch-mates succeed there", async () => {

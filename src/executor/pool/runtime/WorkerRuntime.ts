@@ -258,7 +258,10 @@ export class WorkerRuntime {
     if (run.finish(k, DONE)) this.#finish(run);
   }
 
-  /** A synchronous item that began at `began` ended now: true when it ran past `timeoutMs`. */
+  /**
+   * A synchronous item that began at `began` ended now: notes when (the next item starts then)
+   * and says whether it ran past `timeoutMs`.
+   */
   #overran(began: number, timeoutMs: number): boolean {
     const now = performance.now();
     this.#endedAt = now;
