@@ -20,6 +20,14 @@ export class LatencyHistogram {
   #lastMs = Number.NaN;
   #lastIdx = 0;
 
+  /**
+   * True when each recording is reported as an attempt of its own (a traced stage's histogram):
+   * the engine then records item by item, where it may otherwise record equal durations together.
+   */
+  get tracesAttempts(): boolean {
+    return false;
+  }
+
   /** Records one duration in milliseconds. */
   record(ms: number): void {
     this.recordMany(ms, 1);

@@ -14,6 +14,10 @@ export class TracedLatencyHistogram extends LatencyHistogram {
     this.#trace = trace;
   }
 
+  override get tracesAttempts(): boolean {
+    return true;
+  }
+
   /** Records `n` samples of `ms` each, and reports them as one attempt of `n` items taking `ms * n`. */
   override recordMany(ms: number, n: number): void {
     super.recordMany(ms, n);

@@ -218,6 +218,68 @@ describe("a pool stage's settles", () => {
     });
   }
 
+  for (const kind of ["map", "filter", "tap", "sink"] as const) {
+    it(`of a batch back ahead of an earlier one wait in the reorder ring, then go out in order (${kind})`, async () => {
+      // hold a batch back until a batch of later items has settled: not the first batch, which
+      // is all the stage has out until the pool code has loaded (holding it would stall the run)
+      const completed = PoolExecutor.prototype.completed;
+      let held: (() => void) | undefined;
+      let heldFrom = -1;
+      let overtaken = 0;
+      PoolExecutor.prototype.completed = function (this: PoolExecutor, batch, reply) {
+        if (heldFrom < 0 && batch.size >= 16) {
+          heldFrom = batch.attempts[0]!.index;
+          held = () => completed.call(this, batch, reply);
+          return;
+        }
+        const from = batch.attempts[0]!.index; // (read before: a settled batch's arrays are emptied)
+        completed.call(this, batch, reply);
+        if (held !== undefined && from > heldFrom) {
+          const release = held;
+          held = undefined;
+          overtaken++;
+          release();
+        }
+      };
+      try {
+        const n = 5000;
+        const seen: number[] = [];
+        const p = pipeline<number>("overtaken").from(range(n));
+        const options = { name: "w", concurrency: 2 };
+        const result =
+          kind === "sink"
+            ? await p.to(worker<number, number>(fns, "inc", { maxWorkers: 2 }), options).run()
+            : await (
+                kind === "map"
+                  ? p.map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), options)
+                  : kind === "filter"
+                    ? p.filter(worker<number, boolean>(fns, "isEven", { maxWorkers: 2 }), options)
+                    : p.tap(worker<number, number>(fns, "inc", { maxWorkers: 2 }), options)
+              )
+                .to((x) => void seen.push(x))
+                .run();
+        assert.equal(overtaken, 1, "a later batch settled before the held one");
+        const expected =
+          kind === "map"
+            ? range(n).map((x) => x + 1)
+            : kind === "filter"
+              ? range(n).filter((x) => x % 2 === 0)
+              : kind === "tap"
+                ? range(n)
+                : [];
+        assert.deepEqual(seen, expected);
+        const w = result.stats.w!;
+        assert.equal(w.in, n);
+        assert.equal(w.out, kind === "filter" ? n / 2 : n);
+        assert.equal(w.inFlight, 0);
+        assert.equal(w.latency.count, n, "one latency sample per item");
+        assert.equal(result.lowWatermark, n);
+      } finally {
+        PoolExecutor.prototype.completed = completed;
+      }
+    });
+  }
+
   it("traced, each item of a batch is an attempt of its own", async () => {
     const { tracer, sizes } = attemptSizes("w");
     const result = await pipeline<number>("traced")

@@ -438,10 +438,12 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
 
   /**
    * Resolves the attempts `slots[from..to)` that settled at `now` with `values` (a burst, or a
-   * pool's batch): each one that needs nothing of its own (no timer, no admission to release,
-   * next out when ordered) goes straight into the outbox and its slot back to the free ones; the
-   * rest take {@link StageStep.#resolvedAt}. `clear` empties the arrays' entries (the runner's own
-   * burst buffers, which outlive the burst). The pump the burst scheduled refills the window.
+   * pool's batch): each one that needs nothing of its own (no timer, no admission to release, not
+   * a flatMap) goes straight into the outbox (or, ordered and ahead of an earlier item, into the
+   * reorder ring) and its slot back to the free ones; the rest take {@link StageStep.#resolvedAt}.
+   * Items started together share a latency: recorded once per run of them (unless traced).
+   * `clear` empties the arrays' entries (the runner's own burst buffers, which outlive the burst).
+   * The pump the burst scheduled refills the window.
    */
   #settleMany(
     slots: readonly StageSlot[],
@@ -455,8 +457,15 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     const kind = this.#options.kind;
     const ordered = this.#options.ordered;
     const outbox = this.#outbox;
+    const ring = this.#reorderRing;
     const mutable = slots as StageSlot[];
     let finished = 0;
+    // items started together (one submit) settle with the same latency: one histogram call per
+    // run of them, unless a tracer wants a span per attempt
+    const latency = c.latency;
+    const perAttempt = latency.tracesAttempts;
+    let runStart = Number.NaN;
+    let runCount = 0;
     for (let k = from; k < to; k++) {
       const slot = slots[k]!;
       const value = values[k];
@@ -465,34 +474,48 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
         values[k] = undefined;
       }
       if (slot.abandoned || this.#ended) continue;
-      if (
-        kind === "flatMap" ||
-        slot.timer !== undefined ||
-        slot.controller !== undefined ||
-        slot.admitted ||
-        (ordered && slot.arrival !== this.#emitArrival)
-      ) {
+      if (kind === "flatMap" || slot.timer !== undefined || slot.controller !== undefined || slot.admitted) {
         this.#resolvedAt(slot, value, now);
         continue;
       }
       finished++;
-      // one sample per item (a tracer sees each as an attempt of its own)
-      c.latency.record(now - slot.startedAt);
-      if (kind === "map") {
-        c.out++;
-        outbox.appendValue(value, slot.index);
-      } else if (kind === "tap" || (kind === "filter" && value)) {
-        c.out++;
-        outbox.appendValue(slot.item, slot.index);
-      } else if (kind === "sink") c.out++;
-      if (ordered) this.#emitArrival++;
+      if (perAttempt) latency.record(now - slot.startedAt);
+      else if (slot.startedAt === runStart) runCount++;
+      else {
+        if (runCount > 0) latency.recordMany(now - runStart, runCount);
+        runStart = slot.startedAt;
+        runCount = 1;
+      }
+      if (!ordered || slot.arrival === this.#emitArrival) {
+        if (kind === "map") {
+          c.out++;
+          outbox.appendValue(value, slot.index);
+        } else if (kind === "tap" || (kind === "filter" && value)) {
+          c.out++;
+          outbox.appendValue(slot.item, slot.index);
+        } else if (kind === "sink") c.out++;
+        if (ordered) this.#emitArrival++;
+      } else {
+        // ahead of an earlier item still out: it waits in the ring for its turn (drained below)
+        if (kind === "map") {
+          c.out++;
+          ring.put(slot.arrival, READY, value, slot.index);
+        } else if (kind === "tap" || (kind === "filter" && value)) {
+          c.out++;
+          ring.put(slot.arrival, READY, slot.item, slot.index);
+        } else {
+          if (kind === "sink") c.out++;
+          ring.put(slot.arrival, DROPPED, undefined, slot.index);
+        }
+      }
       slot.busy = false;
       slot.item = undefined;
       this.#inFlight--;
       this.#putSlot(slot);
     }
+    if (runCount > 0) latency.recordMany(now - runStart, runCount);
     c.finishedMany(finished, now);
-    if (ordered && this.#reorderRing.stateAt(this.#emitArrival) !== EMPTY) this.#drainRing();
+    if (ordered && ring.stateAt(this.#emitArrival) !== EMPTY) this.#drainRing();
   }
 
   /**

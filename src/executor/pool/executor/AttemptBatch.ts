@@ -1,12 +1,14 @@
 import type { Attempt, BatchSettle, Settle } from "../../Executor.js";
 import type { PoolBatch } from "../workers/PoolClient.js";
 import type { PoolWorker } from "../workers/PoolWorker.js";
+import type { BatchArrayParts } from "./BatchArrays.js";
 
 /**
  * A batch of attempts as its executor made it: the pool carries it to a worker and back. Held in
- * parallel arrays (no object per item), each allocated once at the batch's size: position `k` is
- * `attempts[k]`, settled through `settles[k]` until that is cleared (settled exactly once).
- * `items` is what the message carries.
+ * parallel arrays (no object per item): position `k` (below {@link size}) is `attempts[k]`,
+ * settled through `settles[k]` until that is cleared (settled exactly once). `items` is what the
+ * message carries: exactly {@link size} long. `attempts` and `settles` may be longer (arrays an
+ * earlier, larger batch left: {@link BatchArrays}); read them below {@link size} only.
  */
 export class AttemptBatch implements PoolBatch {
   worker: PoolWorker | undefined = undefined;
@@ -30,18 +32,29 @@ export class AttemptBatch implements PoolBatch {
   /** Its attempts: the room it was made with, or fewer once {@link seal}ed. */
   size: number;
 
-  /** A batch of room for `size` attempts, to be filled by calls of {@link add}, then sealed. */
+  /**
+   * A batch of room for `size` attempts, to be filled by calls of {@link add}, then sealed; in
+   * `arrays` (from a {@link BatchArrays} store) when given: `attempts` and `settles` with room
+   * for at least `size`, `items` of exactly `size`.
+   */
   constructor(
     readonly id: number,
     size: number,
     readonly limitMs: number | undefined,
     readonly isolated: boolean,
     readonly timeoutMs: number | undefined,
+    arrays?: BatchArrayParts,
   ) {
     this.size = size;
-    this.attempts = new Array<Attempt>(size);
-    this.settles = new Array<Settle | undefined>(size);
-    this.items = new Array<unknown>(size);
+    if (arrays !== undefined) {
+      this.attempts = arrays.attempts;
+      this.settles = arrays.settles;
+      this.items = arrays.items;
+    } else {
+      this.attempts = new Array<Attempt>(size);
+      this.settles = new Array<Settle | undefined>(size);
+      this.items = new Array<unknown>(size);
+    }
   }
 
   /** Adds the next attempt (at most {@link size} in all). */
@@ -60,12 +73,13 @@ export class AttemptBatch implements PoolBatch {
     }
   }
 
-  /** Ends filling: a batch given fewer attempts than its room shrinks to them. */
+  /**
+   * Ends filling: a batch given fewer attempts than its room shrinks to them (its `items`, which
+   * the message carries, to their number; `attempts` and `settles` keep their room).
+   */
   seal(): void {
     const n = this.#added;
     if (n === this.size) return;
-    this.attempts.length = n;
-    this.settles.length = n;
     this.items.length = n;
     this.size = n;
   }

@@ -15,6 +15,7 @@ import type { ChainStep, ResultMessage } from "../wire/WireMessage.js";
 import type { OutgoingBatch, PoolClient, PoolFailure, WorkerPool } from "../workers/WorkerPool.js";
 import { microtask } from "../../../time/microtask.js";
 import { AttemptBatch } from "./AttemptBatch.js";
+import { BatchArrays } from "./BatchArrays.js";
 import { AttemptQueues } from "./AttemptQueues.js";
 import { batchMessage } from "./batchMessage.js";
 import { SignalWatches } from "../../SignalWatches.js";
@@ -53,6 +54,8 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   /** Attempts not yet sent. */
   readonly #queues = new AttemptQueues();
   readonly #inFlight = new Set<AttemptBatch>();
+  /** Finished batches' arrays, for the next batches. */
+  readonly #arrays = new BatchArrays();
   readonly #watches = new SignalWatches<Attempt>((signal) => this.#aborted(signal));
   #flushScheduled = false;
   #closed = false;
@@ -201,7 +204,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     const alone = this.isolating();
     const n = alone ? 1 : Math.min(this.batchSize, maxItems, this.#queues.pending);
     if (n <= 0) return undefined;
-    const batch = new AttemptBatch(id, n, this.#limitMs(n), alone, this.#timeoutMs);
+    const batch = new AttemptBatch(id, n, this.#limitMs(n), alone, this.#timeoutMs, this.#arrays.take(n));
     if (alone) this.#queues.takeAlone(batch);
     else this.#queues.take(n, batch);
     batch.seal();
@@ -211,6 +214,13 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
 
   completed(batch: AttemptBatch, reply: ResultMessage): void {
     this.#inFlight.delete(batch);
+    this.#settleReply(batch, reply);
+    // settled, and out of every table: nothing reads it again
+    this.#arrays.give(batch);
+  }
+
+  /** Settles each open attempt of `batch` as `reply` says. */
+  #settleReply(batch: AttemptBatch, reply: ResultMessage): void {
     this.#sizer.update(reply.u);
     const attempts = batch.attempts;
     const settles = batch.settles;
@@ -241,7 +251,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
       }
     }
     const values = reply.v;
-    const n = attempts.length;
+    const n = batch.size;
     const open = batch.open;
     if (open === 0) return;
     batch.open = 0;
@@ -288,7 +298,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     const attempts = batch.attempts;
     const settles = batch.settles;
     let resent = 0;
-    for (let k = 0; k < attempts.length; k++) {
+    for (let k = 0; k < batch.size; k++) {
       const settle = settles[k];
       if (settle === undefined) continue;
       const a = attempts[k]!;
@@ -312,7 +322,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     const attempts = batch.attempts;
     const settles = batch.settles;
     let resent = 0;
-    for (let k = 0; k < attempts.length; k++) {
+    for (let k = 0; k < batch.size; k++) {
       const settle = settles[k];
       if (settle === undefined) continue;
       const a = attempts[k]!;
@@ -346,7 +356,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     );
     for (const batch of held) {
       this.#inFlight.delete(batch);
-      for (let k = 0; k < batch.settles.length; k++) if (batch.settles[k] !== undefined) this.#reject(batch, k, error);
+      for (let k = 0; k < batch.size; k++) if (batch.settles[k] !== undefined) this.#reject(batch, k, error);
     }
     this.#queues.forEachOpen((a, settle, remove) => this.#rejectQueued(a, settle, remove, error));
     this.#queues.clear();
@@ -430,7 +440,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
       this.#rejectQueued(a, settle, remove, reason);
     });
     for (const batch of [...this.#inFlight]) {
-      for (let k = 0; k < batch.settles.length; k++) {
+      for (let k = 0; k < batch.size; k++) {
         if (batch.settles[k] === undefined || batch.attempts[k]!.signal !== signal) continue;
         this.#reject(batch, k, reason);
         if (this.#inFlight.has(batch)) this.#pool.cancel(batch, k, reason);

@@ -1,3 +1,4 @@
+import type { Attempt } from "../../Executor.js";
 import { itemKey, type ItemKeys } from "../../ItemKeys.js";
 import { collectTransferables } from "../wire/collectTransferables.js";
 import { MSG_BATCH } from "../wire/WireMessage.js";
@@ -18,7 +19,7 @@ export function batchMessage(
 ): OutgoingBatch<AttemptBatch> {
   const attempts = batch.attempts;
   const items = batch.items;
-  const n = attempts.length;
+  const n = batch.size;
   const first = n > 0 ? attempts[0]! : undefined;
   const index0 = first?.index ?? 0;
   const attempt0 = first?.attempt ?? 1;
@@ -42,12 +43,13 @@ export function batchMessage(
     b: batch.id,
     c: chain,
     x: items,
-    i: consecutive ? index0 : attempts.map((a) => a.index),
-    a: sameAttempt ? attempt0 : attempts.map((a) => a.attempt),
+    i: consecutive ? index0 : each(attempts, n, (a) => a.index),
+    a: sameAttempt ? attempt0 : each(attempts, n, (a) => a.attempt),
   } as const;
   // a keyed run's flatMap children travel under ids of their own: the worker gets their source
   // indexes (`ctx.index`) and each item's key
-  const children = keys !== undefined && (consecutive ? index0 % 1 !== 0 : attempts.some((a) => a.index % 1 !== 0));
+  const children =
+    keys !== undefined && (consecutive ? index0 % 1 !== 0 : each(attempts, n, (a) => a.index).some((i) => i % 1 !== 0));
   return {
     batch,
     message:
@@ -56,12 +58,19 @@ export function batchMessage(
         : keys.listed !== undefined || children
           ? {
               ...message,
-              ...(children ? { i: attempts.map((a) => Math.floor(a.index)) } : {}),
-              kl: attempts.map((a) => itemKey(keys, a.index)),
+              ...(children ? { i: each(attempts, n, (a) => Math.floor(a.index)) } : {}),
+              kl: each(attempts, n, (a) => itemKey(keys, a.index)),
             }
           : keys.sources === undefined
             ? { ...message, k: keys.prefix }
             : { ...message, k: keys.prefix, ks: keys.sources },
     transfer: buffers,
   };
+}
+
+/** `f` of each of the first `n` attempts (a batch's arrays may be longer than the batch). */
+function each<T>(attempts: readonly Attempt[], n: number, f: (a: Attempt) => T): T[] {
+  const out = new Array<T>(n);
+  for (let k = 0; k < n; k++) out[k] = f(attempts[k]!);
+  return out;
 }
