@@ -4,6 +4,13 @@
  *
  *   node --import tsx bench/workers.ts            # everything
  *   node --import tsx bench/workers.ts tiny       # only the sections whose name contains "tiny"
+ *   node --import tsx bench/workers.ts tiny --processes 3   # the same in 3 fresh processes: medians of their medians
+ *
+ * In the tiny and object sections ({@link STEADY}) every contender, once set up, runs the full item
+ * count again until it has run {@link STEADY_RUNS} times or for {@link STEADY_MS} (at least once),
+ * before the timed run: the figures are steady-state rates, the same warm-up for weir and its
+ * peers. A fresh pool's first runs go at a fraction of that while V8 compiles the workers' code
+ * (the "cold pool" rows time a run that starts its own pool).
  *
  * 1. 200,000 tiny tasks (x => x + 1) through 2 workers: weir vs Piscina vs Tinypool vs raw
  *    batched postMessage (the floor). Target: >= 2 M items/s. The pipeline() rows run with the
@@ -21,7 +28,7 @@
  *    speedup over the main thread and per worker; tiny tasks beside hand-batched Piscina and the
  *    raw floors.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { Packr } from "msgpackr";
@@ -57,7 +64,21 @@ const RUNS = 100;
 /** `--scale 2,4,8,16`: only the scaling sections, over these worker counts (a many-core machine). */
 const scaleAt = process.argv.indexOf("--scale");
 const scale = scaleAt < 0 ? undefined : parseCounts(process.argv[scaleAt + 1]);
-const filters = scaleAt < 0 ? process.argv.slice(2) : [];
+const processesAt = process.argv.indexOf("--processes");
+/** `--processes K`: run the chosen sections in K fresh processes; each figure is the median of theirs. */
+const processes = processesAt < 0 ? undefined : Number(process.argv[processesAt + 1]);
+if (processes !== undefined && !(Number.isInteger(processes) && processes >= 1))
+  throw new Error(`--processes: a positive integer, got ${process.argv[processesAt + 1]}`);
+/** Set in a child of `--processes`: it prints its sections' rows as JSON last. */
+const asChild = process.env.WEIR_BENCH_WORKERS_CHILD === "1";
+const filters =
+  scaleAt < 0 ? process.argv.slice(2).filter((a, i, all) => a !== "--processes" && all[i - 1] !== "--processes") : [];
+/** Sections timed in the steady state: those whose name starts with one of these. */
+const STEADY = ["tiny", "objects"];
+/** Steady-state warm-up: full-size runs until this many… */
+const STEADY_RUNS = 8;
+/** …or until this long was spent warming, whichever comes first. */
+const STEADY_MS = 1500;
 
 function parseCounts(text: string | undefined): number[] {
   const counts = (text ?? "").split(",").map(Number);
@@ -417,18 +438,67 @@ interface Row {
   readonly ms: number;
 }
 
-async function section(title: string, n: number, contenders: Contender[]): Promise<Row[] | undefined> {
-  if (scale !== undefined || (filters.length > 0 && !filters.some((f) => title.includes(f)))) return undefined;
-  return measure(n, contenders);
+/** With `--processes`: each section's rows from every child process, by section title. */
+const fromChildren = processes === undefined ? undefined : runChildren(processes);
+
+/** Runs this script `k` times in fresh processes (same sections); their rows by section title. */
+function runChildren(k: number): Map<string, Row[][]> {
+  const bySection = new Map<string, Row[][]>();
+  for (let p = 0; p < k; p++) {
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), ...filters];
+    const child = spawnSync(process.execPath, args, {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, WEIR_BENCH_WORKERS_CHILD: "1" },
+      maxBuffer: 1 << 24,
+    });
+    if (child.status !== 0) throw new Error(`bench process ${p + 1} of ${k} failed (exit ${child.status})`);
+    const sections = JSON.parse(child.stdout.trim().split("\n").pop()!) as Record<string, Row[]>;
+    for (const [title, rows] of Object.entries(sections))
+      (bySection.get(title) ?? bySection.set(title, []).get(title)!).push(rows);
+    process.stderr.write(`processes ${p + 1}/${k}\n`);
+  }
+  return bySection;
 }
 
-/** Each contender's median over `ROUNDS` rounds in rotated order, set up and torn down in each. */
-async function measure(n: number, contenders: Contender[]): Promise<Row[]> {
+/** In a child of `--processes`: the rows measured so far, by section title. */
+const measured: Record<string, Row[]> = {};
+
+async function section(title: string, n: number, contenders: Contender[]): Promise<Row[] | undefined> {
+  if (scale !== undefined || (filters.length > 0 && !filters.some((f) => title.includes(f)))) return undefined;
+  if (fromChildren !== undefined) {
+    const runs = fromChildren.get(title);
+    if (runs === undefined) return undefined;
+    // each contender's median over the processes (each figure already a process's median)
+    return contenders.map((c) => {
+      const sorted = runs.map((rows) => rows.find((r) => r.name === c.name)!.ms).sort((a, b) => a - b);
+      return { name: c.name, ms: sorted[Math.floor(sorted.length / 2)]! };
+    });
+  }
+  const rows = await measure(
+    n,
+    contenders,
+    STEADY.some((s) => title.startsWith(s)),
+  );
+  if (asChild) measured[title] = rows;
+  return rows;
+}
+
+/**
+ * Each contender's median over `ROUNDS` rounds in rotated order, set up and torn down in each.
+ * `steady`: before its timed run, a contender runs `n` items again until {@link STEADY_RUNS} runs
+ * or {@link STEADY_MS} of them (at least one), so the figure is its steady-state rate.
+ */
+async function measure(n: number, contenders: Contender[], steady = false): Promise<Row[]> {
   const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
     for (const c of order) {
       await c.setup();
+      if (steady) {
+        const warmFrom = performance.now();
+        for (let w = 0; w < STEADY_RUNS && (w === 0 || performance.now() - warmFrom < STEADY_MS); w++) await c.run(n);
+      }
       const t0 = performance.now();
       await c.run(n);
       times.get(c.name)!.push(performance.now() - t0);
@@ -474,8 +544,13 @@ function printCpu(title: string, n: number, rows: Row[] | undefined, baseline: s
     console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(n, r.ms)} | ${(base.ms / r.ms).toFixed(2)}x |`);
 }
 
+if (scale !== undefined && processes !== undefined) throw new Error("--scale runs in one process: drop --processes");
 console.log(
-  `node ${process.version}, ${(await import("node:os")).availableParallelism()} cores; median of ${ROUNDS}, rotated order, warmed up`,
+  `node ${process.version}, ${(await import("node:os")).availableParallelism()} cores; ` +
+    (processes === undefined
+      ? `median of ${ROUNDS}, rotated order, warmed up`
+      : `median over ${processes} fresh processes (each the median of ${ROUNDS} rounds), rotated order, warmed up`) +
+    `; tiny and object rows: steady state (up to ${STEADY_RUNS} full runs or ${STEADY_MS} ms of warm-up before each timed run)`,
 );
 
 printTiny(
@@ -602,13 +677,17 @@ if (scale !== undefined) {
   console.log("| workers | contender | median ms | items/s | vs Piscina batched |");
   console.log("|---:|---|---:|---:|---:|");
   for (const n of scale) {
-    const rows = await measure(TINY, [
-      weirPipeline("weir pipeline().map(worker())", worker, "inc", n),
-      weirPipeline("weir pipeline().map(child())", child, "inc", n),
-      piscina("Piscina (batches of 1024, by hand)", "inc", n, 1024),
-      raw("raw batched postMessage (floor)", "batch", n),
-      rawPipe("raw batched pipe, msgpack (floor)", n),
-    ]);
+    const rows = await measure(
+      TINY,
+      [
+        weirPipeline("weir pipeline().map(worker())", worker, "inc", n),
+        weirPipeline("weir pipeline().map(child())", child, "inc", n),
+        piscina("Piscina (batches of 1024, by hand)", "inc", n, 1024),
+        raw("raw batched postMessage (floor)", "batch", n),
+        rawPipe("raw batched pipe, msgpack (floor)", n),
+      ],
+      true,
+    );
     const batched = rows.find((r) => r.name.startsWith("Piscina (batches"))!;
     for (const r of rows)
       console.log(
@@ -616,3 +695,5 @@ if (scale !== undefined) {
       );
   }
 }
+
+if (asChild) console.log(JSON.stringify(measured));
