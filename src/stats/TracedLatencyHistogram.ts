@@ -14,6 +14,7 @@ export class TracedLatencyHistogram extends LatencyHistogram {
     this.#trace = trace;
   }
 
+  /** True: every recording is a span the trace reports, so the engine records item by item. */
   override get tracesAttempts(): boolean {
     return true;
   }
