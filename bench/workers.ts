@@ -69,6 +69,7 @@ const processesAt = process.argv.indexOf("--processes");
 const processes = processesAt < 0 ? undefined : Number(process.argv[processesAt + 1]);
 if (processes !== undefined && !(Number.isInteger(processes) && processes >= 1))
   throw new Error(`--processes: a positive integer, got ${process.argv[processesAt + 1]}`);
+if (scale !== undefined && processes !== undefined) throw new Error("--scale runs in one process: drop --processes");
 /** Set in a child of `--processes`: it prints its sections' rows as JSON last. */
 const asChild = process.env.WEIR_BENCH_WORKERS_CHILD === "1";
 const filters =
@@ -544,7 +545,6 @@ function printCpu(title: string, n: number, rows: Row[] | undefined, baseline: s
     console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(n, r.ms)} | ${(base.ms / r.ms).toFixed(2)}x |`);
 }
 
-if (scale !== undefined && processes !== undefined) throw new Error("--scale runs in one process: drop --processes");
 console.log(
   `node ${process.version}, ${(await import("node:os")).availableParallelism()} cores; ` +
     (processes === undefined
