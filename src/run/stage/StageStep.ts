@@ -49,6 +49,9 @@ export interface StageStepOptions {
 
 const ignore = (): void => {};
 
+/** In {@link StageStep.#settleMany}: an item that sends nothing on (a sink's, a dropped filter item). */
+const DROP: unique symbol = Symbol("weir.drop");
+
 /**
  * Runs a stage whose function is asynchronous, concurrent, retried, timed or remote: keeps up to
  * `executor.window(concurrency)` items in flight, restores input order through a bounded reorder
@@ -486,27 +489,16 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
         runStart = slot.startedAt;
         runCount = 1;
       }
+      // what goes on: the result (map), the item itself (tap, a kept filter item), or nothing
+      const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? slot.item : DROP;
+      if (out !== DROP || kind === "sink") c.out++;
       if (!ordered || slot.arrival === this.#emitArrival) {
-        if (kind === "map") {
-          c.out++;
-          outbox.appendValue(value, slot.index);
-        } else if (kind === "tap" || (kind === "filter" && value)) {
-          c.out++;
-          outbox.appendValue(slot.item, slot.index);
-        } else if (kind === "sink") c.out++;
+        if (out !== DROP) outbox.appendValue(out, slot.index);
         if (ordered) this.#emitArrival++;
       } else {
         // ahead of an earlier item still out: it waits in the ring for its turn (drained below)
-        if (kind === "map") {
-          c.out++;
-          ring.put(slot.arrival, READY, value, slot.index);
-        } else if (kind === "tap" || (kind === "filter" && value)) {
-          c.out++;
-          ring.put(slot.arrival, READY, slot.item, slot.index);
-        } else {
-          if (kind === "sink") c.out++;
-          ring.put(slot.arrival, DROPPED, undefined, slot.index);
-        }
+        if (out === DROP) ring.put(slot.arrival, DROPPED, undefined, slot.index);
+        else ring.put(slot.arrival, READY, out, slot.index);
       }
       slot.busy = false;
       slot.item = undefined;
