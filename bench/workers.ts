@@ -5,6 +5,7 @@
  *   node --import tsx bench/workers.ts            # everything
  *   node --import tsx bench/workers.ts tiny       # only the sections whose name contains "tiny"
  *   node --import tsx bench/workers.ts tiny --processes 3   # the same in 3 fresh processes: medians of their medians
+ *   node --import tsx bench/workers.ts tiny --only cold      # only the contenders whose name says "cold"
  *
  * In the tiny and object sections ({@link STEADY}) every contender, once set up, runs the full item
  * count again until it has run {@link STEADY_RUNS} times or for {@link STEADY_MS} (at least once),
@@ -15,12 +16,14 @@
  * 1. 200,000 tiny tasks (x => x + 1) through 2 workers: weir vs Piscina vs Tinypool vs raw
  *    batched postMessage (the floor). Target: >= 2 M items/s. The pipeline() rows run with the
  *    pool kept warm across runs (a keeper executor) and cold (each run starts and stops its own
- *    pool, as the public API does by default).
+ *    pool, as the public API does by default); a cold row's "vs floor" is against the cold raw
+ *    floor (the same raw workers, started and terminated inside each run).
  * 2. 400 CPU-bound tasks of ~5 ms: speedup over one thread (the main thread running them in a
  *    loop). Target: >= 1.9x on 2 cores.
  * 3. The same two through child processes (weir over msgpack and over IPC, Tinypool's
  *    child_process runtime), the tiny ones beside a raw floor: batches of 1,024 as length-prefixed
- *    msgpack frames over the children's stdin/stdout pipes, two in flight per process.
+ *    msgpack frames over the children's stdin/stdout pipes, two in flight per process (and its
+ *    cold form, the children spawned inside each run).
  * 4. Short runs: 100 pipeline runs of 1,000 tiny items each (a pipeline per request), the pool
  *    started in every run or kept warm by `keepWarmMs`, beside one long-lived Piscina pool.
  * 5. (`--scale 2,4,8,16`, for a many-core machine; nothing else runs) each worker count: CPU-bound
@@ -72,8 +75,20 @@ if (processes !== undefined && !(Number.isInteger(processes) && processes >= 1))
 if (scale !== undefined && processes !== undefined) throw new Error("--scale runs in one process: drop --processes");
 /** Set in a child of `--processes`: it prints its sections' rows as JSON last. */
 const asChild = process.env.WEIR_BENCH_WORKERS_CHILD === "1";
+const onlyAt = process.argv.indexOf("--only");
+/** `--only cold,floor`: in the chosen sections, only the contenders whose name contains one of these. */
+const only = onlyAt < 0 ? undefined : (process.argv[onlyAt + 1] ?? "").split(",").filter((o) => o !== "");
+if (only !== undefined && only.length === 0)
+  throw new Error("--only: a comma-separated list of words in contender names");
+/** Words that pick sections (by title), the flags and their values left out. */
 const filters =
-  scaleAt < 0 ? process.argv.slice(2).filter((a, i, all) => a !== "--processes" && all[i - 1] !== "--processes") : [];
+  scaleAt < 0
+    ? process.argv
+        .slice(2)
+        .filter(
+          (a, i, all) => !["--processes", "--only"].includes(a) && !["--processes", "--only"].includes(all[i - 1]!),
+        )
+    : [];
 /** Sections timed in the steady state: those whose name starts with one of these. */
 const STEADY = ["tiny", "objects"];
 /** Steady-state warm-up: full-size runs until this many… */
@@ -314,9 +329,19 @@ function tinypool(
 
 // ---- raw floors: batched postMessage (tiny), a pull-based pool (CPU) ----
 
-function raw(name: string, mode: "batch" | "cpu", threads: number): Contender {
+/**
+ * The floor for thread messaging: `threads` raw workers (`rawBatch.mjs`), batches of 1,024 numbers
+ * by postMessage (or, with `cpu`, one 5 ms task per message), two in flight per worker. With
+ * `cold`, each run (the warm-up included) starts its workers and terminates them before it
+ * resolves, as the cold weir rows do: the least a pool started inside the run can cost.
+ */
+function raw(name: string, mode: "batch" | "cpu", threads: number, pool: "warm" | "cold" = "warm"): Contender {
   let workers: Worker[] = [];
-  const run = (n: number): Promise<void> =>
+  const start = (): Worker[] => Array.from({ length: threads }, () => new Worker(rawUrl));
+  const stop = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.terminate()));
+  };
+  const runOn = (n: number): Promise<void> =>
     new Promise<void>((resolve) => {
       let next = 0;
       let done = 0;
@@ -340,15 +365,26 @@ function raw(name: string, mode: "batch" | "cpu", threads: number): Contender {
         send(w); // two in flight per worker
       }
     });
+  const run =
+    pool === "warm"
+      ? runOn
+      : async (n: number): Promise<void> => {
+          workers = start();
+          try {
+            await runOn(n);
+          } finally {
+            await stop();
+          }
+        };
   return {
     name,
     async setup() {
-      workers = Array.from({ length: threads }, () => new Worker(rawUrl));
+      if (pool === "warm") workers = start();
       await run(mode === "batch" ? 50_000 : 20);
     },
     run,
     async teardown() {
-      await Promise.all(workers.map((w) => w.terminate()));
+      if (pool === "warm") await stop();
     },
   };
 }
@@ -357,11 +393,27 @@ function raw(name: string, mode: "batch" | "cpu", threads: number): Contender {
  * The floor for child processes: `processes` children of `rawPipe.mjs`, batches of 1,024 numbers
  * as `[u32 length][msgpack]` frames over stdin, replies the same way over stdout, two batches in
  * flight per child. No pool, no ordering, no bookkeeping: what a process hop costs at the least.
+ * With `cold`, each run spawns its children and waits for them to exit before it resolves.
  */
-function rawPipe(name: string, processes: number): Contender {
+function rawPipe(name: string, processes: number, pool: "warm" | "cold" = "warm"): Contender {
   let children: ChildProcess[] = [];
   const packr = new Packr({ useRecords: false });
-  const run = (n: number): Promise<void> =>
+  const start = (): ChildProcess[] =>
+    Array.from({ length: processes }, () =>
+      spawn(process.execPath, [fileURLToPath(rawPipeUrl)], { stdio: ["pipe", "pipe", "inherit"] }),
+    );
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.once("exit", () => resolve());
+            c.stdin!.end();
+          }),
+      ),
+    );
+  };
+  const runOn = (n: number): Promise<void> =>
     new Promise<void>((resolve) => {
       let next = 0;
       let done = 0;
@@ -396,25 +448,26 @@ function rawPipe(name: string, processes: number): Contender {
         send(c); // two in flight per process
       }
     });
+  const run =
+    pool === "warm"
+      ? runOn
+      : async (n: number): Promise<void> => {
+          children = start();
+          try {
+            await runOn(n);
+          } finally {
+            await stop();
+          }
+        };
   return {
     name,
     async setup() {
-      children = Array.from({ length: processes }, () =>
-        spawn(process.execPath, [fileURLToPath(rawPipeUrl)], { stdio: ["pipe", "pipe", "inherit"] }),
-      );
+      if (pool === "warm") children = start();
       await run(50_000);
     },
     run,
     async teardown() {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              c.once("exit", () => resolve());
-              c.stdin!.end();
-            }),
-        ),
-      );
+      if (pool === "warm") await stop();
     },
   };
 }
@@ -446,7 +499,12 @@ const fromChildren = processes === undefined ? undefined : runChildren(processes
 function runChildren(k: number): Map<string, Row[][]> {
   const bySection = new Map<string, Row[][]>();
   for (let p = 0; p < k; p++) {
-    const args = [...process.execArgv, fileURLToPath(import.meta.url), ...filters];
+    const args = [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      ...filters,
+      ...(only === undefined ? [] : ["--only", only.join(",")]),
+    ];
     const child = spawnSync(process.execPath, args, {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
@@ -465,8 +523,10 @@ function runChildren(k: number): Map<string, Row[][]> {
 /** In a child of `--processes`: the rows measured so far, by section title. */
 const measured: Record<string, Row[]> = {};
 
-async function section(title: string, n: number, contenders: Contender[]): Promise<Row[] | undefined> {
+async function section(title: string, n: number, all: Contender[]): Promise<Row[] | undefined> {
   if (scale !== undefined || (filters.length > 0 && !filters.some((f) => title.includes(f)))) return undefined;
+  const contenders = only === undefined ? all : all.filter((c) => only.some((o) => c.name.includes(o)));
+  if (contenders.length === 0) return undefined;
   if (fromChildren !== undefined) {
     const runs = fromChildren.get(title);
     if (runs === undefined) return undefined;
@@ -517,18 +577,31 @@ function fmtRate(n: number, ms: number): string {
   return perSec >= 1e6 ? `${(perSec / 1e6).toFixed(2)} M/s` : `${(perSec / 1e3).toFixed(1)} k/s`;
 }
 
-function printTiny(title: string, n: number, rows: Row[] | undefined, floor: string, peers: string[]): void {
+/**
+ * A tiny section's table. "vs floor" is against `floor`, or for a row whose name says "cold"
+ * (a pool started inside the run), against `coldFloor`.
+ */
+function printTiny(
+  title: string,
+  n: number,
+  rows: Row[] | undefined,
+  floor: string,
+  peers: string[],
+  coldFloor?: string,
+): void {
   if (rows === undefined) return;
   const get = (name: string): Row | undefined => rows.find((r) => r.name === name);
   const best = peers
     .map(get)
     .filter((r): r is Row => r !== undefined)
     .sort((a, b) => a.ms - b.ms)[0];
-  const limit = get(floor);
+  const warm = get(floor);
+  const cold = coldFloor === undefined ? undefined : get(coldFloor);
   console.log(`\n### ${title}\n`);
   console.log("| contender | median ms | items/s | vs floor | vs best peer |");
   console.log("|---|---:|---:|---:|---:|");
   for (const r of rows) {
+    const limit = cold !== undefined && r.name.includes("cold") ? cold : warm;
     const vsFloor = limit === undefined ? "" : `${(limit.ms / r.ms).toFixed(2)}x`;
     const vsPeer = best === undefined ? "" : `${(best.ms / r.ms).toFixed(2)}x`;
     console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${fmtRate(n, r.ms)} | ${vsFloor} | ${vsPeer} |`);
@@ -565,9 +638,11 @@ printTiny(
     tinypool("Tinypool (1 task per item)", "inc", 2, "worker_threads"),
     piscina("Piscina (batches of 1024, by hand)", "inc", 2, 1024),
     raw("raw batched postMessage (floor)", "batch", 2),
+    raw("raw batched postMessage, cold (2 bare threads started in the run)", "batch", 2, "cold"),
   ]),
   "raw batched postMessage (floor)",
   ["Piscina (1 task per item)", "Tinypool (1 task per item)"],
+  "raw batched postMessage, cold (2 bare threads started in the run)",
 );
 
 printCpu(
@@ -595,9 +670,11 @@ printTiny(
     weirPipeline("weir pipeline().map(child()), msgpack, cold pool (started in the run)", child, "inc", 2, {}, "cold"),
     tinypool("Tinypool child_process (1 task per item)", "inc", 2, "child_process"),
     rawPipe("raw batched pipe, msgpack frames (floor)", 2),
+    rawPipe("raw batched pipe, cold (2 bare processes started in the run)", 2, "cold"),
   ]),
   "raw batched pipe, msgpack frames (floor)",
   ["Tinypool child_process (1 task per item)"],
+  "raw batched pipe, cold (2 bare processes started in the run)",
 );
 
 printTiny(
