@@ -337,7 +337,9 @@ function tinypool(
  */
 function raw(name: string, mode: "batch" | "cpu", threads: number, pool: "warm" | "cold" = "warm"): Contender {
   let workers: Worker[] = [];
-  const start = (): Worker[] => Array.from({ length: threads }, () => new Worker(rawUrl));
+  const start = (): void => {
+    workers = Array.from({ length: threads }, () => new Worker(rawUrl));
+  };
   const stop = async (): Promise<void> => {
     await Promise.all(workers.map((w) => w.terminate()));
   };
@@ -365,28 +367,7 @@ function raw(name: string, mode: "batch" | "cpu", threads: number, pool: "warm" 
         send(w); // two in flight per worker
       }
     });
-  const run =
-    pool === "warm"
-      ? runOn
-      : async (n: number): Promise<void> => {
-          workers = start();
-          try {
-            await runOn(n);
-          } finally {
-            await stop();
-          }
-        };
-  return {
-    name,
-    async setup() {
-      if (pool === "warm") workers = start();
-      await run(mode === "batch" ? 50_000 : 20);
-    },
-    run,
-    async teardown() {
-      if (pool === "warm") await stop();
-    },
-  };
+  return floor(name, pool, start, stop, runOn, mode === "batch" ? 50_000 : 20);
 }
 
 /**
@@ -398,10 +379,11 @@ function raw(name: string, mode: "batch" | "cpu", threads: number, pool: "warm" 
 function rawPipe(name: string, processes: number, pool: "warm" | "cold" = "warm"): Contender {
   let children: ChildProcess[] = [];
   const packr = new Packr({ useRecords: false });
-  const start = (): ChildProcess[] =>
-    Array.from({ length: processes }, () =>
+  const start = (): void => {
+    children = Array.from({ length: processes }, () =>
       spawn(process.execPath, [fileURLToPath(rawPipeUrl)], { stdio: ["pipe", "pipe", "inherit"] }),
     );
+  };
   const stop = async (): Promise<void> => {
     await Promise.all(
       children.map(
@@ -448,11 +430,27 @@ function rawPipe(name: string, processes: number, pool: "warm" | "cold" = "warm"
         send(c); // two in flight per process
       }
     });
+  return floor(name, pool, start, stop, runOn, 50_000);
+}
+
+/**
+ * A raw floor as a contender: `start` brings its workers up, `stop` ends them, `runOn` runs n
+ * items through them. Warm: started in set-up (which runs `warmup` items), stopped in tear-down.
+ * Cold: every run (the set-up's included) starts them and stops them before it resolves.
+ */
+function floor(
+  name: string,
+  pool: "warm" | "cold",
+  start: () => void,
+  stop: () => Promise<void>,
+  runOn: (n: number) => Promise<void>,
+  warmup: number,
+): Contender {
   const run =
     pool === "warm"
       ? runOn
       : async (n: number): Promise<void> => {
-          children = start();
+          start();
           try {
             await runOn(n);
           } finally {
@@ -462,8 +460,8 @@ function rawPipe(name: string, processes: number, pool: "warm" | "cold" = "warm"
   return {
     name,
     async setup() {
-      if (pool === "warm") children = start();
-      await run(50_000);
+      if (pool === "warm") start();
+      await run(warmup);
     },
     run,
     async teardown() {
