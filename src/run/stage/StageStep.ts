@@ -109,6 +109,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * it has that path, no gate admits items one by one and the runner arms no timer per item.
    */
   readonly #submitsBatches: boolean;
+  /** The same for an executor without that path: first attempts start a run at a time ({@link StageStep.#startRun}). */
+  readonly #startsRuns: boolean;
   /**
    * The executor is a pool's (it resolves batches through {@link StageStep.resolveBatch}): its
    * slots are {@link PoolSlot}s.
@@ -190,10 +192,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
             },
           );
     this.#poolSlots = executor.executeBatch !== undefined;
-    this.#submitsBatches =
-      this.#poolSlots &&
-      this.#gate === undefined &&
-      (options.timeoutMs === undefined || executor.ownsTimeouts === true);
+    const noGateNorTimer =
+      this.#gate === undefined && (options.timeoutMs === undefined || executor.ownsTimeouts === true);
+    this.#submitsBatches = this.#poolSlots && noGateNorTimer;
+    this.#startsRuns = !this.#poolSlots && noGateNorTimer;
     if (this.#gate !== undefined) {
       const gate = this.#gate;
       counters.waiting = () => gate.waiting;
@@ -284,6 +286,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       if (gate !== undefined && gate.waiting > 0)
         gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
       if (batching) now = this.#submitRun(now);
+      else if (this.#startsRuns) now = this.#startRun(now);
       else
         while (
           gate?.blocked !== true &&
@@ -370,6 +373,43 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     c.in += n;
     c.startedMany(n, now);
     this.#executor.executeBatch!(submit, n);
+    return now;
+  }
+
+  /**
+   * The per-item pass of {@link StageStep.#pump} for an executor without a batch path, when no
+   * gate admits items and the runner arms no timer per item (most async stages): what the window,
+   * the reorder limit and the input allow is counted once, as {@link StageStep.#submitRun} does,
+   * then each item starts on its own. After each start only what a synchronous settle can change
+   * is checked again, as the per-item loop would: the step ended (a failure under `fail`), the
+   * outbox began to flush, or the window filled (a flatMap's outputs). Returns the clock read.
+   */
+  #startRun(now: number): number {
+    const input = this.#input;
+    const n = Math.min(
+      this.#window - this.#occupied(),
+      input.size,
+      this.#reorderLimit - (this.#nextArrival - this.#emitArrival),
+    );
+    if (n <= 0 || this.#outbox.flushing || this.#ended) return now;
+    if (now < 0) now = this.#scope.clock.now();
+    const c = this.#counters;
+    const executor = this.#executor;
+    for (let k = 0; k < n; k++) {
+      const slot = this.#takeSlot();
+      slot.busy = true;
+      slot.item = input.shift();
+      slot.index = input.shiftedSeq;
+      slot.attempt = 1;
+      slot.arrival = this.#nextArrival++;
+      slot.startedAt = now;
+      this.#inFlight++;
+      c.in++;
+      // counted before it starts: a synchronous settle inside counts it finished
+      c.started(now);
+      executor.execute(slot, slot);
+      if (this.#ended || this.#outbox.flushing || this.#occupied() >= this.#window) break;
+    }
     return now;
   }
 
