@@ -297,15 +297,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
           this.#nextArrival - this.#emitArrival < this.#reorderLimit &&
           !this.#ended
         ) {
-          const slot = this.#takeSlot();
-          slot.busy = true;
-          slot.item = input.shift();
-          slot.index = input.shiftedSeq;
-          slot.attempt = 1;
-          slot.arrival = this.#nextArrival++;
+          if (now < 0) now = this.#scope.clock.now();
+          const slot = this.#firstAttempt(now);
           this.#inFlight++;
           this.#counters.in++;
-          if (now < 0) now = this.#scope.clock.now();
           this.#counters.started(now);
           if (gate !== undefined) {
             slot.waitingSince = -1;
@@ -347,27 +342,11 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * or the one taken here if items started).
    */
   #submitRun(now: number): number {
-    const input = this.#input;
-    const n = Math.min(
-      this.#window - this.#occupied(),
-      input.size,
-      this.#reorderLimit - (this.#nextArrival - this.#emitArrival),
-    );
-    if (n <= 0 || this.#outbox.flushing || this.#ended) return now;
+    const n = this.#roomForRun();
+    if (n <= 0) return now;
     if (now < 0) now = this.#scope.clock.now();
     const submit = this.#submit;
-    let arrival = this.#nextArrival;
-    for (let k = 0; k < n; k++) {
-      const slot = this.#takeSlot();
-      slot.busy = true;
-      slot.item = input.shift();
-      slot.index = input.shiftedSeq;
-      slot.attempt = 1;
-      slot.arrival = arrival++;
-      slot.startedAt = now;
-      submit[k] = slot;
-    }
-    this.#nextArrival = arrival;
+    for (let k = 0; k < n; k++) submit[k] = this.#firstAttempt(now);
     this.#inFlight += n;
     const c = this.#counters;
     c.in += n;
@@ -385,24 +364,13 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * outbox began to flush, or the window filled (a flatMap's outputs). Returns the clock read.
    */
   #startRun(now: number): number {
-    const input = this.#input;
-    const n = Math.min(
-      this.#window - this.#occupied(),
-      input.size,
-      this.#reorderLimit - (this.#nextArrival - this.#emitArrival),
-    );
-    if (n <= 0 || this.#outbox.flushing || this.#ended) return now;
+    const n = this.#roomForRun();
+    if (n <= 0) return now;
     if (now < 0) now = this.#scope.clock.now();
     const c = this.#counters;
     const executor = this.#executor;
     for (let k = 0; k < n; k++) {
-      const slot = this.#takeSlot();
-      slot.busy = true;
-      slot.item = input.shift();
-      slot.index = input.shiftedSeq;
-      slot.attempt = 1;
-      slot.arrival = this.#nextArrival++;
-      slot.startedAt = now;
+      const slot = this.#firstAttempt(now);
       this.#inFlight++;
       c.in++;
       // counted before it starts: a synchronous settle inside counts it finished
@@ -411,6 +379,32 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       if (this.#ended || this.#outbox.flushing || this.#occupied() >= this.#window) break;
     }
     return now;
+  }
+
+  /**
+   * How many input items may start now, as the per-item loop would let in one by one: what the
+   * window, the reorder limit and the input allow; 0 while the outbox flushes or once ended.
+   */
+  #roomForRun(): number {
+    if (this.#outbox.flushing || this.#ended) return 0;
+    return Math.min(
+      this.#window - this.#occupied(),
+      this.#input.size,
+      this.#reorderLimit - (this.#nextArrival - this.#emitArrival),
+    );
+  }
+
+  /** The next input item in a free slot, as its first attempt, started at `now` (not counted yet). */
+  #firstAttempt(now: number): StageSlot {
+    const input = this.#input;
+    const slot = this.#takeSlot();
+    slot.busy = true;
+    slot.item = input.shift();
+    slot.index = input.shiftedSeq;
+    slot.attempt = 1;
+    slot.arrival = this.#nextArrival++;
+    slot.startedAt = now;
+    return slot;
   }
 
   /** Starts an attempt (the first or a retry) at clock time `now`. */
