@@ -80,15 +80,12 @@ const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt < 0 ? undefined : (process.argv[onlyAt + 1] ?? "").split(",").filter((o) => o !== "");
 if (only !== undefined && only.length === 0)
   throw new Error("--only: a comma-separated list of words in contender names");
+if (only !== undefined && scale !== undefined) throw new Error("--scale runs every worker count's rows: drop --only");
+/** Flags followed by a value. */
+const VALUED = ["--processes", "--only"];
 /** Words that pick sections (by title), the flags and their values left out. */
 const filters =
-  scaleAt < 0
-    ? process.argv
-        .slice(2)
-        .filter(
-          (a, i, all) => !["--processes", "--only"].includes(a) && !["--processes", "--only"].includes(all[i - 1]!),
-        )
-    : [];
+  scaleAt < 0 ? process.argv.slice(2).filter((a, i, all) => !VALUED.includes(a) && !VALUED.includes(all[i - 1]!)) : [];
 /** Sections timed in the steady state: those whose name starts with one of these. */
 const STEADY = ["tiny", "objects"];
 /** Steady-state warm-up: full-size runs until this many… */

@@ -105,11 +105,11 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   #pumping = false;
   #repump = false;
   /**
-   * True when first attempts go to the executor a run at a time ({@link Executor.executeBatch}):
-   * it has that path, no gate admits items one by one and the runner arms no timer per item.
+   * True when no gate admits items one by one and the runner arms no timer per item: first
+   * attempts start a run at a time, handed to a pool's executor in one call
+   * ({@link StageStep.#submitRun}, {@link Executor.executeBatch}) or to any other one item after
+   * item ({@link StageStep.#startRun}).
    */
-  readonly #submitsBatches: boolean;
-  /** The same for an executor without that path: first attempts start a run at a time ({@link StageStep.#startRun}). */
   readonly #startsRuns: boolean;
   /**
    * The executor is a pool's (it resolves batches through {@link StageStep.resolveBatch}): its
@@ -192,10 +192,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
             },
           );
     this.#poolSlots = executor.executeBatch !== undefined;
-    const noGateNorTimer =
-      this.#gate === undefined && (options.timeoutMs === undefined || executor.ownsTimeouts === true);
-    this.#submitsBatches = this.#poolSlots && noGateNorTimer;
-    this.#startsRuns = !this.#poolSlots && noGateNorTimer;
+    this.#startsRuns = this.#gate === undefined && (options.timeoutMs === undefined || executor.ownsTimeouts === true);
     if (this.#gate !== undefined) {
       const gate = this.#gate;
       counters.waiting = () => gate.waiting;
@@ -276,7 +273,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     this.#window = Math.max(1, this.#executor.window(this.#options.concurrency));
     // read the clock once per pump, and only if an item starts
     const gate = this.#gate;
-    const batching = this.#submitsBatches;
+    const runs = this.#startsRuns;
+    const pool = this.#poolSlots;
     do {
       this.#repump = false;
       // An abort ends this step in its listener (#ended); one that fired before that listener ran
@@ -285,8 +283,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       // waiters first (at the same `now` as new items, so a key stays first-in first-out)
       if (gate !== undefined && gate.waiting > 0)
         gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
-      if (batching) now = this.#submitRun(now);
-      else if (this.#startsRuns) now = this.#startRun(now);
+      if (runs) now = pool ? this.#submitRun(now) : this.#startRun(now);
       else
         while (
           gate?.blocked !== true &&
