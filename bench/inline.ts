@@ -201,6 +201,36 @@ export const inline: Suite = {
         return sum;
       },
     }),
+    "weir-array-beside": contender({
+      role: "weir",
+      label:
+        "weir, array source, beside a pipeline of the same shape (other functions, 50,000 items, run first in each call)",
+      prepare: numbers,
+      async run(a: number[]) {
+        // a second pipeline in the process, as most services have: its stages differ, its shape does not
+        let other = 0;
+        await pipeline<number>("other")
+          .from(a.slice(0, 50_000))
+          .map((x) => ({ v: x }))
+          .filter((o) => o.v % 5 !== 0)
+          .map((o) => o.v - 1)
+          .to((x) => {
+            other += x & 1;
+          })
+          .run();
+        let sum = 0;
+        await pipeline<number>("b")
+          .from(a)
+          .map((x) => x * 2)
+          .filter((x) => x % 3 !== 0)
+          .map((x) => x + 1)
+          .to((x) => {
+            sum += x;
+          })
+          .run();
+        return other >= 0 ? sum : -1;
+      },
+    }),
     "weir-generator": contender({
       role: "weir",
       label: "weir, generator source",

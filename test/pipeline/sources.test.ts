@@ -33,6 +33,47 @@ describe("sources", () => {
     );
   });
 
+  it("reads an iterator's next method once, as for…of does, where no fused tail pulls it", async () => {
+    let reads = 0;
+    let i = 0;
+    const iterator = {
+      get next() {
+        reads++;
+        return (): IteratorResult<number> =>
+          i < 3000 ? { done: false, value: i++ } : { done: true, value: undefined };
+      },
+    } as Iterator<number>;
+    const out = await collect(
+      pipeline<number>("p")
+        .from({ [Symbol.iterator]: () => iterator })
+        .map(async (x) => x + 1, { concurrency: 4 })
+        .stream(),
+    );
+    assert.equal(out.length, 3000);
+    assert.equal(out[2999], 3000);
+    assert.equal(reads, 1);
+  });
+
+  it("fails the run with a SourceError when the iterator has no next method", async () => {
+    const broken = { [Symbol.iterator]: () => ({}) as Iterator<number> };
+    for (const make of [
+      () =>
+        pipeline<number>("p")
+          .from(broken)
+          .map((x) => x)
+          .to(() => {}),
+      () =>
+        pipeline<number>("p")
+          .from(broken)
+          .map(async (x) => x),
+    ])
+      await assert.rejects(make().run(), (e: unknown) => {
+        assert.ok(e instanceof SourceError);
+        assert.ok(e.cause instanceof TypeError);
+        return true;
+      });
+  });
+
   it("reads an async generator", async () => {
     async function* gen(): AsyncGenerator<number> {
       for (let i = 0; i < 5; i++) {

@@ -1,5 +1,6 @@
 import type { InlineOp } from "./InlineOp.js";
 import { readsContext } from "../../stage/readsContext.js";
+import { loopTag } from "./loopTag.js";
 
 /**
  * State a compiled tail leaves behind when it stops early: at a thenable or an async-only
@@ -64,7 +65,10 @@ export type CompiledTail = (
 /**
  * Generates one specialised loop for a run of fused ops. Each generated function has its own
  * call sites, so V8 sees one target per site and can inline the stage functions: this is what
- * makes a fused pipeline run near the speed of a hand-written loop.
+ * makes a fused pipeline run near the speed of a hand-written loop. V8 shares code and feedback
+ * between `new Function`s of the same source text, so the text carries a tag of the stage
+ * functions ({@link loopTag}): pipelines of the same shape get loops of their own, while the runs
+ * of one pipeline share theirs.
  *
  * Per-op output counts are kept in locals and added to `cnt[k]` when the loop exits (the input
  * count of op k is the output count of op k-1). Before each call the op's reused context gets the
@@ -83,7 +87,7 @@ export type CompiledTail = (
 export function compileTail(ops: readonly InlineOp[], cnt: Float64Array, child?: ChildId): CompiledTail {
   const { params, args, body, counters, writeBack } = tailParts(ops, child);
   const source =
-    `"use strict"; return function fusedTail(inV, inS, start, n, outV, outS, o, st) {` +
+    `"use strict"; return function fusedTail(inV, inS, start, n, outV, outS, o, st) { ${loopTag(ops.map((op) => op.fn))}` +
     `let i = start, k = 0, v, s, ${counters}; st.iters = [];` +
     `try { if (inS === null || typeof inS === "number") { const off = inS === null ? 0 : inS; for (; i < n; i++) { v = inV[i]; s = off + i; ${body} } } ` +
     `else { for (; i < n; i++) { v = inV[i]; s = inS[i]; ${body} } } }` +
@@ -120,7 +124,7 @@ export type PullTail = (
 export function compilePullTail(ops: readonly InlineOp[], cnt: Float64Array, child?: ChildId): PullTail {
   const { params, args, body, counters, writeBack } = tailParts(ops, child);
   const source =
-    `"use strict"; return function pulledTail(it, first, max, outV, outS, o, st) {` +
+    `"use strict"; return function pulledTail(it, first, max, outV, outS, o, st) { ${loopTag(ops.map((op) => op.fn))}` +
     `let i = 0, k = -1, v, s, ${counters}; st.iters = [];` +
     `try { for (; i < max; i++) { k = -1; const x = it.next(); if (x.done === true) { st.i = i; st.k = 1; return o; } ` +
     `v = x.value; s = first + i; ${body} } }` +
