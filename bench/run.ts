@@ -3,7 +3,7 @@
  * stderr).
  *
  *   npm run bench                       # every suite
- *   npm run bench -- inline memory      # some suites
+ *   npm run bench -- inline memory      # some suites (inline, async, memory, short-runs)
  *   npm run bench -- async --runs 5     # more rounds per row (the default is the suite's, ≥ 3)
  *   npm run bench -- memory --loader tsx
  *   npm run bench -- workers timers     # the standalone suites (own harness; flags after `--` go to them)
@@ -18,9 +18,10 @@ import { harnessArgs, runSuites } from "./harness.js";
 import { asyncTasks } from "./async.js";
 import { inline } from "./inline.js";
 import { memory } from "./memory.js";
+import { short } from "./short-runs.js";
 import type { Suite } from "./suite.js";
 
-const suites: readonly Suite[] = [inline, asyncTasks, memory];
+const suites: readonly Suite[] = [inline, asyncTasks, memory, short];
 const standalone = ["workers", "large-items", "timers", "adaptive", "workflow", "faults", "durable", "fleet"] as const;
 
 const args = process.argv.slice(2);
