@@ -9,7 +9,7 @@ import { Readable, Transform, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
 import { Effect, Stream } from "effect";
 import { filter as rxFilter, from as rxFrom, map as rxMap } from "rxjs";
-import { pipeline } from "../src/index.js";
+import { pipeline, type Sink } from "../src/index.js";
 import { contender, main, type Suite } from "./suite.js";
 
 /** The numbers 0 … n-1, as a prepared array (outside the timed section). */
@@ -25,6 +25,20 @@ function* range(size: number): Generator<number> {
 }
 
 const noInput = (): undefined => undefined;
+
+/** The suite's work as a weir pipeline from `source`, and a reader of the sum its sink adds up. */
+function weirWork(source: Iterable<number>): { sink: Sink; sum: () => number } {
+  let sum = 0;
+  const sink = pipeline<number>("b")
+    .from(source)
+    .map((x) => x * 2)
+    .filter((x) => x % 3 !== 0)
+    .map((x) => x + 1)
+    .to((x) => {
+      sum += x;
+    });
+  return { sink, sum: () => sum };
+}
 
 /** `map → filter → map → sink` over `source` by a loop that was handed the four functions. */
 function loopHanded(
@@ -168,17 +182,9 @@ export const inline: Suite = {
       label: "weir, array source",
       prepare: numbers,
       async run(a: number[]) {
-        let sum = 0;
-        await pipeline<number>("b")
-          .from(a)
-          .map((x) => x * 2)
-          .filter((x) => x % 3 !== 0)
-          .map((x) => x + 1)
-          .to((x) => {
-            sum += x;
-          })
-          .run();
-        return sum;
+        const { sink, sum } = weirWork(a);
+        await sink.run();
+        return sum();
       },
     }),
     "weir-interpreted": contender({
@@ -187,18 +193,10 @@ export const inline: Suite = {
       nodeFlags: ["--disallow-code-generation-from-strings"],
       prepare: numbers,
       async run(a: number[]) {
-        let sum = 0;
-        const p = pipeline<number>("b")
-          .from(a)
-          .map((x) => x * 2)
-          .filter((x) => x % 3 !== 0)
-          .map((x) => x + 1)
-          .to((x) => {
-            sum += x;
-          });
-        if (p.plan().steps[0]!.fusedLoop !== "interpreted") throw new Error("the fused loop is not interpreted");
-        await p.run();
-        return sum;
+        const { sink, sum } = weirWork(a);
+        if (sink.plan().steps[0]!.fusedLoop !== "interpreted") throw new Error("the fused loop is not interpreted");
+        await sink.run();
+        return sum();
       },
     }),
     "weir-array-beside": contender({
@@ -218,17 +216,9 @@ export const inline: Suite = {
             other += x & 1;
           })
           .run();
-        let sum = 0;
-        await pipeline<number>("b")
-          .from(a)
-          .map((x) => x * 2)
-          .filter((x) => x % 3 !== 0)
-          .map((x) => x + 1)
-          .to((x) => {
-            sum += x;
-          })
-          .run();
-        return other >= 0 ? sum : -1;
+        const { sink, sum } = weirWork(a);
+        await sink.run();
+        return other >= 0 ? sum() : -1;
       },
     }),
     "weir-generator": contender({
@@ -236,17 +226,9 @@ export const inline: Suite = {
       label: "weir, generator source",
       prepare: noInput,
       async run(_: undefined, size) {
-        let sum = 0;
-        await pipeline<number>("b")
-          .from(range(size))
-          .map((x) => x * 2)
-          .filter((x) => x % 3 !== 0)
-          .map((x) => x + 1)
-          .to((x) => {
-            sum += x;
-          })
-          .run();
-        return sum;
+        const { sink, sum } = weirWork(range(size));
+        await sink.run();
+        return sum();
       },
     }),
   },
