@@ -5,12 +5,9 @@
  *   node --import tsx bench/inline.ts          # this suite only
  *   npm run bench -- inline
  */
-import { Readable, Transform, Writable } from "node:stream";
-import { pipeline as streamPipeline } from "node:stream/promises";
-import { Effect, Stream } from "effect";
-import { filter as rxFilter, from as rxFrom, map as rxMap } from "rxjs";
-import { pipeline, type Sink } from "../src/index.js";
+import { pipeline } from "../src/index.js";
 import { contender, main, type Suite } from "./suite.js";
+import { effectWork, rxjsWork, streamsWork, weirWork } from "./work.js";
 
 /** The numbers 0 … n-1, as a prepared array (outside the timed section). */
 function numbers(size: number): number[] {
@@ -25,20 +22,6 @@ function* range(size: number): Generator<number> {
 }
 
 const noInput = (): undefined => undefined;
-
-/** The suite's work as a weir pipeline from `source`, and a reader of the sum its sink adds up. */
-function weirWork(source: Iterable<number>): { sink: Sink; sum: () => number } {
-  let sum = 0;
-  const sink = pipeline<number>("b")
-    .from(source)
-    .map((x) => x * 2)
-    .filter((x) => x % 3 !== 0)
-    .map((x) => x + 1)
-    .to((x) => {
-      sum += x;
-    });
-  return { sink, sum: () => sum };
-}
 
 /** `map → filter → map → sink` over `source` by a loop that was handed the four functions. */
 function loopHanded(
@@ -119,63 +102,19 @@ export const inline: Suite = {
       role: "peer",
       label: "Effect Stream",
       prepare: numbers,
-      // The sink takes a chunk at a time: the fastest of runFold / runSum / runForEach /
-      // runForEachChunk here (18.1 / 18.8 / 8.4 / 20.8 M/s), so Effect gets its best showing.
-      async run(a: number[]) {
-        let sum = 0;
-        await Effect.runPromise(
-          Stream.fromIterable(a).pipe(
-            Stream.map((x) => x * 2),
-            Stream.filter((x) => x % 3 !== 0),
-            Stream.map((x) => x + 1),
-            Stream.runForEachChunk((chunk) =>
-              Effect.sync(() => {
-                for (const x of chunk) sum += x;
-              }),
-            ),
-          ),
-        );
-        return sum;
-      },
+      run: effectWork,
     }),
     rxjs: contender({
       role: "peer",
       label: "RxJS",
       prepare: numbers,
-      run(a: number[]) {
-        return new Promise<number>((resolve, reject) => {
-          let sum = 0;
-          rxFrom(a)
-            .pipe(
-              rxMap((x) => x * 2),
-              rxFilter((x) => x % 3 !== 0),
-              rxMap((x) => x + 1),
-            )
-            .subscribe({ next: (x) => (sum += x), error: reject, complete: () => resolve(sum) });
-        });
-      },
+      run: rxjsWork,
     }),
     "node-streams": contender({
       role: "peer",
       label: "Node streams (object mode, stream.pipeline)",
       prepare: numbers,
-      async run(a: number[]) {
-        let sum = 0;
-        await streamPipeline(
-          Readable.from(a),
-          new Transform({ objectMode: true, transform: (x: number, _, cb) => cb(null, x * 2) }),
-          new Transform({ objectMode: true, transform: (x: number, _, cb) => (x % 3 !== 0 ? cb(null, x) : cb()) }),
-          new Transform({ objectMode: true, transform: (x: number, _, cb) => cb(null, x + 1) }),
-          new Writable({
-            objectMode: true,
-            write(x: number, _, cb) {
-              sum += x;
-              cb();
-            },
-          }),
-        );
-        return sum;
-      },
+      run: streamsWork,
     }),
     "weir-array": contender({
       role: "weir",

@@ -7,12 +7,9 @@
  *   node --import tsx bench/short-runs.ts
  *   npm run bench -- short-runs
  */
-import { Readable, Transform, Writable } from "node:stream";
-import { pipeline as streamPipeline } from "node:stream/promises";
-import { Effect, Stream } from "effect";
-import { filter as rxFilter, from as rxFrom, map as rxMap } from "rxjs";
 import { pipeline } from "../src/index.js";
 import { contender, main, type Suite } from "./suite.js";
+import { effectWork, rxjsWork, streamsWork, weirWork } from "./work.js";
 
 /** Items per run: a small request's worth. */
 const PER_RUN = 100;
@@ -22,6 +19,13 @@ function requests(size: number): number[][] {
   return Array.from({ length: Math.max(1, Math.floor(size / PER_RUN)) }, () =>
     Array.from({ length: PER_RUN }, (_, i) => i),
   );
+}
+
+/** Runs `work` once per request, one after the other (as requests that come one at a time); the sum of their sums. */
+async function perRun(runs: readonly number[][], work: (a: number[]) => Promise<number>): Promise<number> {
+  let sum = 0;
+  for (const a of runs) sum += await work(a);
+  return sum;
 }
 
 export const short: Suite = {
@@ -56,92 +60,38 @@ export const short: Suite = {
       role: "peer",
       label: "RxJS, an Observable per run",
       prepare: requests,
-      async run(runs: number[][]) {
-        let sum = 0;
-        for (const a of runs)
-          await new Promise<void>((resolve, reject) =>
-            rxFrom(a)
-              .pipe(
-                rxMap((x) => x * 2),
-                rxFilter((x) => x % 3 !== 0),
-                rxMap((x) => x + 1),
-              )
-              .subscribe({ next: (x) => (sum += x), error: reject, complete: resolve }),
-          );
-        return sum;
-      },
+      run: (runs: number[][]) => perRun(runs, rxjsWork),
     }),
     effect: contender({
       role: "peer",
       label: "Effect Stream, a stream per run",
       prepare: requests,
-      async run(runs: number[][]) {
-        let sum = 0;
-        for (const a of runs)
-          await Effect.runPromise(
-            Stream.fromIterable(a).pipe(
-              Stream.map((x) => x * 2),
-              Stream.filter((x) => x % 3 !== 0),
-              Stream.map((x) => x + 1),
-              Stream.runForEachChunk((chunk) =>
-                Effect.sync(() => {
-                  for (const x of chunk) sum += x;
-                }),
-              ),
-            ),
-          );
-        return sum;
-      },
+      run: (runs: number[][]) => perRun(runs, effectWork),
     }),
     "node-streams": contender({
       role: "peer",
       label: "Node streams, a stream.pipeline per run",
       prepare: requests,
-      async run(runs: number[][]) {
-        let sum = 0;
-        for (const a of runs)
-          await streamPipeline(
-            Readable.from(a),
-            new Transform({ objectMode: true, transform: (x: number, _, cb) => cb(null, x * 2) }),
-            new Transform({ objectMode: true, transform: (x: number, _, cb) => (x % 3 !== 0 ? cb(null, x) : cb()) }),
-            new Transform({ objectMode: true, transform: (x: number, _, cb) => cb(null, x + 1) }),
-            new Writable({
-              objectMode: true,
-              write(x: number, _, cb) {
-                sum += x;
-                cb();
-              },
-            }),
-          );
-        return sum;
-      },
+      run: (runs: number[][]) => perRun(runs, streamsWork),
     }),
     weir: contender({
       role: "weir",
       label: "weir, a pipeline built and run per run",
       prepare: requests,
-      async run(runs: number[][]) {
-        let sum = 0;
-        for (const a of runs)
-          await pipeline<number>("request")
-            .from(a)
-            .map((x) => x * 2)
-            .filter((x) => x % 3 !== 0)
-            .map((x) => x + 1)
-            .to((x) => {
-              sum += x;
-            })
-            .run();
-        return sum;
-      },
+      run: (runs: number[][]) =>
+        perRun(runs, async (a) => {
+          const { sink, sum } = weirWork(a);
+          await sink.run();
+          return sum();
+        }),
     }),
     "weir-async": contender({
       role: "reference",
       label: "weir, the same with an async first stage (concurrency 8)",
       prepare: requests,
-      async run(runs: number[][]) {
-        let sum = 0;
-        for (const a of runs)
+      run: (runs: number[][]) =>
+        perRun(runs, async (a) => {
+          let sum = 0;
           await pipeline<number>("request")
             .from(a)
             .map(async (x) => x * 2, { concurrency: 8 })
@@ -151,8 +101,8 @@ export const short: Suite = {
               sum += x;
             })
             .run();
-        return sum;
-      },
+          return sum;
+        }),
     }),
   },
 };
