@@ -13,6 +13,7 @@
 import { Registry } from "prom-client";
 import { pipeline, type RunOptions } from "../src/index.js";
 import { metrics } from "../src/metrics.js";
+import { weirWork } from "./work.js";
 
 const pairs = Number(process.argv[2] ?? 21);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
@@ -20,17 +21,9 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const inlineSize = Number(process.env.INLINE_N ?? 1_000_000);
 const array = Array.from({ length: inlineSize }, (_, i) => i);
 async function inline(options: RunOptions): Promise<number> {
-  let sum = 0;
-  await pipeline<number>("b")
-    .from(array)
-    .map((x) => x * 2)
-    .filter((x) => x % 3 !== 0)
-    .map((x) => x + 1)
-    .to((x) => {
-      sum += x;
-    })
-    .run(options);
-  return sum;
+  const { sink, sum } = weirWork(array);
+  await sink.run(options);
+  return sum();
 }
 
 function* range(size: number): Generator<number> {

@@ -6,8 +6,9 @@
  *   node --import tsx bench/metrics-inline.ts
  */
 import { Registry } from "prom-client";
-import { pipeline, type RunOptions } from "../src/index.js";
+import type { RunOptions } from "../src/index.js";
 import { metrics } from "../src/metrics.js";
+import { weirWork } from "./work.js";
 import { contender, main, type Suite } from "./suite.js";
 
 function numbers(size: number): number[] {
@@ -17,17 +18,9 @@ function numbers(size: number): number[] {
 }
 
 async function weir(a: number[], options: RunOptions): Promise<number> {
-  let sum = 0;
-  await pipeline<number>("b")
-    .from(a)
-    .map((x) => x * 2)
-    .filter((x) => x % 3 !== 0)
-    .map((x) => x + 1)
-    .to((x) => {
-      sum += x;
-    })
-    .run(options);
-  return sum;
+  const { sink, sum } = weirWork(a);
+  await sink.run(options);
+  return sum();
 }
 
 export const metricsInline: Suite = {

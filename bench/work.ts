@@ -1,7 +1,8 @@
 /**
  * The inline suites' work, `x * 2` → keep `x % 3 !== 0` → `x + 1` → sum, as each library writes
  * it: one run over `source`, resolving to the sum. `bench/inline.ts` runs it once over 5,000,000
- * numbers, `bench/short-runs.ts` once per request of 100.
+ * numbers, `bench/short-runs.ts` once per request of 100; `bench/metrics-inline.ts` and
+ * `bench/metrics-ab.ts` run weir's with metrics off and on.
  */
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
