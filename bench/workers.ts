@@ -25,7 +25,10 @@
  *    msgpack frames over the children's stdin/stdout pipes, two in flight per process (and its
  *    cold form, the children spawned inside each run).
  * 4. Short runs: 100 pipeline runs of 1,000 tiny items each (a pipeline per request), the pool
- *    started in every run or kept warm by `keepWarmMs`, beside one long-lived Piscina pool.
+ *    started in every run or kept warm by `keepWarmMs`, beside one long-lived Piscina pool; and
+ *    20 runs of ten ~5 ms items each on warm pools ("slow short runs"), where the balance of a
+ *    run's few items over the workers is the whole wall time (Piscina's one task per item is the
+ *    floor there).
  * 5. (`--scale 2,4,8,16`, for a many-core machine; nothing else runs) each worker count: CPU-bound
  *    5 ms tasks (100 per worker) through worker threads and child processes beside Piscina, as
  *    speedup over the main thread and per worker; tiny tasks beside hand-batched Piscina and the
@@ -64,6 +67,9 @@ const SHORT = 100_000;
 const ROUNDS = 3;
 /** Runs in the short-runs sections. */
 const RUNS = 100;
+/** Runs in the slow short-runs section, and the ~5 ms items in each: fewer than a first batch's 16. */
+const SLOW_RUNS = 20;
+const SLOW_PER_RUN = 10;
 /** `--scale 2,4,8,16`: only the scaling sections, over these worker counts (a many-core machine). */
 const scaleAt = process.argv.indexOf("--scale");
 const scale = scaleAt < 0 ? undefined : parseCounts(process.argv[scaleAt + 1]);
@@ -227,18 +233,18 @@ async function windowed(n: number, window: number, runOne: (i: number) => Promis
 }
 
 /**
- * Many short runs (a pipeline per request): `RUNS` runs of `n / RUNS` tiny items each through the
- * public API, the pool either started and stopped in every run (the default) or kept warm between
- * runs by `keepWarmMs` (closed in teardown).
+ * Many short runs (a pipeline per request): `runs` runs of `n / runs` items each (`exportName`,
+ * tiny `inc` by default) through the public API, the pool either started and stopped in every run
+ * (the default) or kept warm between runs by `keepWarmMs` (closed in teardown).
  */
-function shortRuns(name: string, make: typeof worker, keepWarm: boolean): Contender {
+function shortRuns(name: string, make: typeof worker, keepWarm: boolean, exportName = "inc", runs = RUNS): Contender {
   const options = { maxWorkers: 2, minWorkers: 2, ...(keepWarm ? { keepWarmMs: 60_000 } : {}) };
   const run = async (n: number): Promise<void> => {
-    const per = n / RUNS;
-    for (let r = 0; r < RUNS; r++) {
+    const per = n / runs;
+    for (let r = 0; r < runs; r++) {
       const res = await pipeline<number>("request")
         .from(Array.from({ length: per }, (_, i) => i))
-        .map(make<number, number>(moduleUrl, "inc", options), { name: "w", concurrency: 2 })
+        .map(make<number, number>(moduleUrl, exportName, options), { name: "w", concurrency: 2 })
         .run();
       if (res.stats.w!.out !== per) throw new Error(`${name}: ${res.stats.w!.out} of ${per} items`);
     }
@@ -246,7 +252,7 @@ function shortRuns(name: string, make: typeof worker, keepWarm: boolean): Conten
   return {
     name,
     async setup() {
-      await run(RUNS * 10);
+      await run(runs * (exportName === "inc" ? 10 : 1));
     },
     run,
     async teardown() {
@@ -255,17 +261,17 @@ function shortRuns(name: string, make: typeof worker, keepWarm: boolean): Conten
   };
 }
 
-/** Piscina's pool lives across "runs" by construction: RUNS windows of n / RUNS tasks. */
-function piscinaShortRuns(name: string): Contender {
+/** Piscina's pool lives across "runs" by construction: `runs` windows of n / runs tasks. */
+function piscinaShortRuns(name: string, exportName = "inc", runs = RUNS): Contender {
   let pool: Piscina | undefined;
   const run = async (n: number): Promise<void> => {
-    for (let r = 0; r < RUNS; r++) await windowed(n / RUNS, 1000, (i) => pool!.run(i, { name: "inc" }));
+    for (let r = 0; r < runs; r++) await windowed(n / runs, 1000, (i) => pool!.run(i, { name: exportName }));
   };
   return {
     name,
     async setup() {
       pool = new Piscina({ filename: moduleUrl.href, minThreads: 2, maxThreads: 2, idleTimeout: 60_000 });
-      await run(RUNS * 10);
+      await run(runs * (exportName === "inc" ? 10 : 1));
     },
     run,
     async teardown() {
@@ -569,7 +575,8 @@ async function measure(n: number, contenders: Contender[], steady = false): Prom
 
 function fmtRate(n: number, ms: number): string {
   const perSec = (n / ms) * 1000;
-  return perSec >= 1e6 ? `${(perSec / 1e6).toFixed(2)} M/s` : `${(perSec / 1e3).toFixed(1)} k/s`;
+  if (perSec >= 1e6) return `${(perSec / 1e6).toFixed(2)} M/s`;
+  return perSec >= 1e4 ? `${(perSec / 1e3).toFixed(1)} k/s` : `${perSec.toFixed(0)}/s`;
 }
 
 /**
@@ -683,6 +690,18 @@ printTiny(
     piscinaShortRuns("Piscina, one pool for all runs (1 task per item)"),
   ]),
   "weir worker(), keepWarmMs",
+  ["Piscina, one pool for all runs (1 task per item)"],
+);
+
+printTiny(
+  `${SLOW_RUNS} runs of ${SLOW_PER_RUN} CPU-bound ~5 ms tasks each (a pipeline per request), 2 workers`,
+  SLOW_RUNS * SLOW_PER_RUN,
+  await section("slow short runs", SLOW_RUNS * SLOW_PER_RUN, [
+    shortRuns("weir worker(), keepWarmMs", worker, true, "cpu5", SLOW_RUNS),
+    shortRuns("weir child(), keepWarmMs", child, true, "cpu5", SLOW_RUNS),
+    piscinaShortRuns("Piscina, one pool for all runs (1 task per item)", "cpu5", SLOW_RUNS),
+  ]),
+  "Piscina, one pool for all runs (1 task per item)",
   ["Piscina, one pool for all runs (1 task per item)"],
 );
 

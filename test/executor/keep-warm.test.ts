@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { closeIdlePools, InvalidOptionError, pipeline, worker, child } from "../../src/index.js";
 import { pools } from "../../src/executor/pool/workers/PoolRegistry.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { fns, runScript } from "./harness.js";
 
 /** Which workers ran `n` items of one pipeline run. */
@@ -34,6 +35,31 @@ describe("keepWarmMs: a pool outlives its run for the next one", () => {
       await closeIdlePools();
     });
   }
+
+  it("the next run of a warm pool starts with batches of the size its items were measured at", async () => {
+    const options = { maxWorkers: 1, keepWarmMs: 60_000 };
+    try {
+      const fresh = createExecutor(worker(fns, "inc", options), "probe");
+      const freshSize = fresh.batchSize;
+      await fresh.close(); // the pool stays warm
+      assert.equal(freshSize, 16, "a new pool knows nothing of its items");
+      await pipeline<number>("warm")
+        .from(Array.from({ length: 20_000 }, (_, i) => i))
+        .map(worker<number, number>(fns, "inc", options))
+        .run();
+      const next = createExecutor(worker(fns, "inc", options), "probe");
+      const nextSize = next.batchSize;
+      await next.close();
+      assert.ok(nextSize > 16, `learned: ${nextSize}`);
+      await closeIdlePools();
+      const cold = createExecutor(worker(fns, "inc", options), "probe");
+      const coldSize = cold.batchSize;
+      await cold.close();
+      assert.equal(coldSize, 16, "a closed pool's costs went with it");
+    } finally {
+      await closeIdlePools();
+    }
+  });
 
   it("without keepWarmMs (the default) the pool closes when its run ends, and each run starts its own", async () => {
     const before = pools.size;

@@ -7,6 +7,7 @@ import { child } from "../../src/executor/pool/stage/child.js";
 import { isPoolStage } from "../../src/executor/pool/stage/PoolStage.js";
 import { collectTransferables } from "../../src/executor/pool/wire/collectTransferables.js";
 import { BatchSizer } from "../../src/executor/pool/executor/BatchSizer.js";
+import { ItemCosts } from "../../src/executor/pool/workers/ItemCosts.js";
 import { attempt, attemptAll, fns, values } from "./harness.js";
 
 describe("pool stage descriptors", () => {
@@ -144,6 +145,81 @@ describe("BatchSizer", () => {
     for (let i = 0; i < 60; i++) s.update(0.01); // the average forgets the 5 ms outlier
     assert.equal(s.size, 100);
   });
+
+  it("starts from a learned cost per item as from a first report", () => {
+    const s = new BatchSizer(1, 1024, 16, 0.004);
+    assert.equal(s.size, 250);
+    assert.equal(s.perItemMs, 0.004);
+    s.update(1);
+    assert.equal(s.size, 1, "still jumps down at once when items turn slow");
+    assert.equal(new BatchSizer(1, 1024, 16, undefined).size, 16, "nothing learned: the guess");
+    assert.equal(new BatchSizer(1, 1024, 16, Number.NaN).size, 16, "a NaN cost is no report");
+  });
+});
+
+describe("ItemCosts", () => {
+  const step = (exportName: string, kind: "map" | "filter" = "map") => ({ kind, exportName });
+
+  it("names a chain by its steps' kinds and exports", () => {
+    assert.equal(ItemCosts.keyOf([step("inc")]), ItemCosts.keyOf([{ ...step("inc"), stage: "other" }]));
+    assert.notEqual(ItemCosts.keyOf([step("inc")]), ItemCosts.keyOf([step("inc", "filter")]));
+    assert.notEqual(ItemCosts.keyOf([step("inc"), step("double")]), ItemCosts.keyOf([step("double"), step("inc")]));
+    assert.notEqual(ItemCosts.keyOf([step("a:b")]), ItemCosts.keyOf([step("a"), step("b")]));
+  });
+
+  it("keeps the last cost of each chain, ignores what is no cost, and forgets the least recently measured past 64", () => {
+    const costs = new ItemCosts();
+    costs.set("a", 0.5);
+    costs.set("a", 0.25);
+    assert.equal(costs.get("a"), 0.25);
+    for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY]) costs.set("b", bad);
+    assert.equal(costs.get("b"), undefined);
+    for (let i = 0; i < 63; i++) costs.set(`c${i}`, i);
+    assert.equal(costs.size, 64);
+    costs.set("a", 0.125); // measured again: now the most recent
+    costs.set("d", 1);
+    assert.equal(costs.size, 64);
+    assert.equal(costs.get("c0"), undefined, "the least recently measured went");
+    assert.equal(costs.get("a"), 0.125);
+    assert.equal(costs.get("d"), 1);
+  });
+});
+
+describe("a pool's executors learn batch sizes from each other", () => {
+  for (const [context, make] of [
+    ["thread", worker],
+    ["process", child],
+  ] as const) {
+    it(`${context}: a new executor of a chain the pool ran starts at the learned size; another chain at 16`, async () => {
+      const first = createExecutor(make(fns, "inc", { maxWorkers: 1 }), "first");
+      const second = createExecutor(make(fns, "inc", { maxWorkers: 1 }), "second");
+      const other = createExecutor(make(fns, "double", { maxWorkers: 1 }), "other");
+      try {
+        assert.equal(first.batchSize, 16, "nothing learned yet");
+        // tiny items: the first replies grow the batch size well past the initial 16
+        for (let round = 0; round < 3; round++)
+          await attemptAll(
+            first,
+            Array.from({ length: 2_000 }, (_, i) => i),
+          );
+        const learned = first.batchSize;
+        assert.ok(learned > 16, `grown: ${learned}`);
+        const third = createExecutor(make(fns, "inc", { maxWorkers: 1 }), "third");
+        try {
+          assert.equal(third.pool, first.pool, "one pool for equal options");
+          assert.equal(third.batchSize, learned);
+          assert.equal(second.batchSize, 16, "made before anything was learned: as it started");
+          assert.equal(other.pool, first.pool);
+          assert.equal(other.batchSize, 16, "another chain's items may cost anything");
+          assert.deepEqual(values(await attemptAll(third, [1, 2, 3])), [2, 3, 4]);
+        } finally {
+          await third.close();
+        }
+      } finally {
+        await Promise.all([first.close(), second.close(), other.close()]);
+      }
+    });
+  }
 });
 
 describe("TypeScript stage modules", () => {

@@ -12,10 +12,15 @@ export class BatchSizer {
   /** Current batch size, always in 1..max. */
   size: number;
 
-  constructor(targetMs: number, max: number, initial = 16) {
+  /**
+   * Starts at `initial` items a batch, or, given `learnedMs` (the cost per item an earlier
+   * executor of the same chain measured), at the size that cost asks for, as after a first report.
+   */
+  constructor(targetMs: number, max: number, initial = 16, learnedMs?: number) {
     this.#targetMs = targetMs;
     this.#max = max;
     this.size = Math.max(1, Math.min(max, initial));
+    if (learnedMs !== undefined) this.update(learnedMs);
   }
 
   /** Folds in one report of mean ms per item. */

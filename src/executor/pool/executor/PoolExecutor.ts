@@ -6,6 +6,7 @@ import { ModuleLoadError } from "../../../errors/ModuleLoadError.js";
 import { TimeoutError } from "../../../errors/TimeoutError.js";
 import type { Attempt, Executor, FailedStep, Settle } from "../../Executor.js";
 import { BatchSizer } from "./BatchSizer.js";
+import { ItemCosts } from "../workers/ItemCosts.js";
 import { hasDetachedBuffer } from "../wire/collectTransferables.js";
 import type { PoolSettings } from "../stage/PoolOptions.js";
 import { pools, type PoolRegistry } from "../workers/PoolRegistry.js";
@@ -46,6 +47,8 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   /** How `ctx.key` is made in a durable run (undefined: no keys). */
   #keys: ItemKeys | undefined;
   readonly #sizer: BatchSizer;
+  /** The chain's name in its pool's {@link ItemCosts}. */
+  readonly #costKey: string;
   readonly #transfer: boolean;
   readonly #timeoutMs: number | undefined;
   readonly #moduleUrl: string;
@@ -88,7 +91,10 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     this.ownsTimeouts = timeoutMs !== undefined;
     this.#pool = registry.acquire(context, moduleUrl, settings);
     this.#chainId = this.#pool.registerChain(stage, chain, timeoutMs);
-    this.#sizer = new BatchSizer(settings.targetBatchMs, settings.maxBatchSize);
+    this.#costKey = ItemCosts.keyOf(chain);
+    // an earlier run of the same chain in this pool measured its items: start from that
+    const learned = this.#pool.itemCosts.get(this.#costKey);
+    this.#sizer = new BatchSizer(settings.targetBatchMs, settings.maxBatchSize, undefined, learned);
     this.#transfer = context === "worker" && settings.transferItems;
     this.workersWanted = settings.maxWorkers;
     this.#pool.attach(this);
@@ -222,6 +228,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   /** Settles each open attempt of `batch` as `reply` says. */
   #settleReply(batch: AttemptBatch, reply: ResultMessage): void {
     this.#sizer.update(reply.u);
+    this.#pool.itemCosts.set(this.#costKey, this.#sizer.perItemMs);
     const attempts = batch.attempts;
     const settles = batch.settles;
     // Retry-After first: the runner reads it when the attempt settles, whichever way

@@ -26,6 +26,7 @@ import type { WorkerExit, WorkerHandle } from "../handle/WorkerHandle.js";
 import type { PoolBatch, PoolClient } from "./PoolClient.js";
 import { PoolWorker, type StopReason } from "./PoolWorker.js";
 import { ChainTable } from "./ChainTable.js";
+import { ItemCosts } from "./ItemCosts.js";
 import { MessageInbox } from "./MessageInbox.js";
 import { PoolSize } from "./PoolSize.js";
 import { Watchdog } from "./Watchdog.js";
@@ -58,6 +59,8 @@ export class WorkerPool {
   readonly #workers: PoolWorker[] = [];
   readonly #clients: PoolClient[] = [];
   readonly #chains = new ChainTable();
+  /** What an item of each chain run here cost: where a new executor of the chain starts its batch size. */
+  readonly itemCosts = new ItemCosts();
   #nextBatchId = 0;
   /** Where the next pump starts among the clients (round robin). */
   #nextClient = 0;

@@ -1,0 +1,42 @@
+import type { ChainStep } from "../wire/WireMessage.js";
+
+/** Chains whose cost a pool remembers, at most (the least recently measured forgotten first). */
+const MAX_CHAINS = 64;
+
+/**
+ * What an item of each chain costs in a pool's workers (mean ms per item, as the workers last
+ * reported it), kept while the pool lives. An executor for a chain the pool ran before (the next
+ * run of a pipeline built per request, or per run with `keepWarmMs`) starts its batch size from
+ * it, instead of from a guess of 16 items that takes a few round trips to grow. Chains are named
+ * by their steps (kinds and exports), not by their stage names or ids: each run's chain is new.
+ */
+export class ItemCosts {
+  readonly #ms = new Map<string, number>();
+
+  /** The name under which `steps`' cost is kept. */
+  static keyOf(steps: readonly ChainStep[]): string {
+    let key = "";
+    for (const s of steps) key += `${s.kind}:${s.exportName}\n`;
+    return key;
+  }
+
+  /** The last cost measured for chain `key`, if the pool ran it. */
+  get(key: string): number | undefined {
+    return this.#ms.get(key);
+  }
+
+  /** Keeps `ms` (NaN, a negative or infinite figure is ignored) as chain `key`'s cost. */
+  set(key: string, ms: number): void {
+    if (!(ms >= 0 && ms < Number.POSITIVE_INFINITY)) return;
+    const ms0 = this.#ms;
+    if (ms0.has(key))
+      ms0.delete(key); // to the end: the most recently measured
+    else if (ms0.size >= MAX_CHAINS) ms0.delete(ms0.keys().next().value!);
+    ms0.set(key, ms);
+  }
+
+  /** Chains remembered. */
+  get size(): number {
+    return this.#ms.size;
+  }
+}
