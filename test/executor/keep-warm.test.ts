@@ -37,7 +37,7 @@ describe("keepWarmMs: a pool outlives its run for the next one", () => {
   }
 
   it("the next run of a warm pool starts with batches of the size its items were measured at", async () => {
-    const options = { maxWorkers: 1, keepWarmMs: 60_000 };
+    const options = { maxWorkers: 1, keepWarmMs: 60_000, idleTimeoutMs: 4_322 }; // a pool key no other test uses
     try {
       const fresh = createExecutor(worker(fns, "inc", options), "probe");
       const freshSize = fresh.batchSize;
@@ -59,6 +59,25 @@ describe("keepWarmMs: a pool outlives its run for the next one", () => {
     } finally {
       await closeIdlePools();
     }
+  });
+
+  it("without keepWarmMs, each run's own pool starts from nothing: batch sizes do not depend on earlier runs", async () => {
+    const options = { maxWorkers: 1, idleTimeoutMs: 4_323 }; // a pool key no other test uses
+    const sizes: number[] = [];
+    const poolsSeen = new Set<unknown>();
+    for (let run = 0; run < 2; run++) {
+      // a probe executor opened beside the run's stage shares its pool, closed with the probe
+      const probe = createExecutor(child(fns, "double", options), "probe");
+      sizes.push(probe.batchSize);
+      poolsSeen.add(probe.pool);
+      await pipeline<number>("cold")
+        .from(Array.from({ length: 5_000 }, (_, i) => i))
+        .map(child<number, number>(fns, "double", options))
+        .run();
+      await probe.close();
+    }
+    assert.equal(poolsSeen.size, 2, "each run had a pool of its own");
+    assert.deepEqual(sizes, [16, 16]);
   });
 
   it("without keepWarmMs (the default) the pool closes when its run ends, and each run starts its own", async () => {

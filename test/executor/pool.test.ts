@@ -152,6 +152,12 @@ describe("BatchSizer", () => {
     assert.equal(s.perItemMs, 0.004);
     s.update(1);
     assert.equal(s.size, 1, "still jumps down at once when items turn slow");
+    const slowBefore = new BatchSizer(1, 1024, 16, 5);
+    assert.equal(slowBefore.size, 1);
+    slowBefore.update(0.002);
+    assert.equal(slowBefore.size, 500, "the first report replaces a learned cost, not averaged with it");
+    slowBefore.update(0.001);
+    assert.equal(slowBefore.perItemMs, 0.002 * 0.7 + 0.001 * 0.3, "later reports are averaged again");
     assert.equal(new BatchSizer(1, 1024, 16, undefined).size, 16, "nothing learned: the guess");
     assert.equal(new BatchSizer(1, 1024, 16, Number.NaN).size, 16, "a NaN cost is no report");
   });
@@ -191,9 +197,11 @@ describe("a pool's executors learn batch sizes from each other", () => {
     ["process", child],
   ] as const) {
     it(`${context}: a new executor of a chain the pool ran starts at the learned size; another chain at 16`, async () => {
-      const first = createExecutor(make(fns, "inc", { maxWorkers: 1 }), "first");
-      const second = createExecutor(make(fns, "inc", { maxWorkers: 1 }), "second");
-      const other = createExecutor(make(fns, "double", { maxWorkers: 1 }), "other");
+      // options of their own: no other test's pool of the same module and options measured anything
+      const options = { maxWorkers: 1, idleTimeoutMs: 4_321 };
+      const first = createExecutor(make(fns, "inc", options), "first");
+      const second = createExecutor(make(fns, "inc", options), "second");
+      const other = createExecutor(make(fns, "double", options), "other");
       try {
         assert.equal(first.batchSize, 16, "nothing learned yet");
         // tiny items: the first replies grow the batch size well past the initial 16
@@ -204,7 +212,7 @@ describe("a pool's executors learn batch sizes from each other", () => {
           );
         const learned = first.batchSize;
         assert.ok(learned > 16, `grown: ${learned}`);
-        const third = createExecutor(make(fns, "inc", { maxWorkers: 1 }), "third");
+        const third = createExecutor(make(fns, "inc", options), "third");
         try {
           assert.equal(third.pool, first.pool, "one pool for equal options");
           assert.equal(third.batchSize, learned);
