@@ -15,9 +15,7 @@ export class ItemCosts {
 
   /** The name under which `steps`' cost is kept. */
   static keyOf(steps: readonly ChainStep[]): string {
-    let key = "";
-    for (const s of steps) key += `${s.kind}:${s.exportName}\n`;
-    return key;
+    return JSON.stringify(steps.map((s) => [s.kind, s.exportName]));
   }
 
   /** The last cost measured for chain `key`, if the pool ran it. */
@@ -28,11 +26,12 @@ export class ItemCosts {
   /** Keeps `ms` (NaN, a negative or infinite figure is ignored) as chain `key`'s cost. */
   set(key: string, ms: number): void {
     if (!(ms >= 0 && ms < Number.POSITIVE_INFINITY)) return;
-    const ms0 = this.#ms;
-    if (ms0.has(key))
-      ms0.delete(key); // to the end: the most recently measured
-    else if (ms0.size >= MAX_CHAINS) ms0.delete(ms0.keys().next().value!);
-    ms0.set(key, ms);
+    const costs = this.#ms;
+    // a chain measured again goes to the end (the most recently measured); a new one past the
+    // bound pushes out the first (the least recently measured)
+    if (costs.has(key)) costs.delete(key);
+    else if (costs.size >= MAX_CHAINS) costs.delete(costs.keys().next().value!);
+    costs.set(key, ms);
   }
 
   /** Chains remembered. */
