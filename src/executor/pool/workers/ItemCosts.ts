@@ -4,11 +4,12 @@ import type { ChainStep } from "../wire/WireMessage.js";
 const MAX_CHAINS = 64;
 
 /**
- * What an item of each chain costs in a pool's workers (mean ms per item, as the workers last
- * reported it), kept while the pool lives. An executor for a chain the pool ran before (the next
- * run of a pipeline built per request, or per run with `keepWarmMs`) starts its batch size from
- * it, instead of from a guess of 16 items that takes a few round trips to grow. Chains are named
- * by their steps (kinds and exports), not by their stage names or ids: each run's chain is new.
+ * What an item of each chain costs in a pool's workers (ms per item: the last executor's moving
+ * average of what its workers reported), kept while the pool lives. An executor for a chain the
+ * pool ran before (on a pool kept warm by `keepWarmMs` or held by another stage: the next run of a
+ * pipeline built per request) starts its batch size from it, instead of from a guess of 16 items
+ * that takes a few round trips to grow. Chains are named by their steps (kinds and exports), not
+ * by their stage names or ids: each run's chain is new.
  */
 export class ItemCosts {
   readonly #ms = new Map<string, number>();
