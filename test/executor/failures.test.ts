@@ -25,6 +25,56 @@ import {
 } from "./harness.js";
 import { turns } from "../helpers.js";
 
+/** Node's permission model flag: `--experimental-permission` on Node 20 and 21, `--permission` from 22. */
+const permissionModel =
+  Number(process.versions.node.split(".")[0]) >= 22 ? "--permission" : "--experimental-permission";
+
+/**
+ * Starts a parent whose child process runs the fixture `fn` (it writes a pid, then hangs in a busy
+ * loop), checks the live processes with `check(pid)`, SIGKILLs the parent (no handler runs) and
+ * waits until the process of the pid is gone: the child's watchdog killed its group.
+ */
+async function orphanDrill(fn: string, execArgv: string[], check: (pid: number) => void): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "weir-orphan-"));
+  const pidFile = join(dir, "pid");
+  const parent = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      new URL("../fixtures/workers/orphanParent.mjs", import.meta.url).pathname,
+      new URL("../../src", import.meta.url).href,
+      fns.href,
+      pidFile,
+      fn,
+      JSON.stringify(execArgv),
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let pid = 0;
+  try {
+    const line = await new Promise<string>((resolve) => {
+      let out = "";
+      parent.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) resolve(out);
+      });
+    });
+    pid = (JSON.parse(line) as { pid: number }).pid;
+    assert.ok(isAlive(pid));
+    check(pid);
+    const exited = new Promise((resolve) => parent.once("exit", resolve));
+    parent.kill("SIGKILL");
+    await exited;
+    // the child is stuck in a busy loop: only its watchdog can kill the group now
+    assert.ok(await eventually(() => !isAlive(pid), 10_000), `process ${pid} outlived its parent by 10 s`);
+  } finally {
+    parent.kill("SIGKILL");
+    if (pid > 0 && isAlive(pid)) process.kill(-groupOf(pid), "SIGKILL"); // a failed drill leaves nothing running
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Retries an item while it fails with WEIR_WORKER_CRASHED, like a stage with a retry policy. */
 async function withRetry(e: PoolExecutor, item: number, index: number, attempts: number): Promise<Outcome> {
   let o: Outcome = { ok: false, error: new Error("never ran") };
@@ -240,35 +290,23 @@ describe("failures", () => {
   });
 
   it("when the parent is killed (SIGKILL, no handlers run), its child processes kill their groups", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "weir-orphan-"));
-    const pidFile = join(dir, "pid");
-    const parent = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        new URL("../fixtures/workers/orphanParent.mjs", import.meta.url).pathname,
-        new URL("../../src", import.meta.url).href,
-        fns.href,
-        pidFile,
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    const line = await new Promise<string>((resolve) => {
-      let out = "";
-      parent.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes("\n")) resolve(out);
-      });
+    await orphanDrill("grandchild", [], (grandchild) => {
+      // the group's watchdog is a shell waiting on the lifeline, not a thread in the child
+      const members = groupMembers(groupOf(grandchild));
+      assert.equal(members.filter((m) => m.includes("weir-watchdog")).length, 1, members.join("; "));
     });
-    const { grandchild } = JSON.parse(line) as { grandchild: number };
-    assert.ok(isAlive(grandchild));
-    const exited = new Promise((resolve) => parent.once("exit", resolve));
-    parent.kill("SIGKILL");
-    await exited;
-    // the child is stuck in a busy loop: its watchdog thread sees the new ppid and kills the group
-    while (isAlive(grandchild)) await new Promise((r) => setTimeout(r, 20));
-    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`under ${permissionModel} with --allow-worker but not --allow-child-process, a watchdog thread kills the group`, async () => {
+    const execArgv = [permissionModel, "--allow-fs-read=*", "--allow-fs-write=*", "--allow-worker"];
+    await orphanDrill("pidThenHang", execArgv, (childPid) => {
+      const members = groupMembers(childPid);
+      assert.deepEqual(
+        members.filter((m) => m.includes("weir-watchdog")),
+        [],
+        "no shell can be started under the model",
+      );
+    });
   });
 
   for (const make of [worker, child])

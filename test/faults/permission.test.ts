@@ -1,6 +1,6 @@
 /**
  * A child process runs under Node's permission model with no more permissions than its stage
- * needs: weir's own watchdog thread is not started when threads are not allowed.
+ * needs: weir's own watchdog (a shell, or a thread) is not started when neither is allowed.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -12,7 +12,7 @@ const major = Number(process.versions.node.split(".")[0]);
 const model = major >= 22 ? "--permission" : "--experimental-permission";
 
 describe("the permission model", () => {
-  it(`a child started with ${model} and only --allow-fs-read runs its items (no --allow-worker needed)`, async () => {
+  it(`a child started with ${model} and only --allow-fs-read runs its items (no --allow-child-process or --allow-worker needed)`, async () => {
     const out: unknown[] = [];
     const result = await pipeline("perm")
       .from([0, 1, 2])

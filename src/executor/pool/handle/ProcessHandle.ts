@@ -6,7 +6,7 @@ import { BatchLabels } from "./BatchLabels.js";
 import { workerStart } from "./workerStart.js";
 import { PackedPipe } from "../wire/PackedPipe.js";
 import type { PoolSettings } from "../stage/PoolOptions.js";
-import { writeEntryArgs } from "../wire/processEntryArgs.js";
+import { LIFELINE_FD, writeEntryArgs } from "../wire/processEntryArgs.js";
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js";
 import { unsendableBatch } from "../wire/wireValueErrors.js";
 import { workerEnvVariables } from "../stage/WorkerEnv.js";
@@ -71,7 +71,8 @@ export class ProcessHandle implements WorkerHandle {
       [...start.execArgv, ...limit, ...execArgv, fileURLToPath(start.entry), ...args],
       {
         detached: true,
-        stdio: ["ignore", STDOUT[settings.stdout], "pipe", "pipe"],
+        // fd 3 carries the frames; fd 4 is the lifeline, open while this process lives
+        stdio: ["ignore", STDOUT[settings.stdout], "pipe", "pipe", "pipe"],
         env: workerEnvVariables(settings.env) ?? process.env,
       },
     );
@@ -101,12 +102,17 @@ export class ProcessHandle implements WorkerHandle {
     };
     const stream = this.#child.stdio[3] as Duplex;
     stream.on("error", () => {}); // the exit event reports what happened
+    // nothing is written to it or read from it: it never keeps this process running
+    const lifeline = this.#child.stdio[LIFELINE_FD] as (Duplex & { unref?: () => void }) | null;
+    lifeline?.on("error", () => {});
+    lifeline?.unref?.();
     this.#pipe = new PackedPipe<FromWorker, ToWorker>(stream, wire, settings.maxFrameBytes, {
       message: receive,
       broken: (reason, cause) => this.#broken(`it sent ${reason}`, cause),
     });
     this.exited = new Promise<void>((resolve) => {
       this.#child.once("exit", (code, signal) => {
+        lifeline?.destroy();
         if (pid !== undefined) {
           killGroup(pid); // whatever the child left behind
           untrackGroup(pid);

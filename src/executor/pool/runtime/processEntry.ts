@@ -1,18 +1,18 @@
 /**
  * Entry of a child process of a weir pool: runs the {@link WorkerRuntime} over frames on fd 3,
  * msgpack or V8's structured-clone format as its argument says (see processEntryArgs; nothing of
- * weir's is read from the environment). When the parent goes away
- * (its end of the pipe or channel closes), the process kills its own process group, so nothing
- * it started outlives it.
+ * weir's is read from the environment). When the parent goes away (its end of the pipe closes),
+ * the process kills its own process group, so nothing it started outlives it; a watchdog shell
+ * does the same when this thread is busy (see parentWatch).
  */
 import { Socket } from "node:net";
-import { Worker } from "node:worker_threads";
 import { FrameTooLargeError } from "../wire/FrameTooLargeError.js";
 import { PackedPipe } from "../wire/PackedPipe.js";
 import { takeEntryArgs } from "../wire/processEntryArgs.js";
 import { MSG_RESULT, type FromWorker, type ToWorker } from "../wire/WireMessage.js";
 import { unsendableResult } from "../wire/wireValueErrors.js";
 import { WorkerRuntime } from "./WorkerRuntime.js";
+import { watchParent } from "./parentWatch.js";
 
 const { moduleUrl, wire, maxFrameBytes } = takeEntryArgs(process.argv);
 
@@ -24,27 +24,8 @@ function orphaned(): void {
   }
 }
 
-/**
- * True unless Node's permission model runs without `--allow-worker` (`process.permission` is
- * there only under the model).
- */
-function mayStartThreads(): boolean {
-  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
-  return permission === undefined || permission.has("worker");
-}
-
-// A watchdog thread notices the parent's death even while this thread is stuck in a user's
-// function (the pipe's "end" event would never be handled): the process is re-parented, so its
-// ppid changes, and the watchdog kills the whole group. Under the permission model without
-// --allow-worker there is none (the child needs no permission for weir's sake): the closing pipe
-// then ends the process once its thread is free again.
-if (mayStartThreads()) {
-  new Worker(
-    `const { workerData: ppid } = require("node:worker_threads");
-     setInterval(() => { if (process.ppid !== ppid) process.kill(-process.pid, "SIGKILL"); }, 250);`,
-    { eval: true, workerData: process.ppid, stdout: false, stderr: false },
-  ).unref();
-}
+// kills this process's group when the parent dies, even while a user's function holds this thread
+watchParent();
 
 /** Throws, for a result that cannot cross to the parent, the error the parent names and rebuilds. */
 function checkResult(value: unknown): void {

@@ -12,6 +12,12 @@ export interface ProcessEntryArgs {
   readonly maxFrameBytes: number;
 }
 
+/**
+ * The child's file descriptor whose other end the parent holds open for as long as it lives and
+ * never writes to: its end of file tells a watchdog that the parent died (see parentWatch).
+ */
+export const LIFELINE_FD = 4;
+
 /** The arguments that carry `args` to a child process. */
 export function writeEntryArgs(args: ProcessEntryArgs): string[] {
   return [JSON.stringify(args)];
