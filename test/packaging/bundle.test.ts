@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 // The built package (`npm run build`: scripts/build.mjs). These tests read dist/, like the CLI tests.
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const dist = join(root, "dist");
+/** A fixture module of stage functions (`inc`), as a file URL. */
+const fns = new URL("../fixtures/workers/fns.mjs", import.meta.url).href;
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -207,6 +209,48 @@ describe("the built package (dist/, an esbuild bundle)", () => {
         assert.ok(!definition.test(readFileSync(file, "utf8")), `${relative(dist, file)} holds ${name}`);
       }
     }
+  });
+
+  it("loads msgpackr through its CommonJS build only: one copy in a process, the worker runtimes included", () => {
+    // an ES import of it would load its ES module graph beside the CommonJS file the engines and
+    // the core require() (scripts/build.mjs, msgpackrAsCommonJs)
+    for (const file of builtModules()) {
+      const text = readFileSync(file, "utf8");
+      assert.ok(
+        !/\bfrom "msgpackr"|\bimport\("msgpackr"\)/.test(text),
+        `${relative(dist, file)} imports msgpackr as an ES module`,
+      );
+    }
+    // a process with a pool stage and the fleet's subpath (which packs at import) loads one file of it
+    const hooks = `let port; export function initialize(d) { port = d.port; }
+      export async function load(url, context, next) { port.postMessage(url); return next(url, context); }`;
+    const script = `
+      import { register, createRequire } from "node:module";
+      import { MessageChannel } from "node:worker_threads";
+      const { port1, port2 } = new MessageChannel();
+      const urls = [];
+      port1.on("message", (u) => urls.push(u));
+      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
+      const { pipeline, worker } = await import("weir");
+      await import("weir/redis");
+      const out = [];
+      await pipeline("p").from([1, 2]).map(worker(${JSON.stringify(fns)}, "inc")).to((x) => void out.push(x)).run();
+      if (out.join() !== "2,3") throw new Error("the pool stage gave " + out.join());
+      await new Promise((r) => setTimeout(r, 50));
+      port1.close();
+      const required = Object.keys(createRequire(import.meta.url).cache).filter(
+        (f) => f.includes("/node_modules/msgpackr/") && !f.includes("/msgpackr/node_modules/"),
+      );
+      process.stdout.write(JSON.stringify({ urls, required }));`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    assert.equal(child.status, 0, child.stderr);
+    const { urls, required } = JSON.parse(child.stdout) as { urls: string[]; required: string[] };
+    const esm = urls.filter((u) => u.includes("/node_modules/msgpackr/") && !u.endsWith("/msgpackr/dist/node.cjs"));
+    assert.deepEqual(esm, [], "msgpackr's ES modules were loaded");
+    assert.deepEqual(
+      required.map((f) => relative(join(root, "node_modules"), f)),
+      ["msgpackr/dist/node.cjs"],
+    );
   });
 
   it("the subpaths read the core's modules from dist/index.js: one copy of each, shared", () => {
