@@ -30,6 +30,24 @@ const runtimeEntries = ["threadEntry.js", "processEntry.js"].map((f) => join(dis
 /** The files a worker thread or child process loads (built apart: scripts/build.mjs), never the main process. */
 const runtimeModules = () => new Set(runtimeEntries.flatMap((entry) => [...closure(entry)]));
 
+/**
+ * A module script for a child process that records in `urls` every module the ES module loader
+ * loads (a `load` hook through `module.register`, Node 20.6 and later; its `port1` is closed by
+ * `body`), then runs `body`.
+ */
+function recordingLoads(body: string): string {
+  const hooks = `let port; export function initialize(d) { port = d.port; }
+      export async function load(url, context, next) { port.postMessage(url); return next(url, context); }`;
+  return `
+      import { register } from "node:module";
+      import { MessageChannel } from "node:worker_threads";
+      const { port1, port2 } = new MessageChannel();
+      const urls = [];
+      port1.on("message", (u) => urls.push(u));
+      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
+      ${body}`;
+}
+
 describe("the built package (dist/, an esbuild bundle)", () => {
   it("has every subpath export, the CLI and the worker entries at their stable paths", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
@@ -148,21 +166,12 @@ describe("the built package (dist/, an esbuild bundle)", () => {
   });
 
   it('import { pipeline } from "weir" loads no optional subsystem and no first-use module', () => {
-    // a child process records every module the ESM loader loads (module.register, Node 20.6 and later)
-    const hooks = `let port; export function initialize(d) { port = d.port; }
-      export async function load(url, context, next) { port.postMessage(url); return next(url, context); }`;
-    const script = `
-      import { register } from "node:module";
-      import { MessageChannel } from "node:worker_threads";
-      const { port1, port2 } = new MessageChannel();
-      const urls = [];
-      port1.on("message", (u) => urls.push(u));
-      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
+    const script = recordingLoads(`
       const { pipeline } = await import("weir");
       if (typeof pipeline !== "function") throw new Error("no pipeline");
       await new Promise((r) => setTimeout(r, 50));
       port1.close();
-      process.stdout.write(JSON.stringify(urls));`;
+      process.stdout.write(JSON.stringify(urls));`);
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
     assert.equal(child.status, 0, child.stderr);
     const loaded = (JSON.parse(child.stdout) as string[]).filter((u) => !u.startsWith("data:"));
@@ -222,15 +231,8 @@ describe("the built package (dist/, an esbuild bundle)", () => {
       );
     }
     // a process with a pool stage and the fleet's subpath (which packs at import) loads one file of it
-    const hooks = `let port; export function initialize(d) { port = d.port; }
-      export async function load(url, context, next) { port.postMessage(url); return next(url, context); }`;
-    const script = `
-      import { register, createRequire } from "node:module";
-      import { MessageChannel } from "node:worker_threads";
-      const { port1, port2 } = new MessageChannel();
-      const urls = [];
-      port1.on("message", (u) => urls.push(u));
-      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
+    const script = recordingLoads(`
+      const { createRequire } = await import("node:module");
       const { pipeline, worker } = await import("weir");
       await import("weir/redis");
       const out = [];
@@ -241,7 +243,7 @@ describe("the built package (dist/, an esbuild bundle)", () => {
       const required = Object.keys(createRequire(import.meta.url).cache).filter(
         (f) => f.includes("/node_modules/msgpackr/") && !f.includes("/msgpackr/node_modules/"),
       );
-      process.stdout.write(JSON.stringify({ urls, required }));`;
+      process.stdout.write(JSON.stringify({ urls, required }));`);
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
     assert.equal(child.status, 0, child.stderr);
     const { urls, required } = JSON.parse(child.stdout) as { urls: string[]; required: string[] };
