@@ -8,7 +8,8 @@
  * read returns only at end of file, when the parent's end closes, which the kernel does when the
  * parent exits however it exits (a SIGKILL included). The shell then kills the group, itself with
  * it. It sleeps in the kernel meanwhile: no polling, no thread in the child (a watchdog thread cost
- * each child about 9 MB and 20 ms of start-up).
+ * each child about 9 MiB of memory, and started beside it on the same cores: bench/README.md, "A
+ * child's watchdog is a shell, not a thread").
  *
  * Where the child may not start processes (Node's permission model without
  * `--allow-child-process`) or there is no `/bin/sh`, a thread watches instead: it polls the
