@@ -109,6 +109,24 @@ export const memory: Suite = {
         return sum;
       },
     }),
+    "weir-promise": contender({
+      role: "weir",
+      label: "weir: from(generator).to(sink returning a promise for every item, not async)",
+      prepare: noInput,
+      async run(_: undefined, size) {
+        // a plain function that returns a promise (`row => db.write(row)`): fused with the source
+        let count = 0;
+        let sum = 0;
+        await pipeline<Row>("m")
+          .from(rows(size))
+          .to((row) => {
+            sum += row.id + row.payload.length;
+            return ++count % every === 0 ? immediate() : Promise.resolve();
+          })
+          .run();
+        return sum;
+      },
+    }),
     "weir-c4": contender({
       role: "weir",
       label: "weir: from(generator).to(async sink, { concurrency: 4 })",

@@ -82,6 +82,46 @@ describe("fused inline stages", () => {
     ]);
   });
 
+  for (const [label, source] of [
+    ["an array read in place", (n: number) => Array.from({ length: n }, (_, i) => i)],
+    [
+      "a generator",
+      function* (n: number): Generator<number> {
+        for (let i = 0; i < n; i++) yield i;
+      },
+    ],
+  ] as const) {
+    it(`a sink that returns a promise for every item: each settles in order, rejections go by onError (${label})`, async () => {
+      const seen: Array<[number, number]> = [];
+      const r = await pipeline<number>("p")
+        .from(source(3_000))
+        .map((x) => x * 2)
+        .to(
+          (x, ctx) => {
+            seen.push([x, ctx.index]);
+            // settles on a later turn now and then, else in a microtask; every 700th rejects
+            if (x % 1_400 === 0) return Promise.reject(new Error(`bad ${x}`));
+            return x % 512 === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve();
+          },
+          { onError: "skip" },
+        )
+        .run();
+      assert.equal(seen.length, 3_000);
+      assert.ok(
+        seen.every(([x, index], i) => x === 2 * i && index === i),
+        "in source order, each with its source index",
+      );
+      assert.deepEqual([r.stats["sink-1"]!.in, r.stats["sink-1"]!.out, r.stats["sink-1"]!.skipped], [3_000, 2_995, 5]);
+      await assert.rejects(
+        pipeline<number>("p")
+          .from(source(3_000))
+          .to((x) => (x === 2_100 ? Promise.reject(new Error("bad item")) : Promise.resolve()), { name: "s" })
+          .run(),
+        (e: unknown) => e instanceof StageError && e.stage === "s" && e.index === 2_100,
+      );
+    });
+  }
+
   it("ctx.index reaches functions that take ctx in any form (default value, rest, arguments)", async () => {
     const fallback = { index: -99 } as StageContext;
     const out = await collect(

@@ -2,8 +2,9 @@
  * A synchronous iterator (a generator) feeding fused stages is pulled by the fused loop itself,
  * one item at a time as each goes through, with no chunk array in between (FusedTail.pull). These
  * tests hold what a run promises on that path: order, counts, source errors with their position,
- * an item that goes asynchronous or expands past the output's bound, a failing stage, and how far
- * ahead of the stages the source is read.
+ * an item that goes asynchronous or expands past the output's bound, a failing stage, how far
+ * ahead of the stages the source is read, and a sink that returns a promise for every item (the
+ * pull goes on after each, as far as a pull of synchronous items would).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -90,7 +91,7 @@ describe("a generator read by its fused stages", () => {
     await assert.rejects(run, (e: unknown) => e instanceof SourceError && e.position === 0);
   });
 
-  it("an item that goes asynchronous ends the pull there: nothing is pulled while it waits, and order holds", async () => {
+  it("an item that goes asynchronous holds the pull there: nothing is pulled while it waits, and order holds", async () => {
     const g = counted(3_000);
     let pulledWhileWaiting = -1;
     const out: number[] = [];
@@ -160,5 +161,122 @@ describe("a generator read by its fused stages", () => {
       .run();
     assert.equal(out.length, 3_000 - 5);
     assert.deepEqual([r.stats["map-1"]!.in, r.stats["map-1"]!.out, r.stats["map-1"]!.skipped], [3_000, 2_995, 5]);
+  });
+
+  /** Counts turns of the event loop until `done()` is called. */
+  function loopTurns(): { readonly turns: number; done(): void } {
+    let turns = 0;
+    let running = true;
+    const tick = (): void => {
+      turns++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    return {
+      get turns() {
+        return turns;
+      },
+      done: () => void (running = false),
+    };
+  }
+
+  it("a sink that returns a promise for every item: the pull goes on after each, in order, none pulled while one waits", async () => {
+    const n = 20_000;
+    const g = counted(n);
+    const out: number[] = [];
+    let ahead = 0;
+    const loop = loopTurns();
+    const r = await pipeline<number>("p")
+      .from(g.source)
+      .map((x) => x + 1)
+      // not `async`: a plain function returning a promise is fused with the source
+      .to((x) => {
+        if (g.yielded !== x) ahead++;
+        out.push(x);
+        return Promise.resolve();
+      })
+      .run();
+    loop.done();
+    assert.equal(ahead, 0, "the generator is pulled as items go through, never ahead of the sink");
+    assert.equal(out.length, n);
+    assert.ok(
+      out.every((x, i) => x === i + 1),
+      "in source order",
+    );
+    assert.deepEqual(
+      [r.stats.source!.out, r.stats["map-1"]!.out, r.stats["sink-1"]!.in, r.stats["sink-1"]!.out],
+      [n, n, n, n],
+    );
+    // One pull per item (as before) counted 20,000 chunks, and a step whose awaits all complete
+    // in microtasks yields to the event loop every 32 chunks unless it turned meanwhile: 313 turns
+    // when pulls ended at each item. Pulls of 1,024 items are 20 chunks: no turn of its own.
+    assert.ok(loop.turns < 20, `the event loop turned ${loop.turns} times`);
+  });
+
+  it("stop() while such a sink waits: nothing more is pulled", async () => {
+    const g = counted(5_000);
+    const out: number[] = [];
+    const run = pipeline<number>("p")
+      .from(g.source)
+      .to((x) => {
+        out.push(x);
+        if (x === 100) void run.stop();
+        return new Promise<void>((resolve) => setImmediate(resolve));
+      })
+      .run();
+    const r = await run;
+    assert.equal(r.stopped, true);
+    assert.equal(g.yielded, 101, "pulled up to the item that stopped the run");
+    assert.deepEqual(
+      out,
+      Array.from({ length: 101 }, (_, i) => i),
+    );
+  });
+
+  it("a source gate is still asked before each pull when such a sink waits on every item", async () => {
+    let asked = 0;
+    const out: number[] = [];
+    await pipeline<number>("p")
+      .from(counted(50).source)
+      .to((x) => {
+        out.push(x);
+        return Promise.resolve();
+      })
+      .run({
+        sourceGate: () => {
+          asked++;
+          return undefined;
+        },
+      });
+    assert.equal(out.length, 50);
+    assert.ok(asked >= 50, `asked ${asked} times for 50 items, each waited on`);
+  });
+
+  it("such a sink rejecting: skipped under onError 'skip' as the pull goes on; under 'fail' nothing is pulled past it", async () => {
+    const out: number[] = [];
+    const r = await pipeline<number>("p")
+      .from(counted(3_000).source)
+      .to(
+        (x) => {
+          if (x % 700 === 0) return Promise.reject(new Error(`bad ${x}`));
+          out.push(x);
+          return Promise.resolve();
+        },
+        { onError: "skip" },
+      )
+      .run();
+    assert.equal(out.length, 3_000 - 5);
+    assert.deepEqual([r.stats["sink-1"]!.in, r.stats["sink-1"]!.out, r.stats["sink-1"]!.skipped], [3_000, 2_995, 5]);
+
+    const g = counted(10_000);
+    await assert.rejects(
+      pipeline<number>("p")
+        .from(g.source)
+        .to((x) => (x === 2_500 ? Promise.reject(new Error("bad item")) : Promise.resolve()))
+        .run(),
+      (e: unknown) => e instanceof StageError && e.index === 2_500,
+    );
+    assert.equal(g.closed, true, "return() was called");
+    assert.equal(g.yielded, 2_501, "none pulled past the failing item");
   });
 });

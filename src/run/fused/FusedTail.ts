@@ -22,6 +22,13 @@ export interface PullTaker {
    * `n` items before it, which went through).
    */
   took(n: number, ended: boolean, error: { error: unknown } | undefined): void;
+  /**
+   * `n` more of the items this pull took went through the tail (a sink's pull goes on after an
+   * item that waited: see {@link FusedTail.pull}), so they are held no longer. Returns whether the
+   * pull may take more (false: the source was stopped, the run aborted, or the source has a gate
+   * to ask first).
+   */
+  through(n: number): boolean;
 }
 
 /** Stands for the input of a pull's slow path, which reads no item from it (it finishes the one that left). */
@@ -136,7 +143,11 @@ export class FusedTail {
    * As {@link FusedTail.run}, for up to `max` items the tail pulls from the synchronous iterator
    * `it` itself, item `i` having the source index `first + i` (only when {@link FusedTail.pulls}).
    * `taker` hears what was taken as soon as the loop stops. An item that goes asynchronous (or
-   * fails, or fills the output from a flatMap) ends the pull: it is the last one taken.
+   * fails, or fills the output from a flatMap) ends the pull: it is the last one taken. Unless the
+   * tail ends in a sink: nothing then waits in the output for the rest of the pull, so once that
+   * item is through (and `taker.through` allows), the pull goes on to `max`, as it would have
+   * had every item been synchronous. A sink that returns a promise per item (`row => db.write(row)`,
+   * not `async`) is then not ended and started again, one pull per item.
    */
   pull(
     it: Iterator<unknown>,
@@ -161,13 +172,84 @@ export class FusedTail {
       this.#account(t0, n);
       return o >= 0 ? o : st.o;
     }
-    // the item at st.i left the loop: it is the pull's last, finished by the slow path
+    // the item at st.i left the loop: it is the pull's last (unless it goes on: see above), finished by the slow path
     const n = st.i + 1;
     this.#in += n;
     taker.took(n, false, undefined);
+    if (this.endsInSink) return this.#pullOn(it, first, max, n, outV, outS, o, t0, taker);
     return this.#slow(noItems, first, n, outV, outS, o, t0, n);
   }
 
+  /**
+   * The rest of a pull into a tail that ends in a sink, from the item the loop left at (`code`,
+   * the `taken`-th item): each item that waits is finished (the sink's own awaited at once, the
+   * rest by the slow path), then the loop pulls on from the next, until `max` items were taken,
+   * the iterator ends or throws, or the taker says stop. Every stop of the loop is told to the
+   * taker before anything it took waits, as in {@link FusedTail.pull}.
+   */
+  async #pullOn(
+    it: Iterator<unknown>,
+    first: number,
+    max: number,
+    taken: number,
+    outV: unknown[],
+    outS: number[],
+    code: number,
+    t0: number,
+    taker: PullTaker,
+  ): Promise<number> {
+    const st = this.#st;
+    const loop = this.#pullLoop!;
+    let total = taken;
+    let through = 0;
+    let from = first;
+    let n = taken;
+    try {
+      for (;;) {
+        if (code === -1 && st.k === this.ops.length - 1 && st.iters.length === 0) {
+          // the sink's own promise, and nothing else left of the item: awaited as it is
+          const k = st.k;
+          const v = st.v;
+          const s = st.s;
+          // pending (see `pending` and `forEachPending`): this item, as on the slow path
+          this.#slowEnd = st.i + 1;
+          try {
+            await (st.p as PromiseLike<unknown>);
+            this.#cnt[k]!++;
+          } catch (error) {
+            this.#failed(k, v, s, error);
+          } finally {
+            this.#slowEnd = -1;
+          }
+        } else await this.#slow(noItems, from, n, outV, outS, code, t0, -1);
+        const more = taker.through(total - through);
+        through = total;
+        if (!more || total >= max || this.#scope.aborted) return 0;
+        from = first + total;
+        code = loop(it, from, max - total, outV, outS, 0, st);
+        if (code >= 0 || code === -4) {
+          const error = code === -4 ? { error: st.e } : undefined;
+          st.e = undefined;
+          this.#in += st.i;
+          total += st.i;
+          taker.took(st.i, code === -4 || st.k === 1, error);
+          return 0;
+        }
+        n = st.i + 1;
+        this.#in += n;
+        total += n;
+        taker.took(n, false, undefined);
+      }
+    } finally {
+      this.#account(t0, total);
+    }
+  }
+
+  /**
+   * Finishes what the loop left at (`first`: its exit code, details in the state), then runs the
+   * rest of `inV[..end)` through the loop, leaving it again as often as it has to. Accounts the
+   * chunk of `n` items begun at `t0` when done (not when `n` is negative: the caller does).
+   */
   async #slow(
     inV: readonly unknown[],
     inS: ArrayLike<number> | number | null,
@@ -195,6 +277,14 @@ export class FusedTail {
         if (code === -3) {
           // a flatMap filled the output: hand it on, then finish its iterators lazily
           o = await this.#handOn(outV, outS, o);
+        } else if (code === -1 && k === this.ops.length - 1 && iters.length === 0 && this.endsInSink) {
+          // the sink's own promise, and nothing else left of the item: awaited as it is
+          try {
+            await (p as PromiseLike<unknown>);
+            this.#cnt[k]!++;
+          } catch (error) {
+            this.#failed(k, v, s, error);
+          }
         } else if (code === -1) {
           let result: unknown;
           let ok = true;
@@ -208,14 +298,14 @@ export class FusedTail {
         } else {
           this.#failed(k, v, s, e);
         }
-        o = await this.#drainIters(iters, s, outV, outS, o);
+        if (iters.length > 0) o = await this.#drainIters(iters, s, outV, outS, o);
         code = this.#loop(inV, inS, i + 1, end, outV, outS, o, st);
         if (code >= 0) return code;
       }
     } finally {
       this.#slowEnd = -1;
       this.#pinned.length = 0;
-      this.#account(t0, n);
+      if (n >= 0) this.#account(t0, n);
     }
   }
 

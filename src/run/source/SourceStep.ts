@@ -105,6 +105,12 @@ export class SourceStep implements Step {
       // what was taken before flows through; the run rejects with this once it drained
       if (error !== undefined) this.#failure = { cause: error.error, position: this.#reader.position };
     },
+    // a pull that goes on (into a sink): what went through is held no longer; it goes on only as
+    // the loop below would start another (not stopped, not aborted, no gate to ask between chunks)
+    through: (n) => {
+      this.#held += n;
+      return !this.#stopped && !this.#scope.signal.aborted && this.#gate === undefined;
+    },
   };
   readonly #startWait = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
     this.#resolveWait = resolve;
