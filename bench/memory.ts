@@ -30,15 +30,31 @@ const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 const noInput = (): undefined => undefined;
 
-/** A sink that sums ids (the checksum) and yields every 1,000 items. */
-function slowSink(): { write: (row: Row) => Promise<void>; sum: () => number } {
+/**
+ * A sink that sums ids (the checksum) and yields every 1,000 items, written three ways: `write`
+ * is `async` (a promise per item), `whenYielding` returns a promise only when it yields (not
+ * awaited otherwise: the sync-return fast path), `promising` is a plain function that returns a
+ * promise for every item (as `row => db.write(row)` does; fused with the source).
+ */
+function slowSink(): {
+  write: (row: Row) => Promise<void>;
+  whenYielding: (row: Row) => Promise<void> | undefined;
+  promising: (row: Row) => Promise<void>;
+  sum: () => number;
+} {
   let count = 0;
   let sum = 0;
+  /** Adds the row; true when this one yields. */
+  const add = (row: Row): boolean => {
+    sum += row.id + row.payload.length;
+    return ++count % every === 0;
+  };
   return {
     async write(row: Row): Promise<void> {
-      sum += row.id + row.payload.length;
-      if (++count % every === 0) await immediate();
+      if (add(row)) await immediate();
     },
+    whenYielding: (row) => (add(row) ? immediate() : undefined),
+    promising: (row) => (add(row) ? immediate() : Promise.resolve()),
     sum: () => sum,
   };
 }
@@ -95,18 +111,9 @@ export const memory: Suite = {
       label: "weir: from(generator).to(sink returning a promise only when it yields)",
       prepare: noInput,
       async run(_: undefined, size) {
-        // not `async`: a sink that returns a non-promise is not awaited (the sync-return fast path)
-        let count = 0;
-        let sum = 0;
-        await pipeline<Row>("m")
-          .from(rows(size))
-          .to((row) => {
-            sum += row.id + row.payload.length;
-            if (++count % every === 0) return immediate();
-            return undefined;
-          })
-          .run();
-        return sum;
+        const sink = slowSink();
+        await pipeline<Row>("m").from(rows(size)).to(sink.whenYielding).run();
+        return sink.sum();
       },
     }),
     "weir-promise": contender({
@@ -114,17 +121,9 @@ export const memory: Suite = {
       label: "weir: from(generator).to(sink returning a promise for every item, not async)",
       prepare: noInput,
       async run(_: undefined, size) {
-        // a plain function that returns a promise (`row => db.write(row)`): fused with the source
-        let count = 0;
-        let sum = 0;
-        await pipeline<Row>("m")
-          .from(rows(size))
-          .to((row) => {
-            sum += row.id + row.payload.length;
-            return ++count % every === 0 ? immediate() : Promise.resolve();
-          })
-          .run();
-        return sum;
+        const sink = slowSink();
+        await pipeline<Row>("m").from(rows(size)).to(sink.promising).run();
+        return sink.sum();
       },
     }),
     "weir-c4": contender({
