@@ -13,7 +13,7 @@
 import { Readable, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
 import { pipeline } from "../src/index.js";
-import { contender, main, type Suite } from "./suite.js";
+import { contender, main, type AnyContender, type Suite } from "./suite.js";
 
 interface Row {
   readonly id: number;
@@ -59,6 +59,24 @@ function slowSink(): {
   };
 }
 
+/** A weir row: the rows into the sink `pick` chooses of a fresh {@link slowSink}, at `concurrency`. */
+function weirInto(
+  label: string,
+  pick: (sink: ReturnType<typeof slowSink>) => (row: Row) => Promise<void> | undefined,
+  concurrency = 1,
+): AnyContender {
+  return contender({
+    role: "weir",
+    label,
+    prepare: noInput,
+    async run(_: undefined, size) {
+      const sink = slowSink();
+      await pipeline<Row>("m").from(rows(size)).to(pick(sink), { concurrency }).run();
+      return sink.sum();
+    },
+  });
+}
+
 export const memory: Suite = {
   name: "memory",
   title: "Peak RSS, slow sink, 500,000 and 5,000,000 objects",
@@ -96,46 +114,16 @@ export const memory: Suite = {
         return sum;
       },
     }),
-    weir: contender({
-      role: "weir",
-      label: "weir: from(generator).to(async sink)",
-      prepare: noInput,
-      async run(_: undefined, size) {
-        const sink = slowSink();
-        await pipeline<Row>("m").from(rows(size)).to(sink.write).run();
-        return sink.sum();
-      },
-    }),
-    "weir-sync": contender({
-      role: "weir",
-      label: "weir: from(generator).to(sink returning a promise only when it yields)",
-      prepare: noInput,
-      async run(_: undefined, size) {
-        const sink = slowSink();
-        await pipeline<Row>("m").from(rows(size)).to(sink.whenYielding).run();
-        return sink.sum();
-      },
-    }),
-    "weir-promise": contender({
-      role: "weir",
-      label: "weir: from(generator).to(sink returning a promise for every item, not async)",
-      prepare: noInput,
-      async run(_: undefined, size) {
-        const sink = slowSink();
-        await pipeline<Row>("m").from(rows(size)).to(sink.promising).run();
-        return sink.sum();
-      },
-    }),
-    "weir-c4": contender({
-      role: "weir",
-      label: "weir: from(generator).to(async sink, { concurrency: 4 })",
-      prepare: noInput,
-      async run(_: undefined, size) {
-        const sink = slowSink();
-        await pipeline<Row>("m").from(rows(size)).to(sink.write, { concurrency: 4 }).run();
-        return sink.sum();
-      },
-    }),
+    weir: weirInto("weir: from(generator).to(async sink)", (sink) => sink.write),
+    "weir-sync": weirInto(
+      "weir: from(generator).to(sink returning a promise only when it yields)",
+      (sink) => sink.whenYielding,
+    ),
+    "weir-promise": weirInto(
+      "weir: from(generator).to(sink returning a promise for every item, not async)",
+      (sink) => sink.promising,
+    ),
+    "weir-c4": weirInto("weir: from(generator).to(async sink, { concurrency: 4 })", (sink) => sink.write, 4),
   },
 };
 
