@@ -122,6 +122,46 @@ describe("fused inline stages", () => {
     });
   }
 
+  for (const [label, source] of [
+    ["an array read in place", (n: number) => Array.from({ length: n }, (_, i) => i)],
+    [
+      "a generator",
+      function* (n: number): Generator<number> {
+        for (let i = 0; i < n; i++) yield i;
+      },
+    ],
+  ] as const) {
+    it(`a map that returns a promise for every item, then synchronous stages: values, order, failures by stage (${label})`, async () => {
+      const out: Array<[number, number]> = [];
+      const r = await pipeline<number>("p")
+        .from(source(2_000))
+        .map((x) => (x % 500 === 7 ? Promise.reject(new Error(`no ${x}`)) : Promise.resolve(x * 3)), {
+          name: "m",
+          onError: "skip",
+        })
+        .filter((x) => x % 2 === 0, { name: "even" })
+        .map(
+          (x) => {
+            if (x === 600) throw new Error("six hundred");
+            return x + 1;
+          },
+          { name: "plus", onError: "skip" },
+        )
+        .to((x, ctx) => void out.push([x, ctx.index]), { name: "s" })
+        .run();
+      // x*3 is even when x is: the 1,000 even x (those rejected, x % 500 === 7, are odd), less
+      // x = 200 (600 throws in "plus")
+      const expected = Array.from({ length: 2_000 }, (_, x) => x)
+        .filter((x) => x % 500 !== 7 && x % 2 === 0 && x !== 200)
+        .map((x) => [x * 3 + 1, x]);
+      assert.deepEqual(out, expected);
+      assert.deepEqual(
+        [r.stats.m!.in, r.stats.m!.out, r.stats.m!.skipped, r.stats.even!.out, r.stats.plus!.skipped, r.stats.s!.in],
+        [2_000, 1_996, 4, 1_000, 1, 999],
+      );
+    });
+  }
+
   it("ctx.index reaches functions that take ctx in any form (default value, rest, arguments)", async () => {
     const fallback = { index: -99 } as StageContext;
     const out = await collect(

@@ -319,8 +319,12 @@ export class FusedTail {
     return 0;
   }
 
-  /** An op at `k` produced `result` asynchronously from input `v`: finish that op, then the rest. */
-  async #continueAfter(
+  /**
+   * An op at `k` produced `result` from input `v` (asynchronously, or on the interpreter's way):
+   * finish that op, then the rest. Synchronous until an op returns a thenable (or a flatMap
+   * expands, or the output fills): a promise of the output length from there on.
+   */
+  #continueAfter(
     k: number,
     result: unknown,
     v: unknown,
@@ -328,7 +332,7 @@ export class FusedTail {
     outV: unknown[],
     outS: number[],
     o: number,
-  ): Promise<number> {
+  ): number | Promise<number> {
     const op = this.ops[k]!;
     switch (op.kind) {
       case "map":
@@ -347,8 +351,11 @@ export class FusedTail {
     }
   }
 
-  /** Runs value `v` through ops `k..` one at a time, awaiting thenables. */
-  async #interpret(k: number, v: unknown, s: number, outV: unknown[], outS: number[], o: number): Promise<number> {
+  /**
+   * Runs value `v` through ops `k..` one at a time, awaiting thenables: synchronously as long as
+   * none returns one (see {@link FusedTail.#continueAfter}).
+   */
+  #interpret(k: number, v: unknown, s: number, outV: unknown[], outS: number[], o: number): number | Promise<number> {
     if (k === this.ops.length) {
       if (!this.endsInSink) {
         outV[o] = v;
@@ -362,13 +369,28 @@ export class FusedTail {
     try {
       op.ctx.index = s;
       result = op.fn(v, op.ctx);
-      if (
-        result !== null &&
-        typeof result === "object" &&
-        typeof (result as PromiseLike<unknown>).then === "function"
-      ) {
-        result = await (result as PromiseLike<unknown>);
-      }
+    } catch (error) {
+      this.#failed(k, v, s, error);
+      return o;
+    }
+    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function")
+      return this.#interpretSettled(k, result as PromiseLike<unknown>, v, s, outV, outS, o);
+    return this.#continueAfter(k, result, v, s, outV, outS, o);
+  }
+
+  /** Op `k` returned `pending` for `v`: once it settled, its result goes on (or the item fails). */
+  async #interpretSettled(
+    k: number,
+    pending: PromiseLike<unknown>,
+    v: unknown,
+    s: number,
+    outV: unknown[],
+    outS: number[],
+    o: number,
+  ): Promise<number> {
+    let result: unknown;
+    try {
+      result = await pending;
     } catch (error) {
       this.#failed(k, v, s, error);
       return o;
