@@ -7,6 +7,17 @@ function* letters(): Generator<string> {
   yield* ["a", "b", "c", "d", "e"];
 }
 
+/** 0..n-1 from an array (read in place by the fused loop) and from a generator (pulled by it). */
+const numberSources = [
+  ["an array read in place", (n: number): number[] => Array.from({ length: n }, (_, i) => i)],
+  [
+    "a generator",
+    function* (n: number): Generator<number> {
+      for (let i = 0; i < n; i++) yield i;
+    },
+  ],
+] as const;
+
 describe("fused inline stages", () => {
   for (const [label, source] of [
     ["an array read in place", ["a", "b", "c", "d", "e"]],
@@ -82,15 +93,7 @@ describe("fused inline stages", () => {
     ]);
   });
 
-  for (const [label, source] of [
-    ["an array read in place", (n: number) => Array.from({ length: n }, (_, i) => i)],
-    [
-      "a generator",
-      function* (n: number): Generator<number> {
-        for (let i = 0; i < n; i++) yield i;
-      },
-    ],
-  ] as const) {
+  for (const [label, source] of numberSources) {
     it(`a sink that returns a promise for every item: each settles in order, rejections go by onError (${label})`, async () => {
       const seen: Array<[number, number]> = [];
       const r = await pipeline<number>("p")
@@ -122,15 +125,7 @@ describe("fused inline stages", () => {
     });
   }
 
-  for (const [label, source] of [
-    ["an array read in place", (n: number) => Array.from({ length: n }, (_, i) => i)],
-    [
-      "a generator",
-      function* (n: number): Generator<number> {
-        for (let i = 0; i < n; i++) yield i;
-      },
-    ],
-  ] as const) {
+  for (const [label, source] of numberSources) {
     it(`a map that returns a promise for every item, then synchronous stages: values, order, failures by stage (${label})`, async () => {
       const out: Array<[number, number]> = [];
       const r = await pipeline<number>("p")
