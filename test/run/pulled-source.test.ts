@@ -233,6 +233,26 @@ describe("a generator read by its fused stages", () => {
     );
   });
 
+  it("the low watermark follows such a sink item by item: what went through is held no longer", async () => {
+    let watermark = -1;
+    const run = pipeline<number>("p")
+      .from(counted(2_000).source)
+      .to((x) => {
+        if (x !== 1_500) return Promise.resolve();
+        // items 0..1,499 went through, in the pull that took item 1,500, which is still waiting
+        return new Promise<void>((resolve) =>
+          setImmediate(() => {
+            watermark = run.snapshot().lowWatermark;
+            resolve();
+          }),
+        );
+      })
+      .run();
+    const r = await run;
+    assert.equal(watermark, 1_500);
+    assert.equal(r.lowWatermark, 2_000);
+  });
+
   it("a source gate is still asked before each pull when such a sink waits on every item", async () => {
     let asked = 0;
     const out: number[] = [];
