@@ -1,8 +1,9 @@
 /**
  * Before/after in one process for the inline and async paths (issue 14): the rows of
  * `bench/async.ts`, the slow sink of `bench/memory.ts` and the generator and array rows of
- * `bench/inline.ts`, and a fused tail feeding a stage below (`tail`: array → map/filter → batch,
- * generator → map → async stage), each run by this checkout and by another copy of weir
+ * `bench/inline.ts`, a fused tail feeding a stage below (`tail`: array → map/filter → batch,
+ * generator → map → async stage), and fused stages that return a promise for every item (`wait`:
+ * a map feeding an async stage, a sink; from an array and from a generator), each run by this checkout and by another copy of weir
  * (`--before <path>`: a folder holding a `src/` of main, e.g. `cp -r src /tmp/base-src/`; a
  * second copy of this same `src/` shows the spread of identical code), with the hand-written
  * references they are measured against (a window of promises, `for…of`, stream.pipeline). Every
@@ -20,7 +21,7 @@
  * `--dist` loads each side's built package (`<path>/dist/index.js`, built by `npm run build` there)
  * instead of its sources: the code as a user runs it (the run engines in dist/engines/*.cjs).
  *
- *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array,tail] [--processes 5] [--dist]
+ *   node --import tsx bench/ab-flow.ts --before /tmp/base-src [--rounds 7] [--only async,sink,gen,array,tail,wait] [--processes 5] [--dist]
  */
 import { Readable, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
@@ -83,7 +84,37 @@ function weirCases(p: Pipeline): Record<string, Case> {
   const N_SINK = 1_000_000;
   const N_INLINE = 5_000_000;
   const N_TAIL_ASYNC = 500_000;
+  const N_WAIT = 1_000_000;
+  /** A fused map returning a promise per item (not `async`), then a stage of its own below. */
+  const waitMap = async (source: Iterable<number>): Promise<number> => {
+    let sum = 0;
+    await p<number>("w")
+      .from(source)
+      .map((x) => Promise.resolve(x + 1))
+      .to(async (x) => {
+        sum += x;
+      })
+      .run();
+    return sum;
+  };
+  /** A fused sink returning a promise per item (not `async`), every 1,000th waiting for `setImmediate`. */
+  const waitSink = async (source: Iterable<number>): Promise<number> => {
+    let count = 0;
+    let sum = 0;
+    await p<number>("w")
+      .from(source)
+      .to((x) => {
+        sum += x;
+        return ++count % 1000 === 0 ? immediate() : Promise.resolve();
+      })
+      .run();
+    return sum;
+  };
   return {
+    "wait-map-array": { group: "wait", n: N_WAIT, run: () => waitMap(waitNumbers) },
+    "wait-map-gen": { group: "wait", n: N_WAIT, run: () => waitMap(range(N_WAIT)) },
+    "wait-sink-array": { group: "wait", n: N_WAIT, run: () => waitSink(waitNumbers) },
+    "wait-sink-gen": { group: "wait", n: N_WAIT, run: () => waitSink(range(N_WAIT)) },
     async: {
       group: "async",
       n: N_ASYNC,
@@ -219,6 +250,7 @@ function weirCases(p: Pipeline): Record<string, Case> {
 const numbers = Array.from({ length: 5_000_000 }, (_, i) => i);
 const N_TAIL = 2_000_000;
 const tailNumbers = numbers.slice(0, N_TAIL);
+const waitNumbers = numbers.slice(0, 1_000_000);
 
 /** The hand-written reference of each group. */
 const references: Record<string, Case> = {

@@ -157,6 +157,55 @@ describe("fused inline stages", () => {
     });
   }
 
+  for (const [label, source] of numberSources) {
+    it(`an item a fused stage waited on through a turn of the event loop goes on once done, not after its chunk (${label})`, async () => {
+      let calls = 0;
+      const seenAt: number[] = [];
+      const out: number[] = [];
+      const r = await pipeline<number>("p")
+        .from(source(300))
+        .map((x) => {
+          calls++;
+          // waits a turn of the event loop, as an I/O call would
+          return new Promise<number>((resolve) => setImmediate(() => resolve(x + 1)));
+        })
+        // a step of its own below (an async function): it sees each item when the fused step hands it on
+        .to(async (x) => {
+          seenAt.push(calls);
+          out.push(x);
+        })
+        .run();
+      assert.deepEqual(
+        out,
+        Array.from({ length: 300 }, (_, i) => i + 1),
+      );
+      // the map was called at most a couple of times more before item 0 reached the sink: handed on
+      // at the end of its chunk (as arrays were), it found 64 calls (the chunk: the room below)
+      assert.ok(seenAt[0]! <= 3, `the sink saw the first item after ${seenAt[0]} calls of the map`);
+      assert.ok(
+        seenAt.every((c, i) => c <= i + 3),
+        "every item reached the sink within a few calls of its own",
+      );
+      assert.deepEqual([r.stats["map-1"]!.in, r.stats["map-1"]!.out, r.stats["sink-1"]!.in], [300, 300, 300]);
+    });
+
+    it(`items whose promises settle in microtasks go on together, as synchronous ones do (${label})`, async () => {
+      let calls = 0;
+      const seenAt: number[] = [];
+      await pipeline<number>("p")
+        .from(source(300))
+        .map((x) => {
+          calls++;
+          return Promise.resolve(x + 1); // nothing else runs meanwhile: no reason to hand it on alone
+        })
+        .to(async () => void seenAt.push(calls))
+        .run();
+      assert.equal(seenAt.length, 300);
+      // the first went on with a chunk of them (as many as the room below: 64 here), not alone
+      assert.ok(seenAt[0]! >= 32, `the sink saw the first item after ${seenAt[0]} calls of the map`);
+    });
+  }
+
   it("ctx.index reaches functions that take ctx in any form (default value, rest, arguments)", async () => {
     const fallback = { index: -99 } as StageContext;
     const out = await collect(

@@ -213,6 +213,53 @@ describe("a generator read by its fused stages", () => {
     assert.ok(loop.turns < 20, `the event loop turned ${loop.turns} times`);
   });
 
+  it("a stage that returns a promise for every item, before a step of its own: the pull goes on after each, each handed on once done", async () => {
+    const n = 20_000;
+    const g = counted(n);
+    const out: number[] = [];
+    let ahead = 0;
+    const loop = loopTurns();
+    const r = await pipeline<number>("p")
+      .from(g.source)
+      .map((x) => {
+        if (g.yielded !== x + 1) ahead++;
+        return Promise.resolve(x + 1);
+      })
+      // a step of its own: the fused step hands each item on to it
+      .to(async (x) => void out.push(x))
+      .run();
+    loop.done();
+    assert.equal(ahead, 0, "the generator is pulled as items go through, never ahead of the map");
+    assert.equal(out.length, n);
+    assert.ok(
+      out.every((x, i) => x === i + 1),
+      "in source order",
+    );
+    assert.deepEqual([r.stats.source!.out, r.stats["map-1"]!.out, r.stats["sink-1"]!.in], [n, n, n]);
+    // as for the sink above: one pull per item turned the event loop 313 times or more
+    assert.ok(loop.turns < 20, `the event loop turned ${loop.turns} times`);
+  });
+
+  it("stop() while such a stage waits: nothing more is pulled, what went through is handed on", async () => {
+    const g = counted(5_000);
+    const out: number[] = [];
+    const run = pipeline<number>("p")
+      .from(g.source)
+      .map((x) => {
+        if (x === 100) void run.stop();
+        return new Promise<number>((resolve) => setImmediate(() => resolve(x)));
+      })
+      .to(async (x) => void out.push(x))
+      .run();
+    const r = await run;
+    assert.equal(r.stopped, true);
+    assert.equal(g.yielded, 101, "pulled up to the item that stopped the run");
+    assert.deepEqual(
+      out,
+      Array.from({ length: 101 }, (_, i) => i),
+    );
+  });
+
   it("stop() while such a sink waits: nothing more is pulled", async () => {
     const g = counted(5_000);
     const out: number[] = [];

@@ -23,10 +23,10 @@ export interface PullTaker {
    */
   took(n: number, ended: boolean, error: { error: unknown } | undefined): void;
   /**
-   * `n` more of the items this pull took went through the tail (a sink's pull goes on after an
-   * item that waited: see {@link FusedTail.pull}), so they are held no longer. Returns whether the
-   * pull may take more (false: the source was stopped, the run aborted, or the source has a gate
-   * to ask first).
+   * `n` more of the items this pull took went through the tail, into its sink or handed on below
+   * (a pull goes on after an item that waited: see {@link FusedTail.pull}), so they are held no
+   * longer. Returns whether the pull may take more (false: the source was stopped, the run
+   * aborted, or the source has a gate to ask first).
    */
   through(n: number): boolean;
 }
@@ -65,10 +65,31 @@ export class FusedTail {
   /** End of the chunk the slow path is working through (-1 when it is not). */
   #slowEnd = -1;
   #spill: Spill | undefined;
+  /**
+   * The event loop turned since {@link FusedTail.#watchTurns} (an immediate it scheduled ran): the
+   * items the tail waited on meanwhile really waited (timers, I/O), so the output gathered so far
+   * is handed on before the tail goes on, instead of waiting for the rest of its chunk. Awaits that
+   * settle in microtasks let nothing else run, so their items gather into one hand-on as
+   * synchronous ones do.
+   */
+  #turned = false;
+  /** An immediate that sets {@link FusedTail.#turned} is scheduled. */
+  #turnWatched = false;
+  readonly #markTurn = (): void => {
+    this.#turnWatched = false;
+    this.#turned = true;
+  };
   /** A keyed run: gives a flatMap's items ids of their own (see `ChildKeys`). */
   readonly #child: ChildId | undefined;
-  /** Ids the slow path is working on (the item it took over, expanded items, a child on its way). */
+  /**
+   * Ids the slow path is working on (the item it took over, expanded items, a child on its way):
+   * `#pinned[0..#pinnedN)`, a count over a buffer that keeps its storage (writing an array's
+   * `length` for every awaited item was a measurable part of the item's way through the slow path).
+   */
   readonly #pinned: number[] = [];
+  #pinnedN = 0;
+  /** The last op is a sink: nothing flows out (see {@link FusedTail.endsInSink}). */
+  readonly #sinkEnd: boolean;
 
   constructor(ops: readonly InlineOp[], scope: RunScope, children?: ChildKeys) {
     this.ops = ops;
@@ -80,6 +101,7 @@ export class FusedTail {
         ? (parent: number, position: number): number => children.child(parent, position)
         : undefined;
     this.#child = child;
+    this.#sinkEnd = ops[ops.length - 1]?.kind === "sink";
     this.#loop = this.loop === "generated" ? compileTail(ops, this.#cnt, child) : interpretTail(ops, this.#cnt, child);
   }
 
@@ -95,12 +117,13 @@ export class FusedTail {
   forEachPending(visit: (index: number) => void): void {
     if (this.#slowEnd < 0) return;
     visit(this.#st.s);
-    for (const id of this.#pinned) visit(id);
+    const pinned = this.#pinned;
+    for (let k = 0; k < this.#pinnedN; k++) visit(pinned[k]!);
   }
 
   /** True when the tail is only a sink (or ends in one): nothing flows out. */
   get endsInSink(): boolean {
-    return this.ops[this.ops.length - 1]?.kind === "sink";
+    return this.#sinkEnd;
   }
 
   /**
@@ -143,11 +166,11 @@ export class FusedTail {
    * As {@link FusedTail.run}, for up to `max` items the tail pulls from the synchronous iterator
    * `it` itself, item `i` having the source index `first + i` (only when {@link FusedTail.pulls}).
    * `taker` hears what was taken as soon as the loop stops. An item that goes asynchronous (or
-   * fails, or fills the output from a flatMap) ends the pull: it is the last one taken. Unless the
-   * tail ends in a sink: nothing then waits in the output for the rest of the pull, so once that
-   * item is through (and `taker.through` allows), the pull goes on to `max`, as it would have
-   * had every item been synchronous. A sink that returns a promise per item (`row => db.write(row)`,
-   * not `async`) is then not ended and started again, one pull per item.
+   * fails, or fills the output from a flatMap) stops the loop; once it is through, what the pull
+   * put out so far is handed on (through `spill`, waiting for room below), and the pull goes on
+   * to `max` (while `taker.through` allows), as it would have had every item been synchronous.
+   * So an item that waited goes on as soon as it is done, and a stage that returns a promise per
+   * item (`row => db.write(row)`, not `async`) is not pulled anew for every item.
    */
   pull(
     it: Iterator<unknown>,
@@ -172,20 +195,20 @@ export class FusedTail {
       this.#account(t0, n);
       return o >= 0 ? o : st.o;
     }
-    // the item at st.i left the loop: it is the pull's last (unless it goes on: see above), finished by the slow path
+    // the item at st.i left the loop: finished by the slow path, then the pull goes on (see above)
     const n = st.i + 1;
     this.#in += n;
     taker.took(n, false, undefined);
-    if (this.endsInSink) return this.#pullOn(it, first, max, n, outV, outS, o, t0, taker);
-    return this.#slow(noItems, first, n, outV, outS, o, t0, n);
+    return this.#pullOn(it, first, max, n, outV, outS, o, t0, taker);
   }
 
   /**
-   * The rest of a pull into a tail that ends in a sink, from the item the loop left at (`code`,
-   * the `taken`-th item): each item that waits is finished (the sink's own awaited at once, the
-   * rest by the slow path), then the loop pulls on from the next, until `max` items were taken,
-   * the iterator ends or throws, or the taker says stop. Every stop of the loop is told to the
-   * taker before anything it took waits, as in {@link FusedTail.pull}.
+   * The rest of a pull, from the item the loop left at (`code`, the `taken`-th item): each item
+   * that left is finished (a sink's own promise awaited at once, the rest by the slow path) and
+   * the output so far handed on, then the loop pulls on from the next, until `max` items were
+   * taken, the iterator ends or throws, or the taker says stop. Every stop of the loop is told to
+   * the taker before anything it took waits, as in {@link FusedTail.pull}. Returns the count of
+   * the last pass's output, not handed on yet.
    */
   async #pullOn(
     it: Iterator<unknown>,
@@ -200,40 +223,44 @@ export class FusedTail {
   ): Promise<number> {
     const st = this.#st;
     const loop = this.#pullLoop!;
+    const last = this.ops.length - 1;
     let total = taken;
     let through = 0;
     let from = first;
     let n = taken;
+    /** The output gathered and not handed on yet (none in a sink's tail). */
+    let o = 0;
+    if (!this.#sinkEnd) this.#watchTurns();
     try {
       for (;;) {
-        if (code === -1 && st.k === this.ops.length - 1 && st.iters.length === 0) {
+        if (code === -1 && st.k === last && st.iters.length === 0 && this.#sinkEnd) {
           // the sink's own promise, and nothing else left of the item: awaited as it is
-          const k = st.k;
           const v = st.v;
           const s = st.s;
           // pending (see `pending` and `forEachPending`): this item, as on the slow path
           this.#slowEnd = st.i + 1;
           try {
             await (st.p as PromiseLike<unknown>);
-            this.#cnt[k]!++;
+            this.#cnt[last]!++;
           } catch (error) {
-            this.#failed(k, v, s, error);
+            this.#failed(last, v, s, error);
           } finally {
             this.#slowEnd = -1;
           }
-        } else await this.#slow(noItems, from, n, outV, outS, code, t0, -1);
-        const more = taker.through(total - through);
-        through = total;
-        if (!more || total >= max || this.#scope.aborted) return 0;
+        } else o = await this.#slow(noItems, from, n, outV, outS, code, t0, -1);
+        // what was handed on (all of it when nothing is left in the output) is held no longer
+        const more = taker.through(o === 0 ? total - through : 0);
+        if (o === 0) through = total;
+        if (!more || total >= max || this.#scope.aborted) return o;
         from = first + total;
-        code = loop(it, from, max - total, outV, outS, 0, st);
+        code = loop(it, from, max - total, outV, outS, o, st);
         if (code >= 0 || code === -4) {
           const error = code === -4 ? { error: st.e } : undefined;
           st.e = undefined;
           this.#in += st.i;
           total += st.i;
           taker.took(st.i, code === -4 || st.k === 1, error);
-          return 0;
+          return code >= 0 ? code : st.o;
         }
         n = st.i + 1;
         this.#in += n;
@@ -264,49 +291,73 @@ export class FusedTail {
     let code = first;
     this.#slowEnd = end;
     const scope = this.#scope;
+    const pinned = this.#pinned;
+    const last = this.ops.length - 1;
+    if (n >= 0 && !this.#sinkEnd) this.#watchTurns();
     try {
       for (;;) {
         // an aborted run ends here: what is left of the chunk (and of its expansions) is dropped
         if (scope.aborted) return st.o;
-        const { i, k, v, s, p, e, iters } = st;
-        const pinned = this.#pinned;
-        pinned.length = 0;
-        pinned.push(s);
-        for (const entry of iters) if (entry[2] !== undefined) pinned.push(entry[2]);
+        const i = st.i;
         let o = st.o;
-        if (code === -3) {
-          // a flatMap filled the output: hand it on, then finish its iterators lazily
-          o = await this.#handOn(outV, outS, o);
-        } else if (code === -1 && k === this.ops.length - 1 && iters.length === 0 && this.endsInSink) {
-          // the sink's own promise, and nothing else left of the item: awaited as it is
+        if (code === -1 && st.k === last && st.iters.length === 0 && this.#sinkEnd) {
+          // the sink's own promise, and nothing else left of the item: awaited as it is (the
+          // item is pending as `st.s`, which the loop does not touch until it runs again)
+          this.#pinnedN = 0;
+          const v = st.v;
+          const s = st.s;
           try {
-            await (p as PromiseLike<unknown>);
-            this.#cnt[k]!++;
+            await (st.p as PromiseLike<unknown>);
+            this.#cnt[last]!++;
           } catch (error) {
-            this.#failed(k, v, s, error);
+            this.#failed(last, v, s, error);
           }
-        } else if (code === -1) {
-          let result: unknown;
-          let ok = true;
-          try {
-            result = await (p as PromiseLike<unknown>);
-          } catch (error) {
-            ok = false;
-            this.#failed(k, v, s, error);
-          }
-          if (ok) o = await this.#continueAfter(k, result, v, s, outV, outS, o);
         } else {
-          this.#failed(k, v, s, e);
+          const { k, v, s, p, e, iters } = st;
+          pinned[0] = s;
+          let pins = 1;
+          for (const entry of iters) if (entry[2] !== undefined) pinned[pins++] = entry[2];
+          this.#pinnedN = pins;
+          if (code === -3) {
+            // a flatMap filled the output: hand it on, then finish its iterators lazily
+            o = await this.#handOn(outV, outS, o);
+          } else if (code === -1) {
+            let result: unknown;
+            let ok = true;
+            try {
+              result = await (p as PromiseLike<unknown>);
+            } catch (error) {
+              ok = false;
+              this.#failed(k, v, s, error);
+            }
+            if (ok) o = await this.#continueAfter(k, result, v, s, outV, outS, o);
+          } else {
+            this.#failed(k, v, s, e);
+          }
+          if (iters.length > 0) o = await this.#drainIters(iters, s, outV, outS, o);
+          // an item that waited through a turn of the event loop goes on once done, with those
+          // before it, not after the rest of its chunk (see #turned)
+          if (code === -1 && o > 0 && this.#turned) {
+            o = await this.#handOn(outV, outS, o);
+            this.#watchTurns();
+          }
         }
-        if (iters.length > 0) o = await this.#drainIters(iters, s, outV, outS, o);
         code = this.#loop(inV, inS, i + 1, end, outV, outS, o, st);
         if (code >= 0) return code;
       }
     } finally {
       this.#slowEnd = -1;
-      this.#pinned.length = 0;
+      this.#pinnedN = 0;
       if (n >= 0) this.#account(t0, n);
     }
+  }
+
+  /** From now on, {@link FusedTail.#turned} says whether the event loop turned. */
+  #watchTurns(): void {
+    this.#turned = false;
+    if (this.#turnWatched) return; // the one scheduled runs after now as well
+    this.#turnWatched = true;
+    setImmediate(this.#markTurn);
   }
 
   /** Hands `outV[0..o)` on and waits until it went (room below); the output then starts again. */
@@ -408,10 +459,9 @@ export class FusedTail {
     o: number,
   ): Promise<number> {
     const child = this.#child;
-    const pinned = this.#pinned;
-    const depth = pinned.length;
+    const depth = this.#pinnedN;
     let position = 0;
-    if (child !== undefined) pinned.push(s);
+    if (child !== undefined) this.#pinned[this.#pinnedN++] = s;
     try {
       if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
         // each item goes on as it arrives: a slow generator's first items do not wait for its last
@@ -434,9 +484,9 @@ export class FusedTail {
           if (this.#scope.aborted) break;
         }
       }
-      pinned.length = depth;
+      this.#pinnedN = depth;
     } catch (error) {
-      pinned.length = depth;
+      this.#pinnedN = depth;
       this.#failed(k, v, s, error);
     }
     return o;
@@ -456,13 +506,12 @@ export class FusedTail {
     o: number,
   ): Promise<number> {
     const id = this.#child!(parent, position);
-    const pinned = this.#pinned;
-    const depth = pinned.length;
-    pinned.push(id);
+    const depth = this.#pinnedN;
+    this.#pinned[this.#pinnedN++] = id;
     try {
       return await this.#interpret(k + 1, w, id, outV, outS, o);
     } finally {
-      pinned.length = depth;
+      this.#pinnedN = depth;
     }
   }
 

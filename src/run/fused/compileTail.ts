@@ -88,7 +88,7 @@ export function compileTail(ops: readonly InlineOp[], cnt: Float64Array, child?:
   const { params, args, body, counters, writeBack } = tailParts(ops, child);
   const source =
     `"use strict"; return function fusedTail(inV, inS, start, n, outV, outS, o, st) { ${loopTag(ops.map((op) => op.fn))}` +
-    `let i = start, k = 0, v, s, ${counters}; st.iters = [];` +
+    `let i = start, k = 0, v, s, ${counters}; if (st.iters.length !== 0) st.iters = [];` +
     `try { if (inS === null || typeof inS === "number") { const off = inS === null ? 0 : inS; for (; i < n; i++) { v = inV[i]; s = off + i; ${body} } } ` +
     `else { for (; i < n; i++) { v = inV[i]; s = inS[i]; ${body} } } }` +
     `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return -2; }` +
@@ -125,7 +125,7 @@ export function compilePullTail(ops: readonly InlineOp[], cnt: Float64Array, chi
   const { params, args, body, counters, writeBack } = tailParts(ops, child);
   const source =
     `"use strict"; return function pulledTail(it, first, max, outV, outS, o, st) { ${loopTag(ops.map((op) => op.fn))}` +
-    `let i = 0, k = -1, v, s, ${counters}; st.iters = [];` +
+    `let i = 0, k = -1, v, s, ${counters}; if (st.iters.length !== 0) st.iters = [];` +
     `try { for (; i < max; i++) { k = -1; const x = it.next(); if (x.done === true) { st.i = i; st.k = 1; return o; } ` +
     `v = x.value; s = first + i; ${body} } }` +
     `catch (e) { st.i = i; st.k = k; st.o = o; st.v = v; st.s = s; st.e = e; return k === -1 ? -4 : -2; }` +
@@ -146,8 +146,11 @@ function tailParts(
   let depth = 0;
   const thenable = (x: string): string =>
     `(${x} !== null && typeof ${x} === "object" && typeof ${x}.then === "function")`;
+  // (none at depth 0: the loop starts with an empty list, and leaves as soon as it fills one)
   const saveIters = (d: number): string =>
-    `st.iters = [${Array.from({ length: d }, (_, j) => (keyed ? `[K${j}, it${j}, p${j}, j${j}]` : `[K${j}, it${j}]`)).join(", ")}];`;
+    d === 0
+      ? ""
+      : `st.iters = [${Array.from({ length: d }, (_, j) => (keyed ? `[K${j}, it${j}, p${j}, j${j}]` : `[K${j}, it${j}]`)).join(", ")}];`;
   const leave = (k: number, cond: string, x: string): string =>
     `if (${cond}) { st.i = i; st.k = ${k}; st.o = o; st.v = v; st.s = s; st.p = ${x}; ${saveIters(depth)} return -1; }`;
   const pending = (k: number, x: string): string => leave(k, thenable(x), x);

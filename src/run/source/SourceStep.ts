@@ -105,8 +105,10 @@ export class SourceStep implements Step {
       // what was taken before flows through; the run rejects with this once it drained
       if (error !== undefined) this.#failure = { cause: error.error, position: this.#reader.position };
     },
-    // a pull that goes on (into a sink): what went through is held no longer; it goes on only as
-    // the loop below would start another (not stopped, not aborted, no gate to ask between chunks)
+    // a pull that goes on after an item that waited: what went through (into a sink, or handed on
+    // below) is held no longer; it goes on only as the loop below would start another at once (not
+    // stopped, not aborted, no gate to ask between chunks; a pipeline of several sources, which
+    // take turns, numbers their items apart and is not pulled this way)
     through: (n) => {
       this.#held += n;
       return !this.#stopped && !this.#scope.signal.aborted && this.#gate === undefined;
