@@ -8,7 +8,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { pipeline, SourceError, StageError } from "../../src/index.js";
+import { pipeline, SourceError, StageError, type Run, type RunResult } from "../../src/index.js";
 import { SPILL_AT } from "../../src/run/fused/compileTail.js";
 
 /** A generator of 0..n-1 that counts what it yielded and whether it was closed early. */
@@ -180,104 +180,146 @@ describe("a generator read by its fused stages", () => {
     };
   }
 
-  it("a sink that returns a promise for every item: the pull goes on after each, in order, none pulled while one waits", async () => {
+  /**
+   * Runs 20,000 numbers from a counted generator through the stages `build` adds, with a fused
+   * stage that returns a promise for every item and calls `pulled(x)` with the count the generator
+   * should have yielded when it sees item x, and that puts its items + 1 in `out`; checks what a
+   * pull that goes on after such items promises: none pulled ahead, every item out in order, and
+   * the event loop turning far less than once per 1,000 items.
+   */
+  async function throughPromises(
+    build: (source: Generator<number>, pulled: (count: number) => void, out: number[]) => Promise<RunResult>,
+  ): Promise<RunResult> {
     const n = 20_000;
     const g = counted(n);
     const out: number[] = [];
     let ahead = 0;
     const loop = loopTurns();
-    const r = await pipeline<number>("p")
-      .from(g.source)
-      .map((x) => x + 1)
-      // not `async`: a plain function returning a promise is fused with the source
-      .to((x) => {
-        if (g.yielded !== x) ahead++;
-        out.push(x);
-        return Promise.resolve();
-      })
-      .run();
+    const r = await build(
+      g.source,
+      (count) => {
+        if (g.yielded !== count) ahead++;
+      },
+      out,
+    );
     loop.done();
-    assert.equal(ahead, 0, "the generator is pulled as items go through, never ahead of the sink");
+    assert.equal(ahead, 0, "the generator is pulled as items go through, never ahead of the stage");
     assert.equal(out.length, n);
     assert.ok(
       out.every((x, i) => x === i + 1),
       "in source order",
     );
+    // One pull per item counted 20,000 chunks, and a step whose awaits all complete in microtasks
+    // yields to the event loop every 32 chunks unless it turned meanwhile: 313 turns when pulls
+    // ended at each item. Pulls of 1,024 items are 20 chunks: no turn of its own.
+    assert.ok(loop.turns < 20, `the event loop turned ${loop.turns} times`);
+    return r;
+  }
+
+  it("a sink that returns a promise for every item: the pull goes on after each, in order, none pulled while one waits", async () => {
+    const r = await throughPromises((source, pulled, out) =>
+      pipeline<number>("p")
+        .from(source)
+        .map((x) => x + 1)
+        // not `async`: a plain function returning a promise is fused with the source
+        .to((x) => {
+          pulled(x);
+          out.push(x);
+          return Promise.resolve();
+        })
+        .run(),
+    );
+    const n = 20_000;
     assert.deepEqual(
       [r.stats.source!.out, r.stats["map-1"]!.out, r.stats["sink-1"]!.in, r.stats["sink-1"]!.out],
       [n, n, n, n],
     );
-    // One pull per item (as before) counted 20,000 chunks, and a step whose awaits all complete
-    // in microtasks yields to the event loop every 32 chunks unless it turned meanwhile: 313 turns
-    // when pulls ended at each item. Pulls of 1,024 items are 20 chunks: no turn of its own.
-    assert.ok(loop.turns < 20, `the event loop turned ${loop.turns} times`);
   });
 
-  it("a stage that returns a promise for every item, before a step of its own: the pull goes on after each, each handed on once done", async () => {
+  it("a stage that returns a promise for every item, before a step of its own: the pull goes on after each, in order", async () => {
+    const r = await throughPromises((source, pulled, out) =>
+      pipeline<number>("p")
+        .from(source)
+        .map((x) => {
+          pulled(x + 1);
+          return Promise.resolve(x + 1);
+        })
+        // a step of its own: the fused step hands the items on to it
+        .to(async (x) => void out.push(x))
+        .run(),
+    );
     const n = 20_000;
-    const g = counted(n);
-    const out: number[] = [];
-    let ahead = 0;
-    const loop = loopTurns();
-    const r = await pipeline<number>("p")
-      .from(g.source)
-      .map((x) => {
-        if (g.yielded !== x + 1) ahead++;
-        return Promise.resolve(x + 1);
-      })
-      // a step of its own: the fused step hands each item on to it
-      .to(async (x) => void out.push(x))
-      .run();
-    loop.done();
-    assert.equal(ahead, 0, "the generator is pulled as items go through, never ahead of the map");
-    assert.equal(out.length, n);
-    assert.ok(
-      out.every((x, i) => x === i + 1),
-      "in source order",
-    );
     assert.deepEqual([r.stats.source!.out, r.stats["map-1"]!.out, r.stats["sink-1"]!.in], [n, n, n]);
-    // as for the sink above: one pull per item turned the event loop 313 times or more
-    assert.ok(loop.turns < 20, `the event loop turned ${loop.turns} times`);
   });
 
-  it("stop() while such a stage waits: nothing more is pulled, what went through is handed on", async () => {
-    const g = counted(5_000);
+  /** Where a fused function that waits on every item stands: a sink, or a map before a step of its own. */
+  const waiting: ReadonlyArray<
+    [string, (source: Generator<number>, wait: (x: number) => Promise<number>, out: number[]) => Run]
+  > = [
+    [
+      "a sink",
+      (source, wait, out) =>
+        pipeline<number>("p")
+          .from(source)
+          .to((x) => wait(x).then((y) => void out.push(y)))
+          .run(),
+    ],
+    [
+      "a map before a step of its own",
+      (source, wait, out) =>
+        pipeline<number>("p")
+          .from(source)
+          .map(wait)
+          .to(async (y) => void out.push(y))
+          .run(),
+    ],
+  ];
+
+  for (const [label, build] of waiting) {
+    it(`stop() while ${label} waits: nothing more is pulled, what went through goes on`, async () => {
+      const g = counted(5_000);
+      const out: number[] = [];
+      const run = build(
+        g.source,
+        (x) => {
+          if (x === 100) void run.stop();
+          return new Promise<number>((resolve) => setImmediate(() => resolve(x)));
+        },
+        out,
+      );
+      const r = await run;
+      assert.equal(r.stopped, true);
+      assert.equal(g.yielded, 101, "pulled up to the item that stopped the run");
+      assert.deepEqual(
+        out,
+        Array.from({ length: 101 }, (_, i) => i),
+      );
+    });
+  }
+
+  it("the low watermark never passes an item a map has put out but not handed on yet", async () => {
+    let watermark = -1;
+    let done = -1;
     const out: number[] = [];
     const run = pipeline<number>("p")
-      .from(g.source)
+      .from(counted(2_000).source)
       .map((x) => {
-        if (x === 100) void run.stop();
-        return new Promise<number>((resolve) => setImmediate(() => resolve(x)));
+        // the items before 1,500 settle in microtasks: they wait in the map's output for a hand-on
+        if (x !== 1_500) return Promise.resolve(x);
+        return new Promise<number>((resolve) =>
+          setImmediate(() => {
+            watermark = run.snapshot().lowWatermark;
+            done = out.length; // the sink finished items 0..done-1, in order
+            resolve(x);
+          }),
+        );
       })
       .to(async (x) => void out.push(x))
       .run();
     const r = await run;
-    assert.equal(r.stopped, true);
-    assert.equal(g.yielded, 101, "pulled up to the item that stopped the run");
-    assert.deepEqual(
-      out,
-      Array.from({ length: 101 }, (_, i) => i),
-    );
-  });
-
-  it("stop() while such a sink waits: nothing more is pulled", async () => {
-    const g = counted(5_000);
-    const out: number[] = [];
-    const run = pipeline<number>("p")
-      .from(g.source)
-      .to((x) => {
-        out.push(x);
-        if (x === 100) void run.stop();
-        return new Promise<void>((resolve) => setImmediate(resolve));
-      })
-      .run();
-    const r = await run;
-    assert.equal(r.stopped, true);
-    assert.equal(g.yielded, 101, "pulled up to the item that stopped the run");
-    assert.deepEqual(
-      out,
-      Array.from({ length: 101 }, (_, i) => i),
-    );
+    assert.ok(done > 0 && done < 1_500, `the sink had finished ${done} items`);
+    assert.ok(watermark <= done, `low watermark ${watermark} with ${done} items done`);
+    assert.equal(r.lowWatermark, 2_000);
   });
 
   it("the low watermark follows such a sink item by item: what went through is held no longer", async () => {
