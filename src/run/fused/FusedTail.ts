@@ -166,11 +166,12 @@ export class FusedTail {
    * As {@link FusedTail.run}, for up to `max` items the tail pulls from the synchronous iterator
    * `it` itself, item `i` having the source index `first + i` (only when {@link FusedTail.pulls}).
    * `taker` hears what was taken as soon as the loop stops. An item that goes asynchronous (or
-   * fails, or fills the output from a flatMap) stops the loop; once it is through, what the pull
-   * put out so far is handed on (through `spill`, waiting for room below), and the pull goes on
-   * to `max` (while `taker.through` allows), as it would have had every item been synchronous.
-   * So an item that waited goes on as soon as it is done, and a stage that returns a promise per
-   * item (`row => db.write(row)`, not `async`) is not pulled anew for every item.
+   * fails, or fills the output from a flatMap) stops the loop; once it is through, the pull goes
+   * on to `max` (while `taker.through` allows), as it would have had every item been synchronous,
+   * so a stage that returns a promise per item (`row => db.write(row)`, not `async`) is not
+   * pulled anew for every item. What the pull put out goes on below through `spill` as soon as
+   * such an item is done if the event loop turned while it waited (see {@link FusedTail.#turned}),
+   * else with the rest of the pull.
    */
   pull(
     it: Iterator<unknown>,
@@ -204,11 +205,11 @@ export class FusedTail {
 
   /**
    * The rest of a pull, from the item the loop left at (`code`, the `taken`-th item): each item
-   * that left is finished (a sink's own promise awaited at once, the rest by the slow path) and
-   * the output so far handed on, then the loop pulls on from the next, until `max` items were
-   * taken, the iterator ends or throws, or the taker says stop. Every stop of the loop is told to
-   * the taker before anything it took waits, as in {@link FusedTail.pull}. Returns the count of
-   * the last pass's output, not handed on yet.
+   * that left is finished (a sink's own promise awaited at once, the rest by the slow path, which
+   * hands the output on when the event loop turned meanwhile), then the loop pulls on from the
+   * next, until `max` items were taken, the iterator ends or throws, or the taker says stop. Every
+   * stop of the loop is told to the taker before anything it took waits, and only what was handed
+   * on is told to it as through. Returns the count of the output not handed on yet.
    */
   async #pullOn(
     it: Iterator<unknown>,
