@@ -23,6 +23,14 @@ after(async () => {
 
 type Item = number | { spin: string };
 
+/**
+ * The stage's timeout: the stuck item's, and every tiny item's too. A worker that the machine does
+ * not schedule for that long cannot be told from one stuck in an item (a tiny item of a child
+ * process timed out at 300 ms once in CI, with other test files loading both cores), so it is
+ * far above what a tiny item takes even then.
+ */
+const TIMEOUT_MS = 1_000;
+
 for (const [label, make] of [
   ["thread", worker],
   ["process", child],
@@ -44,7 +52,7 @@ for (const [label, make] of [
           name: "spin",
           concurrency: 2,
           ordered: false,
-          timeoutMs: 300,
+          timeoutMs: TIMEOUT_MS,
           onError: "dead-letter",
         })
         .to((r) => {
@@ -86,7 +94,7 @@ for (const [label, make] of [
         .map(make<Item, { x: number }>(inWorker, "spinOn", { maxWorkers: 2 }), {
           name: "spin",
           concurrency: 2,
-          timeoutMs: 300,
+          timeoutMs: TIMEOUT_MS,
           onError: "dead-letter",
         })
         .to(() => void done++)
