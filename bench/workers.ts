@@ -222,6 +222,39 @@ function weirPipeline(
   };
 }
 
+/**
+ * `pipeline().mapBatch(worker(incBatch), { size: 1024 })`: the same items, batched by the
+ * pipeline, each batch given whole to the pool's `incBatch` (one call per batch in the worker),
+ * its results flattened back into items. The pool is kept warm by a keeper executor, as above.
+ */
+function weirMapBatch(name: string, make: typeof worker, workers: number): Contender {
+  let keeper: PoolExecutor | undefined;
+  const poolStage = (): ReturnType<typeof worker<number[], number[]>> =>
+    make<number[], number[]>(moduleUrl, "incBatch", { maxWorkers: workers, minWorkers: workers });
+  const run = async (n: number): Promise<void> => {
+    function* range(): Generator<number> {
+      for (let i = 0; i < n; i++) yield i;
+    }
+    const r = await pipeline<number>("bench")
+      .from(range())
+      .mapBatch(poolStage(), { size: 1024, name: "w", concurrency: workers })
+      .run();
+    if (r.stats.w!.out !== n) throw new Error(`${name}: ${r.stats.w!.out} of ${n} items`);
+  };
+  return {
+    name,
+    async setup() {
+      keeper = createExecutor(poolStage(), "keeper");
+      await run(50_000);
+    },
+    run,
+    async teardown() {
+      await keeper?.close();
+      keeper = undefined;
+    },
+  };
+}
+
 // ---- Piscina and Tinypool: one task per item, a window of 1,000 tasks in flight ----
 
 async function windowed(n: number, window: number, runOne: (i: number) => Promise<unknown>): Promise<void> {
@@ -636,6 +669,7 @@ printTiny(
     weirPipeline("weir pipeline().map(worker())", worker, "inc", 2),
     weirPipeline("weir pipeline().map(worker(), { timeoutMs })", worker, "inc", 2, { timeoutMs: 30_000 }),
     weirPipeline("weir pipeline().map(worker()), cold pool (started in the run)", worker, "inc", 2, {}, "cold"),
+    weirMapBatch("weir pipeline().mapBatch(worker(incBatch), { size: 1024 })", worker, 2),
     piscina("Piscina (1 task per item)", "inc", 2),
     tinypool("Tinypool (1 task per item)", "inc", 2, "worker_threads"),
     piscina("Piscina (batches of 1024, by hand)", "inc", 2, 1024),
@@ -670,6 +704,7 @@ printTiny(
     weir('weir child(), wire: "ipc" (V8 frames)', child, "inc", 2, { wire: "ipc" }),
     weirPipeline("weir pipeline().map(child()), msgpack", child, "inc", 2),
     weirPipeline("weir pipeline().map(child()), msgpack, cold pool (started in the run)", child, "inc", 2, {}, "cold"),
+    weirMapBatch("weir pipeline().mapBatch(child(incBatch), { size: 1024 })", child, 2),
     tinypool("Tinypool child_process (1 task per item)", "inc", 2, "child_process"),
     rawPipe("raw batched pipe, msgpack frames (floor)", 2),
     rawPipe("raw batched pipe, cold (2 bare processes started in the run)", 2, "cold"),

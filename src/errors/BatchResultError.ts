@@ -1,10 +1,14 @@
 import { describeValue } from "./describeValue.js";
 import { WeirError } from "./WeirError.js";
 
+/** Marks what came back as already described (a worker's report, rebuilt in the parent). */
+const DESCRIBED: unique symbol = Symbol("weir.batchResult.described");
+
 /**
  * A `mapBatch` function returned something other than an array with one result per item of the
  * batch it was given (in the same order). The batch fails with it: the stage's retry and
- * `onError` apply to the batch, as to any error its function throws.
+ * `onError` apply to the batch, as to any error its function throws. A `worker()` or `child()`
+ * function's is found in its worker and rebuilt as this class in the parent.
  *
  * @example
  * ```ts
@@ -22,7 +26,12 @@ export class BatchResultError extends WeirError {
   readonly received: number | string;
 
   constructor(stage: string, expected: number, received: unknown) {
-    const got = Array.isArray(received) ? received.length : describeValue(received);
+    const got =
+      typeof received === "object" && received !== null && DESCRIBED in received
+        ? (received as { readonly [DESCRIBED]: number | string })[DESCRIBED]
+        : Array.isArray(received)
+          ? received.length
+          : describeValue(received);
     super(
       "WEIR_BATCH_RESULT",
       `stage "${stage}": mapBatch's function must return an array of ${expected} results (one per item, in order), ` +
@@ -31,5 +40,13 @@ export class BatchResultError extends WeirError {
     this.stage = stage;
     this.expected = expected;
     this.received = got;
+  }
+
+  /**
+   * The error a worker reported (its `stage`, `expected` and `received` fields), rebuilt in the
+   * parent; `received` is what the worker's error said came back.
+   */
+  static fromReport(stage: string, expected: number, received: number | string): BatchResultError {
+    return new BatchResultError(stage, expected, { [DESCRIBED]: received });
   }
 }

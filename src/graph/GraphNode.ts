@@ -26,6 +26,8 @@ export interface GraphNode {
     | {
         readonly factory: PoolStageFactory;
         /** Most items its executor keeps in flight. */ readonly maxWindow: number;
+        /** A `mapBatch` stage: its pool function takes each batch whole (a flatMap node, a `mapBatch` chain step). */
+        readonly wholeBatches?: true;
       }
     | undefined;
   /** Validated stage options (stages with a function). */

@@ -221,22 +221,37 @@ export class Stream<T> extends Handle {
    * of the wrong length ({@link BatchResultError}) fails the batch, and `onError` then counts
    * each of its items once (the plan shows the batcher and the stage as two steps).
    *
+   * `fn` may be a `worker()` or `child()` stage whose function takes an array: each batch then
+   * crosses to the pool whole, the function is called once per batch there, and its results are
+   * checked there and come back together (for a model or a bulk call inside a worker, and the
+   * fastest way to move tiny items through a pool).
+   *
    * @example
    * ```ts
    * .mapBatch(async (rows) => db.insertReturningIds(rows), { size: 500, maxWaitMs: 50, concurrency: 4 })
+   * .mapBatch(worker<string[], number[][]>(new URL("./embed.js", import.meta.url), "embedAll"), { size: 64 })
    * ```
    */
   mapBatch<U>(
-    fn: (items: T[], ctx: StageContext) => readonly U[] | PromiseLike<readonly U[]>,
+    fn: ((items: T[], ctx: StageContext) => readonly U[] | PromiseLike<readonly U[]>) | PoolStage<T[], readonly U[]>,
     options: MapBatchOptions<T>,
   ): Stream<U> {
-    const label = this.#label("mapBatch", typeof fn === "function" ? fn.name : undefined, options);
+    const pool = isPoolStage(fn) ? fn : undefined;
+    const label = this.#label("mapBatch", pool?.name ?? (typeof fn === "function" ? fn.name : undefined), options);
     const where = `stage "${label}"`;
-    func(fn, "fn", where);
+    if (pool === undefined) func(fn, "fn", where);
+    else if (pool.context === "fleet")
+      throw new InvalidOptionError("fn", "a function, or a worker() or child() stage", fn, where, "a fleet() stage");
     const { size, maxWaitMs, ...stage } = plainObject(options, "options", where) as unknown as MapBatchOptions<T>;
     const batched = this.batch({ size, ...(maxWaitMs === undefined ? {} : { maxWaitMs }), name: `${label}/batch` });
+    if (pool !== undefined)
+      return new Stream<U>(
+        this.graph,
+        batched.#node("flatMap", pool, { ...(stage as StageOptions<T[]>), name: label }, true),
+      );
+    const call = fn as (items: T[], ctx: StageContext) => readonly U[] | PromiseLike<readonly U[]>;
     const whole = (items: T[], ctx: StageContext): readonly U[] | PromiseLike<readonly U[]> => {
-      const out = fn(items, ctx);
+      const out = call(items, ctx);
       if (out !== null && typeof out === "object" && typeof (out as PromiseLike<readonly U[]>).then === "function")
         return (out as PromiseLike<readonly U[]>).then((r) => checkedBatch<U>(label, items, r));
       return checkedBatch<U>(label, items, out);
@@ -488,7 +503,8 @@ export class Stream<T> extends Handle {
     return typeof name === "string" && name !== "" ? this.graph.qualify(name) : this.graph.defaultName(kind, fnName);
   }
 
-  #node(kind: StageKind, fn: unknown, options: StageOptions<T> | undefined): GraphNode {
+  /** `wholeBatches`: a `mapBatch` stage whose pool function takes each batch whole. */
+  #node(kind: StageKind, fn: unknown, options: StageOptions<T> | undefined, wholeBatches = false): GraphNode {
     const remote = isPoolStage(fn) ? fn : undefined;
     const label = this.#label(kind, remote?.name ?? (typeof fn === "function" ? fn.name : undefined), options);
     const where = `stage "${label}"`;
@@ -540,6 +556,7 @@ export class Stream<T> extends Handle {
                 (r === undefined
                   ? 1
                   : Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize),
+              ...(wholeBatches ? { wholeBatches: true as const } : {}),
             },
       settings,
       batch: undefined,

@@ -26,8 +26,13 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
   if (node.kind === "route")
     return { inline: false, reason: `${routeLabel(node)}: picks a branch per item at the end of its step` };
   if (node.kind === "source") return { inline: false, reason: "source: pulled in chunks sized to the room below" };
-  if (node.pool !== undefined)
-    return { inline: false, reason: node.pool.factory.placement ?? `runs in a ${node.pool.factory.context} pool` };
+  if (node.pool !== undefined) {
+    const placement = node.pool.factory.placement ?? `runs in a ${node.pool.factory.context} pool`;
+    return {
+      inline: false,
+      reason: node.pool.wholeBatches === true ? `${placement}, given each batch whole` : placement,
+    };
+  }
   if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
   const blockers = inlineBlockers(node.fn, s);
   // the builder rejects this when the stage is defined; kept for graphs built by other means

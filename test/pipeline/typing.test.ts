@@ -9,6 +9,7 @@ import {
   type RunResult,
   type StageStats,
   type Stream,
+  worker,
 } from "../../src/index.js";
 
 /** Compiles only when `A` and `B` are the same type. */
@@ -45,6 +46,18 @@ expectType<Equals<typeof expanded, Stream<string>>>();
 const batches = expanded.batch({ size: 2 });
 expectType<Equals<typeof batches, Stream<string[]>>>();
 void batches;
+// mapBatch: a function or a pool stage over arrays; each result goes on as its own item
+const lengths = expanded.mapBatch((xs) => xs.map((x) => x.length), { size: 2 });
+expectType<Equals<typeof lengths, Stream<number>>>();
+void lengths;
+const pooled = () =>
+  expanded.mapBatch(worker<string[], boolean[]>(new URL("./m.js", import.meta.url), "f"), { size: 2 });
+expectType<Equals<ReturnType<typeof pooled>, Stream<boolean>>>();
+const perItem = (): unknown =>
+  // @ts-expect-error: a pool stage over single items is not a batch function
+  expanded.mapBatch(worker<string, boolean>(new URL("./m.js", import.meta.url), "f"), { size: 2 });
+void pooled;
+void perItem;
 const { small, large } = ids.route((n) => (n < 2 ? "small" : "large"), ["small", "large"]);
 expectType<Equals<typeof small, Stream<number>>>();
 expectType<Equals<ReturnType<typeof merge<number | string>>, Stream<number | string>>>();

@@ -3,7 +3,7 @@ import { CancelledError } from "../../../errors/CancelledError.js";
 import type { PoolReading } from "../../../stats/MetricsSink.js";
 import type { Attempt, Executor, Settle } from "../../Executor.js";
 import type { PoolSettings } from "../stage/PoolOptions.js";
-import type { ChainStep } from "../wire/WireMessage.js";
+import { chainEmitsMany, type ChainStep } from "../wire/WireMessage.js";
 import type * as PoolExecutorModule from "./PoolExecutor.js";
 import type { PoolExecutor } from "./PoolExecutor.js";
 import { maxPoolWindow, minBatchSize, workersFor } from "./poolWindow.js";
@@ -41,7 +41,7 @@ export class LazyPoolExecutor implements Executor {
     timeoutMs: number | undefined,
   ) {
     this.context = context;
-    this.emitsMany = chain.some((s) => s.kind === "filter" || s.kind === "flatMap");
+    this.emitsMany = chainEmitsMany(chain);
     this.ownsTimeouts = timeoutMs !== undefined;
     this.#settings = settings;
     this.#stage = stage;

@@ -12,7 +12,7 @@ import type { PoolSettings } from "../stage/PoolOptions.js";
 import { pools, type PoolRegistry } from "../workers/PoolRegistry.js";
 import { moduleLabel } from "../wire/moduleLabel.js";
 import { rebuildError, type SerializedError } from "../wire/SerializedError.js";
-import type { ChainStep, ResultMessage } from "../wire/WireMessage.js";
+import { chainEmitsMany, type ChainStep, type ResultMessage } from "../wire/WireMessage.js";
 import type { OutgoingBatch, PoolClient, PoolFailure, WorkerPool } from "../workers/WorkerPool.js";
 import { microtask } from "../../../time/microtask.js";
 import { AttemptBatch } from "./AttemptBatch.js";
@@ -82,7 +82,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   ) {
     this.context = context;
     this.stage = stage;
-    this.emitsMany = chain.some((s) => s.kind === "filter" || s.kind === "flatMap");
+    this.emitsMany = chainEmitsMany(chain);
     this.#settings = settings;
     this.#registry = registry;
     this.#timeoutMs = timeoutMs;

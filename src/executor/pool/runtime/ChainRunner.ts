@@ -1,5 +1,6 @@
+import { BatchResultError } from "../../../errors/BatchResultError.js";
 import { readsContext } from "../../../stage/readsContext.js";
-import type { ChainStep, ChainStepKind } from "../wire/WireMessage.js";
+import { chainEmitsMany, type ChainStep, type ChainStepKind } from "../wire/WireMessage.js";
 
 /** A stage function as it runs inside a worker: `(item, ctx)`, sync or async. */
 export type WorkerStageFunction = (item: unknown, ctx: unknown) => unknown;
@@ -35,9 +36,11 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
 
 /**
  * Runs one item through a chain of colocated stages inside a worker. A chain of `map`/`tap`
- * stages yields one value; a chain with a `filter` or `flatMap` yields an array of 0..n outputs
- * (`emitsMany`). Synchronous functions run without a promise; the first promise switches that
- * item (only) to an async path.
+ * stages yields one value; a chain with a `filter`, `flatMap` or `mapBatch` yields an array of
+ * 0..n outputs (`emitsMany`). A `mapBatch` step is given an array (a batch) and must return one
+ * result per element, in order ({@link BatchResultError} otherwise): its results go on one by
+ * one. Synchronous functions run without a promise; the first promise switches that item (only)
+ * to an async path.
  */
 export class ChainRunner {
   readonly stage: string;
@@ -73,7 +76,7 @@ export class ChainRunner {
     this.#several = steps.length > 1;
     // a chain of several stages names the running one on the context (for its failures)
     this.readsContext = this.#several || this.#steps.some((s) => readsContext(s.fn));
-    this.emitsMany = steps.some((s) => s.kind === "filter" || s.kind === "flatMap");
+    this.emitsMany = chainEmitsMany(steps);
   }
 
   /**
@@ -173,6 +176,13 @@ export class ChainRunner {
       case "filter":
         if (result) next.push(value);
         break;
+      case "mapBatch": {
+        const expected = Array.isArray(value) ? value.length : 0;
+        if (!Array.isArray(result) || result.length !== expected)
+          throw new BatchResultError(step.stage, expected, result);
+        for (let i = 0; i < result.length; i++) next.push(result[i]);
+        break;
+      }
       case "flatMap":
         if (
           result === null ||

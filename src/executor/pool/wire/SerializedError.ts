@@ -1,3 +1,4 @@
+import { BatchResultError } from "../../../errors/BatchResultError.js";
 import { rebuildWireError } from "./wireValueErrors.js";
 
 /**
@@ -60,12 +61,13 @@ export function serializeError(error: unknown, depth = 1): SerializedError {
  * Rebuilds a thrown value from its {@link SerializedError}: an `Error` with the original name,
  * message, stack, code and primitive fields (its class is not restored), or the original
  * non-Error value. A result that could not cross back, once its handle named its stage and item,
- * is rebuilt as the coded weir error it stands for (see wireValueErrors).
+ * is rebuilt as the coded weir error it stands for (see wireValueErrors), and a `mapBatch`
+ * function's result of the wrong length as a {@link BatchResultError}.
  */
 export function rebuildError(s: SerializedError): unknown {
   if (!s.isError) return s.value;
   const cause = s.cause === undefined ? undefined : rebuildError(s.cause);
-  const wire = rebuildWireError(s, cause);
+  const wire = rebuildWireError(s, cause) ?? rebuildBatchResult(s);
   if (wire !== undefined) return wire;
   const error = new Error(s.message, s.cause === undefined ? undefined : { cause });
   Object.defineProperty(error, "name", { value: s.name, writable: true, configurable: true, enumerable: false });
@@ -73,5 +75,17 @@ export function rebuildError(s: SerializedError): unknown {
   const target = error as unknown as Record<string, unknown>;
   if (s.code !== undefined) target.code = s.code;
   if (s.props !== undefined) for (const [k, v] of Object.entries(s.props)) target[k] = v;
+  return error;
+}
+
+/** The {@link BatchResultError} a worker's chain threw, as the parent's class; undefined for another error. */
+function rebuildBatchResult(s: SerializedError): BatchResultError | undefined {
+  const p = s.props;
+  if (s.code !== "WEIR_BATCH_RESULT" || s.name !== BatchResultError.name || p === undefined) return undefined;
+  const { stage, expected, received } = p;
+  if (typeof stage !== "string" || typeof expected !== "number") return undefined;
+  if (typeof received !== "number" && typeof received !== "string") return undefined;
+  const error = BatchResultError.fromReport(stage, expected, received);
+  if (s.stack !== undefined) error.stack = s.stack;
   return error;
 }

@@ -5,8 +5,16 @@ import type { SerializedError } from "./SerializedError.js";
  * they cross the boundary once per batch, and for child processes they are encoded each time.
  */
 
-/** Kinds of stage a colocated chain is made of. */
-export type ChainStepKind = "map" | "filter" | "flatMap" | "tap";
+/**
+ * Kinds of stage a colocated chain is made of. `mapBatch`: the function takes an array (a batch
+ * the pipeline made) and returns one result per element, in order; the results go on one by one.
+ */
+export type ChainStepKind = "map" | "filter" | "flatMap" | "tap" | "mapBatch";
+
+/** True when a chain of these steps may put out other than one value per item (a reply carries an array per item). */
+export function chainEmitsMany(steps: readonly { readonly kind: ChainStepKind }[]): boolean {
+  return steps.some((s) => s.kind === "filter" || s.kind === "flatMap" || s.kind === "mapBatch");
+}
 
 /** One stage of a colocated chain: what it does and which export of the module it calls. */
 export interface ChainStep {
