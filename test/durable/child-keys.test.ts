@@ -127,6 +127,33 @@ describe("flatMap children's keys", () => {
     assertKeys(seen, ["sink"], "r3", N);
   });
 
+  it("mapBatch through a pool: each result has the key mapBatch on the main thread gives it", async () => {
+    const fns = new URL("../fixtures/workers/fns.mjs", import.meta.url);
+    const keysOf = async (runId: string, pooled: boolean): Promise<string[]> => {
+      const seen: string[] = [];
+      const fn = pooled
+        ? worker<number[], { x: number }[]>(fns, "doubleEach", { maxWorkers: 1 })
+        : (xs: number[]) => xs.map((x) => ({ x: x * 2 }));
+      await pipeline<number>("kids")
+        .from(Array.from({ length: N }, (_, i) => i))
+        .mapBatch(fn, { size: 8, name: "twice" })
+        .to((o: { x: number }, ctx) => void seen.push(`${ctx.key}@${ctx.index}:${o.x}`))
+        .run({ store: memoryStore(), runId });
+      return seen.map((k) => k.replace(`${runId}/`, "")).sort();
+    };
+    const onMain = await keysOf("main", false);
+    assert.equal(new Set(onMain).size, N);
+    // a batch's first item's key and index, and the result's place in the batch
+    for (const k of onMain) {
+      const [, first, j, index, x] = /^(\d+)\/(\d+)@(\d+):(\d+)$/.exec(k) ?? [];
+      assert.ok(first !== undefined, k);
+      assert.equal(Number(first) % 8, 0, k);
+      assert.equal(index, first, k);
+      assert.equal(Number(x), (Number(first) + Number(j)) * 2, k);
+    }
+    assert.deepEqual(await keysOf("pool", true), onMain);
+  });
+
   it("nested flatMaps extend the key; a batch carries its first item's; keys repeat on a second run", async () => {
     const runOnce = async (runId: string): Promise<{ leaves: string[]; batches: string[] }> => {
       const store = memoryStore();

@@ -87,6 +87,23 @@ describe("mapBatch with a pool stage", () => {
     assert.equal((errors[0] as BatchResultError).received, '"nope"');
   });
 
+  it("retry applies to a batch as a whole: its function runs again in the worker with the same batch", async () => {
+    const r = await pipeline<number>("mbp")
+      .from(range(100))
+      .mapBatch(worker<number[], number[]>(fns, "failFirstBatch", { maxWorkers: 1 }), {
+        size: 25,
+        name: "again",
+        retry: { attempts: 2, baseMs: 1, jitter: 0 },
+      })
+      .to(() => {})
+      .run();
+    assert.equal(r.stats.again!.in, 4);
+    // each batch failed once (its first attempt) and went again
+    assert.equal(r.stats.again!.errors, 4);
+    assert.equal(r.stats.again!.retries, 4);
+    assert.equal(r.stats.again!.out, 100);
+  });
+
   it("an async batch function, with a pool stage of the same module colocated after it", async () => {
     const opts = { maxWorkers: 2 };
     const p = pipeline<number>("mbp")
