@@ -100,19 +100,21 @@ export class BatchStep implements Step {
     try {
       while (!signal.aborted) {
         if (input.size > 0) {
-          while (input.size > 0 && batch.length < this.#size) {
-            if (batch.length === 0) {
-              startedAt = clock.now();
-              batch.push(input.shift());
-              this.#batchMin = input.shiftedSeq;
-            } else {
-              batch.push(input.shift());
-              if (input.shiftedSeq < this.#batchMin) this.#batchMin = input.shiftedSeq;
-            }
-            this.#batchIndexes.push(input.shiftedSeq);
-            counters.in++;
-            counters.inFlight++;
+          // what the batch has room for of what is there, in one pass (nothing here awaits, and
+          // the channel only grows meanwhile)
+          const take = Math.min(this.#size - batch.length, input.size);
+          if (batch.length === 0) startedAt = clock.now();
+          const indexes = this.#batchIndexes;
+          let min = this.#batchMin;
+          for (let k = 0; k < take; k++) {
+            batch.push(input.shift());
+            const seq = input.shiftedSeq;
+            if (seq < min) min = seq;
+            indexes.push(seq);
           }
+          this.#batchMin = min;
+          counters.in += take;
+          counters.inFlight += take;
           if (batch.length >= this.#size) await flush();
           continue;
         }
