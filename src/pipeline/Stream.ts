@@ -239,9 +239,9 @@ export class Stream<T> extends Handle {
     const pool = isPoolStage(fn) ? fn : undefined;
     const label = this.#label("mapBatch", pool?.name ?? (typeof fn === "function" ? fn.name : undefined), options);
     const where = `stage "${label}"`;
-    if (pool === undefined) func(fn, "fn", where);
-    else if (pool.context === "fleet")
-      throw new InvalidOptionError("fn", "a function, or a worker() or child() stage", fn, where, "a fleet() stage");
+    const expected = "a function, or a worker() or child() stage";
+    if (pool === undefined && typeof fn !== "function") throw new InvalidOptionError("fn", expected, fn, where);
+    if (pool?.context === "fleet") throw new InvalidOptionError("fn", expected, fn, where, "a fleet() stage");
     const { size, maxWaitMs, ...stage } = plainObject(options, "options", where) as unknown as MapBatchOptions<T>;
     const batched = this.batch({ size, ...(maxWaitMs === undefined ? {} : { maxWaitMs }), name: `${label}/batch` });
     if (pool !== undefined)

@@ -134,7 +134,9 @@ describe("mapBatch", () => {
         pipeline<number>("mb")
           .from([1])
           .mapBatch(42 as unknown as (xs: number[]) => number[], { size: 2 }),
-      (e: unknown) => e instanceof InvalidOptionError,
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        /option fn: expected a function, or a worker\(\) or child\(\) stage, received 42/.test(e.message),
     );
   });
 });
