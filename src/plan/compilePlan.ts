@@ -314,7 +314,8 @@ export function capacityOf(node: GraphNode): number {
   // a queue that picks by priority or key can only choose among what it holds
   const floor =
     s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
-  if (node.pool !== undefined) {
+  // a mapBatch pool stage's items are whole batches: its channel holds as many as a function's would
+  if (node.pool !== undefined && node.pool.wholeBatches !== true) {
     const pool = node.pool.factory.settings;
     // a fleet stage (no pool here) bounds its own window; the channel only smooths the source's pulls
     if (pool === undefined) return Math.max(floor, Math.min(node.pool.maxWindow, FLEET_CAPACITY));

@@ -22,6 +22,8 @@ describe("mapBatch with a pool stage", () => {
       assert.equal(planned.kind, "flatMap");
       assert.equal(planned.reason, `runs in a ${context} pool, given each batch whole`);
       assert.ok(plan.stages.some((s) => s.name === "double/batch"));
+      // its channel holds whole batches: as many as a function's would, not a pool's 128 items a worker
+      assert.equal(plan.steps[planned.step]!.input!.capacity, 64);
       const out: { x: number; size: number }[] = [];
       const r = await p
         .to((o) => {
