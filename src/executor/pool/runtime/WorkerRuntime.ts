@@ -1,5 +1,6 @@
 import { CancelledError } from "../../../errors/CancelledError.js";
 import { TimeoutError } from "../../../errors/TimeoutError.js";
+import { systemClock } from "../../../time/Clock.js";
 import { BatchRun, DONE, LINGERING, OPEN } from "./BatchRun.js";
 import { ChainRunner } from "./ChainRunner.js";
 import { retryAfterCount, retryAfters } from "./ItemContext.js";
@@ -227,8 +228,9 @@ export class WorkerRuntime {
     }
     // with a timeout, each item is timed from its own start: where the item before it ended, when
     // that one was synchronous and ended in this same run of starts, else read now
-    const began = timeoutMs === undefined ? 0 : this.#endedAt >= 0 ? this.#endedAt : performance.now();
-    if (k === 0) run.startedAt = timeoutMs === undefined ? performance.now() : began;
+    // (the clock of the item path: `performance` read once, not through its global getter per item)
+    const began = timeoutMs === undefined ? 0 : this.#endedAt >= 0 ? this.#endedAt : systemClock.now();
+    if (k === 0) run.startedAt = timeoutMs === undefined ? systemClock.now() : began;
     this.#endedAt = -1;
     // a function that cannot see its context gets none: a synchronous item then costs no object
     const ctx = run.chain.readsContext ? run.context(k) : undefined;
@@ -263,7 +265,7 @@ export class WorkerRuntime {
    * and says whether it ran past `timeoutMs`.
    */
   #overran(began: number, timeoutMs: number): boolean {
-    const now = performance.now();
+    const now = systemClock.now();
     this.#endedAt = now;
     return now - began > timeoutMs;
   }
