@@ -122,6 +122,22 @@ describe("mapBatch with a pool stage", () => {
     );
   });
 
+  it("a self-contained function given to worker() takes the batches too", async () => {
+    const out = await collect(
+      pipeline<number>("mbp")
+        .from(range(300))
+        .mapBatch(
+          worker((xs: number[]) => xs.map((x) => `${x}/${xs.length}`), { maxWorkers: 1 }),
+          { size: 128, name: "tag" },
+        )
+        .stream(),
+    );
+    assert.deepEqual(
+      out,
+      range(300).map((x) => `${x}/${x < 256 ? 128 : 44}`),
+    );
+  });
+
   it("a fleet() stage is refused where the pipeline is defined", () => {
     const remote = fleet<number[], number[]>(fns, "doubleEach", { redis: "redis://127.0.0.1:1" });
     assert.throws(
