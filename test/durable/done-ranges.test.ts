@@ -163,6 +163,34 @@ describe("done ranges above the low watermark", () => {
     for (const x of range(41)) assert.equal(calls.get(x), redone.includes(x) ? 2 : 1, `item ${x}`);
   });
 
+  it("a batch being filled holds the items it has: while it waits for more, none of them counts done", async () => {
+    await using store = sqliteStore({ path: join(dir, "filling.db") });
+    const sunk: number[] = [];
+    let release!: () => void;
+    const stall = new Promise<void>((r) => (release = r));
+    const run = pipeline("filling")
+      .from(async function* (): AsyncGenerator<number> {
+        for (let i = 0; i < 14; i++) yield i;
+        await stall; // items 10..13 wait here in the batch of ten being filled
+      })
+      .batch({ size: 10, name: "tens" })
+      .to((batch: number[]) => void sunk.push(...batch), { name: "sink" })
+      .run({ store, runId: "filling" });
+    for (;;) {
+      const record = await store.getRun("filling");
+      if (sunk.length === 10 && record !== undefined && record.progress.done >= 10) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // the checkpoints written meanwhile (the sink's batch done, the commit timer) hold them back
+    await new Promise((r) => setTimeout(r, 100));
+    const whileFilling = (await store.getRun("filling"))?.progress.done;
+    release();
+    await run;
+    assert.equal(whileFilling, 10);
+    assert.equal((await store.getRun("filling"))?.progress.done, 14);
+    assert.deepEqual(sunk, range(14));
+  });
+
   it("two sources, one through the inbox: a resume replays its admitted items under their old keys", async () => {
     await using store = sqliteStore({ path: join(dir, "inbox-two.db") });
     let next = 0;
