@@ -21,13 +21,19 @@ export interface GraphNode {
   readonly kind: StageKind;
   /** The stage function (map, filter, flatMap, tap and sink stages on the main loop). */
   readonly fn: ((item: unknown, ctx: never) => unknown) | undefined;
+  /**
+   * The source text of the function the user gave, where `fn` is not it (a cache's or a
+   * `mapBatch`'s wrapper) or there is no `fn` (a function given to `worker()` or `child()`): what a
+   * durable run's plan fingerprints in place of `fn`'s.
+   */
+  readonly fnSource?: string | undefined;
+  /** A `mapBatch` stage (a flatMap node): its function, here or in a pool, takes each batch whole. */
+  readonly wholeBatches?: true;
   /** Set when the stage runs off the main loop: in a worker-thread or child-process pool, or on a fleet. */
   readonly pool:
     | {
         readonly factory: PoolStageFactory;
         /** Most items its executor keeps in flight. */ readonly maxWindow: number;
-        /** A `mapBatch` stage: its pool function takes each batch whole (a flatMap node, a `mapBatch` chain step). */
-        readonly wholeBatches?: true;
       }
     | undefined;
   /** Validated stage options (stages with a function). */

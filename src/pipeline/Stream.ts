@@ -247,7 +247,7 @@ export class Stream<T> extends Handle {
     if (pool !== undefined)
       return new Stream<U>(
         this.graph,
-        batched.#node("flatMap", pool, { ...(stage as StageOptions<T[]>), name: label }, true),
+        batched.#node("flatMap", pool, { ...(stage as StageOptions<T[]>), name: label }, { source: pool }),
       );
     const call = fn as (items: T[], ctx: StageContext) => readonly U[] | PromiseLike<readonly U[]>;
     const whole = (items: T[], ctx: StageContext): readonly U[] | PromiseLike<readonly U[]> => {
@@ -256,7 +256,10 @@ export class Stream<T> extends Handle {
         return (out as PromiseLike<readonly U[]>).then((r) => checkedBatch<U>(label, items, r));
       return checkedBatch<U>(label, items, out);
     };
-    return batched.flatMap<U>(whole, { ...(stage as StageOptions<T[]>), name: label });
+    return new Stream<U>(
+      this.graph,
+      batched.#node("flatMap", whole, { ...(stage as StageOptions<T[]>), name: label }, { source: call }),
+    );
   }
 
   /** Ends this branch in a sink: `fn` consumes each item. */
@@ -503,8 +506,16 @@ export class Stream<T> extends Handle {
     return typeof name === "string" && name !== "" ? this.graph.qualify(name) : this.graph.defaultName(kind, fnName);
   }
 
-  /** `wholeBatches`: a `mapBatch` stage whose pool function takes each batch whole. */
-  #node(kind: StageKind, fn: unknown, options: StageOptions<T> | undefined, wholeBatches = false): GraphNode {
+  /**
+   * `whole`: a `mapBatch` stage, whose function takes each batch whole; its `source` is what the
+   * user gave (a pool stage, or the function `fn` wraps to check what it returns).
+   */
+  #node(
+    kind: StageKind,
+    fn: unknown,
+    options: StageOptions<T> | undefined,
+    whole?: { readonly source: unknown },
+  ): GraphNode {
     const remote = isPoolStage(fn) ? fn : undefined;
     const label = this.#label(kind, remote?.name ?? (typeof fn === "function" ? fn.name : undefined), options);
     const where = `stage "${label}"`;
@@ -530,6 +541,9 @@ export class Stream<T> extends Handle {
     }
     const r = remote?.settings;
     const cache = settings.cache;
+    const given = whole?.source ?? fn;
+    const fnSource =
+      remote !== undefined ? remote.factory.source : given !== fn || cache !== undefined ? String(given) : undefined;
     if (cache !== undefined && (remote !== undefined || (kind !== "map" && kind !== "filter" && kind !== "flatMap"))) {
       const what = remote !== undefined ? `a ${remote.context} pool stage` : `a ${kind} stage`;
       throw new InvalidOptionError("cache", "a map, filter or flatMap stage on the main loop", what, where);
@@ -546,6 +560,8 @@ export class Stream<T> extends Handle {
                 fn as NonNullable<GraphNode["fn"]>,
                 `${this.graph.name}/${settings.name ?? label}`,
               ) as GraphNode["fn"]),
+      ...(fnSource === undefined ? {} : { fnSource }),
+      ...(whole === undefined ? {} : { wholeBatches: true as const }),
       pool:
         remote === undefined
           ? undefined
@@ -556,7 +572,6 @@ export class Stream<T> extends Handle {
                 (r === undefined
                   ? 1
                   : Math.min(settings.concurrency, r.maxWorkers) * r.batchesPerWorker * r.maxBatchSize),
-              ...(wholeBatches ? { wholeBatches: true as const } : {}),
             },
       settings,
       batch: undefined,

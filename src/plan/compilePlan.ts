@@ -30,7 +30,7 @@ export function inlineVerdict(node: GraphNode): { inline: boolean; reason: strin
     const placement = node.pool.factory.placement ?? `runs in a ${node.pool.factory.context} pool`;
     return {
       inline: false,
-      reason: node.pool.wholeBatches === true ? `${placement}, given each batch whole` : placement,
+      reason: node.wholeBatches === true ? `${placement}, given each batch whole` : placement,
     };
   }
   if (s === undefined || node.fn === undefined) return { inline: false, reason: "no function" };
@@ -315,7 +315,7 @@ export function capacityOf(node: GraphNode): number {
   const floor =
     s?.priority !== undefined || s?.fairBy !== undefined ? stageDefaults.schedulingCapacity : stageDefaults.minCapacity;
   // a mapBatch pool stage's items are whole batches: its channel holds as many as a function's would
-  if (node.pool !== undefined && node.pool.wholeBatches !== true) {
+  if (node.pool !== undefined && node.wholeBatches !== true) {
     const pool = node.pool.factory.settings;
     // a fleet stage (no pool here) bounds its own window; the channel only smooths the source's pulls
     if (pool === undefined) return Math.max(floor, Math.min(node.pool.maxWindow, FLEET_CAPACITY));

@@ -257,7 +257,7 @@ function executorFor(
       .map((id) => graph.nodes[id]!)
       .filter((n) => n.pool !== undefined)
       .map((n) => ({
-        kind: n.pool!.wholeBatches === true ? ("mapBatch" as const) : ((n.kind === "sink" ? "tap" : n.kind) as "map"),
+        kind: n.wholeBatches === true ? ("mapBatch" as const) : ((n.kind === "sink" ? "tap" : n.kind) as "map"),
         exportName: n.pool!.factory.exportName,
         stage: n.name,
       }));

@@ -205,6 +205,57 @@ for (const [kind, open] of stores) {
       await changed().run({ store, resume: run.runId!, force: true });
     });
 
+    it("sees a changed function behind a cache, in a mapBatch, given to worker(), and a mapBatch made a flatMap", async () => {
+      await using store = open();
+      const shapes: Record<string, (variant: number) => ReturnType<ReturnType<typeof pipeline>["from"]>> = {
+        cached: (v) =>
+          pipeline("fp")
+            .from([1, 2, 3])
+            .map(v === 0 ? (x: number) => x + 1 : (x: number) => x * 3, { name: "s", cache: {} }),
+        mapBatch: (v) =>
+          pipeline("fp")
+            .from([1, 2, 3])
+            .mapBatch(v === 0 ? (xs: number[]) => xs.map((x) => x + 1) : (xs: number[]) => xs.map((x) => x * 3), {
+              size: 2,
+              name: "s",
+            }),
+        "worker(fn)": (v) =>
+          pipeline("fp")
+            .from([1, 2, 3])
+            .map(worker(v === 0 ? (x: number) => x + 1 : (x: number) => x * 3, { maxWorkers: 1 }), { name: "s" }),
+        "mapBatch(worker())": (v) =>
+          v === 0
+            ? pipeline("fp")
+                .from([1, 2, 3])
+                .mapBatch(worker<number[], number[]>(stages, "doubleAll", { maxWorkers: 1 }), { size: 2, name: "s" })
+            : pipeline("fp")
+                .from([1, 2, 3])
+                .batch({ size: 2, name: "s/batch" })
+                .flatMap(worker<number[], number[]>(stages, "doubleAll", { maxWorkers: 1 }), { name: "s" }),
+      };
+      for (const [what, shape] of Object.entries(shapes)) {
+        const run = shape(0)
+          .to(() => {})
+          .run({ store });
+        await run;
+        // the same shape resumes (the fingerprint is stable), the other variant is refused
+        await shape(0)
+          .to(() => {})
+          .run({ store, resume: run.runId! });
+        await assert.rejects(
+          shape(1)
+            .to(() => {})
+            .run({ store, resume: run.runId! }),
+          (error: unknown) => {
+            assert.ok(WeirError.is(error), what);
+            assert.equal(error.code, "WEIR_PLAN_CHANGED", what);
+            assert.match(error.message, /"s" changed/, what);
+            return true;
+          },
+        );
+      }
+    });
+
     it("refuses a second owner while the run is live", async () => {
       await using store = open();
       let release!: () => void;

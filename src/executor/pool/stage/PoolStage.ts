@@ -17,6 +17,8 @@ export interface PoolStageFactory {
   readonly colocationKey: string;
   /** The export the stage calls. */
   readonly exportName: string;
+  /** The source text of a function given itself (`worker(fn)`, `child(fn)`); undefined for a module's export. */
+  readonly source?: string;
   /** The pool's options, validated (the plan reports how a stage uses its pool); undefined for a fleet stage. */
   readonly settings: PoolSettings | undefined;
   /**

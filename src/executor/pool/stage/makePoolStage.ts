@@ -24,8 +24,10 @@ export function makePoolStage<I, O>(
   let exportName: string;
   let name: string;
   let options: unknown;
+  let source: string | undefined;
   if (typeof moduleOrFn === "function") {
     url = functionModule(moduleOrFn, where);
+    source = String(moduleOrFn);
     exportName = FUNCTION_EXPORT;
     name = moduleOrFn.name;
     options = exportOrOptions;
@@ -54,6 +56,7 @@ export function makePoolStage<I, O>(
       context,
       colocationKey,
       exportName,
+      ...(source === undefined ? {} : { source }),
       settings,
       create: (stage: string, chain: readonly ChainStep[], timeoutMs?: number) =>
         new LazyPoolExecutor(context, url, stage, chain, settings, timeoutMs),
