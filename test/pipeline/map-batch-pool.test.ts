@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BatchResultError, child, InvalidOptionError, pipeline, StageError, worker } from "../../src/index.js";
+import {
+  BatchResultError,
+  child,
+  InvalidOptionError,
+  memoryStore,
+  pipeline,
+  replayDeadLetters,
+  StageError,
+  worker,
+} from "../../src/index.js";
 import { fleet } from "../../src/redis.js";
 import { collect } from "../helpers.js";
 
@@ -87,6 +96,42 @@ describe("mapBatch with a pool stage", () => {
     assert.equal(errors.length, 1);
     assert.ok(errors[0] instanceof BatchResultError);
     assert.equal((errors[0] as BatchResultError).received, '"nope"');
+  });
+
+  it("a dead-lettered batch is one letter holding the batch; its replay gives it whole to the worker again", async () => {
+    await using store = memoryStore();
+    const out: number[] = [];
+    const p = pipeline<number>("mbp-dlq")
+      .from(range(8))
+      .mapBatch(worker<number[], number[]>(fns, "stringWhenFive", { maxWorkers: 1 }), {
+        size: 4,
+        name: "s",
+        onError: "dead-letter",
+      })
+      .to((x) => {
+        out.push(x);
+      });
+    const r = await p.run({ store });
+    assert.deepEqual(out, [0, 1, 2, 3]);
+    assert.equal(r.stats.s!.deadLettered, 1);
+    const letters = (await store.deadLetters.list({ runName: "mbp-dlq" })).records;
+    assert.deepEqual(
+      letters.map((l) => [l.stage, l.index, l.item]),
+      [["s", 4, [4, 5, 6, 7]]],
+    );
+    out.length = 0;
+    // replayed through the stage itself (not its batcher), as a mapBatch: unchanged, the batch fails
+    // its length check again (a plain flatMap would have spread the string "nope" into letters)
+    const again = await replayDeadLetters(p, { store });
+    assert.deepEqual([again.replayed, again.failedAgain], [1, 1]);
+    assert.deepEqual(out, []);
+    // edited, the worker gets the batch as it was stored, whole
+    const report = await replayDeadLetters(p, {
+      store,
+      edit: (item) => (item as number[]).map((x) => (x === 5 ? 50 : x)),
+    });
+    assert.deepEqual([report.replayed, report.succeeded], [1, 1]);
+    assert.deepEqual(out, [4, 50, 6, 7]);
   });
 
   it("retry applies to a batch as a whole: its function runs again in the worker with the same batch", async () => {
