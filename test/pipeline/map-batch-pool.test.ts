@@ -8,6 +8,7 @@ import {
   pipeline,
   replayDeadLetters,
   StageError,
+  TimeoutError,
   worker,
 } from "../../src/index.js";
 import { fleet } from "../../src/redis.js";
@@ -149,6 +150,29 @@ describe("mapBatch with a pool stage", () => {
     assert.equal(r.stats.again!.errors, 4);
     assert.equal(r.stats.again!.retries, 4);
     assert.equal(r.stats.again!.out, 100);
+  });
+
+  it("timeoutMs applies to a batch: one whose function never returns times out, its worker is replaced, the rest go on", async () => {
+    const kept: number[] = [];
+    const errors: unknown[] = [];
+    const run = pipeline<number>("mbp")
+      .from(range(12))
+      .mapBatch(worker<number[], number[]>(fns, "spinOnFive", { maxWorkers: 1 }), {
+        size: 4,
+        name: "stuck",
+        timeoutMs: 200,
+        onError: "skip",
+      })
+      .to((x) => {
+        kept.push(x);
+      })
+      .run();
+    run.on("stage:error", (e) => void errors.push(e.error));
+    const r = await run;
+    assert.deepEqual(kept, [0, 10, 20, 30, 80, 90, 100, 110]);
+    assert.equal(r.stats.stuck!.errors, 1);
+    assert.equal(errors.length, 1);
+    assert.ok(TimeoutError.is(errors[0]));
   });
 
   it("an async batch function, with a pool stage of the same module colocated after it", async () => {
