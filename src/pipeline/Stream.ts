@@ -18,6 +18,7 @@ import type { StageContext } from "../stage/StageContext.js";
 import type { StageKind } from "../stage/StageKind.js";
 import {
   batchSettings,
+  mapBatchKeys,
   stageSettings,
   type BatchOptions,
   type MapBatchOptions,
@@ -242,7 +243,10 @@ export class Stream<T> extends Handle {
     const expected = "a function, or a worker() or child() stage";
     if (pool === undefined && typeof fn !== "function") throw new InvalidOptionError("fn", expected, fn, where);
     if (pool?.context === "fleet") throw new InvalidOptionError("fn", expected, fn, where, "a fleet() stage");
-    const { size, maxWaitMs, ...stage } = plainObject(options, "options", where) as unknown as MapBatchOptions<T>;
+    const given = plainObject(options, "options", where);
+    // the batch's options and the stage's together: an unknown one is named with all of them
+    knownKeys(given, mapBatchKeys, "", where);
+    const { size, maxWaitMs, ...stage } = given as unknown as MapBatchOptions<T>;
     const batched = this.batch({ size, ...(maxWaitMs === undefined ? {} : { maxWaitMs }), name: `${label}/batch` });
     if (pool !== undefined)
       return new Stream<U>(

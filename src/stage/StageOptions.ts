@@ -272,6 +272,9 @@ const stageKeys = [
   "agingPerSecond",
 ] as const;
 
+/** The options `mapBatch` takes: its batch's `size`, then a stage's (`maxWaitMs` is the batch's there). */
+export const mapBatchKeys: readonly string[] = ["size", ...stageKeys];
+
 function isAdmission(v: unknown): v is Admission {
   return (
     typeof v === "object" &&

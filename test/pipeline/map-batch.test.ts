@@ -138,5 +138,17 @@ describe("mapBatch", () => {
         e instanceof InvalidOptionError &&
         /option fn: expected a function, or a worker\(\) or child\(\) stage, received 42/.test(e.message),
     );
+    // a misspelt option is named among all mapBatch takes, the batch's size first
+    assert.throws(
+      () =>
+        pipeline<number>("mb")
+          .from([1])
+          .mapBatch((xs: number[]) => xs, { size: 2, sise: 3 } as { size: number }),
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        e.option === "sise" &&
+        /known options \(size, name, concurrency, /.test(e.message) &&
+        /did you mean "size"\?/.test(e.message),
+    );
   });
 });
