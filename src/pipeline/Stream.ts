@@ -550,7 +550,13 @@ export class Stream<T> extends Handle {
       remote !== undefined ? remote.factory.source : given !== fn || cache !== undefined ? String(given) : undefined;
     if (cache !== undefined && (remote !== undefined || (kind !== "map" && kind !== "filter" && kind !== "flatMap"))) {
       const what = remote !== undefined ? `a ${remote.context} pool stage` : `a ${kind} stage`;
-      throw new InvalidOptionError("cache", "a map, filter or flatMap stage on the main loop", what, where);
+      throw new InvalidOptionError(
+        "cache",
+        "a map, filter or flatMap stage on the main loop",
+        options?.cache,
+        where,
+        what,
+      );
     }
     return this.graph.add({
       name: settings.name ?? label,

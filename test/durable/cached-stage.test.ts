@@ -103,6 +103,11 @@ describe("cached stage", () => {
       code(() => p.to(() => {}, { cache: {} })),
       "WEIR_INVALID_OPTION",
     );
+    // what the stage is, in words (not quoted as if it were the value given)
+    assert.throws(
+      () => p.to(() => {}, { cache: {} }),
+      /option cache: expected a map, filter or flatMap stage on the main loop, received a sink stage$/,
+    );
     assert.equal(
       code(() => p.map((n: number) => n, { cache: { maxEntries: 0 } })),
       "WEIR_INVALID_OPTION",
