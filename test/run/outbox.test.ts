@@ -74,6 +74,20 @@ describe("Outbox", () => {
     assert.equal(drained, 1);
     // nothing emitted is kept alive by the buffers kept for reuse
     for (const c of calls) assert.ok(c.storage.every((v) => v === undefined));
+    // a second burst reuses that storage: its own items only, in order
+    calls.length = 0;
+    outbox.append(MANY, range(50_000, 9_000), 8);
+    outbox.appendValue("last", 9);
+    await turn();
+    assert.deepEqual(
+      calls.flatMap((c) => c.values),
+      [...range(50_000, 9_000), "last"],
+    );
+    assert.deepEqual(
+      calls.flatMap((c) => c.indexes),
+      [...Array.from({ length: 9_000 }, () => 8), 9],
+    );
+    assert.equal(drained, 2);
   });
 
   it("waits for room below between buffers; holds what has not gone out, then goes on in order", async () => {

@@ -14,6 +14,9 @@ import { minOf } from "../Step.js";
  */
 export const OUTBOX_SEGMENT = 4096;
 
+/** Full buffers kept for the next burst (beyond them a burst's storage is let go). */
+const SPARE_SEGMENTS = 4;
+
 /** A full buffer set aside in a burst: values and their source indexes, the first `n` in use. */
 interface Segment {
   readonly values: unknown[];
@@ -46,6 +49,8 @@ export class Outbox {
   #spareIndexes: number[] = [];
   /** Full buffers a burst set aside before the one being filled, in order (usually none). */
   #full: Segment[] = [];
+  /** Storage for the next burst's buffers (made with room for {@link OUTBOX_SEGMENT}: no growth). */
+  readonly #spareSegments: Segment[] = [];
   /** Indexes of the chunk handed to the emitter and not yet gone out (its first `#flushingCount`). */
   #flushingIndexes: number[] | undefined;
   #flushingCount = 0;
@@ -112,8 +117,13 @@ export class Outbox {
     }
     if (k === OUTBOX_SEGMENT) {
       this.#full.push({ values, indexes: this.#indexes, n: k });
-      this.#values = [value];
-      this.#indexes = [index];
+      const spare = this.#spareSegments.pop();
+      const next = spare?.values ?? new Array<unknown>(OUTBOX_SEGMENT);
+      const nextIndexes = spare?.indexes ?? new Array<number>(OUTBOX_SEGMENT);
+      next[0] = value;
+      nextIndexes[0] = index;
+      this.#values = next;
+      this.#indexes = nextIndexes;
       this.#n = 1;
       return;
     }
@@ -187,7 +197,7 @@ export class Outbox {
       return;
     }
     if (wait === undefined) {
-      this.#recycle(values, indexes, n);
+      this.#wentOut(values, indexes, n);
       this.#next(waited);
       return;
     }
@@ -196,7 +206,7 @@ export class Outbox {
       () => {
         // an abort cuts a push short: what was not pushed stays held (never counted done)
         if (this.#scope.signal.aborted) return;
-        this.#recycle(values, indexes, n);
+        this.#wentOut(values, indexes, n);
         this.#next(true);
       },
       (error: unknown) => this.#scope.fail(error),
@@ -222,9 +232,18 @@ export class Outbox {
     else this.#drained();
   }
 
-  /** Keeps a flushed buffer pair for the next swap (storage kept, its `n` values cleared). */
-  #recycle(values: unknown[], indexes: number[], n: number): void {
+  /**
+   * A chunk went out: its storage is kept, its `n` values cleared. The flush's last chunk becomes
+   * the spare pair of the next swap (the one swapped in is in use now); a burst's full buffers
+   * before it are kept for the next burst, while few are.
+   */
+  #wentOut(values: unknown[], indexes: number[], n: number): void {
     values.fill(undefined, 0, n);
+    const queued = this.#queued;
+    if (queued !== undefined && this.#queuedAt < queued.length) {
+      if (this.#spareSegments.length < SPARE_SEGMENTS) this.#spareSegments.push({ values, indexes, n: 0 });
+      return;
+    }
     this.#spareValues = values;
     this.#spareIndexes = indexes;
   }
