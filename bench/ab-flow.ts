@@ -4,8 +4,10 @@
  * `bench/inline.ts`, a fused tail feeding a stage below (`tail`: array → map/filter → batch,
  * generator → map → async stage), and fused stages that return a promise for every item (`wait`:
  * a map feeding an async stage, a sink; from an array and from a generator), each run by this checkout and by another copy of weir
- * (`--before <path>`: a folder holding a `src/` of main, e.g. `cp -r src /tmp/base-src/`; a
- * second copy of this same `src/` shows the spread of identical code), with the hand-written
+ * (`--before <path>`: a folder holding a `src/` of main and the project's `tsconfig.json`, which
+ * tsx compiles it by, e.g. `cp -r src tsconfig.json /tmp/base-src/`; a second copy of this same
+ * `src/` shows the spread of identical code, which on some rows is not small: bench/README.md,
+ * "An outbox in buffers of 4,096"), with the hand-written
  * references they are measured against (a window of promises, `for…of`, stream.pipeline). Every
  * round runs every row once, in rotated order; prints each row's median and its ratio to the
  * reference, before and after. For a machine too busy for the harness's absolute figures.
