@@ -29,7 +29,11 @@
  *    20 runs of ten ~5 ms items each on warm pools ("slow short runs"), where the balance of a
  *    run's few items over the workers is the whole wall time (Piscina's one task per item is the
  *    floor there).
- * 5. (`--scale 2,4,8,16`, for a many-core machine; nothing else runs) each worker count: CPU-bound
+ * 5. 100,000 string items (a sentence of ~45 characters => its length; text on its way to an
+ *    embedding model) through 2 threads and 2 child processes, over the default wire (a batch of
+ *    strings crosses in V8's format, the rest as msgpack) and over `wire: "ipc"`, beside Piscina
+ *    fed hand-made batches.
+ * 6. (`--scale 2,4,8,16`, for a many-core machine; nothing else runs) each worker count: CPU-bound
  *    5 ms tasks (100 per worker) through worker threads and child processes beside Piscina, as
  *    speedup over the main thread and per worker; tiny tasks beside hand-batched Piscina and the
  *    raw floors.
@@ -93,7 +97,7 @@ const VALUED = ["--processes", "--only"];
 const filters =
   scaleAt < 0 ? process.argv.slice(2).filter((a, i, all) => !VALUED.includes(a) && !VALUED.includes(all[i - 1]!)) : [];
 /** Sections timed in the steady state: those whose name starts with one of these. */
-const STEADY = ["tiny", "objects"];
+const STEADY = ["tiny", "objects", "strings"];
 /** Steady-state warm-up: full-size runs until this many… */
 const STEADY_RUNS = 8;
 /** …or until this long was spent warming, whichever comes first. */
@@ -118,6 +122,13 @@ interface Contender {
 
 /** Items for the object sections: a record like most pipelines carry. */
 const record = (i: number): object => ({ id: i, name: `item-${i}`, tags: ["a", "b"], score: i * 1.5 });
+
+/** Items for the string sections: a sentence, as text on its way to an embedding model. */
+const sentence = (i: number): string => `a short sentence of text to embed, number ${i}`;
+
+/** The item an export of bench.mjs takes. */
+const itemFor = (exportName: string): ((i: number) => unknown) =>
+  exportName === "touch" ? record : exportName === "textLength" ? sentence : (i: number): unknown => i;
 
 function drive(
   exec: Executor,
@@ -163,7 +174,7 @@ function weir(
   options: Parameters<typeof worker>[2] = {},
 ): Contender {
   let exec: PoolExecutor | undefined;
-  const makeItem = exportName === "touch" ? record : (i: number): unknown => i;
+  const makeItem = itemFor(exportName);
   return {
     name,
     async setup() {
@@ -318,9 +329,8 @@ function piscina(name: string, exportName: string, threads: number, batch = 0): 
   const run = (n: number): Promise<void> => {
     if (batch === 0) return windowed(n, 1000, (i) => pool!.run(i, { name: exportName }));
     const batches = Math.ceil(n / batch);
-    const objects = exportName === "touch";
-    const xs = Array.from({ length: batch }, (_, i) => (objects ? record(i) : i));
-    return windowed(batches, threads * 2, () => pool!.run(xs, { name: objects ? "touchBatch" : "incBatch" }));
+    const xs = Array.from({ length: batch }, (_, i) => itemFor(exportName)(i));
+    return windowed(batches, threads * 2, () => pool!.run(xs, { name: `${exportName}Batch` }));
   };
   return {
     name,
@@ -342,7 +352,7 @@ function tinypool(
   runtime: "worker_threads" | "child_process",
 ): Contender {
   let pool: Tinypool | undefined;
-  const makeItem = exportName === "touch" ? record : (i: number): unknown => i;
+  const makeItem = itemFor(exportName);
   const run = (n: number): Promise<void> => windowed(n, 1000, (i) => pool!.run(makeItem(i), { name: exportName }));
   return {
     name,
@@ -762,6 +772,29 @@ printTiny(
   ]),
   "weir worker(), msgpack frames (default)",
   ["Piscina (batches of 1024 by hand, structured clone)"],
+);
+
+printTiny(
+  `${OBJECTS.toLocaleString("en")} string items (a sentence => its length), 2 worker threads`,
+  OBJECTS,
+  await section("strings threads", OBJECTS, [
+    weir("weir worker(), default wire (strings in V8's format)", worker, "textLength", 2),
+    weir("weir worker(), structured clone (wire: ipc)", worker, "textLength", 2, { wire: "ipc" }),
+    piscina("Piscina (batches of 1024 by hand, structured clone)", "textLength", 2, 1024),
+  ]),
+  "weir worker(), default wire (strings in V8's format)",
+  ["Piscina (batches of 1024 by hand, structured clone)"],
+);
+
+printTiny(
+  `${OBJECTS.toLocaleString("en")} string items (a sentence => its length), 2 child processes`,
+  OBJECTS,
+  await section("strings processes", OBJECTS, [
+    weir("weir child(), default wire (strings in V8's format)", child, "textLength", 2),
+    weir('weir child(), wire: "ipc" (V8 frames)', child, "textLength", 2, { wire: "ipc" }),
+  ]),
+  "weir child(), default wire (strings in V8's format)",
+  [],
 );
 
 printCpu(

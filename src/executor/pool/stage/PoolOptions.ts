@@ -159,7 +159,8 @@ export interface PoolOptions {
    * cannot encode, goes by structured clone instead) or `"ipc"` (structured clone: V8's
    * serialization, as Node's IPC channel uses, in frames on the same pipe for processes;
    * `postMessage` for threads). msgpack measured about 3× faster for object items and on a par
-   * for numbers.
+   * for numbers; V8's format 2–3× faster for strings, so under `"msgpack"` a message that carries
+   * strings and nothing but primitives besides goes in V8's format (docs/contexts.md, "The wire").
    * @default "msgpack"
    * @example `{ wire: "ipc" }` for values msgpack cannot carry
    */
