@@ -42,16 +42,22 @@ const scope = {
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
+/** An outbox over a {@link recorder}, counting its `drained` calls. */
+function opened() {
+  const r = recorder();
+  const state = { drained: 0 };
+  const outbox = new Outbox(
+    r.emitter,
+    scope,
+    () => false,
+    () => state.drained++,
+  );
+  return { ...r, outbox, drained: (): number => state.drained };
+}
+
 describe("Outbox", () => {
   it("hands a burst on in order, in buffers of at most OUTBOX_SEGMENT items", async () => {
-    const { emitter, calls } = recorder();
-    let drained = 0;
-    const outbox = new Outbox(
-      emitter,
-      scope,
-      () => false,
-      () => drained++,
-    );
+    const { outbox, calls, drained } = opened();
     // one batch's 10,000 results, then single values, all in one turn
     outbox.append(MANY, range(0, 10_000), 7);
     for (let i = 10_000; i < 10_100; i++) outbox.appendValue(i, i);
@@ -71,7 +77,7 @@ describe("Outbox", () => {
       [...Array.from({ length: 10_000 }, () => 7), ...range(10_000, 100)],
     );
     assert.equal(outbox.length, 0);
-    assert.equal(drained, 1);
+    assert.equal(drained(), 1);
     // nothing emitted is kept alive by the buffers kept for reuse
     for (const c of calls) assert.ok(c.storage.every((v) => v === undefined));
     // a second burst reuses that storage: its own items only, in order
@@ -87,24 +93,17 @@ describe("Outbox", () => {
       calls.flatMap((c) => c.indexes),
       [...Array.from({ length: 9_000 }, () => 8), 9],
     );
-    assert.equal(drained, 2);
+    assert.equal(drained(), 2);
   });
 
   it("waits for room below between buffers; holds what has not gone out, then goes on in order", async () => {
-    const { emitter, calls, hold } = recorder();
-    let drained = 0;
-    const outbox = new Outbox(
-      emitter,
-      scope,
-      () => false,
-      () => drained++,
-    );
+    const { outbox, calls, hold, drained } = opened();
     const release = hold(1); // the second buffer waits for room
     outbox.append(MANY, range(0, 3 * OUTBOX_SEGMENT), 0);
     await turn();
     assert.equal(calls.length, 2);
     assert.equal(outbox.flushing, true);
-    assert.equal(drained, 0);
+    assert.equal(drained(), 0);
     // the waiting buffer and the one after it are still held (all from source index 0 here)
     let held = 0;
     outbox.forEachIndex(() => held++);
@@ -126,17 +125,11 @@ describe("Outbox", () => {
     assert.deepEqual(calls.at(-1)!.values, ["late"]);
     assert.equal(outbox.flushing, false);
     assert.equal(outbox.minIndex(Infinity), Infinity);
-    assert.equal(drained, 1);
+    assert.equal(drained(), 1);
   });
 
   it("the watermark sees the smallest index held in any buffer, filling or flushing", async () => {
-    const { emitter, hold } = recorder();
-    const outbox = new Outbox(
-      emitter,
-      scope,
-      () => false,
-      () => {},
-    );
+    const { outbox, hold } = opened();
     const release = hold(0);
     outbox.appendValue("a", 5);
     await turn(); // "a" waits for room below

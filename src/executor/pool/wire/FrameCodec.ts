@@ -13,9 +13,9 @@ const LARGE_BYTES = 16 * 1024 * 1024;
  * of its own (its buffer transferred, so the port copies nothing), decoded in order on the other
  * side. Measured about 2.5–3x faster than structured clone for object items (bench/README.md);
  * a message of strings and other primitives only is left to structured clone, which copies
- * strings 2–3x faster ({@link clonesFaster}). A message that cannot be packed (a cycle, a function, a symbol) is
- * left to the caller to send by structured clone, after a reset frame: record definitions it left
- * in the encoder never reached the other side.
+ * strings 2–3x faster ({@link clonesFaster}). A message that cannot be packed (a cycle, a
+ * function, a symbol) is left to the caller to send by structured clone, after a reset frame:
+ * record definitions it left in the encoder never reached the other side.
  */
 export class FrameEncoder {
   #packr = new Packr(packrOptions());
