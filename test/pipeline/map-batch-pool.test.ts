@@ -21,6 +21,26 @@ const pools = [
   ["process", child],
 ] as const;
 
+/**
+ * `range(n)` through a mapBatch of `stringWhenFive` in batches of 4 (the batch holding 5 returns a
+ * string, not an array, and fails) under `onError`, into `kept`.
+ */
+function whenFiveFails(
+  name: string,
+  make: typeof worker | typeof child,
+  n: number,
+  stage: string,
+  onError: "skip" | "dead-letter",
+  kept: number[],
+) {
+  return pipeline<number>(name)
+    .from(range(n))
+    .mapBatch(make<number[], number[]>(fns, "stringWhenFive", { maxWorkers: 1 }), { size: 4, name: stage, onError })
+    .to((x) => {
+      kept.push(x);
+    });
+}
+
 describe("mapBatch with a pool stage", () => {
   for (const [context, make] of pools) {
     it(`${make.name}(): the function gets each batch whole; results come back in order, one item each`, async () => {
@@ -79,17 +99,7 @@ describe("mapBatch with a pool stage", () => {
   it("under onError: skip, a failed batch's items are skipped together; the others go on", async () => {
     const kept: number[] = [];
     const errors: unknown[] = [];
-    const run = pipeline<number>("mbp")
-      .from(range(10))
-      .mapBatch(child<number[], number[]>(fns, "stringWhenFive", { maxWorkers: 1 }), {
-        size: 4,
-        name: "skips",
-        onError: "skip",
-      })
-      .to((x) => {
-        kept.push(x);
-      })
-      .run();
+    const run = whenFiveFails("mbp", child, 10, "skips", "skip", kept).run();
     run.on("stage:error", (e) => void errors.push(e.error));
     const r = await run;
     assert.deepEqual(kept, [0, 1, 2, 3, 8, 9]);
@@ -102,16 +112,7 @@ describe("mapBatch with a pool stage", () => {
   it("a dead-lettered batch is one letter holding the batch; its replay gives it whole to the worker again", async () => {
     await using store = memoryStore();
     const out: number[] = [];
-    const p = pipeline<number>("mbp-dlq")
-      .from(range(8))
-      .mapBatch(worker<number[], number[]>(fns, "stringWhenFive", { maxWorkers: 1 }), {
-        size: 4,
-        name: "s",
-        onError: "dead-letter",
-      })
-      .to((x) => {
-        out.push(x);
-      });
+    const p = whenFiveFails("mbp-dlq", worker, 8, "s", "dead-letter", out);
     const r = await p.run({ store });
     assert.deepEqual(out, [0, 1, 2, 3]);
     assert.equal(r.stats.s!.deadLettered, 1);

@@ -10,36 +10,41 @@
  */
 export function clonesFaster(message: object): boolean {
   const fields = message as Record<string, unknown>;
-  strings = 0;
+  let found = 0;
   for (const key in fields) {
     const v = fields[key];
     // the message's own string fields (a key prefix) do not count: only what its arrays hold
     if (typeof v === "string") continue;
-    if (!primitives(v, 2)) return false;
+    const n = stringsIn(v, 2);
+    if (n < 0) return false;
+    found += n;
   }
-  return strings > 0;
+  return found > 0;
 }
 
-/** Strings found in the arrays of the message being looked at. */
-let strings = 0;
-
-/** `v` is a primitive, or an array (nested at most `depth` deep) of nothing else; counts strings. */
-function primitives(v: unknown, depth: number): boolean {
-  if (v === null) return true;
+/**
+ * The strings in `v` when it is a primitive, or an array (nested at most `depth` deep) of nothing
+ * else; -1 otherwise.
+ */
+function stringsIn(v: unknown, depth: number): number {
+  if (v === null) return 0;
   switch (typeof v) {
     case "object": {
-      if (depth === 0 || !Array.isArray(v)) return false;
-      const below = depth - 1;
-      for (let k = 0; k < v.length; k++) if (!primitives(v[k], below)) return false;
-      return true;
+      if (depth === 0 || !Array.isArray(v)) return -1;
+      let found = 0;
+      for (let k = 0; k < v.length; k++) {
+        const n = stringsIn(v[k], depth - 1);
+        if (n < 0) return -1;
+        found += n;
+      }
+      return found;
     }
     case "string":
-      strings++;
-      return true;
+      return 1;
     case "function":
     case "symbol":
-      return false;
+      return -1;
     default:
-      return true;
+      return 0;
   }
 }
