@@ -95,7 +95,8 @@ export interface PlanStep {
   readonly ordered: boolean;
   /**
    * Completed items an ordered stage head may hold behind a slow one (its reorder window: the
-   * larger of its window and its capacity); 0 for unordered stages and other heads.
+   * larger of its window and its capacity); 0 for unordered stages and other heads. A bound: a
+   * last stage (not a flatMap) whose output the run leaves unread (no `stream()`) holds none.
    */
   readonly reorderWindow: number;
   /** Synchronous stages fused after the head, in order. */

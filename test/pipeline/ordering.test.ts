@@ -81,6 +81,53 @@ describe("ordering", () => {
     assert.equal(result.stats["sink-1"]!.in, 100);
   });
 
+  it("a last stage whose output nothing reads has no order to keep: a slow item holds nothing back", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const run = pipeline("p")
+      .from(Array.from({ length: 100 }, (_, i) => i))
+      .map(
+        async (i) => {
+          if (i === 0) await gate;
+          return i;
+        },
+        { concurrency: 4, capacity: 8 },
+      )
+      .run();
+    await turns(20);
+    const snap = run.snapshot().stages.find((s) => s.name === "map-1")!;
+    release();
+    const result = await run;
+    // ordered, but with no stage, sink or stream() below: every later item ran and is done
+    assert.equal(snap.in, 100);
+    assert.equal(snap.inFlight, 1);
+    assert.equal(snap.out, 99);
+    assert.equal(result.stats["map-1"]!.out, 100);
+  });
+
+  it("a last flatMap whose output nothing reads still pulls its iterables in turn, and counts arrays' items out", async () => {
+    const pulled: number[] = [];
+    function* children(i: number): Generator<number> {
+      for (let k = 0; k < 3; k++) {
+        pulled.push(i);
+        yield k;
+      }
+    }
+    const result = await pipeline("p")
+      .from([0, 1, 2, 3, 4, 5])
+      .flatMap(
+        async (i) => {
+          // the first item settles last: the iterables behind it wait for their turn
+          await turns(i === 0 ? 10 : 1);
+          return i % 2 === 0 ? children(i) : [i, i, i, i];
+        },
+        { concurrency: 6 },
+      )
+      .run();
+    assert.deepEqual(pulled, [0, 0, 0, 2, 2, 2, 4, 4, 4]);
+    assert.equal(result.stats["flatMap-1"]!.out, 3 * 3 + 3 * 4);
+  });
+
   it("priority serves higher first within the queue, FIFO among equals", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -51,6 +51,11 @@ export class Emitter {
     return this.#outlet.whenSpace(wake);
   }
 
+  /** True when nothing reads what is emitted: no fused tail, and an outlet that discards. */
+  get discards(): boolean {
+    return this.#tail === undefined && this.#outlet.discards;
+  }
+
   /** True when a fused tail runs before the outlet. */
   get hasTail(): boolean {
     return this.#tail !== undefined;

@@ -89,7 +89,7 @@ export class Outlet {
 
   /** True when nothing reads this outlet. */
   get discards(): boolean {
-    return this.#channels.length === 0;
+    return this.#channels.length === 0 && this.#route === undefined;
   }
 
   /** Room left before any channel below would be full (Infinity when nothing reads the outlet). */

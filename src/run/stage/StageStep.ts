@@ -98,6 +98,16 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   #emitArrival = 0;
   readonly #reorderRing: ReorderRing;
   readonly #reorderLimit: number;
+  /**
+   * Nothing reads this stage's output (no stage or fused step below, no route, no `stream()`): a
+   * completed item is done where it settles, with nothing put in the outbox and, but for a
+   * flatMap, no reorder ring (an order nobody reads). An ordered flatMap keeps its ring, for
+   * the turns of its lazily pulled expansions (whose items still go out through the outbox, a
+   * chunk at a time, so a long one yields to the loop); its array results go no further.
+   */
+  readonly #discards: boolean;
+  /** Completed items are handed on in arrival order (see {@link StageStep.#discards}). */
+  readonly #ordered: boolean;
   /** Most items held at the gate by their key alone (outside the window): the stage's capacity. */
   readonly #keyedLimit: number;
   /** Completed items waiting to be emitted. */
@@ -162,9 +172,11 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     this.#options = options;
     this.#window = Math.max(1, executor.window(options.concurrency));
     const maxWindow = Math.max(this.#window, executor.maxWindow?.(options.concurrency) ?? 0);
-    this.#reorderLimit = options.ordered ? Math.max(maxWindow, options.reorderCapacity) : Infinity;
+    this.#discards = emitter.discards;
+    this.#ordered = options.ordered && !(this.#discards && options.kind !== "flatMap");
+    this.#reorderLimit = this.#ordered ? Math.max(maxWindow, options.reorderCapacity) : Infinity;
     this.#keyedLimit = Math.max(maxWindow, options.reorderCapacity);
-    this.#reorderRing = new ReorderRing(options.ordered ? this.#reorderLimit : 0);
+    this.#reorderRing = new ReorderRing(this.#ordered ? this.#reorderLimit : 0);
     this.#outbox = new Outbox(
       emitter,
       scope,
@@ -489,7 +501,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   ): void {
     const c = this.#counters;
     const kind = this.#options.kind;
-    const ordered = this.#options.ordered;
+    const ordered = this.#ordered;
+    const discards = this.#discards;
     const outbox = this.#outbox;
     const ring = this.#reorderRing;
     const mutable = slots as StageSlot[];
@@ -523,7 +536,9 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       // what goes on: the result (map), the item itself (tap, a kept filter item), or nothing
       const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? slot.item : DROP;
       if (out !== DROP || kind === "sink") c.out++;
-      if (!ordered || slot.arrival === this.#emitArrival) {
+      if (discards) {
+        // done here: nothing reads it
+      } else if (!ordered || slot.arrival === this.#emitArrival) {
         if (out !== DROP) outbox.appendValue(out, slot.index);
         if (ordered) this.#emitArrival++;
       } else {
@@ -624,7 +639,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     this.#counters.started(this.#scope.clock.now());
     this.#inFlight++; // until exhausted: it counts against the window
     this.#release(slot);
-    if (this.#options.ordered) this.#deliver(e.arrival, e.index, EXPAND, e);
+    if (this.#ordered) this.#deliver(e.arrival, e.index, EXPAND, e);
     else this.#pull(e);
   }
 
@@ -701,7 +716,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       }
     }
     this.#inFlight--;
-    if (this.#options.ordered) {
+    if (this.#ordered) {
       // it held the head of the order: what waited behind it goes out now
       this.#emitArrival++;
       this.#drainRing();
@@ -892,7 +907,13 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   }
 
   #deliver(arrival: number, index: number, state: RingState, value: unknown): void {
-    if (!this.#options.ordered) {
+    if (this.#discards && state !== EXPAND) {
+      if (!this.#ordered) return;
+      // an ordered flatMap's turn, kept for the expansions behind it: nothing goes out
+      state = DROPPED;
+      value = undefined;
+    }
+    if (!this.#ordered) {
       this.#outbox.append(state, value, index);
       return;
     }
