@@ -102,8 +102,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
    * Nothing reads this stage's output (no stage or fused step below, no route, no `stream()`): a
    * completed item is done where it settles, with nothing put in the outbox and, but for a
    * flatMap, no reorder ring (an order nobody reads). An ordered flatMap keeps its ring, for
-   * the turns of its lazily pulled expansions (whose items still go out through the outbox, a
-   * chunk at a time, so a long one yields to the loop); its array results go no further.
+   * the turns of its lazily pulled expansions (their items still go through the outbox, which
+   * paces the pulls as before); its array results go no further.
    */
   readonly #discards: boolean;
   /** Completed items are handed on in arrival order (see {@link StageStep.#discards}). */
