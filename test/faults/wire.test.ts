@@ -152,6 +152,26 @@ describe("a worker thread that posts junk on its port fails itself, never the pa
       { post: { t: 3, b: 999_999, v: [], e: null, o: null, r: null, u: 0, d: 0, m: 0 } },
       /a result for batch 999999, which it does not hold/,
     ],
+    [
+      // packed as a result of arrays of numbers is (packNumbers), but claiming 2^31 numbers in all
+      "a result whose packed numbers do not add up",
+      {
+        post: {
+          t: 3,
+          b: 0,
+          v: { numbers: new Float64Array(2), lengths: new Uint32Array([1, 2 ** 31]) },
+          e: null,
+          o: null,
+          r: null,
+          u: 0,
+          d: 0,
+          m: 0,
+        },
+      },
+      /a result for batch 0 without its values/,
+      // the item's typed arrays are copied, not moved, so the crashed item can be tried again
+      { transferItems: false },
+    ],
     ["bytes that are not msgpack", { postBytes: [0xc1, 0xc1] }, /a frame of 2 bytes that does not decode \(msgpack\)/],
     ['null, on wire: "ipc"', { post: null }, /not an object \(null\)/, { wire: "ipc" }],
   ];

@@ -35,6 +35,7 @@ export class ThreadHandle implements WorkerHandle {
   readonly #encoder: FrameEncoder | undefined;
   readonly #post = (frame: Uint8Array): void =>
     this.#worker.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
+  readonly #clone = (message: object, transfer: ArrayBuffer[]): void => this.#worker.postMessage(message, transfer);
   readonly #labels = new BatchLabels();
   /** The error the thread reported before exiting, if any. */
   #error: unknown;
@@ -102,7 +103,10 @@ export class ThreadHandle implements WorkerHandle {
   send(message: ToWorker, transfer: ArrayBuffer[] | undefined): void {
     this.#labels.sent(message);
     try {
-      if ((transfer === undefined || transfer.length === 0) && this.#encoder?.encode(message, this.#post) === true)
+      if (
+        (transfer === undefined || transfer.length === 0) &&
+        this.#encoder?.encode(message, this.#post, this.#clone) === true
+      )
         return;
       this.#worker.postMessage(message, transfer);
     } catch (error) {

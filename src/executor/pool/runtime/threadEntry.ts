@@ -34,6 +34,7 @@ const encoder = frames ? new FrameEncoder() : undefined;
 const decoder = new FrameDecoder();
 const post = (frame: Uint8Array): void =>
   port.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
+const clone = (message: object, transfer: ArrayBuffer[]): void => port.postMessage(message, transfer);
 
 const runtime = new WorkerRuntime(moduleUrl, "worker", {
   send(message, values) {
@@ -44,7 +45,7 @@ const runtime = new WorkerRuntime(moduleUrl, "worker", {
         if (v !== null && typeof v === "object") transfer = collectTransferables(v, transfer ?? []);
       }
     }
-    if ((transfer === undefined || transfer.length === 0) && encoder?.encode(message, post) === true) return;
+    if ((transfer === undefined || transfer.length === 0) && encoder?.encode(message, post, clone) === true) return;
     port.postMessage(message, transfer);
   },
   check(value) {

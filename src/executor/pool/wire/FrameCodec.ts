@@ -1,5 +1,6 @@
 import { Packr } from "msgpackr";
 import { clonesFaster } from "./clonesFaster.js";
+import { packNumbers, unpackNumbers } from "./packNumbers.js";
 import { packrOptions } from "./packrOptions.js";
 
 /**
@@ -13,7 +14,9 @@ const LARGE_BYTES = 16 * 1024 * 1024;
  * of its own (its buffer transferred, so the port copies nothing), decoded in order on the other
  * side. Measured about 2.5–3x faster than structured clone for object items (bench/README.md);
  * a message of strings and other primitives only is left to structured clone, which copies
- * strings 2–3x faster ({@link clonesFaster}). A message that cannot be packed (a cycle, a
+ * strings 2–3x faster ({@link clonesFaster}), and a batch or a result of numbers (or of arrays of
+ * numbers) goes by structured clone with its numbers in typed arrays whose buffers are
+ * transferred ({@link packNumbers}). A message that cannot be packed (a cycle, a
  * function, a symbol) is left to the caller to send by structured clone, after a reset frame:
  * record definitions it left in the encoder never reached the other side.
  */
@@ -21,12 +24,24 @@ export class FrameEncoder {
   #packr = new Packr(packrOptions());
 
   /**
-   * Sends the message as a frame and returns true; false when msgpack cannot carry it or a
-   * structured clone carries it faster: the caller then sends the message itself.
+   * Sends the message as a frame, or its numbers packed by structured clone (`clone`, with the
+   * buffer to transfer), and returns true; false when msgpack cannot carry it or a structured
+   * clone carries it faster: the caller then sends the message itself.
    */
-  encode(message: unknown, send: (frame: Uint8Array) => void): boolean {
-    // strings and other primitives only: structured clone copies those faster
-    if (message !== null && typeof message === "object" && clonesFaster(message)) return false;
+  encode(
+    message: unknown,
+    send: (frame: Uint8Array) => void,
+    clone: (message: object, transfer: ArrayBuffer[]) => void,
+  ): boolean {
+    if (message !== null && typeof message === "object") {
+      const numbers = packNumbers(message);
+      if (numbers !== undefined) {
+        clone(numbers.message, numbers.transfer);
+        return true;
+      }
+      // strings and other primitives only: structured clone copies those faster
+      if (clonesFaster(message)) return false;
+    }
     let body: Uint8Array;
     try {
       body = this.#packr.pack(message);
@@ -62,10 +77,11 @@ export class FrameDecoder {
 
   /**
    * The message a port delivered: a frame decoded, a reset applied ({@link FRAME_RESET}), or the
-   * message itself. Throws when a frame is not msgpack.
+   * message itself (its packed numbers unpacked: {@link unpackNumbers}). Throws when a frame is
+   * not msgpack.
    */
   decode(data: unknown): unknown {
-    if (!(data instanceof Uint8Array)) return data;
+    if (!(data instanceof Uint8Array)) return unpackNumbers(data);
     if (data.length === 0) {
       this.#unpackr = new Packr(packrOptions());
       return FRAME_RESET;

@@ -1,0 +1,73 @@
+/**
+ * Numbers through a worker-thread stage, end to end: batches and results of numbers, or of arrays
+ * of numbers, cross in typed arrays (`packNumbers`); what a stage gets and gives is exactly what a
+ * structured clone would carry, whichever path a message takes.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { pipeline, worker } from "../../src/index.js";
+import { fns } from "./harness.js";
+
+/** Numbers msgpack and a Float64Array could each get wrong: -0, NaN, infinities, fractions, beyond 2^53. */
+const awkward = [0, -0, 1.5, -3, Number.NaN, Infinity, -Infinity, 2 ** 53 + 2, Number.MIN_VALUE, 1e308, 0.1 + 0.2];
+const many = Array.from({ length: 3000 }, (_, k) =>
+  k % awkward.length === 0 ? awkward[(k / awkward.length) % awkward.length]! : k * 1.25 - 700,
+);
+
+async function through<T>(items: readonly unknown[], stage: ReturnType<typeof worker<unknown, T>>): Promise<T[]> {
+  const out: T[] = [];
+  await pipeline<unknown>("numbers")
+    .from(items)
+    .map(stage, { concurrency: 2 })
+    .to((x) => {
+      out.push(x);
+    })
+    .run();
+  return out;
+}
+
+describe("numbers through a worker() stage", () => {
+  for (const wire of ["msgpack", "ipc"] as const) {
+    it(`wire "${wire}": numbers come back exactly, -0 and NaN included, in order`, async () => {
+      const out = await through<number>(many, worker(fns, "same", { maxWorkers: 2, wire }));
+      assert.equal(out.length, many.length);
+      for (let k = 0; k < many.length; k++)
+        assert.ok(Object.is(out[k], many[k]), `item ${k}: ${out[k]} is not ${many[k]}`);
+    });
+
+    it(`wire "${wire}": results that are arrays of numbers come back exactly`, async () => {
+      const out = await through<number[]>(many, worker(fns, "vectorOf", { maxWorkers: 2, wire }));
+      assert.deepEqual(
+        out,
+        many.map((x) => [x, -x, x / 3]),
+      );
+    });
+  }
+
+  it("batches of numbers given whole (mapBatch) come back exactly", async () => {
+    const out: number[] = [];
+    const r = await pipeline<number>("negate")
+      .from(many)
+      .mapBatch(worker<number[], number[]>(fns, "negateEach", { maxWorkers: 2 }), {
+        size: 100,
+        concurrency: 2,
+        name: "n",
+      })
+      .to((x) => {
+        out.push(x);
+      })
+      .run();
+    assert.equal(r.stats.n!.out, many.length);
+    assert.deepEqual(
+      out,
+      many.map((x) => -x),
+    );
+  });
+
+  // a result with a failed item (its value undefined) goes as msgpack: batch-settle.test.ts
+  it("a batch that mixes numbers with other values goes the other way and arrives whole", async () => {
+    const mixed = [...many.slice(0, 50), "a string", { n: 1 }, [1, 2], 7n, null, ...many.slice(50, 100)];
+    const out = await through<unknown>(mixed, worker(fns, "same", { maxWorkers: 1 }));
+    assert.deepEqual(out, mixed);
+  });
+});
