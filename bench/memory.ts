@@ -13,6 +13,7 @@
 import { Readable, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
 import { pipeline } from "../src/index.js";
+import { LatencyHistogram } from "../src/stats/LatencyHistogram.js";
 import { contender, main, type AnyContender, type Suite } from "./suite.js";
 
 interface Row {
@@ -57,6 +58,38 @@ function slowSink(): {
     promising: (row) => (add(row) ? immediate() : Promise.resolve()),
     sum: () => sum,
   };
+}
+
+/**
+ * A reference row: a `for…of` over the same generator awaiting the `async` sink row by row, with
+ * no engine. `timed`: each row's time is also read from the clock and recorded in a
+ * {@link LatencyHistogram}, the per-item latency a weir stage keeps (at concurrency 1 one clock
+ * read per row: a row ends when the next begins). What an `async` sink costs at the least, with
+ * and without per-item stats.
+ */
+function awaitLoop(label: string, timed: boolean): AnyContender {
+  return contender({
+    role: "reference",
+    label,
+    prepare: noInput,
+    async run(_: undefined, size) {
+      const sink = slowSink();
+      const write = sink.write;
+      if (!timed) {
+        for (const row of rows(size)) await write(row);
+        return sink.sum();
+      }
+      const latency = new LatencyHistogram();
+      let start = performance.now();
+      for (const row of rows(size)) {
+        await write(row);
+        const end = performance.now();
+        latency.record(end - start);
+        start = end;
+      }
+      return latency.count === size ? sink.sum() : -1;
+    },
+  });
 }
 
 /** A weir row: the rows into the sink `pick` chooses of a fresh {@link slowSink}, at `concurrency`. */
@@ -122,6 +155,11 @@ export const memory: Suite = {
     "weir-promise": weirInto(
       "weir: from(generator).to(sink returning a promise for every item, not async)",
       (sink) => sink.promising,
+    ),
+    "loop-await": awaitLoop("for…of awaiting the async sink per row, no stats", false),
+    "loop-await-clock": awaitLoop(
+      "for…of awaiting the async sink per row, a clock read and a latency record per row",
+      true,
     ),
     "weir-c4": weirInto("weir: from(generator).to(async sink, { concurrency: 4 })", (sink) => sink.write, 4),
   },
