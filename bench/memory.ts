@@ -7,8 +7,9 @@
  *   node --import tsx bench/memory.ts          # this suite only
  *   npm run bench -- memory
  *
- * This module imports only weir and node:stream, so that the process's baseline is the same for
- * every row; the harness runs it as an esbuild bundle under plain node (`--loader tsx` to compare).
+ * This module imports only weir (and its latency histogram, for a reference row) and node:stream,
+ * so that the process's baseline is the same for every row; the harness runs it as an esbuild
+ * bundle under plain node (`--loader tsx` to compare).
  */
 import { Readable, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
