@@ -1,11 +1,12 @@
 /**
- * Numbers through a worker-thread stage, end to end: batches and results of numbers, or of arrays
- * of numbers, cross in typed arrays (`packNumbers`); what a stage gets and gives is exactly what a
- * structured clone would carry, whichever path a message takes.
+ * Numbers through pool stages, end to end: batches and results of numbers, or of arrays of
+ * numbers, cross a thread in typed arrays, and a process's pipe when they are not all 32-bit
+ * integers (`packNumbers`); what a stage gets and gives is exactly what a structured clone would
+ * carry, whichever path a message takes.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pipeline, worker } from "../../src/index.js";
+import { child, pipeline, worker } from "../../src/index.js";
 import { fns } from "./harness.js";
 
 /** Numbers msgpack and a Float64Array could each get wrong: -0, NaN, infinities, fractions, beyond 2^53. */
@@ -14,7 +15,10 @@ const many = Array.from({ length: 3000 }, (_, k) =>
   k % awkward.length === 0 ? awkward[(k / awkward.length) % awkward.length]! : k * 1.25 - 700,
 );
 
-async function through<T>(items: readonly unknown[], stage: ReturnType<typeof worker<unknown, T>>): Promise<T[]> {
+async function through<T>(
+  items: readonly unknown[],
+  stage: ReturnType<typeof worker<unknown, T>> | ReturnType<typeof child<unknown, T>>,
+): Promise<T[]> {
   const out: T[] = [];
   await pipeline<unknown>("numbers")
     .from(items)
@@ -69,5 +73,27 @@ describe("numbers through a worker() stage", () => {
     const mixed = [...many.slice(0, 50), "a string", { n: 1 }, [1, 2], 7n, null, ...many.slice(50, 100)];
     const out = await through<unknown>(mixed, worker(fns, "same", { maxWorkers: 1 }));
     assert.deepEqual(out, mixed);
+  });
+});
+
+describe("numbers through a child() stage", () => {
+  it("fractions and vectors of them come back exactly, -0 and NaN included, in order", async () => {
+    const out = await through<number>(many, child(fns, "same", { maxWorkers: 2 }));
+    assert.equal(out.length, many.length);
+    for (let k = 0; k < many.length; k++)
+      assert.ok(Object.is(out[k], many[k]), `item ${k}: ${out[k]} is not ${many[k]}`);
+    assert.deepEqual(
+      await through<number[]>(many, child(fns, "vectorOf", { maxWorkers: 2 })),
+      many.map((x) => [x, -x, x / 3]),
+    );
+  });
+
+  it("32-bit integers (as msgpack) come back exactly, and -0 among them too (packed)", async () => {
+    const ints = Array.from({ length: 2000 }, (_, k) => (k - 1000) * 12345);
+    assert.deepEqual(await through<number>(ints, child(fns, "same", { maxWorkers: 2 })), ints);
+    const withNegativeZero = [...ints.slice(0, 100), -0, ...ints.slice(100, 200)];
+    const out = await through<number>(withNegativeZero, child(fns, "same", { maxWorkers: 1 }));
+    assert.ok(Object.is(out[100], -0));
+    assert.deepEqual(out, withNegativeZero);
   });
 });

@@ -62,6 +62,19 @@ describe("packNumbers", () => {
     assert.equal(packNumbers(batch([])), undefined);
   });
 
+  it("with integersStay (a process's pipe), packs only when some number is not a 32-bit integer, -0 included", () => {
+    const batch = (x: unknown[]): object => ({ t: MSG_BATCH, b: 1, c: 1, x, i: 0, a: 1 });
+    const ints = Array.from({ length: 20 }, (_, k) => k * 1000 - 7);
+    assert.equal(packNumbers(batch(ints), true), undefined);
+    assert.equal(packNumbers(batch([ints, [1, 2]]), true), undefined);
+    assert.ok(packNumbers(batch(ints)) !== undefined, "without it, integers pack too (a thread)");
+    for (const odd of [0.5, -0, Number.NaN, Infinity, 2 ** 31, -(2 ** 31) - 1]) {
+      assert.ok(packNumbers(batch([...ints, odd]), true) !== undefined, `with ${odd}`);
+      assert.ok(packNumbers(batch([ints, [odd]]), true) !== undefined, `nested, with ${odd}`);
+    }
+    assert.ok(packNumbers(batch([...ints, -(2 ** 31)]), true) === undefined, "-2^31 is a 32-bit integer");
+  });
+
   it("leaves every other message alone, and unpacks nothing that was not packed", () => {
     assert.equal(packNumbers({ t: MSG_CANCEL, b: 1, k: 0, x: [1, 2, 3, 4, 5, 6, 7, 8] }), undefined);
     const plain = { t: MSG_RESULT, b: 1, v: [1, 2], e: null };

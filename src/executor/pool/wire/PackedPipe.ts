@@ -3,6 +3,7 @@ import { deserialize, serialize } from "node:v8";
 import { clonesFaster } from "./clonesFaster.js";
 import { FrameReader, HEADER_BYTES } from "./FrameReader.js";
 import { FrameTooLargeError } from "./FrameTooLargeError.js";
+import { packNumbers, unpackNumbers } from "./packNumbers.js";
 import { wireCodec, type WireCodec, type WireFormat } from "./WireCodec.js";
 
 /**
@@ -35,7 +36,9 @@ export interface PipeEvents<In> {
  * Length-prefixed frames over a byte stream (the pipe between a pool and a child process), at
  * most `maxBytes` each way, holding msgpack (measured faster than V8's format for object items,
  * about 2x; see docs/contexts.md; a message of strings goes in V8's format, about 2x faster for
- * them: {@link clonesFaster}) or V8's structured-clone format
+ * them: {@link clonesFaster}; a batch or result of numbers other than small integers, vectors of
+ * fractions above all, has them in typed arrays, which msgpack carries as bytes:
+ * {@link packNumbers}) or V8's structured-clone format
  * (`"ipc"`: what Node's IPC channel sends, here on a pipe whose bytes weir checks). Frames are
  * reassembled in linear time and memory (see {@link FrameReader}). One encoder per direction:
  * msgpack record definitions travel in order with the frames. A message that fails to encode may
@@ -65,7 +68,13 @@ export class PackedPipe<In, Out> {
       }
       let message: In;
       try {
-        message = (body[0] === V8_TAG && format === "msgpack" ? deserialize(body) : this.#decoder.decode(body)) as In;
+        message = (
+          format === "ipc"
+            ? this.#decoder.decode(body)
+            : body[0] === V8_TAG
+              ? deserialize(body)
+              : unpackNumbers(this.#decoder.decode(body))
+        ) as In;
       } catch (error) {
         reader.stop();
         events.broken(`a frame of ${body.length} bytes that does not decode (${format})`, error);
@@ -100,11 +109,7 @@ export class PackedPipe<In, Out> {
   send(message: Out): boolean {
     let body: Uint8Array;
     try {
-      // strings and other primitives only: V8's format encodes them faster (and keeps no state)
-      body =
-        this.#format === "msgpack" && typeof message === "object" && message !== null && clonesFaster(message)
-          ? serialize(message)
-          : this.#encoder.encode(message);
+      body = this.#format === "msgpack" ? this.#encodeMsgpack(message) : this.#encoder.encode(message);
       if (body.length > this.#maxBytes) throw new FrameTooLargeError(body.length, this.#maxBytes);
     } catch (error) {
       this.#reset();
@@ -126,6 +131,19 @@ export class PackedPipe<In, Out> {
     frame.writeUInt32LE(body.length, 0);
     frame.set(body, HEADER_BYTES);
     return this.#stream.write(frame);
+  }
+
+  /**
+   * A message on a `"msgpack"` pipe: a batch or a result of numbers that are not all 32-bit
+   * integers with them in typed arrays ({@link packNumbers}), which msgpack carries as bytes; a
+   * message of strings and other primitives in V8's format, which encodes them faster (and keeps
+   * no state); anything else as msgpack.
+   */
+  #encodeMsgpack(message: Out): Uint8Array {
+    if (typeof message !== "object" || message === null) return this.#encoder.encode(message);
+    const numbers = packNumbers(message, true);
+    if (numbers !== undefined) return this.#encoder.encode(numbers.message);
+    return clonesFaster(message) ? serialize(message) : this.#encoder.encode(message);
   }
 
   /** A fresh encoder, and a reset frame so the other end drops its decoder state too. */

@@ -27,15 +27,18 @@ export interface PackedNumbers {
  * `Float64Array`, and for arrays of numbers a `Uint32Array` of their lengths). Eight bytes a number,
  * written and read in one pass, where msgpack encodes and decodes each number in JavaScript.
  * Exact: a `Float64Array` holds any JavaScript number, `-0` and `NaN` included. Undefined for any
- * other message, or when one element is of another kind (the check stops there).
+ * other message, or when one element is of another kind (the check stops there), and with
+ * `integersStay` when every number is a 32-bit integer: a pipe is paid by the byte, and msgpack
+ * writes those in one to five (a process's pipe packs only fractions and the like, where msgpack
+ * writes nine bytes a number and spends longer on each).
  */
-export function packNumbers(message: object): PackedNumbers | undefined {
+export function packNumbers(message: object, integersStay = false): PackedNumbers | undefined {
   const m = message as { readonly t?: unknown; readonly x?: unknown; readonly v?: unknown };
   const values = m.t === MSG_BATCH ? m.x : m.t === MSG_RESULT ? m.v : undefined;
   if (!Array.isArray(values) || values.length === 0) return undefined;
   let packed: Float64Array | PackedArrays | undefined;
-  if (typeof values[0] === "number") packed = flat(values);
-  else if (Array.isArray(values[0])) packed = nested(values);
+  if (typeof values[0] === "number") packed = flat(values, integersStay);
+  else if (Array.isArray(values[0])) packed = nested(values, integersStay);
   if (packed === undefined) return undefined;
   const transfer =
     packed instanceof Float64Array
@@ -44,25 +47,44 @@ export function packNumbers(message: object): PackedNumbers | undefined {
   return { message: m.t === MSG_BATCH ? { ...m, x: packed } : { ...m, v: packed }, transfer };
 }
 
-function flat(values: readonly unknown[]): Float64Array | undefined {
+/**
+ * True for a number msgpack does not carry as a small integer: a fraction, NaN, ±Infinity, one
+ * beyond 32 bits, or -0 (which msgpack turns into 0).
+ */
+function notInt32(v: number): boolean {
+  return (v | 0) !== v || (v === 0 && 1 / v < 0);
+}
+
+function flat(values: readonly unknown[], integersStay: boolean): Float64Array | undefined {
   const n = values.length;
   if (n < MIN_PACKED_NUMBERS) return undefined;
-  for (let k = 0; k < n; k++) if (typeof values[k] !== "number") return undefined;
+  let other = !integersStay;
+  for (let k = 0; k < n; k++) {
+    const v = values[k];
+    if (typeof v !== "number") return undefined;
+    if (!other && notInt32(v)) other = true;
+  }
+  if (!other) return undefined;
   const packed = new Float64Array(n);
   for (let k = 0; k < n; k++) packed[k] = values[k] as number;
   return packed;
 }
 
-function nested(values: readonly unknown[]): PackedArrays | undefined {
+function nested(values: readonly unknown[], integersStay: boolean): PackedArrays | undefined {
   const n = values.length;
   let total = 0;
+  let other = !integersStay;
   for (let k = 0; k < n; k++) {
     const a = values[k];
     if (!Array.isArray(a)) return undefined;
-    for (let j = 0; j < a.length; j++) if (typeof a[j] !== "number") return undefined;
+    for (let j = 0; j < a.length; j++) {
+      const v = a[j];
+      if (typeof v !== "number") return undefined;
+      if (!other && notInt32(v)) other = true;
+    }
     total += a.length;
   }
-  if (total < MIN_PACKED_NUMBERS) return undefined;
+  if (total < MIN_PACKED_NUMBERS || !other) return undefined;
   const numbers = new Float64Array(total);
   const lengths = new Uint32Array(n);
   let at = 0;
