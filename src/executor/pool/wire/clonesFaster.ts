@@ -3,7 +3,8 @@
  * booleans, bigints, null, undefined) in its fields, in arrays there and in arrays of those (a
  * batch of batches): V8's structured clone copies strings in C++, 2–3× faster than msgpack
  * encodes them in JavaScript. Numbers alone pack faster as msgpack (a clone of them measured
- * 1.3× slower; a thread gets them in typed arrays, faster still: `packNumbers`, asked first),
+ * 1.3× slower; typed arrays are faster still: `packNumbers`, asked first, packs them for a
+ * thread, and for a pipe unless all are 32-bit integers),
  * and so do objects, by 2.5× (msgpack's records send a shape once); a message
  * with any object other than an array (a plain object, a Map, a Date, a typed array) goes as a
  * frame. Either way the receiver gets the same values (a clone even keeps lone surrogates, which
