@@ -1,7 +1,9 @@
 /**
  * What one worker of a pool costs to start, from the built package (dist/, what users run): the
  * first result of a pool of one worker thread, and of one child process, started inside a run
- * (`pipeline().from([0, 1]).map(worker(…))`); and what a child weighs, read by the run's second
+ * (`pipeline().from([0, 1]).map(worker(…))`), its result an object (which crosses as msgpack);
+ * the same for a thread whose items and results are numbers (`inc`: no msgpack crosses, so the
+ * thread never loads msgpackr); and what a child weighs, read by the run's second
  * item {@link SETTLE_MS} after its first: the child's RSS, its process group's (the child and what it
  * started: weir's watchdog) and its threads. A bare `node` reading the same is the reference.
  *
@@ -41,6 +43,7 @@ for (const [, dir] of sides) {
 /** One process's medians. */
 interface Reading {
   readonly threadFirstMs: number;
+  readonly threadNumbersFirstMs: number;
   readonly childFirstMs: number;
   readonly rssMb: number;
   readonly groupRssMb: number;
@@ -83,14 +86,30 @@ async function sample(make) {
     .run();
   return { firstMs, rssMb: read[1].rssMb, threads: read[1].threads, groupRssMb: group };
 }
+/** The first result of a fresh thread given numbers (msgpackr never needed), the run's end not awaited. */
+async function numbersFirst() {
+  const start = performance.now();
+  let firstMs = 0;
+  await pipeline("start-numbers")
+    .from([0, 1])
+    .map(worker(fixture, "inc", { maxWorkers: 1 }))
+    .to(() => {
+      if (firstMs === 0) firstMs = performance.now() - start;
+    })
+    .run();
+  return firstMs;
+}
 const threads = [];
+const numbers = [];
 const children = [];
 for (let i = 0; i < ${SAMPLES}; i++) {
   threads.push(await sample(worker));
+  numbers.push(await numbersFirst());
   children.push(await sample(child));
 }
 process.stdout.write(JSON.stringify({
   threadFirstMs: median(threads.map((s) => s.firstMs)),
+  threadNumbersFirstMs: median(numbers),
   childFirstMs: median(children.map((s) => s.firstMs)),
   rssMb: median(children.map((s) => s.rssMb)),
   groupRssMb: median(children.map((s) => s.groupRssMb)),
@@ -130,13 +149,15 @@ console.log(
   `\n### One worker of a pool started in a run (Node ${process.versions.node}; medians over ${processes} processes, each the median of ${SAMPLES} runs)\n`,
 );
 console.log(
-  "| side | thread: first result ms | child: first result ms | child RSS MiB | its group's RSS MiB | child threads |",
+  "| side | thread: first result ms | thread of numbers: first result ms | child: first result ms | child RSS MiB | its group's RSS MiB | child threads |",
 );
-console.log("|---|---:|---:|---:|---:|---:|");
+console.log("|---|---:|---:|---:|---:|---:|---:|");
 for (const [name] of sides) {
   const rows = readings.get(name)!;
   console.log(
-    `| ${name} | ${cell(rows, "threadFirstMs", 1)} | ${cell(rows, "childFirstMs", 1)} | ${cell(rows, "rssMb", 1)} | ${cell(rows, "groupRssMb", 1)} | ${median(rows.map((r) => r.threads))} |`,
+    `| ${name} | ${cell(rows, "threadFirstMs", 1)} | ${cell(rows, "threadNumbersFirstMs", 1)} | ${cell(rows, "childFirstMs", 1)} | ${cell(rows, "rssMb", 1)} | ${cell(rows, "groupRssMb", 1)} | ${median(rows.map((r) => r.threads))} |`,
   );
 }
-console.log(`| a bare \`node -e\` | – | – | ${bare.rssMb.toFixed(1)} | ${bare.rssMb.toFixed(1)} | ${bare.threads} |`);
+console.log(
+  `| a bare \`node -e\` | – | – | – | ${bare.rssMb.toFixed(1)} | ${bare.rssMb.toFixed(1)} | ${bare.threads} |`,
+);

@@ -384,7 +384,9 @@ function tinypool(
 function raw(name: string, mode: "batch" | "cpu", threads: number, pool: "warm" | "cold" = "warm"): Contender {
   let workers: Worker[] = [];
   const start = (): void => {
-    workers = Array.from({ length: threads }, () => new Worker(rawUrl));
+    // no flags: under `node --import tsx` a thread would inherit the loader (twice as slow to
+    // start), where weir's threads start with none
+    workers = Array.from({ length: threads }, () => new Worker(rawUrl, { execArgv: [] }));
   };
   const stop = async (): Promise<void> => {
     await Promise.all(workers.map((w) => w.terminate()));

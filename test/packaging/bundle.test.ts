@@ -255,6 +255,26 @@ describe("the built package (dist/, an esbuild bundle)", () => {
     );
   });
 
+  it("a worker thread of the built package loads msgpackr only when a frame first needs it", () => {
+    // numbers and strings cross without frames (test/executor/lazy-msgpackr.test.ts); an import of
+    // msgpackr in the worker runtime's files would load it at the thread's start
+    const script = `
+      const { pipeline, worker } = await import("weir");
+      const loaded = async (items, tag) => {
+        const out = [];
+        const stage = worker(${JSON.stringify(fns)}, "msgpackrLoaded", { maxWorkers: 1, workerData: { tag } });
+        await pipeline("p").from(items).map(stage).to((x) => void out.push(x)).run();
+        return out.join("");
+      };
+      const numbers = await loaded(Array.from({ length: 100 }, (_, k) => k / 2), "numbers");
+      const strings = await loaded(["a", "b", "c"], "strings");
+      const objects = await loaded([{ a: 1 }, { a: 2 }], "objects");
+      process.stdout.write(JSON.stringify({ numbers, strings, objects }));`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { numbers: "0".repeat(100), strings: "000", objects: "11" });
+  });
+
   it("the subpaths read the core's modules from dist/index.js: one copy of each, shared", () => {
     const script = `
       const weir = await import("weir");

@@ -65,8 +65,13 @@ function bundled(source: URL): URL | null {
       write: false,
       logLevel: "silent",
       external: ["msgpackr-extract"],
+      // the bundle's modules ask where they are (to find weir's files, to require msgpackr on
+      // first use): the answer is the entry's source, not the private directory the file is in
+      define: { "import.meta.url": "__weirSourceUrl" },
       banner: {
-        js: "import { createRequire as __weirRequire } from 'node:module'; const require = __weirRequire(import.meta.url);",
+        js:
+          `const __weirSourceUrl = ${JSON.stringify(source.href)}; ` +
+          "import { createRequire as __weirRequire } from 'node:module'; const require = __weirRequire(__weirSourceUrl);",
       },
     });
     const path = join(privateDir(), `${kindOf(source)}.mjs`);

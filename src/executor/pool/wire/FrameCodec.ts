@@ -1,7 +1,9 @@
-import { Packr } from "msgpackr";
+import type { Packr } from "msgpackr";
+import { newPackr } from "../../../load/onFirstUse.js";
 import { clonesFaster } from "./clonesFaster.js";
-import { packNumbers, unpackNumbers } from "./packNumbers.js";
+import { MIN_PACKED_NUMBERS, packNumbers, unpackNumbers } from "./packNumbers.js";
 import { packrOptions } from "./packrOptions.js";
+import { MSG_BATCH, MSG_RESULT } from "./WireMessage.js";
 
 /**
  * A frame this large is sent in the encoder's own buffer, and the encoder replaced, so it neither
@@ -19,9 +21,16 @@ const LARGE_BYTES = 16 * 1024 * 1024;
  * transferred ({@link packNumbers}). A message that cannot be packed (a cycle, a
  * function, a symbol) is left to the caller to send by structured clone, after a reset frame:
  * record definitions it left in the encoder never reached the other side.
+ *
+ * Only batches and results travel as frames, and not those of a handful of primitives: every
+ * other message (a start with its `workerData`, a chain, a ping, a ready, a progress note) is
+ * small and rare and goes by structured clone, so a thread whose items and values are numbers or
+ * strings never loads msgpackr (10–15 ms of a fresh thread's start: bench/README.md, "A thread
+ * loads msgpackr when a frame first needs it"). Both ends make their msgpack state on the first
+ * frame.
  */
 export class FrameEncoder {
-  #packr = new Packr(packrOptions());
+  #packr: Packr | undefined;
 
   /**
    * Sends the message as a frame, or its numbers packed by structured clone (`clone`, with the
@@ -39,14 +48,15 @@ export class FrameEncoder {
         clone(numbers.message, numbers.transfer);
         return true;
       }
-      // strings and other primitives only: structured clone copies those faster
-      if (clonesFaster(message)) return false;
+      // control messages, a handful of primitives, strings and other primitives only: structured
+      // clone (which costs a handful no more, and copies strings faster)
+      if (!carriesItems(message) || fewPrimitives(message) || clonesFaster(message)) return false;
     }
     let body: Uint8Array;
     try {
-      body = this.#packr.pack(message);
+      body = (this.#packr ??= newPackr(packrOptions())).pack(message);
     } catch {
-      this.#packr = new Packr(packrOptions());
+      this.#packr = undefined;
       // a frame of length 0 (a fresh one: a sent frame's buffer is transferred away): the
       // receiver drops its decoder's state as this side dropped its encoder's
       send(new Uint8Array(0));
@@ -55,7 +65,7 @@ export class FrameEncoder {
     if (body.length >= LARGE_BYTES) {
       // the encoder's own buffer goes (transferred, not copied), and the encoder with it: the
       // next message starts afresh, and the reset frame says so
-      this.#packr = new Packr(packrOptions());
+      this.#packr = undefined;
       send(body);
       send(new Uint8Array(0));
       return true;
@@ -73,7 +83,7 @@ export const FRAME_RESET: unique symbol = Symbol("weir.frameReset");
 
 /** The receiving side of a {@link FrameEncoder}: decodes frames in order; passes other messages through. */
 export class FrameDecoder {
-  #unpackr = new Packr(packrOptions());
+  #unpackr: Packr | undefined;
 
   /**
    * The message a port delivered: a frame decoded, a reset applied ({@link FRAME_RESET}), or the
@@ -83,9 +93,32 @@ export class FrameDecoder {
   decode(data: unknown): unknown {
     if (!(data instanceof Uint8Array)) return unpackNumbers(data);
     if (data.length === 0) {
-      this.#unpackr = new Packr(packrOptions());
+      this.#unpackr = undefined;
       return FRAME_RESET;
     }
-    return this.#unpackr.unpack(data);
+    return (this.#unpackr ??= newPackr(packrOptions())).unpack(data);
   }
+}
+
+/** A batch or a result: the messages that carry items or their values, and only they go as frames. */
+function carriesItems(message: object): boolean {
+  const t = (message as { t?: unknown }).t;
+  return t === MSG_BATCH || t === MSG_RESULT;
+}
+
+/**
+ * A batch or a result of fewer than {@link MIN_PACKED_NUMBERS} items or values, all primitives,
+ * none failed (slow items travel so, one or two a batch): a clone of a handful costs no more than
+ * a frame, and needs no msgpack on the other side.
+ */
+function fewPrimitives(message: object): boolean {
+  const m = message as { readonly t: unknown; readonly x?: unknown; readonly v?: unknown; readonly e?: unknown };
+  const values = m.t === MSG_BATCH ? m.x : m.v;
+  if (!Array.isArray(values) || values.length >= MIN_PACKED_NUMBERS || (m.e !== undefined && m.e !== null))
+    return false;
+  for (let k = 0; k < values.length; k++) {
+    const v: unknown = values[k];
+    if (v !== null && (typeof v === "object" || typeof v === "function" || typeof v === "symbol")) return false;
+  }
+  return true;
 }

@@ -1,5 +1,5 @@
 import { deserialize, serialize } from "node:v8";
-import { Packr } from "msgpackr";
+import { newPackr } from "../../../load/onFirstUse.js";
 import { packrOptions } from "./packrOptions.js";
 
 /** How a pipe's frames encode messages: msgpack, or V8's structured-clone format (`"ipc"`). */
@@ -20,6 +20,6 @@ export interface WireCodec {
 /** A fresh codec of `format`. */
 export function wireCodec(format: WireFormat): WireCodec {
   if (format === "ipc") return { encode: serialize, decode: deserialize };
-  const packr = new Packr(packrOptions());
+  const packr = newPackr(packrOptions());
   return { encode: (m) => packr.pack(m), decode: (body) => packr.unpack(body) };
 }
