@@ -86,7 +86,7 @@ async function sample(make) {
     .run();
   return { firstMs, rssMb: read[1].rssMb, threads: read[1].threads, groupRssMb: group };
 }
-/** The first result of a fresh thread given numbers (msgpackr never needed), the run's end not awaited. */
+/** The first result of a fresh thread given numbers and answering numbers (msgpackr never needed there). */
 async function numbersFirst() {
   const start = performance.now();
   let firstMs = 0;

@@ -34,8 +34,9 @@ export class FrameEncoder {
 
   /**
    * Sends the message as a frame, or its numbers packed by structured clone (`clone`, with the
-   * buffer to transfer), and returns true; false when msgpack cannot carry it or a structured
-   * clone carries it faster: the caller then sends the message itself.
+   * buffer to transfer), and returns true; false when msgpack cannot carry it, or when a
+   * structured clone carries it (a control message, a handful of primitives, strings): the caller
+   * then sends the message itself.
    */
   encode(
     message: unknown,
