@@ -1,9 +1,8 @@
 import type { Packr } from "msgpackr";
 import { newPackr } from "../../../load/onFirstUse.js";
 import { clonesFaster } from "./clonesFaster.js";
-import { MIN_PACKED_NUMBERS, packNumbers, unpackNumbers } from "./packNumbers.js";
+import { itemsOf, MIN_PACKED_NUMBERS, packNumbers, unpackNumbers } from "./packNumbers.js";
 import { packrOptions } from "./packrOptions.js";
-import { MSG_BATCH, MSG_RESULT } from "./WireMessage.js";
 
 /**
  * A frame this large is sent in the encoder's own buffer, and the encoder replaced, so it neither
@@ -49,9 +48,9 @@ export class FrameEncoder {
         clone(numbers.message, numbers.transfer);
         return true;
       }
-      // control messages, a handful of primitives, strings and other primitives only: structured
-      // clone (which costs a handful no more, and copies strings faster)
-      if (!carriesItems(message) || fewPrimitives(message) || clonesFaster(message)) return false;
+      // control messages (no items: not a batch or a result), a handful of primitives, strings and
+      // other primitives only: structured clone (which costs a handful no more, copies strings faster)
+      if (itemsOf(message) === undefined || fewPrimitives(message) || clonesFaster(message)) return false;
     }
     let body: Uint8Array;
     try {
@@ -101,21 +100,15 @@ export class FrameDecoder {
   }
 }
 
-/** A batch or a result: the messages that carry items or their values, and only they go as frames. */
-function carriesItems(message: object): boolean {
-  const t = (message as { t?: unknown }).t;
-  return t === MSG_BATCH || t === MSG_RESULT;
-}
-
 /**
  * A batch or a result of fewer than {@link MIN_PACKED_NUMBERS} items or values, all primitives,
  * none failed (slow items travel so, one or two a batch): a clone of a handful costs no more than
  * a frame, and needs no msgpack on the other side.
  */
 function fewPrimitives(message: object): boolean {
-  const m = message as { readonly t: unknown; readonly x?: unknown; readonly v?: unknown; readonly e?: unknown };
-  const values = m.t === MSG_BATCH ? m.x : m.v;
-  if (!Array.isArray(values) || values.length >= MIN_PACKED_NUMBERS || (m.e !== undefined && m.e !== null))
+  const values = itemsOf(message);
+  const failed = (message as { readonly e?: unknown }).e;
+  if (!Array.isArray(values) || values.length >= MIN_PACKED_NUMBERS || (failed !== undefined && failed !== null))
     return false;
   for (let k = 0; k < values.length; k++) {
     const v: unknown = values[k];

@@ -33,8 +33,8 @@ export interface PackedNumbers {
  * writes nine bytes a number and spends longer on each).
  */
 export function packNumbers(message: object, integersStay = false): PackedNumbers | undefined {
-  const m = message as { readonly t?: unknown; readonly x?: unknown; readonly v?: unknown };
-  const values = m.t === MSG_BATCH ? m.x : m.t === MSG_RESULT ? m.v : undefined;
+  const m = message as { readonly t?: unknown };
+  const values = itemsOf(message);
   if (!Array.isArray(values) || values.length === 0) return undefined;
   let packed: Float64Array | PackedArrays | undefined;
   if (typeof values[0] === "number") packed = flat(values, integersStay);
@@ -45,6 +45,12 @@ export function packNumbers(message: object, integersStay = false): PackedNumber
       ? [packed.buffer as ArrayBuffer]
       : [packed.numbers.buffer as ArrayBuffer, packed.lengths.buffer as ArrayBuffer];
   return { message: m.t === MSG_BATCH ? { ...m, x: packed } : { ...m, v: packed }, transfer };
+}
+
+/** What a message carries of the user's: a batch's items (`x`), a result's values (`v`); undefined for any other. */
+export function itemsOf(message: object): unknown {
+  const m = message as { readonly t?: unknown; readonly x?: unknown; readonly v?: unknown };
+  return m.t === MSG_BATCH ? m.x : m.t === MSG_RESULT ? m.v : undefined;
 }
 
 /**
