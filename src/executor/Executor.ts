@@ -58,6 +58,42 @@ export interface BatchSettle {
 }
 
 /**
+ * A run of first attempts handed to an executor as one (the group path,
+ * {@link Executor.executeGroups}): items `items[0..size)`, their source indices `index`,
+ * `index + 1`, … unless `indices` lists them, all on attempt 1 under `signal`. Its owner is told
+ * once how the group ended: each item's value and which items failed, or that none ran.
+ */
+export interface Group {
+  /** The items, exactly {@link Group.size} of them (a message may carry this array as it is). */
+  readonly items: unknown[];
+  readonly size: number;
+  /** Source index of the first item. */
+  readonly index: number;
+  /** Each item's source index, when they are not `index, index + 1, …`; undefined when they are. */
+  readonly indices: readonly number[] | undefined;
+  readonly signal: AbortSignal;
+  readonly owner: GroupOwner;
+}
+
+/** One item of a {@link Group} that failed: its place in the group, its error, where in a chain. */
+export interface GroupFailure {
+  readonly at: number;
+  readonly error: unknown;
+  readonly step: FailedStep | undefined;
+}
+
+/** Where a {@link Group} ends (the stage runner that made it): exactly one call per group. */
+export interface GroupOwner {
+  /**
+   * The group ran: `values[k]` is item k's result, except for the items `failures` names (in
+   * increasing `at`; undefined when none failed), whose values are not read.
+   */
+  resolveGroup(group: Group, values: readonly unknown[], failures: readonly GroupFailure[] | undefined): void;
+  /** No item of the group ran to its end (the executor closed, the run aborted, the module cannot load): each fails with `error`. */
+  rejectGroup(group: Group, error: unknown): void;
+}
+
+/**
  * Runs a stage's function somewhere: on the main loop (`async`), in a worker-thread pool
  * (`worker`) or a child-process pool (`process`). The stage runner owns ordering, retries,
  * timeouts and error policy; an executor only runs attempts and reports how each ended.
@@ -91,6 +127,18 @@ export interface Executor {
    * one call for a run of first attempts. Absent: the runner calls {@link Executor.execute} per item.
    */
   executeBatch?(runs: readonly (Attempt & Settle)[], n: number): void;
+  /**
+   * How many items the runner may hand over as one {@link Group} now (the executor's batch size);
+   * 0 when it takes none (it is not ready, or its options need each item on its own: a timeout, a
+   * cap on items per worker). Absent: the executor takes no groups.
+   */
+  groupSize?(): number;
+  /**
+   * Starts `groups[k]` for every k in `[0, n)`, in that order: each group's items run as first
+   * attempts, and the group ends through its owner exactly once. Only called after
+   * {@link Executor.groupSize} said groups are taken.
+   */
+  executeGroups?(groups: readonly Group[], n: number): void;
   /**
    * True when the executor enforces the stage's `timeoutMs` itself (it was given it when made)
    * and rejects a timed-out attempt with a `TimeoutError`: the runner then arms no timer and

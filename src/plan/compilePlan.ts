@@ -193,7 +193,14 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
             ? "channel"
             : "stage";
     const concurrency = head.settings?.concurrency ?? 1;
-    const pool = headKind === "stage" && head.pool !== undefined ? plannedPool(head, concurrency) : null;
+    const pool =
+      headKind === "stage" && head.pool !== undefined
+        ? plannedPool(
+            head,
+            ids.map((i) => graph.nodes[i]!),
+            concurrency,
+          )
+        : null;
     const to = [...new Set((consumers.get(exit.id) ?? []).map((c) => stepOf[c]!))];
     const ordered = headKind !== "stage" || head.settings!.ordered;
     return {
@@ -256,8 +263,11 @@ const POOL_CAPACITY_PER_WORKER = 128;
 /** The channel in front of a fleet stage, at most (its own window bounds what is in flight). */
 const FLEET_CAPACITY = 1024;
 
-/** How a pool stage head uses its pool (its workers and window, from its pool options). */
-function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
+/**
+ * How a pool stage head uses its pool (its workers and window, from its pool options); `members`:
+ * the stages of its step, the head first (a colocated chain).
+ */
+function plannedPool(node: GraphNode, members: readonly GraphNode[], concurrency: number): PlannedPool | null {
   const pool = node.pool!;
   const s = pool.factory.settings;
   if (s === undefined || pool.factory.context === "fleet") return null; // a fleet's workers are elsewhere
@@ -269,7 +279,7 @@ function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
     running: workers * s.concurrencyPerWorker,
     window: pool.maxWindow,
     settle: "batch",
-    submit: admitsOneByOne(node) ? "one" : "batch",
+    submit: admitsOneByOne(node) ? "one" : submitsGroups(node, members) ? "group" : "batch",
     perItem: perItemOptions(node),
   };
 }
@@ -287,6 +297,17 @@ function admitsOneByOne(node: GraphNode): boolean {
   );
 }
 
+/**
+ * True when a pool stage's runner hands its items over in groups (StageStep's group path): each
+ * item gives one result (not a filter, flatMap or mapBatch anywhere in its colocated chain), and
+ * neither a timeout nor a cap on items per worker is counted item by item. Flow control is
+ * checked apart ({@link admitsOneByOne}).
+ */
+function submitsGroups(node: GraphNode, members: readonly GraphNode[]): boolean {
+  if (members.some((m) => m.kind === "filter" || m.kind === "flatMap" || m.wholeBatches === true)) return false;
+  return node.settings?.timeoutMs === undefined && node.pool!.factory.settings?.maxItemsPerWorker === 0;
+}
+
 /** A pool stage's options that cost a step per item on the batch settle and submit paths, and why. */
 function perItemOptions(node: GraphNode): string[] {
   const s = node.settings;
@@ -294,8 +315,10 @@ function perItemOptions(node: GraphNode): string[] {
   const out: string[] = [];
   if (s.timeoutMs !== undefined)
     out.push(
-      "timeoutMs: on an injected clock the runner arms a timer per item and hands items to the pool one by one (on the system clock the pool times items)",
+      "timeoutMs: each item is handed to the pool in a slot of its own, not in a group, and timed from its start in the worker (on an injected clock the runner arms a timer per item and hands items over one by one)",
     );
+  if (node.pool?.factory.settings !== undefined && node.pool.factory.settings.maxItemsPerWorker > 0)
+    out.push("maxItemsPerWorker: each item is handed to the pool in a slot of its own, not in a group, to be counted");
   if (s.retry.attempts > 1) out.push("retry: a failed item settles and is retried on its own");
   if (admitsOneByOne(node))
     out.push(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { Attempt, Settle } from "../../src/executor/Executor.js";
+import { GroupBatch } from "../../src/executor/pool/executor/GroupBatch.js";
 import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { CancelledError, ItemTransferredError, pipeline, worker } from "../../src/index.js";
@@ -36,20 +37,32 @@ function runs(items: readonly number[], signal: AbortSignal, onDone: () => void)
   });
 }
 
-/** Counts the runs a pool executor is handed through its batch-submit path while `fn` runs. */
-async function countingSubmits<T>(fn: () => Promise<T>): Promise<{ result: T; calls: number[] }> {
+/**
+ * Counts the runs a pool executor is handed through its batch-submit path (`calls`: each call's
+ * count) and the groups through its group path (`groups`: each group's size) while `fn` runs.
+ */
+async function countingSubmits<T>(fn: () => Promise<T>): Promise<{ result: T; calls: number[]; groups: number[] }> {
   const calls: number[] = [];
+  const groups: number[] = [];
   const original = PoolExecutor.prototype.executeBatch;
+  const originalGroups = PoolExecutor.prototype.executeGroups;
   PoolExecutor.prototype.executeBatch = function (this: PoolExecutor, r, n) {
     calls.push(n);
     original.call(this, r, n);
   };
+  PoolExecutor.prototype.executeGroups = function (this: PoolExecutor, g, n) {
+    for (let k = 0; k < n; k++) groups.push(g[k]!.size);
+    originalGroups.call(this, g, n);
+  };
   try {
-    return { result: await fn(), calls };
+    return { result: await fn(), calls, groups };
   } finally {
     PoolExecutor.prototype.executeBatch = original;
+    PoolExecutor.prototype.executeGroups = originalGroups;
   }
 }
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 describe("the batch-submit path", () => {
   const exec = createExecutor(worker<number, number>(fns, "fail", { maxWorkers: 1 }), "s");
@@ -130,13 +143,13 @@ describe("the batch-submit path", () => {
 });
 
 describe("a pool stage's submits", () => {
-  it("go to the pool a run at a time, every item once and in order; plan() says so", async () => {
+  it("go to the pool a group at a time, every item once and in order; plan() says so", async () => {
     const p = pipeline<number>("submits")
       .from(range(5000))
       .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w" });
-    assert.equal(p.plan().steps[1]!.pool?.submit, "batch");
+    assert.equal(p.plan().steps[1]!.pool?.submit, "group");
     const out: number[] = [];
-    const { result, calls } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());
+    const { result, calls, groups } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());
     assert.deepEqual(
       out,
       range(5000).map((x) => x + 1),
@@ -145,13 +158,32 @@ describe("a pool stage's submits", () => {
     assert.equal(result.stats.w!.out, 5000);
     assert.equal(result.stats.w!.inFlight, 0);
     assert.equal(result.lowWatermark, 5000);
-    // the first pump's items wait for the pool code (a few, one by one); the rest go in runs
-    const submitted = calls.reduce((a, b) => a + b, 0);
+    // the first pump's items wait for the pool code (a few, one by one); the rest go in groups
+    assert.equal(sum(calls), 0, "no runs of single slots once the pool code loaded");
+    const grouped = sum(groups);
+    assert.ok(grouped <= 5000 && 5000 - grouped <= 64, `submitted in groups: ${grouped}`);
+    assert.ok(groups.length < 5000 / 8, `groups: ${groups.length}`);
+  });
+
+  it("go a run at a time where each item is timed (timeoutMs), every item once and in order", async () => {
+    const p = pipeline<number>("timed")
+      .from(range(5000))
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", timeoutMs: 60_000 });
+    assert.equal(p.plan().steps[1]!.pool?.submit, "batch");
+    const out: number[] = [];
+    const { result, calls, groups } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());
+    assert.deepEqual(
+      out,
+      range(5000).map((x) => x + 1),
+    );
+    assert.equal(result.stats.w!.out, 5000);
+    assert.deepEqual(groups, []);
+    const submitted = sum(calls);
     assert.ok(submitted <= 5000 && 5000 - submitted <= 64, `submitted in runs: ${submitted}`);
     assert.ok(calls.length < 5000, `calls: ${calls.length}`);
   });
 
-  it("of a thread stage that moves its items' buffers (the default) are queued as runs, not one by one", async () => {
+  it("of a thread stage that moves its items' buffers (the default) are queued in groups, not one by one", async () => {
     let one = 0;
     const execute = PoolExecutor.prototype.execute;
     PoolExecutor.prototype.execute = function (this: PoolExecutor, a, s) {
@@ -160,7 +192,7 @@ describe("a pool stage's submits", () => {
     };
     try {
       const out: number[] = [];
-      const { calls } = await countingSubmits(() =>
+      const { calls, groups } = await countingSubmits(() =>
         pipeline<number>("moved")
           .from(range(5000))
           .map(worker<number, number>(fns, "inc", { maxWorkers: 2, transferItems: true }), { name: "w" })
@@ -168,7 +200,7 @@ describe("a pool stage's submits", () => {
           .run(),
       );
       assert.equal(out.length, 5000);
-      const submitted = calls.reduce((a, b) => a + b, 0);
+      const submitted = sum(calls) + sum(groups);
       // only the items that waited for the pool code go one by one
       assert.ok(one <= 5000 - submitted && one <= 64, `one by one: ${one}, in runs: ${submitted}`);
     } finally {
@@ -227,12 +259,13 @@ describe("a pool stage's settles", () => {
       let heldFrom = -1;
       let overtaken = 0;
       PoolExecutor.prototype.completed = function (this: PoolExecutor, batch, reply) {
+        // (read before: a settled batch's arrays are emptied)
+        const from = batch instanceof GroupBatch ? batch.group.index : batch.attempts[0]!.index;
         if (heldFrom < 0 && batch.size >= 16) {
-          heldFrom = batch.attempts[0]!.index;
+          heldFrom = from;
           held = () => completed.call(this, batch, reply);
           return;
         }
-        const from = batch.attempts[0]!.index; // (read before: a settled batch's arrays are emptied)
         completed.call(this, batch, reply);
         if (held !== undefined && from > heldFrom) {
           const release = held;

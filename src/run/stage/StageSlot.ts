@@ -1,4 +1,4 @@
-import type { Attempt, BatchSettle, FailedStep, Settle } from "../../executor/Executor.js";
+import type { Attempt, BatchSettle, FailedStep, Group, GroupOwner, Settle } from "../../executor/Executor.js";
 import type { TimerHandle } from "../../time/Clock.js";
 import type { Waiter } from "./AdmissionGate.js";
 
@@ -86,5 +86,34 @@ export class PoolSlot extends StageSlot {
 
   get reject(): (error: unknown, failedStep?: FailedStep) => void {
     return (this.#reject ??= (error, failedStep) => this.owner.rejected(this, error, failedStep));
+  }
+}
+
+/**
+ * A run of a pool stage's items handed to its executor as one {@link Group} (the group path:
+ * see `StageStep`): their items, source indices and arrival numbers (`arrival`, `arrival + 1`,
+ * …), started together. Reused by its runner once the group ended.
+ */
+export class GroupSlot implements Group {
+  items: unknown[] = [];
+  size = 0;
+  index = 0;
+  indices: number[] | undefined = undefined;
+  signal: AbortSignal;
+  /** Arrival number of the first item (the rest follow one by one). */
+  arrival = 0;
+  startedAt = 0;
+  /** Its items are in flight. */
+  busy = false;
+  readonly owner: GroupOwner;
+
+  constructor(owner: GroupOwner, signal: AbortSignal) {
+    this.owner = owner;
+    this.signal = signal;
+  }
+
+  /** Source index of item `k`. */
+  indexAt(k: number): number {
+    return this.indices === undefined ? this.index + k : this.indices[k]!;
   }
 }

@@ -1,7 +1,15 @@
 import type { Channel } from "../../channel/Channel.js";
 import type { ChildKeys } from "../../executor/ChildKeys.js";
 import { TimeoutError } from "../../errors/TimeoutError.js";
-import type { BatchSettle, Executor, FailedStep, Settle } from "../../executor/Executor.js";
+import type {
+  BatchSettle,
+  Executor,
+  FailedStep,
+  Group,
+  GroupFailure,
+  GroupOwner,
+  Settle,
+} from "../../executor/Executor.js";
 import { cancelledOutcome, type Admission } from "../../policy/Admission.js";
 import { retryAfterMs } from "../../policy/retryAfterMs.js";
 import { AdmissionGate } from "./AdmissionGate.js";
@@ -18,7 +26,7 @@ import { Expansion, expansionOf } from "./Expansion.js";
 import { failedAt } from "./failedAt.js";
 import { Outbox } from "./Outbox.js";
 import { DROPPED, EMPTY, EXPAND, MANY, READY, ReorderRing, type RingState } from "./ReorderRing.js";
-import { BoundSlot, PoolSlot, type SlotOwner, type StageSlot } from "./StageSlot.js";
+import { BoundSlot, GroupSlot, PoolSlot, type SlotOwner, type StageSlot } from "./StageSlot.js";
 import { onAbort } from "../onAbort.js";
 
 /** The settings a stage runner needs, every field present. */
@@ -45,12 +53,21 @@ export interface StageStepOptions {
    * under an id of its own (its key: the item's and its position). Undefined otherwise.
    */
   readonly children?: ChildKeys | undefined;
+  /**
+   * The input channel's capacity is the plan's default for a pool stage (no `capacity` given, no
+   * overflow policy, no priority or fair queue): on the group path it follows the stage's window,
+   * so a group can be as large as the pool's batch size (see {@link StageStep.#submitGrouped}).
+   */
+  readonly inputFollowsWindow?: boolean;
 }
 
 const ignore = (): void => {};
 
 /** In {@link StageStep.#settleMany}: an item that sends nothing on (a sink's, a dropped filter item). */
 const DROP: unique symbol = Symbol("weir.drop");
+
+/** What a free group slot holds: nothing. */
+const NO_ITEMS: unknown[] = [];
 
 /**
  * Runs a stage whose function is asynchronous, concurrent, retried, timed or remote: keeps up to
@@ -63,7 +80,7 @@ const DROP: unique symbol = Symbol("weir.drop");
  * ordered, only once every earlier item went out (expansions then drain one after another). It
  * counts in flight until exhausted, so at most the window of them are open.
  */
-export class StageStep implements Step, SlotOwner, BatchSettle {
+export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
   readonly #input: Channel<unknown>;
   readonly #executor: Executor;
   readonly #emitter: Emitter;
@@ -128,6 +145,21 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   readonly #poolSlots: boolean;
   /** The slots one pump takes from the input, handed to the executor in one call (reused). */
   readonly #submit: StageSlot[] = [];
+  /**
+   * First attempts go to the executor in groups ({@link StageStep.#submitGroups}) while it takes
+   * them: a pool stage whose items need nothing of their own on the way (no gate, no timer, not a
+   * flatMap or a chain that emits many, on the real clock). One group per batch: the runner's
+   * work is per group, not per item, but for handing each result on; an item that fails leaves
+   * its group for a slot of its own (its retry, or its error policy).
+   */
+  readonly #grouped: boolean;
+  /** Free group slots (a stack), and every group slot made, for {@link StageStep.minIndex}. */
+  readonly #freeGroups: GroupSlot[] = [];
+  readonly #groupSlots = new Set<GroupSlot>();
+  /** The groups one pump makes, handed to the executor in one call (reused). */
+  readonly #submitGroups: GroupSlot[] = [];
+  /** The input channel's capacity as planned (see {@link StageStepOptions.inputFollowsWindow}). */
+  readonly #inputCapacity: number;
   #waitingInput = false;
   #ended = false;
   #finish: (() => void) | undefined;
@@ -165,6 +197,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     options: StageStepOptions,
   ) {
     this.#input = input;
+    this.#inputCapacity = input.capacity;
     this.#executor = executor;
     this.#emitter = emitter;
     this.#counters = counters;
@@ -205,6 +238,14 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
           );
     this.#poolSlots = executor.executeBatch !== undefined;
     this.#startsRuns = this.#gate === undefined && (options.timeoutMs === undefined || executor.ownsTimeouts === true);
+    this.#grouped =
+      this.#startsRuns &&
+      this.#poolSlots &&
+      options.shareSettleTime &&
+      executor.executeGroups !== undefined &&
+      options.kind !== "flatMap" &&
+      executor.emitsMany !== true &&
+      options.children === undefined;
     if (this.#gate !== undefined) {
       const gate = this.#gate;
       counters.waiting = () => gate.waiting;
@@ -295,7 +336,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
       // waiters first (at the same `now` as new items, so a key stays first-in first-out)
       if (gate !== undefined && gate.waiting > 0)
         gate.drain((now = this.#scope.clock.now()), this.#room, this.#startWaiting, this.#expire, this.#slotFree);
-      if (runs) now = pool ? this.#submitRun(now) : this.#startRun(now);
+      if (runs) now = !pool ? this.#startRun(now) : this.#grouped ? this.#submitGrouped(now) : this.#submitRun(now);
       else
         while (
           gate?.blocked !== true &&
@@ -362,6 +403,154 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
     c.startedMany(n, now);
     this.#executor.executeBatch!(submit, n);
     return now;
+  }
+
+  /**
+   * {@link StageStep.#submitRun} in groups: what the window, the reorder limit and the input allow
+   * is taken in groups of the executor's group size (the last one smaller), each a run of items
+   * in arrival order, handed over in one call. Falls back to single slots while the executor
+   * takes no groups (a pool whose code is still loading). Returns the clock read.
+   */
+  #submitGrouped(now: number): number {
+    const size = this.#executor.groupSize!();
+    if (size <= 0) return this.#submitRun(now);
+    const input = this.#input;
+    // a channel of the plan's size (128 items a worker) would cut every group of tiny items to
+    // that: the source may run one window ahead (the window follows the batch size, so slow items
+    // keep the small channel, and stop() little to drain)
+    if (this.#options.inputFollowsWindow === true) input.resize(Math.max(this.#inputCapacity, this.#window));
+    let n = this.#roomForRun();
+    if (n <= 0) return now;
+    if (now < 0) now = this.#scope.clock.now();
+    const c = this.#counters;
+    this.#inFlight += n;
+    c.in += n;
+    c.startedMany(n, now);
+    const groups = this.#submitGroups;
+    let count = 0;
+    while (n > 0) {
+      const m = Math.min(size, n);
+      n -= m;
+      const items = new Array<unknown>(m);
+      items[0] = input.shift();
+      const index0 = input.shiftedSeq;
+      let indices: number[] | undefined;
+      for (let k = 1; k < m; k++) {
+        items[k] = input.shift();
+        const index = input.shiftedSeq;
+        if (indices !== undefined) indices[k] = index;
+        else if (index !== index0 + k) {
+          indices = new Array<number>(m);
+          for (let j = 0; j < k; j++) indices[j] = index0 + j;
+          indices[k] = index;
+        }
+      }
+      const g = this.#freeGroups.pop() ?? this.#newGroup();
+      g.items = items;
+      g.size = m;
+      g.index = index0;
+      g.indices = indices;
+      g.arrival = this.#nextArrival;
+      this.#nextArrival += m;
+      g.startedAt = now;
+      g.busy = true;
+      groups[count++] = g;
+    }
+    this.#executor.executeGroups!(groups, count);
+    return now;
+  }
+
+  #newGroup(): GroupSlot {
+    const g = new GroupSlot(this, this.#scope.signal);
+    this.#groupSlots.add(g);
+    return g;
+  }
+
+  /**
+   * A group ran ({@link GroupOwner}): each result goes on as {@link StageStep.#settleMany} hands
+   * on a batch's, at one clock read, in arrival order; each failed item leaves the group for a
+   * slot of its own and takes the per-item path ({@link StageStep.rejected}: its retry, or its
+   * error policy), keeping its place in the order. The group's slot is free again after.
+   */
+  resolveGroup(group: Group, values: readonly unknown[], failures: readonly GroupFailure[] | undefined): void {
+    const g = group as GroupSlot;
+    if (this.#ended || !g.busy) return;
+    const now = this.#settleNow();
+    const c = this.#counters;
+    const kind = this.#options.kind;
+    const ordered = this.#ordered;
+    const discards = this.#discards;
+    const outbox = this.#outbox;
+    const ring = this.#reorderRing;
+    const latency = c.latency;
+    const perAttempt = latency.tracesAttempts;
+    const items = g.items;
+    const indices = g.indices;
+    const m = g.size;
+    const failed = failures?.length ?? 0;
+    let f = 0;
+    let nextFailure = failed > 0 ? failures![0]!.at : -1;
+    for (let k = 0; k < m; k++) {
+      if (k === nextFailure) {
+        const failure = failures![f++]!;
+        nextFailure = f < failed ? failures![f]!.at : -1;
+        this.#leaveGroup(g, k, failure.error, failure.step);
+        if (this.#ended) return;
+        continue;
+      }
+      if (perAttempt) latency.record(now - g.startedAt);
+      const index = indices === undefined ? g.index + k : indices[k]!;
+      // what goes on: the result (map), the item itself (tap, a kept filter item), or nothing
+      const value = values[k];
+      const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? items[k] : DROP;
+      if (out !== DROP || kind === "sink") c.out++;
+      if (discards) continue; // done here: nothing reads it
+      const arrival = g.arrival + k;
+      if (!ordered || arrival === this.#emitArrival) {
+        if (out !== DROP) outbox.appendValue(out, index);
+        if (ordered) this.#emitArrival++;
+      } else if (out === DROP) ring.put(arrival, DROPPED, undefined, index);
+      else ring.put(arrival, READY, out, index);
+    }
+    const done = m - failed;
+    if (!perAttempt && done > 0) latency.recordMany(now - g.startedAt, done);
+    c.finishedMany(done, now);
+    this.#releaseGroup(g, done);
+    if (ordered && ring.stateAt(this.#emitArrival) !== EMPTY) this.#drainRing();
+  }
+
+  /** No item of a group ran to its end ({@link GroupOwner}): each fails with `error`, in order. */
+  rejectGroup(group: Group, error: unknown): void {
+    const g = group as GroupSlot;
+    if (this.#ended || !g.busy) return;
+    for (let k = 0; k < g.size; k++) {
+      this.#leaveGroup(g, k, error, undefined);
+      if (this.#ended) return;
+    }
+    this.#releaseGroup(g, 0);
+  }
+
+  /** Item `k` of group `g` failed: it leaves for a slot of its own, rejected there (it stays in flight). */
+  #leaveGroup(g: GroupSlot, k: number, error: unknown, step: FailedStep | undefined): void {
+    const slot = this.#takeSlot();
+    slot.busy = true;
+    slot.item = g.items[k];
+    slot.index = g.indexAt(k);
+    slot.attempt = 1;
+    slot.arrival = g.arrival + k;
+    slot.startedAt = g.startedAt;
+    this.rejected(slot, error, step);
+  }
+
+  /** Group `g` ended, `done` of its items with it (the rest left it): its slot is free again. */
+  #releaseGroup(g: GroupSlot, done: number): void {
+    g.busy = false;
+    g.items = NO_ITEMS;
+    g.indices = undefined;
+    this.#inFlight -= done;
+    this.#freeGroups.push(g);
+    if (this.#window > 1) this.#pumpAfterBurst();
+    else this.#pump();
   }
 
   /**
@@ -873,6 +1062,11 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   minIndex(): number {
     let min = this.#failedIndex;
     for (const slot of this.#slots) if (slot.busy && slot.index < min) min = slot.index;
+    for (const g of this.#groupSlots) {
+      if (!g.busy) continue;
+      if (g.indices === undefined) min = Math.min(min, g.index);
+      else for (const index of g.indices) if (index < min) min = index;
+    }
     for (const e of this.#expansions) if (e.index < min) min = e.index;
     return this.#outbox.minIndex(this.#reorderRing.minIndex(min));
   }
@@ -880,6 +1074,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle {
   forEachHeld(visit: (index: number) => void): void {
     if (this.#failedIndex !== Infinity) visit(this.#failedIndex);
     for (const slot of this.#slots) if (slot.busy) visit(slot.index);
+    for (const g of this.#groupSlots) if (g.busy) for (let k = 0; k < g.size; k++) visit(g.indexAt(k));
     for (const e of this.#expansions) visit(e.index);
     this.#reorderRing.forEachIndex(visit);
     this.#outbox.forEachIndex(visit);

@@ -1,7 +1,7 @@
 import type { ItemKeys } from "../../ItemKeys.js";
 import { CancelledError } from "../../../errors/CancelledError.js";
 import type { PoolReading } from "../../../stats/MetricsSink.js";
-import type { Attempt, Executor, Settle } from "../../Executor.js";
+import type { Attempt, Executor, Group, Settle } from "../../Executor.js";
 import type { PoolSettings } from "../stage/PoolOptions.js";
 import { chainEmitsMany, type ChainStep } from "../wire/WireMessage.js";
 import type * as PoolExecutorModule from "./PoolExecutor.js";
@@ -96,6 +96,16 @@ export class LazyPoolExecutor implements Executor {
     const target = this.#target;
     if (target !== undefined) target.executeBatch(runs, n);
     else for (let k = 0; k < n; k++) this.execute(runs[k]!, runs[k]!);
+  }
+
+  /** The pool executor's group size once it exists; before, none (items wait one by one). */
+  groupSize(): number {
+    return this.#target?.groupSize() ?? 0;
+  }
+
+  /** The pool executor's groups (it exists: {@link groupSize} said groups are taken). */
+  executeGroups(groups: readonly Group[], n: number): void {
+    this.#target!.executeGroups(groups, n);
   }
 
   loopDelayMs(): number {

@@ -4,7 +4,7 @@ import { CancelledError } from "../../../errors/CancelledError.js";
 import { ItemTransferredError } from "../../../errors/ItemTransferredError.js";
 import { ModuleLoadError } from "../../../errors/ModuleLoadError.js";
 import { TimeoutError } from "../../../errors/TimeoutError.js";
-import type { Attempt, Executor, FailedStep, Settle } from "../../Executor.js";
+import type { Attempt, Executor, FailedStep, Group, GroupFailure, Settle } from "../../Executor.js";
 import { BatchSizer } from "./BatchSizer.js";
 import { ItemCosts } from "../workers/ItemCosts.js";
 import { hasDetachedBuffer } from "../wire/collectTransferables.js";
@@ -18,7 +18,9 @@ import { microtask } from "../../../time/microtask.js";
 import { AttemptBatch } from "./AttemptBatch.js";
 import { BatchArrays } from "./BatchArrays.js";
 import { AttemptQueues } from "./AttemptQueues.js";
-import { batchMessage } from "./batchMessage.js";
+import { batchMessage, groupMessage } from "./batchMessage.js";
+import { GroupBatch } from "./GroupBatch.js";
+import { GroupParts } from "./GroupParts.js";
 import { SignalWatches } from "../../SignalWatches.js";
 import { maxPoolWindow, minBatchSize, workersFor } from "./poolWindow.js";
 
@@ -35,7 +37,7 @@ import { maxPoolWindow, minBatchSize, workersFor } from "./poolWindow.js";
  * executor's: an item is timed from when its worker starts it. What the function passed to
  * `ctx.retryAfter` in the worker reaches the attempt's `retryAfter` before the attempt settles.
  */
-export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
+export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBatch> {
   readonly context: "worker" | "process";
   /** True when the chain has a filter or flatMap: each attempt resolves with an array of outputs. */
   readonly emitsMany: boolean;
@@ -56,10 +58,13 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   readonly #exports: string;
   /** Attempts not yet sent. */
   readonly #queues = new AttemptQueues();
-  readonly #inFlight = new Set<AttemptBatch>();
+  /** Groups not yet sent (each goes as one batch), from `#groupsHead` on. */
+  #groups: (Group | undefined)[] = [];
+  #groupsHead = 0;
+  readonly #inFlight = new Set<AttemptBatch | GroupBatch>();
   /** Finished batches' arrays, for the next batches. */
   readonly #arrays = new BatchArrays();
-  readonly #watches = new SignalWatches<Attempt>((signal) => this.#aborted(signal));
+  readonly #watches = new SignalWatches<Attempt | Group>((signal) => this.#aborted(signal));
   #flushScheduled = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -184,6 +189,50 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     if (queued > 0) this.#scheduleFlush();
   }
 
+  /**
+   * Groups are taken while the stage's items need nothing of their own here: no timeout (timed
+   * from each item's start in its worker) and no cap on items per worker (counted item by item).
+   */
+  groupSize(): number {
+    if (this.#closed || this.#timeoutMs !== undefined || this.#settings.maxItemsPerWorker > 0) return 0;
+    return this.batchSize;
+  }
+
+  /** Queues each group to go as one batch, in order; one flush for all. */
+  executeGroups(groups: readonly Group[], n: number): void {
+    const queue = this.#groups;
+    const watches = this.#watches;
+    let queued = 0;
+    for (let k = 0; k < n; k++) {
+      const group = groups[k]!;
+      const signal = group.signal;
+      if (this.#closed) group.owner.rejectGroup(group, this.#closedError());
+      else if (watches.aborted(signal)) group.owner.rejectGroup(group, signal.reason);
+      else {
+        queue.push(group);
+        watches.watch(signal, group);
+        queued++;
+      }
+    }
+    if (queued > 0) this.#scheduleFlush();
+  }
+
+  /** Groups queued and not sent yet. */
+  get #groupsQueued(): number {
+    return this.#groups.length - this.#groupsHead;
+  }
+
+  /** The next queued group, out of the queue (call while {@link #groupsQueued} is above 0). */
+  #shiftGroup(): Group {
+    const group = this.#groups[this.#groupsHead]!;
+    this.#groups[this.#groupsHead++] = undefined;
+    if (this.#groupsHead === this.#groups.length) {
+      this.#groups.length = 0;
+      this.#groupsHead = 0;
+    }
+    return group;
+  }
+
   loopDelayMs(): number {
     return this.#pool.loopDelayMs();
   }
@@ -195,19 +244,28 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
   // ---- PoolClient ----
 
   ready(): boolean {
-    return this.#queues.pending > 0 && this.#inFlight.size < this.workersWanted * this.#settings.batchesPerWorker;
+    return (
+      (this.#queues.pending > 0 || this.#groupsQueued > 0) &&
+      this.#inFlight.size < this.workersWanted * this.#settings.batchesPerWorker
+    );
   }
 
   active(): boolean {
-    return this.#queues.pending > 0 || this.#inFlight.size > 0;
+    return this.#queues.pending > 0 || this.#groupsQueued > 0 || this.#inFlight.size > 0;
   }
 
   isolating(): boolean {
     return this.#queues.hasAlone();
   }
 
-  nextBatch(id: number, maxItems: number): OutgoingBatch<AttemptBatch> | undefined {
+  nextBatch(id: number, maxItems: number): OutgoingBatch<AttemptBatch | GroupBatch> | undefined {
     const alone = this.isolating();
+    if (!alone && this.#queues.pending === 0 && this.#groupsQueued > 0) {
+      // a group goes whole: groups are taken only while no cap on items per worker applies
+      const batch = new GroupBatch(id, this.#shiftGroup());
+      this.#inFlight.add(batch);
+      return groupMessage(batch, this.#chainId, this.#transfer, this.#keys);
+    }
     const n = alone ? 1 : Math.min(this.batchSize, maxItems, this.#queues.pending);
     if (n <= 0) return undefined;
     const batch = new AttemptBatch(id, n, this.#limitMs(n), alone, this.#timeoutMs, this.#arrays.take(n));
@@ -218,17 +276,48 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     return batchMessage(batch, this.#chainId, this.#transfer, this.#keys);
   }
 
-  completed(batch: AttemptBatch, reply: ResultMessage): void {
+  completed(batch: AttemptBatch | GroupBatch, reply: ResultMessage): void {
     this.#inFlight.delete(batch);
+    if (batch instanceof GroupBatch) {
+      this.#settleGroup(batch, reply);
+      return;
+    }
     this.#settleReply(batch, reply);
     // settled, and out of every table: nothing reads it again
     this.#arrays.give(batch);
   }
 
-  /** Settles each open attempt of `batch` as `reply` says. */
-  #settleReply(batch: AttemptBatch, reply: ResultMessage): void {
+  /** The batch's items were measured in their worker: the batch size follows. */
+  #learn(reply: ResultMessage): void {
     this.#sizer.update(reply.u);
     this.#pool.itemCosts.set(this.#costKey, this.#sizer.perItemMs);
+  }
+
+  /**
+   * Ends a group as `reply` says: its values, and its failed items with their errors (a group
+   * has no timeout, and its owner reads no Retry-After: no gate holds its items).
+   */
+  #settleGroup(batch: GroupBatch, reply: ResultMessage): void {
+    this.#learn(reply);
+    if (batch.ended) return;
+    batch.ended = true;
+    const group = batch.group;
+    this.#watches.unwatch(group.signal);
+    let failures: GroupFailure[] | undefined;
+    if (reply.e !== null) {
+      failures = [];
+      for (const f of reply.e) {
+        const step = f.length === 2 ? undefined : f.length === 4 ? { stage: f[2], item: f[3] } : { stage: f[2] };
+        failures.push({ at: f[0], error: this.#workerError(f[1]), step });
+      }
+      failures.sort((a, b) => a.at - b.at);
+    }
+    group.owner.resolveGroup(group, reply.v, failures);
+  }
+
+  /** Settles each open attempt of `batch` as `reply` says. */
+  #settleReply(batch: AttemptBatch, reply: ResultMessage): void {
+    this.#learn(reply);
     const attempts = batch.attempts;
     const settles = batch.settles;
     // Retry-After first: the runner reads it when the attempt settles, whichever way
@@ -295,8 +384,12 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     }
   }
 
-  failed(batch: AttemptBatch, failure: PoolFailure): void {
+  failed(batch: AttemptBatch | GroupBatch, failure: PoolFailure): void {
     this.#inFlight.delete(batch);
+    if (batch instanceof GroupBatch) {
+      this.#groupFailed(batch, failure);
+      return;
+    }
     // the items' own doing when nothing else ran beside them; otherwise each goes again alone
     const blamed = failure.final || batch.isolated || (batch.open === 1 && failure.alone);
     // the batch reached its worker (the pool clears `worker` when the send itself failed): the
@@ -322,8 +415,15 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     if (resent > 0) this.#scheduleFlush();
   }
 
-  resend(batch: AttemptBatch, timedOut: number): void {
+  resend(batch: AttemptBatch | GroupBatch, timedOut: number): void {
     this.#inFlight.delete(batch);
+    if (batch instanceof GroupBatch) {
+      // (a group has no timeout: none of its items ran past one) it goes again first, whole
+      if (batch.ended) return;
+      this.#groups.splice(this.#groupsHead, 0, batch.group);
+      this.#scheduleFlush();
+      return;
+    }
     // the batch reached a worker that is gone: buffers it transferred went with it
     const moved = this.#transfer && batch.worker !== undefined;
     const attempts = batch.attempts;
@@ -348,7 +448,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     if (resent > 0) this.#scheduleFlush();
   }
 
-  unloadable(cause: unknown, inSetup: boolean, held: readonly AttemptBatch[]): void {
+  unloadable(cause: unknown, inSetup: boolean, held: readonly (AttemptBatch | GroupBatch)[]): void {
     const n = this.#settings.loadAttempts;
     const times = `${n} time${n === 1 ? "" : "s"} in a row`;
     const error = new ModuleLoadError(
@@ -363,10 +463,12 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     );
     for (const batch of held) {
       this.#inFlight.delete(batch);
-      for (let k = 0; k < batch.size; k++) if (batch.settles[k] !== undefined) this.#reject(batch, k, error);
+      if (batch instanceof GroupBatch) this.#endGroup(batch, error);
+      else for (let k = 0; k < batch.size; k++) if (batch.settles[k] !== undefined) this.#reject(batch, k, error);
     }
     this.#queues.forEachOpen((a, settle, remove) => this.#rejectQueued(a, settle, remove, error));
     this.#queues.clear();
+    this.#rejectGroups(error);
   }
 
   /**
@@ -378,15 +480,68 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
     this.#closed = true;
     this.#pool.detach(this);
     this.#pool.unregisterChain(this.#chainId);
-    const error = new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed"));
+    const error = this.#closedError();
     this.#queues.forEachOpen((a, settle, remove) => this.#rejectQueued(a, settle, remove, error));
     this.#queues.clear();
+    this.#rejectGroups(error);
     for (const batch of [...this.#inFlight]) this.failed(batch, { error, alone: false, overdue: false, final: true });
     this.#closing = this.#registry.release(this.#pool);
     return this.#closing;
   }
 
   // ---- internals ----
+
+  #closedError(): CancelledError {
+    return new CancelledError(`stage "${this.stage}"`, new Error("its executor was closed"));
+  }
+
+  /**
+   * A group's batch cannot finish. The items' own doing when the pool is closing or the group is
+   * one item its worker held alone: each fails with the error. Otherwise the group splits: each
+   * item goes again alone, as an attempt of its own (one whose buffers moved into the dead worker
+   * fails with an `ItemTransferredError`), and the group ends when the last of them settles.
+   */
+  #groupFailed(batch: GroupBatch, failure: PoolFailure): void {
+    if (batch.ended) return;
+    const group = batch.group;
+    if (failure.final || (group.size === 1 && failure.alone)) {
+      this.#endGroup(batch, failure.error);
+      return;
+    }
+    batch.ended = true;
+    this.#watches.unwatch(group.signal);
+    const moved = this.#transfer && batch.worker !== undefined;
+    const parts = new GroupParts(group);
+    let resent = 0;
+    for (let k = 0; k < group.size; k++) {
+      const part = parts.part(k);
+      if (moved && detached(part.item)) {
+        parts.failed(k, new ItemTransferredError(this.stage, part.index, "crash", failure.error));
+        continue;
+      }
+      this.#queues.pushAlone(part, part);
+      this.#watches.watch(part.signal, part);
+      resent++;
+    }
+    if (resent > 0) this.#scheduleFlush();
+  }
+
+  /** Ends the group of `batch` (not ended yet) with `error` for each item. */
+  #endGroup(batch: GroupBatch, error: unknown): void {
+    if (batch.ended) return;
+    batch.ended = true;
+    this.#watches.unwatch(batch.group.signal);
+    batch.group.owner.rejectGroup(batch.group, error);
+  }
+
+  /** Ends every queued group with `error`. */
+  #rejectGroups(error: unknown): void {
+    while (this.#groupsQueued > 0) {
+      const group = this.#shiftGroup();
+      this.#watches.unwatch(group.signal);
+      group.owner.rejectGroup(group, error);
+    }
+  }
 
   /** How long a batch of `n` may run: the timeout, plus the work the batch is expected to take. */
   #limitMs(n: number): number | undefined {
@@ -446,7 +601,21 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch> {
       this.#queues.pending--;
       this.#rejectQueued(a, settle, remove, reason);
     });
+    const queued = this.#groups;
+    for (let k = this.#groupsHead; k < queued.length; k++) {
+      const group = queued[k]!;
+      if (group.signal !== signal) continue;
+      queued.splice(k--, 1);
+      group.owner.rejectGroup(group, reason);
+    }
     for (const batch of [...this.#inFlight]) {
+      if (batch instanceof GroupBatch) {
+        if (batch.ended || batch.group.signal !== signal) continue;
+        batch.ended = true;
+        batch.group.owner.rejectGroup(batch.group, reason);
+        for (let k = 0; k < batch.size; k++) if (this.#inFlight.has(batch)) this.#pool.cancel(batch, k, reason);
+        continue;
+      }
       for (let k = 0; k < batch.size; k++) {
         if (batch.settles[k] === undefined || batch.attempts[k]!.signal !== signal) continue;
         this.#reject(batch, k, reason);

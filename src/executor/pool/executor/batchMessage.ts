@@ -2,8 +2,9 @@ import type { Attempt } from "../../Executor.js";
 import { itemKey, type ItemKeys } from "../../ItemKeys.js";
 import { collectTransferables } from "../wire/collectTransferables.js";
 import { MSG_BATCH } from "../wire/WireMessage.js";
-import type { OutgoingBatch } from "../workers/PoolClient.js";
+import type { OutgoingBatch, PoolBatch } from "../workers/PoolClient.js";
 import type { AttemptBatch } from "./AttemptBatch.js";
+import type { GroupBatch } from "./GroupBatch.js";
 
 /**
  * The message that carries `batch`'s attempts to a worker, for chain `chain`: the items (the
@@ -18,7 +19,6 @@ export function batchMessage(
   keys?: ItemKeys,
 ): OutgoingBatch<AttemptBatch> {
   const attempts = batch.attempts;
-  const items = batch.items;
   const n = batch.size;
   const first = n > 0 ? attempts[0]! : undefined;
   const index0 = first?.index ?? 0;
@@ -31,6 +31,44 @@ export function batchMessage(
     if (a.attempt !== attempt0) sameAttempt = false;
     if (!consecutive && !sameAttempt) break;
   }
+  return carry(
+    batch,
+    batch.items,
+    chain,
+    index0,
+    consecutive ? undefined : each(attempts, n, (a) => a.index),
+    sameAttempt ? attempt0 : each(attempts, n, (a) => a.attempt),
+    transfer,
+    keys,
+  );
+}
+
+/** {@link batchMessage} for a group's batch: its items as they are, each on its first attempt. */
+export function groupMessage(
+  batch: GroupBatch,
+  chain: number,
+  transfer: boolean,
+  keys?: ItemKeys,
+): OutgoingBatch<GroupBatch> {
+  const group = batch.group;
+  return carry(batch, group.items, chain, group.index, group.indices, 1, transfer, keys);
+}
+
+/**
+ * The batch message for `items`, whose source indices are `indices` (undefined: `index0`,
+ * `index0 + 1`, …) and attempts `attempts` (one number: all the same).
+ */
+function carry<B extends PoolBatch>(
+  batch: B,
+  items: unknown[],
+  chain: number,
+  index0: number,
+  indices: readonly number[] | undefined,
+  attempts: number | number[],
+  transfer: boolean,
+  keys: ItemKeys | undefined,
+): OutgoingBatch<B> {
+  const n = items.length;
   let buffers: ArrayBuffer[] | undefined;
   if (transfer) {
     for (let k = 0; k < n; k++) {
@@ -43,27 +81,26 @@ export function batchMessage(
     b: batch.id,
     c: chain,
     x: items,
-    i: consecutive ? index0 : each(attempts, n, (a) => a.index),
-    a: sameAttempt ? attempt0 : each(attempts, n, (a) => a.attempt),
+    i: indices === undefined ? index0 : (indices as number[]),
+    a: attempts,
   } as const;
+  if (keys === undefined) return { batch, message, transfer: buffers };
   // a keyed run's flatMap children travel under ids of their own: the worker gets their source
   // indexes (`ctx.index`) and each item's key
-  const children =
-    keys !== undefined && (consecutive ? index0 % 1 !== 0 : each(attempts, n, (a) => a.index).some((i) => i % 1 !== 0));
+  const children = indices === undefined ? index0 % 1 !== 0 : indices.some((i) => i % 1 !== 0);
+  const all = indices ?? Array.from({ length: n }, (_, k) => index0 + k);
   return {
     batch,
     message:
-      keys === undefined
-        ? message
-        : keys.listed !== undefined || children
-          ? {
-              ...message,
-              ...(children ? { i: each(attempts, n, (a) => Math.floor(a.index)) } : {}),
-              kl: each(attempts, n, (a) => itemKey(keys, a.index)),
-            }
-          : keys.sources === undefined
-            ? { ...message, k: keys.prefix }
-            : { ...message, k: keys.prefix, ks: keys.sources },
+      keys.listed !== undefined || children
+        ? {
+            ...message,
+            ...(children ? { i: all.map((i) => Math.floor(i)) } : {}),
+            kl: all.map((i) => itemKey(keys, i)),
+          }
+        : keys.sources === undefined
+          ? { ...message, k: keys.prefix }
+          : { ...message, k: keys.prefix, ks: keys.sources },
     transfer: buffers,
   };
 }

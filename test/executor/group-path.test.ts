@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
+import { StageError } from "../../src/errors/StageError.js";
+import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
+import { formatPlan, pipeline, worker, type RunEvents } from "../../src/index.js";
+import { fns } from "./harness.js";
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** The sizes of the groups pool executors are handed while `fn` runs. */
+async function groupSizes<T>(fn: () => Promise<T>): Promise<{ result: T; groups: number[] }> {
+  const groups: number[] = [];
+  const original = PoolExecutor.prototype.executeGroups;
+  PoolExecutor.prototype.executeGroups = function (this: PoolExecutor, g, n) {
+    for (let k = 0; k < n; k++) groups.push(g[k]!.size);
+    original.call(this, g, n);
+  };
+  try {
+    return { result: await fn(), groups };
+  } finally {
+    PoolExecutor.prototype.executeGroups = original;
+  }
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+describe("a pool stage's group path", () => {
+  it("fails, skips or dead-letters a failed item under its own index; the rest go on in order", async () => {
+    const n = 3000;
+    const boom = new Set([7, 1234, 1235, 2999]);
+    const items: (number | string)[] = range(n).map((i) => (boom.has(i) ? "boom" : i + 10)); // (the export fails on 3 too);
+    const errors: RunEvents["stage:error"][] = [];
+    const out: (number | string)[] = [];
+    const { result, groups } = await groupSizes(() => {
+      const run = pipeline<number | string>("failures")
+        .from(items)
+        .map(worker<number | string, number | string>(fns, "fail", { maxWorkers: 2 }), {
+          name: "w",
+          concurrency: 2,
+          retry: 1,
+          onError: "dead-letter",
+        })
+        .to((x) => void out.push(x))
+        .run();
+      run.on("stage:error", (e) => void errors.push(e));
+      return run;
+    });
+    assert.ok(groups.length > 0 && sum(groups) >= n - 64, `grouped: ${sum(groups)} in ${groups.length}`);
+    assert.deepEqual(
+      out,
+      items.filter((x) => x !== "boom"),
+    );
+    assert.deepEqual(
+      result.deadLetters.map((d) => [d.stage, d.index, d.item, d.attempts]),
+      [...boom].map((i) => ["w", i, "boom", 1]),
+    );
+    for (const d of result.deadLetters) assert.match(String((d.error as Error).message), /bad item boom/);
+    assert.deepEqual(
+      errors.map((e) => [e.index, e.action]),
+      [...boom].map((i) => [i, "dead-letter"]),
+    );
+    const w = result.stats.w!;
+    assert.equal(w.in, n);
+    assert.equal(w.out, n - boom.size);
+    assert.equal(w.errors, boom.size);
+    assert.equal(w.deadLettered, boom.size);
+    assert.equal(w.inFlight, 0);
+    assert.equal(w.latency.count, n, "one latency sample per item");
+    assert.equal(result.lowWatermark, n);
+  });
+
+  it("fails the run on the first failed item under onError: fail, naming it", async () => {
+    const items: (number | string)[] = range(3000).map((i) => (i === 1500 ? "boom" : i + 10));
+    await assert.rejects(
+      pipeline<number | string>("fails")
+        .from(items)
+        .map(worker<number | string, number | string>(fns, "fail", { maxWorkers: 2 }), {
+          name: "w",
+          concurrency: 2,
+          retry: 1,
+        })
+        .run(),
+      (error: unknown) => {
+        assert.ok(error instanceof StageError, String(error));
+        assert.equal(error.stage, "w");
+        assert.equal(error.index, 1500);
+        assert.equal(error.item, "boom");
+        return true;
+      },
+    );
+  });
+
+  it("retries a failed item on its own, in its place in the order", async () => {
+    const n = 300;
+    const out: { x: number; attempt: number }[] = [];
+    const { result, groups } = await groupSizes(() =>
+      pipeline<number>("retries")
+        .from(range(n))
+        .map(worker<number, number>(fns, "failFirstAttempt", { maxWorkers: 2 }), {
+          name: "w",
+          concurrency: 2,
+          retry: { attempts: 2, baseMs: 0, jitter: 0 },
+        })
+        .map(worker<number, { x: number; attempt: number }>(fns, "ctxInfo", { maxWorkers: 1 }), { name: "info" })
+        .to((x) => void out.push(x))
+        .run(),
+    );
+    assert.ok(groups.length > 0, "groups were used");
+    assert.deepEqual(
+      out.map((o) => o.x),
+      range(n),
+    );
+    const w = result.stats.w!;
+    assert.equal(w.retries, n, "every item's first attempt failed in its group");
+    assert.equal(w.out, n);
+    assert.equal(w.errors, n);
+    assert.equal(w.inFlight, 0);
+  });
+
+  it("gives each item its own source index where an earlier stage dropped items", async () => {
+    const out: { x: number; index: number; attempt: number }[] = [];
+    const { groups } = await groupSizes(() =>
+      pipeline<number>("gaps")
+        .from(range(4000))
+        .filter((x) => x % 3 !== 0)
+        .map(worker<number, { x: number; index: number; attempt: number }>(fns, "ctxInfo", { maxWorkers: 2 }), {
+          name: "w",
+          concurrency: 2,
+        })
+        .to((x) => void out.push(x))
+        .run(),
+    );
+    assert.ok(groups.length > 0, "groups were used");
+    const kept = range(4000).filter((x) => x % 3 !== 0);
+    assert.deepEqual(
+      out.map((o) => o.x),
+      kept,
+    );
+    for (const o of out) {
+      assert.equal(o.index, o.x, `item ${o.x}: ctx.index`);
+      assert.equal(o.attempt, 1);
+    }
+  });
+
+  it("sends each item of a group whose worker died again alone: only the culprit fails", async () => {
+    const n = 2000;
+    const items = range(n).map((i) => (i === 1234 ? -1 : i));
+    const out: number[] = [];
+    const { result, groups } = await groupSizes(() =>
+      pipeline<number>("crash")
+        .from(items)
+        .map(worker<number, number>(fns, "exitOn", { maxWorkers: 2 }), {
+          name: "w",
+          concurrency: 2,
+          retry: 1,
+          onError: "dead-letter",
+        })
+        .to((x) => void out.push(x))
+        .run(),
+    );
+    assert.ok(groups.length > 0, "groups were used");
+    assert.deepEqual(
+      out,
+      items.filter((x) => x !== -1),
+    );
+    assert.deepEqual(
+      result.deadLetters.map((d) => d.index),
+      [1234],
+    );
+    assert.ok(result.deadLetters[0]!.error instanceof WorkerCrashedError, String(result.deadLetters[0]!.error));
+    assert.equal(result.stats.w!.inFlight, 0);
+  });
+
+  it("lets the channel in front hold a window of tiny items, unless its capacity is given", async () => {
+    // the plan's channel holds 128 items a worker: groups larger than that come from a channel
+    // that followed the stage's window
+    const { groups } = await groupSizes(() =>
+      pipeline<number>("wide")
+        .from(range(50_000))
+        .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", concurrency: 2 })
+        .run(),
+    );
+    assert.ok(Math.max(...groups) > 256, `largest group: ${Math.max(...groups)}`);
+    const given = await groupSizes(() =>
+      pipeline<number>("narrow")
+        .from(range(50_000))
+        .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", concurrency: 2, capacity: 100 })
+        .run(),
+    );
+    assert.ok(Math.max(...given.groups) <= 100, `largest group: ${Math.max(...given.groups)}`);
+  });
+
+  it("is not taken where each item counts in the pool (maxItemsPerWorker); plan() says why", async () => {
+    const p = pipeline<number>("capped")
+      .from(range(3000))
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 2, maxItemsPerWorker: 1000 }), {
+        name: "w",
+        concurrency: 2,
+      });
+    const pool = p.plan().steps[1]!.pool!;
+    assert.equal(pool.submit, "batch");
+    assert.match(pool.perItem.join("\n"), /^maxItemsPerWorker: /m);
+    assert.match(formatPlan(p.plan()), /per item: maxItemsPerWorker: /);
+    const out: number[] = [];
+    const { groups } = await groupSizes(() => p.to((x) => void out.push(x)).run());
+    assert.deepEqual(groups, []);
+    assert.deepEqual(
+      out,
+      range(3000).map((x) => x + 1),
+    );
+  });
+});
