@@ -189,7 +189,7 @@ export type {
 export { closeIdlePools } from "./executor/pool/workers/idlePools.js";
 
 // executors (the seam for running stages elsewhere)
-export type { Executor, Attempt, Settle, BatchSettle } from "./executor/Executor.js";
+export type { Executor, Attempt, Settle, BatchSettle, Group, GroupFailure, GroupOwner } from "./executor/Executor.js";
 
 // errors
 export { WeirError, type WeirErrorCode } from "./errors/WeirError.js";

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
+import { ModuleLoadError } from "../../src/errors/ModuleLoadError.js";
 import { StageError } from "../../src/errors/StageError.js";
 import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
 import { formatPlan, pipeline, worker, type RunEvents } from "../../src/index.js";
@@ -209,5 +213,56 @@ describe("a pool stage's group path", () => {
       out,
       range(3000).map((x) => x + 1),
     );
+  });
+
+  it("fails each item of its groups with WEIR_LOAD_FAILED when the module cannot be set up", async () => {
+    const lifecycle = new URL("../fixtures/workers/lifecycle.mjs", import.meta.url);
+    const log = join(mkdtempSync(join(tmpdir(), "weir-groups-")), "log");
+    const { result, groups } = await groupSizes(() =>
+      pipeline<number>("unloadable")
+        .from(range(2000))
+        .map(
+          worker<number, unknown>(lifecycle, "tag", {
+            maxWorkers: 2,
+            loadAttempts: 1,
+            workerData: { log, failSetup: true },
+          }),
+          { name: "w", concurrency: 2, retry: 1, onError: "dead-letter" },
+        )
+        .run({ deadLetters: { keep: 5000 } }),
+    );
+    assert.ok(groups.length > 0, "groups were used");
+    assert.equal(result.deadLetters.length, 2000);
+    assert.deepEqual(
+      result.deadLetters.map((d) => d.index).sort((a, b) => a - b),
+      range(2000),
+    );
+    for (const d of result.deadLetters) assert.ok(d.error instanceof ModuleLoadError, String(d.error));
+    assert.equal(result.stats.w!.inFlight, 0);
+  });
+
+  it("stops with groups out: what went out is every item once, in order; the rest is abandoned", async () => {
+    const out: number[] = [];
+    let stopping: Promise<unknown> | undefined;
+    const { result, groups } = await groupSizes(async () => {
+      const run = pipeline<{ ms: number; v: number }>("stopped")
+        .from(range(20_000).map((v) => ({ ms: v < 1000 ? 0 : 50, v })))
+        .map(worker<{ ms: number; v: number }, number>(fns, "sleepThen", { maxWorkers: 2, concurrencyPerWorker: 64 }), {
+          name: "w",
+          concurrency: 2,
+        })
+        .to((v) => {
+          out.push(v);
+          if (out.length === 2000) stopping = run.stop({ graceMs: 0 });
+        })
+        .run();
+      const r = await run;
+      await stopping;
+      return r;
+    });
+    assert.ok(groups.length > 0, "groups were used");
+    assert.ok(out.length >= 2000 && out.length < 20_000, `out: ${out.length}`);
+    assert.deepEqual(out, range(out.length));
+    assert.ok(result.abandoned > 0, `items were abandoned: ${result.abandoned}, out: ${out.length}`);
   });
 });
