@@ -10,12 +10,14 @@
  * disturb far less than the wall clock: it is the cost the change is about. For a change inside
  * the workers, the process's CPU time per item (every thread: the workers' included) says more.
  *
- *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--mode warm|cold|child] [--timeout-ms 30000]
+ *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--warmup 0] [--mode warm|cold|child] [--timeout-ms 30000]
  *
  * `--mode warm` (default): worker threads, the pool kept warm by a keeper executor; `cold`: each
  * run starts and stops its own pool (the public API's default), inside the timed run; `child`:
  * child processes (`child()`), kept warm. `--timeout-ms`: the stage has that `timeoutMs` (its
- * workers time each item).
+ * workers time each item). `--warmup 20`: that many untimed rounds first (both sides, alternated),
+ * for the steady state: a fresh process here warms over about 20 runs of 200,000 items
+ * (bench/README.md, "How long a fresh process takes to warm").
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -29,6 +31,7 @@ const { values } = parseArgs({
   options: {
     before: { type: "string" },
     rounds: { type: "string" },
+    warmup: { type: "string" },
     mode: { type: "string" },
     "timeout-ms": { type: "string" },
   },
@@ -39,6 +42,9 @@ if (mode !== "warm" && mode !== "cold" && mode !== "child") throw new Error(`--m
 const trees = { before: resolve(values.before), after: resolve(new URL("..", import.meta.url).pathname) };
 const N = 200_000;
 const rounds = Number(values.rounds ?? 5);
+const warmup = Number(values.warmup ?? 0);
+if (!Number.isInteger(warmup) || warmup < 0)
+  throw new Error(`--warmup: a whole number of rounds, not ${values.warmup}`);
 const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
 if (timeoutMs !== undefined && !(timeoutMs > 0))
   throw new Error(`--timeout-ms: a positive number, not ${values["timeout-ms"]}`);
@@ -88,6 +94,9 @@ const times: Record<"before" | "after", number[]> = { before: [], after: [] };
 const cpu: Record<"before" | "after", number[]> = { before: [], after: [] };
 /** The process's CPU time (every thread) per run. */
 const allCpu: Record<"before" | "after", number[]> = { before: [], after: [] };
+for (let r = 0; r < warmup; r++) {
+  for (const k of r % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const)) await sides[k].run(N);
+}
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const);
   for (const k of order) {
@@ -105,7 +114,8 @@ const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Ma
 const nsPerItem = (k: "before" | "after"): number => (median(cpu[k]) * 1e6) / N;
 const allNsPerItem = (k: "before" | "after"): number => (median(allCpu[k]) * 1e6) / N;
 console.log(
-  `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}, ${N.toLocaleString("en")} items, ${rounds} rounds`,
+  `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}, ${N.toLocaleString("en")} items, ${rounds} rounds` +
+    (warmup > 0 ? ` after ${warmup} untimed` : ""),
 );
 for (const k of ["before", "after"] as const) {
   const ms = times[k].map((t) => t.toFixed(0)).join(" ");

@@ -23,8 +23,7 @@ export type OverflowPolicy = "block" | "drop-newest" | "drop-oldest";
  * stopped taking items above that mark still finds the channel full again.
  */
 export class Channel<T> {
-  /** Most items it holds (a pool stage's channel may follow its window: {@link Channel.resize}). */
-  capacity: number;
+  readonly capacity: number;
   readonly overflow: OverflowPolicy;
   readonly #queue: ItemQueue<T>;
   #openProducers: number;
@@ -32,7 +31,7 @@ export class Channel<T> {
   #readable: (() => void) | undefined;
   #spaceWaiters: (() => void)[] = [];
   /** Waiting producers are woken when the size drops to this (half the capacity; capacity - 1 at most). */
-  #wakeAt: number;
+  readonly #wakeAt: number;
   /** A wake-up of waiting producers is due on the next turn of the event loop. */
   #lateWake = false;
   readonly #wakeLate = (): void => {
@@ -50,17 +49,6 @@ export class Channel<T> {
     this.#openProducers = producers;
     this.overflow = overflow;
     this.#wakeAt = capacity - Math.max(1, Math.floor(capacity / 2));
-  }
-
-  /**
-   * Sets the capacity (under `block`: a smaller one than the items queued makes producers wait
-   * until the consumer drains below it). Producers waiting for space are woken when there is some.
-   */
-  resize(capacity: number): void {
-    if (capacity === this.capacity) return;
-    this.capacity = capacity;
-    this.#wakeAt = capacity - Math.max(1, Math.floor(capacity / 2));
-    if (this.#spaceWaiters.length > 0 && this.hasSpace) this.#wakeProducers();
   }
 
   /** Queued items. */

@@ -85,10 +85,16 @@ export interface GroupFailure {
 /** Where a {@link Group} ends (the stage runner that made it): exactly one call per group. */
 export interface GroupOwner {
   /**
-   * The group ran: `values[k]` is item k's result, except for the items `failures` names (in
-   * increasing `at`; undefined when none failed), whose values are not read.
+   * The group ran: `values[offset + k]` is item k's result (a batch may carry several groups),
+   * except for the items `failures` names (by their place in the group, in increasing `at`;
+   * undefined when none failed), whose values are not read.
    */
-  resolveGroup(group: Group, values: readonly unknown[], failures: readonly GroupFailure[] | undefined): void;
+  resolveGroup(
+    group: Group,
+    values: readonly unknown[],
+    offset: number,
+    failures: readonly GroupFailure[] | undefined,
+  ): void;
   /** No item of the group ran to its end (the executor closed, the run aborted, the module cannot load): each fails with `error`. */
   rejectGroup(group: Group, error: unknown): void;
 }

@@ -232,12 +232,6 @@ export function buildSteps(
               ids.some((id) => graph.nodes[id]!.pool !== undefined && graph.nodes[id]!.kind === "flatMap"))
               ? parts.keys?.children
               : undefined,
-          inputFollowsWindow:
-            head.pool !== undefined &&
-            s.capacity === undefined &&
-            s.priority === undefined &&
-            s.fairBy === undefined &&
-            input!.overflow === "block",
         });
       }
     }

@@ -260,7 +260,7 @@ describe("a pool stage's settles", () => {
       let overtaken = 0;
       PoolExecutor.prototype.completed = function (this: PoolExecutor, batch, reply) {
         // (read before: a settled batch's arrays are emptied)
-        const from = batch instanceof GroupBatch ? batch.group.index : batch.attempts[0]!.index;
+        const from = batch instanceof GroupBatch ? batch.groups[0]!.index : batch.attempts[0]!.index;
         if (heldFrom < 0 && batch.size >= 16) {
           heldFrom = from;
           held = () => completed.call(this, batch, reply);

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { GroupBatch } from "../../src/executor/pool/executor/GroupBatch.js";
 import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
 import { ModuleLoadError } from "../../src/errors/ModuleLoadError.js";
 import { StageError } from "../../src/errors/StageError.js";
@@ -176,23 +177,37 @@ describe("a pool stage's group path", () => {
     assert.equal(result.stats.w!.inFlight, 0);
   });
 
-  it("lets the channel in front hold a window of tiny items, unless its capacity is given", async () => {
-    // the plan's channel holds 128 items a worker: groups larger than that come from a channel
-    // that followed the stage's window
-    const { groups } = await groupSizes(() =>
-      pipeline<number>("wide")
-        .from(range(50_000))
-        .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", concurrency: 2 })
-        .run(),
-    );
-    assert.ok(Math.max(...groups) > 256, `largest group: ${Math.max(...groups)}`);
-    const given = await groupSizes(() =>
-      pipeline<number>("narrow")
-        .from(range(50_000))
-        .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", concurrency: 2, capacity: 100 })
-        .run(),
-    );
-    assert.ok(Math.max(...given.groups) <= 100, `largest group: ${Math.max(...given.groups)}`);
+  it("sends the groups that pumps found a few at a time together, up to the batch size", async () => {
+    // the channel in front holds 128 items a worker: a pump finds at most that many
+    const batches: { size: number; groups: number }[] = [];
+    const completed = PoolExecutor.prototype.completed;
+    PoolExecutor.prototype.completed = function (this: PoolExecutor, batch, reply) {
+      if (batch instanceof GroupBatch) batches.push({ size: batch.size, groups: batch.groups.length });
+      completed.call(this, batch, reply);
+    };
+    try {
+      const out: number[] = [];
+      const { groups } = await groupSizes(() =>
+        pipeline<number>("merged")
+          .from(range(50_000))
+          .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", concurrency: 2 })
+          .to((x) => void out.push(x))
+          .run(),
+      );
+      assert.deepEqual(
+        out,
+        range(50_000).map((x) => x + 1),
+      );
+      assert.ok(Math.max(...groups) <= 256, `largest group: ${Math.max(...groups)}`);
+      assert.equal(sum(batches.map((b) => b.size)), sum(groups), "every group went in a batch once");
+      assert.ok(
+        batches.some((b) => b.groups > 1),
+        "some batch carried several groups",
+      );
+      assert.ok(Math.max(...batches.map((b) => b.size)) <= 1024, "no batch above maxBatchSize");
+    } finally {
+      PoolExecutor.prototype.completed = completed;
+    }
   });
 
   it("is not taken where each item counts in the pool (maxItemsPerWorker); plan() says why", async () => {

@@ -81,7 +81,6 @@ for (const [label, make] of [
         submit: "group",
         perItem: [],
       });
-      // as planned: on the group path the run lets it follow the stage's window
       assert.equal(step.input?.capacity, 2 * 128);
       assert.match(formatPlan(p.plan()), /concurrency 2: 2 workers × 2 items at once, window ≤ 4096/);
     });

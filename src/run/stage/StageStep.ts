@@ -53,12 +53,6 @@ export interface StageStepOptions {
    * under an id of its own (its key: the item's and its position). Undefined otherwise.
    */
   readonly children?: ChildKeys | undefined;
-  /**
-   * The input channel's capacity is the plan's default for a pool stage (no `capacity` given, no
-   * overflow policy, no priority or fair queue): on the group path it follows the stage's window,
-   * so a group can be as large as the pool's batch size (see {@link StageStep.#submitGrouped}).
-   */
-  readonly inputFollowsWindow?: boolean;
 }
 
 const ignore = (): void => {};
@@ -146,7 +140,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
   /** The slots one pump takes from the input, handed to the executor in one call (reused). */
   readonly #submit: StageSlot[] = [];
   /**
-   * First attempts go to the executor in groups ({@link StageStep.#submitGroups}) while it takes
+   * First attempts go to the executor in groups ({@link StageStep.#submitGrouped}) while it takes
    * them: a pool stage whose items need nothing of their own on the way (no gate, no timer, not a
    * flatMap or a chain that emits many, on the real clock). One group per batch: the runner's
    * work is per group, not per item, but for handing each result on; an item that fails leaves
@@ -157,9 +151,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
   readonly #freeGroups: GroupSlot[] = [];
   readonly #groupSlots = new Set<GroupSlot>();
   /** The groups one pump makes, handed to the executor in one call (reused). */
-  readonly #submitGroups: GroupSlot[] = [];
-  /** The input channel's capacity as planned (see {@link StageStepOptions.inputFollowsWindow}). */
-  readonly #inputCapacity: number;
+  readonly #groupRun: GroupSlot[] = [];
   #waitingInput = false;
   #ended = false;
   #finish: (() => void) | undefined;
@@ -197,7 +189,6 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     options: StageStepOptions,
   ) {
     this.#input = input;
-    this.#inputCapacity = input.capacity;
     this.#executor = executor;
     this.#emitter = emitter;
     this.#counters = counters;
@@ -414,19 +405,15 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
   #submitGrouped(now: number): number {
     const size = this.#executor.groupSize!();
     if (size <= 0) return this.#submitRun(now);
-    const input = this.#input;
-    // a channel of the plan's size (128 items a worker) would cut every group of tiny items to
-    // that: the source may run one window ahead (the window follows the batch size, so slow items
-    // keep the small channel, and stop() little to drain)
-    if (this.#options.inputFollowsWindow === true) input.resize(Math.max(this.#inputCapacity, this.#window));
     let n = this.#roomForRun();
     if (n <= 0) return now;
     if (now < 0) now = this.#scope.clock.now();
+    const input = this.#input;
     const c = this.#counters;
     this.#inFlight += n;
     c.in += n;
     c.startedMany(n, now);
-    const groups = this.#submitGroups;
+    const groups = this.#groupRun;
     let count = 0;
     while (n > 0) {
       const m = Math.min(size, n);
@@ -472,7 +459,12 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
    * slot of its own and takes the per-item path ({@link StageStep.rejected}: its retry, or its
    * error policy), keeping its place in the order. The group's slot is free again after.
    */
-  resolveGroup(group: Group, values: readonly unknown[], failures: readonly GroupFailure[] | undefined): void {
+  resolveGroup(
+    group: Group,
+    values: readonly unknown[],
+    offset: number,
+    failures: readonly GroupFailure[] | undefined,
+  ): void {
     const g = group as GroupSlot;
     if (this.#ended || !g.busy) return;
     const now = this.#settleNow();
@@ -501,7 +493,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
       if (perAttempt) latency.record(now - g.startedAt);
       const index = indices === undefined ? g.index + k : indices[k]!;
       // what goes on: the result (map), the item itself (tap, a kept filter item), or nothing
-      const value = values[k];
+      const value = values[offset + k];
       const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? items[k] : DROP;
       if (out !== DROP || kind === "sink") c.out++;
       if (discards) continue; // done here: nothing reads it

@@ -39,7 +39,7 @@ export class GroupParts {
   #settledOne(): void {
     if (--this.#left > 0) return;
     const failures = this.#failures?.sort((a, b) => a.at - b.at);
-    this.#group.owner.resolveGroup(this.#group, this.#values, failures);
+    this.#group.owner.resolveGroup(this.#group, this.#values, 0, failures);
   }
 }
 

@@ -261,8 +261,19 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   nextBatch(id: number, maxItems: number): OutgoingBatch<AttemptBatch | GroupBatch> | undefined {
     const alone = this.isolating();
     if (!alone && this.#queues.pending === 0 && this.#groupsQueued > 0) {
-      // a group goes whole: groups are taken only while no cap on items per worker applies
-      const batch = new GroupBatch(id, this.#shiftGroup());
+      // groups go whole (they are taken only while no cap on items per worker applies), as many
+      // as the batch size holds: a group of a few items came from a pump that found a few
+      const groups = [this.#shiftGroup()];
+      const signal = groups[0]!.signal;
+      let size = groups[0]!.size;
+      const most = this.batchSize;
+      while (this.#groupsQueued > 0) {
+        const next = this.#groups[this.#groupsHead]!;
+        if (size + next.size > most || next.signal !== signal) break;
+        groups.push(this.#shiftGroup());
+        size += next.size;
+      }
+      const batch = new GroupBatch(id, groups);
       this.#inFlight.add(batch);
       return groupMessage(batch, this.#chainId, this.#transfer, this.#keys);
     }
@@ -294,15 +305,16 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   }
 
   /**
-   * Ends a group as `reply` says: its values, and its failed items with their errors (a group
-   * has no timeout, and its owner reads no Retry-After: no gate holds its items).
+   * Ends each group of `batch` as `reply` says: its values, and its failed items with their
+   * errors, by their place in the group (a group has no timeout, and its owner reads no
+   * Retry-After: no gate holds its items).
    */
   #settleGroup(batch: GroupBatch, reply: ResultMessage): void {
     this.#learn(reply);
     if (batch.ended) return;
     batch.ended = true;
-    const group = batch.group;
-    this.#watches.unwatch(group.signal);
+    const groups = batch.groups;
+    this.#watches.unwatch(groups[0]!.signal, groups.length);
     let failures: GroupFailure[] | undefined;
     if (reply.e !== null) {
       failures = [];
@@ -312,7 +324,18 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
       }
       failures.sort((a, b) => a.at - b.at);
     }
-    group.owner.resolveGroup(group, reply.v, failures);
+    const starts = batch.starts;
+    let f = 0;
+    for (let j = 0; j < groups.length; j++) {
+      const group = groups[j]!;
+      const start = starts[j]!;
+      let own: GroupFailure[] | undefined;
+      while (failures !== undefined && f < failures.length && failures[f]!.at < start + group.size) {
+        const failure = failures[f++]!;
+        (own ??= []).push({ at: failure.at - start, error: failure.error, step: failure.step });
+      }
+      group.owner.resolveGroup(group, reply.v, start, own);
+    }
   }
 
   /** Settles each open attempt of `batch` as `reply` says. */
@@ -418,9 +441,9 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   resend(batch: AttemptBatch | GroupBatch, timedOut: number): void {
     this.#inFlight.delete(batch);
     if (batch instanceof GroupBatch) {
-      // (a group has no timeout: none of its items ran past one) it goes again first, whole
+      // (a group has no timeout: none of its items ran past one) its groups go again first, whole
       if (batch.ended) return;
-      this.#groups.splice(this.#groupsHead, 0, batch.group);
+      this.#groups.splice(this.#groupsHead, 0, ...batch.groups);
       this.#scheduleFlush();
       return;
     }
@@ -463,7 +486,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     );
     for (const batch of held) {
       this.#inFlight.delete(batch);
-      if (batch instanceof GroupBatch) this.#endGroup(batch, error);
+      if (batch instanceof GroupBatch) this.#endGroups(batch, error);
       else for (let k = 0; k < batch.size; k++) if (batch.settles[k] !== undefined) this.#reject(batch, k, error);
     }
     this.#queues.forEachOpen((a, settle, remove) => this.#rejectQueued(a, settle, remove, error));
@@ -496,42 +519,44 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   }
 
   /**
-   * A group's batch cannot finish. The items' own doing when the pool is closing or the group is
-   * one item its worker held alone: each fails with the error. Otherwise the group splits: each
-   * item goes again alone, as an attempt of its own (one whose buffers moved into the dead worker
-   * fails with an `ItemTransferredError`), and the group ends when the last of them settles.
+   * A batch of groups cannot finish. The items' own doing when the pool is closing or the batch
+   * is one item its worker held alone: each fails with the error. Otherwise each group splits:
+   * each item goes again alone, as an attempt of its own (one whose buffers moved into the dead
+   * worker fails with an `ItemTransferredError`), and the group ends when the last of its items
+   * settles.
    */
   #groupFailed(batch: GroupBatch, failure: PoolFailure): void {
     if (batch.ended) return;
-    const group = batch.group;
-    if (failure.final || (group.size === 1 && failure.alone)) {
-      this.#endGroup(batch, failure.error);
+    if (failure.final || (batch.size === 1 && failure.alone)) {
+      this.#endGroups(batch, failure.error);
       return;
     }
     batch.ended = true;
-    this.#watches.unwatch(group.signal);
+    this.#watches.unwatch(batch.groups[0]!.signal, batch.groups.length);
     const moved = this.#transfer && batch.worker !== undefined;
-    const parts = new GroupParts(group);
     let resent = 0;
-    for (let k = 0; k < group.size; k++) {
-      const part = parts.part(k);
-      if (moved && detached(part.item)) {
-        parts.failed(k, new ItemTransferredError(this.stage, part.index, "crash", failure.error));
-        continue;
+    for (const group of batch.groups) {
+      const parts = new GroupParts(group);
+      for (let k = 0; k < group.size; k++) {
+        const part = parts.part(k);
+        if (moved && detached(part.item)) {
+          parts.failed(k, new ItemTransferredError(this.stage, part.index, "crash", failure.error));
+          continue;
+        }
+        this.#queues.pushAlone(part, part);
+        this.#watches.watch(part.signal, part);
+        resent++;
       }
-      this.#queues.pushAlone(part, part);
-      this.#watches.watch(part.signal, part);
-      resent++;
     }
     if (resent > 0) this.#scheduleFlush();
   }
 
-  /** Ends the group of `batch` (not ended yet) with `error` for each item. */
-  #endGroup(batch: GroupBatch, error: unknown): void {
+  /** Ends each group of `batch` (not ended yet) with `error` for each item. */
+  #endGroups(batch: GroupBatch, error: unknown): void {
     if (batch.ended) return;
     batch.ended = true;
-    this.#watches.unwatch(batch.group.signal);
-    batch.group.owner.rejectGroup(batch.group, error);
+    this.#watches.unwatch(batch.groups[0]!.signal, batch.groups.length);
+    for (const group of batch.groups) group.owner.rejectGroup(group, error);
   }
 
   /** Ends every queued group with `error`. */
@@ -610,9 +635,10 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     }
     for (const batch of [...this.#inFlight]) {
       if (batch instanceof GroupBatch) {
-        if (batch.ended || batch.group.signal !== signal) continue;
+        // (a batch's groups share one signal)
+        if (batch.ended || batch.groups[0]!.signal !== signal) continue;
         batch.ended = true;
-        batch.group.owner.rejectGroup(batch.group, reason);
+        for (const group of batch.groups) group.owner.rejectGroup(group, reason);
         for (let k = 0; k < batch.size; k++) if (this.#inFlight.has(batch)) this.#pool.cancel(batch, k, reason);
         continue;
       }

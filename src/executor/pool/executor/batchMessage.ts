@@ -43,15 +43,14 @@ export function batchMessage(
   );
 }
 
-/** {@link batchMessage} for a group's batch: its items as they are, each on its first attempt. */
+/** {@link batchMessage} for a batch of groups: their items in order, each on its first attempt. */
 export function groupMessage(
   batch: GroupBatch,
   chain: number,
   transfer: boolean,
   keys?: ItemKeys,
 ): OutgoingBatch<GroupBatch> {
-  const group = batch.group;
-  return carry(batch, group.items, chain, group.index, group.indices, 1, transfer, keys);
+  return carry(batch, batch.items(), chain, batch.groups[0]!.index, batch.indices(), 1, transfer, keys);
 }
 
 /**
