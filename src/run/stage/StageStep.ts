@@ -469,10 +469,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     if (this.#ended || !g.busy) return;
     const now = this.#settleNow();
     const c = this.#counters;
-    const kind = this.#options.kind;
     const ordered = this.#ordered;
-    const discards = this.#discards;
-    const outbox = this.#outbox;
     const ring = this.#reorderRing;
     const latency = c.latency;
     const perAttempt = latency.tracesAttempts;
@@ -492,17 +489,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
       }
       if (perAttempt) latency.record(now - g.startedAt);
       const index = indices === undefined ? g.index + k : indices[k]!;
-      // what goes on: the result (map), the item itself (tap, a kept filter item), or nothing
-      const value = values[offset + k];
-      const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? items[k] : DROP;
-      if (out !== DROP || kind === "sink") c.out++;
-      if (discards) continue; // done here: nothing reads it
-      const arrival = g.arrival + k;
-      if (!ordered || arrival === this.#emitArrival) {
-        if (out !== DROP) outbox.appendValue(out, index);
-        if (ordered) this.#emitArrival++;
-      } else if (out === DROP) ring.put(arrival, DROPPED, undefined, index);
-      else ring.put(arrival, READY, out, index);
+      this.#handOn(items[k], values[offset + k], g.arrival + k, index);
     }
     const done = m - failed;
     if (!perAttempt && done > 0) latency.recordMany(now - g.startedAt, done);
@@ -683,8 +670,6 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     const c = this.#counters;
     const kind = this.#options.kind;
     const ordered = this.#ordered;
-    const discards = this.#discards;
-    const outbox = this.#outbox;
     const ring = this.#reorderRing;
     const mutable = slots as StageSlot[];
     let finished = 0;
@@ -714,19 +699,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
         runStart = slot.startedAt;
         runCount = 1;
       }
-      // what goes on: the result (map), the item itself (tap, a kept filter item), or nothing
-      const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? slot.item : DROP;
-      if (out !== DROP || kind === "sink") c.out++;
-      if (discards) {
-        // done here: nothing reads it
-      } else if (!ordered || slot.arrival === this.#emitArrival) {
-        if (out !== DROP) outbox.appendValue(out, slot.index);
-        if (ordered) this.#emitArrival++;
-      } else {
-        // ahead of an earlier item still out: it waits in the ring for its turn (drained below)
-        if (out === DROP) ring.put(slot.arrival, DROPPED, undefined, slot.index);
-        else ring.put(slot.arrival, READY, out, slot.index);
-      }
+      this.#handOn(slot.item, value, slot.arrival, slot.index);
       slot.busy = false;
       slot.item = undefined;
       this.#inFlight--;
@@ -735,6 +708,25 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     if (runCount > 0) latency.recordMany(now - runStart, runCount);
     c.finishedMany(finished, now);
     if (ordered && ring.stateAt(this.#emitArrival) !== EMPTY) this.#drainRing();
+  }
+
+  /**
+   * What an attempt that resolved with `value` hands on, for {@link StageStep.#settleMany} and
+   * {@link StageStep.resolveGroup}: the result (map), the item itself (tap, a kept filter item),
+   * or nothing, counted, and put in the outbox when its turn has come or, ordered and ahead of an
+   * earlier item still out, in the reorder ring (drained by the caller). Nothing when nobody reads
+   * the stage's output.
+   */
+  #handOn(item: unknown, value: unknown, arrival: number, index: number): void {
+    const kind = this.#options.kind;
+    const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? item : DROP;
+    if (out !== DROP || kind === "sink") this.#counters.out++;
+    if (this.#discards) return;
+    if (!this.#ordered || arrival === this.#emitArrival) {
+      if (out !== DROP) this.#outbox.appendValue(out, index);
+      if (this.#ordered) this.#emitArrival++;
+    } else if (out === DROP) this.#reorderRing.put(arrival, DROPPED, undefined, index);
+    else this.#reorderRing.put(arrival, READY, out, index);
   }
 
   /**
