@@ -6,12 +6,15 @@
  *   node --import tsx bench/workers.ts tiny       # only the sections whose name contains "tiny"
  *   node --import tsx bench/workers.ts tiny --processes 3   # the same in 3 fresh processes: medians of their medians
  *   node --import tsx bench/workers.ts tiny --only cold      # only the contenders whose name says "cold"
+ *   node --import tsx bench/workers.ts tiny --warm-runs 25   # exactly 25 warm-up runs (see below)
  *
  * In the tiny and object sections ({@link STEADY}) every contender, once set up, runs the full item
  * count again until it has run {@link STEADY_RUNS} times or for {@link STEADY_MS} (at least once),
  * before the timed run: the figures are steady-state rates, the same warm-up for weir and its
  * peers. A fresh pool's first runs go at a fraction of that while V8 compiles the workers' code
- * (the "cold pool" rows time a run that starts its own pool).
+ * (the "cold pool" rows time a run that starts its own pool). `--warm-runs N` makes it exactly N
+ * full runs, however long they take: on a slow machine a fresh process warms over about 20 runs
+ * of 200,000 items (bench/README.md, "How long a fresh process takes to warm").
  *
  * 1. 200,000 tiny tasks (x => x + 1) through 2 workers: weir vs Piscina vs Tinypool vs raw
  *    batched postMessage (the floor). Target: >= 2 M items/s. The pipeline() rows run with the
@@ -92,16 +95,21 @@ if (only !== undefined && only.length === 0)
   throw new Error("--only: a comma-separated list of words in contender names");
 if (only !== undefined && scale !== undefined) throw new Error("--scale runs every worker count's rows: drop --only");
 /** Flags followed by a value. */
-const VALUED = ["--processes", "--only"];
+const warmAt = process.argv.indexOf("--warm-runs");
+/** `--warm-runs 25`: exactly this many warm-up runs in the steady sections. */
+const warmRuns = warmAt < 0 ? undefined : Number(process.argv[warmAt + 1]);
+if (warmRuns !== undefined && !(Number.isInteger(warmRuns) && warmRuns >= 0))
+  throw new Error(`--warm-runs: a whole number of runs, got ${process.argv[warmAt + 1]}`);
+const VALUED = ["--processes", "--only", "--warm-runs"];
 /** Words that pick sections (by title), the flags and their values left out. */
 const filters =
   scaleAt < 0 ? process.argv.slice(2).filter((a, i, all) => !VALUED.includes(a) && !VALUED.includes(all[i - 1]!)) : [];
 /** Sections timed in the steady state: those whose name starts with one of these. */
 const STEADY = ["tiny", "objects", "strings"];
 /** Steady-state warm-up: full-size runs until this many… */
-const STEADY_RUNS = 8;
+const STEADY_RUNS = warmRuns ?? 8;
 /** …or until this long was spent warming, whichever comes first. */
-const STEADY_MS = 1500;
+const STEADY_MS = warmRuns === undefined ? 1500 : Infinity;
 
 function parseCounts(text: string | undefined): number[] {
   const counts = (text ?? "").split(",").map(Number);
@@ -550,6 +558,7 @@ function runChildren(k: number): Map<string, Row[][]> {
       fileURLToPath(import.meta.url),
       ...filters,
       ...(only === undefined ? [] : ["--only", only.join(",")]),
+      ...(warmRuns === undefined ? [] : ["--warm-runs", String(warmRuns)]),
     ];
     const child = spawnSync(process.execPath, args, {
       encoding: "utf8",
@@ -670,7 +679,9 @@ console.log(
     (processes === undefined
       ? `median of ${ROUNDS}, rotated order, warmed up`
       : `median over ${processes} fresh processes (each the median of ${ROUNDS} rounds), rotated order, warmed up`) +
-    `; tiny and object rows: steady state (up to ${STEADY_RUNS} full runs or ${STEADY_MS} ms of warm-up before each timed run)`,
+    (warmRuns === undefined
+      ? `; tiny and object rows: steady state (up to ${STEADY_RUNS} full runs or ${STEADY_MS} ms of warm-up before each timed run)`
+      : `; tiny and object rows: steady state (${STEADY_RUNS} full runs of warm-up before each timed run)`),
 );
 
 printTiny(
