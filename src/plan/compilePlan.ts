@@ -300,12 +300,12 @@ function admitsOneByOne(node: GraphNode): boolean {
 /**
  * True when a pool stage's runner hands its items over in groups (StageStep's group path): each
  * item gives one result (not a filter, flatMap or mapBatch anywhere in its colocated chain), and
- * neither a timeout nor a cap on items per worker is counted item by item. Flow control is
- * checked apart ({@link admitsOneByOne}).
+ * no cap on items per worker is counted item by item (a timeout is kept in the worker, item by
+ * item). Flow control is checked apart ({@link admitsOneByOne}).
  */
 function submitsGroups(node: GraphNode, members: readonly GraphNode[]): boolean {
   if (members.some((m) => m.kind === "filter" || m.kind === "flatMap" || m.wholeBatches === true)) return false;
-  return node.settings?.timeoutMs === undefined && node.pool!.factory.settings?.maxItemsPerWorker === 0;
+  return node.pool!.factory.settings?.maxItemsPerWorker === 0;
 }
 
 /** A pool stage's options that cost a step per item on the batch settle and submit paths, and why. */
@@ -315,7 +315,7 @@ function perItemOptions(node: GraphNode): string[] {
   const out: string[] = [];
   if (s.timeoutMs !== undefined)
     out.push(
-      "timeoutMs: each item is handed to the pool in a slot of its own, not in a group, and timed from its start in the worker (on an injected clock the runner arms a timer per item and hands items over one by one)",
+      "timeoutMs: each item is timed from its start in its worker, and one that runs past it leaves its group to fail on its own (on an injected clock the runner arms a timer per item and hands items over one by one)",
     );
   if (node.pool?.factory.settings !== undefined && node.pool.factory.settings.maxItemsPerWorker > 0)
     out.push("maxItemsPerWorker: each item is handed to the pool in a slot of its own, not in a group, to be counted");

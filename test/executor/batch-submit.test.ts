@@ -165,10 +165,10 @@ describe("a pool stage's submits", () => {
     assert.ok(groups.length < 5000 / 8, `groups: ${groups.length}`);
   });
 
-  it("go a run at a time where each item is timed (timeoutMs), every item once and in order", async () => {
-    const p = pipeline<number>("timed")
+  it("go a run at a time where each item is counted in the pool (maxItemsPerWorker), every item once and in order", async () => {
+    const p = pipeline<number>("counted")
       .from(range(5000))
-      .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", timeoutMs: 60_000 });
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 2, maxItemsPerWorker: 1_000_000 }), { name: "w" });
     assert.equal(p.plan().steps[1]!.pool?.submit, "batch");
     const out: number[] = [];
     const { result, calls, groups } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());

@@ -9,7 +9,7 @@ import { ModuleLoadError } from "../../src/errors/ModuleLoadError.js";
 import { StageError } from "../../src/errors/StageError.js";
 import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
 import { formatPlan, pipeline, worker, type RunEvents } from "../../src/index.js";
-import { fns } from "./harness.js";
+import { codeOf, fns } from "./harness.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
@@ -279,5 +279,161 @@ describe("a pool stage's group path", () => {
     assert.ok(out.length >= 2000 && out.length < 20_000, `out: ${out.length}`);
     assert.deepEqual(out, range(out.length));
     assert.ok(result.abandoned > 0, `items were abandoned: ${result.abandoned}, out: ${out.length}`);
+  });
+
+  describe("under timeoutMs (each item timed in its worker)", () => {
+    /** The calls of one PoolExecutor method while `fn` runs, as `record` reads them. */
+    async function spying<K extends "completed" | "resend" | "failed", R, T>(
+      method: K,
+      record: (...args: Parameters<PoolExecutor[K]>) => R | undefined,
+      fn: () => Promise<T>,
+    ): Promise<{ result: T; calls: R[] }> {
+      const calls: R[] = [];
+      const original = PoolExecutor.prototype[method] as (...args: Parameters<PoolExecutor[K]>) => void;
+      (PoolExecutor.prototype[method] as unknown) = function (
+        this: PoolExecutor,
+        ...args: Parameters<PoolExecutor[K]>
+      ) {
+        const r = record(...args);
+        if (r !== undefined) calls.push(r);
+        original.apply(this, args);
+      };
+      try {
+        return { result: await fn(), calls };
+      } finally {
+        (PoolExecutor.prototype[method] as unknown) = original;
+      }
+    }
+
+    it("is the group path, and plan() says what the timeout costs", () => {
+      const p = pipeline<number>("timed")
+        .from(range(10))
+        .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", timeoutMs: 60_000 });
+      const pool = p.plan().steps[1]!.pool!;
+      assert.equal(pool.submit, "group");
+      assert.match(pool.perItem.join("\n"), /^timeoutMs: each item is timed from its start in its worker/m);
+    });
+
+    it("an item its worker timed out (async, past the timeout) leaves its group: WEIR_TIMEOUT under its own index, the rest in order", async () => {
+      const n = 3000;
+      const items = range(n).map((v) => ({ ms: v === 1500 ? 5_000 : 0, v }));
+      const out: number[] = [];
+      const { result, calls } = await spying(
+        "completed",
+        (batch, reply) => (batch instanceof GroupBatch && reply.o !== null ? reply.o.length : undefined),
+        () =>
+          groupSizes(() =>
+            pipeline<{ ms: number; v: number }>("timed-out")
+              .from(items)
+              .map(
+                worker<{ ms: number; v: number }, number>(fns, "sleepThen", {
+                  maxWorkers: 2,
+                  concurrencyPerWorker: 64,
+                }),
+                { name: "w", concurrency: 2, timeoutMs: 1_000, onError: "dead-letter" },
+              )
+              .to((v) => void out.push(v))
+              .run(),
+          ),
+      );
+      const { result: run, groups } = result;
+      assert.ok(sum(groups) >= n / 2, `grouped: ${sum(groups)} in ${groups.length}`);
+      assert.deepEqual(calls, [1], "one group's reply named the item as timed out");
+      assert.deepEqual(
+        out,
+        range(n).filter((v) => v !== 1500),
+      );
+      assert.deepEqual(
+        run.deadLetters.map((d) => [d.index, codeOf(d.error), d.attempts]),
+        [[1500, "WEIR_TIMEOUT", 1]],
+      );
+      assert.match((run.deadLetters[0]!.error as Error).message, /stage "w" item 1500/);
+      assert.equal(run.stats.w!.inFlight, 0);
+      assert.equal(run.stats.w!.out, n - 1);
+    });
+
+    for (const [label, make] of [
+      ["plain arrays", (i: number) => [i === 1000 ? -1 : i]],
+      ["typed arrays (moved into the worker)", (i: number) => new Float64Array([i === 1000 ? -1 : i])],
+    ] as const) {
+      it(`a synchronous item stuck past the timeout fails alone; the rest of its group and the worker's other groups go again (${label})`, async () => {
+        const n = 2000;
+        const items: ArrayLike<number>[] = range(n).map((i) => make(i));
+        const out: number[] = [];
+        const { result, calls } = await spying(
+          "resend",
+          (batch, timedOut) => (batch instanceof GroupBatch ? timedOut : undefined),
+          () =>
+            groupSizes(() =>
+              pipeline<ArrayLike<number>>("stuck")
+                .from(items)
+                .map(worker<ArrayLike<number>, ArrayLike<number>>(fns, "spinOnNegative", { maxWorkers: 2 }), {
+                  name: "w",
+                  concurrency: 2,
+                  timeoutMs: 1_000,
+                  onError: "dead-letter",
+                })
+                .to((xs) => void out.push(xs[0]!))
+                .run({ deadLetters: { keep: n } }),
+            ),
+        );
+        const { result: run, groups } = result;
+        assert.ok(groups.length > 0, "groups were used");
+        assert.ok(
+          calls.some((k) => k >= 0),
+          `a batch of groups went again with its timed-out item named: ${calls.join(", ")}`,
+        );
+        const timedOut = run.deadLetters.filter((d) => codeOf(d.error) === "WEIR_TIMEOUT");
+        assert.deepEqual(
+          timedOut.map((d) => [d.index, d.attempts]),
+          [[1000, 1]],
+        );
+        const moved = run.deadLetters.filter((d) => d.index !== 1000);
+        for (const d of moved)
+          assert.equal(codeOf(d.error), "WEIR_ITEM_TRANSFERRED", `item ${d.index}: ${String(d.error)}`);
+        if (label === "plain arrays") assert.deepEqual(moved, [], "nothing else failed");
+        // every item once, in order
+        assert.deepEqual(
+          [...out, ...run.deadLetters.map((d) => d.index)].sort((a, b) => a - b),
+          range(n),
+        );
+        assert.deepEqual(
+          out,
+          [...out].sort((a, b) => a - b),
+        );
+        assert.equal(run.stats.w!.inFlight, 0);
+      });
+    }
+
+    it("a stuck item among tiny ones (a batch not noted item by item) fails alone after its batch of groups splits", async () => {
+      const n = 5000;
+      const items = range(n).map((i) => (i === 4000 ? "spin" : i));
+      let done = 0;
+      const { result, calls } = await spying(
+        "failed",
+        (batch, failure) => (batch instanceof GroupBatch ? failure.overdue : undefined),
+        () =>
+          groupSizes(() =>
+            pipeline<number | string>("stuck-tiny")
+              .from(items)
+              .map(worker<number | string, number | string>(fns, "spin", { maxWorkers: 2 }), {
+                name: "w",
+                concurrency: 2,
+                timeoutMs: 1_000,
+                onError: "dead-letter",
+              })
+              .to(() => void done++)
+              .run(),
+          ),
+      );
+      const { result: run, groups } = result;
+      assert.ok(groups.length > 0, "groups were used");
+      assert.ok(calls.includes(true), `a batch of groups was overdue: ${calls.join(", ")}`);
+      assert.deepEqual(
+        run.deadLetters.map((d) => [d.index, codeOf(d.error), d.attempts]),
+        [[4000, "WEIR_TIMEOUT", 1]],
+      );
+      assert.equal(done, n - 1);
+    });
   });
 });

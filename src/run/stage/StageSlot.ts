@@ -1,5 +1,6 @@
 import type { Attempt, BatchSettle, FailedStep, Group, GroupOwner, Settle } from "../../executor/Executor.js";
 import type { TimerHandle } from "../../time/Clock.js";
+import { groupIndexAt } from "../../executor/groupIndex.js";
 import type { Waiter } from "./AdmissionGate.js";
 
 /** Where a slot's bound settle functions and timer land (the stage runner). */
@@ -114,6 +115,6 @@ export class GroupSlot implements Group {
 
   /** Source index of item `k`. */
   indexAt(k: number): number {
-    return this.indices === undefined ? this.index + k : this.indices[k]!;
+    return groupIndexAt(this, k);
   }
 }

@@ -475,7 +475,6 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     const latency = c.latency;
     const perAttempt = latency.tracesAttempts;
     const items = g.items;
-    const indices = g.indices;
     const m = g.size;
     const failed = failures?.length ?? 0;
     let f = 0;
@@ -489,8 +488,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
         continue;
       }
       if (perAttempt) latency.record(now - g.startedAt);
-      const index = indices === undefined ? g.index + k : indices[k]!;
-      this.#handOn(items[k], values[offset + k], g.arrival + k, index);
+      this.#handOn(items[k], values[offset + k], g.arrival + k, g.indexAt(k));
     }
     const done = m - failed;
     if (!perAttempt && done > 0) latency.recordMany(now - g.startedAt, done);

@@ -1,4 +1,5 @@
 import type { Group } from "../../Executor.js";
+import { groupIndexAt } from "../../groupIndex.js";
 import type { PoolBatch } from "../workers/PoolClient.js";
 import type { PoolWorker } from "../workers/PoolWorker.js";
 
@@ -6,16 +7,14 @@ import type { PoolWorker } from "../workers/PoolWorker.js";
  * One or more {@link Group}s on their way to a worker and back, as one batch: their items, one
  * group after another, are the message's, and each group ends once, through its owner, when the
  * reply comes (or when the batch cannot finish). Groups that arrived a few at a time (a source
- * slower than the pool) go together up to the batch size, as single attempts would. A group's
- * items have no timeout of their own (an executor with a timeout takes no groups).
+ * slower than the pool) go together up to the batch size, as single attempts would. A timed
+ * stage's items are timed one by one in the worker, as any batch's are.
  */
 export class GroupBatch implements PoolBatch {
   worker: PoolWorker | undefined = undefined;
   /** Items in all its groups. */
   readonly size: number;
-  readonly limitMs = undefined;
   readonly isolated = false;
-  readonly timeoutMs = undefined;
   /** Where each group's items start among the batch's. */
   readonly starts: readonly number[];
   /** Its groups ended already (their signal aborted while the batch was out): a late reply is dropped. */
@@ -25,6 +24,10 @@ export class GroupBatch implements PoolBatch {
     readonly id: number,
     /** Its groups, all under one signal. */
     readonly groups: readonly Group[],
+    /** How long the batch may run (see {@link PoolBatch.limitMs}); undefined: no limit. */
+    readonly limitMs: number | undefined,
+    /** The stage's timeout for each item, from when its worker starts it. */
+    readonly timeoutMs: number | undefined,
   ) {
     const starts: number[] = [];
     let size = 0;
@@ -34,6 +37,20 @@ export class GroupBatch implements PoolBatch {
     }
     this.starts = starts;
     this.size = size;
+  }
+
+  /** Which of its groups holds the batch's item `at` (below {@link size}). */
+  groupAt(at: number): number {
+    const starts = this.starts;
+    let j = starts.length - 1;
+    while (starts[j]! > at) j--;
+    return j;
+  }
+
+  /** Source index of the batch's item `at`. */
+  indexAt(at: number): number {
+    const j = this.groupAt(at);
+    return groupIndexAt(this.groups[j]!, at - this.starts[j]!);
   }
 
   /** The items the message carries: the only group's own array, or the groups' items in order. */
@@ -66,7 +83,7 @@ export class GroupBatch implements PoolBatch {
     }
     if (consecutive) return undefined;
     const indices: number[] = [];
-    for (const g of groups) for (let k = 0; k < g.size; k++) indices.push(g.indices?.[k] ?? g.index + k);
+    for (const g of groups) for (let k = 0; k < g.size; k++) indices.push(groupIndexAt(g, k));
     return indices;
   }
 }

@@ -1,4 +1,5 @@
 import type { Attempt, FailedStep, Group, GroupFailure, Settle } from "../../Executor.js";
+import { groupIndexAt } from "../../groupIndex.js";
 
 /**
  * A {@link Group} split into its items, each an attempt of its own (a worker died holding the
@@ -21,7 +22,7 @@ export class GroupParts {
   /** Item `at` of the group as an attempt of its own, settling into this group. */
   part(at: number): GroupPart {
     const g = this.#group;
-    return new GroupPart(this, at, g.items[at], g.indices === undefined ? g.index + at : g.indices[at]!, g.signal);
+    return new GroupPart(this, at, g.items[at], groupIndexAt(g, at), g.signal);
   }
 
   /** Item `at` ran to `value`. */

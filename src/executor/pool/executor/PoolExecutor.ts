@@ -21,6 +21,7 @@ import { AttemptQueues } from "./AttemptQueues.js";
 import { batchMessage, groupMessage } from "./batchMessage.js";
 import { GroupBatch } from "./GroupBatch.js";
 import { GroupParts } from "./GroupParts.js";
+import { groupIndexAt } from "../../groupIndex.js";
 import { SignalWatches } from "../../SignalWatches.js";
 import { maxPoolWindow, minBatchSize, workersFor } from "./poolWindow.js";
 
@@ -190,11 +191,12 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   }
 
   /**
-   * Groups are taken while the stage's items need nothing of their own here: no timeout (timed
-   * from each item's start in its worker) and no cap on items per worker (counted item by item).
+   * Groups are taken while the stage's items need nothing of their own here: no cap on items per
+   * worker (counted item by item). A timeout needs nothing here: each item is timed from its
+   * start in its worker, and one that ran past it leaves its group.
    */
   groupSize(): number {
-    if (this.#closed || this.#timeoutMs !== undefined || this.#settings.maxItemsPerWorker > 0) return 0;
+    if (this.#closed || this.#settings.maxItemsPerWorker > 0) return 0;
     return this.batchSize;
   }
 
@@ -273,7 +275,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
         groups.push(this.#shiftGroup());
         size += next.size;
       }
-      const batch = new GroupBatch(id, groups);
+      const batch = new GroupBatch(id, groups, this.#limitMs(size), this.#timeoutMs);
       this.#inFlight.add(batch);
       return groupMessage(batch, this.#chainId, this.#transfer, this.#keys);
     }
@@ -305,9 +307,9 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   }
 
   /**
-   * Ends each group of `batch` as `reply` says: its values, and its failed items with their
-   * errors, by their place in the group (a group has no timeout, and its owner reads no
-   * Retry-After: no gate holds its items).
+   * Ends each group of `batch` as `reply` says: its values, and its failed items (those that ran
+   * past the stage's timeout with a `TimeoutError`) with their errors, by their place in the
+   * group (its owner reads no Retry-After: no gate holds its items).
    */
   #settleGroup(batch: GroupBatch, reply: ResultMessage): void {
     this.#learn(reply);
@@ -316,9 +318,12 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     const groups = batch.groups;
     this.#watches.unwatch(groups[0]!.signal, groups.length);
     let failures: GroupFailure[] | undefined;
-    if (reply.e !== null) {
+    if (reply.e !== null || reply.o !== null) {
       failures = [];
-      for (const f of reply.e) {
+      const timedOut = reply.o ?? [];
+      for (const at of timedOut) failures.push({ at, error: this.#timeoutError(batch.indexAt(at)), step: undefined });
+      for (const f of reply.e ?? []) {
+        if (timedOut.includes(f[0])) continue; // (settled as timed out, as an attempt would be)
         const step = f.length === 2 ? undefined : f.length === 4 ? { stage: f[2], item: f[3] } : { stage: f[2] };
         failures.push({ at: f[0], error: this.#workerError(f[1]), step });
       }
@@ -351,7 +356,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     }
     if (reply.o !== null) {
       for (const k of reply.o) {
-        if (settles[k] !== undefined) this.#reject(batch, k, this.#timeoutError(attempts[k]!));
+        if (settles[k] !== undefined) this.#reject(batch, k, this.#timeoutError(attempts[k]!.index));
       }
     }
     if (reply.e !== null) {
@@ -425,7 +430,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
       const settle = settles[k];
       if (settle === undefined) continue;
       const a = attempts[k]!;
-      if (blamed) this.#reject(batch, k, failure.overdue ? this.#timeoutError(a) : failure.error);
+      if (blamed) this.#reject(batch, k, failure.overdue ? this.#timeoutError(a.index) : failure.error);
       else if (moved && detached(batch.items[k])) {
         this.#reject(batch, k, new ItemTransferredError(this.stage, a.index, "crash", failure.error));
       } else {
@@ -441,10 +446,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   resend(batch: AttemptBatch | GroupBatch, timedOut: number): void {
     this.#inFlight.delete(batch);
     if (batch instanceof GroupBatch) {
-      // (a group has no timeout: none of its items ran past one) its groups go again first, whole
-      if (batch.ended) return;
-      this.#groups.splice(this.#groupsHead, 0, ...batch.groups);
-      this.#scheduleFlush();
+      this.#resendGroups(batch, timedOut);
       return;
     }
     // the batch reached a worker that is gone: buffers it transferred went with it
@@ -456,7 +458,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
       const settle = settles[k];
       if (settle === undefined) continue;
       const a = attempts[k]!;
-      if (k === timedOut) this.#reject(batch, k, this.#timeoutError(a));
+      if (k === timedOut) this.#reject(batch, k, this.#timeoutError(a.index));
       else if (moved && detached(batch.items[k])) {
         this.#reject(batch, k, new ItemTransferredError(this.stage, a.index, "crash"));
       } else {
@@ -527,12 +529,21 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
    */
   #groupFailed(batch: GroupBatch, failure: PoolFailure): void {
     if (batch.ended) return;
-    if (failure.final || (batch.size === 1 && failure.alone)) {
+    if ((failure.final || (batch.size === 1 && failure.alone)) && !failure.overdue) {
       this.#endGroups(batch, failure.error);
       return;
     }
     batch.ended = true;
     this.#watches.unwatch(batch.groups[0]!.signal, batch.groups.length);
+    if (failure.final || (batch.size === 1 && failure.alone)) {
+      // its worker was stopped past the batch's limit, with nothing else to blame: each item
+      // timed out, under its own index
+      for (const group of batch.groups) {
+        const parts = new GroupParts(group);
+        for (let k = 0; k < group.size; k++) parts.failed(k, this.#timeoutError(groupIndexAt(group, k)));
+      }
+      return;
+    }
     const moved = this.#transfer && batch.worker !== undefined;
     let resent = 0;
     for (const group of batch.groups) {
@@ -549,6 +560,46 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
       }
     }
     if (resent > 0) this.#scheduleFlush();
+  }
+
+  /**
+   * `batch` goes again: its worker was stopped before it ran (or while it ran, for other work's
+   * sake). Its groups go again first, whole, but for two kinds of group, which split into their
+   * items, each an attempt of its own that goes again in a batch: the group holding item
+   * `timedOut` of the batch (-1: none), which ran past the stage's timeout and fails with a
+   * `TimeoutError`, and, when the batch reached its worker with its buffers moved there, a group
+   * holding such an item, which fails with an `ItemTransferredError` (the rest go again).
+   */
+  #resendGroups(batch: GroupBatch, timedOut: number): void {
+    if (batch.ended) return;
+    batch.ended = true;
+    const moved = this.#transfer && batch.worker !== undefined;
+    const whole: Group[] = [];
+    let resent = 0;
+    for (let j = 0; j < batch.groups.length; j++) {
+      const group = batch.groups[j]!;
+      const at = timedOut - batch.starts[j]!;
+      const holdsTimedOut = at >= 0 && at < group.size;
+      if (!holdsTimedOut && !(moved && group.items.some(detached))) {
+        whole.push(group);
+        continue;
+      }
+      this.#watches.unwatch(group.signal);
+      const parts = new GroupParts(group);
+      for (let k = 0; k < group.size; k++) {
+        const part = parts.part(k);
+        if (k === at) parts.failed(k, this.#timeoutError(part.index));
+        else if (moved && detached(part.item))
+          parts.failed(k, new ItemTransferredError(this.stage, part.index, "crash"));
+        else {
+          this.#queues.pushAgain(part, part);
+          this.#watches.watch(part.signal, part);
+          resent++;
+        }
+      }
+    }
+    if (whole.length > 0) this.#groups.splice(this.#groupsHead, 0, ...whole);
+    if (whole.length > 0 || resent > 0) this.#scheduleFlush();
   }
 
   /** Ends each group of `batch` (not ended yet) with `error` for each item. */
@@ -592,8 +643,9 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     );
   }
 
-  #timeoutError(a: Attempt): TimeoutError {
-    return new TimeoutError(`stage "${this.stage}" item ${a.index}`, this.#timeoutMs ?? 0);
+  /** The `TimeoutError` of the item of source index `index`. */
+  #timeoutError(index: number): TimeoutError {
+    return new TimeoutError(`stage "${this.stage}" item ${index}`, this.#timeoutMs ?? 0);
   }
 
   /** Settles the open attempt at `k` in `batch` with `error`. */
