@@ -11,11 +11,13 @@
  * the workers, the process's CPU time per item (every thread: the workers' included) says more.
  *
  *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--warmup 0] [--mode warm|cold|child] [--timeout-ms 30000]
+ *     [--max-items-per-worker 0]
  *
  * `--mode warm` (default): worker threads, the pool kept warm by a keeper executor; `cold`: each
  * run starts and stops its own pool (the public API's default), inside the timed run; `child`:
  * child processes (`child()`), kept warm. `--timeout-ms`: the stage has that `timeoutMs` (its
- * workers time each item). `--warmup 20`: that many untimed rounds first (both sides, alternated),
+ * workers time each item); `--max-items-per-worker`: the pool's `maxItemsPerWorker` (0: none).
+ * `--warmup 20`: that many untimed rounds first (both sides, alternated),
  * for the steady state: a fresh process here warms over about 20 runs of 200,000 items
  * (bench/README.md, "How long a fresh process takes to warm").
  */
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     warmup: { type: "string" },
     mode: { type: "string" },
     "timeout-ms": { type: "string" },
+    "max-items-per-worker": { type: "string" },
   },
 });
 if (values.before === undefined) throw new Error("--before <path of the other checkout> is required");
@@ -48,6 +51,9 @@ if (!Number.isInteger(warmup) || warmup < 0)
 const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
 if (timeoutMs !== undefined && !(timeoutMs > 0))
   throw new Error(`--timeout-ms: a positive number, not ${values["timeout-ms"]}`);
+const maxItemsPerWorker = Number(values["max-items-per-worker"] ?? 0);
+if (!Number.isInteger(maxItemsPerWorker) || maxItemsPerWorker < 0)
+  throw new Error(`--max-items-per-worker: a whole number, not ${values["max-items-per-worker"]}`);
 const moduleUrl = new URL("../test/fixtures/workers/bench.mjs", import.meta.url);
 
 /** The main thread's CPU time so far in ms (NaN where schedstat is not there). */
@@ -73,7 +79,7 @@ async function side(root: string): Promise<Side> {
   };
   const make = mode === "child" ? child : worker;
   const stage = (): ReturnType<typeof workerType<number, number>> =>
-    make<number, number>(moduleUrl, "inc", { maxWorkers: 2, minWorkers: 2 });
+    make<number, number>(moduleUrl, "inc", { maxWorkers: 2, minWorkers: 2, maxItemsPerWorker });
   const keeper = mode === "cold" ? undefined : createExecutor(stage(), "keeper");
   const run = async (n: number): Promise<void> => {
     function* range(): Generator<number> {
@@ -114,7 +120,8 @@ const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Ma
 const nsPerItem = (k: "before" | "after"): number => (median(cpu[k]) * 1e6) / N;
 const allNsPerItem = (k: "before" | "after"): number => (median(allCpu[k]) * 1e6) / N;
 console.log(
-  `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}, ${N.toLocaleString("en")} items, ${rounds} rounds` +
+  `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}` +
+    `${maxItemsPerWorker === 0 ? "" : `, maxItemsPerWorker ${maxItemsPerWorker}`}, ${N.toLocaleString("en")} items, ${rounds} rounds` +
     (warmup > 0 ? ` after ${warmup} untimed` : ""),
 );
 for (const k of ["before", "after"] as const) {

@@ -279,7 +279,7 @@ function plannedPool(node: GraphNode, members: readonly GraphNode[], concurrency
     running: workers * s.concurrencyPerWorker,
     window: pool.maxWindow,
     settle: "batch",
-    submit: admitsOneByOne(node) ? "one" : submitsGroups(node, members) ? "group" : "batch",
+    submit: admitsOneByOne(node) ? "one" : submitsGroups(members) ? "group" : "batch",
     perItem: perItemOptions(node),
   };
 }
@@ -299,13 +299,12 @@ function admitsOneByOne(node: GraphNode): boolean {
 
 /**
  * True when a pool stage's runner hands its items over in groups (StageStep's group path): each
- * item gives one result (not a filter, flatMap or mapBatch anywhere in its colocated chain), and
- * no cap on items per worker is counted item by item (a timeout is kept in the worker, item by
- * item). Flow control is checked apart ({@link admitsOneByOne}).
+ * item gives one result (not a filter, flatMap or mapBatch anywhere in its colocated chain). A
+ * timeout is kept in the worker, item by item; a cap on items per worker splits a group that
+ * does not fit. Flow control is checked apart ({@link admitsOneByOne}).
  */
-function submitsGroups(node: GraphNode, members: readonly GraphNode[]): boolean {
-  if (members.some((m) => m.kind === "filter" || m.kind === "flatMap" || m.wholeBatches === true)) return false;
-  return node.pool!.factory.settings?.maxItemsPerWorker === 0;
+function submitsGroups(members: readonly GraphNode[]): boolean {
+  return !members.some((m) => m.kind === "filter" || m.kind === "flatMap" || m.wholeBatches === true);
 }
 
 /** A pool stage's options that cost a step per item on the batch settle and submit paths, and why. */
@@ -317,8 +316,6 @@ function perItemOptions(node: GraphNode): string[] {
     out.push(
       "timeoutMs: each item is timed from its start in its worker, and one that runs past it leaves its group to fail on its own (on an injected clock the runner arms a timer per item and hands items over one by one)",
     );
-  if (node.pool?.factory.settings !== undefined && node.pool.factory.settings.maxItemsPerWorker > 0)
-    out.push("maxItemsPerWorker: each item is handed to the pool in a slot of its own, not in a group, to be counted");
   if (s.retry.attempts > 1) out.push("retry: a failed item settles and is retried on its own");
   if (admitsOneByOne(node))
     out.push(

@@ -165,18 +165,24 @@ describe("a pool stage's submits", () => {
     assert.ok(groups.length < 5000 / 8, `groups: ${groups.length}`);
   });
 
-  it("go a run at a time where each item is counted in the pool (maxItemsPerWorker), every item once and in order", async () => {
-    const p = pipeline<number>("counted")
+  it("go a run at a time where the colocated chain has a filter (an attempt gives 0 or 1 outputs), every item once and in order", async () => {
+    const p = pipeline<number>("filtered")
       .from(range(5000))
-      .map(worker<number, number>(fns, "inc", { maxWorkers: 2, maxItemsPerWorker: 1_000_000 }), { name: "w" });
-    assert.equal(p.plan().steps[1]!.pool?.submit, "batch");
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w" })
+      .filter(worker<number, boolean>(fns, "isEven", { maxWorkers: 2 }), { name: "even" });
+    const step = p.plan().steps[1]!;
+    assert.deepEqual(step.fused, ["even"], "colocated with w");
+    assert.equal(step.pool?.submit, "batch");
     const out: number[] = [];
     const { result, calls, groups } = await countingSubmits(() => p.tap((x) => void out.push(x)).run());
     assert.deepEqual(
       out,
-      range(5000).map((x) => x + 1),
+      range(5000)
+        .map((x) => x + 1)
+        .filter((x) => x % 2 === 0),
     );
-    assert.equal(result.stats.w!.out, 5000);
+    assert.equal(result.stats.w!.in, 5000);
+    assert.equal(result.stats.even!.out, 2500);
     assert.deepEqual(groups, []);
     const submitted = sum(calls);
     assert.ok(submitted <= 5000 && 5000 - submitted <= 64, `submitted in runs: ${submitted}`);

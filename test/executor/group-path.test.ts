@@ -8,8 +8,10 @@ import { PoolExecutor } from "../../src/executor/pool/executor/PoolExecutor.js";
 import { ModuleLoadError } from "../../src/errors/ModuleLoadError.js";
 import { StageError } from "../../src/errors/StageError.js";
 import { WorkerCrashedError } from "../../src/errors/WorkerCrashedError.js";
+import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
+import type { Group, GroupOwner } from "../../src/executor/Executor.js";
 import { formatPlan, pipeline, worker, type RunEvents } from "../../src/index.js";
-import { codeOf, fns } from "./harness.js";
+import { attempt, codeOf, fns } from "./harness.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
@@ -210,24 +212,81 @@ describe("a pool stage's group path", () => {
     }
   });
 
-  it("is not taken where each item counts in the pool (maxItemsPerWorker); plan() says why", async () => {
+  it("keeps maxItemsPerWorker exactly: a group a worker cannot take whole splits into its items", async () => {
     const p = pipeline<number>("capped")
       .from(range(3000))
-      .map(worker<number, number>(fns, "inc", { maxWorkers: 2, maxItemsPerWorker: 1000 }), {
+      .map(worker<number, { x: number; who: string }>(fns, "whoRan", { maxWorkers: 2, maxItemsPerWorker: 1000 }), {
         name: "w",
         concurrency: 2,
       });
     const pool = p.plan().steps[1]!.pool!;
-    assert.equal(pool.submit, "batch");
-    assert.match(pool.perItem.join("\n"), /^maxItemsPerWorker: /m);
-    assert.match(formatPlan(p.plan()), /per item: maxItemsPerWorker: /);
-    const out: number[] = [];
-    const { groups } = await groupSizes(() => p.to((x) => void out.push(x)).run());
-    assert.deepEqual(groups, []);
+    assert.equal(pool.submit, "group");
+    assert.doesNotMatch(pool.perItem.join("\n"), /maxItemsPerWorker/);
+    const out: { x: number; who: string }[] = [];
+    const { groups } = await groupSizes(() => p.to((r) => void out.push(r)).run());
+    assert.ok(sum(groups) >= 3000 - 256, `grouped: ${sum(groups)} in ${groups.length}`);
     assert.deepEqual(
-      out,
-      range(3000).map((x) => x + 1),
+      out.map((r) => r.x),
+      range(3000),
     );
+    const perWorker = new Map<string, number>();
+    for (const r of out) perWorker.set(r.who, (perWorker.get(r.who) ?? 0) + 1);
+    const counts = [...perWorker.values()];
+    assert.ok(
+      counts.every((c) => c <= 1000),
+      `items per worker: ${counts.join(", ")}`,
+    );
+    assert.ok(counts.filter((c) => c === 1000).length >= 2, `workers that reached the cap: ${counts.join(", ")}`);
+  });
+
+  it("sends a worker no more items in one batch of groups than it may still take (maxItemsPerWorker)", async () => {
+    const e = createExecutor(
+      worker(fns, "whoRan", { maxWorkers: 1, maxItemsPerWorker: 100, targetBatchMs: 1000 }),
+      "w",
+    );
+    try {
+      // loads the pool code and measures an item: batches may then hold far more than 100
+      assert.equal((await attempt(e, -1)).ok, true);
+      assert.ok(e.groupSize!() > 300, `group size: ${e.groupSize!()}`);
+      const out: { x: number; who: string }[] = [];
+      const signal = new AbortController().signal;
+      await new Promise<void>((resolve, reject) => {
+        let left = 10;
+        const owner: GroupOwner = {
+          resolveGroup(group, values, offset, failures) {
+            if (failures !== undefined) reject(failures[0]!.error);
+            for (let k = 0; k < group.size; k++)
+              out[group.index + k] = values[offset + k] as { x: number; who: string };
+            if (--left === 0) resolve();
+          },
+          rejectGroup: (_group, error) => reject(error),
+        };
+        // ten groups of 30 queued at once: they would all fit one batch
+        const groups: Group[] = range(10).map((g) => ({
+          items: range(30).map((k) => g * 30 + k),
+          size: 30,
+          index: g * 30,
+          indices: undefined,
+          signal,
+          owner,
+        }));
+        e.executeGroups!(groups, groups.length);
+      });
+      assert.deepEqual(
+        out.map((r) => r.x),
+        range(300),
+      );
+      const perWorker = new Map<string, number>();
+      for (const r of out) perWorker.set(r.who, (perWorker.get(r.who) ?? 0) + 1);
+      // the first worker ran the item above too
+      assert.deepEqual(
+        [...perWorker.values()],
+        [99, 100, 100, 1],
+        `items per worker: ${[...perWorker.values()].join(", ")}`,
+      );
+    } finally {
+      await e.close();
+    }
   });
 
   it("fails each item of its groups with WEIR_LOAD_FAILED when the module cannot be set up", async () => {
@@ -312,6 +371,7 @@ describe("a pool stage's group path", () => {
       const pool = p.plan().steps[1]!.pool!;
       assert.equal(pool.submit, "group");
       assert.match(pool.perItem.join("\n"), /^timeoutMs: each item is timed from its start in its worker/m);
+      assert.match(formatPlan(p.plan()), /\n {2}per item: timeoutMs: each item is timed from its start in its worker/);
     });
 
     it("an item its worker timed out (async, past the timeout) leaves its group: WEIR_TIMEOUT under its own index, the rest in order", async () => {

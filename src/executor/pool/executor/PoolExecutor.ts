@@ -191,13 +191,13 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   }
 
   /**
-   * Groups are taken while the stage's items need nothing of their own here: no cap on items per
-   * worker (counted item by item). A timeout needs nothing here: each item is timed from its
-   * start in its worker, and one that ran past it leaves its group.
+   * Groups are taken while the executor is open. A timeout needs nothing of its own here: each
+   * item is timed from its start in its worker, and one that ran past it leaves its group. A cap
+   * on items per worker neither: a group that does not fit what a worker may still take splits
+   * into its items ({@link PoolExecutor.nextBatch}).
    */
   groupSize(): number {
-    if (this.#closed || this.#settings.maxItemsPerWorker > 0) return 0;
-    return this.batchSize;
+    return this.#closed ? 0 : this.batchSize;
   }
 
   /** Queues each group to go as one batch, in order; one flush for all. */
@@ -262,13 +262,25 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
 
   nextBatch(id: number, maxItems: number): OutgoingBatch<AttemptBatch | GroupBatch> | undefined {
     const alone = this.isolating();
+    if (
+      !alone &&
+      this.#queues.pending === 0 &&
+      this.#groupsQueued > 0 &&
+      this.#groups[this.#groupsHead]!.size > maxItems
+    ) {
+      // the worker may take fewer items than the next group holds before it retires
+      // (`maxItemsPerWorker`): that group splits into its items, each an attempt that goes next
+      const group = this.#shiftGroup();
+      this.#watches.unwatch(group.signal);
+      this.#split(group, false, false);
+    }
     if (!alone && this.#queues.pending === 0 && this.#groupsQueued > 0) {
-      // groups go whole (they are taken only while no cap on items per worker applies), as many
-      // as the batch size holds: a group of a few items came from a pump that found a few
+      // groups go whole, as many as the batch size holds (and the worker may still take): a group
+      // of a few items came from a pump that found a few
       const groups = [this.#shiftGroup()];
       const signal = groups[0]!.signal;
       let size = groups[0]!.size;
-      const most = this.batchSize;
+      const most = Math.min(this.batchSize, maxItems);
       while (this.#groupsQueued > 0) {
         const next = this.#groups[this.#groupsHead]!;
         if (size + next.size > most || next.signal !== signal) break;
@@ -546,19 +558,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     }
     const moved = this.#transfer && batch.worker !== undefined;
     let resent = 0;
-    for (const group of batch.groups) {
-      const parts = new GroupParts(group);
-      for (let k = 0; k < group.size; k++) {
-        const part = parts.part(k);
-        if (moved && detached(part.item)) {
-          parts.failed(k, new ItemTransferredError(this.stage, part.index, "crash", failure.error));
-          continue;
-        }
-        this.#queues.pushAlone(part, part);
-        this.#watches.watch(part.signal, part);
-        resent++;
-      }
-    }
+    for (const group of batch.groups) resent += this.#split(group, true, moved, -1, failure.error);
     if (resent > 0) this.#scheduleFlush();
   }
 
@@ -585,21 +585,35 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
         continue;
       }
       this.#watches.unwatch(group.signal);
-      const parts = new GroupParts(group);
-      for (let k = 0; k < group.size; k++) {
-        const part = parts.part(k);
-        if (k === at) parts.failed(k, this.#timeoutError(part.index));
-        else if (moved && detached(part.item))
-          parts.failed(k, new ItemTransferredError(this.stage, part.index, "crash"));
-        else {
-          this.#queues.pushAgain(part, part);
-          this.#watches.watch(part.signal, part);
-          resent++;
-        }
-      }
+      resent += this.#split(group, false, moved, holdsTimedOut ? at : -1);
     }
     if (whole.length > 0) this.#groups.splice(this.#groupsHead, 0, ...whole);
     if (whole.length > 0 || resent > 0) this.#scheduleFlush();
+  }
+
+  /**
+   * Splits `group` (no longer watched as a whole) into its items, each an attempt of its own that
+   * settles into the group ({@link GroupParts}), queued to go again `alone` or in a batch. Item
+   * `timedOut` (-1: none) fails with a `TimeoutError`; with `moved`, an item whose ArrayBuffers
+   * went with a worker that is gone fails with an `ItemTransferredError` (`cause`: why it is
+   * gone). Returns how many went into the queue.
+   */
+  #split(group: Group, alone: boolean, moved: boolean, timedOut = -1, cause?: unknown): number {
+    const parts = new GroupParts(group);
+    let queued = 0;
+    for (let k = 0; k < group.size; k++) {
+      const part = parts.part(k);
+      if (k === timedOut) parts.failed(k, this.#timeoutError(part.index));
+      else if (moved && detached(part.item)) {
+        parts.failed(k, new ItemTransferredError(this.stage, part.index, "crash", cause));
+      } else {
+        if (alone) this.#queues.pushAlone(part, part);
+        else this.#queues.pushAgain(part, part);
+        this.#watches.watch(part.signal, part);
+        queued++;
+      }
+    }
+    return queued;
   }
 
   /** Ends each group of `batch` (not ended yet) with `error` for each item. */
