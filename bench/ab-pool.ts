@@ -11,12 +11,13 @@
  * the workers, the process's CPU time per item (every thread: the workers' included) says more.
  *
  *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--warmup 0] [--mode warm|cold|child] [--timeout-ms 30000]
- *     [--max-items-per-worker 0]
+ *     [--max-items-per-worker 0] [--filter]
  *
  * `--mode warm` (default): worker threads, the pool kept warm by a keeper executor; `cold`: each
  * run starts and stops its own pool (the public API's default), inside the timed run; `child`:
  * child processes (`child()`), kept warm. `--timeout-ms`: the stage has that `timeoutMs` (its
- * workers time each item); `--max-items-per-worker`: the pool's `maxItemsPerWorker` (0: none).
+ * workers time each item); `--max-items-per-worker`: the pool's `maxItemsPerWorker` (0: none);
+ * `--filter`: a filter colocated after the stage (half the items go on).
  * `--warmup 20`: that many untimed rounds first (both sides, alternated),
  * for the steady state: a fresh process here warms over about 20 runs of 200,000 items
  * (bench/README.md, "How long a fresh process takes to warm").
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     mode: { type: "string" },
     "timeout-ms": { type: "string" },
     "max-items-per-worker": { type: "string" },
+    filter: { type: "boolean" },
   },
 });
 if (values.before === undefined) throw new Error("--before <path of the other checkout> is required");
@@ -78,18 +80,23 @@ async function side(root: string): Promise<Side> {
     createExecutor: typeof createExecutorType;
   };
   const make = mode === "child" ? child : worker;
-  const stage = (): ReturnType<typeof workerType<number, number>> =>
-    make<number, number>(moduleUrl, "inc", { maxWorkers: 2, minWorkers: 2, maxItemsPerWorker });
+  const options = { maxWorkers: 2, minWorkers: 2, maxItemsPerWorker };
+  const stage = (): ReturnType<typeof workerType<number, number>> => make<number, number>(moduleUrl, "inc", options);
   const keeper = mode === "cold" ? undefined : createExecutor(stage(), "keeper");
   const run = async (n: number): Promise<void> => {
     function* range(): Generator<number> {
       for (let i = 0; i < n; i++) yield i;
     }
-    const r = await pipeline<number>("bench")
+    const settings = { concurrency: 2, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+    let p = pipeline<number>("bench")
       .from(range())
-      .map(stage(), { name: "w", concurrency: 2, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
-      .run();
-    if (r.stats.w!.out !== n) throw new Error(`${root}: ${r.stats.w!.out} of ${n} items`);
+      .map(stage(), { name: "w", ...settings });
+    // colocated with w (the same module and options): one chain, its items crossing once
+    if (values.filter === true)
+      p = p.filter(make<number, boolean>(moduleUrl, "odd", options), { name: "odd", ...settings });
+    const r = await p.run();
+    const want = values.filter === true ? Math.ceil(n / 2) : n;
+    if (r.stats.w!.out !== want) throw new Error(`${root}: ${r.stats.w!.out} of ${want} items`);
   };
   await run(50_000); // warm-up
   return { run, close: async () => keeper?.close() };
@@ -121,7 +128,7 @@ const nsPerItem = (k: "before" | "after"): number => (median(cpu[k]) * 1e6) / N;
 const allNsPerItem = (k: "before" | "after"): number => (median(allCpu[k]) * 1e6) / N;
 console.log(
   `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}` +
-    `${maxItemsPerWorker === 0 ? "" : `, maxItemsPerWorker ${maxItemsPerWorker}`}, ${N.toLocaleString("en")} items, ${rounds} rounds` +
+    `${maxItemsPerWorker === 0 ? "" : `, maxItemsPerWorker ${maxItemsPerWorker}`}${values.filter === true ? ", a colocated filter" : ""}, ${N.toLocaleString("en")} items, ${rounds} rounds` +
     (warmup > 0 ? ` after ${warmup} untimed` : ""),
 );
 for (const k of ["before", "after"] as const) {

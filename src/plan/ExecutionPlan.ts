@@ -53,11 +53,12 @@ export interface PlannedPool {
    * `"group"`: the stage runner takes the items of one pump from its input in groups of the
    * pool's batch size and hands each group to the pool whole (the groups queued when a worker is
    * free go in one batch, up to the batch size): no slot, queue place or settle per item, but
-   * for handing each result on; an item that fails (or runs past `timeoutMs`, timed in its
-   * worker) leaves its group for the per-item path (its retry, its error policy); a group that a
-   * worker near its `maxItemsPerWorker` cannot take whole splits into its items. Each item must
-   * give one result: not a filter, flatMap or mapBatch in the chain. On an injected clock
-   * (`run({ clock })`), where the runner reads the clock for each item, the stage runs as
+   * for handing each result on (a chain with a filter, flatMap or mapBatch hands on each item's
+   * outputs); an item that fails (or runs past `timeoutMs`, timed in its worker) leaves its group
+   * for the per-item path (its retry, its error policy); a group that a worker near its
+   * `maxItemsPerWorker` cannot take whole splits into its items. On an injected clock
+   * (`run({ clock })`), where the runner reads the clock for each item, and in a durable run
+   * whose chain holds a flatMap (its outputs get keys of their own), the stage runs as
    * `"batch"`. `"batch"`: the stage runner hands the pool the first attempts it takes from its
    * input in one pump a run at a time, in one call, each attempt in a slot of its own (a retry is
    * sent on its own). `"one"`: each item is handed to the pool on its own, after its admission

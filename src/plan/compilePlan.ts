@@ -193,14 +193,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
             ? "channel"
             : "stage";
     const concurrency = head.settings?.concurrency ?? 1;
-    const pool =
-      headKind === "stage" && head.pool !== undefined
-        ? plannedPool(
-            head,
-            ids.map((i) => graph.nodes[i]!),
-            concurrency,
-          )
-        : null;
+    const pool = headKind === "stage" && head.pool !== undefined ? plannedPool(head, concurrency) : null;
     const to = [...new Set((consumers.get(exit.id) ?? []).map((c) => stepOf[c]!))];
     const ordered = headKind !== "stage" || head.settings!.ordered;
     return {
@@ -263,11 +256,8 @@ const POOL_CAPACITY_PER_WORKER = 128;
 /** The channel in front of a fleet stage, at most (its own window bounds what is in flight). */
 const FLEET_CAPACITY = 1024;
 
-/**
- * How a pool stage head uses its pool (its workers and window, from its pool options); `members`:
- * the stages of its step, the head first (a colocated chain).
- */
-function plannedPool(node: GraphNode, members: readonly GraphNode[], concurrency: number): PlannedPool | null {
+/** How a pool stage head uses its pool (its workers and window, from its pool options). */
+function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
   const pool = node.pool!;
   const s = pool.factory.settings;
   if (s === undefined || pool.factory.context === "fleet") return null; // a fleet's workers are elsewhere
@@ -279,7 +269,9 @@ function plannedPool(node: GraphNode, members: readonly GraphNode[], concurrency
     running: workers * s.concurrencyPerWorker,
     window: pool.maxWindow,
     settle: "batch",
-    submit: admitsOneByOne(node) ? "one" : submitsGroups(members) ? "group" : "batch",
+    // (StageStep's group path, but for flow control: a timeout is kept in the worker, item by
+    // item; a cap on items per worker splits a group that does not fit)
+    submit: admitsOneByOne(node) ? "one" : "group",
     perItem: perItemOptions(node),
   };
 }
@@ -295,16 +287,6 @@ function admitsOneByOne(node: GraphNode): boolean {
       s.admissions.length > 0 ||
       s.adaptive !== undefined)
   );
-}
-
-/**
- * True when a pool stage's runner hands its items over in groups (StageStep's group path): each
- * item gives one result (not a filter, flatMap or mapBatch anywhere in its colocated chain). A
- * timeout is kept in the worker, item by item; a cap on items per worker splits a group that
- * does not fit. Flow control is checked apart ({@link admitsOneByOne}).
- */
-function submitsGroups(members: readonly GraphNode[]): boolean {
-  return !members.some((m) => m.kind === "filter" || m.kind === "flatMap" || m.wholeBatches === true);
 }
 
 /** A pool stage's options that cost a step per item on the batch settle and submit paths, and why. */

@@ -212,6 +212,57 @@ describe("a pool stage's group path", () => {
     }
   });
 
+  it("takes a colocated chain with a filter: each item's outputs in order; a failure in the filter is its own", async () => {
+    const n = 3000;
+    const p = pipeline<number>("chain-filter")
+      .from(range(n))
+      .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), {
+        name: "w",
+        concurrency: 2,
+        onError: "dead-letter",
+      })
+      // keeps every item (x + 1 is never 0) but throws on 3 (the item 2)
+      .filter(worker<number, unknown>(fns, "fail", { maxWorkers: 2 }), { name: "kept", onError: "dead-letter" });
+    const step = p.plan().steps[1]!;
+    assert.deepEqual(step.fused, ["kept"], "colocated with w");
+    assert.equal(step.pool!.submit, "group");
+    const out: number[] = [];
+    const { result, groups } = await groupSizes(() => p.to((x) => void out.push(x)).run());
+    assert.ok(sum(groups) >= n - 256, `grouped: ${sum(groups)} in ${groups.length}`);
+    assert.deepEqual(
+      out,
+      range(n)
+        .filter((x) => x !== 2)
+        .map((x) => x + 1),
+    );
+    assert.deepEqual(
+      result.deadLetters.map((d) => [d.stage, d.index, d.item]),
+      [["kept", 2, 3]],
+    );
+    assert.equal(result.stats.kept!.out, n - 1);
+    assert.equal(result.stats.w!.inFlight, 0);
+  });
+
+  it("takes a colocated chain with a flatMap: every output of each item, in order", async () => {
+    const n = 3000;
+    const out: number[] = [];
+    const { result, groups } = await groupSizes(() =>
+      pipeline<number>("chain-flatMap")
+        .from(range(n))
+        .map(worker<number, number>(fns, "inc", { maxWorkers: 2 }), { name: "w", concurrency: 2 })
+        .flatMap(worker<number, number[]>(fns, "explode", { maxWorkers: 2 }), { name: "many" })
+        .to((x) => void out.push(x))
+        .run(),
+    );
+    assert.ok(sum(groups) >= n - 256, `grouped: ${sum(groups)} in ${groups.length}`);
+    assert.deepEqual(
+      out,
+      range(n).flatMap((x) => [x + 1, (x + 1) * 10]),
+    );
+    assert.equal(result.stats.many!.out, 2 * n);
+    assert.equal(result.lowWatermark, n);
+  });
+
   it("keeps maxItemsPerWorker exactly: a group a worker cannot take whole splits into its items", async () => {
     const p = pipeline<number>("capped")
       .from(range(3000))

@@ -235,8 +235,8 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
       this.#poolSlots &&
       options.shareSettleTime &&
       executor.executeGroups !== undefined &&
-      options.kind !== "flatMap" &&
-      executor.emitsMany !== true &&
+      // a pool chain that may emit 0..n outputs an item runs as a flatMap, its results arrays
+      (options.kind === "flatMap") === (executor.emitsMany === true) &&
       options.children === undefined;
     if (this.#gate !== undefined) {
       const gate = this.#gate;
@@ -718,6 +718,13 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
    */
   #handOn(item: unknown, value: unknown, arrival: number, index: number): void {
     const kind = this.#options.kind;
+    if (kind === "flatMap") {
+      // (the group path only) a pool chain's outputs for the item, an array: a filter in the
+      // chain gives 0 or 1
+      this.#counters.out += (value as unknown[]).length;
+      this.#deliver(arrival, index, MANY, value);
+      return;
+    }
     const out = kind === "map" ? value : kind === "tap" || (kind === "filter" && value) ? item : DROP;
     if (out !== DROP || kind === "sink") this.#counters.out++;
     if (this.#discards) return;
