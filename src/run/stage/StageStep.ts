@@ -712,9 +712,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
   /**
    * What an attempt that resolved with `value` hands on, for {@link StageStep.#settleMany} and
    * {@link StageStep.resolveGroup}: the result (map), the item itself (tap, a kept filter item),
-   * or nothing, counted, and put in the outbox when its turn has come or, ordered and ahead of an
-   * earlier item still out, in the reorder ring (drained by the caller). Nothing when nobody reads
-   * the stage's output.
+   * its outputs (a pool chain run as a flatMap, on the group path: an array), or nothing,
+   * counted, and put in the outbox when its turn has come or, ordered and ahead of an earlier
+   * item still out, in the reorder ring (drained by the caller). Nothing when nobody reads the
+   * stage's output.
    */
   #handOn(item: unknown, value: unknown, arrival: number, index: number): void {
     const kind = this.#options.kind;
