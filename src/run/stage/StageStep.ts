@@ -141,11 +141,12 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
   readonly #submit: StageSlot[] = [];
   /**
    * First attempts go to the executor in groups ({@link StageStep.#submitGrouped}) while it takes
-   * them: a pool stage whose items need nothing of their own on the way (no gate, no timer, not a
-   * flatMap or a chain that emits many, on the real clock). A group goes to a worker whole (with
-   * the others queued beside it, up to the batch size): the runner's work is per group, not per
-   * item, but for handing each result on; an item that fails leaves its group for a slot of its
-   * own (its retry, or its error policy).
+   * them: a pool stage whose items need nothing of their own on the way (no gate, no timer armed
+   * here, on the real clock; a chain that emits many runs as a flatMap, its results arrays, but
+   * not in a keyed run, whose outputs are children with keys of their own). A group goes to a
+   * worker whole (with the others queued beside it, up to the batch size): the runner's work is
+   * per group, not per item, but for handing each result on; an item that fails leaves its group
+   * for a slot of its own (its retry, or its error policy).
    */
   readonly #grouped: boolean;
   /** Free group slots (a stack), and every group slot made, for {@link StageStep.minIndex}. */

@@ -262,34 +262,29 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
 
   nextBatch(id: number, maxItems: number): OutgoingBatch<AttemptBatch | GroupBatch> | undefined {
     const alone = this.isolating();
-    if (
-      !alone &&
-      this.#queues.pending === 0 &&
-      this.#groupsQueued > 0 &&
-      this.#groups[this.#groupsHead]!.size > maxItems
-    ) {
-      // the worker may take fewer items than the next group holds before it retires
-      // (`maxItemsPerWorker`): that group splits into its items, each an attempt that goes next
-      const group = this.#shiftGroup();
-      this.#watches.unwatch(group.signal);
-      this.#split(group, false, false);
-    }
     if (!alone && this.#queues.pending === 0 && this.#groupsQueued > 0) {
-      // groups go whole, as many as the batch size holds (and the worker may still take): a group
-      // of a few items came from a pump that found a few
-      const groups = [this.#shiftGroup()];
-      const signal = groups[0]!.signal;
-      let size = groups[0]!.size;
-      const most = Math.min(this.batchSize, maxItems);
-      while (this.#groupsQueued > 0) {
-        const next = this.#groups[this.#groupsHead]!;
-        if (size + next.size > most || next.signal !== signal) break;
-        groups.push(this.#shiftGroup());
-        size += next.size;
+      const head = this.#shiftGroup();
+      if (head.size > maxItems) {
+        // the worker may take fewer items than the group holds before it retires
+        // (`maxItemsPerWorker`): it splits into its items, each an attempt that goes next (below)
+        this.#watches.unwatch(head.signal);
+        this.#split(head, false, false);
+      } else {
+        // groups go whole, as many as the batch size holds (and the worker may still take): a
+        // group of a few items came from a pump that found a few
+        const groups = [head];
+        let size = head.size;
+        const most = Math.min(this.batchSize, maxItems);
+        while (this.#groupsQueued > 0) {
+          const next = this.#groups[this.#groupsHead]!;
+          if (size + next.size > most || next.signal !== head.signal) break;
+          groups.push(this.#shiftGroup());
+          size += next.size;
+        }
+        const batch = new GroupBatch(id, groups, this.#limitMs(size), this.#timeoutMs);
+        this.#inFlight.add(batch);
+        return groupMessage(batch, this.#chainId, this.#transfer, this.#keys);
       }
-      const batch = new GroupBatch(id, groups, this.#limitMs(size), this.#timeoutMs);
-      this.#inFlight.add(batch);
-      return groupMessage(batch, this.#chainId, this.#transfer, this.#keys);
     }
     const n = alone ? 1 : Math.min(this.batchSize, maxItems, this.#queues.pending);
     if (n <= 0) return undefined;
