@@ -29,6 +29,16 @@ describe("clonesFaster", () => {
     assert.equal(clonesFaster({ t: 1, x: [] }), false);
   });
 
+  it("does not look again at a field the caller found to hold numbers; the message's other arrays still count", () => {
+    // a batch whose items are all integers (packNumbers said so) and whose keys are strings
+    const batch = { t: 1, b: 7, x: [1, 2, 3], i: 0, a: 1, kl: ["k1", "k2", "k3"] };
+    assert.equal(clonesFaster(batch, "x"), true);
+    assert.equal(clonesFaster({ t: 1, x: [1, 2, 3], i: [4, 5, 6] }, "x"), false);
+    // the skipped field is not read at all: what it holds does not count either way
+    assert.equal(clonesFaster({ t: 1, x: ["a", "b"] }, "x"), false);
+    assert.equal(clonesFaster({ t: 1, x: [{}], kl: ["k"] }, "x"), true);
+  });
+
   it("leaves any object but an array, and arrays nested deeper than a batch of batches, to msgpack", () => {
     assert.equal(clonesFaster({ x: ["a", { id: 1 }] }), false);
     assert.equal(clonesFaster({ x: ["a", new Date(0)] }), false);

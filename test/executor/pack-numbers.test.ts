@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { packNumbers, unpackNumbers, MIN_PACKED_NUMBERS } from "../../src/executor/pool/wire/packNumbers.js";
+import { INTEGERS, MIN_PACKED_NUMBERS, packNumbers, unpackNumbers } from "../../src/executor/pool/wire/packNumbers.js";
 import { MSG_BATCH, MSG_CANCEL, MSG_RESULT } from "../../src/executor/pool/wire/WireMessage.js";
 
 /** What the other side of a port gets: a structured clone, its buffers transferred. */
@@ -62,17 +62,22 @@ describe("packNumbers", () => {
     assert.equal(packNumbers(batch([])), undefined);
   });
 
-  it("with integersStay (a process's pipe), packs only when some number is not a 32-bit integer, -0 included", () => {
+  it("with integersStay (a process's pipe), packs only when some number is not a 32-bit integer, -0 included; says INTEGERS otherwise", () => {
     const batch = (x: unknown[]): object => ({ t: MSG_BATCH, b: 1, c: 1, x, i: 0, a: 1 });
     const ints = Array.from({ length: 20 }, (_, k) => k * 1000 - 7);
-    assert.equal(packNumbers(batch(ints), true), undefined);
-    assert.equal(packNumbers(batch([ints, [1, 2]]), true), undefined);
+    assert.equal(packNumbers(batch(ints), true), INTEGERS);
+    assert.equal(packNumbers(batch([ints, [1, 2]]), true), INTEGERS);
+    assert.equal(packNumbers({ t: MSG_RESULT, b: 1, v: ints, e: null }, true), INTEGERS);
+    // what is not all numbers, or too few to pack, is not called integers
+    assert.equal(packNumbers(batch([...ints, "7"]), true), undefined);
+    assert.equal(packNumbers(batch(ints.slice(0, MIN_PACKED_NUMBERS - 1)), true), undefined);
+    assert.equal(packNumbers(batch([[1, 2], [3]]), true), undefined);
     assert.ok(packNumbers(batch(ints)) !== undefined, "without it, integers pack too (a thread)");
     for (const odd of [0.5, -0, Number.NaN, Infinity, 2 ** 31, -(2 ** 31) - 1]) {
       assert.ok(packNumbers(batch([...ints, odd]), true) !== undefined, `with ${odd}`);
       assert.ok(packNumbers(batch([ints, [odd]]), true) !== undefined, `nested, with ${odd}`);
     }
-    assert.ok(packNumbers(batch([...ints, -(2 ** 31)]), true) === undefined, "-2^31 is a 32-bit integer");
+    assert.equal(packNumbers(batch([...ints, -(2 ** 31)]), true), INTEGERS, "-2^31 is a 32-bit integer");
   });
 
   it("leaves every other message alone, and unpacks nothing that was not packed", () => {

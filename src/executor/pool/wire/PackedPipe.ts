@@ -3,7 +3,7 @@ import { deserialize, serialize } from "node:v8";
 import { clonesFaster } from "./clonesFaster.js";
 import { FrameReader, HEADER_BYTES } from "./FrameReader.js";
 import { FrameTooLargeError } from "./FrameTooLargeError.js";
-import { packNumbers, unpackNumbers } from "./packNumbers.js";
+import { INTEGERS, itemsField, packNumbers, unpackNumbers } from "./packNumbers.js";
 import { wireCodec, type WireCodec, type WireFormat } from "./WireCodec.js";
 
 /**
@@ -137,13 +137,16 @@ export class PackedPipe<In, Out> {
    * A message on a `"msgpack"` pipe: a batch or a result of numbers that are not all 32-bit
    * integers with them in typed arrays ({@link packNumbers}), which msgpack carries as bytes; a
    * message of strings and other primitives in V8's format, which encodes them faster (and keeps
-   * no state); anything else as msgpack.
+   * no state); anything else as msgpack. Items found to be 32-bit integers are not looked through
+   * a second time for strings.
    */
   #encodeMsgpack(message: Out): Uint8Array {
     if (typeof message !== "object" || message === null) return this.#encoder.encode(message);
     const numbers = packNumbers(message, true);
-    if (numbers !== undefined) return this.#encoder.encode(numbers.message);
-    return clonesFaster(message) ? serialize(message) : this.#encoder.encode(message);
+    if (numbers !== undefined && numbers !== INTEGERS) return this.#encoder.encode(numbers.message);
+    // integers: no string among the items, so only the message's other fields are looked at
+    const skip = numbers === INTEGERS ? itemsField(message) : undefined;
+    return clonesFaster(message, skip) ? serialize(message) : this.#encoder.encode(message);
   }
 
   /** A fresh encoder, and a reset frame so the other end drops its decoder state too. */

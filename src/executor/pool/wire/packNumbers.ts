@@ -12,6 +12,12 @@ interface PackedArrays {
   readonly lengths: Uint32Array;
 }
 
+/**
+ * What {@link packNumbers} returns for a pipe when a batch's items or a result's values are all
+ * 32-bit integers (or arrays of them): they stay as they are, and hold no string.
+ */
+export const INTEGERS = "integers";
+
 /** A batch or a result whose items (`x`) or values (`v`) travel in typed arrays. */
 export interface PackedNumbers {
   /** The message, that one field replaced by its numbers in typed arrays. */
@@ -27,19 +33,22 @@ export interface PackedNumbers {
  * `Float64Array`, and for arrays of numbers a `Uint32Array` of their lengths). Eight bytes a number,
  * written and read in one pass, where msgpack encodes and decodes each number in JavaScript.
  * Exact: a `Float64Array` holds any JavaScript number, `-0` and `NaN` included. Undefined for any
- * other message, or when one element is of another kind (the check stops there), and with
- * `integersStay` when every number is a 32-bit integer: a pipe is paid by the byte, and msgpack
- * writes those in one to five (a process's pipe packs only fractions and the like, where msgpack
- * writes nine bytes a number and spends longer on each).
+ * other message, or when one element is of another kind (the check stops there). With
+ * `integersStay` (a process's pipe) and every number a 32-bit integer, {@link INTEGERS} instead: a
+ * pipe is paid by the byte, and msgpack writes those in one to five, so they stay as they are (a
+ * pipe packs only fractions and the like, where msgpack writes nine bytes a number and spends
+ * longer on each); the caller then knows that field holds numbers and nothing else.
  */
-export function packNumbers(message: object, integersStay = false): PackedNumbers | undefined {
+export function packNumbers(message: object): PackedNumbers | undefined;
+export function packNumbers(message: object, integersStay: true): PackedNumbers | typeof INTEGERS | undefined;
+export function packNumbers(message: object, integersStay = false): PackedNumbers | typeof INTEGERS | undefined {
   const m = message as { readonly t?: unknown };
   const values = itemsOf(message);
   if (!Array.isArray(values) || values.length === 0) return undefined;
-  let packed: Float64Array | PackedArrays | undefined;
+  let packed: Float64Array | PackedArrays | typeof INTEGERS | undefined;
   if (typeof values[0] === "number") packed = flat(values, integersStay);
   else if (Array.isArray(values[0])) packed = nested(values, integersStay);
-  if (packed === undefined) return undefined;
+  if (packed === undefined || packed === INTEGERS) return packed;
   const transfer =
     packed instanceof Float64Array
       ? [packed.buffer as ArrayBuffer]
@@ -53,6 +62,12 @@ export function itemsOf(message: object): unknown {
   return m.t === MSG_BATCH ? m.x : m.t === MSG_RESULT ? m.v : undefined;
 }
 
+/** The name of the field {@link itemsOf} reads: `x` for a batch, `v` for a result; undefined for any other. */
+export function itemsField(message: object): "x" | "v" | undefined {
+  const t = (message as { readonly t?: unknown }).t;
+  return t === MSG_BATCH ? "x" : t === MSG_RESULT ? "v" : undefined;
+}
+
 /**
  * True for a number msgpack does not carry as a small integer: a fraction, NaN, ±Infinity, one
  * beyond 32 bits, or -0 (which msgpack turns into 0).
@@ -61,7 +76,7 @@ function notInt32(v: number): boolean {
   return (v | 0) !== v || (v === 0 && 1 / v < 0);
 }
 
-function flat(values: readonly unknown[], integersStay: boolean): Float64Array | undefined {
+function flat(values: readonly unknown[], integersStay: boolean): Float64Array | typeof INTEGERS | undefined {
   const n = values.length;
   if (n < MIN_PACKED_NUMBERS) return undefined;
   let other = !integersStay;
@@ -70,13 +85,13 @@ function flat(values: readonly unknown[], integersStay: boolean): Float64Array |
     if (typeof v !== "number") return undefined;
     if (!other && notInt32(v)) other = true;
   }
-  if (!other) return undefined;
+  if (!other) return INTEGERS;
   const packed = new Float64Array(n);
   for (let k = 0; k < n; k++) packed[k] = values[k] as number;
   return packed;
 }
 
-function nested(values: readonly unknown[], integersStay: boolean): PackedArrays | undefined {
+function nested(values: readonly unknown[], integersStay: boolean): PackedArrays | typeof INTEGERS | undefined {
   const n = values.length;
   let total = 0;
   let other = !integersStay;
@@ -90,7 +105,8 @@ function nested(values: readonly unknown[], integersStay: boolean): PackedArrays
     }
     total += a.length;
   }
-  if (total < MIN_PACKED_NUMBERS || !other) return undefined;
+  if (total < MIN_PACKED_NUMBERS) return undefined;
+  if (!other) return INTEGERS;
   const numbers = new Float64Array(total);
   const lengths = new Uint32Array(n);
   let at = 0;
