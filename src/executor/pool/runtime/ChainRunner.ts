@@ -51,6 +51,13 @@ export class ChainRunner {
    * be given none, and a synchronous item costs no context object.
    */
   readonly readsContext: boolean;
+  /**
+   * The function of a chain of one `map` step that cannot see its context: a worker may call it
+   * itself, item after item, for what {@link ChainRunner.run} would return (the value, or for a
+   * thenable {@link ChainRunner.awaited} of it), without the walk over steps. Undefined for any
+   * other chain.
+   */
+  readonly plain: WorkerStageFunction | undefined;
   readonly #steps: readonly Step[];
   /** More than one step: each names its own stage on the context as it runs. */
   readonly #several: boolean;
@@ -77,6 +84,16 @@ export class ChainRunner {
     // a chain of several stages names the running one on the context (for its failures)
     this.readsContext = this.#several || this.#steps.some((s) => readsContext(s.fn));
     this.emitsMany = chainEmitsMany(steps);
+    const only = this.#steps[0];
+    this.plain = this.#steps.length === 1 && only!.kind === "map" && !this.readsContext ? only!.fn : undefined;
+  }
+
+  /**
+   * What {@link ChainRunner.run} returns for an item whose {@link ChainRunner.plain} function
+   * returned the thenable `pending`: a promise of its value.
+   */
+  awaited(pending: PromiseLike<unknown>): Promise<unknown> {
+    return this.#singleAsync(pending, undefined, 0, undefined);
   }
 
   /**

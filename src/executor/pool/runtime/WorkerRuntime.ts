@@ -2,7 +2,7 @@ import { CancelledError } from "../../../errors/CancelledError.js";
 import { TimeoutError } from "../../../errors/TimeoutError.js";
 import { systemClock } from "../../../time/Clock.js";
 import { BatchRun, DONE, LINGERING, OPEN } from "./BatchRun.js";
-import { ChainRunner } from "./ChainRunner.js";
+import { ChainRunner, type WorkerStageFunction } from "./ChainRunner.js";
 import { retryAfterCount, retryAfters } from "./ItemContext.js";
 import { LoopMeter } from "./LoopMeter.js";
 import { ReceivedBatches } from "./ReceivedBatches.js";
@@ -186,6 +186,9 @@ export class WorkerRuntime {
     const run = this.#current;
     this.#endedAt = -1;
     if (run !== undefined && this.#closing === undefined) {
+      const plain = run.chain.plain;
+      // (a timeout notes and times each item, and an item cancelled early must not start)
+      if (plain !== undefined && run.timeoutMs === undefined && run.early === undefined) this.#runPlain(run, plain);
       while (run.next < run.size) {
         if (this.#inFunction >= this.#limit) {
           this.#noteIdle();
@@ -197,6 +200,56 @@ export class WorkerRuntime {
     }
     this.#noteIdle();
     this.#schedule();
+  }
+
+  /**
+   * {@link WorkerRuntime.#start} for the items of a batch whose chain is plain
+   * ({@link ChainRunner.plain}: one `map` whose function cannot see its context), with no timeout
+   * and no item cancelled before it started: one loop calls the function on item after item and
+   * keeps each value in its place, with nothing else per item. An item that throws or returns a
+   * promise is handled as #start handles it. Stops where the promises in flight reach the
+   * per-worker concurrency; #advance goes on from there.
+   */
+  #runPlain(run: BatchRun, fn: WorkerStageFunction): void {
+    const x = run.message.x;
+    const values = run.values;
+    const state = run.state;
+    const n = run.size;
+    let k = run.next;
+    if (k === 0) run.startedAt = systemClock.now();
+    let finished = 0;
+    while (k < n && this.#inFunction < this.#limit) {
+      let r: unknown;
+      try {
+        r = fn(x[k], undefined);
+      } catch (error) {
+        (run.errors ??= []).push(failedItem(this.#port, k, error, undefined, run.chain.stage));
+        state[k++] = DONE;
+        finished++;
+        continue;
+      }
+      if (
+        r !== null &&
+        (typeof r === "object" || typeof r === "function") &&
+        typeof (r as PromiseLike<unknown>).then === "function"
+      ) {
+        const at = k++;
+        // an item that waits has a context (what the runtime cancels it through), as in #start
+        run.context(at);
+        this.#inFunction++;
+        run.chain.awaited(r as PromiseLike<unknown>).then(
+          (v) => this.#settled(run, at, true, v),
+          (error: unknown) => this.#settled(run, at, false, error),
+        );
+        continue;
+      }
+      values[k] = r;
+      state[k++] = DONE;
+      finished++;
+    }
+    run.next = k;
+    run.finished += finished;
+    if (finished > 0 && run.finished === n) this.#finish(run);
   }
 
   #note(b: number, k: number): void {
