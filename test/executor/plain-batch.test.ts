@@ -1,8 +1,9 @@
 /**
  * A worker runs the items of a plain chain (one `map` whose function cannot see its context, no
  * timeout) in one loop (`WorkerRuntime.#runPlain`): a value, a throw, a promise and a thenable
- * each come back as the per-item path gives them, in place and in order, and the promises in
- * flight in a worker stay within `concurrencyPerWorker`.
+ * each come back as the per-item path gives them, in place and in order, a result whose `then`
+ * getter throws fails its item alone, and the promises in flight in a worker stay within
+ * `concurrencyPerWorker`.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -34,7 +35,8 @@ for (const [context, make] of [
           })
           .to((v) => void out.push(v))
           .run();
-        const kept = items.filter((x) => x % 4 !== 1);
+        const failing = (x: number): boolean => x % 4 === 1 || x === 7;
+        const kept = items.filter((x) => !failing(x));
         assert.equal(out.length, kept.length);
         const seen: number[] = [];
         out.forEach((v, k) => {
@@ -48,11 +50,11 @@ for (const [context, make] of [
         assert.ok(Math.max(...seen) <= perWorker, `promises in flight at once: ${Math.max(...seen)}`);
         assert.deepEqual(
           result.deadLetters.map((d) => d.index).sort((a, b) => a - b),
-          items.filter((x) => x % 4 === 1),
+          items.filter(failing),
         );
         for (const d of result.deadLetters) {
-          assert.equal(codeOf(d.error), "E_PLAIN");
-          assert.equal((d.error as Error).message, `plain ${d.index}`);
+          assert.equal(codeOf(d.error), d.index === 7 ? "E_THEN" : "E_PLAIN");
+          assert.equal((d.error as Error).message, d.index === 7 ? "then getter 7" : `plain ${d.index}`);
         }
         const w = result.stats.w!;
         assert.equal(w.in, n);

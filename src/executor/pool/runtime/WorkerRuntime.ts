@@ -220,19 +220,21 @@ export class WorkerRuntime {
     let finished = 0;
     while (k < n && this.#inFunction < this.#limit) {
       let r: unknown;
+      let thenable: boolean;
       try {
         r = fn(x[k], undefined);
+        // (a `then` getter that throws fails its item, as in ChainRunner.run)
+        thenable =
+          r !== null &&
+          (typeof r === "object" || typeof r === "function") &&
+          typeof (r as PromiseLike<unknown>).then === "function";
       } catch (error) {
         (run.errors ??= []).push(failedItem(this.#port, k, error, undefined, run.chain.stage));
         state[k++] = DONE;
         finished++;
         continue;
       }
-      if (
-        r !== null &&
-        (typeof r === "object" || typeof r === "function") &&
-        typeof (r as PromiseLike<unknown>).then === "function"
-      ) {
+      if (thenable) {
         const at = k++;
         // an item that waits has a context (what the runtime cancels it through), as in #start
         run.context(at);
