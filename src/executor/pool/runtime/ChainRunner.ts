@@ -22,7 +22,8 @@ export interface ChainContext {
   _input: unknown;
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
+/** True for a value with a `then` method (reading `then` may throw: the caller catches it as the item's failure). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (
     v !== null &&
     (typeof v === "object" || typeof v === "function") &&

@@ -2,7 +2,7 @@ import { CancelledError } from "../../../errors/CancelledError.js";
 import { TimeoutError } from "../../../errors/TimeoutError.js";
 import { systemClock } from "../../../time/Clock.js";
 import { BatchRun, DONE, LINGERING, OPEN } from "./BatchRun.js";
-import { ChainRunner, type WorkerStageFunction } from "./ChainRunner.js";
+import { ChainRunner, isThenable, type WorkerStageFunction } from "./ChainRunner.js";
 import { retryAfterCount, retryAfters } from "./ItemContext.js";
 import { LoopMeter } from "./LoopMeter.js";
 import { ReceivedBatches } from "./ReceivedBatches.js";
@@ -224,10 +224,7 @@ export class WorkerRuntime {
       try {
         r = fn(x[k], undefined);
         // (a `then` getter that throws fails its item, as in ChainRunner.run)
-        thenable =
-          r !== null &&
-          (typeof r === "object" || typeof r === "function") &&
-          typeof (r as PromiseLike<unknown>).then === "function";
+        thenable = isThenable(r);
       } catch (error) {
         (run.errors ??= []).push(failedItem(this.#port, k, error, undefined, run.chain.stage));
         state[k++] = DONE;
@@ -238,11 +235,7 @@ export class WorkerRuntime {
         const at = k++;
         // an item that waits has a context (what the runtime cancels it through), as in #start
         run.context(at);
-        this.#inFunction++;
-        run.chain.awaited(r as PromiseLike<unknown>).then(
-          (v) => this.#settled(run, at, true, v),
-          (error: unknown) => this.#settled(run, at, false, error),
-        );
+        this.#wait(run, at, run.chain.awaited(r as PromiseLike<unknown>));
         continue;
       }
       values[k] = r;
@@ -295,12 +288,8 @@ export class WorkerRuntime {
         // an item that waits has a context all the same (its function cannot see it): it is
         // what the runtime cancels, times out and fails it through
         if (ctx === undefined) run.context(k);
-        this.#inFunction++;
         if (timeoutMs !== undefined) this.#timeFrom(run, k, began);
-        r.then(
-          (v) => this.#settled(run, k, true, v),
-          (error: unknown) => this.#settled(run, k, false, error),
-        );
+        this.#wait(run, k, r);
         return;
       }
       if (timeoutMs !== undefined && this.#overran(began, timeoutMs)) (run.timedOut ??= []).push(k);
@@ -323,6 +312,15 @@ export class WorkerRuntime {
     const now = systemClock.now();
     this.#endedAt = now;
     return now - began > timeoutMs;
+  }
+
+  /** Item `k` is inside its function until `promise` settles: it holds a slot till then. */
+  #wait(run: BatchRun, k: number, promise: Promise<unknown>): void {
+    this.#inFunction++;
+    promise.then(
+      (v) => this.#settled(run, k, true, v),
+      (error: unknown) => this.#settled(run, k, false, error),
+    );
   }
 
   /** An asynchronous item settled: record it (unless it timed out), free its slot, go on. */
