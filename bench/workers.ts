@@ -36,7 +36,11 @@
  *    embedding model) through 2 threads and 2 child processes, over the default wire (a batch of
  *    strings crosses in V8's format, the rest as msgpack) and over `wire: "ipc"`, beside Piscina
  *    fed hand-made batches.
- * 6. (`--scale 2,4,8,16`, for a many-core machine; nothing else runs) each worker count: CPU-bound
+ * 6. 2,000 large strings (128 KiB each => its length: a document on its way to be parsed, or
+ *    passed on) through `pipeline().map(child())` and `pipeline().map(worker())`, 2 workers,
+ *    pools kept warm: items that cost next to nothing to run, so the batch size is bounded by
+ *    bytes (a child's frames, about 4 MiB) or by `maxBatchSize` alone (a thread's).
+ * 7. (`--scale 2,4,8,16`, for a many-core machine; nothing else runs) each worker count: CPU-bound
  *    5 ms tasks (100 per worker) through worker threads and child processes beside Piscina, as
  *    speedup over the main thread and per worker; tiny tasks beside hand-batched Piscina and the
  *    raw floors.
@@ -232,6 +236,39 @@ function weirPipeline(
     async setup() {
       if (pool === "warm") keeper = createExecutor(poolStage(), "keeper");
       await run(exportName === "cpu5" ? 20 : 50_000);
+    },
+    run,
+    async teardown() {
+      await keeper?.close();
+      keeper = undefined;
+    },
+  };
+}
+
+/** Items of the large section: 128 KiB of text each. */
+const LARGE = 2_000;
+const largeText = "x".repeat(128 * 1024);
+
+/**
+ * `pipeline().from(LARGE strings of 128 KiB).map(make(textLength))` on `workers` workers kept
+ * warm by a keeper executor: large items whose function costs next to nothing.
+ */
+function weirLarge(name: string, make: typeof worker, workers: number): Contender {
+  let keeper: PoolExecutor | undefined;
+  const poolStage = (): ReturnType<typeof worker<string, number>> =>
+    make<string, number>(moduleUrl, "textLength", { maxWorkers: workers, minWorkers: workers });
+  const run = async (n: number): Promise<void> => {
+    function* texts(): Generator<string> {
+      for (let i = 0; i < n; i++) yield largeText;
+    }
+    const r = await pipeline<string>("bench").from(texts()).map(poolStage(), { name: "w", concurrency: workers }).run();
+    if (r.stats.w!.out !== n) throw new Error(`${name}: ${r.stats.w!.out} of ${n} items`);
+  };
+  return {
+    name,
+    async setup() {
+      keeper = createExecutor(poolStage(), "keeper");
+      await run(200);
     },
     run,
     async teardown() {
@@ -807,6 +844,17 @@ printTiny(
     weir('weir child(), wire: "ipc" (V8 frames)', child, "textLength", 2, { wire: "ipc" }),
   ]),
   "weir child(), default wire (strings in V8's format)",
+  [],
+);
+
+printTiny(
+  `${LARGE.toLocaleString("en")} large strings (128 KiB => its length), 2 workers, warm pools`,
+  LARGE,
+  await section("large strings", LARGE, [
+    weirLarge("weir pipeline().map(child())", child, 2),
+    weirLarge("weir pipeline().map(worker())", worker, 2),
+  ]),
+  "weir pipeline().map(child())",
   [],
 );
 

@@ -5,6 +5,7 @@ import { ItemTransferredError } from "../../../errors/ItemTransferredError.js";
 import { ModuleLoadError } from "../../../errors/ModuleLoadError.js";
 import { TimeoutError } from "../../../errors/TimeoutError.js";
 import type { Attempt, Executor, FailedStep, Group, GroupFailure, Settle } from "../../Executor.js";
+import { BatchBytes } from "./BatchBytes.js";
 import { BatchSizer } from "./BatchSizer.js";
 import { ItemCosts } from "../workers/ItemCosts.js";
 import { hasDetachedBuffer } from "../wire/collectTransferables.js";
@@ -50,6 +51,8 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   /** How `ctx.key` is made in a durable run (undefined: no keys). */
   #keys: ItemKeys | undefined;
   readonly #sizer: BatchSizer;
+  /** The batch size's bound by bytes, learned from the frames sent (child processes). */
+  readonly #bytes: BatchBytes;
   /** The chain's name in its pool's {@link ItemCosts}. */
   readonly #costKey: string;
   readonly #transfer: boolean;
@@ -101,6 +104,7 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     // an earlier run of the same chain in this pool measured its items: start from that
     const learned = this.#pool.itemCosts.get(this.#costKey);
     this.#sizer = new BatchSizer(settings.targetBatchMs, settings.maxBatchSize, undefined, learned);
+    this.#bytes = new BatchBytes(settings.maxFrameBytes);
     this.#transfer = context === "worker" && settings.transferItems;
     this.workersWanted = settings.maxWorkers;
     this.#pool.attach(this);
@@ -126,12 +130,14 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
   }
 
   /**
-   * Current batch size: adaptive, but never so small that a worker's `batchesPerWorker` batches
-   * hold fewer items than it may run at once (`concurrencyPerWorker`): slow async items measure
-   * as slow per item, yet a worker should still get enough of them to fill its slots.
+   * Current batch size: adaptive (to about `targetBatchMs` of work, and for a child process to
+   * frames of about 4 MiB: {@link BatchBytes}), but never so small that a worker's `batchesPerWorker`
+   * batches hold fewer items than it may run at once (`concurrencyPerWorker`): slow async items
+   * measure as slow per item, yet a worker should still get enough of them to fill its slots.
    */
   get batchSize(): number {
-    return Math.min(this.#settings.maxBatchSize, Math.max(this.#sizer.size, minBatchSize(this.#settings)));
+    const adaptive = Math.min(this.#sizer.size, this.#bytes.cap);
+    return Math.min(this.#settings.maxBatchSize, Math.max(adaptive, minBatchSize(this.#settings)));
   }
 
   /** The pool this executor runs in (shared with stages naming the same module and options). */
@@ -294,6 +300,10 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     batch.seal();
     this.#inFlight.add(batch);
     return batchMessage(batch, this.#chainId, this.#transfer, this.#keys);
+  }
+
+  sent(items: number, bytes: number): void {
+    this.#bytes.sent(items, bytes);
   }
 
   completed(batch: AttemptBatch | GroupBatch, reply: ResultMessage): void {

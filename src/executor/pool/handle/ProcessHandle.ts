@@ -142,10 +142,10 @@ export class ProcessHandle implements WorkerHandle {
    * Throws an `ItemNotSerializableError` or `ItemTooLargeError` naming the item when a batch
    * cannot be sent; nothing of it is written then.
    */
-  send(message: ToWorker, _transfer: ArrayBuffer[] | undefined): void {
+  send(message: ToWorker, _transfer: ArrayBuffer[] | undefined): number {
     this.#labels.sent(message);
     try {
-      this.#pipe.send(message);
+      return this.#pipe.send(message);
     } catch (error) {
       if (message.t !== MSG_BATCH) throw error;
       this.#labels.unsent(message);

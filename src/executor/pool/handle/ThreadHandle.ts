@@ -99,16 +99,20 @@ export class ThreadHandle implements WorkerHandle {
     });
   }
 
-  /** Throws an `ItemNotSerializableError` naming the item when a batch cannot be sent. */
-  send(message: ToWorker, transfer: ArrayBuffer[] | undefined): void {
+  /**
+   * Throws an `ItemNotSerializableError` naming the item when a batch cannot be sent. Returns -1:
+   * what a message took on the way is not measured here.
+   */
+  send(message: ToWorker, transfer: ArrayBuffer[] | undefined): number {
     this.#labels.sent(message);
     try {
       if (
         (transfer === undefined || transfer.length === 0) &&
         this.#encoder?.encode(message, this.#post, this.#clone) === true
       )
-        return;
+        return -1;
       this.#worker.postMessage(message, transfer);
+      return -1;
     } catch (error) {
       if (message.t !== MSG_BATCH) throw error;
       this.#labels.unsent(message);

@@ -25,9 +25,10 @@ export interface WorkerEvents {
 export interface WorkerHandle {
   /**
    * Sends a message; `transfer` lists ArrayBuffers to move rather than copy (threads only).
-   * Throws when the message cannot be encoded.
+   * Returns the bytes it took on the wire where they are known (a child process's frame), else -1
+   * (a thread's `postMessage` does not say). Throws when the message cannot be encoded.
    */
-  send(message: ToWorker, transfer: ArrayBuffer[] | undefined): void;
+  send(message: ToWorker, transfer: ArrayBuffer[] | undefined): number;
   /** Stops the worker now (terminates the thread; kills the process group). Idempotent. */
   kill(): void;
   /** Resolves once the worker has exited. */

@@ -102,11 +102,12 @@ export class PackedPipe<In, Out> {
   }
 
   /**
-   * Encodes and writes one message; returns false when the stream wants the writer to wait.
-   * Throws when the message cannot be encoded, or encodes to more than `maxBytes`
-   * ({@link FrameTooLargeError}); nothing of it is written then.
+   * Encodes and writes one message; returns the bytes of its frame's body (a pool learns from
+   * them how many items a batch may hold: see `PoolExecutor`). Throws when the message cannot be
+   * encoded, or encodes to more than `maxBytes` ({@link FrameTooLargeError}); nothing of it is
+   * written then.
    */
-  send(message: Out): boolean {
+  send(message: Out): number {
     let body: Uint8Array;
     try {
       body = this.#format === "msgpack" ? this.#encodeMsgpack(message) : this.#encoder.encode(message);
@@ -122,15 +123,16 @@ export class PackedPipe<In, Out> {
       head.writeUInt32LE(body.length, 0);
       this.#stream.cork();
       this.#stream.write(head);
-      const more = this.#stream.write(body);
+      this.#stream.write(body);
       this.#stream.uncork();
       this.#reset();
-      return more;
+      return body.length;
     }
     const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
     frame.writeUInt32LE(body.length, 0);
     frame.set(body, HEADER_BYTES);
-    return this.#stream.write(frame);
+    this.#stream.write(frame);
+    return body.length;
   }
 
   /**

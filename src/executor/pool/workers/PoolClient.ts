@@ -46,6 +46,11 @@ export interface PoolClient<B extends PoolBatch = PoolBatch> {
   active(): boolean;
   /** Makes the next batch of at most `maxItems` items, or undefined when none waits. */
   nextBatch(id: number, maxItems: number): OutgoingBatch<B> | undefined;
+  /**
+   * A batch of `items` items went out in `bytes` bytes (a child process's frame; -1 where the
+   * wire does not say, as for a thread's `postMessage`).
+   */
+  sent(items: number, bytes: number): void;
   /** A batch came back. */
   completed(batch: B, reply: ResultMessage): void;
   /**

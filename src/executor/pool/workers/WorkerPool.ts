@@ -280,8 +280,9 @@ export class WorkerPool {
       w.referenced = true;
       w.handle.ref();
     }
+    let bytes: number;
     try {
-      w.handle.send(out.message, out.transfer);
+      bytes = w.handle.send(out.message, out.transfer);
     } catch (error) {
       w.batches.delete(batch.id);
       batch.worker = undefined;
@@ -289,6 +290,7 @@ export class WorkerPool {
       this.#settledOne(w);
       return true;
     }
+    if (bytes >= 0) client.sent(batch.size, bytes);
     if (first) this.#watchdog.headChanged(w);
     if (limit > 0 && w.taken >= limit) w.retiring = true;
     this.#heartbeat.start();
