@@ -44,15 +44,6 @@ describe("BatchBytes", () => {
 });
 
 describe("pool batch sizes by bytes", () => {
-  it("child(): 4,096 items a batch at most by default, worker() 1,024; an explicit maxBatchSize stays", () => {
-    assert.equal(child(fns, "inc").settings?.maxBatchSize, 4096);
-    assert.equal(child(fns, "inc", { maxWorkers: 1 }).settings?.maxBatchSize, 4096);
-    assert.equal(worker(fns, "inc").settings?.maxBatchSize, 1024);
-    assert.equal(worker(fns, "inc", { maxWorkers: 1 }).settings?.maxBatchSize, 1024);
-    assert.equal(child(fns, "inc", { maxBatchSize: 100 }).settings?.maxBatchSize, 100);
-    assert.equal(worker(fns, "inc", { maxBatchSize: 4096 }).settings?.maxBatchSize, 4096);
-  });
-
   it("child(): large items that cost nothing to run go a few MiB to a frame, not thousands to one", async () => {
     // options of their own: a pool no other test's executors measured
     const exec = createExecutor(child(fns, "same", { maxWorkers: 1, idleTimeoutMs: 4_322 }), "large");

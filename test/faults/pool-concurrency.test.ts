@@ -76,18 +76,13 @@ for (const [label, make] of [
         workers: 2,
         perWorker: 2,
         running: 4,
-        window: 2 * 2 * (make === worker ? 1024 : 4096),
+        window: 2 * 2 * 1024,
         settle: "batch",
         submit: "group",
         perItem: [],
       });
       assert.equal(step.input?.capacity, 2 * 128);
-      assert.match(
-        formatPlan(p.plan()),
-        make === worker
-          ? /concurrency 2: 2 workers × 2 items at once, window ≤ 4096/
-          : /concurrency 2: 2 workers × 2 items at once, window ≤ 16384/,
-      );
+      assert.match(formatPlan(p.plan()), /concurrency 2: 2 workers × 2 items at once, window ≤ 4096/);
     });
   });
 }

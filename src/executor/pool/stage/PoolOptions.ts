@@ -133,12 +133,11 @@ export interface PoolOptions {
   readonly targetBatchMs?: number;
   /**
    * Largest batch of items sent to a worker in one message. Below it the batch size adapts to
-   * about `targetBatchMs` of work, and for a child process to frames of about 4 MiB (and a
-   * quarter of `maxFrameBytes` at most), learned from the frames it sent: this bound matters for
-   * tiny items only. A child's default is larger because every message through its pipe costs a
-   * system call and a wake-up on each side.
-   * @default 1024 for `worker()`, 4096 for `child()`
-   * @example `{ maxBatchSize: 64 }`
+   * about `targetBatchMs` of work, and for a child process to frames of about 4 MiB (a quarter of
+   * `maxFrameBytes` at most), learned from the frames it sent: this bound matters for tiny items.
+   * @default 1024
+   * @example `{ maxBatchSize: 4096 }` for tiny numbers through child processes: a quarter of the
+   * messages, each a system call and a wake-up on both sides
    */
   readonly maxBatchSize?: number;
   /**
@@ -257,7 +256,7 @@ export interface PoolSettings {
   readonly closeGraceMs: number;
 }
 
-/** Defaults of every pool option (`maxWorkers` is sized to the machine; a child process's `maxBatchSize` is 4096). */
+/** Defaults of every pool option (`maxWorkers` is sized to the machine). */
 export const poolDefaults: PoolSettings = Object.freeze({
   minWorkers: 0,
   maxWorkers: availableParallelism(),
@@ -290,17 +289,9 @@ const FRAME_BYTES_MAX = 0xffff_ffff;
 const KEYS = Object.keys(poolDefaults);
 const LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"];
 
-/** {@link poolDefaults} for child processes: larger batches (see {@link PoolOptions.maxBatchSize}). */
-const processDefaults: PoolSettings = Object.freeze({ ...poolDefaults, maxBatchSize: 4096 });
-
-/**
- * Validates pool options into filled settings for a pool of `context` (threads or child
- * processes: their defaults differ in `maxBatchSize`); errors name the option and what was
- * received.
- */
-export function poolSettings(value: unknown, where?: string, context: "worker" | "process" = "worker"): PoolSettings {
-  const defaults = context === "process" ? processDefaults : poolDefaults;
-  if (value === undefined) return defaults;
+/** Validates pool options into filled settings; errors name the option and what was received. */
+export function poolSettings(value: unknown, where?: string): PoolSettings {
+  if (value === undefined) return poolDefaults;
   const o = plainObject(value, "pool", where);
   knownKeys(o, KEYS, "pool", where);
   const minWorkers = optional(o.minWorkers, poolDefaults.minWorkers, (v) =>
@@ -364,7 +355,9 @@ export function poolSettings(value: unknown, where?: string, context: "worker" |
     targetBatchMs: optional(o.targetBatchMs, poolDefaults.targetBatchMs, (v) =>
       positiveNumber(v, "pool.targetBatchMs", where),
     ),
-    maxBatchSize: optional(o.maxBatchSize, defaults.maxBatchSize, (v) => positiveInt(v, "pool.maxBatchSize", where)),
+    maxBatchSize: optional(o.maxBatchSize, poolDefaults.maxBatchSize, (v) =>
+      positiveInt(v, "pool.maxBatchSize", where),
+    ),
     batchesPerWorker: optional(o.batchesPerWorker, poolDefaults.batchesPerWorker, (v) =>
       positiveInt(v, "pool.batchesPerWorker", where),
     ),

@@ -41,7 +41,7 @@ export function makePoolStage<I, O>(
     name = exportName;
     options = moreOptions;
   }
-  const settings = poolSettings(options, where, context);
+  const settings = poolSettings(options, where);
   if (context === "process") checkProcessWorkerData(settings, where);
   const colocationKey = `${context}\n${url}\n${settingsKey(settings)}`;
   return Object.freeze({
