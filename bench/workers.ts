@@ -254,7 +254,6 @@ const largeText = "x".repeat(128 * 1024);
  * warm by a keeper executor: large items whose function costs next to nothing.
  */
 function weirLarge(name: string, make: typeof worker, workers: number): Contender {
-  let keeper: PoolExecutor | undefined;
   const poolStage = (): ReturnType<typeof worker<string, number>> =>
     make<string, number>(moduleUrl, "textLength", { maxWorkers: workers, minWorkers: workers });
   const run = async (n: number): Promise<void> => {
@@ -264,11 +263,25 @@ function weirLarge(name: string, make: typeof worker, workers: number): Contende
     const r = await pipeline<string>("bench").from(texts()).map(poolStage(), { name: "w", concurrency: workers }).run();
     if (r.stats.w!.out !== n) throw new Error(`${name}: ${r.stats.w!.out} of ${n} items`);
   };
+  return keptWarm(name, poolStage, run, 200);
+}
+
+/**
+ * A contender whose pool a keeper executor holds warm (pools are shared by stages with equal
+ * options): set-up starts the keeper and runs `warmup` items, tear-down closes it.
+ */
+function keptWarm<I, O>(
+  name: string,
+  poolStage: () => ReturnType<typeof worker<I, O>>,
+  run: (n: number) => Promise<void>,
+  warmup: number,
+): Contender {
+  let keeper: PoolExecutor | undefined;
   return {
     name,
     async setup() {
       keeper = createExecutor(poolStage(), "keeper");
-      await run(200);
+      await run(warmup);
     },
     run,
     async teardown() {
@@ -284,7 +297,6 @@ function weirLarge(name: string, make: typeof worker, workers: number): Contende
  * its results flattened back into items. The pool is kept warm by a keeper executor, as above.
  */
 function weirMapBatch(name: string, make: typeof worker, workers: number): Contender {
-  let keeper: PoolExecutor | undefined;
   const poolStage = (): ReturnType<typeof worker<number[], number[]>> =>
     make<number[], number[]>(moduleUrl, "incBatch", { maxWorkers: workers, minWorkers: workers });
   const run = async (n: number): Promise<void> => {
@@ -297,18 +309,7 @@ function weirMapBatch(name: string, make: typeof worker, workers: number): Conte
       .run();
     if (r.stats.w!.out !== n) throw new Error(`${name}: ${r.stats.w!.out} of ${n} items`);
   };
-  return {
-    name,
-    async setup() {
-      keeper = createExecutor(poolStage(), "keeper");
-      await run(50_000);
-    },
-    run,
-    async teardown() {
-      await keeper?.close();
-      keeper = undefined;
-    },
-  };
+  return keptWarm(name, poolStage, run, 50_000);
 }
 
 // ---- Piscina and Tinypool: one task per item, a window of 1,000 tasks in flight ----
