@@ -56,7 +56,7 @@ describe("pool batch sizes by bytes", () => {
         for (let i = 0; i < items.length; i++) assert.equal(out[i], items[i], `item ${i}, round ${round}`);
       }
       // 64 KiB an item: 4 MiB is 64 of them (less the frame's own bytes); the time each takes
-      // alone would allow the whole 4,096
+      // alone would allow the whole 1,024 (maxBatchSize)
       assert.ok(exec.batchSize <= 64, `batch size ${exec.batchSize}`);
       assert.ok(exec.batchSize >= 32, `batch size ${exec.batchSize}`);
     } finally {
