@@ -38,7 +38,7 @@ describe("BatchBytes", () => {
 
   it("tiny items are far from the budget", () => {
     const b = new BatchBytes(256 * MIB);
-    b.sent(4096, 4096 * 5); // numbers: about 5 bytes each in msgpack
+    b.sent(1024, 1024 * 3); // numbers: about 3 bytes each in msgpack
     assert.ok(b.cap > 100_000);
   });
 });
