@@ -23,7 +23,7 @@ export type OverflowPolicy = "block" | "drop-newest" | "drop-oldest";
  * stopped taking items above that mark still finds the channel full again.
  */
 export class Channel<T> {
-  readonly capacity: number;
+  #capacity: number;
   readonly overflow: OverflowPolicy;
   readonly #queue: ItemQueue<T>;
   #openProducers: number;
@@ -31,7 +31,7 @@ export class Channel<T> {
   #readable: (() => void) | undefined;
   #spaceWaiters: (() => void)[] = [];
   /** Waiting producers are woken when the size drops to this (half the capacity; capacity - 1 at most). */
-  readonly #wakeAt: number;
+  #wakeAt: number;
   /** A wake-up of waiting producers is due on the next turn of the event loop. */
   #lateWake = false;
   readonly #wakeLate = (): void => {
@@ -45,10 +45,27 @@ export class Channel<T> {
 
   constructor(queue: ItemQueue<T>, capacity: number, producers: number, overflow: OverflowPolicy = "block") {
     this.#queue = queue;
-    this.capacity = capacity;
+    this.#capacity = capacity;
     this.#openProducers = producers;
     this.overflow = overflow;
-    this.#wakeAt = capacity - Math.max(1, Math.floor(capacity / 2));
+    this.#wakeAt = wakeAt(capacity);
+  }
+
+  /** Items it holds at most (under `block`; the drop policies keep it at this). */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /**
+   * Changes the capacity (the consumer's call: a pool stage's channel follows its batch size).
+   * Growing wakes waiting producers at once when the size is now at or under the new wake-up mark;
+   * shrinking drops nothing: producers wait until the consumer has taken the channel under it.
+   */
+  resize(capacity: number): void {
+    if (capacity === this.#capacity) return;
+    this.#capacity = capacity;
+    this.#wakeAt = wakeAt(capacity);
+    if (this.#spaceWaiters.length > 0 && this.#queue.size <= this.#wakeAt) this.#wakeProducers();
   }
 
   /** Queued items. */
@@ -73,7 +90,7 @@ export class Channel<T> {
 
   /** True when a push would not exceed capacity (always true under a drop policy). */
   get hasSpace(): boolean {
-    return this.#queue.size < this.capacity || this.overflow !== "block";
+    return this.#queue.size < this.#capacity || this.overflow !== "block";
   }
 
   /**
@@ -100,7 +117,7 @@ export class Channel<T> {
    */
   push(value: T, seq: number): boolean {
     const queue = this.#queue;
-    if (queue.size >= this.capacity) {
+    if (queue.size >= this.#capacity) {
       if (this.overflow === "drop-newest") {
         this.#dropped++;
         this.onDrop?.(value, seq);
@@ -111,7 +128,7 @@ export class Channel<T> {
         this.#dropped++;
         this.onDrop?.(evicted, queue.shiftedSeq);
       } else {
-        throw new Error(`internal: push into a full channel (capacity ${this.capacity})`);
+        throw new Error(`internal: push into a full channel (capacity ${this.#capacity})`);
       }
     }
     queue.push(value, seq);
@@ -196,4 +213,9 @@ export class Channel<T> {
     this.#spaceWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** The size at which waiting producers wake: half the capacity (capacity - 1 at most). */
+function wakeAt(capacity: number): number {
+  return capacity - Math.max(1, Math.floor(capacity / 2));
 }

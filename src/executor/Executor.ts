@@ -121,6 +121,13 @@ export interface Executor {
    */
   maxWindow?(concurrency: number): number;
   /**
+   * Items that make one batch for each worker the stage uses at a stage `concurrency`, at the
+   * current batch size (a pool's `workers × batch size`): the runner resizes its input channel
+   * to this (within the range the plan gave it: a pool stage's default channel), so that one
+   * pump finds whole batches. Absent: the channel keeps its capacity.
+   */
+  batchItems?(concurrency: number): number;
+  /**
    * True when each attempt resolves with an array of 0..n outputs (a colocated chain with a filter
    * or flatMap) instead of one value.
    */

@@ -122,6 +122,14 @@ export interface PlanStep {
   readonly input: {
     /** Items it holds at most. */
     readonly capacity: number;
+    /**
+     * Items it holds while it is not grown: below `capacity` only in front of a pool stage with
+     * the default capacity (and `overflow: "block"`), whose channel holds this many (128 per
+     * worker) while the stage's batches are smaller, and one batch per worker when they are
+     * larger (tiny items), up to `capacity` (`workers × maxBatchSize`), so one pump finds a whole
+     * batch for each worker. Equal to `capacity` for every other channel.
+     */
+    readonly baseCapacity: number;
     /** What it does when full. */
     readonly overflow: OverflowPolicy;
     /**

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "../errors/InvalidOptionError.js";
+import { workersFor } from "../executor/pool/executor/poolWindow.js";
 import type { GraphNode } from "../graph/GraphNode.js";
 import type { PipelineGraph } from "../graph/PipelineGraph.js";
 import type { ExecutionContext } from "../stage/StageContext.js";
@@ -219,6 +220,7 @@ export function compilePlan(graph: PipelineGraph): CompiledPlan {
           ? null
           : {
               capacity: capacityOf(head),
+              baseCapacity: baseCapacityOf(head),
               overflow: head.settings?.overflow ?? "block",
               queue: queueOf(head),
               from: head.inputs.map((e) => stepOf[e.from]!),
@@ -243,13 +245,17 @@ function queueOf(node: GraphNode): "fifo" | "priority" | "aging-priority" | "fai
 }
 
 /**
- * Items the channel in front of a pool stage holds per worker the stage uses, by default. The
- * stage's own window already holds `batchesPerWorker` batches per worker (of up to
- * `maxBatchSize` tiny items), so the channel only smooths the source's pulls: 128 per worker kept
- * the throughput of tiny items (bench/README.md), while a stage of slow items (batches of one)
- * pulls at most this many items per worker ahead of them, which `stop()` must drain. It used to
- * be the largest window (`workers × batchesPerWorker × maxBatchSize`: 4,096 items for two
- * workers, 20 s of 10 ms items).
+ * Items the channel in front of a pool stage holds per worker the stage uses, by default, while
+ * its batches are smaller (items that cost more than `targetBatchMs / 128`). The stage's own
+ * window already holds `batchesPerWorker` batches per worker, so the channel only smooths the
+ * source's pulls, and a stage of slow items (batches of one) pulls at most this many items per
+ * worker ahead of them, which `stop()` must drain. It used to be the largest window (`workers ×
+ * batchesPerWorker × maxBatchSize`: 4,096 items for two workers, 20 s of 10 ms items).
+ *
+ * When the batches are larger (tiny items) the channel grows to one batch per worker (see
+ * {@link elasticCapacity}): a pump that finds 128 items a worker hands them over in batches that
+ * small, a message (a write on a child's pipe) for every 128 items where one batch would carry
+ * them all.
  */
 const POOL_CAPACITY_PER_WORKER = 128;
 
@@ -261,7 +267,7 @@ function plannedPool(node: GraphNode, concurrency: number): PlannedPool | null {
   const pool = node.pool!;
   const s = pool.factory.settings;
   if (s === undefined || pool.factory.context === "fleet") return null; // a fleet's workers are elsewhere
-  const workers = Math.max(1, Math.min(concurrency, s.maxWorkers));
+  const workers = workersFor(s, concurrency);
   return {
     context: pool.factory.context,
     workers,
@@ -308,8 +314,31 @@ function perItemOptions(node: GraphNode): string[] {
   return out;
 }
 
-/** The capacity of the channel in front of a node. */
+/** The capacity of the channel in front of a node: the most it holds. */
 export function capacityOf(node: GraphNode): number {
+  return elasticCapacity(node)?.max ?? baseCapacityOf(node);
+}
+
+/**
+ * The range the channel in front of a pool stage moves in, when it has the default capacity and
+ * blocks when full: {@link baseCapacityOf} while the stage's batches are small, one batch per
+ * worker when they are larger, up to `workers × maxBatchSize`. The stage runner resizes it as the
+ * batch size is learnt, so a pump finds a whole batch for each worker; the batch size keeps a
+ * batch to about `targetBatchMs` of work, so a channel grown past its base holds about that much
+ * per worker. Undefined for every other channel (its capacity is fixed).
+ */
+export function elasticCapacity(node: GraphNode): { readonly base: number; readonly max: number } | undefined {
+  const s = node.settings;
+  const pool = node.pool?.factory.settings;
+  if (node.batch !== undefined || pool === undefined || node.wholeBatches === true) return undefined;
+  if (s?.capacity !== undefined || (s?.overflow ?? "block") !== "block") return undefined;
+  const base = baseCapacityOf(node);
+  const max = workersFor(pool, s?.concurrency ?? 1) * pool.maxBatchSize;
+  return max > base ? { base, max } : undefined;
+}
+
+/** The capacity of the channel in front of a node while it is not grown (see {@link elasticCapacity}). */
+export function baseCapacityOf(node: GraphNode): number {
   if (node.batch !== undefined) return node.batch.capacity ?? Math.max(stageDefaults.minCapacity, 2 * node.batch.size);
   const s = node.settings;
   if (s?.capacity !== undefined) return s.capacity;
@@ -321,8 +350,7 @@ export function capacityOf(node: GraphNode): number {
     const pool = node.pool.factory.settings;
     // a fleet stage (no pool here) bounds its own window; the channel only smooths the source's pulls
     if (pool === undefined) return Math.max(floor, Math.min(node.pool.maxWindow, FLEET_CAPACITY));
-    const workers = Math.max(1, Math.min(s?.concurrency ?? 1, pool.maxWorkers));
-    return Math.max(floor, POOL_CAPACITY_PER_WORKER * workers);
+    return Math.max(floor, POOL_CAPACITY_PER_WORKER * workersFor(pool, s?.concurrency ?? 1));
   }
   return Math.max(floor, 2 * (s?.concurrency ?? 1));
 }

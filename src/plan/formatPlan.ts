@@ -18,7 +18,7 @@ export function formatPlan(plan: ExecutionPlan): string {
     const input =
       step.input === null
         ? ""
-        : ` <- channel(${step.input.capacity}, ${step.input.queue}${step.input.overflow === "block" ? "" : `, ${step.input.overflow}`}) from step ${step.input.from.join(", ")}`;
+        : ` <- channel(${step.input.baseCapacity === step.input.capacity ? step.input.capacity : `${step.input.baseCapacity}–${step.input.capacity}`}, ${step.input.queue}${step.input.overflow === "block" ? "" : `, ${step.input.overflow}`}) from step ${step.input.from.join(", ")}`;
     const pool = step.pool;
     const conc =
       pool !== null

@@ -1,7 +1,7 @@
 import { Channel } from "../channel/Channel.js";
 import { AsyncExecutor } from "../executor/AsyncExecutor.js";
 import type { Executor } from "../executor/Executor.js";
-import { capacityOf, type CompiledPlan } from "../plan/compilePlan.js";
+import { baseCapacityOf, capacityOf, elasticCapacity, type CompiledPlan } from "../plan/compilePlan.js";
 import type { GraphNode } from "../graph/GraphNode.js";
 import type { PipelineGraph } from "../graph/PipelineGraph.js";
 import { openSource } from "../source/openSource.js";
@@ -112,7 +112,8 @@ export function buildSteps(
     const guard = queueGuard(run, head, counters);
     const settings = guard === undefined ? head.settings : { ...head.settings!, [guard.option]: guard.guard.forQueue };
     const queue = stageQueue(settings, step.input.capacity, run.clock);
-    const channel = new Channel<unknown>(queue, capacityOf(head), head.inputs.length, step.input.overflow);
+    // a pool stage's default channel starts at its base and grows with the batch size (StageStep)
+    const channel = new Channel<unknown>(queue, baseCapacityOf(head), head.inputs.length, step.input.overflow);
     if (guard !== undefined) guards.set(channel, guard.guard);
     parts.channels.push(channel);
     counters.queueDepth = () => channel.size;
@@ -218,6 +219,7 @@ export function buildSteps(
           concurrency: s.concurrency,
           ordered: s.ordered,
           reorderCapacity: capacityOf(head),
+          elasticInput: elasticCapacity(head),
           retry: s.retry,
           timeoutMs: s.timeoutMs,
           onError: s.onError,

@@ -58,3 +58,44 @@ describe("Channel: when a waiting producer wakes", () => {
     assert.equal(again, 0, "full again, and the late wake-up of the first wait does not wake the second");
   });
 });
+
+describe("Channel: resize (a pool stage's channel follows its batch size)", () => {
+  it("growing wakes a waiting producer at once when the channel is at or under the new half", async () => {
+    const { channel, woke } = await fullWithWaiter(8);
+    channel.resize(32);
+    assert.equal(channel.capacity, 32);
+    assert.equal(channel.hasSpace, true);
+    await Promise.resolve();
+    assert.equal(woke(), true, "8 queued, half of 32 is 16");
+  });
+
+  it("growing a little leaves the producer to the usual wake-up: half the new capacity", async () => {
+    const { channel, woke } = await fullWithWaiter(8);
+    channel.resize(10); // 8 queued: room for two, but over half of 10
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    assert.equal(woke(), false);
+    for (let i = 0; i < 3; i++) channel.shift(); // 5 queued: half of 10
+    await Promise.resolve();
+    assert.equal(woke(), true);
+  });
+
+  it("shrinking drops nothing: the items stay, and producers wait until the consumer took it under the new capacity", async () => {
+    const channel = new Channel<number>(new FifoQueue<number>(), 32, 1);
+    for (let i = 0; i < 20; i++) channel.push(i, i);
+    channel.resize(8);
+    assert.equal(channel.size, 20);
+    assert.equal(channel.hasSpace, false);
+    assert.throws(() => channel.push(20, 20), /push into a full channel \(capacity 8\)/);
+    let woke = false;
+    void channel.space().then(() => (woke = true));
+    const taken: number[] = [];
+    for (let i = 0; i < 15; i++) taken.push(channel.shift());
+    await Promise.resolve();
+    assert.equal(woke, false, "5 queued: over half of 8");
+    taken.push(channel.shift());
+    await Promise.resolve();
+    assert.equal(woke, true, "4 queued");
+    while (channel.size > 0) taken.push(channel.shift());
+    assert.deepEqual(taken, [...Array(20).keys()], "every item, in order");
+  });
+});

@@ -4,9 +4,10 @@
 // front of a pool stage is sized per worker, not to its largest window.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { child, formatPlan, pipeline, worker } from "../../src/index.js";
+import { child, formatPlan, pipeline, worker, type MetricsSource, type PipelineReading } from "../../src/index.js";
 
 const inWorker = new URL("../fixtures/faults/inWorker.mjs", import.meta.url);
+const fns = new URL("../fixtures/workers/fns.mjs", import.meta.url);
 
 interface Overlap {
   readonly x: number;
@@ -81,8 +82,13 @@ for (const [label, make] of [
         submit: "group",
         perItem: [],
       });
-      assert.equal(step.input?.capacity, 2 * 128);
-      assert.match(formatPlan(p.plan()), /concurrency 2: 2 workers × 2 items at once, window ≤ 4096/);
+      // the channel: 128 items a worker, growing to a batch a worker (of up to 1,024) for tiny items
+      assert.equal(step.input?.baseCapacity, 2 * 128);
+      assert.equal(step.input?.capacity, 2 * 1024);
+      assert.match(
+        formatPlan(p.plan()),
+        /concurrency 2: 2 workers × 2 items at once, window ≤ 4096\] <- channel\(256–2048, fifo\)/,
+      );
     });
   });
 }
@@ -118,11 +124,39 @@ describe("pull-ahead of a pool stage", () => {
       .to(() => {})
       .plan();
     const step = plan.steps[1]!;
-    assert.equal(step.input?.capacity, 128);
+    // the channel grows past its base only for batches larger than 128 items: not for these
+    assert.equal(step.input?.baseCapacity, 128);
     // the source reads into room below: the pool stage's channel and its window (two batches of 16
     // while the batch size is learnt, then of 1: these items take 5 ms); the sink is fused
     assert.equal(plan.steps.length, 2);
-    const bound = step.input!.capacity + 2 * 16;
+    const bound = step.input!.baseCapacity + 2 * 16;
     assert.ok(ahead <= bound, `pulled ${ahead} ahead of the sink, bound ${bound}`);
+  });
+});
+
+describe("the channel in front of a pool stage", () => {
+  /** The capacities of the stage's input channel that the run's metrics read, item after item. */
+  async function capacities(fn: string, n: number, maxWorkers: number): Promise<Set<number>> {
+    let source: MetricsSource | undefined;
+    const seen = new Set<number>();
+    const stage = worker<number, number>(fn === "busy" ? inWorker : fns, fn, { maxWorkers, targetBatchMs: 100 });
+    const result = await pipeline<number>("elastic")
+      .from(Array.from({ length: n }, (_, i) => i))
+      .map(stage, { name: "w", concurrency: maxWorkers })
+      .to(() => void seen.add((source!.read() as PipelineReading).stages[1]!.queueCapacity))
+      .run({ metrics: { attach: (s) => ((source = s), () => {}) } });
+    assert.equal(result.stats.w!.out, n);
+    return seen;
+  }
+
+  it("grows from 128 items a worker to a batch a worker (1,024) once its batches are larger: tiny items", async () => {
+    const seen = await capacities("inc", 50_000, 2);
+    assert.ok(seen.has(2 * 1024), `capacities read: ${[...seen].join(", ")}`);
+    assert.ok(Math.max(...seen) <= 2 * 1024 && Math.min(...seen) >= 2 * 128, [...seen].join(", "));
+  });
+
+  it("stays at 128 items a worker for items that go in batches of fewer (5 ms items: batches of 20)", async () => {
+    const seen = await capacities("busy", 60, 1);
+    assert.deepEqual([...seen], [128]);
   });
 });

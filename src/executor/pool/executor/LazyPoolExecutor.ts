@@ -79,6 +79,12 @@ export class LazyPoolExecutor implements Executor {
     return workersFor(s, concurrency) * s.batchesPerWorker * minBatchSize(s);
   }
 
+  /** The pool executor's; before it exists, batches of the smallest size. */
+  batchItems(concurrency: number): number {
+    if (this.#target !== undefined) return this.#target.batchItems(concurrency);
+    return workersFor(this.#settings, concurrency) * minBatchSize(this.#settings);
+  }
+
   maxWindow(concurrency: number): number {
     return maxPoolWindow(this.#settings, concurrency);
   }

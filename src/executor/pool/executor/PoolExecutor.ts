@@ -124,6 +124,11 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     return this.workersWanted * this.#settings.batchesPerWorker * this.batchSize;
   }
 
+  /** Items that make a batch for each worker the stage uses, at the current batch size. */
+  batchItems(concurrency: number): number {
+    return workersFor(this.#settings, concurrency) * this.batchSize;
+  }
+
   /** The largest {@link window} can grow to (for sizing a reorder buffer). */
   maxWindow(concurrency: number): number {
     return maxPoolWindow(this.#settings, concurrency);
