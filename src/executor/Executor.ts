@@ -121,12 +121,14 @@ export interface Executor {
    */
   maxWindow?(concurrency: number): number;
   /**
-   * Items that make one batch for each worker the stage uses at a stage `concurrency`, at the
-   * current batch size (a pool's `workers × batch size`): the runner resizes its input channel
-   * to this (within the range the plan gave it: a pool stage's default channel), so that one
-   * pump finds whole batches. Absent: the channel keeps its capacity.
+   * The capacity the stage's input channel should have now at a stage `concurrency`, given its
+   * `base`, where the plan lets the channel grow (a pool stage's default channel): a pool's is a
+   * batch of the largest size per worker (`maxBatchSize` items, or for a child process as many
+   * as its frames' byte budget holds) once a batch for each worker at the current size holds more
+   * than `base` items, so that one pump finds whole batches; `base` otherwise. Absent: the channel
+   * keeps its capacity.
    */
-  batchItems?(concurrency: number): number;
+  inputCapacity?(concurrency: number, base: number): number;
   /**
    * True when each attempt resolves with an array of 0..n outputs (a colocated chain with a filter
    * or flatMap) instead of one value.

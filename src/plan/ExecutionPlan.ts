@@ -125,9 +125,10 @@ export interface PlanStep {
     /**
      * Items it holds while it is not grown: below `capacity` only in front of a pool stage with
      * the default capacity (and `overflow: "block"`), whose channel holds this many (128 per
-     * worker) while the stage's batches are smaller, and one batch per worker when they are
-     * larger (tiny items), up to `capacity` (`workers × maxBatchSize`), so one pump finds a whole
-     * batch for each worker. Equal to `capacity` for every other channel.
+     * worker) while the stage's batches hold fewer items, and a batch of the largest size per
+     * worker while they hold more (tiny items): `capacity` (`workers × maxBatchSize`), or for a
+     * child process fewer when its frames' byte budget (about 4 MiB) holds fewer items, so that
+     * one pump finds a whole batch for each worker. Equal to `capacity` for every other channel.
      */
     readonly baseCapacity: number;
     /** What it does when full. */

@@ -252,10 +252,10 @@ function queueOf(node: GraphNode): "fifo" | "priority" | "aging-priority" | "fai
  * worker ahead of them, which `stop()` must drain. It used to be the largest window (`workers ×
  * batchesPerWorker × maxBatchSize`: 4,096 items for two workers, 20 s of 10 ms items).
  *
- * When the batches are larger (tiny items) the channel grows to one batch per worker (see
- * {@link elasticCapacity}): a pump that finds 128 items a worker hands them over in batches that
- * small, a message (a write on a child's pipe) for every 128 items where one batch would carry
- * them all.
+ * When the batches are larger (tiny items) the channel grows to a batch of the largest size per
+ * worker (see {@link elasticCapacity}): a pump that finds 128 items a worker hands them over in
+ * batches that small, a message (a write on a child's pipe) for every 128 items where one batch
+ * would carry them all.
  */
 const POOL_CAPACITY_PER_WORKER = 128;
 
@@ -320,12 +320,15 @@ export function capacityOf(node: GraphNode): number {
 }
 
 /**
- * The range the channel in front of a pool stage moves in, when it has the default capacity and
- * blocks when full: {@link baseCapacityOf} while the stage's batches are small, one batch per
- * worker when they are larger, up to `workers × maxBatchSize`. The stage runner resizes it as the
- * batch size is learnt, so a pump finds a whole batch for each worker; the batch size keeps a
- * batch to about `targetBatchMs` of work, so a channel grown past its base holds about that much
- * per worker. Undefined for every other channel (its capacity is fixed).
+ * The range of the channel in front of a pool stage with the default capacity that blocks when
+ * full: {@link baseCapacityOf} while a batch for each worker holds no more items than that, a
+ * batch of the largest size per worker once it holds more, up to `workers × maxBatchSize` (a
+ * child's batches are bounded by bytes too: see the executor's `inputCapacity`). The stage runner
+ * resizes it as the batch size is learnt, so a pump finds a whole batch for each worker. It grows
+ * only for batches of more than 128 items, whose items take under `targetBatchMs / 128` each
+ * (the batch size keeps a batch to about `targetBatchMs` of work): grown, it holds at most
+ * `maxBatchSize / 128 × targetBatchMs` of work per worker (8 ms by default). Undefined for every
+ * other channel (its capacity is fixed).
  */
 export function elasticCapacity(node: GraphNode): { readonly base: number; readonly max: number } | undefined {
   const s = node.settings;

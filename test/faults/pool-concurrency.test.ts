@@ -136,27 +136,48 @@ describe("pull-ahead of a pool stage", () => {
 
 describe("the channel in front of a pool stage", () => {
   /** The capacities of the stage's input channel that the run's metrics read, item after item. */
-  async function capacities(fn: string, n: number, maxWorkers: number): Promise<Set<number>> {
+  async function capacities<T>(
+    make: typeof worker,
+    module: URL,
+    fn: string,
+    items: T[],
+    maxWorkers: number,
+  ): Promise<Set<number>> {
     let source: MetricsSource | undefined;
     const seen = new Set<number>();
-    const stage = worker<number, number>(fn === "busy" ? inWorker : fns, fn, { maxWorkers, targetBatchMs: 100 });
-    const result = await pipeline<number>("elastic")
-      .from(Array.from({ length: n }, (_, i) => i))
+    const stage = make<T, unknown>(module, fn, { maxWorkers, targetBatchMs: 100 });
+    const result = await pipeline<T>("elastic")
+      .from(items)
       .map(stage, { name: "w", concurrency: maxWorkers })
       .to(() => void seen.add((source!.read() as PipelineReading).stages[1]!.queueCapacity))
       .run({ metrics: { attach: (s) => ((source = s), () => {}) } });
-    assert.equal(result.stats.w!.out, n);
+    assert.equal(result.stats.w!.out, items.length);
     return seen;
   }
+  const numbers = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
   it("grows from 128 items a worker to a batch a worker (1,024) once its batches are larger: tiny items", async () => {
-    const seen = await capacities("inc", 50_000, 2);
+    const seen = await capacities(worker, fns, "inc", numbers(50_000), 2);
     assert.ok(seen.has(2 * 1024), `capacities read: ${[...seen].join(", ")}`);
     assert.ok(Math.max(...seen) <= 2 * 1024 && Math.min(...seen) >= 2 * 128, [...seen].join(", "));
   });
 
   it("stays at 128 items a worker for items that go in batches of fewer (5 ms items: batches of 20)", async () => {
-    const seen = await capacities("busy", 60, 1);
+    const seen = await capacities(worker, inWorker, "busy", numbers(60), 1);
     assert.deepEqual([...seen], [128]);
+  });
+
+  it("a child's grows only to the batch its frames' byte budget holds: cheap 20 KiB strings, about 200 a batch", async () => {
+    const text = "x".repeat(20 * 1024);
+    const seen = await capacities(
+      child,
+      fns,
+      "same",
+      Array.from({ length: 2_000 }, () => text),
+      2,
+    );
+    const most = Math.max(...seen);
+    // 4 MiB a frame holds about 204 of them: grown past 2 × 128, never to 2 × 1,024
+    assert.ok(most > 2 * 128 && most <= 2 * 256, `capacities read: ${[...seen].join(", ")}`);
   });
 });

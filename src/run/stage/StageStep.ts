@@ -37,9 +37,9 @@ export interface StageStepOptions {
   /** A slow item holds back at most this many later items (ordered stages). */
   readonly reorderCapacity: number;
   /**
-   * The range the input channel's capacity moves in, following the executor's
-   * {@link Executor.batchItems} (a pool stage's default channel: the plan's `elasticCapacity`);
-   * undefined: the channel keeps its capacity.
+   * The range the input channel's capacity moves in, as the executor's
+   * {@link Executor.inputCapacity} says (a pool stage's default channel: the plan's
+   * `elasticCapacity`); undefined: the channel keeps its capacity.
    */
   readonly elasticInput?: { readonly base: number; readonly max: number } | undefined;
   readonly retry: RetryPolicy;
@@ -324,12 +324,10 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     const input = this.#input;
     this.#window = Math.max(1, this.#executor.window(this.#options.concurrency));
     const elastic = this.#options.elasticInput;
-    // at its largest once batches outgrow the base (cheap items), at its base otherwise: sized
-    // to the batch itself, it would shrink with every batch a busy machine's worker measures slow
-    if (elastic !== undefined)
-      input.resize(
-        (this.#executor.batchItems?.(this.#options.concurrency) ?? 0) > elastic.base ? elastic.max : elastic.base,
-      );
+    if (elastic !== undefined) {
+      const wanted = this.#executor.inputCapacity?.(this.#options.concurrency, elastic.base) ?? elastic.base;
+      input.resize(Math.max(elastic.base, Math.min(elastic.max, wanted)));
+    }
     // read the clock once per pump, and only if an item starts
     const gate = this.#gate;
     const runs = this.#startsRuns;
@@ -422,7 +420,7 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     if (size <= 0) return this.#submitRun(now);
     const input = this.#input;
     let n = this.#roomForRun();
-    // held back by the window, not the input: whole groups only, so that a batch cut short (a
+    // held back by the window (or the reorder limit), not the input: whole groups only, so that a batch cut short (a
     // pump that found less) does not cut the next ones short the same way, pump after pump, for
     // good; the rest waits for the room the next results free
     if (n < input.size) n -= n % size;

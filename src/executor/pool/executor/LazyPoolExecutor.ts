@@ -79,10 +79,9 @@ export class LazyPoolExecutor implements Executor {
     return workersFor(s, concurrency) * s.batchesPerWorker * minBatchSize(s);
   }
 
-  /** The pool executor's; before it exists, batches of the smallest size. */
-  batchItems(concurrency: number): number {
-    if (this.#target !== undefined) return this.#target.batchItems(concurrency);
-    return workersFor(this.#settings, concurrency) * minBatchSize(this.#settings);
+  /** The pool executor's; `base` before it exists (its batches are not measured yet). */
+  inputCapacity(concurrency: number, base: number): number {
+    return this.#target?.inputCapacity(concurrency, base) ?? base;
   }
 
   maxWindow(concurrency: number): number {

@@ -124,9 +124,15 @@ export class PoolExecutor implements Executor, PoolClient<AttemptBatch | GroupBa
     return this.workersWanted * this.#settings.batchesPerWorker * this.batchSize;
   }
 
-  /** Items that make a batch for each worker the stage uses, at the current batch size. */
-  batchItems(concurrency: number): number {
-    return workersFor(this.#settings, concurrency) * this.batchSize;
+  /**
+   * `base` while a batch for each worker holds no more items; else a batch of the largest size
+   * per worker (bounded by bytes as a batch is), however the time a busy machine's worker
+   * measures moves the batch size from one reply to the next.
+   */
+  inputCapacity(concurrency: number, base: number): number {
+    const workers = workersFor(this.#settings, concurrency);
+    if (workers * this.batchSize <= base) return base;
+    return Math.max(base, workers * Math.min(this.#settings.maxBatchSize, this.#bytes.cap));
   }
 
   /** The largest {@link window} can grow to (for sizing a reorder buffer). */
