@@ -11,13 +11,15 @@
  * the workers, the process's CPU time per item (every thread: the workers' included) says more.
  *
  *   node --import tsx bench/ab-pool.ts --before ../main [--rounds 5] [--warmup 0] [--mode warm|cold|child] [--timeout-ms 30000]
- *     [--max-items-per-worker 0] [--filter]
+ *     [--max-items-per-worker 0] [--filter] [--records]
  *
  * `--mode warm` (default): worker threads, the pool kept warm by a keeper executor; `cold`: each
  * run starts and stops its own pool (the public API's default), inside the timed run; `child`:
  * child processes (`child()`), kept warm. `--timeout-ms`: the stage has that `timeoutMs` (its
  * workers time each item); `--max-items-per-worker`: the pool's `maxItemsPerWorker` (0: none);
  * `--filter`: a filter colocated after the stage (half the items go on).
+ * `--records`: the items are records (`{ id, name, tags, score }`, as bench/workers.ts's objects
+ * sections send) and the stage `touch`es each, where by default they are numbers and it adds one.
  * `--warmup 20`: that many untimed rounds first (both sides, alternated),
  * for the steady state: a fresh process here warms over about 20 runs of 200,000 items
  * (bench/README.md, "How long a fresh process takes to warm").
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     "timeout-ms": { type: "string" },
     "max-items-per-worker": { type: "string" },
     filter: { type: "boolean" },
+    records: { type: "boolean" },
   },
 });
 if (values.before === undefined) throw new Error("--before <path of the other checkout> is required");
@@ -53,6 +56,8 @@ if (!Number.isInteger(warmup) || warmup < 0)
 const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
 if (timeoutMs !== undefined && !(timeoutMs > 0))
   throw new Error(`--timeout-ms: a positive number, not ${values["timeout-ms"]}`);
+if (values.records === true && values.filter === true)
+  throw new Error("--records: the filter (odd) takes numbers, not with --filter");
 const maxItemsPerWorker = Number(values["max-items-per-worker"] ?? 0);
 if (!Number.isInteger(maxItemsPerWorker) || maxItemsPerWorker < 0)
   throw new Error(`--max-items-per-worker: a whole number, not ${values["max-items-per-worker"]}`);
@@ -81,19 +86,22 @@ async function side(root: string): Promise<Side> {
   };
   const make = mode === "child" ? child : worker;
   const options = { maxWorkers: 2, minWorkers: 2, maxItemsPerWorker };
-  const stage = (): ReturnType<typeof workerType<number, number>> => make<number, number>(moduleUrl, "inc", options);
+  const records = values.records === true;
+  const stage = (): ReturnType<typeof workerType<unknown, unknown>> =>
+    make<unknown, unknown>(moduleUrl, records ? "touch" : "inc", options);
   const keeper = mode === "cold" ? undefined : createExecutor(stage(), "keeper");
   const run = async (n: number): Promise<void> => {
-    function* range(): Generator<number> {
-      for (let i = 0; i < n; i++) yield i;
+    function* range(): Generator<unknown> {
+      if (records) for (let i = 0; i < n; i++) yield { id: i, name: `item-${i}`, tags: ["a", "b"], score: i * 1.5 };
+      else for (let i = 0; i < n; i++) yield i;
     }
     const settings = { concurrency: 2, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
-    let p = pipeline<number>("bench")
+    let p = pipeline<unknown>("bench")
       .from(range())
       .map(stage(), { name: "w", ...settings });
     // colocated with w (the same module and options): one chain, its items crossing once
     if (values.filter === true)
-      p = p.filter(make<number, boolean>(moduleUrl, "odd", options), { name: "odd", ...settings });
+      p = p.filter(make<unknown, boolean>(moduleUrl, "odd", options), { name: "odd", ...settings });
     const r = await p.run();
     const want = values.filter === true ? Math.ceil(n / 2) : n;
     if (r.stats.w!.out !== want) throw new Error(`${root}: ${r.stats.w!.out} of ${want} items`);
@@ -128,7 +136,7 @@ const nsPerItem = (k: "before" | "after"): number => (median(cpu[k]) * 1e6) / N;
 const allNsPerItem = (k: "before" | "after"): number => (median(allCpu[k]) * 1e6) / N;
 console.log(
   `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}` +
-    `${maxItemsPerWorker === 0 ? "" : `, maxItemsPerWorker ${maxItemsPerWorker}`}${values.filter === true ? ", a colocated filter" : ""}, ${N.toLocaleString("en")} items, ${rounds} rounds` +
+    `${maxItemsPerWorker === 0 ? "" : `, maxItemsPerWorker ${maxItemsPerWorker}`}${values.filter === true ? ", a colocated filter" : ""}, ${N.toLocaleString("en")} ${values.records === true ? "records" : "items"}, ${rounds} rounds` +
     (warmup > 0 ? ` after ${warmup} untimed` : ""),
 );
 for (const k of ["before", "after"] as const) {
