@@ -135,25 +135,32 @@ describe("pull-ahead of a pool stage", () => {
 });
 
 describe("the channel in front of a pool stage", () => {
-  /** The capacities of the stage's input channel that the run's metrics read, item after item. */
-  async function capacities<T>(
+  /**
+   * The capacities of the stage's input channel that the run's metrics read as each item came
+   * out, in order (the pool's options: `targetBatchMs: 100` unless `pool` says otherwise).
+   */
+  async function readings<T>(
     make: typeof worker,
     module: URL,
     fn: string,
     items: T[],
     maxWorkers: number,
-  ): Promise<Set<number>> {
+    pool: { targetBatchMs?: number; maxBatchSize?: number } = {},
+  ): Promise<number[]> {
     let source: MetricsSource | undefined;
-    const seen = new Set<number>();
-    const stage = make<T, unknown>(module, fn, { maxWorkers, targetBatchMs: 100 });
+    const read: number[] = [];
+    const stage = make<T, unknown>(module, fn, { maxWorkers, targetBatchMs: 100, ...pool });
     const result = await pipeline<T>("elastic")
       .from(items)
       .map(stage, { name: "w", concurrency: maxWorkers })
-      .to(() => void seen.add((source!.read() as PipelineReading).stages[1]!.queueCapacity))
+      .to(() => void read.push((source!.read() as PipelineReading).stages[1]!.queueCapacity))
       .run({ metrics: { attach: (s) => ((source = s), () => {}) } });
     assert.equal(result.stats.w!.out, items.length);
-    return seen;
+    return read;
   }
+  /** The distinct capacities {@link readings} read. */
+  const capacities = async <T>(...args: Parameters<typeof readings<T>>): Promise<Set<number>> =>
+    new Set(await readings(...args));
   const numbers = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
   it("grows from 128 items a worker to a batch a worker (1,024) once its batches are larger: tiny items", async () => {
@@ -165,6 +172,16 @@ describe("the channel in front of a pool stage", () => {
   it("stays at 128 items a worker for items that go in batches of fewer (5 ms items: batches of 20)", async () => {
     const seen = await capacities(worker, inWorker, "busy", numbers(60), 1);
     assert.deepEqual([...seen], [128]);
+  });
+
+  it("shrinks back to its base when the items turn slow (tiny items, then 0.25 ms ones in batches of 4)", async () => {
+    // batches of at most 256: grown, the channel holds 2 × 256; the slow items outnumber what
+    // the stage holds when they begin (its window, 1,024, and its channel), so the last of them
+    // are read after the batch size has learnt what they cost
+    const items = [...Array<number>(20_000).fill(0), ...Array<number>(2_000).fill(0.25)];
+    const read = await readings(worker, fns, "busy", items, 2, { targetBatchMs: 1, maxBatchSize: 256 });
+    assert.ok(read.includes(2 * 256), `grown for the tiny items: ${[...new Set(read)].join(", ")}`);
+    assert.equal(read.at(-1), 2 * 128, "back at its base for the slow ones");
   });
 
   it("a child's grows only to the batch its frames' byte budget holds: cheap 20 KiB strings, about 200 a batch", async () => {
