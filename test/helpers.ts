@@ -1,4 +1,5 @@
 /** Small helpers shared by the tests (one home, so no test file defines its own copy). */
+import type { ChildProcess } from "node:child_process";
 import type { RunTracer } from "../src/index.js";
 
 /** Lets `n` rounds of promise callbacks and immediates run. */
@@ -60,4 +61,29 @@ export function attemptSizes(stage: string): { readonly tracer: RunTracer; reado
     }),
   };
   return { tracer, sizes };
+}
+
+/** How a child process ended. */
+export interface Ended {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * Resolves once `child` has exited and what it wrote is read: at its `close` event (the process
+ * gone and its pipes read to the end), not at `exit`, which can fire before the last chunk on a
+ * pipe is read. Where a grandchild keeps the pipes open, `close` waits for it too: then this
+ * resolves `graceMs` after `exit`.
+ */
+export function ended(child: ChildProcess, graceMs = 2_000): Promise<Ended> {
+  return new Promise((resolve) => {
+    let grace: NodeJS.Timeout | undefined;
+    child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(grace);
+      resolve({ code, signal });
+    });
+    child.once("exit", (code, signal) => {
+      grace = setTimeout(() => resolve({ code, signal }), graceMs);
+    });
+  });
 }

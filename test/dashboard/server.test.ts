@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { InvalidOptionError, memoryStore, pipeline, WeirError } from "../../src/index.js";
 import { dashboard, DashboardError } from "../../src/dashboard.js";
 import { sqliteStore } from "../../src/sqlite.js";
+import { ended } from "../helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const src = resolve(root, "src");
@@ -205,7 +206,7 @@ describe("dashboard server", () => {
       cwd: root,
       stdio: ["pipe", "pipe", "pipe"],
     });
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const exited = ended(child).then((e) => e.code);
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     try {
@@ -247,7 +248,7 @@ describe("dashboard server", () => {
     await handle.finish("completed");
     await store.close();
     const child = spawn(process.execPath, [join(root, "bin/weir.js"), "dashboard", "--db", file], { cwd: root });
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const exited = ended(child).then((e) => e.code);
     try {
       const [, url] = await lineMatching(child.stdout, /weir dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\n/);
       const token = new URL(url!).searchParams.get("token")!;

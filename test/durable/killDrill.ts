@@ -3,6 +3,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { ended } from "../helpers.js";
 
 const script = fileURLToPath(new URL("../fixtures/durable/drill.ts", import.meta.url));
 
@@ -81,7 +82,7 @@ export async function killDrill(options: {
       stdio: ["ignore", "inherit", "pipe"],
     });
     let err = "";
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const exited = ended(child).then((e) => e.code);
     const running = new Promise<boolean>((resolve) => {
       child.stderr.on("data", (d: Buffer) => {
         err += d.toString();

@@ -10,6 +10,7 @@ import { child } from "../../src/executor/pool/stage/child.js";
 import { createExecutor } from "../../src/executor/pool/stage/createExecutor.js";
 import { pipeline } from "../../src/index.js";
 import { attempt, attemptAll, codeOf, eventually, fns, groupMembers, isAlive } from "./harness.js";
+import { ended } from "../helpers.js";
 
 const repo = new URL("../../", import.meta.url);
 const srcIndex = new URL("../../src/index.ts", import.meta.url);
@@ -68,9 +69,7 @@ async function startParent(dir: string, handle: boolean): Promise<Parent> {
   await writeFile(file, parentScript(handle));
   const p = spawn(process.execPath, ["--import", "tsx", file], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
-    p.once("exit", (code, signal) => resolve({ code, signal, out })),
-  );
+  const exit = ended(p).then(({ code, signal }) => ({ code, signal, out }));
   const first = await new Promise<string>((resolve, reject) => {
     p.stdout.on("data", (d: Buffer) => {
       out += d.toString();

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ended } from "../helpers.js";
 
 /** The package root, and the `weir` command in it. */
 export const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -34,9 +35,7 @@ export function startWeir(args: readonly string[]): WeirProcess {
     err += d.toString();
     for (const w of waiters.splice(0)) w();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
+  const exited = ended(child);
   return {
     pid: child.pid!,
     stdout: () => out,

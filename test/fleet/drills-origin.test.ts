@@ -12,6 +12,7 @@ import { fieldOf } from "../../src/fleet/protocol/fleetScripts.js";
 import { startRedis } from "./redisServer.js";
 import { killAll, startWorkerEnv, type WorkerProcess } from "./fleetHarness.js";
 import { waitFor } from "./waitFor.js";
+import { ended } from "../helpers.js";
 
 const originScript = fileURLToPath(new URL("../fixtures/fleet/durableOrigin.ts", import.meta.url));
 
@@ -27,9 +28,9 @@ function startOrigin(redisUrl: string, db: string, total: number, mode: string, 
     err += d.toString();
     for (const w of waiters.splice(0)) w();
   });
-  // "close", not "exit": the process can be gone before its last lines on stderr were read (a
+  // ended(), not "exit": the process can be gone before its last lines on stderr were read (a
   // failure's "FAILED <code>" line, written just before it exits), and the tests read them then
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const exited = ended(child).then((e) => e.code);
   // `done` before the waiters check again: a waiter that ran first would wait for ever on an
   // origin that exited without saying what it waits for (instead of failing with its stderr)
   let done = false;

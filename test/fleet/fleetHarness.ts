@@ -4,6 +4,7 @@ import { pipeline, type Sink } from "../../src/index.js";
 import { fleet } from "../../src/redis.js";
 import { startRedis, type RedisServer } from "./redisServer.js";
 import { KeyedSink } from "./waitFor.js";
+import { ended } from "../helpers.js";
 
 /** The package root. */
 export const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -45,14 +46,13 @@ export function startWorkerProcess(args: readonly string[], env: NodeJS.ProcessE
   });
   const reap = (): void => void child.kill("SIGKILL");
   process.once("exit", reap);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      exited = true;
-      process.removeListener("exit", reap);
-      for (const w of waiters.splice(0)) w();
-      resolve({ code, signal });
-    }),
-  );
+  // ended(), not "exit": a line written just before the process exits is read first
+  const done = ended(child).then((end) => {
+    exited = true;
+    process.removeListener("exit", reap);
+    for (const w of waiters.splice(0)) w();
+    return end;
+  });
   return {
     pid: child.pid!,
     stderr: () => err,

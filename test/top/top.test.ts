@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseExposition, value } from "../metrics/parseExposition.js";
 import { StoreRegistry } from "../../src/top/StoreRegistry.js";
 import { STALE_MS } from "../../src/top/LiveRegistry.js";
+import { ended } from "../helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = `${root}bin/weir.js`;
@@ -85,7 +86,7 @@ function startRun(
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   child.stdout!.resume();
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const exited = ended(child).then((e) => e.code);
   return { child, stderr: () => err, exited };
 }
 
@@ -258,7 +259,7 @@ describe("weir run --metrics-port and weir top, against a real run", { timeout: 
     const missing = spawn(process.execPath, [bin, "top", "--once", "--db", join(dir, "nope.db")], { cwd: dir, env });
     let err = "";
     missing.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((r) => missing.once("exit", r));
+    const { code } = await ended(missing);
     assert.equal(code, 1);
     assert.match(err, /weir top: no store at .*nope\.db/);
     assert.equal(existsSync(join(dir, "nope.db")), false, "weir top never makes a store file");
