@@ -140,15 +140,43 @@ export class Channel<T> {
   /** Removes the next item; its seq is then in {@link Channel.shiftedSeq}. Only when `size > 0`. */
   shift(): T {
     const value = this.#queue.shift();
-    if (this.#spaceWaiters.length > 0) {
-      if (this.#queue.size <= this.#wakeAt) this.#wakeProducers();
-      else if (!this.#lateWake) {
-        this.#lateWake = true;
-        setImmediate(this.#wakeLate);
-      }
-    }
+    if (this.#spaceWaiters.length > 0) this.#tookSome();
     return value;
   }
+
+  /**
+   * Removes the next `n` items (at most `size`) into `into[0..n)`, as `n` calls of
+   * {@link Channel.shift} would, and returns the first one's seq. Each one's seq is in
+   * {@link Channel.runSeqs} unless they are consecutive (`first`, `first + 1`, …).
+   */
+  shiftRun(into: T[], n: number): number {
+    const queue = this.#queue;
+    let first: number;
+    if (queue.shiftRun !== undefined) {
+      first = queue.shiftRun(into, n);
+      this.runSeqs = queue.runSeqs;
+    } else {
+      let each: number[] | undefined;
+      into[0] = queue.shift();
+      first = queue.shiftedSeq;
+      for (let k = 1; k < n; k++) {
+        into[k] = queue.shift();
+        const seq = queue.shiftedSeq;
+        if (each !== undefined) each[k] = seq;
+        else if (seq !== first + k) {
+          each = new Array<number>(n);
+          for (let j = 0; j < k; j++) each[j] = first + j;
+          each[k] = seq;
+        }
+      }
+      this.runSeqs = each;
+    }
+    if (this.#spaceWaiters.length > 0) this.#tookSome();
+    return first;
+  }
+
+  /** Each seq of the run {@link Channel.shiftRun} removed last, when they were not consecutive. */
+  runSeqs: number[] | undefined;
 
   /** The smallest source index queued (Infinity when empty). */
   minSeq(): number {
@@ -205,6 +233,15 @@ export class Channel<T> {
     if (cb !== undefined) {
       this.#readable = undefined;
       microtask(cb);
+    }
+  }
+
+  /** Items were taken while producers wait: they wake at half the capacity, or on the next turn. */
+  #tookSome(): void {
+    if (this.#queue.size <= this.#wakeAt) this.#wakeProducers();
+    else if (!this.#lateWake) {
+      this.#lateWake = true;
+      setImmediate(this.#wakeLate);
     }
   }
 

@@ -63,6 +63,40 @@ export class Deque<T> {
     return value;
   }
 
+  /**
+   * Removes the oldest `n` (at most `size`) into `into[0..n)` and returns the first one's seq. The
+   * seq of each is in {@link Deque.runSeqs} when they do not follow the first one by one (`first`,
+   * `first + 1`, …); it is undefined when they do.
+   */
+  shiftRun(into: T[], n: number): number {
+    const values = this.#values;
+    const seqs = this.#seqs;
+    const mask = this.#mask;
+    let i = this.#head;
+    const first = seqs[i]!;
+    let each: number[] | undefined;
+    for (let k = 0; k < n; k++) {
+      into[k] = values[i] as T;
+      values[i] = undefined;
+      const seq = seqs[i]!;
+      if (each !== undefined) each[k] = seq;
+      else if (seq !== first + k) {
+        each = new Array<number>(n);
+        for (let j = 0; j < k; j++) each[j] = first + j;
+        each[k] = seq;
+      }
+      i = (i + 1) & mask;
+    }
+    this.#head = i;
+    this.#size -= n;
+    this.shiftedSeq = seqs[(i - 1) & mask]!;
+    this.runSeqs = each;
+    return first;
+  }
+
+  /** Each seq of the run {@link Deque.shiftRun} removed last, when they were not consecutive. */
+  runSeqs: number[] | undefined;
+
   /** Removes the newest. Only when `size > 0`. */
   pop(): T {
     const i = (this.#head + this.#size - 1) & this.#mask;

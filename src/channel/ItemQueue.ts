@@ -12,6 +12,14 @@ export interface ItemQueue<T> {
   push(value: T, seq: number): void;
   /** Removes and returns the next item; its seq is then in {@link ItemQueue.shiftedSeq}. Undefined behaviour when empty. */
   shift(): T;
+  /**
+   * Removes the next `n` (at most `size`) into `into[0..n)`, as `n` calls of `shift` would, and
+   * returns the first one's seq; each one's in `runSeqs` unless they are consecutive. Optional: a
+   * queue that serves items in their arrival order has it.
+   */
+  shiftRun?(into: T[], n: number): number;
+  /** Set by {@link ItemQueue.shiftRun}. */
+  readonly runSeqs?: number[] | undefined;
   /** Removes and returns the item that would be served last (for `drop-oldest` it is the oldest in FIFO; for priority, the lowest). */
   evict(): T;
   /** The smallest seq queued (Infinity when empty). O(size): for watermarks, not the hot path. */

@@ -101,6 +101,39 @@ describe("a pool stage's group path", () => {
     );
   });
 
+  it("counts what a last stage nobody reads let through: a map, a filter, a sink, and one with failures", async () => {
+    const n = 3000;
+    const run = (kind: "map" | "filter" | "to", exportName: string, items: readonly (number | string)[]) =>
+      groupSizes(async () => {
+        const stage = worker<number | string, number | string | boolean>(fns, exportName, { maxWorkers: 2 });
+        const p = pipeline<number | string>(`last-${kind}`).from(items);
+        const options = { name: "w", concurrency: 2, onError: "skip" } as const;
+        const r = await (
+          kind === "map"
+            ? p.map(stage, options)
+            : kind === "filter"
+              ? p.filter(stage as never, options)
+              : p.to(stage as never, options)
+        ).run();
+        return r.stats.w!;
+      });
+    const mapped = await run("map", "inc", range(n));
+    assert.ok(mapped.groups.length > 0, "the group path ran");
+    assert.deepEqual([mapped.result.in, mapped.result.out, mapped.result.errors], [n, n, 0]);
+    const kept = await run("filter", "isEven", range(n));
+    assert.ok(kept.groups.length > 0, "the group path ran");
+    assert.deepEqual([kept.result.in, kept.result.out], [n, n / 2], "a filter counts the items it kept");
+    const sunk = await run("to", "same", range(n));
+    assert.deepEqual([sunk.result.in, sunk.result.out], [n, n]);
+    const boom = new Set([5, 1700, 2999]);
+    const failing = await run(
+      "map",
+      "fail",
+      range(n).map((i) => (boom.has(i) ? "boom" : i + 10)),
+    );
+    assert.deepEqual([failing.result.in, failing.result.out, failing.result.errors], [n, n - 3, 3]);
+  });
+
   it("retries a failed item on its own, in its place in the order", async () => {
     const n = 300;
     const out: { x: number; attempt: number }[] = [];

@@ -436,24 +436,12 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
       const m = Math.min(size, n);
       n -= m;
       const items = new Array<unknown>(m);
-      items[0] = input.shift();
-      const index0 = input.shiftedSeq;
-      let indices: number[] | undefined;
-      for (let k = 1; k < m; k++) {
-        items[k] = input.shift();
-        const index = input.shiftedSeq;
-        if (indices !== undefined) indices[k] = index;
-        else if (index !== index0 + k) {
-          indices = new Array<number>(m);
-          for (let j = 0; j < k; j++) indices[j] = index0 + j;
-          indices[k] = index;
-        }
-      }
+      const index0 = input.shiftRun(items, m);
       const g = this.#freeGroups.pop() ?? this.#newGroup();
       g.items = items;
       g.size = m;
       g.index = index0;
-      g.indices = indices;
+      g.indices = input.runSeqs;
       g.arrival = this.#nextArrival;
       this.#nextArrival += m;
       g.startedAt = now;
@@ -493,6 +481,16 @@ export class StageStep implements Step, SlotOwner, BatchSettle, GroupOwner {
     const items = g.items;
     const m = g.size;
     const failed = failures?.length ?? 0;
+    const kind = this.#options.kind;
+    if (failed === 0 && !perAttempt && this.#discards && (kind === "map" || kind === "tap" || kind === "sink")) {
+      // nothing reads the output and every item went through: only the count goes on (what
+      // #handOn would count item by item)
+      c.out += m;
+      latency.recordMany(now - g.startedAt, m);
+      c.finishedMany(m, now);
+      this.#releaseGroup(g, m);
+      return;
+    }
     let f = 0;
     let nextFailure = failed > 0 ? failures![0]!.at : -1;
     for (let k = 0; k < m; k++) {
