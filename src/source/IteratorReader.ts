@@ -1,3 +1,4 @@
+import type { Channel } from "../channel/Channel.js";
 import type { SourceReader } from "./SourceReader.js";
 
 /**
@@ -56,6 +57,42 @@ export class IteratorReader<T> implements SourceReader<T> {
           break;
         }
         out[o++] = r.value;
+        n++;
+      }
+    } catch (error) {
+      if (n === 0) {
+        this.#done = true;
+        throw error;
+      }
+      this.#error = { error };
+    } finally {
+      this.#position += n;
+    }
+    return n;
+  }
+
+  /**
+   * {@link IteratorReader.read} straight into a channel with room for `max` items: item `k` goes
+   * in with the seq `first + k`. No array between them: a source with no fused stage after it
+   * feeding one channel (a pool stage's, most often).
+   */
+  readInto(max: number, into: Channel<unknown>, first: number): number {
+    if (this.#error !== undefined) {
+      this.#done = true;
+      throw this.#error.error;
+    }
+    if (this.#done) return 0;
+    const it = this.#iterator;
+    const next = this.#next;
+    let n = 0;
+    try {
+      while (n < max) {
+        const r = next.call(it);
+        if (r.done === true) {
+          this.#done = true;
+          break;
+        }
+        into.push(r.value, first + n);
         n++;
       }
     } catch (error) {

@@ -56,6 +56,26 @@ describe("a source that fails: what was read flows through before the run reject
     assert.equal(snap.lowWatermark, 100);
   });
 
+  it("a generator read straight into a small channel, that throws after 2,500 items: all 2,500 through, in order", async () => {
+    const got: number[] = [];
+    const run = pipeline("p")
+      .from(function* numbers() {
+        for (let i = 0; i < 2500; i++) yield i;
+        throw new Error("disk gone");
+      })
+      // no fused stage after the source: it pushes into this stage's channel itself, 16 at a time
+      // (the bound it keeps: test/pipeline/backpressure.test.ts)
+      .map(hop, { concurrency: 4, capacity: 16, name: "hop" })
+      .to((x) => void got.push(x), { name: "sink" })
+      .run();
+    await assert.rejects(run, (e: unknown) => isSourceError(e, 2500, 2500, "disk gone"));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 2500 }, (_, i) => i),
+    );
+    assert.equal(run.snapshot().lowWatermark, 2500);
+  });
+
   it("an async generator that rejects after 50 items, and a web stream that errors after 20: same", async () => {
     const gotAsync: number[] = [];
     await assert.rejects(

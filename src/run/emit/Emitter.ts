@@ -1,3 +1,4 @@
+import type { Channel } from "../../channel/Channel.js";
 import type { FusedTail, PullTaker, Spill } from "../fused/FusedTail.js";
 import type { Outlet } from "./Outlet.js";
 
@@ -54,6 +55,20 @@ export class Emitter {
   /** True when nothing reads what is emitted: no fused tail, and an outlet that discards. */
   get discards(): boolean {
     return this.#tail === undefined && this.#outlet.discards;
+  }
+
+  /**
+   * The one channel items go into, when no fused tail runs before it and the outlet feeds it
+   * alone (see {@link Outlet.sole}): a source may push into it itself, up to {@link Emitter.free}
+   * items, then says so with {@link Emitter.pushed}.
+   */
+  get sole(): Channel<unknown> | undefined {
+    return this.#tail === undefined ? this.#outlet.sole : undefined;
+  }
+
+  /** `n` items went into {@link Emitter.sole} by the caller's own hand. */
+  pushed(n: number): void {
+    this.#outlet.pushed(n);
   }
 
   /** True when a fused tail runs before the outlet. */

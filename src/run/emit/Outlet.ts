@@ -87,6 +87,23 @@ export class Outlet {
     }
   }
 
+  /**
+   * The one channel below, when items go nowhere else and go in as they come (no route, no
+   * guard, the channel blocks when full): a source may push straight into it
+   * ({@link Outlet.pushed}), with no chunk array between them. Undefined otherwise.
+   */
+  get sole(): Channel<unknown> | undefined {
+    const channels = this.#channels;
+    if (channels.length !== 1 || this.#route !== undefined || this.#guardOf[0] !== undefined) return undefined;
+    const c = channels[0]!;
+    return c.overflow === "block" ? c : undefined;
+  }
+
+  /** `n` items went into {@link Outlet.sole} by a source's own hand. */
+  pushed(n: number): void {
+    this.delivered += n;
+  }
+
   /** True when nothing reads this outlet. */
   get discards(): boolean {
     return this.#channels.length === 0 && this.#route === undefined;

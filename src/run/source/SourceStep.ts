@@ -254,6 +254,13 @@ export class SourceStep implements Step {
       numbered && reader instanceof IteratorReader && emitter.pulls && this.#counters.admitted === undefined
         ? reader
         : undefined;
+    // and a synchronous iterator with no fused stage after it feeding one channel is read straight
+    // into that channel: no chunk array, no array of indexes (not when items are stamped as
+    // they are admitted, nor when several sources number their items apart)
+    const direct =
+      stride === 1 && skip === undefined && reader instanceof IteratorReader && this.#counters.admitted === undefined
+        ? emitter.sole
+        : undefined;
     const unsubscribe = onAbort(signal, this.#interrupt);
     try {
       while (!this.#stopped && !signal.aborted) {
@@ -314,6 +321,29 @@ export class SourceStep implements Step {
           if (signal.aborted) break;
           this.#held = Infinity;
           if (this.#failure !== undefined || pulled.done) break;
+          const turn = loopTurns.chunk();
+          if (turn !== undefined) await turn;
+          continue;
+        }
+        if (direct !== undefined) {
+          this.#held = base;
+          let n: number;
+          try {
+            n = (reader as IteratorReader<unknown>).readInto(max, direct, base);
+          } catch (error) {
+            // what was read before flows through; the run rejects with this once it drained
+            this.#failure = { cause: error, position: reader.position };
+            this.#held = Infinity;
+            break;
+          }
+          this.#held = Infinity;
+          if (n === 0) {
+            if (reader.done) break;
+            continue;
+          }
+          emitter.pushed(n);
+          this.#counters.out += n;
+          this.#counters.in += n;
           const turn = loopTurns.chunk();
           if (turn !== undefined) await turn;
           continue;
