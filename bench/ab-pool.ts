@@ -20,13 +20,21 @@
  * `--filter`: a filter colocated after the stage (half the items go on).
  * `--records`: the items are records (`{ id, name, tags, score }`, as bench/workers.ts's objects
  * sections send) and the stage `touch`es each, where by default they are numbers and it adds one.
+ * `--array`: the source is an array of the items, built once, where by default it is a generator.
+ * `--floor` (`--mode child`, numbers): the raw batched pipe floor of `bench/workers.ts` (two
+ * children of `rawPipe.mjs`, batches of 1,024 as msgpack frames, two in flight a child) runs in
+ * the same rotation, and each side's median is given as a share of the floor's: issue 14's row,
+ * on a machine whose speed moves more from one invocation to the next than the row does.
  * `--warmup 20`: that many untimed rounds first (both sides, alternated),
  * for the steady state: a fresh process here warms over about 20 runs of 200,000 items
  * (bench/README.md, "How long a fresh process takes to warm").
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Packr } from "msgpackr";
 import type { child as childType } from "../src/executor/pool/stage/child.js";
 import type { createExecutor as createExecutorType } from "../src/executor/pool/stage/createExecutor.js";
 import type { worker as workerType } from "../src/executor/pool/stage/worker.js";
@@ -42,6 +50,8 @@ const { values } = parseArgs({
     "max-items-per-worker": { type: "string" },
     filter: { type: "boolean" },
     records: { type: "boolean" },
+    floor: { type: "boolean" },
+    array: { type: "boolean" },
   },
 });
 if (values.before === undefined) throw new Error("--before <path of the other checkout> is required");
@@ -56,6 +66,10 @@ if (!Number.isInteger(warmup) || warmup < 0)
 const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
 if (timeoutMs !== undefined && !(timeoutMs > 0))
   throw new Error(`--timeout-ms: a positive number, not ${values["timeout-ms"]}`);
+if (values.floor === true && (mode !== "child" || values.records === true || values.filter === true))
+  throw new Error(
+    "--floor: the raw pipe floor runs numbers through child processes (--mode child, no --records or --filter)",
+  );
 if (values.records === true && values.filter === true)
   throw new Error("--records: the filter (odd) takes numbers, not with --filter");
 const maxItemsPerWorker = Number(values["max-items-per-worker"] ?? 0);
@@ -90,14 +104,17 @@ async function side(root: string): Promise<Side> {
   const stage = (): ReturnType<typeof workerType<unknown, unknown>> =>
     make<unknown, unknown>(moduleUrl, records ? "touch" : "inc", options);
   const keeper = mode === "cold" ? undefined : createExecutor(stage(), "keeper");
+  /** `--array`: each length's items, built once. */
+  const arrays = new Map<number, unknown[]>();
   const run = async (n: number): Promise<void> => {
     function* range(): Generator<unknown> {
       if (records) for (let i = 0; i < n; i++) yield { id: i, name: `item-${i}`, tags: ["a", "b"], score: i * 1.5 };
       else for (let i = 0; i < n; i++) yield i;
     }
+    const source = values.array === true ? (arrays.get(n) ?? arrays.set(n, [...range()]).get(n)!) : range();
     const settings = { concurrency: 2, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
     let p = pipeline<unknown>("bench")
-      .from(range())
+      .from(source)
       .map(stage(), { name: "w", ...settings });
     // colocated with w (the same module and options): one chain, its items crossing once
     if (values.filter === true)
@@ -110,21 +127,77 @@ async function side(root: string): Promise<Side> {
   return { run, close: async () => keeper?.close() };
 }
 
-const sides = { before: await side(trees.before), after: await side(trees.after) };
-const times: Record<"before" | "after", number[]> = { before: [], after: [] };
-const cpu: Record<"before" | "after", number[]> = { before: [], after: [] };
-/** The process's CPU time (every thread) per run. */
-const allCpu: Record<"before" | "after", number[]> = { before: [], after: [] };
-for (let r = 0; r < warmup; r++) {
-  for (const k of r % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const)) await sides[k].run(N);
+/**
+ * `bench/workers.ts`'s raw batched pipe floor: two children of `rawPipe.mjs`, batches of 1,024
+ * numbers as `[u32 length][msgpack]` frames, two in flight a child.
+ */
+async function pipeFloor(): Promise<Side> {
+  const packr = new Packr({ useRecords: false });
+  const script = fileURLToPath(new URL("../test/fixtures/workers/rawPipe.mjs", import.meta.url));
+  const children: ChildProcess[] = [0, 1].map(() =>
+    spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] }),
+  );
+  const run = (n: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      let next = 0;
+      let done = 0;
+      const send = (c: ChildProcess): void => {
+        if (next >= n) return;
+        const count = Math.min(1024, n - next);
+        const body = packr.pack(Array.from({ length: count }, (_, i) => next + i));
+        const frame = Buffer.allocUnsafe(4 + body.length);
+        frame.writeUInt32LE(body.length, 0);
+        body.copy(frame, 4);
+        c.stdin!.write(frame);
+        next += count;
+      };
+      for (const c of children) {
+        let pending: Buffer = Buffer.alloc(0);
+        c.stdout!.removeAllListeners("data");
+        c.stdout!.on("data", (chunk: Buffer) => {
+          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+          let off = 0;
+          while (pending.length - off >= 4) {
+            const len = pending.readUInt32LE(off);
+            if (pending.length - off - 4 < len) break;
+            const out = packr.unpack(pending.subarray(off + 4, off + 4 + len)) as number[];
+            off += 4 + len;
+            done += out.length;
+            if (done === n) resolve();
+            else send(c);
+          }
+          pending = pending.subarray(off);
+        });
+        send(c);
+        send(c);
+      }
+    });
+  await run(50_000);
+  const close = (): Promise<void> =>
+    Promise.all(
+      children.map((c) => new Promise<void>((resolve) => (c.once("exit", () => resolve()), c.stdin!.end()))),
+    ).then(() => {});
+  return { run, close };
 }
+
+type Key = "before" | "after" | "floor";
+const sides: Partial<Record<Key, Side>> = { before: await side(trees.before), after: await side(trees.after) };
+if (values.floor === true) sides.floor = await pipeFloor();
+const keys = Object.keys(sides) as Key[];
+const times: Record<Key, number[]> = { before: [], after: [], floor: [] };
+const cpu: Record<Key, number[]> = { before: [], after: [], floor: [] };
+/** The process's CPU time (every thread) per run. */
+const allCpu: Record<Key, number[]> = { before: [], after: [], floor: [] };
+/** Round `r`'s order: each side first in turn, the rest after it. */
+const orderOf = (r: number): Key[] => keys.map((_, i) => keys[(r + i) % keys.length]!);
+for (let r = 0; r < warmup; r++) for (const k of orderOf(r)) await sides[k]!.run(N);
 for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const);
+  const order = orderOf(r);
   for (const k of order) {
     const c = mainCpuMs();
     const all = process.cpuUsage();
     const t = performance.now();
-    await sides[k].run(N);
+    await sides[k]!.run(N);
     times[k].push(performance.now() - t);
     cpu[k].push(mainCpuMs() - c);
     const used = process.cpuUsage(all);
@@ -132,18 +205,22 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-const nsPerItem = (k: "before" | "after"): number => (median(cpu[k]) * 1e6) / N;
-const allNsPerItem = (k: "before" | "after"): number => (median(allCpu[k]) * 1e6) / N;
+const nsPerItem = (k: Key): number => (median(cpu[k]) * 1e6) / N;
+const allNsPerItem = (k: Key): number => (median(allCpu[k]) * 1e6) / N;
 console.log(
   `mode ${mode}${timeoutMs === undefined ? "" : `, timeoutMs ${timeoutMs}`}` +
     `${maxItemsPerWorker === 0 ? "" : `, maxItemsPerWorker ${maxItemsPerWorker}`}${values.filter === true ? ", a colocated filter" : ""}, ${N.toLocaleString("en")} ${values.records === true ? "records" : "items"}, ${rounds} rounds` +
     (warmup > 0 ? ` after ${warmup} untimed` : ""),
 );
-for (const k of ["before", "after"] as const) {
+for (const k of keys) {
   const ms = times[k].map((t) => t.toFixed(0)).join(" ");
+  const share =
+    k !== "floor" && sides.floor !== undefined
+      ? `, ${(median(times.floor) / median(times[k])).toFixed(2)}× the floor`
+      : "";
   console.log(
-    `${k.padEnd(6)} ${(N / median(times[k]) / 1e3).toFixed(2)} M items/s, main thread ${nsPerItem(k).toFixed(0)} ns CPU/item, ` +
-      `process ${allNsPerItem(k).toFixed(0)} ns CPU/item (ms: ${ms}) ${trees[k]}`,
+    `${k.padEnd(6)} ${(N / median(times[k]) / 1e3).toFixed(2)} M items/s${share}, main thread ${nsPerItem(k).toFixed(0)} ns CPU/item, ` +
+      `process ${allNsPerItem(k).toFixed(0)} ns CPU/item (ms: ${ms}) ${k === "floor" ? "raw batched pipe" : trees[k]}`,
   );
 }
 console.log(
@@ -151,5 +228,4 @@ console.log(
     `${(nsPerItem("after") / nsPerItem("before")).toFixed(3)}× main-thread CPU per item, ` +
     `${(allNsPerItem("after") / allNsPerItem("before")).toFixed(3)}× process CPU per item (median of ${rounds})`,
 );
-await sides.before.close();
-await sides.after.close();
+for (const k of keys) await sides[k]!.close();

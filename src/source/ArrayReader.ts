@@ -1,3 +1,4 @@
+import type { Channel } from "../channel/Channel.js";
 import type { SourceReader } from "./SourceReader.js";
 
 /**
@@ -47,6 +48,17 @@ export class ArrayReader<T> implements SourceReader<T> {
     const end = Math.min(items.length, start + max);
     let o = 0;
     for (let i = start; i < end; i++) out[o++] = items[i]!;
+    this.#position = end;
+    return end - start;
+  }
+
+  /** {@link ArrayReader.read} straight into a channel with room for `max` items, item `k` with the seq `first + k`. */
+  readInto(max: number, into: Channel<T>, first: number): number {
+    if (this.#closed) return 0;
+    const items = this.#items;
+    const start = this.#position;
+    const end = Math.min(items.length, start + max);
+    for (let i = start; i < end; i++) into.push(items[i]!, first + i - start);
     this.#position = end;
     return end - start;
   }

@@ -76,7 +76,7 @@ export class IteratorReader<T> implements SourceReader<T> {
    * in with the seq `first + k`. No array between them: a source with no fused stage after it
    * feeding one channel (a pool stage's, most often).
    */
-  readInto(max: number, into: Channel<unknown>, first: number): number {
+  readInto(max: number, into: Channel<T>, first: number): number {
     if (this.#error !== undefined) {
       this.#done = true;
       throw this.#error.error;

@@ -1,3 +1,5 @@
+import type { Channel } from "../channel/Channel.js";
+
 /**
  * Pulls items from a source on demand, never ahead of what is asked: the engine asks for as many
  * items as the channels below have room for.
@@ -13,6 +15,11 @@ export interface SourceReader<T> {
    * the end, after which {@link SourceReader.done} is true.
    */
   read(max: number, out: T[]): number | Promise<number>;
+  /**
+   * {@link SourceReader.read} straight into a channel with room for `max` items, item `k` with
+   * the seq `first + k`: no array between them. Optional: a synchronous source has it.
+   */
+  readInto?(max: number, into: Channel<T>, first: number): number;
   /** True once the source is exhausted. */
   readonly done: boolean;
   /**

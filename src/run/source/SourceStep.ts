@@ -254,11 +254,11 @@ export class SourceStep implements Step {
       numbered && reader instanceof IteratorReader && emitter.pulls && this.#counters.admitted === undefined
         ? reader
         : undefined;
-    // and a synchronous iterator with no fused stage after it feeding one channel is read straight
-    // into that channel: no chunk array, no array of indexes (not when items are stamped as
-    // they are admitted, nor when several sources number their items apart)
+    // and a synchronous source (an iterator, an array) with no fused stage after it feeding one
+    // channel is read straight into that channel: no chunk array, no array of indexes (not when
+    // items are stamped as they are admitted, nor when several sources number their items apart)
     const direct =
-      stride === 1 && skip === undefined && reader instanceof IteratorReader && this.#counters.admitted === undefined
+      stride === 1 && skip === undefined && reader.readInto !== undefined && this.#counters.admitted === undefined
         ? emitter.sole
         : undefined;
     const unsubscribe = onAbort(signal, this.#interrupt);
@@ -329,7 +329,7 @@ export class SourceStep implements Step {
           this.#held = base;
           let n: number;
           try {
-            n = (reader as IteratorReader<unknown>).readInto(max, direct, base);
+            n = reader.readInto!(max, direct, base);
           } catch (error) {
             // what was read before flows through; the run rejects with this once it drained
             this.#failure = { cause: error, position: reader.position };
