@@ -29,16 +29,14 @@
  * for the steady state: a fresh process here warms over about 20 runs of 200,000 items
  * (bench/README.md, "How long a fresh process takes to warm").
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Packr } from "msgpackr";
 import type { child as childType } from "../src/executor/pool/stage/child.js";
 import type { createExecutor as createExecutorType } from "../src/executor/pool/stage/createExecutor.js";
 import type { worker as workerType } from "../src/executor/pool/stage/worker.js";
 import type { pipeline as pipelineType } from "../src/pipeline/pipeline.js";
+import { startRawPipe } from "./rawPipe.js";
 
 const { values } = parseArgs({
   options: {
@@ -127,57 +125,11 @@ async function side(root: string): Promise<Side> {
   return { run, close: async () => keeper?.close() };
 }
 
-/**
- * `bench/workers.ts`'s raw batched pipe floor: two children of `rawPipe.mjs`, batches of 1,024
- * numbers as `[u32 length][msgpack]` frames, two in flight a child.
- */
+/** `bench/workers.ts`'s raw batched pipe floor (`bench/rawPipe.ts`), on two children. */
 async function pipeFloor(): Promise<Side> {
-  const packr = new Packr({ useRecords: false });
-  const script = fileURLToPath(new URL("../test/fixtures/workers/rawPipe.mjs", import.meta.url));
-  const children: ChildProcess[] = [0, 1].map(() =>
-    spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] }),
-  );
-  const run = (n: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      let next = 0;
-      let done = 0;
-      const send = (c: ChildProcess): void => {
-        if (next >= n) return;
-        const count = Math.min(1024, n - next);
-        const body = packr.pack(Array.from({ length: count }, (_, i) => next + i));
-        const frame = Buffer.allocUnsafe(4 + body.length);
-        frame.writeUInt32LE(body.length, 0);
-        body.copy(frame, 4);
-        c.stdin!.write(frame);
-        next += count;
-      };
-      for (const c of children) {
-        let pending: Buffer = Buffer.alloc(0);
-        c.stdout!.removeAllListeners("data");
-        c.stdout!.on("data", (chunk: Buffer) => {
-          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-          let off = 0;
-          while (pending.length - off >= 4) {
-            const len = pending.readUInt32LE(off);
-            if (pending.length - off - 4 < len) break;
-            const out = packr.unpack(pending.subarray(off + 4, off + 4 + len)) as number[];
-            off += 4 + len;
-            done += out.length;
-            if (done === n) resolve();
-            else send(c);
-          }
-          pending = pending.subarray(off);
-        });
-        send(c);
-        send(c);
-      }
-    });
-  await run(50_000);
-  const close = (): Promise<void> =>
-    Promise.all(
-      children.map((c) => new Promise<void>((resolve) => (c.once("exit", () => resolve()), c.stdin!.end()))),
-    ).then(() => {});
-  return { run, close };
+  const pipe = startRawPipe(2);
+  await pipe.run(50_000);
+  return { run: pipe.run, close: pipe.stop };
 }
 
 type Key = "before" | "after" | "floor";

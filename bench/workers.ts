@@ -45,10 +45,9 @@
  *    speedup over the main thread and per worker; tiny tasks beside hand-batched Piscina and the
  *    raw floors.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { Packr } from "msgpackr";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import type { Executor } from "../src/executor/Executor.js";
@@ -56,6 +55,7 @@ import { child } from "../src/executor/pool/stage/child.js";
 import { createExecutor } from "../src/executor/pool/stage/createExecutor.js";
 import { worker } from "../src/executor/pool/stage/worker.js";
 import { pipeline } from "../src/pipeline/pipeline.js";
+import { startRawPipe, type RawPipe } from "./rawPipe.js";
 import { closeIdlePools } from "../src/executor/pool/workers/PoolRegistry.js";
 import type { PoolExecutor } from "../src/executor/pool/executor/PoolExecutor.js";
 
@@ -69,7 +69,6 @@ function cpu5(x: number): number {
 
 const moduleUrl = new URL("../test/fixtures/workers/bench.mjs", import.meta.url);
 const rawUrl = new URL("../test/fixtures/workers/rawBatch.mjs", import.meta.url);
-const rawPipeUrl = new URL("../test/fixtures/workers/rawPipe.mjs", import.meta.url);
 const TINY = 200_000;
 const CPU = 400;
 const OBJECTS = 100_000;
@@ -465,66 +464,22 @@ function raw(name: string, mode: "batch" | "cpu", threads: number, pool: "warm" 
 }
 
 /**
- * The floor for child processes: `processes` children of `rawPipe.mjs`, batches of 1,024 numbers
- * as `[u32 length][msgpack]` frames over stdin, replies the same way over stdout, two batches in
- * flight per child. No pool, no ordering, no bookkeeping: what a process hop costs at the least.
- * With `cold`, each run spawns its children and waits for them to exit before it resolves.
+ * The floor for child processes: `processes` children of `rawPipe.mjs` (`bench/rawPipe.ts`),
+ * batches of 1,024 numbers as `[u32 length][msgpack]` frames over stdin, replies the same way over
+ * stdout, two batches in flight per child. No pool, no ordering, no bookkeeping: what a process
+ * hop costs at the least. With `cold`, each run spawns its children and waits for them to exit
+ * before it resolves.
  */
 function rawPipe(name: string, processes: number, pool: "warm" | "cold" = "warm"): Contender {
-  let children: ChildProcess[] = [];
-  const packr = new Packr({ useRecords: false });
+  let pipe: RawPipe | undefined;
   const start = (): void => {
-    children = Array.from({ length: processes }, () =>
-      spawn(process.execPath, [fileURLToPath(rawPipeUrl)], { stdio: ["pipe", "pipe", "inherit"] }),
-    );
+    pipe = startRawPipe(processes);
   };
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            c.once("exit", () => resolve());
-            c.stdin!.end();
-          }),
-      ),
-    );
+    await pipe?.stop();
+    pipe = undefined;
   };
-  const runOn = (n: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      let next = 0;
-      let done = 0;
-      const send = (c: ChildProcess): void => {
-        if (next >= n) return;
-        const count = Math.min(1024, n - next);
-        const body = packr.pack(Array.from({ length: count }, (_, i) => next + i));
-        const frame = Buffer.allocUnsafe(4 + body.length);
-        frame.writeUInt32LE(body.length, 0);
-        body.copy(frame, 4);
-        c.stdin!.write(frame);
-        next += count;
-      };
-      for (const c of children) {
-        let pending: Buffer = Buffer.alloc(0);
-        c.stdout!.removeAllListeners("data");
-        c.stdout!.on("data", (chunk: Buffer) => {
-          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-          let off = 0;
-          while (pending.length - off >= 4) {
-            const len = pending.readUInt32LE(off);
-            if (pending.length - off - 4 < len) break;
-            const out = packr.unpack(pending.subarray(off + 4, off + 4 + len)) as number[];
-            off += 4 + len;
-            done += out.length;
-            if (done === n) resolve();
-            else send(c);
-          }
-          pending = pending.subarray(off);
-        });
-        send(c);
-        send(c); // two in flight per process
-      }
-    });
-  return floor(name, pool, start, stop, runOn, 50_000);
+  return floor(name, pool, start, stop, (n) => pipe!.run(n), 50_000);
 }
 
 /**

@@ -1,5 +1,4 @@
-import type { Channel } from "../channel/Channel.js";
-import type { SourceReader } from "./SourceReader.js";
+import type { ReadTarget, SourceReader } from "./SourceReader.js";
 
 /**
  * Reads an array (or any array-like) by index: the fastest source, no iterator protocol. Closing
@@ -53,7 +52,7 @@ export class ArrayReader<T> implements SourceReader<T> {
   }
 
   /** {@link ArrayReader.read} straight into a channel with room for `max` items, item `k` with the seq `first + k`. */
-  readInto(max: number, into: Channel<T>, first: number): number {
+  readInto(max: number, into: ReadTarget<T>, first: number): number {
     if (this.#closed) return 0;
     const items = this.#items;
     const start = this.#position;

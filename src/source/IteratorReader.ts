@@ -1,5 +1,4 @@
-import type { Channel } from "../channel/Channel.js";
-import type { SourceReader } from "./SourceReader.js";
+import type { ReadTarget, SourceReader } from "./SourceReader.js";
 
 /**
  * Reads a synchronous iterator (generators, Sets, Maps…) a chunk at a time. Its `next` method is
@@ -40,43 +39,16 @@ export class IteratorReader<T> implements SourceReader<T> {
 
   /** Writes up to `max` items to `out[0..n)`; returns n (0 only at the end). */
   read(max: number, out: T[]): number {
-    if (this.#error !== undefined) {
-      this.#done = true;
-      throw this.#error.error;
-    }
-    if (this.#done) return 0;
-    const it = this.#iterator;
-    const next = this.#next;
-    let n = 0;
-    let o = 0;
-    try {
-      while (n < max) {
-        const r = next.call(it);
-        if (r.done === true) {
-          this.#done = true;
-          break;
-        }
-        out[o++] = r.value;
-        n++;
-      }
-    } catch (error) {
-      if (n === 0) {
-        this.#done = true;
-        throw error;
-      }
-      this.#error = { error };
-    } finally {
-      this.#position += n;
-    }
-    return n;
+    return this.readInto(max, new ChunkFill(out), 0);
   }
 
   /**
-   * {@link IteratorReader.read} straight into a channel with room for `max` items: item `k` goes
-   * in with the seq `first + k`. No array between them: a source with no fused stage after it
-   * feeding one channel (a pool stage's, most often).
+   * Pushes up to `max` items into `into`, item `k` with the seq `first + k`; returns how many (0
+   * only at the end). Straight into a channel with room for them, with no array between: a source
+   * with no fused stage after it feeding one channel (a pool stage's, most often).
+   * {@link IteratorReader.read} fills a chunk array through it.
    */
-  readInto(max: number, into: Channel<T>, first: number): number {
+  readInto(max: number, into: ReadTarget<T>, first: number): number {
     if (this.#error !== undefined) {
       this.#done = true;
       throw this.#error.error;
@@ -126,5 +98,18 @@ export class IteratorReader<T> implements SourceReader<T> {
     if (this.#done) return;
     this.#done = true;
     this.#iterator.return?.();
+  }
+}
+
+/** A chunk array as what {@link IteratorReader.readInto} pushes into: item `k` at `out[k]`. */
+class ChunkFill<T> implements ReadTarget<T> {
+  readonly #out: T[];
+
+  constructor(out: T[]) {
+    this.#out = out;
+  }
+
+  push(value: T, k: number): void {
+    this.#out[k] = value;
   }
 }

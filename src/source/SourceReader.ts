@@ -1,5 +1,3 @@
-import type { Channel } from "../channel/Channel.js";
-
 /**
  * Pulls items from a source on demand, never ahead of what is asked: the engine asks for as many
  * items as the channels below have room for.
@@ -17,9 +15,10 @@ export interface SourceReader<T> {
   read(max: number, out: T[]): number | Promise<number>;
   /**
    * {@link SourceReader.read} straight into a channel with room for `max` items, item `k` with
-   * the seq `first + k`: no array between them. Optional: a synchronous source has it.
+   * the seq `first + k`: no array between them. Returns how many. Optional: a synchronous source
+   * has it.
    */
-  readInto?(max: number, into: Channel<T>, first: number): number;
+  readInto?(max: number, into: ReadTarget<T>, first: number): number;
   /** True once the source is exhausted. */
   readonly done: boolean;
   /**
@@ -38,4 +37,9 @@ export interface SourceReader<T> {
    * yields nothing); an async generator busy awaiting finishes closing when that await settles.
    */
   close(): Promise<void>;
+}
+
+/** What {@link SourceReader.readInto} pushes into: a channel (each item with its source index). */
+export interface ReadTarget<T> {
+  push(value: T, seq: number): unknown;
 }

@@ -36,6 +36,23 @@ describe("Channel: when a waiting producer wakes", () => {
     assert.equal(woke(), true, "63 queued, one turn later");
   });
 
+  it("the same when the consumer takes a run of items in one call (shiftRun)", async () => {
+    const half = await fullWithWaiter(64);
+    half.channel.shiftRun([], 31);
+    await turns(0);
+    await Promise.resolve();
+    assert.equal(half.woke(), false, "33 queued: still waiting (within this turn)");
+    half.channel.shiftRun([], 1);
+    await Promise.resolve();
+    assert.equal(half.woke(), true, "32 queued: half the capacity");
+    const late = await fullWithWaiter(64);
+    late.channel.shiftRun([], 2);
+    await Promise.resolve();
+    assert.equal(late.woke(), false, "62 queued: above half");
+    await turns(1);
+    assert.equal(late.woke(), true, "on the next turn");
+  });
+
   it("at the first free place for a capacity of 1 or 2", async () => {
     for (const capacity of [1, 2]) {
       const { channel, woke } = await fullWithWaiter(capacity);

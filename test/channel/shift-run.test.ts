@@ -5,7 +5,6 @@ import { Channel } from "../../src/channel/Channel.js";
 import { FifoQueue } from "../../src/channel/FifoQueue.js";
 import type { ItemQueue } from "../../src/channel/ItemQueue.js";
 import { PriorityQueue } from "../../src/channel/PriorityQueue.js";
-import { turns } from "../helpers.js";
 
 /** What `n` calls of `shift` return: the items, the first seq, and each seq unless they are consecutive. */
 function byShift(c: Channel<number>, n: number): { items: number[]; first: number; each: number[] | undefined } {
@@ -66,30 +65,4 @@ function sameAsShift(name: string, queue: () => ItemQueue<number>): void {
 describe("Channel.shiftRun: n items in one call", () => {
   sameAsShift("arrival order, the queue's own run", () => new FifoQueue<number>());
   sameAsShift("a priority queue, item by item", () => new PriorityQueue<number>((x) => x % 5));
-
-  it("wakes a waiting producer as shift does: at half the capacity", async () => {
-    const channel = new Channel<number>(new FifoQueue<number>(), 64, 1);
-    for (let i = 0; i < 64; i++) channel.push(i, i);
-    let woke = false;
-    void channel.space().then(() => (woke = true));
-    channel.shiftRun([], 31);
-    await turns(0);
-    await Promise.resolve();
-    assert.equal(woke, false, "33 queued: still waiting (within this turn)");
-    channel.shiftRun([], 1);
-    await Promise.resolve();
-    assert.equal(woke, true, "32 queued: half the capacity");
-  });
-
-  it("wakes it on the next turn of the event loop when the run leaves the channel above half", async () => {
-    const channel = new Channel<number>(new FifoQueue<number>(), 64, 1);
-    for (let i = 0; i < 64; i++) channel.push(i, i);
-    let woke = false;
-    void channel.space().then(() => (woke = true));
-    channel.shiftRun([], 2);
-    await Promise.resolve();
-    assert.equal(woke, false);
-    await turns(1);
-    assert.equal(woke, true);
-  });
 });
