@@ -68,6 +68,15 @@ describe("numbers through a worker() stage", () => {
     );
   });
 
+  it("a handful of numbers holding -0 (a batch or result of one or two items) comes back exactly", async () => {
+    for (const wire of ["msgpack", "ipc"] as const) {
+      // one item: a batch of one number, and a result of one vector of three
+      assert.deepEqual(await through<number[]>([-0], worker(fns, "vectorOf", { maxWorkers: 1, wire })), [[-0, 0, -0]]);
+      const pair = await through<number>([-0, 0], worker(fns, "same", { maxWorkers: 1, wire }));
+      assert.ok(Object.is(pair[0], -0) && Object.is(pair[1], 0), `${wire}: ${pair.join()}`);
+    }
+  });
+
   // a result with a failed item (its value undefined) goes as msgpack: batch-settle.test.ts
   it("a batch that mixes numbers with other values goes the other way and arrives whole", async () => {
     const mixed = [...many.slice(0, 50), "a string", { n: 1 }, [1, 2], 7n, null, ...many.slice(50, 100)];
@@ -86,6 +95,12 @@ describe("numbers through a child() stage", () => {
       await through<number[]>(many, child(fns, "vectorOf", { maxWorkers: 2 })),
       many.map((x) => [x, -x, x / 3]),
     );
+  });
+
+  it("a handful of numbers holding -0 comes back exactly", async () => {
+    assert.deepEqual(await through<number[]>([-0], child(fns, "vectorOf", { maxWorkers: 1 })), [[-0, 0, -0]]);
+    const pair = await through<number>([-0, 5], child(fns, "same", { maxWorkers: 1 }));
+    assert.ok(Object.is(pair[0], -0) && pair[1] === 5, pair.join());
   });
 
   it("32-bit integers (as msgpack) come back exactly, and -0 among them too (packed)", async () => {

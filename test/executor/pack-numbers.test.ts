@@ -55,6 +55,13 @@ describe("packNumbers", () => {
     assert.equal(packNumbers(batch([eight, 9])), undefined);
     assert.equal(packNumbers(batch([eight, [[1]]])), undefined);
     assert.equal(packNumbers(batch([[1, 2], [3]])), undefined, "fewer than the minimum in all");
+    // …unless one is -0, which msgpack would make 0
+    assert.deepEqual(across(batch([1, -0])), batch([1, -0]));
+    assert.ok(Object.is((across(batch([1, -0])) as { x: number[] }).x[1], -0));
+    const vector = { t: MSG_RESULT, b: 1, v: [[0, -0, 0]], e: null };
+    assert.ok(Object.is((across(vector) as { v: number[][] }).v[0]![1], -0));
+    assert.ok(packNumbers(batch([-0]), true) !== undefined, "on a pipe too");
+    assert.ok(packNumbers(vector, true) !== undefined, "on a pipe too, nested");
     const holey = [...eight];
     holey[20] = 1;
     assert.equal(packNumbers(batch(holey)), undefined);

@@ -76,9 +76,15 @@ function notInt32(v: number): boolean {
   return (v | 0) !== v || (v === 0 && 1 / v < 0);
 }
 
+/** True for -0, which msgpack carries as 0: a message holding one must not go as msgpack. */
+function isNegativeZero(v: unknown): boolean {
+  return v === 0 && 1 / (v as number) < 0;
+}
+
 function flat(values: readonly unknown[], integersStay: boolean): Float64Array | typeof INTEGERS | undefined {
   const n = values.length;
-  if (n < MIN_PACKED_NUMBERS) return undefined;
+  // a handful goes as it is, unless one is -0, which msgpack would turn into 0
+  if (n < MIN_PACKED_NUMBERS && !values.some(isNegativeZero)) return undefined;
   let other = !integersStay;
   for (let k = 0; k < n; k++) {
     const v = values[k];
@@ -105,7 +111,7 @@ function nested(values: readonly unknown[], integersStay: boolean): PackedArrays
     }
     total += a.length;
   }
-  if (total < MIN_PACKED_NUMBERS) return undefined;
+  if (total < MIN_PACKED_NUMBERS && !values.some((a) => (a as unknown[]).some(isNegativeZero))) return undefined;
   if (!other) return INTEGERS;
   const numbers = new Float64Array(total);
   const lengths = new Uint32Array(n);
