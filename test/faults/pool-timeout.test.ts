@@ -3,6 +3,7 @@
 // start to the pool), its batch-mates go to another worker at once, and its worker is stopped
 // only after `cancelGraceMs`. Ordering of events, not wall-clock time, tells it apart.
 import assert from "node:assert/strict";
+import diagnostics_channel from "node:diagnostics_channel";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -107,3 +108,53 @@ for (const [label, make] of [
     });
   });
 }
+
+describe("thread pool: an item that returns after its timeout was judged stuck", () => {
+  it("frees its worker at once: the items taken from it while it was stuck run there, with no worker stopped or started", async () => {
+    // batches of one item are noted item by item: the pool judges the busy item stuck at its
+    // timeout, fails it, and takes the batch queued behind it away from its worker. With
+    // maxWorkers 1 that batch has nowhere else to go: it waits for the worker to come back. A
+    // short idle timeout ends a worker left idle meanwhile, and a new one would run the rest.
+    const exits: unknown[] = [];
+    const onExit = (m: unknown): void => void exits.push(m);
+    diagnostics_channel.subscribe("weir:pool:worker:exit", onExit);
+    try {
+      const items: Array<number | { busyMs: number }> = [{ busyMs: 2 * TIMEOUT_MS }, 1, 2, 3];
+      const out: Array<{ x: unknown; worker: string }> = [];
+      /** Workers ended when each item came out (the run's end closes its pool after the last). */
+      const exitsAtOut: number[] = [];
+      const result = await pipeline<number | { busyMs: number }>("came-back")
+        .from(items)
+        .map(
+          worker<number | { busyMs: number }, { x: unknown; worker: string }>(inWorker, "freeze", {
+            maxWorkers: 1,
+            maxBatchSize: 1,
+            idleTimeoutMs: 100,
+            cancelGraceMs: 60_000,
+          }),
+          { name: "busy", timeoutMs: TIMEOUT_MS, onError: "dead-letter" },
+        )
+        .to((r) => {
+          out.push(r);
+          exitsAtOut.push(exits.length);
+        })
+        .run();
+      assert.deepEqual(
+        result.deadLetters.map((d) => [d.index, (d.error as { code?: string }).code]),
+        [[0, "WEIR_TIMEOUT"]],
+      );
+      assert.deepEqual(
+        out.map((r) => r.x),
+        [1, 2, 3],
+      );
+      assert.equal(new Set(out.map((r) => r.worker)).size, 1, "one worker ran every item");
+      assert.deepEqual(
+        exitsAtOut,
+        [0, 0, 0],
+        `no worker ended before the last item came out: ${JSON.stringify(exits)}`,
+      );
+    } finally {
+      diagnostics_channel.unsubscribe("weir:pool:worker:exit", onExit);
+    }
+  });
+});

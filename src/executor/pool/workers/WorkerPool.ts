@@ -360,13 +360,19 @@ export class WorkerPool {
     }
   }
 
-  /** A worker whose item ran past its timeout answered after all: keep it (a thread) or retire it. */
+  /**
+   * A worker whose item ran past its timeout answered after all: keep it (a thread) or retire it.
+   * Either way what waits is sent now: the batches taken from it when its item was judged stuck
+   * may have found no other worker (a pool at `maxWorkers` counts the stuck one), and the message
+   * that brought it back (a progress note, or the reply to a batch taken away) sends nothing.
+   */
   #cameBack(w: PoolWorker): void {
     w.hung?.cancel();
     w.hung = undefined;
     // a child process that had an item time out may have left processes behind: end its group
     if (this.context === "process") w.retiring = true;
     this.#settledOne(w);
+    this.pump();
   }
 
   #onResult(w: PoolWorker, m: ResultMessage): void {
