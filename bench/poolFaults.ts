@@ -5,9 +5,12 @@
  *   node --import tsx bench/poolFaults.ts stuck drain  # sections whose name contains a filter
  *
  * - stuck: a `while (true)` item among 31 others (2 workers, `timeoutMs: 1000`): when it fails,
- *   and when its batch-mates are done, from the run's start; once in the first batch (item starts
- *   noted one by one) and once after 20,000 tiny items (batch-level notes: found by a second run
- *   alone, see docs/contexts.md#timeouts).
+ *   and when its batch-mates are done, from its start; once as the run's first item (in the first
+ *   batch, whose item starts are noted one by one) and once after 20,000 tiny items (batch-level
+ *   notes: found by a second run alone, see docs/contexts.md#timeouts).
+ * - back: an item of 2 s among 3 tiny ones (one thread, batches of one, `timeoutMs: 1000`,
+ *   `cancelGraceMs: 5000`): judged stuck at its timeout, it returns a second later; when the tiny
+ *   items taken from its worker meanwhile are done, and the whole run, from the run's start.
  * - frozen: a child process sent SIGSTOP mid-run (default options): how long until the pool kills
  *   it and the run completes.
  * - drain: a child stage of 10 ms items (2 workers), stopped after 1 s: items pulled, and how long
@@ -26,14 +29,16 @@ const filters = process.argv.slice(2);
 const wanted = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f));
 const ms = (x: number): string => `${Math.round(x)} ms`;
 
-type Item = number | { spin: string };
+type Item = number | { spin: string; busy: true };
 
 async function stuck(label: string, make: typeof worker, before: number): Promise<void> {
-  const spinAt = before + 5;
+  // the first item of the run, in a batch the worker notes item by item (it has measured nothing
+  // of the chain yet); or among the tiny items, in a batch it notes once
+  const spinAt = before === 0 ? 0 : before + 5;
   // the stuck item writes this file as it starts spinning: its mtime is the item's start
   const file = join(tmpdir(), `weir-bench-spin-${process.pid}-${label}-${before}`);
   rmSync(file, { force: true });
-  const items: Item[] = Array.from({ length: before + 32 }, (_, i) => (i === spinAt ? { spin: file } : i));
+  const items: Item[] = Array.from({ length: before + 32 }, (_, i) => (i === spinAt ? { spin: file, busy: true } : i));
   const t0 = Date.now();
   let failedAt = 0;
   let mates = 0;
@@ -57,6 +62,31 @@ async function stuck(label: string, make: typeof worker, before: number): Promis
   rmSync(file, { force: true });
   console.log(
     `| ${label} | ${before === 0 ? "first batch (noted per item)" : `after ${before.toLocaleString("en")} tiny items (noted per batch)`} | ${ms(failedAt - started)} | ${ms(matesAt - started)} | ${ms(Date.now() - t0)} |`,
+  );
+}
+
+async function back(): Promise<void> {
+  const items: Array<number | { busyMs: number }> = [{ busyMs: 2000 }, 1, 2, 3];
+  const t0 = performance.now();
+  let lastAt = 0;
+  await pipeline<number | { busyMs: number }>("back")
+    .from(items)
+    .map(
+      worker<number | { busyMs: number }, unknown>(inWorker, "freeze", {
+        maxWorkers: 1,
+        maxBatchSize: 1,
+        cancelGraceMs: 5000,
+      }),
+      {
+        name: "b",
+        timeoutMs: 1000,
+        onError: "dead-letter",
+      },
+    )
+    .to(() => (lastAt = performance.now()))
+    .run();
+  console.log(
+    `| thread, maxWorkers 1, a 2 s item with timeoutMs 1000 (cancelGraceMs 5000), 3 tiny items behind it | ${ms(lastAt - t0)} | ${ms(performance.now() - t0)} |`,
   );
 }
 
@@ -156,6 +186,12 @@ if (wanted("stuck")) {
     await stuck(label, make, 0);
     await stuck(label, make, 20_000);
   }
+}
+if (wanted("back")) {
+  console.log(
+    "\n| an item back after its timeout | the tiny items done, from the start | whole run |\n|---|---:|---:|",
+  );
+  await back();
 }
 if (wanted("frozen")) {
   console.log("\n| fault | detection | run |\n|---|---|---|");
