@@ -73,7 +73,7 @@ export function itemsField(message: object): "x" | "v" | undefined {
  * beyond 32 bits, or -0 (which msgpack turns into 0).
  */
 function notInt32(v: number): boolean {
-  return (v | 0) !== v || (v === 0 && 1 / v < 0);
+  return (v | 0) !== v || isNegativeZero(v);
 }
 
 /** True for -0, which msgpack carries as 0: a message holding one must not go as msgpack. */
