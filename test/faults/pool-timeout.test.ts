@@ -106,6 +106,42 @@ for (const [label, make] of [
       );
       assert.equal(done, 4999);
     });
+
+    it("a worker that comes back after its item was judged stuck runs none of what the pool took from it: each item after the stuck one runs once", async () => {
+      // one worker, batches of up to 8: the stuck item's batch-mates after it, and the batch
+      // queued behind it, were taken from the worker at the item's timeout. The worker then comes
+      // back (the item returns), with cancelGraceMs long enough to keep it, and must not run them:
+      // the pool sends them again, to it or its successor.
+      const log = join(dir, `${label}-runs`);
+      type Logged = { x: number; log: string; blockMs?: number };
+      const items: Logged[] = Array.from({ length: 24 }, (_, x) =>
+        x === 0 ? { x, log, blockMs: 2 * TIMEOUT_MS } : { x, log },
+      );
+      const out: number[] = [];
+      const result = await pipeline<Logged>("came-back-once")
+        .from(items)
+        .map(make<Logged, number>(inWorker, "runLogged", { maxWorkers: 1, maxBatchSize: 8, cancelGraceMs: 60_000 }), {
+          name: "logged",
+          timeoutMs: TIMEOUT_MS,
+          onError: "dead-letter",
+        })
+        .to((x) => void out.push(x))
+        .run();
+      assert.deepEqual(
+        result.deadLetters.map((d) => [d.index, (d.error as { code?: string }).code]),
+        [[0, "WEIR_TIMEOUT"]],
+      );
+      assert.deepEqual(
+        out,
+        items.slice(1).map((i) => i.x),
+      );
+      const runs = new Map<number, number>();
+      for (const line of readFileSync(log, "utf8").trim().split("\n"))
+        runs.set(Number(line), (runs.get(Number(line)) ?? 0) + 1);
+      const twice = [...runs].filter(([, n]) => n !== 1).map(([x, n]) => `${x} ran ${n} times`);
+      assert.deepEqual(twice, [], "every item ran once");
+      assert.equal(runs.size, items.length);
+    });
   });
 }
 

@@ -3,6 +3,7 @@ import {
   MSG_CANCELLED,
   MSG_CLOSING,
   MSG_LOAD_FAILED,
+  MSG_OVERRAN,
   MSG_PONG,
   MSG_PROGRESS,
   MSG_READY,
@@ -42,6 +43,9 @@ export function parseFromWorker(value: unknown): FromWorker | string {
       return value as unknown as FromWorker;
     case MSG_PROGRESS:
       if (!isNote(value.b) || !isNote(value.k)) return "a progress note without a batch id and position";
+      return value as unknown as FromWorker;
+    case MSG_OVERRAN:
+      if (!isIndex(value.b) || !isIndex(value.k)) return "an overrun note without a batch id and position";
       return value as unknown as FromWorker;
     case MSG_RESULT: {
       const wrong = resultProblem(value);

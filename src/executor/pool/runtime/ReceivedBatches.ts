@@ -41,6 +41,19 @@ export class ReceivedBatches {
     return true;
   }
 
+  /** Drops every batch waiting here but those in `held` (the parent took the others away). */
+  keepOnly(held: ReadonlySet<number>): void {
+    const kept: BatchMessage[] = [];
+    for (let i = this.#head; i < this.#batches.length; i++) {
+      const m = this.#batches[i]!;
+      if (held.has(m.b)) kept.push(m);
+      else this.#early.delete(m.b);
+    }
+    this.#batches.length = 0;
+    this.#batches.push(...kept);
+    this.#head = 0;
+  }
+
   /** Drops every batch waiting here (the worker closes: they never start). */
   clear(): void {
     this.#batches.length = 0;

@@ -18,7 +18,9 @@ import {
   MSG_CHAIN,
   MSG_CLOSE,
   MSG_CLOSING,
+  MSG_HELD,
   MSG_LOAD_FAILED,
+  MSG_OVERRAN,
   MSG_PING,
   MSG_PONG,
   MSG_PROGRESS,
@@ -75,12 +77,19 @@ export class WorkerRuntime {
   /** The last progress note said the loop is busy with items: a note says when it is not. */
   #busyNoted = false;
   /**
+   * A synchronous item noted to the parent ran past its timeout: the parent may have judged it
+   * stuck and sent this worker's other batches elsewhere. Nothing starts until it says which
+   * batches this worker still holds (see #held).
+   */
+  #askedHeld = false;
+  /**
    * When the synchronous item just before ended, in this same run of starts (-1: none, or not
    * known): the next item of a timed chain starts then, so it costs one clock read, not two.
    */
   #endedAt = -1;
   readonly #runNext = (): void => {
     this.#scheduled = false;
+    if (this.#askedHeld) return;
     if (this.#current === undefined) {
       const next = this.#received.shift();
       if (next !== undefined) this.#begin(next[0], next[1]);
@@ -132,6 +141,9 @@ export class WorkerRuntime {
       case MSG_CLOSE:
         this.#close(message.r);
         break;
+      case MSG_HELD:
+        this.#held(message.b);
+        break;
     }
   }
 
@@ -149,6 +161,7 @@ export class WorkerRuntime {
   #schedule(): void {
     if (
       this.#scheduled ||
+      this.#askedHeld ||
       this.#module === undefined ||
       this.#closing !== undefined ||
       this.#current !== undefined ||
@@ -190,7 +203,7 @@ export class WorkerRuntime {
       // (a timeout notes and times each item, and an item cancelled early must not start)
       if (plain !== undefined && run.timeoutMs === undefined && run.early === undefined) this.#runPlain(run, plain);
       while (run.next < run.size) {
-        if (this.#inFunction >= this.#limit) {
+        if (this.#inFunction >= this.#limit || this.#askedHeld) {
           this.#noteIdle();
           return;
         }
@@ -292,10 +305,10 @@ export class WorkerRuntime {
         this.#wait(run, k, r);
         return;
       }
-      if (timeoutMs !== undefined && this.#overran(began, timeoutMs)) (run.timedOut ??= []).push(k);
+      if (timeoutMs !== undefined && this.#overran(began, timeoutMs)) this.#timedOut(run, k);
       else run.values[k] = r;
     } catch (error) {
-      if (timeoutMs !== undefined && this.#overran(began, timeoutMs)) (run.timedOut ??= []).push(k);
+      if (timeoutMs !== undefined && this.#overran(began, timeoutMs)) this.#timedOut(run, k);
       else {
         (run.errors ??= []).push(failedItem(this.#port, k, error, ctx, run.chain.stage));
         this.#endedAt = -1; // serializing its error took its time: the next item reads the clock afresh
@@ -312,6 +325,52 @@ export class WorkerRuntime {
     const now = systemClock.now();
     this.#endedAt = now;
     return now - began > timeoutMs;
+  }
+
+  /**
+   * Synchronous item `k` of `run` returned after its timeout: it fails with a `TimeoutError`. When
+   * its start was noted, the parent may have judged it stuck meanwhile (its watchdog times such an
+   * item from the note) and sent the rest of what this worker holds elsewhere, so nothing more
+   * starts here until the parent says what this worker still holds: run on, the batch's other
+   * items and the batches queued here would run twice.
+   */
+  #timedOut(run: BatchRun, k: number): void {
+    (run.timedOut ??= []).push(k);
+    if (!run.noteEach) return; // (the parent stops a worker whose batch, not noted item by item, runs past its limit)
+    this.#askedHeld = true;
+    this.#port.send({ t: MSG_OVERRAN, b: run.id, k }, undefined);
+  }
+
+  /**
+   * The parent's answer after an item overran its timeout: `ids` are the batches this worker still
+   * holds. Every other batch was taken away: one waiting here is dropped, and one started starts
+   * nothing more (its items inside their functions see their signals abort, and their slots come
+   * free) and is not answered. Then the worker goes on.
+   */
+  #held(ids: readonly number[]): void {
+    if (!this.#askedHeld) return;
+    this.#askedHeld = false;
+    const held = new Set(ids);
+    this.#received.keepOnly(held);
+    for (const run of [...this.#open.values()]) if (!held.has(run.id)) this.#abandon(run);
+    this.#freed();
+  }
+
+  /** The parent took `run` away: nothing more of it starts, and it is not answered. */
+  #abandon(run: BatchRun): void {
+    this.#open.delete(run.id);
+    if (this.#current === run) this.#current = undefined;
+    if (run.timer !== undefined) clearTimeout(run.timer);
+    run.timer = undefined;
+    let reason: CancelledError | undefined;
+    for (let k = 0; k < run.next; k++) {
+      if (run.state[k] !== OPEN) continue;
+      // inside its function, waiting: it settles as a lingering item (see #settled)
+      reason ??= new CancelledError("the item", new Error("its batch was taken from this worker"));
+      run.ctxs[k]?.cancel(reason);
+      run.state[k] = LINGERING;
+      this.#inFunction--;
+    }
   }
 
   /** Item `k` is inside its function until `promise` settles: it holds a slot till then. */

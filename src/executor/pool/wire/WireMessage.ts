@@ -47,6 +47,8 @@ export const MSG_PROGRESS = 10;
 export const MSG_START = 11;
 export const MSG_CLOSE = 12;
 export const MSG_CLOSING = 13;
+export const MSG_OVERRAN = 14;
+export const MSG_HELD = 15;
 
 /** Why a worker ends gracefully: idle shutdown, recycled (`maxItemsPerWorker`, `maxMemoryMb`), or its pool closed. */
 export type WorkerEnd = "idle" | "recycled" | "closed";
@@ -202,9 +204,45 @@ export interface ProgressMessage {
   readonly k: number;
 }
 
+/**
+ * Worker → parent, for chains with a timeout whose items are noted one by one: item `k` of batch
+ * `b` returned from its synchronous call after its timeout. The parent may have judged it stuck
+ * meanwhile and sent what the worker held elsewhere; the worker starts nothing more until the
+ * parent answers with a {@link HeldMessage}.
+ */
+export interface OverranMessage {
+  readonly t: typeof MSG_OVERRAN;
+  readonly b: number;
+  readonly k: number;
+}
+
+/**
+ * Parent → worker, the answer to an {@link OverranMessage}: the batches the worker still holds
+ * (`b`, their ids). It drops every other batch it has not answered: the pool took them away
+ * while an item of theirs, or of a batch beside them, was stuck, and their items run elsewhere.
+ */
+export interface HeldMessage {
+  readonly t: typeof MSG_HELD;
+  readonly b: readonly number[];
+}
+
 /** What a parent sends. */
 export type ToWorker =
-  ChainMessage | UnchainMessage | BatchMessage | CancelMessage | PingMessage | StartMessage | CloseMessage;
+  | ChainMessage
+  | UnchainMessage
+  | BatchMessage
+  | CancelMessage
+  | PingMessage
+  | StartMessage
+  | CloseMessage
+  | HeldMessage;
 /** What a worker sends. */
 export type FromWorker =
-  ResultMessage | CancelledMessage | ReadyMessage | LoadFailedMessage | PongMessage | ProgressMessage | ClosingMessage;
+  | ResultMessage
+  | CancelledMessage
+  | ReadyMessage
+  | LoadFailedMessage
+  | PongMessage
+  | ProgressMessage
+  | ClosingMessage
+  | OverranMessage;

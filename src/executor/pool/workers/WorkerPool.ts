@@ -11,7 +11,9 @@ import {
   MSG_CANCELLED,
   MSG_CLOSE,
   MSG_CLOSING,
+  MSG_HELD,
   MSG_LOAD_FAILED,
+  MSG_OVERRAN,
   MSG_PONG,
   MSG_PROGRESS,
   MSG_READY,
@@ -351,6 +353,12 @@ export class WorkerPool {
         return;
       case MSG_PROGRESS:
         this.#watchdog.progress(w, m);
+        return;
+      case MSG_OVERRAN:
+        // the noted item is out of its function, and the worker starts nothing until it hears
+        // which of its batches it still holds (those not taken while the item was judged stuck)
+        this.#watchdog.progress(w, { t: MSG_PROGRESS, b: -1, k: -1 });
+        this.#send(w, { t: MSG_HELD, b: [...w.batches.keys()] });
         return;
       case MSG_CANCELLED:
         if (w.cancelStopped(m.b, m.k)) this.pump();
