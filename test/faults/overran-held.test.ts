@@ -3,8 +3,12 @@
 // judged the item stuck and sent the rest elsewhere. The worker's runtime is driven here directly,
 // through a port that records what it sends, so the answer can be either one on cue.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { WorkerRuntime, type WorkerPort } from "../../src/executor/pool/runtime/WorkerRuntime.js";
 import {
   MSG_BATCH,
@@ -21,8 +25,32 @@ import {
 
 const inWorker = new URL("../fixtures/faults/inWorker.mjs", import.meta.url).href;
 
-/** The chain's timeout; the first item computes for three times as long. */
-const TIMEOUT_MS = 20;
+/**
+ * The chain's timeout; the first item blocks for twice as long. A tiny item must never take this
+ * long, even on a loaded machine: it would overrun too, and wait for an answer nobody gives.
+ */
+const TIMEOUT_MS = 500;
+
+let dir = "";
+/** The file the items of the running test append themselves to, a line each time one runs. */
+let log = "";
+let logs = 0;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "weir-overran-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The items that ran, in the order they ran. */
+function ran(): number[] {
+  return readFileSync(log, "utf8").trim().split("\n").map(Number);
+}
+
+/** An item of `runLogged`. */
+function item(x: number, blockMs?: number): { x: number; log: string; blockMs?: number } {
+  return blockMs === undefined ? { x, log } : { x, log, blockMs };
+}
 
 async function until(what: string, done: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !done(); i++) await sleep(10);
@@ -30,9 +58,9 @@ async function until(what: string, done: () => boolean): Promise<void> {
 }
 
 /**
- * A runtime with `freeze` (a `{ busyMs }` item computes that long) as a chain timed at
- * TIMEOUT_MS, given batch 1 (`{ busyMs: 3 × TIMEOUT_MS }`, 1, 2) and batch 2 (3, 4) at once, run
- * until the first item came back late and the worker asked.
+ * A runtime with `runLogged` (an item with `blockMs` blocks its thread that long) as a chain
+ * timed at TIMEOUT_MS, given batch 1 (0 blocking for 2 × TIMEOUT_MS, 1, 2) and batch 2 (3, 4) at
+ * once, run until the first item came back late and the worker asked.
  */
 async function overran(): Promise<{ runtime: WorkerRuntime; sent: FromWorker[] }> {
   const sent: FromWorker[] = [];
@@ -42,6 +70,7 @@ async function overran(): Promise<{ runtime: WorkerRuntime; sent: FromWorker[] }
     memoryMb: () => 0,
     exit: () => {},
   };
+  log = join(dir, `runs-${++logs}`);
   const runtime = new WorkerRuntime(inWorker, "worker", port);
   runtime.receive({ t: MSG_START, d: undefined });
   await until("the module", () => sent.some((m) => m.t === MSG_READY));
@@ -49,12 +78,12 @@ async function overran(): Promise<{ runtime: WorkerRuntime; sent: FromWorker[] }
     t: MSG_CHAIN,
     id: 1,
     stage: "s",
-    steps: [{ kind: "map", exportName: "freeze" }],
+    steps: [{ kind: "map", exportName: "runLogged" }],
     to: TIMEOUT_MS,
     p: 1,
   });
-  runtime.receive({ t: MSG_BATCH, b: 1, c: 1, x: [{ busyMs: 3 * TIMEOUT_MS }, 1, 2], i: 0, a: 1 });
-  runtime.receive({ t: MSG_BATCH, b: 2, c: 1, x: [3, 4], i: 3, a: 1 });
+  runtime.receive({ t: MSG_BATCH, b: 1, c: 1, x: [item(0, 2 * TIMEOUT_MS), item(1), item(2)], i: 0, a: 1 });
+  runtime.receive({ t: MSG_BATCH, b: 2, c: 1, x: [item(3), item(4)], i: 3, a: 1 });
   await until("the overrun note", () => sent.some((m) => m.t === MSG_OVERRAN));
   // turns of its event loop pass: nothing starts while it waits for the answer
   await sleep(50);
@@ -81,6 +110,7 @@ describe("a worker whose noted synchronous item overran its timeout", () => {
         [{ t: MSG_OVERRAN, b: 1, k: 0 }],
       );
       assert.deepEqual(entered(sent), ["1:0"], "only the item that overran was entered");
+      assert.deepEqual(ran(), [0]);
       assert.deepEqual(results(sent), []);
     } finally {
       runtime.close();
@@ -93,16 +123,15 @@ describe("a worker whose noted synchronous item overran its timeout", () => {
       runtime.receive({ t: MSG_HELD, b: [] });
       await sleep(50);
       assert.deepEqual(entered(sent), ["1:0"]);
+      assert.deepEqual(ran(), [0]);
       assert.deepEqual(results(sent), []);
       // it goes on with what comes next
-      runtime.receive({ t: MSG_BATCH, b: 3, c: 1, x: [5], i: 5, a: 1 });
+      runtime.receive({ t: MSG_BATCH, b: 3, c: 1, x: [item(5)], i: 5, a: 1 });
       await until("batch 3's reply", () => results(sent).length === 1);
       const [reply] = results(sent);
       assert.equal(reply!.b, 3);
-      assert.deepEqual(
-        reply!.v.map((v) => (v as { x: number }).x),
-        [5],
-      );
+      assert.deepEqual(reply!.v, [5]);
+      assert.deepEqual(ran(), [0, 5]);
     } finally {
       runtime.close();
     }
@@ -119,11 +148,9 @@ describe("a worker whose noted synchronous item overran its timeout", () => {
         replies.map((r) => r.b),
         [2],
       );
-      assert.deepEqual(
-        replies[0]!.v.map((v) => (v as { x: number }).x),
-        [3, 4],
-      );
+      assert.deepEqual(replies[0]!.v, [3, 4]);
       assert.deepEqual(entered(sent), ["1:0", "2:0", "2:1"]);
+      assert.deepEqual(ran(), [0, 3, 4]);
     } finally {
       runtime.close();
     }
@@ -137,15 +164,10 @@ describe("a worker whose noted synchronous item overran its timeout", () => {
       const [first, second] = results(sent);
       assert.equal(first!.b, 1);
       assert.deepEqual(first!.o, [0], "the item that overran fails with a timeout");
-      assert.deepEqual(
-        first!.v.slice(1).map((v) => (v as { x: number }).x),
-        [1, 2],
-      );
+      assert.deepEqual(first!.v.slice(1), [1, 2]);
       assert.equal(second!.b, 2);
-      assert.deepEqual(
-        second!.v.map((v) => (v as { x: number }).x),
-        [3, 4],
-      );
+      assert.deepEqual(second!.v, [3, 4]);
+      assert.deepEqual(ran(), [0, 1, 2, 3, 4]);
     } finally {
       runtime.close();
     }
