@@ -194,3 +194,42 @@ describe("thread pool: an item that returns after its timeout was judged stuck",
     }
   });
 });
+
+describe("thread pool: a stuck item among thousands of tiny items (a batch noted once)", () => {
+  it("is found in its first run, from where the thread says it is: it fails before any worker is stopped, and runs once", async () => {
+    // the thread writes which item it is in to memory it shares with the pool, which finds it in
+    // the same item a timeout apart; without that, the batch's limit stops the worker first and
+    // the batch's items go again alone, the stuck one included (a second run)
+    const log = join(dir, "tiny-spin-runs");
+    const items: Array<number | { spin: string; log: string }> = Array.from({ length: 5000 }, (_, i) =>
+      i === 4000 ? { spin: join(dir, "tiny-spin-pid"), log } : i,
+    );
+    const events: string[] = [];
+    const onExit = (): void => void events.push("worker exit");
+    diagnostics_channel.subscribe("weir:pool:worker:exit", onExit);
+    try {
+      let done = 0;
+      const run = pipeline<number | { spin: string; log: string }>("stuck-among-tiny")
+        .from(items)
+        .map(worker<number | { spin: string; log: string }, unknown>(inWorker, "spinOn", { maxWorkers: 2 }), {
+          name: "spin",
+          concurrency: 2,
+          timeoutMs: TIMEOUT_MS,
+          onError: "dead-letter",
+        })
+        .to(() => void done++)
+        .run();
+      run.on("stage:error", (e) => void events.push(`error ${e.index} ${(e.error as { code?: string }).code}`));
+      const result = await run;
+      assert.deepEqual(
+        result.deadLetters.map((d) => [d.index, (d.error as { code?: string }).code, d.attempts]),
+        [[4000, "WEIR_TIMEOUT", 1]],
+      );
+      assert.equal(done, 4999);
+      assert.equal(events[0], "error 4000 WEIR_TIMEOUT", events.join(", "));
+      assert.equal(readFileSync(log, "utf8"), "spin\n", "the stuck item ran once");
+    } finally {
+      diagnostics_channel.unsubscribe("weir:pool:worker:exit", onExit);
+    }
+  });
+});

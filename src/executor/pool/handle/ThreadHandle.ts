@@ -7,6 +7,7 @@ import { FRAME_RESET, FrameDecoder, FrameEncoder } from "../wire/FrameCodec.js";
 import type { PoolSettings } from "../stage/PoolOptions.js";
 import { unsendableBatch } from "../wire/wireValueErrors.js";
 import { workerEnvVariables } from "../stage/WorkerEnv.js";
+import { CELL_AT, CELL_WORDS } from "../wire/ItemCell.js";
 import { MSG_BATCH, type ToWorker } from "../wire/WireMessage.js";
 import type { WorkerEvents, WorkerHandle } from "./WorkerHandle.js";
 
@@ -43,6 +44,7 @@ export class ThreadHandle implements WorkerHandle {
   #violation: WorkerProtocolError | undefined;
   #killed = false;
   readonly exited: Promise<void>;
+  readonly cell = new Int32Array(new SharedArrayBuffer(CELL_WORDS * Int32Array.BYTES_PER_ELEMENT));
 
   /**
    * Takes `wire` (`"msgpack"`: frames both ways, structured clone for a message that carries
@@ -51,6 +53,7 @@ export class ThreadHandle implements WorkerHandle {
    */
   constructor(moduleUrl: string, settings: PoolSettings, events: WorkerEvents) {
     const start = workerStart("threadEntry", moduleUrl);
+    this.cell[CELL_AT] = -1; // in no item yet
     this.#encoder = settings.wire === "msgpack" ? new FrameEncoder() : undefined;
     const decoder = new FrameDecoder();
     const env = workerEnvVariables(settings.env);
@@ -58,7 +61,7 @@ export class ThreadHandle implements WorkerHandle {
       eval: start.eval,
       // the thread routes its own stdout (threadEntry): reading `stdout: true` here would keep
       // the parent alive while the thread lives, unref'd or not
-      workerData: { moduleUrl, frames: settings.wire === "msgpack", stdout: settings.stdout },
+      workerData: { moduleUrl, frames: settings.wire === "msgpack", stdout: settings.stdout, cell: this.cell },
       execArgv: [...start.execArgv, ...settings.execArgv],
       ...(env === undefined ? {} : { env }),
       ...(settings.resourceLimits === undefined ? {} : { resourceLimits: settings.resourceLimits }),

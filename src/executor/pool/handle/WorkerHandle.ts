@@ -39,4 +39,6 @@ export interface WorkerHandle {
   unref(): void;
   /** The child process's id (processes only), to ask the system whether it is stopped. */
   readonly pid?: number;
+  /** Where the worker's loop is, written by the worker as it runs (threads only: see `ItemCell`). */
+  readonly cell?: Int32Array;
 }

@@ -10,6 +10,7 @@ import { failedItem, sendResult } from "./sendResult.js";
 import { WorkerChains } from "./WorkerChains.js";
 import { WorkerModule } from "./WorkerModule.js";
 import type { WorkerPort } from "./WorkerPort.js";
+import { CELL_AT, CELL_ITEMS, cellAt } from "../wire/ItemCell.js";
 import { rebuildError, serializeError, type SerializedError } from "../wire/SerializedError.js";
 import {
   MSG_BATCH,
@@ -82,6 +83,10 @@ export class WorkerRuntime {
    * batches this worker still holds (see #held).
    */
   #askedHeld = false;
+  /** Where this thread's loop is, for its pool to read (threads only: see ItemCell). */
+  readonly #cell: Int32Array | undefined;
+  /** Items of timed chains entered so far (the cell's count). */
+  #entered = 0;
   /**
    * When the synchronous item just before ended, in this same run of starts (-1: none, or not
    * known): the next item of a timed chain starts then, so it costs one clock read, not two.
@@ -97,8 +102,10 @@ export class WorkerRuntime {
     this.#advance();
   };
 
-  constructor(moduleUrl: string, context: "worker" | "process", port: WorkerPort) {
+  /** @param cell where this thread's loop is, for its pool to read (threads; see ItemCell) */
+  constructor(moduleUrl: string, context: "worker" | "process", port: WorkerPort, cell?: Int32Array) {
     this.#port = port;
+    this.#cell = cell;
     this.#chains = new WorkerChains(moduleUrl);
     this.#meter = new LoopMeter(() => port.memoryMb());
     this.#lifecycle = new WorkerModule(moduleUrl, context, {
@@ -265,9 +272,13 @@ export class WorkerRuntime {
     this.#port.send({ t: MSG_PROGRESS, b, k }, undefined);
   }
 
-  /** The loop leaves the items it noted (their promises wait): tells the parent. */
+  /**
+   * The loop leaves the items it started (their promises wait, or the batch is done): tells the
+   * parent, by a note when it noted them, and in its cell.
+   */
   #noteIdle(): void {
     if (this.#busyNoted) this.#note(-1, -1);
+    if (this.#cell !== undefined) this.#cell[CELL_AT] = -1;
   }
 
   #start(run: BatchRun, k: number): void {
@@ -291,6 +302,12 @@ export class WorkerRuntime {
     // that one was synchronous and ended in this same run of starts, else read now
     // (the clock of the item path: `performance` read once, not through its global getter per item)
     const began = timeoutMs === undefined ? 0 : this.#endedAt >= 0 ? this.#endedAt : systemClock.now();
+    const cell = this.#cell;
+    if (timeoutMs !== undefined && cell !== undefined) {
+      // (a plain store each: the pool acts only on two reads that agree on both words)
+      cell[CELL_ITEMS] = ++this.#entered;
+      cell[CELL_AT] = cellAt(run.id, k);
+    }
     if (k === 0) run.startedAt = timeoutMs === undefined ? systemClock.now() : began;
     this.#endedAt = -1;
     // a function that cannot see its context gets none: a synchronous item then costs no object
@@ -329,14 +346,16 @@ export class WorkerRuntime {
 
   /**
    * Synchronous item `k` of `run` returned after its timeout: it fails with a `TimeoutError`. When
-   * its start was noted, the parent may have judged it stuck meanwhile (its watchdog times such an
-   * item from the note) and sent the rest of what this worker holds elsewhere, so nothing more
+   * its start was noted (or, in a thread, written in its cell), the parent may have judged it
+   * stuck meanwhile and sent the rest of what this worker holds elsewhere, so nothing more
    * starts here until the parent says what this worker still holds: run on, the batch's other
    * items and the batches queued here would run twice.
    */
   #timedOut(run: BatchRun, k: number): void {
     (run.timedOut ??= []).push(k);
-    if (!run.noteEach) return; // (the parent stops a worker whose batch, not noted item by item, runs past its limit)
+    // (a batch not noted item by item is timed through the thread's cell, or else not item by
+    // item: the parent stops a child whose batch runs past its limit)
+    if (!run.noteEach && this.#cell === undefined) return;
     this.#askedHeld = true;
     this.#port.send({ t: MSG_OVERRAN, b: run.id, k }, undefined);
   }

@@ -13,10 +13,12 @@ import { WorkerRuntime } from "./WorkerRuntime.js";
 
 const port = parentPort;
 if (port === null) throw new Error("weir: threadEntry must run in a worker thread");
-const { moduleUrl, frames, stdout } = workerData as {
+const { moduleUrl, frames, stdout, cell } = workerData as {
   moduleUrl: string;
   frames: boolean;
   stdout: "stderr" | "inherit" | "ignore";
+  /** Where this thread's loop is, for the pool to read (see ItemCell). */
+  cell: Int32Array;
 };
 // the pool's `stdout` setting, before the user's module (and console) first writes: the
 // thread's stdout becomes its stderr (which Node forwards to the parent's), or drops what is
@@ -36,29 +38,34 @@ const post = (frame: Uint8Array): void =>
   port.postMessage(frame, frame.byteLength > 0 ? [frame.buffer as ArrayBuffer] : undefined);
 const clone = (message: object, transfer: ArrayBuffer[]): void => port.postMessage(message, transfer);
 
-const runtime = new WorkerRuntime(moduleUrl, "worker", {
-  send(message, values) {
-    let transfer: ArrayBuffer[] | undefined;
-    if (values !== undefined) {
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        if (v !== null && typeof v === "object") transfer = collectTransferables(v, transfer ?? []);
+const runtime = new WorkerRuntime(
+  moduleUrl,
+  "worker",
+  {
+    send(message, values) {
+      let transfer: ArrayBuffer[] | undefined;
+      if (values !== undefined) {
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          if (v !== null && typeof v === "object") transfer = collectTransferables(v, transfer ?? []);
+        }
       }
-    }
-    if ((transfer === undefined || transfer.length === 0) && encoder?.encode(message, post, clone) === true) return;
-    port.postMessage(message, transfer);
+      if ((transfer === undefined || transfer.length === 0) && encoder?.encode(message, post, clone) === true) return;
+      port.postMessage(message, transfer);
+    },
+    check(value) {
+      try {
+        structuredClone(value);
+      } catch (error) {
+        throw unsendableResult("worker", error);
+      }
+    },
+    memoryMb: () => getHeapStatistics().used_heap_size / 1_048_576,
+    // ends this thread only; unlike terminate(), it lets the thread's stdout and stderr drain
+    exit: () => process.exit(0),
   },
-  check(value) {
-    try {
-      structuredClone(value);
-    } catch (error) {
-      throw unsendableResult("worker", error);
-    }
-  },
-  memoryMb: () => getHeapStatistics().used_heap_size / 1_048_576,
-  // ends this thread only; unlike terminate(), it lets the thread's stdout and stderr drain
-  exit: () => process.exit(0),
-});
+  cell,
+);
 port.on("message", (data: unknown) => {
   const m = decoder.decode(data);
   if (m !== FRAME_RESET) runtime.receive(m as ToWorker);

@@ -57,9 +57,27 @@ export class PoolWorker {
   pingSeq = 0;
   /** A check of its process state is under way. */
   checking = false;
+  /**
+   * Its item cell (threads: see `ItemCell`) as the watchdog last read it, when, and when it
+   * reads it next: the same words `timeoutMs` later mean an item stuck all that while.
+   */
+  sampledItems = 0;
+  sampledAt = -1;
+  sampledSince = 0;
+  sampleDue = 0;
 
   constructor(handle: WorkerHandle) {
     this.handle = handle;
+  }
+
+  /** The earliest `timeoutMs` among the batches it holds (undefined: none is timed). */
+  heldTimeoutMs(): number | undefined {
+    let least: number | undefined;
+    for (const held of this.batches.values()) {
+      const t = held[0].timeoutMs;
+      if (t !== undefined && (least === undefined || t < least)) least = t;
+    }
+    return least;
   }
 
   /** Records a progress note (see ProgressMessage) that arrived at `now`. */
@@ -130,14 +148,16 @@ export class PoolWorker {
 
   /**
    * Its earliest deadline, on the pool's clock: the noted item's timeout, from when it entered its
-   * function; and, as a backstop, its oldest batch's limit (the stage's timeout plus the batch's
-   * expected work) plus `graceMs`, from when it started on that batch or last reported progress,
-   * whichever is later. Infinity when it has none.
+   * function; for a thread holding timed batches, the next read of its item cell; and, as a
+   * backstop, its oldest batch's limit (the stage's timeout plus the batch's expected work) plus
+   * `graceMs`, from when it started on that batch or last reported progress, whichever is later.
+   * Infinity when it has none.
    */
   deadline(graceMs: number): number {
     let at = Infinity;
     const b = this.progressBatch;
     if (b !== undefined && this.progressK >= 0 && b.timeoutMs !== undefined) at = this.progressSince + b.timeoutMs;
+    if (this.handle.cell !== undefined && this.heldTimeoutMs() !== undefined) at = Math.min(at, this.sampleDue);
     const head = this.batches.values().next();
     if (head.done !== true) {
       const limit = head.value[0].limitMs;

@@ -1,7 +1,16 @@
 import type { Clock } from "../../../time/Clock.js";
+import { CELL_AT, CELL_ITEMS, cellInBatch, cellItem } from "../wire/ItemCell.js";
 import type { ProgressMessage } from "../wire/WireMessage.js";
 import type { PoolBatch } from "./PoolClient.js";
 import type { PoolWorker, StopReason } from "./PoolWorker.js";
+
+/**
+ * Reads of a thread's item cell per `timeoutMs` while it holds timed batches: an item is first
+ * seen at most this fraction of its timeout after it started, so it is judged stuck within
+ * `(1 + 1/8) × timeoutMs` of its start, before the batch's own limit (its timeout plus its
+ * expected work plus `cancelGraceMs`) would stop the worker.
+ */
+const READS_PER_TIMEOUT = 8;
 
 /** What the watchdog needs from its pool. */
 export interface WatchdogHost {
@@ -82,6 +91,7 @@ export class Watchdog {
       this.#stuckItem(w, b, w.progressK);
       return;
     }
+    if (this.#sampled(w, now)) return;
     const head = w.batches.values().next();
     if (head.done !== true && now >= w.deadline(this.#graceMs)) {
       // inside a batch not noted item by item: one of its items is stuck, the other batches are
@@ -96,6 +106,41 @@ export class Watchdog {
       return;
     }
     this.#arm(w);
+  }
+
+  /**
+   * Reads a thread's item cell (see `ItemCell`) when it holds timed batches: a thread found in the
+   * same item of a timed batch it holds as `timeoutMs` ago (both words alike: it entered no item
+   * since) has been inside that item's synchronous call all that while, and the item is stuck, as
+   * a noted one is. So an item of a batch that is not noted item by item (fast items) fails within
+   * `(1 + 1/READS_PER_TIMEOUT) × timeoutMs` of its start, alone and in its first run, where the
+   * batch's limit would stop the worker later and send each of the batch's items again alone to
+   * find it. Returns true when it judged an item stuck; otherwise sets when to read next.
+   */
+  #sampled(w: PoolWorker, now: number): boolean {
+    const cell = w.handle.cell;
+    if (cell === undefined) return false;
+    const period = w.heldTimeoutMs();
+    if (period === undefined) return false;
+    const items = Atomics.load(cell, CELL_ITEMS);
+    const at = Atomics.load(cell, CELL_AT);
+    if (at >= 0 && items === w.sampledItems && at === w.sampledAt) {
+      for (const [batch] of w.batches.values()) {
+        if (!cellInBatch(at, batch.id) || batch.timeoutMs === undefined) continue;
+        if (now >= w.sampledSince + batch.timeoutMs) {
+          this.#stuckItem(w, batch, cellItem(at));
+          return true;
+        }
+        // the same item, not yet its timeout: read again when it is
+        w.sampleDue = w.sampledSince + batch.timeoutMs;
+        return false;
+      }
+    }
+    w.sampledItems = items;
+    w.sampledAt = at;
+    w.sampledSince = now;
+    w.sampleDue = now + Math.max(1, period / READS_PER_TIMEOUT);
+    return false;
   }
 
   /**
