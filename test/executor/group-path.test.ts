@@ -596,45 +596,50 @@ describe("a pool stage's group path", () => {
       });
     }
 
+    /** Items of {@link stuckAmongTiny}: the one at this index never returns. */
+    const STUCK_AT = 4000;
+    const TINY = 5000;
+
+    /**
+     * TINY tiny items through `make`'s `spin` on two workers with a 1 s timeout, item STUCK_AT
+     * spinning for good; `out.done` counts the items that came out.
+     */
+    function stuckAmongTiny(make: typeof worker | typeof child, out: { done: number }) {
+      return pipeline<number | string>("stuck-tiny")
+        .from(range(TINY).map((i) => (i === STUCK_AT ? "spin" : i)))
+        .map(make<number | string, number | string>(fns, "spin", { maxWorkers: 2 }), {
+          name: "w",
+          concurrency: 2,
+          timeoutMs: 1_000,
+          onError: "dead-letter",
+        })
+        .to(() => void out.done++)
+        .run();
+    }
+
     it("a stuck item among tiny ones (a batch not noted item by item) in a child process fails alone after its batch of groups splits", async () => {
       // a child is not read item by item: its batch runs past its limit, the child is stopped and
       // the batch of groups splits into items sent again alone (a thread says where it is: below)
-      const n = 5000;
-      const items = range(n).map((i) => (i === 4000 ? "spin" : i));
-      let done = 0;
+      const out = { done: 0 };
       const { result, calls } = await spying(
         "failed",
         (batch, failure) => (batch instanceof GroupBatch ? failure.overdue : undefined),
-        () =>
-          groupSizes(() =>
-            pipeline<number | string>("stuck-tiny")
-              .from(items)
-              .map(child<number | string, number | string>(fns, "spin", { maxWorkers: 2 }), {
-                name: "w",
-                concurrency: 2,
-                timeoutMs: 1_000,
-                onError: "dead-letter",
-              })
-              .to(() => void done++)
-              .run(),
-          ),
+        () => groupSizes(() => stuckAmongTiny(child, out)),
       );
       const { result: run, groups } = result;
       assert.ok(groups.length > 0, "groups were used");
       assert.ok(calls.includes(true), `a batch of groups was overdue: ${calls.join(", ")}`);
       assert.deepEqual(
         run.deadLetters.map((d) => [d.index, codeOf(d.error), d.attempts]),
-        [[4000, "WEIR_TIMEOUT", 1]],
+        [[STUCK_AT, "WEIR_TIMEOUT", 1]],
       );
-      assert.equal(done, n - 1);
+      assert.equal(out.done, TINY - 1);
     });
 
     it("a stuck item among tiny ones in a thread fails where it is found, in its first run: its batch of groups goes again, not overdue", async () => {
       // the pool reads which item the thread is in (its item cell): the batch holding the stuck
       // item is taken from the thread with that item failing, as a noted item's is
-      const n = 5000;
-      const items = range(n).map((i) => (i === 4000 ? "spin" : i));
-      let done = 0;
+      const out = { done: 0 };
       const overdue: boolean[] = [];
       const { result, calls } = await spying(
         "resend",
@@ -643,26 +648,20 @@ describe("a pool stage's group path", () => {
           spying(
             "failed",
             (batch, failure) => void (batch instanceof GroupBatch && overdue.push(failure.overdue)),
-            () =>
-              pipeline<number | string>("stuck-tiny-thread")
-                .from(items)
-                .map(worker<number | string, number | string>(fns, "spin", { maxWorkers: 2 }), {
-                  name: "w",
-                  concurrency: 2,
-                  timeoutMs: 1_000,
-                  onError: "dead-letter",
-                })
-                .to(() => void done++)
-                .run(),
+            () => stuckAmongTiny(worker, out),
           ),
       );
-      assert.deepEqual(calls, [4000], "the batch of groups holding item 4000 went again, with that item timed out");
+      assert.deepEqual(
+        calls,
+        [STUCK_AT],
+        "the batch of groups holding the stuck item went again, with that item timed out",
+      );
       assert.ok(!overdue.includes(true), "no batch of groups was overdue");
       assert.deepEqual(
         result.result.deadLetters.map((d) => [d.index, codeOf(d.error), d.attempts]),
-        [[4000, "WEIR_TIMEOUT", 1]],
+        [[STUCK_AT, "WEIR_TIMEOUT", 1]],
       );
-      assert.equal(done, n - 1);
+      assert.equal(out.done, TINY - 1);
     });
   });
 });

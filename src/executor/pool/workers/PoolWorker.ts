@@ -58,11 +58,13 @@ export class PoolWorker {
   /** A check of its process state is under way. */
   checking = false;
   /**
-   * Its item cell (threads: see `ItemCell`) as the watchdog last read it, when, and when it
-   * reads it next: the same words `timeoutMs` later mean an item stuck all that while.
+   * Its item cell (threads: see `ItemCell`) as the watchdog last read it (`sampledItems`,
+   * `sampledPosition`), since when it has read those same words (`sampledSince`), and when it
+   * reads them next (`sampleDue`), all on the pool's clock: the same words `timeoutMs` after
+   * they were first read mean an item stuck all that while.
    */
   sampledItems = 0;
-  sampledAt = -1;
+  sampledPosition = -1;
   sampledSince = 0;
   sampleDue = 0;
 

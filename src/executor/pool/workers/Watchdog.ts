@@ -124,22 +124,25 @@ export class Watchdog {
     if (period === undefined) return false;
     const items = Atomics.load(cell, CELL_ITEMS);
     const at = Atomics.load(cell, CELL_AT);
-    if (at >= 0 && items === w.sampledItems && at === w.sampledAt) {
+    const next = now + Math.max(1, period / READS_PER_TIMEOUT);
+    if (at >= 0 && items === w.sampledItems && at === w.sampledPosition) {
       for (const [batch] of w.batches.values()) {
         if (!cellInBatch(at, batch.id) || batch.timeoutMs === undefined) continue;
-        if (now >= w.sampledSince + batch.timeoutMs) {
+        const due = w.sampledSince + batch.timeoutMs;
+        if (now >= due) {
           this.#stuckItem(w, batch, cellItem(at));
           return true;
         }
-        // the same item, not yet its timeout: read again when it is
-        w.sampleDue = w.sampledSince + batch.timeoutMs;
+        // the same item, not yet its timeout: read again then, or sooner (it may end, and the
+        // next one be the stuck one)
+        w.sampleDue = Math.min(due, next);
         return false;
       }
     }
     w.sampledItems = items;
-    w.sampledAt = at;
+    w.sampledPosition = at;
     w.sampledSince = now;
-    w.sampleDue = now + Math.max(1, period / READS_PER_TIMEOUT);
+    w.sampleDue = next;
     return false;
   }
 
