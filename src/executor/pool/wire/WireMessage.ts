@@ -205,8 +205,9 @@ export interface ProgressMessage {
 }
 
 /**
- * Worker → parent, for chains with a timeout whose items are noted one by one: item `k` of batch
- * `b` returned from its synchronous call after its timeout. The parent may have judged it stuck
+ * Worker → parent, for chains with a timeout whose items the parent times one by one (noted, or
+ * read from a thread's item cell): item `k` of batch `b` returned from its synchronous call after
+ * its timeout. The parent may have judged it stuck
  * meanwhile and sent what the worker held elsewhere; the worker starts nothing more until the
  * parent answers with a {@link HeldMessage}.
  */

@@ -355,8 +355,9 @@ export class WorkerPool {
         this.#watchdog.progress(w, m);
         return;
       case MSG_OVERRAN:
-        // the noted item is out of its function, and the worker starts nothing until it hears
-        // which of its batches it still holds (those not taken while the item was judged stuck)
+        // the item (noted, or read from a thread's cell) is out of its function, and the worker
+        // starts nothing until it hears which of its batches it still holds (those not taken
+        // while the item was judged stuck)
         this.#watchdog.progress(w, { t: MSG_PROGRESS, b: -1, k: -1 });
         this.#send(w, { t: MSG_HELD, b: [...w.batches.keys()] });
         return;
