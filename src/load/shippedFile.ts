@@ -2,15 +2,22 @@ import { existsSync, readTextFileSync } from "./onFirstUse.js";
 
 /**
  * Where the files weir ships (worker entry modules, the dashboard's page, `package.json`) are,
- * whether weir runs from its TypeScript sources (`src/`, under tsx) or from the built package
- * (`dist/`, bundled: a module's code sits in whichever file the bundler chose, so no path is
- * relative to the module that asks). The package's root is the nearest folder above this module
- * that holds weir's `package.json`; it is found once, on first use, never on import.
+ * whether weir runs from its sources (`src/`: the TypeScript under tsx, or the test build's copy
+ * compiled one file per module, scripts/test.mjs) or from the built package (`dist/`, bundled: a
+ * module's code sits in whichever file the bundler chose, so no path is relative to the module
+ * that asks). The package's root is the nearest folder above this module that holds weir's
+ * `package.json`; it is found once, on first use, never on import.
  */
 let root: URL | undefined;
 
-/** Running from the TypeScript sources (tests, `node --import tsx`) rather than from `dist/`. */
-const fromSources = import.meta.url.endsWith(".ts");
+/**
+ * Running from the sources, one file per module (tests: the TypeScript under `node --import tsx`,
+ * or compiled file by file), rather than from `dist/`, where this module is part of a bundle.
+ */
+export const fromSources = /\/load\/shippedFile\.[jt]s$/.test(import.meta.url);
+
+/** The extension of the sources' modules here: `.ts` under tsx, `.js` compiled. */
+const sourceExtension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
 /** The package's root folder (a URL ending in `/`). */
 export function packageRoot(): URL {
@@ -43,9 +50,10 @@ export function shippedFile(path: string): URL {
 
 /**
  * A module weir ships as an entry point of its own (the build lists it), by its path without
- * extension: the `.ts` source when running from sources, else the built `.js` file.
+ * extension: the source (`.ts`, or `.js` compiled) when running from sources, else the built
+ * `.js` file.
  * `shippedModule("executor/pool/runtime/threadEntry")`.
  */
 export function shippedModule(path: string): URL {
-  return shippedFile(`${path}${fromSources ? ".ts" : ".js"}`);
+  return shippedFile(`${path}${fromSources ? sourceExtension : ".js"}`);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as Esbuild from "esbuild";
-import { shippedModule } from "../../../load/shippedFile.js";
+import { fromSources, shippedModule } from "../../../load/shippedFile.js";
 import { typeScriptSupport } from "../../../load/typeScriptSupport.js";
 
 /**
@@ -12,12 +12,13 @@ import { typeScriptSupport } from "../../../load/typeScriptSupport.js";
  *
  * - Built package (`dist/`) with a `.js` user module: the entry file itself
  *   (`dist/executor/pool/runtime/threadEntry.js`, an entry point of the bundle), no loader.
- * - From source (tests, `node --import tsx`): the entry and its imports are bundled once per
- *   process with esbuild (tsx's own dependency) into a `.mjs` file, so each worker starts in
- *   ~20 ms instead of ~150 ms with tsx. The file is written, never reused, in a directory of this
+ * - From source (tests: `node --import tsx`, or the sources compiled file by file): the entry
+ *   and its imports are bundled once per process with esbuild (tsx's own dependency) into a
+ *   `.mjs` file, so each worker starts in ~20 ms instead of ~150 ms with tsx (and loads one file,
+ *   not a hundred). The file is written, never reused, in a directory of this
  *   process's own (`mkdtemp`: a fresh name only its user can enter, mode 0700), removed when the
  *   process exits: another local user can neither plant a bundle for it nor swap one. Without
- *   esbuild, tsx loads the `.ts` entry.
+ *   esbuild, the entry itself is loaded (a `.ts` one through tsx).
  * - A `.ts` user module: tsx is loaded in the worker when it is installed. Child processes take
  *   `--import tsx`; threads cannot (Node 20 does not apply `--import` hooks to a worker's entry),
  *   so a thread starts from a one-line bootstrap that registers tsx through its API and imports
@@ -38,7 +39,7 @@ const built = new Map<string, URL | null>();
 export function workerStart(kind: "threadEntry" | "processEntry", moduleUrl: string): WorkerStart {
   const source = shippedModule(`executor/pool/runtime/${kind}`);
   const tsModule = isTypeScript(moduleUrl);
-  const entry = isTypeScript(source.href) ? (bundled(source) ?? source) : source;
+  const entry = fromSources ? (bundled(source) ?? source) : source;
   const needsTypeScript = tsModule || isTypeScript(entry.href);
   if (!needsTypeScript) return { entry, eval: false, execArgv: [] };
   const support = typeScriptSupport(tsModule ? moduleUrl : entry.href);
@@ -48,7 +49,7 @@ export function workerStart(kind: "threadEntry" | "processEntry", moduleUrl: str
   return { entry: code, eval: true, execArgv: [] };
 }
 
-/** Bundles a `.ts` entry into one `.mjs` file (once per process); null when esbuild is missing. */
+/** Bundles an entry's sources into one `.mjs` file (once per process); null when esbuild is missing. */
 function bundled(source: URL): URL | null {
   const cached = built.get(source.href);
   if (cached !== undefined) return cached;
