@@ -3,7 +3,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".weir/", "out/", "scratch/", ".ci/", "coverage/", "**/*.d.ts"] },
+  {
+    ignores: ["dist/", ".test-tree/", "node_modules/", ".weir/", "out/", "scratch/", ".ci/", "coverage/", "**/*.d.ts"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // Prettier formats; this rule misreads its line breaks before a computed member (as eslint-config-prettier notes).

@@ -23,7 +23,8 @@ describe(`weir without tsx (this Node ${strips ? "strips types" : "does not stri
     dir = mkdtempSync(join(tmpdir(), "weir-no-tsx-"));
     const pkg = join(dir, "node_modules", "weir");
     mkdirSync(pkg, { recursive: true });
-    for (const part of ["dist", "bin", "package.json"]) cpSync(join(root, part), join(pkg, part), { recursive: true });
+    for (const part of ["dist", "bin", "package.json"])
+      cpSync(join(root, part), join(pkg, part), { recursive: true, dereference: true });
     symlinkSync(join(root, "node_modules", "msgpackr"), join(dir, "node_modules", "msgpackr"), "dir");
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "no-tsx", version: "1.0.0", type: "module" }));
     writeFileSync(

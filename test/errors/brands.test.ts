@@ -33,8 +33,11 @@ const copyDir = mkdtempSync(join(tmpdir(), "weir-errors-copy-"));
 cpSync(new URL("../../src/errors", import.meta.url), copyDir, { recursive: true });
 after(() => rmSync(copyDir, { recursive: true, force: true }));
 
+/** The copy's module as this file runs: the `.ts` source under tsx, its compiled `.js` in the test tree. */
+const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
 async function fromCopy(name: string): Promise<ErrorClass> {
-  const mod = (await import(pathToFileURL(join(copyDir, `${name}.ts`)).href)) as Record<string, ErrorClass>;
+  const mod = (await import(pathToFileURL(join(copyDir, `${name}${extension}`)).href)) as Record<string, ErrorClass>;
   return mod[name]!;
 }
 

@@ -1,12 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // The built package (`npm run build`: scripts/build.mjs). These tests read dist/, like the CLI tests.
-const root = fileURLToPath(new URL("../../", import.meta.url));
+// The root is where package.json really is: the test tree (scripts/test-tree.mjs) links it and
+// dist/, and Node names a module by its real path.
+const root = dirname(realpathSync(fileURLToPath(new URL("../../package.json", import.meta.url))));
 const dist = join(root, "dist");
 /** A fixture module of stage functions (`inc`), as a file URL. */
 const fns = new URL("../fixtures/workers/fns.mjs", import.meta.url).href;
