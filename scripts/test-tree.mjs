@@ -15,7 +15,8 @@
 // every other top-level entry of the project (node_modules, dist, package.json, docs, …) is a
 // link to the project's own, so paths from a test's own location (`new URL("../..",
 // import.meta.url)`) and from the working directory find what they find in the project.
-// The tree is rebuilt whole at each run (about 2 s): nothing stale survives an edit.
+// The tree is built whole at each run (about 2 s), one per run (two runs in one checkout do not
+// share one), and removed when the run ends: nothing stale survives an edit.
 import {
   copyFileSync,
   existsSync,
@@ -32,29 +33,35 @@ import { transformSync } from "esbuild";
 /** The folders copied and compiled; everything else at the top is linked. */
 const compiled = ["src", "test", "bench", "examples", "bin", "scripts"];
 
-/** What is neither copied nor linked: git's own, and the tree itself. */
-const skipped = [".git"];
+/** Where the trees are: one per run, `.test-tree/<pid>/`, so two runs in one checkout never share one. */
+export const treesDir = ".test-tree";
+
+/** What is neither copied nor linked: git's own, and the trees. */
+const skipped = [".git", treesDir];
 
 /**
- * Builds the test tree at `out` (a folder at the project's top, removed first) from the project in
- * the working directory. Returns the number of modules compiled.
+ * Builds this run's test tree (`.test-tree/<pid>/`) from the project in the working directory,
+ * first removing the trees of runs that ended without removing theirs (their process is gone).
+ * Returns its folder, the number of modules compiled, and `remove()`, to call when the run ends.
  */
-export function buildTestTree(out) {
-  const name = out.replace(/\/+$/, "");
-  if (name.includes("/")) throw new Error(`the test tree must be a folder at the project's top, not ${out}`);
-  rmSync(name, { recursive: true, force: true });
-  mkdirSync(name);
+export function buildTestTree() {
+  mkdirSync(treesDir, { recursive: true });
+  for (const entry of readdirSync(treesDir)) {
+    if (!/^\d+$/.test(entry) || !alive(Number(entry))) rmSync(join(treesDir, entry), { recursive: true, force: true });
+  }
+  const dir = join(treesDir, String(process.pid));
+  mkdirSync(dir);
   const { compilerOptions } = JSON.parse(readFileSync("tsconfig.json", "utf8"));
   let modules = 0;
-  const copy = (dir) => {
-    mkdirSync(join(name, dir), { recursive: true });
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
+  const copy = (from) => {
+    mkdirSync(join(dir, from), { recursive: true });
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      const path = join(from, entry.name);
       if (entry.isDirectory()) {
         copy(path);
         continue;
       }
-      copyFileSync(path, join(name, path));
+      copyFileSync(path, join(dir, path));
       if (!/\.ts$/.test(entry.name) || /\.d\.ts$/.test(entry.name)) continue;
       // tsx's own options (its esbuild transform): a function's source text, which a plan's
       // fingerprint and a worker(fn) stage read, is what it is under tsx
@@ -71,14 +78,24 @@ export function buildTestTree(out) {
       });
       const js = path.replace(/\.ts$/, ".js");
       if (existsSync(js)) throw new Error(`${path} compiles to ${js}, which the project has already`);
-      writeFileSync(join(name, js), code);
+      writeFileSync(join(dir, js), code);
       modules++;
     }
   };
-  for (const dir of compiled) copy(dir);
+  for (const from of compiled) copy(from);
   for (const entry of readdirSync(".")) {
-    if (compiled.includes(entry) || skipped.includes(entry) || entry === name) continue;
-    symlinkSync(resolve(entry), join(name, entry));
+    if (compiled.includes(entry) || skipped.includes(entry)) continue;
+    symlinkSync(resolve(entry), join(dir, entry));
   }
-  return modules;
+  return { dir, modules, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Whether a process of this user with that pid runs (EPERM: one runs, of another user's). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
 }

@@ -42,10 +42,9 @@ const times = process.env.WEIR_TEST_TIMES
       `--test-reporter-destination=${resolve(process.env.WEIR_TEST_TIMES)}`,
     ]
   : [];
-const tree = ".test-tree";
 const started = Date.now();
-const modules = buildTestTree(tree);
-console.log(`# ${modules} modules compiled into ${tree}/ in ${Date.now() - started} ms`);
+const tree = buildTestTree();
+console.log(`# ${tree.modules} modules compiled into ${tree.dir}/ in ${Date.now() - started} ms`);
 const result = spawnSync(
   process.execPath,
   [
@@ -61,8 +60,9 @@ const result = spawnSync(
   ],
   // the test processes see neither WEIR_TEST_TIMES nor WEIR_TEST_CONCURRENCY (both are passed
   // above): tests check that nothing of weir's leaks into the environment of the workers they start
-  { stdio: "inherit", env: withoutOwn(process.env), cwd: resolve(tree) },
+  { stdio: "inherit", env: withoutOwn(process.env), cwd: resolve(tree.dir) },
 );
+tree.remove();
 process.exit(result.status ?? 1);
 
 function withoutOwn(env) {
