@@ -45,8 +45,12 @@ describe("BatchBytes", () => {
 
 describe("pool batch sizes by bytes", () => {
   it("child(): large items that cost nothing to run go a few MiB to a frame, not thousands to one", async () => {
-    // options of their own: a pool no other test's executors measured
-    const exec = createExecutor(child(fns, "same", { maxWorkers: 1, idleTimeoutMs: 4_322 }), "large");
+    // options of their own: a pool no other test's executors measured; a second of work a batch
+    // (targetBatchMs), so the time the items take never bounds the batch, only their bytes do
+    const exec = createExecutor(
+      child(fns, "same", { maxWorkers: 1, idleTimeoutMs: 4_322, targetBatchMs: 1_000 }),
+      "large",
+    );
     try {
       const item = "x".repeat(64 * 1024);
       const items = Array.from({ length: 300 }, (_, i) => `${i}:${item}`);
@@ -56,7 +60,7 @@ describe("pool batch sizes by bytes", () => {
         for (let i = 0; i < items.length; i++) assert.equal(out[i], items[i], `item ${i}, round ${round}`);
       }
       // 64 KiB an item: 4 MiB is 64 of them (less the frame's own bytes); the time each takes
-      // alone would allow the whole 1,024 (maxBatchSize)
+      // would allow the whole 1,024 (maxBatchSize)
       assert.ok(exec.batchSize <= 64, `batch size ${exec.batchSize}`);
       assert.ok(exec.batchSize >= 32, `batch size ${exec.batchSize}`);
     } finally {
@@ -76,7 +80,12 @@ describe("pool batch sizes by bytes", () => {
   });
 
   it("worker(): a thread's messages are not measured, so the batch size follows the time alone", async () => {
-    const exec = createExecutor(worker(fns, "same", { maxWorkers: 1, idleTimeoutMs: 4_323 }), "large");
+    // a second of work a batch, as above: with the default (1 ms) the time alone sized these
+    // batches to 221-609 items here, and to 37 in one CI run (a slow batch is followed at once)
+    const exec = createExecutor(
+      worker(fns, "same", { maxWorkers: 1, idleTimeoutMs: 4_323, targetBatchMs: 1_000 }),
+      "large",
+    );
     try {
       const items = Array.from({ length: 300 }, (_, i) => `${i}:${"x".repeat(64 * 1024)}`);
       for (let round = 0; round < 3; round++) assert.deepEqual(values(await attemptAll(exec, items)), items);
