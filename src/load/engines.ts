@@ -16,8 +16,8 @@ export type Engines = typeof engines;
  * (a CLI's `--help`, a module that only defines pipelines) or use one kind only, so the built
  * package loads each on first use: the build (scripts/build.mjs) puts a module of its own in this
  * one's place, which `require()`s dist/engines/<name>.cjs the first time that engine is asked for
- * and hands it the exports of the core's modules it uses. From the sources (tests, tsx) they are
- * imported here, statically: the same modules, loaded with the rest.
+ * and hands it the exports of the core's modules it uses. From the sources (tests: under tsx, or
+ * compiled file by file) they are imported here, statically: the same modules, loaded with the rest.
  */
 export function engine<K extends keyof Engines>(name: K): Engines[K] {
   return engines[name];
