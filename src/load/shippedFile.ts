@@ -2,8 +2,8 @@ import { existsSync, readTextFileSync } from "./onFirstUse.js";
 
 /**
  * Where the files weir ships (worker entry modules, the dashboard's page, `package.json`) are,
- * whether weir runs from its sources (`src/`: the TypeScript under tsx, or the test build's copy
- * compiled one file per module, scripts/test.mjs) or from the built package (`dist/`, bundled: a
+ * whether weir runs from its sources (`src/`: the TypeScript under tsx, or the test tree's copy
+ * compiled one file per module, scripts/test-tree.mjs) or from the built package (`dist/`, bundled: a
  * module's code sits in whichever file the bundler chose, so no path is relative to the module
  * that asks). The package's root is the nearest folder above this module that holds weir's
  * `package.json`; it is found once, on first use, never on import.

@@ -15,9 +15,9 @@ import { typeScriptSupport } from "../../../load/typeScriptSupport.js";
  * - From source (tests: `node --import tsx`, or the sources compiled file by file): the entry
  *   and its imports are bundled once per process with esbuild (tsx's own dependency) into a
  *   `.mjs` file, so each worker starts in ~20 ms instead of ~150 ms with tsx (and loads one file,
- *   not a hundred). The file is written, never reused, in a directory of this
- *   process's own (`mkdtemp`: a fresh name only its user can enter, mode 0700), removed when the
- *   process exits: another local user can neither plant a bundle for it nor swap one. Without
+ *   not 34). The file is written, never reused, in a directory of this process's own
+ *   (`mkdtemp`: a fresh name only its user can enter, mode 0700), removed when the process
+ *   exits: another local user can neither plant a bundle for it nor swap one. Without
  *   esbuild, the entry itself is loaded (a `.ts` one through tsx).
  * - A `.ts` user module: tsx is loaded in the worker when it is installed. Child processes take
  *   `--import tsx`; threads cannot (Node 20 does not apply `--import` hooks to a worker's entry),
