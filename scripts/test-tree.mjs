@@ -40,32 +40,34 @@ export const treesDir = ".test-tree";
 const skipped = [".git", treesDir];
 
 /**
- * Builds this run's test tree (`.test-tree/<pid>/`) from the project in the working directory,
- * first removing the trees of runs that ended without removing theirs (their process is gone).
- * Returns its folder, the number of modules compiled, and `remove()`, to call when the run ends.
+ * Builds this run's test tree (`.test-tree/<pid>/`) from the project at `root` (the working
+ * directory by default), first removing the trees of runs that ended without removing theirs
+ * (their process is gone). Returns its folder (under `root`), the number of modules compiled, and
+ * `remove()`, to call when the run ends.
  */
-export function buildTestTree() {
-  mkdirSync(treesDir, { recursive: true });
-  for (const entry of readdirSync(treesDir)) {
-    if (!/^\d+$/.test(entry) || !alive(Number(entry))) rmSync(join(treesDir, entry), { recursive: true, force: true });
+export function buildTestTree(root = ".") {
+  const trees = join(root, treesDir);
+  mkdirSync(trees, { recursive: true });
+  for (const entry of readdirSync(trees)) {
+    if (!/^\d+$/.test(entry) || !alive(Number(entry))) rmSync(join(trees, entry), { recursive: true, force: true });
   }
-  const dir = join(treesDir, String(process.pid));
+  const dir = join(trees, String(process.pid));
   mkdirSync(dir);
-  const { compilerOptions } = JSON.parse(readFileSync("tsconfig.json", "utf8"));
+  const { compilerOptions } = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8"));
   let modules = 0;
   const copy = (from) => {
     mkdirSync(join(dir, from), { recursive: true });
-    for (const entry of readdirSync(from, { withFileTypes: true })) {
+    for (const entry of readdirSync(join(root, from), { withFileTypes: true })) {
       const path = join(from, entry.name);
       if (entry.isDirectory()) {
         copy(path);
         continue;
       }
-      copyFileSync(path, join(dir, path));
+      copyFileSync(join(root, path), join(dir, path));
       if (!/\.ts$/.test(entry.name) || /\.d\.ts$/.test(entry.name)) continue;
       // tsx's own options (its esbuild transform): a function's source text, which a plan's
       // fingerprint and a worker(fn) stage read, is what it is under tsx
-      const { code } = transformSync(readFileSync(path, "utf8"), {
+      const { code } = transformSync(readFileSync(join(root, path), "utf8"), {
         loader: "ts",
         format: "esm",
         target: `node${process.versions.node}`,
@@ -73,19 +75,19 @@ export function buildTestTree() {
         keepNames: true,
         sourcemap: "inline",
         sourcesContent: false,
-        sourcefile: resolve(path),
+        sourcefile: resolve(root, path),
         tsconfigRaw: { compilerOptions },
       });
       const js = path.replace(/\.ts$/, ".js");
-      if (existsSync(js)) throw new Error(`${path} compiles to ${js}, which the project has already`);
+      if (existsSync(join(root, js))) throw new Error(`${path} compiles to ${js}, which the project has already`);
       writeFileSync(join(dir, js), code);
       modules++;
     }
   };
-  for (const from of compiled) copy(from);
-  for (const entry of readdirSync(".")) {
+  for (const from of compiled) if (existsSync(join(root, from))) copy(from);
+  for (const entry of readdirSync(root)) {
     if (compiled.includes(entry) || skipped.includes(entry)) continue;
-    symlinkSync(resolve(entry), join(dir, entry));
+    symlinkSync(resolve(root, entry), join(dir, entry));
   }
   return { dir, modules, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
