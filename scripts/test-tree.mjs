@@ -49,7 +49,9 @@ export function buildTestTree(root = ".") {
   const trees = join(root, treesDir);
   mkdirSync(trees, { recursive: true });
   for (const entry of readdirSync(trees)) {
-    if (!/^\d+$/.test(entry) || !alive(Number(entry))) rmSync(join(trees, entry), { recursive: true, force: true });
+    // one named with this process's pid is an ended run's too (its pid was given again)
+    const ended = !/^\d+$/.test(entry) || Number(entry) === process.pid || !alive(Number(entry));
+    if (ended) rmSync(join(trees, entry), { recursive: true, force: true });
   }
   const dir = join(trees, String(process.pid));
   mkdirSync(dir);

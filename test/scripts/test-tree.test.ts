@@ -129,7 +129,10 @@ describe("the test tree", () => {
     try {
       for (const pid of [ended.pid, running.pid]) mkdirSync(join(root, treesDir, String(pid)), { recursive: true });
       mkdirSync(join(root, treesDir, "not-a-pid"));
+      // an ended run that had this process's pid (pids are given again)
+      mkdirSync(join(root, treesDir, String(process.pid), "stale"), { recursive: true });
       const tree = buildTestTree(root);
+      assert.ok(!existsSync(join(tree.dir, "stale")), "this run's tree is its own, built anew");
       assert.ok(!existsSync(join(root, treesDir, String(ended.pid))), "an ended run's tree is removed");
       assert.ok(!existsSync(join(root, treesDir, "not-a-pid")));
       assert.ok(existsSync(join(root, treesDir, String(running.pid))), "a running one's stays");
